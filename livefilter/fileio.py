@@ -1,0 +1,48 @@
+"""Safe file writing: every output is written under a temporary name and renamed when complete."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+
+from .errors import OutputError
+
+
+def check_output_path(path: str | os.PathLike, inputs: tuple = ()) -> Path:
+    """Return ``path`` as a Path after checking its folder exists and is writable and it is not an input."""
+    p = Path(path)
+    folder = p.parent if str(p.parent) else Path(".")
+    if not folder.is_dir():
+        raise OutputError("output folder does not exist", folder)
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise OutputError("output folder is not writable", folder)
+    if p.is_dir():
+        raise OutputError("output path is a folder", p)
+    for src in inputs:
+        if src is None:
+            continue
+        with contextlib.suppress(OSError):
+            if p.resolve() == Path(src).resolve():
+                raise OutputError("output path is the same as an input; choose another name", p)
+    return p
+
+
+@contextlib.contextmanager
+def atomic_output(path: str | os.PathLike, inputs: tuple = ()):
+    """Yield a temporary path beside ``path``; rename it to ``path`` only if the block completes.
+
+    The temporary name keeps the extension so writers that pick a format from it still work.
+    """
+    p = check_output_path(path, inputs)
+    suffix = "".join(p.suffixes[-2:]) or ".tmp"
+    fd, tmp = tempfile.mkstemp(prefix=f".{p.stem}.", suffix=suffix, dir=p.parent if str(p.parent) else ".")
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, p)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise

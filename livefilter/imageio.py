@@ -1,0 +1,137 @@
+"""Reading and writing still images as uint8 RGB arrays.
+
+Pillow decodes (it knows EXIF orientation, palettes, CMYK JPEGs, 16-bit PNGs and ICC profiles); every failure
+becomes an :class:`ImageReadError` naming the file.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import warnings
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
+
+from .errors import ImageReadError, InputError, OutputError
+from .fileio import atomic_output
+
+#: Images larger than this are refused unless the caller allows them (a guard against decompression bombs).
+MAX_PIXELS = 100_000_000
+
+# We check the size ourselves (MAX_PIXELS) with a clear error instead of Pillow's DecompressionBombError.
+Image.MAX_IMAGE_PIXELS = None
+
+_SRGB = ImageCms.createProfile("sRGB")
+
+
+def _to_srgb(img: Image.Image, path) -> Image.Image:
+    icc = img.info.get("icc_profile")
+    if not icc or img.mode not in ("RGB", "RGBA", "CMYK"):
+        return img
+    try:
+        src = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+        desc = ImageCms.getProfileDescription(src).lower()
+        if "srgb" in desc:
+            return img
+        out_mode = "RGBA" if img.mode == "RGBA" else "RGB"
+        return ImageCms.profileToProfile(img, src, _SRGB, outputMode=out_mode)
+    except (ImageCms.PyCMSError, OSError, ValueError) as exc:
+        warnings.warn(f"{path}: ignoring its ICC colour profile ({exc})", stacklevel=3)
+        return img
+
+
+def _to_rgb_array(img: Image.Image) -> tuple[np.ndarray, np.ndarray | None]:
+    """Convert any Pillow mode to (uint8 RGB, uint8 alpha or None)."""
+    mode = img.mode
+    if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
+        a = np.asarray(img)
+        if mode == "I" and a.max(initial=0) <= 255:
+            g = np.clip(a, 0, 255).astype(np.uint8)
+        else:
+            g = (np.clip(a, 0, 65535).astype(np.uint32) >> 8).astype(np.uint8)
+        return np.repeat(g[:, :, None], 3, axis=2), None
+    if mode == "F":
+        a = np.asarray(img, dtype=np.float32)
+        hi = 1.0 if a.max(initial=0) <= 1.0 else 255.0
+        g = np.clip(a / hi * 255 + 0.5, 0, 255).astype(np.uint8)
+        return np.repeat(g[:, :, None], 3, axis=2), None
+    has_alpha = mode in ("RGBA", "LA", "PA", "La", "RGBa") or (mode == "P" and "transparency" in img.info)
+    if has_alpha:
+        rgba = np.asarray(img.convert("RGBA"))
+        return np.ascontiguousarray(rgba[:, :, :3]), np.ascontiguousarray(rgba[:, :, 3])
+    return np.asarray(img.convert("RGB")), None
+
+
+def read_image(
+    path: str | os.PathLike,
+    *,
+    with_alpha: bool = False,
+    allow_large: bool = False,
+    min_size: int = 1,
+):
+    """Read an image file as a uint8 RGB array of shape (H, W, 3).
+
+    EXIF orientation is applied; grayscale, palette, CMYK, 16-bit and ICC-tagged images are converted to sRGB.
+    With ``with_alpha`` returns ``(rgb, alpha_or_None)``. Refuses images over :data:`MAX_PIXELS` unless
+    ``allow_large`` and images smaller than ``min_size`` pixels on a side.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise ImageReadError("no such file", p)
+    if p.is_dir():
+        raise ImageReadError("is a folder, not an image", p)
+    try:
+        with Image.open(p) as img:
+            w, h = img.size
+            if w == 0 or h == 0:
+                raise ImageReadError(f"image has no pixels ({w}x{h})", p)
+            if w * h > MAX_PIXELS and not allow_large:
+                raise ImageReadError(
+                    f"image is {w}x{h} = {w * h / 1e6:.0f} megapixels, over the {MAX_PIXELS / 1e6:.0f} MP limit "
+                    "(pass --allow-large / allow_large=True to process it anyway)",
+                    p,
+                )
+            img.load()
+            img = ImageOps.exif_transpose(img)
+            img = _to_srgb(img, p)
+            rgb, alpha = _to_rgb_array(img)
+    except ImageReadError:
+        raise
+    except UnidentifiedImageError:
+        raise ImageReadError("not an image, or an image format that cannot be read", p) from None
+    except (OSError, ValueError, SyntaxError, EOFError) as exc:
+        msg = str(exc) or type(exc).__name__
+        if "truncated" in msg.lower():
+            msg = "image file is truncated"
+        raise ImageReadError(f"cannot decode image: {msg}", p) from None
+    h, w = rgb.shape[:2]
+    if min(h, w) < min_size:
+        raise ImageReadError(f"image is {w}x{h}; need at least {min_size}x{min_size} pixels", p)
+    rgb = np.ascontiguousarray(rgb)
+    return (rgb, alpha) if with_alpha else rgb
+
+
+_WRITABLE = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".tif": "TIFF", ".tiff": "TIFF", ".bmp": "BMP",
+             ".webp": "WEBP"}
+
+
+def write_image(path: str | os.PathLike, rgb: np.ndarray, alpha: np.ndarray | None = None, *,
+                quality: int = 95, inputs: tuple = ()) -> Path:
+    """Write a uint8 RGB image atomically (temporary name, then rename); format from the extension."""
+    p = Path(path)
+    fmt = _WRITABLE.get(p.suffix.lower())
+    if fmt is None:
+        raise OutputError(f"unsupported image extension {p.suffix!r}; use one of {', '.join(sorted(_WRITABLE))}", p)
+    rgb = np.asarray(rgb)
+    if rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] != 3:
+        raise InputError(f"expected a uint8 (H, W, 3) image, got {rgb.dtype} {rgb.shape}")
+    if alpha is not None and fmt in ("PNG", "TIFF", "WEBP"):
+        img = Image.fromarray(np.dstack([rgb, alpha]), "RGBA")
+    else:
+        img = Image.fromarray(rgb, "RGB")
+    kwargs = {"quality": quality} if fmt in ("JPEG", "WEBP") else {}
+    with atomic_output(p, inputs) as tmp:
+        img.save(tmp, format=fmt, **kwargs)
+    return p

@@ -1,0 +1,28 @@
+"""Contact sheets: labelled images side by side, so a person can see what a look does."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+
+def contact_sheet(tiles: list[tuple[str, np.ndarray]], height: int = 320, pad: int = 8) -> np.ndarray:
+    """Lay out (caption, uint8 RGB image) pairs in one row, each scaled to ``height``, captions below."""
+    caption_h = 28
+    cells = []
+    for caption, img in tiles:
+        h, w = img.shape[:2]
+        width = max(1, round(w * height / h))
+        interp = cv2.INTER_AREA if h > height else cv2.INTER_LINEAR
+        cell = np.full((height + caption_h, width, 3), 24, np.uint8)
+        cell[:height] = cv2.resize(img, (width, height), interpolation=interp)
+        cv2.putText(cell, caption, (6, height + 20), cv2.FONT_HERSHEY_SIMPLEX, 0.55, (235, 235, 235), 1,
+                    cv2.LINE_AA)
+        cells.append(cell)
+    total_w = sum(c.shape[1] for c in cells) + pad * (len(cells) + 1)
+    sheet = np.full((height + caption_h + 2 * pad, total_w, 3), 24, np.uint8)
+    x = pad
+    for c in cells:
+        sheet[pad:pad + c.shape[0], x:x + c.shape[1]] = c
+        x += c.shape[1] + pad
+    return sheet

@@ -1,0 +1,94 @@
+"""Where to take the pixel pairs a mapping is fitted from (method.md section 2).
+
+Each sampler returns flat pixel indices into an (H, W) image; a fixed ``seed`` makes a fit reproducible.
+``valid`` (optional bool (H, W)) excludes pixels, e.g. transparent ones.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from .errors import InputError
+
+MIN_SAMPLES = 4000
+MIN_SEGMENT_RATIO = 0.1
+
+
+def _pick(candidates: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+    if candidates.size == 0 or n <= 0:
+        return np.empty(0, dtype=np.int64)
+    replace = n > candidates.size
+    return rng.choice(candidates, size=n, replace=replace)
+
+
+def _candidates(shape, valid):
+    h, w = shape
+    if valid is None:
+        return np.arange(h * w, dtype=np.int64)
+    valid = np.asarray(valid, dtype=bool)
+    if valid.shape != (h, w):
+        raise InputError(f"expected a valid-pixel mask of shape {(h, w)}, got {valid.shape}")
+    idx = np.flatnonzero(valid)
+    if idx.size == 0:
+        raise InputError("no valid (opaque) pixels to sample")
+    return idx
+
+
+def sample_uniform(shape, n: int, seed: int = 0, valid=None) -> np.ndarray:
+    """``n`` pixel indices drawn uniformly (without replacement when the image has enough pixels)."""
+    return _pick(_candidates(shape, valid), n, np.random.default_rng(seed))
+
+
+def saliency_mask(rgb: np.ndarray) -> np.ndarray:
+    """Salient region of an RGB uint8 image: OpenCV's spectral-residual saliency, smoothed, Otsu-thresholded."""
+    sal = cv2.saliency.StaticSaliencySpectralResidual_create()
+    ok, smap = sal.computeSaliency(np.ascontiguousarray(rgb[:, :, ::-1]))
+    if not ok:
+        return np.zeros(rgb.shape[:2], dtype=bool)
+    smap = cv2.GaussianBlur(smap.astype(np.float32), (0, 0), max(1.0, min(rgb.shape[:2]) / 64))
+    u8 = cv2.normalize(smap, None, 0, 255, cv2.NORM_MINMAX).astype(np.uint8)
+    _, mask = cv2.threshold(u8, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    return mask > 0
+
+
+def sample_salient(rgb: np.ndarray, n: int, seed: int = 0, mask=None, valid=None) -> np.ndarray:
+    """N*T samples inside the salient region and N*(1-T) outside, T = 0.5 + 0.5 t (t = region area ratio).
+
+    ``mask`` is a caller's bool (H, W) salient region; by default spectral-residual saliency finds one. With no
+    salient region (or all of it salient) this is uniform sampling.
+    """
+    shape = rgb.shape[:2]
+    cand = _candidates(shape, valid)
+    sal = saliency_mask(rgb) if mask is None else np.asarray(mask, dtype=bool)
+    if sal.shape != shape:
+        raise InputError(f"expected a saliency mask of shape {shape}, got {sal.shape}")
+    inside_flag = sal.ravel()[cand]
+    inside, outside = cand[inside_flag], cand[~inside_flag]
+    rng = np.random.default_rng(seed)
+    if inside.size == 0 or outside.size == 0:
+        return _pick(cand, n, rng)
+    t = inside.size / cand.size
+    n_in = int(round(n * (0.5 + 0.5 * t)))
+    return np.concatenate([_pick(inside, n_in, rng), _pick(outside, n - n_in, rng)])
+
+
+def sample_segments(labels: np.ndarray, n: int, seed: int = 0, valid=None,
+                    min_ratio: float = MIN_SEGMENT_RATIO) -> dict[int, np.ndarray]:
+    """Per segment label with area ratio r >= ``min_ratio``: N*r pixel indices from that segment.
+
+    ``labels`` is an integer (H, W) map. Returns {label: indices}; their union is what the global mapping uses.
+    """
+    labels = np.asarray(labels)
+    if labels.ndim != 2 or not np.issubdtype(labels.dtype, np.integer):
+        raise InputError(f"expected an integer (H, W) label map, got {labels.dtype} {labels.shape}")
+    cand = _candidates(labels.shape, valid)
+    lab = labels.ravel()[cand]
+    rng = np.random.default_rng(seed)
+    values, counts = np.unique(lab, return_counts=True)
+    out: dict[int, np.ndarray] = {}
+    for v, c in zip(values, counts):
+        r = c / cand.size
+        if r >= min_ratio:
+            out[int(v)] = _pick(cand[lab == v], max(int(round(n * r)), 1), rng)
+    return out

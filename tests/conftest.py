@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = Path(__file__).resolve().parent / "data"
+SHARED = ROOT.parent / "shared" / "data"
+SAMPLES = ROOT / "livefilter" / "data"
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    if not (SHARED / "photos").is_dir() or not (SHARED / "looks").is_dir():
+        pytest.skip("../shared/data is not present (photos and looks for real-data tests)")
+    return SHARED
+
+
+@pytest.fixture
+def sample_before() -> Path:
+    return SAMPLES / "sample_before.jpg"
+
+
+@pytest.fixture
+def sample_after() -> Path:
+    return SAMPLES / "sample_after.jpg"
+
+
+@pytest.fixture
+def sample_test() -> Path:
+    return SAMPLES / "sample_test.jpg"
+
+
+@pytest.fixture
+def photo() -> np.ndarray:
+    from livefilter.imageio import read_image
+
+    return read_image(SAMPLES / "sample_before.jpg")
+
+
+def warm_look(x: np.ndarray) -> np.ndarray:
+    """A smooth synthetic look on float RGB in [0, 1]: warm, contrasty, a channel mix."""
+    r, g, b = x[..., 0], x[..., 1], x[..., 2]
+    out = np.stack([0.9 * r**0.8 + 0.1 * g, 0.05 + 0.85 * g**1.1, 0.15 + 0.6 * b + 0.1 * r], axis=-1)
+    return np.clip(out, 0, 1)
+
+
+def apply_float_look(rgb: np.ndarray, fn=warm_look) -> np.ndarray:
+    return np.clip(fn(rgb / 255.0) * 255 + 0.5, 0, 255).astype(np.uint8)
+
+
+@pytest.fixture
+def ffmpeg() -> str:
+    exe = shutil.which("ffmpeg")
+    if exe is None:
+        pytest.skip("ffmpeg is not installed (CI installs it)")
+    return exe

@@ -1,0 +1,67 @@
+import numpy as np
+import pytest
+
+import livefilter as lf
+from livefilter.lut import Lut, identity_table, interpolate, resample
+
+
+def test_identity_table_shape_and_values():
+    t = identity_table(5)
+    assert t.shape == (5, 5, 5, 3) and t.dtype == np.float32
+    assert np.allclose(t[1, 2, 3], [0.25, 0.5, 0.75])
+
+
+@pytest.mark.parametrize("interp", ["trilinear", "tetrahedral"])
+def test_interpolation_is_exact_for_affine_luts(interp):
+    # Both schemes reproduce affine functions exactly, whatever the grid size.
+    m = np.array([[0.8, 0.1, 0.05], [0.0, 0.9, 0.1], [0.2, 0.0, 0.7]])
+    t = identity_table(7) @ m.T + 0.03
+    x = np.random.default_rng(1).random((500, 3))
+    assert np.allclose(interpolate(t, x, interp), x @ m.T + 0.03, atol=1e-5)
+
+
+def test_tetrahedral_differs_from_trilinear_on_a_nonlinear_lut():
+    t = identity_table(2) ** 2
+    t[1, 1, 1] = [0.0, 0.0, 0.0]
+    x = np.array([[0.3, 0.6, 0.9], [0.9, 0.2, 0.5]])
+    assert not np.allclose(interpolate(t, x, "trilinear"), interpolate(t, x, "tetrahedral"))
+
+
+def test_tetrahedral_covers_all_orderings_including_ties():
+    rng = np.random.default_rng(2)
+    t = rng.random((3, 3, 3, 3)).astype(np.float32)
+    x = np.array([[0.2, 0.2, 0.2], [0.3, 0.3, 0.1], [0.1, 0.3, 0.3], [0.3, 0.1, 0.3], [0.25, 0.5, 0.75],
+                  [0.75, 0.5, 0.25], [0.5, 0.75, 0.25], [0.5, 0.25, 0.75], [0.75, 0.25, 0.5], [0.25, 0.75, 0.5]])
+    out = interpolate(t, x, "tetrahedral")
+    assert np.isfinite(out).all()
+    # at the nodes both schemes return the node value
+    assert np.allclose(interpolate(t, np.array([[0.5, 0.5, 1.0]]), "tetrahedral"), t[1, 1, 2])
+
+
+def test_lut_validation():
+    with pytest.raises(lf.InputError):
+        Lut(np.zeros((3, 3, 4, 3)))
+    with pytest.raises(lf.InputError):
+        Lut(np.zeros((1, 1, 1, 3)))
+    bad = identity_table(3)
+    bad[0, 0, 0, 0] = np.nan
+    with pytest.raises(lf.InputError):
+        Lut(bad)
+    with pytest.raises(lf.InputError):
+        Lut(identity_table(3), domain_min=(1, 0, 0), domain_max=(1, 1, 1))
+
+
+def test_domain_and_normalized():
+    lut = Lut(identity_table(5) * 2, domain_min=(0, 0, 0), domain_max=(2, 2, 2))
+    x = np.array([[0.5, 0.25, 1.0]])
+    # input 0.5 on a 0..2 domain is the 1/4 point; the table doubles, so output = input
+    assert np.allclose(lut.apply_float(x), x, atol=1e-6)
+    assert np.allclose(lut.normalized().apply_float(x), x, atol=1e-6)
+
+
+def test_resample_keeps_smooth_lut():
+    t = identity_table(17) ** 1.5
+    small = resample(Lut(t), 9)
+    assert small.size == 9
+    x = np.random.default_rng(0).random((200, 3))
+    assert np.abs(small.apply_float(x) - x**1.5).max() < 0.02

@@ -1,0 +1,146 @@
+import subprocess
+
+import numpy as np
+import pytest
+
+import livefilter as lf
+from livefilter.errors import LutFormatError
+from livefilter.imageio import read_image
+from livefilter.lut import Lut, identity_table
+from livefilter.luts import format_cube, read_cube, read_hald, read_lut, write_cube, write_hald
+
+from .conftest import DATA, apply_float_look
+
+
+def test_golden_swap_cube():
+    lut = read_cube(DATA / "tiny_2.cube")
+    assert lut.title == "swap red blue" and lut.size == 2
+    x = np.array([[0.1, 0.5, 0.9], [1.0, 0.0, 0.25]])
+    assert np.allclose(lut.apply_float(x), x[:, ::-1], atol=1e-6)
+
+
+def test_golden_1d_cube_becomes_3d():
+    lut = read_cube(DATA / "tiny_1d.cube")
+    x = np.array([[0.0, 0.5, 1.0], [0.25, 0.75, 0.1]])
+    assert np.allclose(lut.apply_float(x), 1 - x, atol=1e-6)
+
+
+def test_golden_domain_cube():
+    lut = read_cube(DATA / "tiny_domain.cube")
+    assert lut.domain_max == (2.0, 2.0, 2.0)
+    x = np.array([[0.2, 0.4, 0.6]])
+    assert np.allclose(lut.apply_float(x), x, atol=1e-6)
+
+
+def test_resolve_input_range_keyword():
+    lut = read_cube(DATA / "resolve_range.cube")
+    assert lut.domain_min == (0.0, 0.0, 0.0) and lut.domain_max == (1.0, 1.0, 1.0)
+
+
+@pytest.mark.parametrize("size", [2, 17, 33])
+def test_cube_round_trip(tmp_path, size):
+    rng = np.random.default_rng(size)
+    lut = Lut(np.clip(identity_table(size) + rng.normal(0, 0.05, (size, size, size, 3)), -0.1, 1.1),
+              title="round trip", domain_min=(0, 0, 0), domain_max=(1, 1, 1))
+    write_cube(tmp_path / "a.cube", lut, comments=["hello"])
+    back = read_cube(tmp_path / "a.cube")
+    assert back.title == "round trip"
+    assert np.abs(back.table - lut.table).max() < 1e-6
+    text = (tmp_path / "a.cube").read_text()
+    assert text.startswith("# hello\nTITLE") and f"LUT_3D_SIZE {size}" in text
+    assert not list(tmp_path.glob(".*"))  # no temporary files left
+
+
+def test_cube_red_is_fastest():
+    t = identity_table(2)
+    rows = format_cube(Lut(t)).strip().splitlines()[-8:]
+    assert rows[1] == "1.000000 0.000000 0.000000"
+    assert rows[2] == "0.000000 1.000000 0.000000"
+
+
+BAD_CUBES = {
+    "wrong row count": ("LUT_3D_SIZE 2\n" + "0 0 0\n" * 7, "needs 8 data rows, found 7"),
+    "size too small": ("LUT_3D_SIZE 1\n0 0 0\n", "LUT_3D_SIZE must be 2..256"),
+    "size too big": ("LUT_3D_SIZE 257\n", "LUT_3D_SIZE must be 2..256"),
+    "text in data": ("LUT_3D_SIZE 2\n" + "0 0 0\n" * 3 + "0 zero 0\n" + "0 0 0\n" * 4, "text where numbers"),
+    "text line in data": ("LUT_3D_SIZE 2\n" + "0 0 0\n" * 3 + "hello\n" + "0 0 0\n" * 4, "text in the data"),
+    "nan": ("LUT_3D_SIZE 2\n" + "0 0 0\n" * 3 + "nan 0 0\n" + "0 0 0\n" * 4, "NaN or infinite"),
+    "inf": ("LUT_3D_SIZE 2\n" + "0 0 0\n" * 3 + "0 inf 0\n" + "0 0 0\n" * 4, "NaN or infinite"),
+    "domain reversed": ("LUT_3D_SIZE 2\nDOMAIN_MIN 1 0 0\nDOMAIN_MAX 1 1 1\n" + "0 0 0\n" * 8, "DOMAIN_MIN"),
+    "1d and 3d": ("LUT_1D_SIZE 2\nLUT_3D_SIZE 2\n" + "0 0 0\n" * 8, "both LUT_1D_SIZE and LUT_3D_SIZE"),
+    "no size": ("0 0 0\n" * 8, "no LUT_3D_SIZE"),
+    "two numbers": ("LUT_3D_SIZE 2\n" + "0 0\n" + "0 0 0\n" * 7, "needs 3 numbers"),
+    "unknown keyword": ("LUT_3D_SIZE 2\nFOO 1\n" + "0 0 0\n" * 8, "unknown keyword"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_CUBES))
+def test_bad_cube_files(tmp_path, case):
+    text, expected = BAD_CUBES[case]
+    p = tmp_path / "bad.cube"
+    p.write_text(text)
+    with pytest.raises(LutFormatError) as exc:
+        read_cube(p)
+    assert expected in str(exc.value) and str(p) in str(exc.value)
+    assert "\n" not in str(exc.value)
+
+
+def test_binary_file_is_not_a_cube(tmp_path):
+    p = tmp_path / "bin.cube"
+    p.write_bytes(bytes(range(256)) * 4)
+    with pytest.raises(LutFormatError, match="not a text"):
+        read_cube(p)
+
+
+@pytest.mark.parametrize("level,bits", [(2, 8), (4, 16), (8, 16)])
+def test_hald_round_trip(tmp_path, level, bits):
+    n = level * level
+    rng = np.random.default_rng(level)
+    lut = Lut(np.clip(identity_table(n) + rng.normal(0, 0.03, (n, n, n, 3)), 0, 1))
+    write_hald(tmp_path / "h.png", lut, level=level, bits=bits)
+    back = read_hald(tmp_path / "h.png")
+    assert back.size == n
+    assert np.abs(back.table - lut.table).max() <= (0.5 / 255 if bits == 8 else 0.5 / 65535) + 1e-6
+
+
+def test_hald_identity_and_layout(tmp_path):
+    write_hald(tmp_path / "id.png", Lut.identity(16), level=4, bits=8)
+    img = read_image(tmp_path / "id.png")
+    assert img.shape == (64, 64, 3)
+    # pixel i = r + 16 g + 256 b, red fastest
+    assert tuple(img[0, 1]) == (17, 0, 0) and tuple(img[1, 0]) == (0, 68, 0)
+
+
+def test_hald_rejects_non_hald(tmp_path):
+    from livefilter.imageio import write_image
+
+    write_image(tmp_path / "x.png", np.zeros((10, 12, 3), np.uint8))
+    with pytest.raises(LutFormatError, match="square image"):
+        read_hald(tmp_path / "x.png")
+
+
+def test_read_lut_dispatch(tmp_path):
+    with pytest.raises(LutFormatError, match="unknown LUT format"):
+        read_lut(tmp_path / "x.3dl")
+
+
+def test_real_film_hald_reads(shared_data):
+    path = sorted((shared_data / "looks" / "film" / "color").rglob("*.png"))[0]
+    lut = read_hald(path)
+    assert lut.size == 64 and 0 <= lut.table.min() and lut.table.max() <= 1
+
+
+def test_ffmpeg_lut3d_matches_our_render(tmp_path, ffmpeg, photo):
+    """Our .cube applied by ffmpeg's lut3d equals our own render within 1 code value."""
+    tpl = apply_float_look(photo)
+    look = lf.fit_look(tpl, photo)
+    look.save(tmp_path / "look.cube")
+    h, w = photo.shape[:2]
+    for interp in ("trilinear", "tetrahedral"):
+        cmd = [ffmpeg, "-v", "error", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{w}x{h}", "-i", "-",
+               "-vf", f"lut3d=file={tmp_path / 'look.cube'}:interp={interp}", "-f", "rawvideo", "-pix_fmt", "rgb24",
+               "-"]
+        res = subprocess.run(cmd, input=photo.tobytes(), capture_output=True, check=True)
+        theirs = np.frombuffer(res.stdout, np.uint8).reshape(h, w, 3)
+        ours = lf.render(photo, lf.load_look(tmp_path / "look.cube"), interp=interp)
+        assert np.abs(theirs.astype(int) - ours).max() <= 1, interp
