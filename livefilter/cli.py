@@ -23,10 +23,6 @@ IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp")
 SAMPLE_DIR = Path(__file__).resolve().parent / "data"
 
 
-def _fmt_warning(message, category, filename, lineno, file=None, line=None):
-    return f"livefilter: warning: {message}\n"
-
-
 def _add_common_image_flags(p):
     p.add_argument("--allow-large", action="store_true", help="process images over 100 megapixels")
 
@@ -82,12 +78,9 @@ def cmd_fit(args) -> int:
         check_output_path(args.preview, (args.template, args.original))
     if not 2 <= args.size <= 256:
         raise InputError(f"--size must be 2..256, got {args.size}")
-    look = fit_look(_read(args.template, args), None if args.original is None else _read(args.original, args),
-                    sampling=args.sampling, samples=args.samples, size=args.size, mapping=args.mapping,
-                    solver=args.solver, seed=args.seed, name=args.name or Path(args.template).stem)
-    look.meta["template"] = args.template
-    if args.original:
-        look.meta["original"] = args.original
+    look = fit_look(args.template, args.original, allow_large=args.allow_large, sampling=args.sampling,
+                    samples=args.samples, size=args.size, mapping=args.mapping, solver=args.solver, seed=args.seed,
+                    name=args.name or Path(args.template).stem)
     look.save(out, inputs=(args.template, args.original))
     print(f"wrote {out} ({look.meta['mapping']} mapping, {look.lut.size}^3 LUT, fit {look.meta['fit_ms']:.0f} ms)")
     if args.preview:
@@ -167,10 +160,20 @@ def cmd_info(args) -> int:
 COMMANDS = {"fit": cmd_fit, "apply": cmd_apply, "info": cmd_info}
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    print(f"livefilter: warning: {message}", file=sys.stderr)
+
+
 def main(argv=None) -> int:
-    warnings.formatwarning = _fmt_warning
     parser = build_parser()
     args = parser.parse_args(argv)
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", UserWarning)
+        warnings.showwarning = _show_warning
+        return _run(args)
+
+
+def _run(args) -> int:
     debug = os.environ.get("LIVEFILTER_DEBUG")
     try:
         return COMMANDS[args.command](args)

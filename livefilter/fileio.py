@@ -23,9 +23,12 @@ def check_output_path(path: str | os.PathLike, inputs: tuple = ()) -> Path:
     for src in inputs:
         if src is None:
             continue
-        with contextlib.suppress(OSError):
-            if p.resolve() == Path(src).resolve():
-                raise OutputError("output path is the same as an input; choose another name", p)
+        try:
+            same = p.resolve() == Path(src).resolve()
+        except OSError:
+            same = False
+        if same:
+            raise OutputError("output path is the same as an input; choose another name", p)
     return p
 
 

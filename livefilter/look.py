@@ -131,7 +131,7 @@ def load_look(path: str | os.PathLike) -> Look:
         lut = read_lut(p)
         return Look(lut=lut, meta={"name": lut.title or p.stem, "source": str(p)})
     try:
-        with np.load(p, allow_pickle=False) as z:
+        with open(p, "rb") as fh, np.load(fh, allow_pickle=False) as z:
             meta = json.loads(str(z["meta"]))
             dom = z["lut_domain"]
             lut = Lut(z["lut"], title=meta.pop("lut_title", ""), domain_min=tuple(dom[0]), domain_max=tuple(dom[1]))
@@ -159,9 +159,9 @@ def bake(mapping, size: int = 33, title: str = "") -> Lut:
     return Lut(np.clip(mapping(grid.reshape(-1, 3)), *BAKE_RANGE).reshape(grid.shape), title=title)
 
 
-def _load_rgb(img, what: str, *, with_alpha=False):
+def _load_rgb(img, what: str, *, allow_large=False):
     if isinstance(img, (str, os.PathLike)):
-        rgb, alpha = read_image(img, with_alpha=True, min_size=2)
+        rgb, alpha = read_image(img, with_alpha=True, min_size=2, allow_large=allow_large)
         return rgb, alpha, str(img)
     arr = np.asarray(img)
     if arr.dtype != np.uint8 or arr.ndim != 3 or arr.shape[2] != 3:
@@ -194,7 +194,7 @@ def _match_size(original, template, path):
 
 def fit_look(template, original=None, *, sampling: str = "uniform", samples: int = 8000, labels=None,
              mapping: str = DEFAULT_MAPPING, solver: str = "lstsq", size: int = 33, seed: int = 0,
-             saliency_mask=None, name: str | None = None) -> Look:
+             saliency_mask=None, name: str | None = None, allow_large: bool = False) -> Look:
     """Learn a look from a template photo (and, optionally, the same photo before its filter).
 
     Args:
@@ -206,6 +206,7 @@ def fit_look(template, original=None, *, sampling: str = "uniform", samples: int
         mapping: "residual" (quartic + smooth residual grid, the default) or "seed" (the seed's quartic).
         solver: "lstsq" or "lbfgs" for the quartic.
         size: baked LUT size (2..256, 33 by default).
+        allow_large: read image files over 100 megapixels.
     """
     from threadpoolctl import threadpool_limits
 
@@ -216,13 +217,15 @@ def fit_look(template, original=None, *, sampling: str = "uniform", samples: int
         raise InputError(f"samples must be at least {MIN_SAMPLES}, got {samples}")
     if sampling == "segments" and labels is None:
         raise InputError("sampling='segments' needs a label map (labels=...)")
-    tpl, alpha, tpath = _load_rgb(template, "template")
+    tpl, alpha, tpath = _load_rgb(template, "template", allow_large=allow_large)
     if original is None:
         from .defilter import defilter
 
         orig, opath = defilter(tpl), None
+    elif isinstance(original, (str, os.PathLike)) and tpath and Path(original).resolve() == Path(tpath).resolve():
+        raise InputError("the original is the template itself; give the photo before its look", original)
     else:
-        orig, _, opath = _load_rgb(original, "original")
+        orig, _, opath = _load_rgb(original, "original", allow_large=allow_large)
         orig = _match_size(orig, tpl, opath)
     tpl_w, orig_w = _downscale(tpl, WORK_SIDE), _downscale(orig, WORK_SIDE)
     valid = None
@@ -273,7 +276,7 @@ def fit_look(template, original=None, *, sampling: str = "uniform", samples: int
         "ill_defined": reason,
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
-    look = Look(lut=bake(glob, size, title), mapping=glob, meta=meta,
-                label_mappings=label_maps, label_luts={k: bake(m, size, f"{title} [{k}]") for k, m in label_maps.items()})
+    label_luts = {k: bake(m, size, f"{title} [{k}]") for k, m in label_maps.items()}
+    look = Look(lut=bake(glob, size, title), mapping=glob, meta=meta, label_mappings=label_maps, label_luts=label_luts)
     meta["fit_ms"] = round((time.perf_counter() - t0) * 1e3, 1)
     return look

@@ -236,7 +236,6 @@ class ResidualMapping:
         src, dst = _check_pairs(src, dst)
         base = QuarticMapping.fit(src, dst, solver=solver, ridge=ridge)
         resid = dst - base(src)
-        n = src.shape[0]
         offsets = _solve_smooth_grid(src, resid, grid, smooth, damping)
         return cls(base, offsets.reshape(grid, grid, grid, 3))
 

@@ -133,7 +133,7 @@ def format_cube(lut: Lut, comments: list[str] | tuple = ()) -> str:
     head += ["DOMAIN_MIN {:.6f} {:.6f} {:.6f}".format(*lut.domain_min)]
     head += ["DOMAIN_MAX {:.6f} {:.6f} {:.6f}".format(*lut.domain_max)]
     data = lut.table.transpose(2, 1, 0, 3).reshape(-1, 3).astype(np.float64)
-    body = "\n".join("%.6f %.6f %.6f" % tuple(row) for row in data)
+    body = "\n".join(f"{r:.6f} {g:.6f} {b:.6f}" for r, g, b in data)
     return "\n".join(head) + "\n" + body + "\n"
 
 

@@ -31,7 +31,8 @@ def read_hald(path: str | os.PathLike) -> Lut:
     h, w = img.shape[:2]
     level = round(w ** (1 / 3))
     if h != w or level**3 != w or level < 2:
-        raise LutFormatError(f"a HaldCLUT is a square image of side L^3 (8, 27, 64, 125, 216, 343, 512...); got {w}x{h}", p)
+        raise LutFormatError(
+            f"a HaldCLUT is a square image of side L^3 (8, 27, 64, 125, 216, 343, 512...); got {w}x{h}", p)
     n = level * level
     if n > MAX_SIZE:
         raise LutFormatError(f"HaldCLUT level {level} is a {n}^3 LUT, over the {MAX_SIZE} limit", p)

@@ -1,0 +1,104 @@
+import numpy as np
+import pytest
+from PIL import Image
+
+import livefilter.imageio as lio
+from livefilter.errors import ImageReadError, OutputError
+from livefilter.imageio import read_image, write_image
+
+
+def rgb_image(h=20, w=30):
+    y, x = np.mgrid[0:h, 0:w]
+    return np.stack([x * 8, y * 12, (x + y) * 4], -1).astype(np.uint8)
+
+
+def test_rgb_round_trip_png(tmp_path):
+    img = rgb_image()
+    write_image(tmp_path / "a.png", img)
+    assert np.array_equal(read_image(tmp_path / "a.png"), img)
+
+
+def test_grayscale(tmp_path):
+    Image.fromarray(np.arange(200, dtype=np.uint8).reshape(10, 20), "L").save(tmp_path / "g.png")
+    out = read_image(tmp_path / "g.png")
+    assert out.shape == (10, 20, 3) and (out[..., 0] == out[..., 2]).all() and out[0, 5, 1] == 5
+
+
+def test_rgba_keeps_alpha(tmp_path):
+    rgba = np.dstack([rgb_image(), np.full((20, 30), 128, np.uint8)])
+    Image.fromarray(rgba, "RGBA").save(tmp_path / "a.png")
+    rgb, alpha = read_image(tmp_path / "a.png", with_alpha=True)
+    assert np.array_equal(rgb, rgba[..., :3]) and (alpha == 128).all()
+
+
+def test_16bit_png(tmp_path):
+    import cv2
+
+    a16 = (rgb_image().astype(np.uint16) * 257)
+    cv2.imwrite(str(tmp_path / "c16.png"), a16[..., ::-1])
+    assert np.array_equal(read_image(tmp_path / "c16.png"), rgb_image())
+    g16 = (np.arange(200, dtype=np.uint16).reshape(10, 20) * 257)
+    cv2.imwrite(str(tmp_path / "g16.png"), g16)
+    assert read_image(tmp_path / "g16.png")[0, 7, 0] == 7
+
+
+def test_palette(tmp_path):
+    Image.fromarray(rgb_image()).convert("P", palette=Image.Palette.ADAPTIVE, colors=16).save(tmp_path / "p.png")
+    out = read_image(tmp_path / "p.png")
+    assert out.shape == (20, 30, 3) and np.abs(out.astype(int) - rgb_image()).mean() < 20
+
+
+def test_cmyk_jpeg(tmp_path):
+    Image.fromarray(rgb_image()).convert("CMYK").save(tmp_path / "c.jpg", quality=95)
+    out = read_image(tmp_path / "c.jpg")
+    assert out.shape == (20, 30, 3) and np.abs(out.astype(int) - rgb_image()).mean() < 12
+
+
+def test_exif_rotation_is_applied(tmp_path):
+    img = Image.fromarray(rgb_image(20, 30))
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90 CW on display
+    img.save(tmp_path / "r.jpg", exif=exif.tobytes(), quality=95)
+    assert read_image(tmp_path / "r.jpg").shape == (30, 20, 3)
+
+
+def test_unreadable_inputs(tmp_path):
+    (tmp_path / "t.jpg").write_text("hello, not an image")
+    with pytest.raises(ImageReadError, match="not an image"):
+        read_image(tmp_path / "t.jpg")
+    write_image(tmp_path / "full.png", rgb_image(200, 200))
+    data = (tmp_path / "full.png").read_bytes()
+    (tmp_path / "cut.png").write_bytes(data[: len(data) // 2])
+    with pytest.raises(ImageReadError) as exc:
+        read_image(tmp_path / "cut.png")
+    assert "cut.png" in str(exc.value)
+    with pytest.raises(ImageReadError, match="no such file"):
+        read_image(tmp_path / "missing.png")
+    with pytest.raises(ImageReadError, match="folder"):
+        read_image(tmp_path)
+    (tmp_path / "empty.png").write_bytes(b"")
+    with pytest.raises(ImageReadError):
+        read_image(tmp_path / "empty.png")
+
+
+def test_tiny_and_huge(tmp_path, monkeypatch):
+    write_image(tmp_path / "one.png", rgb_image(1, 1))
+    assert read_image(tmp_path / "one.png").shape == (1, 1, 3)
+    with pytest.raises(ImageReadError, match="at least 2x2"):
+        read_image(tmp_path / "one.png", min_size=2)
+    write_image(tmp_path / "big.png", rgb_image(100, 100))
+    monkeypatch.setattr(lio, "MAX_PIXELS", 5000)
+    with pytest.raises(ImageReadError, match="megapixels"):
+        read_image(tmp_path / "big.png")
+    assert read_image(tmp_path / "big.png", allow_large=True).shape == (100, 100, 3)
+
+
+def test_write_is_atomic_and_checked(tmp_path):
+    with pytest.raises(OutputError, match="does not exist"):
+        write_image(tmp_path / "nope" / "a.png", rgb_image())
+    with pytest.raises(OutputError, match="extension"):
+        write_image(tmp_path / "a.xyz", rgb_image())
+    write_image(tmp_path / "a.jpg", rgb_image())
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.jpg"]
+    with pytest.raises(OutputError, match="same as an input"):
+        write_image(tmp_path / "a.jpg", rgb_image(), inputs=(tmp_path / "a.jpg",))
