@@ -192,6 +192,43 @@ def _match_size(original, template, path):
     return cv2.resize(original, (tw, th), interpolation=interp)
 
 
+def sample_pairs(template: np.ndarray, original: np.ndarray, *, sampling: str = "uniform", samples: int = 8000,
+                 seed: int = 0, labels=None, saliency_mask=None, alpha=None):
+    """The colour pairs a look is fitted from, as float (n, 3) arrays in [0, 1]: (original, template, per_label).
+
+    ``template`` and ``original`` are same-size uint8 RGB arrays; ``per_label`` maps each segment label (with
+    ``sampling="segments"``) to its own (original, template) pairs; the returned global pairs are their union.
+    """
+    tpl_w, orig_w = _downscale(template, WORK_SIDE), _downscale(original, WORK_SIDE)
+    valid = None if alpha is None else _downscale(alpha, WORK_SIDE) >= 128
+    src = orig_w.reshape(-1, 3).astype(np.float64) / 255.0
+    dst = tpl_w.reshape(-1, 3).astype(np.float64) / 255.0
+    shape = tpl_w.shape[:2]
+    per_label: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    if sampling == "uniform":
+        idx = sample_uniform(shape, samples, seed, valid)
+    elif sampling == "salient":
+        sal = None
+        if saliency_mask is not None:
+            sal = _downscale(np.asarray(saliency_mask, np.uint8), WORK_SIDE, cv2.INTER_NEAREST) > 0
+        idx = sample_salient(orig_w, samples, seed, mask=sal, valid=valid)
+    elif sampling == "segments":
+        if labels is None:
+            raise InputError("sampling='segments' needs a label map (labels=...)")
+        labels = np.asarray(labels)
+        if labels.shape != template.shape[:2]:
+            raise InputError(f"labels must have the template's shape {template.shape[:2]}, got {labels.shape}")
+        lab_w = _downscale(labels.astype(np.int32), WORK_SIDE, cv2.INTER_NEAREST)
+        groups = sample_segments(lab_w, samples, seed, valid)
+        if not groups:
+            raise InputError("no segment covers 10% of the template; use another sampling")
+        per_label = {lab: (src[i], dst[i]) for lab, i in groups.items()}
+        idx = np.concatenate(list(groups.values()))
+    else:
+        raise InputError(f"sampling must be one of {SAMPLINGS}, got {sampling!r}")
+    return src[idx], dst[idx], per_label
+
+
 def fit_look(template, original=None, *, sampling: str = "uniform", samples: int = 8000, labels=None,
              mapping: str = DEFAULT_MAPPING, solver: str = "lstsq", size: int = 33, seed: int = 0,
              saliency_mask=None, name: str | None = None, allow_large: bool = False) -> Look:
@@ -215,8 +252,6 @@ def fit_look(template, original=None, *, sampling: str = "uniform", samples: int
         raise InputError(f"sampling must be one of {SAMPLINGS}, got {sampling!r}")
     if samples < MIN_SAMPLES:
         raise InputError(f"samples must be at least {MIN_SAMPLES}, got {samples}")
-    if sampling == "segments" and labels is None:
-        raise InputError("sampling='segments' needs a label map (labels=...)")
     tpl, alpha, tpath = _load_rgb(template, "template", allow_large=allow_large)
     if original is None:
         from .defilter import defilter
@@ -227,38 +262,14 @@ def fit_look(template, original=None, *, sampling: str = "uniform", samples: int
     else:
         orig, _, opath = _load_rgb(original, "original", allow_large=allow_large)
         orig = _match_size(orig, tpl, opath)
-    tpl_w, orig_w = _downscale(tpl, WORK_SIDE), _downscale(orig, WORK_SIDE)
-    valid = None
-    if alpha is not None:
-        valid = _downscale(alpha, WORK_SIDE) >= 128
-    lab_w = None
-    if labels is not None:
-        labels = np.asarray(labels)
-        if labels.shape != tpl.shape[:2]:
-            raise InputError(f"labels must have the template's shape {tpl.shape[:2]}, got {labels.shape}")
-        lab_w = _downscale(labels.astype(np.int32), WORK_SIDE, cv2.INTER_NEAREST)
-    src = orig_w.reshape(-1, 3).astype(np.float64) / 255.0
-    dst = tpl_w.reshape(-1, 3).astype(np.float64) / 255.0
-    shape = tpl_w.shape[:2]
-    per_label: dict[int, np.ndarray] = {}
-    if sampling == "uniform":
-        idx = sample_uniform(shape, samples, seed, valid)
-    elif sampling == "salient":
-        sal = None if saliency_mask is None else _downscale(np.asarray(saliency_mask, np.uint8), WORK_SIDE,
-                                                            cv2.INTER_NEAREST) > 0
-        idx = sample_salient(orig_w, samples, seed, mask=sal, valid=valid)
-    else:
-        per_label = sample_segments(lab_w, samples, seed, valid)
-        if not per_label:
-            raise InputError("no segment covers 10% of the template; use another sampling")
-        idx = np.concatenate(list(per_label.values()))
-    reason = ill_defined(src[idx])
+    src, dst, per_label = sample_pairs(tpl, orig, sampling=sampling, samples=samples, seed=seed, labels=labels,
+                                       saliency_mask=saliency_mask, alpha=alpha)
+    reason = ill_defined(src)
     if reason:
         warnings.warn(f"{tpath or 'template'}: {reason}", stacklevel=2)
-    kwargs = {"solver": solver}
     with threadpool_limits(1):  # BLAS threads only add overhead on these small solves (47 vs 120 ms measured)
-        glob = fit_mapping(src[idx], dst[idx], mapping, **kwargs)
-        label_maps = {lab: fit_mapping(src[i], dst[i], mapping, **kwargs) for lab, i in per_label.items()}
+        glob = fit_mapping(src, dst, mapping, solver=solver)
+        label_maps = {lab: fit_mapping(s, d, mapping, solver=solver) for lab, (s, d) in per_label.items()}
     title = name or (Path(tpath).stem if tpath else "livefilter look")
     meta = {
         "name": title,

@@ -60,7 +60,7 @@ class QuarticMapping:
         return out.reshape(x.shape)
 
     @classmethod
-    def fit(cls, src: np.ndarray, dst: np.ndarray, *, solver: str = "lstsq", ridge: float = 1e-4) -> QuarticMapping:
+    def fit(cls, src: np.ndarray, dst: np.ndarray, *, solver: str = "lstsq", ridge: float = 1e-7) -> QuarticMapping:
         """Least-squares fit from (n, 3) source colours to (n, 3) targets.
 
         ``ridge`` (relative to n) pulls the parameters toward the identity mapping, so directions the samples
@@ -225,8 +225,8 @@ class ResidualMapping:
         return out.reshape(x.shape)
 
     @classmethod
-    def fit(cls, src, dst, *, grid: int = 17, smooth: float = 0.1, damping: float = 1e-3,
-            solver: str = "lstsq", ridge: float = 1e-4) -> ResidualMapping:
+    def fit(cls, src, dst, *, grid: int = 17, smooth: float = 0.01, damping: float = 1e-6,
+            solver: str = "lstsq", ridge: float = 1e-7) -> ResidualMapping:
         """Fit the quartic, then offsets minimising |A r - e|^2 + smooth*n|L r|^2 + damping*n|r|^2.
 
         ``e`` is what the quartic leaves; the Laplacian term makes the grid smooth and the damping term lets it
