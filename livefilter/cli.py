@@ -64,6 +64,46 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("info", help="describe a look file")
     p.add_argument("look", help="the look file")
+
+    p = sub.add_parser("live", help="grade a camera (or a file, or the synthetic clip) live",
+                       description="Grade a live source and send it to a virtual camera, a window and/or a file.")
+    p.add_argument("--template", required=True,
+                   help="a look file (.cube, .look.npz, HaldCLUT .png), a photo (with --original), or a folder "
+                        "of look files ('n' in the preview cycles through them)")
+    p.add_argument("--original", help="the template photo before its look")
+    src = p.add_mutually_exclusive_group()
+    src.add_argument("--camera", default=None, help="camera index or device path (default 0)")
+    src.add_argument("--input", help="a video or image file instead of a camera")
+    src.add_argument("--synthetic", action="store_true", help="the built-in synthetic clip (no camera needed)")
+    p.add_argument("--loop", action="store_true", help="loop the --input video")
+    p.add_argument("--vcam", action="store_true", help="send to a virtual camera (pyvirtualcam)")
+    p.add_argument("--preview", action="store_true", help="show a preview window (keys: see README)")
+    p.add_argument("--record", metavar="OUT.mp4", help="record the graded video")
+    p.add_argument("--size", default="1280x720", help="frame size WxH (default 1280x720)")
+    p.add_argument("--fps", type=float, default=30.0)
+    p.add_argument("--backend", choices=("auto", "cpu", "cuda"), default="auto")
+    p.add_argument("--strength", type=float, default=1.0)
+    p.add_argument("--no-face-protect", action="store_true", help="faces get the full look")
+    p.add_argument("--frames", type=int, help="stop after N frames")
+    p.add_argument("--duration", type=float, help="stop after S seconds")
+
+    p = sub.add_parser("demo", help="run the live pipeline on the bundled sample and synthetic clip (no camera)",
+                       description="Grade the built-in synthetic clip (a face, panned and zoomed) with the bundled "
+                                   "sample look, face protection on; write an mp4 and a before/after contact sheet.")
+    p.add_argument("-o", "--out-dir", default=".", help="folder for livefilter-demo.mp4 and livefilter-demo.png")
+    p.add_argument("--frames", type=int, default=150)
+    p.add_argument("--size", default="1280x720")
+    p.add_argument("--backend", choices=("auto", "cpu", "cuda"), default="auto")
+
+    p = sub.add_parser("bench-live", help="measure the live pipeline: synthetic source -> null sink",
+                       description="Frame rate, per-stage ms (p50/p95/p99) and capture-to-output latency.")
+    p.add_argument("--size", default="1920x1080")
+    p.add_argument("--frames", type=int, default=600)
+    p.add_argument("--fps", type=float, default=30.0, help="source rate (0 = as fast as possible)")
+    p.add_argument("--backend", choices=("auto", "cpu", "cuda"), default="auto")
+    p.add_argument("--no-face-protect", action="store_true")
+    p.add_argument("--swap", action="store_true", help="keep re-fitting the template during the run")
+    p.add_argument("--json", metavar="OUT", help="write the results as JSON")
     return parser
 
 
@@ -157,7 +197,175 @@ def cmd_info(args) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"fit": cmd_fit, "apply": cmd_apply, "info": cmd_info}
+def _sample_look():
+    from .look import fit_look
+
+    return fit_look(SAMPLE_DIR / "sample_after.jpg", SAMPLE_DIR / "sample_before.jpg", name="sample teal & orange")
+
+
+def cmd_live(args) -> int:
+    from .pipeline import LivePipeline, parse_size
+    from .sinks import VideoFileSink, VirtualCameraSink
+    from .sources import CameraSource, ImageSource, SyntheticSource, VideoFileSource
+
+    size = parse_size(args.size)
+    if not (args.vcam or args.preview or args.record):
+        raise InputError("choose where the video goes: --vcam, --preview and/or --record OUT.mp4")
+    if not 0.0 <= args.strength <= 1.0:
+        raise InputError(f"--strength must be in [0, 1], got {args.strength}")
+    templates, template = [], args.template
+    if Path(template).is_dir():
+        templates = sorted(p for p in Path(template).iterdir() if p.suffix.lower() in (".cube", ".npz", ".png"))
+        if not templates:
+            raise InputError("the template folder has no .cube, .look.npz or .png looks", template)
+        template = templates[0]
+    elif not Path(template).is_file():
+        raise InputError("no such template file", template)
+    if args.synthetic:
+        source = SyntheticSource(size, fps=args.fps)
+    elif args.input:
+        if Path(args.input).suffix.lower() in IMAGE_EXTS:
+            source = ImageSource(args.input, fps=args.fps)
+        else:
+            source = VideoFileSource(args.input, loop=args.loop)
+    else:
+        source = CameraSource(args.camera if args.camera is not None else 0, size, args.fps)
+    sinks = []
+    try:
+        if args.record:
+            sinks.append(VideoFileSink(args.record, fps=source.fps))
+        if args.vcam:
+            sinks.append(VirtualCameraSink(size, fps=source.fps))
+        pipeline = LivePipeline(source, sinks, backend=args.backend, strength=args.strength,
+                                face_protect=not args.no_face_protect)
+    except BaseException:
+        for obj in [source, *sinks]:
+            obj.close()
+        raise
+    with pipeline:
+        pipeline.set_template(template, args.original).result()
+        if args.preview:
+            from .window import PreviewWindow
+
+            window = PreviewWindow(pipeline, templates)
+            pipeline.add_callback(window)
+        print(f"livefilter live: {source.name} -> {', '.join(s.name for s in sinks) or 'preview'} "
+              f"[{pipeline.backend.name}] look: {pipeline.look_name}  (Ctrl+C to stop)")
+        try:
+            stats = pipeline.run(max_frames=args.frames, duration=args.duration)
+        except KeyboardInterrupt:
+            pipeline.close()
+            stats = pipeline.stats.summary()
+            print("stopped")
+    print(f"{stats['frames']} frames, {stats['fps']:.1f} fps")
+    return EXIT_OK
+
+
+def cmd_demo(args) -> int:
+    from .fileio import check_output_path
+    from .imageio import write_image
+    from .pipeline import LivePipeline, parse_size
+    from .preview import contact_sheet
+    from .sinks import VideoFileSink
+    from .sources import SyntheticSource
+
+    size = parse_size(args.size)
+    out_dir = Path(args.out_dir)
+    if not out_dir.is_dir():
+        raise OutputError("output folder does not exist", out_dir)
+    mp4, sheet = out_dir / "livefilter-demo.mp4", out_dir / "livefilter-demo.png"
+    check_output_path(sheet)
+    look = _sample_look()
+    picks = {0, args.frames // 2, args.frames - 1}
+    shots = []
+
+    source = SyntheticSource(size, fps=30.0, frames=args.frames)
+    # every frame of the clip is wanted, so the demo pushes frames through process() instead of the threaded
+    # latest-frame loop (which would drop frames it cannot keep up with)
+    p = LivePipeline(source, [VideoFileSink(mp4, fps=30.0)], look=look, backend=args.backend, analysis_every=1)
+    try:
+        for i in range(args.frames):
+            frame = source.read()
+            out = p.process(frame)
+            if i in picks:
+                shots.append((frame, out.copy(), p._degree))
+    finally:
+        p.close()
+    stats = p.stats.summary()
+    tiles = []
+    for i, (before, after, _) in enumerate(shots):
+        tiles += [(f"frame {i + 1}: camera", before), ("with the look (face protected)", after)]
+    if shots:
+        import cv2
+
+        d = shots[-1][2]
+        dimg = np.ones(shots[-1][0].shape[:2], np.float32) if d is None else cv2.resize(
+            d, shots[-1][0].shape[1::-1], interpolation=cv2.INTER_LINEAR)
+        tiles.append(("rendering degree", np.repeat((dimg[:, :, None] * 255).astype(np.uint8), 3, axis=2)))
+    write_image(sheet, contact_sheet(tiles, height=200))
+    print(f"wrote {mp4} ({stats['frames']} frames) and {sheet}")
+    print(f"render p50 {stats.get('render', {}).get('p50_ms', 0):.1f} ms/frame on {size[0]}x{size[1]}, "
+          f"face analysis p50 {stats.get('analysis', {}).get('p50_ms', 0):.1f} ms")
+    return EXIT_OK
+
+
+def cmd_bench_live(args) -> int:
+    import json
+    import platform
+    import threading
+
+    from .pipeline import LivePipeline, parse_size
+    from .sinks import NullSink
+    from .sources import SyntheticSource
+
+    w, h = parse_size(args.size)
+    look = _sample_look()
+    source = SyntheticSource((w, h), fps=args.fps if args.fps > 0 else 1000.0)
+    if args.fps <= 0:
+        source.paced = False
+    sink = NullSink()
+    swaps = []
+    with LivePipeline(source, [sink], look=look, backend=args.backend,
+                      face_protect=not args.no_face_protect) as p:
+        stop = threading.Event()
+
+        def swapper():
+            before = SAMPLE_DIR / "sample_before.jpg"
+            after = SAMPLE_DIR / "sample_after.jpg"
+            while not stop.is_set():
+                t = time.perf_counter()
+                p.set_template(after, before).result()
+                swaps.append((time.perf_counter() - t) * 1e3)
+
+        th = threading.Thread(target=swapper, daemon=True) if args.swap else None
+        if th:
+            th.start()
+        stats = p.run(max_frames=args.frames)
+        stop.set()
+        if th:
+            th.join()
+        backend = p.backend.name
+    budget = 1000.0 / args.fps if args.fps > 0 else None
+    result = {
+        "size": f"{w}x{h}", "frames": args.frames, "source_fps": args.fps, "backend": backend,
+        "face_protect": not args.no_face_protect, "template_swaps": len(swaps),
+        "swap_ms_median": float(np.median(swaps)) if swaps else None, "stats": stats,
+        "dropped_frames": p._slot.dropped,
+        "latency_in_frame_times_p95": (stats["latency"]["p95_ms"] / budget) if budget else None,
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
+    }
+    text = json.dumps(result, indent=1)
+    if args.json:
+        from .fileio import atomic_output
+
+        with atomic_output(args.json) as tmp:
+            tmp.write_text(text)
+    print(text)
+    return EXIT_OK
+
+
+COMMANDS = {"fit": cmd_fit, "apply": cmd_apply, "info": cmd_info, "live": cmd_live, "demo": cmd_demo,
+            "bench-live": cmd_bench_live}
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None):

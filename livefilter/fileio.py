@@ -9,6 +9,9 @@ from pathlib import Path
 
 from .errors import OutputError
 
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
 
 def check_output_path(path: str | os.PathLike, inputs: tuple = ()) -> Path:
     """Return ``path`` as a Path after checking its folder exists and is writable and it is not an input."""
@@ -42,6 +45,7 @@ def atomic_output(path: str | os.PathLike, inputs: tuple = ()):
     suffix = "".join(p.suffixes[-2:]) or ".tmp"
     fd, tmp = tempfile.mkstemp(prefix=f".{p.stem}.", suffix=suffix, dir=p.parent if str(p.parent) else ".")
     os.close(fd)
+    os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600 files; outputs get the usual permissions
     try:
         yield Path(tmp)
         os.replace(tmp, p)

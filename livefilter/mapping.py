@@ -14,6 +14,10 @@ import warnings
 import numpy as np
 import scipy.sparse as sp
 
+# Imported here, not lazily: threadpoolctl (fit_look) only limits BLAS libraries already loaded when it is
+# entered, and scipy.linalg's OpenBLAS threads made the first fit 2 s instead of ~0.1 s (measured).
+from scipy.linalg import cho_factor, cho_solve
+
 from .errors import InputError
 
 N_TERMS = 9
@@ -170,8 +174,6 @@ def _solve_smooth_grid(src, resid, grid, smooth, damping, tol=1e-5, maxiter=300)
     A sparse direct solve of this 5k-node system takes 300-800 ms here (fill-in); CG preconditioned with Jacobi
     plus an exact solve on the nested coarse grid ((grid+1)/2)^3 converges in ~25 iterations, ~50 ms.
     """
-    from scipy.linalg import cho_factor, cho_solve
-
     n = src.shape[0]
     scale = n / grid**3  # the penalties are per node, the data term per sample
     P, R, Rc, coarse = _two_level(grid, float(smooth), float(damping), float(scale))

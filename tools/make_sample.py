@@ -24,13 +24,13 @@ def teal_orange(rgb: np.ndarray) -> np.ndarray:
     """A creative grade: S-curve contrast, lifted blacks, teal shadows, orange highlights, a little saturation."""
     x = rgb.astype(np.float64) / 255.0
     s = x * x * (3 - 2 * x)
-    x = 0.65 * x + 0.35 * s
+    x = 0.5 * x + 0.5 * s
     lum = (x @ np.array([0.2126, 0.7152, 0.0722]))[..., None]
-    x = lum + (x - lum) * 1.15
+    x = lum + (x - lum) * 1.2
     shadow = np.clip(1 - lum / 0.5, 0, 1)
     light = np.clip((lum - 0.5) / 0.5, 0, 1)
-    x = x + shadow * np.array([-0.05, 0.02, 0.06]) + light * np.array([0.07, 0.02, -0.06])
-    x = 0.04 + 0.94 * x
+    x = x + shadow * np.array([-0.09, 0.03, 0.11]) + light * np.array([0.12, 0.03, -0.10])
+    x = 0.05 + 0.92 * x
     return np.clip(x * 255 + 0.5, 0, 255).astype(np.uint8)
 
 

@@ -1,0 +1,80 @@
+"""Render backends behind one small interface, with a registry.
+
+A backend holds the current LUT (``set_lut`` prepares it, possibly slowly, then swaps it in atomically) and
+grades frames (``render``). ``create_backend("auto")`` tries cuda, then cpu, and logs one line saying which and
+why; an explicit name that cannot run raises :class:`BackendError` with the reason.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+import numpy as np
+
+from ..errors import LiveFilterError
+from ..lut import Lut
+
+log = logging.getLogger(__name__)
+
+
+class BackendError(LiveFilterError, RuntimeError):
+    """A render backend cannot run here."""
+
+
+class Backend:
+    name = "backend"
+
+    def set_lut(self, lut: Lut) -> None:
+        raise NotImplementedError
+
+    def render(self, frame: np.ndarray, degree: np.ndarray | None, strength: float,
+               out: np.ndarray | None = None) -> np.ndarray:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+# name -> (probe() -> None if usable else the reason, factory() -> Backend)
+_REGISTRY: dict[str, tuple[Callable[[], str | None], Callable[[], Backend]]] = {}
+AUTO_ORDER = ("cuda", "cpu")
+
+
+def register(name: str, probe: Callable[[], str | None], factory: Callable[[], Backend]) -> None:
+    _REGISTRY[name] = (probe, factory)
+
+
+def available() -> dict[str, str | None]:
+    """Each backend's reason it cannot run, or None when it can."""
+    return {name: probe() for name, (probe, _) in _REGISTRY.items()}
+
+
+def create_backend(name: str = "auto") -> Backend:
+    if name != "auto":
+        if name not in _REGISTRY:
+            raise BackendError(f"unknown backend {name!r}; choose auto, {', '.join(_REGISTRY)}")
+        probe, factory = _REGISTRY[name]
+        reason = probe()
+        if reason:
+            raise BackendError(f"backend {name!r} cannot run: {reason}")
+        return factory()
+    reasons = {}
+    for cand in AUTO_ORDER:
+        probe, factory = _REGISTRY[cand]
+        reason = probe()
+        if reason is None:
+            why = "; ".join(f"{k}: {v}" for k, v in reasons.items())
+            log.info("render backend: %s%s", cand, f" ({why})" if why else "")
+            return factory()
+        reasons[cand] = reason
+    raise BackendError("no render backend can run: " + "; ".join(f"{k}: {v}" for k, v in reasons.items()))
+
+
+from . import cpu, cuda  # noqa: E402,F401  (they register themselves)

@@ -1,0 +1,138 @@
+"""The rendering degree map (method.md section 4): how much of the look each pixel gets.
+
+d = scene score everywhere, lowered on faces: each face box is extended by 20 % and split into 5 x 5 blocks;
+each block gets a protection level p from a 2D Gaussian centred on the box, and d = scene * (1 - strength * p).
+The blocks' values are interpolated between their centres (down to 0 at the extended box's edge) with a
+cubic spline whose slope is 0 at the edges (continuous slope everywhere, clipped to [0, 1]), so the map shows
+neither block seams nor the creases of linear interpolation; because the Gaussian is separable, that interpolation is the outer product of two 1D ones. The map is computed at low resolution (the renderer upsamples it inside the
+render pass) and smoothed in time (face boxes are tracked and eased, the map is blended over updates) so that
+detection jitter does not flicker.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.interpolate import CubicSpline
+
+BLOCKS = 5
+EXTEND = 0.20
+SIGMA = 0.5  # of the Gaussian, in units of the extended box's half size
+GRID_STEP = 8  # the degree map has one value per 8 x 8 frame pixels
+
+
+def block_profile(blocks: int = BLOCKS, sigma: float = SIGMA) -> tuple[np.ndarray, np.ndarray]:
+    """1D node positions (in [-1, 1] across the extended box) and protection values: the block centres'
+    Gaussian values with 0 at both edges."""
+    centres = (np.arange(blocks) + 0.5) / blocks * 2 - 1
+    nodes = np.concatenate([[-1.0], centres, [1.0]])
+    values = np.concatenate([[0.0], np.exp(-0.5 * (centres / sigma) ** 2), [0.0]])
+    return nodes, values
+
+
+_PROFILE = CubicSpline(*block_profile(), bc_type="clamped")
+
+
+def _profile(u: np.ndarray) -> np.ndarray:
+    out = np.zeros_like(u)
+    inside = np.abs(u) < 1
+    out[inside] = np.clip(_PROFILE(u[inside]), 0.0, 1.0)
+    return out
+
+
+def grid_shape(frame_h: int, frame_w: int, step: int = GRID_STEP) -> tuple[int, int]:
+    return max(2, -(-frame_h // step)), max(2, -(-frame_w // step))
+
+
+def face_protection(boxes, shape: tuple[int, int], weights=None) -> np.ndarray:
+    """Protection p in [0, 1] on a grid of ``shape`` from face boxes (x0, y0, x1, y1) normalised to [0, 1].
+
+    ``weights`` (one per box, 0..1) scales each face's protection (used to fade faces in and out).
+    """
+    gh, gw = shape
+    p = np.zeros((gh, gw), np.float32)
+    if boxes is None or len(boxes) == 0:
+        return p
+    ys = (np.arange(gh) + 0.5) / gh
+    xs = (np.arange(gw) + 0.5) / gw
+    for k, (x0, y0, x1, y1) in enumerate(np.asarray(boxes, dtype=np.float64)):
+        cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+        hw, hh = (x1 - x0) * (1 + EXTEND) / 2, (y1 - y0) * (1 + EXTEND) / 2
+        if hw <= 0 or hh <= 0:
+            continue
+        px = _profile((xs - cx) / hw)
+        py = _profile((ys - cy) / hh)
+        w = 1.0 if weights is None else float(weights[k])
+        np.maximum(p, (w * np.outer(py, px)).astype(np.float32), out=p)
+    return p
+
+
+def degree_map(boxes, shape, *, scene: float = 1.0, face_strength: float = 1.0, weights=None) -> np.ndarray:
+    """d = scene * (1 - face_strength * p): float32 (gh, gw) in [0, 1]."""
+    p = face_protection(boxes, shape, weights)
+    return np.clip(scene * (1.0 - face_strength * p), 0.0, 1.0).astype(np.float32)
+
+
+def _iou(a, b) -> float:
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
+
+
+class FaceTracker:
+    """Smooths face boxes over time: matched boxes are eased toward new detections (exponential smoothing),
+    new faces fade in and lost faces are held, then fade out, so the degree map never jumps."""
+
+    def __init__(self, smoothing: float = 0.5, fade_in: int = 3, hold: int = 10, fade_out: int = 5):
+        self.smoothing = smoothing
+        self.fade_in, self.hold, self.fade_out = fade_in, hold, fade_out
+        self.tracks: list[dict] = []
+
+    def update(self, detections) -> tuple[np.ndarray, np.ndarray]:
+        """Feed one analysis step's boxes (normalised x0, y0, x1, y1); returns (boxes, weights) to render."""
+        dets = [np.asarray(d, dtype=np.float64) for d in (detections or [])]
+        used = set()
+        for t in self.tracks:
+            best, best_iou = None, 0.3
+            for i, d in enumerate(dets):
+                if i not in used and (iou := _iou(t["box"], d)) > best_iou:
+                    best, best_iou = i, iou
+            if best is None:
+                t["missed"] += 1
+            else:
+                used.add(best)
+                t["box"] = t["box"] + (1 - self.smoothing) * (dets[best] - t["box"])
+                t["missed"] = 0
+                t["age"] += 1
+        for i, d in enumerate(dets):
+            if i not in used:
+                self.tracks.append({"box": d, "missed": 0, "age": 1})
+        self.tracks = [t for t in self.tracks if t["missed"] <= self.hold + self.fade_out]
+        boxes = np.array([t["box"] for t in self.tracks]).reshape(-1, 4)
+        weights = np.array([self._weight(t) for t in self.tracks])
+        return boxes, weights
+
+    def _weight(self, t) -> float:
+        w = min(1.0, t["age"] / self.fade_in)
+        if t["missed"] > self.hold:
+            w *= max(0.0, 1.0 - (t["missed"] - self.hold) / self.fade_out)
+        return w
+
+    def reset(self) -> None:
+        self.tracks = []
+
+
+class DegreeSmoother:
+    """Blends successive degree maps (exponential smoothing) so that changes ease in over a few updates."""
+
+    def __init__(self, alpha: float = 0.5):
+        self.alpha = alpha
+        self.state: np.ndarray | None = None
+
+    def update(self, d: np.ndarray) -> np.ndarray:
+        if self.state is None or self.state.shape != d.shape:
+            self.state = d.astype(np.float32, copy=True)
+        else:
+            self.state += self.alpha * (d - self.state)
+        return self.state

@@ -1,0 +1,66 @@
+"""Face boxes for face protection: MediaPipe Tasks FaceDetector (BlazeFace short range) on a downscaled frame.
+
+The model file ships in models/ (see models/NOTICE; tools/fetch_models.py re-creates it): nothing is downloaded.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from .errors import ModelError
+
+MODELS_DIR = Path(os.environ.get("LIVEFILTER_MODELS", Path(__file__).resolve().parent.parent / "models"))
+FACE_MODEL = MODELS_DIR / "face_detection_short_range.tflite"
+DETECT_SIDE = 256  # the short-range model works on 128x128 input; a 256 px frame keeps small faces
+
+
+class FaceDetector:
+    """Detects faces in RGB uint8 frames; returns boxes (x0, y0, x1, y1) normalised to [0, 1]."""
+
+    def __init__(self, model_path: str | os.PathLike = FACE_MODEL, min_confidence: float = 0.5):
+        path = Path(model_path)
+        if not path.is_file():
+            raise ModelError("face detection model is missing; re-create it with: python tools/fetch_models.py", path)
+        os.environ.setdefault("GLOG_minloglevel", "2")  # MediaPipe's C++ logging is noise for our users
+        from mediapipe.tasks.python import vision
+        from mediapipe.tasks.python.core.base_options import BaseOptions
+
+        try:
+            opts = vision.FaceDetectorOptions(base_options=BaseOptions(model_asset_path=str(path)),
+                                              min_detection_confidence=min_confidence)
+            self._det = vision.FaceDetector.create_from_options(opts)
+        except (RuntimeError, ValueError) as exc:
+            raise ModelError(f"face detection model cannot be loaded ({exc}); re-create it with: "
+                             "python tools/fetch_models.py", path) from None
+        self._closed = False
+
+    def detect(self, frame_rgb: np.ndarray) -> list[tuple[float, float, float, float]]:
+        import mediapipe as mp
+
+        h, w = frame_rgb.shape[:2]
+        s = min(1.0, DETECT_SIDE / max(h, w))
+        small = frame_rgb if s >= 1 else cv2.resize(frame_rgb, (round(w * s), round(h * s)),
+                                                     interpolation=cv2.INTER_AREA)
+        sh, sw = small.shape[:2]
+        res = self._det.detect(mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(small)))
+        boxes = []
+        for d in res.detections:
+            b = d.bounding_box
+            boxes.append((max(0.0, b.origin_x / sw), max(0.0, b.origin_y / sh),
+                          min(1.0, (b.origin_x + b.width) / sw), min(1.0, (b.origin_y + b.height) / sh)))
+        return boxes
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self._det.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()

@@ -1,0 +1,422 @@
+"""The live pipeline: source -> (faces, scene) degree -> render (backend) -> sinks, with bounded latency.
+
+Threads (conventions: plain worker functions, a stop Event, latest-frame slots that drop, never queue):
+- capture: reads the source into a one-frame slot; a failing camera is retried with back-off;
+- analysis: every k-th frame, face boxes -> tracked/eased -> a low-resolution degree map, swapped in by
+  reference (the scene score is a constant until the scene issue lands);
+- look: fits a template in the background and swaps the new LUT in atomically; the previous look stays live
+  until then, and stays if the fit fails;
+- the caller's thread runs the render loop and the sinks (``run()`` or ``step()``).
+"""
+
+from __future__ import annotations
+
+import collections
+import concurrent.futures
+import logging
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .backends import create_backend
+from .degree import GRID_STEP, DegreeSmoother, FaceTracker, degree_map, grid_shape
+from .errors import InputError, LiveFilterError
+from .sinks import Sink, SinkError
+from .sources import Source, SourceError
+
+log = logging.getLogger(__name__)
+BACKOFF_START, BACKOFF_MAX = 0.25, 5.0
+
+
+class LatestFrame:
+    """A one-frame slot: ``put`` replaces what is there (counting a drop if it was never read); ``get`` waits
+    for a frame newer than the caller's last one. Nothing ever queues, so latency stays bounded."""
+
+    def __init__(self):
+        self._cond = threading.Condition()
+        self._item = None
+        self._seq = 0
+        self._taken = 0
+        self._ended = False
+        self.dropped = 0
+
+    def put(self, frame: np.ndarray, t: float) -> None:
+        with self._cond:
+            if self._seq > self._taken:
+                self.dropped += 1
+            self._seq += 1
+            self._item = (frame, t, self._seq)
+            self._cond.notify_all()
+
+    def end(self) -> None:
+        with self._cond:
+            self._ended = True
+            self._cond.notify_all()
+
+    def get(self, after: int, timeout: float = 1.0, consume: bool = True):
+        """The newest (frame, t, seq) with seq > ``after``; None on timeout; raises EOFError at end of stream."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while self._seq <= after:
+                if self._ended:
+                    raise EOFError
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return None
+                self._cond.wait(left)
+            if consume:
+                self._taken = self._seq
+            return self._item
+
+
+class Stats:
+    """Rolling per-stage timings (ms) and frame rate."""
+
+    def __init__(self, window: int = 600):
+        self.stages: dict[str, collections.deque] = collections.defaultdict(lambda: collections.deque(maxlen=window))
+        self.times = collections.deque(maxlen=window)
+        self.frames = 0
+
+    def add(self, stage: str, ms: float) -> None:
+        self.stages[stage].append(ms)
+
+    def tick(self, t: float) -> None:
+        self.times.append(t)
+        self.frames += 1
+
+    @property
+    def fps(self) -> float:
+        if len(self.times) < 2:
+            return 0.0
+        return (len(self.times) - 1) / max(self.times[-1] - self.times[0], 1e-9)
+
+    def summary(self) -> dict:
+        out = {"frames": self.frames, "fps": round(self.fps, 2)}
+        for k, v in self.stages.items():
+            if v:
+                a = np.asarray(v)
+                p50, p95, p99 = (round(float(np.percentile(a, q)), 3) for q in (50, 95, 99))
+                out[k] = {"p50_ms": p50, "p95_ms": p95, "p99_ms": p99, "max_ms": round(float(a.max()), 3)}
+        return out
+
+
+class LivePipeline:
+    """Grade a live source with a look and send it to sinks. Use as a context manager::
+
+        with lf.LivePipeline(SyntheticSource(), [NullSink()], look="look.cube") as p:
+            p.set_strength(0.8)
+            p.run(max_frames=300)
+    """
+
+    def __init__(self, source: Source, sinks=(), *, look=None, backend: str = "auto", strength: float = 1.0,
+                 face_protect: bool = True, face_strength: float = 1.0, analysis_every: int = 2,
+                 scene_score: float = 1.0, face_detector=None, interp: str = "trilinear"):
+        self.source = source
+        self.sinks: list[Sink] = list(sinks)
+        self.backend = backend if not isinstance(backend, str) else create_backend(backend)
+        if interp != "trilinear" and hasattr(self.backend, "interp"):
+            self.backend.interp = interp
+        self.strength = float(strength)
+        self.face_protect = bool(face_protect)
+        self.face_strength = float(face_strength)
+        self.analysis_every = max(1, int(analysis_every))
+        self.scene_score = float(scene_score)
+        self._detector = face_detector
+        self._owns_detector = face_detector is None
+        self.stats = Stats()
+        self.status = "starting"
+        self.errors: list[str] = []
+        self.look_name: str | None = None
+        self.has_look = False
+        self._slot = LatestFrame()
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._degree: np.ndarray | None = None
+        self._boxes = np.zeros((0, 4))
+        self._tracker = FaceTracker()
+        self._smoother = DegreeSmoother()
+        self._looks = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="lf-look")
+        self._callbacks = []
+        self._last_seq = 0
+        self._out = None
+        self._started = False
+        self._closed = False
+        self.last_frame: np.ndarray | None = None
+        if look is not None:
+            self.set_template(look).result()
+
+    # --- control ------------------------------------------------------------------------------------------
+    def set_strength(self, strength: float) -> None:
+        self.strength = float(min(max(strength, 0.0), 1.0))
+
+    def set_face_protect(self, on: bool) -> None:
+        self.face_protect = bool(on)
+        if not on:
+            self._tracker.reset()
+
+    def add_callback(self, fn) -> None:
+        """``fn(frame_out, info)`` after each rendered frame (info: seq, latency_ms, fps, degree)."""
+        self._callbacks.append(fn)
+
+    def set_template(self, template, original=None) -> concurrent.futures.Future:
+        """Fit (or load) a look in the background and swap it in when ready. ``template`` is a look file
+        (.cube, .look.npz, HaldCLUT .png), a photo (with ``original``, or alone once the de-filter model ships),
+        a :class:`~livefilter.Look` or a :class:`~livefilter.Lut`. The previous look stays live meanwhile and if
+        this fails (the error is kept in ``errors`` and the returned future)."""
+        return self._looks.submit(self._load_look, template, original)
+
+    def _load_look(self, template, original):
+        from .look import Look, fit_look, load_look
+        from .lut import Lut
+
+        try:
+            if isinstance(template, Lut):
+                lut, name = template, template.title or "lut"
+            elif isinstance(template, Look):
+                lut, name = template.lut, template.name
+            else:
+                p = Path(template)
+                if p.suffix.lower() in (".cube", ".npz") or (p.suffix.lower() == ".png" and original is None
+                                                              and _is_hald(p)):
+                    look = load_look(p)
+                else:
+                    look = fit_look(p, original)
+                lut, name = look.lut, look.name
+            self.backend.set_lut(lut)  # prepares (bakes/uploads) first, then swaps by reference
+        except Exception as exc:
+            msg = str(exc) if isinstance(exc, LiveFilterError) else f"{type(exc).__name__}: {exc}"
+            self.errors.append(msg)
+            self.status = f"look not changed: {msg}"
+            log.error("look not changed: %s", msg)
+            raise
+        self.look_name, self.has_look = name, True
+        self.status = f"look: {name}"
+        return name
+
+    # --- lifecycle ----------------------------------------------------------------------------------------
+    def start(self) -> LivePipeline:
+        if self._started:
+            return self
+        self._started = True
+        if self.face_protect and self._detector is None:
+            from .faces import FaceDetector
+
+            self._detector = FaceDetector()
+        for name, fn in (("lf-capture", self._capture), ("lf-analysis", self._analysis)):
+            t = threading.Thread(target=fn, name=name, daemon=True)
+            t.start()
+            self._threads.append(t)
+        self.status = "running"
+        return self
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def close(self) -> None:
+        """Stop the workers, release the source, finalise and close the sinks. Safe to call twice."""
+        if self._closed:
+            return
+        self._closed = True
+        self._stop.set()
+        self._slot.end()
+        for t in self._threads:
+            t.join(timeout=5)
+        self._looks.shutdown(wait=True, cancel_futures=True)
+        for obj in [self.source, *self.sinks, self.backend]:
+            try:
+                obj.close()
+            except Exception as exc:  # noqa: BLE001 - closing must go on for the others
+                log.warning("closing %s failed: %s", getattr(obj, "name", obj), exc)
+        if self._owns_detector and self._detector is not None:
+            self._detector.close()
+
+    # --- workers ------------------------------------------------------------------------------------------
+    def _capture(self) -> None:
+        src = self.source
+        period = 1.0 / src.fps if src.paced and src.fps > 0 else 0.0
+        next_t = time.monotonic()
+        backoff = BACKOFF_START
+        failing = False
+        while not self._stop.is_set():
+            try:
+                frame = src.read()
+            except (SourceError, OSError, RuntimeError) as exc:
+                msg = exc.problem if isinstance(exc, LiveFilterError) else str(exc)
+                self.status = f"{src.name}: {msg}; retrying in {backoff:.1f} s"
+                if not failing:
+                    log.warning(self.status)
+                failing = True
+                if self._stop.wait(backoff):
+                    break
+                backoff = min(backoff * 2, BACKOFF_MAX)
+                try:
+                    src.open()
+                except (SourceError, OSError, RuntimeError):
+                    pass
+                continue
+            if frame is None:
+                self._slot.end()
+                break
+            if failing:
+                failing, backoff = False, BACKOFF_START
+                self.status = f"{src.name}: back"
+                log.info(self.status)
+            if not (isinstance(frame, np.ndarray) and frame.dtype == np.uint8 and frame.ndim == 3
+                    and frame.shape[2] == 3):
+                log.warning("skipping a bad frame from %s: %s", src.name, getattr(frame, "shape", type(frame)))
+                continue
+            self._slot.put(frame, time.monotonic())
+            if period:
+                next_t += period
+                delay = next_t - time.monotonic()
+                if delay > 0:
+                    self._stop.wait(delay)
+                elif delay < -period:
+                    next_t = time.monotonic()
+
+    def _analysis(self) -> None:
+        seq = 0
+        while not self._stop.is_set():
+            try:
+                item = self._slot.get(seq, timeout=0.5, consume=False)
+            except EOFError:
+                break
+            if item is None:
+                continue
+            frame, _, seq = item
+            if seq % self.analysis_every:
+                continue
+            t = time.perf_counter()
+            try:
+                self._update_degree(frame)
+            except Exception as exc:  # noqa: BLE001 - a failed analysis must not stop the video
+                log.warning("face analysis failed on a frame: %s", exc)
+            self.stats.add("analysis", (time.perf_counter() - t) * 1e3)
+
+    def _update_degree(self, frame: np.ndarray) -> None:
+        shape = grid_shape(*frame.shape[:2], GRID_STEP)
+        if self.face_protect and self._detector is not None:
+            boxes, weights = self._tracker.update(self._detector.detect(frame))
+        else:
+            boxes, weights = np.zeros((0, 4)), np.zeros(0)
+        if len(boxes) == 0 and self.scene_score >= 1.0 and (self._degree is None or self._degree.min() >= 0.999):
+            self._boxes, self._degree = boxes, None
+            self._smoother.state = None
+            return
+        d = degree_map(boxes, shape, scene=self.scene_score, face_strength=self.face_strength, weights=weights)
+        self._boxes = boxes
+        self._degree = self._smoother.update(d).copy()  # a new array each time: the render loop swaps by reference
+
+    # --- render loop --------------------------------------------------------------------------------------
+    def step(self, timeout: float = 1.0) -> np.ndarray | None:
+        """Render and send the next captured frame; None if none came within ``timeout``; EOFError at the end."""
+        if not self._started:
+            self.start()
+        item = self._slot.get(self._last_seq, timeout)
+        if item is None:
+            return None
+        frame, t_cap, self._last_seq = item
+        return self._render(frame, t_cap)
+
+    def process(self, frame: np.ndarray) -> np.ndarray:
+        """Push-style use without threads (embedding apps, offline clips): analyse (every k-th call), render and
+        send one RGB frame synchronously; returns the graded frame (a buffer reused by the next call)."""
+        if not (isinstance(frame, np.ndarray) and frame.dtype == np.uint8 and frame.ndim == 3 and frame.shape[2] == 3):
+            raise InputError(f"expected a uint8 (H, W, 3) RGB frame, got {getattr(frame, 'dtype', type(frame))} "
+                             f"{getattr(frame, 'shape', '')}")
+        t_cap = time.monotonic()
+        self._last_seq += 1
+        if self._last_seq % self.analysis_every == 1 or self.analysis_every == 1:
+            if self.face_protect and self._detector is None:
+                from .faces import FaceDetector
+
+                self._detector = FaceDetector()
+            t = time.perf_counter()
+            self._update_degree(frame)
+            self.stats.add("analysis", (time.perf_counter() - t) * 1e3)
+        return self._render(frame, t_cap)
+
+    def _render(self, frame: np.ndarray, t_cap: float) -> np.ndarray:
+        t0 = time.perf_counter()
+        self.stats.add("wait", (time.monotonic() - t_cap) * 1e3)
+        if self._out is None or self._out.shape != frame.shape:
+            self._out = np.empty_like(frame)
+        degree = self._degree
+        if degree is not None and (degree.shape[0] > frame.shape[0] or degree.shape[1] > frame.shape[1]):
+            degree = None  # the frame size just changed; the analysis worker catches up within a frame or two
+        if self.has_look and self.strength > 0:
+            out = self.backend.render(frame, degree, self.strength, out=self._out)
+        else:
+            np.copyto(self._out, frame)
+            out = self._out
+        t1 = time.perf_counter()
+        for sink in self.sinks:
+            sink.send(out)
+        t2 = time.perf_counter()
+        latency = (time.monotonic() - t_cap) * 1e3
+        self.stats.add("render", (t1 - t0) * 1e3)
+        self.stats.add("sinks", (t2 - t1) * 1e3)
+        self.stats.add("latency", latency)
+        self.stats.add("frame", (t2 - t0) * 1e3)
+        self.stats.tick(time.monotonic())
+        self.last_frame = frame
+        info = {"seq": self._last_seq, "latency_ms": latency, "fps": self.stats.fps, "degree": degree,
+                "boxes": self._boxes}
+        for fn in self._callbacks:
+            fn(out, info)
+        return out
+
+    def run(self, max_frames: int | None = None, duration: float | None = None) -> dict:
+        """Run the render loop until the source ends, ``stop()``, ``max_frames`` or ``duration`` seconds.
+        A failing sink stops the pipeline cleanly and raises :class:`SinkError`; Ctrl+C stops it cleanly."""
+        self.start()
+        t_end = None if duration is None else time.monotonic() + duration
+        n = 0
+        try:
+            while not self._stop.is_set():
+                if max_frames is not None and n >= max_frames:
+                    break
+                if t_end is not None and time.monotonic() >= t_end:
+                    break
+                try:
+                    if self.step(timeout=0.5) is not None:
+                        n += 1
+                except EOFError:
+                    break
+        except SinkError as exc:
+            self.status = f"stopped: {exc}"
+            self.errors.append(str(exc))
+            raise
+        finally:
+            self.close()
+        return self.stats.summary()
+
+
+def _is_hald(path: Path) -> bool:
+    from PIL import Image
+
+    try:
+        with Image.open(path) as im:
+            w, h = im.size
+    except OSError:
+        return False
+    level = round(w ** (1 / 3))
+    return w == h and level**3 == w
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise InputError(f"size must look like 1280x720, got {text!r}") from None
+    if not (16 <= w <= 8192 and 16 <= h <= 8192):
+        raise InputError(f"size must be between 16x16 and 8192x8192, got {text!r}")
+    return w, h

@@ -1,0 +1,180 @@
+"""Frame sources for the live pipeline. Each returns uint8 RGB frames from ``read()``.
+
+``read()`` returns None at the end of a stream and raises :class:`SourceError` when the device fails (the
+capture worker then retries with back-off). Sources are context managers; ``close()`` is safe to call twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from .errors import InputError, LiveFilterError
+
+log = logging.getLogger(__name__)
+SAMPLE_FACE = Path(__file__).resolve().parent / "data" / "sample_before.jpg"
+
+
+class SourceError(LiveFilterError, RuntimeError):
+    """A source cannot deliver frames (camera unplugged, unreadable file...)."""
+
+
+class Source:
+    """Base class: ``read()`` -> RGB uint8 frame or None at end; ``fps``; ``paced`` sources need the reader to
+    keep time (files, stills, synthetic); live cameras pace themselves."""
+
+    fps: float = 30.0
+    paced: bool = True
+    name: str = "source"
+
+    def open(self) -> None:
+        """(Re)open the device; called again after a failure."""
+
+    def read(self) -> np.ndarray | None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+class SyntheticSource(Source):
+    """A bundled public-domain photo with a face, slowly panned and zoomed: exercises face protection with no
+    camera. Deterministic: frame i is always the same image."""
+
+    def __init__(self, size=(1280, 720), fps: float = 30.0, frames: int | None = None, image=None):
+        self.w, self.h = int(size[0]), int(size[1])
+        if self.w < 16 or self.h < 16:
+            raise InputError(f"synthetic frame size must be at least 16x16, got {self.w}x{self.h}")
+        self.fps, self.frames = float(fps), frames
+        self.name = f"synthetic {self.w}x{self.h}"
+        from .imageio import read_image
+
+        self.base = read_image(image or SAMPLE_FACE) if not isinstance(image, np.ndarray) else image
+        self.i = 0
+
+    def frame_at(self, i: int) -> np.ndarray:
+        bh, bw = self.base.shape[:2]
+        t = i / self.fps
+        zoom = 1.25 + 0.15 * math.sin(2 * math.pi * t / 7.0)
+        cx = bw / 2 + 0.08 * bw * math.sin(2 * math.pi * t / 9.0)
+        cy = bh / 2 + 0.05 * bh * math.sin(2 * math.pi * t / 5.0)
+        # scale so the output (w x h) shows a 1/zoom part of the photo, centred on (cx, cy), photo aspect kept
+        s = zoom * max(self.w / bw, self.h / bh)
+        m = np.array([[s, 0, self.w / 2 - s * cx], [0, s, self.h / 2 - s * cy]], dtype=np.float64)
+        return cv2.warpAffine(self.base, m, (self.w, self.h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+
+    def read(self) -> np.ndarray | None:
+        if self.frames is not None and self.i >= self.frames:
+            return None
+        f = self.frame_at(self.i)
+        self.i += 1
+        return f
+
+
+class ImageSource(Source):
+    """A still image, repeated."""
+
+    def __init__(self, path, fps: float = 30.0, frames: int | None = None):
+        from .imageio import read_image
+
+        self.frame = read_image(path)
+        self.fps, self.frames, self.i = float(fps), frames, 0
+        self.name = f"image {Path(path).name}"
+
+    def read(self):
+        if self.frames is not None and self.i >= self.frames:
+            return None
+        self.i += 1
+        return self.frame
+
+
+class VideoFileSource(Source):
+    """A video file, played once or looped, at its own frame rate."""
+
+    def __init__(self, path, loop: bool = False):
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise InputError("no such video file", self.path)
+        self.loop = loop
+        self.name = f"video {self.path.name}"
+        self.cap = None
+        self.open()
+
+    def open(self):
+        self.close()
+        self.cap = cv2.VideoCapture(str(self.path))
+        if not self.cap.isOpened():
+            raise InputError("cannot open as a video", self.path)
+        fps = self.cap.get(cv2.CAP_PROP_FPS)
+        self.fps = fps if fps and 1 <= fps <= 240 else 30.0
+
+    def read(self):
+        ok, frame = self.cap.read()
+        if not ok and self.loop:
+            self.cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
+            ok, frame = self.cap.read()
+        if not ok:
+            return None
+        return cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
+
+    def close(self):
+        if self.cap is not None:
+            self.cap.release()
+            self.cap = None
+
+
+class CameraSource(Source):
+    """A camera by index or device path, asking for a size and rate, MJPG when offered, a 1-frame buffer (so a
+    read returns the newest frame, not a queued one)."""
+
+    paced = False
+
+    def __init__(self, device=0, size=(1280, 720), fps: float = 30.0, api=None):
+        self.device = int(device) if str(device).isdigit() else str(device)
+        self.size, self.fps = size, float(fps)
+        self.api = api if api is not None else (cv2.CAP_V4L2 if os.name == "posix" else cv2.CAP_ANY)
+        self.name = f"camera {self.device}"
+        self.cap = None
+        self.open()
+
+    def open(self):
+        self.close()
+        cap = cv2.VideoCapture(self.device, self.api)
+        if not cap.isOpened():
+            cap.release()
+            raise SourceError("cannot open the camera (is it connected and not used by another program?)",
+                              f"camera {self.device}")
+        cap.set(cv2.CAP_PROP_FOURCC, cv2.VideoWriter_fourcc(*"MJPG"))
+        if self.size:
+            cap.set(cv2.CAP_PROP_FRAME_WIDTH, self.size[0])
+            cap.set(cv2.CAP_PROP_FRAME_HEIGHT, self.size[1])
+        cap.set(cv2.CAP_PROP_FPS, self.fps)
+        cap.set(cv2.CAP_PROP_BUFFERSIZE, 1)
+        got = cap.get(cv2.CAP_PROP_FPS)
+        if got and got > 0:
+            self.fps = got
+        self.cap = cap
+
+    def read(self):
+        if self.cap is None:
+            self.open()
+        ok, frame = self.cap.read()
+        if not ok or frame is None:
+            raise SourceError("the camera returned no frame (unplugged?)", f"camera {self.device}")
+        return cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
+
+    def close(self):
+        if self.cap is not None:
+            self.cap.release()
+            self.cap = None

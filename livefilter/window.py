@@ -1,0 +1,105 @@
+"""The preview window (OpenCV): before/after split, strength, face protection, degree view, HUD.
+
+Keys: space = before/after split, + / - = strength, f = face protection on/off, d = show the degree map,
+n = next template in the folder, q or Esc = quit.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from .sinks import SinkError
+
+KEYS = "space: before/after  +/-: strength  f: faces  d: degree map  n: next template  q: quit"
+
+
+def compose(frame_in: np.ndarray, frame_out: np.ndarray, degree, *, split: bool, show_degree: bool,
+            hud: list[str]) -> np.ndarray:
+    """The image shown: graded frame, optionally with the original on the left half or the degree map, + HUD."""
+    view = frame_out.copy()
+    h, w = view.shape[:2]
+    if split and frame_in is not None and frame_in.shape == view.shape:
+        view[:, : w // 2] = frame_in[:, : w // 2]
+        view[:, w // 2 - 1: w // 2 + 1] = 255
+    if show_degree:
+        d = np.ones((h, w), np.float32) if degree is None else cv2.resize(degree, (w, h),
+                                                                           interpolation=cv2.INTER_LINEAR)
+        heat = cv2.applyColorMap((np.clip(d, 0, 1) * 255).astype(np.uint8), cv2.COLORMAP_VIRIDIS)[:, :, ::-1]
+        view = cv2.addWeighted(view, 0.35, heat, 0.65, 0)
+    y = 22
+    for line in hud:
+        cv2.putText(view, line, (10, y), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 3, cv2.LINE_AA)
+        cv2.putText(view, line, (10, y), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (255, 255, 255), 1, cv2.LINE_AA)
+        y += 20
+    return view
+
+
+class PreviewWindow:
+    """A pipeline callback that shows frames and maps keys to pipeline controls."""
+
+    def __init__(self, pipeline, templates=(), title: str = "livefilter", show=True):
+        self.p = pipeline
+        self.templates = list(templates)
+        self.t_index = 0
+        self.title = title
+        self.split = False
+        self.show_degree = False
+        self._show = show
+        if show:
+            try:
+                cv2.namedWindow(title, cv2.WINDOW_NORMAL)
+            except cv2.error as exc:
+                raise SinkError(f"cannot open a preview window (no display?): {exc.err}") from None
+
+    def hud(self, info) -> list[str]:
+        st = self.p.stats.summary()
+        render = st.get("render", {}).get("p50_ms", 0.0)
+        analysis = st.get("analysis", {}).get("p50_ms", 0.0)
+        return [
+            f"{info.get('fps', 0):.1f} fps  render {render:.1f} ms  faces {analysis:.1f} ms  "
+            f"latency {info.get('latency_ms', 0):.0f} ms",
+            f"{self.p.backend.name}  look: {self.p.look_name or '-'}  strength {self.p.strength:.2f}  "
+            f"faces {'on' if self.p.face_protect else 'off'}",
+            self.p.status,
+        ]
+
+    def __call__(self, frame_out, info) -> None:
+        view = compose(self.p.last_frame, frame_out, info.get("degree"), split=self.split,
+                       show_degree=self.show_degree, hud=self.hud(info))
+        if self._show:
+            cv2.imshow(self.title, cv2.cvtColor(view, cv2.COLOR_RGB2BGR))
+            self.handle_key(cv2.waitKey(1) & 0xFF)
+
+    def handle_key(self, key: int) -> str | None:
+        """Apply one key press; returns the action's name (or None)."""
+        if not 0 < key < 255:  # 255: no key pressed
+            return None
+        ch = chr(key)
+        if ch == " ":
+            self.split = not self.split
+            return "split"
+        if ch in "+=":
+            self.p.set_strength(self.p.strength + 0.1)
+            return "stronger"
+        if ch in "-_":
+            self.p.set_strength(self.p.strength - 0.1)
+            return "weaker"
+        if ch == "f":
+            self.p.set_face_protect(not self.p.face_protect)
+            return "faces"
+        if ch == "d":
+            self.show_degree = not self.show_degree
+            return "degree"
+        if ch == "n" and self.templates:
+            self.t_index = (self.t_index + 1) % len(self.templates)
+            self.p.set_template(self.templates[self.t_index])
+            return "next"
+        if ch in ("q", "\x1b"):
+            self.p.stop()
+            return "quit"
+        return None
+
+    def close(self) -> None:
+        if self._show:
+            cv2.destroyWindow(self.title)
