@@ -254,9 +254,11 @@ def cmd_live(args) -> int:
         try:
             stats = pipeline.run(max_frames=args.frames, duration=args.duration)
         except KeyboardInterrupt:
-            pipeline.close()
             stats = pipeline.stats.summary()
             print("stopped")
+        finally:
+            if args.preview:
+                window.close()
     print(f"{stats['frames']} frames, {stats['fps']:.1f} fps")
     return EXIT_OK
 
@@ -340,10 +342,12 @@ def cmd_bench_live(args) -> int:
         th = threading.Thread(target=swapper, daemon=True) if args.swap else None
         if th:
             th.start()
-        stats = p.run(max_frames=args.frames)
-        stop.set()
-        if th:
-            th.join()
+        try:
+            stats = p.run(max_frames=args.frames)
+        finally:
+            stop.set()
+            if th:
+                th.join()
         backend = p.backend.name
     budget = 1000.0 / args.fps if args.fps > 0 else None
     result = {
@@ -383,6 +387,11 @@ def main(argv=None) -> int:
 
 def _run(args) -> int:
     debug = os.environ.get("LIVEFILTER_DEBUG")
+    if args.command in ("live", "demo", "bench-live"):
+        import logging
+
+        logging.basicConfig(level=logging.DEBUG if debug else logging.INFO, format="livefilter: %(message)s",
+                            stream=sys.stderr)
     try:
         return COMMANDS[args.command](args)
     except LiveFilterError as exc:

@@ -4,9 +4,10 @@ d = scene score everywhere, lowered on faces: each face box is extended by 20 % 
 each block gets a protection level p from a 2D Gaussian centred on the box, and d = scene * (1 - strength * p).
 The blocks' values are interpolated between their centres (down to 0 at the extended box's edge) with a
 cubic spline whose slope is 0 at the edges (continuous slope everywhere, clipped to [0, 1]), so the map shows
-neither block seams nor the creases of linear interpolation; because the Gaussian is separable, that interpolation is the outer product of two 1D ones. The map is computed at low resolution (the renderer upsamples it inside the
-render pass) and smoothed in time (face boxes are tracked and eased, the map is blended over updates) so that
-detection jitter does not flicker.
+neither block seams nor the creases of linear interpolation; because the Gaussian is separable, that
+interpolation is the outer product of two 1D ones. The map is computed at low resolution (the renderer
+upsamples it inside the render pass) and smoothed in time (face boxes are tracked and eased, the map is
+blended over updates) so that detection jitter does not flicker.
 """
 
 from __future__ import annotations

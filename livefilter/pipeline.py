@@ -165,6 +165,8 @@ class LivePipeline:
         (.cube, .look.npz, HaldCLUT .png), a photo (with ``original``, or alone once the de-filter model ships),
         a :class:`~livefilter.Look` or a :class:`~livefilter.Lut`. The previous look stays live meanwhile and if
         this fails (the error is kept in ``errors`` and the returned future)."""
+        if self._closed:
+            raise LiveFilterError("the pipeline is closed")
         return self._looks.submit(self._load_look, template, original)
 
     def _load_look(self, template, original):
@@ -375,8 +377,10 @@ class LivePipeline:
         return out
 
     def run(self, max_frames: int | None = None, duration: float | None = None) -> dict:
-        """Run the render loop until the source ends, ``stop()``, ``max_frames`` or ``duration`` seconds.
-        A failing sink stops the pipeline cleanly and raises :class:`SinkError`; Ctrl+C stops it cleanly."""
+        """Run the render loop until the source ends, ``stop()``, ``max_frames`` or ``duration`` seconds; returns
+        the stats. A failing sink or Ctrl+C closes the pipeline (devices released, recordings finalised) and
+        re-raises; otherwise closing is left to ``close()`` / the context manager, so ``run`` can be called again.
+        """
         self.start()
         t_end = None if duration is None else time.monotonic() + duration
         n = 0
@@ -394,9 +398,11 @@ class LivePipeline:
         except SinkError as exc:
             self.status = f"stopped: {exc}"
             self.errors.append(str(exc))
-            raise
-        finally:
             self.close()
+            raise
+        except BaseException:
+            self.close()
+            raise
         return self.stats.summary()
 
 

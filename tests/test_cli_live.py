@@ -1,0 +1,118 @@
+import json
+
+import numpy as np
+import pytest
+
+import livefilter as lf
+from livefilter.cli import main
+from livefilter.sources import VideoFileSource
+from livefilter.window import PreviewWindow, compose
+
+from .test_cli import assert_bad_input, run
+
+
+def test_demo_writes_mp4_and_sheet(tmp_path, capsys):
+    code, out, err = run(["demo", "-o", tmp_path, "--frames", 12, "--size", "320x180"], capsys)
+    assert code == 0, err
+    v = VideoFileSource(tmp_path / "livefilter-demo.mp4")
+    frames = [v.read() for _ in range(12)]
+    assert all(f is not None and f.shape == (180, 320, 3) for f in frames)
+    sheet = lf.read_image(tmp_path / "livefilter-demo.png")
+    assert sheet.shape[1] > 4 * sheet.shape[0]
+
+
+def test_live_synthetic_to_recording(tmp_path, capsys, look_cube):
+    code, out, err = run(["live", "--template", look_cube, "--synthetic", "--record", tmp_path / "rec.mp4",
+                          "--size", "320x180", "--frames", 15, "--backend", "cpu", "--no-face-protect"], capsys)
+    assert code == 0, err
+    assert "15 frames" in out and (tmp_path / "rec.mp4").stat().st_size > 0
+
+
+def test_live_from_pair_and_file_input(tmp_path, capsys, sample_after, sample_before, sample_test):
+    code, out, err = run(["live", "--template", sample_after, "--original", sample_before, "--input", sample_test,
+                          "--record", tmp_path / "rec.mp4", "--frames", 5], capsys)
+    assert code == 0, err
+
+
+def test_live_bad_usage(tmp_path, capsys, look_cube):
+    code, _, err = run(["live", "--template", look_cube, "--synthetic"], capsys)
+    assert_bad_input(code, err, "--vcam")
+    code, _, err = run(["live", "--template", tmp_path / "none.cube", "--synthetic", "--record", tmp_path / "a.mp4"],
+                       capsys)
+    assert_bad_input(code, err, "none.cube")
+    code, _, err = run(["live", "--template", look_cube, "--synthetic", "--record", tmp_path / "a.mp4", "--size",
+                        "big"], capsys)
+    assert_bad_input(code, err, "size")
+    code, _, err = run(["live", "--template", look_cube, "--camera", "/dev/video_livefilter_none", "--record",
+                        tmp_path / "a.mp4"], capsys)
+    assert_bad_input(code, err, "camera")
+    assert not (tmp_path / "a.mp4").exists()
+
+
+def test_live_vcam_without_device_says_the_fix(capsys, look_cube):
+    code, _, err = run(["live", "--template", look_cube, "--synthetic", "--vcam", "--frames", 3], capsys)
+    if code == 0:
+        pytest.skip("a virtual camera device exists here")
+    assert_bad_input(code, err, "virtual camera")
+    assert "modprobe v4l2loopback" in err or "OBS" in err
+
+
+def test_live_template_photo_without_model(capsys, tmp_path, sample_after):
+    code, _, err = run(["live", "--template", sample_after, "--synthetic", "--record", tmp_path / "a.mp4",
+                        "--frames", 3], capsys)
+    assert_bad_input(code, err, "defilter.onnx")
+
+
+def test_bench_live_json(tmp_path, capsys):
+    code, out, err = run(["bench-live", "--size", "320x180", "--frames", 20, "--fps", 0, "--backend", "cpu",
+                          "--json", tmp_path / "b.json", "--swap"], capsys)
+    assert code == 0, err
+    res = json.loads((tmp_path / "b.json").read_text())
+    assert res["stats"]["frames"] == 20 and res["backend"] == "cpu" and "p95_ms" in res["stats"]["render"]
+    assert "latency" in res["stats"]
+
+
+@pytest.fixture
+def look_cube(tmp_path, sample_after, sample_before, capsys):
+    assert main(["fit", str(sample_after), "--original", str(sample_before), "-o", str(tmp_path / "l.cube")]) == 0
+    capsys.readouterr()
+    return tmp_path / "l.cube"
+
+
+class FakePipeline:
+    def __init__(self):
+        self.strength, self.face_protect, self.stopped, self.templates = 0.5, True, False, []
+        self.look_name, self.status, self.last_frame = "x", "running", np.zeros((20, 30, 3), np.uint8)
+
+        class B:
+            name = "cpu"
+
+        self.backend = B()
+
+    def set_strength(self, s):
+        self.strength = min(max(s, 0), 1)
+
+    def set_face_protect(self, on):
+        self.face_protect = on
+
+    def set_template(self, t):
+        self.templates.append(t)
+
+    def stop(self):
+        self.stopped = True
+
+
+def test_preview_keys_and_compose():
+    p = FakePipeline()
+    w = PreviewWindow(p, templates=["a.cube", "b.cube"], show=False)
+    assert w.handle_key(ord(" ")) == "split" and w.split
+    assert w.handle_key(ord("+")) == "stronger" and abs(p.strength - 0.6) < 1e-9
+    assert w.handle_key(ord("-")) == "weaker" and abs(p.strength - 0.5) < 1e-9
+    assert w.handle_key(ord("f")) == "faces" and not p.face_protect
+    assert w.handle_key(ord("d")) == "degree" and w.show_degree
+    assert w.handle_key(ord("n")) == "next" and p.templates == ["b.cube"]
+    assert w.handle_key(255) is None
+    assert w.handle_key(ord("q")) == "quit" and p.stopped
+    out = np.full((20, 30, 3), 200, np.uint8)
+    view = compose(p.last_frame, out, np.zeros((3, 4), np.float32), split=True, show_degree=True, hud=["hi"])
+    assert view.shape == out.shape and view.dtype == np.uint8
