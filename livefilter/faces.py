@@ -21,7 +21,7 @@ DETECT_SIDE = 256  # the short-range model works on 128x128 input; a 256 px fram
 class FaceDetector:
     """Detects faces in RGB uint8 frames; returns boxes (x0, y0, x1, y1) normalised to [0, 1]."""
 
-    def __init__(self, model_path: str | os.PathLike = FACE_MODEL, min_confidence: float = 0.5):
+    def __init__(self, model_path: str | os.PathLike = FACE_MODEL, min_confidence: float = 0.6):
         path = Path(model_path)
         if not path.is_file():
             raise ModelError("face detection model is missing; re-create it with: python tools/fetch_models.py", path)
