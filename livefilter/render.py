@@ -39,7 +39,7 @@ def _bidx(q):
                | U32(U32(q << U32(6)) & U32(0x3E00)) | U32(U32(q << U32(3)) & U32(0x7C000)) | U32(q & U32(0xF80000)))
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, nogil=True)
 def _bake(lut, tetra, table):
     n = lut.shape[0]
     s = (n - 1) / 255.0
@@ -136,7 +136,7 @@ def _hrow(d, x0s, fxs, buf):
         buf[x] = d[x0] + (d[min(x0 + 1, d.shape[0] - 1)] - np.float32(d[x0])) * fxs[x]
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, nogil=True)
 def _render(src, src_c, table, deg, w, scale, mode, c0, out, out_c):
     """mode 0: constant weight w; 1: deg is (H, W); 2: deg is smaller, upsampled bilinearly on the fly (pixel
     centres aligned, like cv2.resize) so a low-resolution map costs no full-size buffer."""

@@ -64,6 +64,9 @@ def timeit(fn, n: int, warmup: int = 3) -> dict:
             "p90_ms": float(np.percentile(ts, 90)), "runs": n}
 
 
+DEGREES = ("none", "full-res map", "1/8-res map")
+
+
 def degree_maps(w: int, h: int) -> dict:
     # a smooth, everywhere-partial degree map (face-protection-like blobs over a scene score of 0.8), so no
     # pixel takes the no-blend shortcut
@@ -71,7 +74,7 @@ def degree_maps(w: int, h: int) -> dict:
     blob = np.exp(-(((x - 0.4 * w) / (0.12 * w)) ** 2 + ((y - 0.45 * h) / (0.2 * h)) ** 2))
     full = (0.8 * (1 - 0.9 * blob) + 0.05 * np.sin(x / 97.0)).astype(np.float32)
     small = cv2.resize(full, (w // 8, h // 8), interpolation=cv2.INTER_AREA)
-    return {"none": None, "full-res map": full, "1/8-res map": small}
+    return dict(zip(DEGREES, (None, full, small)))
 
 
 def ffmpeg_ms(frame: np.ndarray, cube: Path, interp: str, threads: int, frames: int) -> dict | None:
@@ -113,7 +116,8 @@ def main(argv=None) -> int:
     result: dict = {"machine": machine_info(args.threads), "render": [], "ffmpeg": [], "fit": {}}
 
     for mapping in ("seed", "residual"):
-        result["fit"][mapping] = timeit(lambda m=mapping: lf.fit_look(after, before, mapping=m), 3 if args.quick else 15)
+        runs = 3 if args.quick else 15
+        result["fit"][mapping] = timeit(lambda m=mapping: lf.fit_look(after, before, mapping=m), runs)
     look = lf.fit_look(after, before)
     for interp in ("trilinear", "tetrahedral"):
         fresh = lf.Lut(look.lut.table)
@@ -130,7 +134,8 @@ def main(argv=None) -> int:
             reps = max(5, n // 4) if label == "4K" else n
             for interp in ("trilinear", "tetrahedral"):
                 for dname, deg in degree_maps(w, h).items():
-                    r = timeit(lambda f=frame, d=deg, i=interp: lf.render(f, look, degree=d, interp=i, out=out), reps)
+                    r = timeit(lambda f=frame, d=deg, i=interp, o=out: lf.render(f, look, degree=d, interp=i, out=o),
+                               reps)
                     result["render"].append({"size": label, "interp": interp, "degree": dname, **r})
                     print(f"livefilter {label} {interp:11s} {dname:13s} {r['median_ms']:7.2f} ms", file=sys.stderr)
                 ff = ffmpeg_ms(frame, cube, interp, args.threads, 30 if args.quick else (60 if label == "4K" else 150))
@@ -145,7 +150,7 @@ def main(argv=None) -> int:
     ff = {(r["size"], r["interp"]): r["median_ms"] for r in result["ffmpeg"]}
     if ff:
         result["speedup_vs_ffmpeg_1080p_trilinear"] = {
-            d: ff[("1080p", "trilinear")] / pick("1080p", "trilinear", d) for d in degree_maps(4, 4)}
+            d: ff[("1080p", "trilinear")] / pick("1080p", "trilinear", d) for d in DEGREES}
     text = json.dumps(result, indent=1)
     if args.json:
         Path(args.json).write_text(text)

@@ -21,8 +21,10 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import livefilter as lf  # noqa: E402
 from _shared_data import SHARED, delta_e00, load_photo, look_family, looks, photos  # noqa: E402
+
+import livefilter as lf  # noqa: E402
+
 
 def plain_lstsq(template, original):
     """The baseline the issue names: the seed's quartic by plain least squares (no ridge) on the same samples."""
@@ -89,7 +91,7 @@ def main(argv=None) -> int:
         summary[fam] = {"looks": len(sel), **{k: float(np.mean([r[k] for r in sel])) for k in methods}}
     result = {
         "protocol": "fit on (A, F(A)) with the true original; mean CIEDE2000 of the look applied to 3 other photos "
-                    "vs F(B); photos at long side %d" % args.side,
+                    f"vs F(B); photos at long side {args.side}",
         "split": args.split,
         "summary": summary,
         "fit_ms_median": {k: float(np.median(v)) for k, v in fit_ms.items() if v},
