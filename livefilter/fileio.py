@@ -53,3 +53,16 @@ def atomic_output(path: str | os.PathLike, inputs: tuple = ()):
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+class Closable:
+    """Context-manager boilerplate for things with a ``close()`` that is safe to call twice."""
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()

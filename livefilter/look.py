@@ -25,7 +25,7 @@ from .imageio import read_image
 from .lut import Lut, identity_table
 from .luts import read_lut, write_lut
 from .mapping import fit_mapping, ill_defined, mapping_from_dict
-from .render import render
+from .render import grade_float, render
 from .sampling import MIN_SAMPLES, sample_salient, sample_segments, sample_uniform
 
 SAMPLINGS = ("uniform", "salient", "segments")
@@ -68,23 +68,17 @@ class Look:
             raise InputError(f"mode must be 'lut' or 'direct', got {mode!r}")
         if self.mapping is None:
             raise InputError("this look was loaded from a LUT file and has no mapping; use mode='lut'")
-        rgb = image[:, :, ::-1] if channels == "bgr" else image
-        x = rgb.astype(np.float64) / 255.0
-        y = self.mapping(x)
-        if labels is not None:
-            for lab, m in self.label_mappings.items():
-                mask = labels == lab
-                if mask.any():
-                    y[mask] = m(x[mask])
-        y = np.clip(y, 0.0, 1.0)
-        d = np.ones(image.shape[:2]) if degree is None else np.asarray(degree, dtype=np.float64)
-        if degree is not None and np.asarray(degree).dtype == np.uint8:
-            d = d / 255.0
-        if d.shape != image.shape[:2]:
-            d = cv2.resize(d, (image.shape[1], image.shape[0]), interpolation=cv2.INTER_LINEAR)
-        d = np.clip(d * strength, 0, 1)[:, :, None]
-        res = np.clip(np.floor((x + (y - x) * d) * 255 + 0.5), 0, 255).astype(np.uint8)
-        return res[:, :, ::-1] if channels == "bgr" else res
+
+        def colours(x):
+            y = self.mapping(x)
+            if labels is not None:
+                for lab, m in self.label_mappings.items():
+                    mask = labels == lab
+                    if mask.any():
+                        y[mask] = m(x[mask])
+            return y
+
+        return grade_float(image, colours, degree=degree, strength=strength, channels=channels)
 
     def save(self, path: str | os.PathLike, *, inputs: tuple = ()) -> Path:
         """Save by extension: ``.look.npz`` (everything, lossless), ``.cube`` or HaldCLUT ``.png`` (the LUT)."""

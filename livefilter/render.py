@@ -329,9 +329,19 @@ def _describe(a) -> str:
 def render_float(frame: np.ndarray, lut: Lut, *, degree=None, strength: float = 1.0, interp: str = "trilinear",
                  channels: str = "rgb") -> np.ndarray:
     """The numpy reference of :func:`render` (float arithmetic throughout); slow, for tests and checks."""
+    return grade_float(frame, lambda x: lut.apply_float(x, interp), degree=degree, strength=strength,
+                       channels=channels)
+
+
+def grade_float(frame: np.ndarray, colour_fn, *, degree=None, strength: float = 1.0,
+                channels: str = "rgb") -> np.ndarray:
+    """``frame + (colour_fn(frame) - frame) * degree * strength`` in float64, rounded to uint8.
+
+    ``colour_fn`` maps float RGB (H, W, 3) in [0, 1] to float RGB; its output is clipped to [0, 1]. A degree map
+    smaller than the frame is upsampled like the fast renderer does (bilinear, pixel centres aligned)."""
     rgb = frame[:, :, ::-1] if channels == "bgr" else frame
     x = rgb.astype(np.float64) / 255.0
-    y = np.clip(lut.apply_float(x, interp), 0.0, 1.0).astype(np.float64)
+    y = np.clip(colour_fn(x), 0.0, 1.0).astype(np.float64)
     d = np.ones(frame.shape[:2]) if degree is None else np.asarray(degree, dtype=np.float64)
     if degree is not None and np.asarray(degree).dtype == np.uint8:
         d = d / 255.0

@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 
 from .errors import LiveFilterError
-from .fileio import check_output_path
+from .fileio import Closable, check_output_path
 
 log = logging.getLogger(__name__)
 
@@ -24,20 +24,12 @@ class SinkError(LiveFilterError, RuntimeError):
     """A sink cannot take frames (no virtual camera device, disk full...)."""
 
 
-class Sink:
+class Sink(Closable):
     name = "sink"
 
     def send(self, frame: np.ndarray) -> None:
         raise NotImplementedError
 
-    def close(self) -> None:
-        pass
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
 
 
 class NullSink(Sink):

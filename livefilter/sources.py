@@ -15,6 +15,7 @@ import cv2
 import numpy as np
 
 from .errors import InputError, LiveFilterError
+from .fileio import Closable
 
 log = logging.getLogger(__name__)
 SAMPLE_FACE = Path(__file__).resolve().parent / "data" / "sample_before.jpg"
@@ -24,7 +25,7 @@ class SourceError(LiveFilterError, RuntimeError):
     """A source cannot deliver frames (camera unplugged, unreadable file...)."""
 
 
-class Source:
+class Source(Closable):
     """Base class: ``read()`` -> RGB uint8 frame or None at end; ``fps``; ``paced`` sources need the reader to
     keep time (files, stills, synthetic); live cameras pace themselves."""
 
@@ -38,14 +39,6 @@ class Source:
     def read(self) -> np.ndarray | None:
         raise NotImplementedError
 
-    def close(self) -> None:
-        pass
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
 
 
 class SyntheticSource(Source):

@@ -13,6 +13,7 @@ from collections.abc import Callable
 import numpy as np
 
 from ..errors import LiveFilterError
+from ..fileio import Closable
 from ..lut import Lut
 
 log = logging.getLogger(__name__)
@@ -22,7 +23,7 @@ class BackendError(LiveFilterError, RuntimeError):
     """A render backend cannot run here."""
 
 
-class Backend:
+class Backend(Closable):
     name = "backend"
 
     def set_lut(self, lut: Lut) -> None:
@@ -32,14 +33,6 @@ class Backend:
                out: np.ndarray | None = None) -> np.ndarray:
         raise NotImplementedError
 
-    def close(self) -> None:
-        pass
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
 
 
 # name -> (probe() -> None if usable else the reason, factory() -> Backend)
