@@ -48,6 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="random seed of the sampling (default 0)")
     p.add_argument("--name", help="look name (default: the template's file name)")
     p.add_argument("--preview", metavar="SHEET.png", help="also write a contact sheet showing the look")
+    p.add_argument("--save-defiltered", metavar="PATH",
+                   help="write the de-filter network's guess of the original (without --original)")
     _add_common_image_flags(p)
 
     p = sub.add_parser("apply", help="apply a look to images",
@@ -116,6 +118,10 @@ def cmd_fit(args) -> int:
     check_output_path(out, (args.template, args.original))
     if args.preview:
         check_output_path(args.preview, (args.template, args.original))
+    if args.save_defiltered:
+        if args.original:
+            raise InputError("--save-defiltered writes the network's guess; with --original there is none")
+        check_output_path(args.save_defiltered, (args.template,))
     if not 2 <= args.size <= 256:
         raise InputError(f"--size must be 2..256, got {args.size}")
     look = fit_look(args.template, args.original, allow_large=args.allow_large, sampling=args.sampling,
@@ -123,6 +129,11 @@ def cmd_fit(args) -> int:
                     name=args.name or Path(args.template).stem)
     look.save(out, inputs=(args.template, args.original))
     print(f"wrote {out} ({look.meta['mapping']} mapping, {look.lut.size}^3 LUT, fit {look.meta['fit_ms']:.0f} ms)")
+    if args.save_defiltered:
+        from .imageio import write_image
+
+        write_image(args.save_defiltered, look.defiltered, inputs=(args.template,))
+        print(f"wrote {args.save_defiltered} (the de-filter network's guess of the original)")
     if args.preview:
         _write_preview(args.preview, look, args)
         print(f"wrote {args.preview}")
@@ -142,6 +153,8 @@ def _write_preview(path, look, args) -> None:
     tiles = [("template", _read(args.template, args))]
     if args.original:
         tiles.append(("original", _read(args.original, args)))
+    elif look.defiltered is not None:
+        tiles.append(("de-filtered guess", look.defiltered))
     test = read_image(SAMPLE_DIR / "sample_test.jpg")
     tiles += [("test image", test), ("test image + look", look.apply(test))]
     write_image(path, contact_sheet(tiles), inputs=(args.template, args.original))

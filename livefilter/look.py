@@ -47,6 +47,8 @@ class Look:
     label_mappings: dict = field(default_factory=dict)
     label_luts: dict = field(default_factory=dict)
     meta: dict = field(default_factory=dict)
+    #: the de-filter network's guess of the template's original (preset size), when it ran; not saved
+    defiltered: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def name(self) -> str:
@@ -247,10 +249,15 @@ def fit_look(template, original=None, *, sampling: str = "uniform", samples: int
     if samples < MIN_SAMPLES:
         raise InputError(f"samples must be at least {MIN_SAMPLES}, got {samples}")
     tpl, alpha, tpath = _load_rgb(template, "template", allow_large=allow_large)
+    tpl_hash = hashlib.sha256(np.ascontiguousarray(tpl).tobytes()).hexdigest()
+    guess = None
     if original is None:
         from .defilter import defilter
 
-        orig, opath = defilter(tpl), None
+        tpl, orig = defilter(tpl)  # both at the network's preset size, pixel-aligned
+        opath, guess = None, orig
+        if alpha is not None:
+            alpha = cv2.resize(alpha, tpl.shape[1::-1], interpolation=cv2.INTER_AREA)
     elif isinstance(original, (str, os.PathLike)) and tpath and Path(original).resolve() == Path(tpath).resolve():
         raise InputError("the original is the template itself; give the photo before its look", original)
     else:
@@ -276,12 +283,13 @@ def fit_look(template, original=None, *, sampling: str = "uniform", samples: int
         "size": int(size),
         "template": tpath,
         "original": opath if original is not None else "de-filter network",
-        "template_sha256": hashlib.sha256(np.ascontiguousarray(tpl).tobytes()).hexdigest(),
+        "template_sha256": tpl_hash,
         "labels": sorted(per_label),
         "ill_defined": reason,
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
     label_luts = {k: bake(m, size, f"{title} [{k}]") for k, m in label_maps.items()}
-    look = Look(lut=bake(glob, size, title), mapping=glob, meta=meta, label_mappings=label_maps, label_luts=label_luts)
+    look = Look(lut=bake(glob, size, title), mapping=glob, meta=meta, label_mappings=label_maps, label_luts=label_luts,
+                defiltered=guess)
     meta["fit_ms"] = round((time.perf_counter() - t0) * 1e3, 1)
     return look

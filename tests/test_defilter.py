@@ -1,0 +1,93 @@
+import sys
+
+import numpy as np
+import pytest
+
+import livefilter as lf
+import livefilter.defilter as dfl
+
+from .conftest import ROOT
+
+
+@pytest.fixture
+def no_cache(monkeypatch):
+    monkeypatch.setattr(dfl, "_session", None)
+
+
+def test_missing_model_names_the_file_and_the_fix(tmp_path, monkeypatch, no_cache, photo):
+    monkeypatch.setattr(dfl, "MODEL_PATH", tmp_path / "defilter.onnx")
+    with pytest.raises(lf.ModelError) as exc:
+        lf.fit_look(photo)
+    msg = str(exc.value)
+    assert "defilter.onnx" in msg and "--original" in msg and "tools/export_onnx.py" in msg
+
+
+def test_corrupt_model(tmp_path, monkeypatch, no_cache, photo):
+    bad = tmp_path / "defilter.onnx"
+    bad.write_bytes(b"\x08\x07not an onnx model")
+    monkeypatch.setattr(dfl, "MODEL_PATH", bad)
+    with pytest.raises(lf.ModelError, match="cannot be loaded"):
+        lf.fit_look(photo)
+
+
+def test_preset_size():
+    assert dfl.preset_size(512, 768) == (84, 128)
+    assert dfl.preset_size(10, 10) == (128, 128)
+    h, w = dfl.preset_size(1, 4000)
+    assert h >= 4 and w == 128 and h % 4 == 0
+
+
+@pytest.fixture
+def exported(tmp_path, monkeypatch, no_cache):
+    """A randomly initialised network exported with tools/export_onnx.py (needs torch and onnx)."""
+    torch = pytest.importorskip("torch", reason="torch is not installed (the 'train' extra)")
+    pytest.importorskip("onnx", reason="onnx is not installed (the 'train' extra)")
+    sys.path.insert(0, str(ROOT / "tools"))
+    from defilter_net import DefilterNet
+    from export_onnx import main as export
+
+    torch.manual_seed(0)
+    net = DefilterNet(8)
+    for p in net.parameters():  # make the output differ from the input so the comparison means something
+        torch.nn.init.normal_(p, 0, 0.05)
+    torch.save({"model": net.state_dict(), "args": {"width": 8, "size": 128}}, tmp_path / "ck.pt")
+    assert export(["--ckpt", str(tmp_path / "ck.pt"), "--out", str(tmp_path / "defilter.onnx")]) == 0
+    monkeypatch.setattr(dfl, "MODEL_PATH", tmp_path / "defilter.onnx")
+    return net
+
+
+def test_onnx_matches_pytorch(exported, photo):
+    import torch
+
+    small, guess = dfl.defilter(photo)
+    with torch.no_grad():
+        ref = exported(torch.from_numpy(small.astype(np.float32) / 255).permute(2, 0, 1)[None])[0]
+    ref = np.clip(ref.permute(1, 2, 0).numpy() * 255 + 0.5, 0, 255).astype(np.uint8)
+    assert np.abs(ref.astype(int) - guess).max() <= 1
+    assert np.abs(guess.astype(int) - small).mean() > 0.5  # the network did something
+
+
+def test_fit_from_template_alone_edge_cases(exported, photo):
+    look = lf.fit_look(photo)
+    assert np.isfinite(look.lut.table).all() and look.defiltered is not None
+    assert look.meta["original"] == "de-filter network"
+    tiny = photo[::40, ::40].copy()  # smaller than the preset size
+    assert np.isfinite(lf.fit_look(tiny).lut.table).all()
+    huge = np.ascontiguousarray(np.tile(photo, (4, 4, 1)))
+    assert np.isfinite(lf.fit_look(huge).lut.table).all()
+    gray = np.repeat(photo.mean(axis=2, keepdims=True).astype(np.uint8), 3, axis=2)
+    assert np.isfinite(lf.fit_look(gray).lut.table).all()
+    with pytest.warns(UserWarning, match="ill-defined"):
+        flat = lf.fit_look(np.full((64, 64, 3), 90, np.uint8))
+    assert np.isfinite(flat.lut.table).all()
+
+
+def test_cli_fit_template_alone(exported, tmp_path, sample_after, capsys):
+    from livefilter.cli import main
+
+    code = main(["fit", str(sample_after), "-o", str(tmp_path / "l.cube"), "--save-defiltered",
+                 str(tmp_path / "guess.png"), "--preview", str(tmp_path / "sheet.png")])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert lf.read_image(tmp_path / "guess.png").shape[1] == 128
+    assert (tmp_path / "l.cube").is_file() and (tmp_path / "sheet.png").is_file()

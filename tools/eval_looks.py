@@ -1,0 +1,143 @@
+"""The quality benchmark: does livefilter learn a look from ONE photo?
+
+For each look F (validation film looks from ../shared/data and held-out synthetic looks), template = F(A) for a
+photo A; truth = F(B) for 3 other photos B. Our prediction = the look fitted from the template ALONE (de-filter
+network -> mapping), applied to B. Score: mean CIEDE2000 (sRGB -> Lab, skimage) and PSNR against F(B).
+Baselines in the same run: identity (B unchanged), Reinhard Lab mean/std transfer, MKL and histogram matching
+(color-matcher), and the oracle (the seed's mapping fitted with the TRUE original A: the ceiling when
+de-filtering is perfect). Also the de-filter PSNR against the true original (and the template's own PSNR, the
+"do nothing" guess).
+
+    python tools/eval_looks.py [--looks N] [--synthetic 30] [--json out.json] [--md out.md]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _shared_data import SHARED, delta_e00, load_photo, look_family, looks, photos, psnr  # noqa: E402
+from synth_looks import random_look  # noqa: E402
+
+import livefilter as lf  # noqa: E402
+
+SYNTH_SEED = 8_000_000  # held out: training draws from 10,000,000 up, its validation pool from 9,000,000
+
+
+def reinhard(src: np.ndarray, ref: np.ndarray) -> np.ndarray:
+    """Reinhard et al. colour transfer: match per-channel mean and std in Lab."""
+    s = cv2.cvtColor(src.astype(np.float32) / 255, cv2.COLOR_RGB2Lab)
+    r = cv2.cvtColor(ref.astype(np.float32) / 255, cv2.COLOR_RGB2Lab)
+    out = (s - s.mean((0, 1))) / (s.std((0, 1)) + 1e-6) * r.std((0, 1)) + r.mean((0, 1))
+    rgb = cv2.cvtColor(out.astype(np.float32), cv2.COLOR_Lab2RGB)
+    return np.clip(rgb * 255 + 0.5, 0, 255).astype(np.uint8)
+
+
+def color_matcher(method: str):
+    from color_matcher import ColorMatcher
+
+    def run(src, ref):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            out = ColorMatcher().transfer(src=src.astype(np.float64) / 255, ref=ref.astype(np.float64) / 255,
+                                          method=method)
+        return np.clip(out * 255 + 0.5, 0, 255).astype(np.uint8)
+
+    return run
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--looks", type=int, default=0, help="use only N of the validation film looks (0 = all)")
+    ap.add_argument("--synthetic", type=int, default=30, help="held-out synthetic looks")
+    ap.add_argument("--side", type=int, default=384)
+    ap.add_argument("--json")
+    ap.add_argument("--md")
+    args = ap.parse_args(argv)
+    if not SHARED.is_dir():
+        print(f"needs {SHARED}", file=sys.stderr)
+        return 2
+    film = looks("val")
+    if args.looks:
+        film = film[:: max(1, len(film) // args.looks)][: args.looks]
+    items = [(str(p.relative_to(SHARED)), look_family(p), lf.read_lut(p)) for p in film]
+    items += [(f"synthetic {SYNTH_SEED + i}", "synthetic", random_look(SYNTH_SEED + i)[0])
+              for i in range(args.synthetic)]
+    pics = [load_photo(p, args.side) for p in photos("val")]
+    baselines = {"reinhard": reinhard, "mkl": color_matcher("mkl"), "histogram": color_matcher("hm")}
+    rng = np.random.default_rng(0)
+    rows = []
+    t0 = time.time()
+    for k, (name, family, F) in enumerate(items):
+        ia, *ibs = rng.choice(len(pics), 4, replace=False)
+        A = pics[ia]
+        T = lf.render(A, F)
+        truths = [(pics[i], lf.render(pics[i], F)) for i in ibs]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ours = lf.fit_look(T)
+            oracle = lf.fit_look(T, A, mapping="seed")
+        preds = {
+            "identity": lambda b: b,
+            "ours": ours.apply,
+            "oracle (seed, true original)": oracle.apply,
+            **{n: (lambda b, f=f, t=T: f(b, t)) for n, f in baselines.items()},
+        }
+        row = {"look": name, "family": family}
+        for m, fn in preds.items():
+            outs = [fn(b) for b, _ in truths]
+            row[m] = float(np.mean([delta_e00(o, fb) for o, (_, fb) in zip(outs, truths)]))
+            row[m + " psnr"] = float(np.mean([psnr(o, fb) for o, (_, fb) in zip(outs, truths)]))
+        g = ours.defiltered
+        a_small = cv2.resize(A, g.shape[1::-1], interpolation=cv2.INTER_AREA)
+        t_small = cv2.resize(T, g.shape[1::-1], interpolation=cv2.INTER_AREA)
+        row["defilter psnr"] = psnr(g, a_small)
+        row["template psnr"] = psnr(t_small, a_small)
+        rows.append(row)
+        print(f"[{k + 1}/{len(items)}] {name}: identity {row['identity']:.2f} ours {row['ours']:.2f} "
+              f"oracle {row['oracle (seed, true original)']:.2f}", file=sys.stderr)
+    methods = ["identity", "ours", "oracle (seed, true original)", *baselines]
+    summary = {}
+    for fam in ["film (all)", "all"] + sorted({r["family"] for r in rows}):
+        if fam == "all":
+            sel = rows
+        elif fam == "film (all)":
+            sel = [r for r in rows if r["family"] != "synthetic"]
+        else:
+            sel = [r for r in rows if r["family"] == fam]
+        if not sel:
+            continue
+        summary[fam] = {"looks": len(sel), **{m: float(np.mean([r[m] for r in sel])) for m in methods},
+                        **{m + " psnr": float(np.mean([r[m + " psnr"] for r in sel])) for m in methods},
+                        "defilter psnr": float(np.mean([r["defilter psnr"] for r in sel])),
+                        "template psnr": float(np.mean([r["template psnr"] for r in sel])),
+                        "ours better than identity": int(sum(r["ours"] < r["identity"] for r in sel))}
+    md = ["| looks | n | " + " | ".join(methods) + " | de-filter PSNR (template PSNR) dB |",
+          "|---|---|" + "---|" * (len(methods) + 1)]
+    for fam, s in summary.items():
+        md.append(f"| {fam} | {s['looks']} | " + " | ".join(f"{s[m]:.2f}" for m in methods)
+                  + f" | {s['defilter psnr']:.2f} ({s['template psnr']:.2f}) |")
+    text = "\n".join(md)
+    print(text)
+    result = {"protocol": __doc__.split("\n\n")[1], "summary": summary, "rows": rows, "seconds": time.time() - t0,
+              "machine": {"python": platform.python_version(), "platform": platform.platform()}}
+    if args.json:
+        Path(args.json).write_text(json.dumps(result, indent=1))
+    if args.md:
+        Path(args.md).write_text(text + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

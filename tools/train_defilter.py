@@ -1,0 +1,238 @@
+"""Train the de-filter network (tools/defilter_net.py) on (filtered, original) pairs made on the fly.
+
+Data: the TRAINING split of ../shared/data/photos and ../shared/data/looks/film (every 5th file per folder is
+validation and never used here), plus random synthetic looks from tools/synth_looks.py (a fresh pool of looks is
+drawn every --refresh steps). A pair is (F(A), A) for a photo crop A and a look F. Loss:
+  L1(guess, A) + 0.5 * L1 of channel means + --transfer * transfer loss,
+the transfer loss being what the product is scored on: the seed's quartic is fitted (differentiable ridge least
+squares) from the guess to the template and applied to another photo B; it is compared with F(B).
+
+    python tools/train_defilter.py --out tools/results/train [--minutes 60] [--resume]
+
+Checkpoints (model, optimiser, step, log) are written every --ckpt-minutes to OUT/last.pt; OUT/log.jsonl has the
+train and validation losses. CUDA is used when present.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _shared_data import load_photo, looks, photos  # noqa: E402
+from defilter_net import DefilterNet  # noqa: E402
+from synth_looks import random_look  # noqa: E402
+
+from livefilter.lut import resample  # noqa: E402
+from livefilter.luts import read_lut  # noqa: E402
+
+LUT_N = 33
+
+
+def lut_tensor(lut) -> torch.Tensor:
+    """(3, N, N, N) indexed [c, b, g, r] for grid_sample (D=b, H=g, W=r)."""
+    t = lut.normalized()
+    if t.size != LUT_N:
+        t = resample(t, LUT_N)
+    return torch.from_numpy(np.ascontiguousarray(t.table.transpose(3, 2, 1, 0)))
+
+
+def apply_luts(luts: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """Apply per-sample LUTs (B, 3, N, N, N) to images (B, 3, H, W) in [0, 1], trilinear."""
+    b, _, h, w = x.shape
+    grid = (x.permute(0, 2, 3, 1) * 2 - 1).reshape(b, 1, h, w, 3)  # (x=r, y=g, z=b)
+    out = F.grid_sample(luts, grid, mode="bilinear", padding_mode="border", align_corners=True)
+    return out.reshape(b, 3, h, w).clamp(0, 1)
+
+
+def quartic_features(x: torch.Tensor) -> torch.Tensor:
+    """(B, P, 3) colours -> (B, 3, P, 9): the seed's terms per output channel."""
+    feats = []
+    for c, (o1, o2) in enumerate(((1, 2), (0, 2), (0, 1))):
+        own, a, b = x[..., c], x[..., o1], x[..., o2]
+        cols = [torch.ones_like(own)] + [own**k for k in range(1, 5)] + [0.5 * (a**k + b**k) for k in range(1, 5)]
+        feats.append(torch.stack(cols, -1))
+    return torch.stack(feats, 1)
+
+
+def fit_quartic(src: torch.Tensor, dst: torch.Tensor, ridge: float = 1e-3) -> torch.Tensor:
+    """Ridge least squares toward identity, batched: (B, P, 3) -> coefficients (B, 3, 9)."""
+    X = quartic_features(src)
+    p = src.shape[1]
+    ident = torch.zeros(3, 9, device=src.device)
+    ident[:, 1] = 1
+    A = X.transpose(-1, -2) @ X + ridge * p * torch.eye(9, device=src.device)
+    rhs = X.transpose(-1, -2) @ dst.permute(0, 2, 1)[..., None] + ridge * p * ident[None, ..., None]
+    return torch.linalg.solve(A, rhs)[..., 0]
+
+
+def eval_quartic(coefs: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    return (quartic_features(x) @ coefs[..., None])[..., 0].permute(0, 2, 1)
+
+
+def _at_least(img: np.ndarray, side: int) -> np.ndarray:
+    import cv2
+
+    h, w = img.shape[:2]
+    if min(h, w) >= side:
+        return img
+    s = side / min(h, w)
+    return cv2.resize(img, (max(side, round(w * s)), max(side, round(h * s))), interpolation=cv2.INTER_LINEAR)
+
+
+class Data:
+    def __init__(self, split: str, side: int, crop: int, n_synth: int, seed: int, real_fraction: float):
+        self.crop, self.n_synth, self.real_fraction = crop, n_synth, real_fraction
+        self.rng = np.random.default_rng(seed)
+        self.photos = [torch.from_numpy(_at_least(load_photo(p, side), crop)).permute(2, 0, 1).float().div(255)
+                       for p in photos(split)]
+        self.real = torch.stack([lut_tensor(read_lut(p)) for p in looks(split)])
+        self.synth_seed = 10_000_000 + seed * 1_000_000 if split == "train" else 9_000_000
+        self.refresh()
+
+    def refresh(self):
+        seeds = self.rng.integers(self.synth_seed, self.synth_seed + 999_999, self.n_synth)
+        self.synth = torch.stack([lut_tensor(random_look(int(s))[0]) for s in seeds])
+
+    def crop_photo(self, i):
+        p = self.photos[i]
+        _, h, w = p.shape
+        c = self.crop
+        y, x = self.rng.integers(0, h - c + 1), self.rng.integers(0, w - c + 1)
+        out = p[:, y:y + c, x:x + c]
+        return out.flip(-1) if self.rng.random() < 0.5 else out
+
+    def batch(self, n):
+        a_idx = self.rng.integers(0, len(self.photos), n)
+        b_idx = (a_idx + self.rng.integers(1, len(self.photos), n)) % len(self.photos)
+        real = self.rng.random(n) < self.real_fraction
+        luts = torch.stack([self.real[self.rng.integers(len(self.real))] if r else
+                            self.synth[self.rng.integers(len(self.synth))] for r in real])
+        A = torch.stack([self.crop_photo(i) for i in a_idx])
+        B = torch.stack([self.crop_photo(i) for i in b_idx])
+        return A, B, luts
+
+
+def losses(model, A, B, luts, n_pix=2048, transfer=1.0):
+    T = apply_luts(luts, A)
+    guess = model(T)
+    l1 = (guess - A).abs().mean()
+    lmean = (guess.mean((2, 3)) - A.mean((2, 3))).abs().mean()
+    b = A.shape[0]
+    idx = torch.randint(0, A.shape[2] * A.shape[3], (n_pix,))
+    g = guess.flatten(2)[:, :, idx].permute(0, 2, 1)
+    t = T.flatten(2)[:, :, idx].permute(0, 2, 1)
+    coefs = fit_quartic(g, t)
+    bs = B.flatten(2)[:, :, idx].permute(0, 2, 1)
+    fb = apply_luts(luts, B).flatten(2)[:, :, idx].permute(0, 2, 1)
+    ltr = (eval_quartic(coefs, bs).clamp(0, 1) - fb).abs().mean()
+    total = l1 + 0.5 * lmean + transfer * ltr
+    # the same numbers for "do nothing" (guess = template), the baseline to beat
+    with torch.no_grad():
+        ident_l1 = (T - A).abs().mean()
+        ident_tr = (bs - fb).abs().mean()
+    return total, {"l1": l1.item(), "transfer": ltr.item(), "l1_identity": ident_l1.item(),
+                   "transfer_identity": ident_tr.item(), "n": b}
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--out", default="tools/results/train")
+    ap.add_argument("--minutes", type=float, default=60)
+    ap.add_argument("--batch", type=int, default=16)
+    ap.add_argument("--size", type=int, default=128, help="the preset size (crops of this size)")
+    ap.add_argument("--width", type=int, default=32)
+    ap.add_argument("--lr", type=float, default=1e-3)
+    ap.add_argument("--transfer", type=float, default=1.0)
+    ap.add_argument("--real-fraction", type=float, default=0.5, help="share of real film looks (rest synthetic)")
+    ap.add_argument("--synth", type=int, default=400, help="synthetic looks in the pool")
+    ap.add_argument("--refresh", type=int, default=300, help="steps between synthetic pool refreshes")
+    ap.add_argument("--ckpt-minutes", type=float, default=5)
+    ap.add_argument("--val-every", type=int, default=200)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--resume", action="store_true")
+    args = ap.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    dev = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    model = DefilterNet(args.width, args.size).to(dev).to(memory_format=torch.channels_last)
+    opt = torch.optim.Adam(model.parameters(), args.lr)
+    step = 0
+    if args.resume and (out / "last.pt").is_file():
+        ck = torch.load(out / "last.pt", map_location=dev, weights_only=False)
+        model.load_state_dict(ck["model"])
+        opt.load_state_dict(ck["opt"])
+        step = ck["step"]
+        print(f"resumed at step {step}", file=sys.stderr)
+    side = int(args.size * 1.5)
+    train = Data("train", side, args.size, args.synth, args.seed + step, args.real_fraction)
+    val = Data("val", side, args.size, 64, 123, args.real_fraction)
+    val_batches = [val.batch(args.batch) for _ in range(4)]  # fixed validation pairs
+    t_end = time.time() + args.minutes * 60
+    t_ckpt = time.time() + args.ckpt_minutes * 60
+    log = open(out / "log.jsonl", "a")
+    run_stats = []
+
+    def save():
+        tmp = out / "last.pt.tmp"
+        torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step, "args": vars(args)}, tmp)
+        tmp.replace(out / "last.pt")
+
+    t0 = time.time()
+    while time.time() < t_end:
+        model.train()
+        A, B, luts = (t.to(dev) for t in train.batch(args.batch))
+        lr = args.lr * 0.5 * (1 + math.cos(math.pi * min(1.0, (time.time() - t0) / (args.minutes * 60))))
+        for g in opt.param_groups:
+            g["lr"] = lr
+        loss, st = losses(model, A.contiguous(memory_format=torch.channels_last), B, luts, transfer=args.transfer)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        step += 1
+        run_stats.append(st)
+        if step % 20 == 0:
+            m = {k: float(np.mean([s[k] for s in run_stats])) for k in run_stats[0]}
+            left = (t_end - time.time()) / 60
+            print(f"\rstep {step}  l1 {m['l1']:.4f} (identity {m['l1_identity']:.4f})  transfer {m['transfer']:.4f} "
+                  f"(identity {m['transfer_identity']:.4f})  lr {lr:.2e}  {left:.0f} min left", end="",
+                  file=sys.stderr, flush=True)
+            log.write(json.dumps({"step": step, "split": "train", **m, "time": time.time()}) + "\n")
+            log.flush()
+            run_stats = []
+        if step % args.refresh == 0:
+            train.refresh()
+        if step % args.val_every == 0:
+            model.eval()
+            vs = []
+            with torch.no_grad():
+                for A, B, luts in val_batches:
+                    vs.append(losses(model, A.to(dev), B.to(dev), luts.to(dev), transfer=args.transfer)[1])
+            m = {k: float(np.mean([s[k] for s in vs])) for k in vs[0]}
+            log.write(json.dumps({"step": step, "split": "val", **m, "time": time.time()}) + "\n")
+            log.flush()
+            print(f"\n[val] step {step}  l1 {m['l1']:.4f} (identity {m['l1_identity']:.4f})  transfer "
+                  f"{m['transfer']:.4f} (identity {m['transfer_identity']:.4f})", file=sys.stderr)
+        if time.time() > t_ckpt:
+            save()
+            t_ckpt = time.time() + args.ckpt_minutes * 60
+    save()
+    print(f"\ndone: {step} steps", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
