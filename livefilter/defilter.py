@@ -69,3 +69,45 @@ def defilter(template: np.ndarray, *, side: int = PRESET_SIDE) -> tuple[np.ndarr
     y = sess.run(None, {sess.get_inputs()[0].name: x})[0][0]
     guess = np.clip(y.transpose(1, 2, 0) * 255.0 + 0.5, 0, 255).astype(np.uint8)
     return small, guess
+
+
+# --- black-and-white (and toned monochrome) templates --------------------------------------------------------
+# For these the look reduces to channel weights, a tone curve and a tint per grey level, which can be written
+# down directly instead of guessed (../shared/notes/defilter-findings.md, lesson 7).
+
+LUMA = np.array([0.299, 0.587, 0.114])  # Rec. 601 weights: what most B&W conversions start from
+MONO_BINS = 16
+
+
+def _tint_by_level(template: np.ndarray):
+    x = template.reshape(-1, 3).astype(np.float64) / 255.0
+    lum = x @ LUMA
+    bins = np.minimum((lum * MONO_BINS).astype(int), MONO_BINS - 1)
+    tint = np.zeros((MONO_BINS, 3))
+    for b in range(MONO_BINS):
+        sel = bins == b
+        if sel.any():
+            tint[b] = (x[sel] - lum[sel, None]).mean(0)
+    filled = np.array([np.bincount(bins, minlength=MONO_BINS)[b] > 0 for b in range(MONO_BINS)])
+    centres = (np.arange(MONO_BINS) + 0.5) / MONO_BINS
+    if filled.any():
+        tint = np.stack([np.interp(centres, centres[filled], tint[filled, c]) for c in range(3)], 1)
+    return x, lum, bins, tint, centres
+
+
+def is_monochrome(template: np.ndarray, tol: float = 0.04) -> bool:
+    """True for black-and-white and toned (sepia, cyanotype...) templates: once each grey level's mean tint is
+    removed, 95 % of pixels are within ``tol`` of grey."""
+    x, lum, bins, tint, _ = _tint_by_level(template)
+    resid = x - lum[:, None] - tint[bins]
+    return float(np.percentile(np.abs(resid).max(1), 95)) < tol
+
+
+def monochrome_pairs(template: np.ndarray, n: int = 8000, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """(colours, their look) pairs for a monochrome template: grey = Rec. 601 luma, plus the template's tint at
+    that grey level; the tone curve is taken as identity (nothing in one B&W photo tells what it was)."""
+    _, _, _, tint, centres = _tint_by_level(template)
+    src = np.random.default_rng(seed).random((n, 3))
+    lum = src @ LUMA
+    dst = lum[:, None] + np.stack([np.interp(lum, centres, tint[:, c]) for c in range(3)], 1)
+    return src, np.clip(dst, 0, 1)

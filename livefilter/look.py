@@ -251,21 +251,30 @@ def fit_look(template, original=None, *, sampling: str = "uniform", samples: int
     tpl, alpha, tpath = _load_rgb(template, "template", allow_large=allow_large)
     tpl_hash = hashlib.sha256(np.ascontiguousarray(tpl).tobytes()).hexdigest()
     guess = None
+    mono = None
     if original is None:
-        from .defilter import defilter
+        from .defilter import defilter, is_monochrome, monochrome_pairs
 
-        tpl, orig = defilter(tpl)  # both at the network's preset size, pixel-aligned
-        opath, guess = None, orig
-        if alpha is not None:
-            alpha = cv2.resize(alpha, tpl.shape[1::-1], interpolation=cv2.INTER_AREA)
+        if is_monochrome(tpl) and sampling != "segments":
+            mono = monochrome_pairs(tpl, samples, seed)  # a B&W look is written down, not guessed
+            orig, opath = tpl, "monochrome path"
+        else:
+            tpl, orig = defilter(tpl)  # both at the network's preset size, pixel-aligned
+            opath, guess = "de-filter network", orig
+            if alpha is not None:
+                alpha = cv2.resize(alpha, tpl.shape[1::-1], interpolation=cv2.INTER_AREA)
     elif isinstance(original, (str, os.PathLike)) and tpath and Path(original).resolve() == Path(tpath).resolve():
         raise InputError("the original is the template itself; give the photo before its look", original)
     else:
         orig, _, opath = _load_rgb(original, "original", allow_large=allow_large)
         orig = _match_size(orig, tpl, opath)
-    src, dst, per_label = sample_pairs(tpl, orig, sampling=sampling, samples=samples, seed=seed, labels=labels,
-                                       saliency_mask=saliency_mask, alpha=alpha)
-    reason = ill_defined(src)
+    if mono is not None:
+        (src, dst), per_label = mono, {}
+    else:
+        src, dst, per_label = sample_pairs(tpl, orig, sampling=sampling, samples=samples, seed=seed, labels=labels,
+                                           saliency_mask=saliency_mask, alpha=alpha)
+    # a monochrome template's pairs are synthetic colours: whether the look is defined depends on the template
+    reason = ill_defined(tpl.reshape(-1, 3) / 255.0 if mono is not None else src)
     if reason:
         warnings.warn(f"{tpath or 'template'}: {reason}", stacklevel=2)
     with threadpool_limits(1):  # BLAS threads only add overhead on these small solves (47 vs 120 ms measured)
@@ -282,7 +291,7 @@ def fit_look(template, original=None, *, sampling: str = "uniform", samples: int
         "seed": int(seed),
         "size": int(size),
         "template": tpath,
-        "original": opath if original is not None else "de-filter network",
+        "original": opath,
         "template_sha256": tpl_hash,
         "labels": sorted(per_label),
         "ill_defined": reason,

@@ -91,3 +91,18 @@ def test_cli_fit_template_alone(exported, tmp_path, sample_after, capsys):
     assert code == 0, err
     assert lf.read_image(tmp_path / "guess.png").shape[1] == 128
     assert (tmp_path / "l.cube").is_file() and (tmp_path / "sheet.png").is_file()
+
+
+def test_monochrome_templates_need_no_model(tmp_path, monkeypatch, no_cache, photo, sample_test):
+    monkeypatch.setattr(dfl, "MODEL_PATH", tmp_path / "missing.onnx")
+    gray = np.repeat(photo.mean(axis=2, keepdims=True).astype(np.uint8), 3, axis=2)
+    sepia = np.clip(gray * np.array([1.08, 1.0, 0.82]), 0, 255).astype(np.uint8)
+    assert dfl.is_monochrome(gray) and dfl.is_monochrome(sepia) and not dfl.is_monochrome(photo)
+    test = lf.read_image(sample_test)
+    out = lf.fit_look(gray).apply(test).astype(int)
+    assert lf.fit_look(gray).meta["original"] == "monochrome path"
+    assert np.abs(out[..., 0] - out[..., 2]).mean() < 2  # colours become grey
+    lum = test.astype(float) @ dfl.LUMA
+    assert np.abs(out.mean(2) - lum).mean() < 4  # at Rec. 601 luma
+    toned = lf.fit_look(sepia).apply(test).astype(int)
+    assert (toned[..., 0] - toned[..., 2]).mean() > 8  # the sepia tint is kept

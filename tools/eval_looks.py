@@ -64,7 +64,13 @@ def main(argv=None) -> int:
     ap.add_argument("--side", type=int, default=384)
     ap.add_argument("--json")
     ap.add_argument("--md")
+    ap.add_argument("--no-monochrome-path", action="store_true",
+                    help="send black-and-white templates through the network too (to compare)")
     args = ap.parse_args(argv)
+    if args.no_monochrome_path:
+        import livefilter.defilter
+
+        livefilter.defilter.is_monochrome = lambda template, tol=0.0: False
     if not SHARED.is_dir():
         print(f"needs {SHARED}", file=sys.stderr)
         return 2
