@@ -58,3 +58,13 @@ def ffmpeg() -> str:
     if exe is None:
         pytest.skip("ffmpeg is not installed (CI installs it)")
     return exe
+
+
+@pytest.fixture
+def no_defilter_model(tmp_path, monkeypatch):
+    """Pretend models/defilter.onnx is missing (whether or not this checkout ships it)."""
+    import livefilter.defilter as dfl
+
+    monkeypatch.setattr(dfl, "MODEL_PATH", tmp_path / "missing" / "defilter.onnx")
+    monkeypatch.setattr(dfl, "_session", None)
+    return dfl.MODEL_PATH

@@ -225,7 +225,7 @@ def test_failed_write_leaves_nothing(tmp_path, look_cube, sample_test, capsys, m
     assert sorted(p.name for p in tmp_path.iterdir()) == ["look.cube"]
 
 
-def test_bad_options(tmp_path, look_cube, sample_test, sample_after, sample_before, capsys):
+def test_bad_options(tmp_path, look_cube, sample_test, sample_after, sample_before, capsys, no_defilter_model):
     code, _, err = run(["apply", look_cube, sample_test, sample_test, "-o", tmp_path / "o.jpg"], capsys)
     assert_bad_input(code, err, "-o takes one input")
     code, _, err = run(["apply", look_cube, sample_test, "-o", tmp_path / "o.jpg", "--strength", 3], capsys)

@@ -57,7 +57,7 @@ def test_live_vcam_without_device_says_the_fix(capsys, look_cube):
     assert "modprobe v4l2loopback" in err or "OBS" in err
 
 
-def test_live_template_photo_without_model(capsys, tmp_path, sample_after):
+def test_live_template_photo_without_model(capsys, tmp_path, sample_after, no_defilter_model):
     code, _, err = run(["live", "--template", sample_after, "--synthetic", "--record", tmp_path / "a.mp4",
                         "--frames", 3], capsys)
     assert_bad_input(code, err, "defilter.onnx")

@@ -130,7 +130,7 @@ def test_size_mismatch(pair):
         fit_look(tpl, orig[:, :300])
 
 
-def test_without_original_needs_the_model(pair):
+def test_without_original_needs_the_model(pair, no_defilter_model):
     with pytest.raises(lf.ModelError, match="original"):
         fit_look(pair[0])
 
