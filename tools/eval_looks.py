@@ -35,6 +35,11 @@ import livefilter as lf  # noqa: E402
 SYNTH_SEED = 8_000_000  # held out: training draws from 10,000,000 up, its validation pool from 9,000,000
 
 
+def _mean(values):
+    vals = [v for v in values if v is not None]
+    return float(np.mean(vals)) if vals else None
+
+
 def reinhard(src: np.ndarray, ref: np.ndarray) -> np.ndarray:
     """Reinhard et al. colour transfer: match per-channel mean and std in Lab."""
     s = cv2.cvtColor(src.astype(np.float32) / 255, cv2.COLOR_RGB2Lab)
@@ -105,11 +110,13 @@ def main(argv=None) -> int:
             outs = [fn(b) for b, _ in truths]
             row[m] = float(np.mean([delta_e00(o, fb) for o, (_, fb) in zip(outs, truths)]))
             row[m + " psnr"] = float(np.mean([psnr(o, fb) for o, (_, fb) in zip(outs, truths)]))
-        g = ours.defiltered
-        a_small = cv2.resize(A, g.shape[1::-1], interpolation=cv2.INTER_AREA)
-        t_small = cv2.resize(T, g.shape[1::-1], interpolation=cv2.INTER_AREA)
-        row["defilter psnr"] = psnr(g, a_small)
-        row["template psnr"] = psnr(t_small, a_small)
+        row["path"] = ours.meta["original"]
+        g = ours.defiltered  # None on the monochrome path: no guess is made there
+        if g is not None:
+            a_small = cv2.resize(A, g.shape[1::-1], interpolation=cv2.INTER_AREA)
+            t_small = cv2.resize(T, g.shape[1::-1], interpolation=cv2.INTER_AREA)
+            row["defilter psnr"] = psnr(g, a_small)
+            row["template psnr"] = psnr(t_small, a_small)
         rows.append(row)
         print(f"[{k + 1}/{len(items)}] {name}: identity {row['identity']:.2f} ours {row['ours']:.2f} "
               f"oracle {row['oracle (seed, true original)']:.2f}", file=sys.stderr)
@@ -126,14 +133,16 @@ def main(argv=None) -> int:
             continue
         summary[fam] = {"looks": len(sel), **{m: float(np.mean([r[m] for r in sel])) for m in methods},
                         **{m + " psnr": float(np.mean([r[m + " psnr"] for r in sel])) for m in methods},
-                        "defilter psnr": float(np.mean([r["defilter psnr"] for r in sel])),
-                        "template psnr": float(np.mean([r["template psnr"] for r in sel])),
+                        "defilter psnr": _mean([r.get("defilter psnr") for r in sel]),
+                        "template psnr": _mean([r.get("template psnr") for r in sel]),
+                        "monochrome path": int(sum(r["path"] == "monochrome path" for r in sel)),
                         "ours better than identity": int(sum(r["ours"] < r["identity"] for r in sel))}
-    md = ["| looks | n | " + " | ".join(methods) + " | de-filter PSNR (template PSNR) dB |",
-          "|---|---|" + "---|" * (len(methods) + 1)]
+    md = ["| looks | n | " + " | ".join(methods) + " | better than identity | de-filter PSNR (template PSNR) dB |",
+          "|---|---|" + "---|" * (len(methods) + 2)]
     for fam, s in summary.items():
+        ps = "-" if s["defilter psnr"] is None else f"{s['defilter psnr']:.2f} ({s['template psnr']:.2f})"
         md.append(f"| {fam} | {s['looks']} | " + " | ".join(f"{s[m]:.2f}" for m in methods)
-                  + f" | {s['defilter psnr']:.2f} ({s['template psnr']:.2f}) |")
+                  + f" | {s['ours better than identity']}/{s['looks']} | {ps} |")
     text = "\n".join(md)
     print(text)
     result = {"protocol": __doc__.split("\n\n")[1], "summary": summary, "rows": rows, "seconds": time.time() - t0,
