@@ -79,7 +79,14 @@ LUMA = np.array([0.299, 0.587, 0.114])  # Rec. 601 weights: what most B&W conver
 MONO_BINS = 16
 
 
+MONO_SIDE = 256  # monochrome statistics are taken at this long side (the threshold was chosen at it)
+
+
 def _tint_by_level(template: np.ndarray):
+    h, w = template.shape[:2]
+    if max(h, w) > MONO_SIDE:
+        s = MONO_SIDE / max(h, w)
+        template = cv2.resize(template, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
     x = template.reshape(-1, 3).astype(np.float64) / 255.0
     lum = x @ LUMA
     bins = np.minimum((lum * MONO_BINS).astype(int), MONO_BINS - 1)
@@ -95,12 +102,16 @@ def _tint_by_level(template: np.ndarray):
     return x, lum, bins, tint, centres
 
 
-def is_monochrome(template: np.ndarray, tol: float = 0.04) -> bool:
+def is_monochrome(template: np.ndarray, tol: float = 0.02) -> bool:
     """True for black-and-white and toned (sepia, cyanotype...) templates: once each grey level's mean tint is
-    removed, 95 % of pixels are within ``tol`` of grey."""
+    removed, 99 % of pixels are within ``tol`` (5/255) of grey.
+
+    Chosen on the TRAINING looks and photos (3 photos per look): every B&W film look is caught (their templates
+    are exactly grey plus tint), and 7.4 % of colour-folder templates are called monochrome (mostly monochrome
+    instant films filed as colour); the first threshold (95th percentile < 0.04) called 12 % so."""
     x, lum, bins, tint, _ = _tint_by_level(template)
     resid = x - lum[:, None] - tint[bins]
-    return float(np.percentile(np.abs(resid).max(1), 95)) < tol
+    return float(np.percentile(np.abs(resid).max(1), 99)) < tol
 
 
 def monochrome_pairs(template: np.ndarray, n: int = 8000, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

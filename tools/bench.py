@@ -101,11 +101,32 @@ def ffmpeg_ms(frame: np.ndarray, cube: Path, interp: str, threads: int, frames: 
     return {"median_ms": total - base, "with_io_ms": total, "null_filter_ms": base, "frames": frames}
 
 
+def bench_defilter(template: np.ndarray, n: int) -> dict | None:
+    """De-filter inference at the preset size, and template alone -> ready 33^3 LUT (when the model ships)."""
+    from livefilter import defilter
+
+    if not defilter.MODEL_PATH.is_file():
+        return None
+    sess = defilter._load()
+    h, w = defilter.preset_size(*template.shape[:2])
+    small = cv2.resize(template, (w, h), interpolation=cv2.INTER_AREA)
+    x = (small.astype(np.float32) / 255).transpose(2, 0, 1)[None]
+    big = cv2.resize(template, (4000, 3000), interpolation=cv2.INTER_CUBIC)  # a 12 MP photo
+    return {
+        "preset": f"{w}x{h}",
+        "inference": timeit(lambda: sess.run(None, {sess.get_inputs()[0].name: x}), n),
+        "template_to_lut_768x512": timeit(lambda: lf.fit_look(template), n),
+        "template_to_lut_12mp": timeit(lambda: lf.fit_look(big), max(3, n // 4)),
+        "model_bytes": defilter.MODEL_PATH.stat().st_size,
+    }
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--json", help="write the results here (JSON)")
     ap.add_argument("--quick", action="store_true", help="fewer runs (a smoke test)")
+    ap.add_argument("--defilter-only", action="store_true", help="only the one-photo (de-filter) figures")
     args = ap.parse_args(argv)
     import numba
 
@@ -114,6 +135,12 @@ def main(argv=None) -> int:
     before = lf.read_image(DATA / "sample_before.jpg")
     after = lf.read_image(DATA / "sample_after.jpg")
     result: dict = {"machine": machine_info(args.threads), "render": [], "ffmpeg": [], "fit": {}}
+    result["defilter"] = bench_defilter(after, 3 if args.quick else 20)
+    if args.defilter_only:
+        print(json.dumps(result, indent=1))
+        if args.json:
+            Path(args.json).write_text(json.dumps(result, indent=1))
+        return 0
 
     for mapping in ("seed", "residual"):
         runs = 3 if args.quick else 15
