@@ -57,3 +57,14 @@ def delta_e00(a: np.ndarray, b: np.ndarray) -> float:
 def psnr(a: np.ndarray, b: np.ndarray) -> float:
     mse = np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2)
     return float(10 * np.log10(255.0**2 / max(mse, 1e-12)))
+
+
+def write_results(result: dict, table: str, json_path: str | None, md_path: str | None) -> None:
+    """Print the markdown table; write the JSON and markdown files when asked."""
+    import json
+
+    print(table)
+    if json_path:
+        Path(json_path).write_text(json.dumps(result, indent=1))
+    if md_path:
+        Path(md_path).write_text(table + "\n")

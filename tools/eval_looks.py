@@ -14,7 +14,6 @@ de-filtering is perfect). Also the de-filter PSNR against the true original (and
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import sys
 import time
@@ -27,7 +26,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _shared_data import SHARED, delta_e00, load_photo, look_family, looks, photos, psnr  # noqa: E402
+from _shared_data import SHARED, delta_e00, load_photo, look_family, looks, photos, psnr, write_results  # noqa: E402
 from synth_looks import random_look  # noqa: E402
 
 import livefilter as lf  # noqa: E402
@@ -143,14 +142,9 @@ def main(argv=None) -> int:
         ps = "-" if s["defilter psnr"] is None else f"{s['defilter psnr']:.2f} ({s['template psnr']:.2f})"
         md.append(f"| {fam} | {s['looks']} | " + " | ".join(f"{s[m]:.2f}" for m in methods)
                   + f" | {s['ours better than identity']}/{s['looks']} | {ps} |")
-    text = "\n".join(md)
-    print(text)
     result = {"protocol": __doc__.split("\n\n")[1], "summary": summary, "rows": rows, "seconds": time.time() - t0,
               "machine": {"python": platform.python_version(), "platform": platform.platform()}}
-    if args.json:
-        Path(args.json).write_text(json.dumps(result, indent=1))
-    if args.md:
-        Path(args.md).write_text(text + "\n")
+    write_results(result, "\n".join(md), args.json, args.md)
     return 0
 
 

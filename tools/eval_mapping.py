@@ -10,7 +10,6 @@ Compares identity, the seed's quartic (least squares and L-BFGS) and quartic + s
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import sys
 import time
@@ -21,7 +20,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _shared_data import SHARED, delta_e00, load_photo, look_family, looks, photos  # noqa: E402
+from _shared_data import SHARED, delta_e00, load_photo, look_family, looks, photos, write_results  # noqa: E402
 
 import livefilter as lf  # noqa: E402
 
@@ -102,12 +101,7 @@ def main(argv=None) -> int:
     md = ["| looks | n | " + " | ".join(methods) + " |", "|---|---|" + "---|" * len(methods)]
     for fam, s in summary.items():
         md.append(f"| {fam} | {s['looks']} | " + " | ".join(f"{s[k]:.2f}" for k in methods) + " |")
-    text = "\n".join(md)
-    print(text)
-    if args.json:
-        Path(args.json).write_text(json.dumps(result, indent=1))
-    if args.md:
-        Path(args.md).write_text(text + "\n")
+    write_results(result, "\n".join(md), args.json, args.md)
     return 0
 
 
