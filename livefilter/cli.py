@@ -70,8 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("live", help="grade a camera (or a file, or the synthetic clip) live",
                        description="Grade a live source and send it to a virtual camera, a window and/or a file.")
     p.add_argument("--template", required=True,
-                   help="a look file (.cube, .look.npz, HaldCLUT .png), a photo (with --original), or a folder "
-                        "of look files ('n' in the preview cycles through them)")
+                   help="a look file (.cube, .look.npz, HaldCLUT .png), a photo (alone or with --original), or a "
+                        "folder of look files ('n' in the preview cycles through them)")
     p.add_argument("--original", help="the template photo before its look")
     src = p.add_mutually_exclusive_group()
     src.add_argument("--camera", default=None, help="camera index or device path (default 0)")
