@@ -14,8 +14,8 @@ import cv2
 import numpy as np
 
 from .errors import ModelError
+from .fileio import MODELS_DIR
 
-MODELS_DIR = Path(os.environ.get("LIVEFILTER_MODELS", Path(__file__).resolve().parent.parent / "models"))
 MODEL_PATH = MODELS_DIR / "defilter.onnx"
 PRESET_SIDE = 128  # the network sees the template with this long side (the seed's pre-processing layer)
 RECREATE = "re-create it with: python tools/export_onnx.py (after tools/train_defilter.py)"

@@ -12,8 +12,8 @@ import cv2
 import numpy as np
 
 from .errors import ModelError
+from .fileio import MODELS_DIR
 
-MODELS_DIR = Path(os.environ.get("LIVEFILTER_MODELS", Path(__file__).resolve().parent.parent / "models"))
 FACE_MODEL = MODELS_DIR / "face_detection_short_range.tflite"
 DETECT_SIDE = 256  # the short-range model works on 128x128 input; a 256 px frame keeps small faces
 

@@ -9,6 +9,9 @@ from pathlib import Path
 
 from .errors import OutputError
 
+#: Shipped model files (models/ beside the package; LIVEFILTER_MODELS overrides).
+MODELS_DIR = Path(os.environ.get("LIVEFILTER_MODELS", Path(__file__).resolve().parent.parent / "models"))
+
 _UMASK = os.umask(0)
 os.umask(_UMASK)
 
