@@ -42,8 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="where pixel pairs are taken (default uniform)")
     p.add_argument("--samples", type=int, default=8000, help="pixel pairs to fit from (>= 4000, default 8000)")
     p.add_argument("--size", type=int, default=33, help="LUT size (2..256, default 33)")
-    p.add_argument("--mapping", choices=("residual", "seed"), default="residual",
-                   help="residual = quartic + smooth residual grid (default, more accurate); seed = quartic only")
+    p.add_argument("--mapping", choices=("residual", "seed"),
+                   help="residual = quartic + smooth residual grid (default with --original: more accurate); "
+                        "seed = quartic only (default from one photo: it follows the network's guess less)")
     p.add_argument("--solver", choices=("lstsq", "lbfgs"), default="lstsq", help="quartic solver (default lstsq)")
     p.add_argument("--seed", type=int, default=0, help="random seed of the sampling (default 0)")
     p.add_argument("--name", help="look name (default: the template's file name)")

@@ -31,6 +31,11 @@ from .sampling import MIN_SAMPLES, sample_salient, sample_segments, sample_unifo
 SAMPLINGS = ("uniform", "salient", "segments")
 LOOK_EXT = ".look.npz"
 DEFAULT_MAPPING = "residual"
+# Learning from ONE photo, the network's guess of the original is noisy: the seed's quartic (27 parameters) follows
+# it less than the residual grid does, and keeping 0.8 of the fitted look (the rest is identity) hedges a wrong
+# guess. Both were chosen on TRAINING looks and photos only (tools/tune_oneshot.py; figures in README).
+ONE_PHOTO_MAPPING = "seed"
+ONE_PHOTO_WEIGHT = 0.8
 # Both images are area-downscaled to this long side before sampling: it averages JPEG noise out of the pixel
 # pairs and makes sampling cost independent of the photo's size.
 WORK_SIDE = 512
@@ -226,8 +231,9 @@ def sample_pairs(template: np.ndarray, original: np.ndarray, *, sampling: str = 
 
 
 def fit_look(template, original=None, *, sampling: str = "uniform", samples: int = 8000, labels=None,
-             mapping: str = DEFAULT_MAPPING, solver: str = "lstsq", size: int = 33, seed: int = 0,
-             saliency_mask=None, name: str | None = None, allow_large: bool = False) -> Look:
+             mapping: str | None = None, solver: str = "lstsq", size: int = 33, seed: int = 0,
+             saliency_mask=None, name: str | None = None, allow_large: bool = False,
+             guess_weight: float = ONE_PHOTO_WEIGHT) -> Look:
     """Learn a look from a template photo (and, optionally, the same photo before its filter).
 
     Args:
@@ -236,10 +242,13 @@ def fit_look(template, original=None, *, sampling: str = "uniform", samples: int
         sampling: "uniform", "salient" (more samples on the salient object) or "segments" (needs ``labels``).
         samples: number of pixel pairs N (at least 4000).
         labels: integer (H, W) segment map of the template, for per-segment mappings.
-        mapping: "residual" (quartic + smooth residual grid, the default) or "seed" (the seed's quartic).
+        mapping: "residual" (quartic + smooth residual grid) or "seed" (the seed's quartic). Default: residual,
+            except when the de-filter network guesses the original: seed (it follows a noisy guess less).
         solver: "lstsq" or "lbfgs" for the quartic.
         size: baked LUT size (2..256, 33 by default).
         allow_large: read image files over 100 megapixels.
+        guess_weight: how much of a look learnt through the de-filter network is kept (the rest is identity):
+            0.8 by default, a hedge against a wrong guess; 1 keeps all of it. Unused with an original.
     """
     from threadpoolctl import threadpool_limits
 
@@ -261,6 +270,7 @@ def fit_look(template, original=None, *, sampling: str = "uniform", samples: int
         else:
             tpl, orig = defilter(tpl)  # both at the network's preset size, pixel-aligned
             opath, guess = "de-filter network", orig
+            mapping = mapping or ONE_PHOTO_MAPPING
             if alpha is not None:
                 alpha = cv2.resize(alpha, tpl.shape[1::-1], interpolation=cv2.INTER_AREA)
     elif isinstance(original, (str, os.PathLike)) and tpath and Path(original).resolve() == Path(tpath).resolve():
@@ -268,11 +278,19 @@ def fit_look(template, original=None, *, sampling: str = "uniform", samples: int
     else:
         orig, _, opath = _load_rgb(original, "original", allow_large=allow_large)
         orig = _match_size(orig, tpl, opath)
+    mapping = mapping or DEFAULT_MAPPING
     if mono is not None:
         (src, dst), per_label = mono, {}
     else:
         src, dst, per_label = sample_pairs(tpl, orig, sampling=sampling, samples=samples, seed=seed, labels=labels,
                                            saliency_mask=saliency_mask, alpha=alpha)
+    if guess is not None:
+        if not 0 <= guess_weight <= 1:
+            raise InputError(f"guess_weight must be in [0, 1], got {guess_weight}")
+        # both mappings are linear in the targets with identity in their span, so blending the targets blends
+        # the fitted look with identity
+        dst = src + guess_weight * (dst - src)
+        per_label = {k: (s, s + guess_weight * (d - s)) for k, (s, d) in per_label.items()}
     # a monochrome template's pairs are synthetic colours: whether the look is defined depends on the template
     reason = ill_defined(tpl.reshape(-1, 3) / 255.0 if mono is not None else src)
     if reason:
@@ -287,6 +305,7 @@ def fit_look(template, original=None, *, sampling: str = "uniform", samples: int
         "mapping": mapping,
         "solver": solver,
         "sampling": sampling,
+        "guess_weight": float(guess_weight) if guess is not None else None,
         "samples": int(samples),
         "seed": int(seed),
         "size": int(size),

@@ -82,6 +82,22 @@ def test_fit_from_template_alone_edge_cases(exported, photo):
     assert np.isfinite(flat.lut.table).all()
 
 
+def test_one_photo_look_is_the_seed_quartic_kept_at_guess_weight(exported, photo, sample_after):
+    look = lf.fit_look(photo)
+    assert look.meta["mapping"] == "seed" and look.meta["guess_weight"] == 0.8
+    full = lf.fit_look(photo, guess_weight=1.0).lut.table
+    none = lf.fit_look(photo, guess_weight=0.0).lut.table
+    ident = lf.Lut.identity(33).table
+    assert np.abs(none - ident).max() < 1e-4  # nothing of the guessed look kept: identity
+    assert np.abs(full - ident).mean() > 1e-3  # the (random) network's look is not identity
+    # the fit is linear in its targets, so the weight blends the full look with identity exactly
+    assert np.allclose(look.lut.table, ident + 0.8 * (full - ident), atol=1e-4)
+    with pytest.raises(lf.InputError, match="guess_weight"):
+        lf.fit_look(photo, guess_weight=1.5)
+    pair = lf.fit_look(sample_after, photo)  # with an original: the residual mapping, nothing shrunk
+    assert pair.meta["mapping"] == "residual" and pair.meta["guess_weight"] is None
+
+
 def test_cli_fit_template_alone(exported, tmp_path, sample_after, capsys):
     from livefilter.cli import main
 
