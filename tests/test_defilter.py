@@ -109,13 +109,23 @@ def test_cli_fit_template_alone(exported, tmp_path, sample_after, capsys):
     assert (tmp_path / "l.cube").is_file() and (tmp_path / "sheet.png").is_file()
 
 
+def test_monochrome_tone_curve_is_monotone_and_hedged(exported, photo):
+    gray = np.repeat(photo.mean(axis=2, keepdims=True).astype(np.uint8), 3, axis=2)
+    v = np.linspace(0, 1, 101)
+    full, half = dfl.mono_tone_curve(gray, 1.0)(v), dfl.mono_tone_curve(gray, 0.5)(v)
+    assert np.all(np.diff(full) >= 0) and full.min() >= 0 and full.max() <= 1
+    assert np.allclose(half, v + 0.5 * (full - v))
+    assert np.allclose(dfl.mono_tone_curve(gray, 0.0)(v), v)
+
+
 def test_monochrome_templates_need_no_model(tmp_path, monkeypatch, no_cache, photo, sample_test):
     monkeypatch.setattr(dfl, "MODEL_PATH", tmp_path / "missing.onnx")
     gray = np.repeat(photo.mean(axis=2, keepdims=True).astype(np.uint8), 3, axis=2)
     sepia = np.clip(gray * np.array([1.08, 1.0, 0.82]), 0, 255).astype(np.uint8)
     assert dfl.is_monochrome(gray) and dfl.is_monochrome(sepia) and not dfl.is_monochrome(photo)
     test = lf.read_image(sample_test)
-    out = lf.fit_look(gray).apply(test).astype(int)
+    with pytest.warns(UserWarning, match="tone curve is taken as identity"):
+        out = lf.fit_look(gray).apply(test).astype(int)
     assert lf.fit_look(gray).meta["original"] == "monochrome path"
     assert np.abs(out[..., 0] - out[..., 2]).mean() < 2  # colours become grey
     lum = test.astype(float) @ dfl.LUMA
