@@ -72,6 +72,11 @@ def defilter(template: np.ndarray, *, side: int = PRESET_SIDE) -> tuple[np.ndarr
     return small, guess
 
 
+def guess_change(template: np.ndarray, guess: np.ndarray) -> float:
+    """How far the network moved the template: mean absolute difference in code values (0-255)."""
+    return float(np.abs(guess.astype(np.float32) - template.astype(np.float32)).mean())
+
+
 # --- black-and-white (and toned monochrome) templates --------------------------------------------------------
 # For these the look reduces to channel weights, a tone curve and a tint per grey level, which can be written
 # down directly instead of guessed (../shared/notes/defilter-findings.md, lesson 7).

@@ -32,10 +32,19 @@ SAMPLINGS = ("uniform", "salient", "segments")
 LOOK_EXT = ".look.npz"
 DEFAULT_MAPPING = "residual"
 # Learning from ONE photo, the network's guess of the original is noisy: the seed's quartic (27 parameters) follows
-# it less than the residual grid does, and keeping 0.8 of the fitted look (the rest is identity) hedges a wrong
-# guess. Both were chosen on TRAINING looks and photos only (tools/tune_oneshot.py; figures in README).
+# it less than the residual grid does, and only part of the fitted look is kept (the rest is identity), the more
+# the further the network moved the template (d, mean change in code values at the preset size): a small change
+# is mostly noise, a large one a real look. w = clip(a + b d, 0, 1), fitted on TRAINING looks and photos only
+# (tools/tune_oneshot.py; training film looks 6.96 dE00 with a constant 0.8, 6.81 with the rule).
 ONE_PHOTO_MAPPING = "seed"
-ONE_PHOTO_WEIGHT = 0.8
+GUESS_WEIGHT_RULE = (0.05, 0.05)
+
+
+def guess_weight_for(change: float) -> float:
+    """How much of a look learnt through the de-filter network is kept, from how far the network moved the
+    template (mean absolute change in code values)."""
+    a, b = GUESS_WEIGHT_RULE
+    return float(np.clip(a + b * change, 0.0, 1.0))
 # Both images are area-downscaled to this long side before sampling: it averages JPEG noise out of the pixel
 # pairs and makes sampling cost independent of the photo's size.
 WORK_SIDE = 512
@@ -233,7 +242,7 @@ def sample_pairs(template: np.ndarray, original: np.ndarray, *, sampling: str = 
 def fit_look(template, original=None, *, sampling: str = "uniform", samples: int = 8000, labels=None,
              mapping: str | None = None, solver: str = "lstsq", size: int = 33, seed: int = 0,
              saliency_mask=None, name: str | None = None, allow_large: bool = False,
-             guess_weight: float = ONE_PHOTO_WEIGHT) -> Look:
+             guess_weight: float | None = None) -> Look:
     """Learn a look from a template photo (and, optionally, the same photo before its filter).
 
     Args:
@@ -247,8 +256,9 @@ def fit_look(template, original=None, *, sampling: str = "uniform", samples: int
         solver: "lstsq" or "lbfgs" for the quartic.
         size: baked LUT size (2..256, 33 by default).
         allow_large: read image files over 100 megapixels.
-        guess_weight: how much of a look learnt through the de-filter network is kept (the rest is identity):
-            0.8 by default, a hedge against a wrong guess; 1 keeps all of it. Unused with an original.
+        guess_weight: how much of a look learnt through the de-filter network is kept (the rest is identity), a
+            hedge against a wrong guess; 1 keeps all of it. Default: from how far the network moved the template
+            (:func:`guess_weight_for`). Unused with an original.
     """
     from threadpoolctl import threadpool_limits
 
@@ -285,6 +295,10 @@ def fit_look(template, original=None, *, sampling: str = "uniform", samples: int
         src, dst, per_label = sample_pairs(tpl, orig, sampling=sampling, samples=samples, seed=seed, labels=labels,
                                            saliency_mask=saliency_mask, alpha=alpha)
     if guess is not None:
+        if guess_weight is None:
+            from .defilter import guess_change
+
+            guess_weight = guess_weight_for(guess_change(tpl, guess))
         if not 0 <= guess_weight <= 1:
             raise InputError(f"guess_weight must be in [0, 1], got {guess_weight}")
         # both mappings are linear in the targets with identity in their span, so blending the targets blends

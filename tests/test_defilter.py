@@ -83,15 +83,19 @@ def test_fit_from_template_alone_edge_cases(exported, photo):
 
 
 def test_one_photo_look_is_the_seed_quartic_kept_at_guess_weight(exported, photo, sample_after):
+    from livefilter.look import guess_weight_for
+
     look = lf.fit_look(photo)
-    assert look.meta["mapping"] == "seed" and look.meta["guess_weight"] == 0.8
+    small, guess = dfl.defilter(photo)
+    w = guess_weight_for(dfl.guess_change(small, guess))
+    assert look.meta["mapping"] == "seed" and look.meta["guess_weight"] == w and 0 < w < 1
     full = lf.fit_look(photo, guess_weight=1.0).lut.table
     none = lf.fit_look(photo, guess_weight=0.0).lut.table
     ident = lf.Lut.identity(33).table
     assert np.abs(none - ident).max() < 1e-4  # nothing of the guessed look kept: identity
     assert np.abs(full - ident).mean() > 1e-3  # the (random) network's look is not identity
     # the fit is linear in its targets, so the weight blends the full look with identity exactly
-    assert np.allclose(look.lut.table, ident + 0.8 * (full - ident), atol=1e-4)
+    assert np.allclose(look.lut.table, ident + w * (full - ident), atol=1e-4)
     with pytest.raises(lf.InputError, match="guess_weight"):
         lf.fit_look(photo, guess_weight=1.5)
     pair = lf.fit_look(sample_after, photo)  # with an original: the residual mapping, nothing shrunk
@@ -107,6 +111,13 @@ def test_cli_fit_template_alone(exported, tmp_path, sample_after, capsys):
     assert code == 0, err
     assert lf.read_image(tmp_path / "guess.png").shape[1] == 128
     assert (tmp_path / "l.cube").is_file() and (tmp_path / "sheet.png").is_file()
+
+
+def test_guess_weight_rule():
+    from livefilter.look import guess_weight_for
+
+    ws = [guess_weight_for(d) for d in (0, 2, 5, 10, 20, 60)]
+    assert ws == sorted(ws) and ws[0] < 0.2 and ws[-1] == 1.0  # a small change is mostly noise, a large one a look
 
 
 def test_monochrome_tone_curve_is_monotone_and_hedged(exported, photo):
