@@ -112,11 +112,13 @@ def bench_defilter(template: np.ndarray, n: int) -> dict | None:
     small = cv2.resize(template, (w, h), interpolation=cv2.INTER_AREA)
     x = (small.astype(np.float32) / 255).transpose(2, 0, 1)[None]
     big = cv2.resize(template, (4000, 3000), interpolation=cv2.INTER_CUBIC)  # a 12 MP photo
+    bw = np.repeat(cv2.cvtColor(big, cv2.COLOR_RGB2GRAY)[..., None], 3, axis=2)  # the monochrome path
     return {
         "preset": f"{w}x{h}",
         "inference": timeit(lambda: sess.run(None, {sess.get_inputs()[0].name: x}), n),
         "template_to_lut_768x512": timeit(lambda: lf.fit_look(template), n),
         "template_to_lut_12mp": timeit(lambda: lf.fit_look(big), max(3, n // 4)),
+        "template_to_lut_12mp_bw": timeit(lambda: lf.fit_look(bw), max(3, n // 4)),
         "model_bytes": defilter.MODEL_PATH.stat().st_size,
     }
 
