@@ -129,7 +129,12 @@ def cmd_fit(args) -> int:
                     samples=args.samples, size=args.size, mapping=args.mapping, solver=args.solver, seed=args.seed,
                     name=args.name or Path(args.template).stem)
     look.save(out, inputs=(args.template, args.original))
-    print(f"wrote {out} ({look.meta['mapping']} mapping, {look.lut.size}^3 LUT, fit {look.meta['fit_ms']:.0f} ms)")
+    how = ""
+    if look.meta["original"] == "de-filter network":
+        how = f", from one photo: {look.meta['guess_weight']:.2f} of the guessed look kept"
+    elif look.meta["original"] == "monochrome path":
+        how = ", from one black-and-white photo"
+    print(f"wrote {out} ({look.meta['mapping']} mapping{how}, {look.lut.size}^3 LUT, fit {look.meta['fit_ms']:.0f} ms)")
     if args.save_defiltered:
         from .imageio import write_image
 

@@ -109,6 +109,7 @@ def test_cli_fit_template_alone(exported, tmp_path, sample_after, capsys):
                  str(tmp_path / "guess.png"), "--preview", str(tmp_path / "sheet.png")])
     out, err = capsys.readouterr()
     assert code == 0, err
+    assert "from one photo" in out and "of the guessed look kept" in out
     assert lf.read_image(tmp_path / "guess.png").shape[1] == 128
     assert (tmp_path / "l.cube").is_file() and (tmp_path / "sheet.png").is_file()
 
