@@ -45,6 +45,8 @@ def guess_weight_for(change: float) -> float:
     template (mean absolute change in code values)."""
     a, b = GUESS_WEIGHT_RULE
     return float(np.clip(a + b * change, 0.0, 1.0))
+
+
 # Both images are area-downscaled to this long side before sampling: it averages JPEG noise out of the pixel
 # pairs and makes sampling cost independent of the photo's size.
 WORK_SIDE = 512
