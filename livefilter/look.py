@@ -274,7 +274,7 @@ def fit_look(template, original=None, *, sampling: str = "uniform", samples: int
     guess = None
     mono = None
     if original is None:
-        from .defilter import defilter, is_monochrome, monochrome_pairs
+        from .defilter import defilter, guess_change, is_monochrome, monochrome_pairs
 
         probe = _downscale(tpl, WORK_SIDE)  # the monochrome statistics need no more (12 MP: one resize, not three)
         if is_monochrome(probe) and sampling != "segments":
@@ -299,8 +299,6 @@ def fit_look(template, original=None, *, sampling: str = "uniform", samples: int
                                            saliency_mask=saliency_mask, alpha=alpha)
     if guess is not None:
         if guess_weight is None:
-            from .defilter import guess_change
-
             guess_weight = guess_weight_for(guess_change(tpl, guess))
         if not 0 <= guess_weight <= 1:
             raise InputError(f"guess_weight must be in [0, 1], got {guess_weight}")

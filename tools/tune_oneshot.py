@@ -5,11 +5,13 @@ other photos B, mean CIEDE2000 against F(B)), but on the TRAINING split: every 3
 photos, and synthetic looks from seeds 7,000,000+ (never drawn in training nor in eval_looks.py). The validation
 split is never read, so the chosen settings are not tuned on it.
 
-For every template the de-filter guess is made once; then each mapping kind (seed, residual) is fitted and its
-look is applied at several weights w (output = B + w * (look(B) - B)). Black-and-white templates take the
+For every template the de-filter guess is made once; then each mapping kind (--mappings, default seed) is
+fitted and its look is applied at several weights w (output = B + w * (look(B) - B)); the rule
+w = clip(a + b d, 0, 1) of the guess change d that scores best is fitted last. Black-and-white templates take the
 monochrome path in the product; their score is that path's, whatever the setting.
 
-    python tools/tune_oneshot.py [--model models/defilter.onnx] [--synthetic 40] [--json out.json] [--md out.md]
+    python tools/tune_oneshot.py [--model M.onnx] [--mappings seed residual] [--synthetic 40] [--json J] [--md M]
+    python tools/tune_oneshot.py --rows J      # summarise an earlier run again
 """
 
 from __future__ import annotations
@@ -72,8 +74,8 @@ def measure(args) -> list[dict]:
         if defilter.is_monochrome(T):
             row["path"] = "monochrome path"
             look = lf.fit_look(T)
-            row.update({f"{m} w={w}": float(np.mean([delta_e00(look.apply(b), fb) for b, fb in truths]))
-                        for m in args.mappings for w in WEIGHTS})
+            score = float(np.mean([delta_e00(look.apply(b), fb) for b, fb in truths]))
+            row.update({f"{m} w={w}": score for m in args.mappings for w in WEIGHTS})
         else:
             row["path"] = "de-filter network"
             small, guess = defilter.defilter(T)
