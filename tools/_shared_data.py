@@ -26,8 +26,9 @@ def photos(which: str, root: Path = SHARED) -> list[Path]:
     return split([p for p in (root / "photos").rglob("*.jpg")], which)
 
 
-def looks(which: str, root: Path = SHARED) -> list[Path]:
-    return split([p for p in (root / "looks" / "film").rglob("*.png")], which)
+def looks(which: str, root: Path = SHARED, kinds: tuple[str, ...] = ("film",)) -> list[Path]:
+    """The split's HaldCLUT looks of ``kinds`` ("film", "creative"), each kind's folders split by the rule."""
+    return [p for k in kinds for p in split(list((root / "looks" / k).rglob("*.png")), which)]
 
 
 def load_photo(path: Path, side: int) -> np.ndarray:
@@ -42,9 +43,12 @@ def load_photo(path: Path, side: int) -> np.ndarray:
 
 
 def look_family(path: Path) -> str:
+    """color / bw / picturefx for film looks; creative for the creative grades."""
     parts = path.parts
+    if "creative" in parts:
+        return "creative"
     i = parts.index("film")
-    return parts[i + 1]  # color / bw / picturefx
+    return parts[i + 1]
 
 
 def delta_e00(a: np.ndarray, b: np.ndarray) -> float:

@@ -4,7 +4,9 @@ A look is a chain of 2-5 operations drawn from what real photo filters do, each 
 per-channel tone curves, contrast, gamma, lifted blacks / faded highlights, saturation and vibrance, white
 balance (temperature and tint), split toning (shadow and highlight tints, teal/orange included), channel mixing
 (black-and-white with random channel weights, sepia and other tinted monochromes), hue rotation,
-cross-processing, and a smooth random 3D-LUT perturbation. The chain is evaluated on a 33^3 grid and returned
+cross-processing, and a smooth random 3D-LUT perturbation; with ``creative=True`` also what colourists and filter
+apps do: teal & orange, bleach bypass, matte / faded blacks, crushed or lifted shadows, day-for-night, colour pops
+(selective saturation), strong casts, hue-vs-hue bends and tinted fades. The chain is evaluated on a 33^3 grid and returned
 as a :class:`livefilter.Lut`, so it applies to any image at render speed.
 
     python tools/synth_looks.py --count 20 --out looks/ [--seed 0]   # writes look_0000.cube ...
@@ -141,23 +143,135 @@ def op_lut_noise(rng, x):
     return x + out
 
 
+# --- what colourists and filter apps do and film emulations do not (issue 8) ---------------------------------
+
+def _hsv_parts(x):
+    """Hue in [0, 1), chroma vector about the grey axis and luma, for hue-dependent operations."""
+    y = _luma(x)
+    c = x - y
+    # hue angle of the chroma vector in the plane orthogonal to grey (0 = red)
+    u = c[..., 0] - 0.5 * (c[..., 1] + c[..., 2])
+    v = (np.sqrt(3) / 2) * (c[..., 1] - c[..., 2])
+    hue = (np.arctan2(v, u) / (2 * np.pi)) % 1.0
+    return hue, c, y
+
+
+def _hue_window(hue, centre, width):
+    d = np.abs(((hue - centre + 0.5) % 1.0) - 0.5)
+    return np.clip(1 - d / width, 0, 1) ** 2
+
+
+def op_teal_orange(rng, x):
+    """Skin/warm hues pushed to orange, the rest to teal, by luma and by hue: the blockbuster grade."""
+    hue, c, y = _hsv_parts(x)
+    warm = _hue_window(hue, rng.uniform(0.03, 0.1), rng.uniform(0.12, 0.25))[..., None]
+    teal, orange = np.array([-0.5, 0.15, 0.45]), np.array([0.5, 0.12, -0.45])
+    a = rng.uniform(0.05, 0.2)
+    dark = np.clip(1 - y / rng.uniform(0.4, 0.7), 0, 1)
+    out = x + a * ((1 - warm) * dark * teal + warm * orange * np.clip(y * 2, 0, 1))
+    return out + rng.uniform(0, 0.08) * (1 - warm) * c  # the rest a little more saturated
+
+
+def op_bleach_bypass(rng, x):
+    """A desaturated, high-contrast silver-retained look: blend with a contrasty luma (overlay)."""
+    y = _luma(x)
+    ov = np.where(y < 0.5, 2 * x * y, 1 - 2 * (1 - x) * (1 - y))
+    k = rng.uniform(0.3, 0.9)
+    return (1 - k) * x + k * ov
+
+
+def op_matte(rng, x):
+    """Faded blacks (lifted, often tinted) and soft highlights: the matte / Instagram fade."""
+    lift = rng.uniform(0.05, 0.25) * (1 + rng.normal(0, 0.25, 3) * (rng.random() < 0.6))
+    roll = rng.uniform(0.0, 0.15)
+    knee = rng.uniform(0.1, 0.3)
+    toe = np.where(x < knee, lift + (knee - lift) * (x / knee) ** rng.uniform(0.8, 1.6), x)
+    return np.clip(toe * (1 - roll) + roll * 0.5 * (1 - (1 - x) ** 2), 0, 1)
+
+
+def op_shadows(rng, x):
+    """Crushed or lifted shadows with a curve only below the mid-grey."""
+    p = np.exp(rng.normal(0, 0.5))
+    t = np.clip(x / 0.5, 0, 1)
+    return np.where(x < 0.5, 0.5 * t**p, x)
+
+
+def op_day_for_night(rng, x):
+    """Night out of day: dark, blue, desaturated."""
+    y = _luma(x)
+    k = rng.uniform(0.3, 0.6)
+    d = y + (x - y) * rng.uniform(0.2, 0.6)
+    blue = np.array([0.65, 0.8, 1.15]) + rng.normal(0, 0.05, 3)
+    return np.clip(d * blue * (1 - k), 0, 1) ** rng.uniform(1.0, 1.5)
+
+
+def op_colour_pop(rng, x):
+    """Selective saturation: one hue range kept or boosted, the rest drained."""
+    hue, c, y = _hsv_parts(x)
+    keep = _hue_window(hue, rng.random(), rng.uniform(0.06, 0.2))[..., None]
+    rest = rng.uniform(0.0, 0.6)
+    boost = rng.uniform(1.0, 1.5)
+    return y + c * (rest + (boost - rest) * keep)
+
+
+def op_strong_cast(rng, x):
+    """A strong colour cast in the gains and the offsets (cyan, green, magenta, amber...)."""
+    d = rng.normal(0, 1, 3)
+    d /= np.linalg.norm(d)
+    gains = 1 + rng.uniform(0.1, 0.35) * d
+    off = rng.uniform(0, 0.08) * d
+    return x * gains / max(1.0, gains.max()) + off
+
+
+def op_hue_bend(rng, x):
+    """Hue-vs-hue: one hue range rotated toward another (greens to teal, skies to cyan...)."""
+    hue, c, y = _hsv_parts(x)
+    w = _hue_window(hue, rng.random(), rng.uniform(0.08, 0.25))[..., None]
+    ang = rng.uniform(-1, 1) * rng.uniform(0.3, 1.2) * w
+    k = np.ones(3) / np.sqrt(3)
+    rot = np.cos(ang) * c + np.sin(ang) * np.cross(k, c) + (1 - np.cos(ang)) * (c @ k)[..., None] * k
+    return y + rot
+
+
+def op_tinted_fade(rng, x):
+    """An app filter: lower contrast and saturation, tint laid over everything."""
+    y = _luma(x)
+    x = y + (x - y) * rng.uniform(0.5, 1.0)
+    tint = np.clip(np.array([0.5, 0.5, 0.5]) + rng.normal(0, 0.2, 3), 0, 1)
+    a = rng.uniform(0.08, 0.3)
+    return (1 - a) * x + a * tint
+
+
+CREATIVE_OPS = {
+    "teal_orange": (op_teal_orange, 2), "bleach_bypass": (op_bleach_bypass, 1), "matte": (op_matte, 2),
+    "shadows": (op_shadows, 1.5), "day_for_night": (op_day_for_night, 0.5), "colour_pop": (op_colour_pop, 0.7),
+    "strong_cast": (op_strong_cast, 1.5), "hue_bend": (op_hue_bend, 1.5), "tinted_fade": (op_tinted_fade, 1.5),
+}
+
 OPS = {
     "tone_curves": (op_tone_curves, 3), "contrast": (op_contrast, 3), "gamma": (op_gamma, 1),
     "fade": (op_fade, 2), "saturation": (op_saturation, 3), "white_balance": (op_white_balance, 3),
     "split_tone": (op_split_tone, 3), "mix": (op_mix, 1.5), "hue": (op_hue, 1), "cross_process": (op_cross_process, 1),
     "lut_noise": (op_lut_noise, 1.5),
 }
+ALL_OPS = OPS | CREATIVE_OPS
 
 
-def random_look(seed: int, size: int = 33) -> tuple[Lut, list[str]]:
-    """A random look (as a size^3 Lut) and the names of its operations, deterministic from ``seed``."""
+def random_look(seed: int, size: int = 33, creative: bool = False) -> tuple[Lut, list[str]]:
+    """A random look (as a size^3 Lut) and the names of its operations, deterministic from ``seed``.
+
+    ``creative`` draws from the film-like operations AND the creative-grade ones (teal & orange, bleach bypass,
+    matte, day-for-night, colour pops, hue bends...); without it the draw is the one the shipped model and the
+    held-out evaluation seeds were made with.
+    """
     rng = np.random.default_rng(seed)
-    names = list(OPS)
-    p = np.array([OPS[n][1] for n in names], dtype=float)
+    ops = ALL_OPS if creative else OPS
+    names = list(ops)
+    p = np.array([ops[n][1] for n in names], dtype=float)
     chain = [str(c) for c in rng.choice(names, size=rng.integers(2, 6), replace=False, p=p / p.sum())]
     x = identity_table(size).astype(np.float64)
     for name in chain:
-        x = np.clip(OPS[name][0](rng, x), 0, 1)
+        x = np.clip(ops[name][0](rng, x), 0, 1)
     return Lut(x.astype(np.float32), title=f"synthetic {seed}: " + " + ".join(chain)), chain
 
 
@@ -166,13 +280,14 @@ def main(argv=None) -> int:
     ap.add_argument("--count", type=int, default=20)
     ap.add_argument("--seed", type=int, default=0, help="first seed")
     ap.add_argument("--out", required=True, help="folder for the .cube files")
+    ap.add_argument("--creative", action="store_true", help="draw creative-grade operations too")
     args = ap.parse_args(argv)
     from livefilter.luts import write_cube
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     for s in range(args.seed, args.seed + args.count):
-        lut, chain = random_look(s)
+        lut, chain = random_look(s, creative=args.creative)
         write_cube(out / f"look_{s:04d}.cube", lut)
         print(f"look_{s:04d}.cube  {' + '.join(chain)}")
     return 0

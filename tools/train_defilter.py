@@ -1,13 +1,14 @@
 """Train the de-filter network (tools/defilter_net.py) on (filtered, original) pairs made on the fly.
 
-Data: the TRAINING split of ../shared/data/photos and ../shared/data/looks/film (every 5th file per folder is
-validation and never used here), plus random synthetic looks from tools/synth_looks.py (a fresh pool of looks is
-drawn every --refresh steps). A pair is (F(A), A) for a photo crop A and a look F. Loss:
+Data: the TRAINING split of ../shared/data/photos and of the looks of --kinds (../shared/data/looks/film and
+looks/creative; every 5th file per folder is validation and never used here), each kind drawn equally often, plus
+random synthetic looks from tools/synth_looks.py (a fresh pool of looks is drawn every --refresh steps;
+--synth-creative of them with the creative-grade operations). A pair is (F(A), A) for a photo crop A and a look F. Loss:
   L1(guess, A) + 0.5 * L1 of channel means + --transfer * transfer loss,
 the transfer loss being what the product is scored on: the seed's quartic is fitted (differentiable ridge least
 squares) from the guess to the template and applied to another photo B; it is compared with F(B).
 
-    python tools/train_defilter.py --out tools/results/train [--minutes 60] [--resume]
+    python tools/train_defilter.py --out tools/results/train [--minutes 60] [--resume | --init CKPT]
 
 Checkpoints (model, optimiser, step, log) are written every --ckpt-minutes to OUT/last.pt; OUT/log.jsonl has the
 train and validation losses. CUDA is used when present.
@@ -91,18 +92,27 @@ def _at_least(img: np.ndarray, side: int) -> np.ndarray:
 
 
 class Data:
-    def __init__(self, split: str, side: int, crop: int, n_synth: int, seed: int, real_fraction: float):
+    def __init__(self, split: str, side: int, crop: int, n_synth: int, seed: int, real_fraction: float,
+                 kinds=("film",), synth_creative: float = 0.0):
         self.crop, self.n_synth, self.real_fraction = crop, n_synth, real_fraction
+        self.synth_creative = synth_creative
         self.rng = np.random.default_rng(seed)
         self.photos = [torch.from_numpy(_at_least(load_photo(p, side), crop)).permute(2, 0, 1).float().div(255)
                        for p in photos(split)]
-        self.real = torch.stack([lut_tensor(read_lut(p)) for p in looks(split)])
+        # one pool per kind, drawn equally often: 120 creative grades are not drowned by 236 film looks
+        self.real = [torch.stack([lut_tensor(read_lut(p)) for p in looks(split, kinds=(k,))]) for k in kinds]
         self.synth_seed = 10_000_000 + seed * 1_000_000 if split == "train" else 9_000_000
         self.refresh()
 
     def refresh(self):
         seeds = self.rng.integers(self.synth_seed, self.synth_seed + 999_999, self.n_synth)
-        self.synth = torch.stack([lut_tensor(random_look(int(s))[0]) for s in seeds])
+        creative = self.rng.random(self.n_synth) < self.synth_creative
+        self.synth = torch.stack([lut_tensor(random_look(int(s), creative=bool(c))[0])
+                                  for s, c in zip(seeds, creative)])
+
+    def real_look(self):
+        pool = self.real[self.rng.integers(len(self.real))]
+        return pool[self.rng.integers(len(pool))]
 
     def crop_photo(self, i):
         p = self.photos[i]
@@ -116,7 +126,7 @@ class Data:
         a_idx = self.rng.integers(0, len(self.photos), n)
         b_idx = (a_idx + self.rng.integers(1, len(self.photos), n)) % len(self.photos)
         real = self.rng.random(n) < self.real_fraction
-        luts = torch.stack([self.real[self.rng.integers(len(self.real))] if r else
+        luts = torch.stack([self.real_look() if r else
                             self.synth[self.rng.integers(len(self.synth))] for r in real])
         A = torch.stack([self.crop_photo(i) for i in a_idx])
         B = torch.stack([self.crop_photo(i) for i in b_idx])
@@ -154,7 +164,12 @@ def main(argv=None) -> int:
     ap.add_argument("--width", type=int, default=32)
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--transfer", type=float, default=1.0)
-    ap.add_argument("--real-fraction", type=float, default=0.5, help="share of real film looks (rest synthetic)")
+    ap.add_argument("--real-fraction", type=float, default=0.5, help="share of real looks (rest synthetic)")
+    ap.add_argument("--kinds", nargs="+", default=["film", "creative"], choices=("film", "creative"),
+                    help="real look folders of ../shared/data/looks to train on (training split)")
+    ap.add_argument("--synth-creative", type=float, default=0.6,
+                    help="share of synthetic looks drawn with the creative-grade operations")
+    ap.add_argument("--init", help="start from this checkpoint's weights (a fresh optimiser and step count kept)")
     ap.add_argument("--synth", type=int, default=400, help="synthetic looks in the pool")
     ap.add_argument("--refresh", type=int, default=300, help="steps between synthetic pool refreshes")
     ap.add_argument("--ckpt-minutes", type=float, default=5)
@@ -177,9 +192,17 @@ def main(argv=None) -> int:
         opt.load_state_dict(ck["opt"])
         step = ck["step"]
         print(f"resumed at step {step}", file=sys.stderr)
+    elif args.init:
+        ck = torch.load(args.init, map_location=dev, weights_only=False)
+        model.load_state_dict(ck["model"])
+        if "opt" in ck:
+            opt.load_state_dict(ck["opt"])
+        step = ck.get("step", 0)
+        print(f"initialised from {args.init} (step {step})", file=sys.stderr)
     side = int(args.size * 1.5)
-    train = Data("train", side, args.size, args.synth, args.seed + step, args.real_fraction)
-    val = Data("val", side, args.size, 64, 123, args.real_fraction)
+    train = Data("train", side, args.size, args.synth, args.seed + step, args.real_fraction, args.kinds,
+                 args.synth_creative)
+    val = Data("val", side, args.size, 64, 123, args.real_fraction, args.kinds, args.synth_creative)
     val_batches = [val.batch(args.batch) for _ in range(4)]  # fixed validation pairs
     t_end = time.time() + args.minutes * 60
     t_ckpt = time.time() + args.ckpt_minutes * 60
