@@ -111,7 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cmd_fit(args) -> int:
-    from .look import fit_look
+    from .look import describe_confidence, fit_look
 
     out = Path(args.output)
     from .fileio import check_output_path
@@ -135,6 +135,7 @@ def cmd_fit(args) -> int:
     elif look.meta["original"] == "monochrome path":
         how = ", from one black-and-white photo"
     print(f"wrote {out} ({look.meta['mapping']} mapping{how}, {look.lut.size}^3 LUT, fit {look.meta['fit_ms']:.0f} ms)")
+    print(f"confidence: {describe_confidence(look.meta.get('confidence'))}")
     if args.save_defiltered:
         from .imageio import write_image
 
@@ -196,7 +197,7 @@ def cmd_apply(args) -> int:
 
 
 def cmd_info(args) -> int:
-    from .look import load_look
+    from .look import describe_confidence, load_look
     from .lut import identity_table
 
     look = load_look(args.look)
@@ -210,8 +211,10 @@ def cmd_info(args) -> int:
         print(f"mapping:   {look.mapping.kind}")
     if look.label_luts:
         print(f"segments:  {sorted(look.label_luts)}")
+    if "confidence" in look.meta:
+        print(f"confidence: {describe_confidence(look.meta['confidence'])}")
     for k, v in look.meta.items():
-        if k not in ("name",) and v not in (None, "", []):
+        if k not in ("name", "confidence") and v not in (None, "", []):
             print(f"{k + ':':<10} {v}")
     return EXIT_OK
 

@@ -130,6 +130,8 @@ class LivePipeline:
         self.status = "starting"
         self.errors: list[str] = []
         self.look_name: str | None = None
+        #: how sure the look's fit is ("high" / "medium" / "low"), when it was fitted by livefilter
+        self.look_confidence: str | None = None
         self.has_look = False
         self._slot = LatestFrame()
         self._stop = threading.Event()
@@ -176,10 +178,11 @@ class LivePipeline:
         from .lut import Lut
 
         try:
+            conf = None
             if isinstance(template, Lut):
                 lut, name = template, template.title or "lut"
             elif isinstance(template, Look):
-                lut, name = template.lut, template.name
+                lut, name, conf = template.lut, template.name, template.meta.get("confidence")
             else:
                 p = Path(template)
                 if p.suffix.lower() in (".cube", ".npz") or (p.suffix.lower() == ".png" and original is None
@@ -187,7 +190,7 @@ class LivePipeline:
                     look = load_look(p)
                 else:
                     look = fit_look(p, original)
-                lut, name = look.lut, look.name
+                lut, name, conf = look.lut, look.name, look.meta.get("confidence")
             self.backend.set_lut(lut)  # prepares (bakes/uploads) first, then swaps by reference
         except Exception as exc:
             msg = str(exc) if isinstance(exc, LiveFilterError) else f"{type(exc).__name__}: {exc}"
@@ -196,6 +199,7 @@ class LivePipeline:
             log.error("look not changed: %s", msg)
             raise
         self.look_name, self.has_look = name, True
+        self.look_confidence = conf["level"] if conf else None
         self.status = f"look: {name}"
         return name
 

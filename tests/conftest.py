@@ -63,7 +63,7 @@ def ffmpeg() -> str:
 @pytest.fixture
 def no_defilter_model(tmp_path, monkeypatch):
     """Pretend models/defilter.onnx is missing (whether or not this checkout ships it)."""
-    import livefilter.defilter as dfl
+    import livefilter.look.defilter as dfl
 
     monkeypatch.setattr(dfl, "MODEL_PATH", tmp_path / "missing" / "defilter.onnx")
     monkeypatch.setattr(dfl, "_session", None)

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 import livefilter as lf
-import livefilter.defilter as dfl
+import livefilter.look.defilter as dfl
+import livefilter.look.monochrome as mono
 
 from .conftest import ROOT
 
@@ -124,23 +125,23 @@ def test_guess_weight_rule():
 def test_monochrome_tone_curve_is_monotone_and_hedged(exported, photo):
     gray = np.repeat(photo.mean(axis=2, keepdims=True).astype(np.uint8), 3, axis=2)
     v = np.linspace(0, 1, 101)
-    full, half = dfl.mono_tone_curve(gray, 1.0)(v), dfl.mono_tone_curve(gray, 0.5)(v)
+    full, half = mono.mono_tone_curve(gray, 1.0)(v), mono.mono_tone_curve(gray, 0.5)(v)
     assert np.all(np.diff(full) >= 0) and full.min() >= 0 and full.max() <= 1
     assert np.allclose(half, v + 0.5 * (full - v))
-    assert np.allclose(dfl.mono_tone_curve(gray, 0.0)(v), v)
+    assert np.allclose(mono.mono_tone_curve(gray, 0.0)(v), v)
 
 
 def test_monochrome_templates_need_no_model(tmp_path, monkeypatch, no_cache, photo, sample_test):
     monkeypatch.setattr(dfl, "MODEL_PATH", tmp_path / "missing.onnx")
     gray = np.repeat(photo.mean(axis=2, keepdims=True).astype(np.uint8), 3, axis=2)
     sepia = (gray * np.array([1.0, 0.9, 0.72])).astype(np.uint8)  # a warm tone, no channel clipped
-    assert dfl.is_monochrome(gray) and dfl.is_monochrome(sepia) and not dfl.is_monochrome(photo)
+    assert mono.is_monochrome(gray) and mono.is_monochrome(sepia) and not mono.is_monochrome(photo)
     test = lf.read_image(sample_test)
     with pytest.warns(UserWarning, match="tone curve is taken as identity"):
         out = lf.fit_look(gray).apply(test).astype(int)
     assert lf.fit_look(gray).meta["original"] == "monochrome path"
     assert np.abs(out[..., 0] - out[..., 2]).mean() < 2  # colours become grey
-    lum = test.astype(float) @ dfl.LUMA
+    lum = test.astype(float) @ mono.LUMA
     assert np.abs(out.mean(2) - lum).mean() < 4  # at Rec. 601 luma
     toned = lf.fit_look(sepia).apply(test).astype(int)
     assert (toned[..., 0] - toned[..., 2]).mean() > 8  # the sepia tint is kept

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from livefilter.errors import InputError
-from livefilter.mapping import (
+from livefilter.look.mapping import (
     QuarticMapping,
     ResidualMapping,
     fit_mapping,

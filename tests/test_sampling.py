@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from livefilter.errors import InputError
-from livefilter.sampling import saliency_mask, sample_salient, sample_segments, sample_uniform
+from livefilter.look.sampling import saliency_mask, sample_salient, sample_segments, sample_uniform
 
 
 def test_uniform_is_reproducible_and_unique():

@@ -58,6 +58,40 @@ def delta_e00(a: np.ndarray, b: np.ndarray) -> float:
     return float(deltaE_ciede2000(rgb2lab(a), rgb2lab(b)).mean())
 
 
+class LabScorer:
+    """Mean CIEDE2000 of predictions against fixed truths, for tuning loops that score many predictions against
+    the same truths: the truths' Lab is computed once, and with ``pixels`` only that many fixed random pixels of
+    each image are compared (the mean over 16k random pixels is within ~0.05 dE00 of the full mean)."""
+
+    def __init__(self, truths: list[np.ndarray], pixels: int = 0, seed: int = 0):
+        from skimage.color import rgb2lab
+
+        rng = np.random.default_rng(seed)
+        self.idx = [rng.choice(t.shape[0] * t.shape[1], min(pixels, t.shape[0] * t.shape[1]), replace=False)
+                    if pixels else None for t in truths]
+        self.labs = [rgb2lab(self._take(t, i)) for t, i in zip(truths, self.idx)]
+
+    @staticmethod
+    def _take(img, idx):
+        return img if idx is None else img.reshape(-1, 1, 3)[idx]
+
+    def __call__(self, preds: list[np.ndarray]) -> float:
+        from skimage.color import deltaE_ciede2000, rgb2lab
+
+        return float(np.mean([deltaE_ciede2000(rgb2lab(self._take(p, i)), lab).mean()
+                              for p, i, lab in zip(preds, self.idx, self.labs)]))
+
+
+def is_narrow(img: np.ndarray) -> bool:
+    """A photo whose colours cover little of the cube (../shared/notes/coverage-findings.md): fewer than 8 % of
+    the 8^3 colour bins hold at least 0.05 % of its pixels, or its mean luma is below 0.30 (night, low key)."""
+    x = img.reshape(-1, 3)
+    bins = (x // 32).astype(np.int64) @ np.array([64, 8, 1])
+    occupied = np.bincount(bins, minlength=512) >= 0.0005 * len(x)
+    luma = float((x.astype(np.float64) / 255 @ np.array([0.2126, 0.7152, 0.0722])).mean())
+    return occupied.mean() < 0.08 or luma < 0.30
+
+
 def psnr(a: np.ndarray, b: np.ndarray) -> float:
     mse = np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2)
     return float(10 * np.log10(255.0**2 / max(mse, 1e-12)))

@@ -1,12 +1,15 @@
 """The quality benchmark: does livefilter learn a look from ONE photo?
 
-For each look F (validation film looks from ../shared/data and held-out synthetic looks), template = F(A) for a
-photo A; truth = F(B) for 3 other photos B. Our prediction = the look fitted from the template ALONE (de-filter
+For each look F (validation film and creative looks from ../shared/data, held-out synthetic looks, film-like and
+creative), template = F(A) for a photo A; truth = F(B) for 3 other photos B. The "narrow" family repeats every
+colour film look and every creative look with a NARROW validation photo as A (colours covering little of the cube:
+night, one dominant colour, low or high key). Our prediction = the look fitted from the template ALONE (de-filter
 network -> mapping), applied to B. Score: mean CIEDE2000 (sRGB -> Lab, skimage) and PSNR against F(B).
 Baselines in the same run: identity (B unchanged), Reinhard Lab mean/std transfer, MKL and histogram matching
 (color-matcher), and the oracle (the seed's mapping fitted with the TRUE original A: the ceiling when
-de-filtering is perfect). Also the de-filter PSNR against the true original (and the template's own PSNR, the
-"do nothing" guess).
+de-filtering is perfect), and ours without the coverage fall-back. Per family: how many looks ours makes worse
+than doing nothing and the worst excess. Also the de-filter PSNR against the true original (and the template's own
+PSNR, the "do nothing" guess).
 
     python tools/eval_looks.py [--looks N] [--synthetic 30] [--json out.json] [--md out.md]
 """
@@ -26,12 +29,23 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _shared_data import SHARED, delta_e00, load_photo, look_family, looks, photos, psnr, write_results  # noqa: E402
+from _shared_data import (  # noqa: E402
+    SHARED,
+    delta_e00,
+    is_narrow,
+    load_photo,
+    look_family,
+    looks,
+    photos,
+    psnr,
+    write_results,
+)
 from synth_looks import random_look  # noqa: E402
 
 import livefilter as lf  # noqa: E402
 
 SYNTH_SEED = 8_000_000  # held out: training draws from 10,000,000 up, its validation pool from 9,000,000
+SYNTH_CREATIVE_SEED = 8_500_000
 
 
 def _mean(values):
@@ -68,39 +82,45 @@ def main(argv=None) -> int:
     ap.add_argument("--side", type=int, default=384)
     ap.add_argument("--json")
     ap.add_argument("--md")
-    ap.add_argument("--no-monochrome-path", action="store_true",
-                    help="send black-and-white templates through the network too (to compare)")
+    ap.add_argument("--synthetic-creative", type=int, default=30, help="held-out creative synthetic looks")
+    ap.add_argument("--no-narrow", action="store_true", help="skip the narrow-template family")
     args = ap.parse_args(argv)
-    if args.no_monochrome_path:
-        import livefilter.defilter
-
-        livefilter.defilter.is_monochrome = lambda template, tol=0.0: False
     if not SHARED.is_dir():
         print(f"needs {SHARED}", file=sys.stderr)
         return 2
-    film = looks("val")
+    real = looks("val", kinds=("film", "creative"))
     if args.looks:
-        film = film[:: max(1, len(film) // args.looks)][: args.looks]
-    items = [(str(p.relative_to(SHARED)), look_family(p), lf.read_lut(p)) for p in film]
+        real = real[:: max(1, len(real) // args.looks)][: args.looks]
+    items = [(str(p.relative_to(SHARED)), look_family(p), lf.read_lut(p)) for p in real]
     items += [(f"synthetic {SYNTH_SEED + i}", "synthetic", random_look(SYNTH_SEED + i)[0])
               for i in range(args.synthetic)]
+    items += [(f"synthetic creative {SYNTH_CREATIVE_SEED + i}", "synthetic creative",
+               random_look(SYNTH_CREATIVE_SEED + i, creative=True)[0]) for i in range(args.synthetic_creative)]
+    if not args.no_narrow:
+        items += [(name, "narrow", F) for name, fam, F in items if fam in ("color", "creative")]
     pics = [load_photo(p, args.side) for p in photos("val")]
+    narrow = [i for i, p in enumerate(pics) if is_narrow(p)]
     baselines = {"reinhard": reinhard, "mkl": color_matcher("mkl"), "histogram": color_matcher("hm")}
     rng = np.random.default_rng(0)
     rows = []
     t0 = time.time()
     for k, (name, family, F) in enumerate(items):
         ia, *ibs = rng.choice(len(pics), 4, replace=False)
+        if family == "narrow":
+            ia = narrow[rng.integers(len(narrow))]
+            ibs = [i for i in ibs if i != ia][:3]
         A = pics[ia]
         T = lf.render(A, F)
         truths = [(pics[i], lf.render(pics[i], F)) for i in ibs]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             ours = lf.fit_look(T)
-            oracle = lf.fit_look(T, A, mapping="seed")
+            ours_nocov = lf.fit_look(T, coverage=0.0)
+            oracle = lf.fit_look(T, A, mapping="seed", coverage=0.0)
         preds = {
             "identity": lambda b: b,
             "ours": ours.apply,
+            "ours, no coverage fall-back": ours_nocov.apply,
             "oracle (seed, true original)": oracle.apply,
             **{n: (lambda b, f=f, t=T: f(b, t)) for n, f in baselines.items()},
         }
@@ -119,13 +139,14 @@ def main(argv=None) -> int:
         rows.append(row)
         print(f"[{k + 1}/{len(items)}] {name}: identity {row['identity']:.2f} ours {row['ours']:.2f} "
               f"oracle {row['oracle (seed, true original)']:.2f}", file=sys.stderr)
-    methods = ["identity", "ours", "oracle (seed, true original)", *baselines]
+    methods = ["identity", "ours", "ours, no coverage fall-back", "oracle (seed, true original)", *baselines]
+    film_fams = ("bw", "color", "picturefx")
     summary = {}
-    for fam in ["film (all)", "all"] + sorted({r["family"] for r in rows}):
+    for fam in ["all", "film (all)"] + sorted({r["family"] for r in rows}):
         if fam == "all":
             sel = rows
         elif fam == "film (all)":
-            sel = [r for r in rows if r["family"] != "synthetic"]
+            sel = [r for r in rows if r["family"] in film_fams]
         else:
             sel = [r for r in rows if r["family"] == fam]
         if not sel:
@@ -135,13 +156,15 @@ def main(argv=None) -> int:
                         "defilter psnr": _mean([r.get("defilter psnr") for r in sel]),
                         "template psnr": _mean([r.get("template psnr") for r in sel]),
                         "monochrome path": int(sum(r["path"] == "monochrome path" for r in sel)),
-                        "ours better than identity": int(sum(r["ours"] < r["identity"] for r in sel))}
-    md = ["| looks | n | " + " | ".join(methods) + " | better than identity | de-filter PSNR (template PSNR) dB |",
-          "|---|---|" + "---|" * (len(methods) + 2)]
+                        "ours better than identity": int(sum(r["ours"] < r["identity"] for r in sel)),
+                        "ours worse than identity": int(sum(r["ours"] > r["identity"] for r in sel)),
+                        "worst excess": float(max(r["ours"] - r["identity"] for r in sel))}
+    md = ["| looks | n | " + " | ".join(methods) + " | ours worse than identity | worst excess | "
+          "de-filter PSNR (template PSNR) dB |", "|---|---|" + "---|" * (len(methods) + 3)]
     for fam, s in summary.items():
         ps = "-" if s["defilter psnr"] is None else f"{s['defilter psnr']:.2f} ({s['template psnr']:.2f})"
         md.append(f"| {fam} | {s['looks']} | " + " | ".join(f"{s[m]:.2f}" for m in methods)
-                  + f" | {s['ours better than identity']}/{s['looks']} | {ps} |")
+                  + f" | {s['ours worse than identity']}/{s['looks']} | {s['worst excess']:+.2f} | {ps} |")
     result = {"protocol": __doc__.split("\n\n")[1], "summary": summary, "rows": rows, "seconds": time.time() - t0,
               "machine": {"python": platform.python_version(), "platform": platform.platform()}}
     write_results(result, "\n".join(md), args.json, args.md)

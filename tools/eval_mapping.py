@@ -2,7 +2,9 @@
 
 For each real film look F (../shared/data/looks, validation split by default) and photo A: template = F(A),
 the look is fitted from (A, F(A)) and applied to 3 other photos B; score = mean CIEDE2000 against F(B).
-Compares identity, the seed's quartic (least squares and L-BFGS) and quartic + smooth residual grid.
+Compares identity, the seed's quartic (least squares and L-BFGS) and quartic + smooth residual grid (with and
+without the coverage fall-back, or at several strengths with --coverage). "all" excludes the --narrow rows
+(every colour look again, with a narrow photo as A).
 
     python tools/eval_mapping.py [--split val|train] [--looks N] [--json out.json] [--md out.md]
 """
@@ -20,7 +22,16 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _shared_data import SHARED, delta_e00, load_photo, look_family, looks, photos, write_results  # noqa: E402
+from _shared_data import (  # noqa: E402
+    SHARED,
+    delta_e00,
+    is_narrow,
+    load_photo,
+    look_family,
+    looks,
+    photos,
+    write_results,
+)
 
 import livefilter as lf  # noqa: E402
 
@@ -28,7 +39,7 @@ import livefilter as lf  # noqa: E402
 def plain_lstsq(template, original):
     """The baseline the issue names: the seed's quartic by plain least squares (no ridge) on the same samples."""
     from livefilter.look import Look, bake, sample_pairs
-    from livefilter.mapping import QuarticMapping
+    from livefilter.look.mapping import QuarticMapping
 
     src, dst, _ = sample_pairs(template, original)
     return Look(lut=bake(QuarticMapping.fit(src, dst, ridge=0.0)))
@@ -40,6 +51,7 @@ METHODS = {
     "seed (lstsq)": {"mapping": "seed", "solver": "lstsq"},
     "seed (L-BFGS)": {"mapping": "seed", "solver": "lbfgs"},
     "residual (uniform)": {"mapping": "residual"},
+    "residual, no coverage fall-back": {"mapping": "residual", "coverage": 0.0},
     "residual (salient)": {"mapping": "residual", "sampling": "salient"},
 }
 
@@ -52,6 +64,12 @@ def main(argv=None) -> int:
     ap.add_argument("--json")
     ap.add_argument("--md")
     ap.add_argument("--methods", default=",".join(METHODS))
+    ap.add_argument("--coverage", type=float, nargs="*", default=[],
+                    help="also the residual mapping at these coverage fall-back strengths p0 (to choose it)")
+    ap.add_argument("--far", nargs="*", default=[None], type=lambda v: None if v == "identity" else v,
+                    help="fall-back targets to try with --coverage: identity, affine")
+    ap.add_argument("--narrow", action="store_true",
+                    help="also every look with a NARROW photo as A (colours covering little of the cube)")
     args = ap.parse_args(argv)
     if not SHARED.is_dir():
         print(f"needs {SHARED}", file=sys.stderr)
@@ -62,16 +80,25 @@ def main(argv=None) -> int:
     photo_paths = photos(args.split)
     pics = [load_photo(p, args.side) for p in photo_paths]
     methods = {k: METHODS[k] for k in args.methods.split(",")}
+    methods.update({f"residual p0={p0} {far or 'identity'}": {"mapping": "residual", "coverage": p0, "far": far}
+                    for p0 in args.coverage for far in args.far})
+    narrow = [i for i, p in enumerate(pics) if is_narrow(p)]
+    jobs = [(lp, None) for lp in look_paths]
+    if args.narrow:
+        jobs += [(lp, "narrow") for lp in look_paths if look_family(lp) != "bw"]
     rows = []
     fit_ms = {k: [] for k in methods}
     rng = np.random.default_rng(0)
     t0 = time.time()
-    for li, lp in enumerate(look_paths):
+    for li, (lp, tag) in enumerate(jobs):
         film = lf.read_lut(lp)
         ia, *ibs = rng.choice(len(pics), 4, replace=False)
+        if tag == "narrow":
+            ia = narrow[rng.integers(len(narrow))]
+            ibs = [i for i in ibs if i != ia][:3]
         a = pics[ia]
         truths = [(pics[i], lf.render(pics[i], film)) for i in ibs]
-        row = {"look": str(lp.relative_to(SHARED)), "family": look_family(lp)}
+        row = {"look": str(lp.relative_to(SHARED)), "family": tag or look_family(lp)}
         for name, kw in methods.items():
             if kw is None:
                 row[name] = float(np.mean([delta_e00(b, fb) for b, fb in truths]))
@@ -82,12 +109,14 @@ def main(argv=None) -> int:
             fit_ms[name].append((time.perf_counter() - t) * 1e3)
             row[name] = float(np.mean([delta_e00(look.apply(b), fb) for b, fb in truths]))
         rows.append(row)
-        print(f"[{li + 1}/{len(look_paths)}] {row['look']}: " + ", ".join(f"{k} {row[k]:.2f}" for k in methods),
+        print(f"[{li + 1}/{len(jobs)}] {row['look']}: " + ", ".join(f"{k} {row[k]:.2f}" for k in methods),
               file=sys.stderr)
     summary = {}
     for fam in ["all"] + sorted({r["family"] for r in rows}):
-        sel = [r for r in rows if fam == "all" or r["family"] == fam]
-        summary[fam] = {"looks": len(sel), **{k: float(np.mean([r[k] for r in sel])) for k in methods}}
+        sel = [r for r in rows if (fam == "all" and r["family"] != "narrow") or r["family"] == fam]
+        summary[fam] = {"looks": len(sel), **{k: float(np.mean([r[k] for r in sel])) for k in methods},
+                        **{k + " worse than identity": int(sum(r[k] > r["identity"] for r in sel))
+                           for k in methods if k != "identity"}}
     result = {
         "protocol": "fit on (A, F(A)) with the true original; mean CIEDE2000 of the look applied to 3 other photos "
                     f"vs F(B); photos at long side {args.side}",

@@ -6,8 +6,8 @@ balance (temperature and tint), split toning (shadow and highlight tints, teal/o
 (black-and-white with random channel weights, sepia and other tinted monochromes), hue rotation,
 cross-processing, and a smooth random 3D-LUT perturbation; with ``creative=True`` also what colourists and filter
 apps do: teal & orange, bleach bypass, matte / faded blacks, crushed or lifted shadows, day-for-night, colour pops
-(selective saturation), strong casts, hue-vs-hue bends and tinted fades. The chain is evaluated on a 33^3 grid and returned
-as a :class:`livefilter.Lut`, so it applies to any image at render speed.
+(selective saturation), strong casts, hue-vs-hue bends and tinted fades. The chain is evaluated on a 33^3 grid and
+returned as a :class:`livefilter.Lut`, so it applies to any image at render speed.
 
     python tools/synth_looks.py --count 20 --out looks/ [--seed 0]   # writes look_0000.cube ...
 """

@@ -21,9 +21,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _shared_data import SHARED, delta_e00, load_photo, look_family, looks, photos  # noqa: E402
 
 import livefilter as lf  # noqa: E402
-from livefilter import defilter  # noqa: E402
-from livefilter.look import bake  # noqa: E402
-from livefilter.mapping import fit_mapping  # noqa: E402
+from livefilter.look import (
+    bake,  # noqa: E402
+    defilter,  # noqa: E402
+)
+from livefilter.look.mapping import fit_mapping  # noqa: E402
 
 
 def main(argv=None) -> int:

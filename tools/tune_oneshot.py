@@ -1,16 +1,19 @@
-"""Choose the one-photo fitting settings on TRAINING data: mapping kind and how much of the guessed look to keep.
+"""Choose the one-photo fitting settings on TRAINING data: the coverage fall-back p0, how much of the guessed look
+to keep (the rule w = clip(a + b d, 0, 1) of the guess change d), and the monochrome threshold.
 
 Same protocol as tools/eval_looks.py (template = F(A), the look is learnt from the template alone and applied to 3
-other photos B, mean CIEDE2000 against F(B)), but on the TRAINING split: every 3rd training film look, training
-photos, and synthetic looks from seeds 7,000,000+ (never drawn in training nor in eval_looks.py). The validation
-split is never read, so the chosen settings are not tuned on it.
+other photos B, mean CIEDE2000 against F(B)), but on the TRAINING split: every 3rd training film look, every 2nd
+training creative look, training photos (and, for the "narrow" family, training photos whose colours cover little
+of the cube as A), and synthetic looks from seeds 7,000,000+ (never drawn in training nor in eval_looks.py), half of
+them creative. The validation split is never read, so the chosen settings are not tuned on it.
 
-For every template the de-filter guess is made once; then each mapping kind (--mappings, default seed) is
-fitted and its look is applied at several weights w (output = B + w * (look(B) - B)); the rule
-w = clip(a + b d, 0, 1) of the guess change d that scores best is fitted last. Black-and-white templates take the
-monochrome path in the product; their score is that path's, whatever the setting.
+It calls the product's own stages (livefilter.look: pairing_for -> pixel_pairs -> fit_mappings -> coverage_of)
+once per template; each (p0, w) variant is the baked look blended with identity (coverage.blend_table), which is
+exactly what fit_look does. Every template also records its monochrome statistic and whether its look is truly
+black-and-white, for the monochrome threshold. Objective: mean dE00 + the mean excess over doing nothing
+(penalising looks worse than doing nothing, the failure users see).
 
-    python tools/tune_oneshot.py [--model M.onnx] [--mappings seed residual] [--synthetic 40] [--json J] [--md M]
+    python tools/tune_oneshot.py [--model M.onnx] [--json J] [--md M]
     python tools/tune_oneshot.py --rows J      # summarise an earlier run again
 """
 
@@ -26,72 +29,130 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _shared_data import SHARED, delta_e00, load_photo, look_family, looks, photos, write_results  # noqa: E402
+from _shared_data import (  # noqa: E402
+    SHARED,
+    LabScorer,
+    is_narrow,
+    load_photo,
+    look_family,
+    looks,
+    photos,
+    write_results,
+)
 from synth_looks import random_look  # noqa: E402
 
 import livefilter as lf  # noqa: E402
-from livefilter import defilter  # noqa: E402
-from livefilter.look import bake, sample_pairs  # noqa: E402
-from livefilter.mapping import fit_mapping  # noqa: E402
+from livefilter.look import bake, coverage_of, defilter, fit_mappings, pairing_for, pixel_pairs  # noqa: E402
+from livefilter.look import monochrome as mono  # noqa: E402
+from livefilter.look.coverage import blend_table  # noqa: E402
+from livefilter.look.fit import Pairing  # noqa: E402
+from livefilter.look.sampling import WORK_SIDE, downscale  # noqa: E402
 
 SYNTH_SEED = 7_000_000
-WEIGHTS = (1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1, 0.0)
+WEIGHTS = (1.0, 0.8, 0.6, 0.4, 0.2, 0.0)
+P0S = (0.0, 0.03, 0.1, 0.3, 1.0)
 
 
-def score_at(row: dict, w: float, mapping: str = "seed") -> float:
-    """A row's dE00 at weight w, interpolated between the measured weights (monochrome rows: their path's)."""
-    ws = sorted(WEIGHTS)
-    return float(np.interp(w, ws, [row[f"{mapping} w={x}"] for x in ws]))
+def items_train(n_synth: int):
+    items = [(str(p.relative_to(SHARED)), look_family(p), p) for p in looks("train")[::3]]
+    items += [(str(p.relative_to(SHARED)), "creative", p) for p in looks("train", kinds=("creative",))[::2]]
+    items += [(f"synthetic {SYNTH_SEED + i}", "synthetic", (SYNTH_SEED + i, i % 2 == 1)) for i in range(n_synth)]
+    return items
 
 
-def fit_weight_rule(rows: list[dict], groups: dict) -> dict:
-    """The linear rule w = clip(a + b * d, 0, 1) of the guess change d that minimises the mean dE00 of all rows."""
-    best = None
-    for a in np.arange(-0.5, 1.0001, 0.05):
-        for b in np.arange(0.0, 0.1001, 0.005):
-            w = {id(r): float(np.clip(a + b * r.get("guess change", 0.0), 0, 1)) for r in rows}
-            total = float(np.mean([score_at(r, w[id(r)]) for r in rows]))
-            if best is None or total < best[0]:
-                best = (total, float(a), float(b), w)
-    _, a, b, w = best
-    return {"a": round(a, 3), "b": round(b, 4),
-            "scores": {g: float(np.mean([score_at(r, w[id(r)]) for r in sel])) for g, sel in groups.items() if sel}}
+def _lut(item):
+    if isinstance(item, Path):
+        return lf.read_lut(item)
+    return random_look(item[0], creative=item[1])[0]
+
+
+def truly_monochrome(F) -> bool:
+    """A look whose output has (almost) no chroma beyond a tint per grey level: B&W and toned looks."""
+    t = F.normalized().table.reshape(-1, 3)
+    y = t @ mono.LUMA
+    return mono.monochrome_residual((np.clip(t, 0, 1) * 255 + 0.5).astype(np.uint8).reshape(-1, 1, 3)) < 0.01 and \
+        float(np.std(y)) > 0.05
 
 
 def measure(args) -> list[dict]:
-    """One row per template: its path, identity score, guess change and dE00 at every mapping and weight."""
-    items = [(str(p.relative_to(SHARED)), look_family(p), lf.read_lut(p)) for p in looks("train")[::3]]
-    items += [(f"synthetic {SYNTH_SEED + i}", "synthetic", random_look(SYNTH_SEED + i)[0])
-              for i in range(args.synthetic)]
+    """One row per template: path, identity score, guess change, monochrome statistic, dE00 per (p0, w)."""
     pics = [load_photo(p, args.side) for p in photos("train")]
+    narrow = [i for i, p in enumerate(pics) if is_narrow(p)]
+    print(f"{len(narrow)} narrow training photos of {len(pics)}", file=sys.stderr)
     rng = np.random.default_rng(0)
     rows = []
-    for k, (name, family, F) in enumerate(items):
+    items = items_train(args.synthetic)
+    # the narrow family: colour film and creative looks with a narrow photo as A
+    narrow_items = [(n, "narrow", it) for n, fam, it in items if fam in ("color", "creative")][::2]
+    if args.limit:  # a quick smoke run
+        items, narrow_items = items[:: len(items) // args.limit][: args.limit], narrow_items[: args.limit]
+    for k, (name, family, item) in enumerate(items + narrow_items):
+        F = _lut(item)
         ia, *ibs = rng.choice(len(pics), 4, replace=False)
+        if family == "narrow":
+            ia = narrow[rng.integers(len(narrow))]
+            ibs = [i for i in ibs if i != ia][:3]
         T = lf.render(pics[ia], F)
-        truths = [(pics[i], lf.render(pics[i], F)) for i in ibs]
-        row = {"look": name, "family": family, "identity": float(np.mean([delta_e00(b, fb) for b, fb in truths]))}
-        if defilter.is_monochrome(T):
-            row["path"] = "monochrome path"
-            look = lf.fit_look(T)
-            score = float(np.mean([delta_e00(look.apply(b), fb) for b, fb in truths]))
-            row.update({f"{m} w={w}": score for m in args.mappings for w in WEIGHTS})
-        else:
-            row["path"] = "de-filter network"
-            small, guess = defilter.defilter(T)
-            row["guess change"] = defilter.guess_change(small, guess)
-            src, dst, _ = sample_pairs(small, guess)
-            for m in args.mappings:
-                lut = bake(fit_mapping(src, dst, m))
-                outs = [lf.render(b, lut).astype(np.float32) for b, _ in truths]
-                for w in WEIGHTS:
-                    row[f"{m} w={w}"] = float(np.mean([
-                        delta_e00(np.clip(b + w * (o - b) + 0.5, 0, 255).astype(np.uint8), fb)
-                        for o, (b, fb) in zip(outs, truths)]))
+        scorer = LabScorer([lf.render(pics[i], F) for i in ibs], pixels=16384)
+        bs = [pics[i] for i in ibs]
+        row = {"look": name, "family": family, "identity": scorer(bs),
+               "mono stat": mono.monochrome_residual(T), "truly mono": truly_monochrome(F)}
+        tpl = lf.look.load_template(T)
+        p = pairing_for(tpl, monochrome=False)  # the network path for every template (the monochrome path below)
+        row["guess change"] = p.change
+        pairs = pixel_pairs(p)
+        glob, _ = fit_mappings(pairs, "seed")
+        cov = coverage_of(p, pairs)
+        row["coverage"] = cov.fraction()
+        table = bake(glob).table
+        for p0 in P0S:
+            for w in WEIGHTS:
+                lut = lf.Lut(blend_table(table, cov, p0, w))
+                row[f"p0={p0} w={w}"] = scorer([lf.render(b, lut) for b in bs])
+        if row["mono stat"] < 0.03:  # the monochrome path's score, for every threshold tried below
+            mpair = Pairing(downscale(T, WORK_SIDE), None, "monochrome")
+            mglob, _ = fit_mappings(pixel_pairs(mpair), "residual")
+            row["monochrome path"] = scorer([lf.render(b, bake(mglob)) for b in bs])
         rows.append(row)
-        print(f"[{k + 1}/{len(items)}] {name}: identity {row['identity']:.2f} seed w=0.8 {row['seed w=0.8']:.2f}",
-              file=sys.stderr)
+        print(f"[{k + 1}/{len(items) + len(narrow_items)}] {name} ({family}): identity {row['identity']:.2f} "
+              f"p0=0 w=0.8 {row['p0=0.0 w=0.8']:.2f} mono {row['mono stat']:.4f}", file=sys.stderr)
     return rows
+
+
+def score_at(row: dict, p0: float, w: float, tol: float) -> float:
+    """A row's dE00 with settings (p0, w) and monochrome threshold tol (interpolated between measured weights)."""
+    if row["mono stat"] < tol and "monochrome path" in row:
+        return row["monochrome path"]
+    ws = sorted(WEIGHTS)
+    return float(np.interp(w, ws, [row[f"p0={p0} w={x}"] for x in ws]))
+
+
+def objective(scores, rows):
+    ex = [max(0.0, s - r["identity"]) for s, r in zip(scores, rows)]
+    return float(np.mean(scores) + np.mean(ex))
+
+
+def fit_rule(rows, p0, tol):
+    best = None
+    for a in np.arange(-0.3, 1.0001, 0.05):
+        for b in np.arange(0.0, 0.1001, 0.005):
+            scores = [score_at(r, p0, float(np.clip(a + b * (r["guess change"] or 0), 0, 1)), tol) for r in rows]
+            o = objective(scores, rows)
+            if best is None or o < best[0]:
+                best = (o, round(float(a), 3), round(float(b), 4), scores)
+    return best
+
+
+def summarise(rows, p0, a, b, tol):
+    scores = [score_at(r, p0, float(np.clip(a + b * (r["guess change"] or 0), 0, 1)), tol) for r in rows]
+    out = {}
+    for fam in ["all"] + sorted({r["family"] for r in rows}):
+        sel = [i for i, r in enumerate(rows) if fam == "all" or r["family"] == fam]
+        ex = [scores[i] - rows[i]["identity"] for i in sel]
+        out[fam] = {"n": len(sel), "identity": float(np.mean([rows[i]["identity"] for i in sel])),
+                    "ours": float(np.mean([scores[i] for i in sel])), "worse": int(sum(e > 0 for e in ex)),
+                    "worst excess": float(max(ex))}
+    return out
 
 
 def main(argv=None) -> int:
@@ -99,7 +160,7 @@ def main(argv=None) -> int:
     ap.add_argument("--model", help="de-filter model to use (default: the shipped models/defilter.onnx)")
     ap.add_argument("--synthetic", type=int, default=40)
     ap.add_argument("--side", type=int, default=384)
-    ap.add_argument("--mappings", nargs="+", default=["seed"], choices=("seed", "residual"))
+    ap.add_argument("--limit", type=int, default=0, help="only N templates per group (a smoke run)")
     ap.add_argument("--rows", help="summarise the rows of an earlier --json again instead of measuring")
     ap.add_argument("--json")
     ap.add_argument("--md")
@@ -110,7 +171,6 @@ def main(argv=None) -> int:
 
         old = json.loads(Path(args.rows).read_text())
         rows, model, seconds = old["rows"], old["model"], old["seconds"]
-        args.mappings = [m for m in ("seed", "residual") if f"{m} w=1.0" in rows[0]]
     else:
         if not SHARED.is_dir():
             print(f"needs {SHARED}", file=sys.stderr)
@@ -119,19 +179,38 @@ def main(argv=None) -> int:
             defilter.MODEL_PATH = Path(args.model)
         rows, model = measure(args), defilter.MODEL_PATH.name
         seconds = time.time() - t0
-    settings = [f"{m} w={w}" for m in args.mappings for w in WEIGHTS]
-    groups = {"film (all)": [r for r in rows if r["family"] != "synthetic"], "all": rows}
-    groups.update({f: [r for r in rows if r["family"] == f] for f in sorted({r["family"] for r in rows})})
-    summary = {g: {"looks": len(sel), "identity": float(np.mean([r["identity"] for r in sel])),
-                   **{s: float(np.mean([r[s] for r in sel])) for s in settings}} for g, sel in groups.items() if sel}
-    md = ["| looks | n | identity | " + " | ".join(settings) + " |", "|---|---|---|" + "---|" * len(settings)]
-    md += [f"| {g} | {s['looks']} | {s['identity']:.2f} | " + " | ".join(f"{s[k]:.2f}" for k in settings) + " |"
-           for g, s in summary.items()]
-    rule = fit_weight_rule(rows, groups)
-    md += ["", f"Weight from the guess change d (code values): w = clip({rule['a']:.2f} + {rule['b']:.3f} d, 0, 1): "
-           + ", ".join(f"{g} {v:.2f}" for g, v in rule["scores"].items())]
-    result = {"protocol": __doc__.split("\n\n")[1], "model": model, "summary": summary, "weight rule": rule,
-              "rows": rows, "seconds": seconds}
+    md = []
+    # monochrome threshold: colour looks misrouted (every frame turned grey) vs B&W looks missed
+    md += ["| monochrome threshold | colour templates misrouted | of them narrow | B&W templates missed |",
+           "|---|---|---|---|"]
+    colour = [r for r in rows if not r["truly mono"]]
+    bw = [r for r in rows if r["truly mono"]]
+    for tol in (0.02, 0.01, 0.005, 0.003, 0.002, 0.001):
+        mis = [r for r in colour if r["mono stat"] < tol]
+        md.append(f"| {tol} | {len(mis)}/{len(colour)} | {sum(r['family'] == 'narrow' for r in mis)} | "
+                  f"{sum(r['mono stat'] >= tol for r in bw)}/{len(bw)} |")
+    tol = float(mono.MONO_TOL)
+    md += ["", f"Settings (monochrome threshold {tol}): the rule w = clip(a + b d, 0, 1) fitted per p0 "
+           "(objective: mean dE00 + mean excess over doing nothing)", "",
+           "| p0 | a | b | objective | all | film colour | creative | synthetic | narrow | worse than nothing | "
+           "worst excess |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+    results = {}
+    for p0 in P0S:
+        o, a, b, _ = fit_rule(rows, p0, tol)
+        s = summarise(rows, p0, a, b, tol)
+        results[p0] = {"objective": o, "a": a, "b": b, "summary": s}
+
+        def g(f, s=s):
+            return s.get(f, {}).get("ours", float("nan"))
+
+        md.append(f"| {p0} | {a:.2f} | {b:.3f} | {o:.2f} | {g('all'):.2f} | {g('color'):.2f} | {g('creative'):.2f} | "
+                  f"{g('synthetic'):.2f} | {g('narrow'):.2f} | {s['all']['worse']}/{s['all']['n']} | "
+                  f"{s['all']['worst excess']:+.2f} |")
+    best = min(results, key=lambda k: results[k]["objective"])
+    md += ["", f"Best p0 {best}: w = clip({results[best]['a']:.2f} + {results[best]['b']:.3f} d, 0, 1); identity "
+           + ", ".join(f"{f} {v['identity']:.2f}" for f, v in results[best]["summary"].items())]
+    result = {"protocol": __doc__.split("\n\n")[1], "model": model, "results": {str(k): v for k, v in results.items()},
+              "best p0": best, "rows": rows, "seconds": seconds}
     write_results(result, "\n".join(md), args.json, args.md)
     return 0
 

@@ -18,7 +18,7 @@ import scipy.sparse as sp
 # entered, and scipy.linalg's OpenBLAS threads made the first fit 2 s instead of ~0.1 s (measured).
 from scipy.linalg import cho_factor, cho_solve
 
-from .errors import InputError
+from ..errors import InputError
 
 N_TERMS = 9
 # The other two channels of each output channel, in the seed's order.
@@ -263,6 +263,14 @@ def mapping_from_dict(d: dict):
         return QuarticMapping(d["coefs"])
     if kind == "residual":
         return ResidualMapping(QuarticMapping(d["coefs"]), d["offsets"])
+    if kind == "affine":
+        from .coverage import AffineMapping
+
+        return AffineMapping(d["m"])
+    if kind == "covered":
+        from .coverage import CoveredMapping
+
+        return CoveredMapping.from_dict(d, mapping_from_dict)
     raise InputError(f"unknown mapping kind {kind!r}")
 
 

@@ -1,85 +1,18 @@
-"""Template -> guessed original: the de-filter network (method.md section 1), run with onnxruntime.
+"""Black-and-white (and toned monochrome) templates: detection and the look written down, not guessed.
 
-The model (models/defilter.onnx) is trained by tools/train_defilter.py and exported by tools/export_onnx.py;
-torch is not needed to run it. The CUDA provider is used when onnxruntime-gpu is installed.
+For these the look reduces to channel weights, a tone curve and a tint per grey level, which can be written
+down directly instead of guessed (../shared/notes/defilter-findings.md, lesson 7).
 """
 
 from __future__ import annotations
 
-import os
-import threading
 import warnings
-from pathlib import Path
 
 import cv2
 import numpy as np
 
-from .errors import ModelError
-from .fileio import MODELS_DIR
-
-MODEL_PATH = MODELS_DIR / "defilter.onnx"
-PRESET_SIDE = 128  # the network sees the template with this long side (the seed's pre-processing layer)
-RECREATE = "re-create it with: python tools/export_onnx.py (after tools/train_defilter.py)"
-
-_session = None
-_lock = threading.Lock()
-
-
-def _load(path: Path | None = None):
-    global _session
-    path = MODEL_PATH if path is None else path
-    with _lock:
-        if _session is not None and _session[0] == path:
-            return _session[1]
-        if not path.is_file():
-            raise ModelError(f"the de-filter model is missing, so a look cannot be learnt from the template alone; "
-                             f"give the photo before its look too (--original), or {RECREATE}", path)
-        import onnxruntime as ort
-
-        wanted = ["CUDAExecutionProvider", "CPUExecutionProvider"]
-        providers = [p for p in wanted if p in ort.get_available_providers()]
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = min(2, os.cpu_count() or 1)
-        opts.log_severity_level = 3
-        try:
-            sess = ort.InferenceSession(str(path), sess_options=opts, providers=providers)
-        except Exception as exc:  # noqa: BLE001 - onnxruntime raises its own types for corrupt files
-            raise ModelError(f"the de-filter model cannot be loaded ({type(exc).__name__}); {RECREATE}",
-                             path) from None
-        _session = (path, sess)
-        return sess
-
-
-def preset_size(h: int, w: int, side: int = PRESET_SIDE) -> tuple[int, int]:
-    """(h, w) scaled to a long side of ``side``, each a multiple of 4 (the network pools twice)."""
-    s = side / max(h, w)
-    return max(4, round(h * s / 4) * 4), max(4, round(w * s / 4) * 4)
-
-
-def defilter(template: np.ndarray, *, side: int = PRESET_SIDE) -> tuple[np.ndarray, np.ndarray]:
-    """Guess the unfiltered original of a uint8 RGB template.
-
-    Returns (template at the preset size, guessed original at the same size), both uint8 RGB: the look is
-    fitted between these two pixel-aligned images.
-    """
-    sess = _load()
-    h, w = preset_size(*template.shape[:2], side)
-    interp = cv2.INTER_AREA if template.shape[0] > h else cv2.INTER_CUBIC
-    small = cv2.resize(template, (w, h), interpolation=interp)
-    x = (small.astype(np.float32) / 255.0).transpose(2, 0, 1)[None]
-    y = sess.run(None, {sess.get_inputs()[0].name: x})[0][0]
-    guess = np.clip(y.transpose(1, 2, 0) * 255.0 + 0.5, 0, 255).astype(np.uint8)
-    return small, guess
-
-
-def guess_change(template: np.ndarray, guess: np.ndarray) -> float:
-    """How far the network moved the template: mean absolute difference in code values (0-255)."""
-    return float(np.abs(guess.astype(np.float32) - template.astype(np.float32)).mean())
-
-
-# --- black-and-white (and toned monochrome) templates --------------------------------------------------------
-# For these the look reduces to channel weights, a tone curve and a tint per grey level, which can be written
-# down directly instead of guessed (../shared/notes/defilter-findings.md, lesson 7).
+from ..errors import ModelError
+from .defilter import defilter
 
 LUMA = np.array([0.299, 0.587, 0.114])  # Rec. 601 weights: what most B&W conversions start from
 MONO_BINS = 16
@@ -108,7 +41,10 @@ def _tint_by_level(template: np.ndarray):
     return x, lum, bins, tint, centres
 
 
-def is_monochrome(template: np.ndarray, tol: float = 0.01) -> bool:
+MONO_TOL = 0.01
+
+
+def is_monochrome(template: np.ndarray, tol: float | None = None) -> bool:
     """True for black-and-white and toned (sepia, cyanotype...) templates: once each grey level's mean tint is
     removed, 99 % of pixels are within ``tol`` (2.5/255) of grey.
 
@@ -119,7 +55,7 @@ def is_monochrome(template: np.ndarray, tol: float = 0.01) -> bool:
     is the same or better (film 7.35 both, synthetic 10.58 -> 10.56 dE00). Toned monochrome instant films
     rendered exactly (0.006) are still caught; JPEG-saved toned photos (chroma subsampling at edges: 0.02-0.14)
     mostly were not caught at 0.02 either and go through the network."""
-    return monochrome_residual(template) < tol
+    return monochrome_residual(template) < (MONO_TOL if tol is None else tol)
 
 
 def monochrome_residual(template: np.ndarray) -> float:

@@ -6,12 +6,20 @@ Each sampler returns flat pixel indices into an (H, W) image; a fixed ``seed`` m
 
 from __future__ import annotations
 
+import warnings
+
 import cv2
 import numpy as np
 
-from .errors import InputError
+from ..errors import InputError
 
 MIN_SAMPLES = 4000
+SAMPLINGS = ("uniform", "salient", "segments")
+# Both images are area-downscaled to this long side before sampling: it averages JPEG noise out of the pixel
+# pairs and makes sampling cost independent of the photo's size.
+WORK_SIDE = 512
+# Template and original must have the same aspect ratio within this tolerance to be resized to each other.
+ASPECT_TOLERANCE = 0.01
 MIN_SEGMENT_RATIO = 0.1
 
 
@@ -92,3 +100,61 @@ def sample_segments(labels: np.ndarray, n: int, seed: int = 0, valid=None,
         if r >= min_ratio:
             out[int(v)] = _pick(cand[lab == v], max(int(round(n * r)), 1), rng)
     return out
+
+
+def downscale(a: np.ndarray, side: int, interp=cv2.INTER_AREA) -> np.ndarray:
+    h, w = a.shape[:2]
+    s = side / max(h, w)
+    if s >= 1:
+        return a
+    return cv2.resize(a, (max(1, round(w * s)), max(1, round(h * s))), interpolation=interp)
+
+
+def match_size(original, template, path):
+    (th, tw), (oh, ow) = template.shape[:2], original.shape[:2]
+    if (th, tw) == (oh, ow):
+        return original
+    if abs(tw / th - ow / oh) > ASPECT_TOLERANCE * (tw / th):
+        raise InputError(
+            f"original is {ow}x{oh} but the template is {tw}x{th}: different aspect ratios, so their pixels do not "
+            "correspond; crop them to the same framing", path)
+    warnings.warn(f"{path or 'original'}: {ow}x{oh} resized to the template's {tw}x{th}", stacklevel=3)
+    interp = cv2.INTER_AREA if ow > tw else cv2.INTER_LINEAR
+    return cv2.resize(original, (tw, th), interpolation=interp)
+
+
+def sample_pairs(template: np.ndarray, original: np.ndarray, *, sampling: str = "uniform", samples: int = 8000,
+                 seed: int = 0, labels=None, saliency_mask=None, alpha=None):
+    """The colour pairs a look is fitted from, as float (n, 3) arrays in [0, 1]: (original, template, per_label).
+
+    ``template`` and ``original`` are same-size uint8 RGB arrays; ``per_label`` maps each segment label (with
+    ``sampling="segments"``) to its own (original, template) pairs; the returned global pairs are their union.
+    """
+    tpl_w, orig_w = downscale(template, WORK_SIDE), downscale(original, WORK_SIDE)
+    valid = None if alpha is None else downscale(alpha, WORK_SIDE) >= 128
+    src = orig_w.reshape(-1, 3).astype(np.float64) / 255.0
+    dst = tpl_w.reshape(-1, 3).astype(np.float64) / 255.0
+    shape = tpl_w.shape[:2]
+    per_label: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    if sampling == "uniform":
+        idx = sample_uniform(shape, samples, seed, valid)
+    elif sampling == "salient":
+        sal = None
+        if saliency_mask is not None:
+            sal = downscale(np.asarray(saliency_mask, np.uint8), WORK_SIDE, cv2.INTER_NEAREST) > 0
+        idx = sample_salient(orig_w, samples, seed, mask=sal, valid=valid)
+    elif sampling == "segments":
+        if labels is None:
+            raise InputError("sampling='segments' needs a label map (labels=...)")
+        labels = np.asarray(labels)
+        if labels.shape != template.shape[:2]:
+            raise InputError(f"labels must have the template's shape {template.shape[:2]}, got {labels.shape}")
+        lab_w = downscale(labels.astype(np.int32), WORK_SIDE, cv2.INTER_NEAREST)
+        groups = sample_segments(lab_w, samples, seed, valid)
+        if not groups:
+            raise InputError("no segment covers 10% of the template; use another sampling")
+        per_label = {lab: (src[i], dst[i]) for lab, i in groups.items()}
+        idx = np.concatenate(list(groups.values()))
+    else:
+        raise InputError(f"sampling must be one of {SAMPLINGS}, got {sampling!r}")
+    return src[idx], dst[idx], per_label

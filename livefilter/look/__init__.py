@@ -1,0 +1,33 @@
+"""Template -> Look: a chain of stages, one module each (see fit.py for the composition).
+
+monochrome.py (black-and-white path) | defilter.py (the network's guess) -> sampling.py (pixel pairs) ->
+mapping.py (colour mappings) -> coverage.py (fall-back where the template showed no colours) -> look.py (Look,
+save/load, bake).
+"""
+
+from .coverage import Coverage, CoveredMapping
+from .fit import (
+    Pairing,
+    Pairs,
+    Template,
+    confidence,
+    coverage_of,
+    describe_confidence,
+    fit_look,
+    fit_mappings,
+    given_original,
+    guess_weight_for,
+    load_template,
+    monochrome_guess,
+    network_guess,
+    pairing_for,
+    pixel_pairs,
+)
+from .look import LOOK_EXT, Look, bake, load_look
+from .sampling import sample_pairs
+
+__all__ = [
+    "Coverage", "CoveredMapping", "LOOK_EXT", "Look", "Pairing", "Pairs", "Template", "bake", "confidence",
+    "coverage_of", "describe_confidence", "fit_look", "fit_mappings", "given_original", "guess_weight_for",
+    "load_look", "load_template", "monochrome_guess", "network_guess", "pairing_for", "pixel_pairs", "sample_pairs",
+]

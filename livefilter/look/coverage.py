@@ -1,0 +1,169 @@
+"""Coverage: trust a look where the template showed colours, fall back smoothly to identity where it showed none.
+
+A mapping fitted on a narrow template (a night scene that is mostly black, one dominant sky colour, a low- or
+high-key photo) is only known near the colours the template holds; a quartic extrapolated from there repaints every
+other colour (../shared/notes/coverage-findings.md: most "worse than doing nothing" looks are such extrapolations).
+So the baked LUT is blended with identity per node by how much sample density the input colour cube has around it:
+
+    LUT(x) = x + c(x) * (mapping(x) - x),   c = min(1, (1 - exp(-density(x) / p0)) / (1 - exp(-FULL / p0)))
+
+``density`` is the samples splatted (trilinearly) onto a GRID^3 lattice of the input cube and smoothed with a
+Gaussian of SIGMA nodes, in units of what samples spread evenly over the whole cube would give at that node (so 1
+everywhere for a template that shows every colour, the cube's faces included); ``c`` is smoothed once more, so it
+has no seams in the baked LUT. ``p0`` sets how much density counts as "shown", chosen on TRAINING data per path
+(tools/tune_oneshot.py, tools/eval_mapping.py --split train): small p0 trusts a few samples, large p0 ramps trust
+up linearly to FULL. Wherever the density reaches FULL (half of what an even spread over the whole cube gives) c is
+1, so a template that shows every colour keeps its look exactly as fitted. The far field may also be the look's
+low-order global version (an affine fit) instead of identity.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.ndimage import gaussian_filter, map_coordinates
+
+GRID = 17
+FULL = 0.5  # density (in units of an even spread over the cube) from which a region is fully trusted
+TRUST_SIGMA = 1.0  # nodes: the trust map's own smoothing
+SIGMA = 2.0  # nodes of the 17^3 lattice (1/8 of the cube): wide enough that the blend has no visible seams
+
+
+@functools.lru_cache(maxsize=4)
+def _uniform_density(grid: int, sigma: float) -> np.ndarray:
+    """What a trilinear splat of samples spread evenly over the cube gives per node (half on faces, a quarter on
+    edges, an eighth at corners), smoothed like the data; dividing by it makes the density 1 for full coverage."""
+    w = np.ones(grid)
+    w[[0, -1]] = 0.5
+    w /= grid - 1
+    return gaussian_filter(w[:, None, None] * w[None, :, None] * w[None, None, :], sigma, mode="nearest")
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """Sample density over the input colour cube (GRID^3, sums to about 1) and the share of the cube the samples
+    occupy (``share``: the fraction of the 8^3 colour bins holding at least 0.05 % of them; typical photos 0.06-0.4,
+    median 0.13 on the training photos; night, one-colour, low- and high-key photos below 0.08)."""
+
+    density: np.ndarray
+    share: float = 1.0
+
+    @classmethod
+    def of(cls, src: np.ndarray, grid: int = GRID, sigma: float = SIGMA) -> Coverage:
+        """Coverage of (n, 3) input colours in [0, 1]."""
+        src = np.clip(np.asarray(src, dtype=np.float64).reshape(-1, 3), 0.0, 1.0)
+        t = src * (grid - 1)
+        i0 = np.minimum(t.astype(np.int64), grid - 2)
+        f = t - i0
+        dens = np.zeros(grid**3)
+        for dr in (0, 1):
+            wr = f[:, 0] if dr else 1 - f[:, 0]
+            for dg in (0, 1):
+                wg = f[:, 1] if dg else 1 - f[:, 1]
+                for db in (0, 1):
+                    wb = f[:, 2] if db else 1 - f[:, 2]
+                    idx = ((i0[:, 0] + dr) * grid + (i0[:, 1] + dg)) * grid + (i0[:, 2] + db)
+                    dens += np.bincount(idx, wr * wg * wb, minlength=grid**3)
+        dens = dens.reshape(grid, grid, grid) / max(len(src), 1)
+        bins = np.minimum((src * 8).astype(np.int64), 7) @ np.array([64, 8, 1])
+        share = float((np.bincount(bins, minlength=512) >= max(1.0, 0.0005 * len(src))).mean())
+        return cls(gaussian_filter(dens, sigma, mode="nearest") / _uniform_density(grid, sigma), share)
+
+    def trust(self, p0: float) -> np.ndarray:
+        """c per lattice node, in [0, 1]; p0 <= 0 trusts everywhere (no fall-back)."""
+        if p0 <= 0:
+            return np.ones_like(self.density)
+        # the density's Gaussian tails fall by orders of magnitude per node, so c alone would step from 1 to 0
+        # within 2-3 nodes of the 33^3 LUT; smoothing c once more spreads the transition (no visible seams)
+        c = np.minimum(1.0, (1.0 - np.exp(-self.density / p0)) / (1.0 - np.exp(-FULL / p0)))
+        return gaussian_filter(c, TRUST_SIGMA, mode="nearest")
+
+    def trust_at(self, rgb: np.ndarray, p0: float) -> np.ndarray:
+        """c at (..., 3) colours in [0, 1] (trilinear between lattice nodes; [r, g, b] lattice order)."""
+        g = self.density.shape[0]
+        pts = np.clip(np.asarray(rgb, dtype=np.float64).reshape(-1, 3), 0, 1).T * (g - 1)
+        return map_coordinates(self.trust(p0), pts, order=1, mode="nearest").reshape(np.shape(rgb)[:-1])
+
+    def fraction(self, p0: float = 0.3) -> float:
+        """Share of the colour cube the look is trusted on (mean c over the lattice): small for narrow templates,
+        1 for a template spread over the whole cube."""
+        return float(self.trust(p0).mean())
+
+
+class AffineMapping:
+    """out = [x, 1] @ m, a (4, 3) matrix: the low-order global version of a look, which a narrow template's colours
+    can pin down without the wild extrapolation of a quartic."""
+
+    kind = "affine"
+
+    def __init__(self, m: np.ndarray):
+        self.m = np.asarray(m, dtype=np.float64).reshape(4, 3)
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, dtype=np.float64)
+        return x @ self.m[:3] + self.m[3]
+
+    @classmethod
+    def fit(cls, src: np.ndarray, dst: np.ndarray, ridge: float = 1e-2) -> AffineMapping:
+        """Ridge least squares toward identity (``ridge`` relative to the sample count)."""
+        X = np.hstack([src, np.ones((len(src), 1))])
+        lam = ridge * len(src)
+        prior = np.vstack([np.eye(3), np.zeros((1, 3))])
+        return cls(np.linalg.solve(X.T @ X + lam * np.eye(4), X.T @ dst + lam * prior))
+
+    def to_dict(self) -> dict:
+        return {"kind": self.kind, "m": self.m}
+
+
+class CoveredMapping:
+    """A mapping trusted by coverage and kept by ``weight``: x + weight * (f(x) + c(x) * (mapping(x) - f(x)) - x),
+    where the far field f is identity, or ``far`` (an AffineMapping) when given."""
+
+    kind = "covered"
+
+    def __init__(self, inner, coverage: Coverage, p0: float, weight: float = 1.0, far: AffineMapping | None = None):
+        self.inner, self.coverage, self.p0, self.weight, self.far = inner, coverage, float(p0), float(weight), far
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, dtype=np.float64)
+        c = self.coverage.trust_at(x, self.p0)[..., None] if self.p0 > 0 else 1.0
+        f = x if self.far is None else self.far(x)
+        return x + self.weight * (f + c * (self.inner(x) - f) - x)
+
+    def to_dict(self) -> dict:
+        inner = {f"inner_{k}": v for k, v in self.inner.to_dict().items()}
+        far = {} if self.far is None else {"far": self.far.m}
+        return {"kind": self.kind, **inner, **far, "density": self.coverage.density, "p0": self.p0,
+                "weight": self.weight}
+
+    @classmethod
+    def from_dict(cls, d: dict, inner_from_dict) -> CoveredMapping:
+        inner = inner_from_dict({k[len("inner_"):]: v for k, v in d.items() if k.startswith("inner_")})
+        far = AffineMapping(d["far"]) if "far" in d else None
+        return cls(inner, Coverage(np.asarray(d["density"], dtype=np.float64)), float(d["p0"]), float(d["weight"]),
+                   far)
+
+
+def covered(mapping, coverage: Coverage | None, p0: float, weight: float = 1.0, far: AffineMapping | None = None):
+    """``mapping`` with the coverage fall-back (toward identity, or toward ``far``) and keep-weight, or itself when
+    neither changes anything."""
+    if (coverage is None or p0 <= 0) and weight == 1.0:
+        return mapping
+    return CoveredMapping(mapping, coverage if coverage is not None else Coverage(np.ones((2, 2, 2))), p0, weight,
+                          far if p0 > 0 else None)
+
+
+def blend_table(table: np.ndarray, coverage: Coverage | None, p0: float, weight: float = 1.0,
+                far: AffineMapping | None = None) -> np.ndarray:
+    """A baked (N, N, N, 3) table (the Lut layout, [r, g, b]) blended as CoveredMapping does, c taken at the nodes.
+    Tuning tools use it to try many (p0, weight) on one baked mapping."""
+    from ..lut import identity_table
+
+    ident = identity_table(table.shape[0])
+    if coverage is None or p0 <= 0:
+        return (ident + weight * (table - ident)).astype(np.float32)
+    c = coverage.trust_at(ident, p0)[..., None]
+    f = ident if far is None else far(ident)
+    return (ident + weight * (f + c * (table - f) - ident)).astype(np.float32)

@@ -1,0 +1,293 @@
+"""Template -> Look, as a chain of stages, each handing its result to the next (method.md sections 1-3):
+
+    load_template -> (given_original | monochrome_guess | network_guess) -> pixel_pairs -> fit_mappings
+                  -> coverage (and keep-weight) -> confidence -> bake
+
+``fit_look`` is their short composition; tools (tune_oneshot.py, eval_looks.py) call the same stages with their
+own settings.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from .. import __version__
+from ..errors import InputError
+from ..imageio import read_image
+from .coverage import AffineMapping, Coverage, covered
+from .look import Look, bake
+from .mapping import fit_mapping, ill_defined
+from .sampling import MIN_SAMPLES, SAMPLINGS, WORK_SIDE, downscale, match_size, sample_pairs
+
+DEFAULT_MAPPING = "residual"
+# Learning from ONE photo, the network's guess of the original is noisy: the seed's quartic (27 parameters) follows
+# it less than the residual grid does, and only part of the fitted look is kept (the rest is identity), the more
+# the further the network moved the template (d, mean change in code values at the preset size): a small change
+# is mostly noise, a large one a real look. w = clip(a + b d, 0, 1), fitted on TRAINING looks and photos only
+# (tools/tune_oneshot.py).
+ONE_PHOTO_MAPPING = "seed"
+GUESS_WEIGHT_RULE = (0.05, 0.055)
+# Coverage fall-back strength p0 (see coverage.py) per path, chosen on TRAINING data: with a true original
+# (tools/eval_mapping.py --split train) and for a one-photo guess (tools/tune_oneshot.py).
+COVERAGE_P0 = {"original": 0.3, "network": 1.0, "monochrome": 0.0}
+# What the look falls back to where the template showed no colours, per path: identity, or "affine" (the look's
+# low-order global version, fitted on the same pairs).
+COVERAGE_FAR = {"original": None, "network": None, "monochrome": None}
+# Below this share of the colour cube (Coverage.share) a template is called narrow and the user is warned: the
+# definition of ../shared/notes/coverage-findings.md; about 1 training photo in 10.
+NARROW_COVERAGE = 0.08
+# A one-photo template smaller than this (pixels) is upscaled to the network's preset size: the guess rests on a
+# handful of colours, so the look kept shrinks in proportion.
+MIN_PIXELS = 32 * 32
+
+
+def guess_weight_for(change: float) -> float:
+    """How much of a look learnt through the de-filter network is kept, from how far the network moved the
+    template (mean absolute change in code values)."""
+    a, b = GUESS_WEIGHT_RULE
+    return float(np.clip(a + b * change, 0.0, 1.0))
+
+
+# --- stage 1: the template ----------------------------------------------------------------------------------
+
+@dataclass
+class Template:
+    rgb: np.ndarray  # uint8 (H, W, 3)
+    alpha: np.ndarray | None = None
+    path: str | None = None
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(np.ascontiguousarray(self.rgb).tobytes()).hexdigest()
+
+
+def load_template(img, what: str = "template", *, allow_large: bool = False) -> Template:
+    """A path or a uint8 (H, W, 3) RGB array -> :class:`Template` (alpha kept, to exclude transparent pixels)."""
+    if isinstance(img, (str, os.PathLike)):
+        rgb, alpha = read_image(img, with_alpha=True, min_size=2, allow_large=allow_large)
+        return Template(rgb, alpha, str(img))
+    arr = np.asarray(img)
+    if arr.dtype != np.uint8 or arr.ndim != 3 or arr.shape[2] != 3:
+        raise InputError(f"expected the {what} as a path or a uint8 (H, W, 3) RGB array, got {arr.dtype} {arr.shape}")
+    if min(arr.shape[:2]) < 2:
+        raise InputError(f"the {what} is {arr.shape[1]}x{arr.shape[0]}; need at least 2x2 pixels")
+    return Template(arr)
+
+
+# --- stage 2: what the look is learnt between ----------------------------------------------------------------
+
+@dataclass
+class Pairing:
+    """The template and its (given or guessed) original, pixel-aligned; or, on the monochrome path, the template
+    alone (its look is written down, not learnt from pixel pairs)."""
+
+    template: np.ndarray
+    original: np.ndarray | None
+    path: str  # "original" | "network" | "monochrome"
+    alpha: np.ndarray | None = None
+    source: str | None = None  # the original's file, or how it was obtained
+    change: float | None = None  # how far the network moved the template (code values), network path only
+
+
+def given_original(tpl: Template, original, *, allow_large: bool = False) -> Pairing:
+    if isinstance(original, (str, os.PathLike)) and tpl.path and Path(original).resolve() == Path(tpl.path).resolve():
+        raise InputError("the original is the template itself; give the photo before its look", original)
+    orig = load_template(original, "original", allow_large=allow_large)
+    return Pairing(tpl.rgb, match_size(orig.rgb, tpl.rgb, orig.path), "original", tpl.alpha, orig.path)
+
+
+def monochrome_guess(tpl: Template) -> Pairing | None:
+    """The monochrome path when the template is black-and-white (or toned), else None."""
+    from .monochrome import is_monochrome
+
+    probe = downscale(tpl.rgb, WORK_SIDE)  # the statistics need no more (12 MP: one resize, not three)
+    return Pairing(probe, None, "monochrome", source="monochrome path") if is_monochrome(probe) else None
+
+
+def network_guess(tpl: Template) -> Pairing:
+    """The de-filter network's guess of the original, both at the network's preset size."""
+    from .defilter import defilter, guess_change
+
+    small, guess = defilter(tpl.rgb)
+    alpha = None if tpl.alpha is None else cv2.resize(tpl.alpha, small.shape[1::-1], interpolation=cv2.INTER_AREA)
+    return Pairing(small, guess, "network", alpha, "de-filter network", guess_change(small, guess))
+
+
+def pairing_for(tpl: Template, original=None, *, allow_large: bool = False, monochrome: bool = True) -> Pairing:
+    """Route a template: the given original, else the monochrome path, else the de-filter network."""
+    if original is not None:
+        return given_original(tpl, original, allow_large=allow_large)
+    return (monochrome and monochrome_guess(tpl)) or network_guess(tpl)
+
+
+# --- stage 3: pixel pairs -------------------------------------------------------------------------------------
+
+@dataclass
+class Pairs:
+    src: np.ndarray  # (n, 3) input colours in [0, 1]
+    dst: np.ndarray  # (n, 3) their look
+    per_label: dict = field(default_factory=dict)  # label -> (src, dst)
+
+
+def pixel_pairs(p: Pairing, *, sampling: str = "uniform", samples: int = 8000, seed: int = 0, labels=None,
+                saliency_mask=None) -> Pairs:
+    if p.path == "monochrome":
+        from .monochrome import monochrome_pairs
+
+        return Pairs(*monochrome_pairs(p.template, samples, seed))
+    return Pairs(*sample_pairs(p.template, p.original, sampling=sampling, samples=samples, seed=seed, labels=labels,
+                               saliency_mask=saliency_mask, alpha=p.alpha))
+
+
+# --- stage 4: mappings ----------------------------------------------------------------------------------------
+
+def fit_mappings(pairs: Pairs, mapping: str, solver: str = "lstsq"):
+    """(global mapping, {label: mapping})."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1):  # BLAS threads only add overhead on these small solves (47 vs 120 ms measured)
+        glob = fit_mapping(pairs.src, pairs.dst, mapping, solver=solver)
+        per = {lab: fit_mapping(s, d, mapping, solver=solver) for lab, (s, d) in pairs.per_label.items()}
+    return glob, per
+
+
+# --- stage 5: coverage and confidence -------------------------------------------------------------------------
+
+def coverage_of(p: Pairing, pairs: Pairs) -> Coverage:
+    """Where the template showed colours: the input side of the pairs; on the monochrome path the template's
+    own colours (its pairs are synthetic colours spread over the cube)."""
+    if p.path == "monochrome":
+        return Coverage.of(downscale(p.template, 128).reshape(-1, 3) / 255.0)
+    return Coverage.of(pairs.src)
+
+
+def confidence(p: Pairing, cov: Coverage, weight: float, reason: str | None) -> dict:
+    """How sure the fit is, for the user: the share of the colour cube the template covers, how far the network
+    moved the template, how much of the guessed look is kept; a level and, when weak, why."""
+    frac = cov.share
+    why = []
+    if reason:
+        why.append(reason)
+    if frac < NARROW_COVERAGE and p.path != "monochrome":
+        why.append(f"the template's colours cover {frac:.0%} of the colour cube (narrow): colours it lacks are left "
+                   "nearly unchanged")
+    if p.path == "network" and weight < 0.35 and not reason:
+        why.append(f"the network found little to undo (moved the template {p.change:.1f} code values): "
+                   f"{weight:.0%} of the guessed look is kept")
+    level = "high" if p.path == "original" and not why else ("low" if why else "medium")
+    return {"level": level, "coverage": round(frac, 3), "kept": round(float(weight), 3),
+            "guess_change": None if p.change is None else round(float(p.change), 2), "why": why}
+
+
+def describe_confidence(conf: dict | None) -> str:
+    """One line for the user: the level, what it rests on, and why when weak."""
+    if not conf:
+        return "unknown (not fitted by livefilter)"
+    parts = [f"colours cover {conf['coverage']:.0%} of the cube"]
+    if conf.get("guess_change") is not None:
+        parts.append(f"network moved the template {conf['guess_change']:.1f} code values, "
+                     f"{conf['kept']:.0%} of the guessed look kept")
+    text = f"{conf['level']} ({'; '.join(parts)})"
+    return text + (f": {'; '.join(conf['why'])}" if conf.get("why") else "")
+
+
+def fit_look(template, original=None, *, sampling: str = "uniform", samples: int = 8000, labels=None,
+             mapping: str | None = None, solver: str = "lstsq", size: int = 33, seed: int = 0,
+             saliency_mask=None, name: str | None = None, allow_large: bool = False,
+             guess_weight: float | None = None, coverage: float | None = None, far: str | None = "default") -> Look:
+    """Learn a look from a template photo (and, optionally, the same photo before its filter).
+
+    Args:
+        template: path or uint8 (H, W, 3) RGB array of the photo whose look is wanted.
+        original: the same photo without the look (path or array). Without it the de-filter network guesses it.
+        sampling: "uniform", "salient" (more samples on the salient object) or "segments" (needs ``labels``).
+        samples: number of pixel pairs N (at least 4000).
+        labels: integer (H, W) segment map of the template, for per-segment mappings.
+        mapping: "residual" (quartic + smooth residual grid) or "seed" (the seed's quartic). Default: residual,
+            except when the de-filter network guesses the original: seed (it follows a noisy guess less).
+        solver: "lstsq" or "lbfgs" for the quartic.
+        size: baked LUT size (2..256, 33 by default).
+        allow_large: read image files over 100 megapixels.
+        guess_weight: how much of a look learnt through the de-filter network is kept (the rest is identity), a
+            hedge against a wrong guess; 1 keeps all of it. Default: from how far the network moved the template
+            (:func:`guess_weight_for`). Unused with an original.
+        coverage: the coverage fall-back strength p0 (0 = none; see :mod:`livefilter.look.coverage`). Default:
+            chosen per path (COVERAGE_P0).
+        far: what the look falls back to where the template showed no colours: None (identity) or "affine" (the
+            look's low-order global version). Default: chosen per path (COVERAGE_FAR).
+    """
+    t0 = time.perf_counter()
+    if sampling not in SAMPLINGS:
+        raise InputError(f"sampling must be one of {SAMPLINGS}, got {sampling!r}")
+    if samples < MIN_SAMPLES:
+        raise InputError(f"samples must be at least {MIN_SAMPLES}, got {samples}")
+    if guess_weight is not None and not 0 <= guess_weight <= 1:
+        raise InputError(f"guess_weight must be in [0, 1], got {guess_weight}")
+    if coverage is not None and coverage < 0:
+        raise InputError(f"coverage must be >= 0, got {coverage}")
+    tpl = load_template(template, allow_large=allow_large)
+    p = pairing_for(tpl, original, allow_large=allow_large, monochrome=sampling != "segments")
+    mapping = mapping or (ONE_PHOTO_MAPPING if p.path == "network" else DEFAULT_MAPPING)
+    pairs = pixel_pairs(p, sampling=sampling, samples=samples, seed=seed, labels=labels, saliency_mask=saliency_mask)
+    # Whether the look is defined depends on what the template shows: on the monochrome path the pairs are
+    # synthetic colours, on the network path the guess may spread a flat template's colour over the cube (nearest-
+    # neighbour downscale: the verdict of the whole template, without averaging new colours in)
+    reason = ill_defined(pairs.src if p.path == "original" else
+                         downscale(tpl.rgb, WORK_SIDE, cv2.INTER_NEAREST).reshape(-1, 3) / 255.0)
+    weight = 1.0
+    if p.path == "network":
+        weight = guess_weight if guess_weight is not None else guess_weight_for(p.change)
+        pixels = tpl.rgb.shape[0] * tpl.rgb.shape[1]
+        if reason and guess_weight is None:
+            weight = 0.0  # a guess from a flat template is the network's invention: nothing justifies it
+        elif pixels < MIN_PIXELS and guess_weight is None:
+            weight *= pixels / MIN_PIXELS
+            reason = (f"the template is only {tpl.rgb.shape[1]}x{tpl.rgb.shape[0]} pixels: "
+                      f"{weight:.0%} of the guessed look is kept")
+    glob, label_maps = fit_mappings(pairs, mapping, solver)
+    cov = coverage_of(p, pairs)
+    p0 = COVERAGE_P0[p.path] if coverage is None else coverage
+    far = COVERAGE_FAR[p.path] if far == "default" else far
+    if far not in (None, "affine"):
+        raise InputError(f"far must be None or 'affine', got {far!r}")
+    far_map = AffineMapping.fit(pairs.src, pairs.dst) if far == "affine" else None
+    glob = covered(glob, cov, p0, weight, far_map)
+    label_maps = {k: covered(m, cov, p0, weight, far_map) for k, m in label_maps.items()}
+    conf = confidence(p, cov, weight, reason)
+    for why in conf["why"]:
+        warnings.warn(f"{tpl.path or 'template'}: {why}", stacklevel=2)
+    title = name or (Path(tpl.path).stem if tpl.path else "livefilter look")
+    meta = {
+        "name": title,
+        "version": __version__,
+        "mapping": mapping,
+        "solver": solver,
+        "sampling": sampling,
+        "guess_weight": float(weight) if p.path == "network" else None,
+        "coverage_p0": float(p0),
+        "coverage_far": far or "identity",
+        "confidence": conf,
+        "samples": int(samples),
+        "seed": int(seed),
+        "size": int(size),
+        "template": tpl.path,
+        "original": p.source,
+        "template_sha256": tpl.sha256,
+        "labels": sorted(pairs.per_label),
+        "ill_defined": reason,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+    label_luts = {k: bake(m, size, f"{title} [{k}]") for k, m in label_maps.items()}
+    look = Look(lut=bake(glob, size, title), mapping=glob, meta=meta,
+                label_mappings=label_maps, label_luts=label_luts,
+                defiltered=p.original if p.path == "network" else None)
+    meta["fit_ms"] = round((time.perf_counter() - t0) * 1e3, 1)
+    return look
