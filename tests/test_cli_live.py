@@ -35,7 +35,9 @@ def test_live_from_pair_and_file_input_records_the_graded_image(tmp_path, capsys
     assert code == 0, err
     assert "5 frames" in out
     v = VideoFileSource(tmp_path / "rec.mp4")
-    frames = [f for f in iter(v.read, None)]
+    frames = []
+    while (f := v.read()) is not None:
+        frames.append(f)
     v.close()
     test = lf.read_image(sample_test)
     expected = lf.render(test, lf.fit_look(sample_after, sample_before))
