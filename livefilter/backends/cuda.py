@@ -28,7 +28,7 @@ KERNEL = "lf_render"
 NVRTC_OPTIONS: tuple[str, ...] = ()
 BLOCK = (32, 8, 1)
 STRIPS = 4
-GPU_EXTRA = "pip install 'livefilter[gpu]' (CuPy with the CUDA toolkit pieces it needs: cupy-cuda12x[ctk])"
+GPU_EXTRA = "pip install 'livefilter[gpu]' (cupy-cuda12x[ctk]: CuPy and the CUDA toolkit pieces it needs)"
 
 _kernel = None
 _kernel_error: str | None = None
@@ -75,7 +75,7 @@ def _probe() -> str | None:
     try:
         import cupy
     except ImportError:
-        return f"CuPy is not installed ({GPU_EXTRA})"
+        return f"CuPy is not installed; {GPU_EXTRA}"
     except Exception as exc:  # noqa: BLE001 - a broken CuPy install means "cannot run"
         return f"CuPy cannot be imported ({_one_line(exc)})"
     try:
@@ -137,12 +137,25 @@ class CudaBackend(Backend):
             self.d_deg = self.cp.empty(shape, np.float32)
             self._deg_shape = shape
 
+    def kernel_args(self, h: int, w: int, d_deg, dh: int, dw: int, strength: float) -> tuple:
+        """The kernel arguments that hold for a whole frame (computed on the host, once per frame)."""
+        dev_lut, n = self._lut
+        scale, ky, kx = frame_constants(h, w, n, dh, dw)
+        return (dev_lut, np.int32(n), scale, d_deg, np.int32(dh), np.int32(dw), ky, kx, np.float32(strength),
+                np.int32(0), np.int32(self.interp == "tetrahedral"))
+
+    def launch(self, stream, y0: int, y1: int, w: int, args: tuple) -> None:
+        """Queue the kernel on rows [y0, y1) of the device frame (d_in -> d_out) on ``stream``."""
+        grid = ((w + BLOCK[0] - 1) // BLOCK[0], (y1 - y0 + BLOCK[1] - 1) // BLOCK[1], 1)
+        with stream:  # a RawKernel launches on the current stream
+            self.kernel(grid, BLOCK, (self.d_in, self.d_out, np.int32(w), np.int32(y0), np.int32(y1), *args))
+
     def render(self, frame, degree, strength, out=None):
         degree = check_render_args(frame, degree=degree, strength=strength, out=out, interp=self.interp)
         lut = self._lut
         if lut is None:
             raise RuntimeError("no LUT set")
-        dev_lut, n = lut
+        dev_lut = lut[0]
         if out is None:
             out = np.empty_like(frame)
         h, w = frame.shape[:2]
@@ -165,8 +178,7 @@ class CudaBackend(Backend):
             self._deg_ready.record(s0)
             s1.wait_event(self._deg_ready)  # GPU-side ordering: no host wait
             d_deg = self.d_deg
-        scale, ky, kx = frame_constants(h, w, n, dh, dw)
-        tetra = np.int32(self.interp == "tetrahedral")
+        args = self.kernel_args(h, w, d_deg, dh, dw, strength)
         row = w * 3
         step = -(-h // STRIPS)
         for k, y0 in enumerate(range(0, h, step)):
@@ -174,11 +186,7 @@ class CudaBackend(Backend):
             s = self.streams[k % 2]
             off, nbytes = y0 * row, (y1 - y0) * row
             (self.d_in.data + off).copy_from_host_async(self.h_in.ctypes.data + off, nbytes, s)
-            grid = ((w + BLOCK[0] - 1) // BLOCK[0], (y1 - y0 + BLOCK[1] - 1) // BLOCK[1], 1)
-            with s:  # a RawKernel launches on the current stream
-                self.kernel(grid, BLOCK, (self.d_in, self.d_out, np.int32(w), np.int32(y0), np.int32(y1), dev_lut,
-                                          np.int32(n), scale, d_deg, np.int32(dh), np.int32(dw), ky, kx,
-                                          np.float32(strength), np.int32(0), tetra))
+            self.launch(s, y0, y1, w, args)
             (self.d_out.data + off).copy_to_host_async(self.h_out.ctypes.data + off, nbytes, s)
         self._done.record(s1)
         s0.wait_event(self._done)  # s0 now also waits for s1's strips (on the GPU)...

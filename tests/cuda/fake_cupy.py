@@ -81,6 +81,9 @@ def make(log: Log | None = None):
         def record(self, stream=None):
             pass
 
+        def synchronize(self):
+            log.host_waits += 1
+
     class Kernel:
         max_threads_per_block = 1024
 
@@ -126,7 +129,7 @@ def make(log: Log | None = None):
 
     runtime = types.SimpleNamespace(getDeviceCount=lambda: 1,
                                     getDeviceProperties=lambda i: {"name": b"Fake GPU (numpy)"})
-    cuda = types.SimpleNamespace(Stream=Stream, Event=Event, runtime=runtime)
+    cuda = types.SimpleNamespace(Stream=Stream, Event=Event, runtime=runtime, get_elapsed_time=lambda a, b: 0.05)
     cupy = types.ModuleType("cupy")
     cupy.cuda, cupy.RawModule, cupy.empty, cupy.asarray, cupy.log = cuda, RawModule, empty, asarray, log
     cupyx = types.ModuleType("cupyx")
