@@ -302,12 +302,6 @@ def render(frame: np.ndarray, look_or_lut, *, degree=None, strength: float = 1.0
     return out
 
 
-def _describe(a) -> str:
-    if isinstance(a, np.ndarray):
-        return f"{a.dtype} array of shape {a.shape}"
-    return type(a).__name__
-
-
 def render_float(frame: np.ndarray, lut: Lut, *, degree=None, strength: float = 1.0, interp: str = "trilinear",
                  channels: str = "rgb") -> np.ndarray:
     """The numpy reference of :func:`render` (float arithmetic throughout); slow, for tests and checks."""
