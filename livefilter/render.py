@@ -285,45 +285,21 @@ def render(frame: np.ndarray, look_or_lut, *, degree=None, strength: float = 1.0
     Returns:
         ``out`` (or a new array): ``frame + (lut(frame) - frame) * degree * strength``.
     """
-    if not isinstance(frame, np.ndarray) or frame.dtype != np.uint8 or frame.ndim != 3 or frame.shape[2] != 3:
-        raise InputError(f"expected a uint8 (H, W, 3) frame, got {_describe(frame)}")
-    if channels not in CHANNELS:
-        raise InputError(f"channels must be 'rgb' or 'bgr', got {channels!r}")
-    if not 0.0 <= strength <= 1.0:
-        raise InputError(f"strength must be in [0, 1], got {strength}")
+    from .backends.checks import check_render_args  # the same checks as the GPU backend's
+
+    degree = check_render_args(frame, degree=degree, strength=strength, channels=channels, out=out, interp=interp)
     if out is None:
         out = np.empty_like(frame)
-    elif out.dtype != np.uint8 or out.shape != frame.shape:
-        raise InputError(f"expected out of uint8 {frame.shape}, got {_describe(out)}")
     table = baked_table(as_lut(look_or_lut), interp)
     c0 = 2 if channels == "bgr" else 0
     fc, oc = frame.flags.c_contiguous, out.flags.c_contiguous
     if degree is None:
         _render(frame, fc, table, _NO_DEG, int(round(strength * 256)), 0.0, 0, c0, out, oc)
         return out
-    degree = np.asarray(degree)
-    if degree.ndim != 2:
-        raise InputError(f"expected a 2D degree map, got shape {degree.shape}")
-    if degree.dtype == np.uint8:
-        scale = strength * 256.0 / 255.0
-    elif degree.dtype in (np.float32, np.float64):
-        scale = strength * 256.0
-    else:
-        raise InputError(f"degree must be float32, float64 or uint8, got {degree.dtype}")
-    h, w = frame.shape[:2]
-    if degree.shape == (h, w):
-        _render(frame, fc, table, degree, 0, scale, 1, c0, out, oc)
-    elif degree.shape[0] <= h and degree.shape[1] <= w and degree.size > 0:
-        _render(frame, fc, table, degree, 0, scale, 2, c0, out, oc)
-    else:
-        raise InputError(f"degree map {degree.shape} must be the frame's size {(h, w)} or smaller")
+    scale = strength * 256.0 / 255.0 if degree.dtype == np.uint8 else strength * 256.0
+    mode = 1 if degree.shape == frame.shape[:2] else 2  # full size, or smaller (checked above)
+    _render(frame, fc, table, degree, 0, scale, mode, c0, out, oc)
     return out
-
-
-def _describe(a) -> str:
-    if isinstance(a, np.ndarray):
-        return f"{a.dtype} array of shape {a.shape}"
-    return type(a).__name__
 
 
 def render_float(frame: np.ndarray, lut: Lut, *, degree=None, strength: float = 1.0, interp: str = "trilinear",

@@ -4,6 +4,7 @@ import subprocess
 import numpy as np
 import pytest
 
+import livefilter as lf
 from livefilter.backends import BackendError, available, create_backend
 from livefilter.backends.cuda import SHADER
 from livefilter.lut import Lut, identity_table
@@ -78,28 +79,204 @@ def _nvcc():
     return exe
 
 
-def test_kernel_source_compiles_to_ptx(tmp_path):
+def test_kernel_source_compiles_to_ptx_with_nvcc(tmp_path):
     nvcc = _nvcc()
     subprocess.run([nvcc, "--ptx", "-x", "cu", str(SHADER), "-o", str(tmp_path / "k.ptx")], check=True,
                    capture_output=True)
     assert "lf_render" in (tmp_path / "k.ptx").read_text()
 
 
-@pytest.mark.parametrize("c0", [0, 2])
-def test_kernel_arithmetic_on_the_host_matches_cpu(tmp_path, lut, c0):
-    """The kernel's per-pixel functions, compiled for the CPU by nvcc, agree with the CPU renderer."""
+# The architectures the README claims (Turing to Hopper), plus any newer one the loaded NVRTC supports.
+CLAIMED_ARCHS = (75, 80, 86, 89, 90)
+
+
+@pytest.fixture(scope="module")
+def nvrtc():
+    from .cuda.nvrtc import load
+
+    lib = load()
+    if lib is None:
+        pytest.skip("NVRTC cannot be loaded (pip install nvidia-cuda-nvrtc-cu12, in the dev extra)")
+    return lib
+
+
+def test_kernel_compiles_with_nvrtc_like_cupy_for_every_claimed_arch(nvrtc):
+    """CuPy compiles RawModule source with NVRTC, adding -ftz=true and the device's architecture to our options;
+    compile the shader the same way, to a cubin for each claimed sm_XX and to PTX for compute_XX."""
+    from livefilter.backends.cuda import KERNEL, NVRTC_OPTIONS
+
+    source = SHADER.read_text()
+    supported = set(nvrtc.supported_archs())
+    archs = [a for a in CLAIMED_ARCHS if a in supported] + sorted(a for a in supported if a > max(CLAIMED_ARCHS))
+    assert set(CLAIMED_ARCHS) <= supported, f"NVRTC {nvrtc.version()} lacks some claimed archs: {supported}"
+    for arch in archs:
+        res = nvrtc.compile(source, NVRTC_OPTIONS + ("-ftz=true", f"--gpu-architecture=sm_{arch}"))
+        assert res["cubin"][:4] == b"\x7fELF" and KERNEL.encode() in res["cubin"], arch
+        assert res["log"].strip() == "", res["log"]  # no warnings either
+        ptx = nvrtc.compile(source, NVRTC_OPTIONS + ("-ftz=true", f"--gpu-architecture=compute_{arch}"))["ptx"]
+        assert f".entry {KERNEL}(" in ptx and f".target sm_{arch}" in ptx
+
+
+def test_nvrtc_reports_a_broken_kernel(nvrtc):
+    """The compile test can fail: a source error comes back as an error with NVRTC's log."""
+    from .cuda.nvrtc import NvrtcError
+
+    with pytest.raises(NvrtcError, match="undefined"):
+        nvrtc.compile(SHADER.read_text().replace("lf_clampf(v * 255.0f", "lf_clamp_missing(v * 255.0f"),
+                      ("--gpu-architecture=sm_90",))
+
+
+@pytest.fixture(scope="module")
+def harness(tmp_path_factory):
     nvcc = _nvcc()
-    exe = tmp_path / "harness"
+    exe = tmp_path_factory.mktemp("harness") / "harness"
     subprocess.run([nvcc, "-o", str(exe), str(ROOT / "tests" / "cuda" / "harness.cu")], check=True,
                    capture_output=True)
-    frame, deg = frame_and_degree()
-    strength = 0.85
+    return exe
+
+
+def run_harness(exe, tmp_path, frame, lut, deg, strength, c0, interp):
+    """Grade ``frame`` with the kernel's per-pixel functions compiled for the host, with the constants the
+    backend computes (livefilter.backends.cuda.frame_constants)."""
+    from livefilter.backends.cuda import frame_constants
+
     h, w = frame.shape[:2]
-    table = np.ascontiguousarray(lut.table, dtype=np.float32)
-    header = np.array([h, w, table.shape[0], deg.shape[0], deg.shape[1], c0], np.int32).tobytes()
-    (tmp_path / "in.bin").write_bytes(header + np.float32(strength).tobytes() + frame.tobytes() + table.tobytes()
-                                      + deg.tobytes())
+    table = np.ascontiguousarray(lut.normalized().table, dtype=np.float32)
+    n = table.shape[0]
+    dh, dw = (0, 0) if deg is None else deg.shape
+    scale, ky, kx = frame_constants(h, w, n, dh, dw)
+    header = np.array([h, w, n, dh, dw, c0, int(interp == "tetrahedral")], np.int32).tobytes()
+    consts = np.array([strength, scale, ky, kx], np.float32).tobytes()
+    body = np.ascontiguousarray(frame).tobytes() + table.tobytes() + (b"" if deg is None else
+                                                                    np.ascontiguousarray(deg, np.float32).tobytes())
+    (tmp_path / "in.bin").write_bytes(header + consts + body)
     subprocess.run([str(exe), str(tmp_path / "in.bin"), str(tmp_path / "out.bin")], check=True)
-    out = np.frombuffer((tmp_path / "out.bin").read_bytes(), np.uint8).reshape(h, w, 3)
-    ref = render_float(frame, lut, degree=deg, strength=strength, channels="bgr" if c0 == 2 else "rgb")
+    return np.frombuffer((tmp_path / "out.bin").read_bytes(), np.uint8).reshape(h, w, 3)
+
+
+@pytest.mark.parametrize("interp", ["trilinear", "tetrahedral"])
+@pytest.mark.parametrize("c0", [0, 2])
+@pytest.mark.parametrize("with_degree", [False, True])
+def test_kernel_arithmetic_on_the_host_matches_cpu(tmp_path, harness, lut, interp, c0, with_degree):
+    """The kernel's per-pixel functions, compiled for the CPU by nvcc, agree with the CPU renderer and the float
+    reference within 1 code value, for both interpolations (CPU and GPU give the same picture)."""
+    frame, deg = frame_and_degree()
+    deg = deg if with_degree else None
+    channels = "bgr" if c0 == 2 else "rgb"
+    out = run_harness(harness, tmp_path, frame, lut, deg, 0.85, c0, interp)
+    ref = render_float(frame, lut, degree=deg, strength=0.85, interp=interp, channels=channels)
+    cpu = lf.render(frame, lut, degree=deg, strength=0.85, interp=interp, channels=channels)
     assert np.abs(out.astype(int) - ref).max() <= 1
+    assert np.abs(out.astype(int) - cpu).max() <= 1
+
+
+def test_kernel_tetrahedral_is_not_trilinear(tmp_path, harness):
+    """On a LUT where the two interpolations differ, the kernel's tetrahedral output follows the CPU's
+    tetrahedral render, not its trilinear one."""
+    rng = np.random.default_rng(5)
+    rough = Lut(np.clip(identity_table(5) + rng.normal(0, 0.15, (5, 5, 5, 3)), 0, 1).astype(np.float32))
+    frame, _ = frame_and_degree()
+    out = run_harness(harness, tmp_path, frame, rough, None, 1.0, 0, "tetrahedral")
+    tetra = lf.render(frame, rough, interp="tetrahedral")
+    tri = lf.render(frame, rough, interp="trilinear")
+    assert np.abs(tetra.astype(int) - tri).max() > 10  # the two interpolations really differ here
+    assert np.abs(out.astype(int) - tetra).max() <= 1
+
+
+@pytest.fixture
+def fake_cupy(monkeypatch):
+    """CuPy replaced by tests/cuda/fake_cupy.py (numpy underneath) and the compiled-kernel cache reset."""
+    import sys
+
+    import livefilter.backends.cuda as cmod
+
+    from .cuda import fake_cupy
+
+    cupy, cupyx = fake_cupy.make()
+    monkeypatch.setitem(sys.modules, "cupy", cupy)
+    monkeypatch.setitem(sys.modules, "cupyx", cupyx)
+    monkeypatch.setattr(cmod, "_kernel", None)
+    monkeypatch.setattr(cmod, "_kernel_error", None)
+    return cupy.log
+
+
+def test_auto_falls_back_to_cpu_with_one_line_when_the_kernel_cannot_compile(fake_cupy, caplog):
+    fake_cupy.compile_error = RuntimeError("CuPy failed to load libnvrtc.so.12: OSError: libnvrtc.so.12: cannot "
+                                           "open shared object file: No such file or directory\nmore detail")
+    reason = available()["cuda"]
+    assert reason.startswith("the render kernel does not compile here (RuntimeError: CuPy failed to load libnvrtc")
+    assert "\n" not in reason and "livefilter[gpu]" in reason
+    with caplog.at_level("INFO"):
+        b = create_backend("auto")
+    assert b.name == "cpu"
+    lines = [r.message for r in caplog.records if "render backend" in r.message]
+    assert len(lines) == 1 and "libnvrtc" in lines[0] and "\n" not in lines[0]
+    with pytest.raises(BackendError, match="does not compile"):
+        create_backend("cuda")
+
+
+@pytest.fixture
+def fake_cuda(fake_cupy, lut):
+    reason = available()["cuda"]
+    assert reason is None, reason
+    b = create_backend("cuda")
+    assert b.name == "cuda (Fake GPU (numpy))"
+    b.set_lut(lut)
+    return b
+
+
+@pytest.mark.parametrize("interp", ["trilinear", "tetrahedral"])
+@pytest.mark.parametrize("deg_kind", ["none", "small", "small_uint8", "full"])
+def test_cuda_backend_host_logic_gives_the_cpu_picture(fake_cuda, fake_cupy, lut, interp, deg_kind):
+    """Strips, offsets, asynchronous copies, degree upload and constants (through a numpy stand-in for CuPy):
+    the CUDA backend's output equals the CPU backend's within 1, with one host wait per frame."""
+    frame, small = frame_and_degree(75, 130)  # 75 rows: strips of 19, 19, 19, 18
+    deg = {"none": None, "small": small, "small_uint8": (small * 255).astype(np.uint8),
+           "full": np.linspace(0, 1, 75 * 130, dtype=np.float32).reshape(75, 130)}[deg_kind]
+    fake_cuda.interp = interp
+    cpu = create_backend("cpu")
+    cpu.interp = interp
+    cpu.set_lut(lut)
+    waits = fake_cupy.host_waits
+    out = fake_cuda.render(frame, deg, 0.8)
+    assert fake_cupy.host_waits - waits == 1
+    assert np.abs(out.astype(int) - cpu.render(frame, deg, 0.8)).max() <= 1
+    rows = sorted((y0, y1) for y0, y1, _ in fake_cupy.launches)
+    assert rows[0][0] == 0 and rows[-1][1] == 75 and all(a[1] == b[0] for a, b in zip(rows, rows[1:]))
+    assert len({s for _, _, s in fake_cupy.launches}) == 2  # strips alternate between two streams
+
+
+def test_cuda_backend_sizes_buffers_once_per_frame_size(fake_cuda, fake_cupy):
+    frame, deg = frame_and_degree()
+    fake_cuda.render(frame, deg, 1.0)
+    allocs = fake_cupy.allocs
+    for d in (None, deg, None, deg):  # the degree map vanishing and coming back reallocates nothing
+        fake_cuda.render(frame, d, 1.0)
+    fake_cuda.render(np.ascontiguousarray(frame[:, ::-1]), deg, 0.5)  # other strides, same size
+    assert fake_cupy.allocs == allocs
+    fake_cuda.render(frame[:40], deg[:5], 1.0)  # a new frame size (and map size): new buffers, once
+    allocs = fake_cupy.allocs
+    fake_cuda.render(frame[:40], deg[:5], 1.0)
+    assert fake_cupy.allocs == allocs
+
+
+def test_cuda_backend_makes_the_same_input_checks_as_render(fake_cuda, lut):
+    frame, deg = frame_and_degree()
+    bad_calls = [
+        dict(frame=frame.astype(np.float32), degree=None, strength=1.0),
+        dict(frame=frame[:, :, :2], degree=None, strength=1.0),
+        dict(frame=frame, degree=None, strength=1.5),
+        dict(frame=frame, degree=np.ones((9, 16), np.int32), strength=1.0),
+        dict(frame=frame, degree=np.ones((200, 10), np.float32), strength=1.0),
+        dict(frame=frame, degree=np.ones((3, 4, 1), np.float32), strength=1.0),
+        dict(frame=frame, degree=None, strength=1.0, out=np.empty((2, 2, 3), np.uint8)),
+    ]
+    for call in bad_calls:
+        with pytest.raises(lf.InputError) as gpu_err:
+            fake_cuda.render(call["frame"], call["degree"], call["strength"], out=call.get("out"))
+        with pytest.raises(lf.InputError) as cpu_err:
+            lf.render(call["frame"], lut, degree=call["degree"], strength=call["strength"], out=call.get("out"))
+        assert str(gpu_err.value) == str(cpu_err.value)
+    empty = np.zeros((0, 128, 3), np.uint8)  # a 0-row frame: an empty result, as on the CPU
+    assert fake_cuda.render(empty, None, 1.0).shape == (0, 128, 3)
+    assert lf.render(empty, lut).shape == (0, 128, 3)

@@ -41,11 +41,15 @@ def test_fit_apply_info(tmp_path, sample_after, sample_before, sample_test, caps
     assert code == 0 and "wrote" in out
     sheet = lf.read_image(tmp_path / "sheet.png")
     assert sheet.shape[1] > 3 * sheet.shape[0]
-    code, out, _ = run(["apply", tmp_path / "l.look.npz", sample_test, "-o", tmp_path / "g.jpg",
+    code, out, _ = run(["apply", tmp_path / "l.look.npz", sample_test, "-o", tmp_path / "g.png",
                         "--strength", 0.8, "--interp", "tetrahedral"], capsys)
     assert code == 0
-    graded = lf.read_image(tmp_path / "g.jpg")
-    assert graded.shape == lf.read_image(sample_test).shape
+    graded, test = lf.read_image(tmp_path / "g.png"), lf.read_image(sample_test)
+    # PNG is lossless: the file holds exactly the look at 0.8, tetrahedral (not trilinear, not full strength)
+    look = lf.load_look(tmp_path / "l.look.npz")
+    assert np.array_equal(graded, look.apply(test, strength=0.8, interp="tetrahedral"))
+    assert not np.array_equal(graded, look.apply(test, strength=0.8, interp="trilinear"))
+    assert np.abs(graded.astype(int) - test).mean() > 3  # and the look is visible
     code, out, _ = run(["info", tmp_path / "l.look.npz"], capsys)
     assert code == 0 and "33^3" in out and "residual" in out and "salient" in out
 
@@ -92,8 +96,8 @@ def bad_images(tmp_path):
     (tmp_path / "trunc.jpg").write_bytes(jd[: len(jd) // 3])
     Image.fromarray(np.zeros((1, 1, 3), np.uint8)).save(tmp_path / "one.png")
     (tmp_path / "zero.png").write_bytes(b"")
-    return {"text.jpg": "not an image", "trunc.png": "trunc", "trunc.jpg": "", "one.png": "at least 2x2",
-            "zero.png": "", "missing.png": "no such file"}
+    return {"text.jpg": "not an image", "trunc.png": "image file is truncated", "trunc.jpg": "image file is truncated",
+            "one.png": "at least 2x2", "zero.png": "not an image", "missing.png": "no such file"}
 
 
 def test_bad_template_files(tmp_path, sample_before, capsys):
@@ -105,18 +109,20 @@ def test_bad_template_files(tmp_path, sample_before, capsys):
         assert not out.exists()
         code, _, err = run(["fit", sample_before, "--original", tmp_path / name, "-o", out], capsys)
         assert_bad_input(code, err, name)
+        assert word in err
 
 
 def test_bad_apply_inputs(tmp_path, look_cube, capsys):
-    bad = bad_images(tmp_path)
+    bad_images(tmp_path)
     for name in ("text.jpg", "trunc.png", "zero.png", "missing.png"):
         code, _, err = run(["apply", look_cube, tmp_path / name, "-o", tmp_path / "o.png"], capsys)
         assert_bad_input(code, err, name)
         assert not (tmp_path / "o.png").exists()
-    # a 1x1 image is a valid (if tiny) photo to grade
+    # a 1x1 image is a valid (if tiny) photo to grade: its one (black) pixel gets the look
     code, _, err = run(["apply", look_cube, tmp_path / "one.png", "-o", tmp_path / "o.png"], capsys)
     assert code == 0, err
-    assert bad
+    expected = lf.render(lf.read_image(tmp_path / "one.png"), lf.load_look(look_cube))
+    assert np.array_equal(lf.read_image(tmp_path / "o.png"), expected)
 
 
 def test_converted_formats_are_accepted(tmp_path, sample_before, sample_after, capsys):
@@ -249,7 +255,20 @@ def test_golden_cube_via_cli(tmp_path, capsys):
     assert tuple(lf.read_image(tmp_path / "blue.png")[0, 0]) == (0, 0, 200)
 
 
-def test_console_script_subprocess(tmp_path, sample_test):
-    res = subprocess.run([sys.executable, "-m", "livefilter", "apply", str(DATA / "bad_missing.cube"),
-                          str(sample_test), "-o", str(tmp_path / "o.jpg")], capture_output=True, text=True)
+def test_console_script_subprocess_grades_and_reports_a_bad_cube_line(tmp_path):
+    """python -m livefilter as a real process: a good .cube grades the image, a bad one exits 2 with one line
+    naming the file and the line."""
+    img = np.zeros((4, 4, 3), np.uint8)
+    img[..., 0] = 200
+    Image.fromarray(img).save(tmp_path / "red.png")
+    res = subprocess.run([sys.executable, "-m", "livefilter", "apply", str(DATA / "tiny_2.cube"),
+                          str(tmp_path / "red.png"), "-o", str(tmp_path / "o.png")], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    assert tuple(lf.read_image(tmp_path / "o.png")[0, 0]) == (0, 0, 200)
+    bad = tmp_path / "bad.cube"
+    bad.write_text("LUT_3D_SIZE 2\n" + "0 0 0\n" * 3 + "0 zero 0\n" + "0 0 0\n" * 4)
+    res = subprocess.run([sys.executable, "-m", "livefilter", "apply", str(bad), str(tmp_path / "red.png"),
+                          "-o", str(tmp_path / "o2.png")], capture_output=True, text=True)
     assert res.returncode == 2 and res.stderr.count("\n") == 1 and "Traceback" not in res.stderr
+    assert "bad.cube" in res.stderr and "line 5" in res.stderr
+    assert not (tmp_path / "o2.png").exists()

@@ -28,10 +28,24 @@ def test_live_synthetic_to_recording(tmp_path, capsys, look_cube):
     assert "15 frames" in out and (tmp_path / "rec.mp4").stat().st_size > 0
 
 
-def test_live_from_pair_and_file_input(tmp_path, capsys, sample_after, sample_before, sample_test):
+def test_live_from_pair_and_file_input_records_the_graded_image(tmp_path, capsys, sample_after, sample_before,
+                                                                sample_test):
     code, out, err = run(["live", "--template", sample_after, "--original", sample_before, "--input", sample_test,
                           "--record", tmp_path / "rec.mp4", "--frames", 5], capsys)
     assert code == 0, err
+    assert "5 frames" in out
+    v = VideoFileSource(tmp_path / "rec.mp4")
+    frames = []
+    while (f := v.read()) is not None:
+        frames.append(f)
+    v.close()
+    test = lf.read_image(sample_test)
+    expected = lf.render(test, lf.fit_look(sample_after, sample_before))
+    assert len(frames) == 5 and all(f.shape == test.shape for f in frames)
+    for f in frames:
+        # mp4 is lossy (about 3 code values from the graded image, measured): each recorded frame must be much
+        # closer to the graded image than to the ungraded one (about 8 code values away)
+        assert np.abs(f.astype(int) - expected).mean() < 0.6 * np.abs(f.astype(int) - test).mean()
 
 
 def test_live_bad_usage(tmp_path, capsys, look_cube):

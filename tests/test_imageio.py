@@ -102,3 +102,74 @@ def test_write_is_atomic_and_checked(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.jpg"]
     with pytest.raises(OutputError, match="same as an input"):
         write_image(tmp_path / "a.jpg", rgb_image(), inputs=(tmp_path / "a.jpg",))
+
+
+def _s15(v):
+    import struct
+
+    return struct.pack(">i", int(round(v * 65536)))
+
+
+def swapped_primaries_profile() -> bytes:
+    """A minimal ICC v2 matrix/TRC RGB profile, written out by hand: linear tone curves and sRGB's red and blue
+    primaries (D50-adapted) swapped. A file value (r, g, b) in it is the colour sRGB calls linear (b, g, r)."""
+    import struct
+
+    def xyz(v):
+        return b"XYZ " + b"\0" * 4 + b"".join(_s15(c) for c in v)
+
+    curv = b"curv" + b"\0" * 4 + struct.pack(">I", 0)  # no entries: the identity (linear) curve
+    text = b"livefilter test: swapped primaries\0"  # must not say sRGB (such profiles are left alone)
+    desc = b"desc" + b"\0" * 4 + struct.pack(">I", len(text)) + text + b"\0" * 78
+    d50 = (0.9642, 1.0, 0.8249)
+    tags = [(b"desc", desc), (b"wtpt", xyz(d50)), (b"rXYZ", xyz((0.1431, 0.0606, 0.7141))),
+            (b"gXYZ", xyz((0.3851, 0.7169, 0.0971))), (b"bXYZ", xyz((0.4361, 0.2225, 0.0139))),
+            (b"rTRC", curv), (b"gTRC", curv), (b"bTRC", curv)]
+    offset = 128 + 4 + 12 * len(tags)
+    table, data = b"", b""
+    for sig, body in tags:
+        body += b"\0" * (-len(body) % 4)
+        table += sig + struct.pack(">II", offset + len(data), len(body))
+        data += body
+    header = (struct.pack(">I", offset + len(data)) + b"\0" * 4 + struct.pack(">I", 0x02100000) + b"mntrRGB XYZ "
+              + b"\0" * 12 + b"acsp" + b"\0" * 28 + b"".join(_s15(c) for c in d50))
+    return header + b"\0" * (128 - len(header)) + struct.pack(">I", len(tags)) + table + data
+
+
+def test_icc_tagged_image_is_converted_to_srgb(tmp_path):
+    img = rgb_image(16, 16)
+    img[0, 0] = (255, 0, 0)
+    Image.fromarray(img).save(tmp_path / "icc.png", icc_profile=swapped_primaries_profile())
+    out = read_image(tmp_path / "icc.png")
+    assert tuple(out[0, 0]) == (0, 0, 255)  # the profile's "red" is sRGB's blue
+    lin = img[..., ::-1] / 255.0
+    expected = np.where(lin <= 0.0031308, 12.92 * lin, 1.055 * lin ** (1 / 2.4) - 0.055) * 255  # sRGB encoding
+    assert np.abs(out - expected).max() <= 1.5  # LittleCMS's 8-bit transform rounds (0.52 measured)
+    # the same pixels without the profile are read as they are
+    Image.fromarray(img).save(tmp_path / "plain.png")
+    assert np.array_equal(read_image(tmp_path / "plain.png"), img)
+
+
+def png_header_only(w: int, h: int) -> bytes:
+    """A PNG whose header says w x h but holds (almost) no pixel data: tests the size limit without 300 MB."""
+    import struct
+    import zlib
+
+    def chunk(t, d):
+        return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d))
+
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(b"\0" * 64)))
+
+
+def test_the_real_100_megapixel_limit(tmp_path):
+    """Exactly 100 MP is allowed, one row more is refused before decoding (the file itself is tiny)."""
+    (tmp_path / "over.png").write_bytes(png_header_only(10_000, 10_001))
+    with pytest.raises(ImageReadError, match="10000x10001 = 100 megapixels, over the 100 MP limit"):
+        read_image(tmp_path / "over.png")
+    # allowed: it gets as far as decoding (and the tiny file is then truncated)
+    with pytest.raises(ImageReadError, match="truncated"):
+        read_image(tmp_path / "over.png", allow_large=True)
+    (tmp_path / "at.png").write_bytes(png_header_only(10_000, 10_000))
+    with pytest.raises(ImageReadError, match="truncated"):
+        read_image(tmp_path / "at.png")

@@ -122,6 +122,65 @@ def test_camera_failure_retries_with_backoff_and_resumes(look, monkeypatch):
     assert any("back" in s for s in statuses)
 
 
+class FakeCapture:
+    """Stands in for cv2.VideoCapture: a camera that is unplugged after 3 frames and plugged back in once it has
+    been asked to reopen 3 times. Frames carry the session number, so frames after the return can be told apart."""
+
+    state = {"opens": 0, "reads": 0, "plugged": True, "failed_opens": 0}
+
+    def __init__(self, device, api=None):
+        st = self.state
+        if not st["plugged"]:
+            st["failed_opens"] += 1
+            st["plugged"] = st["failed_opens"] >= 3
+            self.ok = False
+        else:
+            self.ok = True
+            st["opens"] += 1
+        self.session = st["opens"]
+
+    def isOpened(self):
+        return self.ok
+
+    def set(self, *a):
+        return True
+
+    def get(self, prop):
+        return 30.0
+
+    def read(self):
+        st = self.state
+        st["reads"] += 1
+        if st["reads"] == 4:
+            st["plugged"] = False
+        if not self.ok or not st["plugged"]:
+            return False, None
+        return True, np.full((24, 32, 3), 10 * self.session, np.uint8)
+
+    def release(self):
+        self.ok = False
+
+
+def test_a_camera_that_comes_back_is_reopened_and_its_frames_resume(look, monkeypatch):
+    import livefilter.pipeline as pmod
+    import livefilter.sources as smod
+
+    monkeypatch.setattr(pmod, "BACKOFF_START", 0.01)
+    monkeypatch.setattr(FakeCapture, "state", {"opens": 0, "reads": 0, "plugged": True, "failed_opens": 0})
+    monkeypatch.setattr(smod.cv2, "VideoCapture", FakeCapture)
+    cam = smod.CameraSource(0, (32, 24))
+    statuses, inputs = [], []
+    with pipeline(cam, look=look) as p:
+        p.add_callback(lambda out, info: (statuses.append(p.status), inputs.append(int(p.last_frame[0, 0, 0]))))
+        stats = p.run(max_frames=8)
+    assert stats["frames"] == 8
+    assert FakeCapture.state["failed_opens"] >= 3  # it kept retrying while the camera was away
+    # frames of the first session, then (the latest-frame slot may drop some) only the second session's
+    assert inputs[0] == 10 and inputs[-1] == 20 and inputs == sorted(inputs) and set(inputs) == {10, 20}
+    assert statuses[-1] == "camera 0: back"
+    assert cam.cap is None  # closed with the pipeline
+
+
 def test_sink_failure_stops_cleanly(look, tmp_path):
     class BrokenSink(NullSink):
         name = "broken"

@@ -1,8 +1,14 @@
-"""The CUDA backend: a CuPy RawKernel (source in shaders/lut_render.cu).
+"""The CUDA backend: a CuPy kernel (source in shaders/lut_render.cu) compiled with NVRTC.
 
-The LUT lives in GPU memory (swapped atomically by reference); frames go up and down through pinned host
-buffers in row strips on two streams (strip k's copies overlap strip k-1's kernel), and the low-resolution
-degree map is uploaded as is and upsampled inside the kernel.
+Per frame: the frame is copied into a pinned host buffer, then uploaded, graded and downloaded in row strips on
+two streams (strip k's copies overlap strip k-1's kernel) with asynchronous copies only; the host waits once, at
+the end of the frame. The low-resolution degree map goes up on the first stream before the strips, and the
+second stream waits for it on the GPU (an event), not on the host. The LUT lives in GPU memory, uploaded on its
+own stream before it is swapped in by reference. Pinned and device buffers are sized once per frame size (and
+once per degree-map size); the per-frame constants (LUT scale, degree-map ratios) are computed on the host.
+
+The kernel is compiled when the backend is probed, so ``auto`` falls back to the CPU with a one-line reason on
+a machine whose CUDA install cannot compile it (no NVRTC, for example), instead of failing on the first frame.
 """
 
 from __future__ import annotations
@@ -14,90 +20,177 @@ import numpy as np
 
 from ..lut import Lut
 from . import Backend, register
+from .checks import INTERPS, check_render_args
 
 SHADER = Path(__file__).resolve().parent.parent.parent / "shaders" / "lut_render.cu"
+KERNEL = "lf_render"
+# No -std: CuPy picks its own default; the source uses no header and no C++ beyond C++03.
+NVRTC_OPTIONS: tuple[str, ...] = ()
 BLOCK = (32, 8, 1)
 STRIPS = 4
+GPU_EXTRA = "pip install 'livefilter[gpu]' (cupy-cuda12x[ctk]: CuPy and the CUDA toolkit pieces it needs)"
+
+_kernel = None
+_kernel_error: str | None = None
+_kernel_lock = threading.Lock()
+
+
+def frame_constants(h: int, w: int, n: int, dh: int, dw: int) -> tuple[np.float32, np.float32, np.float32]:
+    """The kernel's per-frame float32 constants: LUT scale (n - 1) / 255 and the degree map's ratios dh / h,
+    dw / w (0 without a map). The host harness (tests/cuda) uses this same function."""
+    f32 = np.float32
+    scale = f32(n - 1) / f32(255)
+    ky = f32(dh) / f32(h) if dh else f32(0)
+    kx = f32(dw) / f32(w) if dw else f32(0)
+    return f32(scale), f32(ky), f32(kx)
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    first = next((line.strip() for line in text if line.strip()), "")
+    return f"{type(exc).__name__}: {first[:200]}" if first else type(exc).__name__
+
+
+def compiled_kernel():
+    """The compiled kernel (NVRTC through CuPy), compiled once per process; raises on failure."""
+    global _kernel, _kernel_error
+    with _kernel_lock:
+        if _kernel_error is not None:
+            raise RuntimeError(_kernel_error)  # failed before in this process: do not compile again
+        if _kernel is None:
+            import cupy as cp
+
+            try:
+                module = cp.RawModule(code=SHADER.read_text(), options=NVRTC_OPTIONS)
+                kernel = module.get_function(KERNEL)  # compiles (NVRTC) and loads the module
+                _ = kernel.max_threads_per_block  # a function attribute: fails here if it did not load
+            except Exception as exc:  # noqa: BLE001 - remembered and re-raised as one line
+                _kernel_error = _one_line(exc)
+                raise
+            _kernel = kernel
+        return _kernel
 
 
 def _probe() -> str | None:
     try:
         import cupy
     except ImportError:
-        return "CuPy is not installed (pip install 'livefilter[gpu]')"
+        return f"CuPy is not installed; {GPU_EXTRA}"
+    except Exception as exc:  # noqa: BLE001 - a broken CuPy install means "cannot run"
+        return f"CuPy cannot be imported ({_one_line(exc)})"
     try:
         if cupy.cuda.runtime.getDeviceCount() < 1:
             return "no CUDA device"
     except Exception as exc:  # noqa: BLE001 - any driver/runtime failure means "cannot run"
-        return f"no usable CUDA device ({type(exc).__name__}: {exc})"
+        return f"no usable CUDA device ({_one_line(exc)})"
     if not SHADER.is_file():
         return f"kernel source {SHADER} is missing"
+    try:
+        compiled_kernel()
+    except Exception as exc:  # noqa: BLE001 - NVRTC missing, headers, driver too old...: fall back, say why
+        return f"the render kernel does not compile here ({_one_line(exc)}); {GPU_EXTRA}"
     return None
 
 
 class CudaBackend(Backend):
     name = "cuda"
 
-    def __init__(self):
+    def __init__(self, interp: str = "trilinear"):
         import cupy as cp
         import cupyx
 
+        if interp not in INTERPS:
+            check_render_args(np.zeros((1, 1, 3), np.uint8), interp=interp)  # raises the usual message
         self.cp, self.cupyx = cp, cupyx
-        self.kernel = cp.RawKernel(SHADER.read_text(), "lf_render", options=("-std=c++14",))
+        self.interp = interp
+        self.kernel = compiled_kernel()
         self.streams = [cp.cuda.Stream(non_blocking=True) for _ in range(2)]
+        self._upload_stream = cp.cuda.Stream(non_blocking=True)
+        self._deg_ready = cp.cuda.Event(disable_timing=True)
+        self._done = cp.cuda.Event(disable_timing=True)
         self._lut = None  # (device array, n)
         self._lock = threading.Lock()
-        self._shape = None
+        self._frame_shape = None
+        self._deg_shape = None
         self.name = f"cuda ({cp.cuda.runtime.getDeviceProperties(0)['name'].decode()})"
 
     def set_lut(self, lut: Lut) -> None:
         table = np.ascontiguousarray(lut.normalized().table, dtype=np.float32)
-        dev = self.cp.asarray(table)  # uploaded before the swap: the render loop never waits for it
-        self.cp.cuda.Device().synchronize()
+        with self._upload_stream:
+            dev = self.cp.asarray(table)
+        self._upload_stream.synchronize()  # uploaded before the swap: the render loop never waits for it
         with self._lock:
             self._lut = (dev, table.shape[0])
 
-    def _buffers(self, shape, dshape):
-        if self._shape != (shape, dshape):
+    def _frame_buffers(self, shape) -> None:
+        if self._frame_shape != shape:
             cp, cupyx = self.cp, self.cupyx
             self.h_in = cupyx.empty_pinned(shape, np.uint8)
             self.h_out = cupyx.empty_pinned(shape, np.uint8)
             self.d_in = cp.empty(shape, np.uint8)
             self.d_out = cp.empty(shape, np.uint8)
-            self.d_deg = cp.empty(dshape if dshape else (1,), np.float32)
-            self._shape = (shape, dshape)
+            self._frame_shape = shape
+
+    def _degree_buffers(self, shape) -> None:
+        if self._deg_shape != shape:
+            self.h_deg = self.cupyx.empty_pinned(shape, np.float32)
+            self.d_deg = self.cp.empty(shape, np.float32)
+            self._deg_shape = shape
+
+    def kernel_args(self, h: int, w: int, d_deg, dh: int, dw: int, strength: float) -> tuple:
+        """The kernel arguments that hold for a whole frame (computed on the host, once per frame)."""
+        dev_lut, n = self._lut
+        scale, ky, kx = frame_constants(h, w, n, dh, dw)
+        return (dev_lut, np.int32(n), scale, d_deg, np.int32(dh), np.int32(dw), ky, kx, np.float32(strength),
+                np.int32(0), np.int32(self.interp == "tetrahedral"))
+
+    def launch(self, stream, y0: int, y1: int, w: int, args: tuple) -> None:
+        """Queue the kernel on rows [y0, y1) of the device frame (d_in -> d_out) on ``stream``."""
+        grid = ((w + BLOCK[0] - 1) // BLOCK[0], (y1 - y0 + BLOCK[1] - 1) // BLOCK[1], 1)
+        with stream:  # a RawKernel launches on the current stream
+            self.kernel(grid, BLOCK, (self.d_in, self.d_out, np.int32(w), np.int32(y0), np.int32(y1), *args))
 
     def render(self, frame, degree, strength, out=None):
+        degree = check_render_args(frame, degree=degree, strength=strength, out=out, interp=self.interp)
         lut = self._lut
         if lut is None:
             raise RuntimeError("no LUT set")
-        dev_lut, n = lut
+        dev_lut = lut[0]
+        if out is None:
+            out = np.empty_like(frame)
         h, w = frame.shape[:2]
-        deg = None
-        if degree is not None:
-            deg = np.asarray(degree)
-            deg = deg.astype(np.float32) / 255.0 if deg.dtype == np.uint8 else deg.astype(np.float32, copy=False)
-        self._buffers(frame.shape, None if deg is None else deg.shape)
-        np.copyto(self.h_in, frame)
-        dh, dw = (0, 0) if deg is None else deg.shape
-        if deg is not None:
-            self.d_deg.set(np.ascontiguousarray(deg), stream=self.streams[0])
-            self.streams[0].synchronize()
+        if h == 0 or w == 0:
+            return out
+        self._frame_buffers(frame.shape)
+        np.copyto(self.h_in, frame)  # any strides in; the pinned buffer is what makes the copies asynchronous
+        s0, s1 = self.streams
+        if degree is None:
+            dh = dw = 0
+            d_deg = dev_lut  # never read when dh == 0
+        else:
+            dh, dw = degree.shape
+            self._degree_buffers(degree.shape)
+            if degree.dtype == np.uint8:
+                np.multiply(degree, np.float32(1 / 255), out=self.h_deg, casting="unsafe")
+            else:
+                np.copyto(self.h_deg, degree, casting="same_kind")
+            self.d_deg.data.copy_from_host_async(self.h_deg.ctypes.data, self.h_deg.nbytes, s0)
+            self._deg_ready.record(s0)
+            s1.wait_event(self._deg_ready)  # GPU-side ordering: no host wait
+            d_deg = self.d_deg
+        args = self.kernel_args(h, w, d_deg, dh, dw, strength)
+        row = w * 3
         step = -(-h // STRIPS)
         for k, y0 in enumerate(range(0, h, step)):
             y1 = min(h, y0 + step)
             s = self.streams[k % 2]
-            self.d_in[y0:y1].set(self.h_in[y0:y1], stream=s)
-            grid = ((w + BLOCK[0] - 1) // BLOCK[0], (y1 - y0 + BLOCK[1] - 1) // BLOCK[1], 1)
-            with s:
-                self.kernel(grid, BLOCK, (self.d_in, self.d_out, np.int32(h), np.int32(w), np.int32(y0),
-                                          np.int32(y1), dev_lut, np.int32(n), self.d_deg, np.int32(dh),
-                                          np.int32(dw), np.float32(strength), np.int32(0)))
-            self.d_out[y0:y1].get(stream=s, out=self.h_out[y0:y1])
-        for s in self.streams:
-            s.synchronize()
-        if out is None:
-            out = np.empty_like(frame)
+            off, nbytes = y0 * row, (y1 - y0) * row
+            (self.d_in.data + off).copy_from_host_async(self.h_in.ctypes.data + off, nbytes, s)
+            self.launch(s, y0, y1, w, args)
+            (self.d_out.data + off).copy_to_host_async(self.h_out.ctypes.data + off, nbytes, s)
+        self._done.record(s1)
+        s0.wait_event(self._done)  # s0 now also waits for s1's strips (on the GPU)...
+        s0.synchronize()  # ...so this is the frame's one host wait
         np.copyto(out, self.h_out)
         return out
 

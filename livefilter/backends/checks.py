@@ -1,0 +1,49 @@
+"""The input checks every renderer makes at its public entry point (render() and each backend's render), so the
+CPU and GPU paths accept and refuse exactly the same arguments, with the same "expected X, got Y" messages."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import InputError
+
+CHANNELS = ("rgb", "bgr")
+INTERPS = ("trilinear", "tetrahedral")
+DEGREE_DTYPES = (np.uint8, np.float32, np.float64)
+
+
+def describe(a) -> str:
+    if isinstance(a, np.ndarray):
+        return f"{a.dtype} array of shape {a.shape}"
+    return type(a).__name__
+
+
+def check_render_args(frame, *, degree=None, strength: float = 1.0, channels: str = "rgb", out=None,
+                      interp: str = "trilinear") -> np.ndarray | None:
+    """Check a render call's arguments; returns the degree map as an array (or None).
+
+    frame: uint8 (H, W, 3); degree: None or a 2D float32/float64/uint8 map no larger than the frame (and not
+    empty); strength in [0, 1]; channels "rgb" or "bgr"; out None or uint8 of the frame's shape; interp
+    "trilinear" or "tetrahedral". Raises :class:`~livefilter.InputError` naming what was expected and got.
+    """
+    if not isinstance(frame, np.ndarray) or frame.dtype != np.uint8 or frame.ndim != 3 or frame.shape[2] != 3:
+        raise InputError(f"expected a uint8 (H, W, 3) frame, got {describe(frame)}")
+    if channels not in CHANNELS:
+        raise InputError(f"channels must be 'rgb' or 'bgr', got {channels!r}")
+    if interp not in INTERPS:
+        raise InputError(f"interp must be one of {INTERPS}, got {interp!r}")
+    if not 0.0 <= strength <= 1.0:
+        raise InputError(f"strength must be in [0, 1], got {strength}")
+    if out is not None and (not isinstance(out, np.ndarray) or out.dtype != np.uint8 or out.shape != frame.shape):
+        raise InputError(f"expected out of uint8 {frame.shape}, got {describe(out)}")
+    if degree is None:
+        return None
+    degree = np.asarray(degree)
+    if degree.ndim != 2:
+        raise InputError(f"expected a 2D degree map, got shape {degree.shape}")
+    if degree.dtype not in DEGREE_DTYPES:
+        raise InputError(f"degree must be float32, float64 or uint8, got {degree.dtype}")
+    h, w = frame.shape[:2]
+    if degree.shape != (h, w) and not (degree.shape[0] <= h and degree.shape[1] <= w and degree.size > 0):
+        raise InputError(f"degree map {degree.shape} must be the frame's size {(h, w)} or smaller")
+    return degree

@@ -1,0 +1,137 @@
+"""A stand-in for the few CuPy calls livefilter's CUDA backend makes, on the CPU, so the backend's host logic
+(input checks, buffer sizing, strip offsets, asynchronous copies, the one host wait per frame, constants) runs in
+CI without a GPU. Device memory is numpy; copies run at once (recorded per stream); the kernel runs the float
+reference (livefilter.render.render_float) on its rows. What it cannot check is CuPy itself: tools/gpu_check.py
+runs the real thing.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import types
+
+import numpy as np
+
+
+class Log:
+    def __init__(self):
+        self.allocs = 0
+        self.host_waits = 0
+        self.launches = []
+        self.copies = []  # (kind, stream id, nbytes)
+        self.compile_error: Exception | None = None
+
+
+class MemoryPointer:
+    def __init__(self, buf: np.ndarray, off: int = 0, log: Log | None = None):
+        self.buf, self.off, self.log = buf, off, log
+
+    def __add__(self, k: int) -> MemoryPointer:
+        return MemoryPointer(self.buf, self.off + k, self.log)
+
+    def _check(self, nbytes):
+        assert 0 <= self.off and self.off + nbytes <= self.buf.nbytes, "device copy out of bounds"
+
+    def copy_from_host_async(self, ptr: int, nbytes: int, stream=None):
+        assert stream is not None, "copies must name their stream"
+        self._check(nbytes)
+        ctypes.memmove(self.buf.ctypes.data + self.off, ptr, nbytes)
+        self.log.copies.append(("h2d", id(stream), nbytes))
+
+    def copy_to_host_async(self, ptr: int, nbytes: int, stream=None):
+        assert stream is not None, "copies must name their stream"
+        self._check(nbytes)
+        ctypes.memmove(ptr, self.buf.ctypes.data + self.off, nbytes)
+        self.log.copies.append(("d2h", id(stream), nbytes))
+
+
+class DeviceArray:
+    def __init__(self, a: np.ndarray, log: Log):
+        self.a = a
+        self.shape, self.dtype, self.nbytes = a.shape, a.dtype, a.nbytes
+        self.data = MemoryPointer(a.reshape(-1).view(np.uint8), 0, log)
+
+
+def make(log: Log | None = None):
+    """A fake ``cupy`` module and ``cupyx`` module sharing one :class:`Log`."""
+    log = log or Log()
+    current = []
+
+    class Stream:
+        def __init__(self, non_blocking=False):
+            self.non_blocking = non_blocking
+
+        def __enter__(self):
+            current.append(self)
+            return self
+
+        def __exit__(self, *a):
+            current.pop()
+
+        def synchronize(self):
+            log.host_waits += 1
+
+        def wait_event(self, event):
+            pass
+
+    class Event:
+        def __init__(self, block=False, disable_timing=False, interprocess=False):
+            pass
+
+        def record(self, stream=None):
+            pass
+
+        def synchronize(self):
+            log.host_waits += 1
+
+    class Kernel:
+        max_threads_per_block = 1024
+
+        def __call__(self, grid, block, args, shared_mem=0):
+            from livefilter.lut import Lut
+            from livefilter.render import render_float
+
+            assert current, "the kernel must be launched inside a stream context"
+            (src, dst, w, y0, y1, lut, n, scale, deg, dh, dw, ky, kx, strength, c0, tetra) = args
+            for v, t in ((w, np.int32), (y0, np.int32), (y1, np.int32), (n, np.int32), (scale, np.float32),
+                         (dh, np.int32), (dw, np.int32), (ky, np.float32), (kx, np.float32),
+                         (strength, np.float32), (c0, np.int32), (tetra, np.int32)):
+                assert type(v) is t, f"kernel argument {v!r} must be {t.__name__}"
+            h = src.shape[0]
+            assert grid[0] * block[0] >= w and grid[1] * block[1] >= y1 - y0
+            assert scale == np.float32(n - 1) / np.float32(255)
+            assert (dh == 0) or (ky == np.float32(dh) / np.float32(h) and kx == np.float32(dw) / np.float32(w))
+            log.launches.append((int(y0), int(y1), id(current[-1])))
+            full = render_float(src.a, Lut(lut.a), degree=deg.a if dh else None, strength=float(strength),
+                                interp="tetrahedral" if tetra else "trilinear", channels="bgr" if c0 else "rgb")
+            dst.a[y0:y1] = full[y0:y1]
+
+    class RawModule:
+        def __init__(self, code=None, options=()):
+            assert "lf_render" in code
+            self.options = options
+
+        def get_function(self, name):
+            if log.compile_error is not None:
+                raise log.compile_error
+            return Kernel()
+
+    def empty(shape, dtype):
+        log.allocs += 1
+        return DeviceArray(np.zeros(shape, dtype), log)
+
+    def asarray(a):
+        return DeviceArray(np.array(a), log)
+
+    def empty_pinned(shape, dtype):
+        log.allocs += 1
+        return np.zeros(shape, dtype)
+
+    runtime = types.SimpleNamespace(getDeviceCount=lambda: 1,
+                                    getDeviceProperties=lambda i: {"name": b"Fake GPU (numpy)"})
+    cuda = types.SimpleNamespace(Stream=Stream, Event=Event, runtime=runtime, get_elapsed_time=lambda a, b: 0.05)
+    cupy = types.ModuleType("cupy")
+    cupy.cuda, cupy.RawModule, cupy.empty, cupy.asarray, cupy.log = cuda, RawModule, empty, asarray, log
+    cupyx = types.ModuleType("cupyx")
+    cupyx.empty_pinned = empty_pinned
+    return cupy, cupyx
