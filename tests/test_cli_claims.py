@@ -94,7 +94,7 @@ def test_ctrl_c_stops_live_cleanly_and_finalises_the_recording(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["rec.mp4"]  # no temporary file left
 
 
-def _swap_rb_error(recorded, size=(320, 180), fps=30.0, search=60):
+def _swap_rb_error(recorded, size=(320, 180), fps=30.0, search=300):
     """For each recorded frame: error against the nearest synthetic frame with red and blue swapped, and against
     the nearest unswapped one (the threaded pipeline may drop source frames, so search near each index)."""
     src = SyntheticSource(size, fps=fps)

@@ -103,7 +103,7 @@ def ffmpeg_ms(frame: np.ndarray, cube: Path, interp: str, threads: int, frames: 
 
 def bench_defilter(template: np.ndarray, n: int) -> dict | None:
     """De-filter inference at the preset size, and template alone -> ready 33^3 LUT (when the model ships)."""
-    from livefilter import defilter
+    from livefilter.look import defilter
 
     if not defilter.MODEL_PATH.is_file():
         return None

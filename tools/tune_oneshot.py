@@ -42,7 +42,7 @@ from _shared_data import (  # noqa: E402
 from synth_looks import random_look  # noqa: E402
 
 import livefilter as lf  # noqa: E402
-from livefilter.look import bake, coverage_of, defilter, fit_mappings, pairing_for, pixel_pairs  # noqa: E402
+from livefilter.look import Coverage, bake, coverage_of, defilter, fit_mappings, pairing_for, pixel_pairs  # noqa: E402
 from livefilter.look import monochrome as mono  # noqa: E402
 from livefilter.look.coverage import blend_table  # noqa: E402
 from livefilter.look.fit import Pairing  # noqa: E402
@@ -103,12 +103,16 @@ def measure(args) -> list[dict]:
         pairs = pixel_pairs(p)
         glob, _ = fit_mappings(pairs, "seed")
         cov = coverage_of(p, pairs)
-        row["coverage"] = cov.fraction()
+        row["coverage"] = cov.share
+        # the product's coverage is the guess's colours (the mapping's input side); the template's own colours are
+        # the alternative measured here (what the photo really showed)
+        cov_t = Coverage.of(p.template.reshape(-1, 3) / 255.0)
         table = bake(glob).table
-        for p0 in P0S:
-            for w in WEIGHTS:
-                lut = lf.Lut(blend_table(table, cov, p0, w))
-                row[f"p0={p0} w={w}"] = scorer([lf.render(b, lut) for b in bs])
+        for src, c in (("", cov), ("template ", cov_t)):
+            for p0 in P0S if src == "" else P0S[1:]:
+                for w in WEIGHTS:
+                    lut = lf.Lut(blend_table(table, c, p0, w))
+                    row[f"{src}p0={p0} w={w}"] = scorer([lf.render(b, lut) for b in bs])
         if row["mono stat"] < 0.03:  # the monochrome path's score, for every threshold tried below
             mpair = Pairing(downscale(T, WORK_SIDE), None, "monochrome")
             mglob, _ = fit_mappings(pixel_pairs(mpair), "residual")
@@ -119,12 +123,14 @@ def measure(args) -> list[dict]:
     return rows
 
 
-def score_at(row: dict, p0: float, w: float, tol: float) -> float:
-    """A row's dE00 with settings (p0, w) and monochrome threshold tol (interpolated between measured weights)."""
+def score_at(row: dict, p0, w: float, tol: float) -> float:
+    """A row's dE00 with settings (p0, w) and monochrome threshold tol (interpolated between measured weights).
+    ``p0`` is a number (coverage of the guess's colours) or "template P0" (coverage of the template's colours)."""
     if row["mono stat"] < tol and "monochrome path" in row:
         return row["monochrome path"]
     ws = sorted(WEIGHTS)
-    return float(np.interp(w, ws, [row[f"p0={p0} w={x}"] for x in ws]))
+    key = p0 if isinstance(p0, str) else f"p0={p0}"
+    return float(np.interp(w, ws, [row[f"{key} w={x}"] for x in ws]))
 
 
 def objective(scores, rows):
@@ -195,7 +201,7 @@ def main(argv=None) -> int:
            "| p0 | a | b | objective | all | film colour | creative | synthetic | narrow | worse than nothing | "
            "worst excess |", "|---|---|---|---|---|---|---|---|---|---|---|"]
     results = {}
-    for p0 in P0S:
+    for p0 in list(P0S) + [f"template p0={x}" for x in P0S[1:]]:
         o, a, b, _ = fit_rule(rows, p0, tol)
         s = summarise(rows, p0, a, b, tol)
         results[p0] = {"objective": o, "a": a, "b": b, "summary": s}

@@ -25,6 +25,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.ndimage import gaussian_filter, map_coordinates
 
+from .mapping import trilinear_weights
+
 GRID = 17
 FULL = 0.5  # density (in units of an even spread over the cube) from which a region is fully trusted
 TRUST_SIGMA = 1.0  # nodes: the trust map's own smoothing
@@ -54,18 +56,7 @@ class Coverage:
     def of(cls, src: np.ndarray, grid: int = GRID, sigma: float = SIGMA) -> Coverage:
         """Coverage of (n, 3) input colours in [0, 1]."""
         src = np.clip(np.asarray(src, dtype=np.float64).reshape(-1, 3), 0.0, 1.0)
-        t = src * (grid - 1)
-        i0 = np.minimum(t.astype(np.int64), grid - 2)
-        f = t - i0
-        dens = np.zeros(grid**3)
-        for dr in (0, 1):
-            wr = f[:, 0] if dr else 1 - f[:, 0]
-            for dg in (0, 1):
-                wg = f[:, 1] if dg else 1 - f[:, 1]
-                for db in (0, 1):
-                    wb = f[:, 2] if db else 1 - f[:, 2]
-                    idx = ((i0[:, 0] + dr) * grid + (i0[:, 1] + dg)) * grid + (i0[:, 2] + db)
-                    dens += np.bincount(idx, wr * wg * wb, minlength=grid**3)
+        dens = np.asarray(trilinear_weights(src, grid).sum(0)).ravel()  # the mapping's own splat, [r, g, b]
         dens = dens.reshape(grid, grid, grid) / max(len(src), 1)
         bins = np.minimum((src * 8).astype(np.int64), 7) @ np.array([64, 8, 1])
         share = float((np.bincount(bins, minlength=512) >= max(1.0, 0.0005 * len(src))).mean())

@@ -41,7 +41,7 @@ def _tint_by_level(template: np.ndarray):
     return x, lum, bins, tint, centres
 
 
-MONO_TOL = 0.01
+MONO_TOL = 0.004
 
 
 def is_monochrome(template: np.ndarray, tol: float | None = None) -> bool:
