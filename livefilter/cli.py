@@ -17,10 +17,10 @@ import numpy as np
 
 from . import __version__
 from .errors import InputError, LiveFilterError, OutputError
+from .resources import DATA_DIR as SAMPLE_DIR
 
 EXIT_OK, EXIT_FAIL, EXIT_BAD_INPUT = 0, 1, 2
 IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp")
-SAMPLE_DIR = Path(__file__).resolve().parent / "data"
 
 
 def _add_common_image_flags(p):
