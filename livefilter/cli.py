@@ -201,10 +201,11 @@ def cmd_info(args) -> int:
 
     look = load_look(args.look)
     lut = look.lut
-    dev = np.abs(np.clip(lut.normalized().table, 0, 1) - identity_table(lut.size)).mean() * 255
+    # exact at the 33^3 nodes over [0, 1] whatever the file's domain, shaper or 1D curves
+    dev = np.abs(np.clip(lut.unit_table(33), 0, 1) - identity_table(33)).mean() * 255
     print(f"look:      {look.name}")
     print(f"file:      {args.look}")
-    print(f"LUT:       {lut.size}^3, domain {list(lut.domain_min)} .. {list(lut.domain_max)}")
+    print(f"LUT:       {lut.describe()}")
     print(f"strength:  mean distance from identity {dev:.2f} (0-255 scale)")
     if look.mapping is not None:
         print(f"mapping:   {look.mapping.kind}")
@@ -234,9 +235,12 @@ def cmd_live(args) -> int:
         raise InputError(f"--strength must be in [0, 1], got {args.strength}")
     templates, template = [], args.template
     if Path(template).is_dir():
-        templates = sorted(p for p in Path(template).iterdir() if p.suffix.lower() in (".cube", ".npz", ".png"))
+        from .luts import FORMATS, format_of
+
+        templates = sorted(p for p in Path(template).iterdir() if p.is_file() and format_of(p) is not None)
         if not templates:
-            raise InputError("the template folder has no .cube, .look.npz or .png looks", template)
+            known = ", ".join(s for f in FORMATS for s in f.suffixes)
+            raise InputError(f"the template folder has no look files ({known})", template)
         template = templates[0]
     elif not Path(template).is_file():
         raise InputError("no such template file", template)
