@@ -67,7 +67,7 @@ BAD_CUBES = {
     "nan": ("LUT_3D_SIZE 2\n" + "0 0 0\n" * 3 + "nan 0 0\n" + "0 0 0\n" * 4, "NaN or infinite"),
     "inf": ("LUT_3D_SIZE 2\n" + "0 0 0\n" * 3 + "0 inf 0\n" + "0 0 0\n" * 4, "NaN or infinite"),
     "domain reversed": ("LUT_3D_SIZE 2\nDOMAIN_MIN 1 0 0\nDOMAIN_MAX 1 1 1\n" + "0 0 0\n" * 8, "DOMAIN_MIN"),
-    "1d and 3d, rows for the 3D only": ("LUT_1D_SIZE 2\nLUT_3D_SIZE 2\n" + "0 0 0\n" * 8, "needs 10 data rows, found 8"),
+    "1d and 3d, rows for 3D only": ("LUT_1D_SIZE 2\nLUT_3D_SIZE 2\n" + "0 0 0\n" * 8, "needs 10 data rows, found 8"),
     "no size": ("0 0 0\n" * 8, "no LUT_3D_SIZE"),
     "two numbers": ("LUT_3D_SIZE 2\n" + "0 0\n" + "0 0 0\n" * 7, "needs 3 numbers"),
     "unknown keyword": ("LUT_3D_SIZE 2\nFOO 1\n" + "0 0 0\n" * 8, "unknown keyword"),
