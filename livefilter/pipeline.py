@@ -146,6 +146,8 @@ class LivePipeline:
         self._started = False
         self._closed = False
         self.last_frame: np.ndarray | None = None
+        #: set by whoever stops the run on a signal (the CLI's SIGTERM handler), for the closing message
+        self.stopped_by_signal: str | None = None
         if look is not None:
             self.set_template(look).result()
 
@@ -229,7 +231,13 @@ class LivePipeline:
         self.close()
 
     def stop(self) -> None:
+        """Ask the render loop to end (safe from a signal handler or another thread)."""
         self._stop.set()
+
+    @property
+    def running(self) -> bool:
+        """Started, not closed and not asked to stop."""
+        return self._started and not self._closed and not self._stop.is_set()
 
     def close(self) -> None:
         """Stop the workers, release the source, finalise and close the sinks. Safe to call twice."""

@@ -6,10 +6,29 @@ n = next template in the folder, q or Esc = quit.
 
 from __future__ import annotations
 
+import os
+import sys
+from pathlib import Path
+
 import cv2
 import numpy as np
 
 from .sinks import SinkError
+
+
+def display_problem() -> str | None:
+    """Why a window cannot open here, or None. OpenCV's Qt window aborts the whole process (exit 134) when there
+    is no X display, so this is asked before anything opens. Linux only: elsewhere a desktop is assumed."""
+    if not sys.platform.startswith("linux"):
+        return None
+    display = os.environ.get("DISPLAY", "")
+    if not display:
+        return "no display (DISPLAY is not set)"
+    host, _, rest = display.partition(":")
+    number = rest.split(".")[0]
+    if not host and number.isdigit() and not Path(f"/tmp/.X11-unix/X{number}").exists():
+        return f"no X server on DISPLAY={display} (/tmp/.X11-unix/X{number} does not exist)"
+    return None
 
 KEYS = "space: before/after  +/-: strength  f: faces  d: degree map  n: next template  q: quit"
 
