@@ -65,9 +65,12 @@ class PreviewWindow:
         self.split = False
         self.show_degree = False
         self._show = show
+        self._sized = False
         if show:
             try:
-                cv2.namedWindow(title, cv2.WINDOW_NORMAL)
+                # resizable, aspect kept, no Qt toolbar / status bar: the frame is shown 1:1 at first (resized to
+                # the frame below; Qt's default first size, 400x300, scaled the HUD text unreadable)
+                cv2.namedWindow(title, cv2.WINDOW_NORMAL | cv2.WINDOW_KEEPRATIO | cv2.WINDOW_GUI_NORMAL)
             except cv2.error as exc:
                 raise SinkError(f"cannot open a preview window (no display?): {exc.err}") from None
 
@@ -87,6 +90,9 @@ class PreviewWindow:
         view = compose(self.p.last_frame, frame_out, info.get("degree"), split=self.split,
                        show_degree=self.show_degree, hud=self.hud(info))
         if self._show:
+            if not self._sized:
+                cv2.resizeWindow(self.title, view.shape[1], view.shape[0])
+                self._sized = True
             cv2.imshow(self.title, cv2.cvtColor(view, cv2.COLOR_RGB2BGR))
             self.handle_key(cv2.waitKey(1) & 0xFF)
 
