@@ -37,11 +37,22 @@ class _Formatter(argparse.RawDescriptionHelpFormatter):
         return text
 
 
+class _OptionValueError(InputError):
+    """An option's value is out of range or not a number (raised while the command line is parsed)."""
+
+
 class _Parser(argparse.ArgumentParser):
-    """Usage mistakes are one line (like every other error of the CLI) and exit 2."""
+    """Usage mistakes are one line (like every other error of the CLI) and exit 2. A bad option value becomes
+    an InputError, which main() reports like any other bad input (return 2); other mistakes (a missing argument,
+    an unknown command) exit through SystemExit(2) as argparse does."""
 
     def error(self, message):
+        if message.startswith("argument ") and _VALUE_PROBLEM in message:
+            raise _OptionValueError(message)
         self.exit(EXIT_BAD_INPUT, f"livefilter: error: {message} (see: {self.prog} --help)\n")
+
+
+_VALUE_PROBLEM = ": bad value: "
 
 
 def _number(kind, lo=None, hi=None, *, lo_open=False):
@@ -50,16 +61,16 @@ def _number(kind, lo=None, hi=None, *, lo_open=False):
         try:
             v = kind(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"expected {'an integer' if kind is int else 'a number'}, "
+            raise argparse.ArgumentTypeError(f"bad value: expected {'an integer' if kind is int else 'a number'}, "
                                              f"got {text!r}") from None
         if kind is float and not np.isfinite(v):
-            raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+            raise argparse.ArgumentTypeError(f"bad value: expected a finite number, got {text!r}")
         if lo is not None and (v <= lo if lo_open else v < lo) or hi is not None and v > hi:
             if hi is None:
                 rule = f"> {lo:g}" if lo_open else f">= {lo:g}"
             else:
                 rule = f"{lo:g}..{hi:g}"
-            raise argparse.ArgumentTypeError(f"must be {rule}, got {text}")
+            raise argparse.ArgumentTypeError(f"bad value: must be {rule}, got {text}")
         return v
 
     parse.__name__ = kind.__name__  # argparse names the type in some messages
@@ -72,7 +83,7 @@ def _frame_size(text):
     try:
         return parse_size(text)
     except InputError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
+        raise argparse.ArgumentTypeError(f"bad value: {exc}") from None
 
 
 def _samples(text):
@@ -514,7 +525,11 @@ def _show_warning(message, category, filename, lineno, file=None, line=None):
 def main(argv=None) -> int:
     parser = build_parser()
     # usage errors raise SystemExit(2) after one line (_Parser.error); --help and --version SystemExit(0)
-    args = parser.parse_args(None if argv is None else [str(a) for a in argv])
+    try:
+        args = parser.parse_args(None if argv is None else [str(a) for a in argv])
+    except _OptionValueError as exc:
+        print(f"livefilter: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     with warnings.catch_warnings():
         warnings.simplefilter("always", UserWarning)
         warnings.showwarning = _show_warning

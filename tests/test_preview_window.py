@@ -106,20 +106,20 @@ def viridis_share(view: np.ndarray) -> tuple[float, float]:
     """Shares of the picture (below the HUD) that are yellow (degree ~1) and blue/purple (degree < 0.5)."""
     v = view[80:].astype(int)
     r, g, b = v[..., 0], v[..., 1], v[..., 2]
-    yellow = (r > 140) & (g > 130) & (b < 110)
+    yellow = (r > 140) & (g > 130) & (b < r - 60)  # viridis' top (253, 231, 37) blended 0.65 over the frame
     dark = (b > r) & (b > 60)
     return float(yellow.mean()), float(dark.mean())
 
 
-def wait_for(fn, what: str, timeout: float = 20.0):
+def wait_for(fn, what: str, timeout: float = 45.0):
+    """Poll ``fn`` until it returns something (generous: CI machines are shared and slow)."""
     deadline = time.monotonic() + timeout
-    last = None
     while time.monotonic() < deadline:
         last = fn()
         if last is not None:
             return last
         time.sleep(0.3)
-    raise AssertionError(f"timed out waiting for {what}")
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
 def test_preview_window_under_xvfb_split_hud_strength_faces_degree_next_quit(xdisplay, tmp_path, sample_after,
@@ -141,17 +141,19 @@ def test_preview_window_under_xvfb_split_hud_strength_faces_degree_next_quit(xdi
         at = screen.window()
         screen.xdotool("mousemove", at[0] + W // 2, at[1] + H // 2)  # no window manager: focus follows the pointer
 
-        def view_when(pred, what):
+        def view_when(pred, what, timeout=45.0):
             def check():
                 view = screen.shot(at)
+                shots["last"] = view
                 return view if pred(view) else None
-            return wait_for(check, what)
+            return wait_for(check, what, timeout)
 
-        def showing(text):
-            return view_when(lambda v: hud_has(v, text) > 0.9, f"HUD text {text!r}")
+        def showing(text, timeout=45.0):
+            return view_when(lambda v: hud_has(v, text) > 0.9, f"HUD text {text!r}", timeout)
 
-        # the look name is the LUT's title: the fitted look's template name, then the identity LUT's
-        shots["hud"] = showing("cpu  look: sample_after  strength 1.00  faces on")
+        # the look name is the LUT's title: the fitted look's template name, then the identity LUT's. The first
+        # frame may wait for numba to compile the renderer (a cold or stale cache on a loaded machine)
+        shots["hud"] = showing("cpu  look: sample_after  strength 1.00  faces on", timeout=150.0)
         showing(" fps  render")
         mid = W // 2
         assert not (shots["hud"][80:, mid - 1: mid + 1] == 255).all()
@@ -169,12 +171,20 @@ def test_preview_window_under_xvfb_split_hud_strength_faces_degree_next_quit(xdi
                                     "the degree view with a protected face")
         screen.key("f")
         showing("faces off")
-        shots["degree_faces_off"] = view_when(lambda v: viridis_share(v)[0] > 0.9, "the all-yellow degree view")
+        shots["degree_faces_off"] = view_when(lambda v: viridis_share(v)[0] > 0.85, "the all-yellow degree view")
         screen.key("d")
         screen.key("n")
         showing("look: identity")
         screen.key("q")
         code = proc.wait(timeout=30)
+    except AssertionError as exc:
+        last = shots.get("last")
+        scores = {t: round(hud_has(last, t), 2) for t in ("fps", "strength 1.00", "faces on", "faces off")} \
+            if last is not None else {}
+        raise AssertionError(f"{exc}; last screenshot: HUD scores {scores}, viridis shares "
+                             f"{viridis_share(last) if last is not None else None}; live's stderr: "
+                             f"{(tmp_path / 'err.txt').read_text()[-600:]}; stdout: "
+                             f"{(tmp_path / 'out.txt').read_text()[-300:]}") from None
     finally:
         if proc.poll() is None:
             proc.kill()
