@@ -7,7 +7,9 @@ Set LIVEFILTER_DEBUG=1 to see tracebacks.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import re
 import sys
 import time
 import warnings
@@ -17,94 +19,177 @@ import numpy as np
 
 from . import __version__
 from .errors import InputError, LiveFilterError, OutputError
+from .resources import DATA_DIR as SAMPLE_DIR
 
 EXIT_OK, EXIT_FAIL, EXIT_BAD_INPUT = 0, 1, 2
 IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp")
-SAMPLE_DIR = Path(__file__).resolve().parent / "data"
 
 
-def _add_common_image_flags(p):
-    p.add_argument("--allow-large", action="store_true", help="process images over 100 megapixels")
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    """Every option's help ends with its default, when it has one worth showing."""
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        default = action.default
+        if (action.option_strings and "%(default)" not in text and default not in (None, False, argparse.SUPPRESS)
+                and action.nargs != 0):
+            text += " (default: %(default)s)"
+        return text
+
+
+class _OptionValueError(InputError):
+    """An option's value is out of range or not a number (raised while the command line is parsed)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """Usage mistakes are one line (like every other error of the CLI) and exit 2. A bad option value becomes
+    an InputError, which main() reports like any other bad input (return 2); other mistakes (a missing argument,
+    an unknown command) exit through SystemExit(2) as argparse does."""
+
+    def error(self, message):
+        if message.startswith("argument ") and _VALUE_PROBLEM in message:
+            raise _OptionValueError(message)
+        self.exit(EXIT_BAD_INPUT, f"livefilter: error: {message} (see: {self.prog} --help)\n")
+
+
+_VALUE_PROBLEM = ": bad value: "
+
+
+def _number(kind, lo=None, hi=None, *, lo_open=False):
+    """An argparse type: ``kind`` (int/float) within [lo, hi] (``lo_open``: > lo), checked at parse time."""
+    def parse(text):
+        try:
+            v = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"bad value: expected {'an integer' if kind is int else 'a number'}, "
+                                             f"got {text!r}") from None
+        if kind is float and not np.isfinite(v):
+            raise argparse.ArgumentTypeError(f"bad value: expected a finite number, got {text!r}")
+        if lo is not None and (v <= lo if lo_open else v < lo) or hi is not None and v > hi:
+            if hi is None:
+                rule = f"> {lo:g}" if lo_open else f">= {lo:g}"
+            else:
+                rule = f"{lo:g}..{hi:g}"
+            raise argparse.ArgumentTypeError(f"bad value: must be {rule}, got {text}")
+        return v
+
+    parse.__name__ = kind.__name__  # argparse names the type in some messages
+    return parse
+
+
+def _frame_size(text):
+    from .pipeline import parse_size
+
+    try:
+        return parse_size(text)
+    except InputError as exc:
+        raise argparse.ArgumentTypeError(f"bad value: {exc}") from None
+
+
+def _samples(text):
+    from .sampling import MIN_SAMPLES
+
+    return _number(int, MIN_SAMPLES)(text)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="livefilter", description="Learn a photo look from one example image and apply it.")
+    parser = _Parser(prog="livefilter", formatter_class=_Formatter,
+                     description="Learn a photo look from one example image and apply it.")
     parser.add_argument("--version", action="version", version=f"livefilter {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    common = _Parser(add_help=False)
+    common.add_argument("-v", "--verbose", action="store_true",
+                        help="show third-party libraries' own logging (MediaPipe, LiteRT) too; so does "
+                             "LIVEFILTER_DEBUG=1, which also shows tracebacks")
+    looks = ".cube, .3dl, .look.npz or a HaldCLUT .png"
 
-    p = sub.add_parser("fit", help="learn a look from a photo (and optionally the photo before its filter)",
-                       description="Learn a look. With --original, from a before/after pair.")
+    def add(name, **kw):
+        return sub.add_parser(name, formatter_class=_Formatter, parents=[common], **kw)
+
+    p = add("fit", help="learn a look from a photo (and optionally the photo before its filter)",
+            description="Learn a look. With --original, from a before/after pair.")
     p.add_argument("template", help="the photo whose look you want (the 'after')")
-    p.add_argument("--original", help="the same photo before its look (the 'before')")
+    p.add_argument("--original", help="the same photo before its look (the 'before'); without it the de-filter "
+                                      "network guesses it")
     p.add_argument("-o", "--output", required=True, help="output look: .cube, .look.npz or HaldCLUT .png")
     p.add_argument("--sampling", choices=("uniform", "salient"), default="uniform",
-                   help="where pixel pairs are taken (default uniform)")
-    p.add_argument("--samples", type=int, default=8000, help="pixel pairs to fit from (>= 4000, default 8000)")
-    p.add_argument("--size", type=int, default=33, help="LUT size (2..256, default 33)")
+                   help="where pixel pairs are taken")
+    p.add_argument("--samples", type=_samples, default=8000, help="pixel pairs to fit from (at least 4000)")
+    p.add_argument("--lut-size", "--size", dest="lut_size", type=_number(int, 2, 256), default=33,
+                   help="points per axis of the baked 3D LUT, 2..256 (--size is the old name)")
     p.add_argument("--mapping", choices=("residual", "seed"),
-                   help="residual = quartic + smooth residual grid (default with --original: more accurate); "
-                        "seed = quartic only (default from one photo: it follows the network's guess less)")
-    p.add_argument("--solver", choices=("lstsq", "lbfgs"), default="lstsq", help="quartic solver (default lstsq)")
-    p.add_argument("--seed", type=int, default=0, help="random seed of the sampling (default 0)")
+                   help="residual = quartic + smooth residual grid (more accurate); seed = quartic only (follows "
+                        "the network's guess less). Default: residual with --original, seed from one photo")
+    p.add_argument("--solver", choices=("lstsq", "lbfgs"), default="lstsq", help="quartic solver")
+    p.add_argument("--seed", type=_number(int, 0), default=0, help="random seed of the sampling")
     p.add_argument("--name", help="look name (default: the template's file name)")
     p.add_argument("--preview", metavar="SHEET.png", help="also write a contact sheet showing the look")
     p.add_argument("--save-defiltered", metavar="PATH",
                    help="write the de-filter network's guess of the original (without --original)")
-    _add_common_image_flags(p)
+    p.add_argument("--allow-large", action="store_true", help="process images over 100 megapixels")
 
-    p = sub.add_parser("apply", help="apply a look to images",
-                       description="Apply a look (.cube, .look.npz or HaldCLUT .png) to images.")
-    p.add_argument("look", help="the look file")
+    p = add("apply", help="apply a look to images",
+            description=f"Apply a look ({looks}) to images.")
+    p.add_argument("look", help=f"the look file: {looks}")
     p.add_argument("inputs", nargs="+", help="input images")
     g = p.add_mutually_exclusive_group(required=True)
     g.add_argument("-o", "--output", help="output image (one input only)")
     g.add_argument("--out-dir", help="folder for the outputs (same file names)")
-    p.add_argument("--strength", type=float, default=1.0, help="how much of the look, 0..1 (default 1)")
-    p.add_argument("--interp", choices=("trilinear", "tetrahedral"), default="trilinear")
-    p.add_argument("--quality", type=int, default=95, help="JPEG/WebP quality (default 95)")
-    _add_common_image_flags(p)
+    p.add_argument("--strength", type=_number(float, 0.0, 1.0), default=1.0, help="how much of the look, 0..1")
+    p.add_argument("--interp", choices=("trilinear", "tetrahedral"), default="trilinear",
+                   help="interpolation between the LUT's points")
+    p.add_argument("--quality", type=_number(int, 1, 100), default=95, help="JPEG/WebP quality, 1..100")
+    p.add_argument("--allow-large", action="store_true", help="process images over 100 megapixels")
 
-    p = sub.add_parser("info", help="describe a look file")
+    p = add("info", help="describe a look file", description=f"Describe a look file ({looks}).")
     p.add_argument("look", help="the look file")
 
-    p = sub.add_parser("live", help="grade a camera (or a file, or the synthetic clip) live",
-                       description="Grade a live source and send it to a virtual camera, a window and/or a file.")
+    p = add("live", help="grade a camera (or a file, or the synthetic clip) live",
+            description="Grade a live source and send it to a virtual camera, a window and/or a file.")
     p.add_argument("--template", required=True,
-                   help="a look file (.cube, .look.npz, HaldCLUT .png), a photo (alone or with --original), or a "
-                        "folder of look files ('n' in the preview cycles through them)")
+                   help=f"a look file ({looks}), a photo (alone or with --original), or a folder of look files "
+                        "('n' in the preview cycles through them). A .png counts as a HaldCLUT only when its "
+                        "pixels are one (or with --look)")
+    p.add_argument("--look", action="store_true",
+                   help="the --template file is a look: read a .png as a HaldCLUT without checking its content")
     p.add_argument("--original", help="the template photo before its look")
     src = p.add_mutually_exclusive_group()
-    src.add_argument("--camera", default=None, help="camera index or device path (default 0)")
+    src.add_argument("--camera", default=None, help="camera index or device path (default: 0, when no --input "
+                                                    "or --synthetic)")
     src.add_argument("--input", help="a video or image file instead of a camera")
     src.add_argument("--synthetic", action="store_true", help="the built-in synthetic clip (no camera needed)")
     p.add_argument("--loop", action="store_true", help="loop the --input video")
     p.add_argument("--vcam", action="store_true", help="send to a virtual camera (pyvirtualcam)")
-    p.add_argument("--preview", action="store_true", help="show a preview window (keys: see README)")
+    p.add_argument("--preview", action="store_true", help="show a preview window (keys: see README); needs a "
+                                                           "display")
     p.add_argument("--record", metavar="OUT.mp4", help="record the graded video")
-    p.add_argument("--size", default="1280x720", help="frame size WxH (default 1280x720)")
-    p.add_argument("--fps", type=float, default=30.0)
-    p.add_argument("--backend", choices=("auto", "cpu", "cuda"), default="auto")
-    p.add_argument("--strength", type=float, default=1.0)
+    p.add_argument("--frame-size", "--size", dest="frame_size", type=_frame_size, default="1280x720",
+                   help="camera / synthetic frame size WxH (--size is the old name)")
+    p.add_argument("--fps", type=_number(float, 0.0, lo_open=True), default=30.0,
+                   help="camera / synthetic / still-image frame rate, > 0")
+    p.add_argument("--backend", choices=("auto", "cpu", "cuda"), default="auto", help="render backend")
+    p.add_argument("--strength", type=_number(float, 0.0, 1.0), default=1.0, help="how much of the look, 0..1")
     p.add_argument("--no-face-protect", action="store_true", help="faces get the full look")
-    p.add_argument("--frames", type=int, help="stop after N frames")
-    p.add_argument("--duration", type=float, help="stop after S seconds")
+    p.add_argument("--frames", type=_number(int, 1), help="stop after N frames (N >= 1)")
+    p.add_argument("--duration", type=_number(float, 0.0, lo_open=True), help="stop after S seconds (S > 0)")
 
-    p = sub.add_parser("demo", help="run the live pipeline on the bundled sample and synthetic clip (no camera)",
-                       description="Grade the built-in synthetic clip (a face, panned and zoomed) with the bundled "
-                                   "sample look, face protection on; write an mp4 and a before/after contact sheet.")
+    p = add("demo", help="run the live pipeline on the bundled sample and synthetic clip (no camera)",
+            description="Grade the built-in synthetic clip (a face, panned and zoomed) with the bundled sample "
+                        "look, face protection on; write an mp4 and a before/after contact sheet.")
     p.add_argument("-o", "--out-dir", default=".", help="folder for livefilter-demo.mp4 and livefilter-demo.png")
-    p.add_argument("--frames", type=int, default=150)
-    p.add_argument("--size", default="1280x720")
-    p.add_argument("--backend", choices=("auto", "cpu", "cuda"), default="auto")
+    p.add_argument("--frames", type=_number(int, 1), default=150, help="frames of the clip (>= 1)")
+    p.add_argument("--frame-size", "--size", dest="frame_size", type=_frame_size, default="1280x720",
+                   help="frame size WxH (--size is the old name)")
+    p.add_argument("--backend", choices=("auto", "cpu", "cuda"), default="auto", help="render backend")
 
-    p = sub.add_parser("bench-live", help="measure the live pipeline: synthetic source -> null sink",
-                       description="Frame rate, per-stage ms (p50/p95/p99) and capture-to-output latency.")
-    p.add_argument("--size", default="1920x1080")
-    p.add_argument("--frames", type=int, default=600)
-    p.add_argument("--fps", type=float, default=30.0, help="source rate (0 = as fast as possible)")
-    p.add_argument("--backend", choices=("auto", "cpu", "cuda"), default="auto")
-    p.add_argument("--no-face-protect", action="store_true")
+    p = add("bench-live", help="measure the live pipeline: synthetic source -> null sink",
+            description="Frame rate, per-stage ms (p50/p95/p99) and capture-to-output latency.")
+    p.add_argument("--frame-size", "--size", dest="frame_size", type=_frame_size, default="1920x1080",
+                   help="frame size WxH (--size is the old name)")
+    p.add_argument("--frames", type=_number(int, 1), default=600, help="frames to measure (>= 1)")
+    p.add_argument("--fps", type=_number(float, 0.0), default=30.0, help="source rate (0 = as fast as possible)")
+    p.add_argument("--backend", choices=("auto", "cpu", "cuda"), default="auto", help="render backend")
+    p.add_argument("--no-face-protect", action="store_true", help="measure without face analysis")
     p.add_argument("--swap", action="store_true", help="keep re-fitting the template during the run")
     p.add_argument("--json", metavar="OUT", help="write the results as JSON")
     return parser
@@ -123,10 +208,8 @@ def cmd_fit(args) -> int:
         if args.original:
             raise InputError("--save-defiltered writes the network's guess; with --original there is none")
         check_output_path(args.save_defiltered, (args.template,))
-    if not 2 <= args.size <= 256:
-        raise InputError(f"--size must be 2..256, got {args.size}")
     look = fit_look(args.template, args.original, allow_large=args.allow_large, sampling=args.sampling,
-                    samples=args.samples, size=args.size, mapping=args.mapping, solver=args.solver, seed=args.seed,
+                    samples=args.samples, size=args.lut_size, mapping=args.mapping, solver=args.solver, seed=args.seed,
                     name=args.name or Path(args.template).stem)
     look.save(out, inputs=(args.template, args.original))
     how = ""
@@ -172,8 +255,6 @@ def cmd_apply(args) -> int:
     from .imageio import read_image, write_image
     from .look import load_look
 
-    if not 0.0 <= args.strength <= 1.0:
-        raise InputError(f"--strength must be in [0, 1], got {args.strength}")
     if args.output and len(args.inputs) > 1:
         raise InputError(f"-o takes one input, got {len(args.inputs)}; use --out-dir for several")
     if args.out_dir and not Path(args.out_dir).is_dir():
@@ -202,10 +283,11 @@ def cmd_info(args) -> int:
 
     look = load_look(args.look)
     lut = look.lut
-    dev = np.abs(np.clip(lut.normalized().table, 0, 1) - identity_table(lut.size)).mean() * 255
+    # exact at the 33^3 nodes over [0, 1] whatever the file's domain, shaper or 1D curves
+    dev = np.abs(np.clip(lut.unit_table(33), 0, 1) - identity_table(33)).mean() * 255
     print(f"look:      {look.name}")
     print(f"file:      {args.look}")
-    print(f"LUT:       {lut.size}^3, domain {list(lut.domain_min)} .. {list(lut.domain_max)}")
+    print(f"LUT:       {lut.describe()}")
     print(f"strength:  mean distance from identity {dev:.2f} (0-255 scale)")
     if look.mapping is not None:
         print(f"mapping:   {look.mapping.kind}")
@@ -226,23 +308,35 @@ def _sample_look():
 
 
 def cmd_live(args) -> int:
-    from .pipeline import LivePipeline, parse_size
+    from .fileio import check_output_path
+    from .pipeline import LivePipeline
     from .sinks import VideoFileSink, VirtualCameraSink
     from .sources import CameraSource, ImageSource, SyntheticSource, VideoFileSource
 
-    size = parse_size(args.size)
+    size = args.frame_size
+    # everything that can be checked is checked before a device, a window or a file is opened
     if not (args.vcam or args.preview or args.record):
         raise InputError("choose where the video goes: --vcam, --preview and/or --record OUT.mp4")
-    if not 0.0 <= args.strength <= 1.0:
-        raise InputError(f"--strength must be in [0, 1], got {args.strength}")
     templates, template = [], args.template
     if Path(template).is_dir():
-        templates = sorted(p for p in Path(template).iterdir() if p.suffix.lower() in (".cube", ".npz", ".png"))
+        from .luts import FORMATS, format_of
+
+        templates = sorted(p for p in Path(template).iterdir() if p.is_file() and format_of(p) is not None)
         if not templates:
-            raise InputError("the template folder has no .cube, .look.npz or .png looks", template)
+            known = ", ".join(s for f in FORMATS for s in f.suffixes)
+            raise InputError(f"the template folder has no look files ({known})", template)
         template = templates[0]
     elif not Path(template).is_file():
         raise InputError("no such template file", template)
+    if args.input and not Path(args.input).is_file():
+        raise InputError("no such input file", args.input)
+    if args.record:
+        check_output_path(args.record, (args.input, args.template, args.original))
+    if args.preview:
+        from .window import display_problem
+
+        if problem := display_problem():
+            raise InputError(f"--preview needs a display: {problem}; use --record OUT.mp4 or --vcam instead")
     if args.synthetic:
         source = SyntheticSource(size, fps=args.fps)
     elif args.input:
@@ -255,7 +349,8 @@ def cmd_live(args) -> int:
     sinks = []
     try:
         if args.record:
-            sinks.append(VideoFileSink(args.record, fps=source.fps))
+            sinks.append(VideoFileSink(args.record, fps=source.fps, inputs=(args.input, args.template,
+                                                                            args.original)))
         if args.vcam:
             sinks.append(VirtualCameraSink(size, fps=source.fps))
         pipeline = LivePipeline(source, sinks, backend=args.backend, strength=args.strength,
@@ -264,36 +359,67 @@ def cmd_live(args) -> int:
         for obj in [source, *sinks]:
             obj.close()
         raise
-    with pipeline:
-        pipeline.set_template(template, args.original).result()
+    window = None
+    with pipeline, _stop_on_sigterm(pipeline):
+        pipeline.set_template(template, args.original, assume_look=args.look).result()
         if args.preview:
             from .window import PreviewWindow
 
             window = PreviewWindow(pipeline, templates)
             pipeline.add_callback(window)
         print(f"livefilter live: {source.name} -> {', '.join(s.name for s in sinks) or 'preview'} "
-              f"[{pipeline.backend.name}] look: {pipeline.look_name}  (Ctrl+C to stop)")
+              f"[{pipeline.backend.name}] look: {pipeline.look_name}  (Ctrl+C to stop)", flush=True)
         try:
             stats = pipeline.run(max_frames=args.frames, duration=args.duration)
         except KeyboardInterrupt:
             stats = pipeline.stats.summary()
             print("stopped")
         finally:
-            if args.preview:
+            if window is not None:
                 window.close()
+    if pipeline.stopped_by_signal:
+        print(f"stopped ({pipeline.stopped_by_signal})")
+    for s in sinks:
+        if isinstance(s, VideoFileSink) and s.frames:
+            print(f"wrote {s.path} ({s.frames} frames)")
     print(f"{stats['frames']} frames, {stats['fps']:.1f} fps")
     return EXIT_OK
+
+
+@contextlib.contextmanager
+def _stop_on_sigterm(pipeline=None):
+    """SIGTERM ends a run the way Ctrl+C does: the render loop stops, devices are released and a recording is
+    finalised (the default action would kill the process and leave an unfinished hidden temp file)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum, frame):
+        if pipeline is not None and pipeline.running:
+            pipeline.stopped_by_signal = "SIGTERM"
+            pipeline.stop()
+        else:
+            raise KeyboardInterrupt
+
+    old = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, old)
 
 
 def cmd_demo(args) -> int:
     from .fileio import check_output_path
     from .imageio import write_image
-    from .pipeline import LivePipeline, parse_size
+    from .pipeline import LivePipeline
     from .preview import contact_sheet
     from .sinks import VideoFileSink
     from .sources import SyntheticSource
 
-    size = parse_size(args.size)
+    size = args.frame_size
     out_dir = Path(args.out_dir)
     if not out_dir.is_dir():
         raise OutputError("output folder does not exist", out_dir)
@@ -308,11 +434,12 @@ def cmd_demo(args) -> int:
     # latest-frame loop (which would drop frames it cannot keep up with)
     p = LivePipeline(source, [VideoFileSink(mp4, fps=30.0)], look=look, backend=args.backend, analysis_every=1)
     try:
-        for i in range(args.frames):
-            frame = source.read()
-            out = p.process(frame)
-            if i in picks:
-                shots.append((frame, out.copy(), p._degree))
+        with _stop_on_sigterm():
+            for i in range(args.frames):
+                frame = source.read()
+                out = p.process(frame)
+                if i in picks:
+                    shots.append((frame, out.copy(), p._degree))
     finally:
         p.close()
     stats = p.stats.summary()
@@ -338,11 +465,11 @@ def cmd_bench_live(args) -> int:
     import platform
     import threading
 
-    from .pipeline import LivePipeline, parse_size
+    from .pipeline import LivePipeline
     from .sinks import NullSink
     from .sources import SyntheticSource
 
-    w, h = parse_size(args.size)
+    w, h = args.frame_size
     look = _sample_look()
     source = SyntheticSource((w, h), fps=args.fps if args.fps > 0 else 1000.0)
     if args.fps <= 0:
@@ -400,11 +527,58 @@ def _show_warning(message, category, filename, lineno, file=None, line=None):
 
 def main(argv=None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    # usage errors raise SystemExit(2) after one line (_Parser.error); --help and --version SystemExit(0)
+    try:
+        args = parser.parse_args(None if argv is None else [str(a) for a in argv])
+    except _OptionValueError as exc:
+        print(f"livefilter: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     with warnings.catch_warnings():
         warnings.simplefilter("always", UserWarning)
         warnings.showwarning = _show_warning
-        return _run(args)
+        verbose = args.verbose or bool(os.environ.get("LIVEFILTER_DEBUG"))
+        with contextlib.nullcontext() if verbose else quiet_native_logs():
+            return _run(args)
+
+
+# What MediaPipe / LiteRT / TensorFlow Lite / absl / glog print on the process's stderr from C++ (measured: 8 lines
+# per demo run: "INFO: [environment.cc:36] Creating LiteRT environment...", "INFO: Created TensorFlow Lite XNNPACK
+# delegate for CPU.", "WARNING: Logging before InitGoogle() is written to STDERR", "W0000 00:00:...
+# inference_runner_litert.cc:1433] Input tensor memory is not aligned..."). GLOG_minloglevel, TF_CPP_MIN_LOG_LEVEL
+# and ABSL_MIN_LOG_LEVEL (=3) each left all 8 lines, so the lines are filtered out of file descriptor 2 instead.
+NATIVE_LOG_LINE = re.compile(rb"^(INFO: |WARNING: Logging before InitGoogle|[IWEF]\d{4} [\d:.]+ +\d+ [\w.-]+:\d+\] )")
+
+
+@contextlib.contextmanager
+def quiet_native_logs():
+    """Drop third-party native log lines from stderr (fd 2) while the block runs; everything else passes."""
+    import threading
+
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+        r, w = os.pipe()
+        os.dup2(w, 2)
+        os.close(w)
+    except OSError:  # no usable fd 2 (embedded interpreters): nothing to filter
+        yield
+        return
+
+    def pump():
+        with os.fdopen(r, "rb", buffering=0) as pipe, os.fdopen(os.dup(saved), "wb", buffering=0) as out:
+            for line in iter(pipe.readline, b""):
+                if not NATIVE_LOG_LINE.match(line):
+                    out.write(line)
+
+    t = threading.Thread(target=pump, name="lf-stderr", daemon=True)
+    t.start()
+    try:
+        yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)  # closes the pipe's last write end: the pump drains what is left and ends
+        t.join(timeout=2)
+        os.close(saved)
 
 
 def _run(args) -> int:

@@ -8,9 +8,7 @@ import tempfile
 from pathlib import Path
 
 from .errors import OutputError
-
-#: Shipped model files (models/ beside the package; LIVEFILTER_MODELS overrides).
-MODELS_DIR = Path(os.environ.get("LIVEFILTER_MODELS", Path(__file__).resolve().parent.parent / "models"))
+from .resources import MODELS_DIR  # noqa: F401 - kept as an alias for code that imported it from here
 
 _UMASK = os.umask(0)
 os.umask(_UMASK)

@@ -27,12 +27,22 @@ def identity_table(size: int = 33) -> np.ndarray:
 
 @dataclass(eq=False)
 class Lut:
-    """A 3D LUT: ``table`` (N, N, N, 3) float32 indexed [r, g, b], input domain, and a title."""
+    """A colour LUT: an optional per-channel 1D ``shaper`` followed by a 3D ``table``.
+
+    ``table`` is (N, N, N, 3) float32 indexed [r, g, b] over the input domain ``domain_min`` .. ``domain_max``
+    (inputs are clamped to it). ``shaper`` is None or (M, 3) float32: per-channel curves sampled at M evenly
+    spaced points over ``shaper_min`` .. ``shaper_max`` (clamped), applied first; the 3D table then takes the
+    shaper's output (Resolve's 1D "shaper" + 3D .cube). A 1D LUT is a shaper followed by a 2^3 table that is the
+    identity over the curves' range (see :meth:`from_curves`, :attr:`is_1d`): the same arithmetic, exact.
+    """
 
     table: np.ndarray
     title: str = ""
     domain_min: tuple = (0.0, 0.0, 0.0)
     domain_max: tuple = (1.0, 1.0, 1.0)
+    shaper: np.ndarray | None = None
+    shaper_min: tuple = (0.0, 0.0, 0.0)
+    shaper_max: tuple = (1.0, 1.0, 1.0)
     _cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self):
@@ -43,14 +53,18 @@ class Lut:
             raise InputError(f"LUT size must be {MIN_SIZE}..{MAX_SIZE}, got {t.shape[0]}")
         if not np.isfinite(t).all():
             raise InputError("LUT table has NaN or infinite values")
-        lo = np.asarray(self.domain_min, dtype=np.float64)
-        hi = np.asarray(self.domain_max, dtype=np.float64)
-        if lo.shape != (3,) or hi.shape != (3,) or not (hi > lo).all():
-            raise InputError(f"LUT domain must have min < max per channel, got {lo.tolist()} .. {hi.tolist()}")
         t.flags.writeable = False  # renderers cache derived tables keyed on this object
         self.table = t
-        self.domain_min = tuple(float(v) for v in lo)
-        self.domain_max = tuple(float(v) for v in hi)
+        self.domain_min, self.domain_max = _domain(self.domain_min, self.domain_max, "LUT domain")
+        if self.shaper is not None:
+            sh = np.ascontiguousarray(self.shaper, dtype=np.float32)
+            if sh.ndim != 2 or sh.shape[1] != 3 or not 2 <= sh.shape[0] <= MAX_1D:
+                raise InputError(f"expected a shaper of shape (M, 3) with M in 2..{MAX_1D}, got {sh.shape}")
+            if not np.isfinite(sh).all():
+                raise InputError("LUT shaper has NaN or infinite values")
+            sh.flags.writeable = False
+            self.shaper = sh
+        self.shaper_min, self.shaper_max = _domain(self.shaper_min, self.shaper_max, "shaper domain")
 
     @property
     def size(self) -> int:
@@ -60,28 +74,118 @@ class Lut:
     def identity(cls, size: int = 33) -> Lut:
         return cls(identity_table(size), title="identity")
 
+    @classmethod
+    def from_curves(cls, curves: np.ndarray, domain_min=(0.0, 0.0, 0.0), domain_max=(1.0, 1.0, 1.0),
+                    title: str = "") -> Lut:
+        """A 1D LUT: per-channel ``curves`` (M, 3) sampled evenly over ``domain_min`` .. ``domain_max``."""
+        c = np.asarray(curves, dtype=np.float32)
+        if c.ndim != 2 or c.shape[1] != 3:
+            raise InputError(f"expected 1D curves of shape (M, 3), got {c.shape}")
+        lo = c.min(axis=0).astype(np.float64)
+        hi = c.max(axis=0).astype(np.float64)
+        hi = np.where(hi > lo, hi, lo + 1.0)
+        return cls(_box_identity(lo, hi), title=title, domain_min=tuple(lo), domain_max=tuple(hi), shaper=c,
+                   shaper_min=domain_min, shaper_max=domain_max)
+
     @property
     def unit_domain(self) -> bool:
         return self.domain_min == (0.0, 0.0, 0.0) and self.domain_max == (1.0, 1.0, 1.0)
 
+    @property
+    def is_1d(self) -> bool:
+        """True for a pure 1D LUT: a shaper and a 2^3 table that passes the shaper's output through unchanged."""
+        if self.shaper is None or self.size != 2:
+            return False
+        return np.array_equal(self.table, _box_identity(np.asarray(self.domain_min), np.asarray(self.domain_max)))
+
+    @property
+    def kind(self) -> str:
+        """'1D', '3D' or '1D shaper + 3D'."""
+        if self.shaper is None:
+            return "3D"
+        return "1D" if self.is_1d else "1D shaper + 3D"
+
+    def describe(self) -> str:
+        """One line: kind, sizes, domains (what ``livefilter info`` prints)."""
+        def dom(lo, hi):
+            return f"domain {[round(v, 6) for v in lo]} .. {[round(v, 6) for v in hi]}"
+
+        if self.shaper is None:
+            return f"3D {self.size}^3, {dom(self.domain_min, self.domain_max)}"
+        m = self.shaper.shape[0]
+        if self.is_1d:
+            return f"1D, {m} entries per channel, {dom(self.shaper_min, self.shaper_max)}"
+        return (f"1D shaper ({m} entries, {dom(self.shaper_min, self.shaper_max)}) + 3D {self.size}^3 "
+                f"({dom(self.domain_min, self.domain_max)})")
+
+    def retitled(self, title: str) -> Lut:
+        """The same LUT (shaper, domains) under another title."""
+        return Lut(self.table, title=title, domain_min=self.domain_min, domain_max=self.domain_max,
+                   shaper=self.shaper, shaper_min=self.shaper_min, shaper_max=self.shaper_max)
+
+    def unit_table(self, size: int) -> np.ndarray:
+        """This LUT evaluated on a size^3 grid over [0, 1] (exact at the grid nodes), float32 [r, g, b]."""
+        return self.apply_float(identity_table(size).reshape(-1, 3)).reshape(size, size, size, 3)
+
     def normalized(self) -> Lut:
-        """This LUT resampled (same size) to the [0, 1] input domain; itself when already so."""
-        if self.unit_domain:
+        """This LUT as a plain 3D table over [0, 1] (same size, at least 33 when it has a shaper), exact at the
+        nodes; itself when it already is one. For consumers that can only take a plain table; the CPU renderer
+        uses :meth:`grid_coords` instead and stays exact between the nodes too."""
+        if self.unit_domain and self.shaper is None:
             return self
         key = "normalized"
         if key not in self._cache:
-            grid = identity_table(self.size).reshape(-1, 3)
-            out = self.apply_float(grid).reshape(self.table.shape)
-            self._cache[key] = Lut(out, title=self.title)
+            size = self.size if self.shaper is None else max(self.size, 33)
+            self._cache[key] = Lut(self.unit_table(size), title=self.title)
         return self._cache[key]
 
+    def _pre(self, x: np.ndarray) -> np.ndarray:
+        """Float RGB (any shape (..., 3)) -> position in the 3D table's [0, 1] cube (shaper, then domain)."""
+        x = np.asarray(x, dtype=np.float64)
+        if self.shaper is not None:
+            lo, hi = np.asarray(self.shaper_min), np.asarray(self.shaper_max)
+            m = self.shaper.shape[0]
+            pos = np.clip((x - lo) / (hi - lo), 0.0, 1.0) * (m - 1)
+            nodes = np.arange(m, dtype=np.float64)
+            x = np.stack([np.interp(pos[..., c], nodes, self.shaper[:, c].astype(np.float64)) for c in range(3)],
+                         axis=-1)
+        lo, hi = np.asarray(self.domain_min), np.asarray(self.domain_max)
+        return (x - lo) / (hi - lo)
+
     def apply_float(self, rgb: np.ndarray, interp: str = "trilinear") -> np.ndarray:
-        """Apply to float RGB in [0, 1] (any shape (..., 3)); the numpy reference implementation."""
-        x = np.asarray(rgb, dtype=np.float64)
-        lo = np.asarray(self.domain_min)
-        hi = np.asarray(self.domain_max)
-        x = (x - lo) / (hi - lo)
-        return interpolate(self.table, x, interp)
+        """Apply to float RGB (any shape (..., 3)); the numpy reference implementation."""
+        return interpolate(self.table, self._pre(rgb), interp)
+
+    def grid_coords(self, levels: int = 256) -> np.ndarray:
+        """Where each input code value lands in the 3D table: float64 (3, levels), entry [c, v] the position in
+        grid units (0 .. N-1) of channel c's input v / (levels - 1), after the shaper and the domain.
+
+        The 3D lookup is per channel separable up to this point, so a renderer that takes its trilinear
+        (or tetrahedral) indices and fractions from this table instead of ``v / (levels - 1) * (N - 1)`` is exact
+        for any domain, shaper or 1D curve, however long: every 8-bit input is evaluated exactly."""
+        key = ("coords", levels)
+        if key not in self._cache:
+            v = np.linspace(0.0, 1.0, levels)
+            x = self._pre(np.repeat(v[:, None], 3, axis=1))
+            self._cache[key] = np.ascontiguousarray(np.clip(x, 0.0, 1.0).T * (self.size - 1))
+        return self._cache[key]
+
+
+MAX_1D = 65536
+
+
+def _domain(lo, hi, what: str) -> tuple[tuple, tuple]:
+    lo = np.asarray(lo, dtype=np.float64)
+    hi = np.asarray(hi, dtype=np.float64)
+    if lo.shape != (3,) or hi.shape != (3,) or not (hi > lo).all() or not np.isfinite([lo, hi]).all():
+        raise InputError(f"{what} must have min < max per channel, got {lo.tolist()} .. {hi.tolist()}")
+    return tuple(float(v) for v in lo), tuple(float(v) for v in hi)
+
+
+def _box_identity(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """The 2^3 table that returns its input unchanged over the box lo .. hi (trilinear and tetrahedral alike)."""
+    t = identity_table(2).astype(np.float64)
+    return (lo + t * (hi - lo)).astype(np.float32)
 
 
 def interpolate(table: np.ndarray, rgb: np.ndarray, interp: str = "trilinear") -> np.ndarray:
@@ -133,6 +237,6 @@ def _tetra(at, fr, fg, fb):
 
 
 def resample(lut: Lut, size: int, interp: str = "trilinear") -> Lut:
-    """``lut`` evaluated on a ``size``^3 grid over [0, 1]."""
+    """``lut`` (its shaper and domain included) evaluated on a ``size``^3 grid over [0, 1]."""
     grid = identity_table(size).reshape(-1, 3)
     return Lut(lut.apply_float(grid, interp).reshape(size, size, size, 3), title=lut.title)

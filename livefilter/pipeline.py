@@ -148,6 +148,8 @@ class LivePipeline:
         self._started = False
         self._closed = False
         self.last_frame: np.ndarray | None = None
+        #: set by whoever stops the run on a signal (the CLI's SIGTERM handler), for the closing message
+        self.stopped_by_signal: str | None = None
         if look is not None:
             self.set_template(look).result()
 
@@ -164,18 +166,21 @@ class LivePipeline:
         """``fn(frame_out, info)`` after each rendered frame (info: seq, latency_ms, fps, degree)."""
         self._callbacks.append(fn)
 
-    def set_template(self, template, original=None) -> concurrent.futures.Future:
+    def set_template(self, template, original=None, *, assume_look: bool = False) -> concurrent.futures.Future:
         """Fit (or load) a look in the background and swap it in when ready. ``template`` is a look file
-        (.cube, .look.npz, HaldCLUT .png), a photo (with ``original``, or alone once the de-filter model ships),
-        a :class:`~livefilter.Look` or a :class:`~livefilter.Lut`. The previous look stays live meanwhile and if
-        this fails (the error is kept in ``errors`` and the returned future)."""
+        (.cube, .3dl, .look.npz, HaldCLUT .png), a photo (alone, or with ``original``), a
+        :class:`~livefilter.Look` or a :class:`~livefilter.Lut`. What a file is comes from
+        :func:`livefilter.luts.look_file_kind` (a .png is a HaldCLUT only when its content says so, or with
+        ``assume_look``). The previous look stays live meanwhile and if this fails (the error is kept in
+        ``errors`` and the returned future)."""
         if self._closed:
             raise LiveFilterError("the pipeline is closed")
-        return self._looks.submit(self._load_look, template, original)
+        return self._looks.submit(self._load_look, template, original, assume_look)
 
-    def _load_look(self, template, original):
+    def _load_look(self, template, original, assume_look=False):
         from .look import Look, fit_look, load_look
         from .lut import Lut
+        from .luts import look_file_kind, read_lut
 
         try:
             conf = None
@@ -185,12 +190,13 @@ class LivePipeline:
                 lut, name, conf = template.lut, template.name, template.meta.get("confidence")
             else:
                 p = Path(template)
-                if p.suffix.lower() in (".cube", ".npz") or (p.suffix.lower() == ".png" and original is None
-                                                              and _is_hald(p)):
-                    look = load_look(p)
+                kind = "image" if original is not None else look_file_kind(p, assume_look=assume_look)
+                if kind == "lut" and assume_look:  # the user said it is a look: no content check
+                    lut = read_lut(p, check_content=False)
+                    name = lut.title or p.stem
                 else:
-                    look = fit_look(p, original)
-                lut, name, conf = look.lut, look.name, look.meta.get("confidence")
+                    look = fit_look(p, original) if kind == "image" else load_look(p)
+                    lut, name, conf = look.lut, look.name, look.meta.get("confidence")
             self.backend.set_lut(lut)  # prepares (bakes/uploads) first, then swaps by reference
         except Exception as exc:
             msg = str(exc) if isinstance(exc, LiveFilterError) else f"{type(exc).__name__}: {exc}"
@@ -229,7 +235,13 @@ class LivePipeline:
         self.close()
 
     def stop(self) -> None:
+        """Ask the render loop to end (safe from a signal handler or another thread)."""
         self._stop.set()
+
+    @property
+    def running(self) -> bool:
+        """Started, not closed and not asked to stop."""
+        return self._started and not self._closed and not self._stop.is_set()
 
     def close(self) -> None:
         """Stop the workers, release the source, finalise and close the sinks. Safe to call twice."""
@@ -429,18 +441,6 @@ def _background_thread() -> None:
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)  # Linux: per-thread nice
     except (AttributeError, OSError):
         pass
-
-
-def _is_hald(path: Path) -> bool:
-    from PIL import Image
-
-    try:
-        with Image.open(path) as im:
-            w, h = im.size
-    except OSError:
-        return False
-    level = round(w ** (1 / 3))
-    return w == h and level**3 == w
 
 
 def parse_size(text: str) -> tuple[int, int]:

@@ -63,31 +63,38 @@ def _fit(frame: np.ndarray, w: int, h: int) -> np.ndarray:
 
 class VideoFileSink(Sink):
     """An mp4 file (OpenCV's mp4v encoder), written under a temporary name and renamed when closed, so an
-    interrupted run never leaves a half-written file under the final name."""
+    interrupted run never leaves a half-written file under the final name. The temporary file is only created
+    with the first frame, and removed when no frame was written: a run that fails leaves nothing behind."""
 
     name = "file"
 
-    def __init__(self, path, fps: float = 30.0, size=None):
-        self.path = check_output_path(path)
+    def __init__(self, path, fps: float = 30.0, size=None, inputs: tuple = ()):
+        self.path = check_output_path(path, inputs)
         if self.path.suffix.lower() not in (".mp4", ".m4v", ".mov"):
             raise SinkError("recordings are .mp4 files", self.path)
+        if not (fps > 0 and np.isfinite(fps)):
+            raise SinkError(f"a recording needs a frame rate > 0, got {fps}", self.path)
         self.fps, self.size = float(fps), size
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.stem}.", suffix=".mp4", dir=self.path.parent)
-        os.close(fd)
-        from .fileio import _UMASK
-
-        os.chmod(tmp, 0o666 & ~_UMASK)
-        self.tmp = Path(tmp)
+        self.tmp: Path | None = None
         self.writer = None
         self.frames = 0
         self._closed = False
 
     def send(self, frame):
         if self.writer is None:
+            if self._closed:
+                raise SinkError("the recording is closed", self.path)
             h, w = frame.shape[:2] if self.size is None else (self.size[1], self.size[0])
             self.size = (w, h)
+            fd, tmp = tempfile.mkstemp(prefix=f".{self.path.stem}.", suffix=".mp4", dir=self.path.parent)
+            os.close(fd)
+            from .fileio import _UMASK
+
+            os.chmod(tmp, 0o666 & ~_UMASK)
+            self.tmp = Path(tmp)
             self.writer = cv2.VideoWriter(str(self.tmp), cv2.VideoWriter_fourcc(*"mp4v"), self.fps, (w, h))
             if not self.writer.isOpened():
+                self.tmp.unlink(missing_ok=True)
                 raise SinkError("cannot open an mp4 writer", self.path)
         self.writer.write(cv2.cvtColor(_fit(frame, *self.size), cv2.COLOR_RGB2BGR))
         self.frames += 1
@@ -98,6 +105,8 @@ class VideoFileSink(Sink):
         self._closed = True
         if self.writer is not None:
             self.writer.release()
+        if self.tmp is None:
+            return
         if self.frames:
             os.replace(self.tmp, self.path)
         else:

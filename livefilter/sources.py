@@ -16,9 +16,10 @@ import numpy as np
 
 from .errors import InputError, LiveFilterError
 from .fileio import Closable
+from .resources import sample_path
 
 log = logging.getLogger(__name__)
-SAMPLE_FACE = Path(__file__).resolve().parent / "data" / "sample_before.jpg"
+SAMPLE_FACE = sample_path("sample_before.jpg")
 
 
 class SourceError(LiveFilterError, RuntimeError):

@@ -6,10 +6,29 @@ n = next template in the folder, q or Esc = quit.
 
 from __future__ import annotations
 
+import os
+import sys
+from pathlib import Path
+
 import cv2
 import numpy as np
 
 from .sinks import SinkError
+
+
+def display_problem() -> str | None:
+    """Why a window cannot open here, or None. OpenCV's Qt window aborts the whole process (exit 134) when there
+    is no X display, so this is asked before anything opens. Linux only: elsewhere a desktop is assumed."""
+    if not sys.platform.startswith("linux"):
+        return None
+    display = os.environ.get("DISPLAY", "")
+    if not display:
+        return "no display (DISPLAY is not set)"
+    host, _, rest = display.partition(":")
+    number = rest.split(".")[0]
+    if not host and number.isdigit() and not Path(f"/tmp/.X11-unix/X{number}").exists():
+        return f"no X server on DISPLAY={display} (/tmp/.X11-unix/X{number} does not exist)"
+    return None
 
 KEYS = "space: before/after  +/-: strength  f: faces  d: degree map  n: next template  q: quit"
 
@@ -46,9 +65,12 @@ class PreviewWindow:
         self.split = False
         self.show_degree = False
         self._show = show
+        self._sized = False
         if show:
             try:
-                cv2.namedWindow(title, cv2.WINDOW_NORMAL)
+                # resizable, aspect kept, no Qt toolbar / status bar: the frame is shown 1:1 at first (resized to
+                # the frame below; Qt's default first size, 400x300, scaled the HUD text unreadable)
+                cv2.namedWindow(title, cv2.WINDOW_NORMAL | cv2.WINDOW_KEEPRATIO | cv2.WINDOW_GUI_NORMAL)
             except cv2.error as exc:
                 raise SinkError(f"cannot open a preview window (no display?): {exc.err}") from None
 
@@ -70,6 +92,9 @@ class PreviewWindow:
         view = compose(self.p.last_frame, frame_out, info.get("degree"), split=self.split,
                        show_degree=self.show_degree, hud=self.hud(info))
         if self._show:
+            if not self._sized:
+                cv2.resizeWindow(self.title, view.shape[1], view.shape[0])
+                self._sized = True
             cv2.imshow(self.title, cv2.cvtColor(view, cv2.COLOR_RGB2BGR))
             self.handle_key(cv2.waitKey(1) & 0xFF)
 

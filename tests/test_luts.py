@@ -67,7 +67,7 @@ BAD_CUBES = {
     "nan": ("LUT_3D_SIZE 2\n" + "0 0 0\n" * 3 + "nan 0 0\n" + "0 0 0\n" * 4, "NaN or infinite"),
     "inf": ("LUT_3D_SIZE 2\n" + "0 0 0\n" * 3 + "0 inf 0\n" + "0 0 0\n" * 4, "NaN or infinite"),
     "domain reversed": ("LUT_3D_SIZE 2\nDOMAIN_MIN 1 0 0\nDOMAIN_MAX 1 1 1\n" + "0 0 0\n" * 8, "DOMAIN_MIN"),
-    "1d and 3d": ("LUT_1D_SIZE 2\nLUT_3D_SIZE 2\n" + "0 0 0\n" * 8, "both LUT_1D_SIZE and LUT_3D_SIZE"),
+    "1d and 3d, rows for 3D only": ("LUT_1D_SIZE 2\nLUT_3D_SIZE 2\n" + "0 0 0\n" * 8, "needs 10 data rows, found 8"),
     "no size": ("0 0 0\n" * 8, "no LUT_3D_SIZE"),
     "two numbers": ("LUT_3D_SIZE 2\n" + "0 0\n" + "0 0 0\n" * 7, "needs 3 numbers"),
     "unknown keyword": ("LUT_3D_SIZE 2\nFOO 1\n" + "0 0 0\n" * 8, "unknown keyword"),
@@ -142,7 +142,7 @@ def test_hald_rejects_non_hald(tmp_path):
 
 def test_read_lut_dispatch(tmp_path):
     with pytest.raises(LutFormatError, match="unknown LUT format"):
-        read_lut(tmp_path / "x.3dl")
+        read_lut(tmp_path / "x.csp")  # .3dl is read now; Cinespace .csp is not
 
 
 def test_real_film_hald_reads(shared_data):

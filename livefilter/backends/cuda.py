@@ -14,15 +14,15 @@ a machine whose CUDA install cannot compile it (no NVRTC, for example), instead 
 from __future__ import annotations
 
 import threading
-from pathlib import Path
 
 import numpy as np
 
 from ..lut import Lut
+from ..resources import shader_path
 from . import Backend, register
 from .checks import INTERPS, check_render_args
 
-SHADER = Path(__file__).resolve().parent.parent.parent / "shaders" / "lut_render.cu"
+SHADER = shader_path()  # inside the package when installed, shaders/ in a checkout
 KERNEL = "lf_render"
 # No -std: CuPy picks its own default; the source uses no header and no C++ beyond C++03.
 NVRTC_OPTIONS: tuple[str, ...] = ()

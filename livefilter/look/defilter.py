@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 
 from ..errors import ModelError
-from ..fileio import MODELS_DIR
+from ..resources import MODELS_DIR
 
 MODEL_PATH = MODELS_DIR / "defilter.onnx"
 PRESET_SIDE = 128  # the network sees the template with this long side (the seed's pre-processing layer)

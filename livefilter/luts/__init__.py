@@ -1,33 +1,88 @@
-"""LUT file formats, one module each, and a dispatcher by extension."""
+"""LUT file formats, one module each, and the one table that says what kind of look file a path is.
+
+:data:`FORMATS` is the only place that maps file names to formats: ``read_lut`` / ``write_lut``, look loading,
+the live pipeline and the command line all ask it (:func:`format_of`, :func:`look_file_kind`).
+"""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import LutFormatError
 from ..lut import Lut
 from .cube import format_cube, read_cube, write_cube
-from .hald import read_hald, write_hald
+from .hald import looks_like_hald, read_hald, write_hald
+from .threedl import read_3dl
 
-__all__ = ["read_lut", "write_lut", "read_cube", "write_cube", "format_cube", "read_hald", "write_hald"]
+__all__ = ["FORMATS", "Format", "format_of", "look_file_kind", "read_lut", "write_lut", "read_cube", "write_cube",
+           "format_cube", "read_hald", "write_hald", "read_3dl"]
 
 
-def read_lut(path: str | os.PathLike) -> Lut:
-    """Read a .cube file or a HaldCLUT PNG."""
-    ext = Path(path).suffix.lower()
-    if ext == ".cube":
-        return read_cube(path)
-    if ext in (".png", ".tif", ".tiff"):
-        return read_hald(path)
-    raise LutFormatError(f"unknown LUT format {ext!r}; expected .cube or a HaldCLUT .png", path)
+@dataclass(frozen=True)
+class Format:
+    """A look file format: its name, file-name endings, and what reads / writes it (None: not here)."""
+
+    name: str
+    suffixes: tuple[str, ...]
+    description: str
+    read: Callable | None = None
+    write: Callable | None = None
+    #: a file with this suffix may also be a photo: it is a look only when its content says so
+    content_checked: bool = False
+
+
+FORMATS: tuple[Format, ...] = (
+    Format("look", (".look.npz", ".npz"), "livefilter look (lossless: mappings, LUTs, metadata)"),
+    Format("cube", (".cube",), "Adobe/Resolve .cube (1D, 3D, or 1D shaper + 3D)", read_cube, write_cube),
+    Format("3dl", (".3dl",), "Autodesk/Lustre .3dl 3D LUT (read only)", read_3dl),
+    Format("hald", (".png", ".tif", ".tiff"), "HaldCLUT image (written as 16-bit .png)", read_hald, write_hald,
+           content_checked=True),
+)
+
+
+def format_of(path: str | os.PathLike) -> Format | None:
+    """The format a file name says (by its ending), or None."""
+    name = Path(path).name.lower()
+    for fmt in FORMATS:
+        if any(name.endswith(s) for s in fmt.suffixes):
+            return fmt
+    return None
+
+
+def look_file_kind(path: str | os.PathLike, *, assume_look: bool = False) -> str:
+    """What ``path`` is: "look" (a .look.npz), "lut" (a LUT file), or "image" (a photo to learn a look from).
+
+    A .png / .tif is a HaldCLUT only when its size and content say so (see hald.looks_like_hald), or when the
+    caller says it is a look (``assume_look``, the CLI's --look)."""
+    fmt = format_of(path)
+    if fmt is None:
+        return "image"
+    if fmt.name == "look":
+        return "look"
+    if fmt.content_checked and not assume_look and not looks_like_hald(path):
+        return "image"
+    return "lut"
+
+
+def read_lut(path: str | os.PathLike, *, check_content: bool = True) -> Lut:
+    """Read a LUT file: .cube, .3dl or a HaldCLUT .png/.tif (refused when its content is a photo, unless
+    ``check_content`` is False)."""
+    fmt = format_of(path)
+    if fmt is None or fmt.read is None:
+        known = ", ".join(s for f in FORMATS if f.read for s in f.suffixes)
+        raise LutFormatError(f"unknown LUT format {Path(path).suffix.lower()!r}; expected one of {known}", path)
+    if fmt.content_checked:
+        return fmt.read(path, check_content=check_content)
+    return fmt.read(path)
 
 
 def write_lut(path: str | os.PathLike, lut: Lut, **kwargs) -> Path:
-    """Write a .cube file or a HaldCLUT PNG, by extension."""
-    ext = Path(path).suffix.lower()
-    if ext == ".cube":
-        return write_cube(path, lut, **kwargs)
-    if ext == ".png":
-        return write_hald(path, lut, **kwargs)
-    raise LutFormatError(f"unknown LUT format {ext!r}; expected .cube or .png (HaldCLUT)", path)
+    """Write a .cube file or a HaldCLUT .png, by extension."""
+    fmt = format_of(path)
+    if fmt is None or fmt.write is None or (fmt.name == "hald" and Path(path).suffix.lower() != ".png"):
+        raise LutFormatError(f"unknown LUT format {Path(path).suffix.lower()!r}; expected .cube or .png "
+                             "(HaldCLUT)", path)
+    return fmt.write(path, lut, **kwargs)

@@ -1,29 +1,37 @@
-"""Adobe/Resolve .cube files (Cube LUT Specification 1.0).
+"""Adobe (Iridas) and Resolve .cube files.
 
-Rules kept here: keywords before data; ``TITLE "..."``; ``LUT_3D_SIZE`` 2..256 (or ``LUT_1D_SIZE`` 2..65536,
-not both); ``DOMAIN_MIN``/``DOMAIN_MAX`` (min < max per channel); ``#`` comments and blank lines anywhere;
-data rows of three numbers, red index fastest. Resolve's ``LUT_3D_INPUT_RANGE lo hi`` is read as a domain.
+Read: ``TITLE "..."``; ``LUT_3D_SIZE`` 2..256 and/or ``LUT_1D_SIZE`` 2..65536 (both: Resolve's 1D shaper
+followed by a 3D LUT; the 1D rows come first); the input domain as Adobe's ``DOMAIN_MIN``/``DOMAIN_MAX`` (per
+channel) or Resolve's ``LUT_1D_INPUT_RANGE``/``LUT_3D_INPUT_RANGE lo hi`` (per stage); Resolve's
+``LUT_IN_VIDEO_RANGE`` (the LUT expects video-range input: full-range input is scaled to 16..235 first) and
+``LUT_OUT_VIDEO_RANGE`` (its output is video range: expanded to full range after); ``#`` comments and blank lines
+anywhere; data rows of three numbers, red index fastest. The video-range keywords are folded into the domains
+and the output values when read, so every renderer sees one plain :class:`Lut`.
+
+Refused (one line naming the file and the line): unknown keywords, text in the data, NaN/inf, a wrong row count,
+sizes out of range, DOMAIN_MIN >= DOMAIN_MAX, DOMAIN_MIN/MAX in a file with both a 1D and a 3D LUT (which stage
+would it be? Resolve's per-stage INPUT_RANGE keywords say it).
 """
 
 from __future__ import annotations
 
 import math
 import os
+import warnings
 from pathlib import Path
 
 import numpy as np
 
-from ..errors import LutFormatError
+from ..errors import LutFormatError, OutputError
 from ..fileio import atomic_output
-from ..lut import MAX_SIZE, MIN_SIZE, Lut
+from ..lut import MAX_1D, MAX_SIZE, MIN_SIZE, Lut
 
-MAX_1D = 65536
-# A 1D LUT becomes a 3D one (exact at the nodes along each axis) of at most this size.
-MAX_1D_AS_3D = 65
+# Video (legal) range in 8-bit code values, as Resolve uses it for LUT_IN/OUT_VIDEO_RANGE.
+VIDEO_LO, VIDEO_HI = 16.0, 235.0
 
 
 def read_cube(path: str | os.PathLike) -> Lut:
-    """Read a .cube file into a :class:`Lut` (a 1D .cube becomes the equivalent 3D LUT)."""
+    """Read a .cube file (1D, 3D, or 1D shaper + 3D) into a :class:`Lut`."""
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8-sig", errors="strict")
@@ -33,9 +41,11 @@ def read_cube(path: str | os.PathLike) -> Lut:
         raise LutFormatError("not a text .cube file", p) from None
     title = ""
     size3 = size1 = None
-    dmin, dmax = [0.0] * 3, [1.0] * 3
+    domain = range1 = range3 = None  # (lo[3], hi[3]) each
+    in_video = out_video = False
     rows: list[tuple[float, float, float]] = []
     first_data_line = None
+    dmin = dmax = None
     for lineno, raw in enumerate(text.splitlines(), 1):
         line = raw.split("#", 1)[0].strip() if not raw.lstrip().startswith("TITLE") else raw.strip()
         if not line:
@@ -60,37 +70,82 @@ def read_cube(path: str | os.PathLike) -> Lut:
                     if not 2 <= n <= MAX_1D:
                         raise LutFormatError(f"LUT_1D_SIZE must be 2..{MAX_1D}, got {n}", p, lineno)
                     size1 = n
-            elif head in ("DOMAIN_MIN", "DOMAIN_MAX"):
-                vals = _floats(arg, p, lineno, head)
-                (dmin if head == "DOMAIN_MIN" else dmax)[:] = vals
+            elif head == "DOMAIN_MIN":
+                dmin = _floats(arg, p, lineno, head)
+            elif head == "DOMAIN_MAX":
+                dmax = _floats(arg, p, lineno, head)
             elif head in ("LUT_3D_INPUT_RANGE", "LUT_1D_INPUT_RANGE"):
-                vals = _floats(arg, p, lineno, head, count=2)
-                dmin[:], dmax[:] = [vals[0]] * 3, [vals[1]] * 3
+                lo, hi = _floats(arg, p, lineno, head, count=2)
+                if not hi > lo:
+                    raise LutFormatError(f"{head} min {lo} must be below max {hi}", p, lineno)
+                rng = ([lo] * 3, [hi] * 3)
+                if head == "LUT_1D_INPUT_RANGE":
+                    range1 = rng
+                else:
+                    range3 = rng
+            elif head in ("LUT_IN_VIDEO_RANGE", "LUT_OUT_VIDEO_RANGE"):
+                if arg:
+                    raise LutFormatError(f"{head} takes no value, got {arg!r}", p, lineno)
+                if head == "LUT_IN_VIDEO_RANGE":
+                    in_video = True
+                else:
+                    out_video = True
             else:
                 raise LutFormatError(f"unknown keyword {head!r}", p, lineno)
             continue
         if first_data_line is None:
             first_data_line = lineno
         rows.append(tuple(_floats(line, p, lineno, "data row")))
-    if size3 is not None and size1 is not None:
-        raise LutFormatError("has both LUT_1D_SIZE and LUT_3D_SIZE; a .cube holds one LUT", p)
     if size3 is None and size1 is None:
         raise LutFormatError("no LUT_3D_SIZE or LUT_1D_SIZE line", p)
-    if not all(hi > lo for lo, hi in zip(dmin, dmax)):
-        raise LutFormatError(f"DOMAIN_MIN {dmin} must be below DOMAIN_MAX {dmax} in every channel", p)
-    expected = size3**3 if size3 is not None else size1
+    if dmin is not None or dmax is not None:
+        domain = (dmin or [0.0] * 3, dmax or [1.0] * 3)
+        if not all(hi > lo for lo, hi in zip(*domain)):
+            raise LutFormatError(f"DOMAIN_MIN {domain[0]} must be below DOMAIN_MAX {domain[1]} in every channel", p)
+    expected = (size1 or 0) + (size3**3 if size3 else 0)
     if len(rows) != expected:
-        kind = f"LUT_3D_SIZE {size3} needs {expected}" if size3 else f"LUT_1D_SIZE {size1} needs {expected}"
-        raise LutFormatError(f"{kind} data rows, found {len(rows)}", p)
+        parts = ([f"LUT_1D_SIZE {size1}"] if size1 else []) + ([f"LUT_3D_SIZE {size3}"] if size3 else [])
+        raise LutFormatError(f"{' + '.join(parts)} needs {expected} data rows, found {len(rows)}", p)
     data = np.asarray(rows, dtype=np.float64)
     if not np.isfinite(data).all():
         bad = int(np.argmax(~np.isfinite(data).all(axis=1)))
         raise LutFormatError("NaN or infinite value in the data", p, first_data_line + bad if first_data_line else None)
-    if size3 is not None:
-        table = data.reshape(size3, size3, size3, 3).transpose(2, 1, 0, 3)  # file is [b, g, r]
+
+    unit = ([0.0] * 3, [1.0] * 3)
+    if size1 and size3:
+        if domain is not None:
+            raise LutFormatError("DOMAIN_MIN/DOMAIN_MAX in a file with both a 1D and a 3D LUT: say which stage "
+                                 "with LUT_1D_INPUT_RANGE / LUT_3D_INPUT_RANGE (Resolve)", p)
+        first, second = range1 or unit, range3 or unit
+    elif size1:
+        if range3 is not None:
+            warnings.warn(f"{p}: LUT_3D_INPUT_RANGE ignored: the file has no 3D LUT", stacklevel=2)
+        first = _one_domain(domain, range1, "LUT_1D_INPUT_RANGE", p) or unit
+        second = None
     else:
-        table = _one_d_to_3d(data, dmin, dmax)
-    return Lut(table.astype(np.float32), title=title, domain_min=tuple(dmin), domain_max=tuple(dmax))
+        if range1 is not None:
+            warnings.warn(f"{p}: LUT_1D_INPUT_RANGE ignored: the file has no 1D LUT", stacklevel=2)
+        first = _one_domain(domain, range3, "LUT_3D_INPUT_RANGE", p) or unit
+        second = None
+    if in_video:  # full-range input x is fed to the LUT as video range v = (16 + 219 x) / 255: fold into the domain
+        first = tuple([(v * 255.0 - VIDEO_LO) / (VIDEO_HI - VIDEO_LO) for v in vals] for vals in first)
+    if out_video:  # the LUT's output y is video range: full = (255 y - 16) / 219, affine so exact on the values
+        tail = slice(size1, None) if size3 else slice(None)
+        data[tail] = (data[tail] * 255.0 - VIDEO_LO) / (VIDEO_HI - VIDEO_LO)
+    if size3 and not size1:
+        table = data.reshape(size3, size3, size3, 3).transpose(2, 1, 0, 3)  # file is [b, g, r]
+        return Lut(table, title=title, domain_min=tuple(first[0]), domain_max=tuple(first[1]))
+    if size1 and not size3:
+        return Lut.from_curves(data, tuple(first[0]), tuple(first[1]), title=title)
+    table = data[size1:].reshape(size3, size3, size3, 3).transpose(2, 1, 0, 3)
+    return Lut(table, title=title, domain_min=tuple(second[0]), domain_max=tuple(second[1]), shaper=data[:size1],
+               shaper_min=tuple(first[0]), shaper_max=tuple(first[1]))
+
+
+def _one_domain(domain, rng, rng_name, p):
+    if domain is not None and rng is not None and (list(domain[0]), list(domain[1])) != (rng[0], rng[1]):
+        raise LutFormatError(f"DOMAIN_MIN/DOMAIN_MAX and {rng_name} disagree; keep one", p)
+    return domain if domain is not None else rng
 
 
 def _is_number(token: str) -> bool:
@@ -114,26 +169,42 @@ def _floats(text: str, path, lineno: int, what: str, count: int = 3) -> list[flo
     return vals
 
 
-def _one_d_to_3d(curves: np.ndarray, dmin, dmax) -> np.ndarray:
-    """A per-channel 1D LUT as the 3D table over the same domain (exact at the 3D nodes)."""
-    n1 = curves.shape[0]
-    n3 = min(n1, MAX_1D_AS_3D)
-    pos = np.linspace(0.0, n1 - 1, n3)
-    per = [np.interp(pos, np.arange(n1), curves[:, c]) for c in range(3)]
-    r_, g_, b_ = np.meshgrid(per[0], per[1], per[2], indexing="ij")
-    return np.stack([r_, g_, b_], axis=-1)
-
-
 def format_cube(lut: Lut, comments: list[str] | tuple = ()) -> str:
-    """The text of a .cube file for ``lut`` (``%.6f`` values, red fastest)."""
-    n = lut.size
+    """The text of a .cube file for ``lut`` (``%.6f`` values, red fastest).
+
+    A 3D LUT: Adobe keywords (``LUT_3D_SIZE``, ``DOMAIN_MIN``/``DOMAIN_MAX``), read by OBS, ffmpeg, Resolve, OCIO.
+    A 1D LUT: ``LUT_1D_SIZE`` + ``DOMAIN_MIN``/``DOMAIN_MAX``. A shaper + 3D LUT: Resolve's layout
+    (``LUT_1D_SIZE``, ``LUT_1D_INPUT_RANGE``, ``LUT_3D_SIZE``, ``LUT_3D_INPUT_RANGE``, the 1D rows first), whose
+    ranges are one number pair per stage."""
     title = (lut.title or "livefilter look").replace('"', "'")
     head = [f"# {c}" for c in comments]
-    head += [f'TITLE "{title}"', f"LUT_3D_SIZE {n}"]
-    head += ["DOMAIN_MIN {:.6f} {:.6f} {:.6f}".format(*lut.domain_min)]
-    head += ["DOMAIN_MAX {:.6f} {:.6f} {:.6f}".format(*lut.domain_max)]
-    data = lut.table.transpose(2, 1, 0, 3).reshape(-1, 3).astype(np.float64)
-    body = "\n".join(f"{r:.6f} {g:.6f} {b:.6f}" for r, g, b in data)
+    head += [f'TITLE "{title}"']
+
+    def rows(a):
+        return "\n".join(f"{r:.6f} {g:.6f} {b:.6f}" for r, g, b in np.asarray(a, dtype=np.float64))
+
+    def domain(lo, hi):
+        return ["DOMAIN_MIN {:.6f} {:.6f} {:.6f}".format(*lo), "DOMAIN_MAX {:.6f} {:.6f} {:.6f}".format(*hi)]
+
+    def one_range(lo, hi, what):
+        if len(set(lo)) != 1 or len(set(hi)) != 1:
+            raise OutputError(f"a .cube with a shaper has one input range per stage; this LUT's {what} differs "
+                              f"per channel ({list(lo)} .. {list(hi)})")
+        return f"{lo[0]:.6f} {hi[0]:.6f}"
+
+    table = lut.table.transpose(2, 1, 0, 3).reshape(-1, 3)
+    if lut.shaper is None:
+        head += [f"LUT_3D_SIZE {lut.size}", *domain(lut.domain_min, lut.domain_max)]
+        body = rows(table)
+    elif lut.is_1d:
+        head += [f"LUT_1D_SIZE {lut.shaper.shape[0]}", *domain(lut.shaper_min, lut.shaper_max)]
+        body = rows(lut.shaper)
+    else:
+        head += [f"LUT_1D_SIZE {lut.shaper.shape[0]}",
+                 f"LUT_1D_INPUT_RANGE {one_range(lut.shaper_min, lut.shaper_max, 'shaper domain')}",
+                 f"LUT_3D_SIZE {lut.size}",
+                 f"LUT_3D_INPUT_RANGE {one_range(lut.domain_min, lut.domain_max, '3D domain')}"]
+        body = rows(lut.shaper) + "\n" + rows(table)
     return "\n".join(head) + "\n" + body + "\n"
 
 

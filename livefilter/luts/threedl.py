@@ -1,0 +1,87 @@
+"""Autodesk / Lustre ``.3dl`` 3D LUTs (Flame, Lustre, Nuke), read only.
+
+Layout: an optional input mesh line (the grid as integer input codes, e.g. ``0 64 128 ... 1023``), then N^3 rows
+of integer RGB with BLUE changing fastest. The output depth comes from Lustre's ``Mesh <in bits> <out bits>``
+line, or else (as OpenColorIO does) from the largest value: up to 511 is 8 bit, up to 2047 10 bit, up to 8191
+12 bit, more 16 bit. ``3DMESH``, ``LUT8`` and ``gamma`` lines are skipped. Only an evenly spaced mesh (within 2
+codes of rounding) is taken; an uneven one is refused.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import LutFormatError
+from ..lut import MAX_SIZE, MIN_SIZE, Lut
+
+_SKIP = ("3dmesh", "lut8", "gamma")
+
+
+def _depth_max(value: float) -> int:
+    for limit, bits in ((511, 8), (2047, 10), (8191, 12)):
+        if value <= limit:
+            return 2**bits - 1
+    return 2**16 - 1
+
+
+def read_3dl(path: str | os.PathLike) -> Lut:
+    """Read a .3dl file into a :class:`Lut`."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8-sig", errors="strict")
+    except FileNotFoundError:
+        raise LutFormatError("no such file", p) from None
+    except (UnicodeDecodeError, IsADirectoryError):
+        raise LutFormatError("not a text .3dl file", p) from None
+    in_bits = out_bits = None
+    lines: list[tuple[int, list[float]]] = []
+    for lineno, raw in enumerate(text.splitlines(), 1):
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        head = line.split()[0].lower()
+        if head == "mesh":
+            try:
+                in_bits, out_bits = (int(v) for v in line.split()[1:3])
+            except ValueError:
+                raise LutFormatError(f"Mesh needs two integers, got {line!r}", p, lineno) from None
+            continue
+        if head in _SKIP:
+            continue
+        try:
+            vals = [float(v) for v in line.split()]
+        except ValueError:
+            raise LutFormatError(f"not a .3dl line: {line!r}", p, lineno) from None
+        if not np.isfinite(vals).all():
+            raise LutFormatError(f"NaN or infinite value: {line!r}", p, lineno)
+        lines.append((lineno, vals))
+    if not lines:
+        raise LutFormatError("no data", p)
+    mesh = None
+    first_n = len(lines[0][1])
+    if first_n != 3 or round((len(lines) - 1) ** (1 / 3)) ** 3 == len(lines) - 1 == 27:
+        mesh = np.asarray(lines[0][1])
+        lines = lines[1:]
+    bad = [ln for ln, v in lines if len(v) != 3]
+    if bad:
+        raise LutFormatError("a data row needs 3 numbers", p, bad[0])
+    n = len(mesh) if mesh is not None else round(len(lines) ** (1 / 3))
+    if not MIN_SIZE <= n <= MAX_SIZE:
+        raise LutFormatError(f"a .3dl grid of {n} points; expected {MIN_SIZE}..{MAX_SIZE}", p)
+    if len(lines) != n**3:
+        raise LutFormatError(f"a {n}-point grid needs {n**3} data rows, found {len(lines)}", p)
+    data = np.asarray([v for _, v in lines], dtype=np.float64)
+    out_max = 2**out_bits - 1 if out_bits else _depth_max(data.max())
+    lo, hi = 0.0, 1.0
+    if mesh is not None:
+        in_max = 2**in_bits - 1 if in_bits else _depth_max(mesh.max())
+        even = np.linspace(mesh[0], mesh[-1], n)
+        if not mesh[-1] > mesh[0] or np.abs(mesh - even).max() > 2:
+            raise LutFormatError("uneven input mesh (its points are not evenly spaced); not supported", p,
+                                 lines[0][0] - 1)
+        lo, hi = mesh[0] / in_max, mesh[-1] / in_max
+    table = (data / out_max).reshape(n, n, n, 3)  # blue fastest: the file is already [r, g, b]
+    return Lut(table, title=p.stem, domain_min=(lo,) * 3, domain_max=(hi,) * 3)

@@ -1,0 +1,299 @@
+"""The eight defects found by trying livefilter as a user (issue 11), each held by a test, plus the CLI's help.
+
+Commands that could hang or abort the interpreter run as subprocesses with a timeout."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import livefilter as lf
+from livefilter.cli import build_parser
+from livefilter.luts import write_lut
+from livefilter.sources import VideoFileSource
+
+from .conftest import ROOT
+from .test_cli import assert_bad_input, run
+
+NATIVE_NOISE = ("INFO: ", "W0000 ", "WARNING: Logging before InitGoogle")
+
+
+def cli(*args, cwd, env=None, timeout=120):
+    """Run ``python -m livefilter ARGS`` with this checkout first on the path."""
+    e = dict(os.environ if env is None else env)
+    e["PYTHONPATH"] = str(ROOT) + os.pathsep + e.get("PYTHONPATH", "")
+    return subprocess.run([sys.executable, "-m", "livefilter", *[str(a) for a in args]], cwd=cwd, env=e,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def leftovers(folder: Path) -> list[str]:
+    """Hidden temporary files (outputs are written as .NAME.xxxx.ext first)."""
+    return sorted(p.name for p in folder.iterdir() if p.name.startswith("."))
+
+
+def one_error_line(err: str, *words: str) -> None:
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("livefilter: error:"), err
+    assert "Traceback" not in err and all(w in lines[0] for w in words), err
+
+
+@pytest.fixture
+def look_cube(tmp_path, sample_after, sample_before, capsys) -> Path:
+    code, _, err = run(["fit", sample_after, "--original", sample_before, "-o", tmp_path / "look.cube"], capsys)
+    assert code == 0, err
+    return tmp_path / "look.cube"
+
+
+@pytest.fixture
+def clip(tmp_path) -> Path:
+    from livefilter.sinks import VideoFileSink
+    from livefilter.sources import SyntheticSource
+
+    src = SyntheticSource((160, 96), fps=10)
+    sink = VideoFileSink(tmp_path / "vid.mp4", fps=10)
+    for _ in range(5):
+        sink.send(src.read())
+    sink.close()
+    return tmp_path / "vid.mp4"
+
+
+# 1. output = input -------------------------------------------------------------------------------------------
+
+def test_live_refuses_to_record_over_its_own_input(clip, look_cube, capsys):
+    before = clip.read_bytes()
+    code, _, err = run(["live", "--template", look_cube, "--input", clip, "--record", clip, "--frames", 3,
+                        "--backend", "cpu", "--no-face-protect"], capsys)
+    assert_bad_input(code, err, "vid.mp4")
+    assert "same as an input" in err and clip.read_bytes() == before
+    assert leftovers(clip.parent) == []
+
+
+def test_live_refuses_to_record_over_its_template(tmp_path, look_cube, capsys):
+    code, _, err = run(["live", "--template", look_cube, "--synthetic", "--record", look_cube, "--frames", 3],
+                       capsys)
+    assert_bad_input(code, err, "look.cube")
+
+
+# 2 and 7. numeric options, at parse time --------------------------------------------------------------------
+
+BAD_NUMBERS = {
+    "live --fps 0": (["live", "--template", "x.cube", "--synthetic", "--record", "o.mp4", "--fps", "0"], "--fps"),
+    "live --fps -1": (["live", "--template", "x.cube", "--input", "v.mp4", "--record", "o.mp4", "--fps", "-1"],
+                      "--fps"),
+    "live --fps nan": (["live", "--template", "x.cube", "--synthetic", "--vcam", "--fps", "nan"], "--fps"),
+    "live --frames -5": (["live", "--template", "x.cube", "--synthetic", "--vcam", "--frames", "-5"], "--frames"),
+    "live --frames 0": (["live", "--template", "x.cube", "--synthetic", "--vcam", "--frames", "0"], "--frames"),
+    "live --duration 0": (["live", "--template", "x.cube", "--synthetic", "--vcam", "--duration", "0"],
+                          "--duration"),
+    "live --strength 2": (["live", "--template", "x.cube", "--synthetic", "--vcam", "--strength", "2"],
+                          "--strength"),
+    "live --size 10x10": (["live", "--template", "x.cube", "--synthetic", "--vcam", "--size", "10x10"], "size"),
+    "demo --frames 0": (["demo", "--frames", "0"], "--frames"),
+    "apply --quality 500": (["apply", "x.cube", "a.jpg", "-o", "b.jpg", "--quality", "500"], "--quality"),
+    "apply --quality 0": (["apply", "x.cube", "a.jpg", "-o", "b.jpg", "--quality", "0"], "--quality"),
+    "apply --strength -0.5": (["apply", "x.cube", "a.jpg", "-o", "b.jpg", "--strength", "-0.5"], "--strength"),
+    "fit --size 1": (["fit", "a.jpg", "-o", "x.cube", "--size", "1"], "size"),
+    "fit --samples 10": (["fit", "a.jpg", "-o", "x.cube", "--samples", "10"], "--samples"),
+    "bench-live --frames 0": (["bench-live", "--frames", "0"], "--frames"),
+    "bench-live --fps -1": (["bench-live", "--fps", "-1"], "--fps"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_NUMBERS))
+def test_numeric_options_are_refused_at_parse_time_in_one_line(case, capsys, monkeypatch):
+    import livefilter.cli as cli_module
+
+    argv, option = BAD_NUMBERS[case]
+    # the commands are replaced: a value that got past the parser would run nothing (and return 99)
+    monkeypatch.setattr(cli_module, "COMMANDS", {name: (lambda args: 99) for name in cli_module.COMMANDS})
+    try:
+        code = cli_module.main(argv)
+    except SystemExit as exc:
+        code = exc.code
+    assert code == 2
+    one_error_line(capsys.readouterr().err, option)
+
+
+def test_live_fps_zero_exits_at_once_and_leaves_no_temp_file(tmp_path, look_cube):
+    t = time.monotonic()
+    r = cli("live", "--template", look_cube, "--synthetic", "--record", tmp_path / "o.mp4", "--fps", 0,
+            cwd=tmp_path, timeout=60)
+    assert r.returncode == 2 and time.monotonic() - t < 30, r.stderr
+    one_error_line(r.stderr, "--fps")
+    assert leftovers(tmp_path) == [] and not (tmp_path / "o.mp4").exists()
+
+
+def test_demo_frames_zero_claims_no_mp4(tmp_path):
+    r = cli("demo", "-o", tmp_path, "--frames", 0, cwd=tmp_path, timeout=60)
+    assert r.returncode == 2 and "wrote" not in r.stdout
+    one_error_line(r.stderr, "--frames")
+    assert list(tmp_path.iterdir()) == []
+
+
+# 3. --preview without a display ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("display", [None, ":7357"], ids=["DISPLAY unset", "no X server on :7357"])
+def test_preview_without_display_is_refused_before_anything_opens(tmp_path, look_cube, display):
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    if display:
+        env["DISPLAY"] = display
+    r = cli("live", "--template", look_cube, "--synthetic", "--preview", "--record", tmp_path / "o.mp4",
+            "--frames", 5, "--backend", "cpu", "--no-face-protect", cwd=tmp_path, env=env, timeout=120)
+    assert r.returncode == 2, (r.returncode, r.stderr[-500:])
+    one_error_line(r.stderr, "--preview", "display")
+    assert not (tmp_path / "o.mp4").exists() and leftovers(tmp_path) == []
+
+
+# 4. SIGTERM finalises the recording like Ctrl+C ---------------------------------------------------------------
+
+def test_sigterm_finalises_the_recording_like_ctrl_c(tmp_path, look_cube):
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    proc = subprocess.Popen([sys.executable, "-m", "livefilter", "live", "--template", str(look_cube), "--synthetic",
+                             "--record", "rec.mp4", "--size", "320x180", "--fps", "30", "--backend", "cpu",
+                             "--no-face-protect"], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    out: list[str] = []
+    reader = threading.Thread(target=lambda: out.extend(proc.stdout), daemon=True)
+    reader.start()
+    try:
+        deadline = time.monotonic() + 90
+        # running once frames are being recorded (the hidden temp file grows)
+        while time.monotonic() < deadline and not any(p.stat().st_size > 0 for p in tmp_path.glob(".rec.*.mp4")):
+            assert proc.poll() is None, proc.stderr.read()
+            time.sleep(0.2)
+        time.sleep(1.0)
+        proc.send_signal(signal.SIGTERM)
+        code = proc.wait(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    reader.join(timeout=5)
+    err = proc.stderr.read()
+    assert code == 0, (code, err[-800:])
+    assert (tmp_path / "rec.mp4").stat().st_size > 0 and leftovers(tmp_path) == []
+    v = VideoFileSource(tmp_path / "rec.mp4")
+    first = v.read()
+    v.close()
+    assert first is not None and first.shape == (180, 320, 3)  # a finalised mp4 (an unfinalised one has no index)
+    assert any("stopped (SIGTERM)" in line for line in out), out
+
+
+# 5. a huge look image is refused from its header --------------------------------------------------------------
+
+def _bilevel_png(path: Path, side: int) -> Path:
+    """A valid 1-bit PNG of side x side pixels, written without ever holding the image (rows of zeros)."""
+    def chunk(kind, data):
+        return (len(data).to_bytes(4, "big") + kind + data
+                + zlib.crc32(kind + data).to_bytes(4, "big"))
+
+    row = b"\x00" * (1 + (side + 7) // 8)
+    comp = zlib.compressobj(9)
+    body = b"".join(comp.compress(row) for _ in range(side)) + comp.flush()
+    ihdr = side.to_bytes(4, "big") * 2 + bytes([1, 0, 0, 0, 0])  # 1 bit, greyscale
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", body) + chunk(b"IEND", b""))
+    return path
+
+
+def test_huge_look_image_is_refused_from_its_header_before_decoding(tmp_path, sample_test, capsys):
+    bomb = _bilevel_png(tmp_path / "bomb.png", 30000)
+    with Image.open(bomb) as im:
+        assert im.size == (30000, 30000)
+    for argv in (["info", bomb], ["apply", bomb, sample_test, "-o", tmp_path / "x.png"]):
+        t = time.perf_counter()
+        code, _, err = run(argv, capsys)
+        assert time.perf_counter() - t < 2.0, argv  # main took 13 s and 5.4 GB (decoding first)
+        assert_bad_input(code, err, "bomb.png")
+        assert "30000x30000" in err
+    assert not (tmp_path / "x.png").exists()
+
+
+# 6. a square photo of a Hald-like size is a photo ---------------------------------------------------------------
+
+@pytest.fixture
+def square_photo(tmp_path, sample_before) -> Path:
+    Image.open(sample_before).convert("RGB").resize((512, 512)).save(tmp_path / "square.png")
+    return tmp_path / "square.png"
+
+
+def test_square_photo_of_hald_size_is_a_photo_and_a_real_hald_is_a_lut(tmp_path, square_photo, look_cube, capsys):
+    from livefilter.luts import look_file_kind
+
+    assert look_file_kind(square_photo) == "image"
+    assert look_file_kind(square_photo, assume_look=True) == "lut"
+    write_lut(tmp_path / "real_hald.png", lf.read_lut(look_cube))
+    assert look_file_kind(tmp_path / "real_hald.png") == "lut"
+    code, _, err = run(["info", square_photo], capsys)
+    assert_bad_input(code, err, "square.png")
+    assert "not a HaldCLUT" in err
+    code, out, err = run(["info", tmp_path / "real_hald.png"], capsys)
+    assert code == 0 and "64^3" in out, err
+
+
+def test_live_template_square_photo_learns_a_look_instead_of_reading_a_hald(tmp_path, square_photo, sample_test,
+                                                                           capsys):
+    frame = lf.read_image(sample_test)
+
+    def graded(*extra):
+        out = tmp_path / f"rec{len(extra)}.mp4"
+        code, stdout, err = run(["live", "--template", square_photo, "--input", sample_test, "--record", out,
+                                 "--frames", 2, "--backend", "cpu", "--no-face-protect", *extra], capsys)
+        assert code == 0, err
+        v = VideoFileSource(out)
+        f = v.read()
+        v.close()
+        return np.abs(f.astype(int) - frame.astype(int)).mean()
+
+    # learnt from the photo: a mild look; the photo's pixels read as a Hald (--look): posterised garbage
+    # (measured: mean change 4.9 vs 64.8 code values on the bundled test photo)
+    assert graded() < 30
+    assert graded("--look") > 50
+
+
+# 8. quiet by default ---------------------------------------------------------------------------------------------
+
+def test_demo_prints_no_third_party_native_logging_unless_verbose(tmp_path):
+    r = cli("demo", "-o", tmp_path, "--frames", 3, "--size", "160x96", "--backend", "cpu", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert not [line for line in r.stderr.splitlines() if line.startswith(NATIVE_NOISE)], r.stderr
+    assert "wrote" in r.stdout  # our own lines still there
+    (tmp_path / "v").mkdir()
+    r = cli("demo", "-o", tmp_path / "v", "--frames", 3, "--size", "160x96", "--backend", "cpu", "-v", cwd=tmp_path)
+    assert r.returncode == 0 and [line for line in r.stderr.splitlines() if line.startswith(NATIVE_NOISE)]
+
+
+# help and names ----------------------------------------------------------------------------------------------------
+
+def _subparsers():
+    parser = build_parser()
+    (sub,) = [a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction"]
+    return sub.choices
+
+
+def test_every_cli_option_has_help_and_shows_its_default():
+    for name, p in _subparsers().items():
+        text = p.format_help()
+        for action in p._actions:
+            if not action.option_strings or action.help == "==SUPPRESS==":
+                continue
+            assert action.help, (name, action.option_strings)
+            if action.default not in (None, False) and action.nargs != 0 and action.dest != "help":
+                assert f"(default: {action.default})" in " ".join(text.split()), (name, action.option_strings)
+
+
+def test_lut_size_and_frame_size_have_distinct_names_and_keep_size_as_alias():
+    parser = build_parser()
+    assert parser.parse_args(["fit", "a.jpg", "-o", "x.cube", "--lut-size", "17"]).lut_size == 17
+    assert parser.parse_args(["fit", "a.jpg", "-o", "x.cube", "--size", "17"]).lut_size == 17
+    for cmd in (["live", "--template", "x.cube", "--vcam"], ["demo"], ["bench-live"]):
+        assert parser.parse_args(cmd + ["--frame-size", "320x180"]).frame_size == (320, 180)
+        assert parser.parse_args(cmd + ["--size", "320x180"]).frame_size == (320, 180)

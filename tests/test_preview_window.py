@@ -1,0 +1,197 @@
+"""The preview window seen for real: `live --preview` under Xvfb, driven with real key presses (xdotool), checked
+on screenshots taken from the X server (Pillow's ImageGrab).
+
+Checked: the HUD (fps, backend, look name, strength, face protection) by matching text rendered the way the HUD
+draws it; space -> the before/after split (white divider down the middle); - and + -> strength 0.90 then 1.00;
+d -> the degree view (viridis colours: the protected face dark, the rest yellow); f -> faces off (all yellow);
+n -> the next look of the --template folder; q -> the process ends cleanly. Skips when Xvfb or xdotool is missing
+(Debian: apt-get install -y xvfb xdotool; .ci/run installs them).
+
+LIVEFILTER_SCREENSHOTS=DIR keeps the screenshots (docs/preview.png is the split view from one run)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from livefilter.luts import write_lut
+
+from .conftest import ROOT
+
+W, H = 640, 360
+
+
+def _need(tool: str) -> str:
+    exe = shutil.which(tool)
+    if exe is None:
+        pytest.skip(f"{tool} is not installed (Debian: apt-get install -y xvfb xdotool)")
+    return exe
+
+
+@pytest.fixture
+def xdisplay():
+    xvfb = _need("Xvfb")
+    _need("xdotool")
+    from PIL import features
+
+    if not features.check("xcb"):
+        pytest.skip("Pillow was built without XCB: it cannot take X screenshots")
+    r, w = os.pipe()
+    proc = subprocess.Popen([xvfb, "-displayfd", str(w), "-screen", "0", "1024x768x24", "-nolisten", "tcp"],
+                            pass_fds=(w,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os.close(w)
+    with os.fdopen(r) as f:
+        number = f.readline().strip()  # Xvfb picks a free display and says which
+    if not number:
+        proc.kill()
+        pytest.skip("Xvfb did not start")
+    try:
+        yield f":{number}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+class Screen:
+    def __init__(self, display: str):
+        self.display = display
+        self.env = dict(os.environ, DISPLAY=display)
+
+    def xdotool(self, *args, check=True) -> str:
+        r = subprocess.run(["xdotool", *map(str, args)], env=self.env, capture_output=True, text=True, timeout=90)
+        if check:
+            assert r.returncode == 0, r.stderr
+        return r.stdout
+
+    def window(self) -> tuple[int, int]:
+        wid = self.xdotool("search", "--sync", "--onlyvisible", "--name", "^livefilter$").split()[0]
+        geo = self.xdotool("getwindowgeometry", "--shell", wid)
+        vals = dict(line.split("=") for line in geo.split())
+        return int(vals["X"]), int(vals["Y"])
+
+    def shot(self, at) -> np.ndarray:
+        from PIL import ImageGrab
+
+        x, y = at
+        return np.asarray(ImageGrab.grab(xdisplay=self.display).convert("RGB"))[y: y + H, x: x + W]
+
+    def key(self, name: str) -> None:
+        self.xdotool("key", name)
+
+
+def hud_text(text: str) -> np.ndarray:
+    """The white core of ``text`` drawn as window.compose draws the HUD (black outline, white AA text)."""
+    size, _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, 0.5, 3)
+    img = np.zeros((size[1] + 12, size[0] + 6, 3), np.uint8)
+    cv2.putText(img, text, (3, size[1] + 4), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 3, cv2.LINE_AA)
+    cv2.putText(img, text, (3, size[1] + 4), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (255, 255, 255), 1, cv2.LINE_AA)
+    return (img.min(axis=2) >= 200).astype(np.float32)
+
+
+def hud_has(view: np.ndarray, text: str) -> float:
+    """Best match (0..1) of ``text`` in the HUD's three lines (top 75 rows)."""
+    strip = (view[:75].min(axis=2) >= 200).astype(np.float32)
+    return float(cv2.matchTemplate(strip, hud_text(text), cv2.TM_CCOEFF_NORMED).max())
+
+
+def viridis_share(view: np.ndarray) -> tuple[float, float]:
+    """Shares of the picture (below the HUD) that are yellow (degree ~1) and blue/purple (degree < 0.5)."""
+    v = view[80:].astype(int)
+    r, g, b = v[..., 0], v[..., 1], v[..., 2]
+    yellow = (r > 140) & (g > 130) & (b < r - 60)  # viridis' top (253, 231, 37) blended 0.65 over the frame
+    dark = (b > r) & (b > 60)
+    return float(yellow.mean()), float(dark.mean())
+
+
+def wait_for(fn, what: str, timeout: float = 45.0):
+    """Poll ``fn`` until it returns something (generous: CI machines are shared and slow)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        last = fn()
+        if last is not None:
+            return last
+        time.sleep(0.3)
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+def test_preview_window_under_xvfb_split_hud_strength_faces_degree_next_quit(xdisplay, tmp_path, sample_after,
+                                                                           sample_before):
+    from livefilter.cli import main
+
+    looks = tmp_path / "looks"
+    looks.mkdir()
+    assert main(["fit", str(sample_after), "--original", str(sample_before), "-o", str(looks / "a_teal.cube")]) == 0
+    write_lut(looks / "b_plain.cube", __import__("livefilter").Lut.identity(9))
+    screen = Screen(xdisplay)
+    env = dict(screen.env, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    proc = subprocess.Popen([sys.executable, "-m", "livefilter", "live", "--template", str(looks), "--synthetic",
+                             "--preview", "--frame-size", f"{W}x{H}", "--backend", "cpu"], cwd=tmp_path, env=env,
+                            stdout=open(tmp_path / "out.txt", "w"), stderr=open(tmp_path / "err.txt", "w"))
+    keep = os.environ.get("LIVEFILTER_SCREENSHOTS")
+    shots = {}
+    try:
+        at = screen.window()
+        screen.xdotool("mousemove", at[0] + W // 2, at[1] + H // 2)  # no window manager: focus follows the pointer
+
+        def view_when(pred, what, timeout=45.0):
+            def check():
+                view = screen.shot(at)
+                shots["last"] = view
+                return view if pred(view) else None
+            return wait_for(check, what, timeout)
+
+        def showing(text, timeout=45.0):
+            return view_when(lambda v: hud_has(v, text) > 0.9, f"HUD text {text!r}", timeout)
+
+        # the look name is the LUT's title: the fitted look's template name, then the identity LUT's. The first
+        # frame may wait for numba to compile the renderer (a cold or stale cache on a loaded machine)
+        shots["hud"] = showing("cpu  look: sample_after  strength 1.00  faces on", timeout=150.0)
+        showing(" fps  render")
+        mid = W // 2
+        assert not (shots["hud"][80:, mid - 1: mid + 1] == 255).all()
+
+        screen.key("space")
+        shots["split"] = view_when(lambda v: (v[80:, mid - 1: mid + 1] == 255).all(), "the split divider")
+        screen.key("space")
+        screen.key("minus")
+        showing("strength 0.90")
+        screen.key("plus")
+        showing("strength 1.00")
+
+        screen.key("d")
+        shots["degree"] = view_when(lambda v: viridis_share(v)[0] > 0.3 and viridis_share(v)[1] > 0.02,
+                                    "the degree view with a protected face")
+        screen.key("f")
+        showing("faces off")
+        shots["degree_faces_off"] = view_when(lambda v: viridis_share(v)[0] > 0.85, "the all-yellow degree view")
+        screen.key("d")
+        screen.key("n")
+        showing("look: identity")
+        screen.key("q")
+        code = proc.wait(timeout=30)
+    except AssertionError as exc:
+        last = shots.get("last")
+        scores = {t: round(hud_has(last, t), 2) for t in ("fps", "strength 1.00", "faces on", "faces off")} \
+            if last is not None else {}
+        raise AssertionError(f"{exc}; last screenshot: HUD scores {scores}, viridis shares "
+                             f"{viridis_share(last) if last is not None else None}; live's stderr: "
+                             f"{(tmp_path / 'err.txt').read_text()[-600:]}; stdout: "
+                             f"{(tmp_path / 'out.txt').read_text()[-300:]}") from None
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        if keep:
+            Path(keep).mkdir(parents=True, exist_ok=True)
+            for name, img in shots.items():
+                cv2.imwrite(str(Path(keep) / f"{name}.png"), np.ascontiguousarray(img[:, :, ::-1]))
+    out, err = (tmp_path / "out.txt").read_text(), (tmp_path / "err.txt").read_text()
+    assert code == 0, err[-800:]
+    assert "frames" in out
