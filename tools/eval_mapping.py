@@ -51,7 +51,7 @@ METHODS = {
     "seed (lstsq)": {"mapping": "seed", "solver": "lstsq"},
     "seed (L-BFGS)": {"mapping": "seed", "solver": "lbfgs"},
     "residual (uniform)": {"mapping": "residual"},
-    "residual, no coverage fall-back": {"mapping": "residual", "coverage": 0.0},
+    "residual (no coverage fall-back)": {"mapping": "residual", "coverage": 0.0},
     "residual (salient)": {"mapping": "residual", "sampling": "salient"},
 }
 
@@ -66,8 +66,6 @@ def main(argv=None) -> int:
     ap.add_argument("--methods", default=",".join(METHODS))
     ap.add_argument("--coverage", type=float, nargs="*", default=[],
                     help="also the residual mapping at these coverage fall-back strengths p0 (to choose it)")
-    ap.add_argument("--far", nargs="*", default=[None], type=lambda v: None if v == "identity" else v,
-                    help="fall-back targets to try with --coverage: identity, affine")
     ap.add_argument("--narrow", action="store_true",
                     help="also every look with a NARROW photo as A (colours covering little of the cube)")
     args = ap.parse_args(argv)
@@ -80,8 +78,7 @@ def main(argv=None) -> int:
     photo_paths = photos(args.split)
     pics = [load_photo(p, args.side) for p in photo_paths]
     methods = {k: METHODS[k] for k in args.methods.split(",")}
-    methods.update({f"residual p0={p0} {far or 'identity'}": {"mapping": "residual", "coverage": p0, "far": far}
-                    for p0 in args.coverage for far in args.far})
+    methods.update({f"residual p0={p0}": {"mapping": "residual", "coverage": p0} for p0 in args.coverage})
     narrow = [i for i, p in enumerate(pics) if is_narrow(p)]
     jobs = [(lp, None) for lp in look_paths]
     if args.narrow:

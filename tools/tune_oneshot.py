@@ -51,6 +51,7 @@ from livefilter.look.sampling import WORK_SIDE, downscale  # noqa: E402
 SYNTH_SEED = 7_000_000
 WEIGHTS = (1.0, 0.8, 0.6, 0.4, 0.2, 0.0)
 P0S = (0.0, 0.03, 0.1, 0.3, 1.0)
+TOLS = (0.01, 0.006, 0.004, 0.003)
 
 
 def items_train(n_synth: int):
@@ -195,28 +196,30 @@ def main(argv=None) -> int:
         mis = [r for r in colour if r["mono stat"] < tol]
         md.append(f"| {tol} | {len(mis)}/{len(colour)} | {sum(r['family'] == 'narrow' for r in mis)} | "
                   f"{sum(r['mono stat'] >= tol for r in bw)}/{len(bw)} |")
-    tol = float(mono.MONO_TOL)
-    md += ["", f"Settings (monochrome threshold {tol}): the rule w = clip(a + b d, 0, 1) fitted per p0 "
-           "(objective: mean dE00 + mean excess over doing nothing)", "",
-           "| p0 | a | b | objective | all | film colour | creative | synthetic | narrow | worse than nothing | "
-           "worst excess |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+    md += ["", "Settings: the rule w = clip(a + b d, 0, 1) fitted per (monochrome threshold, p0) (objective: mean dE00 "
+           "+ mean excess over doing nothing); 'template p0' = coverage of the template's colours instead of the "
+           "guess's", "",
+           "| threshold | p0 | a | b | objective | all | film colour | creative | synthetic | narrow | worse than "
+           "nothing | worst excess |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     results = {}
-    for p0 in list(P0S) + [f"template p0={x}" for x in P0S[1:]]:
-        o, a, b, _ = fit_rule(rows, p0, tol)
-        s = summarise(rows, p0, a, b, tol)
-        results[p0] = {"objective": o, "a": a, "b": b, "summary": s}
+    for tol in TOLS:
+        for p0 in list(P0S) + [f"template p0={x}" for x in P0S[1:]]:
+            o, a, b, _ = fit_rule(rows, p0, tol)
+            s = summarise(rows, p0, a, b, tol)
+            results[(tol, p0)] = {"tol": tol, "p0": p0, "objective": o, "a": a, "b": b, "summary": s}
 
-        def g(f, s=s):
-            return s.get(f, {}).get("ours", float("nan"))
+            def g(f, s=s):
+                return s.get(f, {}).get("ours", float("nan"))
 
-        md.append(f"| {p0} | {a:.2f} | {b:.3f} | {o:.2f} | {g('all'):.2f} | {g('color'):.2f} | {g('creative'):.2f} | "
-                  f"{g('synthetic'):.2f} | {g('narrow'):.2f} | {s['all']['worse']}/{s['all']['n']} | "
-                  f"{s['all']['worst excess']:+.2f} |")
+            md.append(f"| {tol} | {p0} | {a:.2f} | {b:.3f} | {o:.2f} | {g('all'):.2f} | {g('color'):.2f} | "
+                      f"{g('creative'):.2f} | {g('synthetic'):.2f} | {g('narrow'):.2f} | "
+                      f"{s['all']['worse']}/{s['all']['n']} | {s['all']['worst excess']:+.2f} |")
     best = min(results, key=lambda k: results[k]["objective"])
-    md += ["", f"Best p0 {best}: w = clip({results[best]['a']:.2f} + {results[best]['b']:.3f} d, 0, 1); identity "
-           + ", ".join(f"{f} {v['identity']:.2f}" for f, v in results[best]["summary"].items())]
-    result = {"protocol": __doc__.split("\n\n")[1], "model": model, "results": {str(k): v for k, v in results.items()},
-              "best p0": best, "rows": rows, "seconds": seconds}
+    r = results[best]
+    md += ["", f"Best: threshold {r['tol']}, p0 {r['p0']}, w = clip({r['a']:.2f} + {r['b']:.3f} d, 0, 1); identity "
+           + ", ".join(f"{f} {v['identity']:.2f}" for f, v in r["summary"].items())]
+    result = {"protocol": __doc__.split("\n\n")[1], "model": model, "results": list(results.values()),
+              "best": r, "rows": rows, "seconds": seconds}
     write_results(result, "\n".join(md), args.json, args.md)
     return 0
 

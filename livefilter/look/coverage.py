@@ -13,8 +13,8 @@ everywhere for a template that shows every colour, the cube's faces included); `
 has no seams in the baked LUT. ``p0`` sets how much density counts as "shown", chosen on TRAINING data per path
 (tools/tune_oneshot.py, tools/eval_mapping.py --split train): small p0 trusts a few samples, large p0 ramps trust
 up linearly to FULL. Wherever the density reaches FULL (half of what an even spread over the whole cube gives) c is
-1, so a template that shows every colour keeps its look exactly as fitted. The far field may also be the look's
-low-order global version (an affine fit) instead of identity.
+1, so a template that shows every colour keeps its look exactly as fitted. (Falling back to the look's affine
+version instead of identity was measured too: no better on training looks, and it can repaint far colours.)
 """
 
 from __future__ import annotations
@@ -83,71 +83,37 @@ class Coverage:
         return float(self.trust(p0).mean())
 
 
-class AffineMapping:
-    """out = [x, 1] @ m, a (4, 3) matrix: the low-order global version of a look, which a narrow template's colours
-    can pin down without the wild extrapolation of a quartic."""
-
-    kind = "affine"
-
-    def __init__(self, m: np.ndarray):
-        self.m = np.asarray(m, dtype=np.float64).reshape(4, 3)
-
-    def __call__(self, x: np.ndarray) -> np.ndarray:
-        x = np.asarray(x, dtype=np.float64)
-        return x @ self.m[:3] + self.m[3]
-
-    @classmethod
-    def fit(cls, src: np.ndarray, dst: np.ndarray, ridge: float = 1e-2) -> AffineMapping:
-        """Ridge least squares toward identity (``ridge`` relative to the sample count)."""
-        X = np.hstack([src, np.ones((len(src), 1))])
-        lam = ridge * len(src)
-        prior = np.vstack([np.eye(3), np.zeros((1, 3))])
-        return cls(np.linalg.solve(X.T @ X + lam * np.eye(4), X.T @ dst + lam * prior))
-
-    def to_dict(self) -> dict:
-        return {"kind": self.kind, "m": self.m}
-
-
 class CoveredMapping:
-    """A mapping trusted by coverage and kept by ``weight``: x + weight * (f(x) + c(x) * (mapping(x) - f(x)) - x),
-    where the far field f is identity, or ``far`` (an AffineMapping) when given."""
+    """A mapping trusted by coverage and kept by ``weight``: x + weight * c(x) * (mapping(x) - x)."""
 
     kind = "covered"
 
-    def __init__(self, inner, coverage: Coverage, p0: float, weight: float = 1.0, far: AffineMapping | None = None):
-        self.inner, self.coverage, self.p0, self.weight, self.far = inner, coverage, float(p0), float(weight), far
+    def __init__(self, inner, coverage: Coverage, p0: float, weight: float = 1.0):
+        self.inner, self.coverage, self.p0, self.weight = inner, coverage, float(p0), float(weight)
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         x = np.asarray(x, dtype=np.float64)
         c = self.coverage.trust_at(x, self.p0)[..., None] if self.p0 > 0 else 1.0
-        f = x if self.far is None else self.far(x)
-        return x + self.weight * (f + c * (self.inner(x) - f) - x)
+        return x + self.weight * c * (self.inner(x) - x)
 
     def to_dict(self) -> dict:
         inner = {f"inner_{k}": v for k, v in self.inner.to_dict().items()}
-        far = {} if self.far is None else {"far": self.far.m}
-        return {"kind": self.kind, **inner, **far, "density": self.coverage.density, "p0": self.p0,
-                "weight": self.weight}
+        return {"kind": self.kind, **inner, "density": self.coverage.density, "p0": self.p0, "weight": self.weight}
 
     @classmethod
     def from_dict(cls, d: dict, inner_from_dict) -> CoveredMapping:
         inner = inner_from_dict({k[len("inner_"):]: v for k, v in d.items() if k.startswith("inner_")})
-        far = AffineMapping(d["far"]) if "far" in d else None
-        return cls(inner, Coverage(np.asarray(d["density"], dtype=np.float64)), float(d["p0"]), float(d["weight"]),
-                   far)
+        return cls(inner, Coverage(np.asarray(d["density"], dtype=np.float64)), float(d["p0"]), float(d["weight"]))
 
 
-def covered(mapping, coverage: Coverage | None, p0: float, weight: float = 1.0, far: AffineMapping | None = None):
-    """``mapping`` with the coverage fall-back (toward identity, or toward ``far``) and keep-weight, or itself when
-    neither changes anything."""
+def covered(mapping, coverage: Coverage | None, p0: float, weight: float = 1.0):
+    """``mapping`` with the coverage fall-back and keep-weight, or itself when neither changes anything."""
     if (coverage is None or p0 <= 0) and weight == 1.0:
         return mapping
-    return CoveredMapping(mapping, coverage if coverage is not None else Coverage(np.ones((2, 2, 2))), p0, weight,
-                          far if p0 > 0 else None)
+    return CoveredMapping(mapping, coverage if coverage is not None else Coverage(np.ones((2, 2, 2))), p0, weight)
 
 
-def blend_table(table: np.ndarray, coverage: Coverage | None, p0: float, weight: float = 1.0,
-                far: AffineMapping | None = None) -> np.ndarray:
+def blend_table(table: np.ndarray, coverage: Coverage | None, p0: float, weight: float = 1.0) -> np.ndarray:
     """A baked (N, N, N, 3) table (the Lut layout, [r, g, b]) blended as CoveredMapping does, c taken at the nodes.
     Tuning tools use it to try many (p0, weight) on one baked mapping."""
     from ..lut import identity_table
@@ -156,5 +122,4 @@ def blend_table(table: np.ndarray, coverage: Coverage | None, p0: float, weight:
     if coverage is None or p0 <= 0:
         return (ident + weight * (table - ident)).astype(np.float32)
     c = coverage.trust_at(ident, p0)[..., None]
-    f = ident if far is None else far(ident)
-    return (ident + weight * (f + c * (table - f) - ident)).astype(np.float32)
+    return (ident + weight * c * (table - ident)).astype(np.float32)

@@ -22,7 +22,7 @@ import numpy as np
 from .. import __version__
 from ..errors import InputError
 from ..imageio import read_image
-from .coverage import AffineMapping, Coverage, covered
+from .coverage import Coverage, covered
 from .look import Look, bake
 from .mapping import fit_mapping, ill_defined
 from .sampling import MIN_SAMPLES, SAMPLINGS, WORK_SIDE, downscale, match_size, sample_pairs
@@ -37,10 +37,10 @@ ONE_PHOTO_MAPPING = "seed"
 GUESS_WEIGHT_RULE = (0.05, 0.055)
 # Coverage fall-back strength p0 (see coverage.py) per path, chosen on TRAINING data: with a true original
 # (tools/eval_mapping.py --split train) and for a one-photo guess (tools/tune_oneshot.py).
-COVERAGE_P0 = {"original": 0.3, "network": 1.0, "monochrome": 0.0}
-# What the look falls back to where the template showed no colours, per path: identity, or "affine" (the look's
-# low-order global version, fitted on the same pairs).
-COVERAGE_FAR = {"original": None, "network": None, "monochrome": None}
+# With an original (24 training film looks + 18 with a narrow photo, tools/eval_mapping.py --split train
+# --coverage 0 0.03 0.1 0.3 --narrow): 2.07 dE00 without, 1.95 at 0.03, 2.22 at 0.1, 2.55 at 0.3; looks worse than
+# doing nothing 3 -> 0. The monochrome path writes its look down for every colour: no fall-back.
+COVERAGE_P0 = {"original": 0.03, "network": 1.0, "monochrome": 0.0}
 # Below this share of the colour cube (Coverage.share) a template is called narrow and the user is warned: the
 # definition of ../shared/notes/coverage-findings.md; about 1 training photo in 10.
 NARROW_COVERAGE = 0.08
@@ -202,7 +202,7 @@ def describe_confidence(conf: dict | None) -> str:
 def fit_look(template, original=None, *, sampling: str = "uniform", samples: int = 8000, labels=None,
              mapping: str | None = None, solver: str = "lstsq", size: int = 33, seed: int = 0,
              saliency_mask=None, name: str | None = None, allow_large: bool = False,
-             guess_weight: float | None = None, coverage: float | None = None, far: str | None = "default") -> Look:
+             guess_weight: float | None = None, coverage: float | None = None) -> Look:
     """Learn a look from a template photo (and, optionally, the same photo before its filter).
 
     Args:
@@ -221,8 +221,6 @@ def fit_look(template, original=None, *, sampling: str = "uniform", samples: int
             (:func:`guess_weight_for`). Unused with an original.
         coverage: the coverage fall-back strength p0 (0 = none; see :mod:`livefilter.look.coverage`). Default:
             chosen per path (COVERAGE_P0).
-        far: what the look falls back to where the template showed no colours: None (identity) or "affine" (the
-            look's low-order global version). Default: chosen per path (COVERAGE_FAR).
     """
     t0 = time.perf_counter()
     if sampling not in SAMPLINGS:
@@ -255,12 +253,8 @@ def fit_look(template, original=None, *, sampling: str = "uniform", samples: int
     glob, label_maps = fit_mappings(pairs, mapping, solver)
     cov = coverage_of(p, pairs)
     p0 = COVERAGE_P0[p.path] if coverage is None else coverage
-    far = COVERAGE_FAR[p.path] if far == "default" else far
-    if far not in (None, "affine"):
-        raise InputError(f"far must be None or 'affine', got {far!r}")
-    far_map = AffineMapping.fit(pairs.src, pairs.dst) if far == "affine" else None
-    glob = covered(glob, cov, p0, weight, far_map)
-    label_maps = {k: covered(m, cov, p0, weight, far_map) for k, m in label_maps.items()}
+    glob = covered(glob, cov, p0, weight)
+    label_maps = {k: covered(m, cov, p0, weight) for k, m in label_maps.items()}
     conf = confidence(p, cov, weight, reason)
     for why in conf["why"]:
         warnings.warn(f"{tpl.path or 'template'}: {why}", stacklevel=2)
@@ -273,7 +267,6 @@ def fit_look(template, original=None, *, sampling: str = "uniform", samples: int
         "sampling": sampling,
         "guess_weight": float(weight) if p.path == "network" else None,
         "coverage_p0": float(p0),
-        "coverage_far": far or "identity",
         "confidence": conf,
         "samples": int(samples),
         "seed": int(seed),

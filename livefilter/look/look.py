@@ -17,7 +17,7 @@ from .. import __version__
 from ..errors import InputError, LiveFilterError
 from ..fileio import atomic_output
 from ..lut import Lut, identity_table
-from ..luts import read_lut, write_lut
+from ..luts import format_of, read_lut, write_lut
 from ..render import grade_float, render
 from .mapping import mapping_from_dict
 
@@ -71,23 +71,24 @@ class Look:
     def save(self, path: str | os.PathLike, *, inputs: tuple = ()) -> Path:
         """Save by extension: ``.look.npz`` (everything, lossless), ``.cube`` or HaldCLUT ``.png`` (the LUT)."""
         p = Path(path)
-        name = p.name.lower()
-        if name.endswith(LOOK_EXT):
+        fmt = format_of(p)
+        if fmt is not None and fmt.name == "look":
             return self._save_npz(p, inputs)
-        if name.endswith(".cube"):
-            comments = [f"made by livefilter {self.meta.get('version', __version__)}"]
-            comments += [f"{k}: {v}" for k, v in self.meta.items() if k in ("mapping", "sampling", "samples",
-                                                                               "template", "template_sha256")]
-            return write_lut(p, self._titled_lut(), comments=comments, inputs=inputs)
-        if name.endswith(".png"):
-            return write_lut(p, self.lut, inputs=inputs)
-        raise InputError(f"unknown look format; use {LOOK_EXT}, .cube or .png (HaldCLUT)", p)
-
-    def _titled_lut(self) -> Lut:
-        return Lut(self.lut.table, title=self.name, domain_min=self.lut.domain_min, domain_max=self.lut.domain_max)
+        if fmt is None or fmt.write is None:
+            raise InputError(f"unknown look format; use {LOOK_EXT}, .cube or .png (HaldCLUT)", p)
+        comments = [f"made by livefilter {self.meta.get('version', __version__)}"]
+        comments += [f"{k}: {v}" for k, v in self.meta.items() if k in ("mapping", "sampling", "samples",
+                                                                           "template", "template_sha256")]
+        if "confidence" in self.meta:
+            comments.append(f"confidence: {self.meta['confidence']['level']}")
+        extra = {"comments": comments} if fmt.name == "cube" else {}
+        return write_lut(p, self.lut.retitled(self.name), inputs=inputs, **extra)
 
     def _save_npz(self, p: Path, inputs) -> Path:
         arrays = {"lut": self.lut.table, "lut_domain": np.array([self.lut.domain_min, self.lut.domain_max])}
+        if self.lut.shaper is not None:  # a loaded 1D or shaper + 3D file keeps its first stage
+            arrays["lut_shaper"] = self.lut.shaper
+            arrays["lut_shaper_range"] = np.array([self.lut.shaper_min, self.lut.shaper_max])
         if self.mapping is not None:
             arrays.update({f"map_{k}": np.asarray(v) for k, v in self.mapping.to_dict().items()})
         for lab, m in self.label_mappings.items():
@@ -109,14 +110,20 @@ def load_look(path: str | os.PathLike) -> Look:
     p = Path(path)
     if not p.is_file():
         raise InputError("no such file", p)
-    if not p.name.lower().endswith(LOOK_EXT) and not p.name.lower().endswith(".npz"):
+    fmt = format_of(p)
+    if fmt is None or fmt.name != "look":
         lut = read_lut(p)
         return Look(lut=lut, meta={"name": lut.title or p.stem, "source": str(p)})
     try:
         with open(p, "rb") as fh, np.load(fh, allow_pickle=False) as z:
             meta = json.loads(str(z["meta"]))
             dom = z["lut_domain"]
-            lut = Lut(z["lut"], title=meta.pop("lut_title", ""), domain_min=tuple(dom[0]), domain_max=tuple(dom[1]))
+            shaper = {}
+            if "lut_shaper" in z.files:
+                rng = z["lut_shaper_range"]
+                shaper = {"shaper": z["lut_shaper"], "shaper_min": tuple(rng[0]), "shaper_max": tuple(rng[1])}
+            lut = Lut(z["lut"], title=meta.pop("lut_title", ""), domain_min=tuple(dom[0]), domain_max=tuple(dom[1]),
+                      **shaper)
             mapping = _mapping_from(z, "map_")
             labels = sorted({int(k[5:].split("_")[0]) for k in z.files if k.startswith("label")})
             label_mappings = {lab: _mapping_from(z, f"label{lab}_") for lab in labels}

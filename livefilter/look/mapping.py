@@ -263,10 +263,6 @@ def mapping_from_dict(d: dict):
         return QuarticMapping(d["coefs"])
     if kind == "residual":
         return ResidualMapping(QuarticMapping(d["coefs"]), d["offsets"])
-    if kind == "affine":
-        from .coverage import AffineMapping
-
-        return AffineMapping(d["m"])
     if kind == "covered":
         from .coverage import CoveredMapping
 

@@ -121,3 +121,16 @@ def test_weak_templates_give_a_finite_look_that_changes_little_with_a_warning(ki
     # colours far from the template's stay close to themselves
     far = np.array([[0.2, 0.6, 0.2], [0.5, 0.5, 0.9], [0.9, 0.75, 0.6]])
     assert np.abs(look.lut.apply_float(far) - far).max() * 255 < 12
+
+
+def test_a_loaded_shaper_cube_saved_as_a_look_keeps_its_shaper(tmp_path):
+    curve = np.linspace(0, 1, 64) ** 0.5
+    lut = lf.Lut(lf.identity_table(2), title="gamma", shaper=np.stack([curve] * 3, 1))
+    lf.write_lut(tmp_path / "g.cube", lut)
+    look = lf.load_look(tmp_path / "g.cube")
+    look.save(tmp_path / "g.look.npz")
+    look.save(tmp_path / "g2.cube")
+    x = np.array([[0.04, 0.25, 0.81]])
+    want = np.sqrt(x)
+    for p in ("g.look.npz", "g2.cube"):
+        assert np.abs(lf.load_look(tmp_path / p).lut.apply_float(x) - want).max() < 2e-3, p
