@@ -87,7 +87,7 @@ def _frame_size(text):
 
 
 def _samples(text):
-    from .sampling import MIN_SAMPLES
+    from .look.sampling import MIN_SAMPLES
 
     return _number(int, MIN_SAMPLES)(text)
 

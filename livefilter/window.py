@@ -81,10 +81,9 @@ class PreviewWindow:
         return [
             f"{info.get('fps', 0):.1f} fps  render {render:.1f} ms  faces {analysis:.1f} ms  "
             f"latency {info.get('latency_ms', 0):.0f} ms",
-            f"{self.p.backend.name}  look: {self.p.look_name or '-'}"
-            + (f" ({self.p.look_confidence} confidence)" if self.p.look_confidence else "")
-            + f"  strength {self.p.strength:.2f}  "
-            f"faces {'on' if self.p.face_protect else 'off'}",
+            f"{self.p.backend.name}  look: {self.p.look_name or '-'}  strength {self.p.strength:.2f}  "
+            f"faces {'on' if self.p.face_protect else 'off'}"
+            + (f"  confidence {self.p.look_confidence}" if self.p.look_confidence else ""),
             self.p.status,
         ]
 

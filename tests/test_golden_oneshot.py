@@ -57,11 +57,12 @@ def test_one_photo_fit_with_the_shipped_model_matches_the_golden_lut(one_photo_l
 
 
 def test_golden_one_photo_look_is_a_real_look(golden, sample_before, sample_after):
-    """The golden itself is no identity: it moves the template's original toward the template."""
+    """The golden itself is no identity: it moves the template's original toward the template. (Measured on the
+    photo's colours: colours the template never shows are left near identity by the coverage fall-back.)"""
     table, meta = golden
-    ident = lf.identity_table(table.shape[0])
-    assert np.abs(table - ident).mean() * 255 > 3 and 0.05 < meta["guess_weight"] <= 1
+    assert 0.05 < meta["guess_weight"] <= 1
     before, after = lf.read_image(sample_before), lf.read_image(sample_after)
     graded = lf.render(before, lf.Lut(table))
+    assert np.abs(graded.astype(int) - before).mean() > 3
     # measured with the shipped model: 7.9 code values from the template against 12.3 for the original
     assert np.abs(graded.astype(int) - after).mean() < 0.8 * np.abs(before.astype(int) - after).mean()

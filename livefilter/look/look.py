@@ -19,6 +19,7 @@ from ..fileio import atomic_output
 from ..lut import Lut, identity_table
 from ..luts import format_of, read_lut, write_lut
 from ..render import grade_float, render
+from .coverage import CoveredMapping
 from .mapping import mapping_from_dict
 
 LOOK_EXT = ".look.npz"
@@ -102,7 +103,9 @@ class Look:
 
 def _mapping_from(arrays, prefix):
     d = {k[len(prefix):]: arrays[k] for k in arrays.files if k.startswith(prefix) and not k.endswith("_lut")}
-    return mapping_from_dict(d) if d else None
+    if not d:
+        return None
+    return CoveredMapping.from_dict(d, mapping_from_dict) if str(d["kind"]) == "covered" else mapping_from_dict(d)
 
 
 def load_look(path: str | os.PathLike) -> Look:

@@ -263,10 +263,6 @@ def mapping_from_dict(d: dict):
         return QuarticMapping(d["coefs"])
     if kind == "residual":
         return ResidualMapping(QuarticMapping(d["coefs"]), d["offsets"])
-    if kind == "covered":
-        from .coverage import CoveredMapping
-
-        return CoveredMapping.from_dict(d, mapping_from_dict)
     raise InputError(f"unknown mapping kind {kind!r}")
 
 
