@@ -84,7 +84,11 @@ def main(argv=None) -> int:
     ap.add_argument("--md")
     ap.add_argument("--synthetic-creative", type=int, default=30, help="held-out creative synthetic looks")
     ap.add_argument("--no-narrow", action="store_true", help="skip the narrow-template family")
+    ap.add_argument("--shard", default="0/1", help="K/N: measure only every N-th item from the K-th (same draws), "
+                    "to run N processes in parallel; combine their --json files with --merge")
+    ap.add_argument("--merge", nargs="+", help="summarise the rows of these shard --json files instead of measuring")
     args = ap.parse_args(argv)
+    shard, n_shards = (int(v) for v in args.shard.split("/"))
     if not SHARED.is_dir():
         print(f"needs {SHARED}", file=sys.stderr)
         return 2
@@ -109,6 +113,8 @@ def main(argv=None) -> int:
         if family == "narrow":
             ia = narrow[rng.integers(len(narrow))]
             ibs = [i for i in ibs if i != ia][:3]
+        if args.merge or k % n_shards != shard:
+            continue
         A = pics[ia]
         T = lf.render(A, F)
         truths = [(pics[i], lf.render(pics[i], F)) for i in ibs]
@@ -124,7 +130,7 @@ def main(argv=None) -> int:
             "oracle (seed, true original)": oracle.apply,
             **{n: (lambda b, f=f, t=T: f(b, t)) for n, f in baselines.items()},
         }
-        row = {"look": name, "family": family}
+        row = {"look": name, "family": family, "index": k}
         for m, fn in preds.items():
             outs = [fn(b) for b, _ in truths]
             row[m] = float(np.mean([delta_e00(o, fb) for o, (_, fb) in zip(outs, truths)]))
@@ -139,6 +145,12 @@ def main(argv=None) -> int:
         rows.append(row)
         print(f"[{k + 1}/{len(items)}] {name}: identity {row['identity']:.2f} ours {row['ours']:.2f} "
               f"oracle {row['oracle (seed, true original)']:.2f}", file=sys.stderr)
+    if args.merge:
+        import json
+
+        shards = [json.loads(Path(f).read_text()) for f in args.merge]
+        rows = sorted((r for sh in shards for r in sh["rows"]), key=lambda r: r["index"])
+        t0 = time.time() - sum(sh["seconds"] for sh in shards)  # the shards' measuring time, not the merge's
     methods = ["identity", "ours", "ours, no coverage fall-back", "oracle (seed, true original)", *baselines]
     film_fams = ("bw", "color", "picturefx")
     summary = {}

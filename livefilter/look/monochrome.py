@@ -41,20 +41,18 @@ def _tint_by_level(template: np.ndarray):
     return x, lum, bins, tint, centres
 
 
-MONO_TOL = 0.004
+MONO_TOL = 0.005
 
 
 def is_monochrome(template: np.ndarray, tol: float | None = None) -> bool:
     """True for black-and-white and toned (sepia, cyanotype...) templates: once each grey level's mean tint is
-    removed, 99 % of pixels are within ``tol`` (2.5/255) of grey.
+    removed, 99 % of pixels are within ``tol`` (MONO_TOL, 1.3/255) of grey.
 
-    Chosen on the TRAINING looks and photos: every B&W film look is caught, raw or saved as JPEG (their templates
-    are exactly grey, statistic 0). A colour look on a low-saturation photo is the costly mistake (the look then
-    turns every frame grey): with JPEG-saved training templates, 1.7 % of colour-look templates are called
-    monochrome at 0.01 against 5.1 % at 0.02 (the previous threshold), and the one-photo score on training looks
-    is the same or better (film 7.35 both, synthetic 10.58 -> 10.56 dE00). Toned monochrome instant films
-    rendered exactly (0.006) are still caught; JPEG-saved toned photos (chroma subsampling at edges: 0.02-0.14)
-    mostly were not caught at 0.02 either and go through the network."""
+    A colour look on a near-grey photo is the costly mistake (every frame then turns grey). Chosen on TRAINING
+    looks and photos (tools/tune_oneshot.py: 226 templates, a third of them with narrow or low-saturation photos):
+    at 0.01 (the previous threshold) 4 of 204 colour-look templates were called monochrome, 3 of them narrow; at
+    0.005 none, and the same 1 of 22 black-and-white templates is missed (a toned Polaroid, which then goes through
+    the network). B&W film looks rendered or saved as JPEG measure 0."""
     return monochrome_residual(template) < (MONO_TOL if tol is None else tol)
 
 
