@@ -293,10 +293,10 @@ def cmd_info(args) -> int:
         print(f"mapping:   {look.mapping.kind}")
     if look.label_luts:
         print(f"segments:  {sorted(look.label_luts)}")
-    if "confidence" in look.meta:
-        print(f"confidence: {describe_confidence(look.meta['confidence'])}")
+    if "confidence" in look.meta or "confidence text" in look.meta:
+        print(f"confidence: {look.meta.get('confidence text') or describe_confidence(look.meta['confidence'])}")
     for k, v in look.meta.items():
-        if k not in ("name", "confidence") and v not in (None, "", []):
+        if k not in ("name", "confidence", "confidence text") and v not in (None, "", []):
             print(f"{k + ':':<10} {v}")
     return EXIT_OK
 

@@ -178,8 +178,8 @@ def confidence(p: Pairing, cov: Coverage, weight: float, reason: str | None) -> 
     if reason:
         why.append(reason)
     if frac < NARROW_COVERAGE and p.path != "monochrome":
-        why.append(f"the template's colours cover {frac:.0%} of the colour cube (narrow): colours it lacks are left "
-                   "nearly unchanged")
+        why.append(f"the template's colours cover {frac:.0%} of the colour cube (narrow): the look is uncertain "
+                   "away from them")
     if p.path == "network" and weight < 0.35 and not reason:
         why.append(f"the network found little to undo (moved the template {p.change:.1f} code values): "
                    f"{weight:.0%} of the guessed look is kept")

@@ -81,7 +81,9 @@ class Look:
         comments += [f"{k}: {v}" for k, v in self.meta.items() if k in ("mapping", "sampling", "samples",
                                                                            "template", "template_sha256")]
         if "confidence" in self.meta:
-            comments.append(f"confidence: {self.meta['confidence']['level']}")
+            from .fit import describe_confidence
+
+            comments.append(f"confidence: {describe_confidence(self.meta['confidence'])}")
         extra = {"comments": comments} if fmt.name == "cube" else {}
         return write_lut(p, self.lut.retitled(self.name), inputs=inputs, **extra)
 
@@ -108,6 +110,19 @@ def _mapping_from(arrays, prefix):
     return CoveredMapping.from_dict(d, mapping_from_dict) if str(d["kind"]) == "covered" else mapping_from_dict(d)
 
 
+def _cube_header(path: Path) -> dict:
+    """The "# key: value" lines livefilter writes at the top of a .cube (the fit's confidence among them)."""
+    out = {}
+    with open(path, encoding="utf-8", errors="replace") as fh:
+        for line in fh:
+            if not line.startswith("#"):
+                break
+            key, sep, value = line[1:].strip().partition(": ")
+            if sep and key == "confidence":
+                out["confidence text"] = value
+    return out
+
+
 def load_look(path: str | os.PathLike) -> Look:
     """Load a look saved as ``.look.npz``, or a ``.cube`` / HaldCLUT ``.png`` LUT as a look."""
     p = Path(path)
@@ -116,7 +131,10 @@ def load_look(path: str | os.PathLike) -> Look:
     fmt = format_of(p)
     if fmt is None or fmt.name != "look":
         lut = read_lut(p)
-        return Look(lut=lut, meta={"name": lut.title or p.stem, "source": str(p)})
+        meta = {"name": lut.title or p.stem, "source": str(p)}
+        if fmt is not None and fmt.name == "cube":
+            meta |= _cube_header(p)
+        return Look(lut=lut, meta=meta)
     try:
         with open(p, "rb") as fh, np.load(fh, allow_pickle=False) as z:
             meta = json.loads(str(z["meta"]))

@@ -134,3 +134,13 @@ def test_a_loaded_shaper_cube_saved_as_a_look_keeps_its_shaper(tmp_path):
     want = np.sqrt(x)
     for p in ("g.look.npz", "g2.cube"):
         assert np.abs(lf.load_look(tmp_path / p).lut.apply_float(x) - want).max() < 2e-3, p
+
+
+def test_info_prints_the_confidence_of_a_cube_made_by_fit(tmp_path, photo, capsys):
+    from livefilter.cli import main
+
+    look = fit_look(apply_float_look(photo), photo)
+    look.save(tmp_path / "x.cube")
+    assert main(["info", str(tmp_path / "x.cube")]) == 0
+    line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("confidence:"))
+    assert line == f"confidence: {describe_confidence(look.meta['confidence'])}"
