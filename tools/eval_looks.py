@@ -86,9 +86,18 @@ def main(argv=None) -> int:
     ap.add_argument("--no-narrow", action="store_true", help="skip the narrow-template family")
     ap.add_argument("--shard", default="0/1", help="K/N: measure only every N-th item from the K-th (same draws), "
                     "to run N processes in parallel; combine their --json files with --merge")
+    ap.add_argument("--model", help="another de-filter model (default: the shipped one)")
+    ap.add_argument("--rule", type=float, nargs=2, metavar=("A", "B"),
+                    help="the kept-weight rule w = clip(A + B d, 0, 1) that goes with --model")
+    ap.add_argument("--no-baselines", action="store_true", help="skip Reinhard, MKL and histogram matching (slow)")
     ap.add_argument("--merge", nargs="+", help="summarise the rows of these shard --json files instead of measuring")
     args = ap.parse_args(argv)
     shard, n_shards = (int(v) for v in args.shard.split("/"))
+    if args.model:  # settings of another model, to compare (not the product's defaults)
+        from livefilter.look import defilter, fit
+
+        defilter.MODEL_PATH = Path(args.model)
+        fit.GUESS_WEIGHT_RULE = tuple(args.rule) if args.rule else fit.GUESS_WEIGHT_RULE
     if not SHARED.is_dir():
         print(f"needs {SHARED}", file=sys.stderr)
         return 2
@@ -104,7 +113,8 @@ def main(argv=None) -> int:
         items += [(name, "narrow", F) for name, fam, F in items if fam in ("color", "creative")]
     pics = [load_photo(p, args.side) for p in photos("val")]
     narrow = [i for i, p in enumerate(pics) if is_narrow(p)]
-    baselines = {"reinhard": reinhard, "mkl": color_matcher("mkl"), "histogram": color_matcher("hm")}
+    baselines = {} if args.no_baselines else {"reinhard": reinhard, "mkl": color_matcher("mkl"),
+                                              "histogram": color_matcher("hm")}
     rng = np.random.default_rng(0)
     rows = []
     t0 = time.time()
