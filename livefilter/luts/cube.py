@@ -30,15 +30,20 @@ from ..lut import MAX_1D, MAX_SIZE, MIN_SIZE, Lut
 VIDEO_LO, VIDEO_HI = 16.0, 235.0
 
 
-def read_cube(path: str | os.PathLike) -> Lut:
-    """Read a .cube file (1D, 3D, or 1D shaper + 3D) into a :class:`Lut`."""
+def read_text_lut(path: str | os.PathLike, kind: str) -> tuple[Path, str]:
+    """(path, text) of a text LUT file (.cube, .3dl), or a LutFormatError naming the file."""
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8-sig", errors="strict")
+        return p, p.read_text(encoding="utf-8-sig", errors="strict")
     except FileNotFoundError:
         raise LutFormatError("no such file", p) from None
     except (UnicodeDecodeError, IsADirectoryError):
-        raise LutFormatError("not a text .cube file", p) from None
+        raise LutFormatError(f"not a text {kind} file", p) from None
+
+
+def read_cube(path: str | os.PathLike) -> Lut:
+    """Read a .cube file (1D, 3D, or 1D shaper + 3D) into a :class:`Lut`."""
+    p, text = read_text_lut(path, ".cube")
     title = ""
     size3 = size1 = None
     domain = range1 = range3 = None  # (lo[3], hi[3]) each

@@ -10,12 +10,12 @@ codes of rounding) is taken; an uneven one is refused.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import numpy as np
 
 from ..errors import LutFormatError
 from ..lut import MAX_SIZE, MIN_SIZE, Lut
+from .cube import read_text_lut
 
 _SKIP = ("3dmesh", "lut8", "gamma")
 
@@ -29,13 +29,7 @@ def _depth_max(value: float) -> int:
 
 def read_3dl(path: str | os.PathLike) -> Lut:
     """Read a .3dl file into a :class:`Lut`."""
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8-sig", errors="strict")
-    except FileNotFoundError:
-        raise LutFormatError("no such file", p) from None
-    except (UnicodeDecodeError, IsADirectoryError):
-        raise LutFormatError("not a text .3dl file", p) from None
+    p, text = read_text_lut(path, ".3dl")
     in_bits = out_bits = None
     lines: list[tuple[int, list[float]]] = []
     for lineno, raw in enumerate(text.splitlines(), 1):
