@@ -360,7 +360,7 @@ def cmd_live(args) -> int:
             obj.close()
         raise
     window = None
-    with pipeline, _stop_on_sigterm(pipeline):
+    with pipeline, _stop_on_signals(pipeline):
         pipeline.set_template(template, args.original, assume_look=args.look).result()
         if args.preview:
             from .window import PreviewWindow
@@ -387,9 +387,11 @@ def cmd_live(args) -> int:
 
 
 @contextlib.contextmanager
-def _stop_on_sigterm(pipeline=None):
-    """SIGTERM ends a run the way Ctrl+C does: the render loop stops, devices are released and a recording is
-    finalised (the default action would kill the process and leave an unfinished hidden temp file)."""
+def _stop_on_signals(pipeline=None):
+    """Ctrl+C (SIGINT) and SIGTERM end a run gracefully: the render loop finishes the frame in hand and stops,
+    devices are released and a recording is finalised with every frame counted (an exception raised between a
+    sink's write and the frame count made the two disagree by one; SIGTERM's default action would kill the process
+    and leave an unfinished hidden temp file). A second Ctrl+C while stopping interrupts at once."""
     import signal
     import threading
 
@@ -399,16 +401,17 @@ def _stop_on_sigterm(pipeline=None):
 
     def handler(signum, frame):
         if pipeline is not None and pipeline.running:
-            pipeline.stopped_by_signal = "SIGTERM"
+            pipeline.stopped_by_signal = signal.Signals(signum).name
             pipeline.stop()
         else:
             raise KeyboardInterrupt
 
-    old = signal.signal(signal.SIGTERM, handler)
+    old = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, old)
+        for sig, h in old.items():
+            signal.signal(sig, h)
 
 
 def cmd_demo(args) -> int:
@@ -434,7 +437,7 @@ def cmd_demo(args) -> int:
     # latest-frame loop (which would drop frames it cannot keep up with)
     p = LivePipeline(source, [VideoFileSink(mp4, fps=30.0)], look=look, backend=args.backend, analysis_every=1)
     try:
-        with _stop_on_sigterm():
+        with _stop_on_signals():
             for i in range(args.frames):
                 frame = source.read()
                 out = p.process(frame)
