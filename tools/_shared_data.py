@@ -97,11 +97,10 @@ class LabScorer:
 def is_narrow(img: np.ndarray) -> bool:
     """A photo whose colours cover little of the cube (../shared/notes/coverage-findings.md): fewer than 8 % of
     the 8^3 colour bins hold at least 0.05 % of its pixels, or its mean luma is below 0.30 (night, low key)."""
-    x = img.reshape(-1, 3)
-    bins = (x // 32).astype(np.int64) @ np.array([64, 8, 1])
-    occupied = np.bincount(bins, minlength=512) >= 0.0005 * len(x)
-    luma = float((x.astype(np.float64) / 255 @ np.array([0.2126, 0.7152, 0.0722])).mean())
-    return occupied.mean() < 0.08 or luma < 0.30
+    from livefilter.look.coverage import colour_share
+
+    x = img.reshape(-1, 3).astype(np.float64) / 255
+    return colour_share(x) < 0.08 or float((x @ np.array([0.2126, 0.7152, 0.0722])).mean()) < 0.30
 
 
 def psnr(a: np.ndarray, b: np.ndarray) -> float:

@@ -33,6 +33,13 @@ TRUST_SIGMA = 1.0  # nodes: the trust map's own smoothing
 SIGMA = 2.0  # nodes of the 17^3 lattice (1/8 of the cube): wide enough that the blend has no visible seams
 
 
+def colour_share(src: np.ndarray) -> float:
+    """The share of the 8^3 colour bins holding at least 0.05 % (and at least one) of (n, 3) colours in [0, 1]."""
+    src = np.asarray(src, dtype=np.float64).reshape(-1, 3)
+    bins = np.minimum((np.clip(src, 0, 1) * 8).astype(np.int64), 7) @ np.array([64, 8, 1])
+    return float((np.bincount(bins, minlength=512) >= max(1.0, 0.0005 * len(src))).mean())
+
+
 @functools.lru_cache(maxsize=4)
 def _uniform_density(grid: int, sigma: float) -> np.ndarray:
     """What a trilinear splat of samples spread evenly over the cube gives per node (half on faces, a quarter on
@@ -58,9 +65,7 @@ class Coverage:
         src = np.clip(np.asarray(src, dtype=np.float64).reshape(-1, 3), 0.0, 1.0)
         dens = np.asarray(trilinear_weights(src, grid).sum(0)).ravel()  # the mapping's own splat, [r, g, b]
         dens = dens.reshape(grid, grid, grid) / max(len(src), 1)
-        bins = np.minimum((src * 8).astype(np.int64), 7) @ np.array([64, 8, 1])
-        share = float((np.bincount(bins, minlength=512) >= max(1.0, 0.0005 * len(src))).mean())
-        return cls(gaussian_filter(dens, sigma, mode="nearest") / _uniform_density(grid, sigma), share)
+        return cls(gaussian_filter(dens, sigma, mode="nearest") / _uniform_density(grid, sigma), colour_share(src))
 
     def trust(self, p0: float) -> np.ndarray:
         """c per lattice node, in [0, 1]; p0 <= 0 trusts everywhere (no fall-back)."""
@@ -77,10 +82,6 @@ class Coverage:
         pts = np.clip(np.asarray(rgb, dtype=np.float64).reshape(-1, 3), 0, 1).T * (g - 1)
         return map_coordinates(self.trust(p0), pts, order=1, mode="nearest").reshape(np.shape(rgb)[:-1])
 
-    def fraction(self, p0: float = 0.3) -> float:
-        """Share of the colour cube the look is trusted on (mean c over the lattice): small for narrow templates,
-        1 for a template spread over the whole cube."""
-        return float(self.trust(p0).mean())
 
 
 class CoveredMapping:
