@@ -206,8 +206,8 @@ def main(argv=None) -> int:
         md.append(f"| {tol} | {len(mis)}/{len(colour)} | {sum(r['family'] == 'narrow' for r in mis)} | "
                   f"{sum(r['mono stat'] >= tol for r in bw)}/{len(bw)} |")
     md += ["", "Settings: the rule w = clip(a + b d, 0, 1) fitted per (monochrome threshold, p0) (objective: mean dE00 "
-           f"+ {EXCESS_WEIGHT:g} x mean excess over doing nothing); 'template p0' = coverage of the template's colours instead of the "
-           "guess's", "",
+           f"+ {EXCESS_WEIGHT:g} x mean excess over doing nothing); 'template p0' = coverage of the template's colours "
+           "instead of the guess's", "",
            "| threshold | p0 | a | b | objective | all | film colour | creative | synthetic | narrow | worse than "
            "nothing | worst excess |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     results = {}

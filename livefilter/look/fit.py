@@ -33,9 +33,9 @@ DEFAULT_MAPPING = "residual"
 # the further the network moved the template (d, mean change in code values at the preset size): a small change
 # is mostly noise, a large one a real look. w = clip(a + b d, 0, 1), fitted on TRAINING looks and photos only
 # (tools/tune_oneshot.py, 226 templates: film, creative, synthetic, narrow). Objective: mean dE00 + 3 x the mean
-# excess over doing nothing, because a look worse than doing nothing is the failure users see: (0.25, 0.015) keeps
-# 26/226 training looks worse than doing nothing (worst +2.80) against 36 (+4.32) for (0.35, 0.015), the rule chosen with
-# weight 1, for 0.10 dE00 of mean (8.91 vs 8.81).
+# excess over doing nothing, because a look worse than doing nothing is the failure users see: (0.25, 0.015)
+# keeps 26/226 training looks worse than doing nothing (worst +2.80) against 36 (+4.32) for (0.35, 0.015), the
+# rule chosen with weight 1, for 0.10 dE00 of mean (8.91 vs 8.81).
 ONE_PHOTO_MAPPING = "seed"
 GUESS_WEIGHT_RULE = (0.25, 0.015)
 # Coverage fall-back strength p0 (see coverage.py) per path, chosen on TRAINING data. With an original (24 training
