@@ -562,7 +562,7 @@ def _as_look(look):
     if isinstance(look, Look):
         return look
     if isinstance(look, Lut):
-        return Look(look, name=look.title or "lut")
+        return Look(look, meta={"name": look.title or "lut"})
     return load_look(look)
 
 
