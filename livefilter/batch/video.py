@@ -199,7 +199,7 @@ def decode(info: VideoInfo, start: int | None = None, end: int | None = None, st
         last_pts, n = None, 0
         period = int(1 / (info.rate * info.time_base)) if info.rate else 1
         try:
-            for packet in c.demux(v):
+            for packet in _complete_packets(c.demux(v), truncated=info.packets < info.frames):
                 if stop is not None and stop.is_set():
                     return
                 for frame in packet.decode():
@@ -223,6 +223,24 @@ def decode(info: VideoInfo, start: int | None = None, end: int | None = None, st
             at = timestamp(info.seconds(last_pts)) if last_pts is not None else "the start"
             raise VideoDecodeError(f"corrupt or truncated video data after {at} ({exc.strerror or exc})",
                                    info.path, n) from None
+
+
+def _complete_packets(packets, truncated: bool):
+    """The demuxer's packets, but in a file cut short (fewer packets than its index lists) the last one with data
+    is left out: it was read up to the end of the file and would decode into a damaged frame."""
+    held = None
+    for p in packets:
+        if p.size == 0:  # the flush packet at the end
+            if held is not None and not truncated:
+                yield held
+            held = None
+            yield p
+            continue
+        if held is not None:
+            yield held
+        held = p
+    if held is not None and not truncated:
+        yield held
 
 
 # --- encode -----------------------------------------------------------------------------------------------------
@@ -346,7 +364,8 @@ class Muxer:
         self.out.mux(p)
         if key is not None:
             self.frames += 1
-        self.last_t = float((pts + (duration or 0)) * self.info.time_base)
+        end = float((pts + (duration or 0)) * self.info.time_base)
+        self.last_t = end if self.last_t is None else max(self.last_t, end)
 
     def close(self, complete: bool = True) -> None:
         """Copy what is left of the other streams (up to the last video frame when ``complete`` is False)."""
