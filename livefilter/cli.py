@@ -180,8 +180,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--preview", action="store_true", help="show a preview window (keys: see README); needs a "
                                                            "display")
     p.add_argument("--record", metavar="OUT.mp4", help="record the graded video")
-    p.add_argument("--frame-size", "--size", dest="frame_size", type=_frame_size, default="1280x720",
-                   help="camera / synthetic frame size WxH (--size is the old name)")
+    p.add_argument("--frame-size", "--size", dest="frame_size", type=_frame_size, default=None,
+                   help="frame size WxH: asked of the camera, made by the synthetic clip, an --input file's frames "
+                        "resized to it (default: 1280x720; a file's own size) (--size is the old name)")
     p.add_argument("--fps", type=_number(float, 0.0, lo_open=True), default=30.0,
                    help="camera / synthetic / still-image frame rate, > 0")
     p.add_argument("--backend", choices=("auto", "cpu", "cuda"), default="auto", help="render backend")
@@ -409,7 +410,7 @@ def cmd_live(args) -> int:
     from .sinks import VideoFileSink, VirtualCameraSink
     from .sources import CameraSource, ImageSource, SyntheticSource, VideoFileSource
 
-    size = args.frame_size
+    size = args.frame_size or (1280, 720)
     # everything that can be checked is checked before a device, a window or a file is opened
     if not (args.vcam or args.preview or args.record):
         raise InputError("choose where the video goes: --vcam, --preview and/or --record OUT.mp4")
@@ -437,16 +438,19 @@ def cmd_live(args) -> int:
         source = SyntheticSource(size, fps=args.fps)
     elif args.input:
         if Path(args.input).suffix.lower() in IMAGE_EXTS:
-            source = ImageSource(args.input, fps=args.fps)
+            source = ImageSource(args.input, fps=args.fps, size=args.frame_size)
         else:
-            source = VideoFileSource(args.input, loop=args.loop)
+            source = VideoFileSource(args.input, loop=args.loop, size=args.frame_size)
+        size = source.size
     else:
         source = CameraSource(args.camera if args.camera is not None else 0, size, args.fps)
     sinks = []
     try:
         if args.record:
+            # a file's audio goes along (from its start; not when looped, where it would run out of step)
+            audio = args.input if args.input and isinstance(source, VideoFileSource) and not args.loop else None
             sinks.append(VideoFileSink(args.record, fps=source.fps, inputs=(args.input, args.template,
-                                                                            args.original)))
+                                                                            args.original), audio_from=audio))
         if args.vcam:
             sinks.append(VirtualCameraSink(size, fps=source.fps))
         pipeline = LivePipeline(source, sinks, backend=args.backend, strength=args.strength,
@@ -456,8 +460,12 @@ def cmd_live(args) -> int:
             obj.close()
         raise
     window = None
-    with pipeline, _stop_on_signals(pipeline):
+    try:  # the look first: the source starts only once it is ready (a file then loses no frame at its start)
         pipeline.set_template(template, args.original, assume_look=args.look).result()
+    except BaseException:
+        pipeline.close()
+        raise
+    with pipeline, _stop_on_signals(pipeline):
         if args.preview:
             from .window import PreviewWindow
 

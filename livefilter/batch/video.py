@@ -296,10 +296,61 @@ def _pack(p) -> tuple:
 
 
 # --- mux --------------------------------------------------------------------------------------------------------
+class StreamCopier:
+    """Copies a source file's streams other than its first video stream (audio, and subtitles the output
+    container can hold) into an output container packet by packet (no re-encoding), up to a time, so the caller
+    can interleave them with its own video packets."""
+
+    def __init__(self, src_path, out, what: str = ""):
+        self.src = _open(src_path)
+        self.path = src_path
+        self.map = {}
+        supported = out.supported_codecs
+        video = self.src.streams.video[0].index if self.src.streams.video else None
+        for s in self.src.streams:
+            if s.index == video:
+                continue
+            name = s.codec_context.name if s.codec_context is not None else None
+            if s.type in ("audio", "subtitle", "video") and name and name in supported:
+                self.map[s.index] = out.add_stream_from_template(s)
+            else:
+                log.warning("%s: stream #%d (%s %s) cannot be stored in %s; left out", src_path, s.index, s.type,
+                            name or "data", what or "this container")
+        self.out = out
+        self._it = self.src.demux(*[self.src.streams[i] for i in self.map]) if self.map else iter(())
+        self._pending = None
+
+    def copy_until(self, t: float | None) -> None:
+        """Mux the source's packets whose time is <= ``t`` seconds (all of them when ``t`` is None)."""
+        while True:
+            if self._pending is None:
+                try:
+                    self._pending = next(self._it)
+                except StopIteration:
+                    self._it, self._pending = iter(()), None
+                    return
+                except Exception as exc:  # noqa: BLE001 - a damaged audio stream must not lose the video
+                    log.warning("%s: copying the other streams stopped: %s", self.path, exc)
+                    self._it, self._pending = iter(()), None
+                    return
+            p = self._pending
+            if p.dts is None:  # the demuxer's flush packets
+                self._pending = None
+                continue
+            if t is not None and float(p.dts * p.time_base) > t:
+                return
+            p.stream = self.map[p.stream.index]
+            self.out.mux(p)
+            self._pending = None
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.src.close()
+
+
 class Muxer:
-    """Writes the graded video's packets and copies every other stream of the source (audio, subtitles the
-    container can hold) packet by packet, interleaved by time in one fixed order (so a run split into chunks
-    writes the same bytes as one piece)."""
+    """Writes the graded video's packets and copies every other stream of the source (StreamCopier),
+    interleaved by time in one fixed order (so a run split into chunks writes the same bytes as one piece)."""
 
     def __init__(self, dst, info: VideoInfo, settings: EncodeSettings):
         import av
@@ -312,68 +363,35 @@ class Muxer:
         if info.rotation:
             vs.set_display_rotation(info.rotation)
         self.vs = vs
-        self.src = _open(info.path)
-        self.map = {}
-        supported = self.out.supported_codecs
-        for s in self.src.streams:
-            if s.index == self.src.streams.video[0].index:
-                continue
-            name = s.codec_context.name if s.codec_context is not None else None
-            if s.type in ("audio", "subtitle", "video") and name and name in supported:
-                self.map[s.index] = self.out.add_stream_from_template(s)
-            else:
-                log.warning("%s: stream #%d (%s %s) cannot be stored in %s; left out", info.path, s.index, s.type,
-                            name or "data", Path(dst).suffix or "this container")
-        self._others = self.src.demux(*[self.src.streams[i] for i in self.map]) if self.map else iter(())
-        self._pending = None
+        try:
+            self.copier = StreamCopier(info.path, self.out, Path(dst).suffix)
+        except BaseException:
+            self.out.close()
+            raise
         self.frames = 0
         self.last_t = None
-
-    def _copy_until(self, t: float | None) -> None:
-        while True:
-            if self._pending is None:
-                try:
-                    self._pending = next(self._others)
-                except StopIteration:
-                    self._others, self._pending = iter(()), None
-                    return
-                except Exception as exc:  # noqa: BLE001 - a damaged audio stream must not lose the video
-                    log.warning("%s: copying the other streams stopped: %s", self.info.path, exc)
-                    self._others, self._pending = iter(()), None
-                    return
-            p = self._pending
-            if p.dts is None:  # the demuxer's flush packets
-                self._pending = None
-                continue
-            if t is not None and float(p.dts * p.time_base) > t:
-                return
-            p.stream = self.map[p.stream.index]
-            self.out.mux(p)
-            self._pending = None
 
     def write(self, packet: tuple) -> None:
         import av
 
         data, pts, dts, duration, key = packet
-        self._copy_until(float(dts * self.info.time_base))
+        self.copier.copy_until(float(dts * self.info.time_base))
         p = av.Packet(data)
         p.pts, p.dts, p.time_base, p.stream = pts, dts, self.info.time_base, self.vs
         if duration:
             p.duration = duration
         p.is_keyframe = key
         self.out.mux(p)
-        if key is not None:
-            self.frames += 1
+        self.frames += 1
         end = float((pts + (duration or 0)) * self.info.time_base)
         self.last_t = end if self.last_t is None else max(self.last_t, end)
 
     def close(self, complete: bool = True) -> None:
         """Copy what is left of the other streams (up to the last video frame when ``complete`` is False)."""
         try:
-            self._copy_until(None if complete else self.last_t)
+            self.copier.copy_until(None if complete else self.last_t)
         finally:
-            with contextlib.suppress(Exception):
-                self.src.close()
+            self.copier.close()
             self.out.close()
 
 
