@@ -40,7 +40,8 @@ def apply_folder(look, inputs, out_dir, **kwargs):
     return _apply_folder(look, inputs, out_dir, **kwargs)
 
 __all__ = [
-    "__version__", "Look", "Lut", "fit_look", "load_look", "render", "apply_video", "apply_folder", "read_lut", "write_lut", "read_image",
+    "__version__", "Look", "Lut", "fit_look", "load_look", "render", "apply_video", "apply_folder", "read_lut",
+    "write_lut", "read_image",
     "write_image", "identity_table", "fit_mapping", "QuarticMapping", "ResidualMapping", "LiveFilterError",
     "InputError", "ImageReadError", "LutFormatError", "OutputError", "ModelError",
 ]

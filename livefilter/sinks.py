@@ -86,8 +86,9 @@ class VideoFileSink(Sink):
         self._closed = False
 
     def _open(self, w: int, h: int) -> None:
-        import av
         from fractions import Fraction
+
+        import av
 
         fd, tmp = tempfile.mkstemp(prefix=f".{self.path.stem}.", suffix=".mp4", dir=self.path.parent)
         os.close(fd)
@@ -107,7 +108,7 @@ class VideoFileSink(Sink):
                 from .batch.video import StreamCopier
 
                 self.copier = StreamCopier(self.audio_from, self.out, ".mp4")
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any failure to open is this sink's error, with the reason
             self._discard()
             raise SinkError(f"cannot open an mp4 writer ({exc})", self.path) from None
 

@@ -47,6 +47,14 @@ class Options:
     preset: str = "medium"
     keep_partial: bool = False
     chunk_seconds: float | None = None
+    #: x264 threads, fixed by whoever plans the run (the Ray driver) so every node encodes alike; None = default
+    threads: int | None = None
+
+    def encode_settings(self):
+        from .video import EncodeSettings
+
+        s = EncodeSettings(crf=self.crf, preset=self.preset)
+        return dataclasses.replace(s, threads=self.threads) if self.threads else s
 
 
 def kind_of(path: Path) -> str | None:
@@ -143,7 +151,7 @@ def grade_job(look, job: Job, opts: Options, stop=None, progress=None, extra_inp
         r = apply_video(look, job.src, job.dst, face_protect=opts.face_protect, strength=opts.strength,
                         progress=progress, crf=opts.crf, preset=opts.preset, interp=opts.interp,
                         keep_partial=opts.keep_partial, stop=stop, inputs=extra_inputs,
-                        chunk_seconds=opts.chunk_seconds or CHUNK_SECONDS)
+                        chunk_seconds=opts.chunk_seconds or CHUNK_SECONDS, settings=opts.encode_settings())
         status = "ok" if r.status == "ok" else "interrupted"
         return Result(job, status, r.status, frames=r.frames, seconds=time.perf_counter() - t)
     except VideoDecodeError as exc:
@@ -151,7 +159,8 @@ def grade_job(look, job: Job, opts: Options, stop=None, progress=None, extra_inp
     except LiveFilterError as exc:
         return Result(job, "failed", str(exc), seconds=time.perf_counter() - t)
     except OSError as exc:
-        return Result(job, "failed", f"{job.dst}: cannot write ({exc.strerror or exc})", seconds=time.perf_counter() - t)
+        return Result(job, "failed", f"{job.dst}: cannot write ({exc.strerror or exc})",
+                      seconds=time.perf_counter() - t)
 
 
 # one look and one stop flag per worker process, set by the initializer
@@ -245,7 +254,7 @@ def summary(results: list[Result], skipped: int = 0) -> str:
 def apply_folder(look, inputs, out_dir, *, recursive: bool = False, skip_existing: bool = False,
                  workers: int | None = None, face_protect: bool = True, strength: float = 1.0, crf: float = 18.0,
                  preset: str = "medium", interp: str = "trilinear", quality: int = 95, keep_partial: bool = False,
-                 progress=None, ray=None, stop=None) -> list[Result]:
+                 progress=None, ray=None, stop=None, chunk_seconds: float | None = None) -> list[Result]:
     """Grade images and videos (files and folders; ``recursive`` descends into sub-folders) into ``out_dir``,
     keeping relative paths, in parallel over the cores (or on a Ray cluster: ``ray="local"``, ``"auto"`` or an
     address). One bad file fails alone (its Result says why); refusals (missing input, collisions, an output equal
@@ -257,7 +266,7 @@ def apply_folder(look, inputs, out_dir, *, recursive: bool = False, skip_existin
     jobs = plan_jobs(inputs, out_dir=out_dir, recursive=recursive, extra_inputs=extra)
     skipped = [Result(j, "skipped", "output exists") for j in jobs if skip_existing and j.dst.exists()]
     todo = [j for j in jobs if not (skip_existing and j.dst.exists())]
-    opts = Options(face_protect, strength, interp, quality, False, crf, preset, keep_partial)
+    opts = Options(face_protect, strength, interp, quality, False, crf, preset, keep_partial, chunk_seconds)
     done = []
 
     def tick(r):

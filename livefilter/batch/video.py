@@ -356,7 +356,8 @@ class Muxer:
         import av
 
         self.info = info
-        self.out = av.open(str(dst), "w")
+        # bitexact: no random ids or dates (Matroska writes both), so the same packets give the same file
+        self.out = av.open(str(dst), "w", options={"fflags": "+bitexact"})
         vs = self.out.add_stream(settings.codec, rate=info.rate) if info.rate else self.out.add_stream(settings.codec)
         _configure(vs.codec_context, info, settings)
         vs.time_base = info.time_base
