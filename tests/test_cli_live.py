@@ -14,6 +14,11 @@ from .test_cli import assert_bad_input, run
 def test_demo_writes_mp4_and_sheet(tmp_path, capsys):
     code, out, err = run(["demo", "-o", tmp_path, "--frames", 12, "--size", "320x180"], capsys)
     assert code == 0, err
+    import av
+
+    with av.open(str(tmp_path / "livefilter-demo.mp4")) as c:  # H.264 yuv420p: browsers and QuickTime play it
+        assert (c.streams.video[0].codec_context.name, c.streams.video[0].codec_context.pix_fmt) == ("h264",
+                                                                                                   "yuv420p")
     v = VideoFileSource(tmp_path / "livefilter-demo.mp4")
     frames = [v.read() for _ in range(12)]
     assert all(f is not None and f.shape == (180, 320, 3) for f in frames)

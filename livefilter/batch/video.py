@@ -407,7 +407,12 @@ class _Failed:
 
 def _stage(fn, qin, qout, stop):
     while True:
-        item = qin.get()
+        try:
+            item = qin.get(timeout=0.1)
+        except queue.Empty:
+            if stop.is_set():
+                return  # the caller gave up (an error elsewhere): nothing more will come
+            continue
         if item is _END or isinstance(item, _Failed):
             qout.put(item)
             return
@@ -463,15 +468,15 @@ def run_stages(items, stages, consume, stop: threading.Event, poll: float = 0.2)
         inner.set()
         raise
     finally:
-        inner.set() if failure is not None else None
-        for q in qs:  # unblock producers waiting on full queues
-            while any(t.is_alive() for t in threads):
-                try:
-                    q.get_nowait()
-                except queue.Empty:
-                    break
-        for t in threads:
-            t.join(timeout=10)
+        if failure is not None:
+            inner.set()
+        deadline = time.monotonic() + 10
+        while any(t.is_alive() for t in threads) and time.monotonic() < deadline:
+            for q in qs:  # unblock the threads waiting on full queues; they see ``inner`` and end
+                with contextlib.suppress(queue.Empty):
+                    while True:
+                        q.get_nowait()
+            time.sleep(0.005)
     if failure is not None:
         raise failure
 
