@@ -43,3 +43,19 @@ def test_ray_local_equals_local(tmp_path, look, cluster):
         assert (local / f).read_bytes() == (onray / f).read_bytes(), f
     frames, _, _ = decode_all(onray / "long.mp4")
     assert [read_code(f) for f in frames] == list(range(40))
+
+
+def test_cli_ray_flag(tmp_path, look_file, cluster, capsys):
+    from livefilter.cli import main
+
+    src, out = tmp_path / "in", tmp_path / "out"
+    src.mkdir()
+    out.mkdir()
+    for i in range(3):
+        Image.fromarray(np.full((8, 8, 3), 40 * i, np.uint8)).save(src / f"p{i}.png")
+    (src / "bad.png").write_bytes(b"nope")
+    code = main(["apply", str(look_file), str(src), "--out-dir", str(out), "--ray"])
+    stdout, err = capsys.readouterr()
+    assert code == 1 and "3 graded, 1 failed of 4 files" in stdout
+    assert [ln for ln in err.splitlines() if ln.startswith("livefilter: error:")][0].count("bad.png") == 1
+    assert sorted(p.name for p in out.iterdir()) == ["p0.png", "p1.png", "p2.png"]
