@@ -197,7 +197,7 @@ def decode(info: VideoInfo, start: int | None = None, end: int | None = None, st
             c.seek(start, stream=v, backward=True, any_frame=False)
         cs = _src_colorspace(info)
         last_pts, n = None, 0
-        period = int(1 / (info.rate * info.time_base)) if info.rate else 1
+        period = max(1, int(1 / (info.rate * info.time_base))) if info.rate else 1
         try:
             for packet in _complete_packets(c.demux(v), truncated=info.packets < info.frames):
                 if stop is not None and stop.is_set():
