@@ -4,6 +4,8 @@
     look = lf.fit_look("after.jpg", original="before.jpg")
     graded = lf.render(frame, look, degree=None, strength=1.0)
     look.save("look.cube")
+    lf.apply_video(look, "clip.mp4", "graded.mp4")            # every frame, audio kept, faces protected
+    lf.apply_folder(look, ["photos/"], "graded/", recursive=True)
 """
 
 __version__ = "0.1.0"
@@ -23,8 +25,23 @@ from .lut import Lut, identity_table  # noqa: E402
 from .luts import read_lut, write_lut  # noqa: E402
 from .render import render  # noqa: E402
 
+
+def apply_video(look, src, dst, *, face_protect: bool = True, strength: float = 1.0, progress=None, **kwargs):
+    """Grade a video file: see :func:`livefilter.batch.video.apply_video` (crf, preset, keep_partial, stop...)."""
+    from .batch.video import apply_video as _apply_video
+
+    return _apply_video(look, src, dst, face_protect=face_protect, strength=strength, progress=progress, **kwargs)
+
+
+def apply_folder(look, inputs, out_dir, **kwargs):
+    """Grade images and videos into a folder: see :func:`livefilter.batch.folders.apply_folder`."""
+    from .batch.folders import apply_folder as _apply_folder
+
+    return _apply_folder(look, inputs, out_dir, **kwargs)
+
 __all__ = [
-    "__version__", "Look", "Lut", "fit_look", "load_look", "render", "read_lut", "write_lut", "read_image",
+    "__version__", "Look", "Lut", "fit_look", "load_look", "render", "apply_video", "apply_folder", "read_lut",
+    "write_lut", "read_image",
     "write_image", "identity_table", "fit_mapping", "QuarticMapping", "ResidualMapping", "LiveFilterError",
     "InputError", "ImageReadError", "LutFormatError", "OutputError", "ModelError",
 ]

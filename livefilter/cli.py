@@ -11,6 +11,7 @@ import contextlib
 import os
 import re
 import sys
+import threading
 import time
 import warnings
 from pathlib import Path
@@ -128,17 +129,33 @@ def build_parser() -> argparse.ArgumentParser:
                    help="write the de-filter network's guess of the original (without --original)")
     p.add_argument("--allow-large", action="store_true", help="process images over 100 megapixels")
 
-    p = add("apply", help="apply a look to images",
-            description=f"Apply a look ({looks}) to images.")
+    p = add("apply", help="apply a look to images, videos and folders",
+            description=f"Apply a look ({looks}) to images and videos (files or folders). Videos: every frame, "
+                        "in order, faces protected as live, audio and other streams copied, H.264 out.")
     p.add_argument("look", help=f"the look file: {looks}")
-    p.add_argument("inputs", nargs="+", help="input images")
+    p.add_argument("inputs", nargs="+", help="input images, videos and folders")
     g = p.add_mutually_exclusive_group(required=True)
-    g.add_argument("-o", "--output", help="output image (one input only)")
-    g.add_argument("--out-dir", help="folder for the outputs (same file names)")
+    g.add_argument("-o", "--output", help="output file (one input only)")
+    g.add_argument("--out-dir", help="folder for the outputs (same file names; a video whose extension cannot "
+                                     "hold H.264 becomes .mp4; sub-folders kept with --recursive)")
     p.add_argument("--strength", type=_number(float, 0.0, 1.0), default=1.0, help="how much of the look, 0..1")
+    p.add_argument("--no-face-protect", action="store_true", help="faces get the full look")
     p.add_argument("--interp", choices=("trilinear", "tetrahedral"), default="trilinear",
                    help="interpolation between the LUT's points")
     p.add_argument("--quality", type=_number(int, 1, 100), default=95, help="JPEG/WebP quality, 1..100")
+    p.add_argument("--crf", type=_number(float, 0.0, 51.0), default=18.0,
+                   help="H.264 quality of graded videos, 0..51 (lower is better)")
+    p.add_argument("--preset", default="medium",
+                   choices=("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower",
+                            "veryslow"), help="H.264 encoder speed")
+    p.add_argument("-r", "--recursive", action="store_true", help="grade the files in sub-folders too")
+    p.add_argument("--skip-existing", action="store_true", help="leave inputs whose output exists (resume a batch)")
+    p.add_argument("--keep-partial", action="store_true",
+                   help="a video that stops part-way (corrupt data, Ctrl+C) keeps what was graded")
+    p.add_argument("-j", "--jobs", type=_number(int, 1), help="files graded at once (default: one per core)")
+    p.add_argument("--ray", nargs="?", const="local", metavar="local|auto|ADDRESS",
+                   help="run on a Ray cluster (extra 'scale'): local starts one here; auto or ray://HOST:PORT joins "
+                        "one (inputs and outputs must be on storage every node sees)")
     p.add_argument("--allow-large", action="store_true", help="process images over 100 megapixels")
 
     p = add("info", help="describe a look file", description=f"Describe a look file ({looks}).")
@@ -163,8 +180,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--preview", action="store_true", help="show a preview window (keys: see README); needs a "
                                                            "display")
     p.add_argument("--record", metavar="OUT.mp4", help="record the graded video")
-    p.add_argument("--frame-size", "--size", dest="frame_size", type=_frame_size, default="1280x720",
-                   help="camera / synthetic frame size WxH (--size is the old name)")
+    p.add_argument("--frame-size", "--size", dest="frame_size", type=_frame_size, default=None,
+                   help="frame size WxH: asked of the camera, made by the synthetic clip, an --input file's frames "
+                        "resized to it (default: 1280x720; a file's own size) (--size is the old name)")
     p.add_argument("--fps", type=_number(float, 0.0, lo_open=True), default=30.0,
                    help="camera / synthetic / still-image frame rate, > 0")
     p.add_argument("--backend", choices=("auto", "cpu", "cuda"), default="auto", help="render backend")
@@ -251,30 +269,109 @@ def _write_preview(path, look, args) -> None:
 
 
 def cmd_apply(args) -> int:
-    from .fileio import check_output_path
-    from .imageio import read_image, write_image
+    from .batch.folders import Options, Result, plan_jobs, run_jobs, summary
     from .look import load_look
 
-    if args.output and len(args.inputs) > 1:
-        raise InputError(f"-o takes one input, got {len(args.inputs)}; use --out-dir for several")
-    if args.out_dir and not Path(args.out_dir).is_dir():
-        raise OutputError("output folder does not exist", args.out_dir)
+    jobs = plan_jobs(args.inputs, output=args.output, out_dir=args.out_dir, recursive=args.recursive,
+                     extra_inputs=(args.look,))
     look = load_look(args.look)
-    jobs = []
-    for src in args.inputs:
-        dst = Path(args.output) if args.output else Path(args.out_dir) / Path(src).name
-        if dst.suffix.lower() not in IMAGE_EXTS:
-            raise OutputError(f"unsupported output extension {dst.suffix!r}; use one of {', '.join(IMAGE_EXTS)}",
-                              dst)
-        check_output_path(dst, (src, args.look))
-        jobs.append((src, dst))
-    for src, dst in jobs:
-        t = time.perf_counter()
-        rgb, alpha = read_image(src, with_alpha=True, allow_large=args.allow_large)
-        out = look.apply(rgb, strength=args.strength, interp=args.interp)
-        write_image(dst, out, alpha, quality=args.quality, inputs=(src, args.look))
-        print(f"wrote {dst} ({(time.perf_counter() - t) * 1e3:.0f} ms)")
-    return EXIT_OK
+    todo = [j for j in jobs if not (args.skip_existing and j.dst.exists())]
+    skipped = len(jobs) - len(todo)
+    for j in jobs:
+        if j not in todo:
+            print(f"skipped {j.src} ({j.dst} exists)")
+    opts = Options(not args.no_face_protect, args.strength, args.interp, args.quality, args.allow_large, args.crf,
+                   args.preset, args.keep_partial)
+    with _stop_event_on_signals() as stop:
+        if len(jobs) == 1 and todo and args.ray is None:
+            return _apply_one(look, todo[0], opts, args, stop)
+        from .batch.progress import ProgressBar
+
+        bar = ProgressBar("livefilter apply", unit="files")
+        failed = []
+
+        def report(r: Result):
+            bar.close()
+            if r.status == "ok":
+                what = f"{r.frames} frames, " if r.job.kind == "video" else ""
+                print(f"wrote {r.job.dst} ({what}{r.seconds:.1f} s)", flush=True)
+            elif r.status == "failed":
+                failed.append(r)
+                print(f"livefilter: error: {r.message}", file=sys.stderr, flush=True)
+            bar(len(done) + 1, len(todo))
+            done.append(r)
+
+        done: list = []
+        if args.ray is not None:
+            from .batch.ray_runner import run_on_ray
+
+            results = run_on_ray(look, todo, opts, address=args.ray, on_result=report)
+        else:
+            results = run_jobs(look, todo, opts, workers=args.jobs, stop=stop, on_result=report,
+                               extra_inputs=(args.look,))
+        bar.close()
+        print(summary(results, skipped))
+        if stop.signal:
+            print(f"stopped ({stop.signal})")
+            return 130 if stop.signal == "SIGINT" else 143
+    return EXIT_FAIL if failed else EXIT_OK
+
+
+def _apply_one(look, job, opts, args, stop) -> int:
+    """One file: errors raise as before (bad input: exit 2; corrupt data part-way through a video: exit 1)."""
+    from .batch.images import apply_image
+    from .batch.progress import ProgressBar
+    from .batch.video import apply_video
+
+    t = time.perf_counter()
+    job.dst.parent.mkdir(parents=True, exist_ok=True)
+    if job.kind == "image":
+        apply_image(look, job.src, job.dst, face_protect=opts.face_protect, strength=opts.strength,
+                    interp=opts.interp, quality=opts.quality, allow_large=opts.allow_large, inputs=(args.look,))
+        print(f"wrote {job.dst} ({(time.perf_counter() - t) * 1e3:.0f} ms)")
+        return EXIT_OK
+    bar = ProgressBar(job.src.name)
+    try:
+        r = apply_video(look, job.src, job.dst, face_protect=opts.face_protect, strength=opts.strength,
+                        progress=bar, crf=opts.crf, preset=opts.preset, interp=opts.interp,
+                        keep_partial=opts.keep_partial, stop=stop, inputs=(args.look,))
+    finally:
+        bar.close()
+    if r.status == "ok":
+        print(f"wrote {job.dst} ({r.frames} frames, {r.fps:.1f} fps)")
+        return EXIT_OK
+    kept = f"kept the {r.frames} graded frames in {job.dst}" if r.status.endswith("(kept)") else "nothing written"
+    print(f"stopped ({stop.signal or 'interrupted'}) after {r.frames} of {r.expected} frames: {kept}")
+    return 130 if stop.signal in (None, "SIGINT") else 143
+
+
+class _StopEvent(threading.Event):
+    signal: str | None = None
+
+
+@contextlib.contextmanager
+def _stop_event_on_signals():
+    """An Event set by the first Ctrl+C or SIGTERM (a video in progress then ends cleanly: its temporary file
+    removed, or finalised with --keep-partial); a second signal interrupts at once."""
+    import signal
+
+    stop = _StopEvent()
+    if threading.current_thread() is not threading.main_thread():
+        yield stop
+        return
+
+    def handler(signum, frame):
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.signal = signal.Signals(signum).name
+        stop.set()
+
+    old = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield stop
+    finally:
+        for sig, h in old.items():
+            signal.signal(sig, h)
 
 
 def cmd_info(args) -> int:
@@ -313,7 +410,7 @@ def cmd_live(args) -> int:
     from .sinks import VideoFileSink, VirtualCameraSink
     from .sources import CameraSource, ImageSource, SyntheticSource, VideoFileSource
 
-    size = args.frame_size
+    size = args.frame_size or (1280, 720)
     # everything that can be checked is checked before a device, a window or a file is opened
     if not (args.vcam or args.preview or args.record):
         raise InputError("choose where the video goes: --vcam, --preview and/or --record OUT.mp4")
@@ -341,16 +438,19 @@ def cmd_live(args) -> int:
         source = SyntheticSource(size, fps=args.fps)
     elif args.input:
         if Path(args.input).suffix.lower() in IMAGE_EXTS:
-            source = ImageSource(args.input, fps=args.fps)
+            source = ImageSource(args.input, fps=args.fps, size=args.frame_size)
         else:
-            source = VideoFileSource(args.input, loop=args.loop)
+            source = VideoFileSource(args.input, loop=args.loop, size=args.frame_size)
+        size = source.size
     else:
         source = CameraSource(args.camera if args.camera is not None else 0, size, args.fps)
     sinks = []
     try:
         if args.record:
+            # a file's audio goes along (from its start; not when looped, where it would run out of step)
+            audio = args.input if args.input and isinstance(source, VideoFileSource) and not args.loop else None
             sinks.append(VideoFileSink(args.record, fps=source.fps, inputs=(args.input, args.template,
-                                                                            args.original)))
+                                                                            args.original), audio_from=audio))
         if args.vcam:
             sinks.append(VirtualCameraSink(size, fps=source.fps))
         pipeline = LivePipeline(source, sinks, backend=args.backend, strength=args.strength,
@@ -360,8 +460,12 @@ def cmd_live(args) -> int:
             obj.close()
         raise
     window = None
-    with pipeline, _stop_on_signals(pipeline):
+    try:  # the look first: the source starts only once it is ready (a file then loses no frame at its start)
         pipeline.set_template(template, args.original, assume_look=args.look).result()
+    except BaseException:
+        pipeline.close()
+        raise
+    with pipeline, _stop_on_signals(pipeline):
         if args.preview:
             from .window import PreviewWindow
 
@@ -586,7 +690,7 @@ def quiet_native_logs():
 
 def _run(args) -> int:
     debug = os.environ.get("LIVEFILTER_DEBUG")
-    if args.command in ("live", "demo", "bench-live"):
+    if args.command in ("apply", "live", "demo", "bench-live"):
         import logging
 
         logging.basicConfig(level=logging.DEBUG if debug else logging.INFO, format="livefilter: %(message)s",
@@ -597,7 +701,10 @@ def _run(args) -> int:
         if debug:
             raise
         print(f"livefilter: error: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        from .batch.video import VideoDecodeError
+
+        # corrupt data part-way through a video is a failure (frames were graded), not a refused input
+        return EXIT_FAIL if isinstance(exc, VideoDecodeError) else EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("livefilter: interrupted", file=sys.stderr)
         return 130

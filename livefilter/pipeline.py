@@ -135,6 +135,10 @@ class LivePipeline:
         self.has_look = False
         self._slot = LatestFrame()
         self._stop = threading.Event()
+        # the source starts only when a look is in place and the render loop asks for its first frame, so a file
+        # loses no frame at its start (it did while the look was fitted, and under load nearly all of them)
+        self._go = threading.Event()
+        self._looks_pending = 0
         self._threads: list[threading.Thread] = []
         self._degree: np.ndarray | None = None
         self._boxes = np.zeros((0, 4))
@@ -175,7 +179,13 @@ class LivePipeline:
         ``errors`` and the returned future)."""
         if self._closed:
             raise LiveFilterError("the pipeline is closed")
-        return self._looks.submit(self._load_look, template, original, assume_look)
+        self._looks_pending += 1
+        fut = self._looks.submit(self._load_look, template, original, assume_look)
+        fut.add_done_callback(self._look_done)
+        return fut
+
+    def _look_done(self, _fut) -> None:
+        self._looks_pending -= 1
 
     def _load_look(self, template, original, assume_look=False):
         from .look import Look, fit_look, load_look
@@ -221,12 +231,26 @@ class LivePipeline:
             from .faces import FaceDetector
 
             self._detector = FaceDetector()
+        self._warm_up()
         for name, fn in (("lf-capture", self._capture), ("lf-analysis", self._analysis)):
             t = threading.Thread(target=fn, name=name, daemon=True)
             t.start()
             self._threads.append(t)
         self.status = "running"
         return self
+
+    def _warm_up(self) -> None:
+        """Compile the render kernels and run the detector once before any frame arrives (the first call of each
+        takes a second or more; a paced file source would drop its first frames meanwhile)."""
+        tiny = np.zeros((16, 16, 3), np.uint8)
+        try:
+            if self.has_look:
+                self.backend.render(tiny, None, 1.0, out=np.empty_like(tiny))
+                self.backend.render(tiny, np.ones((2, 2), np.float32), 1.0, out=np.empty_like(tiny))
+            if self.face_protect and self._detector is not None:
+                self._detector.detect(np.zeros((64, 64, 3), np.uint8))
+        except Exception as exc:  # noqa: BLE001 - a warm-up is an optimisation; the real frame will report
+            log.debug("warm-up failed: %s", exc)
 
     def __enter__(self):
         return self.start()
@@ -263,6 +287,9 @@ class LivePipeline:
 
     # --- workers ------------------------------------------------------------------------------------------
     def _capture(self) -> None:
+        while not self._go.wait(0.05):
+            if self._stop.is_set():
+                return
         src = self.source
         period = 1.0 / src.fps if src.paced and src.fps > 0 else 0.0
         next_t = time.monotonic()
@@ -343,6 +370,8 @@ class LivePipeline:
         """Render and send the next captured frame; None if none came within ``timeout``; EOFError at the end."""
         if not self._started:
             self.start()
+        if not self._go.is_set() and (self.has_look or self._looks_pending == 0):
+            self._go.set()
         item = self._slot.get(self._last_seq, timeout)
         if item is None:
             return None

@@ -6,6 +6,7 @@ Sinks take uint8 RGB frames via ``send()``; ``close()`` is safe to call twice. A
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import tempfile
@@ -62,55 +63,106 @@ def _fit(frame: np.ndarray, w: int, h: int) -> np.ndarray:
 
 
 class VideoFileSink(Sink):
-    """An mp4 file (OpenCV's mp4v encoder), written under a temporary name and renamed when closed, so an
-    interrupted run never leaves a half-written file under the final name. The temporary file is only created
-    with the first frame, and removed when no frame was written: a run that fails leaves nothing behind."""
+    """An mp4 file, H.264 yuv420p (PyAV's libx264: browsers and QuickTime play it), written under a temporary
+    name and renamed when closed, so an interrupted run never leaves a half-written file under the final name. The
+    temporary file is only created with the first frame, and removed when no frame was written: a run that fails
+    leaves nothing behind. ``audio_from``: a file whose audio (and other streams) are copied beside the video,
+    from its start, up to the recording's length."""
 
     name = "file"
 
-    def __init__(self, path, fps: float = 30.0, size=None, inputs: tuple = ()):
+    def __init__(self, path, fps: float = 30.0, size=None, inputs: tuple = (), audio_from=None, crf: float = 20.0,
+                 preset: str = "veryfast"):
         self.path = check_output_path(path, inputs)
         if self.path.suffix.lower() not in (".mp4", ".m4v", ".mov"):
             raise SinkError("recordings are .mp4 files", self.path)
         if not (fps > 0 and np.isfinite(fps)):
             raise SinkError(f"a recording needs a frame rate > 0, got {fps}", self.path)
         self.fps, self.size = float(fps), size
+        self.audio_from, self.crf, self.preset = audio_from, crf, preset
         self.tmp: Path | None = None
-        self.writer = None
+        self.out = self.stream = self.copier = None
         self.frames = 0
         self._closed = False
 
+    def _open(self, w: int, h: int) -> None:
+        from fractions import Fraction
+
+        import av
+
+        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.stem}.", suffix=".mp4", dir=self.path.parent)
+        os.close(fd)
+        from .fileio import _UMASK
+
+        os.chmod(tmp, 0o666 & ~_UMASK)
+        self.tmp = Path(tmp)
+        try:
+            self.out = av.open(tmp, "w")
+            rate = Fraction(self.fps).limit_denominator(1001)
+            s = self.out.add_stream("libx264", rate=rate)
+            s.width, s.height, s.pix_fmt = w - w % 2, h - h % 2, "yuv420p"
+            s.codec_context.time_base = 1 / rate
+            s.codec_context.options = {"crf": f"{self.crf:g}", "preset": self.preset}
+            self.stream = s
+            if self.audio_from is not None:
+                from .batch.video import StreamCopier
+
+                self.copier = StreamCopier(self.audio_from, self.out, ".mp4")
+        except Exception as exc:  # noqa: BLE001 - any failure to open is this sink's error, with the reason
+            self._discard()
+            raise SinkError(f"cannot open an mp4 writer ({exc})", self.path) from None
+
     def send(self, frame):
-        if self.writer is None:
+        import av
+
+        if self.out is None:
             if self._closed:
                 raise SinkError("the recording is closed", self.path)
             h, w = frame.shape[:2] if self.size is None else (self.size[1], self.size[0])
             self.size = (w, h)
-            fd, tmp = tempfile.mkstemp(prefix=f".{self.path.stem}.", suffix=".mp4", dir=self.path.parent)
-            os.close(fd)
-            from .fileio import _UMASK
-
-            os.chmod(tmp, 0o666 & ~_UMASK)
-            self.tmp = Path(tmp)
-            self.writer = cv2.VideoWriter(str(self.tmp), cv2.VideoWriter_fourcc(*"mp4v"), self.fps, (w, h))
-            if not self.writer.isOpened():
-                self.tmp.unlink(missing_ok=True)
-                raise SinkError("cannot open an mp4 writer", self.path)
-        self.writer.write(cv2.cvtColor(_fit(frame, *self.size), cv2.COLOR_RGB2BGR))
+            self._open(w, h)
+        s = self.stream
+        img = np.ascontiguousarray(_fit(frame, *self.size)[: s.height, : s.width])
+        f = av.VideoFrame.from_ndarray(img, format="rgb24")
+        f.pts = self.frames
+        try:
+            if self.copier is not None:
+                self.copier.copy_until(self.frames / self.fps)
+            for p in s.encode(f):
+                self.out.mux(p)
+        except OSError as exc:
+            raise SinkError(f"cannot write the recording ({exc.strerror or exc})", self.path) from None
         self.frames += 1
+
+    def _discard(self) -> None:
+        for obj in (self.copier, self.out):
+            if obj is not None:
+                with contextlib.suppress(Exception):
+                    obj.close()
+        self.out = self.copier = None
+        if self.tmp is not None:
+            self.tmp.unlink(missing_ok=True)
 
     def close(self):
         if self._closed:
             return
         self._closed = True
-        if self.writer is not None:
-            self.writer.release()
-        if self.tmp is None:
+        if self.out is None:
             return
-        if self.frames:
-            os.replace(self.tmp, self.path)
-        else:
-            self.tmp.unlink(missing_ok=True)
+        if not self.frames:
+            self._discard()
+            return
+        try:
+            for p in self.stream.encode(None):
+                self.out.mux(p)
+            if self.copier is not None:
+                self.copier.copy_until(self.frames / self.fps)
+                self.copier.close()
+            self.out.close()
+        except Exception:
+            self._discard()
+            raise
+        os.replace(self.tmp, self.path)
 
 
 def vcam_fix() -> str:

@@ -77,12 +77,15 @@ class SyntheticSource(Source):
 
 
 class ImageSource(Source):
-    """A still image, repeated."""
+    """A still image, repeated (resized to ``size`` (w, h) when given)."""
 
-    def __init__(self, path, fps: float = 30.0, frames: int | None = None):
+    def __init__(self, path, fps: float = 30.0, frames: int | None = None, size=None):
         from .imageio import read_image
 
         self.frame = read_image(path)
+        if size is not None and (self.frame.shape[1], self.frame.shape[0]) != tuple(size):
+            self.frame = cv2.resize(self.frame, tuple(size), interpolation=cv2.INTER_AREA)
+        self.size = (self.frame.shape[1], self.frame.shape[0])
         self.fps, self.frames, self.i = float(fps), frames, 0
         self.name = f"image {Path(path).name}"
 
@@ -94,13 +97,14 @@ class ImageSource(Source):
 
 
 class VideoFileSource(Source):
-    """A video file, played once or looped, at its own frame rate."""
+    """A video file, played once or looped, at its own frame rate; frames resized to ``size`` (w, h) when given."""
 
-    def __init__(self, path, loop: bool = False):
+    def __init__(self, path, loop: bool = False, size=None):
         self.path = Path(path)
         if not self.path.is_file():
             raise InputError("no such video file", self.path)
         self.loop = loop
+        self.want = tuple(size) if size is not None else None
         self.name = f"video {self.path.name}"
         self.cap = None
         self.open()
@@ -112,6 +116,8 @@ class VideoFileSource(Source):
             raise InputError("cannot open as a video", self.path)
         fps = self.cap.get(cv2.CAP_PROP_FPS)
         self.fps = fps if fps and 1 <= fps <= 240 else 30.0
+        self.size = self.want or (int(self.cap.get(cv2.CAP_PROP_FRAME_WIDTH)),
+                                  int(self.cap.get(cv2.CAP_PROP_FRAME_HEIGHT)))
 
     def read(self):
         ok, frame = self.cap.read()
@@ -120,6 +126,8 @@ class VideoFileSource(Source):
             ok, frame = self.cap.read()
         if not ok:
             return None
+        if self.want is not None and (frame.shape[1], frame.shape[0]) != self.want:
+            frame = cv2.resize(frame, self.want, interpolation=cv2.INTER_AREA)
         return cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
 
     def close(self):

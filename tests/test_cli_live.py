@@ -14,6 +14,11 @@ from .test_cli import assert_bad_input, run
 def test_demo_writes_mp4_and_sheet(tmp_path, capsys):
     code, out, err = run(["demo", "-o", tmp_path, "--frames", 12, "--size", "320x180"], capsys)
     assert code == 0, err
+    import av
+
+    with av.open(str(tmp_path / "livefilter-demo.mp4")) as c:  # H.264 yuv420p: browsers and QuickTime play it
+        assert (c.streams.video[0].codec_context.name, c.streams.video[0].codec_context.pix_fmt) == ("h264",
+                                                                                                   "yuv420p")
     v = VideoFileSource(tmp_path / "livefilter-demo.mp4")
     frames = [v.read() for _ in range(12)]
     assert all(f is not None and f.shape == (180, 320, 3) for f in frames)
@@ -130,3 +135,40 @@ def test_preview_keys_and_compose():
     out = np.full((20, 30, 3), 200, np.uint8)
     view = compose(p.last_frame, out, np.zeros((3, 4), np.float32), split=True, show_degree=True, hud=["hi"])
     assert view.shape == out.shape and view.dtype == np.uint8
+
+
+def test_live_from_a_file_loses_no_frame_at_the_start_and_keeps_its_audio(tmp_path, capsys, look_cube):
+    import av
+
+    from .batch.conftest import audio_packets, decode_all, make_clip, read_code
+
+    src = tmp_path / "clip.mp4"
+    make_clip(src, frames=60, fps=30)
+    rec = tmp_path / "rec.mp4"
+    # a template photo to fit (slow: the file source waits for the look) and face protection on
+    code, out, err = run(["live", "--template", look_cube, "--input", src, "--record", rec, "--backend", "cpu"],
+                         capsys)
+    assert code == 0, err
+    frames, _, _ = decode_all(rec)
+    codes = [read_code(f) for f in frames]
+    assert codes[0] == 0 and codes == sorted(set(codes))  # the first frame is there; none repeated
+    assert len(codes) >= 50, codes  # a live simulation may drop a frame under load, not the start
+    with av.open(str(rec)) as c:
+        assert c.streams.video[0].codec_context.name == "h264" and len(c.streams.audio) == 1
+    _, audio_s = audio_packets(rec)
+    assert abs(audio_s - len(frames) / 30) <= 1 / 30 + 1024 / 48000  # cut to the recording (one AAC frame)
+
+
+def test_live_frame_size_applies_to_file_inputs(tmp_path, capsys, look_cube, sample_test):
+    from .batch.conftest import decode_all, make_clip
+
+    src = tmp_path / "clip.mp4"
+    make_clip(src, frames=6, audio=False)
+    for inp in (src, sample_test):
+        rec = tmp_path / "rec.mp4"
+        code, _, err = run(["live", "--template", look_cube, "--input", inp, "--record", rec, "--frames", 4,
+                            "--frame-size", "48x32", "--backend", "cpu", "--no-face-protect"], capsys)
+        assert code == 0, err
+        frames, _, _ = decode_all(rec)
+        assert frames and all(f.shape == (32, 48, 3) for f in frames)
+        rec.unlink()

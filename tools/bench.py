@@ -1,6 +1,12 @@
 """Benchmark the look engine: CPU render ms/frame vs ffmpeg lut3d in the same run, and fit times.
 
     python tools/bench.py [--threads 2] [--json bench.json] [--quick]
+    python tools/bench.py --video 720p 1080p 4K [--crf 18 --preset medium] [--rss-frames N] [--ray-photos 100]
+        --json tools/results/bench_video.json
+
+The video figures: the synthetic face clip as H.264 in, graded by ``livefilter apply`` (face protection on) and
+by ffmpeg's decode -> lut3d (trilinear, the same .cube) -> libx264 with the same crf, preset and x264 threads, in
+the same run, alternately; throughput = frames / wall time.
 
 Frames are the bundled sample photo resized to 720p / 1080p / 4K (real photo content, so the colour locality
 of camera frames is kept); the look is fitted from the bundled before/after pair. Each figure is the median over
@@ -123,13 +129,220 @@ def bench_defilter(template: np.ndarray, n: int) -> dict | None:
     }
 
 
+# --- videos at rest (livefilter apply) ---------------------------------------------------------------------------
+VIDEO_FRAMES = {"720p": 150, "1080p": 120, "4K": 30}
+
+
+def make_face_clip(path: Path, size, frames: int, fps: int = 30, preset: str = "veryfast", audio: bool = True):
+    """The synthetic face clip (a face photo panned and zoomed) as H.264 yuv420p + AAC: the input of the video
+    benchmarks."""
+    import av
+
+    from livefilter.sources import SyntheticSource
+
+    synth = SyntheticSource(size, fps=fps)
+    with av.open(str(path), "w") as out:
+        vs = out.add_stream("libx264", rate=fps)
+        vs.width, vs.height, vs.pix_fmt = size[0], size[1], "yuv420p"
+        vs.codec_context.options = {"crf": "20", "preset": preset}
+        a = out.add_stream("aac", rate=48000) if audio else None
+        if a is not None:
+            a.layout = "mono"
+        for i in range(frames):
+            f = av.VideoFrame.from_ndarray(synth.frame_at(i), format="rgb24")
+            f.pts = i
+            for p in vs.encode(f):
+                out.mux(p)
+            if a is not None:
+                n0, n1 = i * 48000 // fps, (i + 1) * 48000 // fps
+                tone = (0.2 * np.sin(2 * np.pi * 440 * np.arange(n0, n1) / 48000)).astype(np.float32)
+                af = av.AudioFrame.from_ndarray(tone[None], format="fltp", layout="mono")
+                af.sample_rate, af.pts = 48000, n0
+                for p in a.encode(af):
+                    out.mux(p)
+        for st in (vs, a):
+            if st is not None:
+                for p in st.encode(None):
+                    out.mux(p)
+
+
+def loop_clip(src: Path, dst: Path, repeats: int) -> None:
+    """``src`` played ``repeats`` times in a row, by copying its packets with shifted timestamps (every repeat
+    starts with the clip's first keyframe, so it decodes like one long recording)."""
+    import av
+
+    with av.open(str(src)) as c:
+        streams = list(c.streams)
+        packets = [(p.stream.index, bytes(p), p.pts, p.dts, p.duration, p.is_keyframe, p.time_base)
+                   for p in c.demux() if p.dts is not None]
+        ends = {s.index: max(pts + (d or 0) for i, _, pts, _, d, _, _ in packets if i == s.index)
+                - min(dts for i, _, _, dts, _, _, _ in packets if i == s.index) for s in streams}
+        with av.open(str(dst), "w") as out:
+            m = {s.index: out.add_stream_from_template(s) for s in streams}
+            for r in range(repeats):
+                for i, data, pts, dts, dur, key, tb in packets:
+                    p = av.Packet(data)
+                    off = r * ends[i]
+                    p.pts, p.dts, p.time_base, p.stream = pts + off, dts + off, tb, m[i]
+                    if dur:
+                        p.duration = dur
+                    p.is_keyframe = key
+                    out.mux(p)
+
+
+def rss_mib() -> float:
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def bench_video(look, cube: Path, tmp: Path, sizes, crf: float, preset: str, repeats: int) -> list:
+    """livefilter apply (face protection on) vs ffmpeg decode -> lut3d (trilinear) -> libx264, same settings."""
+    from livefilter.batch.video import EncodeSettings, apply_video
+
+    ff = shutil.which("ffmpeg")
+    settings = EncodeSettings(crf=crf, preset=preset)
+    warm = tmp / "warm.mp4"
+    make_face_clip(warm, (320, 240), 10)
+    apply_video(look, warm, tmp / "warm_out.mp4", settings=settings)  # numba compile, detector start-up
+    rows = []
+    for label in sizes:
+        w, h = SIZES[label]
+        clip = tmp / f"in_{label}.mp4"
+        n = VIDEO_FRAMES[label]
+        make_face_clip(clip, (w, h), n)
+        ours, theirs = [], []
+        for _ in range(repeats):  # alternate, so drifting load hits both alike
+            t = time.perf_counter()
+            r = apply_video(look, clip, tmp / "ours.mp4", settings=settings)
+            ours.append(time.perf_counter() - t)
+            assert r.frames == n
+            if ff:
+                cmd = [ff, "-v", "error", "-y", "-i", str(clip), "-vf", f"lut3d=file={cube}:interp=trilinear",
+                       "-c:v", "libx264", "-crf", f"{crf:g}", "-preset", preset, "-threads", str(settings.threads),
+                       "-pix_fmt", "yuv420p", "-c:a", "copy", str(tmp / "ffmpeg.mp4")]
+                t = time.perf_counter()
+                subprocess.run(cmd, check=True)
+                theirs.append(time.perf_counter() - t)
+        if ff:  # the bound no grader can pass: ffmpeg decode -> libx264 with no filter at all
+            t = time.perf_counter()
+            subprocess.run([ff, "-v", "error", "-y", "-i", str(clip), "-c:v", "libx264", "-crf", f"{crf:g}",
+                            "-preset", preset, "-threads", str(settings.threads), "-pix_fmt", "yuv420p", "-c:a",
+                            "copy", str(tmp / "ffmpeg_nofilter.mp4")], check=True)
+            nofilter = time.perf_counter() - t
+        row = {"size": label, "frames": n, "crf": crf, "preset": preset, "x264_threads": settings.threads,
+               "livefilter_s": ours, "livefilter_fps": n / float(np.median(ours)), "face_protect": True}
+        if theirs:
+            row.update(ffmpeg_s=theirs, ffmpeg_fps=n / float(np.median(theirs)), ffmpeg_no_filter_s=nofilter,
+                       ffmpeg_no_filter_fps=n / nofilter,
+                       speedup=float(np.median(theirs) / np.median(ours)))
+        print(f"video {label}: livefilter {row['livefilter_fps']:.1f} fps, ffmpeg {row.get('ffmpeg_fps', 0):.1f} fps,"
+              f" x{row.get('speedup', 0):.2f}", file=sys.stderr)
+        rows.append(row)
+    return rows
+
+
+def bench_rss(look, tmp: Path, frames: int, preset: str) -> dict:
+    """Resident memory while grading a long 1080p video (sampled every 50 frames)."""
+    from livefilter.batch.video import EncodeSettings, apply_video
+
+    clip = tmp / "long_1080p.mp4"
+    base = min(frames, 300)
+    make_face_clip(tmp / "base_1080p.mp4", (1920, 1080), base, preset="ultrafast")
+    loop_clip(tmp / "base_1080p.mp4", clip, -(-frames // base))  # a long clip in seconds, not an hour of encoding
+    frames = -(-frames // base) * base
+    samples = []
+
+    def progress(done, total):
+        if done % 50 == 0:
+            samples.append((done, rss_mib()))
+
+    t = time.perf_counter()
+    apply_video(look, clip, tmp / "long_out.mp4", progress=progress, settings=EncodeSettings(preset=preset))
+    secs = time.perf_counter() - t
+    base = next(r for d, r in samples if d >= min(200, frames // 4))
+    return {"frames": frames, "seconds_of_video": frames / 30, "preset": preset, "wall_s": secs,
+            "rss_mib_samples": samples, "rss_after_warmup_mib": base, "rss_max_mib": max(r for _, r in samples),
+            "rss_final_mib": samples[-1][1], "growth_pct": 100 * (samples[-1][1] - base) / base,
+            "max_growth_pct": 100 * (max(r for _, r in samples) - base) / base}
+
+
+def bench_ray_photos(look, tmp: Path, count: int) -> dict:
+    """100 photos: apply_folder on the local worker pool vs --ray local (a Ray cluster started here)."""
+    import ray
+
+    src = tmp / "photos"
+    src.mkdir()
+    before = lf.read_image(DATA / "sample_before.jpg")
+    rng = np.random.default_rng(0)
+    for i in range(count):
+        h, w = before.shape[:2]
+        y, x = rng.integers(0, h // 3), rng.integers(0, w // 3)
+        crop = before[y:y + 2 * h // 3, x:x + 2 * w // 3]
+        lf.write_image(src / f"p{i:03d}.jpg", np.ascontiguousarray(cv2.resize(crop, (1024, 768))))
+    out_local, out_ray = tmp / "out_local", tmp / "out_ray"
+    out_local.mkdir()
+    out_ray.mkdir()
+    t = time.perf_counter()
+    r1 = lf.apply_folder(look, [src], out_local)
+    local_s = time.perf_counter() - t
+    t = time.perf_counter()
+    ray.init(include_dashboard=False, log_to_driver=False)
+    init_s = time.perf_counter() - t
+    t = time.perf_counter()
+    r2 = lf.apply_folder(look, [src], out_ray, ray="local")
+    ray_s = time.perf_counter() - t
+    ray.shutdown()
+    same = all((out_local / p.name).read_bytes() == (out_ray / p.name).read_bytes() for p in src.iterdir())
+    return {"photos": count, "size": "1024x768 JPEG", "local_s": local_s, "ray_local_s": ray_s,
+            "ray_init_s": init_s, "ok_local": sum(r.status == "ok" for r in r1),
+            "ok_ray": sum(r.status == "ok" for r in r2), "identical_outputs": same}
+
+
+def main_video(args) -> int:
+    result: dict = {"machine": machine_info(args.threads), "note": "2 shared cores (other work ran on the machine "
+                    "too; a training job was paused while timing)"}
+    import ray  # noqa: F401 - fail early when the scale extra is missing and --ray-photos is asked
+
+    after, before = DATA / "sample_after.jpg", DATA / "sample_before.jpg"
+    look = lf.fit_look(after, before)
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        cube = tmp / "look.cube"
+        look.save(cube)
+        look = lf.load_look(cube)  # the .cube both sides read
+        if args.video:
+            result["video"] = bench_video(look, cube, tmp, args.video, args.crf, args.preset, args.repeats)
+        if args.rss_frames:
+            result["rss"] = bench_rss(look, tmp, args.rss_frames, args.rss_preset)
+        if args.ray_photos:
+            result["ray_photos"] = bench_ray_photos(look, tmp, args.ray_photos)
+    text = json.dumps(result, indent=1)
+    if args.json:
+        Path(args.json).write_text(text)
+    print(text)
+    return 0
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--json", help="write the results here (JSON)")
     ap.add_argument("--quick", action="store_true", help="fewer runs (a smoke test)")
     ap.add_argument("--defilter-only", action="store_true", help="only the one-photo (de-filter) figures")
+    ap.add_argument("--video", nargs="*", choices=tuple(SIZES), help="video files at rest: livefilter apply vs "
+                    "ffmpeg decode -> lut3d -> libx264 (sizes: 720p 1080p 4K)")
+    ap.add_argument("--crf", type=float, default=18.0)
+    ap.add_argument("--preset", default="medium")
+    ap.add_argument("--repeats", type=int, default=2)
+    ap.add_argument("--rss-frames", type=int, default=0, help="resident memory over a 1080p video of N frames")
+    ap.add_argument("--rss-preset", default="veryfast", help="x264 preset of the memory run")
+    ap.add_argument("--ray-photos", type=int, default=0, help="N photos: local pool vs --ray local")
     args = ap.parse_args(argv)
+    if args.video is not None or args.rss_frames or args.ray_photos:
+        return main_video(args)
     import numba
 
     numba.set_num_threads(min(args.threads, numba.config.NUMBA_NUM_THREADS))

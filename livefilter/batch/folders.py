@@ -1,0 +1,283 @@
+"""Many files: inputs (files and folders) -> a checked job list -> graded in parallel over the cores.
+
+Everything that can be refused is refused before the first file is written: a missing input, a file that is
+neither an image nor a video, an output equal to an input, two inputs that would write the same output. Then one
+bad file is reported and skipped; the others are graded.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import dataclasses
+import os
+import threading
+import time
+from pathlib import Path
+
+from ..errors import InputError, LiveFilterError, OutputError
+from ..fileio import check_output_path
+from .images import IMAGE_EXTS
+from .video import OUTPUT_EXTS, VIDEO_EXTS, output_name
+
+
+@dataclasses.dataclass(frozen=True)
+class Job:
+    src: Path
+    dst: Path
+    kind: str  # "image" | "video"
+
+
+@dataclasses.dataclass
+class Result:
+    job: Job
+    status: str  # ok | failed | skipped | interrupted
+    message: str = ""
+    frames: int = 0
+    seconds: float = 0.0
+
+
+@dataclasses.dataclass
+class Options:
+    face_protect: bool = True
+    strength: float = 1.0
+    interp: str = "trilinear"
+    quality: int = 95
+    allow_large: bool = False
+    crf: float = 18.0
+    preset: str = "medium"
+    keep_partial: bool = False
+    chunk_seconds: float | None = None
+    #: x264 threads, fixed by whoever plans the run (the Ray driver) so every node encodes alike; None = default
+    threads: int | None = None
+
+    def encode_settings(self):
+        from .video import EncodeSettings
+
+        s = EncodeSettings(crf=self.crf, preset=self.preset)
+        return dataclasses.replace(s, threads=self.threads) if self.threads else s
+
+
+def kind_of(path: Path) -> str | None:
+    ext = path.suffix.lower()
+    return "image" if ext in IMAGE_EXTS else "video" if ext in VIDEO_EXTS else None
+
+
+def _same(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve()
+    except OSError:
+        return False
+
+
+def plan_jobs(inputs, *, output=None, out_dir=None, recursive: bool = False, extra_inputs: tuple = ()) -> list[Job]:
+    """The jobs for ``inputs`` (files and folders), every refusal made before anything is written."""
+    if (output is None) == (out_dir is None):
+        raise InputError("give either an output file or an output folder")
+    out_dir = Path(out_dir) if out_dir is not None else None
+    if out_dir is not None and not out_dir.is_dir():
+        raise OutputError("output folder does not exist", out_dir)
+    found: list[tuple[Path, Path]] = []  # (src, path relative to the output folder)
+    for item in map(Path, inputs):
+        if item.is_dir():
+            if output is not None:
+                raise InputError("-o takes one input file; use --out-dir for a folder", item)
+            files = item.rglob("*") if recursive else item.iterdir()
+            for f in sorted(files):
+                if not f.is_file() or kind_of(f) is None or any(p.startswith(".") for p in f.relative_to(item).parts):
+                    continue
+                if out_dir is not None and _inside(f, out_dir) and not _same(out_dir, item):
+                    continue  # earlier outputs inside an input folder are not inputs
+                found.append((f, f.relative_to(item)))
+        elif item.is_file():
+            if kind_of(item) is None:
+                known = ", ".join(IMAGE_EXTS + VIDEO_EXTS)
+                raise InputError(f"not an image or video file (extension {item.suffix or 'none'!r}; known: {known})",
+                                 item)
+            found.append((item, Path(item.name)))
+        else:
+            raise InputError("no such file or folder", item)
+    if output is not None and len(found) != 1:
+        raise InputError(f"-o takes one input, got {len(found)}; use --out-dir for several")
+    jobs, by_dst = [], {}
+    sources = {str(s.resolve()) for s, _ in found}
+    for src, rel in found:
+        kind = kind_of(src)
+        if output is not None:
+            dst = Path(output)
+            if kind == "video" and dst.suffix.lower() not in OUTPUT_EXTS:
+                raise OutputError(f"unsupported video output extension {dst.suffix!r}; use one of "
+                                  f"{', '.join(OUTPUT_EXTS)}", dst)
+            if kind == "image" and dst.suffix.lower() not in IMAGE_EXTS:
+                raise OutputError(f"unsupported output extension {dst.suffix!r}; use one of {', '.join(IMAGE_EXTS)}",
+                                  dst)
+        else:
+            dst = out_dir / rel.parent / (output_name(rel) if kind == "video" else rel.name)
+        if dst.parent.is_dir():
+            check_output_path(dst, (src, *extra_inputs))
+        elif any(_same(dst, Path(s)) for s in (src, *extra_inputs) if s is not None):
+            raise OutputError("output path is the same as an input; choose another name", dst)
+        key = str(dst.resolve())
+        if key in by_dst:
+            raise OutputError(f"two inputs would write the same output: {by_dst[key]} and {src} -> {dst}; "
+                              "rename one or grade them into different folders")
+        if key in sources:
+            raise OutputError(f"output path is the same as an input ({src} -> {dst}); choose another folder", dst)
+        by_dst[key] = src
+        jobs.append(Job(src, dst, kind))
+    return jobs
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    try:
+        path.resolve().relative_to(folder.resolve())
+        return True
+    except ValueError:
+        return False
+
+
+# --- running one job ---------------------------------------------------------------------------------------------
+def grade_job(look, job: Job, opts: Options, stop=None, progress=None, extra_inputs: tuple = ()) -> Result:
+    """Grade one file; expected errors become a failed Result with a one-line message."""
+    from .images import apply_image
+    from .video import CHUNK_SECONDS, VideoDecodeError, apply_video
+
+    t = time.perf_counter()
+    try:
+        job.dst.parent.mkdir(parents=True, exist_ok=True)
+        if job.kind == "image":
+            apply_image(look, job.src, job.dst, face_protect=opts.face_protect, strength=opts.strength,
+                        interp=opts.interp, quality=opts.quality, allow_large=opts.allow_large, inputs=extra_inputs)
+            return Result(job, "ok", frames=1, seconds=time.perf_counter() - t)
+        r = apply_video(look, job.src, job.dst, face_protect=opts.face_protect, strength=opts.strength,
+                        progress=progress, crf=opts.crf, preset=opts.preset, interp=opts.interp,
+                        keep_partial=opts.keep_partial, stop=stop, inputs=extra_inputs,
+                        chunk_seconds=opts.chunk_seconds or CHUNK_SECONDS, settings=opts.encode_settings())
+        status = "ok" if r.status == "ok" else "interrupted"
+        return Result(job, status, r.status, frames=r.frames, seconds=time.perf_counter() - t)
+    except VideoDecodeError as exc:
+        return Result(job, "failed", str(exc), frames=exc.graded, seconds=time.perf_counter() - t)
+    except LiveFilterError as exc:
+        return Result(job, "failed", str(exc), seconds=time.perf_counter() - t)
+    except OSError as exc:
+        return Result(job, "failed", f"{job.dst}: cannot write ({exc.strerror or exc})",
+                      seconds=time.perf_counter() - t)
+
+
+# one look and one stop flag per worker process, set by the initializer
+_WORKER: dict = {}
+
+
+def _worker_init(look, opts, stop, threads, extra_inputs):
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides; it sets ``stop`` on Ctrl+C / SIGTERM
+    import numba
+
+    numba.set_num_threads(max(1, threads))
+    from .video import _as_look
+
+    _WORKER.update(look=_as_look(look), opts=opts, stop=stop, extra=extra_inputs)
+
+
+def _worker_run(job: Job) -> Result:
+    w = _WORKER
+    if w["stop"].is_set():
+        return Result(job, "interrupted", "not started")
+    return grade_job(w["look"], job, w["opts"], stop=w["stop"], extra_inputs=w["extra"])
+
+
+def run_jobs(look, jobs: list[Job], opts: Options, *, workers: int | None = None, stop=None, on_result=None,
+             progress=None, extra_inputs: tuple = ()) -> list[Result]:
+    """Grade ``jobs``; ``workers`` processes (default: one per core, at most one per job). ``on_result(result)``
+    after each file; ``stop`` (an Event) ends the run early (a video being graded stops cleanly)."""
+    from .video import _as_look
+
+    workers = max(1, min(workers or os.cpu_count() or 1, len(jobs)))
+    results = []
+    if workers == 1:
+        stop = stop or threading.Event()
+        look = _as_look(look)
+        for job in jobs:
+            if stop.is_set():
+                r = Result(job, "interrupted", "not started")
+            else:
+                r = grade_job(look, job, opts, stop=stop, progress=progress if len(jobs) == 1 else None,
+                              extra_inputs=extra_inputs)
+            results.append(r)
+            if on_result:
+                on_result(r)
+        return results
+    import multiprocessing as mp
+
+    ctx = mp.get_context("spawn")  # no fork after numba / MediaPipe / FFmpeg threads started
+    mp_stop = ctx.Event()
+    threads = max(1, (os.cpu_count() or 1) // workers)
+    if isinstance(look, (str, os.PathLike)):
+        look = str(look)
+    with concurrent.futures.ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_init,
+                                                initargs=(look, opts, mp_stop, threads, extra_inputs)) as pool:
+        futures = {pool.submit(_worker_run, job): job for job in jobs}
+        pending = set(futures)
+        try:
+            while pending:
+                done, pending = concurrent.futures.wait(pending, timeout=0.2,
+                                                        return_when=concurrent.futures.FIRST_COMPLETED)
+                if stop is not None and stop.is_set():
+                    mp_stop.set()
+                for f in done:
+                    try:
+                        r = f.result()
+                    except Exception as exc:  # noqa: BLE001 - a crashed worker fails its file, not the batch
+                        r = Result(futures[f], "failed", f"{futures[f].src}: {type(exc).__name__}: {exc}")
+                    results.append(r)
+                    if on_result:
+                        on_result(r)
+        except BaseException:
+            mp_stop.set()
+            raise
+    order = {job: i for i, job in enumerate(jobs)}
+    return sorted(results, key=lambda r: order[r.job])
+
+
+def summary(results: list[Result], skipped: int = 0) -> str:
+    ok = sum(r.status == "ok" for r in results)
+    failed = sum(r.status == "failed" for r in results)
+    stopped = sum(r.status == "interrupted" for r in results)
+    parts = [f"{ok} graded", f"{failed} failed"]
+    if skipped:
+        parts.append(f"{skipped} skipped (output exists)")
+    if stopped:
+        parts.append(f"{stopped} not finished (stopped)")
+    return ", ".join(parts) + f" of {len(results) + skipped} files"
+
+
+def apply_folder(look, inputs, out_dir, *, recursive: bool = False, skip_existing: bool = False,
+                 workers: int | None = None, face_protect: bool = True, strength: float = 1.0, crf: float = 18.0,
+                 preset: str = "medium", interp: str = "trilinear", quality: int = 95, keep_partial: bool = False,
+                 progress=None, ray=None, stop=None, chunk_seconds: float | None = None) -> list[Result]:
+    """Grade images and videos (files and folders; ``recursive`` descends into sub-folders) into ``out_dir``,
+    keeping relative paths, in parallel over the cores (or on a Ray cluster: ``ray="local"``, ``"auto"`` or an
+    address). One bad file fails alone (its Result says why); refusals (missing input, collisions, an output equal
+    to an input) raise before anything is written. ``skip_existing`` leaves files whose output exists.
+    ``progress(done_files, total_files)``. Returns one Result per input file (skipped ones included)."""
+    if isinstance(inputs, (str, os.PathLike)):
+        inputs = [inputs]
+    extra = (look,) if isinstance(look, (str, os.PathLike)) else ()
+    jobs = plan_jobs(inputs, out_dir=out_dir, recursive=recursive, extra_inputs=extra)
+    skipped = [Result(j, "skipped", "output exists") for j in jobs if skip_existing and j.dst.exists()]
+    todo = [j for j in jobs if not (skip_existing and j.dst.exists())]
+    opts = Options(face_protect, strength, interp, quality, False, crf, preset, keep_partial, chunk_seconds)
+    done = []
+
+    def tick(r):
+        done.append(r)
+        if progress:
+            progress(len(done), len(todo))
+
+    if ray is not None:
+        from .ray_runner import run_on_ray
+
+        results = run_on_ray(look, todo, opts, address=ray, on_result=tick)
+    else:
+        results = run_jobs(look, todo, opts, workers=workers, stop=stop, on_result=tick, extra_inputs=extra)
+    return skipped + results

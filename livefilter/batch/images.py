@@ -1,0 +1,35 @@
+"""Photos at rest: one image graded with the same rendering degree as a video frame (faces protected)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .degree import FrameDegree
+
+IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp")
+
+
+def grade_image(look, rgb, *, face_protect: bool = True, strength: float = 1.0, interp: str = "trilinear",
+                degree_estimator: FrameDegree | None = None):
+    """The graded uint8 (H, W, 3) image: faces found on it get less of the look (as live)."""
+    est = degree_estimator or FrameDegree(face_protect, every=1)
+    try:
+        est.reset()
+        degree = est.update(rgb) if face_protect else None
+    finally:
+        if degree_estimator is None:
+            est.close()
+    return look.apply(rgb, strength=strength, interp=interp, degree=degree)
+
+
+def apply_image(look, src, dst, *, face_protect: bool = True, strength: float = 1.0, interp: str = "trilinear",
+                quality: int = 95, allow_large: bool = False, inputs: tuple = (), degree_estimator=None) -> Path:
+    """Grade an image file into ``dst`` (written atomically; PNG/TIFF/WebP alpha kept)."""
+    from ..imageio import read_image, write_image
+    from .video import _as_look
+
+    look = _as_look(look)
+    rgb, alpha = read_image(src, with_alpha=True, allow_large=allow_large)
+    out = grade_image(look, rgb, face_protect=face_protect, strength=strength, interp=interp,
+                      degree_estimator=degree_estimator)
+    return write_image(dst, out, alpha, quality=quality, inputs=(src, *inputs))

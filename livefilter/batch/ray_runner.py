@@ -1,0 +1,174 @@
+"""The same batch on a Ray cluster (extra ``scale``): photos as a Ray Data ``map_batches`` over an actor pool
+(each actor loads the look once), long videos split at keyframes into chunks graded in parallel and joined on the
+driver with the audio muxed once. Every chunk is graded exactly as the local run grades it (its own encoder and
+degree state, the driver's encoder settings), and the join writes through the local run's muxer, so the outputs
+are byte-identical to the local run's.
+
+Inputs and outputs are paths: on a real cluster they must be on storage every node sees (NFS, a mounted bucket).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import os
+import threading
+import time
+
+from ..errors import InputError, LiveFilterError
+from .folders import Job, Options, Result, grade_job
+
+PHOTO_BATCH = 4
+
+
+def _ray():
+    try:
+        import ray
+    except ImportError:
+        raise InputError("--ray needs Ray: pip install 'livefilter[scale]'") from None
+    return ray
+
+
+def connect(address: str | None = "local"):
+    """Join (or start) a cluster: ``local`` starts one on this machine, ``auto`` finds a running one,
+    anything else is an address (``ray://host:10001``). A cluster already joined by the caller is used as is."""
+    ray = _ray()
+    if not ray.is_initialized():
+        kw = {"include_dashboard": False, "log_to_driver": False}
+        if address in (None, "local"):
+            ray.init(**kw)
+        else:
+            ray.init(address=address, **kw)
+    return ray
+
+
+class PhotoGrader:
+    """A Ray Data actor: loads the look once, grades a batch of photos (paths in, statuses out)."""
+
+    def __init__(self, look, opts: Options):
+        from .degree import FrameDegree
+        from .video import _as_look
+
+        self.look, self.opts = _as_look(look), opts
+        self.degree = FrameDegree(opts.face_protect, every=1)
+
+    def __call__(self, batch: dict) -> dict:
+        from .images import apply_image
+
+        status, message = [], []
+        for src, dst in zip(batch["src"], batch["dst"], strict=True):
+            try:
+                os.makedirs(os.path.dirname(dst) or ".", exist_ok=True)
+                apply_image(self.look, src, dst, face_protect=self.opts.face_protect, strength=self.opts.strength,
+                            interp=self.opts.interp, quality=self.opts.quality, allow_large=self.opts.allow_large,
+                            degree_estimator=self.degree)
+                status.append("ok")
+                message.append("")
+            except (LiveFilterError, OSError) as exc:
+                status.append("failed")
+                message.append(str(exc))
+        return {"src": list(batch["src"]), "status": status, "message": message}
+
+
+def _grade_chunk(look, info, i: int, gopts):
+    """One chunk of a video: its frames [start, end) decoded, graded and encoded; returns the packets."""
+    from .video import _as_look, decode, grade_frames
+
+    look = _as_look(look)
+    start, end = info.chunk_range(i)
+    packets = []
+    grade_frames(((pts, i, rgb) for pts, rgb in decode(info, start, end)), look, info, gopts, packets.append,
+                 threading.Event())
+    return packets
+
+
+def _join(info, dst, chunks: list, settings) -> int:
+    """Mux the chunks' packets in order with the source's other streams, like the local run; returns frames."""
+    from .video import Muxer, VideoDecodeError, temp_beside
+
+    tmp = temp_beside(dst)
+    ok = False
+    try:
+        m = Muxer(tmp, info, settings)
+        try:
+            for packets in chunks:
+                for p in packets:
+                    m.write(p)
+        finally:
+            m.close()
+        if m.frames < info.frames:
+            raise VideoDecodeError(f"truncated or corrupt: {m.frames} of {info.frames} frames decoded", info.path,
+                                   m.frames)
+        os.replace(tmp, dst)
+        ok = True
+        return m.frames
+    finally:
+        if not ok:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+
+
+def run_on_ray(look, jobs: list[Job], opts: Options, *, address: str | None = "local", on_result=None,
+               photo_actors: int | None = None) -> list[Result]:
+    """Grade ``jobs`` on Ray; one Result per job, in the jobs' order."""
+    ray = connect(address)
+    from .video import CHUNK_SECONDS, GradeOptions, _as_look, probe
+
+    look = _as_look(look)
+    # the driver fixes the encoder settings (x264's output depends on its thread count)
+    opts = dataclasses.replace(opts, threads=opts.encode_settings().threads)
+    settings = opts.encode_settings()
+    gopts = GradeOptions(opts.face_protect, opts.strength, opts.interp, 2, settings)
+    look_ref = ray.put(look)
+    results: dict[Job, Result] = {}
+
+    def done(r: Result):
+        results[r.job] = r
+        if on_result:
+            on_result(r)
+
+    photos = [j for j in jobs if j.kind == "image"]
+    videos = [j for j in jobs if j.kind == "video"]
+
+    # videos: whole ones as tasks, long ones as chunk tasks; all submitted before the photos run
+    whole = ray.remote(grade_job)
+    chunk_task = ray.remote(_grade_chunk)
+    pending = {}
+    for j in videos:
+        t = time.perf_counter()
+        try:
+            info = probe(j.src, opts.chunk_seconds or CHUNK_SECONDS)
+        except LiveFilterError as exc:
+            done(Result(j, "failed", str(exc)))
+            continue
+        if info.chunks == 1:
+            pending[j] = ("whole", whole.remote(look_ref, j, opts), info, t)
+        else:
+            refs = [chunk_task.remote(look_ref, info, i, gopts) for i in range(info.chunks)]
+            pending[j] = ("chunks", refs, info, t)
+
+    if photos:
+        n = photo_actors or max(1, int(ray.cluster_resources().get("CPU", 1)))
+        ds = ray.data.from_items([{"src": str(j.src), "dst": str(j.dst)} for j in photos])
+        pool = ray.data.ActorPoolStrategy(size=min(n, len(photos)))
+        graded = ds.map_batches(PhotoGrader, fn_constructor_args=(look, opts), batch_size=PHOTO_BATCH,
+                                compute=pool, num_cpus=1, batch_format="numpy")
+        by_src = {str(j.src): j for j in photos}
+        for row in graded.iter_rows():
+            done(Result(by_src[row["src"]], row["status"], row["message"], frames=1))
+
+    for j, (kind, ref, info, t) in pending.items():
+        try:
+            if kind == "whole":
+                r = ray.get(ref)
+                done(dataclasses.replace(r, job=j))
+                continue
+            j.dst.parent.mkdir(parents=True, exist_ok=True)
+            frames = _join(info, j.dst, (ray.get(r) for r in ref), settings)
+            done(Result(j, "ok", frames=frames, seconds=time.perf_counter() - t))
+        except LiveFilterError as exc:
+            done(Result(j, "failed", str(exc)))
+        except ray.exceptions.RayTaskError as exc:
+            cause = exc.as_instanceof_cause()
+            done(Result(j, "failed", str(cause) if isinstance(cause, LiveFilterError) else f"{j.src}: {exc}"))
+    return [results[j] for j in jobs]

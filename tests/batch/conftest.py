@@ -1,0 +1,129 @@
+"""Tiny generated clips for the batch tests (PyAV, a base dependency, writes them: no ffmpeg binary needed)."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import av
+import numpy as np
+import pytest
+
+BITS = 8  # frame index coded in 8 squares of 8x8 pixels along the top row
+
+
+def code_frame(i: int, w: int = 96, h: int = 64) -> np.ndarray:
+    """A frame whose top row holds ``i`` in binary (white = 1), the rest a colour ramp (so a look shows)."""
+    img = np.zeros((h, w, 3), np.uint8)
+    img[..., 0] = np.linspace(40, 220, w, dtype=np.uint8)[None, :]
+    img[..., 1] = np.linspace(60, 200, h, dtype=np.uint8)[:, None]
+    img[..., 2] = 120
+    for b in range(BITS):
+        img[0:12, b * 12:(b + 1) * 12] = 255 if (i >> b) & 1 else 0
+    return img
+
+
+def read_code(rgb: np.ndarray) -> int:
+    cells = [rgb[2:10, b * 12 + 2:b * 12 + 10].mean() for b in range(BITS)]
+    mid = (max(cells) + min(cells)) / 2 if max(cells) - min(cells) > 60 else 128
+    return sum(1 << b for b, c in enumerate(cells) if c > mid)
+
+
+def make_clip(path, frames: int = 20, size=(96, 64), fps: int = 25, audio: bool = True, rotation: int = 0,
+              durations=None, gop: int = 5, frame_fn=None) -> list[float]:
+    """Write an H.264 clip (+ AAC audio of the same length); returns the frames' times in seconds.
+    ``durations`` (ticks of 1/1000 s per frame, cycled) makes it variable frame rate."""
+    out = av.open(str(path), "w")
+    vs = out.add_stream("libx264", rate=fps)
+    vs.width, vs.height, vs.pix_fmt = size[0], size[1], "yuv420p"
+    tb = Fraction(1, 1000) if durations else Fraction(1, fps * 512)
+    vs.codec_context.time_base = tb
+    vs.codec_context.options = {"crf": "8", "g": str(gop), "keyint_min": str(gop), "preset": "veryfast"}
+    if rotation:
+        vs.set_display_rotation(rotation)
+    times, t = [], 0
+    for i in range(frames):
+        rgb = frame_fn(i) if frame_fn else code_frame(i, *size)
+        f = av.VideoFrame.from_ndarray(rgb, format="rgb24")
+        f.pts = t
+        f.time_base = tb
+        times.append(float(t * tb))
+        for p in vs.encode(f):
+            out.mux(p)
+        t += durations[i % len(durations)] if durations else 512
+    for p in vs.encode(None):
+        out.mux(p)
+    out.close()
+    if audio:
+        _add_audio(path, float(t * tb))
+    return times
+
+
+def _add_audio(path, seconds: float) -> None:
+    """Rewrite ``path`` with an AAC sine of ``seconds`` beside its video (video packets copied)."""
+    import os
+
+    tmp = str(path) + ".tmp.mp4"
+    src = av.open(str(path))
+    out = av.open(tmp, "w")
+    v_in = src.streams.video[0]
+    v_out = out.add_stream_from_template(v_in)
+    a = out.add_stream("aac", rate=48000)
+    a.layout = "mono"
+    n = int(seconds * 48000)
+    samples = (0.3 * np.sin(2 * np.pi * 440 * np.arange(n) / 48000)).astype(np.float32)
+    pkts = []
+    for k in range(0, n, 1024):
+        fr = av.AudioFrame.from_ndarray(samples[None, k:k + 1024], format="fltp", layout="mono")
+        fr.sample_rate, fr.pts = 48000, k
+        pkts += a.encode(fr)
+    pkts += a.encode(None)
+    vp = [p for p in src.demux(v_in) if p.dts is not None]
+    for p in vp:
+        p.stream = v_out
+    for p in pkts:
+        p.stream = a
+    for p in sorted(vp + pkts, key=lambda p: float(p.dts * p.time_base)):
+        out.mux(p)
+    out.close()
+    src.close()
+    os.replace(tmp, path)
+
+
+def decode_all(path):
+    """(rgb frames, times in s, rotation) of the first video stream."""
+    with av.open(str(path)) as c:
+        v = c.streams.video[0]
+        frames, times, rot = [], [], 0
+        for f in c.decode(v):
+            frames.append(f.to_ndarray(format="rgb24"))
+            times.append(float(f.pts * f.time_base))
+            rot = f.rotation or 0
+    return frames, times, rot
+
+
+def audio_packets(path):
+    with av.open(str(path)) as c:
+        if not c.streams.audio:
+            return [], 0.0
+        a = c.streams.audio[0]
+        pk = [p for p in c.demux(a) if p.dts is not None]
+        data = [bytes(p) for p in pk]
+        end = max(float((p.pts + p.duration) * p.time_base) for p in pk) - min(float(p.pts * p.time_base) for p in pk)
+    return data, end
+
+
+@pytest.fixture(scope="session")
+def look_file(tmp_path_factory):
+    import livefilter as lf
+    from livefilter.resources import DATA_DIR
+
+    path = tmp_path_factory.mktemp("look") / "look.cube"
+    lf.fit_look(DATA_DIR / "sample_after.jpg", DATA_DIR / "sample_before.jpg").save(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def look(look_file):
+    import livefilter as lf
+
+    return lf.load_look(look_file)

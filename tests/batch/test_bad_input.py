@@ -1,0 +1,197 @@
+"""Bad video input: one line naming the file and the problem, the right exit code, nothing corrupt left behind."""
+
+import errno
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import av
+import pytest
+
+from livefilter.cli import main
+
+from ..conftest import ROOT
+from .conftest import decode_all, make_clip, read_code
+
+
+def run(argv, capsys):
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def one_error_line(err, *words):
+    lines = [ln for ln in err.strip().splitlines() if ln.startswith("livefilter: error:")]
+    assert len(lines) == 1 and "Traceback" not in err, err
+    for w in words:
+        assert w in lines[0], (w, lines[0])
+    return lines[0]
+
+
+def faststart_clip(path, frames=40):
+    """An mp4 with its index first (as streaming sites write them), so a truncated copy still opens."""
+    tmp = path.with_suffix(".plain.mp4")
+    make_clip(tmp, frames=frames)
+    with av.open(str(tmp)) as src, av.open(str(path), "w", options={"movflags": "faststart"}) as out:
+        m = {s.index: out.add_stream_from_template(s) for s in src.streams}
+        for p in src.demux():
+            if p.dts is not None:
+                p.stream = m[p.stream.index]
+                out.mux(p)
+    tmp.unlink()
+
+
+def test_truncated_video_grades_what_decodes(tmp_path, look_file, capsys):
+    src = tmp_path / "cut.mp4"
+    faststart_clip(src)
+    data = src.read_bytes()
+    src.write_bytes(data[: int(len(data) * 0.6)])
+    code, _, err = run(["apply", look_file, src, "-o", tmp_path / "out.mp4"], capsys)
+    assert code == 1
+    one_error_line(err, "cut.mp4", "00:00:0")  # names the file and where the data ends
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cut.mp4"]  # partial output removed, no temp file
+    code, _, err = run(["apply", look_file, src, "-o", tmp_path / "out.mp4", "--keep-partial"], capsys)
+    assert code == 1 and "kept" in err
+    frames, _, _ = decode_all(tmp_path / "out.mp4")
+    assert 0 < len(frames) < 40 and [read_code(f) for f in frames] == list(range(len(frames)))
+
+
+def test_corrupt_video_data(tmp_path, look_file, capsys):
+    src = tmp_path / "bad.mp4"
+    make_clip(src, frames=60)
+    d = bytearray(src.read_bytes())
+    start = d.find(b"mdat") + len(d) // 3
+    d[start:start + 3000] = os.urandom(3000)
+    src.write_bytes(bytes(d))
+    code, _, err = run(["apply", look_file, src, "-o", tmp_path / "out.mp4"], capsys)
+    assert code == 1
+    one_error_line(err, "bad.mp4", "corrupt", "00:00:")
+    assert not (tmp_path / "out.mp4").exists() and len(list(tmp_path.iterdir())) == 1
+
+
+def test_no_video_stream(tmp_path, look_file, capsys):
+    src = tmp_path / "audio.mp4"
+    with av.open(str(src), "w") as out:
+        a = out.add_stream("aac", rate=48000)
+        import numpy as np
+
+        for k in range(10):
+            fr = av.AudioFrame.from_ndarray(np.zeros((1, 1024), np.float32), format="fltp", layout="mono")
+            fr.sample_rate, fr.pts = 48000, k * 1024
+            for p in a.encode(fr):
+                out.mux(p)
+        for p in a.encode(None):
+            out.mux(p)
+    code, _, err = run(["apply", look_file, src, "-o", tmp_path / "out.mp4"], capsys)
+    assert code == 2
+    one_error_line(err, "audio.mp4", "no video stream")
+    assert not (tmp_path / "out.mp4").exists()
+
+
+def test_unknown_codec(tmp_path, look_file, capsys):
+    src = tmp_path / "odd.mp4"
+    make_clip(src, frames=5, audio=False)
+    d = src.read_bytes()
+    k = d.rfind(b"avc1")  # the sample entry in stsd (the first one is a brand in ftyp)
+    assert k > d.find(b"stsd") > 0
+    src.write_bytes(d[:k] + b"zzz9" + d[k + 4:])  # a sample entry no decoder knows
+    code, _, err = run(["apply", look_file, src, "-o", tmp_path / "out.mp4"], capsys)
+    assert code == 2
+    one_error_line(err, "odd.mp4", "codec")
+    assert not (tmp_path / "out.mp4").exists()
+
+
+def test_not_a_video(tmp_path, look_file, capsys):
+    src = tmp_path / "text.mp4"
+    src.write_text("hello")
+    code, _, err = run(["apply", look_file, src, "-o", tmp_path / "out.mp4"], capsys)
+    assert code == 2
+    one_error_line(err, "text.mp4", "cannot open as a video")
+
+
+def test_output_equal_to_input_refused(tmp_path, look_file, capsys):
+    src = tmp_path / "in.mp4"
+    make_clip(src, frames=5, audio=False)
+    before = src.read_bytes()
+    code, _, err = run(["apply", look_file, src, "-o", src], capsys)
+    assert code == 2
+    one_error_line(err, "same as an input")
+    code, _, err = run(["apply", look_file, src, "--out-dir", tmp_path], capsys)
+    assert code == 2
+    code, _, err = run(["live", "--template", look_file, "--input", src, "--record", src], capsys)
+    assert code == 2
+    one_error_line(err, "same as an input")
+    assert src.read_bytes() == before and len(list(tmp_path.iterdir())) == 1
+
+
+def test_disk_full_simulated(tmp_path, look_file, capsys, monkeypatch):
+    from livefilter.batch import video
+
+    src = tmp_path / "in.mp4"
+    make_clip(src, frames=20)
+    real = video.Muxer.write
+    calls = []
+
+    def write(self, packet):
+        calls.append(1)
+        if len(calls) > 5:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real(self, packet)
+
+    monkeypatch.setattr(video.Muxer, "write", write)
+    code, _, err = run(["apply", look_file, src, "-o", tmp_path / "out.mp4"], capsys)
+    assert code == 2
+    one_error_line(err, "out.mp4", "No space left on device")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.mp4"]
+
+
+def test_disk_full_on_a_small_tmpfs(tmp_path, look_file, capsys):
+    mnt = tmp_path / "small"
+    mnt.mkdir()
+    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=24k", "tmpfs", str(mnt)],
+                                           capture_output=True).returncode:
+        pytest.skip("cannot mount a small tmpfs here (needs root)")
+    try:
+        src = tmp_path / "in.mp4"
+        make_clip(src, frames=60, size=(160, 96))
+        assert src.stat().st_size > 40_000
+        code, _, err = run(["apply", look_file, src, "-o", mnt / "out.mp4"], capsys)
+        assert code in (1, 2)
+        one_error_line(err, "out.mp4")
+        assert list(mnt.iterdir()) == []  # nothing under the final name, the temporary file removed
+    finally:
+        subprocess.run(["umount", str(mnt)], check=False)
+
+
+@pytest.mark.parametrize("sig, code", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+@pytest.mark.parametrize("keep", [False, True])
+def test_stopped_mid_video(tmp_path, look_file, sig, code, keep):
+    src = tmp_path / "long.mp4"
+    make_clip(src, frames=500, size=(320, 240))
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    cmd = [sys.executable, "-m", "livefilter", "apply", str(look_file), str(src), "-o", str(out_dir / "g.mp4"),
+           "--preset", "slow"] + (["--keep-partial"] if keep else [])
+    p = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and p.poll() is None:  # wait until the graded file is being written
+        tmp = [f for f in out_dir.iterdir() if f.name.startswith(".g.")]
+        if tmp and tmp[0].stat().st_size > 0:
+            break
+        time.sleep(0.02)
+    time.sleep(0.3)
+    assert p.poll() is None, p.communicate()
+    p.send_signal(sig)
+    out, err = p.communicate(timeout=120)
+    assert p.returncode == code, (out, err)
+    assert "Traceback" not in err
+    names = sorted(f.name for f in out_dir.iterdir())
+    if keep:
+        assert names == ["g.mp4"]
+        frames, _, _ = decode_all(out_dir / "g.mp4")  # playable, every frame up to the stop, in order
+        assert 0 < len(frames) < 500 and [read_code(f) for f in frames] == list(range(len(frames)))
+    else:
+        assert names == []

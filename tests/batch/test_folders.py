@@ -1,0 +1,94 @@
+"""Folders and many files: recursion, one bad file skipped, collisions refused first, --skip-existing, the API."""
+
+import os
+
+import numpy as np
+from PIL import Image
+
+import livefilter as lf
+from livefilter.cli import main
+
+from .conftest import decode_all, make_clip, read_code
+
+
+def run(argv, capsys):
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def photos(folder, n=3, sub=True):
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+    for i in range(n):
+        Image.fromarray(rng.integers(0, 255, (24, 32, 3), dtype=np.uint8)).save(folder / f"p{i}.png")
+    if sub:
+        (folder / "sub").mkdir(exist_ok=True)
+        Image.fromarray(rng.integers(0, 255, (24, 32, 3), dtype=np.uint8)).save(folder / "sub" / "deep.png")
+
+
+def test_folder_with_a_bad_file(tmp_path, look_file, look, capsys):
+    src = tmp_path / "in"
+    photos(src)
+    make_clip(src / "sub" / "clip.avi", frames=10)  # an .avi in: H.264 in .mp4 out
+    (src / "broken.jpg").write_bytes(b"not a jpeg at all")
+    (src / "notes.txt").write_text("not an image: ignored in a folder")
+    out = tmp_path / "out"
+    out.mkdir()
+    code, stdout, err = run(["apply", look_file, src, "--out-dir", out, "--recursive", "-j", "2"], capsys)
+    assert code == 1
+    errors = [ln for ln in err.splitlines() if ln.startswith("livefilter: error:")]
+    assert len(errors) == 1 and "broken.jpg" in errors[0], err
+    assert "5 graded, 1 failed of 6 files" in stdout
+    got = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())
+    assert got == ["p0.png", "p1.png", "p2.png", "sub/clip.mp4", "sub/deep.png"]
+    graded = lf.read_image(out / "p1.png")
+    assert np.array_equal(graded, look.apply(lf.read_image(src / "p1.png")))  # noise has no face: full look
+    frames, _, _ = decode_all(out / "sub" / "clip.mp4")
+    assert [read_code(f) for f in frames] == list(range(10))
+    # without --recursive the sub-folder is left alone
+    out2 = tmp_path / "out2"
+    out2.mkdir()
+    code, stdout, _ = run(["apply", look_file, src, "--out-dir", out2, "-j", "1"], capsys)
+    assert code == 1 and sorted(p.name for p in out2.iterdir()) == ["p0.png", "p1.png", "p2.png"]
+
+
+def test_name_collisions_refused_before_anything_is_written(tmp_path, look_file, capsys):
+    photos(tmp_path / "a", 2, sub=False)
+    photos(tmp_path / "b", 2, sub=False)
+    out = tmp_path / "out"
+    out.mkdir()
+    code, _, err = run(["apply", look_file, tmp_path / "a", tmp_path / "b", "--out-dir", out], capsys)
+    assert code == 2 and "same output" in err and "p0.png" in err
+    assert list(out.iterdir()) == []
+    # two videos whose outputs are both x.mp4
+    make_clip(tmp_path / "x.avi", frames=3, audio=False)
+    make_clip(tmp_path / "x.mp4", frames=3, audio=False)
+    code, _, err = run(["apply", look_file, tmp_path / "x.avi", tmp_path / "x.mp4", "--out-dir", out], capsys)
+    assert code == 2 and "same output" in err and "x.avi" in err
+    assert list(out.iterdir()) == []
+
+
+def test_skip_existing_resumes(tmp_path, look_file, capsys):
+    src, out = tmp_path / "in", tmp_path / "out"
+    photos(src, 3, sub=False)
+    out.mkdir()
+    code, _, _ = run(["apply", look_file, src, "--out-dir", out, "-j", "1"], capsys)
+    assert code == 0
+    (out / "p1.png").unlink()
+    os.utime(out / "p0.png", (1, 1))
+    code, stdout, _ = run(["apply", look_file, src, "--out-dir", out, "--skip-existing", "-j", "1"], capsys)
+    assert code == 0
+    assert "1 graded, 0 failed, 2 skipped (output exists) of 3 files" in stdout
+    assert (out / "p1.png").is_file() and os.stat(out / "p0.png").st_mtime == 1
+
+
+def test_apply_folder_api(tmp_path, look):
+    src, out = tmp_path / "in", tmp_path / "out"
+    photos(src)
+    out.mkdir()
+    seen = []
+    results = lf.apply_folder(look, [src], out, recursive=True, workers=1, progress=lambda d, t: seen.append((d, t)))
+    assert [r.status for r in results] == ["ok"] * 4
+    assert seen[-1] == (4, 4)
+    assert (out / "sub" / "deep.png").is_file()

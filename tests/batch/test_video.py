@@ -1,0 +1,88 @@
+"""Videos graded at rest: every frame in order, timestamps, audio and rotation kept, faces protected, H.264."""
+
+import av
+import numpy as np
+import pytest
+
+import livefilter as lf
+from livefilter.batch.video import apply_video, probe
+
+from .conftest import audio_packets, decode_all, make_clip, read_code
+
+
+def test_every_frame_in_order_audio_untouched(tmp_path, look):
+    src, dst = tmp_path / "in.mp4", tmp_path / "out.mp4"
+    times = make_clip(src, frames=40)
+    r = lf.apply_video(look, src, dst)
+    assert r.frames == 40 and r.status == "ok"
+    frames, out_times, _ = decode_all(dst)
+    assert [read_code(f) for f in frames] == list(range(40))  # none dropped, repeated or reordered
+    assert out_times == pytest.approx(times, abs=1e-6)
+    a_in, dur_in = audio_packets(src)
+    a_out, dur_out = audio_packets(dst)
+    assert a_in and a_out == a_in  # the audio is remuxed packet by packet, not re-encoded
+    assert abs(dur_out - dur_in) <= 1 / 25
+    with av.open(str(dst)) as c:
+        v = c.streams.video[0]
+        assert v.codec_context.name == "h264" and v.codec_context.pix_fmt == "yuv420p"
+    src_frames, _, _ = decode_all(src)
+    assert np.abs(frames[5].astype(int) - src_frames[5]).mean() > 3  # the look is there
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.mp4", "out.mp4"]  # no temporary file left
+
+
+def test_variable_frame_rate_timestamps_kept(tmp_path, look):
+    src, dst = tmp_path / "vfr.mp4", tmp_path / "out.mkv"
+    times = make_clip(src, frames=16, durations=[30, 50, 40, 70], audio=False)
+    apply_video(look, src, dst, face_protect=False)
+    frames, out_times, _ = decode_all(dst)
+    assert [read_code(f) for f in frames] == list(range(16))
+    assert out_times == pytest.approx(times, abs=1e-3)  # mkv stores milliseconds
+    assert len(set(np.round(np.diff(out_times), 3))) == 4
+
+
+def test_rotation_kept(tmp_path, look):
+    src, dst = tmp_path / "rot.mp4", tmp_path / "out.mp4"
+    make_clip(src, frames=6, rotation=90, audio=False)
+    apply_video(look, src, dst)
+    frames, _, rot = decode_all(dst)
+    assert rot == 90 and frames[0].shape == (64, 96, 3)  # stored as it came, shown rotated by the player
+
+
+def test_chunks_start_at_keyframes_and_keep_every_frame(tmp_path, look):
+    src, dst = tmp_path / "in.mp4", tmp_path / "out.mp4"
+    make_clip(src, frames=30, gop=5)
+    info = probe(src, chunk_seconds=0.35)
+    assert info.chunks > 2 and sum(info.chunk_frames) == 30
+    apply_video(look, src, dst, chunk_seconds=0.35)
+    frames, _, _ = decode_all(dst)
+    assert [read_code(f) for f in frames] == list(range(30))
+
+
+def test_faces_get_less_of_the_look(tmp_path):
+    from livefilter.faces import FaceDetector
+    from livefilter.sources import SyntheticSource
+
+    synth = SyntheticSource((320, 240), fps=25)
+    src = tmp_path / "face.mp4"
+    make_clip(src, frames=8, size=(320, 240), frame_fn=synth.frame_at, audio=False)
+    on, off = tmp_path / "on.mp4", tmp_path / "off.mp4"
+    table = lf.identity_table(17)
+    table[..., 2] = 1 - table[..., 2]  # a strong look (blue inverted), so that coding noise does not matter
+    look = lf.Lut(table)
+    apply_video(look, src, on)
+    apply_video(look, src, off, face_protect=False)
+    f_in, _, _ = decode_all(src)
+    f_on, _, _ = decode_all(on)
+    f_off, _, _ = decode_all(off)
+    with FaceDetector() as det:
+        boxes = det.detect(f_in[4])
+    assert boxes, "the synthetic clip shows a face"
+    x0, y0, x1, y1 = boxes[0]
+    cx, cy = int((x0 + x1) / 2 * 320), int((y0 + y1) / 2 * 240)
+    face = (slice(cy - 10, cy + 10), slice(cx - 10, cx + 10))
+    for k in (0, 4, 7):  # from the first frame on
+        d_on = np.abs(f_on[k][face].astype(int) - f_in[k][face]).mean()
+        d_off = np.abs(f_off[k][face].astype(int) - f_in[k][face]).mean()
+        assert d_on < 0.5 * d_off, (k, d_on, d_off)
+    corner = (slice(0, 30), slice(0, 30))
+    assert np.abs(f_on[4][corner].astype(int) - f_off[4][corner]).mean() < 2  # the background keeps the look
