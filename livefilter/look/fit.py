@@ -1,7 +1,8 @@
 """Template -> Look, as a chain of stages, each handing its result to the next (method.md sections 1-3):
 
-    load_template -> (given_original | monochrome_guess | network_guess) -> pixel_pairs -> fit_mappings
-                  -> coverage (and keep-weight) -> confidence -> bake
+    load_template -> (given_original | monochrome_guess | network_guess) -> [segment_template] -> pixel_pairs
+                  -> fit_mappings -> coverage (and keep-weight; segments: their own trust, else the global look)
+                  -> confidence -> bake
 
 ``fit_look`` is their short composition; tools (tune_oneshot.py, eval_looks.py) call the same stages with their
 own settings.
@@ -22,7 +23,7 @@ import numpy as np
 from .. import __version__
 from ..errors import InputError
 from ..imageio import read_image
-from .coverage import Coverage, covered
+from .coverage import Coverage, covered, segment_mapping
 from .look import Look, bake
 from .mapping import fit_mapping, ill_defined
 from .sampling import MIN_SAMPLES, SAMPLINGS, WORK_SIDE, downscale, match_size, sample_pairs
@@ -130,6 +131,30 @@ def pairing_for(tpl: Template, original=None, *, allow_large: bool = False, mono
     return (monochrome and monochrome_guess(tpl)) or network_guess(tpl)
 
 
+# --- stage 2b (segments=True): the template's segments --------------------------------------------------------
+
+@dataclass
+class Segments:
+    """The template's soft person mask at the pairing's size, its hard labels, and each category's share."""
+
+    mask: np.ndarray  # float32 (h, w) in [0, 1]
+    labels: np.ndarray  # int32 (h, w): 0 background, 1 person
+
+    def meta(self) -> dict:
+        from ..analysis.segments import CATEGORIES, SEGMENT_MODEL
+
+        shares = {str(k): round(float((self.labels == k).mean()), 4) for k in range(len(CATEGORIES))}
+        return {"model": SEGMENT_MODEL.name, "categories": dict(enumerate(CATEGORIES)), "shares": shares}
+
+
+def segment_template(p: Pairing) -> Segments:
+    """Segment the template (person / background) at the size its pixel pairs are taken from."""
+    from ..analysis.segments import labels_of, person_mask
+
+    mask = person_mask(p.template, size=p.template.shape[:2])
+    return Segments(mask, labels_of(mask))
+
+
 # --- stage 3: pixel pairs -------------------------------------------------------------------------------------
 
 @dataclass
@@ -152,7 +177,7 @@ def pixel_pairs(p: Pairing, *, sampling: str = "uniform", samples: int = 8000, s
 # --- stage 4: mappings ----------------------------------------------------------------------------------------
 
 def fit_mappings(pairs: Pairs, mapping: str, solver: str = "lstsq"):
-    """(global mapping, {label: mapping})."""
+    """(global mapping, {label: mapping}), as fitted (before coverage)."""
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(1):  # BLAS threads only add overhead on these small solves (47 vs 120 ms measured)
@@ -169,6 +194,15 @@ def coverage_of(p: Pairing, pairs: Pairs) -> Coverage:
     if p.path == "monochrome":
         return Coverage.of(downscale(p.template, 128).reshape(-1, 3) / 255.0)
     return Coverage.of(pairs.src)
+
+
+def trusted(p: Pairing, pairs: Pairs, glob, per: dict, p0: float, weight: float):
+    """The coverage fall-back and keep-weight applied: the global mapping falls back to identity where the
+    template showed no colours; each segment's mapping to the (trusted) global one where the SEGMENT showed none
+    (its own samples' coverage), so a small segment does not repaint colours it never held."""
+    glob = covered(glob, coverage_of(p, pairs), p0, weight)
+    per = {k: segment_mapping(m, glob, Coverage.of(pairs.per_label[k][0]), p0, weight) for k, m in per.items()}
+    return glob, per
 
 
 def confidence(p: Pairing, cov: Coverage, weight: float, reason: str | None) -> dict:
@@ -204,7 +238,7 @@ def describe_confidence(conf: dict | None) -> str:
 def fit_look(template, original=None, *, sampling: str = "uniform", samples: int = 8000, labels=None,
              mapping: str | None = None, solver: str = "lstsq", size: int = 33, seed: int = 0,
              saliency_mask=None, name: str | None = None, allow_large: bool = False,
-             guess_weight: float | None = None, coverage: float | None = None) -> Look:
+             guess_weight: float | None = None, coverage: float | None = None, segments: bool = False) -> Look:
     """Learn a look from a template photo (and, optionally, the same photo before its filter).
 
     Args:
@@ -223,6 +257,9 @@ def fit_look(template, original=None, *, sampling: str = "uniform", samples: int
             (:func:`guess_weight_for`). Unused with an original.
         coverage: the coverage fall-back strength p0 (0 = none; see :mod:`livefilter.look.coverage`). Default:
             chosen per path (COVERAGE_P0).
+        segments: segment the template (person / background, livefilter.analysis.segments) and fit one mapping
+            per category covering at least 10 % of it from N*r samples, plus the global one from all of them
+            (method.md section 2); the look then renders each region of an image with its category's look.
     """
     t0 = time.perf_counter()
     if sampling not in SAMPLINGS:
@@ -234,7 +271,14 @@ def fit_look(template, original=None, *, sampling: str = "uniform", samples: int
     if coverage is not None and coverage < 0:
         raise InputError(f"coverage must be >= 0, got {coverage}")
     tpl = load_template(template, allow_large=allow_large)
+    if segments:
+        if labels is not None:
+            raise InputError("segments=True segments the template itself; give labels= with sampling='segments'")
+        sampling = "segments"
     p = pairing_for(tpl, original, allow_large=allow_large, monochrome=sampling != "segments")
+    seg = segment_template(p) if segments else None
+    if seg is not None:
+        labels = seg.labels
     mapping = mapping or (ONE_PHOTO_MAPPING if p.path == "network" else DEFAULT_MAPPING)
     pairs = pixel_pairs(p, sampling=sampling, samples=samples, seed=seed, labels=labels, saliency_mask=saliency_mask)
     # Whether the look is defined depends on what the template shows: on the monochrome path the pairs are
@@ -253,11 +297,9 @@ def fit_look(template, original=None, *, sampling: str = "uniform", samples: int
             reason = (f"the template is only {tpl.rgb.shape[1]}x{tpl.rgb.shape[0]} pixels: "
                       f"{weight:.0%} of the guessed look is kept")
     glob, label_maps = fit_mappings(pairs, mapping, solver)
-    cov = coverage_of(p, pairs)
     p0 = COVERAGE_P0[p.path] if coverage is None else coverage
-    glob = covered(glob, cov, p0, weight)
-    label_maps = {k: covered(m, cov, p0, weight) for k, m in label_maps.items()}
-    conf = confidence(p, cov, weight, reason)
+    glob, label_maps = trusted(p, pairs, glob, label_maps, p0, weight)
+    conf = confidence(p, coverage_of(p, pairs), weight, reason)
     for why in conf["why"]:
         warnings.warn(f"{tpl.path or 'template'}: {why}", stacklevel=2)
     title = name or (Path(tpl.path).stem if tpl.path else "livefilter look")
@@ -277,10 +319,12 @@ def fit_look(template, original=None, *, sampling: str = "uniform", samples: int
         "original": p.source,
         "template_sha256": tpl.sha256,
         "labels": sorted(pairs.per_label),
+        **({"segments": seg.meta()} if seg is not None else {}),
         "ill_defined": reason,
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
-    label_luts = {k: bake(m, size, f"{title} [{k}]") for k, m in label_maps.items()}
+    names = seg.meta()["categories"] if seg is not None else {}
+    label_luts = {k: bake(m, size, f"{title} [{names.get(k, k)}]") for k, m in label_maps.items()}
     look = Look(lut=bake(glob, size, title), mapping=glob, meta=meta,
                 label_mappings=label_maps, label_luts=label_luts,
                 defiltered=p.original if p.path == "network" else None)
