@@ -118,3 +118,25 @@ def test_a_template_without_people_keeps_the_global_look_for_people(tmp_path):
     assert luts[1] is look.lut  # a person in a frame gets the global look
     with pytest.raises(lf.InputError, match="segments=True"):
         fit_look(a, a[::-1].copy(), segments=True, labels=np.zeros((120, 160), np.int32))
+
+
+def test_cli_fit_segments_and_apply(tmp_path, split, capsys):
+    from livefilter.cli import main
+
+    t, a, m = split
+    lf.write_image(tmp_path / "t.png", t)
+    lf.write_image(tmp_path / "a.png", a)
+    assert main(["fit", str(tmp_path / "t.png"), "--original", str(tmp_path / "a.png"), "--segments",
+                 "-o", str(tmp_path / "s.cube")]) == 0
+    out = capsys.readouterr().out
+    assert "own look for background" in out and "person" in out and "wrote" in out and "s.person.cube" in out
+    assert (tmp_path / "s.person.cube").is_file() and (tmp_path / "s.background.cube").is_file()
+    assert main(["fit", str(tmp_path / "t.png"), "--original", str(tmp_path / "a.png"), "--segments",
+                 "-o", str(tmp_path / "s.look.npz")]) == 0
+    assert main(["apply", str(tmp_path / "s.look.npz"), str(tmp_path / "a.png"), "-o", str(tmp_path / "g.png")]) == 0
+    graded = lf.read_image(tmp_path / "g.png")  # PNG: exactly the look with its segments, the image segmented
+    look = lf.load_look(tmp_path / "s.look.npz")
+    assert np.array_equal(graded, look.apply(a))
+    assert np.abs(graded.astype(int) - t).mean() < 1.5
+    assert main(["info", str(tmp_path / "s.look.npz")]) == 0
+    assert "person (label 1)" in capsys.readouterr().out
