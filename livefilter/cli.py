@@ -112,8 +112,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--original", help="the same photo before its look (the 'before'); without it the de-filter "
                                       "network guesses it")
     p.add_argument("-o", "--output", required=True, help="output look: .cube, .look.npz or HaldCLUT .png")
-    p.add_argument("--sampling", choices=("uniform", "salient"), default="uniform",
-                   help="where pixel pairs are taken")
+    p.add_argument("--sampling", choices=("uniform", "salient", "person"), default="uniform",
+                   help="where pixel pairs are taken: uniform, salient-weighted (spectral-residual saliency, or the "
+                        "segmented person as the salient region)")
     p.add_argument("--segments", action="store_true",
                    help="segment the template (person / background) and learn each its own look; apply and live "
                         "then grade each region of an image with its look (.cube: one file per category too)")

@@ -166,6 +166,10 @@ class Pairs:
 
 def pixel_pairs(p: Pairing, *, sampling: str = "uniform", samples: int = 8000, seed: int = 0, labels=None,
                 saliency_mask=None) -> Pairs:
+    if saliency_mask is not None and np.shape(saliency_mask) != p.template.shape[:2]:
+        # given at the template's size; the network path pairs a downscaled copy
+        h, w = p.template.shape[:2]
+        saliency_mask = cv2.resize(np.asarray(saliency_mask, np.uint8), (w, h), interpolation=cv2.INTER_NEAREST) > 0
     if p.path == "monochrome":
         from .monochrome import monochrome_pairs
 
@@ -244,7 +248,9 @@ def fit_look(template, original=None, *, sampling: str = "uniform", samples: int
     Args:
         template: path or uint8 (H, W, 3) RGB array of the photo whose look is wanted.
         original: the same photo without the look (path or array). Without it the de-filter network guesses it.
-        sampling: "uniform", "salient" (more samples on the salient object) or "segments" (needs ``labels``).
+        sampling: "uniform", "salient" (more samples on the salient object: ``saliency_mask``, by default
+            spectral-residual saliency), "person" (salient-weighted with the segmenter's person mask as the salient
+            region) or "segments" (needs ``labels``).
         samples: number of pixel pairs N (at least 4000).
         labels: integer (H, W) segment map of the template, for per-segment mappings.
         mapping: "residual" (quartic + smooth residual grid) or "seed" (the seed's quartic). Default: residual,
@@ -276,8 +282,11 @@ def fit_look(template, original=None, *, sampling: str = "uniform", samples: int
             raise InputError("segments=True segments the template itself; give labels= with sampling='segments'")
         sampling = "segments"
     p = pairing_for(tpl, original, allow_large=allow_large, monochrome=sampling != "segments")
-    seg = segment_template(p) if segments else None
-    if seg is not None:
+    seg = segment_template(p) if segments or sampling == "person" else None
+    asked = sampling
+    if sampling == "person":  # salient-weighted sampling, the person as the salient region
+        sampling, saliency_mask, seg = "salient", seg.labels > 0, None
+    elif seg is not None:
         labels = seg.labels
     mapping = mapping or (ONE_PHOTO_MAPPING if p.path == "network" else DEFAULT_MAPPING)
     pairs = pixel_pairs(p, sampling=sampling, samples=samples, seed=seed, labels=labels, saliency_mask=saliency_mask)
@@ -308,7 +317,7 @@ def fit_look(template, original=None, *, sampling: str = "uniform", samples: int
         "version": __version__,
         "mapping": mapping,
         "solver": solver,
-        "sampling": sampling,
+        "sampling": asked,
         "guess_weight": float(weight) if p.path == "network" else None,
         "coverage_p0": float(p0),
         "confidence": conf,

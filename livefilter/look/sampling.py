@@ -14,7 +14,8 @@ import numpy as np
 from ..errors import InputError
 
 MIN_SAMPLES = 4000
-SAMPLINGS = ("uniform", "salient", "segments")
+# "person": salient-weighted with the segmenter's person mask as the salient region (fit_look makes the mask)
+SAMPLINGS = ("uniform", "salient", "person", "segments")
 # Both images are area-downscaled to this long side before sampling: it averages JPEG noise out of the pixel
 # pairs and makes sampling cost independent of the photo's size.
 WORK_SIDE = 512
