@@ -190,6 +190,26 @@ def fit_mappings(pairs: Pairs, mapping: str, solver: str = "lstsq"):
     return glob, per
 
 
+# A segment keeps its own mapping only when that fits the segment's samples better than the global mapping by at
+# least this mean absolute error (code values); otherwise it takes the global look, fitted from more samples. On 8
+# TRAINING templates with people (before/after; /tmp experiment in the issue-9 report): templates split between two
+# looks gained 0.34-9.5 per segment, single-look templates at most 0.05.
+SEGMENT_MIN_GAIN = 0.2
+
+
+def distinct_segments(pairs: Pairs, glob, per: dict) -> tuple[dict, dict]:
+    """The segments whose own mapping is worth keeping (SEGMENT_MIN_GAIN), and each segment's fit errors."""
+    kept, errors = {}, {}
+    for k, m in per.items():
+        src, dst = pairs.per_label[k]
+        e_glob = float(np.abs(glob(src) - dst).mean() * 255)
+        e_own = float(np.abs(m(src) - dst).mean() * 255)
+        errors[str(k)] = {"global": round(e_glob, 3), "own": round(e_own, 3)}
+        if e_glob - e_own >= SEGMENT_MIN_GAIN:
+            kept[k] = m
+    return kept, errors
+
+
 # --- stage 5: coverage and confidence -------------------------------------------------------------------------
 
 def coverage_of(p: Pairing, pairs: Pairs) -> Coverage:
@@ -306,6 +326,9 @@ def fit_look(template, original=None, *, sampling: str = "uniform", samples: int
             reason = (f"the template is only {tpl.rgb.shape[1]}x{tpl.rgb.shape[0]} pixels: "
                       f"{weight:.0%} of the guessed look is kept")
     glob, label_maps = fit_mappings(pairs, mapping, solver)
+    seg_errors = None
+    if seg is not None:
+        label_maps, seg_errors = distinct_segments(pairs, glob, label_maps)
     p0 = COVERAGE_P0[p.path] if coverage is None else coverage
     glob, label_maps = trusted(p, pairs, glob, label_maps, p0, weight)
     conf = confidence(p, coverage_of(p, pairs), weight, reason)
@@ -327,8 +350,9 @@ def fit_look(template, original=None, *, sampling: str = "uniform", samples: int
         "template": tpl.path,
         "original": p.source,
         "template_sha256": tpl.sha256,
-        "labels": sorted(pairs.per_label),
-        **({"segments": seg.meta()} if seg is not None else {}),
+        "labels": sorted(label_maps),
+        **({"segments": seg.meta() | {"fit error": seg_errors, "own look": sorted(label_maps)}}
+           if seg is not None else {}),
         "ill_defined": reason,
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }

@@ -44,9 +44,9 @@ class Look:
     def categories(self) -> dict[int, str]:
         """Segment label -> name for a look with per-segment LUTs (``{}`` without): the segmenter's categories
         (0 background, 1 person) for ``fit_look(..., segments=True)``, else the labels given to the fit."""
-        if not self.label_luts:
-            return {}
         named = {int(k): v for k, v in self.meta.get("segments", {}).get("categories", {}).items()}
+        if not self.label_luts and not named:
+            return {}
         return {k: named.get(k, f"label{k}") for k in range(max([*named, *self.label_luts]) + 1)}
 
     def category_luts(self) -> list[Lut]:
@@ -57,7 +57,7 @@ class Look:
         """The soft label mask render_segments takes, (K - 1, h, w) float32: from an integer label map, or (a look
         fitted with segments=True) by segmenting ``image``; None for a look without per-segment LUTs."""
         cats = self.categories
-        if not cats:
+        if not self.label_luts:
             return None
         if labels is not None:
             labels = np.asarray(labels)

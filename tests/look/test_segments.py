@@ -112,10 +112,21 @@ def test_a_template_without_people_keeps_the_global_look_for_people(tmp_path):
     y, x = np.mgrid[0:120, 0:160]
     a = np.clip(np.stack([x * 1.5, y * 2, 200 - x], -1) + rng.normal(0, 10, (120, 160, 3)), 0, 255).astype(np.uint8)
     look = fit_look(apply_float_look(a), a, segments=True)
-    assert sorted(look.label_luts) == [0]  # no person in a gradient: only the background got its own mapping
+    # no person in a gradient, and the background's own mapping is no better than the global one: global look
+    assert look.meta["segments"]["shares"]["1"] < 0.1 and look.label_luts == {}
     assert look.categories == {0: "background", 1: "person"}
-    luts = look.category_luts()
-    assert luts[1] is look.lut  # a person in a frame gets the global look
+    assert all(lut is look.lut for lut in look.category_luts())
+    assert look.segment_mask(a) is None and np.array_equal(look.apply(a), lf.render(a, look.lut))
+
+
+def test_a_single_look_template_keeps_the_global_look(split):
+    """The same look on person and background: no segment's own mapping fits clearly better (SEGMENT_MIN_GAIN),
+    so the look is the global one, not two noisier halves of it."""
+    _, a, _ = split
+    look = fit_look(apply_float_look(a, warm_look), a, segments=True)
+    assert look.label_luts == {} and look.meta["segments"]["own look"] == []
+    errs = look.meta["segments"]["fit error"]
+    assert set(errs) == {"0", "1"} and all(e["global"] - e["own"] < 0.2 for e in errs.values())
     with pytest.raises(lf.InputError, match="segments=True"):
         fit_look(a, a[::-1].copy(), segments=True, labels=np.zeros((120, 160), np.int32))
 
