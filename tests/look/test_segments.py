@@ -151,3 +151,25 @@ def test_cli_fit_segments_and_apply(tmp_path, split, capsys):
     assert np.abs(graded.astype(int) - t).mean() < 1.5
     assert main(["info", str(tmp_path / "s.look.npz")]) == 0
     assert "person (label 1)" in capsys.readouterr().out
+
+
+def test_person_weighted_sampling(split, monkeypatch):
+    """sampling="person": salient-weighted sampling with the segmented person as the salient region, on both
+    paths (the mask follows the template to the network's preset size)."""
+    import livefilter.look.sampling as smp
+
+    t, a, m = split
+    seen = []
+    real = smp.sample_salient
+
+    def spy(rgb, n, seed=0, mask=None, valid=None):
+        seen.append((mask.shape, float(mask.mean())))
+        return real(rgb, n, seed, mask=mask, valid=valid)
+
+    monkeypatch.setattr(smp, "sample_salient", spy)
+    look = fit_look(t, a, sampling="person")
+    assert look.meta["sampling"] == "person" and look.label_luts == {}
+    one = fit_look(t, sampling="person")
+    assert one.meta["sampling"] == "person"
+    share = float((m >= 0.5).mean())
+    assert len(seen) == 2 and all(abs(f - share) < 0.08 for _, f in seen), (seen, share)
