@@ -19,6 +19,7 @@ Also, on the ordinary templates: salient-weighted sampling with the person mask 
 from __future__ import annotations
 
 import argparse
+import json
 import platform
 import sys
 import time
@@ -39,11 +40,11 @@ from livefilter.render import render_float, render_segments_float  # noqa: E402
 PERSON_SHARE = (0.15, 0.85)
 
 
-def people_photos(side: int):
-    """(photo, small soft mask, full-size mask) for the validation photos with people."""
+def people_photos(side: int, which: str = "val"):
+    """(photo, small soft mask, full-size mask) for the validation (or training) photos with people."""
     out = []
     with Segmenter() as seg:
-        for p in photos("val"):
+        for p in photos(which):
             img = load_photo(p, side)
             m = seg.mask(img)
             if PERSON_SHARE[0] <= float((m >= 0.5).mean()) <= PERSON_SHARE[1]:
@@ -73,17 +74,26 @@ def main(argv=None) -> int:
     ap.add_argument("--single", type=int, default=12, help="ordinary single-look templates")
     ap.add_argument("--side", type=int, default=384)
     ap.add_argument("--no-one-photo", action="store_true", help="only the before/after path")
+    ap.add_argument("--train", action="store_true", help="TRAINING photos and looks (to choose settings; report "
+                    "validation figures only)")
+    ap.add_argument("--set", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
+                    help="override a livefilter.look.fit setting for this run (e.g. SEGMENT_MIN_GAIN 0.5)")
     ap.add_argument("--json")
     ap.add_argument("--md")
     args = ap.parse_args(argv)
     if not SHARED.is_dir():
         print(f"needs {SHARED}", file=sys.stderr)
         return 2
+    from livefilter.look import fit
+
+    for name, value in args.set:
+        setattr(fit, name, json.loads(value))
+    split_name = "train" if args.train else "val"
     t0 = time.time()
     warnings.simplefilter("ignore")
-    pics = people_photos(args.side)
-    print(f"{len(pics)} validation photos with people", file=sys.stderr)
-    pool = [p for p in looks("val", kinds=("film", "creative")) if look_family(p) in ("color", "creative")]
+    pics = people_photos(args.side, split_name)
+    print(f"{len(pics)} {split_name} photos with people", file=sys.stderr)
+    pool = [p for p in looks(split_name, kinds=("film", "creative")) if look_family(p) in ("color", "creative")]
     luts = {}
     rng = np.random.default_rng(0)
     rows = []
@@ -130,7 +140,8 @@ def main(argv=None) -> int:
             md.append(f"| {kind} | {path} | {len(sel)} | {s['identity']:.2f} | {s['global']:.2f} | "
                       f"{s['per segment']:.2f} | {s['gain']:+.0%} ({s['per-segment better than global']}/{len(sel)} "
                       f"better) | {sal} |")
-    result = {"protocol": __doc__.split("\n\n")[1:3], "summary": summary, "rows": rows, "seconds": time.time() - t0,
+    result = {"protocol": __doc__.split("\n\n")[1:3], "split": split_name, "settings": dict(args.set),
+              "summary": summary, "rows": rows, "seconds": time.time() - t0,
               "photos with people": [str(p[0].relative_to(SHARED)) for p in pics],
               "machine": {"python": platform.python_version(), "platform": platform.platform(),
                           "note": "2 cores shared with other jobs (timings not reported)"}}

@@ -143,16 +143,28 @@ class Segments:
     def meta(self) -> dict:
         from ..analysis.segments import CATEGORIES, SEGMENT_MODEL
 
-        shares = {str(k): round(float((self.labels == k).mean()), 4) for k in range(len(CATEGORIES))}
+        hard = (self.mask >= 0.5).astype(np.int32)
+        shares = {str(k): round(float((hard == k).mean()), 4) for k in range(len(CATEGORIES))}
         return {"model": SEGMENT_MODEL.name, "categories": dict(enumerate(CATEGORIES)), "shares": shares}
 
 
+# Pixels whose person weight lies inside this band are left out of the per-segment samples: a template graded per
+# segment is a blend of two looks there, which belongs to neither segment's mapping. TRAINING split templates
+# (tools/eval_segments.py --train, as SEGMENT_MIN_GAIN): per-segment vs global +31 % without the band, +37 % with
+# it; single-look templates -4 % without, +0 % with.
+EDGE_BAND = (0.25, 0.75)
+
+
 def segment_template(p: Pairing) -> Segments:
-    """Segment the template (person / background) at the size its pixel pairs are taken from."""
+    """Segment the template (person / background) at the size its pixel pairs are taken from; labels are -1 in
+    the soft edge band (EDGE_BAND), which no segment samples."""
     from ..analysis.segments import labels_of, person_mask
 
     mask = person_mask(p.template, size=p.template.shape[:2])
-    return Segments(mask, labels_of(mask))
+    labels = labels_of(mask)
+    if EDGE_BAND is not None:
+        labels[(mask > EDGE_BAND[0]) & (mask < EDGE_BAND[1])] = -1
+    return Segments(mask, labels)
 
 
 # --- stage 3: pixel pairs -------------------------------------------------------------------------------------
@@ -192,8 +204,10 @@ def fit_mappings(pairs: Pairs, mapping: str, solver: str = "lstsq"):
 
 # A segment keeps its own mapping only when that fits the segment's samples better than the global mapping by at
 # least this mean absolute error (code values); otherwise it takes the global look, fitted from more samples. On 8
-# TRAINING templates with people (before/after; /tmp experiment in the issue-9 report): templates split between two
-# looks gained 0.34-9.5 per segment, single-look templates at most 0.05.
+# TRAINING templates with people (before/after) split templates gained 0.34-9.5 per segment, single-look ones at
+# most 0.05. Checked on TRAINING photos and looks with tools/eval_segments.py --train --split 12 --single 6
+# --no-one-photo (tools/results/eval_segments_train_*.md): with EDGE_BAND, split +37 % over the global look and
+# single-look templates +0 % at 0.2; at 0.05 split +37 % but single-look -7 %.
 SEGMENT_MIN_GAIN = 0.2
 
 
@@ -305,7 +319,7 @@ def fit_look(template, original=None, *, sampling: str = "uniform", samples: int
     seg = segment_template(p) if segments or sampling == "person" else None
     asked = sampling
     if sampling == "person":  # salient-weighted sampling, the person as the salient region
-        sampling, saliency_mask, seg = "salient", seg.labels > 0, None
+        sampling, saliency_mask, seg = "salient", seg.mask >= 0.5, None
     elif seg is not None:
         labels = seg.labels
     mapping = mapping or (ONE_PHOTO_MAPPING if p.path == "network" else DEFAULT_MAPPING)

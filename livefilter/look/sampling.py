@@ -151,7 +151,7 @@ def sample_pairs(template: np.ndarray, original: np.ndarray, *, sampling: str = 
         if labels.shape != template.shape[:2]:
             raise InputError(f"labels must have the template's shape {template.shape[:2]}, got {labels.shape}")
         lab_w = downscale(labels.astype(np.int32), WORK_SIDE, cv2.INTER_NEAREST)
-        groups = sample_segments(lab_w, samples, seed, valid)
+        groups = {k: v for k, v in sample_segments(lab_w, samples, seed, valid).items() if k >= 0}  # -1: unlabelled
         if not groups:
             raise InputError("no segment covers 10% of the template; use another sampling")
         per_label = {lab: (src[i], dst[i]) for lab, i in groups.items()}
