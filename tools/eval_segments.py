@@ -77,17 +77,17 @@ def main(argv=None) -> int:
     ap.add_argument("--train", action="store_true", help="TRAINING photos and looks (to choose settings; report "
                     "validation figures only)")
     ap.add_argument("--set", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
-                    help="override a livefilter.look.fit setting for this run (e.g. SEGMENT_MIN_GAIN 0.5)")
+                    help="override a livefilter.look.fit or .sampling setting for this run (e.g. SEGMENT_MIN_GAIN 0.5)")
     ap.add_argument("--json")
     ap.add_argument("--md")
     args = ap.parse_args(argv)
     if not SHARED.is_dir():
         print(f"needs {SHARED}", file=sys.stderr)
         return 2
-    from livefilter.look import fit
+    from livefilter.look import fit, sampling
 
     for name, value in args.set:
-        setattr(fit, name, json.loads(value))
+        setattr(sampling if hasattr(sampling, name) else fit, name, json.loads(value))
     split_name = "train" if args.train else "val"
     t0 = time.time()
     warnings.simplefilter("ignore")

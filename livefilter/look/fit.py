@@ -149,9 +149,10 @@ class Segments:
 
 
 # Pixels whose person weight lies inside this band are left out of the per-segment samples: a template graded per
-# segment is a blend of two looks there, which belongs to neither segment's mapping. TRAINING split templates
-# (tools/eval_segments.py --train, as SEGMENT_MIN_GAIN): per-segment vs global +31 % without the band, +37 % with
-# it; single-look templates -4 % without, +0 % with.
+# segment is a blend of two looks there, which belongs to neither segment's mapping (the global mapping still takes
+# its share of samples there: sampling.BAND_IN_GLOBAL). TRAINING split templates (tools/eval_segments.py --train,
+# as SEGMENT_MIN_GAIN; tools/results/eval_segments_train_*.md): per-segment vs global +31 % without the band, +37 %
+# with it, +39 % with the band in the global samples; single-look templates -4 %, +0 %, -2 %.
 EDGE_BAND = (0.25, 0.75)
 
 

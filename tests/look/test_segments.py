@@ -173,3 +173,17 @@ def test_person_weighted_sampling(split, monkeypatch):
     assert one.meta["sampling"] == "person"
     share = float((m >= 0.5).mean())
     assert len(seen) == 2 and all(abs(f - share) < 0.08 for _, f in seen), (seen, share)
+
+
+def test_unlabelled_band_feeds_only_the_global_mapping():
+    from livefilter.look.sampling import sample_pairs
+
+    rng = np.random.default_rng(4)
+    img = rng.integers(0, 256, (100, 100, 3), dtype=np.uint8)
+    labels = np.zeros((100, 100), np.int32)
+    labels[:, 50:] = 1
+    labels[:, 45:55] = -1  # the soft edge: 10 % of the pixels
+    src, dst, per = sample_pairs(img, img, sampling="segments", samples=8000, labels=labels)
+    assert sorted(per) == [0, 1]
+    assert abs(len(per[0][0]) - 3600) <= 1 and abs(len(per[1][0]) - 3600) <= 1
+    assert abs(len(src) - 8000) <= 2  # the global mapping: both segments and the band's 10 %
