@@ -113,8 +113,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--original", help="the same photo before its look (the 'before'); without it the de-filter "
                                       "network guesses it")
     p.add_argument("-o", "--output", required=True, help="output look: .cube, .look.npz or HaldCLUT .png")
-    p.add_argument("--sampling", choices=("uniform", "salient"), default="uniform",
-                   help="where pixel pairs are taken")
+    p.add_argument("--sampling", choices=("uniform", "salient", "person"), default="uniform",
+                   help="where pixel pairs are taken: uniform, salient-weighted (spectral-residual saliency, or the "
+                        "segmented person as the salient region)")
+    p.add_argument("--segments", action="store_true",
+                   help="segment the template (person / background) and learn each its own look; apply and live "
+                        "then grade each region of an image with its look (.cube: one file per category too)")
     p.add_argument("--samples", type=_samples, default=8000, help="pixel pairs to fit from (at least 4000)")
     p.add_argument("--lut-size", "--size", dest="lut_size", type=_number(int, 2, 256), default=33,
                    help="points per axis of the baked 3D LUT, 2..256 (--size is the old name)")
@@ -228,7 +232,7 @@ def cmd_fit(args) -> int:
         check_output_path(args.save_defiltered, (args.template,))
     look = fit_look(args.template, args.original, allow_large=args.allow_large, sampling=args.sampling,
                     samples=args.samples, size=args.lut_size, mapping=args.mapping, solver=args.solver, seed=args.seed,
-                    name=args.name or Path(args.template).stem)
+                    name=args.name or Path(args.template).stem, segments=args.segments)
     look.save(out, inputs=(args.template, args.original))
     how = ""
     if look.meta["original"] == "de-filter network":
@@ -237,6 +241,14 @@ def cmd_fit(args) -> int:
         how = ", from one black-and-white photo"
     print(f"wrote {out} ({look.meta['mapping']} mapping{how}, {look.lut.size}^3 LUT, fit {look.meta['fit_ms']:.0f} ms)")
     print(f"confidence: {describe_confidence(look.meta.get('confidence'))}")
+    if args.segments:
+        shares = look.meta["segments"]["shares"]
+        own = ", ".join(f"{name} {shares[str(k)]:.0%}" for k, name in look.categories.items() if k in look.label_luts)
+        rest = [name for k, name in look.categories.items() if k not in look.label_luts]
+        print(f"segments: own look for {own or 'none'}" + (f"; global look for {', '.join(rest)} (under 10 %)"
+                                                           if rest else ""))
+        for path in (look.segment_paths(out).values() if out.suffix.lower() != ".npz" else ()):
+            print(f"wrote {path}")
     if args.save_defiltered:
         from .imageio import write_image
 
@@ -389,7 +401,9 @@ def cmd_info(args) -> int:
     if look.mapping is not None:
         print(f"mapping:   {look.mapping.kind}")
     if look.label_luts:
-        print(f"segments:  {sorted(look.label_luts)}")
+        cats = look.categories
+        print(f"segments:  {', '.join(f'{cats[k]} (label {k})' for k in sorted(look.label_luts))} have their own "
+              "look" + ("; apply segments each image" if "segments" in look.meta else ""))
     if "confidence" in look.meta or "confidence text" in look.meta:
         print(f"confidence: {look.meta.get('confidence text') or describe_confidence(look.meta['confidence'])}")
     for k, v in look.meta.items():

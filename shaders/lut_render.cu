@@ -90,6 +90,47 @@ LF_HD inline void lf_shade(const unsigned char* px, unsigned char* out, const fl
     }
 }
 
+// Grade one pixel with k_n LUTs mixed by a soft label mask (several looks in one pass, per-segment looks):
+// luts holds k_n tables of n^3 * 3 floats one after the other; seg holds k_n - 1 maps of mh x mw floats, the
+// weights of LUTs 1..k_n-1 (upsampled like the degree map; my = mh / h, mx = mw / w); LUT 0 takes the rest.
+// Each LUT's output is clipped, then mixed, then blended with the pixel by weight (as lf_shade): no halo.
+LF_HD inline void lf_shade_multi(const unsigned char* px, unsigned char* out, const float* luts, int k_n, int n,
+                                 float lut_scale, const float* seg, int mh, int mw, float my, float mx, int x, int y,
+                                 float weight, int c0, int tetra)
+{
+    const int c2 = 2 - c0;
+    const float r = px[c0], g = px[1], b = px[c2];
+    float xr = r * lut_scale, xg = g * lut_scale, xb = b * lut_scale;
+    int ir = lf_mini((int)xr, n - 2), ig = lf_mini((int)xg, n - 2), ib = lf_mini((int)xb, n - 2);
+    float fr = xr - ir, fg = xg - ig, fb = xb - ib;
+    const int dr = n * n * 3, dg = n * 3, db = 3;
+    const size_t cell = (size_t)((ir * n + ig) * n + ib) * 3, table = (size_t)n * n * n * 3;
+    const float src[3] = {r, g, b};
+    const int pos[3] = {c0, 1, c2};
+    float acc[3] = {0.0f, 0.0f, 0.0f};
+    float rest = 1.0f;
+    for (int k = k_n - 1; k >= 0; --k) {
+        float wk;
+        if (k > 0) {
+            wk = lf_clampf(lf_degree(seg + (size_t)(k - 1) * mh * mw, mh, mw, my, mx, x, y), 0.0f, 1.0f);
+            rest -= wk;
+        } else {
+            wk = rest > 0.0f ? rest : 0.0f;
+        }
+        const float* p000 = luts + k * table + cell;
+        for (int c = 0; c < 3; ++c) {
+            float v = tetra ? lf_tetrahedral(p000, dr, dg, db, fr, fg, fb, c)
+                            : lf_trilinear(p000, dr, dg, db, fr, fg, fb, c);
+            acc[c] += wk * lf_clampf(v * 255.0f, 0.0f, 255.0f);
+        }
+    }
+    float w = lf_clampf(weight, 0.0f, 1.0f);
+    for (int c = 0; c < 3; ++c) {
+        float o = src[c] + (acc[c] - src[c]) * w;
+        out[pos[c]] = (unsigned char)lf_clampf(floorf(o + 0.5f), 0.0f, 255.0f);
+    }
+}
+
 // One thread per pixel of rows [y0, y1) of an h x w frame. src/dst are packed h x w x 3 uint8 frames (row
 // pitch w * 3); launching row strips on alternating streams lets the copies of one strip overlap the compute
 // of another.
@@ -103,4 +144,18 @@ extern "C" __global__ void lf_render(const unsigned char* src, unsigned char* ds
     size_t i = ((size_t)y * w + x) * 3;
     float weight = lf_degree(deg, dh, dw, ky, kx, x, y) * strength;
     lf_shade(src + i, dst + i, lut, n, lut_scale, weight, c0, tetra);
+}
+
+// lf_render with k_n LUTs mixed by a soft label mask (lf_shade_multi); the same strips, streams and degree map.
+extern "C" __global__ void lf_render_multi(const unsigned char* src, unsigned char* dst, int w, int y0, int y1,
+                                           const float* luts, int k_n, int n, float lut_scale, const float* seg,
+                                           int mh, int mw, float my, float mx, const float* deg, int dh, int dw,
+                                           float ky, float kx, float strength, int c0, int tetra)
+{
+    int x = blockIdx.x * blockDim.x + threadIdx.x;
+    int y = y0 + blockIdx.y * blockDim.y + threadIdx.y;
+    if (x >= w || y >= y1) return;
+    size_t i = ((size_t)y * w + x) * 3;
+    float weight = lf_degree(deg, dh, dw, ky, kx, x, y) * strength;
+    lf_shade_multi(src + i, dst + i, luts, k_n, n, lut_scale, seg, mh, mw, my, mx, x, y, weight, c0, tetra);
 }

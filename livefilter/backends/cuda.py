@@ -24,6 +24,7 @@ from .checks import INTERPS, check_render_args
 
 SHADER = shader_path()  # inside the package when installed, shaders/ in a checkout
 KERNEL = "lf_render"
+MULTI_KERNEL = "lf_render_multi"  # several LUTs mixed by a soft label mask (per-segment looks)
 # No -std: CuPy picks its own default; the source uses no header and no C++ beyond C++03.
 NVRTC_OPTIONS: tuple[str, ...] = ()
 BLOCK = (32, 8, 1)
@@ -31,6 +32,7 @@ STRIPS = 4
 GPU_EXTRA = "pip install 'livefilter[gpu]' (cupy-cuda12x[ctk]: CuPy and the CUDA toolkit pieces it needs)"
 
 _kernel = None
+_multi_kernel = None
 _kernel_error: str | None = None
 _kernel_lock = threading.Lock()
 
@@ -45,6 +47,16 @@ def frame_constants(h: int, w: int, n: int, dh: int, dw: int) -> tuple[np.float3
     return f32(scale), f32(ky), f32(kx)
 
 
+def stack_tables(luts) -> np.ndarray:
+    """K LUTs as one float32 (K, n, n, n, 3) array over [0, 1], the layout lf_render_multi reads; LUTs of
+    another size are resampled to the largest (exact at their nodes when the sizes nest). The host harness
+    (tests/cuda) uses this same function."""
+    plain = [lut.normalized() for lut in luts]
+    n = max(lut.size for lut in plain)
+    return np.ascontiguousarray(np.stack([lut.table if lut.size == n else lut.unit_table(n) for lut in plain]),
+                                dtype=np.float32)
+
+
 def _one_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     first = next((line.strip() for line in text if line.strip()), "")
@@ -53,7 +65,7 @@ def _one_line(exc: BaseException) -> str:
 
 def compiled_kernel():
     """The compiled kernel (NVRTC through CuPy), compiled once per process; raises on failure."""
-    global _kernel, _kernel_error
+    global _kernel, _multi_kernel, _kernel_error
     with _kernel_lock:
         if _kernel_error is not None:
             raise RuntimeError(_kernel_error)  # failed before in this process: do not compile again
@@ -64,11 +76,18 @@ def compiled_kernel():
                 module = cp.RawModule(code=SHADER.read_text(), options=NVRTC_OPTIONS)
                 kernel = module.get_function(KERNEL)  # compiles (NVRTC) and loads the module
                 _ = kernel.max_threads_per_block  # a function attribute: fails here if it did not load
+                multi = module.get_function(MULTI_KERNEL)
             except Exception as exc:  # noqa: BLE001 - remembered and re-raised as one line
                 _kernel_error = _one_line(exc)
                 raise
-            _kernel = kernel
+            _kernel, _multi_kernel = kernel, multi
         return _kernel
+
+
+def compiled_multi_kernel():
+    """The multi-LUT kernel of the same module (compiled with the single-LUT one)."""
+    compiled_kernel()
+    return _multi_kernel
 
 
 def _probe() -> str | None:
@@ -104,14 +123,17 @@ class CudaBackend(Backend):
         self.cp, self.cupyx = cp, cupyx
         self.interp = interp
         self.kernel = compiled_kernel()
+        self.multi_kernel = compiled_multi_kernel()
         self.streams = [cp.cuda.Stream(non_blocking=True) for _ in range(2)]
         self._upload_stream = cp.cuda.Stream(non_blocking=True)
         self._deg_ready = cp.cuda.Event(disable_timing=True)
         self._done = cp.cuda.Event(disable_timing=True)
         self._lut = None  # (device array, n)
+        self._luts = None  # (device array (K, n, n, n, 3), n, K) for per-segment looks, else None
         self._lock = threading.Lock()
         self._frame_shape = None
         self._deg_shape = None
+        self._mask_shape = None
         self.name = f"cuda ({cp.cuda.runtime.getDeviceProperties(0)['name'].decode()})"
 
     def set_lut(self, lut: Lut) -> None:
@@ -121,7 +143,23 @@ class CudaBackend(Backend):
         self._upload_stream.synchronize()  # uploaded before the swap: the render loop never waits for it
         with self._lock:
             self._lut = (dev, table.shape[0])
+            self._luts = None
 
+    def set_luts(self, luts) -> None:
+        """K LUTs in one device array (K, n, n, n, 3); LUTs of another size are resampled to the largest."""
+        luts = list(luts)
+        if len(luts) == 1:
+            self.set_lut(luts[0])
+            return
+        tables = stack_tables(luts)
+        n = tables.shape[1]
+        with self._upload_stream:
+            dev = self.cp.asarray(tables)
+            first = self.cp.asarray(tables[0])
+        self._upload_stream.synchronize()
+        with self._lock:
+            self._lut = (first, n)
+            self._luts = (dev, n, len(luts))
     def _frame_buffers(self, shape) -> None:
         if self._frame_shape != shape:
             cp, cupyx = self.cp, self.cupyx
@@ -137,6 +175,12 @@ class CudaBackend(Backend):
             self.d_deg = self.cp.empty(shape, np.float32)
             self._deg_shape = shape
 
+    def _mask_buffers(self, shape) -> None:
+        if self._mask_shape != shape:
+            self.h_mask = self.cupyx.empty_pinned(shape, np.float32)
+            self.d_mask = self.cp.empty(shape, np.float32)
+            self._mask_shape = shape
+
     def kernel_args(self, h: int, w: int, d_deg, dh: int, dw: int, strength: float) -> tuple:
         """The kernel arguments that hold for a whole frame (computed on the host, once per frame)."""
         dev_lut, n = self._lut
@@ -144,17 +188,35 @@ class CudaBackend(Backend):
         return (dev_lut, np.int32(n), scale, d_deg, np.int32(dh), np.int32(dw), ky, kx, np.float32(strength),
                 np.int32(0), np.int32(self.interp == "tetrahedral"))
 
-    def launch(self, stream, y0: int, y1: int, w: int, args: tuple) -> None:
+    def multi_kernel_args(self, luts, h: int, w: int, mh: int, mw: int, d_deg, dh: int, dw: int,
+                          strength: float) -> tuple:
+        """The multi-LUT kernel's per-frame arguments: the LUT stack, the mask and the degree map with their
+        ratios (frame_constants for both maps)."""
+        dev, n, k = luts
+        scale, my, mx = frame_constants(h, w, n, mh, mw)
+        _, ky, kx = frame_constants(h, w, n, dh, dw)
+        return (dev, np.int32(k), np.int32(n), scale, self.d_mask, np.int32(mh), np.int32(mw), my, mx, d_deg,
+                np.int32(dh), np.int32(dw), ky, kx, np.float32(strength), np.int32(0),
+                np.int32(self.interp == "tetrahedral"))
+
+    def launch(self, stream, y0: int, y1: int, w: int, args: tuple, kernel=None) -> None:
         """Queue the kernel on rows [y0, y1) of the device frame (d_in -> d_out) on ``stream``."""
         grid = ((w + BLOCK[0] - 1) // BLOCK[0], (y1 - y0 + BLOCK[1] - 1) // BLOCK[1], 1)
         with stream:  # a RawKernel launches on the current stream
-            self.kernel(grid, BLOCK, (self.d_in, self.d_out, np.int32(w), np.int32(y0), np.int32(y1), *args))
+            (kernel or self.kernel)(grid, BLOCK, (self.d_in, self.d_out, np.int32(w), np.int32(y0), np.int32(y1),
+                                                  *args))
 
-    def render(self, frame, degree, strength, out=None):
+    def render(self, frame, degree, strength, out=None, mask=None):
         degree = check_render_args(frame, degree=degree, strength=strength, out=out, interp=self.interp)
-        lut = self._lut
+        lut, luts = self._lut, self._luts  # read once: a swap in between cannot mix two looks
         if lut is None:
             raise RuntimeError("no LUT set")
+        if mask is not None and luts is not None:
+            from ..render import check_segment_mask
+
+            mask = check_segment_mask(mask, luts[2], frame.shape)
+        else:
+            mask = None
         dev_lut = lut[0]
         if out is None:
             out = np.empty_like(frame)
@@ -178,7 +240,16 @@ class CudaBackend(Backend):
             self._deg_ready.record(s0)
             s1.wait_event(self._deg_ready)  # GPU-side ordering: no host wait
             d_deg = self.d_deg
-        args = self.kernel_args(h, w, d_deg, dh, dw, strength)
+        if mask is None:
+            args, kernel = self.kernel_args(h, w, d_deg, dh, dw, strength), self.kernel
+        else:
+            self._mask_buffers(mask.shape)
+            np.copyto(self.h_mask, mask)
+            self.d_mask.data.copy_from_host_async(self.h_mask.ctypes.data, self.h_mask.nbytes, s0)
+            self._deg_ready.record(s0)  # recorded after the mask (and the degree map): s1 waits for both
+            s1.wait_event(self._deg_ready)
+            args = self.multi_kernel_args(luts, h, w, mask.shape[1], mask.shape[2], d_deg, dh, dw, strength)
+            kernel = self.multi_kernel
         row = w * 3
         step = -(-h // STRIPS)
         for k, y0 in enumerate(range(0, h, step)):
@@ -186,7 +257,7 @@ class CudaBackend(Backend):
             s = self.streams[k % 2]
             off, nbytes = y0 * row, (y1 - y0) * row
             (self.d_in.data + off).copy_from_host_async(self.h_in.ctypes.data + off, nbytes, s)
-            self.launch(s, y0, y1, w, args)
+            self.launch(s, y0, y1, w, args, kernel)
             (self.d_out.data + off).copy_to_host_async(self.h_out.ctypes.data + off, nbytes, s)
         self._done.record(s1)
         s0.wait_event(self._done)  # s0 now also waits for s1's strips (on the GPU)...

@@ -107,6 +107,54 @@ class CoveredMapping:
         return cls(inner, Coverage(np.asarray(d["density"], dtype=np.float64)), float(d["p0"]), float(d["weight"]))
 
 
+class FallbackMapping:
+    """A segment's mapping trusted where the segment showed colours, the look's global mapping elsewhere:
+    fallback(x) + c(x) * (inner(x) - fallback(x)), c the trust of the segment's own samples (method.md section 3
+    gives a segment the global look when the template has no such segment; this does the same per colour)."""
+
+    kind = "fallback"
+
+    def __init__(self, inner, fallback, coverage: Coverage, p0: float):
+        self.inner, self.fallback, self.coverage, self.p0 = inner, fallback, coverage, float(p0)
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, dtype=np.float64)
+        c = self.coverage.trust_at(x, self.p0)[..., None]
+        f = self.fallback(x)
+        return f + c * (self.inner(x) - f)
+
+    def to_dict(self) -> dict:
+        # the fallback is the look's global mapping, saved beside it: not repeated here
+        inner = {f"inner_{k}": v for k, v in self.inner.to_dict().items()}
+        return {"kind": self.kind, **inner, "density": self.coverage.density, "p0": self.p0}
+
+    @classmethod
+    def from_dict(cls, d: dict, inner_from_dict, fallback) -> FallbackMapping:
+        inner = inner_from_dict({k[len("inner_"):]: v for k, v in d.items() if k.startswith("inner_")})
+        return cls(inner, fallback, Coverage(np.asarray(d["density"], dtype=np.float64)), float(d["p0"]))
+
+
+def mapping_from_any(d: dict, fallback=None):
+    """A mapping from its to_dict(): plain, covered, or (with the global mapping as ``fallback``) a segment's."""
+    from .mapping import mapping_from_dict
+
+    kind = str(d["kind"])
+    if kind == "covered":
+        return CoveredMapping.from_dict(d, mapping_from_dict)
+    if kind == "fallback":
+        if fallback is None:
+            raise ValueError("a segment mapping needs the look's global mapping")
+        return FallbackMapping.from_dict(d, mapping_from_any, fallback)
+    return mapping_from_dict(d)
+
+
+def segment_mapping(mapping, global_mapping, coverage: Coverage, p0: float, weight: float = 1.0):
+    """A segment's fitted ``mapping`` kept by ``weight`` and trusted by its own ``coverage`` (falling back to
+    ``global_mapping`` where the segment showed no colours); p0 <= 0: the segment's mapping everywhere."""
+    kept = covered(mapping, None, 0.0, weight)
+    return kept if p0 <= 0 else FallbackMapping(kept, global_mapping, coverage, p0)
+
+
 def covered(mapping, coverage: Coverage | None, p0: float, weight: float = 1.0):
     """``mapping`` with the coverage fall-back and keep-weight, or itself when neither changes anything."""
     if (coverage is None or p0 <= 0) and weight == 1.0:

@@ -1,7 +1,8 @@
 """Template -> Look, as a chain of stages, each handing its result to the next (method.md sections 1-3):
 
-    load_template -> (given_original | monochrome_guess | network_guess) -> pixel_pairs -> fit_mappings
-                  -> coverage (and keep-weight) -> confidence -> bake
+    load_template -> (given_original | monochrome_guess | network_guess) -> [segment_template] -> pixel_pairs
+                  -> fit_mappings -> coverage (and keep-weight; segments: their own trust, else the global look)
+                  -> confidence -> bake
 
 ``fit_look`` is their short composition; tools (tune_oneshot.py, eval_looks.py) call the same stages with their
 own settings.
@@ -22,7 +23,7 @@ import numpy as np
 from .. import __version__
 from ..errors import InputError
 from ..imageio import read_image
-from .coverage import Coverage, covered
+from .coverage import Coverage, covered, segment_mapping
 from .look import Look, bake
 from .mapping import fit_mapping, ill_defined
 from .sampling import MIN_SAMPLES, SAMPLINGS, WORK_SIDE, downscale, match_size, sample_pairs
@@ -132,6 +133,43 @@ def pairing_for(tpl: Template, original=None, *, allow_large: bool = False, mono
     return (monochrome and monochrome_guess(tpl)) or network_guess(tpl)
 
 
+# --- stage 2b (segments=True): the template's segments --------------------------------------------------------
+
+@dataclass
+class Segments:
+    """The template's soft person mask at the pairing's size, its hard labels, and each category's share."""
+
+    mask: np.ndarray  # float32 (h, w) in [0, 1]
+    labels: np.ndarray  # int32 (h, w): 0 background, 1 person
+
+    def meta(self) -> dict:
+        from ..analysis.segments import CATEGORIES, SEGMENT_MODEL
+
+        hard = (self.mask >= 0.5).astype(np.int32)
+        shares = {str(k): round(float((hard == k).mean()), 4) for k in range(len(CATEGORIES))}
+        return {"model": SEGMENT_MODEL.name, "categories": dict(enumerate(CATEGORIES)), "shares": shares}
+
+
+# Pixels whose person weight lies inside this band are left out of the per-segment samples: a template graded per
+# segment is a blend of two looks there, which belongs to neither segment's mapping (the global mapping still takes
+# its share of samples there: sampling.BAND_IN_GLOBAL). TRAINING split templates (tools/eval_segments.py --train,
+# as SEGMENT_MIN_GAIN; tools/results/eval_segments_train_*.md): per-segment vs global +31 % without the band, +37 %
+# with it, +39 % with the band in the global samples; single-look templates -4 %, +0 %, -2 %.
+EDGE_BAND = (0.25, 0.75)
+
+
+def segment_template(p: Pairing) -> Segments:
+    """Segment the template (person / background) at the size its pixel pairs are taken from; labels are -1 in
+    the soft edge band (EDGE_BAND), which no segment samples."""
+    from ..analysis.segments import labels_of, person_mask
+
+    mask = person_mask(p.template, size=p.template.shape[:2])
+    labels = labels_of(mask)
+    if EDGE_BAND is not None:
+        labels[(mask > EDGE_BAND[0]) & (mask < EDGE_BAND[1])] = -1
+    return Segments(mask, labels)
+
+
 # --- stage 3: pixel pairs -------------------------------------------------------------------------------------
 
 @dataclass
@@ -143,6 +181,10 @@ class Pairs:
 
 def pixel_pairs(p: Pairing, *, sampling: str = "uniform", samples: int = 8000, seed: int = 0, labels=None,
                 saliency_mask=None) -> Pairs:
+    if saliency_mask is not None and np.shape(saliency_mask) != p.template.shape[:2]:
+        # given at the template's size; the network path pairs a downscaled copy
+        h, w = p.template.shape[:2]
+        saliency_mask = cv2.resize(np.asarray(saliency_mask, np.uint8), (w, h), interpolation=cv2.INTER_NEAREST) > 0
     if p.path == "monochrome":
         from .monochrome import monochrome_pairs
 
@@ -154,13 +196,35 @@ def pixel_pairs(p: Pairing, *, sampling: str = "uniform", samples: int = 8000, s
 # --- stage 4: mappings ----------------------------------------------------------------------------------------
 
 def fit_mappings(pairs: Pairs, mapping: str, solver: str = "lstsq"):
-    """(global mapping, {label: mapping})."""
+    """(global mapping, {label: mapping}), as fitted (before coverage)."""
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(1):  # BLAS threads only add overhead on these small solves (47 vs 120 ms measured)
         glob = fit_mapping(pairs.src, pairs.dst, mapping, solver=solver)
         per = {lab: fit_mapping(s, d, mapping, solver=solver) for lab, (s, d) in pairs.per_label.items()}
     return glob, per
+
+
+# A segment keeps its own mapping only when that fits the segment's samples better than the global mapping by at
+# least this mean absolute error (code values); otherwise it takes the global look, fitted from more samples. On 8
+# TRAINING templates with people (before/after) split templates gained 0.34-9.5 per segment, single-look ones at
+# most 0.05. Checked on TRAINING photos and looks with tools/eval_segments.py --train --split 12 --single 6
+# --no-one-photo (tools/results/eval_segments_train_*.md): with EDGE_BAND, split +37 % over the global look and
+# single-look templates +0 % at 0.2; at 0.05 split +37 % but single-look -7 %.
+SEGMENT_MIN_GAIN = 0.2
+
+
+def distinct_segments(pairs: Pairs, glob, per: dict) -> tuple[dict, dict]:
+    """The segments whose own mapping is worth keeping (SEGMENT_MIN_GAIN), and each segment's fit errors."""
+    kept, errors = {}, {}
+    for k, m in per.items():
+        src, dst = pairs.per_label[k]
+        e_glob = float(np.abs(glob(src) - dst).mean() * 255)
+        e_own = float(np.abs(m(src) - dst).mean() * 255)
+        errors[str(k)] = {"global": round(e_glob, 3), "own": round(e_own, 3)}
+        if e_glob - e_own >= SEGMENT_MIN_GAIN:
+            kept[k] = m
+    return kept, errors
 
 
 # --- stage 5: coverage and confidence -------------------------------------------------------------------------
@@ -171,6 +235,15 @@ def coverage_of(p: Pairing, pairs: Pairs) -> Coverage:
     if p.path == "monochrome":
         return Coverage.of(downscale(p.template, 128).reshape(-1, 3) / 255.0)
     return Coverage.of(pairs.src)
+
+
+def trusted(p: Pairing, pairs: Pairs, glob, per: dict, p0: float, weight: float):
+    """The coverage fall-back and keep-weight applied: the global mapping falls back to identity where the
+    template showed no colours; each segment's mapping to the (trusted) global one where the SEGMENT showed none
+    (its own samples' coverage), so a small segment does not repaint colours it never held."""
+    glob = covered(glob, coverage_of(p, pairs), p0, weight)
+    per = {k: segment_mapping(m, glob, Coverage.of(pairs.per_label[k][0]), p0, weight) for k, m in per.items()}
+    return glob, per
 
 
 def confidence(p: Pairing, cov: Coverage, weight: float, reason: str | None) -> dict:
@@ -206,13 +279,15 @@ def describe_confidence(conf: dict | None) -> str:
 def fit_look(template, original=None, *, sampling: str = "uniform", samples: int = 8000, labels=None,
              mapping: str | None = None, solver: str = "lstsq", size: int = 33, seed: int = 0,
              saliency_mask=None, name: str | None = None, allow_large: bool = False,
-             guess_weight: float | None = None, coverage: float | None = None) -> Look:
+             guess_weight: float | None = None, coverage: float | None = None, segments: bool = False) -> Look:
     """Learn a look from a template photo (and, optionally, the same photo before its filter).
 
     Args:
         template: path or uint8 (H, W, 3) RGB array of the photo whose look is wanted.
         original: the same photo without the look (path or array). Without it the de-filter network guesses it.
-        sampling: "uniform", "salient" (more samples on the salient object) or "segments" (needs ``labels``).
+        sampling: "uniform", "salient" (more samples on the salient object: ``saliency_mask``, by default
+            spectral-residual saliency), "person" (salient-weighted with the segmenter's person mask as the salient
+            region) or "segments" (needs ``labels``).
         samples: number of pixel pairs N (at least 4000).
         labels: integer (H, W) segment map of the template, for per-segment mappings.
         mapping: "residual" (quartic + smooth residual grid) or "seed" (the seed's quartic). Default: residual,
@@ -225,6 +300,9 @@ def fit_look(template, original=None, *, sampling: str = "uniform", samples: int
             (:func:`guess_weight_for`). Unused with an original.
         coverage: the coverage fall-back strength p0 (0 = none; see :mod:`livefilter.look.coverage`). Default:
             chosen per path (COVERAGE_P0).
+        segments: segment the template (person / background, livefilter.analysis.segments) and fit one mapping
+            per category covering at least 10 % of it from N*r samples, plus the global one from all of them
+            (method.md section 2); the look then renders each region of an image with its category's look.
     """
     t0 = time.perf_counter()
     if sampling not in SAMPLINGS:
@@ -236,7 +314,17 @@ def fit_look(template, original=None, *, sampling: str = "uniform", samples: int
     if coverage is not None and coverage < 0:
         raise InputError(f"coverage must be >= 0, got {coverage}")
     tpl = load_template(template, allow_large=allow_large)
+    if segments:
+        if labels is not None:
+            raise InputError("segments=True segments the template itself; give labels= with sampling='segments'")
+        sampling = "segments"
     p = pairing_for(tpl, original, allow_large=allow_large, monochrome=sampling != "segments")
+    seg = segment_template(p) if segments or sampling == "person" else None
+    asked = sampling
+    if sampling == "person":  # salient-weighted sampling, the person as the salient region
+        sampling, saliency_mask, seg = "salient", seg.mask >= 0.5, None
+    elif seg is not None:
+        labels = seg.labels
     mapping = mapping or (ONE_PHOTO_MAPPING if p.path == "network" else DEFAULT_MAPPING)
     pairs = pixel_pairs(p, sampling=sampling, samples=samples, seed=seed, labels=labels, saliency_mask=saliency_mask)
     # Whether the look is defined depends on what the template shows: on the monochrome path the pairs are
@@ -255,11 +343,12 @@ def fit_look(template, original=None, *, sampling: str = "uniform", samples: int
             reason = (f"the template is only {tpl.rgb.shape[1]}x{tpl.rgb.shape[0]} pixels: "
                       f"{weight:.0%} of the guessed look is kept")
     glob, label_maps = fit_mappings(pairs, mapping, solver)
-    cov = coverage_of(p, pairs)
+    seg_errors = None
+    if seg is not None:
+        label_maps, seg_errors = distinct_segments(pairs, glob, label_maps)
     p0 = COVERAGE_P0[p.path] if coverage is None else coverage
-    glob = covered(glob, cov, p0, weight)
-    label_maps = {k: covered(m, cov, p0, weight) for k, m in label_maps.items()}
-    conf = confidence(p, cov, weight, reason)
+    glob, label_maps = trusted(p, pairs, glob, label_maps, p0, weight)
+    conf = confidence(p, coverage_of(p, pairs), weight, reason)
     for why in conf["why"]:
         warnings.warn(f"{tpl.path or 'template'}: {why}", stacklevel=2)
     title = name or (Path(tpl.path).stem if tpl.path else "livefilter look")
@@ -268,7 +357,7 @@ def fit_look(template, original=None, *, sampling: str = "uniform", samples: int
         "version": __version__,
         "mapping": mapping,
         "solver": solver,
-        "sampling": sampling,
+        "sampling": asked,
         "guess_weight": float(weight) if p.path == "network" else None,
         "coverage_p0": float(p0),
         "confidence": conf,
@@ -278,11 +367,14 @@ def fit_look(template, original=None, *, sampling: str = "uniform", samples: int
         "template": tpl.path,
         "original": p.source,
         "template_sha256": tpl.sha256,
-        "labels": sorted(pairs.per_label),
+        "labels": sorted(label_maps),
+        **({"segments": seg.meta() | {"fit error": seg_errors, "own look": sorted(label_maps)}}
+           if seg is not None else {}),
         "ill_defined": reason,
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
-    label_luts = {k: bake(m, size, f"{title} [{k}]") for k, m in label_maps.items()}
+    names = seg.meta()["categories"] if seg is not None else {}
+    label_luts = {k: bake(m, size, f"{title} [{names.get(k, k)}]") for k, m in label_maps.items()}
     look = Look(lut=bake(glob, size, title), mapping=glob, meta=meta,
                 label_mappings=label_maps, label_luts=label_luts,
                 defiltered=p.original if p.path == "network" else None)

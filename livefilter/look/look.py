@@ -18,9 +18,8 @@ from ..errors import InputError, LiveFilterError
 from ..fileio import atomic_output
 from ..lut import Lut, identity_table
 from ..luts import format_of, read_lut, write_lut
-from ..render import grade_float, render
-from .coverage import CoveredMapping
-from .mapping import mapping_from_dict
+from ..render import check_segment_mask, grade_float, render, render_segments
+from .coverage import mapping_from_any
 
 LOOK_EXT = ".look.npz"
 
@@ -41,36 +40,80 @@ class Look:
     def name(self) -> str:
         return self.meta.get("name") or self.lut.title or "look"
 
+    @property
+    def categories(self) -> dict[int, str]:
+        """Segment label -> name for a look with per-segment LUTs (``{}`` without): the segmenter's categories
+        (0 background, 1 person) for ``fit_look(..., segments=True)``, else the labels given to the fit."""
+        named = {int(k): v for k, v in self.meta.get("segments", {}).get("categories", {}).items()}
+        if not self.label_luts and not named:
+            return {}
+        return {k: named.get(k, f"label{k}") for k in range(max([*named, *self.label_luts]) + 1)}
+
+    def category_luts(self) -> list[Lut]:
+        """One LUT per category 0..K-1: the category's own, or the global one where the template had none."""
+        return [self.label_luts.get(k, self.lut) for k in self.categories]
+
+    def segment_mask(self, image: np.ndarray, labels=None, channels: str = "rgb") -> np.ndarray | None:
+        """The soft label mask render_segments takes, (K - 1, h, w) float32: from an integer label map, or (a look
+        fitted with segments=True) by segmenting ``image``; None for a look without per-segment LUTs."""
+        cats = self.categories
+        if not self.label_luts:
+            return None
+        if labels is not None:
+            labels = np.asarray(labels)
+            if labels.shape != image.shape[:2]:
+                raise InputError(f"labels must have the image's shape {image.shape[:2]}, got {labels.shape}")
+            return np.stack([(labels == k).astype(np.float32) for k in list(cats)[1:]])
+        if "segments" not in self.meta:
+            return None  # labels were the caller's: without them, the global look
+        from ..analysis.segments import person_mask
+
+        return person_mask(image[:, :, ::-1] if channels == "bgr" else image)[None]
+
     def apply(self, image: np.ndarray, *, mode: str = "lut", strength: float = 1.0, interp: str = "trilinear",
-              degree=None, labels: np.ndarray | None = None, channels: str = "rgb") -> np.ndarray:
+              degree=None, labels: np.ndarray | None = None, mask="auto", channels: str = "rgb") -> np.ndarray:
         """Grade a uint8 (H, W, 3) image. ``mode="direct"`` evaluates the mapping per pixel (exact, slow);
-        ``"lut"`` uses the baked LUT. ``labels`` (H, W) picks each segment's own mapping where one was fitted.
+        ``"lut"`` uses the baked LUT(s). A look with per-segment LUTs renders each region with its category's
+        look, blended by a soft mask: ``mask`` (K - 1, h, w) float given, or ``"auto"``: from ``labels`` (an
+        integer (H, W) map) or by segmenting the image (looks fitted with segments=True); ``mask=None``: the
+        global look only.
         """
+        if isinstance(mask, str) and mask == "auto":
+            mask = self.segment_mask(image, labels, channels)
         if mode == "lut":
-            out = render(image, self.lut, degree=degree, strength=strength, interp=interp, channels=channels)
-            for lab, lut in self.label_luts.items():
-                if labels is not None and (mask := labels == lab).any():
-                    seg = render(image, lut, degree=degree, strength=strength, interp=interp, channels=channels)
-                    out[mask] = seg[mask]
-            return out
+            if mask is None or not self.label_luts:
+                return render(image, self.lut, degree=degree, strength=strength, interp=interp, channels=channels)
+            return render_segments(image, self.category_luts(), mask, degree=degree, strength=strength,
+                                   interp=interp, channels=channels)
         if mode != "direct":
             raise InputError(f"mode must be 'lut' or 'direct', got {mode!r}")
         if self.mapping is None:
             raise InputError("this look was loaded from a LUT file and has no mapping; use mode='lut'")
+        if mask is None or not self.label_mappings:
+            return grade_float(image, self.mapping, degree=degree, strength=strength, channels=channels)
+        import cv2
+
+        h, w = image.shape[:2]
+        seg = check_segment_mask(mask, len(self.categories), image.shape).astype(np.float64)
+        maps = [cv2.resize(m, (w, h), interpolation=cv2.INTER_LINEAR) if m.shape != (h, w) else m for m in seg]
+        weights = [np.maximum(1.0 - np.sum(maps, axis=0), 0.0), *maps]
+        fns = [self.label_mappings.get(k, self.mapping) for k in self.categories]
 
         def colours(x):
-            y = self.mapping(x)
-            if labels is not None:
-                for lab, m in self.label_mappings.items():
-                    mask = labels == lab
-                    if mask.any():
-                        y[mask] = m(x[mask])
-            return y
+            return sum(wk[:, :, None] * np.clip(fn(x), 0.0, 1.0) for wk, fn in zip(weights, fns))
 
         return grade_float(image, colours, degree=degree, strength=strength, channels=channels)
 
+    def segment_paths(self, path: str | os.PathLike) -> dict[int, Path]:
+        """Where ``save(path)`` writes each category's LUT beside the global one: LOOK.<category>.cube (or .png)."""
+        p = Path(path)
+        ext = "".join(p.suffixes[-1:])
+        stem = p.name[: -len(ext)] if ext else p.name
+        return {k: p.with_name(f"{stem}.{self.categories[k]}{ext}") for k in sorted(self.label_luts)}
+
     def save(self, path: str | os.PathLike, *, inputs: tuple = ()) -> Path:
-        """Save by extension: ``.look.npz`` (everything, lossless), ``.cube`` or HaldCLUT ``.png`` (the LUT)."""
+        """Save by extension: ``.look.npz`` (everything, lossless), ``.cube`` or HaldCLUT ``.png`` (the LUT; a look
+        with per-segment LUTs also writes one file per category beside it, see :meth:`segment_paths`)."""
         p = Path(path)
         fmt = format_of(p)
         if fmt is not None and fmt.name == "look":
@@ -85,6 +128,11 @@ class Look:
 
             comments.append(f"confidence: {describe_confidence(self.meta['confidence'])}")
         extra = {"comments": comments} if fmt.name == "cube" else {}
+        for k, sp in self.segment_paths(p).items():
+            cat = self.categories[k]
+            note = f"segment: {cat} (label {k}); the global look is {p.name}"
+            more = {"comments": [*comments, note]} if extra else {}
+            write_lut(sp, self.label_luts[k].retitled(f"{self.name} [{cat}]"), inputs=inputs, **more)
         return write_lut(p, self.lut.retitled(self.name), inputs=inputs, **extra)
 
     def _save_npz(self, p: Path, inputs) -> Path:
@@ -103,11 +151,11 @@ class Look:
         return p
 
 
-def _mapping_from(arrays, prefix):
+def _mapping_from(arrays, prefix, fallback=None):
     d = {k[len(prefix):]: arrays[k] for k in arrays.files if k.startswith(prefix) and not k.endswith("_lut")}
     if not d:
         return None
-    return CoveredMapping.from_dict(d, mapping_from_dict) if str(d["kind"]) == "covered" else mapping_from_dict(d)
+    return mapping_from_any(d, fallback)
 
 
 def _cube_header(path: Path) -> dict:
@@ -147,7 +195,7 @@ def load_look(path: str | os.PathLike) -> Look:
                       **shaper)
             mapping = _mapping_from(z, "map_")
             labels = sorted({int(k[5:].split("_")[0]) for k in z.files if k.startswith("label")})
-            label_mappings = {lab: _mapping_from(z, f"label{lab}_") for lab in labels}
+            label_mappings = {lab: _mapping_from(z, f"label{lab}_", mapping) for lab in labels}
             label_luts = {lab: Lut(z[f"label{lab}_lut"]) for lab in labels}
     except LiveFilterError as exc:
         raise InputError(f"corrupt look file: {exc.problem}", p) from None

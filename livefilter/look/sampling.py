@@ -14,13 +14,15 @@ import numpy as np
 from ..errors import InputError
 
 MIN_SAMPLES = 4000
-SAMPLINGS = ("uniform", "salient", "segments")
+# "person": salient-weighted with the segmenter's person mask as the salient region (fit_look makes the mask)
+SAMPLINGS = ("uniform", "salient", "person", "segments")
 # Both images are area-downscaled to this long side before sampling: it averages JPEG noise out of the pixel
 # pairs and makes sampling cost independent of the photo's size.
 WORK_SIDE = 512
 # Template and original must have the same aspect ratio within this tolerance to be resized to each other.
 ASPECT_TOLERANCE = 0.01
 MIN_SEGMENT_RATIO = 0.1
+BAND_IN_GLOBAL = True
 
 
 def _pick(candidates: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
@@ -150,11 +152,17 @@ def sample_pairs(template: np.ndarray, original: np.ndarray, *, sampling: str = 
         if labels.shape != template.shape[:2]:
             raise InputError(f"labels must have the template's shape {template.shape[:2]}, got {labels.shape}")
         lab_w = downscale(labels.astype(np.int32), WORK_SIDE, cv2.INTER_NEAREST)
-        groups = sample_segments(lab_w, samples, seed, valid)
+        groups = {k: v for k, v in sample_segments(lab_w, samples, seed, valid).items() if k >= 0}
         if not groups:
             raise InputError("no segment covers 10% of the template; use another sampling")
         per_label = {lab: (src[i], dst[i]) for lab, i in groups.items()}
         idx = np.concatenate(list(groups.values()))
+        # label -1 (unlabelled: e.g. the soft edge between segments) belongs to no segment but to the global
+        # mapping, with its share of the samples, so the global mapping sees the whole template
+        band = np.flatnonzero(lab_w.ravel() < 0) if valid is None else np.flatnonzero((lab_w < 0) & valid)
+        if band.size and BAND_IN_GLOBAL:
+            n_band = int(round(samples * band.size / (lab_w.size if valid is None else int(valid.sum()))))
+            idx = np.concatenate([idx, _pick(band, n_band, np.random.default_rng(seed + 1))])
     else:
         raise InputError(f"sampling must be one of {SAMPLINGS}, got {sampling!r}")
     return src[idx], dst[idx], per_label

@@ -106,6 +106,34 @@ def make(log: Log | None = None):
                                 interp="tetrahedral" if tetra else "trilinear", channels="bgr" if c0 else "rgb")
             dst.a[y0:y1] = full[y0:y1]
 
+    class MultiKernel:
+        """lf_render_multi: K LUTs mixed by a soft label mask; runs livefilter.render.render_segments_float."""
+
+        max_threads_per_block = 1024
+
+        def __call__(self, grid, block, args, shared_mem=0):
+            from livefilter.lut import Lut
+            from livefilter.render import render_segments_float
+
+            assert current, "the kernel must be launched inside a stream context"
+            (src, dst, w, y0, y1, luts, k, n, scale, seg, mh, mw, my, mx, deg, dh, dw, ky, kx, strength, c0,
+             tetra) = args
+            for v, t in ((w, np.int32), (y0, np.int32), (y1, np.int32), (k, np.int32), (n, np.int32),
+                         (scale, np.float32), (mh, np.int32), (mw, np.int32), (my, np.float32), (mx, np.float32),
+                         (dh, np.int32), (dw, np.int32), (ky, np.float32), (kx, np.float32),
+                         (strength, np.float32), (c0, np.int32), (tetra, np.int32)):
+                assert type(v) is t, f"kernel argument {v!r} must be {t.__name__}"
+            h = src.shape[0]
+            assert luts.shape == (k, n, n, n, 3) and seg.shape == (k - 1, mh, mw)
+            assert grid[0] * block[0] >= w and grid[1] * block[1] >= y1 - y0
+            assert my == np.float32(mh) / np.float32(h) and mx == np.float32(mw) / np.float32(w)
+            assert (dh == 0) or (ky == np.float32(dh) / np.float32(h) and kx == np.float32(dw) / np.float32(w))
+            log.launches.append((int(y0), int(y1), id(current[-1])))
+            full = render_segments_float(src.a, [Lut(t) for t in luts.a], seg.a, degree=deg.a if dh else None,
+                                         strength=float(strength), interp="tetrahedral" if tetra else "trilinear",
+                                         channels="bgr" if c0 else "rgb")
+            dst.a[y0:y1] = full[y0:y1]
+
     class RawModule:
         def __init__(self, code=None, options=()):
             assert "lf_render" in code
@@ -114,7 +142,7 @@ def make(log: Log | None = None):
         def get_function(self, name):
             if log.compile_error is not None:
                 raise log.compile_error
-            return Kernel()
+            return {"lf_render": Kernel, "lf_render_multi": MultiKernel}[name]()
 
     def empty(shape, dtype):
         log.allocs += 1

@@ -1,0 +1,1 @@
+"""Frame -> rendering degree and segments: faces, scene similarity, person/background segments (layout.md)."""

@@ -1,0 +1,69 @@
+"""The person segmenter (MediaPipe selfie segmentation): people get a person mask, landscapes do not; soft,
+temporally smoothed masks; closing twice is safe."""
+
+import numpy as np
+import pytest
+
+from livefilter.analysis.segments import PERSON, Segmenter, labels_of, person_mask, resize_mask
+from livefilter.errors import InputError, ModelError
+from livefilter.imageio import read_image
+
+PEOPLE = ["pexels10/face.jpg", "pexels10/woman.jpg", "cq100/columbia_crew.jpg"]
+LANDSCAPES = ["sun80/mountain_sun_bdgkjthkoxhovklv.jpg", "sun80/valley_sun_biwcvdiwnfimbtls.jpg",
+              "pexels10/palm_tree.jpg"]
+
+
+@pytest.fixture(scope="module")
+def segmenter():
+    with Segmenter() as seg:
+        yield seg
+
+
+@pytest.mark.parametrize("name", PEOPLE)
+def test_a_photo_of_people_gets_a_person_mask(shared_data, segmenter, name):
+    m = segmenter.mask(read_image(shared_data / "photos" / name))
+    assert m.dtype == np.float32 and max(m.shape) == 256
+    assert (m >= 0.5).mean() > 0.3
+
+
+@pytest.mark.parametrize("name", LANDSCAPES)
+def test_a_landscape_gets_no_person_mask(shared_data, segmenter, name):
+    m = segmenter.mask(read_image(shared_data / "photos" / name))
+    assert (m >= 0.5).mean() < 0.05
+
+
+def test_mask_is_soft_at_the_edges_and_labels_follow_it(shared_data, segmenter):
+    m = segmenter.mask(read_image(shared_data / "photos" / "pexels10/woman.jpg"))
+    edge = (m > 0.05) & (m < 0.95)
+    assert 0.005 < edge.mean() < 0.2  # a feathered band, not a hard cut, and not a blur over everything
+    lab = labels_of(m)
+    assert set(np.unique(lab)) == {0, PERSON}
+    big = resize_mask(m, (512, 400))
+    assert big.shape == (512, 400) and abs(float(big.mean()) - float(m.mean())) < 0.01
+
+
+def test_update_smooths_over_frames(photo, segmenter):
+    blank = np.zeros_like(photo)
+    segmenter.reset()
+    first = segmenter.update(photo)
+    second = segmenter.update(blank)
+    alone = segmenter.mask(blank)
+    # half of the previous mask stays (SMOOTHING 0.5): the boundary moves gradually
+    np.testing.assert_allclose(second, 0.5 * first + 0.5 * alone, atol=1e-5)
+    segmenter.reset()
+    np.testing.assert_allclose(segmenter.update(blank), alone, atol=1e-6)
+
+
+def test_person_mask_helper_and_bad_input(photo):
+    m = person_mask(photo, size=photo.shape[:2])
+    assert m.shape == photo.shape[:2] and 0 <= m.min() and m.max() <= 1
+    with Segmenter() as seg, pytest.raises(InputError, match="uint8"):
+        seg.mask(photo.astype(np.float32))
+    seg.close()  # closing twice is safe
+    with pytest.raises(RuntimeError, match="closed"):
+        seg.mask(photo)
+
+
+def test_missing_model_says_how_to_recreate_it(tmp_path):
+    with pytest.raises(ModelError, match="fetch_models"):
+        Segmenter(tmp_path / "none.tflite")
