@@ -442,7 +442,7 @@ def cmd_demo(args) -> int:
                 frame = source.read()
                 out = p.process(frame)
                 if i in picks:
-                    shots.append((frame, out.copy(), p._degree))
+                    shots.append((frame, out.copy(), p.degree))
     finally:
         p.close()
     stats = p.stats.summary()
@@ -506,7 +506,7 @@ def cmd_bench_live(args) -> int:
         "size": f"{w}x{h}", "frames": args.frames, "source_fps": args.fps, "backend": backend,
         "face_protect": not args.no_face_protect, "template_swaps": len(swaps),
         "swap_ms_median": float(np.median(swaps)) if swaps else None, "stats": stats,
-        "dropped_frames": p._slot.dropped,
+        "dropped_frames": p.dropped_frames,
         "latency_in_frame_times_p95": (stats["latency"]["p95_ms"] / budget) if budget else None,
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
     }

@@ -237,15 +237,15 @@ def test_process_push_api_and_face_protection(look):
     src = SyntheticSource((640, 360), fps=30)
     with pipeline(src, [], look=look, face_protect=True, analysis_every=1) as p:
         outs = [p.process(src.read()) for _ in range(6)]
-        assert p._degree is not None and p._degree.min() < 0.5  # the face in the clip is protected
-        assert len(p._boxes) >= 1
+        assert p.degree is not None and p.degree.min() < 0.5  # the face in the clip is protected
+        assert len(p.boxes) >= 1
         frame = src.read()
         out = p.process(frame)
         full = lf.render(frame, look)
         # on the face (the largest box) the output stays closer to the camera frame than the full look does
         h, w = frame.shape[:2]
-        areas = (p._boxes[:, 2] - p._boxes[:, 0]) * (p._boxes[:, 3] - p._boxes[:, 1])
-        x0, y0, x1, y1 = (p._boxes[int(np.argmax(areas))] * [w, h, w, h]).astype(int)
+        areas = (p.boxes[:, 2] - p.boxes[:, 0]) * (p.boxes[:, 3] - p.boxes[:, 1])
+        x0, y0, x1, y1 = (p.boxes[int(np.argmax(areas))] * [w, h, w, h]).astype(int)
         cx, cy = (x0 + x1) // 2, (y0 + y1) // 2
         face = (slice(cy - 10, cy + 10), slice(cx - 10, cx + 10))
         assert np.abs(out[face].astype(int) - frame[face]).mean() < np.abs(full[face].astype(int) - frame[face]).mean()

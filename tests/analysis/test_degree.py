@@ -1,6 +1,6 @@
 import numpy as np
 
-from livefilter.degree import (
+from livefilter.analysis.degree import (
     BLOCKS,
     DegreeSmoother,
     FaceTracker,
