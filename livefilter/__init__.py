@@ -4,10 +4,12 @@
     look = lf.fit_look("after.jpg", original="before.jpg")
     graded = lf.render(frame, look, degree=None, strength=1.0)
     look.save("look.cube")
+    s = lf.scene_similarity("after.jpg", frame)  # 0..1: how much of the look a frame of another scene gets
 """
 
 __version__ = "0.1.0"
 
+from .analysis.scene import scene_similarity  # noqa: E402
 from .errors import (  # noqa: E402
     ImageReadError,
     InputError,
@@ -26,5 +28,5 @@ from .render import render  # noqa: E402
 __all__ = [
     "__version__", "Look", "Lut", "fit_look", "load_look", "render", "read_lut", "write_lut", "read_image",
     "write_image", "identity_table", "fit_mapping", "QuarticMapping", "ResidualMapping", "LiveFilterError",
-    "InputError", "ImageReadError", "LutFormatError", "OutputError", "ModelError",
+    "InputError", "ImageReadError", "LutFormatError", "OutputError", "ModelError", "scene_similarity",
 ]

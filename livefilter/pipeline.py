@@ -114,7 +114,7 @@ class LivePipeline:
 
     def __init__(self, source: Source, sinks=(), *, look=None, backend: str = "auto", strength: float = 1.0,
                  face_protect: bool = True, face_strength: float = 1.0, analysis_every: int = 2,
-                 face_detector=None, interp: str = "trilinear"):
+                 face_detector=None, interp: str = "trilinear", scene: bool = True):
         self.source = source
         self.sinks: list[Sink] = list(sinks)
         self.backend = backend if not isinstance(backend, str) else create_backend(backend)
@@ -122,8 +122,15 @@ class LivePipeline:
             self.backend.interp = interp
         self.strength = float(strength)
         self.analysis_every = max(1, int(analysis_every))
+        # scene similarity: on unless scene=False; it only acts while the look came from a photo (its features are
+        # the template's); a look file has no template photo, so s stays 1 for it
+        tracker = None
+        if scene:
+            from .analysis.scene import SceneTracker
+
+            tracker = SceneTracker()
         self.estimator = DegreeEstimator(face_protect=face_protect, face_strength=face_strength,
-                                         face_detector=face_detector)
+                                         face_detector=face_detector, scene=tracker)
         self.stats = Stats()
         self.status = "starting"
         self.errors: list[str] = []
@@ -169,6 +176,11 @@ class LivePipeline:
         return self.estimator.boxes
 
     @property
+    def scene_score(self) -> float:
+        """The scene similarity between the template photo and the frames, as rendered now (1.0 without one)."""
+        return self.estimator.scene_score
+
+    @property
     def dropped_frames(self) -> int:
         """Captured frames the render loop never took (replaced in the one-frame slot by a newer one)."""
         return self._slot.dropped
@@ -194,7 +206,7 @@ class LivePipeline:
         from .luts import look_file_kind, read_lut
 
         try:
-            conf = None
+            conf, photo = None, None
             if isinstance(template, Lut):
                 lut, name = template, template.title or "lut"
             elif isinstance(template, Look):
@@ -208,6 +220,8 @@ class LivePipeline:
                 else:
                     look = fit_look(p, original) if kind == "image" else load_look(p)
                     lut, name, conf = look.lut, look.name, look.meta.get("confidence")
+                    photo = p if kind == "image" else None
+            self._set_scene_template(photo)
             self.backend.set_lut(lut)  # prepares (bakes/uploads) first, then swaps by reference
         except Exception as exc:
             msg = str(exc) if isinstance(exc, LiveFilterError) else f"{type(exc).__name__}: {exc}"
@@ -219,6 +233,21 @@ class LivePipeline:
         self.look_confidence = conf["level"] if conf else None
         self.status = f"look: {name}"
         return name
+
+    def _set_scene_template(self, photo) -> None:
+        """The template photo's scene features for the scene similarity (on the look worker, before the swap);
+        a look without a photo, or a scene model that fails, leaves s at 1 (logged) and the look still loads."""
+        scene = self.estimator.scene
+        if scene is None:
+            return
+        if photo is None:
+            scene.clear_template()
+            return
+        try:
+            scene.set_template(photo)
+        except (LiveFilterError, OSError, ValueError, RuntimeError) as exc:
+            scene.clear_template()
+            log.warning("scene similarity off for this look: %s", exc)
 
     # --- lifecycle ----------------------------------------------------------------------------------------
     def start(self) -> LivePipeline:
@@ -380,7 +409,7 @@ class LivePipeline:
         self.stats.tick(time.monotonic())
         self.last_frame = frame
         info = {"seq": self._last_seq, "latency_ms": latency, "fps": self.stats.fps, "degree": degree,
-                "boxes": self.estimator.boxes}
+                "boxes": self.estimator.boxes, "scene": self.estimator.scene_score}
         for fn in self._callbacks:
             fn(out, info)
         return out

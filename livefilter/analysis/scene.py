@@ -91,7 +91,7 @@ class SceneModel:
             self.side = int(meta["livefilter.input_side"])
             self.center = np.asarray(json.loads(meta["livefilter.feature_center"]), np.float32)
             self.prob_center = np.asarray(json.loads(meta["livefilter.prob_center"]), np.float32)
-        except (KeyError, ValueError, RuntimeError) as exc:  # onnxruntime raises its own RuntimeError subclasses
+        except Exception as exc:  # noqa: BLE001 - onnxruntime raises its own types for corrupt files; KeyError: no metadata
             raise ModelError(f"scene model cannot be loaded ({exc}); re-create it with: "
                              "python tools/export_scene_model.py", self.path) from None
         self._lock = threading.Lock()  # one run at a time: an InferenceSession is not meant to be re-entered
@@ -138,10 +138,7 @@ def _as_image(x) -> np.ndarray:
         return x
     from ..imageio import read_image
 
-    img = read_image(x)
-    if img.dtype != np.uint8:  # 16-bit files: the network works on 8-bit values
-        img = np.clip(np.round(img.astype(np.float32) / 257.0), 0, 255).astype(np.uint8)
-    return img
+    return read_image(x)  # uint8 RGB whatever the file holds
 
 
 def scene_similarity(a, b, *, model: SceneModel | None = None) -> float:
