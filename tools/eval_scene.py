@@ -68,7 +68,7 @@ def s_of(a: SceneFeatures, b: SceneFeatures, near: float, far: float) -> float:
 def cost_ms(model_path: Path, threads: int, img: np.ndarray, runs: int = 30) -> dict:
     m = SceneModel(model_path, threads=threads)
     small = m.prepare(img)
-    for _ in range(3):
+    for _ in range(5):
         m.describe(small)
     ts = []
     for _ in range(runs):
@@ -150,6 +150,38 @@ def draw_sheet(out: Path, rows, images, result) -> None:
     tmp.replace(out)
 
 
+def machine() -> dict:
+    import os
+
+    return {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
+            "note": "shared machine: other engineers' jobs were running; the training job was paused while timing"}
+
+
+def cost_report(models: list[Path], json_path: Path) -> int:
+    """The cost of one frame's evaluation as the live worker pays it: the 1080p frame downscaled to the input
+    side (cv2 INTER_AREA), then the network and the descriptor; 50 runs after 5 warm-up runs."""
+    frame = np.random.default_rng(0).integers(0, 256, (1080, 1920, 3), dtype=np.uint8)
+    out = {"what": "median / p90 ms of SceneModel.prepare (1080p -> input side) and SceneModel.describe",
+           "results": [], "machine": machine()}
+    for mp in models:
+        m = SceneModel(mp, threads=1)
+        ts = []
+        for i in range(55):
+            t = time.perf_counter()
+            m.prepare(frame)
+            if i >= 5:
+                ts.append((time.perf_counter() - t) * 1e3)
+        out["results"].append({"model": mp.name, "input_side": m.side,
+                               "downscale_1080p": {"median_ms": round(float(np.median(ts)), 2)},
+                               **{f"describe_{t}_threads": cost_ms(mp, t, frame, runs=50) for t in (1, 2)}})
+    print(json.dumps(out, indent=1))
+    json_path = json_path.with_name("scene_cost.json") if json_path.name == "scene_eval.json" else json_path
+    tmp = json_path.with_name(f".{json_path.name}.tmp")
+    tmp.write_text(json.dumps(out, indent=1))
+    tmp.replace(json_path)
+    return 0
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", type=Path, action="append", help="ONNX file(s) (default: models/scene.onnx)")
@@ -158,12 +190,16 @@ def main(argv=None) -> int:
     ap.add_argument("--json", type=Path, default=ROOT / "tools" / "results" / "scene_eval.json")
     ap.add_argument("--sheet", type=Path, help="write a contact sheet of pairs with their s (PNG)")
     ap.add_argument("--no-cost", action="store_true", help="skip the timing")
+    ap.add_argument("--cost-only", action="store_true",
+                    help="only time one evaluation (1 and 2 threads, and the 1080p frame's downscale)")
     args = ap.parse_args(argv)
     if not args.photos.is_dir():
         raise SystemExit(f"{args.photos}: the shared photos are needed (../shared/data/photos)")
+    models = args.model or [ROOT / "models" / "scene.onnx"]
+    if args.cost_only:
+        return cost_report(models, args.json)
     rows = list(csv.DictReader(args.labels.open()))
     images = {r["path"]: read_rgb(args.photos / r["path"]) for r in rows}
-    models = args.model or [ROOT / "models" / "scene.onnx"]
     results = []
     for mp in models:
         res = evaluate(mp, rows, images)
@@ -175,10 +211,8 @@ def main(argv=None) -> int:
         del res["_pairs"]
         results.append(res)
         print(json.dumps(res, indent=1))
-    out = {"labels": str(args.labels.relative_to(ROOT)), "results": results,
-           "machine": {"cpus": __import__("os").cpu_count(), "platform": platform.platform(),
-                       "python": platform.python_version(),
-                       "note": "shared machine: two other engineers' jobs and a training job were running"}}
+    out = {"labels": str(args.labels.relative_to(ROOT)), "results": results, "machine": machine()}
+    out["machine"]["note"] = "shared machine: other engineers' jobs and a training job were running"
     args.json.parent.mkdir(parents=True, exist_ok=True)
     tmp = args.json.with_name(f".{args.json.name}.tmp")
     tmp.write_text(json.dumps(out, indent=1))

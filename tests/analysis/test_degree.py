@@ -1,8 +1,8 @@
 import numpy as np
 
 from livefilter.analysis.degree import (
-    DegreeEstimator,
     BLOCKS,
+    DegreeEstimator,
     DegreeSmoother,
     FaceTracker,
     block_profile,
