@@ -539,7 +539,9 @@ def cmd_bench_live(args) -> int:
         "swap_ms_median": float(np.median(swaps)) if swaps else None, "stats": stats,
         "dropped_frames": p.dropped_frames,
         "latency_in_frame_times_p95": (stats["latency"]["p95_ms"] / budget) if budget else None,
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
+                    # other work on the machine skews every figure: the load when the run ended says how much
+                    "load_average_1min": round(os.getloadavg()[0], 2)},
     }
     text = json.dumps(result, indent=1)
     if args.json:
