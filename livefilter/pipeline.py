@@ -186,7 +186,7 @@ class LivePipeline:
         return self._slot.dropped
 
     def add_callback(self, fn) -> None:
-        """``fn(frame_out, info)`` after each rendered frame (info: seq, latency_ms, fps, degree)."""
+        """``fn(frame_out, info)`` after each rendered frame (info: seq, latency_ms, fps, degree, boxes, scene)."""
         self._callbacks.append(fn)
 
     def set_template(self, template, original=None, *, assume_look: bool = False) -> concurrent.futures.Future:
