@@ -6,10 +6,12 @@
     look.save("look.cube")
     lf.apply_video(look, "clip.mp4", "graded.mp4")            # every frame, audio kept, faces protected
     lf.apply_folder(look, ["photos/"], "graded/", recursive=True)
+    s = lf.scene_similarity("after.jpg", frame)  # 0..1: how much of the look a frame of another scene gets
 """
 
 __version__ = "0.1.0"
 
+from .analysis.scene import scene_similarity  # noqa: E402
 from .errors import (  # noqa: E402
     ImageReadError,
     InputError,
@@ -43,5 +45,5 @@ __all__ = [
     "__version__", "Look", "Lut", "fit_look", "load_look", "render", "apply_video", "apply_folder", "read_lut",
     "write_lut", "read_image",
     "write_image", "identity_table", "fit_mapping", "QuarticMapping", "ResidualMapping", "LiveFilterError",
-    "InputError", "ImageReadError", "LutFormatError", "OutputError", "ModelError",
+    "InputError", "ImageReadError", "LutFormatError", "OutputError", "ModelError", "scene_similarity",
 ]

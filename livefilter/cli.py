@@ -192,6 +192,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--backend", choices=("auto", "cpu", "cuda"), default="auto", help="render backend")
     p.add_argument("--strength", type=_number(float, 0.0, 1.0), default=1.0, help="how much of the look, 0..1")
     p.add_argument("--no-face-protect", action="store_true", help="faces get the full look")
+    p.add_argument("--no-scene", action="store_true", help="no scene similarity: the full look outside faces even "
+                                                           "when the frame's scene is unlike the template photo's")
     p.add_argument("--frames", type=_number(int, 1), help="stop after N frames (N >= 1)")
     p.add_argument("--duration", type=_number(float, 0.0, lo_open=True), help="stop after S seconds (S > 0)")
 
@@ -212,6 +214,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fps", type=_number(float, 0.0), default=30.0, help="source rate (0 = as fast as possible)")
     p.add_argument("--backend", choices=("auto", "cpu", "cuda"), default="auto", help="render backend")
     p.add_argument("--no-face-protect", action="store_true", help="measure without face analysis")
+    p.add_argument("--scene", action="store_true", help="measure with the scene similarity on (the sample look is "
+                                                        "then fitted from its photo, so it has a template scene)")
     p.add_argument("--swap", action="store_true", help="keep re-fitting the template during the run")
     p.add_argument("--json", metavar="OUT", help="write the results as JSON")
     return parser
@@ -468,7 +472,7 @@ def cmd_live(args) -> int:
         if args.vcam:
             sinks.append(VirtualCameraSink(size, fps=source.fps))
         pipeline = LivePipeline(source, sinks, backend=args.backend, strength=args.strength,
-                                face_protect=not args.no_face_protect)
+                                face_protect=not args.no_face_protect, scene=not args.no_scene)
     except BaseException:
         for obj in [source, *sinks]:
             obj.close()
@@ -560,7 +564,7 @@ def cmd_demo(args) -> int:
                 frame = source.read()
                 out = p.process(frame)
                 if i in picks:
-                    shots.append((frame, out.copy(), p._degree))
+                    shots.append((frame, out.copy(), p.degree))
     finally:
         p.close()
     stats = p.stats.summary()
@@ -591,14 +595,28 @@ def cmd_bench_live(args) -> int:
     from .sources import SyntheticSource
 
     w, h = args.frame_size
-    look = _sample_look()
+    # with --scene the look comes from its template photo (a before/after pair), so the scene part has a template
+    look = None if args.scene else _sample_look()
     source = SyntheticSource((w, h), fps=args.fps if args.fps > 0 else 1000.0)
     if args.fps <= 0:
         source.paced = False
     sink = NullSink()
     swaps = []
+    changes, prev = [], [None]
+
+    def degree_change(out, info):  # frame-to-frame change of the rendered degree map (None: 1 everywhere)
+        d = info["degree"]
+        d = np.ones((2, 2), np.float32) if d is None else d
+        if prev[0] is not None:
+            a = prev[0] if prev[0].shape == d.shape else np.full_like(d, float(prev[0].mean()))
+            changes.append((float(np.abs(d - a).mean()), float(np.abs(d - a).max())))
+        prev[0] = d
+
     with LivePipeline(source, [sink], look=look, backend=args.backend,
-                      face_protect=not args.no_face_protect) as p:
+                      face_protect=not args.no_face_protect, scene=args.scene) as p:
+        if args.scene:
+            p.set_template(SAMPLE_DIR / "sample_after.jpg", SAMPLE_DIR / "sample_before.jpg").result()
+        p.add_callback(degree_change)
         stop = threading.Event()
 
         def swapper():
@@ -619,14 +637,30 @@ def cmd_bench_live(args) -> int:
             if th:
                 th.join()
         backend = p.backend.name
+        scene = p.estimator.scene
+        scene_info = None if scene is None else {
+            "has_template": scene.has_template, "evaluations": scene.evaluations,
+            "score_last": round(p.scene_score, 4),
+            "raw_last": None if scene.raw is None else round(scene.raw, 4),
+            "evaluation_ms_median": round(float(np.median(scene.eval_ms)), 2) if scene.eval_ms else None,
+            "evaluation_ms_p95": round(float(np.percentile(scene.eval_ms, 95)), 2) if scene.eval_ms else None}
     budget = 1000.0 / args.fps if args.fps > 0 else None
+    ch = np.asarray(changes).reshape(-1, 2)
     result = {
         "size": f"{w}x{h}", "frames": args.frames, "source_fps": args.fps, "backend": backend,
-        "face_protect": not args.no_face_protect, "template_swaps": len(swaps),
+        "face_protect": not args.no_face_protect, "scene": args.scene, "scene_analysis": scene_info,
+        # per frame: the mean over the map of |d_t - d_(t-1)| and its largest value, then their mean / p99 over frames
+        "degree_change": {"mean_of_mean": round(float(ch[:, 0].mean()), 5) if len(ch) else None,
+                          "p99_of_mean": round(float(np.percentile(ch[:, 0], 99)), 5) if len(ch) else None,
+                          "mean_of_max": round(float(ch[:, 1].mean()), 5) if len(ch) else None,
+                          "p99_of_max": round(float(np.percentile(ch[:, 1], 99)), 5) if len(ch) else None},
+        "template_swaps": len(swaps),
         "swap_ms_median": float(np.median(swaps)) if swaps else None, "stats": stats,
-        "dropped_frames": p._slot.dropped,
+        "dropped_frames": p.dropped_frames,
         "latency_in_frame_times_p95": (stats["latency"]["p95_ms"] / budget) if budget else None,
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
+                    # other work on the machine skews every figure: the load when the run ended says how much
+                    "load_average_1min": round(os.getloadavg()[0], 2)},
     }
     text = json.dumps(result, indent=1)
     if args.json:

@@ -2,8 +2,9 @@
 
 Threads (conventions: plain worker functions, a stop Event, latest-frame slots that drop, never queue):
 - capture: reads the source into a one-frame slot; a failing camera is retried with back-off;
-- analysis: every k-th frame, face boxes -> tracked/eased -> a low-resolution degree map, swapped in by
-  reference (the scene score is a constant until the scene issue lands);
+- analysis: every k-th frame, :class:`~livefilter.analysis.DegreeEstimator` turns the frame into a
+  low-resolution degree map (faces tracked and eased; the scene similarity to the template, evaluated about once
+  a second in the scene part's own thread), swapped in by reference;
 - look: fits a template in the background and swaps the new LUT in atomically; the previous look stays live
   until then, and stays if the fit fails;
 - the caller's thread runs the render loop and the sinks (``run()`` or ``step()``).
@@ -21,8 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .analysis import DegreeEstimator
 from .backends import create_backend
-from .degree import GRID_STEP, DegreeSmoother, FaceTracker, degree_map, grid_shape
 from .errors import InputError, LiveFilterError
 from .sinks import Sink, SinkError
 from .sources import Source, SourceError
@@ -113,19 +114,23 @@ class LivePipeline:
 
     def __init__(self, source: Source, sinks=(), *, look=None, backend: str = "auto", strength: float = 1.0,
                  face_protect: bool = True, face_strength: float = 1.0, analysis_every: int = 2,
-                 scene_score: float = 1.0, face_detector=None, interp: str = "trilinear"):
+                 face_detector=None, interp: str = "trilinear", scene: bool = True):
         self.source = source
         self.sinks: list[Sink] = list(sinks)
         self.backend = backend if not isinstance(backend, str) else create_backend(backend)
         if interp != "trilinear" and hasattr(self.backend, "interp"):
             self.backend.interp = interp
         self.strength = float(strength)
-        self.face_protect = bool(face_protect)
-        self.face_strength = float(face_strength)
         self.analysis_every = max(1, int(analysis_every))
-        self.scene_score = float(scene_score)
-        self._detector = face_detector
-        self._owns_detector = face_detector is None
+        # scene similarity: on unless scene=False; it only acts while the look came from a photo (its features are
+        # the template's); a look file has no template photo, so s stays 1 for it
+        tracker = None
+        if scene:
+            from .analysis.scene import SceneTracker
+
+            tracker = SceneTracker()
+        self.estimator = DegreeEstimator(face_protect=face_protect, face_strength=face_strength,
+                                         face_detector=face_detector, scene=tracker)
         self.stats = Stats()
         self.status = "starting"
         self.errors: list[str] = []
@@ -140,10 +145,6 @@ class LivePipeline:
         self._go = threading.Event()
         self._looks_pending = 0
         self._threads: list[threading.Thread] = []
-        self._degree: np.ndarray | None = None
-        self._boxes = np.zeros((0, 4))
-        self._tracker = FaceTracker()
-        self._smoother = DegreeSmoother()
         self._looks = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="lf-look",
                                                             initializer=_background_thread)
         self._callbacks = []
@@ -162,12 +163,34 @@ class LivePipeline:
         self.strength = float(min(max(strength, 0.0), 1.0))
 
     def set_face_protect(self, on: bool) -> None:
-        self.face_protect = bool(on)
-        if not on:
-            self._tracker.reset()
+        self.estimator.set_face_protect(on)
+
+    @property
+    def face_protect(self) -> bool:
+        return self.estimator.face_protect
+
+    @property
+    def degree(self) -> np.ndarray | None:
+        """The latest rendering-degree map (float32, one value per 8 x 8 pixels; None: the full look everywhere)."""
+        return self.estimator.degree
+
+    @property
+    def boxes(self) -> np.ndarray:
+        """The tracked face boxes behind :attr:`degree`, (n, 4) normalised x0, y0, x1, y1."""
+        return self.estimator.boxes
+
+    @property
+    def scene_score(self) -> float:
+        """The scene similarity between the template photo and the frames, as rendered now (1.0 without one)."""
+        return self.estimator.scene_score
+
+    @property
+    def dropped_frames(self) -> int:
+        """Captured frames the render loop never took (replaced in the one-frame slot by a newer one)."""
+        return self._slot.dropped
 
     def add_callback(self, fn) -> None:
-        """``fn(frame_out, info)`` after each rendered frame (info: seq, latency_ms, fps, degree)."""
+        """``fn(frame_out, info)`` after each rendered frame (info: seq, latency_ms, fps, degree, boxes, scene)."""
         self._callbacks.append(fn)
 
     def set_template(self, template, original=None, *, assume_look: bool = False) -> concurrent.futures.Future:
@@ -193,7 +216,7 @@ class LivePipeline:
         from .luts import look_file_kind, read_lut
 
         try:
-            conf = None
+            conf, photo = None, None
             if isinstance(template, Lut):
                 lut, name = template, template.title or "lut"
             elif isinstance(template, Look):
@@ -207,6 +230,8 @@ class LivePipeline:
                 else:
                     look = fit_look(p, original) if kind == "image" else load_look(p)
                     lut, name, conf = look.lut, look.name, look.meta.get("confidence")
+                    photo = p if kind == "image" else None
+            self._set_scene_template(photo)
             self.backend.set_lut(lut)  # prepares (bakes/uploads) first, then swaps by reference
         except Exception as exc:
             msg = str(exc) if isinstance(exc, LiveFilterError) else f"{type(exc).__name__}: {exc}"
@@ -219,6 +244,21 @@ class LivePipeline:
         self.status = f"look: {name}"
         return name
 
+    def _set_scene_template(self, photo) -> None:
+        """The template photo's scene features for the scene similarity (on the look worker, before the swap);
+        a look without a photo, or a scene model that fails, leaves s at 1 (logged) and the look still loads."""
+        scene = self.estimator.scene
+        if scene is None:
+            return
+        if photo is None:
+            scene.clear_template()
+            return
+        try:
+            scene.set_template(photo)
+        except (LiveFilterError, OSError, ValueError, RuntimeError) as exc:
+            scene.clear_template()
+            log.warning("scene similarity off for this look: %s", exc)
+
     # --- lifecycle ----------------------------------------------------------------------------------------
     def start(self) -> LivePipeline:
         if self._started:
@@ -227,10 +267,7 @@ class LivePipeline:
         # The render loop must get the GIL back quickly while the look worker fits a template in Python: with
         # the default 5 ms switch interval a swap doubled the p99 frame time (measured with bench-live --swap).
         sys.setswitchinterval(min(sys.getswitchinterval(), 0.0005))
-        if self.face_protect and self._detector is None:
-            from .faces import FaceDetector
-
-            self._detector = FaceDetector()
+        self.estimator.ensure_detector()
         self._warm_up()
         for name, fn in (("lf-capture", self._capture), ("lf-analysis", self._analysis)):
             t = threading.Thread(target=fn, name=name, daemon=True)
@@ -247,8 +284,7 @@ class LivePipeline:
             if self.has_look:
                 self.backend.render(tiny, None, 1.0, out=np.empty_like(tiny))
                 self.backend.render(tiny, np.ones((2, 2), np.float32), 1.0, out=np.empty_like(tiny))
-            if self.face_protect and self._detector is not None:
-                self._detector.detect(np.zeros((64, 64, 3), np.uint8))
+            self.estimator.warm_up()
         except Exception as exc:  # noqa: BLE001 - a warm-up is an optimisation; the real frame will report
             log.debug("warm-up failed: %s", exc)
 
@@ -277,13 +313,11 @@ class LivePipeline:
         for t in self._threads:
             t.join(timeout=5)
         self._looks.shutdown(wait=True, cancel_futures=True)
-        for obj in [self.source, *self.sinks, self.backend]:
+        for obj in [self.source, *self.sinks, self.backend, self.estimator]:
             try:
                 obj.close()
             except Exception as exc:  # noqa: BLE001 - closing must go on for the others
                 log.warning("closing %s failed: %s", getattr(obj, "name", obj), exc)
-        if self._owns_detector and self._detector is not None:
-            self._detector.close()
 
     # --- workers ------------------------------------------------------------------------------------------
     def _capture(self) -> None:
@@ -346,24 +380,10 @@ class LivePipeline:
                 continue
             t = time.perf_counter()
             try:
-                self._update_degree(frame)
+                self.estimator.update(frame)
             except Exception as exc:  # noqa: BLE001 - a failed analysis must not stop the video
-                log.warning("face analysis failed on a frame: %s", exc)
+                log.warning("frame analysis failed on a frame: %s", exc)
             self.stats.add("analysis", (time.perf_counter() - t) * 1e3)
-
-    def _update_degree(self, frame: np.ndarray) -> None:
-        shape = grid_shape(*frame.shape[:2], GRID_STEP)
-        if self.face_protect and self._detector is not None:
-            boxes, weights = self._tracker.update(self._detector.detect(frame))
-        else:
-            boxes, weights = np.zeros((0, 4)), np.zeros(0)
-        if len(boxes) == 0 and self.scene_score >= 1.0 and (self._degree is None or self._degree.min() >= 0.999):
-            self._boxes, self._degree = boxes, None
-            self._smoother.state = None
-            return
-        d = degree_map(boxes, shape, scene=self.scene_score, face_strength=self.face_strength, weights=weights)
-        self._boxes = boxes
-        self._degree = self._smoother.update(d).copy()  # a new array each time: the render loop swaps by reference
 
     # --- render loop --------------------------------------------------------------------------------------
     def step(self, timeout: float = 1.0) -> np.ndarray | None:
@@ -387,12 +407,8 @@ class LivePipeline:
         t_cap = time.monotonic()
         self._last_seq += 1
         if self._last_seq % self.analysis_every == 1 or self.analysis_every == 1:
-            if self.face_protect and self._detector is None:
-                from .faces import FaceDetector
-
-                self._detector = FaceDetector()
             t = time.perf_counter()
-            self._update_degree(frame)
+            self.estimator.update(frame)
             self.stats.add("analysis", (time.perf_counter() - t) * 1e3)
         return self._render(frame, t_cap)
 
@@ -401,7 +417,7 @@ class LivePipeline:
         self.stats.add("wait", (time.monotonic() - t_cap) * 1e3)
         if self._out is None or self._out.shape != frame.shape:
             self._out = np.empty_like(frame)
-        degree = self._degree
+        degree = self.estimator.degree
         if degree is not None and (degree.shape[0] > frame.shape[0] or degree.shape[1] > frame.shape[1]):
             degree = None  # the frame size just changed; the analysis worker catches up within a frame or two
         if self.has_look and self.strength > 0:
@@ -421,7 +437,7 @@ class LivePipeline:
         self.stats.tick(time.monotonic())
         self.last_frame = frame
         info = {"seq": self._last_seq, "latency_ms": latency, "fps": self.stats.fps, "degree": degree,
-                "boxes": self._boxes}
+                "boxes": self.estimator.boxes, "scene": self.estimator.scene_score}
         for fn in self._callbacks:
             fn(out, info)
         return out

@@ -237,15 +237,15 @@ def test_process_push_api_and_face_protection(look):
     src = SyntheticSource((640, 360), fps=30)
     with pipeline(src, [], look=look, face_protect=True, analysis_every=1) as p:
         outs = [p.process(src.read()) for _ in range(6)]
-        assert p._degree is not None and p._degree.min() < 0.5  # the face in the clip is protected
-        assert len(p._boxes) >= 1
+        assert p.degree is not None and p.degree.min() < 0.5  # the face in the clip is protected
+        assert len(p.boxes) >= 1
         frame = src.read()
         out = p.process(frame)
         full = lf.render(frame, look)
         # on the face (the largest box) the output stays closer to the camera frame than the full look does
         h, w = frame.shape[:2]
-        areas = (p._boxes[:, 2] - p._boxes[:, 0]) * (p._boxes[:, 3] - p._boxes[:, 1])
-        x0, y0, x1, y1 = (p._boxes[int(np.argmax(areas))] * [w, h, w, h]).astype(int)
+        areas = (p.boxes[:, 2] - p.boxes[:, 0]) * (p.boxes[:, 3] - p.boxes[:, 1])
+        x0, y0, x1, y1 = (p.boxes[int(np.argmax(areas))] * [w, h, w, h]).astype(int)
         cx, cy = (x0 + x1) // 2, (y0 + y1) // 2
         face = (slice(cy - 10, cy + 10), slice(cx - 10, cx + 10))
         assert np.abs(out[face].astype(int) - frame[face]).mean() < np.abs(full[face].astype(int) - frame[face]).mean()
@@ -285,3 +285,33 @@ def test_soak_memory_stays_flat(look):
     growth = (max(marks[2:]) - base) / base
     print(f"soak: RSS {base / 1024:.1f} MiB -> max {max(marks[2:]) / 1024:.1f} MiB ({growth * 100:.2f} %)")
     assert growth < 0.05
+
+
+def test_scene_similarity_follows_the_template_photo(look, tmp_path):
+    """A look fitted from a photo brings its scene: outside faces the degree becomes the scene similarity of the
+    frames to that photo; a look without a photo (a LUT) sets s back to 1; scene=False turns it off."""
+    import cv2
+    from skimage import data
+
+    photo = tmp_path / "coffee.png"
+    cv2.imwrite(str(photo), cv2.cvtColor(data.coffee(), cv2.COLOR_RGB2BGR))
+    src = SyntheticSource((320, 180), fps=30)
+    with pipeline(src, [], scene=True, analysis_every=1) as p:
+        p.set_template(photo).result()
+        scene = p.estimator.scene
+        assert scene.has_template
+        scene.rate = 1000.0  # no ramp, so the test need not wait for it
+        for _ in range(500):
+            p.process(src.read())
+            if scene.evaluations:
+                break
+            time.sleep(0.01)
+        for _ in range(12):  # the degree map's smoothing converges
+            p.process(src.read())
+        s = lf.scene_similarity(photo, src.read())
+        assert s < 1.0 and scene.raw is not None and abs(scene.raw - s) < 0.2  # coffee vs the clip: 0.79
+        assert p.degree is not None and abs(float(p.degree.mean()) - p.scene_score) < 0.02
+        p.set_template(look).result()
+        assert not scene.has_template and scene.target == 1.0
+    with pipeline(scene=False) as p:
+        assert p.estimator.scene is None and p.scene_score == 1.0

@@ -90,8 +90,9 @@ class FaceTracker:
         self.fade_in, self.hold, self.fade_out = fade_in, hold, fade_out
         self.tracks: list[dict] = []
 
-    def update(self, detections) -> tuple[np.ndarray, np.ndarray]:
-        """Feed one analysis step's boxes (normalised x0, y0, x1, y1); returns (boxes, weights) to render."""
+    def update(self, detections, settled: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """Feed one analysis step's boxes (normalised x0, y0, x1, y1); returns (boxes, weights) to render.
+        ``settled``: new faces were already there (the first frame of a file), so they start fully faded in."""
         dets = [np.asarray(d, dtype=np.float64) for d in (detections or [])]
         used = set()
         for t in self.tracks:
@@ -108,7 +109,7 @@ class FaceTracker:
                 t["age"] += 1
         for i, d in enumerate(dets):
             if i not in used:
-                self.tracks.append({"box": d, "missed": 0, "age": 1})
+                self.tracks.append({"box": d, "missed": 0, "age": self.fade_in if settled else 1})
         self.tracks = [t for t in self.tracks if t["missed"] <= self.hold + self.fade_out]
         boxes = np.array([t["box"] for t in self.tracks]).reshape(-1, 4)
         weights = np.array([self._weight(t) for t in self.tracks])
@@ -137,3 +138,101 @@ class DegreeSmoother:
         else:
             self.state += self.alpha * (d - self.state)
         return self.state
+
+
+class DegreeEstimator:
+    """frame -> rendering degree map, from every analysis that is on (method.md section 4).
+
+    d = scene * (1 - face_strength * p_face), smoothed over updates. The parts:
+    - faces: a detector (created on first use unless given) -> :class:`FaceTracker` -> protection p;
+    - scene: a :class:`~livefilter.analysis.scene.SceneTracker` (optional) whose ``value`` is the template/frame
+      scene similarity, evaluated in its own background thread about once a second, with hysteresis;
+    - segments: (reserved) a per-segment part will multiply in here, before the smoothing.
+
+    ``update(frame)`` is called by the analysis worker (or synchronously by ``LivePipeline.process``); it returns
+    the new map (float32, one value per ``GRID_STEP`` x ``GRID_STEP`` pixels) or None when d would be 1
+    everywhere (the renderer then skips the blend). Each update makes a new array, so a reader can keep the
+    one it got: the render loop swaps maps by reference.
+    """
+
+    def __init__(self, *, face_protect: bool = True, face_strength: float = 1.0, face_detector=None, scene=None,
+                 smoothing: float = 0.5):
+        self.face_protect = bool(face_protect)
+        self.face_strength = float(face_strength)
+        self.scene = scene
+        self._detector = face_detector
+        self._owns_detector = face_detector is None
+        self._tracker = FaceTracker()
+        self._smoother = DegreeSmoother(smoothing)
+        self._degree: np.ndarray | None = None
+        self._boxes = np.zeros((0, 4))
+
+    # --- what the pipeline and the CLI read -------------------------------------------------------------------
+    @property
+    def degree(self) -> np.ndarray | None:
+        """The latest degree map (float32 (gh, gw) in [0, 1]), or None for "the full look everywhere"."""
+        return self._degree
+
+    @property
+    def boxes(self) -> np.ndarray:
+        """The tracked face boxes behind the latest map: (n, 4) normalised x0, y0, x1, y1."""
+        return self._boxes
+
+    @property
+    def scene_score(self) -> float:
+        """The scene similarity the latest map used (1.0 when the scene analysis is off or has no template)."""
+        return 1.0 if self.scene is None else float(self.scene.value)
+
+    # --- control ----------------------------------------------------------------------------------------------
+    def set_face_protect(self, on: bool) -> None:
+        self.face_protect = bool(on)
+        if not on:
+            self._tracker.reset()
+
+    def ensure_detector(self) -> None:
+        """Create the face detector now (it loads a model: done at start, not on the first frame)."""
+        if self.face_protect and self._detector is None:
+            from .faces import FaceDetector
+
+            self._detector = FaceDetector()
+
+    def warm_up(self) -> None:
+        """Run the face detector once on a blank frame (its first call takes a second or more)."""
+        if self.face_protect and self._detector is not None:
+            self._detector.detect(np.zeros((64, 64, 3), np.uint8))
+
+    @property
+    def detector(self):
+        """The face detector in use (None until created)."""
+        return self._detector
+
+    def update(self, frame: np.ndarray, settled: bool = False) -> np.ndarray | None:
+        """Analyse one RGB uint8 frame and return the new degree map (see the class docstring). ``settled``: the
+        faces found now were already there (the first frame of a file): protected at once, not faded in."""
+        shape = grid_shape(*frame.shape[:2], GRID_STEP)
+        if self.face_protect:
+            self.ensure_detector()
+            boxes, weights = self._tracker.update(self._detector.detect(frame), settled=settled)
+        else:
+            boxes, weights = np.zeros((0, 4)), np.zeros(0)
+        scene = 1.0
+        if self.scene is not None:
+            self.scene.offer(frame)  # hands the frame to the scene worker when an evaluation is due; never waits
+            scene = float(self.scene.value)
+        # segments: a per-segment degree (one value per category, from the frame's soft mask) multiplies in here
+        if len(boxes) == 0 and scene >= 1.0 and (self._degree is None or self._degree.min() >= 0.999):
+            self._boxes, self._degree = boxes, None
+            self._smoother.state = None
+            return None
+        d = degree_map(boxes, shape, scene=scene, face_strength=self.face_strength, weights=weights)
+        self._boxes = boxes
+        self._degree = self._smoother.update(d).copy()  # a new array each time: readers swap by reference
+        return self._degree
+
+    def close(self) -> None:
+        """Stop the scene worker and close the face detector if this estimator created it. Safe twice."""
+        if self.scene is not None:
+            self.scene.close()
+        if self._owns_detector and self._detector is not None:
+            self._detector.close()
+            self._detector = None

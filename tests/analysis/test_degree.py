@@ -1,7 +1,8 @@
 import numpy as np
 
-from livefilter.degree import (
+from livefilter.analysis.degree import (
     BLOCKS,
+    DegreeEstimator,
     DegreeSmoother,
     FaceTracker,
     block_profile,
@@ -78,3 +79,66 @@ def test_faces_fade_in_and_out():
 def test_grid_shape():
     assert grid_shape(1080, 1920) == (135, 240)
     assert grid_shape(10, 10) == (2, 2)
+
+
+class FakeDetector:
+    def __init__(self, boxes):
+        self.boxes, self.closed, self.calls = boxes, False, 0
+
+    def detect(self, frame):
+        self.calls += 1
+        return self.boxes
+
+    def close(self):
+        self.closed = True
+
+
+class FixedScene:
+    def __init__(self, value):
+        self.value, self.offered, self.closed = value, 0, False
+
+    def offer(self, frame):
+        self.offered += 1
+
+    def close(self):
+        self.closed = True
+
+
+FRAME = np.zeros((180, 320, 3), np.uint8)
+
+
+def test_estimator_nothing_to_do_is_none():
+    est = DegreeEstimator(face_protect=True, face_detector=FakeDetector([]), scene=FixedScene(1.0))
+    assert est.update(FRAME) is None and est.degree is None and est.scene_score == 1.0
+
+
+def test_estimator_outside_faces_is_the_scene_score():
+    det, scene = FakeDetector([BOX]), FixedScene(0.6)
+    est = DegreeEstimator(face_detector=det, scene=scene)
+    for _ in range(20):
+        d = est.update(FRAME)
+    assert d.shape == grid_shape(180, 320) and scene.offered == 20 and det.calls == 20
+    assert np.allclose(d[:, :5], 0.6, atol=1e-3)  # outside the face: s (the smoothing has converged)
+    assert d.min() < 0.1 and len(est.boxes) == 1  # on the face: protected
+    first = est.degree
+    est.update(FRAME)
+    assert est.degree is not first  # a new array per update: the render loop swaps by reference
+
+
+def test_estimator_scene_alone_and_faces_off():
+    det = FakeDetector([BOX])
+    est = DegreeEstimator(face_protect=False, face_detector=det, scene=FixedScene(0.5))
+    d = est.update(FRAME)
+    assert det.calls == 0 and np.allclose(d, 0.5) and len(est.boxes) == 0
+    est.scene.value = 1.0
+    for _ in range(30):
+        d = est.update(FRAME)
+    assert d is None or d.min() >= 0.999  # back to the full look, eased (never a jump down to None at once)
+
+
+def test_estimator_close_owns_only_what_it_made():
+    det, scene = FakeDetector([]), FixedScene(1.0)
+    est = DegreeEstimator(face_detector=det, scene=scene)
+    est.close()
+    est.close()
+    assert not det.closed and scene.closed  # the caller's detector stays open; the scene worker is stopped

@@ -11,8 +11,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .errors import ModelError
-from .resources import MODELS_DIR
+from ..errors import ModelError
+from ..resources import MODELS_DIR
 
 FACE_MODEL = MODELS_DIR / "face_detection_short_range.tflite"
 DETECT_SIDE = 256  # the short-range model works on 128x128 input; a 256 px frame keeps small faces

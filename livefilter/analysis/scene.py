@@ -1,0 +1,298 @@
+"""Scene similarity between the template and the frame (method.md section 4): the degree outside faces.
+
+A scene network (models/scene.onnx: ImageNet EfficientNet-Lite0, see models/NOTICE and
+tools/export_scene_model.py) gives each image its ImageNet class scores and an intermediate feature map (the
+output of block 14, 192 channels at 1/32 scale: the best of the layers measured). The descriptor is two unit
+vectors, concatenated and normalised: the map average-pooled (which also makes it nearly blind to mirroring) and
+centred, and the square roots of the class probabilities, centred. The centres are the means over a reference
+photo set, stored in the model's metadata: without centring every cosine is high, because all photos' features
+share a large common part. (Measured with tools/eval_scene.py: pooled features alone AUC 0.850, uncentred 0.78;
+with the class part 0.858; concatenating other layers, max or std pooling, PCA whitening: no better.) Then
+
+    s = 1                                 when both images get the same top class,
+    s = curve(|f_a - f_b| / 2)            otherwise (the normalised feature distance, in [0, 1]),
+
+where ``curve`` is 1 up to ``near``, falls linearly to ``floor`` at ``far`` and stays there: a different but
+compatible scene keeps most of the look, an unrelated one keeps ``floor`` of it. ``near``, ``far`` and ``floor``
+were chosen by tools/eval_scene.py on hand-labelled photos (tests/data/scene_labels.csv); the figures are in
+tools/results/scene_eval.json and README.
+
+Live, :class:`SceneTracker` holds the template's features (computed once per look) and evaluates the frame about
+once a second in its own low-priority thread; hysteresis (a change must exceed ``band`` on ``confirm`` evaluations
+in a row) and a rate limit on the applied value keep the look from pumping.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from ..errors import ModelError
+from ..resources import model_path
+
+log = logging.getLogger(__name__)
+
+SCENE_MODEL = "scene.onnx"
+#: the similarity curve, chosen by tools/eval_scene.py (see the module docstring)
+NEAR, FAR, FLOOR = 0.64, 0.73, 0.4
+
+
+@dataclass(frozen=True)
+class SceneFeatures:
+    """What the scene network says about one image: its top ImageNet class and its unit feature vector."""
+
+    top: int
+    feature: np.ndarray  # float32 (C,), unit length
+
+
+def curve(distance: float, near: float = NEAR, far: float = FAR, floor: float = FLOOR) -> float:
+    """Normalised feature distance (0..1) -> similarity: 1 up to ``near``, linear to ``floor`` at ``far``."""
+    t = min(max((far - distance) / max(far - near, 1e-9), 0.0), 1.0)
+    return float(floor + (1.0 - floor) * t)
+
+
+def similarity(a: SceneFeatures, b: SceneFeatures, **curve_kw) -> float:
+    """s in [0, 1] for two images' features (see the module docstring)."""
+    if a.top == b.top:
+        return 1.0
+    return curve(feature_distance(a, b), **curve_kw)
+
+
+def feature_distance(a: SceneFeatures, b: SceneFeatures) -> float:
+    """|f_a - f_b| / 2 for unit vectors: 0 (same direction) .. 1 (opposite)."""
+    return float(np.clip(np.linalg.norm(a.feature - b.feature) / 2.0, 0.0, 1.0))
+
+
+class SceneModel:
+    """The scene network run with onnxruntime on the CPU (``threads`` intra-op threads)."""
+
+    def __init__(self, path: str | os.PathLike | None = None, threads: int = 1):
+        import onnxruntime as ort
+
+        self.path = Path(path) if path is not None else model_path(SCENE_MODEL)
+        if not self.path.is_file():
+            raise ModelError("scene model is missing; re-create it with: python tools/export_scene_model.py",
+                             self.path)
+        so = ort.SessionOptions()
+        so.intra_op_num_threads = max(1, int(threads))
+        so.inter_op_num_threads = 1
+        so.log_severity_level = 3
+        try:
+            self._session = ort.InferenceSession(str(self.path), so, providers=["CPUExecutionProvider"])
+            meta = self._session.get_modelmeta().custom_metadata_map
+            self.side = int(meta["livefilter.input_side"])
+            self.center = np.asarray(json.loads(meta["livefilter.feature_center"]), np.float32)
+            self.prob_center = np.asarray(json.loads(meta["livefilter.prob_center"]), np.float32)
+        except Exception as exc:  # noqa: BLE001 - onnxruntime raises its own types for corrupt files; KeyError: no metadata
+            raise ModelError(f"scene model cannot be loaded ({exc}); re-create it with: "
+                             "python tools/export_scene_model.py", self.path) from None
+        self._lock = threading.Lock()  # one run at a time: an InferenceSession is not meant to be re-entered
+
+    def prepare(self, image: np.ndarray) -> np.ndarray:
+        """RGB uint8 (H, W, 3) of any size -> the network's input side, uint8 (the whole image, squashed)."""
+        if image.shape[:2] == (self.side, self.side):
+            return image
+        # an integer-stride view first (1080p: every 5th pixel), then area averaging: INTER_AREA on the full
+        # 1080p frame cost 10 ms of the evaluation, the strided view 1-2 ms; the scene features do not notice
+        k = max(1, min(image.shape[:2]) // self.side)
+        return cv2.resize(image[::k, ::k], (self.side, self.side), interpolation=cv2.INTER_AREA)
+
+    def describe(self, image: np.ndarray, flip: bool = False) -> SceneFeatures:
+        """Top class and unit feature vector of an RGB uint8 image; ``flip`` averages with its mirror image
+        (twice the cost; pooling alone already keeps a mirror image's s >= 0.9 on the labelled photos)."""
+        small = self.prepare(np.ascontiguousarray(image[..., :3]))
+        x = (small.astype(np.float32) * (1.0 / 255.0)).transpose(2, 0, 1)[None]
+        if flip:
+            x = np.concatenate([x, x[..., ::-1]])
+        with self._lock:
+            scores, fmap = self._session.run(None, {"image": np.ascontiguousarray(x)})
+        logits = scores.mean(axis=0).astype(np.float64)
+        e = np.exp(logits - logits.max())
+        parts = [fmap.mean(axis=(2, 3)).mean(axis=0) - self.center, np.sqrt(e / e.sum()) - self.prob_center]
+        f = np.concatenate([v / max(float(np.linalg.norm(v)), 1e-12) for v in parts]) / np.sqrt(2.0)
+        return SceneFeatures(top=int(logits.argmax()), feature=f.astype(np.float32))
+
+
+_DEFAULT: SceneModel | None = None
+_DEFAULT_LOCK = threading.Lock()
+
+
+def default_model() -> SceneModel:
+    """The shipped scene model, loaded once per process."""
+    global _DEFAULT
+    with _DEFAULT_LOCK:
+        if _DEFAULT is None:
+            _DEFAULT = SceneModel()
+        return _DEFAULT
+
+
+def _as_image(x) -> np.ndarray:
+    if isinstance(x, np.ndarray):
+        if x.dtype != np.uint8 or x.ndim != 3 or x.shape[2] not in (3, 4):
+            raise ValueError(f"expected a uint8 (H, W, 3) RGB image, got {x.dtype} {x.shape}")
+        return x
+    from ..imageio import read_image
+
+    return read_image(x)  # uint8 RGB whatever the file holds
+
+
+def scene_similarity(a, b, *, model: SceneModel | None = None) -> float:
+    """How alike two images' scenes are, in [0, 1] (1: the same top class or near features; see
+    :mod:`livefilter.analysis.scene`). ``a``, ``b``: RGB uint8 (H, W, 3) arrays or image file paths."""
+    m = model or default_model()
+    return similarity(m.describe(_as_image(a)), m.describe(_as_image(b)))
+
+
+class SceneTracker:
+    """Scene similarity of the live frames to the current template, cheap to read and steady.
+
+    ``set_template`` computes the template's features once (call it from a background thread: it runs the
+    network). ``offer(frame)`` is called for every analysed frame; about every ``interval`` seconds it hands a
+    downscaled copy to the tracker's worker thread (never waits). The worker's raw s changes the target only when
+    it differs from the target by more than ``band`` on ``confirm`` evaluations in a row (hysteresis); ``value``
+    moves toward the target by at most ``rate`` per second (no step, no pumping). No template: ``value`` is 1.
+    """
+
+    def __init__(self, model: SceneModel | None = None, *, interval: float = 1.0, band: float = 0.1,
+                 confirm: int = 2, rate: float = 0.5, clock=time.monotonic, threaded: bool = True):
+        self._model = model
+        self.interval, self.band, self.confirm, self.rate = float(interval), float(band), int(confirm), float(rate)
+        self._clock = clock
+        self._threaded = threaded
+        self._lock = threading.Lock()
+        self._template: SceneFeatures | None = None
+        self._target = 1.0
+        self._from, self._t_from = 1.0, clock()  # the ramp: value goes from _from (at _t_from) toward _target
+        self._pending = 0
+        self._first = True
+        self._last_offer = -np.inf
+        self.raw: float | None = None  # the latest evaluation, before hysteresis
+        self.evaluations = 0
+        self.eval_ms: list[float] = []
+        self._job = None
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def model(self) -> SceneModel:
+        if self._model is None:
+            self._model = default_model()
+        return self._model
+
+    # --- the template -------------------------------------------------------------------------------------
+    def set_template(self, image) -> SceneFeatures:
+        """Compute and keep the template's features (an RGB uint8 array, a path or :class:`SceneFeatures`)."""
+        feats = image if isinstance(image, SceneFeatures) else self.model.describe(_as_image(image))
+        with self._lock:
+            self._template = feats
+            self._pending, self._first = 0, True
+            self._last_offer = -np.inf  # evaluate the next frame against the new template
+        return feats
+
+    def clear_template(self) -> None:
+        """No template (a look file without one): s eases back to 1."""
+        with self._lock:
+            self._template = None
+            self._retarget(1.0)
+
+    @property
+    def has_template(self) -> bool:
+        return self._template is not None
+
+    # --- the frames ---------------------------------------------------------------------------------------
+    def offer(self, frame: np.ndarray) -> None:
+        """Maybe evaluate this frame (about once per ``interval``); returns at once."""
+        now = self._clock()
+        if self._template is None or now - self._last_offer < self.interval:
+            return
+        if self._threaded and self._job is not None:
+            return  # the previous evaluation is still running: skip this one
+        self._last_offer = now
+        small = self.model.prepare(frame)  # a copy at the network's size: the caller may reuse its buffer
+        if not self._threaded:
+            self._evaluate(small)
+            return
+        self._job = small
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._worker, name="lf-scene", daemon=True)
+            self._thread.start()
+        self._wake.set()
+
+    def _worker(self) -> None:
+        try:  # lowest CPU priority: the scene evaluation must never delay the render loop
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+        except (AttributeError, OSError):
+            pass
+        while not self._stop.is_set():
+            self._wake.wait(0.5)
+            self._wake.clear()
+            job = self._job
+            if job is None:
+                continue
+            try:
+                self._evaluate(job)
+            except Exception as exc:  # noqa: BLE001 - a failed evaluation keeps the last value
+                log.warning("scene analysis failed on a frame: %s", exc)
+            finally:
+                self._job = None
+
+    def _evaluate(self, small: np.ndarray) -> None:
+        t = time.perf_counter()
+        feats = self.model.describe(small)
+        self.eval_ms.append((time.perf_counter() - t) * 1e3)
+        del self.eval_ms[:-100]
+        template = self._template
+        if template is None:
+            return
+        self.update_raw(similarity(template, feats))
+
+    def update_raw(self, s: float) -> None:
+        """Feed one evaluation's s through the hysteresis (public for tests and offline use)."""
+        with self._lock:
+            self.raw, self.evaluations = float(s), self.evaluations + 1
+            if self._first:  # the first evaluation against a new template sets the target at once
+                self._first, self._pending = False, 0
+                self._retarget(s)
+            elif abs(s - self._target) > self.band:
+                self._pending += 1
+                if self._pending >= self.confirm:
+                    self._pending = 0
+                    self._retarget(s)
+            else:
+                self._pending = 0
+
+    def _retarget(self, s: float) -> None:
+        now = self._clock()
+        self._from, self._t_from = self._value_at(now), now
+        self._target = float(s)
+
+    def _value_at(self, now: float) -> float:
+        step = self.rate * max(now - self._t_from, 0.0)
+        if self._target >= self._from:
+            return min(self._target, self._from + step)
+        return max(self._target, self._from - step)
+
+    @property
+    def target(self) -> float:
+        return self._target
+
+    @property
+    def value(self) -> float:
+        """The s to render with now: on its way to the target at no more than ``rate`` per second."""
+        return self._value_at(self._clock())
+
+    def close(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None

@@ -1,0 +1,106 @@
+"""Frame-to-frame change of the rendering-degree map on the synthetic clip, with each analysis on.
+
+The live pipeline's analysis is replayed at exactly 30 fps of clip time (a simulated clock, the scene evaluated
+synchronously once a second, faces every 2nd frame as ``LivePipeline``'s default ``analysis_every=2``), so the
+figures are the algorithm's and not the load of the machine that runs it (bench-live's ``degree_change`` measures
+the same on a real run, where a loaded machine renders fewer frames and each step is larger). Per frame: the mean
+and the maximum over the map of |d_t - d_(t-1)|; reported: their mean and 99th percentile over the frames.
+
+Runs: faces only; scene only; faces + scene; and a scene cut (the clip of the bundled face for 5 s, then the
+same pan/zoom over another photo for 5 s, template = the bundled look's photo), where the scene similarity falls
+and the ramp shows. The visible level is tools/results/degree_visible.json's step (1 dE00 at the p99 pixel).
+
+    python tools/degree_flicker.py          # writes tools/results/degree_flicker.json
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+FPS, SECONDS, SIZE = 30.0, 10, (1280, 720)
+
+
+class Clock:
+    t = 0.0
+
+    def __call__(self):
+        return self.t
+
+
+def replay(faces: bool, scene_template, frames) -> dict:
+    from livefilter.analysis import DegreeEstimator
+    from livefilter.analysis.scene import SceneTracker
+
+    clock = Clock()
+    tracker = None
+    if scene_template is not None:
+        tracker = SceneTracker(clock=clock, threaded=False)
+        tracker.set_template(scene_template)
+    est = DegreeEstimator(face_protect=faces, scene=tracker)
+    means, maxes, scores = [], [], []
+    prev = None
+    try:
+        for i, frame in enumerate(frames):
+            clock.t = i / FPS
+            if i % 2 == 0:
+                est.update(frame)
+            d = est.degree
+            d = np.ones((2, 2), np.float32) if d is None else d
+            if prev is not None:
+                a = prev if prev.shape == d.shape else np.full_like(d, float(prev.mean()))
+                diff = np.abs(d - a)
+                means.append(float(diff.mean()))
+                maxes.append(float(diff.max()))
+            prev = d
+            scores.append(est.scene_score)
+    finally:
+        est.close()
+    means, maxes = np.array(means), np.array(maxes)
+    return {"frames": len(frames), "mean_of_mean": round(float(means.mean()), 5),
+            "p99_of_mean": round(float(np.percentile(means, 99)), 5),
+            "mean_of_max": round(float(maxes.mean()), 5), "p99_of_max": round(float(np.percentile(maxes, 99)), 5),
+            "max_of_max": round(float(maxes.max()), 5),
+            "scene_score_first_last": [round(scores[0], 3), round(scores[-1], 3)],
+            "scene_evaluations": None if tracker is None else tracker.evaluations}
+
+
+def main() -> int:
+    from skimage import data
+
+    from livefilter.resources import sample_path
+    from livefilter.sources import SyntheticSource
+
+    n = int(FPS * SECONDS)
+    clip = SyntheticSource(SIZE, fps=FPS)
+    face_frames = [clip.frame_at(i) for i in range(n)]
+    other = SyntheticSource(SIZE, fps=FPS, image=data.coffee())
+    cut = face_frames[: n // 2] + [other.frame_at(i) for i in range(n // 2, n)]
+    template = sample_path("sample_after.jpg")  # the bundled look's photo (bench-live --scene's template)
+    unlike = data.coffee()  # a template unlike the clip (s = 0.79 against it), so the scene part is not 1
+    runs = {
+        "faces": replay(True, None, face_frames),
+        "scene (template unlike the clip)": replay(False, unlike, face_frames),
+        "faces + scene (template unlike the clip)": replay(True, unlike, face_frames),
+        "faces + scene (bundled template, s = 1)": replay(True, template, face_frames),
+        "scene cut at 5 s (bundled template)": replay(False, template, cut),
+    }
+    vis = json.loads((ROOT / "tools" / "results" / "degree_visible.json").read_text())["visible_degree_step"]
+    result = {"clip": f"SyntheticSource {SIZE[0]}x{SIZE[1]}, {SECONDS} s at {FPS:g} fps (simulated clock)",
+              "visible_degree_step": vis, "runs": runs}
+    out = ROOT / "tools" / "results" / "degree_flicker.json"
+    tmp = out.with_name(f".{out.name}.tmp")
+    tmp.write_text(json.dumps(result, indent=1))
+    tmp.replace(out)
+    print(json.dumps(result, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
