@@ -59,8 +59,7 @@ def test_chunks_start_at_keyframes_and_keep_every_frame(tmp_path, look):
 
 
 def test_faces_get_less_of_the_look(tmp_path):
-    from livefilter.faces import FaceDetector
-
+    from livefilter.analysis.faces import FaceDetector
     from livefilter.sources import SyntheticSource
 
     synth = SyntheticSource((320, 240), fps=25)
