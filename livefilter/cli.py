@@ -149,7 +149,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quality", type=_number(int, 1, 100), default=95, help="JPEG/WebP quality, 1..100")
     p.add_argument("--crf", type=_number(float, 0.0, 51.0), default=18.0,
                    help="H.264 quality of graded videos, 0..51 (lower is better)")
-    p.add_argument("--preset", default="medium",
+    # veryfast, as live recordings and OBS's x264 default: at medium x264 alone takes two cores (1080p: 9.1 fps,
+    # as fast as ffmpeg decoding and encoding with no filter), at veryfast a file grades 1.4x faster
+    p.add_argument("--preset", default="veryfast",
                    choices=("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower",
                             "veryslow"), help="H.264 encoder speed")
     p.add_argument("-r", "--recursive", action="store_true", help="grade the files in sub-folders too")

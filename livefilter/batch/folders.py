@@ -44,7 +44,7 @@ class Options:
     quality: int = 95
     allow_large: bool = False
     crf: float = 18.0
-    preset: str = "medium"
+    preset: str = "veryfast"
     keep_partial: bool = False
     chunk_seconds: float | None = None
     #: x264 threads, fixed by whoever plans the run (the Ray driver) so every node encodes alike; None = default
@@ -253,7 +253,7 @@ def summary(results: list[Result], skipped: int = 0) -> str:
 
 def apply_folder(look, inputs, out_dir, *, recursive: bool = False, skip_existing: bool = False,
                  workers: int | None = None, face_protect: bool = True, strength: float = 1.0, crf: float = 18.0,
-                 preset: str = "medium", interp: str = "trilinear", quality: int = 95, keep_partial: bool = False,
+                 preset: str = "veryfast", interp: str = "trilinear", quality: int = 95, keep_partial: bool = False,
                  progress=None, ray=None, stop=None, chunk_seconds: float | None = None) -> list[Result]:
     """Grade images and videos (files and folders; ``recursive`` descends into sub-folders) into ``out_dir``,
     keeping relative paths, in parallel over the cores (or on a Ray cluster: ``ray="local"``, ``"auto"`` or an

@@ -78,7 +78,7 @@ class EncodeSettings:
     the Ray runner passes the driver's settings to every worker so chunks match the local run."""
 
     crf: float = 18.0
-    preset: str = "medium"
+    preset: str = "veryfast"  # as live recordings (sinks.VideoFileSink) and OBS; see cli.py's --preset
     threads: int = max(1, (os.cpu_count() or 1) * 3 // 2)
     codec: str = "libx264"
     pix_fmt: str = "yuv420p"
@@ -629,7 +629,7 @@ def _as_look(look):
 
 
 def apply_video(look, src, dst, *, face_protect: bool = True, strength: float = 1.0, progress=None,
-                crf: float = 18.0, preset: str = "medium", interp: str = "trilinear", keep_partial: bool = False,
+                crf: float = 18.0, preset: str = "veryfast", interp: str = "trilinear", keep_partial: bool = False,
                 stop: threading.Event | None = None, chunk_seconds: float = CHUNK_SECONDS,
                 settings: EncodeSettings | None = None, analysis_every: int = 2, inputs: tuple = ()) -> VideoResult:
     """Grade a video file with a look: every frame in order, audio and other streams copied, H.264 out.
