@@ -108,6 +108,17 @@ def psnr(a: np.ndarray, b: np.ndarray) -> float:
     return float(10 * np.log10(255.0**2 / max(mse, 1e-12)))
 
 
+def save_json(result: dict, path: Path) -> None:
+    """Write a results JSON under a temporary name, renamed when complete, and print it."""
+    import json
+
+    text = json.dumps(result, indent=1)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text)
+    tmp.replace(path)
+    print(text)
+
+
 def write_results(result: dict, table: str, json_path: str | None, md_path: str | None) -> None:
     """Print the markdown table; write the JSON and markdown files when asked."""
     import json

@@ -23,6 +23,9 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tools"))
+
+from _shared_data import save_json  # noqa: E402
 
 FPS, SECONDS, SIZE = 30.0, 10, (1280, 720)
 
@@ -94,11 +97,7 @@ def main() -> int:
     vis = json.loads((ROOT / "tools" / "results" / "degree_visible.json").read_text())["visible_degree_step"]
     result = {"clip": f"SyntheticSource {SIZE[0]}x{SIZE[1]}, {SECONDS} s at {FPS:g} fps (simulated clock)",
               "visible_degree_step": vis, "runs": runs}
-    out = ROOT / "tools" / "results" / "degree_flicker.json"
-    tmp = out.with_name(f".{out.name}.tmp")
-    tmp.write_text(json.dumps(result, indent=1))
-    tmp.replace(out)
-    print(json.dumps(result, indent=1))
+    save_json(result, ROOT / "tools" / "results" / "degree_flicker.json")
     return 0
 
 

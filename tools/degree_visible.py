@@ -13,7 +13,6 @@ and a weaker look raises the threshold.
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -21,6 +20,9 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tools"))
+
+from _shared_data import save_json  # noqa: E402
 
 JND = 1.0  # dE00
 
@@ -54,11 +56,7 @@ def main() -> int:
         "steps": rows, "de00_p99_per_unit_degree": round(slope, 3), "jnd_de00": JND,
         "visible_degree_step": round(JND / slope, 4),
     }
-    out = ROOT / "tools" / "results" / "degree_visible.json"
-    tmp = out.with_name(f".{out.name}.tmp")
-    tmp.write_text(json.dumps(result, indent=1))
-    tmp.replace(out)
-    print(json.dumps(result, indent=1))
+    save_json(result, ROOT / "tools" / "results" / "degree_visible.json")
     return 0
 
 
