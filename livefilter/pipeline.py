@@ -138,6 +138,7 @@ class LivePipeline:
         #: how sure the look's fit is ("high" / "medium" / "low"), when it was fitted by livefilter
         self.look_confidence: str | None = None
         self.has_look = False
+        self._segmented = False  # the live look has per-segment LUTs (the render pass takes the soft mask)
         self._slot = LatestFrame()
         self._stop = threading.Event()
         # the source starts only when a look is in place and the render loop asks for its first frame, so a file
@@ -216,10 +217,11 @@ class LivePipeline:
         from .luts import look_file_kind, read_lut
 
         try:
-            conf, photo = None, None
+            conf, photo, look = None, None, None
             if isinstance(template, Lut):
                 lut, name = template, template.title or "lut"
             elif isinstance(template, Look):
+                look = template
                 lut, name, conf = template.lut, template.name, template.meta.get("confidence")
             else:
                 p = Path(template)
@@ -232,7 +234,18 @@ class LivePipeline:
                     lut, name, conf = look.lut, look.name, look.meta.get("confidence")
                     photo = p if kind == "image" else None
             self._set_scene_template(photo)
-            self.backend.set_lut(lut)  # prepares (bakes/uploads) first, then swaps by reference
+            # a per-segment look (fit --segments): the frames are segmented and each region gets its category's
+            # LUT, mixed by the soft mask in the render pass; any other look: one LUT, no segmenter
+            segmented = look is not None and bool(look.label_luts) and "segments" in look.meta
+            # (the flag is up before the LUTs swap in and down after: a one-LUT backend ignores a mask)
+            if segmented:
+                self.estimator.set_segments(True)  # loads the model here, on the look worker
+                self._segmented = True
+                self.backend.set_luts(look.category_luts())
+            else:
+                self.backend.set_lut(lut)  # prepares (bakes/uploads) first, then swaps by reference
+                self._segmented = False
+                self.estimator.set_segments(False)
         except Exception as exc:
             msg = str(exc) if isinstance(exc, LiveFilterError) else f"{type(exc).__name__}: {exc}"
             self.errors.append(msg)
@@ -421,7 +434,8 @@ class LivePipeline:
         if degree is not None and (degree.shape[0] > frame.shape[0] or degree.shape[1] > frame.shape[1]):
             degree = None  # the frame size just changed; the analysis worker catches up within a frame or two
         if self.has_look and self.strength > 0:
-            out = self.backend.render(frame, degree, self.strength, out=self._out)
+            mask = self.estimator.mask if self._segmented else None
+            out = self.backend.render(frame, degree, self.strength, out=self._out, mask=mask)
         else:
             np.copyto(self._out, frame)
             out = self._out

@@ -156,7 +156,7 @@ class DegreeEstimator:
     """
 
     def __init__(self, *, face_protect: bool = True, face_strength: float = 1.0, face_detector=None, scene=None,
-                 smoothing: float = 0.5):
+                 smoothing: float = 0.5, segmenter=None):
         self.face_protect = bool(face_protect)
         self.face_strength = float(face_strength)
         self.scene = scene
@@ -166,6 +166,9 @@ class DegreeEstimator:
         self._smoother = DegreeSmoother(smoothing)
         self._degree: np.ndarray | None = None
         self._boxes = np.zeros((0, 4))
+        #: segments: a Segmenter (analysis/segments.py) while the look has per-segment LUTs, else None
+        self.segmenter = segmenter
+        self._mask: np.ndarray | None = None
 
     # --- what the pipeline and the CLI read -------------------------------------------------------------------
     @property
@@ -177,6 +180,23 @@ class DegreeEstimator:
     def boxes(self) -> np.ndarray:
         """The tracked face boxes behind the latest map: (n, 4) normalised x0, y0, x1, y1."""
         return self._boxes
+
+    @property
+    def mask(self) -> np.ndarray | None:
+        """The latest soft person mask for a per-segment look, (1, mh, mw) float32 (the mask render takes for
+        the 2 LUTs background / person), or None while segments are off."""
+        return self._mask if self.segmenter is not None else None
+
+    def set_segments(self, on: bool) -> None:
+        """Segment the frames (a look with per-segment LUTs is live) or not. The segmenter loads a model: call
+        this from a background thread (the look worker), not the render loop."""
+        if on and self.segmenter is None:
+            from .segments import Segmenter
+
+            self.segmenter = Segmenter()
+        elif not on and self.segmenter is not None:
+            seg, self.segmenter, self._mask = self.segmenter, None, None
+            seg.close()
 
     @property
     def scene_score(self) -> float:
@@ -219,7 +239,9 @@ class DegreeEstimator:
         if self.scene is not None:
             self.scene.offer(frame)  # hands the frame to the scene worker when an evaluation is due; never waits
             scene = float(self.scene.value)
-        # segments: a per-segment degree (one value per category, from the frame's soft mask) multiplies in here
+        seg = self.segmenter
+        if seg is not None:  # the frame's soft person mask, temporally smoothed; the renderer mixes the LUTs by it
+            self._mask = seg.update(frame)[None]
         if len(boxes) == 0 and scene >= 1.0 and (self._degree is None or self._degree.min() >= 0.999):
             self._boxes, self._degree = boxes, None
             self._smoother.state = None
@@ -230,9 +252,11 @@ class DegreeEstimator:
         return self._degree
 
     def close(self) -> None:
-        """Stop the scene worker and close the face detector if this estimator created it. Safe twice."""
+        """Stop the scene worker, close the segmenter and the face detector if this estimator created it. Safe
+        twice."""
         if self.scene is not None:
             self.scene.close()
+        self.set_segments(False)
         if self._owns_detector and self._detector is not None:
             self._detector.close()
             self._detector = None

@@ -187,3 +187,27 @@ def test_unlabelled_band_feeds_only_the_global_mapping():
     assert sorted(per) == [0, 1]
     assert abs(len(per[0][0]) - 3600) <= 1 and abs(len(per[1][0]) - 3600) <= 1
     assert abs(len(src) - 8000) <= 2  # the global mapping: both segments and the band's 10 %
+
+
+def test_live_pipeline_renders_a_per_segment_look_by_segmenting_the_frames(split, seg_look):
+    """live: a per-segment look turns the segmenter on; each frame is rendered with the person's and the
+    background's LUTs mixed by the frame's own soft mask (as Look.apply with that mask), not with the global LUT;
+    a plain look afterwards turns the segmenter off again."""
+    from livefilter.pipeline import LivePipeline
+    from livefilter.sinks import NullSink
+    from livefilter.sources import SyntheticSource
+
+    _, a, _ = split
+    with LivePipeline(SyntheticSource((64, 48)), [NullSink()], look=seg_look, backend="cpu", face_protect=False,
+                      scene=False, analysis_every=1) as p:
+        assert p.estimator.segmenter is not None
+        out = p.process(a).copy()
+        mask = p.estimator.mask
+        assert mask is not None and mask.shape[0] == 1
+        want = seg_look.apply(a, mask=mask)
+        assert np.abs(out.astype(int) - want).max() <= 1
+        background_everywhere = seg_look.apply(a, mask=np.zeros_like(mask))
+        assert np.abs(out.astype(int) - background_everywhere).mean() > 5  # the person got the person's look
+        p.set_template(lf.Look(lut=seg_look.lut)).result()
+        assert p.estimator.segmenter is None and p.estimator.mask is None
+        assert np.abs(p.process(a).astype(int) - seg_look.apply(a, mask=None)).max() <= 1
