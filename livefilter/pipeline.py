@@ -236,7 +236,7 @@ class LivePipeline:
             self._set_scene_template(photo)
             # a per-segment look (fit --segments): the frames are segmented and each region gets its category's
             # LUT, mixed by the soft mask in the render pass; any other look: one LUT, no segmenter
-            segmented = look is not None and bool(look.label_luts) and "segments" in look.meta
+            segmented = look is not None and look.segmented
             # (the flag is up before the LUTs swap in and down after: a one-LUT backend ignores a mask)
             if segmented:
                 self.estimator.set_segments(True)  # loads the model here, on the look worker

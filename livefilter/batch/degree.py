@@ -4,8 +4,9 @@ A thin wrapper around the live view's :class:`~livefilter.analysis.DegreeEstimat
 map -> smoothing), so a graded file gets the same rendering degree as the live view. Two differences, both for
 files: it is deterministic (a function of the frames alone, never of timing: the Ray runner must give the local
 run's bytes), and a face already on the first frame of a run is protected at once instead of fading in (a chunk
-boundary must not flash a face with the full look). The scene part is off: a look file carries no template photo
-to compare the frames with (the live view has the same rule: a look file keeps s = 1).
+boundary must not flash a face with the full look). For a per-segment look (``segments=True``) it also gives the
+frame's soft person mask (:attr:`mask`), temporally smoothed within a run. The scene part is off: a look file
+carries no template photo to compare the frames with (the live view has the same rule: a look file keeps s = 1).
 """
 
 from __future__ import annotations
@@ -22,8 +23,14 @@ class FrameDegree:
     starts a new run (a new file or a new chunk).
     """
 
-    def __init__(self, face_protect: bool = True, *, face_strength: float = 1.0, every: int = 2, detector=None):
+    def __init__(self, face_protect: bool = True, *, face_strength: float = 1.0, every: int = 2, detector=None,
+                 segments: bool = False):
         self.face_protect = bool(face_protect)
+        self._segmenter = None
+        if segments:
+            from ..analysis.segments import Segmenter
+
+            self._segmenter = Segmenter()
         self.face_strength = float(face_strength)
         self.every = max(1, int(every))
         self._detector = detector
@@ -34,9 +41,16 @@ class FrameDegree:
     def reset(self) -> None:
         if self._estimator is not None and self._estimator.detector is not None:
             self._detector = self._estimator.detector  # keep the loaded model across runs
+        if self._segmenter is not None:
+            self._segmenter.reset()  # a new run: no smoothing across a chunk boundary
         self._estimator = DegreeEstimator(face_protect=self.face_protect, face_strength=self.face_strength,
-                                          face_detector=self._detector)
+                                          face_detector=self._detector, segmenter=self._segmenter)
         self._n = 0
+
+    @property
+    def mask(self) -> np.ndarray | None:
+        """The latest soft person mask, (1, mh, mw) float32, for a per-segment look; None otherwise."""
+        return self._estimator.mask
 
     def update(self, frame: np.ndarray) -> np.ndarray | None:
         first = self._n == 0
@@ -50,6 +64,9 @@ class FrameDegree:
         det = self._estimator.detector if self._estimator is not None else self._detector
         if self._owns_detector and det is not None:
             det.close()
+        if self._segmenter is not None:
+            self._segmenter.close()
+            self._segmenter = None
         self._detector = self._estimator = None
 
     def __enter__(self):

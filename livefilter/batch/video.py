@@ -516,6 +516,7 @@ class _Frame:
     chunk: int
     rgb: np.ndarray
     degree: np.ndarray | None = None
+    mask: np.ndarray | None = None
     out: object = None
 
 
@@ -532,7 +533,7 @@ def grade_frames(frames, look, info: VideoInfo, opts: GradeOptions, emit, stop: 
                  progress=None) -> int:
     """Grade (pts, chunk, rgb) items into encoded packets handed to ``emit`` in order; returns frames graded.
     Each chunk gets a fresh encoder and a fresh degree state (see the module doc)."""
-    est = FrameDegree(opts.face_protect, every=opts.analysis_every)
+    est = FrameDegree(opts.face_protect, every=opts.analysis_every, segments=look.segmented)
     state = {"chunk": None, "enc": None, "done": 0, "analysis_chunk": None}
     encoders: dict[int, ChunkEncoder] = {}
     lock = threading.Lock()
@@ -548,10 +549,11 @@ def grade_frames(frames, look, info: VideoInfo, opts: GradeOptions, emit, stop: 
             est.reset()
             state["analysis_chunk"] = f.chunk
         f.degree = est.update(f.rgb)
+        f.mask = est.mask  # a per-segment look: the frame's own soft person mask (else None: one LUT)
         return f
 
     def render(f: _Frame):
-        out = look.apply(f.rgb, strength=opts.strength, interp=opts.interp, degree=f.degree) \
+        out = look.apply(f.rgb, strength=opts.strength, interp=opts.interp, degree=f.degree, mask=f.mask) \
             if opts.strength > 0 else f.rgb
         f.out = encoder_for(f.chunk).to_frame(out, f.pts)
         f.rgb = None

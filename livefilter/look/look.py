@@ -49,6 +49,11 @@ class Look:
             return {}
         return {k: named.get(k, f"label{k}") for k in range(max([*named, *self.label_luts]) + 1)}
 
+    @property
+    def segmented(self) -> bool:
+        """A look fitted with segments=True: images and frames are segmented to render it (person / background)."""
+        return bool(self.label_luts) and "segments" in self.meta
+
     def category_luts(self) -> list[Lut]:
         """One LUT per category 0..K-1: the category's own, or the global one where the template had none."""
         return [self.label_luts.get(k, self.lut) for k in self.categories]

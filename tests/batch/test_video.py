@@ -86,3 +86,32 @@ def test_faces_get_less_of_the_look(tmp_path):
         assert d_on < 0.5 * d_off, (k, d_on, d_off)
     corner = (slice(0, 30), slice(0, 30))
     assert np.abs(f_on[4][corner].astype(int) - f_off[4][corner]).mean() < 2  # the background keeps the look
+
+
+def test_a_per_segment_look_is_rendered_per_segment(tmp_path):
+    """A look fitted with --segments: each frame is segmented, the person gets the person's LUT and the rest
+    the background's (the global LUT is not what is rendered)."""
+    from livefilter.sources import SyntheticSource
+
+    synth = SyntheticSource((320, 240), fps=25)
+    src = tmp_path / "face.mp4"
+    make_clip(src, frames=6, size=(320, 240), frame_fn=synth.frame_at, audio=False)
+    ident = lf.identity_table(17)
+    inverted = ident.copy()
+    inverted[..., 2] = 1 - inverted[..., 2]
+    grey = np.repeat(ident.mean(-1, keepdims=True), 3, -1)
+    look = lf.Look(lut=lf.Lut(grey), label_luts={0: lf.Lut(ident), 1: lf.Lut(inverted)},
+                   meta={"name": "split", "segments": {"categories": {0: "background", 1: "person"}}})
+    assert look.segmented
+    out = tmp_path / "out.mp4"
+    apply_video(look, src, out, face_protect=False)
+    f_in, _, _ = decode_all(src)
+    f_out, _, _ = decode_all(out)
+    face = (slice(100, 140), slice(140, 180))  # the person (segmenter: 0.97 there)
+    for k in (0, 3, 5):
+        got, inp = f_out[k][face].astype(int), f_in[k][face].astype(int)
+        # the person's look (blue inverted), not the background's (unchanged); the soft mask is ~0.9-0.97 there
+        d_person = np.abs(got[..., 2] - (255 - inp[..., 2])).mean()
+        d_background = np.abs(got[..., 2] - inp[..., 2]).mean()
+        assert d_person < 0.25 * d_background, (k, d_person, d_background)
+        assert np.abs(got[..., :2] - inp[..., :2]).mean() < 6, k  # red and green kept (not the global grey)
