@@ -223,6 +223,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _keep_scene(look, template) -> None:
+    """Store the template's scene features in the look's metadata; a scene model that fails costs only that."""
+    from .analysis.scene import default_model
+    from .imageio import read_image
+
+    try:
+        look.meta["scene"] = default_model().describe(read_image(template)).to_meta()
+    except (LiveFilterError, OSError, RuntimeError, ValueError) as exc:
+        warnings.warn(f"{template}: the look keeps no scene (scene similarity stays 1 with it): {exc}", stacklevel=2)
+
+
 def cmd_fit(args) -> int:
     from .look import describe_confidence, fit_look
 
@@ -239,6 +250,8 @@ def cmd_fit(args) -> int:
     look = fit_look(args.template, args.original, allow_large=args.allow_large, sampling=args.sampling,
                     samples=args.samples, size=args.lut_size, mapping=args.mapping, solver=args.solver, seed=args.seed,
                     name=args.name or Path(args.template).stem, segments=args.segments)
+    if out.suffix.lower() == ".npz":  # the lossless format keeps the template's scene for live's scene similarity
+        _keep_scene(look, args.template)
     look.save(out, inputs=(args.template, args.original))
     how = ""
     if look.meta["original"] == "de-filter network":

@@ -233,6 +233,10 @@ class LivePipeline:
                     look = fit_look(p, original) if kind == "image" else load_look(p)
                     lut, name, conf = look.lut, look.name, look.meta.get("confidence")
                     photo = p if kind == "image" else None
+            if photo is None and look is not None and "scene" in look.meta:  # a .look.npz keeps its template's scene
+                from .analysis.scene import SceneFeatures
+
+                photo = SceneFeatures.from_meta(look.meta["scene"])
             self._set_scene_template(photo)
             # a per-segment look (fit --segments): the frames are segmented and each region gets its category's
             # LUT, mixed by the soft mask in the render pass; any other look: one LUT, no segmenter

@@ -52,6 +52,14 @@ class SceneFeatures:
     top: int
     feature: np.ndarray  # float32 (C,), unit length
 
+    def to_meta(self) -> dict:
+        """JSON-able form, kept in a .look.npz's metadata (the template's scene, for live's scene similarity)."""
+        return {"top": self.top, "feature": [round(float(v), 6) for v in self.feature], "model": SCENE_MODEL}
+
+    @classmethod
+    def from_meta(cls, d: dict) -> SceneFeatures:
+        return cls(top=int(d["top"]), feature=np.asarray(d["feature"], dtype=np.float32))
+
 
 def curve(distance: float, near: float = NEAR, far: float = FAR, floor: float = FLOOR) -> float:
     """Normalised feature distance (0..1) -> similarity: 1 up to ``near``, linear to ``floor`` at ``far``."""

@@ -5,8 +5,9 @@ map -> smoothing), so a graded file gets the same rendering degree as the live v
 files: it is deterministic (a function of the frames alone, never of timing: the Ray runner must give the local
 run's bytes), and a face already on the first frame of a run is protected at once instead of fading in (a chunk
 boundary must not flash a face with the full look). For a per-segment look (``segments=True``) it also gives the
-frame's soft person mask (:attr:`mask`), temporally smoothed within a run. The scene part is off: a look file
-carries no template photo to compare the frames with (the live view has the same rule: a look file keeps s = 1).
+frame's soft person mask (:attr:`mask`), temporally smoothed within a run. The scene part is off for files at rest
+for now (the live view evaluates it about once a second on its clock; a deterministic per-frame-time version for
+files is the next step: a .look.npz from ``fit`` carries the template's scene features for it).
 """
 
 from __future__ import annotations

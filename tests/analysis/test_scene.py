@@ -203,3 +203,28 @@ def test_labelled_groups_are_ordered(model):
         for j in range(i + 1, len(items)):
             (same if items[i][0] == items[j][0] else diff).append(similarity(items[i][1], items[j][1]))
     assert np.mean(same) > np.mean(diff) + 0.1
+
+
+def test_a_look_file_keeps_its_templates_scene(tmp_path):
+    """fit -o LOOK.look.npz stores the template's scene features; live with that look file compares the frames
+    with them (s is no longer 1 for an unrelated scene), as it does with the template photo itself."""
+    from livefilter.analysis.scene import SceneFeatures, default_model
+    from livefilter.cli import main
+    from livefilter.pipeline import LivePipeline
+    from livefilter.sinks import NullSink
+    from livefilter.sources import SyntheticSource
+
+    from ..conftest import SAMPLES
+
+    out = tmp_path / "look.look.npz"
+    assert main(["fit", str(SAMPLES / "sample_after.jpg"), "--original", str(SAMPLES / "sample_before.jpg"),
+                 "-o", str(out)]) == 0
+    look = lf.load_look(out)
+    feats = SceneFeatures.from_meta(look.meta["scene"])
+    want = default_model().describe(lf.read_image(SAMPLES / "sample_after.jpg"))
+    assert feats.top == want.top and np.abs(feats.feature - want.feature).max() < 1e-5
+    with LivePipeline(SyntheticSource((64, 48)), [NullSink()], look=out, backend="cpu", face_protect=False) as p:
+        assert p.estimator.scene.has_template
+    with LivePipeline(SyntheticSource((64, 48)), [NullSink()], look=lf.Look(lut=look.lut), backend="cpu",
+                      face_protect=False) as p:
+        assert not p.estimator.scene.has_template  # a look without a scene: s stays 1
