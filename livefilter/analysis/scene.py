@@ -170,11 +170,15 @@ class SceneTracker:
     """
 
     def __init__(self, model: SceneModel | None = None, *, interval: float = 1.0, band: float = 0.1,
-                 confirm: int = 2, rate: float = 0.5, clock=time.monotonic, threaded: bool = True):
+                 confirm: int = 2, rate: float = 0.5, clock=time.monotonic, threaded: bool = True,
+                 jump_first: bool = False):
         self._model = model
         self.interval, self.band, self.confirm, self.rate = float(interval), float(band), int(confirm), float(rate)
         self._clock = clock
         self._threaded = threaded
+        # the first evaluation against a template: live eases toward it (a look swap must not step); a file at
+        # rest starts at it (its first frame was never shown with another value)
+        self.jump_first = bool(jump_first)
         self._lock = threading.Lock()
         self._template: SceneFeatures | None = None
         self._target = 1.0
@@ -270,6 +274,8 @@ class SceneTracker:
             if self._first:  # the first evaluation against a new template sets the target at once
                 self._first, self._pending = False, 0
                 self._retarget(s)
+                if self.jump_first:
+                    self._from = float(s)
             elif abs(s - self._target) > self.band:
                 self._pending += 1
                 if self._pending >= self.confirm:

@@ -5,9 +5,10 @@ map -> smoothing), so a graded file gets the same rendering degree as the live v
 files: it is deterministic (a function of the frames alone, never of timing: the Ray runner must give the local
 run's bytes), and a face already on the first frame of a run is protected at once instead of fading in (a chunk
 boundary must not flash a face with the full look). For a per-segment look (``segments=True``) it also gives the
-frame's soft person mask (:attr:`mask`), temporally smoothed within a run. The scene part is off for files at rest
-for now (the live view evaluates it about once a second on its clock; a deterministic per-frame-time version for
-files is the next step: a .look.npz from ``fit`` carries the template's scene features for it).
+frame's soft person mask (:attr:`mask`), temporally smoothed within a run. The scene part (``scene``: the template's
+:class:`~livefilter.analysis.scene.SceneFeatures`, which a .look.npz from ``fit`` carries) runs in the caller's
+thread on the VIDEO's clock (the frames' timestamps): evaluated about once a second of video, with the live view's
+hysteresis and ramp, so the result depends on the frames alone.
 """
 
 from __future__ import annotations
@@ -25,8 +26,10 @@ class FrameDegree:
     """
 
     def __init__(self, face_protect: bool = True, *, face_strength: float = 1.0, every: int = 2, detector=None,
-                 segments: bool = False):
+                 segments: bool = False, scene=None):
         self.face_protect = bool(face_protect)
+        self.scene_features = scene
+        self._now = 0.0
         self._segmenter = None
         if segments:
             from ..analysis.segments import Segmenter
@@ -44,8 +47,14 @@ class FrameDegree:
             self._detector = self._estimator.detector  # keep the loaded model across runs
         if self._segmenter is not None:
             self._segmenter.reset()  # a new run: no smoothing across a chunk boundary
+        tracker = None
+        if self.scene_features is not None:
+            from ..analysis.scene import SceneTracker
+
+            tracker = SceneTracker(threaded=False, clock=lambda: self._now, jump_first=True)
+            tracker.set_template(self.scene_features)
         self._estimator = DegreeEstimator(face_protect=self.face_protect, face_strength=self.face_strength,
-                                          face_detector=self._detector, segmenter=self._segmenter)
+                                          face_detector=self._detector, segmenter=self._segmenter, scene=tracker)
         self._n = 0
 
     @property
@@ -53,7 +62,9 @@ class FrameDegree:
         """The latest soft person mask, (1, mh, mw) float32, for a per-segment look; None otherwise."""
         return self._estimator.mask
 
-    def update(self, frame: np.ndarray) -> np.ndarray | None:
+    def update(self, frame: np.ndarray, t: float | None = None) -> np.ndarray | None:
+        """``t``: the frame's time in seconds (the scene part's clock; frames counted at 30 fps without it)."""
+        self._now = self._n / 30.0 if t is None else float(t)
         first = self._n == 0
         self._n += 1
         est = self._estimator

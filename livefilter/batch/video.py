@@ -533,7 +533,12 @@ def grade_frames(frames, look, info: VideoInfo, opts: GradeOptions, emit, stop: 
                  progress=None) -> int:
     """Grade (pts, chunk, rgb) items into encoded packets handed to ``emit`` in order; returns frames graded.
     Each chunk gets a fresh encoder and a fresh degree state (see the module doc)."""
-    est = FrameDegree(opts.face_protect, every=opts.analysis_every, segments=look.segmented)
+    scene = None
+    if "scene" in look.meta:  # a .look.npz from fit: the degree outside faces follows the scene similarity
+        from ..analysis.scene import SceneFeatures
+
+        scene = SceneFeatures.from_meta(look.meta["scene"])
+    est = FrameDegree(opts.face_protect, every=opts.analysis_every, segments=look.segmented, scene=scene)
     state = {"chunk": None, "enc": None, "done": 0, "analysis_chunk": None}
     encoders: dict[int, ChunkEncoder] = {}
     lock = threading.Lock()
@@ -548,7 +553,7 @@ def grade_frames(frames, look, info: VideoInfo, opts: GradeOptions, emit, stop: 
         if f.chunk != state["analysis_chunk"]:
             est.reset()
             state["analysis_chunk"] = f.chunk
-        f.degree = est.update(f.rgb)
+        f.degree = est.update(f.rgb, info.seconds(f.pts))
         f.mask = est.mask  # a per-segment look: the frame's own soft person mask (else None: one LUT)
         return f
 

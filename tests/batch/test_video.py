@@ -115,3 +115,33 @@ def test_a_per_segment_look_is_rendered_per_segment(tmp_path):
         d_background = np.abs(got[..., 2] - inp[..., 2]).mean()
         assert d_person < 0.25 * d_background, (k, d_person, d_background)
         assert np.abs(got[..., :2] - inp[..., :2]).mean() < 6, k  # red and green kept (not the global grey)
+
+
+def test_a_look_with_a_scene_grades_an_unlike_video_less(tmp_path):
+    """A .look.npz carries its template's scene: frames of an unlike scene get s = the floor (0.4) of the look
+    outside faces, on the video's own clock (the same bytes every run)."""
+    from livefilter.analysis.scene import FLOOR, SceneFeatures, default_model
+    from livefilter.sources import SyntheticSource
+
+    synth = SyntheticSource((160, 120), fps=25)
+    src = tmp_path / "clip.mp4"
+    make_clip(src, frames=6, size=(160, 120), frame_fn=synth.frame_at, audio=False)
+    table = lf.identity_table(17)
+    table[..., 2] = 1 - table[..., 2]
+    f = default_model().describe(synth.frame_at(0))
+    opposite = SceneFeatures(top=-1, feature=-f.feature)  # as unlike the clip as features can be: s = FLOOR
+    plain = lf.Look(lut=lf.Lut(table), meta={"name": "plain"})
+    scened = lf.Look(lut=lf.Lut(table), meta={"name": "scened", "scene": opposite.to_meta()})
+    full, less, again = tmp_path / "full.mp4", tmp_path / "less.mp4", tmp_path / "again.mp4"
+    apply_video(plain, src, full, face_protect=False)
+    apply_video(scened, src, less, face_protect=False)
+    apply_video(scened, src, again, face_protect=False)
+    f_in, _, _ = decode_all(src)
+    f_full, _, _ = decode_all(full)
+    f_less, _, _ = decode_all(less)
+    f_again, _, _ = decode_all(again)
+    for k in (0, 5):
+        d_full = np.abs(f_full[k].astype(int) - f_in[k]).mean()
+        d_less = np.abs(f_less[k].astype(int) - f_in[k]).mean()
+        assert abs(d_less / d_full - FLOOR) < 0.1, (k, d_less, d_full)
+    assert all(np.array_equal(a, b) for a, b in zip(f_less, f_again))
