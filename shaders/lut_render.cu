@@ -66,34 +66,10 @@ LF_HD inline float lf_tetrahedral(const float* p, int dr, int dg, int db, float 
     return c000 + (ca - c000) * f1 + (cb - ca) * f2 + (c111 - cb) * f3;
 }
 
-// Grade one pixel: px points at its 3 bytes (c0 = 0 for RGB order, 2 for BGR); weight = degree * strength;
-// lut_scale = (n - 1) / 255; tetra != 0 selects tetrahedral interpolation.
-LF_HD inline void lf_shade(const unsigned char* px, unsigned char* out, const float* lut, int n, float lut_scale,
-                           float weight, int c0, int tetra)
-{
-    const int c2 = 2 - c0;
-    const float r = px[c0], g = px[1], b = px[c2];
-    float xr = r * lut_scale, xg = g * lut_scale, xb = b * lut_scale;
-    int ir = lf_mini((int)xr, n - 2), ig = lf_mini((int)xg, n - 2), ib = lf_mini((int)xb, n - 2);
-    float fr = xr - ir, fg = xg - ig, fb = xb - ib;
-    const float* p000 = lut + ((ir * n + ig) * n + ib) * 3;
-    const int dr = n * n * 3, dg = n * 3, db = 3;
-    const float src[3] = {r, g, b};
-    const int pos[3] = {c0, 1, c2};
-    float w = lf_clampf(weight, 0.0f, 1.0f);
-    for (int c = 0; c < 3; ++c) {
-        float v = tetra ? lf_tetrahedral(p000, dr, dg, db, fr, fg, fb, c)
-                        : lf_trilinear(p000, dr, dg, db, fr, fg, fb, c);
-        v = lf_clampf(v * 255.0f, 0.0f, 255.0f);
-        float o = src[c] + (v - src[c]) * w;
-        out[pos[c]] = (unsigned char)lf_clampf(floorf(o + 0.5f), 0.0f, 255.0f);
-    }
-}
-
 // Grade one pixel with k_n LUTs mixed by a soft label mask (several looks in one pass, per-segment looks):
 // luts holds k_n tables of n^3 * 3 floats one after the other; seg holds k_n - 1 maps of mh x mw floats, the
 // weights of LUTs 1..k_n-1 (upsampled like the degree map; my = mh / h, mx = mw / w); LUT 0 takes the rest.
-// Each LUT's output is clipped, then mixed, then blended with the pixel by weight (as lf_shade): no halo.
+// Each LUT's output is clipped, then mixed, then blended with the pixel by weight: no halo.
 LF_HD inline void lf_shade_multi(const unsigned char* px, unsigned char* out, const float* luts, int k_n, int n,
                                  float lut_scale, const float* seg, int mh, int mw, float my, float mx, int x, int y,
                                  float weight, int c0, int tetra)
@@ -129,6 +105,15 @@ LF_HD inline void lf_shade_multi(const unsigned char* px, unsigned char* out, co
         float o = src[c] + (acc[c] - src[c]) * w;
         out[pos[c]] = (unsigned char)lf_clampf(floorf(o + 0.5f), 0.0f, 255.0f);
     }
+}
+
+// Grade one pixel: px points at its 3 bytes (c0 = 0 for RGB order, 2 for BGR); weight = degree * strength;
+// lut_scale = (n - 1) / 255; tetra != 0 selects tetrahedral interpolation. One LUT is the multi-LUT case with
+// k_n = 1 (LUT 0 takes the whole weight: the same arithmetic, and the constant k_n folds the loop away).
+LF_HD inline void lf_shade(const unsigned char* px, unsigned char* out, const float* lut, int n, float lut_scale,
+                           float weight, int c0, int tetra)
+{
+    lf_shade_multi(px, out, lut, 1, n, lut_scale, nullptr, 0, 0, 0.0f, 0.0f, 0, 0, weight, c0, tetra);
 }
 
 // One thread per pixel of rows [y0, y1) of an h x w frame. src/dst are packed h x w x 3 uint8 frames (row
