@@ -137,6 +137,13 @@ def harness(tmp_path_factory):
     return exe
 
 
+def exchange(exe, tmp_path, payload: bytes, shape) -> np.ndarray:
+    """Run a host harness on its binary input and read back the graded uint8 frame of ``shape``."""
+    (tmp_path / "in.bin").write_bytes(payload)
+    subprocess.run([str(exe), str(tmp_path / "in.bin"), str(tmp_path / "out.bin")], check=True)
+    return np.frombuffer((tmp_path / "out.bin").read_bytes(), np.uint8).reshape(shape)
+
+
 def run_harness(exe, tmp_path, frame, lut, deg, strength, c0, interp):
     """Grade ``frame`` with the kernel's per-pixel functions compiled for the host, with the constants the
     backend computes (livefilter.backends.cuda.frame_constants)."""
@@ -151,9 +158,7 @@ def run_harness(exe, tmp_path, frame, lut, deg, strength, c0, interp):
     consts = np.array([strength, scale, ky, kx], np.float32).tobytes()
     body = np.ascontiguousarray(frame).tobytes() + table.tobytes() + (b"" if deg is None else
                                                                     np.ascontiguousarray(deg, np.float32).tobytes())
-    (tmp_path / "in.bin").write_bytes(header + consts + body)
-    subprocess.run([str(exe), str(tmp_path / "in.bin"), str(tmp_path / "out.bin")], check=True)
-    return np.frombuffer((tmp_path / "out.bin").read_bytes(), np.uint8).reshape(h, w, 3)
+    return exchange(exe, tmp_path, header + consts + body, (h, w, 3))
 
 
 @pytest.mark.parametrize("interp", ["trilinear", "tetrahedral"])
@@ -321,9 +326,7 @@ def run_harness_multi(exe, tmp_path, frame, luts, mask, deg, strength, c0, inter
     consts = np.array([strength, scale, my, mx, ky, kx], np.float32).tobytes()
     body = (np.ascontiguousarray(frame).tobytes() + tables.tobytes() + np.ascontiguousarray(mask, np.float32).tobytes()
             + (b"" if deg is None else np.ascontiguousarray(deg, np.float32).tobytes()))
-    (tmp_path / "in.bin").write_bytes(header + consts + body)
-    subprocess.run([str(exe), str(tmp_path / "in.bin"), str(tmp_path / "out.bin")], check=True)
-    return np.frombuffer((tmp_path / "out.bin").read_bytes(), np.uint8).reshape(h, w, 3)
+    return exchange(exe, tmp_path, header + consts + body, (h, w, 3))
 
 
 @pytest.mark.parametrize("interp", ["trilinear", "tetrahedral"])
