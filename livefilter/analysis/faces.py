@@ -8,11 +8,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from ..errors import ModelError
 from ..resources import MODELS_DIR
+from .shrink import shrink_to
 
 FACE_MODEL = MODELS_DIR / "face_detection_short_range.tflite"
 DETECT_SIDE = 256  # the short-range model works on 128x128 input; a 256 px frame keeps small faces
@@ -41,12 +41,9 @@ class FaceDetector:
     def detect(self, frame_rgb: np.ndarray) -> list[tuple[float, float, float, float]]:
         import mediapipe as mp
 
-        h, w = frame_rgb.shape[:2]
-        s = min(1.0, DETECT_SIDE / max(h, w))
-        small = frame_rgb if s >= 1 else cv2.resize(frame_rgb, (round(w * s), round(h * s)),
-                                                     interpolation=cv2.INTER_AREA)
+        small = shrink_to(frame_rgb, DETECT_SIDE)
         sh, sw = small.shape[:2]
-        res = self._det.detect(mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(small)))
+        res = self._det.detect(mp.Image(image_format=mp.ImageFormat.SRGB, data=small))
         boxes = []
         for d in res.detections:
             b = d.bounding_box

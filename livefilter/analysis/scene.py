@@ -32,11 +32,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from ..errors import ModelError
 from ..resources import model_path
+from .shrink import shrink
 
 log = logging.getLogger(__name__)
 
@@ -108,10 +108,7 @@ class SceneModel:
         """RGB uint8 (H, W, 3) of any size -> the network's input side, uint8 (the whole image, squashed)."""
         if image.shape[:2] == (self.side, self.side):
             return image
-        # an integer-stride view first (1080p: every 5th pixel), then area averaging: INTER_AREA on the full
-        # 1080p frame cost 10 ms of the evaluation, the strided view 1-2 ms; the scene features do not notice
-        k = max(1, min(image.shape[:2]) // self.side)
-        return cv2.resize(image[::k, ::k], (self.side, self.side), interpolation=cv2.INTER_AREA)
+        return shrink(image, (self.side, self.side))  # the whole image, squashed
 
     def describe(self, image: np.ndarray, flip: bool = False) -> SceneFeatures:
         """Top class and unit feature vector of an RGB uint8 image; ``flip`` averages with its mirror image

@@ -19,6 +19,7 @@ import numpy as np
 from ..errors import InputError, ModelError
 from ..fileio import Closable
 from ..resources import model_path
+from .shrink import shrink_to
 
 SEGMENT_MODEL = model_path("selfie_segmentation.tflite")
 CATEGORIES = ("background", "person")  # label -> name; the look files and .cube names use these
@@ -71,11 +72,8 @@ class Segmenter(Closable):
         rgb = np.asarray(rgb)
         if rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] != 3:
             raise InputError(f"expected a uint8 (H, W, 3) RGB image, got {rgb.dtype} {rgb.shape}")
-        h, w = rgb.shape[:2]
-        s = min(1.0, self.side / max(h, w))
-        small = rgb if s >= 1 else cv2.resize(rgb, (max(1, round(w * s)), max(1, round(h * s))),
-                                               interpolation=cv2.INTER_AREA)
-        res = self._seg.segment(mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(small)))
+        small = shrink_to(rgb, self.side)
+        res = self._seg.segment(mp.Image(image_format=mp.ImageFormat.SRGB, data=small))
         m = np.array(res.confidence_masks[0].numpy_view(), dtype=np.float32).reshape(small.shape[:2])
         sigma = self.feather * max(m.shape)
         if sigma > 0.3:
