@@ -75,3 +75,57 @@ class DefilterNet(nn.Module):
         h = self.dec_a(F.interpolate(h, scale_factor=2, mode="nearest"))
         h = self.dec_b(F.interpolate(h, scale_factor=2, mode="nearest"))
         return (x + 0.5 * torch.tanh(self.out(h))).clamp(0, 1)
+
+
+def person_stats(x: torch.Tensor, m: torch.Tensor) -> torch.Tensor:
+    """Colour statistics of the person region: (B, 3, H, W) RGB, (B, 1, H, W) soft mask -> (B, 7): the mask's share,
+    the person's mean colour and the background's, each relative to the whole image's (a skin cue, not the scene's)."""
+    share = m.mean((2, 3))
+    w = m / (m.sum((2, 3), keepdim=True) + 1e-3)
+    wb = (1 - m) / ((1 - m).sum((2, 3), keepdim=True) + 1e-3)
+    mean = x.mean((2, 3))
+    return torch.cat([share, (x * w).sum((2, 3)) - mean, (x * wb).sum((2, 3)) - mean], 1)
+
+
+class SegDefilterNet(DefilterNet):
+    """The FIG. 3 network: the FIG. 2 network with the soft person mask concatenated to the input, same-scale skips
+    in the decoder (the first encoder unit's features into the first decoder unit, the input and mask into the
+    second) and the person's colour statistics in the conditioning. Every added weight starts at zero, so a
+    network initialised from a FIG. 2 checkpoint returns exactly that checkpoint's guess until it is trained."""
+
+    def __init__(self, width: int = 32, size: int = 128):
+        super().__init__(width, size)
+        c = width
+        self.mask_in = conv(1, c, 7)  # the mask's part of the first convolution
+        self.skip_a = conv(c, c)  # enc_a's features -> dec_a's first convolution
+        self.skip_b = conv(4, c)  # input + mask -> dec_b's first convolution
+        self.film_person = nn.Linear(7, 128)
+        for m in (self.mask_in, self.skip_a, self.skip_b, self.film_person):
+            nn.init.zeros_(m.weight)
+            nn.init.zeros_(m.bias)
+
+    def load_fig2(self, state: dict) -> None:
+        missing, unexpected = self.load_state_dict(state, strict=False)
+        assert not unexpected and all(k.split(".")[0] in ("mask_in", "skip_a", "skip_b", "film_person")
+                                      for k in missing), (missing, unexpected)
+
+    def forward(self, x: torch.Tensor, m: torch.Tensor) -> torch.Tensor:
+        """x: (B, 3, S, S) RGB in [0, 1]; m: (B, 1, S, S) soft person mask in [0, 1] -> guessed original."""
+        a = self.enc_a[0](x) + self.mask_in(m)
+        for layer in list(self.enc_a)[1:-1]:
+            a = layer(a)
+        pooled = self.enc_a[-1](a)
+        b = self.enc_b(pooled)
+        h = F.relu(b + self.enc_c(b))
+        f = self.film[0](colour_stats(x)) + self.film_person(person_stats(x, m))
+        gamma, beta = self.film[2](self.film[1](f)).chunk(2, dim=1)
+        h = h * (1 + gamma[..., None, None]) + beta[..., None, None]
+        u = F.interpolate(h, scale_factor=2, mode="nearest")
+        h = self.dec_a[0](u) + self.skip_a(pooled)
+        h = self.dec_a[2](self.dec_a[1](h))
+        h = self.dec_a[3](h)
+        u = F.interpolate(h, scale_factor=2, mode="nearest")
+        h = self.dec_b[0](u) + self.skip_b(torch.cat([x, m], 1))
+        for layer in list(self.dec_b)[1:]:
+            h = layer(h)
+        return (x + 0.5 * torch.tanh(self.out(h))).clamp(0, 1)

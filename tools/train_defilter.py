@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _shared_data import load_photo, looks, photos  # noqa: E402
-from defilter_net import DefilterNet  # noqa: E402
+from defilter_net import DefilterNet, SegDefilterNet  # noqa: E402
 from synth_looks import random_look  # noqa: E402
 
 from livefilter.lut import resample  # noqa: E402
@@ -66,14 +66,18 @@ def quartic_features(x: torch.Tensor) -> torch.Tensor:
     return torch.stack(feats, 1)
 
 
-def fit_quartic(src: torch.Tensor, dst: torch.Tensor, ridge: float = 1e-3) -> torch.Tensor:
-    """Ridge least squares toward identity, batched: (B, P, 3) -> coefficients (B, 3, 9)."""
+def fit_quartic(src: torch.Tensor, dst: torch.Tensor, ridge: float = 1e-3, weight: torch.Tensor | None = None):
+    """Ridge least squares toward identity, batched: (B, P, 3) -> coefficients (B, 3, 9); ``weight`` (B, P): each
+    colour pair's weight (a soft segment mask), None: all 1."""
     X = quartic_features(src)
-    p = src.shape[1]
+    if weight is None:
+        weight = torch.ones(src.shape[:2], device=src.device)
+    p = weight.sum(1)[:, None, None, None] + 1e-6
     ident = torch.zeros(3, 9, device=src.device)
     ident[:, 1] = 1
-    A = X.transpose(-1, -2) @ X + ridge * p * torch.eye(9, device=src.device)
-    rhs = X.transpose(-1, -2) @ dst.permute(0, 2, 1)[..., None] + ridge * p * ident[None, ..., None]
+    Xw = X * weight[:, None, :, None]
+    A = Xw.transpose(-1, -2) @ X + ridge * p * torch.eye(9, device=src.device)
+    rhs = Xw.transpose(-1, -2) @ dst.permute(0, 2, 1)[..., None] + ridge * p * ident[None, ..., None]
     return torch.linalg.solve(A, rhs)[..., 0]
 
 
@@ -93,12 +97,22 @@ def _at_least(img: np.ndarray, side: int) -> np.ndarray:
 
 class Data:
     def __init__(self, split: str, side: int, crop: int, n_synth: int, seed: int, real_fraction: float,
-                 kinds=("film",), synth_creative: float = 0.0):
+                 kinds=("film",), synth_creative: float = 0.0, segments: bool = False, split_fraction: float = 0.0):
         self.crop, self.n_synth, self.real_fraction = crop, n_synth, real_fraction
         self.synth_creative = synth_creative
+        self.split_fraction = split_fraction if segments else 0.0
         self.rng = np.random.default_rng(seed)
-        self.photos = [torch.from_numpy(_at_least(load_photo(p, side), crop)).permute(2, 0, 1).float().div(255)
-                       for p in photos(split)]
+        imgs = [_at_least(load_photo(p, side), crop) for p in photos(split)]
+        self.photos = [torch.from_numpy(i).permute(2, 0, 1).float().div(255) for i in imgs]
+        self.masks = None
+        if segments:  # the product's soft person mask of each photo, at the photo's size
+            from livefilter.analysis.segments import Segmenter, resize_mask
+
+            with Segmenter() as seg:
+                self.masks = [torch.from_numpy(resize_mask(seg.mask(i), i.shape[:2])).float()[None] for i in imgs]
+            share = np.array([float((m >= 0.5).float().mean()) for m in self.masks])
+            self.people = np.flatnonzero((share >= 0.1) & (share <= 0.9))
+            print(f"{split}: {len(self.people)} of {len(imgs)} photos with people", file=sys.stderr)
         # one pool per kind, drawn equally often: 120 creative grades are not drowned by 236 film looks
         self.real = [torch.stack([lut_tensor(read_lut(p)) for p in looks(split, kinds=(k,))]) for k in kinds]
         self.synth_seed = 10_000_000 + seed * 1_000_000 if split == "train" else 9_000_000
@@ -115,27 +129,55 @@ class Data:
         return pool[self.rng.integers(len(pool))]
 
     def crop_photo(self, i):
-        p = self.photos[i]
+        """A random crop of photo i (and of its mask when there are masks: the two stacked, 4 channels)."""
+        p = self.photos[i] if self.masks is None else torch.cat([self.photos[i], self.masks[i]])
         _, h, w = p.shape
         c = self.crop
         y, x = self.rng.integers(0, h - c + 1), self.rng.integers(0, w - c + 1)
         out = p[:, y:y + c, x:x + c]
         return out.flip(-1) if self.rng.random() < 0.5 else out
 
+    def look(self, real: bool):
+        return self.real_look() if real else self.synth[self.rng.integers(len(self.synth))]
+
     def batch(self, n):
+        """(A, B, luts) or, with masks, (A, B, luts, luts2, split): A and B (n, 4, c, c) with the mask as the 4th
+        channel; a split pair (split[i]) has its person graded with luts and its background with luts2, both
+        photos from those with people."""
+        split = self.rng.random(n) < self.split_fraction
         a_idx = self.rng.integers(0, len(self.photos), n)
         b_idx = (a_idx + self.rng.integers(1, len(self.photos), n)) % len(self.photos)
+        for i in np.flatnonzero(split):
+            a_idx[i], b_idx[i] = self.rng.choice(self.people, 2, replace=False)
         real = self.rng.random(n) < self.real_fraction
-        luts = torch.stack([self.real_look() if r else
-                            self.synth[self.rng.integers(len(self.synth))] for r in real])
+        luts = torch.stack([self.look(r) for r in real])
         A = torch.stack([self.crop_photo(i) for i in a_idx])
         B = torch.stack([self.crop_photo(i) for i in b_idx])
-        return A, B, luts
+        if self.masks is None:
+            return A, B, luts
+        luts2 = torch.stack([self.look(r) for r in self.rng.random(n) < self.real_fraction])
+        return A, B, luts, luts2, torch.from_numpy(split)
 
 
-def losses(model, A, B, luts, n_pix=2048, transfer=1.0):
-    T = apply_luts(luts, A)
-    guess = model(T)
+def graded(A, luts, luts2=None, split=None):
+    """The look(s) applied: A (B, 3 or 4, H, W) -> (B, 3, H, W); split pairs get luts on the person (A's 4th
+    channel, the soft mask) and luts2 on the background."""
+    out = apply_luts(luts, A[:, :3].contiguous())
+    if split is not None and bool(split.any()):
+        m = A[:, 3:4] * split[:, None, None, None].to(A.dtype)
+        out = out * m + apply_luts(luts2, A[:, :3].contiguous()) * (1 - m)
+    return out
+
+
+def losses(model, A, B, luts, luts2=None, split=None, n_pix=2048, transfer=1.0):
+    """The training loss; with masks (A and B with 4 channels, the segmentation-aware network) split pairs are
+    scored on per-segment transfer: one quartic fitted on the person's pixels, one on the background's."""
+    seg = A.shape[1] == 4
+    T = graded(A, luts, luts2, split)
+    guess = model(T, A[:, 3:4]) if seg else model(T)
+    FB = graded(B, luts, luts2, split)
+    if seg:
+        mA, mB, A, B = A[:, 3:4], B[:, 3:4], A[:, :3], B[:, :3]
     l1 = (guess - A).abs().mean()
     lmean = (guess.mean((2, 3)) - A.mean((2, 3))).abs().mean()
     b = A.shape[0]
@@ -144,15 +186,27 @@ def losses(model, A, B, luts, n_pix=2048, transfer=1.0):
     t = T.flatten(2)[:, :, idx].permute(0, 2, 1)
     coefs = fit_quartic(g, t)
     bs = B.flatten(2)[:, :, idx].permute(0, 2, 1)
-    fb = apply_luts(luts, B).flatten(2)[:, :, idx].permute(0, 2, 1)
-    ltr = (eval_quartic(coefs, bs).clamp(0, 1) - fb).abs().mean()
+    fb = FB.flatten(2)[:, :, idx].permute(0, 2, 1)
+    pred = eval_quartic(coefs, bs).clamp(0, 1)
+    if seg and split is not None and bool(split.any()):
+        wa = mA.flatten(2)[:, 0, idx]
+        wb = mB.flatten(2)[:, 0, idx][..., None]
+        per = eval_quartic(fit_quartic(g, t, weight=wa), bs).clamp(0, 1) * wb + \
+            eval_quartic(fit_quartic(g, t, weight=1 - wa), bs).clamp(0, 1) * (1 - wb)
+        pred = torch.where(split[:, None, None], per, pred)
+    ltr = (pred - fb).abs().mean()
     total = l1 + 0.5 * lmean + transfer * ltr
     # the same numbers for "do nothing" (guess = template), the baseline to beat
     with torch.no_grad():
         ident_l1 = (T - A).abs().mean()
         ident_tr = (bs - fb).abs().mean()
+        tr_split = ident_split = float("nan")  # the split pairs alone (the per-segment benchmark's case)
+        if seg and split is not None and bool(split.any()):
+            tr_split = (pred - fb).abs()[split].mean().item()
+            ident_split = (bs - fb).abs()[split].mean().item()
     return total, {"l1": l1.item(), "transfer": ltr.item(), "l1_identity": ident_l1.item(),
-                   "transfer_identity": ident_tr.item(), "n": b}
+                   "transfer_identity": ident_tr.item(), "transfer_split": tr_split,
+                   "transfer_split_identity": ident_split, "n": b}
 
 
 def main(argv=None) -> int:
@@ -177,13 +231,19 @@ def main(argv=None) -> int:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--resume", action="store_true")
+    ap.add_argument("--segments", action="store_true",
+                    help="the segmentation-aware network (FIG. 3: person mask in, same-scale skips), --init from a "
+                         "FIG. 2 checkpoint starts it at that checkpoint's guess")
+    ap.add_argument("--split-fraction", type=float, default=0.5,
+                    help="with --segments: share of pairs whose person and background get different looks")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     dev = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    model = DefilterNet(args.width, args.size).to(dev).to(memory_format=torch.channels_last)
+    model = (SegDefilterNet if args.segments else DefilterNet)(args.width, args.size)
+    model = model.to(dev).to(memory_format=torch.channels_last)
     opt = torch.optim.Adam(model.parameters(), args.lr)
     step = 0
     if args.resume and (out / "last.pt").is_file():
@@ -194,15 +254,17 @@ def main(argv=None) -> int:
         print(f"resumed at step {step}", file=sys.stderr)
     elif args.init:
         ck = torch.load(args.init, map_location=dev, weights_only=False)
-        model.load_state_dict(ck["model"])
-        if "opt" in ck:
+        fig2 = args.segments and not ck.get("args", {}).get("segments", False)
+        model.load_fig2(ck["model"]) if fig2 else model.load_state_dict(ck["model"])
+        if "opt" in ck and not fig2:
             opt.load_state_dict(ck["opt"])
         step = ck.get("step", 0)
         print(f"initialised from {args.init} (step {step})", file=sys.stderr)
     side = int(args.size * 1.5)
     train = Data("train", side, args.size, args.synth, args.seed + step, args.real_fraction, args.kinds,
-                 args.synth_creative)
-    val = Data("val", side, args.size, 64, 123, args.real_fraction, args.kinds, args.synth_creative)
+                 args.synth_creative, args.segments, args.split_fraction)
+    val = Data("val", side, args.size, 64, 123, args.real_fraction, args.kinds, args.synth_creative,
+               args.segments, args.split_fraction)
     val_batches = [val.batch(args.batch) for _ in range(4)]  # fixed validation pairs
     t_end = time.time() + args.minutes * 60
     t_ckpt = time.time() + args.ckpt_minutes * 60
@@ -214,21 +276,35 @@ def main(argv=None) -> int:
         torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step, "args": vars(args)}, tmp)
         tmp.replace(out / "last.pt")
 
+    def validate():
+        model.eval()
+        vs = []
+        with torch.no_grad():
+            for vb in val_batches:
+                vs.append(losses(model, *(t.to(dev) for t in vb), transfer=args.transfer)[1])
+        m = {k: float(np.nanmean([s[k] for s in vs])) for k in vs[0]}
+        log.write(json.dumps({"step": step, "split": "val", **m, "time": time.time()}) + "\n")
+        log.flush()
+        print(f"\n[val] step {step}  l1 {m['l1']:.4f} (identity {m['l1_identity']:.4f})  transfer "
+              f"{m['transfer']:.4f} (identity {m['transfer_identity']:.4f})  split pairs {m['transfer_split']:.4f} "
+              f"(identity {m['transfer_split_identity']:.4f})", file=sys.stderr)
+
+    validate()  # the starting point, on the same pairs
     t0 = time.time()
     while time.time() < t_end:
         model.train()
-        A, B, luts = (t.to(dev) for t in train.batch(args.batch))
+        A, B, *rest = (t.to(dev) for t in train.batch(args.batch))
         lr = args.lr * 0.5 * (1 + math.cos(math.pi * min(1.0, (time.time() - t0) / (args.minutes * 60))))
         for g in opt.param_groups:
             g["lr"] = lr
-        loss, st = losses(model, A.contiguous(memory_format=torch.channels_last), B, luts, transfer=args.transfer)
+        loss, st = losses(model, A.contiguous(memory_format=torch.channels_last), B, *rest, transfer=args.transfer)
         opt.zero_grad()
         loss.backward()
         opt.step()
         step += 1
         run_stats.append(st)
         if step % 20 == 0:
-            m = {k: float(np.mean([s[k] for s in run_stats])) for k in run_stats[0]}
+            m = {k: float(np.nanmean([s[k] for s in run_stats])) for k in run_stats[0]}
             left = (t_end - time.time()) / 60
             print(f"\rstep {step}  l1 {m['l1']:.4f} (identity {m['l1_identity']:.4f})  transfer {m['transfer']:.4f} "
                   f"(identity {m['transfer_identity']:.4f})  lr {lr:.2e}  {left:.0f} min left", end="",
@@ -239,16 +315,7 @@ def main(argv=None) -> int:
         if step % args.refresh == 0:
             train.refresh()
         if step % args.val_every == 0:
-            model.eval()
-            vs = []
-            with torch.no_grad():
-                for A, B, luts in val_batches:
-                    vs.append(losses(model, A.to(dev), B.to(dev), luts.to(dev), transfer=args.transfer)[1])
-            m = {k: float(np.mean([s[k] for s in vs])) for k in vs[0]}
-            log.write(json.dumps({"step": step, "split": "val", **m, "time": time.time()}) + "\n")
-            log.flush()
-            print(f"\n[val] step {step}  l1 {m['l1']:.4f} (identity {m['l1_identity']:.4f})  transfer "
-                  f"{m['transfer']:.4f} (identity {m['transfer_identity']:.4f})", file=sys.stderr)
+            validate()
         if time.time() > t_ckpt:
             save()
             t_ckpt = time.time() + args.ckpt_minutes * 60
