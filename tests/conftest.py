@@ -66,5 +66,5 @@ def no_defilter_model(tmp_path, monkeypatch):
     import livefilter.look.defilter as dfl
 
     monkeypatch.setattr(dfl, "MODEL_PATH", tmp_path / "missing" / "defilter.onnx")
-    monkeypatch.setattr(dfl, "_session", None)
+    monkeypatch.setattr(dfl, "_sessions", {})
     return dfl.MODEL_PATH

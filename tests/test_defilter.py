@@ -12,7 +12,7 @@ from .conftest import ROOT
 
 @pytest.fixture
 def no_cache(monkeypatch):
-    monkeypatch.setattr(dfl, "_session", None)
+    monkeypatch.setattr(dfl, "_sessions", {})
 
 
 def test_missing_model_names_the_file_and_the_fix(tmp_path, monkeypatch, no_cache, photo):

@@ -74,10 +74,14 @@ def main(argv=None) -> int:
     ap.add_argument("--single", type=int, default=12, help="ordinary single-look templates")
     ap.add_argument("--side", type=int, default=384)
     ap.add_argument("--no-one-photo", action="store_true", help="only the before/after path")
+    ap.add_argument("--no-original", action="store_true", help="only the one-photo path")
     ap.add_argument("--train", action="store_true", help="TRAINING photos and looks (to choose settings; report "
                     "validation figures only)")
     ap.add_argument("--set", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
                     help="override a livefilter.look.fit or .sampling setting for this run (e.g. SEGMENT_MIN_GAIN 0.5)")
+    ap.add_argument("--seg-model", help="a segmentation-aware de-filter .onnx to use instead of "
+                    "models/defilter_seg.onnx "
+                    "(tools/export_onnx.py --out)")
     ap.add_argument("--json")
     ap.add_argument("--md")
     args = ap.parse_args(argv)
@@ -86,6 +90,10 @@ def main(argv=None) -> int:
         return 2
     from livefilter.look import fit, sampling
 
+    if args.seg_model:
+        import livefilter.look.defilter as dfl
+
+        dfl.SEG_MODEL_PATH = Path(args.seg_model).resolve()
     for name, value in args.set:
         setattr(sampling if hasattr(sampling, name) else fit, name, json.loads(value))
     split_name = "train" if args.train else "val"
@@ -97,7 +105,7 @@ def main(argv=None) -> int:
     luts = {}
     rng = np.random.default_rng(0)
     rows = []
-    paths = ["original"] + ([] if args.no_one_photo else ["one photo"])
+    paths = ([] if args.no_original else ["original"]) + ([] if args.no_one_photo else ["one photo"])
     items = [("split", i) for i in range(args.split)] + [("single", i) for i in range(args.single)]
     for k, (kind, _) in enumerate(items):
         ia, *ibs = rng.choice(len(pics), 4, replace=False)
@@ -141,6 +149,7 @@ def main(argv=None) -> int:
                       f"{s['per segment']:.2f} | {s['gain']:+.0%} ({s['per-segment better than global']}/{len(sel)} "
                       f"better) | {sal} |")
     result = {"protocol": __doc__.split("\n\n")[1:3], "split": split_name, "settings": dict(args.set),
+              "segmentation-aware model": args.seg_model,
               "summary": summary, "rows": rows, "seconds": time.time() - t0,
               "photos with people": [str(p[0].relative_to(SHARED)) for p in pics],
               "machine": {"python": platform.python_version(), "platform": platform.platform(),

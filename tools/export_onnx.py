@@ -3,7 +3,9 @@
     python tools/export_onnx.py [--ckpt tools/results/train/last.pt] [--out models/defilter.onnx]
 
 The graph takes (1, 3, H, W) float32 RGB in [0, 1] with H, W multiples of 4 (dynamic) and returns the guessed
-original of the same shape. The export is checked against PyTorch on a real photo; the sha256 and size are
+original of the same shape. A segmentation-aware checkpoint (train_defilter.py --segments; by default written to
+models/defilter_seg.onnx) takes a second input, "mask": (1, 1, H, W) float32, the soft person mask. The export is
+checked against PyTorch on a real photo; the sha256 and size are
 printed for models/NOTICE.
 """
 
@@ -20,7 +22,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from defilter_net import DefilterNet  # noqa: E402
+from defilter_net import DefilterNet, SegDefilterNet  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -28,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def load_model(ckpt: Path) -> DefilterNet:
     ck = torch.load(ckpt, map_location="cpu", weights_only=False)
     a = ck.get("args", {})
-    model = DefilterNet(a.get("width", 32), a.get("size", 128))
+    model = (SegDefilterNet if a.get("segments") else DefilterNet)(a.get("width", 32), a.get("size", 128))
     model.load_state_dict(ck["model"])
     return model.eval()
 
@@ -36,14 +38,20 @@ def load_model(ckpt: Path) -> DefilterNet:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--ckpt", default=str(ROOT / "tools" / "results" / "train" / "last.pt"))
-    ap.add_argument("--out", default=str(ROOT / "models" / "defilter.onnx"))
+    ap.add_argument("--out", help="default: models/defilter.onnx, or models/defilter_seg.onnx for a "
+                    "segmentation-aware checkpoint")
     args = ap.parse_args(argv)
     model = load_model(Path(args.ckpt))
+    seg = isinstance(model, SegDefilterNet)
+    args.out = args.out or str(ROOT / "models" / ("defilter_seg.onnx" if seg else "defilter.onnx"))
     x = torch.rand(1, 3, 96, 128)
+    inputs, names, axes = (x,), ["template"], {"template": {2: "h", 3: "w"}, "original": {2: "h", 3: "w"}}
+    if seg:
+        inputs, names = (x, torch.rand(1, 1, 96, 128)), ["template", "mask"]
+        axes["mask"] = {2: "h", 3: "w"}
     tmp = Path(args.out).with_suffix(".onnx.tmp")
-    torch.onnx.export(model, (x,), str(tmp), input_names=["template"], output_names=["original"],
-                      dynamic_axes={"template": {2: "h", 3: "w"}, "original": {2: "h", 3: "w"}}, opset_version=17,
-                      dynamo=False)
+    torch.onnx.export(model, inputs, str(tmp), input_names=names, output_names=["original"], dynamic_axes=axes,
+                      opset_version=17, dynamo=False)
     import onnxruntime as ort
 
     from livefilter.imageio import read_image
@@ -54,9 +62,15 @@ def main(argv=None) -> int:
     small = cv2.resize(img, (128, 84), interpolation=cv2.INTER_AREA)
     inp = (small.astype(np.float32) / 255).transpose(2, 0, 1)[None]
     sess = ort.InferenceSession(str(tmp), providers=["CPUExecutionProvider"])
-    got = sess.run(None, {"template": inp})[0]
+    feed = {"template": inp}
+    if seg:  # the product's mask of the same picture
+        from livefilter.analysis.segments import Segmenter, resize_mask
+
+        with Segmenter() as s:
+            feed["mask"] = resize_mask(s.mask(small), small.shape[:2]).astype(np.float32)[None, None]
+    got = sess.run(None, feed)[0]
     with torch.no_grad():
-        ref = model(torch.from_numpy(inp)).numpy()
+        ref = model(*(torch.from_numpy(v) for v in feed.values())).numpy()
     err = float(np.abs(got - ref).max())
     if err > 1e-4:
         tmp.unlink()

@@ -117,20 +117,34 @@ def monochrome_guess(tpl: Template) -> Pairing | None:
     return Pairing(probe, None, "monochrome", source="monochrome path") if is_monochrome(probe) else None
 
 
-def network_guess(tpl: Template) -> Pairing:
-    """The de-filter network's guess of the original, both at the network's preset size."""
-    from .defilter import defilter, guess_change
+# When the segmentation-aware network (method.md FIG. 3, models/defilter_seg.onnx) makes the guess instead of the
+# FIG. 2 network: "segments" for fits with segments=True (when the model is shipped), "never".
+SEGMENT_AWARE_GUESS = "segments"
 
-    small, guess = defilter(tpl.rgb)
+
+def network_guess(tpl: Template, segment_aware: bool = False) -> Pairing:
+    """The de-filter network's guess of the original, both at the network's preset size; ``segment_aware``: the
+    FIG. 3 network, given the template's soft person mask."""
+    from .defilter import at_preset_size, defilter, guess_change, has_segment_model
+
+    mask = None
+    if segment_aware and has_segment_model():
+        from ..analysis.segments import person_mask
+
+        mask = person_mask(downscale(tpl.rgb, 256), size=at_preset_size(tpl.rgb).shape[:2])
+    small, guess = defilter(tpl.rgb, mask=mask)
     alpha = None if tpl.alpha is None else cv2.resize(tpl.alpha, small.shape[1::-1], interpolation=cv2.INTER_AREA)
-    return Pairing(small, guess, "network", alpha, "de-filter network", guess_change(small, guess))
+    return Pairing(small, guess, "network", alpha, "segmentation-aware de-filter network" if mask is not None
+                   else "de-filter network", guess_change(small, guess))
 
 
-def pairing_for(tpl: Template, original=None, *, allow_large: bool = False, monochrome: bool = True) -> Pairing:
-    """Route a template: the given original, else the monochrome path, else the de-filter network."""
+def pairing_for(tpl: Template, original=None, *, allow_large: bool = False, monochrome: bool = True,
+                segment_aware: bool = False) -> Pairing:
+    """Route a template: the given original, else the monochrome path, else the de-filter network (``segment_aware``:
+    the FIG. 3 one)."""
     if original is not None:
         return given_original(tpl, original, allow_large=allow_large)
-    return (monochrome and monochrome_guess(tpl)) or network_guess(tpl)
+    return (monochrome and monochrome_guess(tpl)) or network_guess(tpl, segment_aware)
 
 
 # --- stage 2b (segments=True): the template's segments --------------------------------------------------------
@@ -212,17 +226,20 @@ def fit_mappings(pairs: Pairs, mapping: str, solver: str = "lstsq"):
 # --no-one-photo (tools/results/eval_segments_train_*.md): with EDGE_BAND, split +37 % over the global look and
 # single-look templates +0 % at 0.2; at 0.05 split +37 % but single-look -7 %.
 SEGMENT_MIN_GAIN = 0.2
+# The same gate when the original is the network's guess: the guess's own errors differ between the segments, so
+# a segment's mapping fits its samples better than the global one even on a single-look template.
+SEGMENT_MIN_GAIN_GUESS = 0.2
 
 
-def distinct_segments(pairs: Pairs, glob, per: dict) -> tuple[dict, dict]:
-    """The segments whose own mapping is worth keeping (SEGMENT_MIN_GAIN), and each segment's fit errors."""
+def distinct_segments(pairs: Pairs, glob, per: dict, min_gain: float = SEGMENT_MIN_GAIN) -> tuple[dict, dict]:
+    """The segments whose own mapping is worth keeping (``min_gain``), and each segment's fit errors."""
     kept, errors = {}, {}
     for k, m in per.items():
         src, dst = pairs.per_label[k]
         e_glob = float(np.abs(glob(src) - dst).mean() * 255)
         e_own = float(np.abs(m(src) - dst).mean() * 255)
         errors[str(k)] = {"global": round(e_glob, 3), "own": round(e_own, 3)}
-        if e_glob - e_own >= SEGMENT_MIN_GAIN:
+        if e_glob - e_own >= min_gain:
             kept[k] = m
     return kept, errors
 
@@ -318,7 +335,8 @@ def fit_look(template, original=None, *, sampling: str = "uniform", samples: int
         if labels is not None:
             raise InputError("segments=True segments the template itself; give labels= with sampling='segments'")
         sampling = "segments"
-    p = pairing_for(tpl, original, allow_large=allow_large, monochrome=sampling != "segments")
+    p = pairing_for(tpl, original, allow_large=allow_large, monochrome=sampling != "segments",
+                    segment_aware=segments and SEGMENT_AWARE_GUESS == "segments")
     seg = segment_template(p) if segments or sampling == "person" else None
     asked = sampling
     if sampling == "person":  # salient-weighted sampling, the person as the salient region
@@ -345,7 +363,8 @@ def fit_look(template, original=None, *, sampling: str = "uniform", samples: int
     glob, label_maps = fit_mappings(pairs, mapping, solver)
     seg_errors = None
     if seg is not None:
-        label_maps, seg_errors = distinct_segments(pairs, glob, label_maps)
+        gate = SEGMENT_MIN_GAIN_GUESS if p.path == "network" else SEGMENT_MIN_GAIN
+        label_maps, seg_errors = distinct_segments(pairs, glob, label_maps, gate)
     p0 = COVERAGE_P0[p.path] if coverage is None else coverage
     glob, label_maps = trusted(p, pairs, glob, label_maps, p0, weight)
     conf = confidence(p, coverage_of(p, pairs), weight, reason)
