@@ -41,9 +41,19 @@ def apply_folder(look, inputs, out_dir, **kwargs):
 
     return _apply_folder(look, inputs, out_dir, **kwargs)
 
+
+
+def __getattr__(name):  # LivePipeline on first use: the live package (threads, devices) is not imported eagerly
+    if name == "LivePipeline":
+        from .live.pipeline import LivePipeline
+
+        return LivePipeline
+    raise AttributeError(f"module 'livefilter' has no attribute {name!r}")
+
+
 __all__ = [
-    "__version__", "Look", "Lut", "fit_look", "load_look", "render", "apply_video", "apply_folder", "read_lut",
-    "write_lut", "read_image",
+    "__version__", "Look", "LivePipeline", "Lut", "fit_look", "load_look", "render", "apply_video", "apply_folder",
+    "read_lut", "write_lut", "read_image",
     "write_image", "identity_table", "fit_mapping", "QuarticMapping", "ResidualMapping", "LiveFilterError",
     "InputError", "ImageReadError", "LutFormatError", "OutputError", "ModelError", "scene_similarity",
 ]

@@ -79,7 +79,7 @@ def _number(kind, lo=None, hi=None, *, lo_open=False):
 
 
 def _frame_size(text):
-    from .pipeline import parse_size
+    from .live.pipeline import parse_size
 
     try:
         return parse_size(text)
@@ -439,9 +439,9 @@ def _sample_look():
 
 def cmd_live(args) -> int:
     from .fileio import check_output_path
-    from .pipeline import LivePipeline
-    from .sinks import VideoFileSink, VirtualCameraSink
-    from .sources import CameraSource, ImageSource, SyntheticSource, VideoFileSource
+    from .live.pipeline import LivePipeline
+    from .live.sinks import VideoFileSink, VirtualCameraSink
+    from .live.sources import CameraSource, ImageSource, SyntheticSource, VideoFileSource
 
     size = args.frame_size or (1280, 720)
     # everything that can be checked is checked before a device, a window or a file is opened
@@ -463,7 +463,7 @@ def cmd_live(args) -> int:
     if args.record:
         check_output_path(args.record, (args.input, args.template, args.original))
     if args.preview:
-        from .window import display_problem
+        from .live.window import display_problem
 
         if problem := display_problem():
             raise InputError(f"--preview needs a display: {problem}; use --record OUT.mp4 or --vcam instead")
@@ -500,7 +500,7 @@ def cmd_live(args) -> int:
         raise
     with pipeline, _stop_on_signals(pipeline):
         if args.preview:
-            from .window import PreviewWindow
+            from .live.window import PreviewWindow
 
             window = PreviewWindow(pipeline, templates)
             pipeline.add_callback(window)
@@ -554,10 +554,10 @@ def _stop_on_signals(pipeline=None):
 def cmd_demo(args) -> int:
     from .fileio import check_output_path
     from .imageio import write_image
-    from .pipeline import LivePipeline
+    from .live.pipeline import LivePipeline
+    from .live.sinks import VideoFileSink
+    from .live.sources import SyntheticSource
     from .preview import contact_sheet
-    from .sinks import VideoFileSink
-    from .sources import SyntheticSource
 
     size = args.frame_size
     out_dir = Path(args.out_dir)
@@ -605,9 +605,9 @@ def cmd_bench_live(args) -> int:
     import platform
     import threading
 
-    from .pipeline import LivePipeline
-    from .sinks import NullSink
-    from .sources import SyntheticSource
+    from .live.pipeline import LivePipeline
+    from .live.sinks import NullSink
+    from .live.sources import SyntheticSource
 
     w, h = args.frame_size
     # with --scene the look comes from its template photo (a before/after pair), so the scene part has a template

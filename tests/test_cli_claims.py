@@ -15,8 +15,8 @@ import livefilter.cli as cli
 from livefilter.cli import main
 from livefilter.errors import LiveFilterError
 from livefilter.imageio import write_image
-from livefilter.sinks import VideoFileSink
-from livefilter.sources import SyntheticSource, VideoFileSource
+from livefilter.live.sinks import VideoFileSink
+from livefilter.live.sources import SyntheticSource, VideoFileSource
 
 from .conftest import DATA
 from .test_cli import assert_bad_input, run

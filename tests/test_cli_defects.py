@@ -19,8 +19,8 @@ from PIL import Image
 
 import livefilter as lf
 from livefilter.cli import build_parser
+from livefilter.live.sources import VideoFileSource
 from livefilter.luts import write_lut
-from livefilter.sources import VideoFileSource
 
 from .conftest import ROOT
 from .test_cli import assert_bad_input, run
@@ -56,8 +56,8 @@ def look_cube(tmp_path, sample_after, sample_before, capsys) -> Path:
 
 @pytest.fixture
 def clip(tmp_path) -> Path:
-    from livefilter.sinks import VideoFileSink
-    from livefilter.sources import SyntheticSource
+    from livefilter.live.sinks import VideoFileSink
+    from livefilter.live.sources import SyntheticSource
 
     src = SyntheticSource((160, 96), fps=10)
     sink = VideoFileSink(tmp_path / "vid.mp4", fps=10)

@@ -5,8 +5,8 @@ import pytest
 
 import livefilter as lf
 from livefilter.cli import main
-from livefilter.sources import VideoFileSource
-from livefilter.window import PreviewWindow, compose
+from livefilter.live.sources import VideoFileSource
+from livefilter.live.window import PreviewWindow, compose
 
 from .test_cli import assert_bad_input, run
 

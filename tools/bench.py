@@ -138,7 +138,7 @@ def make_face_clip(path: Path, size, frames: int, fps: int = 30, preset: str = "
     benchmarks."""
     import av
 
-    from livefilter.sources import SyntheticSource
+    from livefilter.live.sources import SyntheticSource
 
     synth = SyntheticSource(size, fps=fps)
     with av.open(str(path), "w") as out:

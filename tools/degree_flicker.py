@@ -77,8 +77,8 @@ def replay(faces: bool, scene_template, frames) -> dict:
 def main() -> int:
     from skimage import data
 
+    from livefilter.live.sources import SyntheticSource
     from livefilter.resources import sample_path
-    from livefilter.sources import SyntheticSource
 
     n = int(FPS * SECONDS)
     clip = SyntheticSource(SIZE, fps=FPS)

@@ -32,7 +32,7 @@ def main() -> int:
 
     import livefilter as lf
     from livefilter.cli import _sample_look
-    from livefilter.sources import SyntheticSource
+    from livefilter.live.sources import SyntheticSource
 
     look = _sample_look()
     frame = SyntheticSource((960, 540)).frame_at(0)

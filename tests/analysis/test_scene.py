@@ -210,9 +210,9 @@ def test_a_look_file_keeps_its_templates_scene(tmp_path):
     with them (s is no longer 1 for an unrelated scene), as it does with the template photo itself."""
     from livefilter.analysis.scene import SceneFeatures, default_model
     from livefilter.cli import main
-    from livefilter.pipeline import LivePipeline
-    from livefilter.sinks import NullSink
-    from livefilter.sources import SyntheticSource
+    from livefilter.live.pipeline import LivePipeline
+    from livefilter.live.sinks import NullSink
+    from livefilter.live.sources import SyntheticSource
 
     from ..conftest import SAMPLES
 

@@ -19,7 +19,7 @@ def cluster():
 
 
 def test_ray_local_equals_local(tmp_path, look, cluster):
-    from livefilter.sources import SyntheticSource
+    from livefilter.live.sources import SyntheticSource
 
     src = tmp_path / "in"
     (src / "sub").mkdir(parents=True)

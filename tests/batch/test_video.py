@@ -60,7 +60,7 @@ def test_chunks_start_at_keyframes_and_keep_every_frame(tmp_path, look):
 
 def test_faces_get_less_of_the_look(tmp_path):
     from livefilter.analysis.faces import FaceDetector
-    from livefilter.sources import SyntheticSource
+    from livefilter.live.sources import SyntheticSource
 
     synth = SyntheticSource((320, 240), fps=25)
     src = tmp_path / "face.mp4"
@@ -91,7 +91,7 @@ def test_faces_get_less_of_the_look(tmp_path):
 def test_a_per_segment_look_is_rendered_per_segment(tmp_path):
     """A look fitted with --segments: each frame is segmented, the person gets the person's LUT and the rest
     the background's (the global LUT is not what is rendered)."""
-    from livefilter.sources import SyntheticSource
+    from livefilter.live.sources import SyntheticSource
 
     synth = SyntheticSource((320, 240), fps=25)
     src = tmp_path / "face.mp4"
@@ -121,7 +121,7 @@ def test_a_look_with_a_scene_grades_an_unlike_video_less(tmp_path):
     """A .look.npz carries its template's scene: frames of an unlike scene get s = the floor (0.4) of the look
     outside faces, on the video's own clock (the same bytes every run)."""
     from livefilter.analysis.scene import FLOOR, SceneFeatures, default_model
-    from livefilter.sources import SyntheticSource
+    from livefilter.live.sources import SyntheticSource
 
     synth = SyntheticSource((160, 120), fps=25)
     src = tmp_path / "clip.mp4"

@@ -195,9 +195,9 @@ def test_live_pipeline_renders_a_per_segment_look_by_segmenting_the_frames(split
     """live: a per-segment look turns the segmenter on; each frame is rendered with the person's and the
     background's LUTs mixed by the frame's own soft mask (as Look.apply with that mask), not with the global LUT;
     a plain look afterwards turns the segmenter off again."""
-    from livefilter.pipeline import LivePipeline
-    from livefilter.sinks import NullSink
-    from livefilter.sources import SyntheticSource
+    from livefilter.live.pipeline import LivePipeline
+    from livefilter.live.sinks import NullSink
+    from livefilter.live.sources import SyntheticSource
 
     _, a, _ = split
     with LivePipeline(SyntheticSource((64, 48)), [NullSink()], look=seg_look, backend="cpu", face_protect=False,

@@ -22,55 +22,14 @@ from pathlib import Path
 
 import numpy as np
 
-from .analysis import DegreeEstimator
-from .backends import create_backend
-from .errors import InputError, LiveFilterError
+from ..analysis import DegreeEstimator
+from ..backends import create_backend
+from ..errors import InputError, LiveFilterError
+from .capture import LatestFrame, capture
 from .sinks import Sink, SinkError
-from .sources import Source, SourceError
+from .sources import Source
 
 log = logging.getLogger(__name__)
-BACKOFF_START, BACKOFF_MAX = 0.25, 5.0
-
-
-class LatestFrame:
-    """A one-frame slot: ``put`` replaces what is there (counting a drop if it was never read); ``get`` waits
-    for a frame newer than the caller's last one. Nothing ever queues, so latency stays bounded."""
-
-    def __init__(self):
-        self._cond = threading.Condition()
-        self._item = None
-        self._seq = 0
-        self._taken = 0
-        self._ended = False
-        self.dropped = 0
-
-    def put(self, frame: np.ndarray, t: float) -> None:
-        with self._cond:
-            if self._seq > self._taken:
-                self.dropped += 1
-            self._seq += 1
-            self._item = (frame, t, self._seq)
-            self._cond.notify_all()
-
-    def end(self) -> None:
-        with self._cond:
-            self._ended = True
-            self._cond.notify_all()
-
-    def get(self, after: int, timeout: float = 1.0, consume: bool = True):
-        """The newest (frame, t, seq) with seq > ``after``; None on timeout; raises EOFError at end of stream."""
-        deadline = time.monotonic() + timeout
-        with self._cond:
-            while self._seq <= after:
-                if self._ended:
-                    raise EOFError
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    return None
-                self._cond.wait(left)
-            if consume:
-                self._taken = self._seq
-            return self._item
 
 
 class Stats:
@@ -126,7 +85,7 @@ class LivePipeline:
         # the template's); a look file has no template photo, so s stays 1 for it
         tracker = None
         if scene:
-            from .analysis.scene import SceneTracker
+            from ..analysis.scene import SceneTracker
 
             tracker = SceneTracker()
         self.estimator = DegreeEstimator(face_protect=face_protect, face_strength=face_strength,
@@ -212,9 +171,9 @@ class LivePipeline:
         self._looks_pending -= 1
 
     def _load_look(self, template, original, assume_look=False):
-        from .look import Look, fit_look, load_look
-        from .lut import Lut
-        from .luts import look_file_kind, read_lut
+        from ..look import Look, fit_look, load_look
+        from ..lut import Lut
+        from ..luts import look_file_kind, read_lut
 
         try:
             conf, photo, look = None, None, None
@@ -234,7 +193,7 @@ class LivePipeline:
                     lut, name, conf = look.lut, look.name, look.meta.get("confidence")
                     photo = p if kind == "image" else None
             if photo is None and look is not None and "scene" in look.meta:  # a .look.npz keeps its template's scene
-                from .analysis.scene import SceneFeatures
+                from ..analysis.scene import SceneFeatures
 
                 photo = SceneFeatures.from_meta(look.meta["scene"])
             self._set_scene_template(photo)
@@ -338,50 +297,10 @@ class LivePipeline:
 
     # --- workers ------------------------------------------------------------------------------------------
     def _capture(self) -> None:
-        while not self._go.wait(0.05):
-            if self._stop.is_set():
-                return
-        src = self.source
-        period = 1.0 / src.fps if src.paced and src.fps > 0 else 0.0
-        next_t = time.monotonic()
-        backoff = BACKOFF_START
-        failing = False
-        while not self._stop.is_set():
-            try:
-                frame = src.read()
-            except (SourceError, OSError, RuntimeError) as exc:
-                msg = exc.problem if isinstance(exc, LiveFilterError) else str(exc)
-                self.status = f"{src.name}: {msg}; retrying in {backoff:.1f} s"
-                if not failing:
-                    log.warning(self.status)
-                failing = True
-                if self._stop.wait(backoff):
-                    break
-                backoff = min(backoff * 2, BACKOFF_MAX)
-                try:
-                    src.open()
-                except (SourceError, OSError, RuntimeError):
-                    pass
-                continue
-            if frame is None:
-                self._slot.end()
-                break
-            if failing:
-                failing, backoff = False, BACKOFF_START
-                self.status = f"{src.name}: back"
-                log.info(self.status)
-            if not (isinstance(frame, np.ndarray) and frame.dtype == np.uint8 and frame.ndim == 3
-                    and frame.shape[2] == 3):
-                log.warning("skipping a bad frame from %s: %s", src.name, getattr(frame, "shape", type(frame)))
-                continue
-            self._slot.put(frame, time.monotonic())
-            if period:
-                next_t += period
-                delay = next_t - time.monotonic()
-                if delay > 0:
-                    self._stop.wait(delay)
-                elif delay < -period:
-                    next_t = time.monotonic()
+        capture(self.source, self._slot, self._stop, go=self._go, on_status=self._set_status)
+
+    def _set_status(self, text: str) -> None:
+        self.status = text
 
     def _analysis(self) -> None:
         seq = 0

@@ -5,12 +5,13 @@ import numpy as np
 import pytest
 
 import livefilter as lf
+from livefilter.live.capture import LatestFrame
+from livefilter.live.pipeline import LivePipeline
+from livefilter.live.sinks import CallbackSink, NullSink, SinkError, VideoFileSink
+from livefilter.live.sources import Source, SourceError, SyntheticSource
 from livefilter.lut import Lut, identity_table
-from livefilter.pipeline import LatestFrame, LivePipeline
-from livefilter.sinks import CallbackSink, NullSink, SinkError, VideoFileSink
-from livefilter.sources import Source, SourceError, SyntheticSource
 
-from .conftest import warm_look
+from ..conftest import warm_look
 
 SIZE = (320, 180)
 
@@ -110,7 +111,7 @@ class FlakySource(Source):
 
 
 def test_camera_failure_retries_with_backoff_and_resumes(look, monkeypatch):
-    import livefilter.pipeline as pmod
+    import livefilter.live.capture as pmod
 
     monkeypatch.setattr(pmod, "BACKOFF_START", 0.01)
     statuses = []
@@ -162,8 +163,8 @@ class FakeCapture:
 
 
 def test_a_camera_that_comes_back_is_reopened_and_its_frames_resume(look, monkeypatch):
-    import livefilter.pipeline as pmod
-    import livefilter.sources as smod
+    import livefilter.live.capture as pmod
+    import livefilter.live.sources as smod
 
     monkeypatch.setattr(pmod, "BACKOFF_START", 0.01)
     monkeypatch.setattr(FakeCapture, "state", {"opens": 0, "reads": 0, "plugged": True, "failed_opens": 0})

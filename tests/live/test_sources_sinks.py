@@ -3,8 +3,8 @@ import pytest
 
 import livefilter as lf
 from livefilter.errors import InputError
-from livefilter.sinks import NullSink, SinkError, VideoFileSink, VirtualCameraSink
-from livefilter.sources import CameraSource, ImageSource, SourceError, SyntheticSource, VideoFileSource
+from livefilter.live.sinks import NullSink, SinkError, VideoFileSink, VirtualCameraSink
+from livefilter.live.sources import CameraSource, ImageSource, SourceError, SyntheticSource, VideoFileSource
 
 
 def test_synthetic_is_deterministic_and_moves():

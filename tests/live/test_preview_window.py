@@ -24,7 +24,7 @@ import pytest
 
 from livefilter.luts import write_lut
 
-from .conftest import ROOT
+from ..conftest import ROOT
 
 W, H = 640, 360
 

@@ -14,9 +14,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .errors import InputError, LiveFilterError
-from .fileio import Closable
-from .resources import sample_path
+from ..errors import InputError, LiveFilterError
+from ..fileio import Closable
+from ..resources import sample_path
 
 log = logging.getLogger(__name__)
 SAMPLE_FACE = sample_path("sample_before.jpg")
@@ -52,7 +52,7 @@ class SyntheticSource(Source):
             raise InputError(f"synthetic frame size must be at least 16x16, got {self.w}x{self.h}")
         self.fps, self.frames = float(fps), frames
         self.name = f"synthetic {self.w}x{self.h}"
-        from .imageio import read_image
+        from ..imageio import read_image
 
         self.base = read_image(image or SAMPLE_FACE) if not isinstance(image, np.ndarray) else image
         self.i = 0
@@ -80,7 +80,7 @@ class ImageSource(Source):
     """A still image, repeated (resized to ``size`` (w, h) when given)."""
 
     def __init__(self, path, fps: float = 30.0, frames: int | None = None, size=None):
-        from .imageio import read_image
+        from ..imageio import read_image
 
         self.frame = read_image(path)
         if size is not None and (self.frame.shape[1], self.frame.shape[0]) != tuple(size):

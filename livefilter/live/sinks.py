@@ -15,8 +15,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .errors import LiveFilterError
-from .fileio import Closable, check_output_path
+from ..errors import LiveFilterError
+from ..fileio import Closable, check_output_path
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +92,7 @@ class VideoFileSink(Sink):
 
         fd, tmp = tempfile.mkstemp(prefix=f".{self.path.stem}.", suffix=".mp4", dir=self.path.parent)
         os.close(fd)
-        from .fileio import _UMASK
+        from ..fileio import _UMASK
 
         os.chmod(tmp, 0o666 & ~_UMASK)
         self.tmp = Path(tmp)
@@ -105,7 +105,7 @@ class VideoFileSink(Sink):
             s.codec_context.options = {"crf": f"{self.crf:g}", "preset": self.preset}
             self.stream = s
             if self.audio_from is not None:
-                from .batch.video import StreamCopier
+                from ..batch.video import StreamCopier
 
                 self.copier = StreamCopier(self.audio_from, self.out, ".mp4")
         except Exception as exc:  # noqa: BLE001 - any failure to open is this sink's error, with the reason

@@ -1,0 +1,112 @@
+"""The capture worker: a source read into a one-frame slot, in its own thread (conventions: a plain function with a
+stop Event and a latest-frame slot that drops, never queues, so latency stays bounded)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+from ..errors import LiveFilterError
+from .sources import Source, SourceError
+
+log = logging.getLogger(__name__)
+BACKOFF_START, BACKOFF_MAX = 0.25, 5.0
+
+
+class LatestFrame:
+    """A one-frame slot: ``put`` replaces what is there (counting a drop if it was never read); ``get`` waits
+    for a frame newer than the caller's last one. Nothing ever queues, so latency stays bounded."""
+
+    def __init__(self):
+        self._cond = threading.Condition()
+        self._item = None
+        self._seq = 0
+        self._taken = 0
+        self._ended = False
+        self.dropped = 0
+
+    def put(self, frame: np.ndarray, t: float) -> None:
+        with self._cond:
+            if self._seq > self._taken:
+                self.dropped += 1
+            self._seq += 1
+            self._item = (frame, t, self._seq)
+            self._cond.notify_all()
+
+    def end(self) -> None:
+        with self._cond:
+            self._ended = True
+            self._cond.notify_all()
+
+    def get(self, after: int, timeout: float = 1.0, consume: bool = True):
+        """The newest (frame, t, seq) with seq > ``after``; None on timeout; raises EOFError at end of stream."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while self._seq <= after:
+                if self._ended:
+                    raise EOFError
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return None
+                self._cond.wait(left)
+            if consume:
+                self._taken = self._seq
+            return self._item
+
+
+def capture(source: Source, slot: LatestFrame, stop: threading.Event, *, go: threading.Event | None = None,
+            on_status: Callable[[str], None] | None = None) -> None:
+    """Read ``source`` into ``slot`` until ``stop`` is set or the source ends (then ``slot.end()``).
+
+    Waits for ``go`` first (the pipeline sets it once the look and the analysis are ready, so a file source loses
+    no frame at the start). A paced source (a file played as live) is read at its frame rate. A failing camera is
+    retried with back-off (0.25 s doubling to 5 s), the state reported through ``on_status``; frames that are not
+    uint8 (H, W, 3) are skipped with a warning."""
+    status = on_status or (lambda text: None)
+    while go is not None and not go.wait(0.05):
+        if stop.is_set():
+            return
+    period = 1.0 / source.fps if source.paced and source.fps > 0 else 0.0
+    next_t = time.monotonic()
+    backoff = BACKOFF_START
+    failing = False
+    while not stop.is_set():
+        try:
+            frame = source.read()
+        except (SourceError, OSError, RuntimeError) as exc:
+            msg = exc.problem if isinstance(exc, LiveFilterError) else str(exc)
+            text = f"{source.name}: {msg}; retrying in {backoff:.1f} s"
+            status(text)
+            if not failing:
+                log.warning(text)
+            failing = True
+            if stop.wait(backoff):
+                break
+            backoff = min(backoff * 2, BACKOFF_MAX)
+            try:
+                source.open()
+            except (SourceError, OSError, RuntimeError):
+                pass
+            continue
+        if frame is None:
+            slot.end()
+            break
+        if failing:
+            failing, backoff = False, BACKOFF_START
+            status(f"{source.name}: back")
+            log.info(f"{source.name}: back")
+        if not (isinstance(frame, np.ndarray) and frame.dtype == np.uint8 and frame.ndim == 3 and frame.shape[2] == 3):
+            log.warning("skipping a bad frame from %s: %s", source.name, getattr(frame, "shape", type(frame)))
+            continue
+        slot.put(frame, time.monotonic())
+        if period:
+            next_t += period
+            delay = next_t - time.monotonic()
+            if delay > 0:
+                stop.wait(delay)
+            elif delay < -period:
+                next_t = time.monotonic()
