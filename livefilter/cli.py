@@ -218,6 +218,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-face-protect", action="store_true", help="measure without face analysis")
     p.add_argument("--scene", action="store_true", help="measure with the scene similarity on (the sample look is "
                                                         "then fitted from its photo, so it has a template scene)")
+    p.add_argument("--segments", action="store_true", help="measure with a per-segment look (the sample look on the "
+                   "person only, fitted with --segments): every analysed frame is segmented, several LUTs rendered")
     p.add_argument("--swap", action="store_true", help="keep re-fitting the template during the run")
     p.add_argument("--json", metavar="OUT", help="write the results as JSON")
     return parser
@@ -437,6 +439,26 @@ def _sample_look():
     return fit_look(SAMPLE_DIR / "sample_after.jpg", SAMPLE_DIR / "sample_before.jpg", name="sample teal & orange")
 
 
+def _split_sample_look(scene: bool):
+    """bench-live --segments: a per-segment look, learnt from the sample pair graded per segment (the sample look
+    on the person, the background left as it was), with the template's scene when ``scene``."""
+    from .analysis.segments import person_mask
+    from .imageio import read_image
+    from .look import fit_look
+
+    before, after = read_image(SAMPLE_DIR / "sample_before.jpg"), read_image(SAMPLE_DIR / "sample_after.jpg")
+    m = person_mask(after, size=after.shape[:2])[..., None]
+    template = (after * m + before * (1 - m) + 0.5).astype(np.uint8)
+    look = fit_look(template, before, segments=True, name="sample, person only")
+    if not look.segmented:
+        raise InputError("the sample pair gave no per-segment look")
+    if scene:
+        from .analysis.scene import default_model
+
+        look.meta["scene"] = default_model().describe(template).to_meta()
+    return look
+
+
 def cmd_live(args) -> int:
     from .fileio import check_output_path
     from .live.pipeline import LivePipeline
@@ -610,8 +632,10 @@ def cmd_bench_live(args) -> int:
     from .live.sources import SyntheticSource
 
     w, h = args.frame_size
-    # with --scene the look comes from its template photo (a before/after pair), so the scene part has a template
-    look = None if args.scene else _sample_look()
+    if args.segments:
+        look = _split_sample_look(args.scene)
+    else:  # with --scene the look comes from its template photo (a before/after pair), so the scene part has one
+        look = None if args.scene else _sample_look()
     source = SyntheticSource((w, h), fps=args.fps if args.fps > 0 else 1000.0)
     if args.fps <= 0:
         source.paced = False
@@ -629,7 +653,7 @@ def cmd_bench_live(args) -> int:
 
     with LivePipeline(source, [sink], look=look, backend=args.backend,
                       face_protect=not args.no_face_protect, scene=args.scene) as p:
-        if args.scene:
+        if args.scene and not args.segments:
             p.set_template(SAMPLE_DIR / "sample_after.jpg", SAMPLE_DIR / "sample_before.jpg").result()
         p.add_callback(degree_change)
         stop = threading.Event()
@@ -664,6 +688,7 @@ def cmd_bench_live(args) -> int:
     result = {
         "size": f"{w}x{h}", "frames": args.frames, "source_fps": args.fps, "backend": backend,
         "face_protect": not args.no_face_protect, "scene": args.scene, "scene_analysis": scene_info,
+        "segments": args.segments, "segmented_look": bool(look is not None and look.segmented),
         # per frame: the mean over the map of |d_t - d_(t-1)| and its largest value, then their mean / p99 over frames
         "degree_change": {"mean_of_mean": round(float(ch[:, 0].mean()), 5) if len(ch) else None,
                           "p99_of_mean": round(float(np.percentile(ch[:, 0], 99)), 5) if len(ch) else None,

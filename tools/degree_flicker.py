@@ -6,8 +6,11 @@ figures are the algorithm's and not the load of the machine that runs it (bench-
 the same on a real run, where a loaded machine renders fewer frames and each step is larger). Per frame: the mean
 and the maximum over the map of |d_t - d_(t-1)|; reported: their mean and 99th percentile over the frames.
 
-Runs: faces only; scene only; faces + scene; and a scene cut (the clip of the bundled face for 5 s, then the
-same pan/zoom over another photo for 5 s, template = the bundled look's photo), where the scene similarity falls
+Runs: faces only; scene only; faces + scene; faces + segments (on the clip, and on its first frame held still with
+sensor-like noise, where every change is flicker) and faces + scene + segments (then also the change of the soft
+person mask that mixes a per-segment look's LUTs, "mask_change"); and a scene cut (the clip of the bundled face for
+5 s, then the same pan/zoom over another photo for 5 s, template = the bundled look's photo), where the scene
+similarity falls
 and the ramp shows. The visible level is tools/results/degree_visible.json's step (1 dE00 at the p99 pixel).
 
     python tools/degree_flicker.py          # writes tools/results/degree_flicker.json
@@ -37,18 +40,26 @@ class Clock:
         return self.t
 
 
-def replay(faces: bool, scene_template, frames) -> dict:
+def _steps(values) -> dict:
+    means, maxes = np.array([v[0] for v in values]), np.array([v[1] for v in values])
+    return {"mean_of_mean": round(float(means.mean()), 5), "p99_of_mean": round(float(np.percentile(means, 99)), 5),
+            "mean_of_max": round(float(maxes.mean()), 5), "p99_of_max": round(float(np.percentile(maxes, 99)), 5),
+            "max_of_max": round(float(maxes.max()), 5)}
+
+
+def replay(faces: bool, scene_template, frames, segments: bool = False) -> dict:
     from livefilter.analysis import DegreeEstimator
     from livefilter.analysis.scene import SceneTracker
+    from livefilter.analysis.segments import Segmenter
 
     clock = Clock()
     tracker = None
     if scene_template is not None:
         tracker = SceneTracker(clock=clock, threaded=False)
         tracker.set_template(scene_template)
-    est = DegreeEstimator(face_protect=faces, scene=tracker)
-    means, maxes, scores = [], [], []
-    prev = None
+    est = DegreeEstimator(face_protect=faces, scene=tracker, segmenter=Segmenter() if segments else None)
+    steps, mask_steps, scores = [], [], []
+    prev = prev_mask = None
     try:
         for i, frame in enumerate(frames):
             clock.t = i / FPS
@@ -59,19 +70,23 @@ def replay(faces: bool, scene_template, frames) -> dict:
             if prev is not None:
                 a = prev if prev.shape == d.shape else np.full_like(d, float(prev.mean()))
                 diff = np.abs(d - a)
-                means.append(float(diff.mean()))
-                maxes.append(float(diff.max()))
+                steps.append((float(diff.mean()), float(diff.max())))
             prev = d
+            m = est.mask
+            if segments and m is not None:
+                if prev_mask is not None and prev_mask.shape == m.shape:
+                    md = np.abs(m - prev_mask)
+                    mask_steps.append((float(md.mean()), float(md.max())))
+                prev_mask = m.copy()
             scores.append(est.scene_score)
     finally:
         est.close()
-    means, maxes = np.array(means), np.array(maxes)
-    return {"frames": len(frames), "mean_of_mean": round(float(means.mean()), 5),
-            "p99_of_mean": round(float(np.percentile(means, 99)), 5),
-            "mean_of_max": round(float(maxes.mean()), 5), "p99_of_max": round(float(np.percentile(maxes, 99)), 5),
-            "max_of_max": round(float(maxes.max()), 5),
-            "scene_score_first_last": [round(scores[0], 3), round(scores[-1], 3)],
-            "scene_evaluations": None if tracker is None else tracker.evaluations}
+    out = {"frames": len(frames), **_steps(steps),
+           "scene_score_first_last": [round(scores[0], 3), round(scores[-1], 3)],
+           "scene_evaluations": None if tracker is None else tracker.evaluations}
+    if segments:  # the soft person mask that mixes a per-segment look's LUTs: its change per frame, the same way
+        out["mask_change"] = _steps(mask_steps)
+    return out
 
 
 def main() -> int:
@@ -85,6 +100,9 @@ def main() -> int:
     face_frames = [clip.frame_at(i) for i in range(n)]
     other = SyntheticSource(SIZE, fps=FPS, image=data.coffee())
     cut = face_frames[: n // 2] + [other.frame_at(i) for i in range(n // 2, n)]
+    rng = np.random.default_rng(0)
+    still = [np.clip(face_frames[0] + rng.normal(0, 2, face_frames[0].shape), 0, 255).astype(np.uint8)
+             for _ in range(n)]
     template = sample_path("sample_after.jpg")  # the bundled look's photo (bench-live --scene's template)
     unlike = data.coffee()  # a template unlike the clip (s = 0.79 against it), so the scene part is not 1
     runs = {
@@ -93,6 +111,10 @@ def main() -> int:
         "faces + scene (template unlike the clip)": replay(True, unlike, face_frames),
         "faces + scene (bundled template, s = 1)": replay(True, template, face_frames),
         "scene cut at 5 s (bundled template)": replay(False, template, cut),
+        "faces + segments": replay(True, None, face_frames, segments=True),
+        # the same frame held still, with camera-like noise: every change of the mask is flicker, none is motion
+        "faces + segments, still frame + noise (sigma 2)": replay(True, None, still, segments=True),
+        "faces + scene + segments (bundled template)": replay(True, template, face_frames, segments=True),
     }
     vis = json.loads((ROOT / "tools" / "results" / "degree_visible.json").read_text())["visible_degree_step"]
     result = {"clip": f"SyntheticSource {SIZE[0]}x{SIZE[1]}, {SECONDS} s at {FPS:g} fps (simulated clock)",
