@@ -48,10 +48,30 @@ def test_update_smooths_over_frames(photo, segmenter):
     first = segmenter.update(photo)
     second = segmenter.update(blank)
     alone = segmenter.mask(blank)
-    # half of the previous mask stays (SMOOTHING 0.5): the boundary moves gradually
-    np.testing.assert_allclose(second, 0.5 * first + 0.5 * alone, atol=1e-5)
+    # a change beyond the dead band (DEADBAND 0.1) is followed, half of it at once (SMOOTHING 0.5): the boundary
+    # moves gradually; a change within the dead band is not followed at all
+    d = alone - first
+    beyond = np.sign(d) * np.maximum(np.abs(d) - 0.1, 0)
+    np.testing.assert_allclose(second, first + 0.5 * beyond, atol=1e-5)
+    assert np.abs(d).max() > 0.5  # the person left: the mask does follow
     segmenter.reset()
     np.testing.assert_allclose(segmenter.update(blank), alone, atol=1e-6)
+
+
+def test_noise_on_a_still_frame_does_not_move_the_mask(photo):
+    from livefilter.analysis.segments import Segmenter
+
+    def steps(deadband):
+        rng = np.random.default_rng(0)
+        with Segmenter(deadband=deadband) as seg:
+            masks = [seg.update(np.clip(photo + rng.normal(0, 2, photo.shape), 0, 255).astype(np.uint8))
+                     for _ in range(6)]
+        return max(float(np.abs(b - a).max()) for a, b in zip(masks[1:], masks[2:]))
+
+    without = steps(0.0)
+    assert without > 0.005  # the raw masks do shimmer with the noise...
+    assert steps(0.1) < without / 4  # ...the dead band holds them still
+
 
 
 def test_person_mask_helper_and_bad_input(photo):
