@@ -21,6 +21,9 @@ MODEL_PATH = MODELS_DIR / "defilter.onnx"
 # people; see fit.SEGMENT_AWARE_GUESS for when it is used.
 SEG_MODEL_PATH = MODELS_DIR / "defilter_seg.onnx"
 PRESET_SIDE = 128  # the network sees the template with this long side (the seed's pre-processing layer)
+# Test-time flip ensemble: the guess is the mean of the network's guess of the template and of its mirror image
+# (mirrored back); twice the inference.
+FLIP_ENSEMBLE = False
 RECREATE = "re-create it with: python tools/export_onnx.py (after tools/train_defilter.py)"
 
 _sessions: dict = {}
@@ -88,6 +91,9 @@ def defilter(template: np.ndarray, *, side: int = PRESET_SIDE, mask: np.ndarray 
             m = cv2.resize(m, (w, h), interpolation=cv2.INTER_LINEAR)
         feed["mask"] = np.clip(m, 0.0, 1.0)[None, None]
     y = sess.run(None, feed)[0][0]
+    if FLIP_ENSEMBLE:
+        flipped = {k: np.ascontiguousarray(v[..., ::-1]) for k, v in feed.items()}
+        y = 0.5 * (y + sess.run(None, flipped)[0][0][..., ::-1])
     guess = np.clip(y.transpose(1, 2, 0) * 255.0 + 0.5, 0, 255).astype(np.uint8)
     return small, guess
 
