@@ -145,3 +145,38 @@ def test_monochrome_templates_need_no_model(tmp_path, monkeypatch, no_cache, pho
     assert np.abs(out.mean(2) - lum).mean() < 4  # at Rec. 601 luma
     toned = lf.fit_look(sepia).apply(test).astype(int)
     assert (toned[..., 0] - toned[..., 2]).mean() > 8  # the sepia tint is kept
+
+
+class _RecordingSession:
+    """Stands in for an onnxruntime session: records what it is fed and returns the template (a 'do nothing' guess)."""
+
+    def __init__(self):
+        self.feeds = []
+
+    def run(self, _outputs, feed):
+        self.feeds.append({k: v.copy() for k, v in feed.items()})
+        return [feed["template"]]
+
+
+def test_the_segmentation_aware_guess_gets_the_person_mask(monkeypatch, tmp_path, photo):
+    """fit_look(segments=True) asks the FIG. 3 model (with the template's soft person mask at the preset size) when
+    models/defilter_seg.onnx is there, the FIG. 2 model (template only) otherwise and for ordinary fits."""
+    from livefilter.look import fit
+
+    seg_path = tmp_path / "defilter_seg.onnx"
+    sessions = {dfl.MODEL_PATH: _RecordingSession(), seg_path: _RecordingSession()}
+    monkeypatch.setattr(dfl, "_load", lambda path=None: sessions[dfl.MODEL_PATH if path is None else path])
+    monkeypatch.setattr(dfl, "SEG_MODEL_PATH", seg_path)
+    monkeypatch.setattr(fit, "monochrome_guess", lambda tpl: None)
+
+    lf.fit_look(photo, segments=True)  # no seg model file yet: the FIG. 2 network
+    assert len(sessions[dfl.MODEL_PATH].feeds) == 1 and not sessions[seg_path].feeds
+    seg_path.write_bytes(b"present")
+    look = lf.fit_look(photo, segments=True)
+    (feed,) = sessions[seg_path].feeds
+    assert set(feed) == {"template", "mask"}
+    assert feed["mask"].shape == (1, 1, *feed["template"].shape[2:])
+    assert 0.0 <= feed["mask"].min() and feed["mask"].max() <= 1.0
+    assert look.meta["original"] == "segmentation-aware de-filter network"
+    lf.fit_look(photo)  # an ordinary fit stays on the FIG. 2 network
+    assert len(sessions[dfl.MODEL_PATH].feeds) == 2 and len(sessions[seg_path].feeds) == 1
