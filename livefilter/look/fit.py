@@ -118,8 +118,10 @@ def monochrome_guess(tpl: Template) -> Pairing | None:
 
 
 # When the segmentation-aware network (method.md FIG. 3, models/defilter_seg.onnx) makes the guess instead of the
-# FIG. 2 network: "segments" for fits with segments=True (when the model is shipped), "never".
+# FIG. 2 network (when the model is shipped): "segments" for fits with segments=True; "people" also for ordinary
+# one-photo fits of templates where the segmenter finds a person on at least PEOPLE_SHARE of the frame; "never".
 SEGMENT_AWARE_GUESS = "segments"
+PEOPLE_SHARE = 0.1
 
 
 def network_guess(tpl: Template, segment_aware: bool = False) -> Pairing:
@@ -132,6 +134,8 @@ def network_guess(tpl: Template, segment_aware: bool = False) -> Pairing:
         from ..analysis.segments import person_mask
 
         mask = person_mask(downscale(tpl.rgb, 256), size=at_preset_size(tpl.rgb).shape[:2])
+        if SEGMENT_AWARE_GUESS == "people" and float((mask >= 0.5).mean()) < PEOPLE_SHARE:
+            mask = None  # no one in the picture: the FIG. 2 network
     small, guess = defilter(tpl.rgb, mask=mask)
     alpha = None if tpl.alpha is None else cv2.resize(tpl.alpha, small.shape[1::-1], interpolation=cv2.INTER_AREA)
     return Pairing(small, guess, "network", alpha, "segmentation-aware de-filter network" if mask is not None
@@ -336,7 +340,7 @@ def fit_look(template, original=None, *, sampling: str = "uniform", samples: int
             raise InputError("segments=True segments the template itself; give labels= with sampling='segments'")
         sampling = "segments"
     p = pairing_for(tpl, original, allow_large=allow_large, monochrome=sampling != "segments",
-                    segment_aware=segments and SEGMENT_AWARE_GUESS == "segments")
+                    segment_aware=SEGMENT_AWARE_GUESS == "people" or (segments and SEGMENT_AWARE_GUESS == "segments"))
     seg = segment_template(p) if segments or sampling == "person" else None
     asked = sampling
     if sampling == "person":  # salient-weighted sampling, the person as the salient region
