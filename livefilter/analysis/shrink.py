@@ -2,7 +2,7 @@
 
 cv2's INTER_AREA on a whole 1080p frame costs 9 ms whenever the ratio is not an integer (1920 -> 256), more than
 the face detector itself (6 ms), while its exact 2:1 case is a fast path (1 ms at 1080p). So the image is halved
-with it while it is at least twice the target, then area-averaged to the target: 1.5 ms, and still a true area
+with it while it is at least twice the target, then area-averaged to the target: 2.5 ms, and still a true area
 average. (Every k-th pixel instead was as fast, but kept the camera's noise: the person mask of a still frame with
 noise then shimmered at its boundary twice as much, tools/degree_flicker.py.)
 """

@@ -32,6 +32,9 @@ def _coefficients(kr: float, kb: float) -> np.ndarray:
     return np.array([round(v * _S) for v in c], np.int32)
 
 
+_COEFFICIENTS = {cs: _coefficients(kr, kb) for cs, (kr, kb) in _K.items()}
+
+
 @njit(parallel=True, cache=True)
 def _i420(rgb, Y, U, V, c):  # pragma: no cover - compiled
     h, w = rgb.shape[0], rgb.shape[1]
@@ -65,5 +68,5 @@ def rgb_to_i420(rgb: np.ndarray, colorspace: int = 1) -> np.ndarray:
     q = (h // 2) * (w // 2)
     chroma = out[h:].reshape(-1)
     _i420(np.ascontiguousarray(rgb), out[:h], chroma[:q].reshape(h // 2, w // 2),
-          chroma[q:].reshape(h // 2, w // 2), _coefficients(*_K.get(int(colorspace), _K[1])))
+          chroma[q:].reshape(h // 2, w // 2), _COEFFICIENTS.get(int(colorspace), _COEFFICIENTS[1]))
     return out

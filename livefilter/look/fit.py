@@ -230,20 +230,17 @@ def fit_mappings(pairs: Pairs, mapping: str, solver: str = "lstsq"):
 # --no-one-photo (tools/results/eval_segments_train_*.md): with EDGE_BAND, split +37 % over the global look and
 # single-look templates +0 % at 0.2; at 0.05 split +37 % but single-look -7 %.
 SEGMENT_MIN_GAIN = 0.2
-# The same gate when the original is the network's guess: the guess's own errors differ between the segments, so
-# a segment's mapping fits its samples better than the global one even on a single-look template.
-SEGMENT_MIN_GAIN_GUESS = 0.2
 
 
-def distinct_segments(pairs: Pairs, glob, per: dict, min_gain: float = SEGMENT_MIN_GAIN) -> tuple[dict, dict]:
-    """The segments whose own mapping is worth keeping (``min_gain``), and each segment's fit errors."""
+def distinct_segments(pairs: Pairs, glob, per: dict) -> tuple[dict, dict]:
+    """The segments whose own mapping is worth keeping (SEGMENT_MIN_GAIN), and each segment's fit errors."""
     kept, errors = {}, {}
     for k, m in per.items():
         src, dst = pairs.per_label[k]
         e_glob = float(np.abs(glob(src) - dst).mean() * 255)
         e_own = float(np.abs(m(src) - dst).mean() * 255)
         errors[str(k)] = {"global": round(e_glob, 3), "own": round(e_own, 3)}
-        if e_glob - e_own >= min_gain:
+        if e_glob - e_own >= SEGMENT_MIN_GAIN:
             kept[k] = m
     return kept, errors
 
@@ -367,8 +364,7 @@ def fit_look(template, original=None, *, sampling: str = "uniform", samples: int
     glob, label_maps = fit_mappings(pairs, mapping, solver)
     seg_errors = None
     if seg is not None:
-        gate = SEGMENT_MIN_GAIN_GUESS if p.path == "network" else SEGMENT_MIN_GAIN
-        label_maps, seg_errors = distinct_segments(pairs, glob, label_maps, gate)
+        label_maps, seg_errors = distinct_segments(pairs, glob, label_maps)
     p0 = COVERAGE_P0[p.path] if coverage is None else coverage
     glob, label_maps = trusted(p, pairs, glob, label_maps, p0, weight)
     conf = confidence(p, coverage_of(p, pairs), weight, reason)
