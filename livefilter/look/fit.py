@@ -336,7 +336,12 @@ def fit_look(template, original=None, *, sampling: str = "uniform", samples: int
         if labels is not None:
             raise InputError("segments=True segments the template itself; give labels= with sampling='segments'")
         sampling = "segments"
-    p = pairing_for(tpl, original, allow_large=allow_large, monochrome=sampling != "segments",
+    # From one photo, whether the look is defined depends on what the template shows (nearest-neighbour downscale:
+    # the verdict of the whole template, without averaging new colours in). A flat template (one colour, or mostly
+    # black or white) is not taken for black-and-white: the monochrome path would turn every frame grey.
+    flat = None if original is not None else ill_defined(
+        downscale(tpl.rgb, WORK_SIDE, cv2.INTER_NEAREST).reshape(-1, 3) / 255.0)
+    p = pairing_for(tpl, original, allow_large=allow_large, monochrome=sampling != "segments" and not flat,
                     segment_aware=SEGMENT_AWARE_GUESS == "people" or (segments and SEGMENT_AWARE_GUESS == "segments"))
     seg = segment_template(p) if segments or sampling == "person" else None
     asked = sampling
@@ -346,11 +351,9 @@ def fit_look(template, original=None, *, sampling: str = "uniform", samples: int
         labels = seg.labels
     mapping = mapping or (ONE_PHOTO_MAPPING if p.path == "network" else DEFAULT_MAPPING)
     pairs = pixel_pairs(p, sampling=sampling, samples=samples, seed=seed, labels=labels, saliency_mask=saliency_mask)
-    # Whether the look is defined depends on what the template shows: on the monochrome path the pairs are
-    # synthetic colours, on the network path the guess may spread a flat template's colour over the cube (nearest-
-    # neighbour downscale: the verdict of the whole template, without averaging new colours in)
-    reason = ill_defined(pairs.src if p.path == "original" else
-                         downscale(tpl.rgb, WORK_SIDE, cv2.INTER_NEAREST).reshape(-1, 3) / 255.0)
+    # with an original, by the pairs; otherwise by the template (above): on the network path the guess may spread a
+    # flat template's colour over the cube
+    reason = ill_defined(pairs.src) if p.path == "original" else flat
     weight = 1.0
     if p.path == "network":
         weight = guess_weight if guess_weight is not None else guess_weight_for(p.change)

@@ -144,3 +144,22 @@ def test_info_prints_the_confidence_of_a_cube_made_by_fit(tmp_path, photo, capsy
     assert main(["info", str(tmp_path / "x.cube")]) == 0
     line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("confidence:"))
     assert line == f"confidence: {describe_confidence(look.meta['confidence'])}"
+
+
+@pytest.mark.parametrize("kind", ["grey", "blue", "mostly black", "mostly white"])
+def test_flat_template_from_one_photo_changes_nothing(kind):
+    """A template that is one colour, or mostly black or white with a small patch, cannot show a look: it gives
+    identity with a warning. It is not taken for black-and-white (the monochrome path would turn every frame
+    grey: a flat blue template changed random colours by 73 code values on average before this was fixed)."""
+    rng = np.random.default_rng(0)
+    img = {"grey": np.full((120, 160, 3), 90), "blue": np.full((120, 160, 3), (40, 120, 200)),
+           "mostly black": np.zeros((120, 160, 3)), "mostly white": np.full((120, 160, 3), 250)}[kind]
+    img = img.astype(np.uint8)
+    if kind.startswith("mostly"):
+        img[50:60, 70:80] = (200, 120, 60)
+    with pytest.warns(UserWarning, match="ill-defined"):
+        look = fit_look(img)
+    assert look.meta["guess_weight"] == 0.0 and look.meta["original"] != "monochrome path"
+    assert np.abs(look.lut.table - lf.Lut.identity(33).table).max() < 1e-4
+    frame = rng.integers(0, 256, (32, 32, 3)).astype(np.uint8)
+    assert np.array_equal(look.apply(frame), frame)
