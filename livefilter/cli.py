@@ -262,7 +262,9 @@ def cmd_fit(args) -> int:
         how = ", from one black-and-white photo"
     print(f"wrote {out} ({look.meta['mapping']} mapping{how}, {look.lut.size}^3 LUT, fit {look.meta['fit_ms']:.0f} ms)")
     print(f"confidence: {describe_confidence(look.meta.get('confidence'))}")
-    if args.segments:
+    if args.segments and "note" in look.meta["segments"]:
+        print("segments: the global look for every segment (learnt from one photo: see the warning above)")
+    elif args.segments:
         shares = look.meta["segments"]["shares"]
         own = ", ".join(f"{name} {shares[str(k)]:.0%}" for k, name in look.categories.items() if k in look.label_luts)
         rest = [name for k, name in look.categories.items() if k not in look.label_luts]

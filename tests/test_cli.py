@@ -272,3 +272,11 @@ def test_console_script_subprocess_grades_and_reports_a_bad_cube_line(tmp_path):
     assert res.returncode == 2 and res.stderr.count("\n") == 1 and "Traceback" not in res.stderr
     assert "bad.cube" in res.stderr and "line 5" in res.stderr
     assert not (tmp_path / "o2.png").exists()
+
+
+def test_fit_segments_from_one_photo_says_it_gives_the_global_look(tmp_path, sample_after, capsys):
+    code, out, err = run(["fit", sample_after, "--segments", "-o", tmp_path / "l.cube"], capsys)
+    assert code == 0, err
+    assert "every segment gets the global look" in err and "--original" in err
+    assert "segments: the global look for every segment" in out
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["l.cube"]  # no per-segment .cube files

@@ -232,6 +232,18 @@ def fit_mappings(pairs: Pairs, mapping: str, solver: str = "lstsq"):
 SEGMENT_MIN_GAIN = 0.2
 
 
+# From one photo (the de-filter network's guess as the original) a segment's own mapping measured worse than the
+# global look at every gate tried, on TRAINING photos and looks (tools/eval_segments.py --train --no-original --split
+# 24 --single 24; tools/results/eval_segments_oneshot_t24_*.md): SEGMENT_MIN_GAIN 0.2 / 1 / 2 gave split templates
+# 9.60 / 9.46 / 9.46 and single-look ones 10.08 / 10.10 / 10.17 against 9.39 and 10.02 for the global look (the FIG. 3
+# network, step 10,968: 9.45 and 10.19). So a one-photo fit with segments=True is the plain fit (the "global look"
+# of those runs) and says so; True learns the segments' own mappings from the guess.
+SEGMENTS_FROM_GUESS = False
+ONE_PHOTO_SEGMENTS_NOTE = ("from one photo every segment gets the global look: per-segment looks learnt through the "
+                           "de-filter network's guess measured worse than the global look; give the photo before its "
+                           "look too (--original) to learn one look per segment")
+
+
 def distinct_segments(pairs: Pairs, glob, per: dict) -> tuple[dict, dict]:
     """The segments whose own mapping is worth keeping (SEGMENT_MIN_GAIN), and each segment's fit errors."""
     kept, errors = {}, {}
@@ -332,6 +344,10 @@ def fit_look(template, original=None, *, sampling: str = "uniform", samples: int
     if coverage is not None and coverage < 0:
         raise InputError(f"coverage must be >= 0, got {coverage}")
     tpl = load_template(template, allow_large=allow_large)
+    one_photo_segments = segments and original is None and not SEGMENTS_FROM_GUESS
+    if one_photo_segments:  # the plain fit: it measured better (SEGMENTS_FROM_GUESS)
+        segments = False
+        warnings.warn(f"{tpl.path or 'template'}: {ONE_PHOTO_SEGMENTS_NOTE}", stacklevel=2)
     if segments:
         if labels is not None:
             raise InputError("segments=True segments the template itself; give labels= with sampling='segments'")
@@ -391,7 +407,7 @@ def fit_look(template, original=None, *, sampling: str = "uniform", samples: int
         "template_sha256": tpl.sha256,
         "labels": sorted(label_maps),
         **({"segments": seg.meta() | {"fit error": seg_errors, "own look": sorted(label_maps)}}
-           if seg is not None else {}),
+           if seg is not None else {"segments": {"note": ONE_PHOTO_SEGMENTS_NOTE}} if one_photo_segments else {}),
         "ill_defined": reason,
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }

@@ -213,3 +213,21 @@ def test_live_pipeline_renders_a_per_segment_look_by_segmenting_the_frames(split
         p.set_template(lf.Look(lut=seg_look.lut)).result()
         assert p.estimator.segmenter is None and p.estimator.mask is None
         assert np.abs(p.process(a).astype(int) - seg_look.apply(a, mask=None)).max() <= 1
+
+
+def test_from_one_photo_every_segment_gets_the_global_look(split, monkeypatch):
+    """Through the de-filter guess a segment's own look measured worse than the global one (fit.SEGMENTS_FROM_GUESS):
+    a one-photo fit with segments is the plain fit, renders it everywhere and says why; with the setting on it
+    learns the segments' own looks from the guess."""
+    from livefilter.look import fit
+
+    t, a, _ = split
+    with pytest.warns(UserWarning, match="every segment gets the global look"):
+        look = fit_look(t, segments=True)
+    assert look.label_luts == {} and not look.segmented and look.segment_mask(a) is None
+    assert "--original" in look.meta["segments"]["note"]
+    assert np.array_equal(look.lut.table, fit_look(t).lut.table)  # the same global look as a plain fit
+    assert np.array_equal(look.apply(a), fit_look(t).apply(a))
+    monkeypatch.setattr(fit, "SEGMENTS_FROM_GUESS", True)
+    on = fit_look(t, segments=True)
+    assert "note" not in on.meta["segments"] and set(on.meta["segments"]["fit error"]) == {"0", "1"}
