@@ -276,18 +276,23 @@ def main(argv=None) -> int:
         torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step, "args": vars(args)}, tmp)
         tmp.replace(out / "last.pt")
 
+    def means(stats):
+        # the split-pair losses exist only with --segments (NaN in every batch otherwise): left out then
+        return {k: float(np.nanmean(v)) for k in stats[0] if np.isfinite(v := [s[k] for s in stats]).any()}
+
     def validate():
         model.eval()
         vs = []
         with torch.no_grad():
             for vb in val_batches:
                 vs.append(losses(model, *(t.to(dev) for t in vb), transfer=args.transfer)[1])
-        m = {k: float(np.nanmean([s[k] for s in vs])) for k in vs[0]}
+        m = means(vs)
         log.write(json.dumps({"step": step, "split": "val", **m, "time": time.time()}) + "\n")
         log.flush()
+        split = (f"  split pairs {m['transfer_split']:.4f} (identity {m['transfer_split_identity']:.4f})"
+                 if "transfer_split" in m else "")
         print(f"\n[val] step {step}  l1 {m['l1']:.4f} (identity {m['l1_identity']:.4f})  transfer "
-              f"{m['transfer']:.4f} (identity {m['transfer_identity']:.4f})  split pairs {m['transfer_split']:.4f} "
-              f"(identity {m['transfer_split_identity']:.4f})", file=sys.stderr)
+              f"{m['transfer']:.4f} (identity {m['transfer_identity']:.4f}){split}", file=sys.stderr)
 
     validate()  # the starting point, on the same pairs
     t0 = time.time()
@@ -304,7 +309,7 @@ def main(argv=None) -> int:
         step += 1
         run_stats.append(st)
         if step % 20 == 0:
-            m = {k: float(np.nanmean([s[k] for s in run_stats])) for k in run_stats[0]}
+            m = means(run_stats)
             left = (t_end - time.time()) / 60
             print(f"\rstep {step}  l1 {m['l1']:.4f} (identity {m['l1_identity']:.4f})  transfer {m['transfer']:.4f} "
                   f"(identity {m['transfer_identity']:.4f})  lr {lr:.2e}  {left:.0f} min left", end="",
