@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
+# ../shared/data beside the checkout; LIVEFILTER_SHARED_DATA points elsewhere (the GPU machine gets a packed copy:
+# tools/pack_shared.py)
+SHARED = Path(os.environ.get("LIVEFILTER_SHARED_DATA")
+              or Path(__file__).resolve().parent.parent.parent / "shared" / "data")
 
 
 def split(paths: list[Path], which: str) -> list[Path]:

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# One prepared round on the GPU machine (the `device` tool: 15 minutes of device time per session, 10 per command,
+# 64 MiB carried), in two calls made back to back while the machine is warm:
+#
+#   bash tools/device_round.sh check        carry [".device/whl"]     about 4 min
+#       the CUDA tests and GPU benchmarks (tools/gpu_check.py) -> $OUT/gpu_check.json, check.log, nvidia-smi.txt
+#   bash tools/device_round.sh train MIN    carry [".device/shared"]  MIN + about 1.5 min
+#       de-filter training resumed from the shipped checkpoint (models/defilter_train_checkpoint.pt) for MIN
+#       minutes -> $OUT/weights.pt (model only), log.jsonl, train.log, defilter.onnx
+#
+# Prepare here, once per checkout (both folders are ignored by git; together they exceed 64 MiB, hence two calls):
+#   python tools/pack_shared.py                       # .device/shared: ../shared/data packed, about 15 MB
+#   python3 -m pip download --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
+#       --platform manylinux_2_28_x86_64 -d .device/whl mediapipe==0.10.21   # face protection in bench-live, 36 MB
+# Then, here: copy $OUT/weights.pt to tools/results/train_gpu/ and evaluate it (tools/export_onnx.py --ckpt ...,
+# tools/tune_oneshot.py --model ..., tools/eval_looks.py --model ... --rule A B) before shipping anything.
+set -o pipefail
+cd "$(dirname "$0")/.." || exit 2
+export PYTHONUNBUFFERED=1 PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
+OUT=${OUT:-/tmp/device_round}
+mkdir -p "$OUT"
+PY=${PYTHON:-python3}
+
+case "${1:-}" in
+check)
+    if ls .device/whl/*.whl > /dev/null 2>&1; then
+        "$PY" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site \
+            .device/whl/*.whl && export PYTHONPATH="$PYTHONPATH:/tmp/site"
+    fi
+    nvidia-smi > "$OUT/nvidia-smi.txt" 2>&1
+    "$PY" tools/gpu_check.py --json "$OUT/gpu_check.json" ${QUICK:+--quick} 2>&1 | tee "$OUT/check.log"
+    ;;
+train)
+    minutes=${2:-6}
+    export LIVEFILTER_SHARED_DATA="$PWD/.device/shared"
+    if [ ! -d "$LIVEFILTER_SHARED_DATA/photos" ]; then
+        echo "device_round: $LIVEFILTER_SHARED_DATA is missing: run tools/pack_shared.py and carry .device/shared" >&2
+        exit 2
+    fi
+    work=${TRAIN_DIR:-/tmp/train_gpu}
+    mkdir -p "$work"
+    [ -f "$work/last.pt" ] || cp models/defilter_train_checkpoint.pt "$work/last.pt"
+    "$PY" tools/train_defilter.py --out "$work" --resume --minutes "$minutes" --lr 3e-4 --transfer 3 \
+        --threads "${THREADS:-8}" --ckpt-minutes 1 --val-every 200 2>&1 | tee "$OUT/train.log"
+    rc=$?
+    cp "$work/log.jsonl" "$OUT/"
+    "$PY" -c "import sys, torch; ck = torch.load(sys.argv[1], map_location='cpu', weights_only=False); \
+torch.save({'model': ck['model'], 'step': ck['step'], 'args': ck['args']}, sys.argv[2])" \
+        "$work/last.pt" "$OUT/weights.pt" || rc=1
+    "$PY" tools/export_onnx.py --ckpt "$OUT/weights.pt" --out "$OUT/defilter.onnx" 2>&1 | tail -n 3 || rc=1
+    exit $rc
+    ;;
+*)
+    sed -n '2,18p' "$0" >&2
+    exit 2
+    ;;
+esac
