@@ -1,0 +1,76 @@
+"""The GPU-machine round's preparation (tools/pack_shared.py, tools/device_round.sh): the packed copy keeps every
+name, so the split rule picks the same files; photos come at the training's size; looks stay close to the
+originals; the tools read the copy through LIVEFILTER_SHARED_DATA. Runs on a small fake ../shared/data."""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import livefilter as lf
+from livefilter.luts import write_hald
+
+from .conftest import ROOT
+
+
+@pytest.fixture
+def fake_shared(tmp_path):
+    root = tmp_path / "data"
+    rng = np.random.default_rng(0)
+    for folder, n in (("photos/a", 6), ("photos/b", 2)):
+        (root / folder).mkdir(parents=True)
+        for i in range(n):
+            img = rng.integers(0, 256, (300, 400, 3), dtype=np.uint8)
+            Image.fromarray(img).save(root / folder / f"p{i}.jpg", quality=95)
+    (root / "looks/film/color/X").mkdir(parents=True)
+    (root / "looks/creative/y").mkdir(parents=True)
+    for folder, k in (("looks/film/color/X", 3), ("looks/creative/y", 2)):
+        for i in range(k):
+            ident = lf.Lut.identity(33).table
+            t = np.clip(ident ** (0.7 + 0.2 * i) * np.array([1.0, 0.95, 0.9]), 0, 1)
+            write_hald(root / folder / f"l{i}.png", lf.Lut(t.astype(np.float32)), level=8)
+    return root
+
+
+def _run(args, env=None):
+    return subprocess.run([sys.executable, *map(str, args)], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, **(env or {})}, cwd=ROOT)
+
+
+def test_pack_keeps_names_sizes_and_looks(fake_shared, tmp_path):
+    out = tmp_path / "packed"
+    res = _run([ROOT / "tools" / "pack_shared.py", "--out", out, "--side", 96],
+               {"LIVEFILTER_SHARED_DATA": str(fake_shared)})
+    assert res.returncode == 0, res.stderr
+    names = sorted(p.relative_to(fake_shared) for p in fake_shared.rglob("*.*"))
+    assert sorted(p.relative_to(out) for p in out.rglob("*.*")) == names
+    for p in out.rglob("*.jpg"):
+        assert max(Image.open(p).size) == 96
+    for p in fake_shared.rglob("*.png"):
+        packed = lf.read_lut(out / p.relative_to(fake_shared))
+        assert packed.size == 25  # level 5
+        x = np.random.default_rng(1).random((4000, 3))
+        err = np.abs(packed.apply_float(x) - lf.read_lut(p).apply_float(x)).mean() * 255
+        assert err < 1.0, (p, err)
+    # the tools' split rule through the environment variable picks the same files from the copy
+    code = ("import sys; sys.path.insert(0, 'tools'); from _shared_data import SHARED, photos, looks; "
+            "print(SHARED); print([str(p.relative_to(SHARED)) for p in photos('val')]); "
+            "print([str(p.relative_to(SHARED)) for p in looks('train', kinds=('film', 'creative'))])")
+    a = _run(["-c", code], {"LIVEFILTER_SHARED_DATA": str(fake_shared)}).stdout.splitlines()
+    b = _run(["-c", code], {"LIVEFILTER_SHARED_DATA": str(out)}).stdout.splitlines()
+    assert a[0] == str(fake_shared) and b[0] == str(out)
+    assert a[1:] == b[1:] and "photos/a/p0.jpg" in a[1] and "photos/a/p5.jpg" in a[1]
+
+
+def test_device_round_without_arguments_or_data_says_what_to_do(tmp_path):
+    res = subprocess.run(["bash", str(ROOT / "tools" / "device_round.sh")], capture_output=True, text=True)
+    assert res.returncode == 2 and "device_round.sh check" in res.stderr and "pack_shared.py" in res.stderr
+    env = {**os.environ, "OUT": str(tmp_path / "out")}
+    if (ROOT / ".device" / "shared" / "photos").is_dir():
+        pytest.skip("this checkout has a packed .device/shared")
+    res = subprocess.run(["bash", str(ROOT / "tools" / "device_round.sh"), "train", "1"], capture_output=True,
+                         text=True, env=env)
+    assert res.returncode == 2 and "pack_shared.py" in res.stderr
