@@ -2,9 +2,9 @@
 # One prepared round on the GPU machine (the `device` tool: 15 minutes of device time per session, 10 per command,
 # 64 MiB carried), in two calls made back to back while the machine is warm:
 #
-#   bash tools/device_round.sh check        carry [".device/whl"]     about 4 min
+#   bash tools/device_round.sh check        carry [".device/whl"]     about 4 min (estimated, not yet run on a GPU)
 #       the CUDA tests and GPU benchmarks (tools/gpu_check.py) -> $OUT/gpu_check.json, check.log, nvidia-smi.txt
-#   bash tools/device_round.sh train MIN    carry [".device/shared"]  MIN + about 1.5 min
+#   bash tools/device_round.sh train MIN    carry [".device/shared"]  MIN + about 1.5 min (estimated)
 #       de-filter training resumed from the shipped checkpoint (models/defilter_train_checkpoint.pt) for MIN
 #       minutes -> $OUT/weights.pt (model only), log.jsonl, train.log, defilter.onnx
 #

@@ -76,24 +76,31 @@ def truly_monochrome(F) -> bool:
         float(np.std(y)) > 0.05
 
 
-def measure(args) -> list[dict]:
-    """One row per template: path, identity score, guess change, monochrome statistic, dE00 per (p0, w)."""
-    pics = [load_photo(p, args.side) for p in photos("train")]
+def draws(pics: list, n_synth: int, limit: int = 0):
+    """The templates, drawn the same way on every run (the tools in tools/experiments/ reuse them): yields
+    (k, n, name, family, item, ia, ibs), k of n, photo ia as A and photos ibs as the B's. The narrow family is
+    every other colour film and creative look again, with a narrow photo as A."""
     narrow = [i for i, p in enumerate(pics) if is_narrow(p)]
     print(f"{len(narrow)} narrow training photos of {len(pics)}", file=sys.stderr)
     rng = np.random.default_rng(0)
-    rows = []
-    items = items_train(args.synthetic)
-    # the narrow family: colour film and creative looks with a narrow photo as A
+    items = items_train(n_synth)
     narrow_items = [(n, "narrow", it) for n, fam, it in items if fam in ("color", "creative")][::2]
-    if args.limit:  # a quick smoke run
-        items, narrow_items = items[:: len(items) // args.limit][: args.limit], narrow_items[: args.limit]
+    if limit:  # a quick smoke run
+        items, narrow_items = items[:: len(items) // limit][:limit], narrow_items[:limit]
     for k, (name, family, item) in enumerate(items + narrow_items):
-        F = _lut(item)
         ia, *ibs = rng.choice(len(pics), 4, replace=False)
         if family == "narrow":
             ia = narrow[rng.integers(len(narrow))]
             ibs = [i for i in ibs if i != ia][:3]
+        yield k, len(items) + len(narrow_items), name, family, item, ia, ibs
+
+
+def measure(args) -> list[dict]:
+    """One row per template: path, identity score, guess change, monochrome statistic, dE00 per (p0, w)."""
+    pics = [load_photo(p, args.side) for p in photos("train")]
+    rows = []
+    for k, n, name, family, item, ia, ibs in draws(pics, args.synthetic, args.limit):
+        F = _lut(item)
         T = lf.render(pics[ia], F)
         scorer = LabScorer([lf.render(pics[i], F) for i in ibs], pixels=16384)
         bs = [pics[i] for i in ibs]
@@ -120,7 +127,7 @@ def measure(args) -> list[dict]:
             mglob, _ = fit_mappings(pixel_pairs(mpair), "residual")
             row["monochrome path"] = scorer.lut(bake(mglob), bs)
         rows.append(row)
-        print(f"[{k + 1}/{len(items) + len(narrow_items)}] {name} ({family}): identity {row['identity']:.2f} "
+        print(f"[{k + 1}/{n}] {name} ({family}): identity {row['identity']:.2f} "
               f"p0=0 w=0.8 {row['p0=0.0 w=0.8']:.2f} mono {row['mono stat']:.4f}", file=sys.stderr)
     return rows
 

@@ -389,6 +389,8 @@ def fit_look(template, original=None, *, sampling: str = "uniform", samples: int
     conf = confidence(p, coverage_of(p, pairs), weight, reason)
     for why in conf["why"]:
         warnings.warn(f"{tpl.path or 'template'}: {why}", stacklevel=2)
+    seg_meta = (seg.meta() | {"fit error": seg_errors, "own look": sorted(label_maps)} if seg is not None
+                else {"note": ONE_PHOTO_SEGMENTS_NOTE} if one_photo_segments else None)
     title = name or (Path(tpl.path).stem if tpl.path else "livefilter look")
     meta = {
         "name": title,
@@ -406,8 +408,7 @@ def fit_look(template, original=None, *, sampling: str = "uniform", samples: int
         "original": p.source,
         "template_sha256": tpl.sha256,
         "labels": sorted(label_maps),
-        **({"segments": seg.meta() | {"fit error": seg_errors, "own look": sorted(label_maps)}}
-           if seg is not None else {"segments": {"note": ONE_PHOTO_SEGMENTS_NOTE}} if one_photo_segments else {}),
+        **({"segments": seg_meta} if seg_meta else {}),
         "ill_defined": reason,
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }

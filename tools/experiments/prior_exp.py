@@ -23,8 +23,8 @@ sys.path.insert(0, str(_TOOLS.parent))
 sys.path.insert(0, str(_TOOLS))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _shared_data import LabScorer, is_narrow, load_photo, photos  # noqa: E402
-from tune_oneshot import _lut, items_train  # noqa: E402
+from _shared_data import LabScorer, load_photo, photos  # noqa: E402
+from tune_oneshot import _lut, draws  # noqa: E402
 
 import livefilter as lf  # noqa: E402
 from livefilter.look import bake, coverage_of, fit_mappings, pairing_for, pixel_pairs  # noqa: E402
@@ -115,19 +115,9 @@ def main():
     P = make_prior(pics)
     print({k: np.round(v, 2).tolist() if isinstance(v, np.ndarray) else round(v, 2) for k, v in P.items()},
           file=sys.stderr)
-    narrow = [i for i, p in enumerate(pics) if is_narrow(p)]
-    rng = np.random.default_rng(0)
-    items = items_train(args.synthetic)
-    narrow_items = [(n, "narrow", it) for n, fam, it in items if fam in ("color", "creative")][::2]
-    if args.limit:
-        items, narrow_items = items[:: len(items) // args.limit][: args.limit], narrow_items[: args.limit]
     rows = []
     si, sn = map(int, args.shard.split("/"))
-    for k, (name, family, item) in enumerate(items + narrow_items):
-        ia, *ibs = rng.choice(len(pics), 4, replace=False)
-        if family == "narrow":
-            ia = narrow[rng.integers(len(narrow))]
-            ibs = [i for i in ibs if i != ia][:3]
+    for k, n, name, family, item, ia, ibs in draws(pics, args.synthetic, args.limit):
         if k % sn != si:
             continue
         F = _lut(item)
@@ -160,7 +150,7 @@ def main():
                 (g.astype(float) - truth.astype(float)) ** 2)))),
                 "s": [scorer.lut(lf.Lut(blend_table(table, cov, 0.3, w)), bs) for w in WEIGHTS]}
         rows.append(row)
-        print(f"[{k + 1}/{len(items) + len(narrow_items)}] {name} ({family}): id {row['identity']:.2f} "
+        print(f"[{k + 1}/{n}] {name} ({family}): id {row['identity']:.2f} "
               f"net {min(row['net']['s']):.2f} pn {min(min(row[f'prior(net) {v}']['s']) for v in VARIANTS):.2f} "
               f"truth {min(row['truth']['s']):.2f}", file=sys.stderr, flush=True)
         if k % 10 == 0:

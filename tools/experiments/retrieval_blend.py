@@ -16,9 +16,9 @@ _TOOLS = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(_TOOLS.parent))
 sys.path.insert(0, str(_TOOLS))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _shared_data import SHARED, LabScorer, is_narrow, load_photo, photos  # noqa: E402
+from _shared_data import SHARED, LabScorer, load_photo, photos  # noqa: E402
 from retrieval_select import library  # noqa: E402
-from tune_oneshot import _lut, items_train  # noqa: E402
+from tune_oneshot import _lut, draws  # noqa: E402
 
 import livefilter as lf  # noqa: E402
 from livefilter.look import bake, coverage_of, fit_mappings, pairing_for, pixel_pairs  # noqa: E402
@@ -36,17 +36,9 @@ def main():
     si, sn = map(int, sys.argv[1].split("/"))
     names, fwd, _ = library(Path(sys.argv[3]) if len(sys.argv) > 3 else Path("/tmp/livefilter_look_library.npz"))
     pics = [load_photo(p, 384) for p in photos("train")]
-    narrow = [i for i, p in enumerate(pics) if is_narrow(p)]
-    rng = np.random.default_rng(0)
-    items = items_train(30)
-    narrow_items = [(n, "narrow", it) for n, fam, it in items if fam in ("color", "creative")][::2]
     ident = identity_table(33).astype(np.float32)
     rows = []
-    for k, (name, family, item) in enumerate(items + narrow_items):
-        ia, *ibs = rng.choice(len(pics), 4, replace=False)
-        if family == "narrow":
-            ia = narrow[rng.integers(len(narrow))]
-            ibs = [i for i in ibs if i != ia][:3]
+    for k, _n, name, family, item, ia, ibs in draws(pics, 30):
         if k % sn != si or family == "bw":
             continue
         F = _lut(item)

@@ -16,8 +16,8 @@ _TOOLS = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(_TOOLS.parent))
 sys.path.insert(0, str(_TOOLS))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _shared_data import SHARED, LabScorer, is_narrow, load_photo, looks, photos  # noqa: E402
-from tune_oneshot import _lut, items_train  # noqa: E402
+from _shared_data import SHARED, LabScorer, load_photo, looks, photos  # noqa: E402
+from tune_oneshot import _lut, draws  # noqa: E402
 
 import livefilter as lf  # noqa: E402
 from livefilter.look.coverage import blend_table  # noqa: E402
@@ -32,17 +32,9 @@ from livefilter.lut import identity_table  # noqa: E402
 _g = identity_table(33)
 lib = [(p, lf.read_lut(p).apply_float(_g.reshape(-1, 3)).reshape(_g.shape).astype(np.float32)) for p in lib_paths]
 pics = [load_photo(p, 384) for p in photos("train")]
-narrow = [i for i, p in enumerate(pics) if is_narrow(p)]
-rng = np.random.default_rng(0)
-items = items_train(30)
-narrow_items = [(n, "narrow", it) for n, fam, it in items if fam in ("color", "creative")][::2]
 rows = []
 W = (1.0, 0.75, 0.5, 0.25)
-for k, (name, family, item) in enumerate(items + narrow_items):
-    ia, *ibs = rng.choice(len(pics), 4, replace=False)
-    if family == "narrow":
-        ia = narrow[rng.integers(len(narrow))]
-        ibs = [i for i in ibs if i != ia][:3]
+for k, _n, name, family, item, _ia, ibs in draws(pics, 30):
     if k % sn != si or family not in ("creative", "synthetic"):
         continue
     F = _lut(item)

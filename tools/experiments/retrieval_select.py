@@ -22,9 +22,9 @@ _TOOLS = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(_TOOLS.parent))
 sys.path.insert(0, str(_TOOLS))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _shared_data import SHARED, LabScorer, is_narrow, load_photo, looks, photos  # noqa: E402
+from _shared_data import SHARED, LabScorer, load_photo, looks, photos  # noqa: E402
 from prior_exp import band_weights, to_lab  # noqa: E402
-from tune_oneshot import _lut, items_train  # noqa: E402
+from tune_oneshot import _lut, draws  # noqa: E402
 
 import livefilter as lf  # noqa: E402
 from livefilter.look import bake  # noqa: E402
@@ -89,17 +89,9 @@ def main():
     icov = np.linalg.inv(cov)
     nat_d = np.array([(f - mu) @ icov @ (f - mu) for f in F_nat])
     print("natural photos' own distance: median", np.median(nat_d), flush=True)
-    narrow = [i for i, p in enumerate(pics) if is_narrow(p)]
-    rng = np.random.default_rng(0)
-    items = items_train(30)
-    narrow_items = [(n, "narrow", it) for n, fam, it in items if fam in ("color", "creative")][::2]
     rows = []
     ident = identity_table(33).astype(np.float32)
-    for k, (name, family, item) in enumerate(items + narrow_items):
-        ia, *ibs = rng.choice(len(pics), 4, replace=False)
-        if family == "narrow":
-            ia = narrow[rng.integers(len(narrow))]
-            ibs = [i for i in ibs if i != ia][:3]
+    for k, _n, name, family, item, ia, ibs in draws(pics, 30):
         if k % sn != si or family == "bw" or (family == "color" and k % 2):
             continue
         F = _lut(item)
