@@ -22,7 +22,6 @@ WORK_SIDE = 512
 # Template and original must have the same aspect ratio within this tolerance to be resized to each other.
 ASPECT_TOLERANCE = 0.01
 MIN_SEGMENT_RATIO = 0.1
-BAND_IN_GLOBAL = True
 
 
 def _pick(candidates: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
@@ -87,7 +86,7 @@ def sample_segments(labels: np.ndarray, n: int, seed: int = 0, valid=None,
                     min_ratio: float = MIN_SEGMENT_RATIO) -> dict[int, np.ndarray]:
     """Per segment label with area ratio r >= ``min_ratio``: N*r pixel indices from that segment.
 
-    ``labels`` is an integer (H, W) map. Returns {label: indices}; their union is what the global mapping uses.
+    ``labels`` is an integer (H, W) map. Returns {label: indices}.
     """
     labels = np.asarray(labels)
     if labels.ndim != 2 or not np.issubdtype(labels.dtype, np.integer):
@@ -130,7 +129,8 @@ def sample_pairs(template: np.ndarray, original: np.ndarray, *, sampling: str = 
     """The colour pairs a look is fitted from, as float (n, 3) arrays in [0, 1]: (original, template, per_label).
 
     ``template`` and ``original`` are same-size uint8 RGB arrays; ``per_label`` maps each segment label (with
-    ``sampling="segments"``) to its own (original, template) pairs; the returned global pairs are their union.
+    ``sampling="segments"``) to its own (original, template) pairs; the returned global pairs are uniform samples
+    of the whole template, the pairs ``sampling="uniform"`` gives.
     """
     tpl_w, orig_w = downscale(template, WORK_SIDE), downscale(original, WORK_SIDE)
     valid = None if alpha is None else downscale(alpha, WORK_SIDE) >= 128
@@ -156,13 +156,10 @@ def sample_pairs(template: np.ndarray, original: np.ndarray, *, sampling: str = 
         if not groups:
             raise InputError("no segment covers 10% of the template; use another sampling")
         per_label = {lab: (src[i], dst[i]) for lab, i in groups.items()}
-        idx = np.concatenate(list(groups.values()))
-        # label -1 (unlabelled: e.g. the soft edge between segments) belongs to no segment but to the global
-        # mapping, with its share of the samples, so the global mapping sees the whole template
-        band = np.flatnonzero(lab_w.ravel() < 0) if valid is None else np.flatnonzero((lab_w < 0) & valid)
-        if band.size and BAND_IN_GLOBAL:
-            n_band = int(round(samples * band.size / (lab_w.size if valid is None else int(valid.sum()))))
-            idx = np.concatenate([idx, _pick(band, n_band, np.random.default_rng(seed + 1))])
+        # the global mapping sees the whole template (the soft edge between segments and segments under 10 %
+        # included) from exactly the pairs a plain fit draws: a look whose segments all take the global look is
+        # then the plain look itself
+        idx = sample_uniform(shape, samples, seed, valid)
     else:
         raise InputError(f"sampling must be one of {SAMPLINGS}, got {sampling!r}")
     return src[idx], dst[idx], per_label

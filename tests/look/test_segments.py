@@ -7,7 +7,7 @@ import pytest
 import livefilter as lf
 from livefilter.analysis.segments import person_mask
 from livefilter.imageio import read_image
-from livefilter.look import fit_look
+from livefilter.look import fit, fit_look
 
 from ..conftest import SAMPLES, apply_float_look, warm_look
 
@@ -126,9 +126,34 @@ def test_a_single_look_template_keeps_the_global_look(split):
     look = fit_look(apply_float_look(a, warm_look), a, segments=True)
     assert look.label_luts == {} and look.meta["segments"]["own look"] == []
     errs = look.meta["segments"]["fit error"]
-    assert set(errs) == {"0", "1"} and all(e["global"] - e["own"] < 0.2 for e in errs.values())
+    assert set(errs) == {"0", "1"} and all(e["global"] - e["own"] < fit.SEGMENT_MIN_GAIN for e in errs.values())
+    # ... and then exactly the plain look: the global mapping is fitted from the plain fit's own pairs
+    assert np.array_equal(look.lut.table, fit_look(apply_float_look(a, warm_look), a).lut.table)
     with pytest.raises(lf.InputError, match="segments=True"):
         fit_look(a, a[::-1].copy(), segments=True, labels=np.zeros((120, 160), np.int32))
+
+
+def test_with_an_original_the_original_is_segmented(split, monkeypatch):
+    """The render side segments ungraded frames, so a before/after fit finds the template's segments on the
+    original (a grade that darkens or recolours the person would move the segmenter's boundary); from one photo
+    on the template."""
+    import livefilter.analysis.segments as segs
+
+    t, a, _ = split
+    seen = []
+    real = segs.person_mask
+
+    def spy(rgb, size=None):
+        seen.append(rgb)
+        return real(rgb, size)
+
+    monkeypatch.setattr(segs, "person_mask", spy)
+    fit_look(t, a, segments=True)
+    assert len(seen) == 1 and np.array_equal(seen[0], a)
+    seen.clear()
+    monkeypatch.setattr(fit, "SEGMENT_THE_ORIGINAL", False)
+    fit_look(t, a, segments=True)
+    assert len(seen) == 1 and np.array_equal(seen[0], t)
 
 
 def test_cli_fit_segments_and_apply(tmp_path, split, capsys):
