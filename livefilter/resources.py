@@ -23,8 +23,8 @@ def _folder(name: str) -> Path:
     return inside if inside.is_dir() else _CHECKOUT / name
 
 
-#: Shipped model files: defilter.onnx, scene.onnx, face_detection_short_range.tflite, selfie_segmentation.tflite,
-#: NOTICE.
+#: Shipped model files: defilter.onnx, scene.onnx, look_prior.npz, face_detection_short_range.tflite,
+#: selfie_segmentation.tflite, NOTICE.
 MODELS_DIR = Path(os.environ["LIVEFILTER_MODELS"]) if os.environ.get("LIVEFILTER_MODELS") else _folder("models")
 #: CUDA kernel sources (lut_render.cu).
 SHADERS_DIR = _folder("shaders")

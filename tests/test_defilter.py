@@ -88,14 +88,17 @@ def test_one_photo_look_is_the_seed_quartic_kept_at_guess_weight(exported, photo
 
     look = lf.fit_look(photo)
     small, guess = dfl.defilter(photo)
-    w = guess_weight_for(dfl.guess_change(small, guess))
-    assert look.meta["mapping"] == "seed" and look.meta["guess_weight"] == w and 0 < w < 1
+    prior_change = (look.meta["look_prior"] or {}).get("change")  # with the look prior, the rule sees its change too
+    w = look.meta["guess_weight"]
+    assert w == pytest.approx(guess_weight_for(dfl.guess_change(small, guess), prior_change), abs=1e-3)
+    assert look.meta["mapping"] == "seed" and 0 < w < 1
     full = lf.fit_look(photo, guess_weight=1.0).lut.table
     none = lf.fit_look(photo, guess_weight=0.0).lut.table
     ident = lf.Lut.identity(33).table
     assert np.abs(none - ident).max() < 1e-4  # nothing of the guessed look kept: identity
     assert np.abs(full - ident).mean() > 1e-3  # the (random) network's look is not identity
-    # the fit is linear in its targets, so the weight blends the full look with identity exactly
+    # the fit is linear in its targets (and the prior's look is mixed in at the same weight), so the weight blends
+    # the full look with identity exactly
     assert np.allclose(look.lut.table, ident + w * (full - ident), atol=1e-4)
     with pytest.raises(lf.InputError, match="guess_weight"):
         lf.fit_look(photo, guess_weight=1.5)

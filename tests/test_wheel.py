@@ -15,7 +15,7 @@ import pytest
 
 from .conftest import ROOT
 
-SHIPPED = ["livefilter/models/defilter.onnx", "livefilter/models/scene.onnx",
+SHIPPED = ["livefilter/models/defilter.onnx", "livefilter/models/scene.onnx", "livefilter/models/look_prior.npz",
            "livefilter/models/face_detection_short_range.tflite", "livefilter/models/selfie_segmentation.tflite",
            "livefilter/models/NOTICE", "livefilter/shaders/lut_render.cu", "livefilter/data/sample_after.jpg",
            "livefilter/data/sample_before.jpg", "livefilter/data/sample_test.jpg", "livefilter/data/NOTICE"]
@@ -67,7 +67,8 @@ def test_sdist_carries_models_kernel_and_samples(tmp_path):
     (sdist,) = (tmp_path / "dist").glob("livefilter-*.tar.gz")
     with tarfile.open(sdist) as tf:
         names = {n.split("/", 1)[1] for n in tf.getnames() if "/" in n}
-    for want in ["models/defilter.onnx", "models/scene.onnx", "models/face_detection_short_range.tflite",
+    for want in ["models/defilter.onnx", "models/scene.onnx", "models/look_prior.npz",
+                 "models/face_detection_short_range.tflite",
                  "models/NOTICE", "models/selfie_segmentation.tflite", "shaders/lut_render.cu",
                  "livefilter/data/sample_after.jpg", "setup.py"]:
         assert want in names, want

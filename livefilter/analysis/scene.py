@@ -125,6 +125,14 @@ class SceneModel:
         f = np.concatenate([v / max(float(np.linalg.norm(v)), 1e-12) for v in parts]) / np.sqrt(2.0)
         return SceneFeatures(top=int(logits.argmax()), feature=f.astype(np.float32))
 
+    def pooled_features(self, small: np.ndarray) -> np.ndarray:
+        """The intermediate feature map, average-pooled and not centred, float32 (C,), of a uint8 RGB image already
+        at the network's input size (the look prior's input, livefilter.look.prior)."""
+        x = (np.ascontiguousarray(small[..., :3]).astype(np.float32) * (1.0 / 255.0)).transpose(2, 0, 1)[None]
+        with self._lock:
+            _, fmap = self._session.run(None, {"image": np.ascontiguousarray(x)})
+        return fmap.mean(axis=(2, 3))[0].astype(np.float32)
+
 
 _DEFAULT: SceneModel | None = None
 _DEFAULT_LOCK = threading.Lock()

@@ -134,13 +134,42 @@ class FallbackMapping:
         return cls(inner, fallback, Coverage(np.asarray(d["density"], dtype=np.float64)), float(d["p0"]))
 
 
+class MixMapping:
+    """Two looks averaged: (1 - share) * first(x) + share * second(x) (the network's look and the look prior's,
+    fit.PRIOR_SHARE)."""
+
+    kind = "mix"
+
+    def __init__(self, first, second, share: float):
+        self.first, self.second, self.share = first, second, float(share)
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, dtype=np.float64)
+        return (1.0 - self.share) * self.first(x) + self.share * self.second(x)
+
+    def to_dict(self) -> dict:
+        parts = {f"first_{k}": v for k, v in self.first.to_dict().items()}
+        parts.update({f"second_{k}": v for k, v in self.second.to_dict().items()})
+        return {"kind": self.kind, **parts, "share": self.share}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> MixMapping:
+        def part(prefix):
+            return mapping_from_any({k[len(prefix):]: v for k, v in d.items() if k.startswith(prefix)})
+
+        return cls(part("first_"), part("second_"), float(d["share"]))
+
+
 def mapping_from_any(d: dict, fallback=None):
-    """A mapping from its to_dict(): plain, covered, or (with the global mapping as ``fallback``) a segment's."""
+    """A mapping from its to_dict(): plain, covered, mixed, or (with the global mapping as ``fallback``) a
+    segment's."""
     from .mapping import mapping_from_dict
 
     kind = str(d["kind"])
+    if kind == "mix":
+        return MixMapping.from_dict(d)
     if kind == "covered":
-        return CoveredMapping.from_dict(d, mapping_from_dict)
+        return CoveredMapping.from_dict(d, mapping_from_any)
     if kind == "fallback":
         if fallback is None:
             raise ValueError("a segment mapping needs the look's global mapping")

@@ -23,9 +23,9 @@ import numpy as np
 from .. import __version__
 from ..errors import InputError
 from ..imageio import read_image
-from .coverage import Coverage, covered, segment_mapping
+from .coverage import Coverage, MixMapping, covered, segment_mapping
 from .look import Look, bake
-from .mapping import fit_mapping, ill_defined
+from .mapping import TableMapping, fit_mapping, ill_defined
 from .sampling import MIN_SAMPLES, SAMPLINGS, WORK_SIDE, downscale, match_size, sample_pairs
 
 DEFAULT_MAPPING = "residual"
@@ -53,11 +53,42 @@ NARROW_COVERAGE = 0.08
 MIN_PIXELS = 32 * 32
 
 
-def guess_weight_for(change: float) -> float:
-    """How much of a look learnt through the de-filter network is kept, from how far the network moved the
-    template (mean absolute change in code values)."""
-    a, b = GUESS_WEIGHT_RULE
-    return float(np.clip(a + b * change, 0.0, 1.0))
+# The look prior (livefilter/look/prior.py: a look predicted from the template's global features, models/
+# look_prior.npz): from one photo the network's look and the prior's are averaged (PRIOR_SHARE of the prior's, set
+# a priori, not tuned), and the kept weight follows PRIOR_RULE of d = the mean of the two looks' changes of the
+# template's colours. The rule was fitted on TRAINING templates (tune_oneshot's 236, objective mean + 3 x excess),
+# each scored by a prior trained WITHOUT the template's own look folder and without the pairs of its photos
+# (tools/experiments/feature_inverse.py; tools/results/experiments/feature_inverse/compare.md). There the mix is not
+# better than the network alone (objective 9.38 vs 9.26: the network was trained on those very photos, the prior
+# not); on VALIDATION (the prior without the template's look folder; no validation photo is in its pairs) it is
+# better in every figure: mean 8.48 vs 8.82 (shipped rule), creative 8.65 vs 9.13, looks worse than doing nothing
+# 43 vs 47 of 236, objective 9.51 vs 9.92. 0 (or no model file): the network's look alone, with GUESS_WEIGHT_RULE.
+PRIOR_SHARE = 0.5
+PRIOR_RULE = (0.2, 0.02)
+# Below this mean change (code values) the user is told the look is weak: where GUESS_WEIGHT_RULE keeps under 35 %.
+WEAK_CHANGE = (0.35 - GUESS_WEIGHT_RULE[0]) / GUESS_WEIGHT_RULE[1]
+
+
+def guess_weight_for(change: float, prior_change: float | None = None) -> float:
+    """How much of a look learnt from one photo is kept, from how far the network moved the template (mean
+    absolute change in code values) and, when the look prior is averaged in, how far the prior's look moves it."""
+    if prior_change is None:
+        a, b = GUESS_WEIGHT_RULE
+        return float(np.clip(a + b * change, 0.0, 1.0))
+    a, b = PRIOR_RULE
+    return float(np.clip(a + b * (change + prior_change) / 2.0, 0.0, 1.0))
+
+
+def prior_look(tpl: Template, small: np.ndarray):
+    """The look prior's predicted look of the template and how far it moves the template's colours (``small``: the
+    template at the network's preset size; code values), or (None, None) without the model (or PRIOR_SHARE 0)."""
+    from .prior import default_prior, has_prior
+
+    if PRIOR_SHARE <= 0 or not has_prior():
+        return None, None
+    lut = default_prior().predict(tpl.rgb)
+    px = small.reshape(-1, 3) / 255.0
+    return lut, float(np.abs(lut.apply_float(px) - px).mean() * 255.0)
 
 
 # --- stage 1: the template ----------------------------------------------------------------------------------
@@ -289,9 +320,10 @@ def trusted(p: Pairing, pairs: Pairs, glob, per: dict, p0: float, weight: float)
     return glob, per
 
 
-def confidence(p: Pairing, cov: Coverage, weight: float, reason: str | None) -> dict:
+def confidence(p: Pairing, cov: Coverage, weight: float, reason: str | None,
+               prior_change: float | None = None) -> dict:
     """How sure the fit is, for the user: the share of the colour cube the template covers, how far the network
-    moved the template, how much of the guessed look is kept; a level and, when weak, why."""
+    (and the look prior) moved the template, how much of the guessed look is kept; a level and, when weak, why."""
     frac = cov.share
     why = []
     if reason:
@@ -299,12 +331,19 @@ def confidence(p: Pairing, cov: Coverage, weight: float, reason: str | None) -> 
     if frac < NARROW_COVERAGE and p.path != "monochrome":
         why.append(f"the template's colours cover {frac:.0%} of the colour cube (narrow): the look is uncertain "
                    "away from them")
-    if p.path == "network" and weight < 0.35 and not reason:
-        why.append(f"the network found little to undo (moved the template {p.change:.1f} code values): "
+    # little to undo: under WEAK_CHANGE code values (what keeps under 35 % of a guess without the look prior)
+    little = weight < 0.35 if prior_change is None else (p.change + prior_change) / 2 < WEAK_CHANGE
+    if p.path == "network" and little and not reason:
+        moved = f"{p.change:.1f} code values" + ("" if prior_change is None else
+                                                  f", the look prior {prior_change:.1f}")
+        why.append(f"the network found little to undo (moved the template {moved}): "
                    f"{weight:.0%} of the guessed look is kept")
     level = "high" if p.path == "original" and not why else ("low" if why else "medium")
-    return {"level": level, "coverage": round(frac, 3), "kept": round(float(weight), 3),
-            "guess_change": None if p.change is None else round(float(p.change), 2), "why": why}
+    out = {"level": level, "coverage": round(frac, 3), "kept": round(float(weight), 3),
+           "guess_change": None if p.change is None else round(float(p.change), 2), "why": why}
+    if prior_change is not None:
+        out["prior_change"] = round(float(prior_change), 2)
+    return out
 
 
 def describe_confidence(conf: dict | None) -> str:
@@ -313,7 +352,8 @@ def describe_confidence(conf: dict | None) -> str:
         return "unknown (not fitted by livefilter)"
     parts = [f"colours cover {conf['coverage']:.0%} of the cube"]
     if conf.get("guess_change") is not None:
-        parts.append(f"network moved the template {conf['guess_change']:.1f} code values, "
+        prior = (f", the look prior {conf['prior_change']:.1f}" if conf.get("prior_change") is not None else "")
+        parts.append(f"network moved the template {conf['guess_change']:.1f} code values{prior}, "
                      f"{conf['kept']:.0%} of the guessed look kept")
     text = f"{conf['level']} ({'; '.join(parts)})"
     return text + (f": {'; '.join(conf['why'])}" if conf.get("why") else "")
@@ -384,8 +424,10 @@ def fit_look(template, original=None, *, sampling: str = "uniform", samples: int
     # flat template's colour over the cube
     reason = ill_defined(pairs.src) if p.path == "original" else flat
     weight = 1.0
+    prior, prior_change = None, None
     if p.path == "network":
-        weight = guess_weight if guess_weight is not None else guess_weight_for(p.change)
+        prior, prior_change = prior_look(tpl, p.template)
+        weight = guess_weight if guess_weight is not None else guess_weight_for(p.change, prior_change)
         pixels = tpl.rgb.shape[0] * tpl.rgb.shape[1]
         if reason and guess_weight is None:
             weight = 0.0  # a guess from a flat template is the network's invention: nothing justifies it
@@ -399,7 +441,9 @@ def fit_look(template, original=None, *, sampling: str = "uniform", samples: int
         label_maps, seg_errors = distinct_segments(pairs, glob, label_maps)
     p0 = COVERAGE_P0[p.path] if coverage is None else coverage
     glob, label_maps = trusted(p, pairs, glob, label_maps, p0, weight)
-    conf = confidence(p, coverage_of(p, pairs), weight, reason)
+    if prior is not None:  # the network's look and the prior's, averaged (segments, if any, keep theirs)
+        glob = MixMapping(glob, covered(TableMapping(prior.table), None, 0.0, weight), PRIOR_SHARE)
+    conf = confidence(p, coverage_of(p, pairs), weight, reason, prior_change)
     for why in conf["why"]:
         warnings.warn(f"{tpl.path or 'template'}: {why}", stacklevel=2)
     seg_meta = (seg.meta() | {"fit error": seg_errors, "own look": sorted(label_maps)} if seg is not None
@@ -412,6 +456,7 @@ def fit_look(template, original=None, *, sampling: str = "uniform", samples: int
         "solver": solver,
         "sampling": asked,
         "guess_weight": float(weight) if p.path == "network" else None,
+        "look_prior": None if prior is None else {"share": PRIOR_SHARE, "change": round(prior_change, 2)},
         "coverage_p0": float(p0),
         "confidence": conf,
         "samples": int(samples),

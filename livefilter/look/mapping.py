@@ -257,12 +257,34 @@ def fit_mapping(src, dst, kind: str = "residual", **kwargs):
     return cls.fit(src, dst, **kwargs)
 
 
+class TableMapping:
+    """A look given as a small (G, G, G, 3) table over the colour cube (the Lut layout, [r, g, b]), evaluated
+    trilinearly: the look prior's predicted look (livefilter.look.prior)."""
+
+    kind = "table"
+
+    def __init__(self, table: np.ndarray):
+        from ..lut import Lut
+
+        self.table = np.asarray(table, dtype=np.float32)
+        self._lut = Lut(self.table)
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, dtype=np.float64)
+        return self._lut.apply_float(x.reshape(-1, 3)).reshape(x.shape)
+
+    def to_dict(self) -> dict:
+        return {"kind": self.kind, "table": self.table}
+
+
 def mapping_from_dict(d: dict):
     kind = str(d["kind"])
     if kind == "seed":
         return QuarticMapping(d["coefs"])
     if kind == "residual":
         return ResidualMapping(QuarticMapping(d["coefs"]), d["offsets"])
+    if kind == "table":
+        return TableMapping(d["table"])
     raise InputError(f"unknown mapping kind {kind!r}")
 
 
