@@ -12,7 +12,7 @@ refitted per variant (tune_oneshot.fit_rule; d the guess change for the network,
 the template's colours for the others).
 
     python tools/train_look_prior.py --cache DIR    # the pairs: DIR/pairs_0.npz
-    python tools/experiments/feature_inverse.py eval PAIRS.npz ROWS.json [K/M [train|val [lofo|all]]]
+    python tools/experiments/feature_inverse.py eval PAIRS.npz[,MORE.npz] ROWS.json [K/M [train|val [lofo|all]]]
         (lofo: each template scored by a ridge trained without its own look folder and, on training templates,
         without the pairs of its photos; all: on every pair)
     python tools/experiments/feature_inverse.py compare TRAIN_ROWS.json... -- VAL_ROWS.json...
@@ -86,11 +86,16 @@ def val_draws(pics):
 
 def evaluate(pairs: str, out: str, part: str = "0/1", which: str = "train", lofo: bool = True) -> None:
     si, sn = map(int, part.split("/"))
-    d = np.load(pairs)
-    X, Y = d["X"], d["Y"]
-    groups, pair_photo = pair_draws(len(X))
-    if "G" in d:
-        assert (groups == d["G"]).all(), "the pairs are not a seed-0 build"
+    files = [np.load(q) for q in pairs.split(",")]  # several caches (seeds) joined with commas
+    X, Y = np.concatenate([d["X"] for d in files]), np.concatenate([d["Y"] for d in files])
+    if len(files) == 1:
+        groups, pair_photo = pair_draws(len(X))
+        if "G" in files[0]:
+            assert (groups == files[0]["G"]).all(), "the pairs are not a seed-0 build"
+    else:  # the photos of other seeds' pairs are not replayed: validation only (no validation photo is in them)
+        if which == "train":
+            raise SystemExit("several pair files: validation templates only")
+        groups, pair_photo = np.concatenate([d["G"] for d in files]), None
     # the ridge strength: the held-out-folder error is flat over 0.003-0.1 (tools/train_look_prior.py picks 0.03 on
     # these pairs); 0.01 here
     alpha = 0.01
