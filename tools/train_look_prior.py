@@ -45,6 +45,18 @@ def folder_of(path) -> str:
     return str(Path(path).parent.relative_to(SHARED / "looks"))
 
 
+def draws(n: int, seed: int, n_photos: int, n_looks: int):
+    """The pairs' draws, the same on every run: yields (k, photo index, real look index or None, synthetic look
+    seed, synthetic look creative). The experiments replay them to know each pair's photo and look."""
+    rng = np.random.default_rng(seed)
+    for k in range(n):
+        a = int(rng.integers(n_photos))
+        if rng.random() < 0.5:
+            yield k, a, int(rng.integers(n_looks)), None, False
+        else:
+            yield k, a, None, 3_000_000 + 100_000 * seed + k, bool(rng.random() < 0.5)
+
+
 def build_pairs(n: int, seed: int = 0, cache: Path | None = None):
     """(X, Y, G): n pairs' features, targets and look folders ("synthetic" for the generated looks); saved to
     ``cache`` every 1000 pairs and read back from it when complete."""
@@ -56,15 +68,13 @@ def build_pairs(n: int, seed: int = 0, cache: Path | None = None):
     real = [lf.read_lut(p) for p in paths]
     pics = [load_photo(p, prior.SIDE) for p in photos("train")]
     print(f"{len(pics)} photos, {len(paths)} film + creative looks + synthetic (seed {seed})", file=sys.stderr)
-    rng = np.random.default_rng(seed)
     X, Y, G = [], [], []
-    for k in range(n):
-        a = pics[rng.integers(len(pics))]
-        if rng.random() < 0.5:
-            j = rng.integers(len(real))
+    for k, i, j, synth_seed, creative in draws(n, seed, len(pics), len(real)):
+        a = pics[i]
+        if j is not None:
             F, group = real[j], folder_of(paths[j])
         else:
-            F, group = random_look(3_000_000 + 100_000 * seed + k, creative=bool(rng.random() < 0.5))[0], "synthetic"
+            F, group = random_look(synth_seed, creative=creative)[0], "synthetic"
         # the float trilinear reference: lf.render would bake a 256^3 table per look (most of the time here)
         t = (np.clip(F.apply_float(a.reshape(-1, 3) / 255.0), 0, 1) * 255 + 0.5).astype(np.uint8).reshape(a.shape)
         X.append(prior.template_features(t))

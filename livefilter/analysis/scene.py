@@ -113,12 +113,7 @@ class SceneModel:
     def describe(self, image: np.ndarray, flip: bool = False) -> SceneFeatures:
         """Top class and unit feature vector of an RGB uint8 image; ``flip`` averages with its mirror image
         (twice the cost; pooling alone already keeps a mirror image's s >= 0.9 on the labelled photos)."""
-        small = self.prepare(np.ascontiguousarray(image[..., :3]))
-        x = (small.astype(np.float32) * (1.0 / 255.0)).transpose(2, 0, 1)[None]
-        if flip:
-            x = np.concatenate([x, x[..., ::-1]])
-        with self._lock:
-            scores, fmap = self._session.run(None, {"image": np.ascontiguousarray(x)})
+        scores, fmap = self._run(self.prepare(np.ascontiguousarray(image[..., :3])), flip)
         logits = scores.mean(axis=0).astype(np.float64)
         e = np.exp(logits - logits.max())
         parts = [fmap.mean(axis=(2, 3)).mean(axis=0) - self.center, np.sqrt(e / e.sum()) - self.prob_center]
@@ -128,10 +123,16 @@ class SceneModel:
     def pooled_features(self, small: np.ndarray) -> np.ndarray:
         """The intermediate feature map, average-pooled and not centred, float32 (C,), of a uint8 RGB image already
         at the network's input size (the look prior's input, livefilter.look.prior)."""
-        x = (np.ascontiguousarray(small[..., :3]).astype(np.float32) * (1.0 / 255.0)).transpose(2, 0, 1)[None]
-        with self._lock:
-            _, fmap = self._session.run(None, {"image": np.ascontiguousarray(x)})
+        _, fmap = self._run(small[..., :3])
         return fmap.mean(axis=(2, 3))[0].astype(np.float32)
+
+    def _run(self, small: np.ndarray, flip: bool = False):
+        """(class scores, feature map) of a uint8 RGB image at the network's input size (and its mirror image)."""
+        x = (small.astype(np.float32) * (1.0 / 255.0)).transpose(2, 0, 1)[None]
+        if flip:
+            x = np.concatenate([x, x[..., ::-1]])
+        with self._lock:
+            return self._session.run(None, {"image": np.ascontiguousarray(x)})
 
 
 _DEFAULT: SceneModel | None = None

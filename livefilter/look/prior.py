@@ -103,7 +103,7 @@ class LookPrior:
         return Lut(table.astype(np.float32), title="look prior")
 
 
-_prior: LookPrior | None = None
+_priors: dict = {}
 _lock = threading.Lock()
 
 
@@ -112,13 +112,11 @@ def has_prior() -> bool:
 
 
 def default_prior() -> LookPrior:
-    """The shipped look prior, loaded once per process."""
-    global _prior
+    """The look prior at PRIOR_PATH, loaded once per process (per path, as defilter's sessions are)."""
     with _lock:
-        if _prior is None or Path(getattr(_prior, "_path", "")) != PRIOR_PATH:
-            _prior = LookPrior(PRIOR_PATH)
-            _prior._path = str(PRIOR_PATH)
-        return _prior
+        if PRIOR_PATH not in _priors:
+            _priors[PRIOR_PATH] = LookPrior(PRIOR_PATH)
+        return _priors[PRIOR_PATH]
 
 
 def save_prior(path: str | Path, W, mu, sd, ym, meta: dict) -> None:

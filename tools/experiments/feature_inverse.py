@@ -30,6 +30,7 @@ sys.path.insert(0, str(_TOOLS.parent))
 sys.path.insert(0, str(_TOOLS))
 from _shared_data import SHARED, LabScorer, load_photo, looks, photos  # noqa: E402
 from train_look_prior import Ridge, folder_of, regression_looks  # noqa: E402
+from train_look_prior import draws as draws_of_pairs  # noqa: E402
 from tune_oneshot import WEIGHTS, _lut, draws, fit_rule, objective, score_at, summarise  # noqa: E402
 
 import livefilter as lf  # noqa: E402
@@ -52,15 +53,10 @@ def pair_draws(n: int, n_photos: int = 308) -> tuple[np.ndarray, np.ndarray]:
     """(look folder, photo index) of each pair of a seed-0 build (train_look_prior.build_pairs), its draws
     replayed."""
     paths = regression_looks()
-    rng = np.random.default_rng(0)
     folders, pics = [], []
-    for _k in range(n):
-        pics.append(int(rng.integers(n_photos)))
-        if rng.random() < 0.5:
-            folders.append(folder_of(paths[rng.integers(len(paths))]))
-        else:
-            rng.random()
-            folders.append("synthetic")
+    for _k, i, j, _s, _c in draws_of_pairs(n, 0, n_photos, len(paths)):
+        pics.append(i)
+        folders.append("synthetic" if j is None else folder_of(paths[j]))
     return np.array(folders), np.array(pics)
 
 
