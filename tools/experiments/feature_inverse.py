@@ -12,9 +12,12 @@ refitted per variant (tune_oneshot.fit_rule; d the guess change for the network,
 the template's colours for the others).
 
     python tools/train_look_prior.py --cache DIR    # the pairs: DIR/pairs_0.npz
-    python tools/experiments/feature_inverse.py eval PAIRS.npz[,MORE.npz] ROWS.json [K/M [train|val [lofo|all]]]
+    python tools/experiments/feature_inverse.py eval PAIRS.npz[,MORE.npz] ROWS.json
+        [K/M [train|val [lofo|all [reg,mlp]]]]
         (lofo: each template scored by a ridge trained without its own look folder and, on training templates,
-        without the pairs of its photos; all: on every pair)
+        without the pairs of its photos; all: on every pair; reg,mlp: the priors scored, the ridge and/or
+        tools/experiments/prior_mlp.py's MLP, each alone and averaged with the network's look: mix, mixm;
+        both: also the three looks in equal parts, mix3)
     python tools/experiments/feature_inverse.py compare TRAIN_ROWS.json... -- VAL_ROWS.json...
     python tools/experiments/feature_inverse.py table ROWS.json... [--rules net A B reg A B mix A B]
         (the rule w = clip(A + B d) refitted per variant, or given: fitted on training rows, scored on validation)
@@ -42,6 +45,7 @@ from livefilter.look.sampling import WORK_SIDE, downscale  # noqa: E402
 from livefilter.lut import identity_table  # noqa: E402
 
 P0 = 0.3
+MIXES = {"reg": "mix", "mlp": "mixm"}  # a prior's table averaged with the network's
 
 
 def predicted(offsets: np.ndarray):
@@ -80,7 +84,13 @@ def val_draws(pics):
         yield k, len(items), name, family, item, ia, ibs
 
 
-def evaluate(pairs: str, out: str, part: str = "0/1", which: str = "train", lofo: bool = True) -> None:
+def guesses(row: dict) -> list[str]:
+    """The variants a row holds: net, and per prior its own table and its mean with the network's."""
+    return [g for g in ("net", "reg", "mix", "mlp", "mixm", "mix3") if f"{g} change" in row]
+
+
+def evaluate(pairs: str, out: str, part: str = "0/1", which: str = "train", lofo: bool = True,
+             variants: tuple = ("reg",)) -> None:
     si, sn = map(int, part.split("/"))
     files = [np.load(q) for q in pairs.split(",")]  # several caches (seeds) joined with commas
     X, Y = np.concatenate([d["X"] for d in files]), np.concatenate([d["Y"] for d in files])
@@ -96,14 +106,26 @@ def evaluate(pairs: str, out: str, part: str = "0/1", which: str = "train", lofo
     # these pairs); 0.01 here
     alpha = 0.01
 
-    def reg_for(item, photos_used):
-        """The ridge trained without the template's own look folder (synthetic: without synthetic looks) and, on
-        training templates, without the pairs made from its photos (A and the B's: the prior would know them)."""
+    cache = {}
+
+    def model_for(kind, item, photos_used):
+        """The ridge (or, kind "mlp", tools/experiments/prior_mlp.py's MLP) trained without the template's own look
+        folder (synthetic: without synthetic looks) and, on training templates, without the pairs made from its
+        photos (A and the B's: the prior would know them). Models are kept per key (validation: per folder)."""
         key = ("synthetic" if not isinstance(item, Path) else folder_of(item)) if lofo else "none"
         keep = groups != key
         if which == "train" and lofo:
             keep &= ~np.isin(pair_photo, list(photos_used))
-        return Ridge(X[keep], Y[keep], alpha)
+            key = (key, tuple(sorted(int(i) for i in photos_used)))
+        if (kind, key) not in cache:
+            if kind == "mlp":
+                from prior_mlp import MLP
+                cache[(kind, key)] = MLP(X[keep].astype(np.float32), Y[keep].astype(np.float32))
+            else:
+                cache[(kind, key)] = Ridge(X[keep], Y[keep], alpha)
+            if which == "train":  # one template per key: nothing to reuse
+                return cache.pop((kind, key))
+        return cache[(kind, key)]
     pics = [load_photo(p, 384) for p in photos(which)]
     rows = []
     for k, n, name, family, item, ia, ibs in (draws(pics, 40) if which == "train" else val_draws(pics)):
@@ -124,21 +146,32 @@ def evaluate(pairs: str, out: str, part: str = "0/1", which: str = "train", lofo
         glob, _ = fit_mappings(pairs_, "seed")
         t_net, cov = bake(glob).table, coverage_of(p, pairs_)
         px = small.reshape(-1, 3) / 255.0
-        pred = predicted(reg_for(item, [ia, *ibs])(prior.template_features(T)))
+        feats = prior.template_features(T)
         ident = identity_table(33)
-        t_reg = np.clip(pred.apply_float(ident.reshape(-1, 3)).reshape(ident.shape), 0, 1).astype(np.float32)
-        changes = {"net": p.change, "reg": float(np.abs(pred.apply_float(px) - px).mean() * 255)}
-        changes["mix"] = (changes["net"] + changes["reg"]) / 2
+        tables, changes = {}, {"net": p.change}
+        for g in variants:
+            pred = predicted(np.asarray(model_for(g, item, [ia, *ibs])(feats)).reshape(-1))
+            tables[g] = np.clip(pred.apply_float(ident.reshape(-1, 3)).reshape(ident.shape), 0, 1).astype(np.float32)
+            changes[g] = float(np.abs(pred.apply_float(px) - px).mean() * 255)
+        for g in variants:
+            changes[MIXES[g]] = (changes["net"] + changes[g]) / 2
+        if len(variants) == 2:
+            changes["mix3"] = (changes["net"] + changes["reg"] + changes["mlp"]) / 3
         for w in WEIGHTS:
             b_net = blend_table(t_net, cov, P0, w)
-            b_reg = blend_table(t_reg, None, 0.0, w)
-            for gname, tab in (("net", b_net), ("reg", b_reg), ("mix", (b_net + b_reg) / 2)):
+            blended = {"net": b_net}
+            for g in variants:
+                blended[g] = blend_table(tables[g], None, 0.0, w)
+                blended[MIXES[g]] = (b_net + blended[g]) / 2
+            if len(variants) == 2:  # the network's, the ridge's and the MLP's, in equal parts
+                blended["mix3"] = (b_net + blended["reg"] + blended["mlp"]) / 3
+            for gname, tab in blended.items():
                 row[f"{gname} p0={P0} w={w}"] = scorer.lut(lf.Lut(tab), bs)
         for gname, c in changes.items():
             row[f"{gname} change"] = c
         rows.append(row)
         print(f"[{k + 1}/{n}] {name} ({family}) id {row['identity']:.2f} " + " ".join(
-            f"{g} {row[f'{g} p0={P0} w=1.0']:.2f}" for g in ("net", "reg", "mix")), file=sys.stderr, flush=True)
+            f"{g} {row[f'{g} p0={P0} w=1.0']:.2f}" for g in guesses(row)), file=sys.stderr, flush=True)
     Path(out).write_text(json.dumps({"alpha": alpha, "pairs": len(X), "split": which,
                                      "left out": "the template's look folder" if lofo else "nothing",
                                      "rows": rows}))
@@ -151,7 +184,7 @@ def table(paths, tol: float = 0.01, rules: dict | None = None) -> None:
     fams = ["all"] + sorted({r["family"] for r in rows})
     print("| guess | a | b | objective | " + " | ".join(fams) + " | worse | worst excess |")
     print("|---|---|---|---|" + "---|" * len(fams) + "---|---|")
-    for g in ("net", "reg", "mix"):
+    for g in guesses(rows[0]):
         view = [{**{k[len(g) + 1:]: v for k, v in r.items() if k.startswith(g + " ")},
                  **{k: r[k] for k in ("identity", "family", "mono stat", "monochrome path") if k in r}}
                 for r in rows]
@@ -199,7 +232,7 @@ def compare(train_paths, val_paths, tol: float = 0.01) -> None:
     print("| guess | rule (fitted on training) | split | mean | objective | worse than nothing | worst excess | film | "
           "film colour | creative | narrow | synthetic |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|")
-    for g in ("net", "reg", "mix"):
+    for g in guesses(train[0]):
         _, a, b, _ = fit_rule(view(train, g), P0, tol)
         for name, rows in (("training", train), ("validation", val)):
             print(f"| {g} | {a}, {b} | {name} | {line(view(rows, g), a, b)} |")
@@ -211,7 +244,8 @@ if __name__ == "__main__":
     cmd = sys.argv[1] if len(sys.argv) > 1 else ""
     if cmd == "eval":
         evaluate(sys.argv[2], sys.argv[3], sys.argv[4] if len(sys.argv) > 4 else "0/1",
-                 sys.argv[5] if len(sys.argv) > 5 else "train", not (len(sys.argv) > 6 and sys.argv[6] == "all"))
+                 sys.argv[5] if len(sys.argv) > 5 else "train", not (len(sys.argv) > 6 and sys.argv[6] == "all"),
+                 tuple(sys.argv[7].split(",")) if len(sys.argv) > 7 else ("reg",))
     elif cmd == "compare":  # compare TRAIN_ROWS... -- VAL_ROWS...
         i = sys.argv.index("--")
         compare(sys.argv[2:i], sys.argv[i + 1:])
