@@ -680,7 +680,7 @@ def cmd_bench_live(args) -> int:
         backend = p.backend.name
         scene = p.estimator.scene
         scene_info = None if scene is None else {
-            "has_template": scene.has_template, "evaluations": scene.evaluations,
+            "has_template": scene.has_template, "evaluations": scene.evaluations, "threads": scene.threads,
             "score_last": round(p.scene_score, 4),
             "raw_last": None if scene.raw is None else round(scene.raw, 4),
             "evaluation_ms_median": round(float(np.median(scene.eval_ms)), 2) if scene.eval_ms else None,

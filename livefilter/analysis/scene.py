@@ -43,6 +43,9 @@ log = logging.getLogger(__name__)
 SCENE_MODEL = "scene.onnx"
 #: the similarity curve, chosen by tools/eval_scene.py (see the module docstring)
 NEAR, FAR, FLOOR = 0.64, 0.73, 0.4
+#: onnxruntime threads of the live tracker's own model (README "Scene similarity": one evaluation 20.4 ms on one
+#: thread, 11.7 ms on two; its threads run at nice 19, so the render loop keeps its cores)
+LIVE_THREADS = 2
 
 
 @dataclass(frozen=True)
@@ -92,6 +95,8 @@ class SceneModel:
         so = ort.SessionOptions()
         so.intra_op_num_threads = max(1, int(threads))
         so.inter_op_num_threads = 1
+        # idle pool threads sleep instead of spinning: once a second they would otherwise busy-wait on a render core
+        so.add_session_config_entry("session.intra_op.allow_spinning", "0")
         so.log_severity_level = 3
         try:
             self._session = ort.InferenceSession(str(self.path), so, providers=["CPUExecutionProvider"])
@@ -148,6 +153,33 @@ def default_model() -> SceneModel:
         return _DEFAULT
 
 
+def _lowest_priority() -> None:
+    try:  # Linux: nice is per thread, and threads started by this one inherit it
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+    except (AttributeError, OSError):
+        pass
+
+
+def background_model(threads: int) -> SceneModel:
+    """A scene model of its own whose onnxruntime threads all run at the lowest CPU priority: the session (and its
+    thread pool, which inherits the creating thread's priority) is made on a short-lived nice-19 thread."""
+    box: dict = {}
+
+    def make():
+        _lowest_priority()
+        try:
+            box["model"] = SceneModel(threads=threads)
+        except BaseException as exc:  # noqa: BLE001 - re-raised on the caller's thread
+            box["error"] = exc
+
+    t = threading.Thread(target=make, name="lf-scene-init", daemon=True)
+    t.start()
+    t.join()
+    if "error" in box:
+        raise box["error"]
+    return box["model"]
+
+
 def _as_image(x) -> np.ndarray:
     if isinstance(x, np.ndarray):
         if x.dtype != np.uint8 or x.ndim != 3 or x.shape[2] not in (3, 4):
@@ -173,12 +205,15 @@ class SceneTracker:
     downscaled copy to the tracker's worker thread (never waits). The worker's raw s changes the target only when
     it differs from the target by more than ``band`` on ``confirm`` evaluations in a row (hysteresis); ``value``
     moves toward the target by at most ``rate`` per second (no step, no pumping). No template: ``value`` is 1.
+    ``threads`` > 1 (and no ``model``): the tracker runs a model of its own on that many onnxruntime threads, all at
+    the lowest priority (:func:`background_model`); 1: the process's shared model, on the worker thread alone.
     """
 
     def __init__(self, model: SceneModel | None = None, *, interval: float = 1.0, band: float = 0.1,
                  confirm: int = 2, rate: float = 0.5, clock=time.monotonic, threaded: bool = True,
-                 jump_first: bool = False):
+                 jump_first: bool = False, threads: int = 1):
         self._model = model
+        self.threads = max(1, min(int(threads), os.cpu_count() or 1))
         self.interval, self.band, self.confirm, self.rate = float(interval), float(band), int(confirm), float(rate)
         self._clock = clock
         self._threaded = threaded
@@ -203,13 +238,14 @@ class SceneTracker:
     @property
     def model(self) -> SceneModel:
         if self._model is None:
-            self._model = default_model()
+            self._model = default_model() if self.threads == 1 else background_model(self.threads)
         return self._model
 
     # --- the template -------------------------------------------------------------------------------------
     def set_template(self, image) -> SceneFeatures:
         """Compute and keep the template's features (an RGB uint8 array, a path or :class:`SceneFeatures`)."""
-        feats = image if isinstance(image, SceneFeatures) else self.model.describe(_as_image(image))
+        model = self.model  # loaded here, on the caller's background thread, not by the first offer()
+        feats = image if isinstance(image, SceneFeatures) else model.describe(_as_image(image))
         with self._lock:
             self._template = feats
             self._pending, self._first = 0, True
@@ -246,10 +282,7 @@ class SceneTracker:
         self._wake.set()
 
     def _worker(self) -> None:
-        try:  # lowest CPU priority: the scene evaluation must never delay the render loop
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
-        except (AttributeError, OSError):
-            pass
+        _lowest_priority()  # the scene evaluation must never delay the render loop
         while not self._stop.is_set():
             self._wake.wait(0.5)
             self._wake.clear()

@@ -85,9 +85,9 @@ class LivePipeline:
         # the template's); a look file has no template photo, so s stays 1 for it
         tracker = None
         if scene:
-            from ..analysis.scene import SceneTracker
+            from ..analysis.scene import LIVE_THREADS, SceneTracker
 
-            tracker = SceneTracker()
+            tracker = SceneTracker(threads=LIVE_THREADS)
         self.estimator = DegreeEstimator(face_protect=face_protect, face_strength=face_strength,
                                          face_detector=face_detector, scene=tracker)
         self.stats = Stats()

@@ -1,4 +1,5 @@
 import csv
+import os
 import time
 from pathlib import Path
 
@@ -146,15 +147,45 @@ def test_threaded_worker_evaluates_in_the_background(model, images):
     tr = SceneTracker(model=model, interval=0.0)
     try:
         tr.set_template(images["chelsea"])
-        tr.offer(images["chelsea"])
-        for _ in range(500):
-            if tr.evaluations:
-                break
-            time.sleep(0.02)
-        assert tr.evaluations == 1 and tr.raw == 1.0
+        _one_evaluation_of(tr, images["chelsea"])
     finally:
         tr.close()
 
+
+def _one_evaluation_of(tr, image):
+    tr.offer(image)
+    for _ in range(500):
+        if tr.evaluations:
+            break
+        time.sleep(0.02)
+    assert tr.evaluations == 1 and tr.raw == 1.0
+
+
+
+def _nice_of_threads() -> dict[int, int]:
+    out = {}
+    for stat in Path("/proc/self/task").glob("*/stat"):
+        try:
+            out[int(stat.parent.name)] = int(stat.read_text().rsplit(")", 1)[1].split()[16])
+        except (OSError, IndexError, ValueError):
+            pass  # a thread that ended meanwhile
+    return out
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="per-thread priorities are read from Linux /proc")
+def test_live_tracker_runs_its_own_model_on_two_low_priority_threads(model, images):
+    before, mine = _nice_of_threads(), os.getpriority(os.PRIO_PROCESS, 0)
+    tr = SceneTracker(threads=2, interval=0.0)
+    try:
+        tr.set_template(images["chelsea"])  # the model is made here, not by the first offer()
+        new = {t: n for t, n in _nice_of_threads().items() if t not in before}
+        assert tr.model is not default_model()
+        assert new and all(n == 19 for n in new.values()), new  # the onnxruntime pool threads, at nice 19
+        assert tr.threads == min(2, os.cpu_count() or 1)
+        assert os.getpriority(os.PRIO_PROCESS, 0) == mine  # the caller's own priority is untouched
+        _one_evaluation_of(tr, images["chelsea"])
+    finally:
+        tr.close()
 
 # --- the shipped model ------------------------------------------------------------------------------------------
 def test_same_image_reencoded_and_mirrored(model, images):
