@@ -38,6 +38,30 @@ def test_runs_and_grades(look):
     p.close()  # safe twice
 
 
+def test_a_per_segment_look_has_its_several_lut_pass_compiled_before_the_first_frame(look, monkeypatch):
+    """The warm-up renders with a mask too when the look has segments (at a cold numba cache that pass compiled on
+    the first frame: a 9.7 s stall in bench-live --segments)."""
+    from livefilter.backends.cpu import CpuBackend
+
+    seg = lf.Look(lut=look.lut, label_luts={1: Lut(identity_table(17), title="person")},
+                  meta={"segments": {"categories": {"0": "background", "1": "person"}}})
+    assert seg.segmented
+    calls = []
+    real = CpuBackend.render
+
+    def spy(self, frame, degree, strength, out=None, mask=None):
+        calls.append(None if mask is None else mask.shape)
+        return real(self, frame, degree, strength, out=out, mask=mask)
+
+    monkeypatch.setattr(CpuBackend, "render", spy)
+    p = pipeline(look=seg)
+    try:
+        p.start()
+        assert (1, 2, 2) in calls and None in calls  # both passes, before any frame was rendered
+    finally:
+        p.close()
+
+
 def test_latest_frame_slot_drops_never_queues():
     slot = LatestFrame()
     for i in range(5):
