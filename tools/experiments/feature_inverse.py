@@ -13,11 +13,12 @@ the template's colours for the others).
 
     python tools/train_look_prior.py --cache DIR    # the pairs: DIR/pairs_0.npz
     python tools/experiments/feature_inverse.py eval PAIRS.npz[,MORE.npz] ROWS.json
-        [K/M [train|val [lofo|all [reg,mlp]]]]
+        [K/M [train|val [lofo|all [reg,mlp [SHARE,...]]]]]
         (lofo: each template scored by a ridge trained without its own look folder and, on training templates,
         without the pairs of its photos; all: on every pair; reg,mlp: the priors scored, the ridge and/or
         tools/experiments/prior_mlp.py's MLP, each alone and averaged with the network's look: mix, mixm;
-        both: also the three looks in equal parts, mix3)
+        both: also the three looks in equal parts, mix3; SHARE,...: the ridge's look mixed in at those shares,
+        mixSHARE, beside mix at 0.5)
     python tools/experiments/feature_inverse.py compare TRAIN_ROWS.json... -- VAL_ROWS.json...
     python tools/experiments/feature_inverse.py table ROWS.json... [--rules net A B reg A B mix A B]
         (the rule w = clip(A + B d) refitted per variant, or given: fitted on training rows, scored on validation)
@@ -85,12 +86,13 @@ def val_draws(pics):
 
 
 def guesses(row: dict) -> list[str]:
-    """The variants a row holds: net, and per prior its own table and its mean with the network's."""
-    return [g for g in ("net", "reg", "mix", "mlp", "mixm", "mix3") if f"{g} change" in row]
+    """The variants a row holds: net, and per prior its own table and its mean with the network's (mixS: S of the
+    ridge's look and 1 - S of the network's)."""
+    return [k[:-len(" change")] for k in row if k.endswith(" change")]
 
 
 def evaluate(pairs: str, out: str, part: str = "0/1", which: str = "train", lofo: bool = True,
-             variants: tuple = ("reg",)) -> None:
+             variants: tuple = ("reg",), shares: tuple = ()) -> None:
     si, sn = map(int, part.split("/"))
     files = [np.load(q) for q in pairs.split(",")]  # several caches (seeds) joined with commas
     X, Y = np.concatenate([d["X"] for d in files]), np.concatenate([d["Y"] for d in files])
@@ -157,6 +159,8 @@ def evaluate(pairs: str, out: str, part: str = "0/1", which: str = "train", lofo
             changes[MIXES[g]] = (changes["net"] + changes[g]) / 2
         if len(variants) == 2:
             changes["mix3"] = (changes["net"] + changes["reg"] + changes["mlp"]) / 3
+        for sh in shares:  # the rule's d stays the plain mean of the two changes, as fit_look's
+            changes[f"mix{sh}"] = changes["mix"]
         for w in WEIGHTS:
             b_net = blend_table(t_net, cov, P0, w)
             blended = {"net": b_net}
@@ -165,6 +169,8 @@ def evaluate(pairs: str, out: str, part: str = "0/1", which: str = "train", lofo
                 blended[MIXES[g]] = (b_net + blended[g]) / 2
             if len(variants) == 2:  # the network's, the ridge's and the MLP's, in equal parts
                 blended["mix3"] = (b_net + blended["reg"] + blended["mlp"]) / 3
+            for sh in shares:
+                blended[f"mix{sh}"] = (1 - sh) * b_net + sh * blended["reg"]
             for gname, tab in blended.items():
                 row[f"{gname} p0={P0} w={w}"] = scorer.lut(lf.Lut(tab), bs)
         for gname, c in changes.items():
@@ -245,7 +251,8 @@ if __name__ == "__main__":
     if cmd == "eval":
         evaluate(sys.argv[2], sys.argv[3], sys.argv[4] if len(sys.argv) > 4 else "0/1",
                  sys.argv[5] if len(sys.argv) > 5 else "train", not (len(sys.argv) > 6 and sys.argv[6] == "all"),
-                 tuple(sys.argv[7].split(",")) if len(sys.argv) > 7 else ("reg",))
+                 tuple(sys.argv[7].split(",")) if len(sys.argv) > 7 else ("reg",),
+                 tuple(float(v) for v in sys.argv[8].split(",")) if len(sys.argv) > 8 else ())
     elif cmd == "compare":  # compare TRAIN_ROWS... -- VAL_ROWS...
         i = sys.argv.index("--")
         compare(sys.argv[2:i], sys.argv[i + 1:])

@@ -8,7 +8,8 @@ features and the colour statistics of ITS pixels only; the segment's look is the
 place of the whole template's prior table (the network's part and the kept weight as fit_look chose them):
 
     global:        (net + prior(whole)) / 2            (what fit_look ships; reproduced here and checked)
-    segment prior: (net + prior(segment)) / 2 per segment, blended by the soft person mask
+    segment prior: global + k (prior(segment) - prior(whole)) per segment, blended by the soft person mask
+                   (k = 0.5: (net + prior(segment)) / 2; 1, 1.5: more of the segments' difference)
 
 Templates as tools/eval_segments.py makes them, on TRAINING photos with people and the training colour film and
 creative looks that the shipped prior did not learn from (tune_oneshot's draws). The prior here is a ridge (alpha
@@ -40,6 +41,7 @@ from livefilter.look.coverage import blend_table  # noqa: E402
 from livefilter.render import render_float  # noqa: E402
 
 MIN_SHARE = 0.1
+KS = (0.5, 1.0, 1.5)
 
 
 class ExperimentPrior(prior.LookPrior):
@@ -112,17 +114,24 @@ def main(argv=None) -> int:
         p_whole = prior.default_prior().predict(t)
         rebuilt = (1 - share) * net + share * blend_table(table_of(p_whole, size), None, 0.0, w)
         person = ma_full >= 0.5
-        tables = {}
+        whole = blend_table(table_of(p_whole, size), None, 0.0, w)
+        prior_tables = {}
         for name, sel in (("person", person), ("background", ~person)):
             if sel.mean() >= MIN_SHARE:
                 off = prior.default_prior().offsets(segment_features(t, sel, deep))
                 g = prior.lattice()
                 p_seg = lf.Lut(np.clip(g + off.reshape(g.shape), 0, 1).astype(np.float32))
-                tables[name] = (1 - share) * net + share * blend_table(table_of(p_seg, size), None, 0.0, w)
-            else:
-                tables[name] = rebuilt
+                prior_tables[name] = blend_table(table_of(p_seg, size), None, 0.0, w)
+        gap = (float(np.abs(prior_tables["person"] - prior_tables["background"]).mean() * 255)
+               if len(prior_tables) == 2 else 0.0)
 
-        def seg_render(b, mb, tables=tables):
+        def tables_at(k, look=look, whole=whole, prior_tables=prior_tables):
+            """Each segment's look: the global look moved by k times its prior's difference from the whole template's
+            prior (k = PRIOR_SHARE: the segment's prior in place of the whole's in the shipped mix)."""
+            return {name: np.clip(look.lut.table + k * (prior_tables.get(name, whole) - whole), 0, 1)
+                    for name in ("person", "background")}
+
+        def seg_render(b, mb, tables):
             ph = render_float(b, lf.Lut(tables["person"])).astype(np.float64)
             bg = render_float(b, lf.Lut(tables["background"])).astype(np.float64)
             m = mb[:, :, None]
@@ -130,27 +139,30 @@ def main(argv=None) -> int:
 
         row = {"kind": kind, "photo": str(pics[ia][0].relative_to(SHARED)), "F1": str(pool[i1].relative_to(SHARED)),
                "F2": None if f2 is None else str(pool[i2].relative_to(SHARED)), "weight": w,
-               "rebuilt max diff": float(np.abs(rebuilt - look.lut.table).max()),
+               "rebuilt max diff": float(np.abs(rebuilt - look.lut.table).max()), "segment gap": gap,
                "identity": float(np.mean([delta_e00(b, fb) for b, _, fb in truths])),
                "global": float(np.mean([delta_e00(render_float(b, look.lut), fb) for b, _, fb in truths])),
-               "segment prior": float(np.mean([delta_e00(seg_render(b, mb), fb) for b, mb, fb in truths]))}
+               **{f"segment prior k={k}": float(np.mean([delta_e00(seg_render(b, mb, tables_at(k)), fb)
+                                                         for b, mb, fb in truths])) for k in KS}}
+        row["segment prior"] = row[f"segment prior k={share}"]
         rows.append(row)
         print(f"[{k + 1}/{len(items)}] {kind} id {row['identity']:.2f} global {row['global']:.2f} "
-              f"segment prior {row['segment prior']:.2f} (rebuilt {row['rebuilt max diff']:.1e})", file=sys.stderr,
-              flush=True)
-    md = ["| templates | n | identity | global look | segment prior | vs global (better in) |",
-          "|---|---|---|---|---|---|"]
+              + " ".join(f"k={q} {row[f'segment prior k={q}']:.2f}" for q in KS)
+              + f" gap {gap:.1f} (rebuilt {row['rebuilt max diff']:.1e})", file=sys.stderr, flush=True)
+    cols = ["global"] + [f"segment prior k={k}" for k in KS]
+    md = ["| templates | n | identity | " + " | ".join(cols) + " |", "|---|---|---|" + "---|" * len(cols)]
     summary = {}
     for kind in ("split", "single"):
         sel = [r for r in rows if r["kind"] == kind]
         if not sel:
             continue
-        s = {m: float(np.mean([r[m] for r in sel])) for m in ("identity", "global", "segment prior")}
-        s["better"] = int(sum(r["segment prior"] < r["global"] for r in sel))
+        s = {m: float(np.mean([r[m] for r in sel])) for m in ["identity", *cols]}
         s["n"] = len(sel)
         summary[kind] = s
-        md.append(f"| {kind} | {len(sel)} | {s['identity']:.2f} | {s['global']:.2f} | {s['segment prior']:.2f} | "
-                  f"{1 - s['segment prior'] / s['global']:+.0%} ({s['better']}/{len(sel)}) |")
+        cells = [f"{s['global']:.2f}"] + [
+            f"{s[c]:.2f} ({1 - s[c] / s['global']:+.0%}, {sum(r[c] < r['global'] for r in sel)}/{len(sel)})"
+            for c in cols[1:]]
+        md.append(f"| {kind} | {len(sel)} | {s['identity']:.2f} | " + " | ".join(cells) + " |")
     write_results({"protocol": __doc__.split("\n\n")[1:4], "summary": summary, "rows": rows,
                    "seconds": time.time() - t0}, "\n".join(md), args.json, args.md)
     return 0
