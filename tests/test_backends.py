@@ -391,3 +391,24 @@ def test_cuda_multi_lut_equals_cpu_within_one(cuda_backend, two_luts, with_degre
     mask = soft_mask(144, 256)
     a, b = cpu.render(frame, deg, 0.8, mask=mask), cuda_backend.render(frame, deg, 0.8, mask=mask)
     assert np.abs(a.astype(int) - b).max() <= 1
+
+
+def test_cpu_set_luts_compiles_the_several_lut_pass_before_the_swap(two_luts, monkeypatch):
+    """The several-LUT kernels run once inside set_luts (the look worker's thread in live), with and without a
+    degree map, before the new LUTs are live; one LUT does not."""
+    import livefilter.backends.cpu as cpu_mod
+
+    cpu = create_backend("cpu")
+    seen = []
+    real = cpu_mod.render_segments
+
+    def spy(frame, luts, mask, **kw):
+        seen.append((len(luts), kw.get("degree") is None, cpu._luts == tuple(luts)))
+        return real(frame, luts, mask, **kw)
+
+    monkeypatch.setattr(cpu_mod, "render_segments", spy)
+    cpu.set_lut(two_luts[0])
+    assert seen == []
+    cpu.set_luts(two_luts)
+    assert sorted(seen) == [(2, False, False), (2, True, False)]  # both degree variants, before the swap
+    assert cpu._luts == tuple(two_luts)
