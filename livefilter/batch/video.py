@@ -265,6 +265,24 @@ def _complete_packets(packets, truncated: bool):
 
 
 # --- encode -----------------------------------------------------------------------------------------------------
+def _has_avx512(cpuinfo: str = "/proc/cpuinfo") -> bool:
+    try:
+        with open(cpuinfo, encoding="ascii", errors="replace") as f:
+            return any(line.startswith("flags") and " avx512f" in line for line in f)
+    except OSError:
+        return False
+
+
+# x264's AVX-512 code is not repeatable: on a CPU with AVX-512 (an Intel Xeon, session 8) the same small frames
+# encoded again with the same settings gave other bytes (160x120: 1 run of 10 matched the first; 640x360 and 1080p:
+# 10 of 10; any thread count; tools/x264_repeat.py, tools/results/x264_repeat.json), and a test comparing two
+# encodes of one clip failed in about 4 runs of 10. Held to its AVX2 code x264 gave the same bytes every run at every
+# size, and was no slower (1080p: 18.6 vs 19.6 ms a frame). A graded file must be a function of its input (the
+# Ray runner's chunks must equal the local run's), so on such a CPU x264 is told to use AVX2 and below (which every
+# AVX-512 CPU has); elsewhere x264 detects the CPU itself.
+X264_PARAMS = "asm=AVX2,BMI2,LZCNT" if _has_avx512() else None
+
+
 def _configure(cc, info: VideoInfo, settings: EncodeSettings) -> None:
     """The same encoder settings for every chunk's encoder and the muxer's stream (identical headers)."""
     cc.width, cc.height = info.width - info.width % 2, info.height - info.height % 2
@@ -278,7 +296,8 @@ def _configure(cc, info: VideoInfo, settings: EncodeSettings) -> None:
     for k in ("color_primaries", "color_trc"):
         if info.colour.get(k) not in (None, 2):
             setattr(cc, k, info.colour[k])
-    cc.options = {"crf": f"{settings.crf:g}", "preset": settings.preset, "threads": str(settings.threads)}
+    cc.options = {"crf": f"{settings.crf:g}", "preset": settings.preset, "threads": str(settings.threads),
+                  **({"x264-params": X264_PARAMS} if X264_PARAMS and settings.codec == "libx264" else {})}
 
 
 class ChunkEncoder:

@@ -1,5 +1,7 @@
 """Videos graded at rest: every frame in order, timestamps, audio and rotation kept, faces protected, H.264."""
 
+from fractions import Fraction
+
 import av
 import numpy as np
 import pytest
@@ -145,3 +147,23 @@ def test_a_look_with_a_scene_grades_an_unlike_video_less(tmp_path):
         d_less = np.abs(f_less[k].astype(int) - f_in[k]).mean()
         assert abs(d_less / d_full - FLOOR) < 0.1, (k, d_less, d_full)
     assert all(np.array_equal(a, b) for a, b in zip(f_less, f_again))
+
+
+def test_x264_is_held_below_avx512_only_where_the_cpu_has_it(tmp_path, monkeypatch):
+    """x264's AVX-512 code gave other bytes for the same frames (livefilter.batch.video.X264_PARAMS): on such a CPU
+    the encoder is told to stop at AVX2; a CPU without AVX-512 (or no /proc/cpuinfo) is left to x264."""
+    from livefilter.batch import video as bv
+
+    with_512, without = tmp_path / "a", tmp_path / "b"
+    with_512.write_text("processor\t: 0\nflags\t\t: fpu sse2 avx2 avx512f avx512bw\n")
+    without.write_text("processor\t: 0\nflags\t\t: fpu sse2 avx2 bmi2\n")
+    assert bv._has_avx512(str(with_512)) and not bv._has_avx512(str(without))
+    assert not bv._has_avx512(str(tmp_path / "none"))
+    info = bv.VideoInfo(path="x.mp4", width=64, height=48, time_base=Fraction(1, 25), rate=Fraction(25),
+                        frames=1, packets=1, start_pts=0, duration_s=0.04, rotation=0, colour={}, boundaries=[],
+                        chunk_frames=[1])
+    for params in ("asm=AVX2,BMI2,LZCNT", None):
+        monkeypatch.setattr(bv, "X264_PARAMS", params)
+        cc = av.CodecContext.create("libx264", "w")
+        bv._configure(cc, info, bv.EncodeSettings())
+        assert cc.options.get("x264-params") == params

@@ -1,0 +1,79 @@
+"""Is x264 repeatable here? The same frames encoded N times with the batch encoder's settings
+(livefilter.batch.video.EncodeSettings), x264 free to pick its code (AVX-512 where the CPU has it) and held to AVX2
+(livefilter.batch.video.X264_PARAMS): how many runs give the first run's bytes, and the encode time.
+
+    python tools/x264_repeat.py [--runs 10] [--sizes 160x120 640x360 1920x1080] [--frames 10] [--json OUT.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import time
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from livefilter.batch import video as bv  # noqa: E402
+from livefilter.batch.yuv import rgb_to_i420  # noqa: E402
+from livefilter.live.sources import SyntheticSource  # noqa: E402
+
+
+def encode(frames, w, h, params: str | None, threads: int) -> tuple[bytes, float]:
+    import av
+
+    cc = av.CodecContext.create("libx264", "w")
+    cc.width, cc.height, cc.pix_fmt = w, h, "yuv420p"
+    cc.time_base, cc.framerate = Fraction(1, 12800), 30
+    s = bv.EncodeSettings(threads=threads)
+    cc.options = {"crf": f"{s.crf:g}", "preset": s.preset, "threads": str(s.threads),
+                  **({"x264-params": params} if params else {})}
+    cc.open()
+    out, t = [], time.perf_counter()
+    for k, yuv in enumerate(frames):
+        f = av.VideoFrame.from_ndarray(yuv, format="yuv420p")
+        f.pts = k * 427
+        out += [bytes(p) for p in cc.encode(f)]
+    out += [bytes(p) for p in cc.encode(None)]
+    return b"".join(out), time.perf_counter() - t
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--runs", type=int, default=10)
+    ap.add_argument("--sizes", nargs="+", default=["160x120", "640x360", "1920x1080"])
+    ap.add_argument("--frames", type=int, default=10)
+    ap.add_argument("--json")
+    args = ap.parse_args(argv)
+    threads = bv.EncodeSettings().threads
+    res = {"what": f"{args.frames} synthetic frames per size, libx264 veryfast crf 18, {threads} threads, "
+                   f"{args.runs} runs each", "avx512": bv._has_avx512(), "sizes": {}}
+    for size in args.sizes:
+        w, h = (int(v) for v in size.split("x"))
+        src = SyntheticSource((w, h), fps=30)
+        frames = [rgb_to_i420(src.frame_at(k), 1) for k in range(args.frames)]
+        out = res["sizes"][size] = {}
+        for name, params in (("x264's own choice", None), ("held to AVX2", "asm=AVX2,BMI2,LZCNT")):
+            runs = [encode(frames, w, h, params, threads) for _ in range(args.runs)]
+            out[name] = {"x264-params": params,
+                         "runs with the first run's bytes": sum(b == runs[0][0] for b, _ in runs),
+                         "encode_ms_per_frame_median": round(float(np.median([t for _, t in runs]))
+                                                             * 1e3 / args.frames, 2),
+                         "bytes": len(runs[0][0])}
+    res["machine"] = {"cpus": __import__("os").cpu_count(), "platform": platform.platform(),
+                      "processor": next((ln.split(":", 1)[1].strip() for ln in open("/proc/cpuinfo")
+                                         if ln.startswith("model name")), platform.processor())
+                      if Path("/proc/cpuinfo").is_file() else platform.processor()}
+    print(json.dumps(res, indent=1))
+    if args.json:
+        Path(args.json).write_text(json.dumps(res, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
