@@ -5,7 +5,9 @@ offsets at the 7^3 lattice. Looks: the training film and creative looks that too
 (film looks off its every-3rd draw, creative looks off its every-2nd), half of the pairs; random synthetic looks
 (tools/synth_looks.py, seeds 3,000,000+; half of them creative), the other half. Ridge regression on standardised
 features; its strength is chosen on pairs whose look FOLDER (author or film maker) is held out. Deterministic: the
-same command writes the same file.
+same command writes the same file on one machine; on another CPU the last bits differ (session 8, re-made on an Intel
+Xeon from session 7's AMD EPYC file: the weights within 1.4e-14, the metadata's error figures in their last digits,
+so another sha256).
 
     python tools/train_look_prior.py [--pairs 8000] [--seeds 0] [--cache DIR] [--out models/look_prior.npz]
 """

@@ -13,16 +13,18 @@ the template's colours for the others).
 
     python tools/train_look_prior.py --cache DIR    # the pairs: DIR/pairs_0.npz
     python tools/experiments/feature_inverse.py eval PAIRS.npz[,MORE.npz] ROWS.json
-        [K/M [train|val [lofo|all [reg,mlp [SHARE,...]]]]]
+        [K/M [train|val [lofo|all [reg,mlp [SHARE,...|- [covmix]]]]]]
         (lofo: each template scored by a ridge trained without its own look folder and, on training templates,
         without the pairs of its photos; all: on every pair; reg,mlp: the priors scored, the ridge and/or
         tools/experiments/prior_mlp.py's MLP, each alone and averaged with the network's look: mix, mixm;
         both: also the three looks in equal parts, mix3; SHARE,...: the ridge's look mixed in at those shares,
-        mixSHARE, beside mix at 0.5)
+        mixSHARE, beside mix at 0.5; covmix: where the network's coverage trust c is low the prior's look takes
+        its place instead of identity: I + w (c/2 (net - I) + (1 - c/2) (prior - I)))
     python tools/experiments/feature_inverse.py compare TRAIN_ROWS.json... -- VAL_ROWS.json...
     python tools/experiments/feature_inverse.py table ROWS.json... [--rules net A B reg A B mix A B]
         (the rule w = clip(A + B d) refitted per variant, or given: fitted on training rows, scored on validation)
 """
+import functools
 import json
 import sys
 from pathlib import Path
@@ -46,7 +48,26 @@ from livefilter.look.sampling import WORK_SIDE, downscale  # noqa: E402
 from livefilter.lut import identity_table  # noqa: E402
 
 P0 = 0.3
-MIXES = {"reg": "mix", "mlp": "mixm"}  # a prior's table averaged with the network's
+MIXES = {"reg": "mix", "mlp": "mixm", "mlpw": "mixw"}  # a prior's table averaged with the network's
+
+
+@functools.lru_cache(maxsize=1)
+def node_weights(side: int = 64) -> np.ndarray:
+    """The MLP's loss weight of each lattice offset (variant mlpw): 0.1 + how often the TRAINING photos' colours
+    fall near the node (trilinear splat, normalised to mean 1), so that the loss counts the colours a camera frame
+    has, as the score does; set beforehand, not tuned."""
+    g = prior.GRID
+    dens = np.zeros((g, g, g))
+    for q in photos("train"):
+        x = load_photo(q, side).reshape(-1, 3) / 255.0 * (g - 1)
+        i0 = np.minimum(x.astype(int), g - 2)
+        f = x - i0
+        for corner in range(8):
+            d = np.array([(corner >> 2) & 1, (corner >> 1) & 1, corner & 1])
+            wgt = np.prod(np.where(d, f, 1 - f), axis=1)
+            np.add.at(dens, tuple((i0 + d).T), wgt)
+    dens = 0.1 + dens / dens.mean()
+    return np.repeat(dens.ravel(), 3)  # the offsets' layout: (r, g, b, channel) flattened
 
 
 def predicted(offsets: np.ndarray):
@@ -91,8 +112,9 @@ def guesses(row: dict) -> list[str]:
     return [k[:-len(" change")] for k in row if k.endswith(" change")]
 
 
+
 def evaluate(pairs: str, out: str, part: str = "0/1", which: str = "train", lofo: bool = True,
-             variants: tuple = ("reg",), shares: tuple = ()) -> None:
+             variants: tuple = ("reg",), shares: tuple = (), covmix: bool = False) -> None:
     si, sn = map(int, part.split("/"))
     files = [np.load(q) for q in pairs.split(",")]  # several caches (seeds) joined with commas
     X, Y = np.concatenate([d["X"] for d in files]), np.concatenate([d["Y"] for d in files])
@@ -120,9 +142,10 @@ def evaluate(pairs: str, out: str, part: str = "0/1", which: str = "train", lofo
             keep &= ~np.isin(pair_photo, list(photos_used))
             key = (key, tuple(sorted(int(i) for i in photos_used)))
         if (kind, key) not in cache:
-            if kind == "mlp":
+            if kind in ("mlp", "mlpw"):
                 from prior_mlp import MLP
-                cache[(kind, key)] = MLP(X[keep].astype(np.float32), Y[keep].astype(np.float32))
+                cache[(kind, key)] = MLP(X[keep].astype(np.float32), Y[keep].astype(np.float32),
+                                         weights=node_weights() if kind == "mlpw" else None)
             else:
                 cache[(kind, key)] = Ridge(X[keep], Y[keep], alpha)
             if which == "train":  # one template per key: nothing to reuse
@@ -157,20 +180,26 @@ def evaluate(pairs: str, out: str, part: str = "0/1", which: str = "train", lofo
             changes[g] = float(np.abs(pred.apply_float(px) - px).mean() * 255)
         for g in variants:
             changes[MIXES[g]] = (changes["net"] + changes[g]) / 2
-        if len(variants) == 2:
+        if set(variants) == {"reg", "mlp"}:
             changes["mix3"] = (changes["net"] + changes["reg"] + changes["mlp"]) / 3
         for sh in shares:  # the rule's d stays the plain mean of the two changes, as fit_look's
             changes[f"mix{sh}"] = changes["mix"]
+        if covmix:
+            changes["covmix"] = changes["mix"]
+            c_nodes = cov.trust_at(ident, P0)[..., None]  # the network's coverage trust at the table's nodes
         for w in WEIGHTS:
             b_net = blend_table(t_net, cov, P0, w)
             blended = {"net": b_net}
             for g in variants:
                 blended[g] = blend_table(tables[g], None, 0.0, w)
                 blended[MIXES[g]] = (b_net + blended[g]) / 2
-            if len(variants) == 2:  # the network's, the ridge's and the MLP's, in equal parts
+            if set(variants) == {"reg", "mlp"}:  # the network's, the ridge's and the MLP's, in equal parts
                 blended["mix3"] = (b_net + blended["reg"] + blended["mlp"]) / 3
             for sh in shares:
                 blended[f"mix{sh}"] = (1 - sh) * b_net + sh * blended["reg"]
+            if covmix:  # the network's half where the template shows colours, the prior's look where it shows none
+                s_net = 0.5 * c_nodes
+                blended["covmix"] = ident + w * (s_net * (t_net - ident) + (1 - s_net) * (tables["reg"] - ident))
             for gname, tab in blended.items():
                 row[f"{gname} p0={P0} w={w}"] = scorer.lut(lf.Lut(tab), bs)
         for gname, c in changes.items():
@@ -252,7 +281,8 @@ if __name__ == "__main__":
         evaluate(sys.argv[2], sys.argv[3], sys.argv[4] if len(sys.argv) > 4 else "0/1",
                  sys.argv[5] if len(sys.argv) > 5 else "train", not (len(sys.argv) > 6 and sys.argv[6] == "all"),
                  tuple(sys.argv[7].split(",")) if len(sys.argv) > 7 else ("reg",),
-                 tuple(float(v) for v in sys.argv[8].split(",")) if len(sys.argv) > 8 else ())
+                 tuple(float(v) for v in sys.argv[8].split(",")) if len(sys.argv) > 8 and sys.argv[8] != "-" else (),
+                 len(sys.argv) > 9 and sys.argv[9] == "covmix")
     elif cmd == "compare":  # compare TRAIN_ROWS... -- VAL_ROWS...
         i = sys.argv.index("--")
         compare(sys.argv[2:i], sys.argv[i + 1:])

@@ -19,8 +19,10 @@ from train_look_prior import Ridge  # noqa: E402
 
 
 class MLP:
-    def __init__(self, X, Y, hidden=256, epochs=40, wd=1e-4, seed=0):
+    def __init__(self, X, Y, hidden=256, epochs=40, wd=1e-4, seed=0, weights=None):
+        """``weights``: one per output (the loss's weight of each lattice offset), or None (all 1)."""
         torch.manual_seed(seed)
+        wt = torch.ones(Y.shape[1]) if weights is None else torch.tensor(np.asarray(weights, np.float32))
         self.mu, self.sd, self.ym = X.mean(0), X.std(0) + 1e-6, Y.mean(0)
         Z, T = torch.tensor((X - self.mu) / self.sd), torch.tensor(Y - self.ym)
         self.net = torch.nn.Sequential(torch.nn.Linear(X.shape[1], hidden), torch.nn.ReLU(),
@@ -30,7 +32,7 @@ class MLP:
             perm = torch.randperm(len(Z))
             for i in range(0, len(Z), 256):
                 b = perm[i:i + 256]
-                loss = ((self.net(Z[b]) - T[b]) ** 2).mean()
+                loss = (wt * (self.net(Z[b]) - T[b]) ** 2).mean()
                 opt.zero_grad()
                 loss.backward()
                 opt.step()
