@@ -98,7 +98,6 @@ class LivePipeline:
         self.look_confidence: str | None = None
         self.has_look = False
         self._segmented = False  # the live look has per-segment LUTs (the render pass takes the soft mask)
-        self._segment_count = 1
         self._slot = LatestFrame()
         self._stop = threading.Event()
         # the source starts only when a look is in place and the render loop asks for its first frame, so a file
@@ -205,7 +204,6 @@ class LivePipeline:
             if segmented:
                 self.estimator.set_segments(True)  # loads the model here, on the look worker
                 self._segmented = True
-                self._segment_count = len(look.category_luts())
                 self.backend.set_luts(look.category_luts())
             else:
                 self.backend.set_lut(lut)  # prepares (bakes/uploads) first, then swaps by reference
@@ -260,12 +258,9 @@ class LivePipeline:
         tiny = np.zeros((16, 16, 3), np.uint8)
         try:
             if self.has_look:
-                masks = [None]
-                if self._segmented:  # the several-LUT pass: its own kernels (9.7 s at a cold cache, measured)
-                    masks.append(np.zeros((self._segment_count - 1, 2, 2), np.float32))
-                for mask in masks:
-                    self.backend.render(tiny, None, 1.0, out=np.empty_like(tiny), mask=mask)
-                    self.backend.render(tiny, np.ones((2, 2), np.float32), 1.0, out=np.empty_like(tiny), mask=mask)
+                # (a per-segment look's several-LUT pass was compiled by the backend's set_luts already)
+                self.backend.render(tiny, None, 1.0, out=np.empty_like(tiny))
+                self.backend.render(tiny, np.ones((2, 2), np.float32), 1.0, out=np.empty_like(tiny))
             self.estimator.warm_up()
         except Exception as exc:  # noqa: BLE001 - a warm-up is an optimisation; the real frame will report
             log.debug("warm-up failed: %s", exc)

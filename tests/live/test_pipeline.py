@@ -39,25 +39,27 @@ def test_runs_and_grades(look):
 
 
 def test_a_per_segment_look_has_its_several_lut_pass_compiled_before_the_first_frame(look, monkeypatch):
-    """The warm-up renders with a mask too when the look has segments (at a cold numba cache that pass compiled on
-    the first frame: a 9.7 s stall in bench-live --segments)."""
-    from livefilter.backends.cpu import CpuBackend
+    """The backend's set_luts runs the several-LUT pass once, with and without a degree map, on the look worker
+    before any frame (at a cold numba cache that pass compiled on the first frame: a 9.7 s stall in bench-live
+    --segments)."""
+    import livefilter.backends.cpu as cpu_mod
 
     seg = lf.Look(lut=look.lut, label_luts={1: Lut(identity_table(17), title="person")},
                   meta={"segments": {"categories": {"0": "background", "1": "person"}}})
     assert seg.segmented
     calls = []
-    real = CpuBackend.render
+    real = cpu_mod.render_segments
 
-    def spy(self, frame, degree, strength, out=None, mask=None):
-        calls.append(None if mask is None else mask.shape)
-        return real(self, frame, degree, strength, out=out, mask=mask)
+    def spy(frame, luts, mask, **kw):
+        calls.append((mask.shape, kw.get("degree") is None))
+        return real(frame, luts, mask, **kw)
 
-    monkeypatch.setattr(CpuBackend, "render", spy)
+    monkeypatch.setattr(cpu_mod, "render_segments", spy)
     p = pipeline(look=seg)
     try:
         p.start()
-        assert (1, 2, 2) in calls and None in calls  # both passes, before any frame was rendered
+        assert p.stats.summary().get("frames", 0) == 0  # no frame rendered yet
+        assert ((1, 2, 2), True) in calls and ((1, 2, 2), False) in calls  # both passes, before any frame
     finally:
         p.close()
 
