@@ -62,6 +62,22 @@ def graded(img, f1, m_full, f2=None):
     return np.clip(a * m + b * (1 - m) + 0.5, 0, 255).astype(np.uint8)
 
 
+def split_templates(pics, pool, kinds, seed: int = 0):
+    """The benchmark's templates, drawn the same way on every run (tools/experiments/ reuse them): yields (kind,
+    A's index, F1's and F2's indices in ``pool`` (F2 None: single-look), the template, and per B (3 other photos
+    with people) (photo, small mask, full-size mask, truth)). ``kinds``: "split" / "single" per template."""
+    luts = {}
+    rng = np.random.default_rng(seed)
+    for kind in kinds:
+        ia, *ibs = rng.choice(len(pics), 4, replace=False)
+        i1, i2 = rng.choice(len(pool), 2, replace=False)
+        f1 = luts.setdefault(i1, lf.read_lut(pool[i1]))
+        f2 = luts.setdefault(i2, lf.read_lut(pool[i2])) if kind == "split" else None
+        _, a, _, ma_full = pics[ia]
+        truths = [(pics[i][1], pics[i][2], pics[i][3], graded(pics[i][1], f1, pics[i][3], f2)) for i in ibs]
+        yield kind, ia, i1, i2 if f2 is not None else None, graded(a, f1, ma_full, f2), truths
+
+
 def predict(look, img, m_small):
     if look.label_luts:
         return render_segments_float(img, look.category_luts(), m_small[None])
@@ -102,21 +118,14 @@ def main(argv=None) -> int:
     pics = people_photos(args.side, split_name)
     print(f"{len(pics)} {split_name} photos with people", file=sys.stderr)
     pool = [p for p in looks(split_name, kinds=("film", "creative")) if look_family(p) in ("color", "creative")]
-    luts = {}
-    rng = np.random.default_rng(0)
     rows = []
     paths = ([] if args.no_original else ["original"]) + ([] if args.no_one_photo else ["one photo"])
-    items = [("split", i) for i in range(args.split)] + [("single", i) for i in range(args.single)]
-    for k, (kind, _) in enumerate(items):
-        ia, *ibs = rng.choice(len(pics), 4, replace=False)
-        i1, i2 = rng.choice(len(pool), 2, replace=False)
-        f1 = luts.setdefault(i1, lf.read_lut(pool[i1]))
-        f2 = luts.setdefault(i2, lf.read_lut(pool[i2])) if kind == "split" else None
-        _, a, ma, ma_full = pics[ia]
-        t = graded(a, f1, ma_full, f2)
-        truths = [(pics[i][1], pics[i][2], graded(pics[i][1], f1, pics[i][3], f2)) for i in ibs]
+    items = ["split"] * args.split + ["single"] * args.single
+    for k, (kind, ia, i1, i2, t, drawn) in enumerate(split_templates(pics, pool, items)):
+        _, a, ma, _ = pics[ia]
+        truths = [(b, mb, fb) for b, mb, _, fb in drawn]
         row = {"kind": kind, "photo": str(pics[ia][0].relative_to(SHARED)), "F1": str(pool[i1].relative_to(SHARED)),
-               "F2": None if f2 is None else str(pool[i2].relative_to(SHARED)),
+               "F2": None if i2 is None else str(pool[i2].relative_to(SHARED)),
                "person share": float((ma >= 0.5).mean())}
         for path in paths:
             orig = a if path == "original" else None

@@ -31,7 +31,7 @@ sys.path.insert(0, str(_TOOLS.parent))
 sys.path.insert(0, str(_TOOLS))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _shared_data import SHARED, delta_e00, look_family, looks, photos, write_results  # noqa: E402
-from eval_segments import graded, people_photos  # noqa: E402
+from eval_segments import people_photos, split_templates  # noqa: E402
 from feature_inverse import pair_draws  # noqa: E402
 from train_look_prior import Ridge, regression_looks  # noqa: E402
 
@@ -90,18 +90,12 @@ def main(argv=None) -> int:
     learnt = set(map(str, regression_looks()))
     pool = [p for p in looks("train", kinds=("film", "creative"))
             if look_family(p) in ("color", "creative") and str(p) not in learnt]
-    rng = np.random.default_rng(0)
-    rows, luts = [], {}
+    rows = []
     items = ["split"] * args.split + ["single"] * args.single
     scene = default_model()
-    for k, kind in enumerate(items):
-        ia, *ibs = rng.choice(len(pics), 4, replace=False)
-        i1, i2 = rng.choice(len(pool), 2, replace=False)
-        f1 = luts.setdefault(i1, lf.read_lut(pool[i1]))
-        f2 = luts.setdefault(i2, lf.read_lut(pool[i2])) if kind == "split" else None
-        _, a, ma, ma_full = pics[ia]
-        t = graded(a, f1, ma_full, f2)
-        truths = [(pics[i][1], pics[i][3], graded(pics[i][1], f1, pics[i][3], f2)) for i in ibs]
+    for k, (kind, ia, i1, i2, t, drawn) in enumerate(split_templates(pics, pool, items)):
+        ma_full = pics[ia][3]
+        truths = [(b, m_full, fb) for b, _, m_full, fb in drawn]  # this script blends by the full-size mask
         look = lf.fit_look(t)
         w, size = look.meta["guess_weight"], look.lut.size
         share = fit.PRIOR_SHARE
@@ -138,7 +132,7 @@ def main(argv=None) -> int:
             return np.clip(ph * m + bg * (1 - m) + 0.5, 0, 255).astype(np.uint8)
 
         row = {"kind": kind, "photo": str(pics[ia][0].relative_to(SHARED)), "F1": str(pool[i1].relative_to(SHARED)),
-               "F2": None if f2 is None else str(pool[i2].relative_to(SHARED)), "weight": w,
+               "F2": None if i2 is None else str(pool[i2].relative_to(SHARED)), "weight": w,
                "rebuilt max diff": float(np.abs(rebuilt - look.lut.table).max()), "segment gap": gap,
                "identity": float(np.mean([delta_e00(b, fb) for b, _, fb in truths])),
                "global": float(np.mean([delta_e00(render_float(b, look.lut), fb) for b, _, fb in truths])),
