@@ -24,15 +24,21 @@ from livefilter.batch.yuv import rgb_to_i420  # noqa: E402
 from livefilter.live.sources import SyntheticSource  # noqa: E402
 
 
-def encode(frames, w, h, params: str | None, threads: int) -> tuple[bytes, float]:
+def encode(frames, w, h, params: str | None) -> tuple[bytes, float]:
+    """The frames through the batch encoder's own configuration (batch.video._configure) with X264_PARAMS set to
+    ``params``: (the stream's bytes, seconds)."""
     import av
 
-    cc = av.CodecContext.create("libx264", "w")
-    cc.width, cc.height, cc.pix_fmt = w, h, "yuv420p"
-    cc.time_base, cc.framerate = Fraction(1, 12800), 30
-    s = bv.EncodeSettings(threads=threads)
-    cc.options = {"crf": f"{s.crf:g}", "preset": s.preset, "threads": str(s.threads),
-                  **({"x264-params": params} if params else {})}
+    info = bv.VideoInfo(path="synthetic", width=w, height=h, time_base=Fraction(1, 12800), rate=Fraction(30),
+                        frames=len(frames), packets=len(frames), start_pts=0, duration_s=len(frames) / 30,
+                        rotation=0, colour={}, boundaries=[], chunk_frames=[len(frames)])
+    kept = bv.X264_PARAMS
+    try:
+        bv.X264_PARAMS = params
+        cc = av.CodecContext.create("libx264", "w")
+        bv._configure(cc, info, bv.EncodeSettings())
+    finally:
+        bv.X264_PARAMS = kept
     cc.open()
     out, t = [], time.perf_counter()
     for k, yuv in enumerate(frames):
@@ -59,7 +65,7 @@ def main(argv=None) -> int:
         frames = [rgb_to_i420(src.frame_at(k), 1) for k in range(args.frames)]
         out = res["sizes"][size] = {}
         for name, params in (("x264's own choice", None), ("held to AVX2", "asm=AVX2,BMI2,LZCNT")):
-            runs = [encode(frames, w, h, params, threads) for _ in range(args.runs)]
+            runs = [encode(frames, w, h, params) for _ in range(args.runs)]
             out[name] = {"x264-params": params,
                          "runs with the first run's bytes": sum(b == runs[0][0] for b, _ in runs),
                          "encode_ms_per_frame_median": round(float(np.median([t for _, t in runs]))

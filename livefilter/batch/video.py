@@ -277,7 +277,7 @@ def _has_avx512(cpuinfo: str = "/proc/cpuinfo") -> bool:
 # encoded again with the same settings gave other bytes (160x120: 1 run of 10 matched the first; 640x360 and 1080p:
 # 10 of 10; any thread count; tools/x264_repeat.py, tools/results/x264_repeat.json), and a test comparing two
 # encodes of one clip failed in about 4 runs of 10. Held to its AVX2 code x264 gave the same bytes every run at every
-# size, and was no slower (1080p: 18.6 vs 19.6 ms a frame). A graded file must be a function of its input (the
+# size, and was no slower (1080p: 18.7 vs 19.5 ms a frame). A graded file must be a function of its input (the
 # Ray runner's chunks must equal the local run's), so on such a CPU x264 is told to use AVX2 and below (which every
 # AVX-512 CPU has); elsewhere x264 detects the CPU itself.
 X264_PARAMS = "asm=AVX2,BMI2,LZCNT" if _has_avx512() else None
