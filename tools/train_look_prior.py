@@ -59,18 +59,12 @@ def draws(n: int, seed: int, n_photos: int, n_looks: int):
             yield k, a, None, 3_000_000 + 100_000 * seed + k, bool(rng.random() < 0.5)
 
 
-def build_pairs(n: int, seed: int = 0, cache: Path | None = None):
-    """(X, Y, G): n pairs' features, targets and look folders ("synthetic" for the generated looks); saved to
-    ``cache`` every 1000 pairs and read back from it when complete."""
-    if cache is not None and cache.is_file():
-        z = np.load(cache)
-        if len(z["X"]) >= n:
-            return z["X"][:n], z["Y"][:n], z["G"][:n]
+def pair_templates(n: int, seed: int = 0):
+    """The pairs' templates, the same on every run: yields (k, template F(A) at the prior's side, look F, folder)."""
     paths = regression_looks()
     real = [lf.read_lut(p) for p in paths]
     pics = [load_photo(p, prior.SIDE) for p in photos("train")]
     print(f"{len(pics)} photos, {len(paths)} film + creative looks + synthetic (seed {seed})", file=sys.stderr)
-    X, Y, G = [], [], []
     for k, i, j, synth_seed, creative in draws(n, seed, len(pics), len(real)):
         a = pics[i]
         if j is not None:
@@ -79,6 +73,18 @@ def build_pairs(n: int, seed: int = 0, cache: Path | None = None):
             F, group = random_look(synth_seed, creative=creative)[0], "synthetic"
         # the float trilinear reference: lf.render would bake a 256^3 table per look (most of the time here)
         t = (np.clip(F.apply_float(a.reshape(-1, 3) / 255.0), 0, 1) * 255 + 0.5).astype(np.uint8).reshape(a.shape)
+        yield k, t, F, group
+
+
+def build_pairs(n: int, seed: int = 0, cache: Path | None = None):
+    """(X, Y, G): n pairs' features, targets and look folders ("synthetic" for the generated looks); saved to
+    ``cache`` every 1000 pairs and read back from it when complete."""
+    if cache is not None and cache.is_file():
+        z = np.load(cache)
+        if len(z["X"]) >= n:
+            return z["X"][:n], z["Y"][:n], z["G"][:n]
+    X, Y, G = [], [], []
+    for k, t, F, group in pair_templates(n, seed):
         X.append(prior.template_features(t))
         Y.append(prior.look_offsets(F))
         G.append(group)

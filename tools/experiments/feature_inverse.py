@@ -13,13 +13,15 @@ the template's colours for the others).
 
     python tools/train_look_prior.py --cache DIR    # the pairs: DIR/pairs_0.npz
     python tools/experiments/feature_inverse.py eval PAIRS.npz[,MORE.npz] ROWS.json
-        [K/M [train|val [lofo|all [reg,mlp [SHARE,...|- [covmix]]]]]]
+        [K/M [train|val [lofo|all [reg,mlp,stack [SHARE,...|- [covmix|- [NETS.npz,...]]]]]]]
         (lofo: each template scored by a ridge trained without its own look folder and, on training templates,
         without the pairs of its photos; all: on every pair; reg,mlp: the priors scored, the ridge and/or
         tools/experiments/prior_mlp.py's MLP, each alone and averaged with the network's look: mix, mixm;
         both: also the three looks in equal parts, mix3; SHARE,...: the ridge's look mixed in at those shares,
         mixSHARE, beside mix at 0.5; covmix: where the network's coverage trust c is low the prior's look takes
-        its place instead of identity: I + w (c/2 (net - I) + (1 - c/2) (prior - I)))
+        its place instead of identity: I + w (c/2 (net - I) + (1 - c/2) (prior - I)); stack: the ridge of
+        tools/experiments/prior_stack.py, whose input is the features and the network's look, NETS its pairs'
+        network looks)
     python tools/experiments/feature_inverse.py compare TRAIN_ROWS.json... -- VAL_ROWS.json...
     python tools/experiments/feature_inverse.py table ROWS.json... [--rules net A B reg A B mix A B]
         (the rule w = clip(A + B d) refitted per variant, or given: fitted on training rows, scored on validation)
@@ -48,7 +50,7 @@ from livefilter.look.sampling import WORK_SIDE, downscale  # noqa: E402
 from livefilter.lut import identity_table  # noqa: E402
 
 P0 = 0.3
-MIXES = {"reg": "mix", "mlp": "mixm", "mlpw": "mixw"}  # a prior's table averaged with the network's
+MIXES = {"reg": "mix", "mlp": "mixm", "mlpw": "mixw", "stack": "mixs"}  # a prior's table averaged with the network's
 
 
 @functools.lru_cache(maxsize=1)
@@ -114,10 +116,16 @@ def guesses(row: dict) -> list[str]:
 
 
 def evaluate(pairs: str, out: str, part: str = "0/1", which: str = "train", lofo: bool = True,
-             variants: tuple = ("reg",), shares: tuple = (), covmix: bool = False) -> None:
+             variants: tuple = ("reg",), shares: tuple = (), covmix: bool = False, nets: str | None = None) -> None:
     si, sn = map(int, part.split("/"))
     files = [np.load(q) for q in pairs.split(",")]  # several caches (seeds) joined with commas
     X, Y = np.concatenate([d["X"] for d in files]), np.concatenate([d["Y"] for d in files])
+    if "stack" in variants:  # tools/experiments/prior_stack.py: the ridge sees the network's look of each pair too
+        from prior_stack import STACK_ALPHA, lattice_look
+        from prior_stack import load as load_stack
+
+        X_pairs, _, _, net_pairs, _, _ = load_stack(pairs, nets)
+        X_stack = np.hstack([X_pairs, net_pairs])
     if len(files) == 1:
         groups, pair_photo = pair_draws(len(X))
         if "G" in files[0]:
@@ -142,7 +150,9 @@ def evaluate(pairs: str, out: str, part: str = "0/1", which: str = "train", lofo
             keep &= ~np.isin(pair_photo, list(photos_used))
             key = (key, tuple(sorted(int(i) for i in photos_used)))
         if (kind, key) not in cache:
-            if kind in ("mlp", "mlpw"):
+            if kind == "stack":
+                cache[(kind, key)] = Ridge(X_stack[keep], Y[keep], STACK_ALPHA)
+            elif kind in ("mlp", "mlpw"):
                 from prior_mlp import MLP
                 cache[(kind, key)] = MLP(X[keep].astype(np.float32), Y[keep].astype(np.float32),
                                          weights=node_weights() if kind == "mlpw" else None)
@@ -175,11 +185,13 @@ def evaluate(pairs: str, out: str, part: str = "0/1", which: str = "train", lofo
         ident = identity_table(33)
         tables, changes = {}, {"net": p.change}
         for g in variants:
-            pred = predicted(np.asarray(model_for(g, item, [ia, *ibs])(feats)).reshape(-1))
+            inp = np.concatenate([feats, lattice_look(glob, cov)[0]]) if g == "stack" else feats
+            pred = predicted(np.asarray(model_for(g, item, [ia, *ibs])(inp)).reshape(-1))
             tables[g] = np.clip(pred.apply_float(ident.reshape(-1, 3)).reshape(ident.shape), 0, 1).astype(np.float32)
             changes[g] = float(np.abs(pred.apply_float(px) - px).mean() * 255)
         for g in variants:
-            changes[MIXES[g]] = (changes["net"] + changes[g]) / 2
+            if g in MIXES:
+                changes[MIXES[g]] = (changes["net"] + changes[g]) / 2
         if set(variants) == {"reg", "mlp"}:
             changes["mix3"] = (changes["net"] + changes["reg"] + changes["mlp"]) / 3
         for sh in shares:  # the rule's d stays the plain mean of the two changes, as fit_look's
@@ -192,7 +204,8 @@ def evaluate(pairs: str, out: str, part: str = "0/1", which: str = "train", lofo
             blended = {"net": b_net}
             for g in variants:
                 blended[g] = blend_table(tables[g], None, 0.0, w)
-                blended[MIXES[g]] = (b_net + blended[g]) / 2
+                if g in MIXES:
+                    blended[MIXES[g]] = (b_net + blended[g]) / 2
             if set(variants) == {"reg", "mlp"}:  # the network's, the ridge's and the MLP's, in equal parts
                 blended["mix3"] = (b_net + blended["reg"] + blended["mlp"]) / 3
             for sh in shares:
@@ -282,7 +295,7 @@ if __name__ == "__main__":
                  sys.argv[5] if len(sys.argv) > 5 else "train", not (len(sys.argv) > 6 and sys.argv[6] == "all"),
                  tuple(sys.argv[7].split(",")) if len(sys.argv) > 7 else ("reg",),
                  tuple(float(v) for v in sys.argv[8].split(",")) if len(sys.argv) > 8 and sys.argv[8] != "-" else (),
-                 len(sys.argv) > 9 and sys.argv[9] == "covmix")
+                 len(sys.argv) > 9 and sys.argv[9] == "covmix", sys.argv[10] if len(sys.argv) > 10 else None)
     elif cmd == "compare":  # compare TRAIN_ROWS... -- VAL_ROWS...
         i = sys.argv.index("--")
         compare(sys.argv[2:i], sys.argv[i + 1:])
