@@ -76,13 +76,14 @@ def truly_monochrome(F) -> bool:
         float(np.std(y)) > 0.05
 
 
-def draws(pics: list, n_synth: int, limit: int = 0):
+def draws(pics: list, n_synth: int, limit: int = 0, seed: int = 0):
     """The templates, drawn the same way on every run (the tools in tools/experiments/ reuse them): yields
     (k, n, name, family, item, ia, ibs), k of n, photo ia as A and photos ibs as the B's. The narrow family is
-    every other colour film and creative look again, with a narrow photo as A."""
+    every other colour film and creative look again, with a narrow photo as A. ``seed``: other photos for the same
+    looks (0: tune_oneshot's own draws)."""
     narrow = [i for i, p in enumerate(pics) if is_narrow(p)]
     print(f"{len(narrow)} narrow training photos of {len(pics)}", file=sys.stderr)
-    rng = np.random.default_rng(0)
+    rng = np.random.default_rng(seed)
     items = items_train(n_synth)
     narrow_items = [(n, "narrow", it) for n, fam, it in items if fam in ("color", "creative")][::2]
     if limit:  # a quick smoke run

@@ -13,8 +13,8 @@ the template's colours for the others).
 
     python tools/train_look_prior.py --cache DIR    # the pairs: DIR/pairs_0.npz
     python tools/experiments/feature_inverse.py eval PAIRS.npz[,MORE.npz] ROWS.json
-        [K/M [train|val [lofo|all [reg,mlp,stack [SHARE,...|- [covmix|- [NETS.npz,...]]]]]]]
-        (lofo: each template scored by a ridge trained without its own look folder and, on training templates,
+        [K/M [train[:S]|val[:S] [lofo|all [reg,mlp,stack [SHARE,...|- [covmix|- [NETS.npz,...]]]]]]]
+        (train:S / val:S: the same looks on other photos, drawn with seed S; lofo: each template scored by a ridge trained without its own look folder and, on training templates,
         without the pairs of its photos; all: on every pair; reg,mlp: the priors scored, the ridge and/or
         tools/experiments/prior_mlp.py's MLP, each alone and averaged with the network's look: mix, mixm;
         both: also the three looks in equal parts, mix3; SHARE,...: the ridge's look mixed in at those shares,
@@ -88,9 +88,10 @@ def pair_draws(n: int, n_photos: int = 308) -> tuple[np.ndarray, np.ndarray]:
     return np.array(folders), np.array(pics)
 
 
-def val_draws(pics):
+def val_draws(pics, seed: int = 0):
     """tools/eval_looks.py's templates, drawn as it draws them (its defaults: every validation film and creative
-    look, 30 + 30 held-out synthetic looks, the narrow family); items as tune_oneshot's (a path or a seed)."""
+    look, 30 + 30 held-out synthetic looks, the narrow family); items as tune_oneshot's (a path or a seed).
+    ``seed``: other photos for the same looks (0: eval_looks.py's own draws)."""
     from _shared_data import is_narrow, look_family
 
     real = looks("val", kinds=("film", "creative"))
@@ -99,7 +100,7 @@ def val_draws(pics):
     items += [(f"synthetic creative {8_500_000 + i}", "synthetic creative", (8_500_000 + i, True)) for i in range(30)]
     items += [(name, "narrow", it) for name, fam, it in items if fam in ("color", "creative")]
     narrow = [i for i, q in enumerate(pics) if is_narrow(q)]
-    rng = np.random.default_rng(0)
+    rng = np.random.default_rng(seed)
     for k, (name, family, item) in enumerate(items):
         ia, *ibs = rng.choice(len(pics), 4, replace=False)
         if family == "narrow":
@@ -118,6 +119,8 @@ def guesses(row: dict) -> list[str]:
 def evaluate(pairs: str, out: str, part: str = "0/1", which: str = "train", lofo: bool = True,
              variants: tuple = ("reg",), shares: tuple = (), covmix: bool = False, nets: str | None = None) -> None:
     si, sn = map(int, part.split("/"))
+    which, _, draw_seed = which.partition(":")  # train:S / val:S: the same looks on other photos (seed S)
+    draw_seed = int(draw_seed or 0)
     files = [np.load(q) for q in pairs.split(",")]  # several caches (seeds) joined with commas
     X, Y = np.concatenate([d["X"] for d in files]), np.concatenate([d["Y"] for d in files])
     if "stack" in variants:  # tools/experiments/prior_stack.py: the ridge sees the network's look of each pair too
@@ -163,7 +166,8 @@ def evaluate(pairs: str, out: str, part: str = "0/1", which: str = "train", lofo
         return cache[(kind, key)]
     pics = [load_photo(p, 384) for p in photos(which)]
     rows = []
-    for k, n, name, family, item, ia, ibs in (draws(pics, 40) if which == "train" else val_draws(pics)):
+    for k, n, name, family, item, ia, ibs in (draws(pics, 40, seed=draw_seed) if which == "train"
+                                                 else val_draws(pics, draw_seed)):
         if k % sn != si:
             continue
         F = _lut(item)
