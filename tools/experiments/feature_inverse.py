@@ -22,7 +22,7 @@ the template's colours for the others).
         its place instead of identity: I + w (c/2 (net - I) + (1 - c/2) (prior - I)); stack: the ridge of
         tools/experiments/prior_stack.py, whose input is the features and the network's look, NETS its pairs'
         network looks)
-    python tools/experiments/feature_inverse.py compare TRAIN_ROWS.json... -- VAL_ROWS.json...
+    python tools/experiments/feature_inverse.py compare TRAIN_ROWS.json... -- VAL_ROWS.json... [--mono-tol T]
     python tools/experiments/feature_inverse.py table ROWS.json... [--rules net A B reg A B mix A B]
         (the rule w = clip(A + B d) refitted per variant, or given: fitted on training rows, scored on validation)
 """
@@ -256,7 +256,9 @@ def table(paths, tol: float = 0.01, rules: dict | None = None) -> None:
 
 
 def compare(train_paths, val_paths, tol: float = 0.01) -> None:
-    """Each variant's rule fitted on the TRAINING rows, then scored as it is on the validation rows."""
+    """Each variant's rule fitted on the TRAINING rows, then scored as it is on the validation rows. ``tol``: the
+    monochrome threshold the rows are scored with (0.01, as every table in tools/results/experiments was made; the
+    product's is monochrome.MONO_TOL, 0.005: --mono-tol on the command line)."""
     def load(paths):
         return [r for q in paths for r in json.loads(Path(q).read_text())["rows"]]
 
@@ -300,9 +302,14 @@ if __name__ == "__main__":
                  tuple(sys.argv[7].split(",")) if len(sys.argv) > 7 else ("reg",),
                  tuple(float(v) for v in sys.argv[8].split(",")) if len(sys.argv) > 8 and sys.argv[8] != "-" else (),
                  len(sys.argv) > 9 and sys.argv[9] == "covmix", sys.argv[10] if len(sys.argv) > 10 else None)
-    elif cmd == "compare":  # compare TRAIN_ROWS... -- VAL_ROWS...
-        i = sys.argv.index("--")
-        compare(sys.argv[2:i], sys.argv[i + 1:])
+    elif cmd == "compare":  # compare TRAIN_ROWS... -- VAL_ROWS... [--mono-tol T]
+        args = sys.argv[2:]
+        tol = 0.01
+        if "--mono-tol" in args:
+            i = args.index("--mono-tol")
+            tol, args = float(args[i + 1]), args[:i] + args[i + 2:]
+        i = args.index("--")
+        compare(args[:i], args[i + 1:], tol)
     elif cmd == "table":  # table ROWS.json... [--rules net A B mix A B reg A B]
         args = sys.argv[2:]
         rules = None
