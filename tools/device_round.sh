@@ -7,6 +7,10 @@
 #   bash tools/device_round.sh train MIN    carry [".device/shared"]  MIN + about 1.5 min (estimated)
 #       de-filter training resumed from the shipped checkpoint (models/defilter_train_checkpoint.pt) for MIN
 #       minutes -> $OUT/weights.pt (model only), log.jsonl, train.log, defilter.onnx
+#   bash tools/device_round.sh heldout MIN  carry [".device/shared"]  MIN + about 1.5 min (estimated)
+#       a network trained FROM SCRATCH without the training looks tune_oneshot.py evaluates (train_defilter.py
+#       --hold-out-tuned-looks), the same outputs: with it, one-photo rules (and the stacked prior of
+#       tools/experiments/prior_stack.py) can be fitted on templates the network never saw (session 9's lead)
 #
 # Prepare here, once per checkout (both folders are ignored by git; together they exceed 64 MiB, hence two calls):
 #   python tools/pack_shared.py                       # .device/shared: ../shared/data packed, about 15 MB
@@ -30,7 +34,7 @@ check)
     nvidia-smi > "$OUT/nvidia-smi.txt" 2>&1
     "$PY" tools/gpu_check.py --json "$OUT/gpu_check.json" ${QUICK:+--quick} 2>&1 | tee "$OUT/check.log"
     ;;
-train)
+train|heldout)
     minutes=${2:-6}
     export LIVEFILTER_SHARED_DATA="$PWD/.device/shared"
     if [ ! -d "$LIVEFILTER_SHARED_DATA/photos" ]; then
@@ -39,9 +43,16 @@ train)
     fi
     work=${TRAIN_DIR:-/tmp/train_gpu}
     mkdir -p "$work"
-    [ -f "$work/last.pt" ] || cp models/defilter_train_checkpoint.pt "$work/last.pt"
-    "$PY" tools/train_defilter.py --out "$work" --resume --minutes "$minutes" --lr 3e-4 --transfer 3 \
-        --threads "${THREADS:-8}" --ckpt-minutes 1 --val-every 200 2>&1 | tee "$OUT/train.log"
+    if [ "$1" = heldout ]; then  # from scratch (resumed only from its own checkpoint), the tuned looks held out
+        work=${TRAIN_DIR:-/tmp/train_heldout}
+        mkdir -p "$work"
+        "$PY" tools/train_defilter.py --out "$work" --resume --hold-out-tuned-looks --minutes "$minutes" --lr 1e-3 \
+            --transfer 3 --threads "${THREADS:-8}" --ckpt-minutes 1 --val-every 200 2>&1 | tee "$OUT/train.log"
+    else
+        [ -f "$work/last.pt" ] || cp models/defilter_train_checkpoint.pt "$work/last.pt"
+        "$PY" tools/train_defilter.py --out "$work" --resume --minutes "$minutes" --lr 3e-4 --transfer 3 \
+            --threads "${THREADS:-8}" --ckpt-minutes 1 --val-every 200 2>&1 | tee "$OUT/train.log"
+    fi
     rc=$?
     cp "$work/log.jsonl" "$OUT/"
     "$PY" -c "import sys, torch; ck = torch.load(sys.argv[1], map_location='cpu', weights_only=False); \
@@ -51,7 +62,7 @@ torch.save({'model': ck['model'], 'step': ck['step'], 'args': ck['args']}, sys.a
     exit $rc
     ;;
 *)
-    sed -n '2,18p' "$0" >&2
+    sed -n '2,/^set -o pipefail/p' "$0" | sed '$d' >&2
     exit 2
     ;;
 esac

@@ -97,7 +97,8 @@ def _at_least(img: np.ndarray, side: int) -> np.ndarray:
 
 class Data:
     def __init__(self, split: str, side: int, crop: int, n_synth: int, seed: int, real_fraction: float,
-                 kinds=("film",), synth_creative: float = 0.0, segments: bool = False, split_fraction: float = 0.0):
+                 kinds=("film",), synth_creative: float = 0.0, segments: bool = False, split_fraction: float = 0.0,
+                 only_looks: set | None = None):
         self.crop, self.n_synth, self.real_fraction = crop, n_synth, real_fraction
         self.synth_creative = synth_creative
         self.split_fraction = split_fraction if segments else 0.0
@@ -114,7 +115,9 @@ class Data:
             self.people = np.flatnonzero((share >= 0.1) & (share <= 0.9))
             print(f"{split}: {len(self.people)} of {len(imgs)} photos with people", file=sys.stderr)
         # one pool per kind, drawn equally often: 120 creative grades are not drowned by 236 film looks
-        self.real = [torch.stack([lut_tensor(read_lut(p)) for p in looks(split, kinds=(k,))]) for k in kinds]
+        # only_looks: the real looks allowed (None: every look of the split)
+        self.real = [torch.stack([lut_tensor(read_lut(p)) for p in looks(split, kinds=(k,))
+                                  if only_looks is None or p in only_looks]) for k in kinds]
         self.synth_seed = 10_000_000 + seed * 1_000_000 if split == "train" else 9_000_000
         self.refresh()
 
@@ -236,6 +239,11 @@ def main(argv=None) -> int:
                          "FIG. 2 checkpoint starts it at that checkpoint's guess")
     ap.add_argument("--split-fraction", type=float, default=0.5,
                     help="with --segments: share of pairs whose person and background get different looks")
+    ap.add_argument("--hold-out-tuned-looks", action="store_true",
+                    help="train without the training looks tools/tune_oneshot.py evaluates (only the look prior's, "
+                         "train_look_prior.regression_looks): a network for which those templates are out of sample, "
+                         "so that rules fitted on them are not flattered (start it from scratch: no --init/--resume "
+                         "of a network that saw them)")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -261,8 +269,13 @@ def main(argv=None) -> int:
         step = ck.get("step", 0)
         print(f"initialised from {args.init} (step {step})", file=sys.stderr)
     side = int(args.size * 1.5)
+    only = None
+    if args.hold_out_tuned_looks:
+        from train_look_prior import regression_looks
+
+        only = set(regression_looks())
     train = Data("train", side, args.size, args.synth, args.seed + step, args.real_fraction, args.kinds,
-                 args.synth_creative, args.segments, args.split_fraction)
+                 args.synth_creative, args.segments, args.split_fraction, only)
     val = Data("val", side, args.size, 64, 123, args.real_fraction, args.kinds, args.synth_creative,
                args.segments, args.split_fraction)
     val_batches = [val.batch(args.batch) for _ in range(4)]  # fixed validation pairs
