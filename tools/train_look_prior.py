@@ -15,6 +15,7 @@ so another sha256).
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import platform
 import sys
@@ -92,6 +93,25 @@ def build_pairs(n: int, seed: int = 0, cache: Path | None = None):
             np.savez_compressed(cache, X=np.array(X), Y=np.array(Y), G=np.array(G))
             print(f"{k + 1} pairs", file=sys.stderr, flush=True)
     return np.array(X), np.array(Y), np.array(G)
+
+
+@functools.lru_cache(maxsize=1)
+def node_weights(side: int = 64) -> np.ndarray:
+    """A weight per lattice offset: 0.1 + how often the TRAINING photos' colours fall near the node (trilinear
+    splat, normalised to mean 1), so that an error counts the colours a camera frame has, as the score does (the
+    experiments' weighted lattice errors and the MLP's weighted loss, tools/experiments/); set beforehand, not tuned."""
+    g = prior.GRID
+    dens = np.zeros((g, g, g))
+    for q in photos("train"):
+        x = load_photo(q, side).reshape(-1, 3) / 255.0 * (g - 1)
+        i0 = np.minimum(x.astype(int), g - 2)
+        f = x - i0
+        for corner in range(8):
+            d = np.array([(corner >> 2) & 1, (corner >> 1) & 1, corner & 1])
+            wgt = np.prod(np.where(d, f, 1 - f), axis=1)
+            np.add.at(dens, tuple((i0 + d).T), wgt)
+    dens = 0.1 + dens / dens.mean()
+    return np.repeat(dens.ravel(), 3)  # the offsets' layout: (r, g, b, channel) flattened
 
 
 class Ridge:

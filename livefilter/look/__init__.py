@@ -12,7 +12,6 @@ from .fit import (
     Template,
     confidence,
     coverage_of,
-    describe_confidence,
     fit_look,
     fit_mappings,
     given_original,
@@ -23,7 +22,7 @@ from .fit import (
     pairing_for,
     pixel_pairs,
 )
-from .look import LOOK_EXT, Look, bake, load_look
+from .look import LOOK_EXT, Look, bake, describe_confidence, load_look
 from .sampling import sample_pairs
 
 __all__ = [

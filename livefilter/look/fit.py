@@ -346,19 +346,6 @@ def confidence(p: Pairing, cov: Coverage, weight: float, reason: str | None,
     return out
 
 
-def describe_confidence(conf: dict | None) -> str:
-    """One line for the user: the level, what it rests on, and why when weak."""
-    if not conf:
-        return "unknown (not fitted by livefilter)"
-    parts = [f"colours cover {conf['coverage']:.0%} of the cube"]
-    if conf.get("guess_change") is not None:
-        prior = (f", the look prior {conf['prior_change']:.1f}" if conf.get("prior_change") is not None else "")
-        parts.append(f"network moved the template {conf['guess_change']:.1f} code values{prior}, "
-                     f"{conf['kept']:.0%} of the guessed look kept")
-    text = f"{conf['level']} ({'; '.join(parts)})"
-    return text + (f": {'; '.join(conf['why'])}" if conf.get("why") else "")
-
-
 def fit_look(template, original=None, *, sampling: str = "uniform", samples: int = 8000, labels=None,
              mapping: str | None = None, solver: str = "lstsq", size: int = 33, seed: int = 0,
              saliency_mask=None, name: str | None = None, allow_large: bool = False,

@@ -24,6 +24,19 @@ from .coverage import mapping_from_any
 LOOK_EXT = ".look.npz"
 
 
+def describe_confidence(conf: dict | None) -> str:
+    """One line for the user: the level, what it rests on, and why when weak."""
+    if not conf:
+        return "unknown (not fitted by livefilter)"
+    parts = [f"colours cover {conf['coverage']:.0%} of the cube"]
+    if conf.get("guess_change") is not None:
+        prior = (f", the look prior {conf['prior_change']:.1f}" if conf.get("prior_change") is not None else "")
+        parts.append(f"network moved the template {conf['guess_change']:.1f} code values{prior}, "
+                     f"{conf['kept']:.0%} of the guessed look kept")
+    text = f"{conf['level']} ({'; '.join(parts)})"
+    return text + (f": {'; '.join(conf['why'])}" if conf.get("why") else "")
+
+
 @dataclass(eq=False)
 class Look:
     """A fitted look. ``lut`` is the baked global LUT; ``label_luts`` the per-segment ones (if fitted)."""
@@ -129,8 +142,6 @@ class Look:
         comments += [f"{k}: {v}" for k, v in self.meta.items() if k in ("mapping", "sampling", "samples",
                                                                            "template", "template_sha256")]
         if "confidence" in self.meta:
-            from .fit import describe_confidence
-
             comments.append(f"confidence: {describe_confidence(self.meta['confidence'])}")
         extra = {"comments": comments} if fmt.name == "cube" else {}
         for k, sp in self.segment_paths(p).items():

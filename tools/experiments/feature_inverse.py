@@ -13,9 +13,11 @@ the template's colours for the others).
 
     python tools/train_look_prior.py --cache DIR    # the pairs: DIR/pairs_0.npz
     python tools/experiments/feature_inverse.py eval PAIRS.npz[,MORE.npz] ROWS.json
-        [K/M [train[:S]|val[:S] [lofo|all [reg,mlp,stack [SHARE,...|- [covmix|- [NETS.npz,...]]]]]]]
-        (train:S / val:S: the same looks on other photos, drawn with seed S; lofo: each template scored by a ridge trained without its own look folder and, on training templates,
-        without the pairs of its photos; all: on every pair; reg,mlp: the priors scored, the ridge and/or
+        [K/M [train[:S]|val[:S] [lofo|all [reg,mlp,stack [SHARE,...|- [covmix|-
+        [NETS.npz,...]]]]]]]
+        (train:S / val:S: the same looks on other photos, drawn with seed S; lofo: each template scored by a
+        ridge trained without its own look folder and, on training templates, without the pairs of its photos;
+        all: on every pair; reg,mlp: the priors scored, the ridge and/or
         tools/experiments/prior_mlp.py's MLP, each alone and averaged with the network's look: mix, mixm;
         both: also the three looks in equal parts, mix3; SHARE,...: the ridge's look mixed in at those shares,
         mixSHARE, beside mix at 0.5; covmix: where the network's coverage trust c is low the prior's look takes
@@ -26,7 +28,6 @@ the template's colours for the others).
     python tools/experiments/feature_inverse.py table ROWS.json... [--rules net A B reg A B mix A B]
         (the rule w = clip(A + B d) refitted per variant, or given: fitted on training rows, scored on validation)
 """
-import functools
 import json
 import sys
 from pathlib import Path
@@ -37,7 +38,7 @@ _TOOLS = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(_TOOLS.parent))
 sys.path.insert(0, str(_TOOLS))
 from _shared_data import SHARED, LabScorer, load_photo, looks, photos  # noqa: E402
-from train_look_prior import Ridge, folder_of, regression_looks  # noqa: E402
+from train_look_prior import Ridge, folder_of, node_weights, regression_looks  # noqa: E402
 from train_look_prior import draws as draws_of_pairs  # noqa: E402
 from tune_oneshot import WEIGHTS, _lut, draws, fit_rule, objective, score_at, summarise  # noqa: E402
 
@@ -51,25 +52,6 @@ from livefilter.lut import identity_table  # noqa: E402
 
 P0 = 0.3
 MIXES = {"reg": "mix", "mlp": "mixm", "mlpw": "mixw", "stack": "mixs"}  # a prior's table averaged with the network's
-
-
-@functools.lru_cache(maxsize=1)
-def node_weights(side: int = 64) -> np.ndarray:
-    """The MLP's loss weight of each lattice offset (variant mlpw): 0.1 + how often the TRAINING photos' colours
-    fall near the node (trilinear splat, normalised to mean 1), so that the loss counts the colours a camera frame
-    has, as the score does; set beforehand, not tuned."""
-    g = prior.GRID
-    dens = np.zeros((g, g, g))
-    for q in photos("train"):
-        x = load_photo(q, side).reshape(-1, 3) / 255.0 * (g - 1)
-        i0 = np.minimum(x.astype(int), g - 2)
-        f = x - i0
-        for corner in range(8):
-            d = np.array([(corner >> 2) & 1, (corner >> 1) & 1, corner & 1])
-            wgt = np.prod(np.where(d, f, 1 - f), axis=1)
-            np.add.at(dens, tuple((i0 + d).T), wgt)
-    dens = 0.1 + dens / dens.mean()
-    return np.repeat(dens.ravel(), 3)  # the offsets' layout: (r, g, b, channel) flattened
 
 
 def predicted(offsets: np.ndarray):

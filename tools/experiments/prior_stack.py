@@ -22,7 +22,7 @@ _TOOLS = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(_TOOLS.parent))
 sys.path.insert(0, str(_TOOLS))
 from _shared_data import SHARED  # noqa: E402
-from train_look_prior import Ridge, pair_templates  # noqa: E402
+from train_look_prior import Ridge, node_weights, pair_templates  # noqa: E402
 
 from livefilter.look import coverage_of, fit_mappings, pairing_for, pixel_pairs, prior  # noqa: E402
 from livefilter.look.fit import load_template  # noqa: E402
@@ -53,7 +53,7 @@ def build(out: str, part: str = "0/1", n: int = 8000) -> None:
     si, sn = map(int, part.split("/"))
     K, NET, RAW, C, D = [], [], [], [], []
     t0 = time.time()
-    for k, t, F, _group in pair_templates(n, 0):
+    for k, t, _look, _group in pair_templates(n, 0):
         if k % sn != si:
             continue
         net, raw, c, d = network_look(t)
@@ -89,8 +89,6 @@ def held_out(fit, G):
 
 
 def cross_validate(pairs: str, nets: str) -> None:
-    from feature_inverse import node_weights
-
     X, Y, G, NET, C, D = load(pairs, nets)
     alpha = 0.01
     wts = node_weights()
@@ -99,11 +97,11 @@ def cross_validate(pairs: str, nets: str) -> None:
     XN = np.hstack([X, NET])
     preds = {"identity": np.zeros_like(Y), "net": NET, "reg": reg, "mix": mix}
     for a in (0.01, 0.03, 0.1, 0.3):
-        preds[f"stack [X, net] alpha {a}"] = held_out(lambda tr, te: Ridge(XN[tr], Y[tr], a)(XN[te]), G)
+        preds[f"stack [X, net] alpha {a}"] = held_out(lambda tr, te, a=a: Ridge(XN[tr], Y[tr], a)(XN[te]), G)
         preds[f"stack residual of net alpha {a}"] = NET + held_out(
-            lambda tr, te: Ridge(XN[tr], Y[tr] - NET[tr], a)(XN[te]), G)
+            lambda tr, te, a=a: Ridge(XN[tr], Y[tr] - NET[tr], a)(XN[te]), G)
         preds[f"stack residual of mix alpha {a}"] = mix + held_out(
-            lambda tr, te: Ridge(XN[tr], Y[tr] - mix[tr], a)(XN[te]), G)
+            lambda tr, te, a=a: Ridge(XN[tr], Y[tr] - mix[tr], a)(XN[te]), G)
     # per lattice offset: y = a net + b reg + c (coverage trust x net) + e, fitted on out-of-folder reg predictions
     cn = np.repeat(C, 3, axis=1)
 
