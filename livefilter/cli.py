@@ -304,7 +304,8 @@ def _write_preview(path, look, args) -> None:
 
 
 def cmd_apply(args) -> int:
-    from .batch.folders import Options, Result, plan_jobs, run_jobs, summary
+    from .batch.folders import plan_jobs, run_jobs, summary
+    from .batch.jobs import Options, Result
     from .look import load_look
 
     jobs = plan_jobs(args.inputs, output=args.output, out_dir=args.out_dir, recursive=args.recursive,

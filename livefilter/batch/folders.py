@@ -8,53 +8,15 @@ bad file is reported and skipped; the others are graded.
 from __future__ import annotations
 
 import concurrent.futures
-import dataclasses
 import os
 import threading
-import time
 from pathlib import Path
 
-from ..errors import InputError, LiveFilterError, OutputError
+from ..errors import InputError, OutputError
 from ..fileio import check_output_path
 from .images import IMAGE_EXTS
+from .jobs import Job, Options, Result, grade_job
 from .video import OUTPUT_EXTS, VIDEO_EXTS, output_name
-
-
-@dataclasses.dataclass(frozen=True)
-class Job:
-    src: Path
-    dst: Path
-    kind: str  # "image" | "video"
-
-
-@dataclasses.dataclass
-class Result:
-    job: Job
-    status: str  # ok | failed | skipped | interrupted
-    message: str = ""
-    frames: int = 0
-    seconds: float = 0.0
-
-
-@dataclasses.dataclass
-class Options:
-    face_protect: bool = True
-    strength: float = 1.0
-    interp: str = "trilinear"
-    quality: int = 95
-    allow_large: bool = False
-    crf: float = 18.0
-    preset: str = "veryfast"
-    keep_partial: bool = False
-    chunk_seconds: float | None = None
-    #: x264 threads, fixed by whoever plans the run (the Ray driver) so every node encodes alike; None = default
-    threads: int | None = None
-
-    def encode_settings(self):
-        from .video import EncodeSettings
-
-        s = EncodeSettings(crf=self.crf, preset=self.preset)
-        return dataclasses.replace(s, threads=self.threads) if self.threads else s
 
 
 def kind_of(path: Path) -> str | None:
@@ -133,34 +95,6 @@ def _inside(path: Path, folder: Path) -> bool:
         return True
     except ValueError:
         return False
-
-
-# --- running one job ---------------------------------------------------------------------------------------------
-def grade_job(look, job: Job, opts: Options, stop=None, progress=None, extra_inputs: tuple = ()) -> Result:
-    """Grade one file; expected errors become a failed Result with a one-line message."""
-    from .images import apply_image
-    from .video import CHUNK_SECONDS, VideoDecodeError, apply_video
-
-    t = time.perf_counter()
-    try:
-        job.dst.parent.mkdir(parents=True, exist_ok=True)
-        if job.kind == "image":
-            apply_image(look, job.src, job.dst, face_protect=opts.face_protect, strength=opts.strength,
-                        interp=opts.interp, quality=opts.quality, allow_large=opts.allow_large, inputs=extra_inputs)
-            return Result(job, "ok", frames=1, seconds=time.perf_counter() - t)
-        r = apply_video(look, job.src, job.dst, face_protect=opts.face_protect, strength=opts.strength,
-                        progress=progress, crf=opts.crf, preset=opts.preset, interp=opts.interp,
-                        keep_partial=opts.keep_partial, stop=stop, inputs=extra_inputs,
-                        chunk_seconds=opts.chunk_seconds or CHUNK_SECONDS, settings=opts.encode_settings())
-        status = "ok" if r.status == "ok" else "interrupted"
-        return Result(job, status, r.status, frames=r.frames, seconds=time.perf_counter() - t)
-    except VideoDecodeError as exc:
-        return Result(job, "failed", str(exc), frames=exc.graded, seconds=time.perf_counter() - t)
-    except LiveFilterError as exc:
-        return Result(job, "failed", str(exc), seconds=time.perf_counter() - t)
-    except OSError as exc:
-        return Result(job, "failed", f"{job.dst}: cannot write ({exc.strerror or exc})",
-                      seconds=time.perf_counter() - t)
 
 
 # one look and one stop flag per worker process, set by the initializer

@@ -16,7 +16,7 @@ import threading
 import time
 
 from ..errors import InputError, LiveFilterError
-from .folders import Job, Options, Result, grade_job
+from .jobs import Job, Options, Result, grade_job
 
 PHOTO_BATCH = 4
 
