@@ -7,10 +7,10 @@ import sys
 
 import pytest
 
-from livefilter.backends import available, create_backend
+from livefilter.render import available, create_backend
 
 from .conftest import ROOT
-from .test_backends import fake_cupy, lut  # noqa: F401  (fixtures)
+from .render.test_backends import fake_cupy, lut  # noqa: F401  (fixtures)
 
 
 def _gpu_check():

@@ -3,7 +3,7 @@
     python tools/gpu_check.py [--json tools/results/gpu_check.json] [--quick]
 
 Steps, each recorded in one JSON with machine information (GPU, driver, CUDA runtime, NVRTC, CuPy, CPU):
-1. the CUDA tests: tests/test_backends.py (CPU-vs-GPU agreement on real hardware, NVRTC compile, host harness,
+1. the CUDA tests: tests/render/test_backends.py (CPU-vs-GPU agreement on real hardware, NVRTC compile, host harness,
    the backend's host logic) with pytest; the GPU tests must run, not skip;
 2. kernel time (CUDA events, device only) at 1080p and 4K, trilinear and tetrahedral, with a 1/8-resolution
    degree map; target 4K <= 0.2 ms;
@@ -88,7 +88,7 @@ def sample_degree(w: int, h: int) -> np.ndarray:
 
 
 def run_tests() -> dict:
-    cmd = [sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider", "tests/test_backends.py"]
+    cmd = [sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider", "tests/render/test_backends.py"]
     t = time.perf_counter()
     res = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
     tail = res.stdout.strip().splitlines()
@@ -219,7 +219,7 @@ def main(argv=None) -> int:
     ap.add_argument("--quick", action="store_true", help="fewer repeats and frames (a smoke run)")
     args = ap.parse_args(argv)
 
-    from livefilter.backends import available, create_backend
+    from livefilter.render import available, create_backend
 
     reason = available().get("cuda")
     if reason:

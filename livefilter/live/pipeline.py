@@ -23,8 +23,8 @@ from pathlib import Path
 import numpy as np
 
 from ..analysis import DegreeEstimator
-from ..backends import create_backend
 from ..errors import InputError, LiveFilterError
+from ..render import create_backend
 from .capture import LatestFrame, capture
 from .sinks import Sink, SinkError
 from .sources import Source

@@ -61,9 +61,10 @@ MIN_PIXELS = 32 * 32
 # (tools/experiments/feature_inverse.py; tools/results/experiments/feature_inverse/compare.md). There the mix is not
 # better than the network alone (objective 9.38 vs 9.26: the network was trained on those very looks and photos, the
 # prior not; measured in session 9, its lattice error is 5.7 % lower on training looks than on validation ones and
-# 2.6 % lower on training photos, tools/results/experiments/prior_stack/README.md); on VALIDATION (the prior without the template's look folder; no validation photo is in its pairs) it is
-# better in every figure: mean 8.48 vs 8.82 (shipped rule), creative 8.65 vs 9.13, looks worse than doing nothing
-# 43 vs 47 of 236, objective 9.51 vs 9.92. 0 (or no model file): the network's look alone, with GUESS_WEIGHT_RULE.
+# 2.6 % lower on training photos, tools/results/experiments/prior_stack/README.md); on VALIDATION (the prior without
+# the template's look folder; no validation photo is in its pairs) it is better in every figure: mean 8.48 vs 8.82
+# (shipped rule), creative 8.65 vs 9.13, looks worse than doing nothing 43 vs 47 of 236, objective 9.51 vs 9.92.
+# 0 (or no model file): the network's look alone, with GUESS_WEIGHT_RULE.
 PRIOR_SHARE = 0.5
 PRIOR_RULE = (0.2, 0.02)
 # Below this mean change (code values) the user is told the look is weak: where GUESS_WEIGHT_RULE keeps under 35 %.

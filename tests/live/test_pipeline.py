@@ -42,7 +42,7 @@ def test_a_per_segment_look_has_its_several_lut_pass_compiled_before_the_first_f
     """The backend's set_luts runs the several-LUT pass once, with and without a degree map, on the look worker
     before any frame (at a cold numba cache that pass compiled on the first frame: a 9.7 s stall in bench-live
     --segments)."""
-    import livefilter.backends.cpu as cpu_mod
+    from livefilter.render import cpu as cpu_mod
 
     seg = lf.Look(lut=look.lut, label_luts={1: Lut(identity_table(17), title="person")},
                   meta={"segments": {"categories": {"0": "background", "1": "person"}}})

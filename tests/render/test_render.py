@@ -5,7 +5,7 @@ import livefilter as lf
 from livefilter.lut import Lut, identity_table
 from livefilter.render import render, render_float
 
-from .conftest import warm_look
+from ..conftest import warm_look
 
 
 @pytest.fixture(scope="module")

@@ -20,11 +20,11 @@ from collections import OrderedDict
 import numpy as np
 from numba import njit, prange
 
-from .errors import InputError
-from .lut import Lut
+from ..errors import InputError
+from ..lut import Lut
+from .backend import Backend, register
+from .checks import INTERPS, check_render_args, check_segment_mask
 
-INTERPS = ("trilinear", "tetrahedral")
-CHANNELS = ("rgb", "bgr")
 TABLE_ENTRIES = 256**3
 
 
@@ -417,8 +417,6 @@ def render(frame: np.ndarray, look_or_lut, *, degree=None, strength: float = 1.0
     Returns:
         ``out`` (or a new array): ``frame + (lut(frame) - frame) * degree * strength``.
     """
-    from .backends.checks import check_render_args  # the same checks as the GPU backend's
-
     degree = check_render_args(frame, degree=degree, strength=strength, channels=channels, out=out, interp=interp)
     if out is None:
         out = np.empty_like(frame)
@@ -434,23 +432,6 @@ def render(frame: np.ndarray, look_or_lut, *, degree=None, strength: float = 1.0
     return out
 
 
-def check_segment_mask(mask, k: int, frame_shape) -> np.ndarray:
-    """A soft label mask for ``k`` LUTs as float32 (k - 1, mh, mw): (mh, mw) is allowed when k == 2. Each map is
-    the weight of LUT 1.., LUT 0 gets the rest; no larger than the frame."""
-    m = np.asarray(mask)
-    if m.ndim == 2:
-        m = m[None]
-    if m.ndim != 3 or m.shape[0] != k - 1 or m.shape[1] < 1 or m.shape[2] < 1:
-        raise InputError(f"expected a soft label mask of shape ({k - 1}, h, w) for {k} LUTs"
-                         f"{' (or (h, w))' if k == 2 else ''}, got {m.shape}")
-    if m.dtype not in (np.float32, np.float64):
-        raise InputError(f"the label mask must be float32 or float64 in [0, 1], got {m.dtype}")
-    h, w = frame_shape[:2]
-    if m.shape[1] > h or m.shape[2] > w:
-        raise InputError(f"label mask {m.shape[1:]} must be the frame's size {(h, w)} or smaller")
-    return np.ascontiguousarray(m, dtype=np.float32)
-
-
 def render_segments(frame: np.ndarray, luts, mask, *, degree=None, strength: float = 1.0,
                     interp: str = "trilinear", channels: str = "rgb", out: np.ndarray | None = None) -> np.ndarray:
     """Grade a frame with several LUTs blended by a soft label mask, in one pass (no halo: each pixel's look is
@@ -463,8 +444,6 @@ def render_segments(frame: np.ndarray, luts, mask, *, degree=None, strength: flo
             when K == 2; smaller than the frame is upsampled bilinearly on the fly (pixel centres aligned).
         The other arguments as :func:`render`.
     """
-    from .backends.checks import check_render_args
-
     degree = check_render_args(frame, degree=degree, strength=strength, channels=channels, out=out, interp=interp)
     luts = [as_lut(x) for x in luts]
     if not luts:
@@ -528,3 +507,43 @@ def grade_float(frame: np.ndarray, colour_fn, *, degree=None, strength: float = 
     d = np.clip(d * strength, 0.0, 1.0)[:, :, None]
     res = np.clip(np.floor((x + (y - x) * d) * 255.0 + 0.5), 0, 255).astype(np.uint8)
     return res[:, :, ::-1] if channels == "bgr" else res
+
+
+# --- the CPU backend (live): the same renderer behind the Backend interface ---------------------------------
+
+class CpuBackend(Backend):
+    name = "cpu"
+
+    def __init__(self, interp: str = "trilinear"):
+        self.interp = interp
+        self._luts: tuple[Lut, ...] = ()
+        self._lock = threading.Lock()
+
+    def set_lut(self, lut: Lut) -> None:
+        self.set_luts([lut])
+
+    def set_luts(self, luts) -> None:
+        luts = tuple(luts)
+        for lut in luts:
+            baked_table(lut, self.interp)  # the slow part (~0.5 s each), done before the swap
+        if len(luts) > 1:
+            # the several-LUT pass has kernels of its own: compiled here too, on the caller's thread (live: the look
+            # worker), not by the render loop's first frame after the swap (9.7 s at a cold numba cache)
+            tiny = np.zeros((4, 4, 3), np.uint8)
+            mask = np.zeros((len(luts) - 1, 2, 2), np.float32)
+            for degree in (None, np.ones((2, 2), np.float32)):
+                render_segments(tiny, luts, mask, degree=degree, strength=1.0, interp=self.interp,
+                                out=np.empty_like(tiny))
+        with self._lock:
+            self._luts = luts
+
+    def render(self, frame, degree, strength, out=None, mask=None):
+        luts = self._luts  # one read: a swap in between cannot mix two looks
+        if not luts:
+            raise RuntimeError("no LUT set")
+        if mask is None or len(luts) == 1:
+            return render(frame, luts[0], degree=degree, strength=strength, interp=self.interp, out=out)
+        return render_segments(frame, luts, mask, degree=degree, strength=strength, interp=self.interp, out=out)
+
+
+register("cpu", lambda: None, CpuBackend)

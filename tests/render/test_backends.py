@@ -5,12 +5,11 @@ import numpy as np
 import pytest
 
 import livefilter as lf
-from livefilter.backends import BackendError, available, create_backend
-from livefilter.backends.cuda import SHADER
 from livefilter.lut import Lut, identity_table
-from livefilter.render import render_float
+from livefilter.render import BackendError, available, create_backend, render_float
+from livefilter.render.cuda import SHADER
 
-from .conftest import ROOT, warm_look
+from ..conftest import ROOT, warm_look
 
 
 @pytest.fixture(scope="module")
@@ -93,7 +92,7 @@ CLAIMED_ARCHS = (75, 80, 86, 89, 90)
 
 @pytest.fixture(scope="module")
 def nvrtc():
-    from .cuda.nvrtc import load
+    from ..cuda.nvrtc import load
 
     lib = load()
     if lib is None:
@@ -104,7 +103,7 @@ def nvrtc():
 def test_kernel_compiles_with_nvrtc_like_cupy_for_every_claimed_arch(nvrtc):
     """CuPy compiles RawModule source with NVRTC, adding -ftz=true and the device's architecture to our options;
     compile the shader the same way, to a cubin for each claimed sm_XX and to PTX for compute_XX."""
-    from livefilter.backends.cuda import KERNEL, MULTI_KERNEL, NVRTC_OPTIONS
+    from livefilter.render.cuda import KERNEL, MULTI_KERNEL, NVRTC_OPTIONS
 
     source = SHADER.read_text()
     supported = set(nvrtc.supported_archs())
@@ -121,7 +120,7 @@ def test_kernel_compiles_with_nvrtc_like_cupy_for_every_claimed_arch(nvrtc):
 
 def test_nvrtc_reports_a_broken_kernel(nvrtc):
     """The compile test can fail: a source error comes back as an error with NVRTC's log."""
-    from .cuda.nvrtc import NvrtcError
+    from ..cuda.nvrtc import NvrtcError
 
     with pytest.raises(NvrtcError, match="undefined"):
         nvrtc.compile(SHADER.read_text().replace("lf_clampf(v * 255.0f", "lf_clamp_missing(v * 255.0f"),
@@ -146,8 +145,8 @@ def exchange(exe, tmp_path, payload: bytes, shape) -> np.ndarray:
 
 def run_harness(exe, tmp_path, frame, lut, deg, strength, c0, interp):
     """Grade ``frame`` with the kernel's per-pixel functions compiled for the host, with the constants the
-    backend computes (livefilter.backends.cuda.frame_constants)."""
-    from livefilter.backends.cuda import frame_constants
+    backend computes (livefilter.render.cuda.frame_constants)."""
+    from livefilter.render.cuda import frame_constants
 
     h, w = frame.shape[:2]
     table = np.ascontiguousarray(lut.normalized().table, dtype=np.float32)
@@ -195,9 +194,9 @@ def fake_cupy(monkeypatch):
     """CuPy replaced by tests/cuda/fake_cupy.py (numpy underneath) and the compiled-kernel cache reset."""
     import sys
 
-    import livefilter.backends.cuda as cmod
+    from livefilter.render import cuda as cmod
 
-    from .cuda import fake_cupy
+    from ..cuda import fake_cupy
 
     cupy, cupyx = fake_cupy.make()
     monkeypatch.setitem(sys.modules, "cupy", cupy)
@@ -313,7 +312,7 @@ def harness_multi(tmp_path_factory):
 
 def run_harness_multi(exe, tmp_path, frame, luts, mask, deg, strength, c0, interp):
     """lf_shade_multi compiled for the host, with the constants the backend computes (frame_constants)."""
-    from livefilter.backends.cuda import frame_constants, stack_tables
+    from livefilter.render.cuda import frame_constants, stack_tables
 
     h, w = frame.shape[:2]
     tables = stack_tables(luts)
@@ -396,7 +395,7 @@ def test_cuda_multi_lut_equals_cpu_within_one(cuda_backend, two_luts, with_degre
 def test_cpu_set_luts_compiles_the_several_lut_pass_before_the_swap(two_luts, monkeypatch):
     """The several-LUT kernels run once inside set_luts (the look worker's thread in live), with and without a
     degree map, before the new LUTs are live; one LUT does not."""
-    import livefilter.backends.cpu as cpu_mod
+    from livefilter.render import cpu as cpu_mod
 
     cpu = create_backend("cpu")
     seen = []

@@ -76,5 +76,3 @@ def create_backend(name: str = "auto") -> Backend:
         reasons[cand] = reason
     raise BackendError("no render backend can run: " + "; ".join(f"{k}: {v}" for k, v in reasons.items()))
 
-
-from . import cpu, cuda  # noqa: E402,F401  (they register themselves)

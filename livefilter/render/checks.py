@@ -47,3 +47,20 @@ def check_render_args(frame, *, degree=None, strength: float = 1.0, channels: st
     if degree.shape != (h, w) and not (degree.shape[0] <= h and degree.shape[1] <= w and degree.size > 0):
         raise InputError(f"degree map {degree.shape} must be the frame's size {(h, w)} or smaller")
     return degree
+
+
+def check_segment_mask(mask, k: int, frame_shape) -> np.ndarray:
+    """A soft label mask for ``k`` LUTs as float32 (k - 1, mh, mw): (mh, mw) is allowed when k == 2. Each map is
+    the weight of LUT 1.., LUT 0 gets the rest; no larger than the frame."""
+    m = np.asarray(mask)
+    if m.ndim == 2:
+        m = m[None]
+    if m.ndim != 3 or m.shape[0] != k - 1 or m.shape[1] < 1 or m.shape[2] < 1:
+        raise InputError(f"expected a soft label mask of shape ({k - 1}, h, w) for {k} LUTs"
+                         f"{' (or (h, w))' if k == 2 else ''}, got {m.shape}")
+    if m.dtype not in (np.float32, np.float64):
+        raise InputError(f"the label mask must be float32 or float64 in [0, 1], got {m.dtype}")
+    h, w = frame_shape[:2]
+    if m.shape[1] > h or m.shape[2] > w:
+        raise InputError(f"label mask {m.shape[1:]} must be the frame's size {(h, w)} or smaller")
+    return np.ascontiguousarray(m, dtype=np.float32)

@@ -19,8 +19,8 @@ import numpy as np
 
 from ..lut import Lut
 from ..resources import shader_path
-from . import Backend, register
-from .checks import INTERPS, check_render_args
+from .backend import Backend, register
+from .checks import INTERPS, check_render_args, check_segment_mask
 
 SHADER = shader_path()  # inside the package when installed, shaders/ in a checkout
 KERNEL = "lf_render"
@@ -212,8 +212,6 @@ class CudaBackend(Backend):
         if lut is None:
             raise RuntimeError("no LUT set")
         if mask is not None and luts is not None:
-            from ..render import check_segment_mask
-
             mask = check_segment_mask(mask, luts[2], frame.shape)
         else:
             mask = None
