@@ -23,8 +23,8 @@ from .errors import (  # noqa: E402
 from .imageio import read_image, write_image  # noqa: E402
 from .look import Look, fit_look, load_look  # noqa: E402
 from .look.mapping import QuarticMapping, ResidualMapping, fit_mapping  # noqa: E402
-from .lut import Lut, identity_table  # noqa: E402
 from .luts import read_lut, write_lut  # noqa: E402
+from .luts.lut import Lut, identity_table  # noqa: E402
 from .render import render  # noqa: E402
 
 

@@ -412,7 +412,7 @@ def _stop_event_on_signals():
 
 def cmd_info(args) -> int:
     from .look import describe_confidence, load_look
-    from .lut import identity_table
+    from .luts.lut import identity_table
 
     look = load_look(args.look)
     lut = look.lut

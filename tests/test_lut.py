@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 import livefilter as lf
-from livefilter.lut import Lut, identity_table, interpolate, resample
+from livefilter.luts.lut import Lut, identity_table, interpolate, resample
 
 
 def test_identity_table_shape_and_values():

@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 
 import livefilter as lf
-from livefilter.lut import Lut
 from livefilter.luts import read_lut, write_lut
+from livefilter.luts.lut import Lut
 
 colour = pytest.importorskip("colour", reason="colour-science is not installed (pip install -e '.[dev]')")
 from colour.io.luts import (  # noqa: E402

@@ -6,8 +6,8 @@ import pytest
 import livefilter as lf
 from livefilter.errors import LutFormatError
 from livefilter.imageio import read_image
-from livefilter.lut import Lut, identity_table
 from livefilter.luts import format_cube, read_cube, read_hald, read_lut, write_cube, write_hald
+from livefilter.luts.lut import Lut, identity_table
 
 from .conftest import DATA, apply_float_look
 

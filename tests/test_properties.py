@@ -7,8 +7,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from livefilter.lut import Lut
 from livefilter.luts import read_cube, write_cube
+from livefilter.luts.lut import Lut
 from livefilter.render import render, render_float
 
 SETTINGS = dict(deadline=None, derandomize=True, database=None,

@@ -22,7 +22,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from livefilter.lut import Lut, identity_table  # noqa: E402
+from livefilter.luts.lut import Lut, identity_table  # noqa: E402
 
 LUMA = np.array([0.2126, 0.7152, 0.0722])
 

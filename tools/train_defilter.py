@@ -34,8 +34,8 @@ from _shared_data import load_photo, looks, photos  # noqa: E402
 from defilter_net import DefilterNet, SegDefilterNet  # noqa: E402
 from synth_looks import random_look  # noqa: E402
 
-from livefilter.lut import resample  # noqa: E402
 from livefilter.luts import read_lut  # noqa: E402
+from livefilter.luts.lut import resample  # noqa: E402
 
 LUT_N = 33
 

@@ -651,7 +651,7 @@ class VideoResult:
 
 def _as_look(look):
     from ..look import Look, load_look
-    from ..lut import Lut
+    from ..luts.lut import Lut
 
     if isinstance(look, Look):
         return look

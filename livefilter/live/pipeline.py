@@ -172,8 +172,8 @@ class LivePipeline:
 
     def _load_look(self, template, original, assume_look=False):
         from ..look import Look, fit_look, load_look
-        from ..lut import Lut
         from ..luts import look_file_kind, read_lut
+        from ..luts.lut import Lut
 
         try:
             conf, photo, look = None, None, None

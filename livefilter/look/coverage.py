@@ -194,7 +194,7 @@ def covered(mapping, coverage: Coverage | None, p0: float, weight: float = 1.0):
 def blend_table(table: np.ndarray, coverage: Coverage | None, p0: float, weight: float = 1.0) -> np.ndarray:
     """A baked (N, N, N, 3) table (the Lut layout, [r, g, b]) blended as CoveredMapping does, c taken at the nodes.
     Tuning tools use it to try many (p0, weight) on one baked mapping."""
-    from ..lut import identity_table
+    from ..luts.lut import identity_table
 
     ident = identity_table(table.shape[0])
     if coverage is None or p0 <= 0:

@@ -16,8 +16,8 @@ import numpy as np
 from .. import __version__
 from ..errors import InputError, LiveFilterError
 from ..fileio import atomic_output
-from ..lut import Lut, identity_table
 from ..luts import format_of, read_lut, write_lut
+from ..luts.lut import Lut, identity_table
 from ..render import check_segment_mask, grade_float, render, render_segments
 from .coverage import mapping_from_any
 

@@ -264,7 +264,7 @@ class TableMapping:
     kind = "table"
 
     def __init__(self, table: np.ndarray):
-        from ..lut import Lut
+        from ..luts.lut import Lut
 
         self.table = np.asarray(table, dtype=np.float32)
         self._lut = Lut(self.table)

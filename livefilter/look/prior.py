@@ -24,7 +24,7 @@ import numpy as np
 
 from ..analysis.shrink import shrink_to
 from ..errors import ModelError
-from ..lut import Lut, identity_table
+from ..luts.lut import Lut, identity_table
 from ..resources import MODELS_DIR
 
 PRIOR_PATH = MODELS_DIR / "look_prior.npz"

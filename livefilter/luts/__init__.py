@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import LutFormatError
-from ..lut import Lut
 from .cube import format_cube, read_cube, write_cube
 from .hald import looks_like_hald, read_hald, write_hald
+from .lut import Lut
 from .threedl import read_3dl
 
 __all__ = ["FORMATS", "Format", "format_of", "look_file_kind", "read_lut", "write_lut", "read_cube", "write_cube",

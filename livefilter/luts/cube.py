@@ -24,7 +24,7 @@ import numpy as np
 
 from ..errors import LutFormatError, OutputError
 from ..fileio import atomic_output
-from ..lut import MAX_1D, MAX_SIZE, MIN_SIZE, Lut
+from .lut import MAX_1D, MAX_SIZE, MIN_SIZE, Lut
 
 # Video (legal) range in 8-bit code values, as Resolve uses it for LUT_IN/OUT_VIDEO_RANGE.
 VIDEO_LO, VIDEO_HI = 16.0, 235.0

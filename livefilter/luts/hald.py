@@ -21,7 +21,7 @@ from PIL import Image, UnidentifiedImageError
 
 from ..errors import LutFormatError, OutputError
 from ..fileio import atomic_output
-from ..lut import MAX_SIZE, Lut
+from .lut import MAX_SIZE, Lut
 
 MAX_LEVEL = 16  # level 16 = a 256^3 LUT in a 4096x4096 image, the largest LUT size we take
 EXTS = (".png", ".tif", ".tiff")

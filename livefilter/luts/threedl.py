@@ -14,8 +14,8 @@ import os
 import numpy as np
 
 from ..errors import LutFormatError
-from ..lut import MAX_SIZE, MIN_SIZE, Lut
 from .cube import read_text_lut
+from .lut import MAX_SIZE, MIN_SIZE, Lut
 
 _SKIP = ("3dmesh", "lut8", "gamma")
 

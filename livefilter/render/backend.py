@@ -14,7 +14,7 @@ import numpy as np
 
 from ..errors import LiveFilterError
 from ..fileio import Closable
-from ..lut import Lut
+from ..luts.lut import Lut
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ so that the similar colours of neighbouring pixels share cache lines and pages. 
 ``out = src + (lut(src) - src) * d`` runs in 8.8 fixed point, R and B on the 16-bit halves of one uint32 (SWAR).
 Each row is done in loops that LLVM vectorises (pack + table index, weights, blend) around the one scalar
 loop of table reads: 1080p, 2 threads, ~2-3 ms per frame against 4-20 ms for the earlier fused per-pixel loop.
-Baking takes ~0.5 s (a 33^3 LUT, 2 cores) and is cached on the :class:`~livefilter.lut.Lut`, so per-frame cost
+Baking takes ~0.5 s (a 33^3 LUT, 2 cores) and is cached on the :class:`~livefilter.luts.lut.Lut`, so per-frame cost
 excludes it. The domain, a 1D shaper or 1D curves are folded into the bake (Lut.grid_coords): exact, free per frame.
 """
 
@@ -21,7 +21,7 @@ import numpy as np
 from numba import njit, prange
 
 from ..errors import InputError
-from ..lut import Lut
+from ..luts.lut import Lut
 from .backend import Backend, register
 from .checks import INTERPS, check_render_args, check_segment_mask
 

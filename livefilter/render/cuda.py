@@ -17,7 +17,7 @@ import threading
 
 import numpy as np
 
-from ..lut import Lut
+from ..luts.lut import Lut
 from ..resources import shader_path
 from .backend import Backend, register
 from .checks import INTERPS, check_render_args, check_segment_mask

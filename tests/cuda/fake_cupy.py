@@ -88,7 +88,7 @@ def make(log: Log | None = None):
         max_threads_per_block = 1024
 
         def __call__(self, grid, block, args, shared_mem=0):
-            from livefilter.lut import Lut
+            from livefilter.luts.lut import Lut
             from livefilter.render import render_float
 
             assert current, "the kernel must be launched inside a stream context"
@@ -112,7 +112,7 @@ def make(log: Log | None = None):
         max_threads_per_block = 1024
 
         def __call__(self, grid, block, args, shared_mem=0):
-            from livefilter.lut import Lut
+            from livefilter.luts.lut import Lut
             from livefilter.render import render_segments_float
 
             assert current, "the kernel must be launched inside a stream context"

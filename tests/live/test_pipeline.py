@@ -9,7 +9,7 @@ from livefilter.live.capture import LatestFrame
 from livefilter.live.pipeline import LivePipeline
 from livefilter.live.sinks import CallbackSink, NullSink, SinkError, VideoFileSink
 from livefilter.live.sources import Source, SourceError, SyntheticSource
-from livefilter.lut import Lut, identity_table
+from livefilter.luts.lut import Lut, identity_table
 
 from ..conftest import warm_look
 

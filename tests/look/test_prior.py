@@ -7,7 +7,7 @@ import pytest
 import livefilter as lf
 from livefilter.errors import ModelError
 from livefilter.look import fit, fit_look, prior
-from livefilter.lut import identity_table
+from livefilter.luts.lut import identity_table
 
 from ..conftest import warm_look
 

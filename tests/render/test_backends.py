@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import livefilter as lf
-from livefilter.lut import Lut, identity_table
+from livefilter.luts.lut import Lut, identity_table
 from livefilter.render import BackendError, available, create_backend, render_float
 from livefilter.render.cuda import SHADER
 

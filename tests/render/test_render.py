@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 import livefilter as lf
-from livefilter.lut import Lut, identity_table
+from livefilter.luts.lut import Lut, identity_table
 from livefilter.render import render, render_float
 
 from ..conftest import warm_look

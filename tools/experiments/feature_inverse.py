@@ -48,7 +48,7 @@ from livefilter.look import monochrome as mono  # noqa: E402
 from livefilter.look.coverage import blend_table  # noqa: E402
 from livefilter.look.fit import Pairing, load_template  # noqa: E402
 from livefilter.look.sampling import WORK_SIDE, downscale  # noqa: E402
-from livefilter.lut import identity_table  # noqa: E402
+from livefilter.luts.lut import identity_table  # noqa: E402
 
 P0 = 0.3
 MIXES = {"reg": "mix", "mlp": "mixm", "mlpw": "mixw", "stack": "mixs"}  # a prior's table averaged with the network's

@@ -24,7 +24,7 @@ import livefilter as lf  # noqa: E402
 from livefilter.look import bake, coverage_of, fit_mappings, pairing_for, pixel_pairs  # noqa: E402
 from livefilter.look.coverage import blend_table  # noqa: E402
 from livefilter.look.fit import guess_weight_for  # noqa: E402
-from livefilter.lut import identity_table  # noqa: E402
+from livefilter.luts.lut import identity_table  # noqa: E402
 
 WEIGHTS = (1.0, 0.75, 0.5, 0.25)
 MIXES = (0.0, 0.25, 0.5, 0.75, 1.0)  # share of the library look in the blend

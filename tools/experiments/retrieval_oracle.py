@@ -27,7 +27,7 @@ if len(sys.argv) < 3:
 si, sn = map(int, sys.argv[1].split("/"))
 out = sys.argv[2]
 lib_paths = [p for p in looks("train", kinds=("film", "creative")) if "bw" not in p.parts]
-from livefilter.lut import identity_table  # noqa: E402
+from livefilter.luts.lut import identity_table  # noqa: E402
 
 _g = identity_table(33)
 lib = [(p, lf.read_lut(p).apply_float(_g.reshape(-1, 3)).reshape(_g.shape).astype(np.float32)) for p in lib_paths]

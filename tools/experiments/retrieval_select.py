@@ -31,7 +31,7 @@ from livefilter.look import bake  # noqa: E402
 from livefilter.look.coverage import blend_table  # noqa: E402
 from livefilter.look.defilter import at_preset_size, defilter, guess_change  # noqa: E402
 from livefilter.look.mapping import fit_mapping  # noqa: E402
-from livefilter.lut import identity_table  # noqa: E402
+from livefilter.luts.lut import identity_table  # noqa: E402
 
 PCT = np.array([1.0, 5.0, 25.0, 50.0, 75.0, 95.0, 99.0])
 

@@ -53,7 +53,7 @@ class ExperimentPrior(prior.LookPrior):
 
 
 def table_of(lut: lf.Lut, size: int) -> np.ndarray:
-    ident = lf.lut.identity_table(size)
+    ident = lf.luts.lut.identity_table(size)
     return np.clip(lut.apply_float(ident.reshape(-1, 3)).reshape(ident.shape), 0, 1).astype(np.float32)
 
 
