@@ -15,7 +15,8 @@ the template's colours for the others).
     python tools/experiments/feature_inverse.py eval PAIRS.npz[,MORE.npz] ROWS.json
         [K/M [train[:S]|val[:S] [lofo|all [reg,mlp,stack [SHARE,...|- [covmix|-
         [NETS.npz,...]]]]]]]
-        (train:S / val:S: the same looks on other photos, drawn with seed S; lofo: each template scored by a
+        (DEFILTER_MODEL=M.onnx in the environment: another de-filter network; train:S / val:S: the same looks on
+        other photos, drawn with seed S; lofo: each template scored by a
         ridge trained without its own look folder and, on training templates, without the pairs of its photos;
         all: on every pair; reg,mlp: the priors scored, the ridge and/or
         tools/experiments/prior_mlp.py's MLP, each alone and averaged with the network's look: mix, mixm;
@@ -29,6 +30,7 @@ the template's colours for the others).
         (the rule w = clip(A + B d) refitted per variant, or given: fitted on training rows, scored on validation)
 """
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -277,6 +279,10 @@ def compare(train_paths, val_paths, tol: float = 0.01) -> None:
 if __name__ == "__main__":
     if not SHARED.is_dir():
         sys.exit(f"needs {SHARED}")
+    if os.environ.get("DEFILTER_MODEL"):  # another de-filter network (e.g. device_round.sh heldout's)
+        from livefilter.look import defilter
+
+        defilter.MODEL_PATH = Path(os.environ["DEFILTER_MODEL"])
     cmd = sys.argv[1] if len(sys.argv) > 1 else ""
     if cmd == "eval":
         evaluate(sys.argv[2], sys.argv[3], sys.argv[4] if len(sys.argv) > 4 else "0/1",

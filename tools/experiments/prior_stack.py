@@ -8,10 +8,12 @@ invents one. Target: the look's true lattice offsets. Pairs: tools/train_look_pr
 photos x looks tune_oneshot does not evaluate, and synthetic looks), replayed.
 
     python tools/experiments/prior_stack.py build OUT.npz [K/M]     # the network's look of each pair (part K of M)
+        (DEFILTER_MODEL=M.onnx in the environment: another de-filter network's look)
     python tools/experiments/prior_stack.py cv PAIRS.npz NET.npz[,MORE.npz]
         (each look folder held out in turn: lattice error of the network's look, the ridge's, their mean and the
         stacked regressions; plain and weighted by where training photos' colours lie)
 """
+import os
 import sys
 import time
 from pathlib import Path
@@ -125,6 +127,10 @@ def cross_validate(pairs: str, nets: str) -> None:
 if __name__ == "__main__":
     if not SHARED.is_dir():
         sys.exit(f"needs {SHARED}")
+    if os.environ.get("DEFILTER_MODEL"):  # another de-filter network (e.g. device_round.sh heldout's)
+        from livefilter.look import defilter
+
+        defilter.MODEL_PATH = Path(os.environ["DEFILTER_MODEL"])
     cmd = sys.argv[1] if len(sys.argv) > 1 else ""
     if cmd == "build":
         build(sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else "0/1")
