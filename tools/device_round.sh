@@ -8,8 +8,9 @@
 #       de-filter training resumed from the shipped checkpoint (models/defilter_train_checkpoint.pt) for MIN
 #       minutes -> $OUT/weights.pt (model only), log.jsonl, train.log, defilter.onnx
 #   bash tools/device_round.sh heldout MIN  carry [".device/shared"]  MIN + about 1.5 min (estimated)
-#       a network trained FROM SCRATCH without the training looks tune_oneshot.py evaluates (train_defilter.py
-#       --hold-out-tuned-looks), the same outputs: with it, one-photo rules (and the stacked prior of
+#       a network trained without the training looks tune_oneshot.py evaluates (train_defilter.py
+#       --hold-out-tuned-looks), from scratch or on from tools/results/train_heldout/last.pt (session 9's CPU start,
+#       carried with the checkout), the same outputs: with it, one-photo rules (and the stacked prior of
 #       tools/experiments/prior_stack.py) can be fitted on templates the network never saw (session 9's lead)
 #
 # Prepare here, once per checkout (both folders are ignored by git; together they exceed 64 MiB, hence two calls):
@@ -43,9 +44,11 @@ train|heldout)
     fi
     work=${TRAIN_DIR:-/tmp/train_gpu}
     mkdir -p "$work"
-    if [ "$1" = heldout ]; then  # from scratch (resumed only from its own checkpoint), the tuned looks held out
+    if [ "$1" = heldout ]; then  # the tuned looks held out: from scratch, or on from this checkout's CPU start
         work=${TRAIN_DIR:-/tmp/train_heldout}
         mkdir -p "$work"
+        [ -f "$work/last.pt" ] || [ ! -f tools/results/train_heldout/last.pt ] || \
+            cp tools/results/train_heldout/last.pt "$work/last.pt"
         "$PY" tools/train_defilter.py --out "$work" --resume --hold-out-tuned-looks --minutes "$minutes" --lr 1e-3 \
             --transfer 3 --threads "${THREADS:-8}" --ckpt-minutes 1 --val-every 200 2>&1 | tee "$OUT/train.log"
     else
