@@ -132,3 +132,12 @@ def write_results(result: dict, table: str, json_path: str | None, md_path: str 
         Path(json_path).write_text(json.dumps(result, indent=1))
     if md_path:
         Path(md_path).write_text(table + "\n")
+
+
+def defilter_from_env() -> None:
+    """Experiments: DEFILTER_MODEL=M.onnx in the environment makes the de-filter guess with that network instead of
+    the shipped one (tune_oneshot.py and eval_looks.py take --model for the same)."""
+    if os.environ.get("DEFILTER_MODEL"):
+        from livefilter.look import defilter
+
+        defilter.MODEL_PATH = Path(os.environ["DEFILTER_MODEL"])

@@ -9,7 +9,7 @@
 #       minutes -> $OUT/weights.pt (model only), log.jsonl, train.log, defilter.onnx
 #   bash tools/device_round.sh heldout MIN  carry [".device/shared"]  MIN + about 1.5 min (estimated)
 #       a network trained without the training looks tune_oneshot.py evaluates (train_defilter.py
-#       --hold-out-tuned-looks), from scratch or on from tools/results/train_heldout/last.pt (session 9's CPU start,
+#       --hold-out-tuned-looks), from scratch or on from tools/results/train_heldout/weights.pt (session 9's CPU start,
 #       carried with the checkout), the same outputs: with it, one-photo rules (and the stacked prior of
 #       tools/experiments/prior_stack.py) can be fitted on templates the network never saw (session 9's lead)
 #
@@ -47,9 +47,10 @@ train|heldout)
     if [ "$1" = heldout ]; then  # the tuned looks held out: from scratch, or on from this checkout's CPU start
         work=${TRAIN_DIR:-/tmp/train_heldout}
         mkdir -p "$work"
-        [ -f "$work/last.pt" ] || [ ! -f tools/results/train_heldout/last.pt ] || \
-            cp tools/results/train_heldout/last.pt "$work/last.pt"
-        "$PY" tools/train_defilter.py --out "$work" --resume --hold-out-tuned-looks --minutes "$minutes" --lr 1e-3 \
+        start=()  # its own last.pt first (--resume), else the CPU start's weights (a fresh optimiser, its step kept)
+        [ -f "$work/last.pt" ] || [ ! -f tools/results/train_heldout/weights.pt ] || \
+            start=(--init tools/results/train_heldout/weights.pt)
+        "$PY" tools/train_defilter.py --out "$work" --resume "${start[@]}" --hold-out-tuned-looks --minutes "$minutes" --lr 1e-3 \
             --transfer 3 --threads "${THREADS:-8}" --ckpt-minutes 1 --val-every 200 2>&1 | tee "$OUT/train.log"
     else
         [ -f "$work/last.pt" ] || cp models/defilter_train_checkpoint.pt "$work/last.pt"

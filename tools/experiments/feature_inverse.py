@@ -30,7 +30,6 @@ the template's colours for the others).
         (the rule w = clip(A + B d) refitted per variant, or given: fitted on training rows, scored on validation)
 """
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -39,7 +38,7 @@ import numpy as np
 _TOOLS = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(_TOOLS.parent))
 sys.path.insert(0, str(_TOOLS))
-from _shared_data import SHARED, LabScorer, load_photo, looks, photos  # noqa: E402
+from _shared_data import SHARED, LabScorer, defilter_from_env, load_photo, looks, photos  # noqa: E402
 from train_look_prior import Ridge, folder_of, node_weights, regression_looks  # noqa: E402
 from train_look_prior import draws as draws_of_pairs  # noqa: E402
 from tune_oneshot import WEIGHTS, _lut, draws, fit_rule, objective, score_at, summarise  # noqa: E402
@@ -279,10 +278,7 @@ def compare(train_paths, val_paths, tol: float = 0.01) -> None:
 if __name__ == "__main__":
     if not SHARED.is_dir():
         sys.exit(f"needs {SHARED}")
-    if os.environ.get("DEFILTER_MODEL"):  # another de-filter network (e.g. device_round.sh heldout's)
-        from livefilter.look import defilter
-
-        defilter.MODEL_PATH = Path(os.environ["DEFILTER_MODEL"])
+    defilter_from_env()  # another de-filter network (e.g. device_round.sh heldout's)
     cmd = sys.argv[1] if len(sys.argv) > 1 else ""
     if cmd == "eval":
         evaluate(sys.argv[2], sys.argv[3], sys.argv[4] if len(sys.argv) > 4 else "0/1",

@@ -13,7 +13,6 @@ photos x looks tune_oneshot does not evaluate, and synthetic looks), replayed.
         (each look folder held out in turn: lattice error of the network's look, the ridge's, their mean and the
         stacked regressions; plain and weighted by where training photos' colours lie)
 """
-import os
 import sys
 import time
 from pathlib import Path
@@ -23,7 +22,7 @@ import numpy as np
 _TOOLS = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(_TOOLS.parent))
 sys.path.insert(0, str(_TOOLS))
-from _shared_data import SHARED  # noqa: E402
+from _shared_data import SHARED, defilter_from_env  # noqa: E402
 from train_look_prior import Ridge, node_weights, pair_templates  # noqa: E402
 
 from livefilter.look import coverage_of, fit_mappings, pairing_for, pixel_pairs, prior  # noqa: E402
@@ -127,10 +126,7 @@ def cross_validate(pairs: str, nets: str) -> None:
 if __name__ == "__main__":
     if not SHARED.is_dir():
         sys.exit(f"needs {SHARED}")
-    if os.environ.get("DEFILTER_MODEL"):  # another de-filter network (e.g. device_round.sh heldout's)
-        from livefilter.look import defilter
-
-        defilter.MODEL_PATH = Path(os.environ["DEFILTER_MODEL"])
+    defilter_from_env()  # another de-filter network (e.g. device_round.sh heldout's)
     cmd = sys.argv[1] if len(sys.argv) > 1 else ""
     if cmd == "build":
         build(sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else "0/1")
