@@ -14,7 +14,7 @@ import hashlib
 import os
 import time
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import cv2
@@ -26,6 +26,8 @@ from ..imageio import read_image
 from .coverage import Coverage, MixMapping, covered, segment_mapping
 from .look import Look, bake
 from .mapping import TableMapping, fit_mapping, ill_defined
+from .readings import Reading, candidate_readings
+from .settings import MAX_CANDIDATES, FitSettings
 from .sampling import MIN_SAMPLES, SAMPLINGS, WORK_SIDE, downscale, match_size, sample_pairs
 
 DEFAULT_MAPPING = "residual"
@@ -351,7 +353,8 @@ def confidence(p: Pairing, cov: Coverage, weight: float, reason: str | None,
 def fit_look(template, original=None, *, sampling: str = "uniform", samples: int = 8000, labels=None,
              mapping: str | None = None, solver: str = "lstsq", size: int = 33, seed: int = 0,
              saliency_mask=None, name: str | None = None, allow_large: bool = False,
-             guess_weight: float | None = None, coverage: float | None = None, segments: bool = False) -> Look:
+             guess_weight: float | None = None, coverage: float | None = None, segments: bool = False,
+             candidates: int | None = None, settings: FitSettings | None = None) -> Look:
     """Learn a look from a template photo (and, optionally, the same photo before its filter).
 
     Args:
@@ -375,6 +378,9 @@ def fit_look(template, original=None, *, sampling: str = "uniform", samples: int
         segments: segment the template (person / background, livefilter.analysis.segments) and fit one mapping
             per category covering at least 10 % of it from N*r samples, plus the global one from all of them
             (method.md section 2); the look then renders each region of an image with its category's look.
+        candidates: from one photo, how many distinct readings to offer (default 4; 1: the automatic one only):
+            ``look.candidates`` holds them, ``look.pick(n)`` takes one; the look itself is candidate 1.
+        settings: the one-photo fit's settings (:class:`FitSettings`); ``candidates`` overrides its own.
     """
     t0 = time.perf_counter()
     if sampling not in SAMPLINGS:
@@ -385,6 +391,11 @@ def fit_look(template, original=None, *, sampling: str = "uniform", samples: int
         raise InputError(f"guess_weight must be in [0, 1], got {guess_weight}")
     if coverage is not None and coverage < 0:
         raise InputError(f"coverage must be >= 0, got {coverage}")
+    settings = settings or FitSettings()
+    if candidates is not None:
+        settings = replace(settings, candidates=candidates)
+    if not 1 <= settings.candidates <= MAX_CANDIDATES:
+        raise InputError(f"candidates must be 1..{MAX_CANDIDATES}, got {settings.candidates}")
     tpl = load_template(template, allow_large=allow_large)
     one_photo_segments = segments and original is None and not SEGMENTS_FROM_GUESS
     if one_photo_segments:  # the plain fit: it measured better (SEGMENTS_FROM_GUESS)
@@ -429,12 +440,27 @@ def fit_look(template, original=None, *, sampling: str = "uniform", samples: int
     if seg is not None:
         label_maps, seg_errors = distinct_segments(pairs, glob, label_maps)
     p0 = COVERAGE_P0[p.path] if coverage is None else coverage
+    fitted = glob
     glob, label_maps = trusted(p, pairs, glob, label_maps, p0, weight)
+
+    def kept(w: float):  # the global look keeping w of the fitted look (and of the prior's, averaged in)
+        g = covered(fitted, coverage_of(p, pairs), p0, w)
+        return g if prior is None else MixMapping(g, covered(TableMapping(prior.table), None, 0.0, w), PRIOR_SHARE)
+
     if prior is not None:  # the network's look and the prior's, averaged (segments, if any, keep theirs)
-        glob = MixMapping(glob, covered(TableMapping(prior.table), None, 0.0, weight), PRIOR_SHARE)
+        glob = kept(weight)
     conf = confidence(p, coverage_of(p, pairs), weight, reason, prior_change)
     for why in conf["why"]:
         warnings.warn(f"{tpl.path or 'template'}: {why}", stacklevel=2)
+    readings, skipped = [], []
+    if original is None and settings.candidates > 1:
+        # several readings of one photo (readings.py); the whole look is left out where the fit kept nothing on
+        # purpose (a flat template: the network's guess is its own invention)
+        whole = None if (reason and weight == 0.0) or weight >= 1.0 else kept(1.0)
+        readings, skipped = candidate_readings(tpl.rgb, Reading("automatic", glob, conf), whole, settings)
+        if skipped:
+            warnings.warn(f"{tpl.path or 'template'}: {len(readings)} distinct readings of {settings.candidates} asked "
+                          f"(left out as near-duplicates: {', '.join(skipped)})", stacklevel=2)
     seg_meta = (seg.meta() | {"fit error": seg_errors, "own look": sorted(label_maps)} if seg is not None
                 else {"note": ONE_PHOTO_SEGMENTS_NOTE} if one_photo_segments else None)
     title = name or (Path(tpl.path).stem if tpl.path else "livefilter look")
@@ -461,8 +487,15 @@ def fit_look(template, original=None, *, sampling: str = "uniform", samples: int
     }
     names = seg.meta()["categories"] if seg is not None else {}
     label_luts = {k: bake(m, size, f"{title} [{names.get(k, k)}]") for k, m in label_maps.items()}
-    look = Look(lut=bake(glob, size, title), mapping=glob, meta=meta,
-                label_mappings=label_maps, label_luts=label_luts,
-                defiltered=p.original if p.path == "network" else None)
+    lut = bake(glob, size, title)
+    for i, r in enumerate(readings):
+        r.lut = lut if i == 0 else bake(r.mapping, size, f"{title} [{i + 1}: {r.kind}]")
+    if readings:
+        meta["candidates"] = [r.meta() for r in readings]
+        meta["picked"] = 1
+        if skipped:
+            meta["candidates skipped"] = skipped
+    look = Look(lut=lut, mapping=glob, meta=meta, label_mappings=label_maps, label_luts=label_luts,
+                defiltered=p.original if p.path == "network" else None, candidates=readings)
     meta["fit_ms"] = round((time.perf_counter() - t0) * 1e3, 1)
     return look

@@ -20,6 +20,7 @@ from ..luts import format_of, read_lut, write_lut
 from ..luts.lut import Lut, identity_table
 from ..render import check_segment_mask, grade_float, render, render_segments
 from .coverage import mapping_from_any
+from .readings import Reading
 
 LOOK_EXT = ".look.npz"
 
@@ -48,6 +49,38 @@ class Look:
     meta: dict = field(default_factory=dict)
     #: the de-filter network's guess of the template's original (preset size), when it ran; not saved
     defiltered: np.ndarray | None = field(default=None, repr=False)
+    #: a one-photo fit's distinct readings (:class:`livefilter.look.readings.Reading`, each with its baked
+    #: ``lut``), candidate 1 the automatic one; the look's own LUT is the picked one (``meta["picked"]``)
+    candidates: list = field(default_factory=list, repr=False)
+
+    @property
+    def picked(self) -> int:
+        """Which candidate the look's LUT is (1-based; 1 for a look without candidates)."""
+        return int(self.meta.get("picked", 1))
+
+    def pick(self, n: int) -> Look:
+        """The same look with candidate ``n`` (1-based) as its LUT: a new Look, its candidates kept."""
+        count = max(1, len(self.candidates))
+        if not 1 <= int(n) <= count:
+            raise InputError(f"there is no candidate {n}: this look has {count} (1..{count})")
+        if not self.candidates:
+            return self
+        r = self.candidates[int(n) - 1]
+        meta = self.meta | {"picked": int(n)}
+        return Look(lut=r.lut, mapping=r.mapping, meta=meta, defiltered=self.defiltered, candidates=self.candidates)
+
+    def with_strength(self, strength: float) -> Look:
+        """This look at ``strength`` (the rest identity) baked into its LUT: what a user saves after choosing a
+        strength. Per-segment LUTs are scaled alike."""
+        if strength >= 1.0:
+            return self
+
+        def scaled(lut: Lut) -> Lut:
+            ident = identity_table(lut.size)
+            return Lut(ident + strength * (np.clip(lut.unit_table(lut.size), 0, 1) - ident), title=lut.title)
+
+        return Look(lut=scaled(self.lut), meta=self.meta | {"strength": round(float(strength), 3)},
+                    label_luts={k: scaled(v) for k, v in self.label_luts.items()}, candidates=[])
 
     @property
     def name(self) -> str:
@@ -161,6 +194,9 @@ class Look:
         for lab, m in self.label_mappings.items():
             arrays.update({f"label{lab}_{k}": np.asarray(v) for k, v in m.to_dict().items()})
             arrays[f"label{lab}_lut"] = self.label_luts[lab].table
+        for i, r in enumerate(self.candidates, 1):
+            arrays[f"cand{i}_lut"] = r.lut.table
+            arrays.update({f"cand{i}_{k}": np.asarray(v) for k, v in r.mapping.to_dict().items()})
         arrays["meta"] = np.array(json.dumps(self.meta | {"lut_title": self.lut.title}))
         with atomic_output(p, inputs) as tmp, open(tmp, "wb") as fh:
             np.savez_compressed(fh, **arrays)
@@ -168,7 +204,7 @@ class Look:
 
 
 def _mapping_from(arrays, prefix, fallback=None):
-    d = {k[len(prefix):]: arrays[k] for k in arrays.files if k.startswith(prefix) and not k.endswith("_lut")}
+    d = {k[len(prefix):]: arrays[k] for k in arrays.files if k.startswith(prefix) and k != prefix + "lut"}
     if not d:
         return None
     return mapping_from_any(d, fallback)
@@ -213,11 +249,15 @@ def load_look(path: str | os.PathLike) -> Look:
             labels = sorted({int(k[5:].split("_")[0]) for k in z.files if k.startswith("label")})
             label_mappings = {lab: _mapping_from(z, f"label{lab}_", mapping) for lab in labels}
             label_luts = {lab: Lut(z[f"label{lab}_lut"]) for lab in labels}
+            candidates = [Reading(**{k: c[k] for k in ("kind", "note", "confidence")},
+                                  mapping=_mapping_from(z, f"cand{i}_"), lut=Lut(z[f"cand{i}_lut"]))
+                          for i, c in enumerate(meta.get("candidates", []), 1)]
     except LiveFilterError as exc:
         raise InputError(f"corrupt look file: {exc.problem}", p) from None
     except (OSError, KeyError, ValueError, zipfile.BadZipFile, json.JSONDecodeError, EOFError) as exc:
         raise InputError(f"not a livefilter look file or corrupt ({type(exc).__name__}: {exc})", p) from None
-    return Look(lut=lut, mapping=mapping, label_mappings=label_mappings, label_luts=label_luts, meta=meta)
+    return Look(lut=lut, mapping=mapping, label_mappings=label_mappings, label_luts=label_luts, meta=meta,
+                candidates=candidates)
 
 
 # The baked table keeps values outside [0, 1] (renderers clip after interpolating): clipping at the nodes

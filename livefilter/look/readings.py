@@ -1,0 +1,210 @@
+"""Several readings of one photo: from one template the look is ambiguous (a teal-and-orange photo may be a
+teal-and-orange scene or a teal-and-orange grade), so a one-photo fit offers K distinct candidate looks and the user
+picks one on their own picture; candidate 1 is the automatic estimate.
+
+The readings: the fitted look as hedged (automatic) and whole (no hedge toward doing nothing); the look library's
+neighbour reading (the weighted mean of the looks of the library entries nearest to the template), its neighbours'
+looks split into two clusters, and the single nearest library look kept whole (bold readings); a gentle one (half
+of the automatic look) for templates whose look is mostly scene. Readings are taken in POOL_ORDER (chosen by the
+validation best-of-K figure, docs/decisions.md "candidate readings") and one is skipped when it is within
+MIN_DIFFERENCE dE00 of a reading already taken, on reference colours (the bundled sample photos).
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..luts.lut import Lut
+from .library import LookLibrary, Neighbours, default_library, has_library
+from .mapping import TableMapping
+
+# The order readings are offered in after the automatic one; chosen by the best-of-4 figure on the validation split
+# (tools/eval_candidates.py; docs/decisions.md "candidate readings").
+POOL_ORDER = ("whole", "cluster 1", "cluster 2", "gentle", "library", "nearest")
+# Two readings closer than this (mean CIEDE2000 on the reference colours) count as one.
+MIN_DIFFERENCE = 2.0
+GENTLE_SHARE = 0.5
+CLUSTERS = 2
+
+
+@dataclass
+class Reading:
+    """One candidate look: what it is, its look (a mapping over [0, 1] RGB) and how sure it is."""
+
+    kind: str  # automatic | whole | library | cluster 1 | cluster 2 | nearest | gentle
+    mapping: object
+    confidence: dict = field(default_factory=dict)
+    note: str = ""  # e.g. the nearest library look's name
+    lut: Lut | None = None  # baked by the fit
+
+    def meta(self) -> dict:
+        return {"kind": self.kind, "note": self.note, "confidence": self.confidence}
+
+    @property
+    def label(self) -> str:
+        return f"{self.kind} ({self.note})" if self.note else self.kind
+
+
+def delta_e00(lab1: np.ndarray, lab2: np.ndarray) -> np.ndarray:
+    """CIEDE2000 between (..., 3) CIELAB arrays (Sharma, Wu and Dalal 2005), float64."""
+    L1, a1, b1 = np.moveaxis(np.asarray(lab1, np.float64), -1, 0)
+    L2, a2, b2 = np.moveaxis(np.asarray(lab2, np.float64), -1, 0)
+    c_bar = (np.hypot(a1, b1) + np.hypot(a2, b2)) / 2
+    g = 0.5 * (1 - np.sqrt(c_bar ** 7 / (c_bar ** 7 + 25.0 ** 7)))
+    a1p, a2p = a1 * (1 + g), a2 * (1 + g)
+    c1p, c2p = np.hypot(a1p, b1), np.hypot(a2p, b2)
+    h1p = np.degrees(np.arctan2(b1, a1p)) % 360
+    h2p = np.degrees(np.arctan2(b2, a2p)) % 360
+    dL, dC = L2 - L1, c2p - c1p
+    dh = h2p - h1p
+    dh = np.where(dh > 180, dh - 360, np.where(dh < -180, dh + 360, dh))
+    dh = np.where(c1p * c2p == 0, 0.0, dh)
+    dH = 2 * np.sqrt(c1p * c2p) * np.sin(np.radians(dh) / 2)
+    L_bar, c_bar_p = (L1 + L2) / 2, (c1p + c2p) / 2
+    hsum = h1p + h2p
+    h_bar = np.where(np.abs(h1p - h2p) > 180, np.where(hsum < 360, hsum + 360, hsum - 360), hsum) / 2
+    h_bar = np.where(c1p * c2p == 0, hsum, h_bar)
+    t = (1 - 0.17 * np.cos(np.radians(h_bar - 30)) + 0.24 * np.cos(np.radians(2 * h_bar))
+         + 0.32 * np.cos(np.radians(3 * h_bar + 6)) - 0.20 * np.cos(np.radians(4 * h_bar - 63)))
+    sl = 1 + 0.015 * (L_bar - 50) ** 2 / np.sqrt(20 + (L_bar - 50) ** 2)
+    sc, sh = 1 + 0.045 * c_bar_p, 1 + 0.015 * c_bar_p * t
+    rt = (-2 * np.sqrt(c_bar_p ** 7 / (c_bar_p ** 7 + 25.0 ** 7))
+          * np.sin(np.radians(60 * np.exp(-(((h_bar - 275) / 25) ** 2)))))
+    return np.sqrt((dL / sl) ** 2 + (dC / sc) ** 2 + (dH / sh) ** 2 + rt * (dC / sc) * (dH / sh))
+
+
+def srgb_to_lab(rgb: np.ndarray) -> np.ndarray:
+    """(..., 3) sRGB in [0, 1] -> CIELAB (D65), float64."""
+    x = np.clip(np.asarray(rgb, np.float64), 0, 1)
+    lin = np.where(x <= 0.04045, x / 12.92, ((x + 0.055) / 1.055) ** 2.4)
+    xyz = lin @ np.array([[0.4124564, 0.3575761, 0.1804375], [0.2126729, 0.7151522, 0.0721750],
+                          [0.0193339, 0.1191920, 0.9503041]]).T / np.array([0.95047, 1.0, 1.08883])
+    f = np.where(xyz > (6 / 29) ** 3, np.cbrt(xyz), xyz / (3 * (6 / 29) ** 2) + 4 / 29)
+    return np.stack([116 * f[..., 1] - 16, 500 * (f[..., 0] - f[..., 1]), 200 * (f[..., 1] - f[..., 2])], -1)
+
+
+@functools.lru_cache(maxsize=1)
+def reference_colours() -> np.ndarray:
+    """The colours readings are compared on: the bundled sample photos at 48 px, (n, 3) in [0, 1]."""
+    from ..imageio import read_image
+    from ..resources import DATA_DIR
+    from .sampling import downscale
+
+    px = [downscale(read_image(DATA_DIR / f"sample_{n}.jpg"), 48).reshape(-1, 3) for n in ("before", "test")]
+    return np.concatenate(px).astype(np.float64) / 255.0
+
+
+def reading_difference(a, b, colours: np.ndarray | None = None) -> float:
+    """Mean CIEDE2000 between two readings' looks (mappings) on the reference colours."""
+    x = reference_colours() if colours is None else colours
+    return float(delta_e00(srgb_to_lab(a(x)), srgb_to_lab(b(x))).mean())
+
+
+def _table_of(lib: LookLibrary, offsets: np.ndarray) -> TableMapping:
+    return TableMapping(lib.table(offsets.astype(np.float32)))
+
+
+def _clusters(looks: np.ndarray, weights: np.ndarray, k: int, iters: int = 10) -> list[np.ndarray]:
+    """Weighted k-means of looks (n, d), started from the heaviest look and the ones farthest from the centres so
+    far (deterministic); returns each cluster's member indices, heaviest cluster first."""
+    centres = [looks[int(np.argmax(weights))]]
+    for _ in range(1, k):
+        d = np.min([((looks - c) ** 2).sum(1) for c in centres], axis=0)
+        centres.append(looks[int(np.argmax(d * weights))])
+    centres = np.array(centres)
+    for _ in range(iters):
+        assign = np.argmin(((looks[:, None, :] - centres[None]) ** 2).sum(2), axis=1)
+        for j in range(k):
+            sel = assign == j
+            if sel.any():
+                centres[j] = (weights[sel, None] * looks[sel]).sum(0) / weights[sel].sum()
+    members = [np.flatnonzero(assign == j) for j in range(k)]
+    members = [m for m in members if len(m)]
+    return sorted(members, key=lambda m: -weights[m].sum())
+
+
+def library_readings(lib: LookLibrary, nb: Neighbours) -> list[Reading]:
+    """The neighbour reading, its clusters and the nearest look, each with its support among the neighbours."""
+    ids, w = nb.by_look()
+    offs = lib.offsets[ids].reshape(len(ids), -1).astype(np.float64)
+    closeness = float(nb.distances[0] / max(nb.spread, 1e-9))  # 0: the template sits on a library entry
+    share_top = float(w[0])
+    out = [Reading("library", _table_of(lib, (w[:, None] * offs).sum(0).reshape(lib.offsets.shape[1:])),
+                   _library_confidence(share_top, closeness, len(ids)))]
+    if len(ids) >= CLUSTERS:
+        for j, m in enumerate(_clusters(offs, w, CLUSTERS)):
+            mean = (w[m, None] * offs[m]).sum(0) / w[m].sum()
+            out.append(Reading(f"cluster {j + 1}", _table_of(lib, mean.reshape(lib.offsets.shape[1:])),
+                               _library_confidence(float(w[m].sum()), closeness, len(m))))
+    out.append(Reading("nearest", _table_of(lib, lib.offsets[ids[0]]),
+                       _library_confidence(share_top, closeness, 1), note=lib.names[ids[0]].split("/")[-1]))
+    return out
+
+
+def _library_confidence(support: float, closeness: float, looks: int) -> dict:
+    """How much of the neighbours' weight backs a library reading and how near the template is to the library."""
+    level = "medium" if support >= 0.5 and closeness < 0.5 else "low"
+    why = [f"{support:.0%} of the nearest library photos' weight" + (f" ({looks} looks)" if looks > 1 else ""),
+           f"nearest library photo at {closeness:.2f} of the typical distance"]
+    return {"level": level, "support": round(support, 3), "closeness": round(closeness, 3), "why": why}
+
+
+def gentle(mapping, share: float = GENTLE_SHARE):
+    """``share`` of a look, the rest identity."""
+    from .coverage import covered
+
+    return covered(mapping, None, 0.0, share)
+
+
+def select(automatic: Reading, pool: list[Reading], k: int, min_difference: float = MIN_DIFFERENCE,
+           order=POOL_ORDER) -> tuple[list[Reading], list[str]]:
+    """Candidate 1 is the automatic reading; then readings in ``order`` that differ from every one taken by at
+    least ``min_difference`` dE00, up to ``k``. Returns the readings and the kinds skipped as near-duplicates."""
+    by_kind = {r.kind: r for r in pool}
+    taken, skipped = [automatic], []
+    x = reference_colours()
+    outs = {automatic.kind: srgb_to_lab(automatic.mapping(x))}
+    for kind in order:
+        if len(taken) >= k:
+            break
+        r = by_kind.get(kind)
+        if r is None:
+            continue
+        lab = srgb_to_lab(r.mapping(x))
+        if min(float(delta_e00(lab, o).mean()) for o in outs.values()) < min_difference:
+            skipped.append(kind)
+            continue
+        taken.append(r)
+        outs[kind] = lab
+    return taken, skipped
+
+
+def candidate_readings(rgb: np.ndarray, automatic: Reading, whole, settings) -> tuple[list[Reading], list[str]]:
+    """The candidates of a one-photo fit: ``automatic`` (the fitted look as hedged), then the pool in the settings'
+    order: ``whole`` (the fitted look unhedged; None to leave it out), the library readings of the template ``rgb``
+    (uint8 RGB) and the gentle reading. Returns the candidates and the kinds skipped as near-duplicates."""
+    pool = []
+    if whole is not None:
+        pool.append(Reading("whole", whole, {"level": automatic.confidence.get("level", "low"), "kept": 1.0,
+                                             "why": ["the fitted look kept whole, no hedge toward doing nothing"]}))
+    if has_library():
+        lib = default_library()
+        exclude = np.isin(lib.folders, list(settings.library_exclude)) if settings.library_exclude else None
+        pool += library_readings(lib, lib.neighbours(rgb, settings.neighbours, exclude=exclude))
+    kept = automatic.confidence.get("kept", 1.0)
+    pool.append(Reading("gentle", gentle(automatic.mapping), {
+        "level": "medium", "kept": round(GENTLE_SHARE * kept, 3),
+        "why": [f"{GENTLE_SHARE:.0%} of the automatic reading: for a template whose look is mostly its scene"]}))
+    return select(automatic, pool, settings.candidates, settings.min_difference, settings.pool_order)
+
+
+def describe_reading(meta: dict) -> str:
+    """One line for the user: the reading's kind (and note), its confidence level and why."""
+    conf = meta.get("confidence") or {}
+    head = meta["kind"] + (f" ({meta['note']})" if meta.get("note") else "")
+    level = conf.get("level", "unknown")
+    why = "; ".join(conf.get("why", []))
+    return f"{head}: {level}" + (f" ({why})" if why else "")

@@ -1,0 +1,155 @@
+"""The candidates benchmark: from ONE photo, is the right look among the K readings `fit --candidates K` offers?
+
+For each validation look F of ../shared/data (colour film and creative grades) a validation photo A is graded,
+template T = F(A); truth = F(B) for 3 other validation photos B (384 px). Every reading of T is fitted (the whole
+pool, no near-duplicate skipped) with the look library searched WITHOUT the look's own folder (its film maker or
+author: the library then knows the look no better than an unseen one), and each reading is scored by its mean
+CIEDE2000 against F(B). The selection the product makes (the automatic reading, then FitSettings.pool_order,
+near-duplicates skipped) is replayed from the scores and the readings' differences on the reference colours, so
+orders and thresholds are compared on the same fits. Figures: candidate 1 alone, best of K (an upper bound on a
+user choosing by eye), looks worse than doing nothing, the worst excess, the readings' mean pairwise difference.
+
+    python tools/eval_candidates.py [--looks N] [--json out.json] [--rows rows.json] [--from-rows rows.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import platform
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _shared_data import SHARED, LabScorer, load_photo, look_family, looks, photos  # noqa: E402
+
+import livefilter as lf  # noqa: E402
+from livefilter.look import readings  # noqa: E402
+from livefilter.look.settings import MAX_CANDIDATES, FitSettings  # noqa: E402
+
+
+def measure(n_looks: int = 0, side: int = 384, log=print) -> list[dict]:
+    items = [p for p in looks("val", kinds=("film", "creative")) if look_family(p) in ("color", "creative")]
+    if n_looks:
+        items = items[:: max(1, len(items) // n_looks)][:n_looks]
+    pics = [load_photo(p, side) for p in photos("val")]
+    rng = np.random.default_rng(0)
+    rows = []
+    ref = readings.reference_colours()
+    for k, path in enumerate(items):
+        ia, *ibs = (int(i) for i in rng.choice(len(pics), 4, replace=False))
+        F = lf.read_lut(path)
+        T = lf.render(pics[ia], F)
+        scorer = LabScorer([lf.render(pics[i], F) for i in ibs], pixels=16000)
+        folder = str(path.parent.relative_to(SHARED / "looks"))
+        settings = FitSettings(candidates=MAX_CANDIDATES, min_difference=0.0, library_exclude=(folder,))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            look = lf.fit_look(T, settings=settings)
+        inputs = [pics[i] for i in ibs]
+        scores = {"identity": scorer([*inputs])}
+        outs = {}
+        for r in look.candidates:
+            scores[r.kind] = scorer.lut(r.lut, inputs)
+            outs[r.kind] = readings.srgb_to_lab(r.mapping(ref))
+        diffs = {f"{a}|{b}": float(readings.delta_e00(outs[a], outs[b]).mean())
+                 for a, b in itertools.combinations(outs, 2)}
+        rows.append({"look": str(path.relative_to(SHARED)), "family": look_family(path), "scores": scores,
+                     "diffs": diffs, "path": look.meta["original"]})
+        log(f"[{k + 1}/{len(items)}] {path.stem}: identity {scores['identity']:.2f} automatic "
+            f"{scores['automatic']:.2f} best {min(v for n, v in scores.items() if n != 'identity'):.2f}")
+    return rows
+
+
+def diff(row, a, b) -> float:
+    return row["diffs"].get(f"{a}|{b}", row["diffs"].get(f"{b}|{a}", 0.0))
+
+
+def replay(row, k: int, order, min_difference: float) -> list[str]:
+    """The kinds the product would offer for this row (readings.select, from the recorded differences)."""
+    taken = ["automatic"]
+    for kind in order:
+        if len(taken) >= k:
+            break
+        if kind not in row["scores"]:
+            continue
+        if min(diff(row, kind, t) for t in taken) < min_difference:
+            continue
+        taken.append(kind)
+    return taken
+
+
+def summarise(rows, k: int, order, min_difference: float) -> dict:
+    out = {}
+    for fam in ("all", "color", "creative"):
+        sel = [r for r in rows if fam == "all" or r["family"] == fam]
+        if not sel:
+            continue
+        ident = np.array([r["scores"]["identity"] for r in sel])
+        chosen = [replay(r, k, order, min_difference) for r in sel]
+        best = np.array([min(r["scores"][c] for c in ch) for r, ch in zip(sel, chosen)])
+        first = np.array([r["scores"]["automatic"] for r in sel])
+        pair = [np.mean([diff(r, a, b) for a, b in itertools.combinations(ch, 2)]) for r, ch in zip(sel, chosen)
+                if len(ch) > 1]
+        out[fam] = {"looks": len(sel), "doing nothing": float(ident.mean()), "candidate 1": float(first.mean()),
+                    "candidate 1 worse than nothing": int((first > ident).sum()),
+                    "candidate 1 worst excess": float((first - ident).max()),
+                    f"best of {k}": float(best.mean()), "best worse than nothing": int((best > ident).sum()),
+                    "best worst excess": float((best - ident).max()),
+                    "mean candidates": float(np.mean([len(c) for c in chosen])),
+                    "mean pairwise dE00": float(np.mean(pair)) if pair else 0.0,
+                    "with a whole look": int(sum(("whole" in c or "nearest" in c) for c in chosen))}
+    return out
+
+
+def table(summary: dict, k: int) -> str:
+    lines = [f"| looks | n | doing nothing | candidate 1 | worse / worst | best of {k} | worse / worst | "
+             "readings | pairwise dE00 |", "|---|---|---|---|---|---|---|---|---|"]
+    for fam, s in summary.items():
+        lines.append(f"| {fam} | {s['looks']} | {s['doing nothing']:.2f} | {s['candidate 1']:.2f} | "
+                     f"{s['candidate 1 worse than nothing']} / {s['candidate 1 worst excess']:+.2f} | "
+                     f"{s[f'best of {k}']:.2f} | {s['best worse than nothing']} / {s['best worst excess']:+.2f} | "
+                     f"{s['mean candidates']:.1f} | {s['mean pairwise dE00']:.2f} |")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--looks", type=int, default=0, help="only N validation looks (0 = all colour film + creative)")
+    ap.add_argument("-k", type=int, default=FitSettings().candidates, help="candidates offered")
+    ap.add_argument("--min-difference", type=float, default=FitSettings().min_difference)
+    ap.add_argument("--order", default=",".join(FitSettings().pool_order), help="comma-separated pool order")
+    ap.add_argument("--rows", help="write the measured rows (scores, differences) here")
+    ap.add_argument("--from-rows", help="summarise these rows instead of measuring")
+    ap.add_argument("--json", help="write the summary here")
+    args = ap.parse_args(argv)
+    t0 = time.time()
+    if args.from_rows:
+        rows = json.loads(Path(args.from_rows).read_text())["rows"]
+    else:
+        if not SHARED.is_dir():
+            print(f"needs {SHARED}", file=sys.stderr)
+            return 2
+        rows = measure(args.looks, log=lambda s: print(s, file=sys.stderr))
+        if args.rows:
+            Path(args.rows).write_text(json.dumps({"rows": rows}, indent=0))
+    order = tuple(args.order.split(","))
+    summary = summarise(rows, args.k, order, args.min_difference)
+    print(table(summary, args.k))
+    if args.json:
+        Path(args.json).write_text(json.dumps({
+            "protocol": __doc__.split("\n\n")[1], "k": args.k, "order": order, "min_difference": args.min_difference,
+            "summary": summary, "seconds": round(time.time() - t0, 1),
+            "machine": {"python": platform.python_version(), "platform": platform.platform()}}, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
