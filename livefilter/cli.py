@@ -20,6 +20,7 @@ import numpy as np
 
 from . import __version__
 from .errors import InputError, LiveFilterError, OutputError
+from .look.settings import MAX_CANDIDATES, FitSettings
 from .resources import DATA_DIR as SAMPLE_DIR
 
 EXIT_OK, EXIT_FAIL, EXIT_BAD_INPUT = 0, 1, 2
@@ -128,7 +129,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--solver", choices=("lstsq", "lbfgs"), default="lstsq", help="quartic solver")
     p.add_argument("--seed", type=_number(int, 0), default=0, help="random seed of the sampling")
     p.add_argument("--name", help="look name (default: the template's file name)")
-    p.add_argument("--preview", metavar="SHEET.png", help="also write a contact sheet showing the look")
+    p.add_argument("--candidates", type=_number(int, 1, MAX_CANDIDATES), default=FitSettings().candidates,
+                   help="from one photo: how many distinct readings of its look to offer (the .look.npz keeps them "
+                        "all; see --preview)")
+    p.add_argument("--pick", type=_number(int, 1), default=1,
+                   help="which reading the output is (1 = the automatic one)")
+    p.add_argument("--preview", metavar="SHEET.png",
+                   help="also write a contact sheet: the template and every reading, numbered, on a test photo")
+    p.add_argument("--test-photo", metavar="PHOTO",
+                   help="the photo the --preview sheet grades (default: the bundled sample)")
     p.add_argument("--save-defiltered", metavar="PATH",
                    help="write the de-filter network's guess of the original (without --original)")
     p.add_argument("--allow-large", action="store_true", help="process images over 100 megapixels")
@@ -249,9 +258,18 @@ def cmd_fit(args) -> int:
         if args.original:
             raise InputError("--save-defiltered writes the network's guess; with --original there is none")
         check_output_path(args.save_defiltered, (args.template,))
+    if args.test_photo and not args.preview:
+        raise InputError("--test-photo is the photo of the --preview sheet; give --preview SHEET.png too")
+    test = _read(args.test_photo, args) if args.test_photo else None
+    if args.original and args.pick > 1:
+        raise InputError(f"--pick {args.pick}: a look learnt with --original has one reading")
     look = fit_look(args.template, args.original, allow_large=args.allow_large, sampling=args.sampling,
                     samples=args.samples, size=args.lut_size, mapping=args.mapping, solver=args.solver, seed=args.seed,
-                    name=args.name or Path(args.template).stem, segments=args.segments)
+                    name=args.name or Path(args.template).stem, segments=args.segments, candidates=args.candidates)
+    try:
+        look = look.pick(args.pick)
+    except InputError as exc:
+        raise InputError(f"--pick {args.pick}: {exc.problem}", args.template) from None
     if out.suffix.lower() == ".npz":  # the lossless format keeps the template's scene for live's scene similarity
         _keep_scene(look, args.template)
     look.save(out, inputs=(args.template, args.original))
@@ -262,6 +280,7 @@ def cmd_fit(args) -> int:
         how = ", from one black-and-white photo"
     print(f"wrote {out} ({look.meta['mapping']} mapping{how}, {look.lut.size}^3 LUT, fit {look.meta['fit_ms']:.0f} ms)")
     print(f"confidence: {describe_confidence(look.meta.get('confidence'))}")
+    _print_candidates(look)
     if args.segments and "note" in look.meta["segments"]:
         print("segments: the global look for every segment (learnt from one photo: see the warning above)")
     elif args.segments:
@@ -278,9 +297,20 @@ def cmd_fit(args) -> int:
         write_image(args.save_defiltered, look.defiltered, inputs=(args.template,))
         print(f"wrote {args.save_defiltered} (the de-filter network's guess of the original)")
     if args.preview:
-        _write_preview(args.preview, look, args)
+        _write_preview(args.preview, look, args, test)
         print(f"wrote {args.preview}")
     return EXIT_OK
+
+
+def _print_candidates(look) -> None:
+    """The look's readings, numbered, the picked one marked."""
+    from .look.readings import describe_reading
+
+    if not look.candidates:
+        return
+    print(f"readings: {len(look.candidates)} (--pick N chooses; the output is reading {look.picked})")
+    for i, c in enumerate(look.meta["candidates"], 1):
+        print(f"  {'*' if i == look.picked else ' '}{i} {describe_reading(c)}")
 
 
 def _read(path, args):
@@ -289,18 +319,25 @@ def _read(path, args):
     return read_image(path, allow_large=args.allow_large, min_size=2)
 
 
-def _write_preview(path, look, args) -> None:
+def _write_preview(path, look, args, test=None) -> None:
     from .imageio import read_image, write_image
     from .preview import contact_sheet
 
     tiles = [("template", _read(args.template, args))]
+    if test is None:
+        test = read_image(SAMPLE_DIR / "sample_test.jpg")
+    if look.candidates:  # every reading on the test photo, numbered as --pick takes them
+        tiles.append(("test photo", test))
+        tiles += [(f"{i} {c.kind}" + (" *" if i == look.picked else ""), look.pick(i).apply(test))
+                  for i, c in enumerate(look.candidates, 1)]
+        write_image(path, contact_sheet(tiles, height=240), inputs=(args.template, args.test_photo))
+        return
     if args.original:
         tiles.append(("original", _read(args.original, args)))
     elif look.defiltered is not None:
         tiles.append(("de-filtered guess", look.defiltered))
-    test = read_image(SAMPLE_DIR / "sample_test.jpg")
     tiles += [("test image", test), ("test image + look", look.apply(test))]
-    write_image(path, contact_sheet(tiles), inputs=(args.template, args.original))
+    write_image(path, contact_sheet(tiles), inputs=(args.template, args.original, args.test_photo))
 
 
 def cmd_apply(args) -> int:
@@ -424,6 +461,7 @@ def cmd_info(args) -> int:
     print(f"strength:  mean distance from identity {dev:.2f} (0-255 scale)")
     if look.mapping is not None:
         print(f"mapping:   {look.mapping.kind}")
+    _print_candidates(look)
     if look.label_luts:
         cats = look.categories
         print(f"segments:  {', '.join(f'{cats[k]} (label {k})' for k in sorted(look.label_luts))} have their own "
@@ -431,7 +469,7 @@ def cmd_info(args) -> int:
     if "confidence" in look.meta or "confidence text" in look.meta:
         print(f"confidence: {look.meta.get('confidence text') or describe_confidence(look.meta['confidence'])}")
     for k, v in look.meta.items():
-        if k not in ("name", "confidence", "confidence text") and v not in (None, "", []):
+        if k not in ("name", "confidence", "confidence text", "candidates", "picked") and v not in (None, "", []):
             print(f"{k + ':':<10} {v}")
     return EXIT_OK
 
