@@ -185,6 +185,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--look", action="store_true",
                    help="the --template file is a look: read a .png as a HaldCLUT without checking its content")
     p.add_argument("--original", help="the template photo before its look")
+    p.add_argument("--pick", type=_number(int, 1), default=1,
+                   help="which reading of a one-photo look starts live ('c' in the preview cycles them)")
     src = p.add_mutually_exclusive_group()
     src.add_argument("--camera", default=None, help="camera index or device path (default: 0, when no --input "
                                                     "or --synthetic)")
@@ -229,7 +231,9 @@ def build_parser() -> argparse.ArgumentParser:
                                                         "then fitted from its photo, so it has a template scene)")
     p.add_argument("--segments", action="store_true", help="measure with a per-segment look (the sample look on the "
                    "person only, fitted with --segments): every analysed frame is segmented, several LUTs rendered")
-    p.add_argument("--swap", action="store_true", help="keep re-fitting the template during the run")
+    p.add_argument("--swap", action="store_true",
+                   help="keep re-fitting the template during the run and cycling a one-photo look's readings (as "
+                        "the preview's 'c' key does)")
     p.add_argument("--json", metavar="OUT", help="write the results as JSON")
     return parser
 
@@ -557,7 +561,7 @@ def cmd_live(args) -> int:
         raise
     window = None
     try:  # the look first: the source starts only once it is ready (a file then loses no frame at its start)
-        pipeline.set_template(template, args.original, assume_look=args.look).result()
+        pipeline.set_template(template, args.original, assume_look=args.look, pick=args.pick).result()
     except BaseException:
         pipeline.close()
         raise
@@ -681,7 +685,7 @@ def cmd_bench_live(args) -> int:
     if args.fps <= 0:
         source.paced = False
     sink = NullSink()
-    swaps = []
+    swaps, picks = [], []
     changes, prev = [], [None]
 
     def degree_change(out, info):  # frame-to-frame change of the rendered degree map (None: 1 everywhere)
@@ -699,13 +703,20 @@ def cmd_bench_live(args) -> int:
         p.add_callback(degree_change)
         stop = threading.Event()
 
-        def swapper():
+        def swapper():  # a before/after fit, then a one-photo fit whose readings are cycled as 'c' does
             before = SAMPLE_DIR / "sample_before.jpg"
             after = SAMPLE_DIR / "sample_after.jpg"
             while not stop.is_set():
                 t = time.perf_counter()
                 p.set_template(after, before).result()
                 swaps.append((time.perf_counter() - t) * 1e3)
+                p.set_template(after).result()
+                for _ in range(2 * p.candidate[1]):
+                    if stop.wait(0.1):
+                        break
+                    t = time.perf_counter()
+                    p.pick_candidate(p.candidate[0] % p.candidate[1] + 1).result()
+                    picks.append((time.perf_counter() - t) * 1e3)
 
         th = threading.Thread(target=swapper, daemon=True) if args.swap else None
         if th:
@@ -736,7 +747,8 @@ def cmd_bench_live(args) -> int:
                           "mean_of_max": round(float(ch[:, 1].mean()), 5) if len(ch) else None,
                           "p99_of_max": round(float(np.percentile(ch[:, 1], 99)), 5) if len(ch) else None},
         "template_swaps": len(swaps),
-        "swap_ms_median": float(np.median(swaps)) if swaps else None, "stats": stats,
+        "swap_ms_median": float(np.median(swaps)) if swaps else None, "reading_picks": len(picks),
+        "pick_ms_median": float(np.median(picks)) if picks else None, "stats": stats,
         "dropped_frames": p.dropped_frames,
         "latency_in_frame_times_p95": (stats["latency"]["p95_ms"] / budget) if budget else None,
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),

@@ -15,6 +15,8 @@ from __future__ import annotations
 import collections
 import concurrent.futures
 import logging
+import os
+import re
 import sys
 import threading
 import time
@@ -94,6 +96,9 @@ class LivePipeline:
         self.status = "starting"
         self.errors: list[str] = []
         self.look_name: str | None = None
+        #: the live look (None for a bare LUT); a one-photo look carries its readings (``pick_candidate``)
+        self.look = None
+        self._lut = None
         #: how sure the look's fit is ("high" / "medium" / "low"), when it was fitted by livefilter
         self.look_confidence: str | None = None
         self.has_look = False
@@ -153,72 +158,147 @@ class LivePipeline:
         """``fn(frame_out, info)`` after each rendered frame (info: seq, latency_ms, fps, degree, boxes, scene)."""
         self._callbacks.append(fn)
 
-    def set_template(self, template, original=None, *, assume_look: bool = False) -> concurrent.futures.Future:
-        """Fit (or load) a look in the background and swap it in when ready. ``template`` is a look file
-        (.cube, .3dl, .look.npz, HaldCLUT .png), a photo (alone, or with ``original``), a
-        :class:`~livefilter.Look` or a :class:`~livefilter.Lut`. What a file is comes from
-        :func:`livefilter.luts.look_file_kind` (a .png is a HaldCLUT only when its content says so, or with
-        ``assume_look``). The previous look stays live meanwhile and if this fails (the error is kept in
-        ``errors`` and the returned future)."""
+    @property
+    def candidate(self) -> tuple[int, int]:
+        """(which reading is live, how many the look has): (1, 1) for a look without candidates."""
+        look = self.look
+        return (look.picked, max(1, len(look.candidates))) if look is not None else (1, 1)
+
+    def pick_candidate(self, n: int) -> concurrent.futures.Future:
+        """Make reading ``n`` (1-based) of the current look live, on the look worker (its LUT is prepared there,
+        then swapped in: the output never waits)."""
+        return self._submit(self._pick, n)
+
+    def _pick(self, n: int) -> str:
+        if self.look is None:
+            raise LiveFilterError("no look with readings is live")
+        look = self.look.pick(n)
+        self.backend.set_lut(look.lut)
+        self._show_look(look, look.lut, self._reading_name(look), look.meta.get("confidence"))
+        return self.look_name
+
+    def save_look(self, folder: str | os.PathLike = ".") -> concurrent.futures.Future:
+        """Save the live look at the live strength as LOOK.cube and LOOK.look.npz in ``folder`` (new names, never
+        over a file), on the look worker; the future gives the two paths."""
+        return self._submit(self._save, Path(folder), self.strength)
+
+    def _save(self, folder: Path, strength: float) -> tuple[Path, Path]:
+        from ..look import LOOK_EXT, Look
+
+        look = self.look if self.look is not None else (Look(lut=self._lut) if self._lut is not None else None)
+        if look is None:
+            raise LiveFilterError("no look is live")
+        base = re.sub(r"[^\w.-]+", "_", self.look_name or "look").strip("._") or "look"
+        n, stem = 1, base
+        while (folder / f"{stem}.cube").exists() or (folder / f"{stem}{LOOK_EXT}").exists():
+            n += 1
+            stem = f"{base}-{n}"
+        kept = look.with_strength(strength)
+        paths = kept.save(folder / f"{stem}.cube"), kept.save(folder / f"{stem}{LOOK_EXT}")
+        self.status = f"saved {paths[0].name} and {paths[1].name}"
+        log.info("saved %s and %s", *paths)
+        return paths
+
+    def _submit(self, fn, *args) -> concurrent.futures.Future:
         if self._closed:
             raise LiveFilterError("the pipeline is closed")
         self._looks_pending += 1
-        fut = self._looks.submit(self._load_look, template, original, assume_look)
+        fut = self._looks.submit(self._guarded, fn, *args)
         fut.add_done_callback(self._look_done)
         return fut
 
-    def _look_done(self, _fut) -> None:
-        self._looks_pending -= 1
-
-    def _load_look(self, template, original, assume_look=False):
-        from ..look import Look, fit_look, load_look
-        from ..luts import look_file_kind, read_lut
-        from ..luts.lut import Lut
-
+    def _guarded(self, fn, *args):
         try:
-            conf, photo, look = None, None, None
-            if isinstance(template, Lut):
-                lut, name = template, template.title or "lut"
-            elif isinstance(template, Look):
-                look = template
-                lut, name, conf = template.lut, template.name, template.meta.get("confidence")
-            else:
-                p = Path(template)
-                kind = "image" if original is not None else look_file_kind(p, assume_look=assume_look)
-                if kind == "lut" and assume_look:  # the user said it is a look: no content check
-                    lut = read_lut(p, check_content=False)
-                    name = lut.title or p.stem
-                else:
-                    look = fit_look(p, original) if kind == "image" else load_look(p)
-                    lut, name, conf = look.lut, look.name, look.meta.get("confidence")
-                    photo = p if kind == "image" else None
-            if photo is None and look is not None and "scene" in look.meta:  # a .look.npz keeps its template's scene
-                from ..analysis.scene import SceneFeatures
-
-                photo = SceneFeatures.from_meta(look.meta["scene"])
-            self._set_scene_template(photo)
-            # a per-segment look (fit --segments): the frames are segmented and each region gets its category's
-            # LUT, mixed by the soft mask in the render pass; any other look: one LUT, no segmenter
-            segmented = look is not None and look.segmented
-            # (the flag is up before the LUTs swap in and down after: a one-LUT backend ignores a mask)
-            if segmented:
-                self.estimator.set_segments(True)  # loads the model here, on the look worker
-                self._segmented = True
-                self.backend.set_luts(look.category_luts())
-            else:
-                self.backend.set_lut(lut)  # prepares (bakes/uploads) first, then swaps by reference
-                self._segmented = False
-                self.estimator.set_segments(False)
+            return fn(*args)
         except Exception as exc:
             msg = str(exc) if isinstance(exc, LiveFilterError) else f"{type(exc).__name__}: {exc}"
             self.errors.append(msg)
             self.status = f"look not changed: {msg}"
             log.error("look not changed: %s", msg)
             raise
+
+    @staticmethod
+    def _reading_name(look) -> str:
+        if not look.candidates:
+            return look.name
+        c = look.candidates[look.picked - 1]
+        return f"{look.name} [{look.picked}/{len(look.candidates)} {c.kind}]"
+
+    def _show_look(self, look, lut, name: str, conf) -> None:
+        self.look, self._lut = look, lut
         self.look_name, self.has_look = name, True
-        self.look_confidence = conf["level"] if conf else None
+        cand = (look.meta.get("candidates") or [{}])[look.picked - 1] if look is not None and look.candidates else {}
+        level = (cand.get("confidence") or {}).get("level") if cand else (conf["level"] if conf else None)
+        self.look_confidence = level
         self.status = f"look: {name}"
+
+    def set_template(self, template, original=None, *, assume_look: bool = False,
+                     pick: int = 1) -> concurrent.futures.Future:
+        """Fit (or load) a look in the background and swap it in when ready. ``template`` is a look file
+        (.cube, .3dl, .look.npz, HaldCLUT .png), a photo (alone, or with ``original``), a
+        :class:`~livefilter.Look` or a :class:`~livefilter.Lut`. What a file is comes from
+        :func:`livefilter.luts.look_file_kind` (a .png is a HaldCLUT only when its content says so, or with
+        ``assume_look``). The previous look stays live meanwhile and if this fails (the error is kept in
+        ``errors`` and the returned future). ``pick``: which of a one-photo look's readings goes live."""
+        return self._submit(self._load_look, template, original, assume_look, pick)
+
+    def _look_done(self, _fut) -> None:
+        self._looks_pending -= 1
+
+    def _load_look(self, template, original, assume_look=False, pick=1):
+        from ..look import Look, fit_look, load_look
+        from ..luts import look_file_kind, read_lut
+        from ..luts.lut import Lut
+
+        conf, photo, look = None, None, None
+        if isinstance(template, Lut):
+            lut, name = template, template.title or "lut"
+        elif isinstance(template, Look):
+            look = template
+        else:
+            p = Path(template)
+            kind = "image" if original is not None else look_file_kind(p, assume_look=assume_look)
+            if kind == "lut" and assume_look:  # the user said it is a look: no content check
+                lut = read_lut(p, check_content=False)
+                name = lut.title or p.stem
+            else:
+                look = fit_look(p, original) if kind == "image" else load_look(p)
+                photo = p if kind == "image" else None
+        if look is not None:
+            look = look.pick(pick) if pick != look.picked else look
+            lut, name, conf = look.lut, self._reading_name(look), look.meta.get("confidence")
+        elif pick != 1:
+            raise LiveFilterError(f"there is no reading {pick}: a LUT file has one look")
+        if photo is None and look is not None and "scene" in look.meta:  # a .look.npz keeps its template's scene
+            from ..analysis.scene import SceneFeatures
+
+            photo = SceneFeatures.from_meta(look.meta["scene"])
+        self._set_scene_template(photo)
+        # a per-segment look (fit --segments): the frames are segmented and each region gets its category's
+        # LUT, mixed by the soft mask in the render pass; any other look: one LUT, no segmenter
+        segmented = look is not None and look.segmented
+        # (the flag is up before the LUTs swap in and down after: a one-LUT backend ignores a mask)
+        if segmented:
+            self.estimator.set_segments(True)  # loads the model here, on the look worker
+            self._segmented = True
+            self.backend.set_luts(look.category_luts())
+        else:
+            self.backend.set_lut(lut)  # prepares (bakes/uploads) first, then swaps by reference
+            self._segmented = False
+            self.estimator.set_segments(False)
+        self._show_look(look, lut, name, conf)
+        if look is not None and len(look.candidates) > 1:  # the other readings ready before 'c' asks for them
+            self._looks.submit(self._prepare_readings, look)
         return name
+
+    def _prepare_readings(self, look) -> None:
+        for r in look.candidates:
+            if self._closed or self.look is not look:
+                return
+            try:
+                self.backend.prepare(r.lut)
+            except Exception as exc:  # noqa: BLE001 - only a head start: set_lut reports a real failure
+                log.debug("reading not prepared ahead: %s", exc)
 
     def _set_scene_template(self, photo) -> None:
         """The template photo's scene features for the scene similarity (on the look worker, before the swap);

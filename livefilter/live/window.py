@@ -1,6 +1,7 @@
 """The preview window (OpenCV): before/after split, strength, face protection, degree view, HUD.
 
 Keys: space = before/after split, + / - = strength, f = face protection on/off, d = show the degree map,
+c = next reading of a one-photo look, s = save the live look (at its strength) as .cube and .look.npz,
 n = next template in the folder, q or Esc = quit.
 """
 
@@ -30,7 +31,8 @@ def display_problem() -> str | None:
         return f"no X server on DISPLAY={display} (/tmp/.X11-unix/X{number} does not exist)"
     return None
 
-KEYS = "space: before/after  +/-: strength  f: faces  d: degree map  n: next template  q: quit"
+KEYS = ("space: before/after  +/-: strength  f: faces  d: degree map  c: next reading  s: save  n: next template  "
+        "q: quit")
 
 
 def compose(frame_in: np.ndarray, frame_out: np.ndarray, degree, *, split: bool, show_degree: bool,
@@ -57,8 +59,9 @@ def compose(frame_in: np.ndarray, frame_out: np.ndarray, degree, *, split: bool,
 class PreviewWindow:
     """A pipeline callback that shows frames and maps keys to pipeline controls."""
 
-    def __init__(self, pipeline, templates=(), title: str = "livefilter", show=True):
+    def __init__(self, pipeline, templates=(), title: str = "livefilter", show=True, save_dir="."):
         self.p = pipeline
+        self.save_dir = save_dir
         self.templates = list(templates)
         self.t_index = 0
         self.title = title
@@ -84,7 +87,8 @@ class PreviewWindow:
             f"{self.p.backend.name}  look: {self.p.look_name or '-'}  strength {self.p.strength:.2f}  "
             f"faces {'on' if self.p.face_protect else 'off'}"
             + (f"  confidence {self.p.look_confidence}" if self.p.look_confidence else ""),
-            self.p.status,
+            self.p.status + (f"  (c: reading {n} of {k})" if (k := self.p.candidate[1]) > 1
+                             and (n := self.p.candidate[0]) else ""),
         ]
 
     def __call__(self, frame_out, info) -> None:
@@ -117,6 +121,13 @@ class PreviewWindow:
         if ch == "d":
             self.show_degree = not self.show_degree
             return "degree"
+        if ch == "c" and self.p.candidate[1] > 1:
+            n, k = self.p.candidate
+            self.p.pick_candidate(n % k + 1)
+            return "reading"
+        if ch == "s":
+            self.p.save_look(self.save_dir)
+            return "save"
         if ch == "n" and self.templates:
             self.t_index = (self.t_index + 1) % len(self.templates)
             self.p.set_template(self.templates[self.t_index])

@@ -27,8 +27,8 @@ from .coverage import Coverage, MixMapping, covered, segment_mapping
 from .look import Look, bake
 from .mapping import TableMapping, fit_mapping, ill_defined
 from .readings import Reading, candidate_readings
-from .settings import MAX_CANDIDATES, FitSettings
 from .sampling import MIN_SAMPLES, SAMPLINGS, WORK_SIDE, downscale, match_size, sample_pairs
+from .settings import MAX_CANDIDATES, FitSettings
 
 DEFAULT_MAPPING = "residual"
 # Learning from ONE photo, the network's guess of the original is noisy: the seed's quartic (27 parameters) follows

@@ -29,6 +29,10 @@ class Backend(Closable):
     def set_lut(self, lut: Lut) -> None:
         raise NotImplementedError
 
+    def prepare(self, lut: Lut) -> None:
+        """Do ahead what :meth:`set_lut` would do slowly for ``lut`` (a LUT likely to come next), keeping the
+        live one; backends whose swap is cheap do nothing."""
+
     def set_luts(self, luts: list[Lut]) -> None:
         """Several LUTs, one per segment category (a per-segment look, Look.category_luts()); ``render`` then
         mixes them by its ``mask``. One LUT is :meth:`set_lut`."""

@@ -522,6 +522,9 @@ class CpuBackend(Backend):
     def set_lut(self, lut: Lut) -> None:
         self.set_luts([lut])
 
+    def prepare(self, lut: Lut) -> None:
+        baked_table(lut, self.interp)  # cached on the Lut: a later set_lut of it swaps at once
+
     def set_luts(self, luts) -> None:
         luts = tuple(luts)
         for lut in luts:

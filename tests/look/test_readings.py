@@ -1,0 +1,183 @@
+"""One photo, several readings (livefilter.look.readings, the look library): candidates are distinct and ranked,
+picking chooses, the .look.npz keeps them, the CLI offers them, and the library re-creates to the same bytes."""
+
+import hashlib
+import subprocess
+import sys
+import warnings
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import livefilter as lf
+from livefilter.cli import main
+from livefilter.errors import InputError
+from livefilter.look import library, readings
+from livefilter.look.settings import MAX_CANDIDATES, FitSettings
+
+from ..conftest import ROOT
+
+
+@pytest.fixture(scope="module")
+def one_photo_look():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return lf.fit_look(ROOT / "livefilter" / "data" / "sample_after.jpg", candidates=4)
+
+
+def test_candidates_are_distinct_and_ranked(one_photo_look):
+    look = one_photo_look
+    assert 2 <= len(look.candidates) <= 4
+    kinds = [c.kind for c in look.candidates]
+    assert kinds[0] == "automatic" and len(set(kinds)) == len(kinds)
+    # the rest in the settings' order
+    order = [k for k in FitSettings().pool_order if k in kinds]
+    assert kinds[1:] == order
+    # candidate 1 is the single automatic look (what a fit with one candidate gives)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        single = lf.fit_look(ROOT / "livefilter" / "data" / "sample_after.jpg", candidates=1)
+    assert single.candidates == [] and np.array_equal(single.lut.table, look.lut.table)
+    assert look.lut is look.candidates[0].lut and look.picked == 1
+    for i, a in enumerate(look.candidates):
+        assert a.confidence.get("level") in ("low", "medium", "high")
+        assert np.isfinite(a.lut.table).all()
+        for b in look.candidates[i + 1:]:
+            assert readings.reading_difference(a.mapping, b.mapping) >= readings.MIN_DIFFERENCE
+    # at least one keeps its whole look: the fitted look without the hedge toward doing nothing
+    assert "whole" in kinds or look.meta["guess_weight"] >= 1.0
+
+
+def test_pick_chooses_and_rejects_what_is_not_there(one_photo_look):
+    look = one_photo_look
+    n = len(look.candidates)
+    second = look.pick(2)
+    assert second.lut is look.candidates[1].lut and second.picked == 2 and second.candidates is look.candidates
+    assert look.picked == 1  # picking gives a new look
+    frame = np.asarray(Image.open(ROOT / "livefilter" / "data" / "sample_test.jpg").convert("RGB"))
+    assert not np.array_equal(second.apply(frame), look.apply(frame))
+    for bad in (0, n + 1):
+        with pytest.raises(InputError, match=f"this look has {n}"):
+            look.pick(bad)
+
+
+def test_look_npz_round_trip_keeps_the_candidates(one_photo_look, tmp_path):
+    path = one_photo_look.pick(3).save(tmp_path / "l.look.npz")
+    back = lf.load_look(path)
+    assert back.picked == 3 and len(back.candidates) == len(one_photo_look.candidates)
+    for a, b in zip(one_photo_look.candidates, back.candidates):
+        assert (a.kind, a.note, a.confidence) == (b.kind, b.note, b.confidence)
+        assert np.array_equal(a.lut.table, b.lut.table)
+        x = np.random.default_rng(0).random((500, 3))
+        assert np.allclose(a.mapping(x), b.mapping(x), atol=1e-6)
+    assert np.array_equal(back.lut.table, one_photo_look.candidates[2].lut.table)
+    assert np.array_equal(back.pick(1).lut.table, one_photo_look.lut.table)
+
+
+def test_with_an_original_there_is_one_reading(sample_after, sample_before):
+    look = lf.fit_look(sample_after, sample_before, candidates=4)
+    assert look.candidates == [] and look.pick(1) is look
+    with pytest.raises(InputError, match="has 1"):
+        look.pick(2)
+
+
+@pytest.mark.parametrize("kind", ["flat", "tiny", "grey", "huge"])
+def test_hard_templates_yield_finite_candidates(kind, photo):
+    rng = np.random.default_rng(0)
+    img = {"flat": np.full((64, 64, 3), (120, 90, 60), np.uint8),
+           "tiny": photo[100:106, 100:108].copy(),
+           "grey": np.repeat(photo.mean(2, keepdims=True).astype(np.uint8), 3, 2),
+           "huge": np.repeat(np.repeat(photo, 6, 0), 6, 1)}[kind]
+    if kind == "flat":
+        img = np.clip(img.astype(int) + rng.integers(-1, 2, img.shape), 0, 255).astype(np.uint8)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        look = lf.fit_look(img, candidates=4)
+    assert 1 <= len(look.candidates) <= 4
+    for c in look.candidates:
+        assert np.isfinite(c.lut.table).all()
+    if len(look.candidates) < 4:  # fewer: a line says which were near-duplicates
+        assert any("near-duplicates" in str(w.message) for w in caught)
+
+
+def test_candidates_out_of_range_is_an_error(photo):
+    for bad in (0, MAX_CANDIDATES + 1):
+        with pytest.raises(InputError, match="candidates"):
+            lf.fit_look(photo, candidates=bad)
+
+
+def test_cli_fit_candidates_pick_preview_and_info(tmp_path, sample_after, sample_test, capsys):
+    code = main(["fit", str(sample_after), "-o", str(tmp_path / "l.look.npz"), "--candidates", "4",
+                 "--preview", str(tmp_path / "sheet.png"), "--test-photo", str(sample_test)])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    look = lf.load_look(tmp_path / "l.look.npz")
+    n = len(look.candidates)
+    assert f"readings: {n}" in out and "*1 automatic" in out
+    sheet = Image.open(tmp_path / "sheet.png")
+    assert sheet.width > sheet.height * (n + 1)  # the template, the test photo and every reading in a row
+    code = main(["fit", str(sample_after), "-o", str(tmp_path / "two.cube"), "--pick", "2"])
+    out, err = capsys.readouterr()
+    assert code == 0, err and f"*2 {look.candidates[1].kind}" in out
+    cube = lf.read_lut(tmp_path / "two.cube")
+    assert np.abs(cube.table - look.candidates[1].lut.table).max() < 1e-5
+    code = main(["fit", str(sample_after), "-o", str(tmp_path / "x.cube"), "--pick", str(n + 1)])
+    out, err = capsys.readouterr()
+    assert code == 2 and len(err.strip().splitlines()) == 1 and f"--pick {n + 1}" in err
+    assert not (tmp_path / "x.cube").exists()
+    code = main(["info", str(tmp_path / "l.look.npz")])
+    out, err = capsys.readouterr()
+    assert code == 0 and f"readings: {n}" in out
+    assert all(f"{i} {c.kind}" in out for i, c in enumerate(look.candidates, 1))
+
+
+def test_cli_test_photo_needs_a_preview(tmp_path, sample_after, sample_test, capsys):
+    code = main(["fit", str(sample_after), "-o", str(tmp_path / "l.cube"), "--test-photo", str(sample_test)])
+    _, err = capsys.readouterr()
+    assert code == 2 and "--preview" in err
+
+
+def test_delta_e00_matches_skimage():
+    skimage_color = pytest.importorskip("skimage.color")
+    rng = np.random.default_rng(1)
+    a, b = rng.random((2000, 3)), rng.random((2000, 3))
+    la, lb = readings.srgb_to_lab(a), readings.srgb_to_lab(b)
+    assert np.abs(la - skimage_color.rgb2lab(a[None])[0]).max() < 0.01  # D65 white point constants differ a little
+    ref = skimage_color.deltaE_ciede2000(la[None], lb[None])[0]
+    assert np.abs(readings.delta_e00(la, lb) - ref).max() < 1e-9
+
+
+def test_shipped_library_matches_its_notice():
+    path = library.LIBRARY_PATH
+    notice = (ROOT / "models" / "NOTICE").read_text()
+    assert hashlib.sha256(path.read_bytes()).hexdigest() in notice
+    lib = library.LookLibrary(path)
+    assert path.stat().st_size <= 10 * 1024 * 1024 and len(lib.names) == len(lib.folders)
+
+
+def test_library_build_is_deterministic(shared_data, tmp_path):
+    """Two builds from the same data write the same bytes (a few photos here; the full build: the slow test)."""
+    outs = []
+    for name in ("a.npz", "b.npz"):
+        res = subprocess.run([sys.executable, str(ROOT / "tools" / "build_look_library.py"), "--photos", "2",
+                              "--synthetic", "4", "--out", str(tmp_path / name)], capture_output=True, text=True)
+        assert res.returncode == 0, res.stderr
+        outs.append((tmp_path / name).read_bytes())
+    assert outs[0] == outs[1]
+    lib = library.LookLibrary(tmp_path / "a.npz")
+    assert lib.entries.shape[0] == 2 * library_entries_per_photo() and np.isfinite(lib.offsets).all()
+
+
+def library_entries_per_photo() -> int:
+    sys.path.insert(0, str(ROOT / "tools"))
+    from build_look_library import ENTRIES_PER_PHOTO
+
+    return ENTRIES_PER_PHOTO
+
+
+@pytest.mark.slow
+def test_shipped_library_re_creates_to_the_same_bytes(shared_data):
+    res = subprocess.run([sys.executable, str(ROOT / "tools" / "build_look_library.py"), "--check"],
+                         capture_output=True, text=True)
+    assert res.returncode == 0 and "same bytes" in res.stdout, res.stdout + res.stderr
