@@ -233,19 +233,20 @@ class LivePipeline:
         self.status = f"look: {name}"
 
     def set_template(self, template, original=None, *, assume_look: bool = False,
-                     pick: int = 1) -> concurrent.futures.Future:
+                     pick: int | None = None) -> concurrent.futures.Future:
         """Fit (or load) a look in the background and swap it in when ready. ``template`` is a look file
         (.cube, .3dl, .look.npz, HaldCLUT .png), a photo (alone, or with ``original``), a
         :class:`~livefilter.Look` or a :class:`~livefilter.Lut`. What a file is comes from
         :func:`livefilter.luts.look_file_kind` (a .png is a HaldCLUT only when its content says so, or with
         ``assume_look``). The previous look stays live meanwhile and if this fails (the error is kept in
-        ``errors`` and the returned future). ``pick``: which of a one-photo look's readings goes live."""
+        ``errors`` and the returned future). ``pick``: which of a one-photo look's readings goes live
+        (None: the look's own pick)."""
         return self._submit(self._load_look, template, original, assume_look, pick)
 
     def _look_done(self, _fut) -> None:
         self._looks_pending -= 1
 
-    def _load_look(self, template, original, assume_look=False, pick=1):
+    def _load_look(self, template, original, assume_look=False, pick=None):
         from ..look import Look, fit_look, load_look
         from ..luts import look_file_kind, read_lut
         from ..luts.lut import Lut
@@ -265,10 +266,10 @@ class LivePipeline:
                 look = fit_look(p, original) if kind == "image" else load_look(p)
                 photo = p if kind == "image" else None
         if look is not None:
-            look = look.pick(pick) if pick != look.picked else look
+            look = look.pick(pick) if pick not in (None, look.picked) else look
             lut, name, conf = look.lut, self._reading_name(look), look.meta.get("confidence")
-        elif pick != 1:
-            raise LiveFilterError(f"there is no reading {pick}: a LUT file has one look")
+        elif pick not in (None, 1):
+            raise InputError(f"there is no reading {pick}: a LUT file has one look")
         if photo is None and look is not None and "scene" in look.meta:  # a .look.npz keeps its template's scene
             from ..analysis.scene import SceneFeatures
 

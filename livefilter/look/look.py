@@ -72,15 +72,20 @@ class Look:
     def with_strength(self, strength: float) -> Look:
         """This look at ``strength`` (the rest identity) baked into its LUT: what a user saves after choosing a
         strength. Per-segment LUTs are scaled alike."""
-        if strength >= 1.0:
+        if strength >= 1.0 and not self.candidates:
             return self
 
         def scaled(lut: Lut) -> Lut:
+            if strength >= 1.0:
+                return lut
             ident = identity_table(lut.size)
             return Lut(ident + strength * (np.clip(lut.unit_table(lut.size), 0, 1) - ident), title=lut.title)
 
-        return Look(lut=scaled(self.lut), meta=self.meta | {"strength": round(float(strength), 3)},
-                    label_luts={k: scaled(v) for k, v in self.label_luts.items()}, candidates=[])
+        meta = {k: v for k, v in self.meta.items() if k not in ("candidates", "picked", "candidates skipped")}
+        if self.candidates:
+            meta["reading"] = self.candidates[self.picked - 1].meta()
+        return Look(lut=scaled(self.lut), meta=meta | {"strength": round(float(strength), 3)},
+                    label_luts={k: scaled(v) for k, v in self.label_luts.items()})
 
     @property
     def name(self) -> str:

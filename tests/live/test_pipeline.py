@@ -342,3 +342,39 @@ def test_scene_similarity_follows_the_template_photo(look, tmp_path):
         assert not scene.has_template and scene.target == 1.0
     with pipeline(scene=False) as p:
         assert p.estimator.scene is None and p.scene_score == 1.0
+
+
+def test_readings_are_picked_live_and_the_live_look_saves_at_its_strength(tmp_path):
+    """A one-photo look's readings: pick_candidate swaps the LUT on the look worker while frames keep coming,
+    save_look writes the live reading at the live strength (.cube + .look.npz, new names, never over a file)."""
+    import warnings
+
+    from livefilter.resources import DATA_DIR
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        one = lf.fit_look(DATA_DIR / "sample_after.jpg", candidates=3)
+    n = len(one.candidates)
+    assert n >= 2
+    got = []
+    with pipeline(look=one.pick(2)) as p:
+        assert p.candidate == (2, n) and f"[2/{n} {one.candidates[1].kind}]" in p.look_name
+        p.add_callback(lambda out, info: got.append((p.last_frame.copy(), out.copy())))
+        p.run(max_frames=3)
+        assert np.abs(got[-1][1].astype(int) - lf.render(got[-1][0], one.candidates[1].lut)).max() == 0
+        p.pick_candidate(1).result(timeout=30)
+        assert p.candidate == (1, n)
+        got.clear()
+        p.run(max_frames=3)
+        assert np.abs(got[-1][1].astype(int) - lf.render(got[-1][0], one.lut)).max() == 0
+        with pytest.raises(lf.InputError):
+            p.pick_candidate(n + 1).result(timeout=30)
+        assert p.candidate == (1, n)  # the failed pick kept the live reading
+        p.set_strength(0.5)
+        cube, npz = p.save_look(tmp_path).result(timeout=30)
+        cube2, _ = p.save_look(tmp_path).result(timeout=30)
+    assert cube.suffix == ".cube" and npz.name.endswith(".look.npz") and cube2 != cube and cube2.exists()
+    saved = lf.read_lut(cube)
+    half = identity_table(33) + 0.5 * (np.clip(one.lut.table, 0, 1) - identity_table(33))
+    assert np.abs(saved.table - half).max() < 1e-5
+    assert lf.load_look(npz).meta["strength"] == 0.5

@@ -195,3 +195,53 @@ def test_preview_window_under_xvfb_split_hud_strength_faces_degree_next_quit(xdi
     out, err = (tmp_path / "out.txt").read_text(), (tmp_path / "err.txt").read_text()
     assert code == 0, err[-800:]
     assert "frames" in out
+
+
+def test_preview_window_c_cycles_the_readings_and_s_saves_the_live_one(xdisplay, tmp_path, sample_after):
+    """live --template PHOTO fits its readings; 'c' shows the next one in the HUD, 's' saves it (with its strength)
+    as .cube and .look.npz in the working folder."""
+    import livefilter as lf
+
+    screen = Screen(xdisplay)
+    env = dict(screen.env, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    proc = subprocess.Popen([sys.executable, "-m", "livefilter", "live", "--template", str(sample_after),
+                             "--synthetic", "--preview", "--frame-size", f"{W}x{H}", "--backend", "cpu", "--pick", "2"],
+                            cwd=tmp_path, env=env, stdout=open(tmp_path / "out.txt", "w"),
+                            stderr=open(tmp_path / "err.txt", "w"))
+    last = {}
+    try:
+        at = screen.window()
+        screen.xdotool("mousemove", at[0] + W // 2, at[1] + H // 2)
+
+        def showing(text, timeout=45.0):
+            def check():
+                last["view"] = screen.shot(at)
+                return last["view"] if hud_has(last["view"], text) > 0.9 else None
+            return wait_for(check, f"HUD text {text!r}", timeout)
+
+        showing("(c: reading 2 of 4)", timeout=150.0)
+        screen.key("c")
+        showing("(c: reading 3 of 4)")
+        screen.key("minus")
+        showing("strength 0.90")
+        screen.key("s")
+        showing("saved sample_after")
+        screen.key("q")
+        code = proc.wait(timeout=30)
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}; live's stderr: {(tmp_path / 'err.txt').read_text()[-600:]}") from None
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert code == 0, (tmp_path / "err.txt").read_text()[-800:]
+    cubes = sorted(tmp_path.glob("*.cube"))
+    npzs = sorted(tmp_path.glob("*.look.npz"))
+    assert len(cubes) == 1 and len(npzs) == 1, list(tmp_path.iterdir())
+    saved = lf.load_look(npzs[0])
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        third = lf.fit_look(sample_after).candidates[2]
+    assert saved.meta["strength"] == 0.9 and saved.meta["reading"]["kind"] == third.kind
+    assert np.abs(lf.read_lut(cubes[0]).table - saved.lut.table).max() < 1e-5
