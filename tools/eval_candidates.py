@@ -59,10 +59,11 @@ def measure(n_looks: int = 0, side: int = 384, log=print) -> list[dict]:
         for r in look.candidates:
             scores[r.kind] = scorer.lut(r.lut, inputs)
             outs[r.kind] = readings.srgb_to_lab(r.mapping(ref))
+        outs["identity"] = readings.srgb_to_lab(ref)
         diffs = {f"{a}|{b}": float(readings.delta_e00(outs[a], outs[b]).mean())
                  for a, b in itertools.combinations(outs, 2)}
         rows.append({"look": str(path.relative_to(SHARED)), "family": look_family(path), "scores": scores,
-                     "diffs": diffs, "path": look.meta["original"]})
+                     "diffs": diffs, "path": look.meta["original"], "confidence": look.meta["confidence"]})
         log(f"[{k + 1}/{len(items)}] {path.stem}: identity {scores['identity']:.2f} automatic "
             f"{scores['automatic']:.2f} best {min(v for n, v in scores.items() if n != 'identity'):.2f}")
     return rows
