@@ -12,6 +12,9 @@ import numpy as np
 # tools/pack_shared.py)
 SHARED = Path(os.environ.get("LIVEFILTER_SHARED_DATA")
               or Path(__file__).resolve().parent.parent.parent / "shared" / "data")
+# Where the tools write what they measure and train by default: runs/ in the checkout, ignored by git (the figures
+# that describe the product are in docs/, the runs that chose its settings in docs/decisions.md)
+RUNS = Path(__file__).resolve().parent.parent / "runs"
 
 
 def split(paths: list[Path], which: str) -> list[Path]:
@@ -99,7 +102,7 @@ class LabScorer:
 
 
 def is_narrow(img: np.ndarray) -> bool:
-    """A photo whose colours cover little of the cube (../shared/notes/coverage-findings.md): fewer than 8 % of
+    """A "narrow" photo, whose colours cover little of the cube: fewer than 8 % of
     the 8^3 colour bins hold at least 0.05 % of its pixels, or its mean luma is below 0.30 (night, low key)."""
     from livefilter.look.coverage import colour_share
 
@@ -117,6 +120,7 @@ def save_json(result: dict, path: Path) -> None:
     import json
 
     text = json.dumps(result, indent=1)
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_text(text)
     tmp.replace(path)
@@ -133,11 +137,3 @@ def write_results(result: dict, table: str, json_path: str | None, md_path: str 
     if md_path:
         Path(md_path).write_text(table + "\n")
 
-
-def defilter_from_env() -> None:
-    """Experiments: DEFILTER_MODEL=M.onnx in the environment makes the de-filter guess with that network instead of
-    the shipped one (tune_oneshot.py and eval_looks.py take --model for the same)."""
-    if os.environ.get("DEFILTER_MODEL"):
-        from livefilter.look import defilter
-
-        defilter.MODEL_PATH = Path(os.environ["DEFILTER_MODEL"])

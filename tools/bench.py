@@ -2,7 +2,7 @@
 
     python tools/bench.py [--threads 2] [--json bench.json] [--quick] [--defilter-only | --segments-only]
     python tools/bench.py --video 720p 1080p 4K [--crf 18 --preset medium] [--rss-frames N] [--ray-photos 100]
-        --json tools/results/bench_video.json
+        --json runs/bench_video.json
 
 The video figures: the synthetic face clip as H.264 in, graded by ``livefilter apply`` (face protection on) and
 by ffmpeg's decode -> lut3d (trilinear, the same .cube) -> libx264 with the same crf, preset and x264 threads, in

@@ -1,8 +1,8 @@
-"""The de-filter network (method.md section 1, FIG. 2), in PyTorch: template -> guessed original.
+"""The de-filter network (docs/method.md section 1, FIG. 2), in PyTorch: template -> guessed original.
 
 Encoder units a/b/c with instance norm (unit c with its residual connection), a decoder of two units with
-nearest-neighbour 2x up-sampling, input pre-processed to a preset size. Two changes, both from
-../shared/notes/defilter-findings.md:
+nearest-neighbour 2x up-sampling, input pre-processed to a preset size. Two changes (docs/decisions.md,
+'de-filter architecture'):
 - instance norm removes the global brightness, contrast and colour cast a de-filter needs, so global colour
   statistics of the template condition the bottleneck (FiLM: per-channel scale and bias from a small MLP);
 - the output is a bounded residual over the template whose last layer starts at zero, so an untrained or unsure

@@ -11,13 +11,15 @@ sensor-like noise, where every change is flicker) and faces + scene + segments (
 person mask that mixes a per-segment look's LUTs, "mask_change"); and a scene cut (the clip of the bundled face for
 5 s, then the same pan/zoom over another photo for 5 s, template = the bundled look's photo), where the scene
 similarity falls
-and the ramp shows. The visible level is tools/results/degree_visible.json's step (1 dE00 at the p99 pixel).
+and the ramp shows. The visible level is tools/degree_visible.py's step (1 dE00 at the p99 pixel): read from
+runs/degree_visible.json when that tool has run, else its shipped figure, VISIBLE_STEP.
 
-    python tools/degree_flicker.py          # writes tools/results/degree_flicker.json
+    python tools/degree_flicker.py          # writes runs/degree_flicker.json
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from pathlib import Path
@@ -28,9 +30,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tools"))
 
-from _shared_data import save_json  # noqa: E402
+from _shared_data import RUNS, save_json  # noqa: E402
 
 FPS, SECONDS, SIZE = 30.0, 10, (1280, 720)
+# tools/degree_visible.py's step for the bundled look (docs/decisions.md, 'visible degree step')
+VISIBLE_STEP = 0.059
 
 
 class Clock:
@@ -89,7 +93,8 @@ def replay(faces: bool, scene_template, frames, segments: bool = False) -> dict:
     return out
 
 
-def main() -> int:
+def main(argv=None) -> int:
+    argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter).parse_args(argv)
     from skimage import data
 
     from livefilter.live.sources import SyntheticSource
@@ -116,10 +121,11 @@ def main() -> int:
         "faces + segments, still frame + noise (sigma 2)": replay(True, None, still, segments=True),
         "faces + scene + segments (bundled template)": replay(True, template, face_frames, segments=True),
     }
-    vis = json.loads((ROOT / "tools" / "results" / "degree_visible.json").read_text())["visible_degree_step"]
+    visible = RUNS / "degree_visible.json"
+    vis = json.loads(visible.read_text())["visible_degree_step"] if visible.is_file() else VISIBLE_STEP
     result = {"clip": f"SyntheticSource {SIZE[0]}x{SIZE[1]}, {SECONDS} s at {FPS:g} fps (simulated clock)",
               "visible_degree_step": vis, "runs": runs}
-    save_json(result, ROOT / "tools" / "results" / "degree_flicker.json")
+    save_json(result, RUNS / "degree_flicker.json")
     return 0
 
 

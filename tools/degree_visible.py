@@ -8,11 +8,12 @@ threshold is the dd whose 99th-percentile pixel difference reaches 1.0 dE00, abo
 between two frames shown one after the other; a flicker below it is not seen even on the most affected pixels,
 and a weaker look raises the threshold.
 
-    python tools/degree_visible.py          # writes tools/results/degree_visible.json
+    python tools/degree_visible.py          # writes runs/degree_visible.json
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
@@ -22,12 +23,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tools"))
 
-from _shared_data import save_json  # noqa: E402
+from _shared_data import RUNS, save_json  # noqa: E402
 
 JND = 1.0  # dE00
 
 
-def main() -> int:
+def main(argv=None) -> int:
+    argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter).parse_args(argv)
     from skimage.color import deltaE_ciede2000, rgb2lab
 
     import livefilter as lf
@@ -56,7 +58,7 @@ def main() -> int:
         "steps": rows, "de00_p99_per_unit_degree": round(slope, 3), "jnd_de00": JND,
         "visible_degree_step": round(JND / slope, 4),
     }
-    save_json(result, ROOT / "tools" / "results" / "degree_visible.json")
+    save_json(result, RUNS / "degree_visible.json")
     return 0
 
 

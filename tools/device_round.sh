@@ -7,17 +7,19 @@
 #   bash tools/device_round.sh train MIN    carry [".device/shared"]  MIN + about 1.5 min (estimated)
 #       de-filter training resumed from the shipped checkpoint (models/defilter_train_checkpoint.pt) for MIN
 #       minutes -> $OUT/weights.pt (model only), log.jsonl, train.log, defilter.onnx
-#   bash tools/device_round.sh heldout MIN  carry [".device/shared"]  MIN + about 1.5 min (estimated)
+#   bash tools/device_round.sh heldout MIN  carry [".device/shared", ".device/heldout"]  MIN + about 1.5 min
 #       a network trained without the training looks tune_oneshot.py evaluates (train_defilter.py
-#       --hold-out-tuned-looks), from scratch or on from tools/results/train_heldout/weights.pt (session 9's CPU start,
-#       carried with the checkout), the same outputs: with it, one-photo rules (and the stacked prior of
-#       tools/experiments/prior_stack.py) can be fitted on templates the network never saw (session 9's lead)
+#       --hold-out-tuned-looks), on from .device/heldout/weights.pt (its CPU start, docs/decisions.md 'de-filter
+#       without the tuned looks'; from scratch without it), the same outputs: with it, one-photo rules can be
+#       fitted on templates the network never saw
 #
-# Prepare here, once per checkout (both folders are ignored by git; together they exceed 64 MiB, hence two calls):
+# Prepare here, once per checkout (the folders are ignored by git; together they exceed 64 MiB, hence two calls):
 #   python tools/pack_shared.py                       # .device/shared: ../shared/data packed, about 15 MB
 #   python3 -m pip download --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
 #       --platform manylinux_2_28_x86_64 -d .device/whl mediapipe==0.10.21   # face protection in bench-live, 36 MB
-# Then, here: copy $OUT/weights.pt to tools/results/train_gpu/ and evaluate it (tools/export_onnx.py --ckpt ...,
+#   mkdir -p .device/heldout && git show 9bdfd4b:tools/results/train_heldout/weights.pt \
+#       > .device/heldout/weights.pt                  # heldout's CPU start, 1 MB (git keeps it)
+# Then, here: copy $OUT/weights.pt to runs/train_gpu/ and evaluate it (tools/export_onnx.py --ckpt ...,
 # tools/tune_oneshot.py --model ..., tools/eval_looks.py --model ... --rule A B) before shipping anything.
 set -o pipefail
 cd "$(dirname "$0")/.." || exit 2
@@ -44,12 +46,13 @@ train|heldout)
     fi
     work=${TRAIN_DIR:-/tmp/train_gpu}
     mkdir -p "$work"
-    if [ "$1" = heldout ]; then  # the tuned looks held out: from scratch, or on from this checkout's CPU start
+    if [ "$1" = heldout ]; then  # the tuned looks held out: from scratch, or on from the carried CPU start
         work=${TRAIN_DIR:-/tmp/train_heldout}
         mkdir -p "$work"
         start=()  # its own last.pt first (--resume), else the CPU start's weights (a fresh optimiser, its step kept)
-        [ -f "$work/last.pt" ] || [ ! -f tools/results/train_heldout/weights.pt ] || \
-            start=(--init tools/results/train_heldout/weights.pt)
+        [ -f "$work/last.pt" ] || [ ! -f .device/heldout/weights.pt ] || start=(--init .device/heldout/weights.pt)
+        [ -f "$work/last.pt" ] || [ ${#start[@]} -gt 0 ] || \
+            echo "device_round: no .device/heldout/weights.pt (see the header): training from scratch" >&2
         "$PY" tools/train_defilter.py --out "$work" --resume "${start[@]}" --hold-out-tuned-looks --minutes "$minutes" --lr 1e-3 \
             --transfer 3 --threads "${THREADS:-8}" --ckpt-minutes 1 --val-every 200 2>&1 | tee "$OUT/train.log"
     else

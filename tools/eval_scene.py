@@ -193,7 +193,7 @@ def main(argv=None) -> int:
     ap.add_argument("--model", type=Path, action="append", help="ONNX file(s) (default: models/scene.onnx)")
     ap.add_argument("--photos", type=Path, default=PHOTOS)
     ap.add_argument("--labels", type=Path, default=LABELS)
-    ap.add_argument("--json", type=Path, default=ROOT / "tools" / "results" / "scene_eval.json")
+    ap.add_argument("--json", type=Path, default=ROOT / "runs" / "scene_eval.json")
     ap.add_argument("--sheet", type=Path, help="write a contact sheet of pairs with their s (PNG)")
     ap.add_argument("--no-cost", action="store_true", help="skip the timing")
     ap.add_argument("--cost-only", action="store_true",

@@ -11,7 +11,7 @@ is fitted per segment and global, on both paths: before/after (--original: the t
 Score: mean CIEDE2000 against the truth (lower is better), rendered with the float references of the LUT renderers
 (render_segments_float / render_float: within 1 code value of them), B's mask the one the product computes.
 Also, on the ordinary templates: salient-weighted sampling with the person mask as the salient region
-(method.md section 2, T = 0.5 + 0.5 t; fit_look(sampling="person")) against uniform sampling.
+(docs/method.md section 2, T = 0.5 + 0.5 t; fit_look(sampling="person")) against uniform sampling.
 
     python tools/eval_segments.py [--split 24] [--single 12] [--side 384] [--json out.json] [--md out.md]
 """
@@ -63,7 +63,7 @@ def graded(img, f1, m_full, f2=None):
 
 
 def split_templates(pics, pool, kinds, seed: int = 0):
-    """The benchmark's templates, drawn the same way on every run (tools/experiments/ reuse them): yields (kind,
+    """The benchmark's templates, drawn the same way on every run: yields (kind,
     A's index, F1's and F2's indices in ``pool`` (F2 None: single-look), the template, and per B (3 other photos
     with people) (photo, small mask, full-size mask, truth)). ``kinds``: "split" / "single" per template."""
     luts = {}

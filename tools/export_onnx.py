@@ -1,6 +1,6 @@
 """Export a trained de-filter checkpoint to models/defilter.onnx (run by livefilter with onnxruntime, no torch).
 
-    python tools/export_onnx.py [--ckpt tools/results/train/last.pt] [--out models/defilter.onnx]
+    python tools/export_onnx.py [--ckpt runs/train/last.pt] [--out models/defilter.onnx]
 
 The graph takes (1, 3, H, W) float32 RGB in [0, 1] with H, W multiples of 4 (dynamic) and returns the guessed
 original of the same shape. A segmentation-aware checkpoint (train_defilter.py --segments; by default written to
@@ -37,7 +37,7 @@ def load_model(ckpt: Path) -> DefilterNet:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--ckpt", default=str(ROOT / "tools" / "results" / "train" / "last.pt"))
+    ap.add_argument("--ckpt", default=str(ROOT / "runs" / "train" / "last.pt"))
     ap.add_argument("--out", help="default: models/defilter.onnx, or models/defilter_seg.onnx for a "
                     "segmentation-aware checkpoint")
     args = ap.parse_args(argv)

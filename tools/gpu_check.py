@@ -1,6 +1,6 @@
 """One command for the first machine with a GPU: prove (or find what breaks in) livefilter's CUDA path.
 
-    python tools/gpu_check.py [--json tools/results/gpu_check.json] [--quick]
+    python tools/gpu_check.py [--json runs/gpu_check.json] [--quick]
 
 Steps, each recorded in one JSON with machine information (GPU, driver, CUDA runtime, NVRTC, CuPy, CPU):
 1. the CUDA tests: tests/render/test_backends.py (CPU-vs-GPU agreement on real hardware, NVRTC compile, host harness,
@@ -215,7 +215,7 @@ def verdicts(r: dict) -> dict:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description="Prove livefilter's CUDA path on this machine's GPU.")
-    ap.add_argument("--json", type=Path, default=ROOT / "tools" / "results" / "gpu_check.json")
+    ap.add_argument("--json", type=Path, default=ROOT / "runs" / "gpu_check.json")
     ap.add_argument("--quick", action="store_true", help="fewer repeats and frames (a smoke run)")
     args = ap.parse_args(argv)
 

@@ -9,6 +9,7 @@ deterministic "teal & orange" look below, so the pair is a true before/after wit
 
 from __future__ import annotations
 
+import argparse
 import shutil
 from pathlib import Path
 
@@ -34,7 +35,8 @@ def teal_orange(rgb: np.ndarray) -> np.ndarray:
     return np.clip(x * 255 + 0.5, 0, 255).astype(np.uint8)
 
 
-def main() -> None:
+def main(argv=None) -> None:
+    argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter).parse_args(argv)
     OUT.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(SHARED / "girl.jpg", OUT / "sample_before.jpg")
     shutil.copyfile(SHARED / "macaws.jpg", OUT / "sample_test.jpg")

@@ -1,19 +1,21 @@
-"""Print README's benchmark section from the JSON results in tools/results/ (so README figures = measured ones).
+"""Print docs/benchmarks.md's render and live sections from the JSON results in runs/ (so the figures there are
+measured ones).
 
-    python tools/bench.py --json tools/results/bench.json
-    livefilter bench-live --size 1920x1080 --fps 30 --frames 900 --json tools/results/bench-live-1920x1080-30fps.json
-    livefilter bench-live --size 1280x720 --fps 60 --frames 900 --json tools/results/bench-live-1280x720-60fps.json
-    livefilter bench-live --size 1920x1080 --fps 30 --frames 900 --swap \\
-        --json tools/results/bench-live-1920x1080-30fps-swap.json
-    python tools/readme_bench.py > section.md
+    python tools/bench.py --json runs/bench.json
+    livefilter bench-live --frame-size 1920x1080 --fps 30 --frames 900 --json runs/bench-live-1920x1080-30fps.json
+    livefilter bench-live --frame-size 1280x720 --fps 60 --frames 900 --json runs/bench-live-1280x720-60fps.json
+    livefilter bench-live --frame-size 1920x1080 --fps 30 --frames 900 --swap \\
+        --json runs/bench-live-1920x1080-30fps-swap.json
+    python tools/readme_bench.py [--results runs] > section.md
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 from pathlib import Path
 
-RESULTS = Path(__file__).resolve().parent / "results"
+RESULTS = Path(__file__).resolve().parent.parent / "runs"
 LIVE = ("1920x1080-30fps", "1280x720-60fps", "1920x1080-30fps-swap")
 
 
@@ -45,9 +47,12 @@ def live_table(live: dict) -> str:
     return "\n".join(rows)
 
 
-def main() -> None:
-    d = json.loads((RESULTS / "bench.json").read_text())
-    live = {k: json.loads((RESULTS / f"bench-live-{k}.json").read_text()) for k in LIVE}
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--results", type=Path, default=RESULTS, help="the folder holding the JSON files")
+    results = ap.parse_args(argv).results
+    d = json.loads((results / "bench.json").read_text())
+    live = {k: json.loads((results / f"bench-live-{k}.json").read_text()) for k in LIVE}
     m = d["machine"]
     r1080 = next(x["median_ms"] for x in d["render"]
                  if x["size"] == "1080p" and x["interp"] == "trilinear" and x["degree"] == "full-res map")
@@ -58,7 +63,7 @@ Median ms per frame after warm-up ({m['logical_cpus']} cores, {m['cpu']}, {m['th
 {m['date']}). Frames are the bundled sample photo resized (real photo content); the look is fitted from the
 bundled pair. ffmpeg ({m['ffmpeg'].split(' Copyright')[0]}) runs `lut3d` on the same frame and `.cube`, rgb24,
 2 threads, in the same run; its filter time is (lut3d run - null-filter run) / frames. Raw JSON:
-`tools/results/bench.json`.
+`bench.json`.
 
 {render_table(d)}
 
@@ -73,7 +78,7 @@ pipeline it runs in the background before the swap).
 ### Live pipeline (`livefilter bench-live`, CPU backend)
 
 Synthetic clip paced at the target rate → null sink, face protection on (detection every 2nd frame), 900 frames.
-Raw JSON: `tools/results/bench-live-*.json`.
+Raw JSON: `bench-live-*.json`.
 
 {live_table(live)}
 

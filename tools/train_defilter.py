@@ -8,7 +8,7 @@ random synthetic looks from tools/synth_looks.py (a fresh pool of looks is drawn
 the transfer loss being what the product is scored on: the seed's quartic is fitted (differentiable ridge least
 squares) from the guess to the template and applied to another photo B; it is compared with F(B).
 
-    python tools/train_defilter.py --out tools/results/train [--minutes 60] [--resume | --init CKPT]
+    python tools/train_defilter.py --out runs/train [--minutes 60] [--resume | --init CKPT]
 
 Checkpoints (model, optimiser, step, log) are written every --ckpt-minutes to OUT/last.pt; OUT/log.jsonl has the
 train and validation losses. CUDA is used when present.
@@ -214,7 +214,7 @@ def losses(model, A, B, luts, luts2=None, split=None, n_pix=2048, transfer=1.0):
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--out", default="tools/results/train")
+    ap.add_argument("--out", default="runs/train")
     ap.add_argument("--minutes", type=float, default=60)
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--size", type=int, default=128, help="the preset size (crops of this size)")

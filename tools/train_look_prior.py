@@ -50,7 +50,7 @@ def folder_of(path) -> str:
 
 def draws(n: int, seed: int, n_photos: int, n_looks: int):
     """The pairs' draws, the same on every run: yields (k, photo index, real look index or None, synthetic look
-    seed, synthetic look creative). The experiments replay them to know each pair's photo and look."""
+    seed, synthetic look creative). Replaying them tells each pair's photo and look."""
     rng = np.random.default_rng(seed)
     for k in range(n):
         a = int(rng.integers(n_photos))
@@ -99,7 +99,7 @@ def build_pairs(n: int, seed: int = 0, cache: Path | None = None):
 def node_weights(side: int = 64) -> np.ndarray:
     """A weight per lattice offset: 0.1 + how often the TRAINING photos' colours fall near the node (trilinear
     splat, normalised to mean 1), so that an error counts the colours a camera frame has, as the score does (the
-    experiments' weighted lattice errors and the MLP's weighted loss, tools/experiments/); set beforehand, not tuned."""
+    weighted lattice errors of docs/decisions.md, 'stacked prior'); set beforehand, not tuned."""
     g = prior.GRID
     dens = np.zeros((g, g, g))
     for q in photos("train"):

@@ -77,7 +77,7 @@ def truly_monochrome(F) -> bool:
 
 
 def draws(pics: list, n_synth: int, limit: int = 0, seed: int = 0):
-    """The templates, drawn the same way on every run (the tools in tools/experiments/ reuse them): yields
+    """The templates, drawn the same way on every run: yields
     (k, n, name, family, item, ia, ibs), k of n, photo ia as A and photos ibs as the B's. The narrow family is
     every other colour film and creative look again, with a narrow photo as A. ``seed``: other photos for the same
     looks (0: tune_oneshot's own draws)."""

@@ -1,4 +1,4 @@
-"""The rendering degree map (method.md section 4): how much of the look each pixel gets.
+"""The rendering degree map (docs/method.md section 4): how much of the look each pixel gets.
 
 d = scene score everywhere, lowered on faces: each face box is extended by 20 % and split into 5 x 5 blocks;
 each block gets a protection level p from a 2D Gaussian centred on the box, and d = scene * (1 - strength * p).
@@ -141,7 +141,7 @@ class DegreeSmoother:
 
 
 class DegreeEstimator:
-    """frame -> rendering degree map, from every analysis that is on (method.md section 4).
+    """frame -> rendering degree map, from every analysis that is on (docs/method.md section 4).
 
     d = scene * (1 - face_strength * p_face), smoothed over updates. The parts:
     - faces: a detector (created on first use unless given) -> :class:`FaceTracker` -> protection p;

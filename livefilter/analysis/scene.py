@@ -1,4 +1,4 @@
-"""Scene similarity between the template and the frame (method.md section 4): the degree outside faces.
+"""Scene similarity between the template and the frame (docs/method.md section 4): the degree outside faces.
 
 A scene network (models/scene.onnx: ImageNet EfficientNet-Lite0, see models/NOTICE and
 tools/export_scene_model.py) gives each image its ImageNet class scores and an intermediate feature map (the
@@ -6,16 +6,16 @@ output of block 14, 192 channels at 1/32 scale: the best of the layers measured)
 vectors, concatenated and normalised: the map average-pooled (which also makes it nearly blind to mirroring) and
 centred, and the square roots of the class probabilities, centred. The centres are the means over a reference
 photo set, stored in the model's metadata: without centring every cosine is high, because all photos' features
-share a large common part. (Measured with tools/eval_scene.py: pooled features alone AUC 0.850, uncentred 0.78;
-with the class part 0.858; concatenating other layers, max or std pooling, PCA whitening: no better.) Then
+share a large common part (AUC 0.850 centred against 0.78, 0.858 with the class part: docs/decisions.md, 'scene
+descriptor'). Then
 
     s = 1                                 when both images get the same top class,
     s = curve(|f_a - f_b| / 2)            otherwise (the normalised feature distance, in [0, 1]),
 
 where ``curve`` is 1 up to ``near``, falls linearly to ``floor`` at ``far`` and stays there: a different but
 compatible scene keeps most of the look, an unrelated one keeps ``floor`` of it. ``near``, ``far`` and ``floor``
-were chosen by tools/eval_scene.py on hand-labelled photos (tests/data/scene_labels.csv); the figures are in
-tools/results/scene_eval.json and README.
+were chosen by tools/eval_scene.py on hand-labelled photos (tests/data/scene_labels.csv): docs/decisions.md, 'scene
+curve'; the validation is in docs/quality.md.
 
 Live, :class:`SceneTracker` holds the template's features (computed once per look) and evaluates the frame about
 once a second in its own low-priority thread; hysteresis (a change must exceed ``band`` on ``confirm`` evaluations
@@ -43,8 +43,8 @@ log = logging.getLogger(__name__)
 SCENE_MODEL = "scene.onnx"
 #: the similarity curve, chosen by tools/eval_scene.py (see the module docstring)
 NEAR, FAR, FLOOR = 0.64, 0.73, 0.4
-#: onnxruntime threads of the live tracker's own model (README "Scene similarity": one evaluation 20.4 ms on one
-#: thread, 11.7 ms on two; its threads run at nice 19, so the render loop keeps its cores)
+#: onnxruntime threads of the live tracker's own model, at nice 19 so the render loop keeps its cores: 11.7 ms an
+#: evaluation against 20.4 on one thread (docs/decisions.md, 'scene threads')
 LIVE_THREADS = 2
 
 

@@ -41,10 +41,9 @@ VIDEO_EXTS = (".mp4", ".mov", ".m4v", ".mkv", ".avi", ".webm", ".ts", ".mts", ".
 OUTPUT_EXTS = (".mp4", ".mov", ".m4v", ".mkv")
 CHUNK_SECONDS = 30.0
 QUEUE_DEPTH = 3
-# glibc raises its mmap threshold to the size of each large block freed, so after the first frames the per-frame
-# buffers (6 MB at 1080p) come from the threads' heap arenas, which fragment: resident memory grew 13 % over 3,000
-# 1080p frames (and 16 % at its peak over 18,000). A fixed 1 MiB threshold maps and unmaps every frame-sized buffer:
-# flat within 1.6 % over the same 3,000 frames, at no measurable cost (tools/results/bench_video_rss*.json).
+# glibc raises its mmap threshold to the size of each large block freed, so the per-frame buffers (6 MB at 1080p)
+# come from the threads' heap arenas, which fragment; a fixed 1 MiB threshold maps and unmaps each of them: +1.6 %
+# resident memory over 3,000 1080p frames instead of +13 % (docs/decisions.md, 'malloc threshold').
 MMAP_THRESHOLD = 1 << 20
 _M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter number
 
@@ -273,13 +272,10 @@ def _has_avx512(cpuinfo: str = "/proc/cpuinfo") -> bool:
         return False
 
 
-# x264's AVX-512 code is not repeatable: on a CPU with AVX-512 (an Intel Xeon, session 8) the same small frames
-# encoded again with the same settings gave other bytes (160x120: 1 run of 10 matched the first; 640x360 and 1080p:
-# 10 of 10; any thread count; tools/x264_repeat.py, tools/results/x264_repeat.json), and a test comparing two
-# encodes of one clip failed in about 4 runs of 10. Held to its AVX2 code x264 gave the same bytes every run at every
-# size, and was no slower (1080p: 18.7 vs 19.5 ms a frame). A graded file must be a function of its input (the
-# Ray runner's chunks must equal the local run's), so on such a CPU x264 is told to use AVX2 and below (which every
-# AVX-512 CPU has); elsewhere x264 detects the CPU itself.
+# x264's AVX-512 code is not repeatable (the same small frames encoded again gave other bytes: 1 run of 10 matched
+# the first at 160x120), its AVX2 code is, and no slower (docs/decisions.md, 'x264 on AVX-512'). A graded file must
+# be a function of its input (the Ray runner's chunks must equal the local run's), so on a CPU with AVX-512 x264 is
+# told to use AVX2 and below (which every AVX-512 CPU has); elsewhere x264 detects the CPU itself.
 X264_PARAMS = "asm=AVX2,BMI2,LZCNT" if _has_avx512() else None
 
 

@@ -2,7 +2,8 @@
 
 A mapping fitted on a narrow template (a night scene that is mostly black, one dominant sky colour, a low- or
 high-key photo) is only known near the colours the template holds; a quartic extrapolated from there repaints every
-other colour (../shared/notes/coverage-findings.md: most "worse than doing nothing" looks are such extrapolations).
+other colour (most "worse than doing nothing" looks are such extrapolations: docs/decisions.md, 'coverage blend
+shape').
 So the baked LUT is blended with identity per node by how much sample density the input colour cube has around it:
 
     LUT(x) = x + c(x) * (mapping(x) - x),   c = min(1, (1 - exp(-density(x) / p0)) / (1 - exp(-FULL / p0)))
@@ -11,10 +12,11 @@ So the baked LUT is blended with identity per node by how much sample density th
 Gaussian of SIGMA nodes, in units of what samples spread evenly over the whole cube would give at that node (so 1
 everywhere for a template that shows every colour, the cube's faces included); ``c`` is smoothed once more, so it
 has no seams in the baked LUT. ``p0`` sets how much density counts as "shown", chosen on TRAINING data per path
-(tools/tune_oneshot.py, tools/eval_mapping.py --split train): small p0 trusts a few samples, large p0 ramps trust
-up linearly to FULL. Wherever the density reaches FULL (half of what an even spread over the whole cube gives) c is
-1, so a template that shows every colour keeps its look exactly as fitted. (Falling back to the look's affine
-version instead of identity was measured too: no better on training looks, and it can repaint far colours.)
+(docs/decisions.md, 'coverage fall-back, with an original' and '..., one photo'): small p0 trusts a few samples,
+large p0 ramps trust up linearly to FULL. Wherever the density reaches FULL (half of what an even spread over the
+whole cube gives) c is 1, so a template that shows every colour keeps its look exactly as fitted. (Falling back to
+the look's affine version instead of identity was measured too: no better on training looks, and it can repaint far
+colours.)
 """
 
 from __future__ import annotations
@@ -109,7 +111,7 @@ class CoveredMapping:
 
 class FallbackMapping:
     """A segment's mapping trusted where the segment showed colours, the look's global mapping elsewhere:
-    fallback(x) + c(x) * (inner(x) - fallback(x)), c the trust of the segment's own samples (method.md section 3
+    fallback(x) + c(x) * (inner(x) - fallback(x)), c the trust of the segment's own samples (docs/method.md section 3
     gives a segment the global look when the template has no such segment; this does the same per colour)."""
 
     kind = "fallback"

@@ -1,4 +1,4 @@
-"""Template -> guessed original: the de-filter network (method.md section 1), run with onnxruntime.
+"""Template -> guessed original: the de-filter network (docs/method.md section 1), run with onnxruntime.
 
 The model (models/defilter.onnx) is trained by tools/train_defilter.py and exported by tools/export_onnx.py;
 torch is not needed to run it. The CUDA provider is used when onnxruntime-gpu is installed.
@@ -17,8 +17,8 @@ from ..errors import ModelError
 from ..resources import MODELS_DIR
 
 MODEL_PATH = MODELS_DIR / "defilter.onnx"
-# The segmentation-aware network (method.md FIG. 3: the person mask as a 4th input channel), for templates with
-# people; see fit.SEGMENT_AWARE_GUESS for when it is used.
+# The segmentation-aware network (docs/method.md section 1, FIG. 3: the person mask as a 4th input channel), for
+# templates with people; see fit.SEGMENT_AWARE_GUESS for when it is used.
 SEG_MODEL_PATH = MODELS_DIR / "defilter_seg.onnx"
 PRESET_SIDE = 128  # the network sees the template with this long side (the seed's pre-processing layer)
 # Test-time flip ensemble: the guess is the mean of the network's guess of the template and of its mirror image

@@ -1,7 +1,7 @@
 """Black-and-white (and toned monochrome) templates: detection and the look written down, not guessed.
 
 For these the look reduces to channel weights, a tone curve and a tint per grey level, which can be written
-down directly instead of guessed (../shared/notes/defilter-findings.md, lesson 7).
+down directly instead of guessed (docs/method.md section 1).
 """
 
 from __future__ import annotations
@@ -48,11 +48,9 @@ def is_monochrome(template: np.ndarray, tol: float | None = None) -> bool:
     """True for black-and-white and toned (sepia, cyanotype...) templates: once each grey level's mean tint is
     removed, 99 % of pixels are within ``tol`` (MONO_TOL, 1.3/255) of grey.
 
-    A colour look on a near-grey photo is the costly mistake (every frame then turns grey). Chosen on TRAINING
-    looks and photos (tools/tune_oneshot.py: 226 templates, a third of them with narrow or low-saturation photos):
-    at 0.01 (the previous threshold) 4 of 204 colour-look templates were called monochrome, 3 of them narrow; at
-    0.005 none, and the same 1 of 22 black-and-white templates is missed (a toned Polaroid, which then goes through
-    the network). B&W film looks rendered or saved as JPEG measure 0."""
+    A colour look on a near-grey photo is the costly mistake (every frame then turns grey): at 0.005 no colour
+    template of 204 is called monochrome (4 at 0.01), 1 of 22 B&W ones is missed (docs/decisions.md, 'monochrome
+    threshold'). B&W film looks rendered or saved as JPEG measure 0."""
     return monochrome_residual(template) < (MONO_TOL if tol is None else tol)
 
 
@@ -63,9 +61,9 @@ def monochrome_residual(template: np.ndarray) -> float:
     return float(np.percentile(np.abs(x - lum[:, None] - at).max(1), 99))
 
 
-# How much of the tone curve guessed through the network a monochrome look keeps (the rest is identity). Chosen on
-# TRAINING black-and-white looks and photos (tools/tune_mono_curve.py, 102 templates, shipped model): 4.95 dE00
-# with no curve, 4.39 at 0.5, 4.26 at 0.75, 4.23 at 1; 0.75 hedges looks the network never saw.
+# How much of the tone curve guessed through the network a monochrome look keeps (the rest is identity): 4.26 dE00
+# at 0.75 against 4.95 with none and 4.23 at 1, hedging looks the network never saw (docs/decisions.md, 'B&W tone
+# curve').
 MONO_CURVE_WEIGHT = 0.75
 
 

@@ -1,4 +1,4 @@
-"""Where to take the pixel pairs a mapping is fitted from (method.md section 2).
+"""Where to take the pixel pairs a mapping is fitted from (docs/method.md section 2).
 
 Each sampler returns flat pixel indices into an (H, W) image; a fixed ``seed`` makes a fit reproducible.
 ``valid`` (optional bool (H, W)) excludes pixels, e.g. transparent ones.

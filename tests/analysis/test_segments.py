@@ -71,7 +71,7 @@ def test_noise_on_a_still_frame_does_not_move_the_mask(photo):
     without = steps(0.0)
     assert without > 0.005  # the raw masks do shimmer with the noise...
     held = steps(0.1)
-    # ...less with the dead band, and below the visible step (tools/results/degree_visible.json: 0.059)
+    # ...less with the dead band, and below the visible step (docs/decisions.md, 'visible degree step': 0.059)
     assert held < 0.8 * without and held < 0.059
 
 
