@@ -63,7 +63,8 @@ def measure(n_looks: int = 0, side: int = 384, log=print) -> list[dict]:
         diffs = {f"{a}|{b}": float(readings.delta_e00(outs[a], outs[b]).mean())
                  for a, b in itertools.combinations(outs, 2)}
         rows.append({"look": str(path.relative_to(SHARED)), "family": look_family(path), "scores": scores,
-                     "diffs": diffs, "path": look.meta["original"], "confidence": look.meta["confidence"]})
+                     "diffs": diffs, "path": look.meta["original"], "confidence": look.meta["confidence"],
+                     "readings": look.meta["candidates"]})
         log(f"[{k + 1}/{len(items)}] {path.stem}: identity {scores['identity']:.2f} automatic "
             f"{scores['automatic']:.2f} best {min(v for n, v in scores.items() if n != 'identity'):.2f}")
     return rows

@@ -458,7 +458,7 @@ def fit_look(template, original=None, *, sampling: str = "uniform", samples: int
         # purpose (a flat template: the network's guess is its own invention)
         whole = None if (reason and weight == 0.0) or weight >= 1.0 else kept(1.0)
         readings, skipped = candidate_readings(tpl.rgb, Reading("automatic", glob, conf), whole, settings)
-        if skipped:
+        if len(readings) < settings.candidates:
             warnings.warn(f"{tpl.path or 'template'}: {len(readings)} distinct readings of {settings.candidates} asked "
                           f"(left out as near-duplicates: {', '.join(skipped)})", stacklevel=2)
     seg_meta = (seg.meta() | {"fit error": seg_errors, "own look": sorted(label_maps)} if seg is not None

@@ -23,7 +23,7 @@ from .mapping import TableMapping
 
 # The order readings are offered in after the automatic one; chosen by the best-of-4 figure on the validation split
 # (tools/eval_candidates.py; docs/decisions.md "candidate readings").
-POOL_ORDER = ("whole", "cluster 1", "cluster 2", "gentle", "library", "nearest")
+POOL_ORDER = ("whole", "cluster 1", "gentle", "cluster 2", "library", "nearest")
 # Two readings closer than this (mean CIEDE2000 on the reference colours) count as one.
 MIN_DIFFERENCE = 2.0
 GENTLE_SHARE = 0.5
