@@ -162,7 +162,7 @@ class _RecordingSession:
 
 
 def test_the_segmentation_aware_guess_gets_the_person_mask(monkeypatch, tmp_path, photo):
-    """fit_look(segments=True) from one photo (with fit.SEGMENTS_FROM_GUESS) asks the FIG. 3 model (with the
+    """fit_look(segments=True) from one photo (with FitSettings.segments_from_guess) asks the FIG. 3 model (with the
     template's soft person mask at the preset size) when models/defilter_seg.onnx is there, the FIG. 2 model
     (template only) otherwise and for ordinary fits."""
     from livefilter.look import fit
@@ -172,12 +172,12 @@ def test_the_segmentation_aware_guess_gets_the_person_mask(monkeypatch, tmp_path
     monkeypatch.setattr(dfl, "_load", lambda path=None: sessions[dfl.MODEL_PATH if path is None else path])
     monkeypatch.setattr(dfl, "SEG_MODEL_PATH", seg_path)
     monkeypatch.setattr(fit, "monochrome_guess", lambda tpl: None)
-    monkeypatch.setattr(fit, "SEGMENTS_FROM_GUESS", True)  # the FIG. 3 guess serves segments learnt from one photo
+    on = fit.FitSettings(segments_from_guess=True)  # the FIG. 3 guess serves segments learnt from one photo
 
-    lf.fit_look(photo, segments=True)  # no seg model file yet: the FIG. 2 network
+    lf.fit_look(photo, segments=True, settings=on)  # no seg model file yet: the FIG. 2 network
     assert len(sessions[dfl.MODEL_PATH].feeds) == 1 and not sessions[seg_path].feeds
     seg_path.write_bytes(b"present")
-    look = lf.fit_look(photo, segments=True)
+    look = lf.fit_look(photo, segments=True, settings=on)
     (feed,) = sessions[seg_path].feeds
     assert set(feed) == {"template", "mask"}
     assert feed["mask"].shape == (1, 1, *feed["template"].shape[2:])

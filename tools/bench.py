@@ -119,22 +119,21 @@ def bench_defilter(template: np.ndarray, n: int) -> dict | None:
     x = (small.astype(np.float32) / 255).transpose(2, 0, 1)[None]
     big = cv2.resize(template, (4000, 3000), interpolation=cv2.INTER_CUBIC)  # a 12 MP photo
     bw = np.repeat(cv2.cvtColor(big, cv2.COLOR_RGB2GRAY)[..., None], 3, axis=2)  # the monochrome path
-    from livefilter.look import fit, prior
+    from livefilter.look import FitSettings, prior
 
     out = {
         "preset": f"{w}x{h}",
         "inference": timeit(lambda: sess.run(None, {sess.get_inputs()[0].name: x}), n),
         "template_to_lut_768x512": timeit(lambda: lf.fit_look(template), n),
-        "template_to_lut_12mp": timeit(lambda: lf.fit_look(big), max(3, n // 4)),
+        "template_to_lut_12mp": timeit(lambda: lf.fit_look(big), max(3, n // 4)),  # with its 4 readings
+        "template_to_lut_12mp_one_reading": timeit(lambda: lf.fit_look(big, candidates=1), max(3, n // 4)),
         "template_to_lut_12mp_bw": timeit(lambda: lf.fit_look(bw), max(3, n // 4)),
         "model_bytes": defilter.MODEL_PATH.stat().st_size,
     }
     if prior.has_prior():  # the look prior's share of a fit: the same 12 MP fit without it, in the same run
-        share, fit.PRIOR_SHARE = fit.PRIOR_SHARE, 0.0
-        try:
-            out["template_to_lut_12mp_without_look_prior"] = timeit(lambda: lf.fit_look(big), max(3, n // 4))
-        finally:
-            fit.PRIOR_SHARE = share
+        no_prior = FitSettings(prior_share=0.0)
+        out["template_to_lut_12mp_without_look_prior"] = timeit(lambda: lf.fit_look(big, settings=no_prior),
+                                                                max(3, n // 4))
         out["look_prior_bytes"] = prior.PRIOR_PATH.stat().st_size
     return out
 

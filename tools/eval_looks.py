@@ -43,6 +43,7 @@ from _shared_data import (  # noqa: E402
 from synth_looks import random_look  # noqa: E402
 
 import livefilter as lf  # noqa: E402
+from livefilter.look import FitSettings  # noqa: E402
 
 SYNTH_SEED = 8_000_000  # held out: training draws from 10,000,000 up, its validation pool from 9,000,000
 SYNTH_CREATIVE_SEED = 8_500_000
@@ -93,11 +94,13 @@ def main(argv=None) -> int:
     ap.add_argument("--merge", nargs="+", help="summarise the rows of these shard --json files instead of measuring")
     args = ap.parse_args(argv)
     shard, n_shards = (int(v) for v in args.shard.split("/"))
+    settings = FitSettings(candidates=1)  # the automatic reading: what this benchmark scores
     if args.model:  # settings of another model, to compare (not the product's defaults)
-        from livefilter.look import defilter, fit
+        from livefilter.look import defilter
 
         defilter.MODEL_PATH = Path(args.model)
-        fit.GUESS_WEIGHT_RULE = tuple(args.rule) if args.rule else fit.GUESS_WEIGHT_RULE
+        if args.rule:
+            settings = FitSettings(candidates=1, guess_weight_rule=tuple(args.rule))
     if not SHARED.is_dir():
         print(f"needs {SHARED}", file=sys.stderr)
         return 2
@@ -130,8 +133,8 @@ def main(argv=None) -> int:
         truths = [(pics[i], lf.render(pics[i], F)) for i in ibs]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            ours = lf.fit_look(T)
-            ours_nocov = lf.fit_look(T, coverage=0.0)
+            ours = lf.fit_look(T, settings=settings)
+            ours_nocov = lf.fit_look(T, coverage=0.0, settings=settings)
             oracle = lf.fit_look(T, A, mapping="seed", coverage=0.0)
         preds = {
             "identity": lambda b: b,

@@ -94,7 +94,8 @@ def main(argv=None) -> int:
     ap.add_argument("--train", action="store_true", help="TRAINING photos and looks (to choose settings; report "
                     "validation figures only)")
     ap.add_argument("--set", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
-                    help="override a livefilter.look.fit or .sampling setting for this run (e.g. SEGMENT_MIN_GAIN 0.5)")
+                    help="override a FitSettings field (e.g. segment_min_gain 0.5) or a livefilter.look.sampling "
+                         "constant for this run")
     ap.add_argument("--seg-model", help="a segmentation-aware de-filter .onnx to use instead of "
                     "models/defilter_seg.onnx "
                     "(tools/export_onnx.py --out)")
@@ -104,14 +105,20 @@ def main(argv=None) -> int:
     if not SHARED.is_dir():
         print(f"needs {SHARED}", file=sys.stderr)
         return 2
-    from livefilter.look import fit, sampling
+    from livefilter.look import FitSettings, sampling
 
     if args.seg_model:
         import livefilter.look.defilter as dfl
 
         dfl.SEG_MODEL_PATH = Path(args.seg_model).resolve()
+    overrides = {}
     for name, value in args.set:
-        setattr(sampling if hasattr(sampling, name) else fit, name, json.loads(value))
+        if hasattr(sampling, name):
+            setattr(sampling, name, json.loads(value))
+        else:
+            v = json.loads(value)
+            overrides[name] = tuple(v) if isinstance(v, list) else v
+    settings = FitSettings(**overrides)
     split_name = "train" if args.train else "val"
     t0 = time.time()
     warnings.simplefilter("ignore")
@@ -129,9 +136,10 @@ def main(argv=None) -> int:
                "person share": float((ma >= 0.5).mean())}
         for path in paths:
             orig = a if path == "original" else None
-            fits = {"global": lf.fit_look(t, orig), "per segment": lf.fit_look(t, orig, segments=True)}
+            fits = {"global": lf.fit_look(t, orig, settings=settings),
+                    "per segment": lf.fit_look(t, orig, segments=True, settings=settings)}
             if kind == "single":
-                fits["salient (person mask)"] = lf.fit_look(t, orig, sampling="person")
+                fits["salient (person mask)"] = lf.fit_look(t, orig, sampling="person", settings=settings)
             for name, look in fits.items():
                 row[f"{path}: {name}"] = float(np.mean([delta_e00(predict(look, b, mb), fb) for b, mb, fb in truths]))
             row[f"{path}: identity"] = float(np.mean([delta_e00(b, fb) for b, _, fb in truths]))

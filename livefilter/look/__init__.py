@@ -24,9 +24,11 @@ from .fit import (
 )
 from .look import LOOK_EXT, Look, bake, describe_confidence, load_look
 from .sampling import sample_pairs
+from .settings import FitSettings
 
 __all__ = [
-    "Coverage", "CoveredMapping", "LOOK_EXT", "Look", "Pairing", "Pairs", "Template", "bake", "confidence",
+    "Coverage", "CoveredMapping", "FitSettings", "LOOK_EXT", "Look", "Pairing", "Pairs", "Template", "bake",
+    "confidence",
     "coverage_of", "describe_confidence", "fit_look", "fit_mappings", "given_original", "guess_weight_for",
     "load_look", "load_template", "monochrome_guess", "network_guess", "pairing_for", "pixel_pairs", "sample_pairs",
 ]

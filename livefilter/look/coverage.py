@@ -138,7 +138,7 @@ class FallbackMapping:
 
 class MixMapping:
     """Two looks averaged: (1 - share) * first(x) + share * second(x) (the network's look and the look prior's,
-    fit.PRIOR_SHARE)."""
+    FitSettings.prior_share)."""
 
     kind = "mix"
 

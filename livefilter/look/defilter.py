@@ -18,7 +18,7 @@ from ..resources import MODELS_DIR
 
 MODEL_PATH = MODELS_DIR / "defilter.onnx"
 # The segmentation-aware network (docs/method.md section 1, FIG. 3: the person mask as a 4th input channel), for
-# templates with people; see fit.SEGMENT_AWARE_GUESS for when it is used.
+# templates with people; see FitSettings.segment_aware_guess for when it is used.
 SEG_MODEL_PATH = MODELS_DIR / "defilter_seg.onnx"
 PRESET_SIDE = 128  # the network sees the template with this long side (the seed's pre-processing layer)
 # Test-time flip ensemble: the guess is the mean of the network's guess of the template and of its mirror image

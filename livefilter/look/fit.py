@@ -1,11 +1,10 @@
-"""Template -> Look, as a chain of stages, each handing its result to the next (method.md sections 1-3):
+"""Template -> Look, as a chain of stages, each handing its result to the next (docs/method.md):
 
     load_template -> (given_original | monochrome_guess | network_guess) -> [segment_template] -> pixel_pairs
                   -> fit_mappings -> coverage (and keep-weight; segments: their own trust, else the global look)
                   -> confidence -> bake
 
-``fit_look`` is their short composition; tools (tune_oneshot.py, eval_looks.py) call the same stages with their
-own settings.
+``fit_look`` is their short composition; tools call the same stages with their own :class:`FitSettings`.
 """
 
 from __future__ import annotations
@@ -28,67 +27,29 @@ from .look import Look, bake
 from .mapping import TableMapping, fit_mapping, ill_defined
 from .readings import Reading, candidate_readings
 from .sampling import MIN_SAMPLES, SAMPLINGS, WORK_SIDE, downscale, match_size, sample_pairs
-from .settings import MAX_CANDIDATES, FitSettings
+from .settings import DEFAULT, MAX_CANDIDATES, FitSettings
 
 DEFAULT_MAPPING = "residual"
-# Learning from ONE photo, the network's guess of the original is noisy: the seed's quartic (27 parameters) follows
-# it less than the residual grid does, and only part of the fitted look is kept (the rest is identity), the more
-# the further the network moved the template (d, mean change in code values at the preset size): a small change
-# is mostly noise, a large one a real look. w = clip(a + b d, 0, 1), fitted on TRAINING looks and photos only
-# (tools/tune_oneshot.py, 226 templates: film, creative, synthetic, narrow). Objective: mean dE00 + 3 x the mean
-# excess over doing nothing, because a look worse than doing nothing is the failure users see: (0.25, 0.015)
-# keeps 26/226 training looks worse than doing nothing (worst +2.80) against 36 (+4.32) for (0.35, 0.015), the
-# rule chosen with weight 1, for 0.10 dE00 of mean (8.91 vs 8.81).
-ONE_PHOTO_MAPPING = "seed"
-GUESS_WEIGHT_RULE = (0.25, 0.015)
-# Coverage fall-back strength p0 (see coverage.py) per path, chosen on TRAINING data. With an original (24 training
-# film looks + 18 with a narrow photo, tools/eval_mapping.py --split train --coverage 0 0.03 0.1 0.3 --narrow):
-# 2.07 dE00 without, 1.95 at 0.03, 2.22 at 0.1, 2.55 at 0.3; looks worse than doing nothing 3 -> 0. From one photo
-# (tools/tune_oneshot.py): 8.82 without, 8.79 / 8.81 / 8.83 at 0.1 / 0.3 / 1, worst excess over doing nothing
-# +4.62 / +4.69 / +4.32 / +4.14: 0.3. The monochrome path writes its look down for every colour: no fall-back.
-COVERAGE_P0 = {"original": 0.03, "network": 0.3, "monochrome": 0.0}
-# Below this share of the colour cube (Coverage.share) a template is called narrow and the user is warned: the
-# definition of ../shared/notes/coverage-findings.md; about 1 training photo in 10.
+# Below this share of the colour cube (Coverage.share) a template is called narrow and the user is warned (about 1
+# training photo in 10; docs/decisions.md 'narrow template').
 NARROW_COVERAGE = 0.08
 # A one-photo template smaller than this (pixels) is upscaled to the network's preset size: the guess rests on a
 # handful of colours, so the look kept shrinks in proportion.
 MIN_PIXELS = 32 * 32
 
 
-# The look prior (livefilter/look/prior.py: a look predicted from the template's global features, models/
-# look_prior.npz): from one photo the network's look and the prior's are averaged (PRIOR_SHARE of the prior's, set
-# a priori, not tuned), and the kept weight follows PRIOR_RULE of d = the mean of the two looks' changes of the
-# template's colours. The rule was fitted on TRAINING templates (tune_oneshot's 236, objective mean + 3 x excess),
-# each scored by a prior trained WITHOUT the template's own look folder and without the pairs of its photos
-# (tools/experiments/feature_inverse.py; tools/results/experiments/feature_inverse/compare.md). There the mix is not
-# better than the network alone (objective 9.38 vs 9.26: the network was trained on those very looks and photos, the
-# prior not; measured in session 9, its lattice error is 5.7 % lower on training looks than on validation ones and
-# 2.6 % lower on training photos, tools/results/experiments/prior_stack/README.md); on VALIDATION (the prior without
-# the template's look folder; no validation photo is in its pairs) it is better in every figure: mean 8.48 vs 8.82
-# (shipped rule), creative 8.65 vs 9.13, looks worse than doing nothing 43 vs 47 of 236, objective 9.51 vs 9.92.
-# 0 (or no model file): the network's look alone, with GUESS_WEIGHT_RULE.
-PRIOR_SHARE = 0.5
-PRIOR_RULE = (0.2, 0.02)
-# Below this mean change (code values) the user is told the look is weak: where GUESS_WEIGHT_RULE keeps under 35 %.
-WEAK_CHANGE = (0.35 - GUESS_WEIGHT_RULE[0]) / GUESS_WEIGHT_RULE[1]
+def guess_weight_for(change: float, prior_change: float | None = None, settings: FitSettings = DEFAULT) -> float:
+    """How much of a look learnt from one photo is kept (:meth:`FitSettings.guess_weight`)."""
+    return settings.guess_weight(change, prior_change)
 
 
-def guess_weight_for(change: float, prior_change: float | None = None) -> float:
-    """How much of a look learnt from one photo is kept, from how far the network moved the template (mean
-    absolute change in code values) and, when the look prior is averaged in, how far the prior's look moves it."""
-    if prior_change is None:
-        a, b = GUESS_WEIGHT_RULE
-        return float(np.clip(a + b * change, 0.0, 1.0))
-    a, b = PRIOR_RULE
-    return float(np.clip(a + b * (change + prior_change) / 2.0, 0.0, 1.0))
-
-
-def prior_look(tpl: Template, small: np.ndarray):
+def prior_look(tpl: Template, small: np.ndarray, settings: FitSettings = DEFAULT):
     """The look prior's predicted look of the template and how far it moves the template's colours (``small``: the
-    template at the network's preset size; code values), or (None, None) without the model (or PRIOR_SHARE 0)."""
+    template at the network's preset size; code values), or (None, None) without the model (or prior_share 0).
+    The network's look and the prior's are averaged (docs/decisions.md 'look prior')."""
     from .prior import default_prior, has_prior
 
-    if PRIOR_SHARE <= 0 or not has_prior():
+    if settings.prior_share <= 0 or not has_prior():
         return None, None
     lut = default_prior().predict(tpl.rgb)
     px = small.reshape(-1, 3) / 255.0
@@ -152,14 +113,7 @@ def monochrome_guess(tpl: Template) -> Pairing | None:
     return Pairing(probe, None, "monochrome", source="monochrome path") if is_monochrome(probe) else None
 
 
-# When the segmentation-aware network (method.md FIG. 3, models/defilter_seg.onnx) makes the guess instead of the
-# FIG. 2 network (when the model is shipped): "segments" for fits with segments=True; "people" also for ordinary
-# one-photo fits of templates where the segmenter finds a person on at least PEOPLE_SHARE of the frame; "never".
-SEGMENT_AWARE_GUESS = "segments"
-PEOPLE_SHARE = 0.1
-
-
-def network_guess(tpl: Template, segment_aware: bool = False) -> Pairing:
+def network_guess(tpl: Template, segment_aware: bool = False, settings: FitSettings = DEFAULT) -> Pairing:
     """The de-filter network's guess of the original, both at the network's preset size; ``segment_aware``: the
     FIG. 3 network, given the template's soft person mask."""
     from .defilter import at_preset_size, defilter, guess_change, has_segment_model
@@ -169,7 +123,7 @@ def network_guess(tpl: Template, segment_aware: bool = False) -> Pairing:
         from ..analysis.segments import person_mask
 
         mask = person_mask(downscale(tpl.rgb, 256), size=at_preset_size(tpl.rgb).shape[:2])
-        if SEGMENT_AWARE_GUESS == "people" and float((mask >= 0.5).mean()) < PEOPLE_SHARE:
+        if settings.segment_aware_guess == "people" and float((mask >= 0.5).mean()) < settings.people_share:
             mask = None  # no one in the picture: the FIG. 2 network
     small, guess = defilter(tpl.rgb, mask=mask)
     alpha = None if tpl.alpha is None else cv2.resize(tpl.alpha, small.shape[1::-1], interpolation=cv2.INTER_AREA)
@@ -178,12 +132,12 @@ def network_guess(tpl: Template, segment_aware: bool = False) -> Pairing:
 
 
 def pairing_for(tpl: Template, original=None, *, allow_large: bool = False, monochrome: bool = True,
-                segment_aware: bool = False) -> Pairing:
+                segment_aware: bool = False, settings: FitSettings = DEFAULT) -> Pairing:
     """Route a template: the given original, else the monochrome path, else the de-filter network (``segment_aware``:
     the FIG. 3 one)."""
     if original is not None:
         return given_original(tpl, original, allow_large=allow_large)
-    return (monochrome and monochrome_guess(tpl)) or network_guess(tpl, segment_aware)
+    return (monochrome and monochrome_guess(tpl)) or network_guess(tpl, segment_aware, settings)
 
 
 # --- stage 2b (segments=True): the template's segments --------------------------------------------------------
@@ -203,34 +157,18 @@ class Segments:
         return {"model": SEGMENT_MODEL.name, "categories": dict(enumerate(CATEGORIES)), "shares": shares}
 
 
-# Pixels whose person weight lies inside this band are left out of the per-segment samples: a template graded per
-# segment is a blend of two looks there, which belongs to neither segment's mapping (the global mapping still takes
-# its samples there: sampling.sample_pairs). TRAINING split templates (tools/eval_segments.py --train,
-# as SEGMENT_MIN_GAIN; tools/results/eval_segments_train_*.md): per-segment vs global +31 % without the band, +37 %
-# with it, +39 % with the band in the global samples; single-look templates -4 %, +0 %, -2 %.
-EDGE_BAND = (0.25, 0.75)
-
-
-# Which image the template's segments are found on. The render side segments ungraded frames, so with an original
-# its segments are found on the original, as a frame's would be: a grade that darkens, desaturates or recolours the
-# person or the background also moves the segmenter's boundary. TRAINING split templates (tools/eval_segments.py
-# --train --no-one-photo, tools/results/eval_segments_train_session7.md): per-segment vs global +41 % segmenting the
-# template, +53 % segmenting the original (gain 0.2); graded with a mask that is not the segmenter's (dilated or eroded
-# by 3 % of the side) +19 / +22 % against +34 / +27 %. From one photo the template itself (the network's guess is no
-# photo to segment).
-SEGMENT_THE_ORIGINAL = True
-
-
-def segment_template(p: Pairing) -> Segments:
-    """Segment the template (person / background; with an original, the original: SEGMENT_THE_ORIGINAL) at the size
-    its pixel pairs are taken from; labels are -1 in the soft edge band (EDGE_BAND), which no segment samples."""
+def segment_template(p: Pairing, settings: FitSettings = DEFAULT) -> Segments:
+    """Segment the template (person / background; with an original, the original: the render side segments ungraded
+    frames, and a grade moves the segmenter's boundary) at the size its pixel pairs are taken from; labels are -1 in
+    the soft edge band (settings.edge_band: a blend of two looks belongs to neither segment), which no segment
+    samples."""
     from ..analysis.segments import labels_of, person_mask
 
-    ungraded = p.original if p.path == "original" and SEGMENT_THE_ORIGINAL else p.template
+    ungraded = p.original if p.path == "original" and settings.segment_the_original else p.template
     mask = person_mask(ungraded, size=p.template.shape[:2])
     labels = labels_of(mask)
-    if EDGE_BAND is not None:
-        labels[(mask > EDGE_BAND[0]) & (mask < EDGE_BAND[1])] = -1
+    if settings.edge_band is not None:
+        labels[(mask > settings.edge_band[0]) & (mask < settings.edge_band[1])] = -1
     return Segments(mask, labels)
 
 
@@ -269,38 +207,21 @@ def fit_mappings(pairs: Pairs, mapping: str, solver: str = "lstsq"):
     return glob, per
 
 
-# A segment keeps its own mapping only when that fits the segment's samples better than the global mapping by at
-# least this mean absolute error (code values); otherwise it takes the global look, fitted from more samples. On 120
-# TRAINING templates with people, before/after, segments found on the original (tools/experiments/segment_gate.py,
-# tools/results/experiments/segment_gate_train_seed*.json): per segment, split templates gained 0.06-20.6 (own /
-# global error ratio 0.05-0.78), single-look ones at most 0.24 (ratio >= 0.52), and a single-look segment that kept
-# its own mapping was worse on other photos (its own samples fitted a little better, other colours worse).
-# Per-segment vs global: split +55.7 / +54.8 / +54.0 / +52.4 % at gains 0.2 / 0.4 / 0.5 / 0.7, single-look -0.4 %
-# (1/60 worse) at 0.2 and +0.0 % from 0.3; 0.5 leaves twice the largest single-look gain as margin.
-SEGMENT_MIN_GAIN = 0.5
-
-
-# From one photo (the de-filter network's guess as the original) a segment's own mapping measured worse than the
-# global look at every gate tried, on TRAINING photos and looks (tools/eval_segments.py --train --no-original --split
-# 24 --single 24; tools/results/eval_segments_oneshot_t24_*.md): SEGMENT_MIN_GAIN 0.2 / 1 / 2 gave split templates
-# 9.60 / 9.46 / 9.46 and single-look ones 10.08 / 10.10 / 10.17 against 9.39 and 10.02 for the global look (the FIG. 3
-# network, step 10,968: 9.45 and 10.19). So a one-photo fit with segments=True is the plain fit (the "global look"
-# of those runs) and says so; True learns the segments' own mappings from the guess.
-SEGMENTS_FROM_GUESS = False
 ONE_PHOTO_SEGMENTS_NOTE = ("from one photo every segment gets the global look: per-segment looks learnt through the "
                            "de-filter network's guess measured worse than the global look; give the photo before its "
                            "look too (--original) to learn one look per segment")
 
 
-def distinct_segments(pairs: Pairs, glob, per: dict) -> tuple[dict, dict]:
-    """The segments whose own mapping is worth keeping (SEGMENT_MIN_GAIN), and each segment's fit errors."""
+def distinct_segments(pairs: Pairs, glob, per: dict, min_gain: float = DEFAULT.segment_min_gain) -> tuple[dict, dict]:
+    """The segments whose own mapping is worth keeping (its fit better than the global one's by ``min_gain``: a
+    single-look segment that kept its own mapping was worse on other photos), and each segment's fit errors."""
     kept, errors = {}, {}
     for k, m in per.items():
         src, dst = pairs.per_label[k]
         e_glob = float(np.abs(glob(src) - dst).mean() * 255)
         e_own = float(np.abs(m(src) - dst).mean() * 255)
         errors[str(k)] = {"global": round(e_glob, 3), "own": round(e_own, 3)}
-        if e_glob - e_own >= SEGMENT_MIN_GAIN:
+        if e_glob - e_own >= min_gain:
             kept[k] = m
     return kept, errors
 
@@ -325,7 +246,7 @@ def trusted(p: Pairing, pairs: Pairs, glob, per: dict, p0: float, weight: float)
 
 
 def confidence(p: Pairing, cov: Coverage, weight: float, reason: str | None,
-               prior_change: float | None = None) -> dict:
+               prior_change: float | None = None, settings: FitSettings = DEFAULT) -> dict:
     """How sure the fit is, for the user: the share of the colour cube the template covers, how far the network
     (and the look prior) moved the template, how much of the guessed look is kept; a level and, when weak, why."""
     frac = cov.share
@@ -335,8 +256,8 @@ def confidence(p: Pairing, cov: Coverage, weight: float, reason: str | None,
     if frac < NARROW_COVERAGE and p.path != "monochrome":
         why.append(f"the template's colours cover {frac:.0%} of the colour cube (narrow): the look is uncertain "
                    "away from them")
-    # little to undo: under WEAK_CHANGE code values (what keeps under 35 % of a guess without the look prior)
-    little = weight < 0.35 if prior_change is None else (p.change + prior_change) / 2 < WEAK_CHANGE
+    # little to undo: under settings.weak_change code values (what keeps under 35 % of a guess without the prior)
+    little = weight < 0.35 if prior_change is None else (p.change + prior_change) / 2 < settings.weak_change
     if p.path == "network" and little and not reason:
         moved = f"{p.change:.1f} code values" + ("" if prior_change is None else
                                                   f", the look prior {prior_change:.1f}")
@@ -374,10 +295,10 @@ def fit_look(template, original=None, *, sampling: str = "uniform", samples: int
             hedge against a wrong guess; 1 keeps all of it. Default: from how far the network moved the template
             (:func:`guess_weight_for`). Unused with an original.
         coverage: the coverage fall-back strength p0 (0 = none; see :mod:`livefilter.look.coverage`). Default:
-            chosen per path (COVERAGE_P0).
+            chosen per path (settings.coverage_p0).
         segments: segment the template (person / background, livefilter.analysis.segments) and fit one mapping
             per category covering at least 10 % of it from N*r samples, plus the global one from all of them
-            (method.md section 2); the look then renders each region of an image with its category's look.
+            (docs/method.md); the look then renders each region of an image with its category's look.
         candidates: from one photo, how many distinct readings to offer (default 4; 1: the automatic one only):
             ``look.candidates`` holds them, ``look.pick(n)`` takes one; the look itself is candidate 1.
         settings: the one-photo fit's settings (:class:`FitSettings`); ``candidates`` overrides its own.
@@ -391,14 +312,14 @@ def fit_look(template, original=None, *, sampling: str = "uniform", samples: int
         raise InputError(f"guess_weight must be in [0, 1], got {guess_weight}")
     if coverage is not None and coverage < 0:
         raise InputError(f"coverage must be >= 0, got {coverage}")
-    settings = settings or FitSettings()
+    settings = settings or DEFAULT
     if candidates is not None:
         settings = replace(settings, candidates=candidates)
     if not 1 <= settings.candidates <= MAX_CANDIDATES:
         raise InputError(f"candidates must be 1..{MAX_CANDIDATES}, got {settings.candidates}")
     tpl = load_template(template, allow_large=allow_large)
-    one_photo_segments = segments and original is None and not SEGMENTS_FROM_GUESS
-    if one_photo_segments:  # the plain fit: it measured better (SEGMENTS_FROM_GUESS)
+    one_photo_segments = segments and original is None and not settings.segments_from_guess
+    if one_photo_segments:  # the plain fit: it measured better (docs/decisions.md 'segments from one photo')
         segments = False
         warnings.warn(f"{tpl.path or 'template'}: {ONE_PHOTO_SEGMENTS_NOTE}", stacklevel=2)
     if segments:
@@ -411,14 +332,15 @@ def fit_look(template, original=None, *, sampling: str = "uniform", samples: int
     flat = None if original is not None else ill_defined(
         downscale(tpl.rgb, WORK_SIDE, cv2.INTER_NEAREST).reshape(-1, 3) / 255.0)
     p = pairing_for(tpl, original, allow_large=allow_large, monochrome=sampling != "segments" and not flat,
-                    segment_aware=SEGMENT_AWARE_GUESS == "people" or (segments and SEGMENT_AWARE_GUESS == "segments"))
-    seg = segment_template(p) if segments or sampling == "person" else None
+                    segment_aware=settings.segment_aware_guess == "people"
+                    or (segments and settings.segment_aware_guess == "segments"), settings=settings)
+    seg = segment_template(p, settings) if segments or sampling == "person" else None
     asked = sampling
     if sampling == "person":  # salient-weighted sampling, the person as the salient region
         sampling, saliency_mask, seg = "salient", seg.mask >= 0.5, None
     elif seg is not None:
         labels = seg.labels
-    mapping = mapping or (ONE_PHOTO_MAPPING if p.path == "network" else DEFAULT_MAPPING)
+    mapping = mapping or (settings.one_photo_mapping if p.path == "network" else DEFAULT_MAPPING)
     pairs = pixel_pairs(p, sampling=sampling, samples=samples, seed=seed, labels=labels, saliency_mask=saliency_mask)
     # with an original, by the pairs; otherwise by the template (above): on the network path the guess may spread a
     # flat template's colour over the cube
@@ -426,8 +348,8 @@ def fit_look(template, original=None, *, sampling: str = "uniform", samples: int
     weight = 1.0
     prior, prior_change = None, None
     if p.path == "network":
-        prior, prior_change = prior_look(tpl, p.template)
-        weight = guess_weight if guess_weight is not None else guess_weight_for(p.change, prior_change)
+        prior, prior_change = prior_look(tpl, p.template, settings)
+        weight = guess_weight if guess_weight is not None else settings.guess_weight(p.change, prior_change)
         pixels = tpl.rgb.shape[0] * tpl.rgb.shape[1]
         if reason and guess_weight is None:
             weight = 0.0  # a guess from a flat template is the network's invention: nothing justifies it
@@ -438,18 +360,19 @@ def fit_look(template, original=None, *, sampling: str = "uniform", samples: int
     glob, label_maps = fit_mappings(pairs, mapping, solver)
     seg_errors = None
     if seg is not None:
-        label_maps, seg_errors = distinct_segments(pairs, glob, label_maps)
-    p0 = COVERAGE_P0[p.path] if coverage is None else coverage
+        label_maps, seg_errors = distinct_segments(pairs, glob, label_maps, settings.segment_min_gain)
+    p0 = settings.coverage_p0[p.path] if coverage is None else coverage
     fitted = glob
     glob, label_maps = trusted(p, pairs, glob, label_maps, p0, weight)
 
     def kept(w: float):  # the global look keeping w of the fitted look (and of the prior's, averaged in)
         g = covered(fitted, coverage_of(p, pairs), p0, w)
-        return g if prior is None else MixMapping(g, covered(TableMapping(prior.table), None, 0.0, w), PRIOR_SHARE)
+        return g if prior is None else MixMapping(g, covered(TableMapping(prior.table), None, 0.0, w),
+                                                  settings.prior_share)
 
     if prior is not None:  # the network's look and the prior's, averaged (segments, if any, keep theirs)
         glob = kept(weight)
-    conf = confidence(p, coverage_of(p, pairs), weight, reason, prior_change)
+    conf = confidence(p, coverage_of(p, pairs), weight, reason, prior_change, settings)
     for why in conf["why"]:
         warnings.warn(f"{tpl.path or 'template'}: {why}", stacklevel=2)
     readings, skipped = [], []
@@ -471,7 +394,7 @@ def fit_look(template, original=None, *, sampling: str = "uniform", samples: int
         "solver": solver,
         "sampling": asked,
         "guess_weight": float(weight) if p.path == "network" else None,
-        "look_prior": None if prior is None else {"share": PRIOR_SHARE, "change": round(prior_change, 2)},
+        "look_prior": None if prior is None else {"share": settings.prior_share, "change": round(prior_change, 2)},
         "coverage_p0": float(p0),
         "confidence": conf,
         "samples": int(samples),

@@ -1,4 +1,4 @@
-"""The look prior: a look predicted from what the template looks like as a whole (issue 8, one photo).
+"""The look prior: a look predicted from what the template looks like as a whole (one photo).
 
 The de-filter network guesses the original pixel by pixel from a 128 px view; it shrinks creative grades toward
 identity. The prior looks at the whole template instead: the scene network's pooled feature map (models/scene.onnx,
@@ -7,10 +7,8 @@ moments and percentiles, per-lightness-band casts, chroma percentiles, a 4^3 col
 regression maps them to the look itself, as offsets at a GRID^3 lattice of the colour cube. It is trained by
 tools/train_look_prior.py on TRAINING photos x training film, creative and synthetic looks and shipped as
 models/look_prior.npz (see models/NOTICE). ``fit_look`` averages its look with the network's on the one-photo path
-(fit.PRIOR_SHARE); without the model file the one-photo path is the network's alone.
-
-Measured on TRAINING templates with each template's own look folder (its author or film maker) left out of the
-regression (tools/experiments/feature_inverse.py): see fit.PRIOR_SHARE.
+(FitSettings.prior_share; docs/decisions.md 'look prior'); without the model file the one-photo path is the network's
+alone.
 """
 
 from __future__ import annotations

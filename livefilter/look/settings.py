@@ -1,9 +1,10 @@
-"""The one-photo fit's settings, as one object passed down to ``fit_look`` (tools pass their own, never by
-overwriting module globals)."""
+"""The fit's settings, as one object passed down to ``fit_look`` and its stages (tools pass their own
+``FitSettings``; nothing overwrites module globals). Every default was chosen by measurement: the comment names its
+row in docs/decisions.md."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .readings import MIN_DIFFERENCE, POOL_ORDER
 
@@ -13,20 +14,64 @@ MAX_CANDIDATES = 1 + len(POOL_ORDER)
 
 @dataclass(frozen=True)
 class FitSettings:
-    """How a one-photo fit reads its template.
+    """How a fit reads its template.
 
     Args:
         candidates: how many distinct readings a one-photo fit offers (1 = the automatic one only; at most
             MAX_CANDIDATES). Fits with the original given have one look.
         min_difference: two readings closer than this (mean dE00 on reference colours) count as one.
         pool_order: the order readings are offered in after the automatic one.
-        neighbours: how many look-library entries the neighbour reading averages.
+        neighbours: how many look-library entries the neighbour readings weigh.
         library_exclude: look-library folders left out of the neighbour search (evaluation: a look's own family
             left out behaves as an unseen look does).
+        one_photo_mapping: the mapping fitted from the de-filter network's guess ("seed" or "residual").
+        guess_weight_rule: (a, b): the network's look alone keeps w = clip(a + b d, 0, 1) of itself, d = how far
+            the network moved the template (mean change in code values).
+        prior_share: how much of the look prior's look is averaged with the network's (0: the network's alone).
+        prior_rule: (a, b): with the look prior, w = clip(a + b d, 0, 1), d = the mean of both looks' changes.
+        coverage_p0: the coverage fall-back strength per path (original, network, monochrome).
+        segment_min_gain: a segment keeps its own mapping when that fits its samples better than the global one
+            by at least this mean absolute error (code values).
+        segments_from_guess: learn per-segment looks through the network's guess (one photo, segments=True);
+            False: such a fit is the plain fit, and says so.
+        segment_the_original: with an original, find the segments on it (as the render side segments ungraded
+            frames), not on the template.
+        edge_band: person weights inside this band belong to no segment's samples (None: no band).
+        segment_aware_guess: when the FIG. 3 network makes the guess: "segments" (fits with segments=True),
+            "people" (also when a person covers at least people_share of the template) or "never".
+        people_share: see segment_aware_guess.
     """
 
-    candidates: int = 4
+    candidates: int = 4  # docs/decisions.md 'how many readings'
     min_difference: float = MIN_DIFFERENCE
     pool_order: tuple = POOL_ORDER
     neighbours: int = 80
     library_exclude: tuple = ()
+    one_photo_mapping: str = "seed"  # 'one-photo mapping'
+    guess_weight_rule: tuple = (0.25, 0.015)  # 'kept-weight rule'
+    prior_share: float = 0.5  # 'look prior'
+    prior_rule: tuple = (0.2, 0.02)  # 'look prior'
+    coverage_p0: dict = field(default_factory=lambda: {"original": 0.03, "network": 0.3, "monochrome": 0.0})
+    segment_min_gain: float = 0.5  # 'segment gate'
+    segments_from_guess: bool = False  # 'segments from one photo'
+    segment_the_original: bool = True  # 'segment the original'
+    edge_band: tuple | None = (0.25, 0.75)  # 'edge band'
+    segment_aware_guess: str = "segments"  # 'segmentation-aware de-filter'
+    people_share: float = 0.1
+
+    @property
+    def weak_change(self) -> float:
+        """Below this mean change (code values) the user is told the look is weak: where the network's rule keeps
+        under 35 % of its look."""
+        a, b = self.guess_weight_rule
+        return (0.35 - a) / b
+
+    def guess_weight(self, change: float, prior_change: float | None = None) -> float:
+        """How much of a look learnt from one photo is kept, from how far the network moved the template and,
+        when the look prior is averaged in, how far the prior's look moves it."""
+        a, b = self.guess_weight_rule if prior_change is None else self.prior_rule
+        d = change if prior_change is None else (change + prior_change) / 2.0
+        return float(min(max(a + b * d, 0.0), 1.0))
+
+
+DEFAULT = FitSettings()

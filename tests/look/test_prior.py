@@ -1,5 +1,5 @@
 """The look prior (livefilter.look.prior): a look predicted from the template's global features, averaged with the
-de-filter network's look on the one-photo path (fit.PRIOR_SHARE)."""
+de-filter network's look on the one-photo path (FitSettings.prior_share)."""
 
 import numpy as np
 import pytest
@@ -59,13 +59,13 @@ def test_one_photo_look_is_the_mean_of_the_network_and_the_prior(constant_prior,
     tpl = np.clip(warm_look(photo / 255.0) * 255 + 0.5, 0, 255).astype(np.uint8)
     look = fit_look(tpl)
     meta = look.meta
-    share = fit.PRIOR_SHARE
+    share = fit.DEFAULT.prior_share
     assert meta["look_prior"]["share"] == share and meta["confidence"]["prior_change"] > 1
     w = meta["guess_weight"]
     net_change, prior_change = meta["confidence"]["guess_change"], meta["look_prior"]["change"]
     assert w == pytest.approx(fit.guess_weight_for(net_change, prior_change), abs=1e-3)
-    monkeypatch.setattr(fit, "PRIOR_SHARE", 0.0)
-    alone = fit_look(tpl, guess_weight=w)  # the network's look alone, kept as much
+    # the network's look alone, kept as much
+    alone = fit_look(tpl, guess_weight=w, settings=fit.FitSettings(prior_share=0.0))
     assert alone.meta["look_prior"] is None
     g = identity_table(33)
     prior_part = g + w * (prior.LookPrior(constant_prior).predict(tpl).apply_float(g.reshape(-1, 3)).reshape(g.shape)

@@ -120,13 +120,14 @@ def test_a_template_without_people_keeps_the_global_look_for_people(tmp_path):
 
 
 def test_a_single_look_template_keeps_the_global_look(split):
-    """The same look on person and background: no segment's own mapping fits clearly better (SEGMENT_MIN_GAIN),
+    """The same look on person and background: no segment's own mapping fits clearly better (segment_min_gain),
     so the look is the global one, not two noisier halves of it."""
     _, a, _ = split
     look = fit_look(apply_float_look(a, warm_look), a, segments=True)
     assert look.label_luts == {} and look.meta["segments"]["own look"] == []
     errs = look.meta["segments"]["fit error"]
-    assert set(errs) == {"0", "1"} and all(e["global"] - e["own"] < fit.SEGMENT_MIN_GAIN for e in errs.values())
+    assert set(errs) == {"0", "1"} and all(e["global"] - e["own"] < fit.DEFAULT.segment_min_gain
+                                     for e in errs.values())
     # ... and then exactly the plain look: the global mapping is fitted from the plain fit's own pairs
     assert np.array_equal(look.lut.table, fit_look(apply_float_look(a, warm_look), a).lut.table)
     with pytest.raises(lf.InputError, match="segments=True"):
@@ -151,8 +152,7 @@ def test_with_an_original_the_original_is_segmented(split, monkeypatch):
     fit_look(t, a, segments=True)
     assert len(seen) == 1 and np.array_equal(seen[0], a)
     seen.clear()
-    monkeypatch.setattr(fit, "SEGMENT_THE_ORIGINAL", False)
-    fit_look(t, a, segments=True)
+    fit_look(t, a, segments=True, settings=fit.FitSettings(segment_the_original=False))
     assert len(seen) == 1 and np.array_equal(seen[0], t)
 
 
@@ -241,7 +241,7 @@ def test_live_pipeline_renders_a_per_segment_look_by_segmenting_the_frames(split
 
 
 def test_from_one_photo_every_segment_gets_the_global_look(split, monkeypatch):
-    """Through the de-filter guess a segment's own look measured worse than the global one (fit.SEGMENTS_FROM_GUESS):
+    """Through the de-filter guess a segment's own look measured worse than the global one (segments_from_guess):
     a one-photo fit with segments is the plain fit, renders it everywhere and says why; with the setting on it
     learns the segments' own looks from the guess."""
     from livefilter.look import fit
@@ -253,6 +253,5 @@ def test_from_one_photo_every_segment_gets_the_global_look(split, monkeypatch):
     assert "--original" in look.meta["segments"]["note"]
     assert np.array_equal(look.lut.table, fit_look(t).lut.table)  # the same global look as a plain fit
     assert np.array_equal(look.apply(a), fit_look(t).apply(a))
-    monkeypatch.setattr(fit, "SEGMENTS_FROM_GUESS", True)
-    on = fit_look(t, segments=True)
+    on = fit_look(t, segments=True, settings=fit.FitSettings(segments_from_guess=True))
     assert "note" not in on.meta["segments"] and set(on.meta["segments"]["fit error"]) == {"0", "1"}

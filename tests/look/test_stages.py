@@ -20,7 +20,7 @@ from livefilter.look import (
     pixel_pairs,
 )
 from livefilter.look.coverage import covered
-from livefilter.look.fit import COVERAGE_P0
+from livefilter.look.settings import DEFAULT
 
 from ..conftest import apply_float_look
 
@@ -34,7 +34,7 @@ def test_stages_by_hand_equal_fit_look_with_an_original(photo):
     glob, per = fit_mappings(pairs, "residual")
     assert per == {}
     cov = coverage_of(p, pairs)
-    lut = bake(covered(glob, cov, COVERAGE_P0["original"]), 33)
+    lut = bake(covered(glob, cov, DEFAULT.coverage_p0["original"]), 33)
     look = fit_look(tpl_img, photo, samples=6000, seed=3)
     assert np.array_equal(lut.table, look.lut.table)
 
