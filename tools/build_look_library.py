@@ -116,7 +116,8 @@ def main(argv=None) -> int:
     out = Path(args.out)
     target = out.with_name(out.name + ".check") if args.check else out
     t0 = time.time()
-    library.save_npz_exact(target, build(SHARED, args.photos, args.synthetic, log=lambda s: print(s, file=sys.stderr)))
+    arrays = build(SHARED, args.photos, args.synthetic, log=lambda s: print(s, file=sys.stderr))
+    library.save_npz_exact(target, dict(sorted(arrays.items())))
     digest = hashlib.sha256(target.read_bytes()).hexdigest()
     print(f"wrote {target} ({target.stat().st_size:,} bytes, sha256 {digest}, {time.time() - t0:.0f} s)")
     if args.check:

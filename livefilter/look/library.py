@@ -13,9 +13,9 @@ identity at a GRID^3 lattice (float16), the entries' projected statistics (float
 
 from __future__ import annotations
 
+import functools
 import io
 import json
-import threading
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -142,29 +142,27 @@ class LookLibrary:
         return Lut(self.table(self.offsets[look]), title=title or self.names[look])
 
 
-_libraries: dict = {}
-_lock = threading.Lock()
-
-
 def has_library() -> bool:
     return LIBRARY_PATH.is_file()
 
 
+@functools.lru_cache(maxsize=2)
+def _library_at(path: Path) -> LookLibrary:
+    return LookLibrary(path)
+
+
 def default_library() -> LookLibrary:
     """The look library at LIBRARY_PATH, loaded once per process."""
-    with _lock:
-        if LIBRARY_PATH not in _libraries:
-            _libraries[LIBRARY_PATH] = LookLibrary(LIBRARY_PATH)
-        return _libraries[LIBRARY_PATH]
+    return _library_at(LIBRARY_PATH)
 
 
 def save_npz_exact(path: str | Path, arrays: dict) -> None:
-    """Write arrays as an .npz whose bytes depend only on their contents (fixed zip timestamps, sorted names), to a
-    temporary name renamed when complete: models that tools re-create bit for bit."""
+    """Write arrays (in the dict's order) as an .npz whose bytes depend only on their contents (fixed zip
+    timestamps), to a temporary name renamed when complete: models that tools re-create bit for bit."""
     path = Path(path)
     tmp = path.with_name(path.name + ".tmp")
     with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name in sorted(arrays):
+        for name in arrays:
             buf = io.BytesIO()
             np.lib.format.write_array(buf, np.asarray(arrays[name]), allow_pickle=False)
             zf.writestr(zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0)), buf.getvalue(),

@@ -118,19 +118,9 @@ def default_prior() -> LookPrior:
 
 
 def save_prior(path: str | Path, W, mu, sd, ym, meta: dict) -> None:
-    """Write a look prior (tools/train_look_prior.py) as an .npz whose bytes depend only on its contents (fixed
-    zip timestamps), to a temporary name renamed when complete."""
-    import io
-    import zipfile
+    """Write a look prior (tools/train_look_prior.py) as an .npz whose bytes depend only on its contents."""
+    from .library import save_npz_exact
 
-    path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    arrays = {"W": np.asarray(W, np.float32), "mu": np.asarray(mu, np.float32), "sd": np.asarray(sd, np.float32),
-              "ym": np.asarray(ym, np.float32), "meta": np.asarray(json.dumps(meta, sort_keys=True))}
-    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name, arr in arrays.items():
-            buf = io.BytesIO()
-            np.lib.format.write_array(buf, arr, allow_pickle=False)
-            zf.writestr(zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0)), buf.getvalue(),
-                        compress_type=zipfile.ZIP_DEFLATED)
-    tmp.replace(path)
+    save_npz_exact(path, {"W": np.asarray(W, np.float32), "mu": np.asarray(mu, np.float32),
+                          "sd": np.asarray(sd, np.float32), "ym": np.asarray(ym, np.float32),
+                          "meta": np.asarray(json.dumps(meta, sort_keys=True))})
