@@ -1,6 +1,6 @@
-"""The headline feature in CI: a look learnt from ONE photo with the shipped de-filter model and look prior
-(onnxruntime and numpy only, no torch) matches a committed golden LUT (tests/data/golden_oneshot.npz, made by
-tools/make_golden.py)."""
+"""The headline feature in CI: a look learnt from ONE photo with the shipped de-filter model, look prior and look
+library (onnxruntime and numpy only, no torch) matches a committed golden LUT (tests/data/golden_oneshot.npz, made
+by tools/make_golden.py)."""
 
 import hashlib
 import json
@@ -49,6 +49,12 @@ def one_photo_look(golden):
     if prior_sha != meta.get("prior_sha256"):
         pytest.fail(f"the golden was made with look prior {str(meta.get('prior_sha256'))[:12]}, "
                     f"models/look_prior.npz is {str(prior_sha)[:12]}: {REGEN}")
+    from livefilter.look import library
+
+    lib_sha = hashlib.sha256(library.LIBRARY_PATH.read_bytes()).hexdigest() if library.has_library() else None
+    if lib_sha != meta.get("library_sha256"):
+        pytest.fail(f"the golden was made with look library {str(meta.get('library_sha256'))[:12]}, "
+                    f"models/look_library.npz is {str(lib_sha)[:12]}: {REGEN}")
     template = SAMPLES / "sample_after.jpg"
     assert hashlib.sha256(template.read_bytes()).hexdigest() == meta["template_sha256"], REGEN
     return lf.fit_look(template, size=meta["size"])

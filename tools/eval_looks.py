@@ -17,6 +17,7 @@ PSNR, the "do nothing" guess).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import platform
 import sys
 import time
@@ -131,10 +132,13 @@ def main(argv=None) -> int:
         A = pics[ia]
         T = lf.render(A, F)
         truths = [(pics[i], lf.render(pics[i], F)) for i in ibs]
+        # the look library searched without the look's own folder (film maker, author): as for an unseen look
+        folder = str(Path(name).parent.relative_to("looks")) if name.startswith("looks/") else None
+        held_out = dataclasses.replace(settings, library_exclude=(folder,)) if folder else settings
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            ours = lf.fit_look(T, settings=settings)
-            ours_nocov = lf.fit_look(T, coverage=0.0, settings=settings)
+            ours = lf.fit_look(T, settings=held_out)
+            ours_nocov = lf.fit_look(T, coverage=0.0, settings=held_out)
             oracle = lf.fit_look(T, A, mapping="seed", coverage=0.0)
         preds = {
             "identity": lambda b: b,

@@ -1,8 +1,9 @@
 """Re-create the golden one-photo look used by tests/test_golden_oneshot.py from the shipped de-filter model.
 
 The test fits a look from the bundled template ALONE (livefilter/data/sample_after.jpg, through
-models/defilter.onnx with onnxruntime and the look prior models/look_prior.npz: no torch) and compares it with
-tests/data/golden_oneshot.npz. The golden records both models' sha256, so after a new model is shipped the test
+models/defilter.onnx with onnxruntime, the look prior models/look_prior.npz and the look library
+models/look_library.npz: no torch) and compares it with
+tests/data/golden_oneshot.npz. The golden records the models' sha256, so after a new model is shipped the test
 fails and says to run this:
 
     python tools/make_golden.py            # writes tests/data/golden_oneshot.npz
@@ -43,6 +44,12 @@ def prior_sha256() -> str | None:
     return sha256(prior.PRIOR_PATH) if prior.PRIOR_PATH.is_file() else None
 
 
+def library_sha256() -> str | None:
+    from livefilter.look import library
+
+    return sha256(library.LIBRARY_PATH) if library.LIBRARY_PATH.is_file() else None
+
+
 def fit() -> dict:
     """The one-photo fit the golden holds: table (9, 9, 9, 3) float32, guess weight, file hashes."""
     import livefilter as lf
@@ -51,7 +58,8 @@ def fit() -> dict:
     if look.meta.get("original") != "de-filter network":
         raise SystemExit(f"expected the template to go through the de-filter network, got {look.meta['original']}")
     return {"table": np.asarray(look.lut.table, np.float32), "guess_weight": float(look.meta["guess_weight"]),
-            "model_sha256": sha256(model_path()), "prior_sha256": prior_sha256(), "template_sha256": sha256(TEMPLATE),
+            "model_sha256": sha256(model_path()), "prior_sha256": prior_sha256(),
+            "library_sha256": library_sha256(), "template_sha256": sha256(TEMPLATE),
             "template": TEMPLATE.relative_to(ROOT).as_posix(), "size": SIZE}
 
 
@@ -73,7 +81,7 @@ def main(argv=None) -> int:
         diff = float(np.abs(new["table"] - old["table"]).max() * 255)
         print(f"model {new['model_sha256'][:12]} (golden made with {old['model_sha256'][:12]}); table max diff "
               f"{diff:.4f} code values; guess weight {new['guess_weight']:.4f} vs {old['guess_weight']:.4f}")
-        same = new["model_sha256"] == old["model_sha256"] and new["prior_sha256"] == old.get("prior_sha256")
+        same = all(new[k] == old.get(k) for k in ("model_sha256", "prior_sha256", "library_sha256"))
         return 0 if same and diff <= 0.5 else 1
     meta = {k: v for k, v in new.items() if k != "table"}
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -162,6 +162,28 @@ class MixMapping:
         return cls(part("first_"), part("second_"), float(d["share"]))
 
 
+class OffsetMapping:
+    """A look with another look's change added: first(x) + share * (second(x) - x) (the automatic reading of one
+    photo: the fitted look plus a share of the look library's neighbour reading)."""
+
+    kind = "offset"
+
+    def __init__(self, first, second, share: float):
+        self.first, self.second, self.share = first, second, float(share)
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, dtype=np.float64)
+        return self.first(x) + self.share * (self.second(x) - x)
+
+    def to_dict(self) -> dict:
+        return MixMapping.to_dict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> OffsetMapping:
+        mix = MixMapping.from_dict(d)
+        return cls(mix.first, mix.second, mix.share)
+
+
 def mapping_from_any(d: dict, fallback=None):
     """A mapping from its to_dict(): plain, covered, mixed, or (with the global mapping as ``fallback``) a
     segment's."""
@@ -170,6 +192,8 @@ def mapping_from_any(d: dict, fallback=None):
     kind = str(d["kind"])
     if kind == "mix":
         return MixMapping.from_dict(d)
+    if kind == "offset":
+        return OffsetMapping.from_dict(d)
     if kind == "covered":
         return CoveredMapping.from_dict(d, mapping_from_any)
     if kind == "fallback":

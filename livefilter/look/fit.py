@@ -22,10 +22,10 @@ import numpy as np
 from .. import __version__
 from ..errors import InputError
 from ..imageio import read_image
-from .coverage import Coverage, MixMapping, covered, segment_mapping
+from .coverage import Coverage, MixMapping, OffsetMapping, covered, segment_mapping
 from .look import Look, bake
 from .mapping import TableMapping, fit_mapping, ill_defined
-from .readings import Reading, candidate_readings
+from .readings import Reading, candidate_readings, nearest_looks, neighbour_mean
 from .sampling import MIN_SAMPLES, SAMPLINGS, WORK_SIDE, downscale, match_size, sample_pairs
 from .settings import DEFAULT, MAX_CANDIDATES, FitSettings
 
@@ -372,15 +372,24 @@ def fit_look(template, original=None, *, sampling: str = "uniform", samples: int
 
     if prior is not None:  # the network's look and the prior's, averaged (segments, if any, keep theirs)
         glob = kept(weight)
+    flat_guess = bool(reason) and weight == 0.0  # a guess from a flat template: the network's own invention
+    near = None
+    if original is None and (settings.candidates > 1 or (p.path == "network" and settings.library_share > 0)):
+        near = nearest_looks(tpl.rgb, settings)
+    library_share, hedged = 0.0, glob
+    if near is not None and p.path == "network" and not flat_guess and settings.library_share > 0:
+        # the automatic reading adds a share of the library's neighbour reading (docs/decisions.md 'library share')
+        library_share = settings.library_share
+        glob = OffsetMapping(glob, neighbour_mean(*near), library_share)
     conf = confidence(p, coverage_of(p, pairs), weight, reason, prior_change, settings)
     for why in conf["why"]:
         warnings.warn(f"{tpl.path or 'template'}: {why}", stacklevel=2)
     readings, skipped = [], []
     if original is None and settings.candidates > 1:
         # several readings of one photo (readings.py); the whole look is left out where the fit kept nothing on
-        # purpose (a flat template: the network's guess is its own invention)
-        whole = None if (reason and weight == 0.0) or weight >= 1.0 else kept(1.0)
-        readings, skipped = candidate_readings(tpl.rgb, Reading("automatic", glob, conf), whole, settings)
+        # purpose (a flat template)
+        whole = None if flat_guess or (weight >= 1.0 and not library_share) else kept(1.0)
+        readings, skipped = candidate_readings(Reading("automatic", glob, conf), whole, near, settings, hedged)
         if len(readings) < settings.candidates:
             warnings.warn(f"{tpl.path or 'template'}: {len(readings)} distinct readings of {settings.candidates} asked "
                           f"(left out as near-duplicates: {', '.join(skipped)})", stacklevel=2)
@@ -395,6 +404,7 @@ def fit_look(template, original=None, *, sampling: str = "uniform", samples: int
         "sampling": asked,
         "guess_weight": float(weight) if p.path == "network" else None,
         "look_prior": None if prior is None else {"share": settings.prior_share, "change": round(prior_change, 2)},
+        "library_share": library_share or None,
         "coverage_p0": float(p0),
         "confidence": conf,
         "samples": int(samples),

@@ -126,14 +126,28 @@ def _clusters(looks: np.ndarray, weights: np.ndarray, k: int, iters: int = 10) -
     return sorted(members, key=lambda m: -weights[m].sum())
 
 
+def nearest_looks(rgb: np.ndarray, settings) -> tuple[LookLibrary, Neighbours] | None:
+    """The look library and the template's neighbours in it (None without the library file)."""
+    if not has_library():
+        return None
+    lib = default_library()
+    exclude = np.isin(lib.folders, list(settings.library_exclude)) if settings.library_exclude else None
+    return lib, lib.neighbours(rgb, settings.neighbours, exclude=exclude)
+
+
+def neighbour_mean(lib: LookLibrary, nb: Neighbours) -> TableMapping:
+    """The neighbours' looks, weighted: the library's reading of the template."""
+    ids, w = nb.by_look()
+    return _table_of(lib, (w[:, None, None, None, None] * lib.offsets[ids].astype(np.float64)).sum(0))
+
+
 def library_readings(lib: LookLibrary, nb: Neighbours) -> list[Reading]:
     """The neighbour reading, its clusters and the nearest look, each with its support among the neighbours."""
     ids, w = nb.by_look()
     offs = lib.offsets[ids].reshape(len(ids), -1).astype(np.float64)
     closeness = float(nb.distances[0] / max(nb.spread, 1e-9))  # 0: the template sits on a library entry
     share_top = float(w[0])
-    out = [Reading("library", _table_of(lib, (w[:, None] * offs).sum(0).reshape(lib.offsets.shape[1:])),
-                   _library_confidence(share_top, closeness, len(ids)))]
+    out = [Reading("library", neighbour_mean(lib, nb), _library_confidence(share_top, closeness, len(ids)))]
     if len(ids) >= CLUSTERS:
         for j, m in enumerate(_clusters(offs, w, CLUSTERS)):
             mean = (w[m, None] * offs[m]).sum(0) / w[m].sum()
@@ -182,20 +196,20 @@ def select(automatic: Reading, pool: list[Reading], k: int, min_difference: floa
     return taken, skipped
 
 
-def candidate_readings(rgb: np.ndarray, automatic: Reading, whole, settings) -> tuple[list[Reading], list[str]]:
+def candidate_readings(automatic: Reading, whole, near, settings, fitted=None) -> tuple[list[Reading], list[str]]:
     """The candidates of a one-photo fit: ``automatic`` (the fitted look as hedged), then the pool in the settings'
-    order: ``whole`` (the fitted look unhedged; None to leave it out), the library readings of the template ``rgb``
-    (uint8 RGB) and the gentle reading. Returns the candidates and the kinds skipped as near-duplicates."""
+    order: ``whole`` (the fitted look unhedged; None to leave it out), the library readings (``near``: the library
+    and the template's neighbours, or None) and the gentle reading (half of ``fitted``, the fitted look as hedged
+    before the library's share is added; default: the automatic one). Returns the candidates and the kinds skipped
+    as near-duplicates."""
     pool = []
     if whole is not None:
         pool.append(Reading("whole", whole, {"level": automatic.confidence.get("level", "low"), "kept": 1.0,
                                              "why": ["the fitted look kept whole, no hedge toward doing nothing"]}))
-    if has_library():
-        lib = default_library()
-        exclude = np.isin(lib.folders, list(settings.library_exclude)) if settings.library_exclude else None
-        pool += library_readings(lib, lib.neighbours(rgb, settings.neighbours, exclude=exclude))
+    if near is not None:
+        pool += library_readings(*near)
     kept = automatic.confidence.get("kept", 1.0)
-    pool.append(Reading("gentle", gentle(automatic.mapping), {
+    pool.append(Reading("gentle", gentle(fitted or automatic.mapping), {
         "level": "medium", "kept": round(GENTLE_SHARE * kept, 3),
         "why": [f"{GENTLE_SHARE:.0%} of the automatic reading: for a template whose look is mostly its scene"]}))
     return select(automatic, pool, settings.candidates, settings.min_difference, settings.pool_order)

@@ -57,7 +57,8 @@ def test_a_missing_or_broken_prior_says_how_to_recreate_it(tmp_path):
 
 def test_one_photo_look_is_the_mean_of_the_network_and_the_prior(constant_prior, photo, monkeypatch, tmp_path):
     tpl = np.clip(warm_look(photo / 255.0) * 255 + 0.5, 0, 255).astype(np.uint8)
-    look = fit_look(tpl)
+    no_library = fit.FitSettings(library_share=0.0)  # the network's look and the prior's only
+    look = fit_look(tpl, settings=no_library)
     meta = look.meta
     share = fit.DEFAULT.prior_share
     assert meta["look_prior"]["share"] == share and meta["confidence"]["prior_change"] > 1
@@ -65,7 +66,7 @@ def test_one_photo_look_is_the_mean_of_the_network_and_the_prior(constant_prior,
     net_change, prior_change = meta["confidence"]["guess_change"], meta["look_prior"]["change"]
     assert w == pytest.approx(fit.guess_weight_for(net_change, prior_change), abs=1e-3)
     # the network's look alone, kept as much
-    alone = fit_look(tpl, guess_weight=w, settings=fit.FitSettings(prior_share=0.0))
+    alone = fit_look(tpl, guess_weight=w, settings=fit.FitSettings(prior_share=0.0, library_share=0.0))
     assert alone.meta["look_prior"] is None
     g = identity_table(33)
     prior_part = g + w * (prior.LookPrior(constant_prior).predict(tpl).apply_float(g.reshape(-1, 3)).reshape(g.shape)

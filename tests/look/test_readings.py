@@ -181,3 +181,20 @@ def test_shipped_library_re_creates_to_the_same_bytes(shared_data):
     res = subprocess.run([sys.executable, str(ROOT / "tools" / "build_look_library.py"), "--check"],
                          capture_output=True, text=True)
     assert res.returncode == 0 and "same bytes" in res.stdout, res.stdout + res.stderr
+
+
+def test_the_automatic_reading_adds_a_share_of_the_library_reading(sample_after):
+    """Reading 1 = the fitted look + FitSettings.library_share x the neighbour reading's change (a one-photo
+    network fit); library_share 0 gives the fitted look alone."""
+    from livefilter.imageio import read_image
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        plain = lf.fit_look(sample_after, candidates=1, settings=FitSettings(candidates=1, library_share=0.0))
+        look = lf.fit_look(sample_after, candidates=1)
+    assert plain.meta["library_share"] is None and look.meta["library_share"] == FitSettings().library_share
+    lib, nb = readings.nearest_looks(read_image(sample_after), FitSettings())
+    mean = readings.neighbour_mean(lib, nb)
+    x = np.random.default_rng(2).random((1000, 3))
+    share = FitSettings().library_share
+    assert np.allclose(look.mapping(x), plain.mapping(x) + share * (mean(x) - x), atol=1e-6)
