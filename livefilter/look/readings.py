@@ -2,10 +2,11 @@
 teal-and-orange scene or a teal-and-orange grade), so a one-photo fit offers K distinct candidate looks and the user
 picks one on their own picture; candidate 1 is the automatic estimate.
 
-The readings: the fitted look as hedged (automatic) and whole (no hedge toward doing nothing); the look library's
+The readings: the automatic one (the fitted look as hedged, plus a share of the library's neighbour reading), the
+fitted look whole (no hedge toward doing nothing); the look library's
 neighbour reading (the weighted mean of the looks of the library entries nearest to the template), its neighbours'
 looks split into two clusters, and the single nearest library look kept whole (bold readings); a gentle one (half
-of the automatic look) for templates whose look is mostly scene. Readings are taken in POOL_ORDER (chosen by the
+of the fitted look) for templates whose look is mostly scene. Readings are taken in POOL_ORDER (chosen by the
 validation best-of-K figure, docs/decisions.md "candidate readings") and one is skipped when it is within
 MIN_DIFFERENCE dE00 of a reading already taken, on reference colours (the bundled sample photos).
 """
@@ -211,7 +212,7 @@ def candidate_readings(automatic: Reading, whole, near, settings, fitted=None) -
     kept = automatic.confidence.get("kept", 1.0)
     pool.append(Reading("gentle", gentle(fitted or automatic.mapping), {
         "level": "medium", "kept": round(GENTLE_SHARE * kept, 3),
-        "why": [f"{GENTLE_SHARE:.0%} of the automatic reading: for a template whose look is mostly its scene"]}))
+        "why": [f"{GENTLE_SHARE:.0%} of the fitted look: for a template whose look is mostly its scene"]}))
     return select(automatic, pool, settings.candidates, settings.min_difference, settings.pool_order)
 
 
