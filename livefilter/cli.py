@@ -24,6 +24,8 @@ from .resources import DATA_DIR as SAMPLE_DIR
 
 EXIT_OK, EXIT_FAIL, EXIT_BAD_INPUT = 0, 1, 2
 IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp")
+# --fps: a frame a second at the least (below, a live run looks hung), 240 at the most (the fastest cameras)
+MAX_FPS = 240
 
 
 class _Formatter(argparse.RawDescriptionHelpFormatter):
@@ -88,9 +90,9 @@ def _frame_size(text):
 
 
 def _samples(text):
-    from .look.sampling import MIN_SAMPLES
+    from .look.sampling import MAX_SAMPLES, MIN_SAMPLES
 
-    return _number(int, MIN_SAMPLES)(text)
+    return _number(int, MIN_SAMPLES, MAX_SAMPLES)(text)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -119,7 +121,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--segments", action="store_true",
                    help="segment the template (person / background) and learn each its own look; apply and live "
                         "then grade each region of an image with its look (.cube: one file per category too)")
-    p.add_argument("--samples", type=_samples, default=8000, help="pixel pairs to fit from (at least 4000)")
+    p.add_argument("--samples", type=_samples, default=8000,
+                   help="pixel pairs to fit from, 4000..262144 (262144: every pixel of the 512-pixel working image)")
     p.add_argument("--lut-size", "--size", dest="lut_size", type=_number(int, 2, 256), default=33,
                    help="points per axis of the baked 3D LUT, 2..256 (--size is the old name)")
     p.add_argument("--mapping", choices=("residual", "seed"),
@@ -189,8 +192,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--frame-size", "--size", dest="frame_size", type=_frame_size, default=None,
                    help="frame size WxH: asked of the camera, made by the synthetic clip, an --input file's frames "
                         "resized to it (default: 1280x720; a file's own size) (--size is the old name)")
-    p.add_argument("--fps", type=_number(float, 0.0, lo_open=True), default=30.0,
-                   help="camera / synthetic / still-image frame rate, > 0")
+    p.add_argument("--fps", type=_number(float, 1.0, MAX_FPS), default=30.0,
+                   help=f"camera / synthetic / still-image frame rate, 1..{MAX_FPS}")
     p.add_argument("--backend", choices=("auto", "cpu", "cuda"), default="auto", help="render backend")
     p.add_argument("--strength", type=_number(float, 0.0, 1.0), default=1.0, help="how much of the look, 0..1")
     p.add_argument("--no-face-protect", action="store_true", help="faces get the full look")
@@ -213,7 +216,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--frame-size", "--size", dest="frame_size", type=_frame_size, default="1920x1080",
                    help="frame size WxH (--size is the old name)")
     p.add_argument("--frames", type=_number(int, 1), default=600, help="frames to measure (>= 1)")
-    p.add_argument("--fps", type=_number(float, 0.0), default=30.0, help="source rate (0 = as fast as possible)")
+    p.add_argument("--fps", type=_number(float, 0.0, MAX_FPS), default=30.0,
+                   help=f"source rate, 0..{MAX_FPS} (0 = as fast as possible)")
     p.add_argument("--backend", choices=("auto", "cpu", "cuda"), default="auto", help="render backend")
     p.add_argument("--no-face-protect", action="store_true", help="measure without face analysis")
     p.add_argument("--scene", action="store_true", help="measure with the scene similarity on (the sample look is "
@@ -360,7 +364,6 @@ def _apply_one(look, job, opts, args, stop) -> int:
     from .batch.video import apply_video
 
     t = time.perf_counter()
-    job.dst.parent.mkdir(parents=True, exist_ok=True)
     if job.kind == "image":
         apply_image(look, job.src, job.dst, face_protect=opts.face_protect, strength=opts.strength,
                     interp=opts.interp, quality=opts.quality, allow_large=opts.allow_large, inputs=(args.look,))
@@ -422,8 +425,10 @@ def cmd_info(args) -> int:
     print(f"file:      {args.look}")
     print(f"LUT:       {lut.describe()}")
     print(f"strength:  mean distance from identity {dev:.2f} (0-255 scale)")
-    if look.mapping is not None:
-        print(f"mapping:   {look.mapping.kind}")
+    if look.mapping is not None:  # the fitted mapping (meta) and how it is stored (kind) on one line
+        fitted = look.meta.get("mapping")
+        print(f"mapping:   {fitted} ({look.mapping.kind})" if fitted and fitted != look.mapping.kind
+              else f"mapping:   {look.mapping.kind}")
     if look.label_luts:
         cats = look.categories
         print(f"segments:  {', '.join(f'{cats[k]} (label {k})' for k in sorted(look.label_luts))} have their own "
@@ -431,7 +436,10 @@ def cmd_info(args) -> int:
     if "confidence" in look.meta or "confidence text" in look.meta:
         print(f"confidence: {look.meta.get('confidence text') or describe_confidence(look.meta['confidence'])}")
     for k, v in look.meta.items():
-        if k not in ("name", "confidence", "confidence text") and v not in (None, "", []):
+        if k == "scene" and isinstance(v, dict):  # 1,280 numbers: what matters is that it is there
+            v = "the template's scene features (live's scene similarity uses them)"
+        if k not in ("name", "confidence", "confidence text") and v not in (None, "", []) and (
+                k != "mapping" or look.mapping is None):
             print(f"{k + ':':<10} {v}")
     return EXIT_OK
 
@@ -483,6 +491,9 @@ def cmd_live(args) -> int:
         template = templates[0]
     elif not Path(template).is_file():
         raise InputError("no such template file", template)
+    if args.input and Path(args.input).is_dir():
+        raise InputError("is a folder; --input takes one video or image file (live does not read image "
+                         "sequences; apply grades a folder)", args.input)
     if args.input and not Path(args.input).is_file():
         raise InputError("no such input file", args.input)
     if args.record:
@@ -519,7 +530,7 @@ def cmd_live(args) -> int:
         raise
     window = None
     try:  # the look first: the source starts only once it is ready (a file then loses no frame at its start)
-        pipeline.set_template(template, args.original, assume_look=args.look).result()
+        pipeline.set_template(template, args.original, assume_look=args.look, log_failure=False).result()
     except BaseException:
         pipeline.close()
         raise
@@ -786,6 +797,8 @@ def _run(args) -> int:
 
         logging.basicConfig(level=logging.DEBUG if debug else logging.INFO, format="livefilter: %(message)s",
                             stream=sys.stderr)
+        if args.verbose:  # our own debug lines too (why a render backend was not used...)
+            logging.getLogger("livefilter").setLevel(logging.DEBUG)
     try:
         return COMMANDS[args.command](args)
     except LiveFilterError as exc:

@@ -36,8 +36,12 @@ def plan_jobs(inputs, *, output=None, out_dir=None, recursive: bool = False, ext
     if (output is None) == (out_dir is None):
         raise InputError("give either an output file or an output folder")
     out_dir = Path(out_dir) if out_dir is not None else None
+    # One rule for every output of livefilter: the folder it is written into must exist (and be writable); only the
+    # sub-folders that --out-dir mirrors from a recursive input are made (grade_job)
     if out_dir is not None and not out_dir.is_dir():
         raise OutputError("output folder does not exist", out_dir)
+    if out_dir is not None and not os.access(out_dir, os.W_OK | os.X_OK):
+        raise OutputError("output folder is not writable", out_dir)
     found: list[tuple[Path, Path]] = []  # (src, path relative to the output folder)
     for item in map(Path, inputs):
         if item.is_dir():
@@ -74,7 +78,7 @@ def plan_jobs(inputs, *, output=None, out_dir=None, recursive: bool = False, ext
                                   dst)
         else:
             dst = out_dir / rel.parent / (output_name(rel) if kind == "video" else rel.name)
-        if dst.parent.is_dir():
+        if output is not None or dst.parent.is_dir():
             check_output_path(dst, (src, *extra_inputs))
         elif any(_same(dst, Path(s)) for s in (src, *extra_inputs) if s is not None):
             raise OutputError("output path is the same as an input; choose another name", dst)

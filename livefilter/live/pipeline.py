@@ -153,24 +153,26 @@ class LivePipeline:
         """``fn(frame_out, info)`` after each rendered frame (info: seq, latency_ms, fps, degree, boxes, scene)."""
         self._callbacks.append(fn)
 
-    def set_template(self, template, original=None, *, assume_look: bool = False) -> concurrent.futures.Future:
+    def set_template(self, template, original=None, *, assume_look: bool = False,
+                     log_failure: bool = True) -> concurrent.futures.Future:
         """Fit (or load) a look in the background and swap it in when ready. ``template`` is a look file
         (.cube, .3dl, .look.npz, HaldCLUT .png), a photo (alone, or with ``original``), a
         :class:`~livefilter.Look` or a :class:`~livefilter.Lut`. What a file is comes from
         :func:`livefilter.luts.look_file_kind` (a .png is a HaldCLUT only when its content says so, or with
         ``assume_look``). The previous look stays live meanwhile and if this fails (the error is kept in
-        ``errors`` and the returned future)."""
+        ``errors`` and the returned future, and logged unless ``log_failure`` is False: a caller that reports the
+        future's error itself, as the command line does for the first look)."""
         if self._closed:
             raise LiveFilterError("the pipeline is closed")
         self._looks_pending += 1
-        fut = self._looks.submit(self._load_look, template, original, assume_look)
+        fut = self._looks.submit(self._load_look, template, original, assume_look, log_failure)
         fut.add_done_callback(self._look_done)
         return fut
 
     def _look_done(self, _fut) -> None:
         self._looks_pending -= 1
 
-    def _load_look(self, template, original, assume_look=False):
+    def _load_look(self, template, original, assume_look=False, log_failure=True):
         from ..look import Look, fit_look, load_look
         from ..luts import look_file_kind, read_lut
         from ..luts.lut import Lut
@@ -213,7 +215,8 @@ class LivePipeline:
             msg = str(exc) if isinstance(exc, LiveFilterError) else f"{type(exc).__name__}: {exc}"
             self.errors.append(msg)
             self.status = f"look not changed: {msg}"
-            log.error("look not changed: %s", msg)
+            if log_failure:
+                log.error("look not changed: %s", msg)
             raise
         self.look_name, self.has_look = name, True
         self.look_confidence = conf["level"] if conf else None

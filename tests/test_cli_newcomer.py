@@ -1,0 +1,244 @@
+"""Holes found by trying livefilter as a new user (a fresh venv, README's commands, then the CLI on photos, videos
+and live files, then bad inputs): each held by a test. Video and signal cases live beside their kin in
+tests/batch/test_bad_input.py and tests/test_cli_defects.py."""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from livefilter.cli import main
+from livefilter.imageio import write_image
+
+from .conftest import DATA, SAMPLES
+from .test_cli_defects import cli, leftovers, one_error_line
+
+
+def run(argv, capsys):
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def small_photo(tmp_path) -> Path:
+    rng = np.random.default_rng(0)
+    path = tmp_path / "in" / "photo.jpg"
+    path.parent.mkdir()
+    write_image(path, rng.integers(0, 256, (48, 64, 3), dtype=np.uint8))
+    return path
+
+
+# fit --samples has an upper bound --------------------------------------------------------------------------------
+
+def test_fit_samples_over_the_maximum_is_one_line_before_anything_runs(tmp_path, capsys, monkeypatch):
+    import livefilter.cli as cli_module
+    from livefilter.look.sampling import MAX_SAMPLES
+
+    monkeypatch.setattr(cli_module, "COMMANDS", {name: (lambda args: 99) for name in cli_module.COMMANDS})
+    code, _, err = run(["fit", "a.jpg", "-o", tmp_path / "x.cube", "--samples", 100_000_000], capsys)
+    assert code == 2
+    one_error_line(err, "--samples", f"{MAX_SAMPLES}")
+    code, _, err = run(["fit", "a.jpg", "-o", tmp_path / "x.cube", "--samples", MAX_SAMPLES], capsys)
+    assert code == 99, err  # the maximum itself is accepted
+
+
+def test_fit_look_refuses_samples_over_the_maximum(sample_after):
+    import livefilter as lf
+    from livefilter.look.sampling import MAX_SAMPLES
+
+    with pytest.raises(lf.InputError, match="at most"):
+        lf.fit_look(sample_after, samples=MAX_SAMPLES + 1)
+
+
+# --fps has bounds ------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("argv", [
+    ["live", "--template", "x.cube", "--synthetic", "--record", "o.mp4", "--fps", "100000"],
+    ["live", "--template", "x.cube", "--synthetic", "--record", "o.mp4", "--fps", "0.001"],
+    ["live", "--template", "x.cube", "--input", "still.jpg", "--record", "o.mp4", "--fps", "241"],
+    ["bench-live", "--fps", "100000"],
+])
+def test_fps_out_of_range_is_one_line(argv, capsys, monkeypatch):
+    import livefilter.cli as cli_module
+
+    monkeypatch.setattr(cli_module, "COMMANDS", {name: (lambda args: 99) for name in cli_module.COMMANDS})
+    code, _, err = run(argv, capsys)
+    assert code == 2
+    one_error_line(err, "--fps")
+
+
+# one rule for output folders: the folder an output is written into must exist --------------------------------
+
+def test_apply_o_refuses_a_missing_folder_like_every_other_output(tmp_path, small_photo, capsys):
+    cube = DATA / "tiny_2.cube"
+    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+    code, _, err = run(["apply", cube, small_photo, "-o", tmp_path / "new" / "deeper" / "out.jpg"], capsys)
+    assert code == 2
+    one_error_line(err, "output folder does not exist", "new")
+    assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before  # no folder made either
+
+
+@pytest.mark.parametrize("argv", [
+    ["fit", SAMPLES / "sample_after.jpg", "-o", "{missing}/look.cube"],
+    ["fit", SAMPLES / "sample_after.jpg", "-o", "look.cube", "--preview", "{missing}/sheet.png"],
+    ["apply", DATA / "tiny_2.cube", SAMPLES / "sample_test.jpg", "-o", "{missing}/out.jpg"],
+    ["apply", DATA / "tiny_2.cube", SAMPLES / "sample_test.jpg", "--out-dir", "{missing}"],
+    ["live", "--template", DATA / "tiny_2.cube", "--synthetic", "--record", "{missing}/rec.mp4", "--frames", "2"],
+    ["demo", "-o", "{missing}", "--frames", "2"],
+    ["bench-live", "--frames", "2", "--json", "{missing}/bench.json"],
+], ids=["fit", "fit --preview", "apply -o", "apply --out-dir", "live --record", "demo", "bench-live --json"])
+def test_every_output_under_a_missing_folder_is_refused_in_one_line(argv, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    missing = tmp_path / "nope" / "deeper"
+    argv = [str(a).replace("{missing}", str(missing)) for a in argv]
+    code, _, err = run(argv, capsys)
+    assert code == 2, err
+    one_error_line(err, "does not exist")
+    assert not (tmp_path / "nope").exists() and leftovers(tmp_path) == []
+
+
+# a full disk while writing an image or a .cube: exit 2, the file named -----------------------------------------
+
+def test_disk_full_writing_an_image_names_it(tmp_path, small_photo, capsys, monkeypatch):
+    from PIL import Image
+
+    def full(self, fp, *args, **kwargs):  # a few bytes reach the file, then the disk is full
+        Path(fp).write_bytes(b"partial")
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(Image.Image, "save", full)
+    out = tmp_path / "graded.jpg"
+    code, _, err = run(["apply", DATA / "tiny_2.cube", small_photo, "-o", out], capsys)
+    assert code == 2, err
+    one_error_line(err, str(out), "No space left on device")
+    assert not out.exists() and leftovers(tmp_path) == []
+
+
+def test_disk_full_writing_a_cube_names_it(tmp_path, sample_after, sample_before, capsys, monkeypatch):
+    def full(self, text, *args, **kwargs):
+        self.write_bytes(text[:100].encode())
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(Path, "write_text", full)
+    out = tmp_path / "look.cube"
+    code, _, err = run(["fit", sample_after, "--original", sample_before, "-o", out], capsys)
+    assert code == 2, err
+    one_error_line(err, str(out), "No space left on device")
+    assert not out.exists() and leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize("name", ["graded.jpg", "look.cube"])
+def test_disk_full_on_a_small_tmpfs_for_images_and_cubes(name, tmp_path, sample_after, sample_before, capsys):
+    mnt = tmp_path / "small"
+    mnt.mkdir()
+    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8k", "tmpfs", str(mnt)],
+                                           capture_output=True).returncode:
+        pytest.skip("cannot mount a small tmpfs here (needs root)")
+    try:
+        if name == "look.cube":  # a 33^3 .cube is ~1 MB
+            argv = ["fit", sample_after, "--original", sample_before, "-o", mnt / name]
+        else:  # the sample photo is ~100 kB as JPEG
+            argv = ["apply", DATA / "tiny_2.cube", sample_before, "-o", mnt / name, "--no-face-protect"]
+        code, _, err = run(argv, capsys)
+        assert code == 2, err
+        one_error_line(err, name, "No space left on device")
+        assert list(mnt.iterdir()) == []
+    finally:
+        subprocess.run(["umount", str(mnt)], check=False)
+
+
+# info on a .look.npz; the CuPy line --------------------------------------------------------------------------------
+
+def test_info_on_a_look_npz_is_short_and_says_mapping_once(tmp_path, sample_after, sample_before, capsys):
+    out = tmp_path / "l.look.npz"
+    assert run(["fit", sample_after, "--original", sample_before, "-o", out], capsys)[0] == 0
+    code, text, _ = run(["info", out], capsys)
+    assert code == 0
+    lines = text.splitlines()
+    assert sum(ln.startswith("mapping:") for ln in lines) == 1, text
+    assert all(len(ln) < 200 for ln in lines), max(lines, key=len)[:300]
+    assert any(ln.startswith("scene:") for ln in lines)  # that it keeps a scene is still said
+
+
+def test_auto_backend_does_not_say_cupy_is_missing_unless_verbose(caplog):
+    from livefilter.render import backend as bmod
+
+    if "CuPy is not installed" not in (bmod.available()["cuda"] or ""):
+        pytest.skip("CuPy is installed here")
+    with caplog.at_level(logging.DEBUG, logger="livefilter"):
+        b = bmod.create_backend("auto")
+    assert b.name == "cpu"
+    info = [r.message for r in caplog.records if r.levelno >= logging.INFO]
+    assert any("render backend: cpu" in m for m in info)
+    assert not any("CuPy is not installed" in m for m in info), info
+    assert sum("CuPy is not installed" in r.message for r in caplog.records) == 1  # said once, at debug level
+
+
+def test_live_says_cupy_is_missing_only_with_v(tmp_path):
+    from livefilter.render import backend as bmod
+
+    if "CuPy is not installed" not in (bmod.available()["cuda"] or ""):
+        pytest.skip("CuPy is installed here")
+    argv = ["live", "--template", DATA / "tiny_2.cube", "--synthetic", "--record", tmp_path / "r.mp4", "--frames",
+            "2", "--frame-size", "160x96", "--no-face-protect"]
+    r = cli(*argv, cwd=tmp_path)
+    assert r.returncode == 0 and "CuPy" not in r.stderr and "render backend: cpu" in r.stderr, r.stderr
+    r = cli(*argv, "-v", cwd=tmp_path)
+    assert r.returncode == 0 and r.stderr.count("CuPy is not installed") == 1, r.stderr
+
+
+# messages that mislead --------------------------------------------------------------------------------------------
+
+def test_live_template_error_is_printed_once(tmp_path):
+    bad = tmp_path / "bad.cube"
+    bad.write_text("LUT_3D_SIZE 2\n0 0 0\n")
+    r = cli("live", "--template", bad, "--synthetic", "--record", tmp_path / "r.mp4", "--frames", 2, "--backend",
+            "cpu", cwd=tmp_path)
+    assert r.returncode == 2
+    assert r.stderr.count("needs 8 data rows") == 1, r.stderr
+    one_error_line("\n".join(ln for ln in r.stderr.splitlines() if "render backend" not in ln), "bad.cube")
+
+
+def test_info_on_a_photo_lists_every_look_format(capsys):
+    code, _, err = run(["info", SAMPLES / "sample_test.jpg"], capsys)
+    assert code == 2
+    one_error_line(err, "sample_test.jpg", ".look.npz", ".cube", ".3dl", ".png")
+
+
+def test_live_input_folder_is_not_called_missing(tmp_path, capsys):
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    code, _, err = run(["live", "--template", DATA / "tiny_2.cube", "--input", folder, "--record",
+                        tmp_path / "r.mp4", "--frames", 2], capsys)
+    assert code == 2
+    one_error_line(err, "frames")
+    assert "no such" not in err, err
+
+
+def test_a_cube_with_a_latin1_title_reads_like_ffmpeg_reads_it(tmp_path):
+    from livefilter.luts import read_lut
+
+    text = (DATA / "tiny_2.cube").read_text(encoding="utf-8")
+    body = "\n".join(ln for ln in text.splitlines() if not ln.startswith("TITLE"))
+    path = tmp_path / "latin.cube"
+    path.write_bytes('TITLE "Café crème"\n'.encode("latin-1") + body.encode("ascii"))
+    lut = read_lut(path)
+    assert lut.title == "Café crème"
+    assert np.array_equal(lut.table, read_lut(DATA / "tiny_2.cube").table)
+
+
+def test_a_binary_file_named_cube_is_still_not_a_text_cube(tmp_path):
+    from livefilter.errors import LutFormatError
+    from livefilter.luts import read_lut
+
+    path = tmp_path / "x.cube"
+    path.write_bytes(bytes(range(256)) * 4)
+    with pytest.raises(LutFormatError, match="not a text .cube file"):
+        read_lut(path)
