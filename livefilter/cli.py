@@ -353,7 +353,7 @@ def cmd_apply(args) -> int:
         print(summary(results, skipped))
         if stop.signal:
             print(f"stopped ({stop.signal})")
-            return 130 if stop.signal == "SIGINT" else 143
+            return _signal_exit(stop.signal)
     return EXIT_FAIL if failed else EXIT_OK
 
 
@@ -381,7 +381,21 @@ def _apply_one(look, job, opts, args, stop) -> int:
         return EXIT_OK
     kept = f"kept the {r.frames} graded frames in {job.dst}" if r.status.endswith("(kept)") else "nothing written"
     print(f"stopped ({stop.signal or 'interrupted'}) after {r.frames} of {r.expected} frames: {kept}")
-    return 130 if stop.signal in (None, "SIGINT") else 143
+    return _signal_exit(stop.signal)
+
+
+def _stop_signals() -> tuple:
+    """The signals that stop a run cleanly: Ctrl+C, SIGTERM, and SIGHUP (the terminal or SSH session closed)."""
+    import signal
+
+    return tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
+
+
+def _signal_exit(name: str | None) -> int:
+    """The shell's code for a run ended by signal ``name`` (128 + its number; Ctrl+C when unknown)."""
+    import signal
+
+    return 128 + (signal.Signals[name].value if name else signal.SIGINT.value)
 
 
 class _StopEvent(threading.Event):
@@ -390,7 +404,7 @@ class _StopEvent(threading.Event):
 
 @contextlib.contextmanager
 def _stop_event_on_signals():
-    """An Event set by the first Ctrl+C or SIGTERM (a video in progress then ends cleanly: its temporary file
+    """An Event set by the first Ctrl+C, SIGTERM or SIGHUP (a video in progress then ends cleanly: its temporary file
     removed, or finalised with --keep-partial); a second signal interrupts at once."""
     import signal
 
@@ -405,7 +419,7 @@ def _stop_event_on_signals():
         stop.signal = signal.Signals(signum).name
         stop.set()
 
-    old = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    old = {sig: signal.signal(sig, handler) for sig in _stop_signals()}
     try:
         yield stop
     finally:
@@ -561,10 +575,11 @@ def cmd_live(args) -> int:
 
 @contextlib.contextmanager
 def _stop_on_signals(pipeline=None):
-    """Ctrl+C (SIGINT) and SIGTERM end a run gracefully: the render loop finishes the frame in hand and stops,
-    devices are released and a recording is finalised with every frame counted (an exception raised between a
-    sink's write and the frame count made the two disagree by one; SIGTERM's default action would kill the process
-    and leave an unfinished hidden temp file). A second Ctrl+C while stopping interrupts at once."""
+    """Ctrl+C (SIGINT), SIGTERM and SIGHUP (a closed terminal or SSH session) end a run gracefully: the render
+    loop finishes the frame in hand and stops, devices are released and a recording is finalised with every frame
+    counted (an exception raised between a sink's write and the frame count made the two disagree by one; the
+    default action of SIGTERM / SIGHUP would kill the process and leave an unfinished hidden temp file). A second
+    Ctrl+C while stopping interrupts at once."""
     import signal
     import threading
 
@@ -579,7 +594,7 @@ def _stop_on_signals(pipeline=None):
         else:
             raise KeyboardInterrupt
 
-    old = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    old = {sig: signal.signal(sig, handler) for sig in _stop_signals()}
     try:
         yield
     finally:

@@ -108,7 +108,11 @@ _WORKER: dict = {}
 def _worker_init(look, opts, stop, threads, extra_inputs):
     import signal
 
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides; it sets ``stop`` on Ctrl+C / SIGTERM
+    # the parent decides; it sets ``stop`` on Ctrl+C / SIGTERM / SIGHUP (the terminal's signals reach the whole
+    # process group, workers too)
+    for name in ("SIGINT", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), signal.SIG_IGN)
     import numba
 
     numba.set_num_threads(max(1, threads))

@@ -165,7 +165,8 @@ def test_disk_full_on_a_small_tmpfs(tmp_path, look_file, capsys):
         subprocess.run(["umount", str(mnt)], check=False)
 
 
-@pytest.mark.parametrize("sig, code", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+@pytest.mark.parametrize("sig, code", [(signal.SIGTERM, 143), (signal.SIGINT, 130), (signal.SIGHUP, 129)],
+                         ids=["SIGTERM", "SIGINT", "SIGHUP"])
 @pytest.mark.parametrize("keep", [False, True])
 def test_stopped_mid_video(tmp_path, look_file, sig, code, keep):
     src = tmp_path / "long.mp4"
