@@ -242,3 +242,36 @@ def test_a_binary_file_named_cube_is_still_not_a_text_cube(tmp_path):
     path.write_bytes(bytes(range(256)) * 4)
     with pytest.raises(LutFormatError, match="not a text .cube file"):
         read_lut(path)
+
+
+# apply keeps a photo's EXIF, the orientation tag reset (the rotation is applied to the pixels) ------------------
+
+def test_apply_keeps_jpeg_exif_with_the_orientation_reset(tmp_path, capsys):
+    from PIL import Image
+
+    src = tmp_path / "camera.jpg"
+    exif = Image.Exif()
+    exif[0x010F], exif[0x0110], exif[0x0132], exif[0x0112] = "Acme", "Shooter 9", "2026:05:01 10:11:12", 6
+    exif.get_ifd(0x8769)[0x9003] = "2026:05:01 10:11:12"  # DateTimeOriginal, in the Exif sub-IFD
+    rng = np.random.default_rng(1)
+    Image.fromarray(rng.integers(0, 256, (40, 64, 3), dtype=np.uint8)).save(src, exif=exif.tobytes(), quality=90)
+    out = tmp_path / "graded.jpg"
+    code, _, err = run(["apply", DATA / "tiny_2.cube", src, "-o", out, "--no-face-protect"], capsys)
+    assert code == 0, err
+    with Image.open(out) as img:
+        got = img.getexif()
+        assert img.size == (40, 64)  # orientation 6 (rotate 90) applied to the pixels...
+    assert got.get(0x0112, 1) == 1  # ...so the tag says "as stored"
+    assert (got[0x010F], got[0x0110], got[0x0132]) == ("Acme", "Shooter 9", "2026:05:01 10:11:12")
+    assert got.get_ifd(0x8769)[0x9003] == "2026:05:01 10:11:12"
+
+
+def test_apply_writes_a_photo_with_broken_exif_without_it(tmp_path, capsys, monkeypatch):
+    from PIL import Image
+
+    src = tmp_path / "odd.jpg"
+    Image.fromarray(np.full((20, 30, 3), 128, np.uint8)).save(src, exif=b"Exif\x00\x00garbage-not-tiff")
+    out = tmp_path / "graded.png"
+    code, _, err = run(["apply", DATA / "tiny_2.cube", src, "-o", out, "--no-face-protect"], capsys)
+    assert code == 0, err
+    assert Image.open(out).size == (30, 20)
