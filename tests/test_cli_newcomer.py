@@ -275,3 +275,43 @@ def test_apply_writes_a_photo_with_broken_exif_without_it(tmp_path, capsys, monk
     code, _, err = run(["apply", DATA / "tiny_2.cube", src, "-o", out, "--no-face-protect"], capsys)
     assert code == 0, err
     assert Image.open(out).size == (30, 20)
+
+
+# looping a one-frame video -----------------------------------------------------------------------------------------
+
+def _clip(path: Path, frames: int, size=(160, 96), fps=10) -> Path:
+    from livefilter.live.sinks import VideoFileSink
+    from livefilter.live.sources import SyntheticSource
+
+    src = SyntheticSource(size, fps=fps)
+    sink = VideoFileSink(path, fps=fps)
+    for _ in range(frames):
+        sink.send(src.read())
+    sink.close()
+    return path
+
+
+def test_a_looped_one_frame_video_keeps_giving_its_frame(tmp_path):
+    from livefilter.live.sources import VideoFileSource
+
+    v = VideoFileSource(_clip(tmp_path / "one.mp4", 1), loop=True)
+    try:
+        assert all(v.read() is not None for _ in range(5))
+    finally:
+        v.close()
+
+
+def test_live_loop_of_a_one_frame_video_records_every_frame_asked(tmp_path, capsys):
+    from livefilter.live.sources import VideoFileSource
+
+    one = _clip(tmp_path / "one.mp4", 1)
+    code, out, err = run(["live", "--template", DATA / "tiny_2.cube", "--input", one, "--loop", "--frames", 20,
+                          "--record", tmp_path / "rec.mp4", "--backend", "cpu", "--no-face-protect"], capsys)
+    assert code == 0, err
+    assert "(20 frames)" in out, out
+    v = VideoFileSource(tmp_path / "rec.mp4")
+    n = 0
+    while v.read() is not None:
+        n += 1
+    v.close()
+    assert n == 20

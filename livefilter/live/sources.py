@@ -124,6 +124,9 @@ class VideoFileSource(Source):
         if not ok and self.loop:
             self.cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
             ok, frame = self.cap.read()
+            if not ok:  # the seek back fails on some files (measured: a one-frame mp4): open the file again
+                self.open()
+                ok, frame = self.cap.read()
         if not ok:
             return None
         if self.want is not None and (frame.shape[1], frame.shape[0]) != self.want:
