@@ -315,3 +315,40 @@ def test_live_loop_of_a_one_frame_video_records_every_frame_asked(tmp_path, caps
         n += 1
     v.close()
     assert n == 20
+
+
+# native logs (OpenCV, the FFmpeg inside it) stay hidden; a cut-short --input is said -------------------------
+
+def test_no_camera_is_one_line_without_opencv_warnings(tmp_path):
+    if any(Path("/dev").glob("video*")):
+        pytest.skip("a camera device is here")
+    r = cli("live", "--template", DATA / "tiny_2.cube", "--camera", "0", "--record", tmp_path / "r.mp4",
+            "--frames", 2, "--backend", "cpu", cwd=tmp_path)
+    assert r.returncode == 2
+    one_error_line(r.stderr, "camera 0")
+
+
+def test_an_empty_input_file_is_one_line_without_ffmpeg_lines(tmp_path):
+    (tmp_path / "zero.mp4").write_bytes(b"")
+    r = cli("live", "--template", DATA / "tiny_2.cube", "--input", tmp_path / "zero.mp4", "--record",
+            tmp_path / "r.mp4", "--backend", "cpu", cwd=tmp_path)
+    assert r.returncode == 2
+    one_error_line(r.stderr, "zero.mp4")
+
+
+def test_a_truncated_input_is_said_and_fails_with_its_frames_kept(tmp_path):
+    from .batch.test_bad_input import faststart_clip
+
+    src = tmp_path / "cut.mp4"
+    faststart_clip(src)  # 40 frames, the index first, so a truncated copy still opens
+    data = src.read_bytes()
+    src.write_bytes(data[: int(len(data) * 0.6)])
+    r = cli("live", "--template", DATA / "tiny_2.cube", "--input", src, "--record", tmp_path / "r.mp4",
+            "--backend", "cpu", "--no-face-protect", cwd=tmp_path)
+    assert r.returncode == 1, r.stderr
+    lines = [ln for ln in r.stderr.splitlines() if "render backend" not in ln]
+    assert len(lines) == 1 and "cut.mp4" in lines[0] and "truncated" in lines[0], r.stderr
+    assert (tmp_path / "r.mp4").stat().st_size > 0
+    r = cli("live", "--template", DATA / "tiny_2.cube", "--input", src, "--record", tmp_path / "r2.mp4",
+            "--backend", "cpu", "--no-face-protect", "-v", cwd=tmp_path)
+    assert "@ 0x" in r.stderr  # -v still shows FFmpeg's own lines

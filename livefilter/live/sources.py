@@ -107,6 +107,10 @@ class VideoFileSource(Source):
         self.want = tuple(size) if size is not None else None
         self.name = f"video {self.path.name}"
         self.cap = None
+        #: (frames decoded, frames the file says it holds) when a pass through the file ended early: corrupt or
+        #: truncated data (the caller says so; frames up to there were delivered)
+        self.cut_short: tuple[int, int] | None = None
+        self._decoded = 0
         self.open()
 
     def open(self):
@@ -116,12 +120,17 @@ class VideoFileSource(Source):
             raise InputError("cannot open as a video", self.path)
         fps = self.cap.get(cv2.CAP_PROP_FPS)
         self.fps = fps if fps and 1 <= fps <= 240 else 30.0
+        self.expected_frames = max(0, int(self.cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0))
+        self._decoded = 0
         self.size = self.want or (int(self.cap.get(cv2.CAP_PROP_FRAME_WIDTH)),
                                   int(self.cap.get(cv2.CAP_PROP_FRAME_HEIGHT)))
 
     def read(self):
         ok, frame = self.cap.read()
+        if not ok:
+            self._check_complete()
         if not ok and self.loop:
+            self._decoded = 0
             self.cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
             ok, frame = self.cap.read()
             if not ok:  # the seek back fails on some files (measured: a one-frame mp4): open the file again
@@ -129,9 +138,18 @@ class VideoFileSource(Source):
                 ok, frame = self.cap.read()
         if not ok:
             return None
+        self._decoded += 1
         if self.want is not None and (frame.shape[1], frame.shape[0]) != self.want:
             frame = cv2.resize(frame, self.want, interpolation=cv2.INTER_AREA)
         return cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
+
+    def _check_complete(self) -> None:
+        """At the end of a pass: fewer frames than the container announces (beyond the slack of an estimated
+        count) means the data is cut short or corrupt. Logged once; ``cut_short`` tells the caller."""
+        want, got = self.expected_frames, self._decoded
+        if self.cut_short is None and want > 0 and got < want - max(2, 0.02 * want):
+            self.cut_short = (got, want)
+            log.warning("%s: corrupt or truncated video data: %d of %d frames decoded", self.path, got, want)
 
     def close(self):
         if self.cap is not None:
