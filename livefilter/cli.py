@@ -776,7 +776,9 @@ def main(argv=None) -> int:
 # atom not found", "[h264 @ 0x55...] Invalid NAL unit size") go too: our own line says what went wrong, in words.
 NATIVE_LOG_LINE = re.compile(rb"^(INFO: |WARNING: Logging before InitGoogle|[IWEF]\d{4} [\d:.]+ +\d+ [\w.-]+:\d+\] "
                              rb"|\[ ?(?:WARN|INFO|ERROR|DEBUG|VERBOSE|FATAL)(?::\d+)?(?:@[\d.]+)?\] "
-                             rb"|\[[\w,.-]+ @ (?:0x)?[0-9a-fA-F]+\] )")
+                             rb"|\[[\w,.-]+ @ (?:0x)?[0-9a-fA-F]+\] "
+                             # a LiteRT line whose "INFO: " another worker process's line split off
+                             rb"|\[[\w.-]+\.(?:cc|cpp|h):\d+\] )")
 
 
 @contextlib.contextmanager

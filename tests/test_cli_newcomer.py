@@ -352,3 +352,79 @@ def test_a_truncated_input_is_said_and_fails_with_its_frames_kept(tmp_path):
     r = cli("live", "--template", DATA / "tiny_2.cube", "--input", src, "--record", tmp_path / "r2.mp4",
             "--backend", "cpu", "--no-face-protect", "-v", cwd=tmp_path)
     assert "@ 0x" in r.stderr  # -v still shows FFmpeg's own lines
+
+
+# a folder of a few photos is graded in this process; many photos still go to one worker per core ---------------
+
+def _photos(folder: Path, n: int) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(2)
+    for i in range(n):
+        write_image(folder / f"p{i}.jpg", rng.integers(0, 256, (96, 128, 3), dtype=np.uint8))
+    return folder
+
+
+class _PoolStarted(Exception):
+    pass
+
+
+def _jobs_and_options(tmp_path, n):
+    from livefilter.batch.folders import plan_jobs
+    from livefilter.batch.jobs import Options
+
+    out = tmp_path / "out"
+    out.mkdir()
+    jobs = plan_jobs([_photos(tmp_path / "in", n)], out_dir=out)
+    return jobs, Options(True, 1.0, "trilinear", 95, False, 18.0, "veryfast", False)
+
+
+def test_three_photos_start_no_worker_process(tmp_path, monkeypatch):
+    import concurrent.futures
+
+    from livefilter.batch.folders import run_jobs
+
+    def no_pool(*args, **kwargs):
+        raise _PoolStarted
+
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", no_pool)
+    jobs, opts = _jobs_and_options(tmp_path, 3)
+    results = run_jobs(DATA / "tiny_2.cube", jobs, opts, workers=4)
+    assert [r.status for r in results] == ["ok"] * 3 and all(j.dst.is_file() for j in jobs)
+
+
+def test_many_photos_go_to_one_worker_per_core(tmp_path, monkeypatch):
+    import concurrent.futures
+
+    from livefilter.batch import folders
+
+    started, graded_here = [], []
+
+    def pool(workers, **kwargs):
+        started.append(workers)
+        raise _PoolStarted
+
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", pool)
+    monkeypatch.setattr(folders, "WORKER_START_S", 0.0)  # as if each photo took long against a worker's start
+    jobs, opts = _jobs_and_options(tmp_path, 6)
+    with pytest.raises(_PoolStarted):
+        folders.run_jobs(DATA / "tiny_2.cube", jobs, opts, workers=4, on_result=graded_here.append)
+    assert len(graded_here) == 2  # the first two here (the first pays this process's set-up), the rest...
+    assert started == [4]  # ...on every worker asked for
+    assert folders._worth_workers(298, 0.05, os.cpu_count() or 1) == ((os.cpu_count() or 1) > 1)
+
+
+def test_a_folder_of_three_photos_is_no_slower_than_one_apply(tmp_path):
+    import time
+
+    folder = _photos(tmp_path / "in", 3)
+    (tmp_path / "out").mkdir()
+    t = time.perf_counter()
+    r = cli("apply", DATA / "tiny_2.cube", folder / "p0.jpg", "-o", tmp_path / "one.jpg", cwd=tmp_path)
+    single = time.perf_counter() - t
+    assert r.returncode == 0, r.stderr
+    t = time.perf_counter()
+    r = cli("apply", DATA / "tiny_2.cube", folder, "--out-dir", tmp_path / "out", "-j", 2, cwd=tmp_path)
+    batch = time.perf_counter() - t
+    assert r.returncode == 0 and "3 graded" in r.stdout, r.stderr
+    # three photos cost a process start and two more small photos (~0.1 s each), not a worker start (~4 s) each
+    assert batch < 1.5 * single + 1.0, (batch, single)
