@@ -428,3 +428,41 @@ def test_a_folder_of_three_photos_is_no_slower_than_one_apply(tmp_path):
     assert r.returncode == 0 and "3 graded" in r.stdout, r.stderr
     # three photos cost a process start and two more small photos (~0.1 s each), not a worker start (~4 s) each
     assert batch < 1.5 * single + 1.0, (batch, single)
+
+
+# odd frame sizes: H.264 4:2:0 needs even ones; the dropped row / column is said -----------------------------------
+
+def _odd_clip(path: Path, size=(161, 97), frames=4) -> Path:
+    import av
+
+    rng = np.random.default_rng(3)
+    with av.open(str(path), "w") as out:
+        s = out.add_stream("png", rate=10)
+        s.width, s.height, s.pix_fmt = size[0], size[1], "rgb24"
+        for _ in range(frames):
+            f = av.VideoFrame.from_ndarray(rng.integers(0, 256, (size[1], size[0], 3), dtype=np.uint8), "rgb24")
+            for p in s.encode(f):
+                out.mux(p)
+        for p in s.encode():
+            out.mux(p)
+    return path
+
+
+def test_apply_says_an_odd_video_size_is_made_even(tmp_path, capsys, caplog):
+    src = _odd_clip(tmp_path / "odd.mov")
+    with caplog.at_level(logging.WARNING, logger="livefilter"):
+        code, _, err = run(["apply", DATA / "tiny_2.cube", src, "-o", tmp_path / "g.mp4", "--no-face-protect"],
+                           capsys)
+    assert code == 0, err
+    said = [r.getMessage() for r in caplog.records if "161x97" in r.getMessage()]
+    assert len(said) == 1 and "160x96" in said[0] and "g.mp4" in said[0], caplog.text
+
+
+def test_live_says_an_odd_frame_size_is_made_even(tmp_path, capsys, caplog):
+    with caplog.at_level(logging.WARNING, logger="livefilter"):
+        code, _, err = run(["live", "--template", DATA / "tiny_2.cube", "--synthetic", "--frame-size", "641x359",
+                            "--record", tmp_path / "r.mp4", "--frames", 2, "--backend", "cpu",
+                            "--no-face-protect"], capsys)
+    assert code == 0, err
+    said = [r.getMessage() for r in caplog.records if "641x359" in r.getMessage()]
+    assert len(said) == 1 and "640x358" in said[0], caplog.text

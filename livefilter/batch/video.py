@@ -283,6 +283,15 @@ def _has_avx512(cpuinfo: str = "/proc/cpuinfo") -> bool:
 X264_PARAMS = "asm=AVX2,BMI2,LZCNT" if _has_avx512() else None
 
 
+def say_if_odd_size(width: int, height: int, dst) -> None:
+    """H.264 in 4:2:0 (yuv420p, what players expect) holds even sizes only: an odd one loses its last column and/or
+    row, and a warning says so once per output."""
+    if width % 2 or height % 2:
+        log.warning("%s: %dx%d is written as %dx%d (H.264 in 4:2:0 needs an even width and height; the last %s "
+                    "dropped)", dst, width, height, width - width % 2, height - height % 2,
+                    "column and row are" if width % 2 and height % 2 else "column is" if width % 2 else "row is")
+
+
 def _configure(cc, info: VideoInfo, settings: EncodeSettings) -> None:
     """The same encoder settings for every chunk's encoder and the muxer's stream (identical headers)."""
     cc.width, cc.height = info.width - info.width % 2, info.height - info.height % 2
@@ -690,6 +699,7 @@ def apply_video(look, src, dst, *, face_protect: bool = True, strength: float = 
     if not 0 <= strength <= 1:
         raise InputError(f"strength must be 0..1, got {strength}")
     info = probe(src, chunk_seconds)
+    say_if_odd_size(info.width, info.height, dst)
     settings = settings or EncodeSettings(crf=crf, preset=preset)
     opts = GradeOptions(face_protect, strength, interp, analysis_every, settings)
     stop = stop or threading.Event()

@@ -100,6 +100,9 @@ class VideoFileSink(Sink):
             self.out = av.open(tmp, "w")
             rate = Fraction(self.fps).limit_denominator(1001)
             s = self.out.add_stream("libx264", rate=rate)
+            from ..batch.video import say_if_odd_size
+
+            say_if_odd_size(w, h, self.path)
             s.width, s.height, s.pix_fmt = w - w % 2, h - h % 2, "yuv420p"
             s.codec_context.time_base = 1 / rate
             s.codec_context.options = {"crf": f"{self.crf:g}", "preset": self.preset}
