@@ -466,3 +466,64 @@ def test_live_says_an_odd_frame_size_is_made_even(tmp_path, capsys, caplog):
     assert code == 0, err
     said = [r.getMessage() for r in caplog.records if "641x359" in r.getMessage()]
     assert len(said) == 1 and "640x358" in said[0], caplog.text
+
+
+# MPEG-TS input: starts at 0 (no blank lead-in from the stream's clock), and stays .ts --------------------------
+
+def _ts_clip(path: Path, seconds=2.0, fps=25, start_s=1.4) -> Path:
+    """An H.264 + AAC MPEG-TS whose clock starts at ``start_s`` (ffmpeg's muxer starts TS files at 1.4 s)."""
+    import av
+
+    with av.open(str(path), "w", format="mpegts") as out:
+        v = out.add_stream("libx264", rate=fps)
+        v.width, v.height, v.pix_fmt = 160, 96, "yuv420p"
+        a = out.add_stream("aac", rate=48000)
+        for i in range(int(seconds * fps)):
+            f = av.VideoFrame.from_ndarray(np.full((96, 160, 3), (i * 9) % 256, np.uint8), "rgb24")
+            f.pts = i + int(start_s * fps)
+            for p in v.encode(f):
+                out.mux(p)
+        for p in v.encode():
+            out.mux(p)
+        n = int(seconds * 48000)
+        x = (0.2 * np.sin(2 * np.pi * 440 * np.arange(n) / 48000)).astype(np.float32)[None, :]
+        for k in range(0, n, 1024):
+            fr = av.AudioFrame.from_ndarray(np.ascontiguousarray(x[:, k:k + 1024]), format="fltp", layout="mono")
+            fr.sample_rate, fr.pts = 48000, k + int(start_s * 48000)
+            for p in a.encode(fr):
+                out.mux(p)
+        for p in a.encode():
+            out.mux(p)
+    return path
+
+
+def _starts_and_duration(path: Path) -> tuple[float, float, float]:
+    """(video start, audio start, the file's duration as a player shows it: its end since 0) in seconds."""
+    import av
+
+    with av.open(str(path)) as c:
+        st = {s.type: float(s.start_time * s.time_base) for s in c.streams if s.start_time is not None}
+        end = max(float((s.start_time + s.duration) * s.time_base) for s in c.streams if s.duration)
+    return st["video"], st["audio"], end
+
+
+def test_a_ts_input_starts_at_zero_like_ffmpeg_copy(tmp_path, capsys):
+    src = _ts_clip(tmp_path / "in.ts")
+    out = tmp_path / "graded.mp4"
+    code, _, err = run(["apply", DATA / "tiny_2.cube", src, "-o", out, "--no-face-protect"], capsys)
+    assert code == 0, err
+    v0, a0, end = _starts_and_duration(out)
+    assert min(v0, a0) == pytest.approx(0.0, abs=0.03), (v0, a0)
+    assert end == pytest.approx(2.05, abs=0.1)  # not 3.4 s with a blank lead-in
+    sv, sa, _ = _starts_and_duration(src)
+    assert v0 - a0 == pytest.approx(sv - sa, abs=0.002)  # picture and sound as far apart as in the source
+
+
+def test_a_ts_input_in_a_folder_stays_ts(tmp_path, capsys):
+    (tmp_path / "in").mkdir()
+    _ts_clip(tmp_path / "in" / "clip.ts")
+    (tmp_path / "out").mkdir()
+    code, _, err = run(["apply", DATA / "tiny_2.cube", tmp_path / "in", "--out-dir", tmp_path / "out",
+                        "--no-face-protect"], capsys)
+    assert code == 0, err
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["clip.ts"]

@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 VIDEO_EXTS = (".mp4", ".mov", ".m4v", ".mkv", ".avi", ".webm", ".ts", ".mts", ".m2ts", ".mpg", ".mpeg", ".wmv",
               ".flv", ".3gp", ".ogv")
 #: containers H.264 can be written to; other inputs are written as .mp4
-OUTPUT_EXTS = (".mp4", ".mov", ".m4v", ".mkv")
+OUTPUT_EXTS = (".mp4", ".mov", ".m4v", ".mkv", ".ts")
 CHUNK_SECONDS = 30.0
 QUEUE_DEPTH = 3
 # glibc raises its mmap threshold to the size of each large block freed, so after the first frames the per-frame
@@ -368,9 +368,19 @@ class StreamCopier:
         self.out = out
         self._it = self.src.demux(*[self.src.streams[i] for i in self.map]) if self.map else iter(())
         self._pending = None
+        # Where the source's clock starts (seconds): every output timestamp is moved back by it, so the output
+        # starts at 0 as `ffmpeg -c copy` writes it. An MPEG-TS starts at 1.4 s or more (and a camera's stream
+        # anywhere): kept, an mp4 got an empty edit of that length, a blank lead-in (measured: 2.0 s -> 3.49 s).
+        start = self.src.start_time
+        self.offset_s = start / 1e6 if start and start > 0 else 0.0  # PyAV: in AV_TIME_BASE (microseconds)
+
+    def shift(self, time_base) -> int:
+        """``offset_s`` in ticks of ``time_base``."""
+        return round(self.offset_s / time_base)
 
     def copy_until(self, t: float | None) -> None:
-        """Mux the source's packets whose time is <= ``t`` seconds (all of them when ``t`` is None)."""
+        """Mux the source's packets whose time (from the start, ``offset_s`` taken off) is <= ``t`` seconds (all of
+        them when ``t`` is None)."""
         while True:
             if self._pending is None:
                 try:
@@ -386,8 +396,13 @@ class StreamCopier:
             if p.dts is None:  # the demuxer's flush packets
                 self._pending = None
                 continue
-            if t is not None and float(p.dts * p.time_base) > t:
+            if t is not None and float(p.dts * p.time_base) - self.offset_s > t:
                 return
+            shift = self.shift(p.time_base)
+            if shift:
+                p.dts -= shift
+                if p.pts is not None:
+                    p.pts -= shift
             p.stream = self.map[p.stream.index]
             self.out.mux(p)
             self._pending = None
@@ -420,11 +435,13 @@ class Muxer:
             raise
         self.frames = 0
         self.last_t = None
+        self.shift = self.copier.shift(info.time_base)  # the source clock's start (StreamCopier.offset_s)
 
     def write(self, packet: tuple) -> None:
         import av
 
         data, pts, dts, duration, key = packet
+        pts, dts = pts - self.shift, dts - self.shift
         self.copier.copy_until(float(dts * self.info.time_base))
         p = av.Packet(data)
         p.pts, p.dts, p.time_base, p.stream = pts, dts, self.info.time_base, self.vs
