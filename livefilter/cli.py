@@ -533,7 +533,8 @@ def cmd_live(args) -> int:
             # a file's audio goes along (from its start; not when looped, where it would run out of step)
             audio = args.input if args.input and isinstance(source, VideoFileSource) and not args.loop else None
             sinks.append(VideoFileSink(args.record, fps=source.fps, inputs=(args.input, args.template,
-                                                                            args.original), audio_from=audio))
+                                                                            args.original), audio_from=audio,
+                                       source_timing=isinstance(source, VideoFileSource)))
         if args.vcam:
             sinks.append(VirtualCameraSink(size, fps=source.fps))
         pipeline = LivePipeline(source, sinks, backend=args.backend, strength=args.strength,

@@ -527,3 +527,53 @@ def test_a_ts_input_in_a_folder_stays_ts(tmp_path, capsys):
                         "--no-face-protect"], capsys)
     assert code == 0, err
     assert [p.name for p in (tmp_path / "out").iterdir()] == ["clip.ts"]
+
+
+# live --input FILE --record keeps the file's frames from the start, its timing and its audio in sync --------------
+
+def _coded_clip(path: Path, frames: int, fps: int = 25) -> Path:
+    from .batch.conftest import make_clip
+
+    make_clip(path, frames=frames, size=(96, 64), fps=fps)
+    return path
+
+
+def test_live_record_of_a_file_loses_no_frame_at_the_start(tmp_path, capsys):
+    from .batch.conftest import decode_all, read_code
+
+    src = _coded_clip(tmp_path / "in.mp4", 40, fps=100)  # 10 ms a frame: opening the mp4 writer takes longer
+    code, _, err = run(["live", "--template", DATA / "tiny_2.cube", "--input", src, "--record", tmp_path / "r.mp4",
+                        "--backend", "cpu", "--no-face-protect"], capsys)
+    assert code == 0, err
+    frames, _, _ = decode_all(tmp_path / "r.mp4")
+    assert [read_code(f) for f in frames[:5]] == [0, 1, 2, 3, 4]
+
+
+def test_a_recorded_file_keeps_its_timing_and_audio_when_frames_are_dropped(tmp_path):
+    from livefilter.live.pipeline import LivePipeline
+    from livefilter.live.sinks import VideoFileSink
+    from livefilter.live.sources import VideoFileSource
+
+    from .batch.conftest import audio_packets, decode_all, read_code
+
+    src = _coded_clip(tmp_path / "in.mp4", 60)
+    source = VideoFileSource(src)
+    sink = VideoFileSink(tmp_path / "r.mp4", fps=source.fps, audio_from=src, source_timing=True)
+
+    def slow(out, info):  # a render loop that falls behind now and then: the capture drops frames meanwhile
+        if info["seq"] % 15 == 5:
+            import time
+
+            time.sleep(0.2)
+
+    with LivePipeline(source, [sink], look=None, backend="cpu", face_protect=False, scene=False) as p:
+        p.add_callback(slow)
+        p.run()
+        dropped = p.dropped_frames
+    assert dropped > 0
+    frames, times, _ = decode_all(tmp_path / "r.mp4")
+    codes = [read_code(f) for f in frames]
+    assert len(frames) < 60 and codes == sorted(codes)
+    assert times == pytest.approx([c / 25 for c in codes], abs=1e-3)  # each frame at its time in the file
+    _, audio_end = audio_packets(tmp_path / "r.mp4")
+    assert audio_end == pytest.approx(60 / 25, abs=0.1)  # the sound runs to the picture's end, not past or short

@@ -259,6 +259,11 @@ class LivePipeline:
         """Compile the render kernels and run the detector once before any frame arrives (the first call of each
         takes a second or more; a paced file source would drop its first frames meanwhile)."""
         tiny = np.zeros((16, 16, 3), np.uint8)
+        size = getattr(self.source, "size", None)
+        if self.source.paced and size:  # a file's frames have their size: recordings open now, not on frame 1
+            for sink in self.sinks:
+                if hasattr(sink, "prepare"):
+                    sink.prepare(size)
         try:
             if self.has_look:
                 # (a per-segment look's several-LUT pass was compiled by the backend's set_luts already)
@@ -368,7 +373,10 @@ class LivePipeline:
             out = self._out
         t1 = time.perf_counter()
         for sink in self.sinks:
-            sink.send(out)
+            if getattr(sink, "indexed", False):  # (a sink may be any object with send() and close())
+                sink.send(out, index=self._last_seq)
+            else:
+                sink.send(out)
         t2 = time.perf_counter()
         latency = (time.monotonic() - t_cap) * 1e3
         self.stats.add("render", (t1 - t0) * 1e3)
