@@ -7,7 +7,6 @@ from __future__ import annotations
 import errno
 import logging
 import os
-import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +15,7 @@ import pytest
 from livefilter.cli import main
 from livefilter.imageio import write_image
 
-from .conftest import DATA, SAMPLES
+from .conftest import DATA, SAMPLES, small_tmpfs
 from .test_cli_defects import cli, leftovers, one_error_line
 
 
@@ -136,12 +135,7 @@ def test_disk_full_writing_a_cube_names_it(tmp_path, sample_after, sample_before
 
 @pytest.mark.parametrize("name", ["graded.jpg", "look.cube"])
 def test_disk_full_on_a_small_tmpfs_for_images_and_cubes(name, tmp_path, sample_after, sample_before, capsys):
-    mnt = tmp_path / "small"
-    mnt.mkdir()
-    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8k", "tmpfs", str(mnt)],
-                                           capture_output=True).returncode:
-        pytest.skip("cannot mount a small tmpfs here (needs root)")
-    try:
+    with small_tmpfs(tmp_path / "small", "8k") as mnt:
         if name == "look.cube":  # a 33^3 .cube is ~1 MB
             argv = ["fit", sample_after, "--original", sample_before, "-o", mnt / name]
         else:  # the sample photo is ~100 kB as JPEG
@@ -150,8 +144,6 @@ def test_disk_full_on_a_small_tmpfs_for_images_and_cubes(name, tmp_path, sample_
         assert code == 2, err
         one_error_line(err, name, "No space left on device")
         assert list(mnt.iterdir()) == []
-    finally:
-        subprocess.run(["umount", str(mnt)], check=False)
 
 
 # info on a .look.npz; the CuPy line --------------------------------------------------------------------------------
