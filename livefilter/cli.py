@@ -182,9 +182,10 @@ def build_parser() -> argparse.ArgumentParser:
     src = p.add_mutually_exclusive_group()
     src.add_argument("--camera", default=None, help="camera index or device path (default: 0, when no --input "
                                                     "or --synthetic)")
-    src.add_argument("--input", help="a video or image file instead of a camera")
+    src.add_argument("--input", help="a video or image file, or an image sequence (a folder of images or a "
+                                      "pattern like frames/f_%%04d.png, played at --fps), instead of a camera")
     src.add_argument("--synthetic", action="store_true", help="the built-in synthetic clip (no camera needed)")
-    p.add_argument("--loop", action="store_true", help="loop the --input video")
+    p.add_argument("--loop", action="store_true", help="loop the --input video or image sequence")
     p.add_argument("--vcam", action="store_true", help="send to a virtual camera (pyvirtualcam)")
     p.add_argument("--preview", action="store_true", help="show a preview window (keys: see README); needs a "
                                                            "display")
@@ -193,7 +194,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="frame size WxH: asked of the camera, made by the synthetic clip, an --input file's frames "
                         "resized to it (default: 1280x720; a file's own size) (--size is the old name)")
     p.add_argument("--fps", type=_number(float, 1.0, MAX_FPS), default=30.0,
-                   help=f"camera / synthetic / still-image frame rate, 1..{MAX_FPS}")
+                   help=f"camera / synthetic / still-image / image-sequence frame rate, 1..{MAX_FPS}")
     p.add_argument("--backend", choices=("auto", "cpu", "cuda"), default="auto", help="render backend")
     p.add_argument("--strength", type=_number(float, 0.0, 1.0), default=1.0, help="how much of the look, 0..1")
     p.add_argument("--no-face-protect", action="store_true", help="faces get the full look")
@@ -488,7 +489,14 @@ def cmd_live(args) -> int:
     from .fileio import check_output_path
     from .live.pipeline import LivePipeline
     from .live.sinks import VideoFileSink, VirtualCameraSink
-    from .live.sources import CameraSource, ImageSource, SyntheticSource, VideoFileSource
+    from .live.sources import (
+        CameraSource,
+        ImageSequenceSource,
+        ImageSource,
+        SyntheticSource,
+        VideoFileSource,
+        is_sequence,
+    )
 
     size = args.frame_size or (1280, 720)
     # everything that can be checked is checked before a device, a window or a file is opened
@@ -505,10 +513,8 @@ def cmd_live(args) -> int:
         template = templates[0]
     elif not Path(template).is_file():
         raise InputError("no such template file", template)
-    if args.input and Path(args.input).is_dir():
-        raise InputError("is a folder; --input takes one video or image file (live does not read image "
-                         "sequences; apply grades a folder)", args.input)
-    if args.input and not Path(args.input).is_file():
+    sequence = bool(args.input) and is_sequence(args.input)  # a folder of images or f_%04d.png
+    if args.input and not sequence and not Path(args.input).is_file():
         raise InputError("no such input file", args.input)
     if args.record:
         check_output_path(args.record, (args.input, args.template, args.original))
@@ -519,6 +525,9 @@ def cmd_live(args) -> int:
             raise InputError(f"--preview needs a display: {problem}; use --record OUT.mp4 or --vcam instead")
     if args.synthetic:
         source = SyntheticSource(size, fps=args.fps)
+    elif sequence:
+        source = ImageSequenceSource(args.input, fps=args.fps, loop=args.loop, size=args.frame_size)
+        size = source.size
     elif args.input:
         if Path(args.input).suffix.lower() in IMAGE_EXTS:
             source = ImageSource(args.input, fps=args.fps, size=args.frame_size)
@@ -534,7 +543,7 @@ def cmd_live(args) -> int:
             audio = args.input if args.input and isinstance(source, VideoFileSource) and not args.loop else None
             sinks.append(VideoFileSink(args.record, fps=source.fps, inputs=(args.input, args.template,
                                                                             args.original), audio_from=audio,
-                                       source_timing=isinstance(source, VideoFileSource)))
+                                       source_timing=isinstance(source, (VideoFileSource, ImageSequenceSource))))
         if args.vcam:
             sinks.append(VirtualCameraSink(size, fps=source.fps))
         pipeline = LivePipeline(source, sinks, backend=args.backend, strength=args.strength,

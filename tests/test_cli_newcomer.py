@@ -204,16 +204,6 @@ def test_info_on_a_photo_lists_every_look_format(capsys):
     one_error_line(err, "sample_test.jpg", ".look.npz", ".cube", ".3dl", ".png")
 
 
-def test_live_input_folder_is_not_called_missing(tmp_path, capsys):
-    folder = tmp_path / "frames"
-    folder.mkdir()
-    code, _, err = run(["live", "--template", DATA / "tiny_2.cube", "--input", folder, "--record",
-                        tmp_path / "r.mp4", "--frames", 2], capsys)
-    assert code == 2
-    one_error_line(err, "frames")
-    assert "no such" not in err, err
-
-
 def test_a_cube_with_a_latin1_title_reads_like_ffmpeg_reads_it(tmp_path):
     from livefilter.luts import read_lut
 
@@ -569,3 +559,43 @@ def test_a_recorded_file_keeps_its_timing_and_audio_when_frames_are_dropped(tmp_
     assert times == pytest.approx([c / 25 for c in codes], abs=1e-3)  # each frame at its time in the file
     _, audio_end = audio_packets(tmp_path / "r.mp4")
     assert audio_end == pytest.approx(60 / 25, abs=0.1)  # the sound runs to the picture's end, not past or short
+
+
+# live --input takes an image sequence: a folder of images or a %04d pattern, as apply takes folders ----------------
+
+def _sequence(folder: Path, n: int, name="f_{:03d}.png") -> Path:
+    from .batch.conftest import code_frame
+
+    folder.mkdir()
+    for i in range(n):
+        write_image(folder / name.format(i + 1), code_frame(i))
+    (folder / "notes.txt").write_text("not an image")
+    return folder
+
+
+@pytest.mark.parametrize("how", ["folder", "pattern"])
+def test_live_input_plays_an_image_sequence(how, tmp_path, capsys):
+    from .batch.conftest import decode_all, read_code
+
+    folder = _sequence(tmp_path / "frames", 6)
+    spec = folder if how == "folder" else folder / "f_%03d.png"
+    code, out, err = run(["live", "--template", DATA / "tiny_2.cube", "--input", spec, "--fps", 25, "--record",
+                          tmp_path / "r.mp4", "--backend", "cpu", "--no-face-protect"], capsys)
+    assert code == 0, err
+    frames, times, _ = decode_all(tmp_path / "r.mp4")
+    assert [read_code(f) for f in frames] == list(range(6))
+    assert times == pytest.approx([i / 25 for i in range(6)], abs=1e-3)
+
+
+def test_live_input_folder_without_images_is_one_line(tmp_path, capsys):
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("x")
+    code, _, err = run(["live", "--template", DATA / "tiny_2.cube", "--input", folder, "--record",
+                        tmp_path / "r.mp4", "--frames", 2], capsys)
+    assert code == 2
+    one_error_line(err, "frames", "no images")
+    code, _, err = run(["live", "--template", DATA / "tiny_2.cube", "--input", folder / "x_%04d.png", "--record",
+                        tmp_path / "r.mp4", "--frames", 2], capsys)
+    assert code == 2
+    one_error_line(err, "x_%04d.png", "no file")
