@@ -372,6 +372,11 @@ def test_three_photos_start_no_worker_process(tmp_path, monkeypatch):
     jobs, opts = _jobs_and_options(tmp_path, 3)
     results = run_jobs(DATA / "tiny_2.cube", jobs, opts, workers=4)
     assert [r.status for r in results] == ["ok"] * 3 and all(j.dst.is_file() for j in jobs)
+    # one face detector served the three: each photo is graded as a single apply grades it
+    from livefilter.batch.images import apply_image
+
+    apply_image(DATA / "tiny_2.cube", jobs[2].src, tmp_path / "alone.jpg")
+    assert (tmp_path / "alone.jpg").read_bytes() == jobs[2].dst.read_bytes()
 
 
 def test_many_photos_go_to_one_worker_per_core(tmp_path, monkeypatch):

@@ -117,16 +117,21 @@ def _worker_init(look, opts, stop, threads, extra_inputs):
     import numba
 
     numba.set_num_threads(max(1, threads))
+    from multiprocessing.util import Finalize
+
+    from .degree import FrameDegree
     from .video import _as_look
 
-    _WORKER.update(look=_as_look(look), opts=opts, stop=stop, extra=extra_inputs)
+    degree = FrameDegree(opts.face_protect, every=1)  # one face detector for the worker's photos
+    Finalize(degree, degree.close, exitpriority=10)  # closed as the worker exits (MediaPipe complains otherwise)
+    _WORKER.update(look=_as_look(look), opts=opts, stop=stop, extra=extra_inputs, degree=degree)
 
 
 def _worker_run(job: Job) -> Result:
     w = _WORKER
     if w["stop"].is_set():
         return Result(job, "interrupted", "not started")
-    return grade_job(w["look"], job, w["opts"], stop=w["stop"], extra_inputs=w["extra"])
+    return grade_job(w["look"], job, w["opts"], stop=w["stop"], extra_inputs=w["extra"], degree_estimator=w["degree"])
 
 
 # What a worker process costs before its first photo is graded: the spawn, its imports (numba, MediaPipe,
@@ -156,22 +161,28 @@ def run_jobs(look, jobs: list[Job], opts: Options, *, workers: int | None = None
     order = {job: i for i, job in enumerate(jobs)}
     results = []
     if workers == 1 or (jobs and jobs[0].kind == "image"):
+        from .degree import FrameDegree
+
         stop = stop or threading.Event()
         here, last = _as_look(look), 0.0
-        for i, job in enumerate(jobs):
-            if workers > 1 and not stop.is_set() and (
-                    job.kind != "image" or i >= 2 and _worth_workers(len(jobs) - i, last, workers)):
-                break
-            t = time.perf_counter()
-            if stop.is_set():
-                r = Result(job, "interrupted", "not started")
-            else:
-                r = grade_job(here, job, opts, stop=stop, progress=progress if len(jobs) == 1 else None,
-                              extra_inputs=extra_inputs)
-            last = time.perf_counter() - t
-            results.append(r)
-            if on_result:
-                on_result(r)
+        degree = FrameDegree(opts.face_protect, every=1)  # one face detector for the photos graded here
+        try:
+            for i, job in enumerate(jobs):
+                if workers > 1 and not stop.is_set() and (
+                        job.kind != "image" or i >= 2 and _worth_workers(len(jobs) - i, last, workers)):
+                    break
+                t = time.perf_counter()
+                if stop.is_set():
+                    r = Result(job, "interrupted", "not started")
+                else:
+                    r = grade_job(here, job, opts, stop=stop, progress=progress if len(jobs) == 1 else None,
+                                  extra_inputs=extra_inputs, degree_estimator=degree)
+                last = time.perf_counter() - t
+                results.append(r)
+                if on_result:
+                    on_result(r)
+        finally:
+            degree.close()
         jobs = jobs[len(results):]
         if not jobs:
             return results
