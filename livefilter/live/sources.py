@@ -165,6 +165,18 @@ class ImageSequenceSource(Source):
         return None
 
 
+def _declared_frames(path: Path) -> int:
+    """The frame count a video's container declares (an mp4's index); 0 when it declares none (Matroska, MPEG-TS:
+    OpenCV's count is then an estimate from the duration, which cannot tell that a file ended early)."""
+    import av
+
+    try:
+        with av.open(str(path)) as c:
+            return int(c.streams.video[0].frames or 0) if c.streams.video else 0
+    except (av.error.FFmpegError, OSError, ValueError):
+        return 0
+
+
 class VideoFileSource(Source):
     """A video file, played once or looped, at its own frame rate; frames resized to ``size`` (w, h) when given."""
 
@@ -181,6 +193,7 @@ class VideoFileSource(Source):
         self.cut_short: tuple[int, int] | None = None
         self._decoded = 0
         self.open()
+        self.expected_frames = _declared_frames(self.path)
 
     def open(self):
         self.close()
@@ -189,7 +202,6 @@ class VideoFileSource(Source):
             raise InputError("cannot open as a video", self.path)
         fps = self.cap.get(cv2.CAP_PROP_FPS)
         self.fps = fps if fps and 1 <= fps <= 240 else 30.0
-        self.expected_frames = max(0, int(self.cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0))
         self._decoded = 0
         self.size = self.want or (int(self.cap.get(cv2.CAP_PROP_FRAME_WIDTH)),
                                   int(self.cap.get(cv2.CAP_PROP_FRAME_HEIGHT)))
@@ -213,10 +225,11 @@ class VideoFileSource(Source):
         return cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
 
     def _check_complete(self) -> None:
-        """At the end of a pass: fewer frames than the container announces (beyond the slack of an estimated
-        count) means the data is cut short or corrupt. Logged once; ``cut_short`` tells the caller."""
+        """At the end of a pass: fewer frames than the container declares means the data is cut short or corrupt
+        (a slack of 2 frames or 1 %: an edit list may hide a frame or two). Logged once; ``cut_short`` tells the
+        caller."""
         want, got = self.expected_frames, self._decoded
-        if self.cut_short is None and want > 0 and got < want - max(2, 0.02 * want):
+        if self.cut_short is None and want > 0 and got < want - max(2, 0.01 * want):
             self.cut_short = (got, want)
             log.warning("%s: corrupt or truncated video data: %d of %d frames decoded", self.path, got, want)
 
