@@ -25,6 +25,8 @@ from .resources import DATA_DIR as SAMPLE_DIR
 
 EXIT_OK, EXIT_FAIL, EXIT_BAD_INPUT = 0, 1, 2
 IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp")
+# --fps: a frame a second at the least (below, a live run looks hung), 240 at the most (the fastest cameras)
+MAX_FPS = 240
 
 
 class _Formatter(argparse.RawDescriptionHelpFormatter):
@@ -89,9 +91,9 @@ def _frame_size(text):
 
 
 def _samples(text):
-    from .look.sampling import MIN_SAMPLES
+    from .look.sampling import MAX_SAMPLES, MIN_SAMPLES
 
-    return _number(int, MIN_SAMPLES)(text)
+    return _number(int, MIN_SAMPLES, MAX_SAMPLES)(text)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -120,7 +122,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--segments", action="store_true",
                    help="segment the template (person / background) and learn each its own look; apply and live "
                         "then grade each region of an image with its look (.cube: one file per category too)")
-    p.add_argument("--samples", type=_samples, default=8000, help="pixel pairs to fit from (at least 4000)")
+    p.add_argument("--samples", type=_samples, default=8000,
+                   help="pixel pairs to fit from, 4000..262144 (262144: every pixel of the 512-pixel working image)")
     p.add_argument("--lut-size", "--size", dest="lut_size", type=_number(int, 2, 256), default=33,
                    help="points per axis of the baked 3D LUT, 2..256 (--size is the old name)")
     p.add_argument("--mapping", choices=("residual", "seed"),
@@ -190,9 +193,10 @@ def build_parser() -> argparse.ArgumentParser:
     src = p.add_mutually_exclusive_group()
     src.add_argument("--camera", default=None, help="camera index or device path (default: 0, when no --input "
                                                     "or --synthetic)")
-    src.add_argument("--input", help="a video or image file instead of a camera")
+    src.add_argument("--input", help="a video or image file, or an image sequence (a folder of images or a "
+                                      "pattern like frames/f_%%04d.png, played at --fps), instead of a camera")
     src.add_argument("--synthetic", action="store_true", help="the built-in synthetic clip (no camera needed)")
-    p.add_argument("--loop", action="store_true", help="loop the --input video")
+    p.add_argument("--loop", action="store_true", help="loop the --input video or image sequence")
     p.add_argument("--vcam", action="store_true", help="send to a virtual camera (pyvirtualcam)")
     p.add_argument("--preview", action="store_true", help="show a preview window (keys: see README); needs a "
                                                            "display")
@@ -200,8 +204,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--frame-size", "--size", dest="frame_size", type=_frame_size, default=None,
                    help="frame size WxH: asked of the camera, made by the synthetic clip, an --input file's frames "
                         "resized to it (default: 1280x720; a file's own size) (--size is the old name)")
-    p.add_argument("--fps", type=_number(float, 0.0, lo_open=True), default=30.0,
-                   help="camera / synthetic / still-image frame rate, > 0")
+    p.add_argument("--fps", type=_number(float, 1.0, MAX_FPS), default=30.0,
+                   help=f"camera / synthetic / still-image / image-sequence frame rate, 1..{MAX_FPS}")
     p.add_argument("--backend", choices=("auto", "cpu", "cuda"), default="auto", help="render backend")
     p.add_argument("--strength", type=_number(float, 0.0, 1.0), default=1.0, help="how much of the look, 0..1")
     p.add_argument("--no-face-protect", action="store_true", help="faces get the full look")
@@ -224,7 +228,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--frame-size", "--size", dest="frame_size", type=_frame_size, default="1920x1080",
                    help="frame size WxH (--size is the old name)")
     p.add_argument("--frames", type=_number(int, 1), default=600, help="frames to measure (>= 1)")
-    p.add_argument("--fps", type=_number(float, 0.0), default=30.0, help="source rate (0 = as fast as possible)")
+    p.add_argument("--fps", type=_number(float, 0.0, MAX_FPS), default=30.0,
+                   help=f"source rate, 0..{MAX_FPS} (0 = as fast as possible)")
     p.add_argument("--backend", choices=("auto", "cpu", "cuda"), default="auto", help="render backend")
     p.add_argument("--no-face-protect", action="store_true", help="measure without face analysis")
     p.add_argument("--scene", action="store_true", help="measure with the scene similarity on (the sample look is "
@@ -390,7 +395,7 @@ def cmd_apply(args) -> int:
         print(summary(results, skipped))
         if stop.signal:
             print(f"stopped ({stop.signal})")
-            return 130 if stop.signal == "SIGINT" else 143
+            return _signal_exit(stop.signal)
     return EXIT_FAIL if failed else EXIT_OK
 
 
@@ -401,7 +406,6 @@ def _apply_one(look, job, opts, args, stop) -> int:
     from .batch.video import apply_video
 
     t = time.perf_counter()
-    job.dst.parent.mkdir(parents=True, exist_ok=True)
     if job.kind == "image":
         apply_image(look, job.src, job.dst, face_protect=opts.face_protect, strength=opts.strength,
                     interp=opts.interp, quality=opts.quality, allow_large=opts.allow_large, inputs=(args.look,))
@@ -419,7 +423,21 @@ def _apply_one(look, job, opts, args, stop) -> int:
         return EXIT_OK
     kept = f"kept the {r.frames} graded frames in {job.dst}" if r.status.endswith("(kept)") else "nothing written"
     print(f"stopped ({stop.signal or 'interrupted'}) after {r.frames} of {r.expected} frames: {kept}")
-    return 130 if stop.signal in (None, "SIGINT") else 143
+    return _signal_exit(stop.signal)
+
+
+def _stop_signals() -> tuple:
+    """The signals that stop a run cleanly: Ctrl+C, SIGTERM, and SIGHUP (the terminal or SSH session closed)."""
+    import signal
+
+    return tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
+
+
+def _signal_exit(name: str | None) -> int:
+    """The shell's code for a run ended by signal ``name`` (128 + its number; Ctrl+C when unknown)."""
+    import signal
+
+    return 128 + (signal.Signals[name].value if name else signal.SIGINT.value)
 
 
 class _StopEvent(threading.Event):
@@ -428,7 +446,7 @@ class _StopEvent(threading.Event):
 
 @contextlib.contextmanager
 def _stop_event_on_signals():
-    """An Event set by the first Ctrl+C or SIGTERM (a video in progress then ends cleanly: its temporary file
+    """An Event set by the first Ctrl+C, SIGTERM or SIGHUP (a video in progress then ends cleanly: its temporary file
     removed, or finalised with --keep-partial); a second signal interrupts at once."""
     import signal
 
@@ -443,7 +461,7 @@ def _stop_event_on_signals():
         stop.signal = signal.Signals(signum).name
         stop.set()
 
-    old = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    old = {sig: signal.signal(sig, handler) for sig in _stop_signals()}
     try:
         yield stop
     finally:
@@ -463,8 +481,10 @@ def cmd_info(args) -> int:
     print(f"file:      {args.look}")
     print(f"LUT:       {lut.describe()}")
     print(f"strength:  mean distance from identity {dev:.2f} (0-255 scale)")
-    if look.mapping is not None:
-        print(f"mapping:   {look.mapping.kind}")
+    if look.mapping is not None:  # the fitted mapping (meta) and how it is stored (kind) on one line
+        fitted = look.meta.get("mapping")
+        print(f"mapping:   {fitted} ({look.mapping.kind})" if fitted and fitted != look.mapping.kind
+              else f"mapping:   {look.mapping.kind}")
     _print_candidates(look)
     if look.label_luts:
         cats = look.categories
@@ -473,7 +493,10 @@ def cmd_info(args) -> int:
     if "confidence" in look.meta or "confidence text" in look.meta:
         print(f"confidence: {look.meta.get('confidence text') or describe_confidence(look.meta['confidence'])}")
     for k, v in look.meta.items():
-        if k not in ("name", "confidence", "confidence text", "candidates", "picked") and v not in (None, "", []):
+        if k == "scene" and isinstance(v, dict):  # 1,280 numbers: what matters is that it is there
+            v = "the template's scene features (live's scene similarity uses them)"
+        if k not in ("name", "confidence", "confidence text", "candidates", "picked") and v not in (None, "", []) and (
+                k != "mapping" or look.mapping is None):
             print(f"{k + ':':<10} {v}")
     return EXIT_OK
 
@@ -508,7 +531,14 @@ def cmd_live(args) -> int:
     from .fileio import check_output_path
     from .live.pipeline import LivePipeline
     from .live.sinks import VideoFileSink, VirtualCameraSink
-    from .live.sources import CameraSource, ImageSource, SyntheticSource, VideoFileSource
+    from .live.sources import (
+        CameraSource,
+        ImageSequenceSource,
+        ImageSource,
+        SyntheticSource,
+        VideoFileSource,
+        is_sequence,
+    )
 
     size = args.frame_size or (1280, 720)
     # everything that can be checked is checked before a device, a window or a file is opened
@@ -525,7 +555,8 @@ def cmd_live(args) -> int:
         template = templates[0]
     elif not Path(template).is_file():
         raise InputError("no such template file", template)
-    if args.input and not Path(args.input).is_file():
+    sequence = bool(args.input) and is_sequence(args.input)  # a folder of images or f_%04d.png
+    if args.input and not sequence and not Path(args.input).is_file():
         raise InputError("no such input file", args.input)
     if args.record:
         check_output_path(args.record, (args.input, args.template, args.original))
@@ -536,6 +567,9 @@ def cmd_live(args) -> int:
             raise InputError(f"--preview needs a display: {problem}; use --record OUT.mp4 or --vcam instead")
     if args.synthetic:
         source = SyntheticSource(size, fps=args.fps)
+    elif sequence:
+        source = ImageSequenceSource(args.input, fps=args.fps, loop=args.loop, size=args.frame_size)
+        size = source.size
     elif args.input:
         if Path(args.input).suffix.lower() in IMAGE_EXTS:
             source = ImageSource(args.input, fps=args.fps, size=args.frame_size)
@@ -550,7 +584,8 @@ def cmd_live(args) -> int:
             # a file's audio goes along (from its start; not when looped, where it would run out of step)
             audio = args.input if args.input and isinstance(source, VideoFileSource) and not args.loop else None
             sinks.append(VideoFileSink(args.record, fps=source.fps, inputs=(args.input, args.template,
-                                                                            args.original), audio_from=audio))
+                                                                            args.original), audio_from=audio,
+                                       source_timing=isinstance(source, (VideoFileSource, ImageSequenceSource))))
         if args.vcam:
             sinks.append(VirtualCameraSink(size, fps=source.fps))
         pipeline = LivePipeline(source, sinks, backend=args.backend, strength=args.strength,
@@ -561,7 +596,8 @@ def cmd_live(args) -> int:
         raise
     window = None
     try:  # the look first: the source starts only once it is ready (a file then loses no frame at its start)
-        pipeline.set_template(template, args.original, assume_look=args.look, pick=args.pick).result()
+        pipeline.set_template(template, args.original, assume_look=args.look, pick=args.pick,
+                              log_failure=False).result()
     except BaseException:
         pipeline.close()
         raise
@@ -587,15 +623,17 @@ def cmd_live(args) -> int:
         if isinstance(s, VideoFileSink) and s.frames:
             print(f"wrote {s.path} ({s.frames} frames)")
     print(f"{stats['frames']} frames, {stats['fps']:.1f} fps")
-    return EXIT_OK
+    # an --input file cut short (its source logged where): a failure, as for apply, though what was read is kept
+    return EXIT_FAIL if getattr(source, "cut_short", None) else EXIT_OK
 
 
 @contextlib.contextmanager
 def _stop_on_signals(pipeline=None):
-    """Ctrl+C (SIGINT) and SIGTERM end a run gracefully: the render loop finishes the frame in hand and stops,
-    devices are released and a recording is finalised with every frame counted (an exception raised between a
-    sink's write and the frame count made the two disagree by one; SIGTERM's default action would kill the process
-    and leave an unfinished hidden temp file). A second Ctrl+C while stopping interrupts at once."""
+    """Ctrl+C (SIGINT), SIGTERM and SIGHUP (a closed terminal or SSH session) end a run gracefully: the render
+    loop finishes the frame in hand and stops, devices are released and a recording is finalised with every frame
+    counted (an exception raised between a sink's write and the frame count made the two disagree by one; the
+    default action of SIGTERM / SIGHUP would kill the process and leave an unfinished hidden temp file). A second
+    Ctrl+C while stopping interrupts at once."""
     import signal
     import threading
 
@@ -610,7 +648,7 @@ def _stop_on_signals(pipeline=None):
         else:
             raise KeyboardInterrupt
 
-    old = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    old = {sig: signal.signal(sig, handler) for sig in _stop_signals()}
     try:
         yield
     finally:
@@ -794,7 +832,14 @@ def main(argv=None) -> int:
 # delegate for CPU.", "WARNING: Logging before InitGoogle() is written to STDERR", "W0000 00:00:...
 # inference_runner_litert.cc:1433] Input tensor memory is not aligned..."). GLOG_minloglevel, TF_CPP_MIN_LOG_LEVEL
 # and ABSL_MIN_LOG_LEVEL (=3) each left all 8 lines, so the lines are filtered out of file descriptor 2 instead.
-NATIVE_LOG_LINE = re.compile(rb"^(INFO: |WARNING: Logging before InitGoogle|[IWEF]\d{4} [\d:.]+ +\d+ [\w.-]+:\d+\] )")
+# OpenCV's own log lines ("[ WARN:0@0.585] global cap_v4l.cpp:915 open VIDEOIO(V4L2:/dev/video0): can't open camera
+# by index" when there is no camera) and those of the FFmpeg inside OpenCV ("[mov,mp4,m4a,3gp,3g2,mj2 @ 0x55...] moov
+# atom not found", "[h264 @ 0x55...] Invalid NAL unit size") go too: our own line says what went wrong, in words.
+NATIVE_LOG_LINE = re.compile(rb"^(INFO: |WARNING: Logging before InitGoogle|[IWEF]\d{4} [\d:.]+ +\d+ [\w.-]+:\d+\] "
+                             rb"|\[ ?(?:WARN|INFO|ERROR|DEBUG|VERBOSE|FATAL)(?::\d+)?(?:@[\d.]+)?\] "
+                             rb"|\[[\w,.-]+ @ (?:0x)?[0-9a-fA-F]+\] "
+                             # a LiteRT line whose "INFO: " another worker process's line split off
+                             rb"|\[[\w.-]+\.(?:cc|cpp|h):\d+\] )")
 
 
 @contextlib.contextmanager
@@ -836,6 +881,8 @@ def _run(args) -> int:
 
         logging.basicConfig(level=logging.DEBUG if debug else logging.INFO, format="livefilter: %(message)s",
                             stream=sys.stderr)
+        if args.verbose:  # our own debug lines too (why a render backend was not used...)
+            logging.getLogger("livefilter").setLevel(logging.DEBUG)
     try:
         return COMMANDS[args.command](args)
     except LiveFilterError as exc:

@@ -41,19 +41,31 @@ def atomic_output(path: str | os.PathLike, inputs: tuple = ()):
     """Yield a temporary path beside ``path``; rename it to ``path`` only if the block completes.
 
     The temporary name keeps the extension so writers that pick a format from it still work.
+    A failure to write (a full disk, a quota, a read-only or vanished folder: any OSError in the block or the
+    rename) becomes an :class:`OutputError` naming ``path``, so the command line says which file could not be
+    written (exit 2) instead of a bare ``OSError: [Errno 28]``. The block only writes: inputs are read before it.
     """
     p = check_output_path(path, inputs)
     suffix = "".join(p.suffixes[-2:]) or ".tmp"
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.stem}.", suffix=suffix, dir=p.parent if str(p.parent) else ".")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{p.stem}.", suffix=suffix, dir=p.parent if str(p.parent) else ".")
+    except OSError as exc:
+        raise _write_error(exc, p) from exc
     os.close(fd)
     os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600 files; outputs get the usual permissions
     try:
         yield Path(tmp)
         os.replace(tmp, p)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+        if isinstance(exc, OSError) and not isinstance(exc, OutputError):
+            raise _write_error(exc, p) from exc
         raise
+
+
+def _write_error(exc: OSError, path: Path) -> OutputError:
+    return OutputError(f"cannot write the file ({exc.strerror or exc})", path)
 
 
 class Closable:

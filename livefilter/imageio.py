@@ -117,9 +117,37 @@ _WRITABLE = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".tif": "TIFF", ".t
              ".webp": "WEBP"}
 
 
+# Orientation (EXIF tag 274): read_image applies it to the pixels, so a graded copy says 1 ("as stored")
+_ORIENTATION = 0x0112
+# formats whose Pillow writer takes an EXIF block
+_EXIF_FORMATS = ("JPEG", "PNG", "WEBP")
+
+
+def exif_for_copy(path: str | os.PathLike) -> bytes | None:
+    """The EXIF block of an image file (camera, lens, exposure, dates, GPS...) for a graded copy of it, with the
+    orientation reset to 1 since :func:`read_image` has applied it; None when the file has none, or when it cannot
+    be parsed (then with a warning: the copy is written without it)."""
+    try:
+        with Image.open(path) as img:
+            exif = img.getexif()
+            if not exif:
+                return None
+            for ifd in (0x8769, 0x8825):  # the Exif and GPS sub-IFDs, loaded so that they are written back
+                if ifd in exif:
+                    exif.get_ifd(ifd)
+            if exif.get(_ORIENTATION, 1) != 1:
+                exif[_ORIENTATION] = 1
+            return exif.tobytes()
+    except Exception as exc:  # noqa: BLE001 - metadata is optional: any parse failure only drops it
+        warnings.warn(f"{path}: its EXIF metadata cannot be read and is not copied ({type(exc).__name__}: {exc})",
+                      stacklevel=2)
+        return None
+
+
 def write_image(path: str | os.PathLike, rgb: np.ndarray, alpha: np.ndarray | None = None, *,
-                quality: int = 95, inputs: tuple = ()) -> Path:
-    """Write a uint8 RGB image atomically (temporary name, then rename); format from the extension."""
+                quality: int = 95, inputs: tuple = (), exif: bytes | None = None) -> Path:
+    """Write a uint8 RGB image atomically (temporary name, then rename); format from the extension. ``exif``
+    (an EXIF block, e.g. from :func:`exif_for_copy`) is written into JPEG, PNG and WebP files."""
     p = Path(path)
     fmt = _WRITABLE.get(p.suffix.lower())
     if fmt is None:
@@ -132,6 +160,8 @@ def write_image(path: str | os.PathLike, rgb: np.ndarray, alpha: np.ndarray | No
     else:
         img = Image.fromarray(rgb, "RGB")
     kwargs = {"quality": quality} if fmt in ("JPEG", "WEBP") else {}
+    if exif and fmt in _EXIF_FORMATS:
+        kwargs["exif"] = exif
     with atomic_output(p, inputs) as tmp:
         img.save(tmp, format=fmt, **kwargs)
     return p

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import contextlib
+import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -68,3 +71,16 @@ def no_defilter_model(tmp_path, monkeypatch):
     monkeypatch.setattr(dfl, "MODEL_PATH", tmp_path / "missing" / "defilter.onnx")
     monkeypatch.setattr(dfl, "_sessions", {})
     return dfl.MODEL_PATH
+
+
+@contextlib.contextmanager
+def small_tmpfs(folder: Path, size: str):
+    """A tmpfs of ``size`` (e.g. "8k") mounted at ``folder``: a real full disk. Skips where mounting needs root."""
+    folder.mkdir()
+    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)],
+                                           capture_output=True).returncode:
+        pytest.skip("cannot mount a small tmpfs here (needs root)")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", str(folder)], check=False)

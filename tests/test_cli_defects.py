@@ -156,7 +156,9 @@ def test_preview_without_display_is_refused_before_anything_opens(tmp_path, look
 
 # 4. SIGTERM finalises the recording like Ctrl+C ---------------------------------------------------------------
 
-def test_sigterm_finalises_the_recording_like_ctrl_c(tmp_path, look_cube):
+# SIGHUP: the terminal or SSH session closed
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
+def test_sigterm_finalises_the_recording_like_ctrl_c(tmp_path, look_cube, sig):
     env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     proc = subprocess.Popen([sys.executable, "-m", "livefilter", "live", "--template", str(look_cube), "--synthetic",
                              "--record", "rec.mp4", "--size", "320x180", "--fps", "30", "--backend", "cpu",
@@ -172,7 +174,7 @@ def test_sigterm_finalises_the_recording_like_ctrl_c(tmp_path, look_cube):
             assert proc.poll() is None, proc.stderr.read()
             time.sleep(0.2)
         time.sleep(1.0)
-        proc.send_signal(signal.SIGTERM)
+        proc.send_signal(sig)
         code = proc.wait(timeout=60)
     finally:
         if proc.poll() is None:
@@ -185,7 +187,7 @@ def test_sigterm_finalises_the_recording_like_ctrl_c(tmp_path, look_cube):
     first = v.read()
     v.close()
     assert first is not None and first.shape == (180, 320, 3)  # a finalised mp4 (an unfinalised one has no index)
-    assert any("stopped (SIGTERM)" in line for line in out), out
+    assert any(f"stopped ({sig.name})" in line for line in out), out
 
 
 # 5. a huge look image is refused from its header --------------------------------------------------------------

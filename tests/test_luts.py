@@ -141,7 +141,7 @@ def test_hald_rejects_non_hald(tmp_path):
 
 
 def test_read_lut_dispatch(tmp_path):
-    with pytest.raises(LutFormatError, match="unknown LUT format"):
+    with pytest.raises(LutFormatError, match="not a look file"):
         read_lut(tmp_path / "x.csp")  # .3dl is read now; Cinespace .csp is not
 
 

@@ -38,19 +38,26 @@ def _clean_env() -> dict:
 
 
 @pytest.fixture(scope="module")
-def wheel(tmp_path_factory) -> Path:
-    # built without isolation (offline): with this environment's setuptools, which has bdist_wheel since 70.1
-    import setuptools
-
-    major, minor = (int(v) for v in setuptools.__version__.split(".")[:2])
-    if (major, minor) < (70, 1):
-        pytest.skip(f"setuptools {setuptools.__version__} cannot build a wheel by itself (needs 70.1+)")
+def dists(tmp_path_factory) -> tuple[Path, Path]:
+    """The sdist, then the wheel built FROM that sdist (as ``python -m build`` does by default), built with build
+    isolation: the build backend (pyproject's ``setuptools>=68``) is installed from the package index into a
+    throw-away environment, exactly as ``pip install -e .`` just did. Building without isolation would use the
+    running environment's setuptools instead, which a fresh venv does not have (Python 3.12) or has too old to
+    build this project (Python 3.11's venv gives 65.5). Needs the package index, like README's install command."""
     src = _source_copy(tmp_path_factory.mktemp("src"))
     dist = tmp_path_factory.mktemp("dist")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", str(src),
-                    "-w", str(dist)], check=True, env=_clean_env(), capture_output=True)
+    env = {k: v for k, v in _clean_env().items() if k != "PIP_NO_INDEX"}
+    r = subprocess.run([sys.executable, "-m", "build", "-o", str(dist), str(src)], env=env, capture_output=True,
+                       text=True)
+    assert r.returncode == 0, f"python -m build failed:\n{r.stdout[-3000:]}\n{r.stderr[-3000:]}"
+    (sdist,) = dist.glob("livefilter-*.tar.gz")
     (whl,) = dist.glob("livefilter-*.whl")
-    return whl
+    return sdist, whl
+
+
+@pytest.fixture(scope="module")
+def wheel(dists) -> Path:
+    return dists[1]
 
 
 def test_wheel_carries_models_kernel_and_samples_not_the_checkpoint(wheel):
@@ -59,13 +66,8 @@ def test_wheel_carries_models_kernel_and_samples_not_the_checkpoint(wheel):
     assert not any(n.endswith(".pt") for n in names)
 
 
-def test_sdist_carries_models_kernel_and_samples(tmp_path):
-    pytest.importorskip("build", reason="the sdist is built with the 'build' package (dev extra)")
-    src = _source_copy(tmp_path / "src")
-    subprocess.run([sys.executable, "-m", "build", "--sdist", "--no-isolation", "-o", str(tmp_path / "dist"),
-                    str(src)], check=True, env=_clean_env(), capture_output=True)
-    (sdist,) = (tmp_path / "dist").glob("livefilter-*.tar.gz")
-    with tarfile.open(sdist) as tf:
+def test_sdist_carries_models_kernel_and_samples(dists):
+    with tarfile.open(dists[0]) as tf:
         names = {n.split("/", 1)[1] for n in tf.getnames() if "/" in n}
     for want in ["models/defilter.onnx", "models/scene.onnx", "models/look_prior.npz",
                  "models/face_detection_short_range.tflite",
@@ -75,12 +77,34 @@ def test_sdist_carries_models_kernel_and_samples(tmp_path):
     assert not any(n.endswith(".pt") for n in names)
 
 
+def _venv_seeing_this_environment(venv: Path) -> Path:
+    """A fresh venv whose own site-packages comes first and which then sees THIS environment's site-packages, so
+    numpy, OpenCV, mediapipe... need no download. ``python -m venv --system-site-packages`` is not enough: run from
+    inside a venv it exposes the base interpreter's packages, not this venv's. A .pth file in the new venv lists
+    this environment's site-packages folders as plain paths: they are appended to sys.path after the venv's own
+    site-packages, and, unlike ``import site; site.addsitedir(...)``, the .pth files inside them are NOT run, so an
+    editable livefilter installed here (a path or finder set up by a .pth) stays invisible to the new venv and the
+    wheel installed into it is the only livefilter."""
+    import site
+    import sysconfig
+
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    py = venv / "bin" / "python"
+    purelib = subprocess.run([py, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], check=True,
+                             capture_output=True, text=True).stdout.strip()
+    ours = set(site.getsitepackages()) | {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
+    if site.ENABLE_USER_SITE:
+        ours.add(site.getusersitepackages())
+    seen = [p for p in dict.fromkeys(sys.path) if p in ours and Path(p).is_dir()]
+    assert seen, f"no site-packages of this environment found on sys.path: {sys.path}"
+    Path(purelib, "_livefilter_test_deps.pth").write_text("".join(p + "\n" for p in seen))
+    return py
+
+
 def test_installed_wheel_runs_fit_live_with_faces_and_demo_outside_the_checkout(wheel, tmp_path):
     venv = tmp_path / "venv"
-    # --system-site-packages: numpy, OpenCV, mediapipe... come from this environment (no download); livefilter
-    # itself comes from the wheel, installed non-editable, and must win over any editable copy there.
-    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)
-    py, cli = venv / "bin" / "python", venv / "bin" / "livefilter"
+    # the dependencies come from this environment (no download); livefilter itself from the wheel, non-editable
+    py, cli = _venv_seeing_this_environment(venv), venv / "bin" / "livefilter"
     env = _clean_env()
     subprocess.run([py, "-m", "pip", "install", "-q", "--no-deps", "--no-index", str(wheel)], check=True, env=env,
                    capture_output=True)

@@ -112,7 +112,7 @@ def run_on_ray(look, jobs: list[Job], opts: Options, *, address: str | None = "l
                photo_actors: int | None = None) -> list[Result]:
     """Grade ``jobs`` on Ray; one Result per job, in the jobs' order."""
     ray = connect(address)
-    from .video import CHUNK_SECONDS, GradeOptions, _as_look, probe
+    from .video import CHUNK_SECONDS, GradeOptions, _as_look, probe, say_if_odd_size
 
     look = _as_look(look)
     # the driver fixes the encoder settings (x264's output depends on its thread count)
@@ -143,7 +143,8 @@ def run_on_ray(look, jobs: list[Job], opts: Options, *, address: str | None = "l
             continue
         if info.chunks == 1:
             pending[j] = ("whole", whole.remote(look_ref, j, opts), info, t)
-        else:
+        else:  # (a whole video's apply_video says it on its worker)
+            say_if_odd_size(info.width, info.height, j.dst)
             refs = [chunk_task.remote(look_ref, info, i, gopts) for i in range(info.chunks)]
             pending[j] = ("chunks", refs, info, t)
 

@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 VIDEO_EXTS = (".mp4", ".mov", ".m4v", ".mkv", ".avi", ".webm", ".ts", ".mts", ".m2ts", ".mpg", ".mpeg", ".wmv",
               ".flv", ".3gp", ".ogv")
 #: containers H.264 can be written to; other inputs are written as .mp4
-OUTPUT_EXTS = (".mp4", ".mov", ".m4v", ".mkv")
+OUTPUT_EXTS = (".mp4", ".mov", ".m4v", ".mkv", ".ts")
 CHUNK_SECONDS = 30.0
 QUEUE_DEPTH = 3
 # glibc raises its mmap threshold to the size of each large block freed, so the per-frame buffers (6 MB at 1080p)
@@ -279,6 +279,15 @@ def _has_avx512(cpuinfo: str = "/proc/cpuinfo") -> bool:
 X264_PARAMS = "asm=AVX2,BMI2,LZCNT" if _has_avx512() else None
 
 
+def say_if_odd_size(width: int, height: int, dst) -> None:
+    """H.264 in 4:2:0 (yuv420p, what players expect) holds even sizes only: an odd one loses its last column and/or
+    row, and a warning says so once per output."""
+    if width % 2 or height % 2:
+        log.warning("%s: %dx%d is written as %dx%d (H.264 in 4:2:0 needs an even width and height; the last %s "
+                    "dropped)", dst, width, height, width - width % 2, height - height % 2,
+                    "column and row are" if width % 2 and height % 2 else "column is" if width % 2 else "row is")
+
+
 def _configure(cc, info: VideoInfo, settings: EncodeSettings) -> None:
     """The same encoder settings for every chunk's encoder and the muxer's stream (identical headers)."""
     cc.width, cc.height = info.width - info.width % 2, info.height - info.height % 2
@@ -355,9 +364,19 @@ class StreamCopier:
         self.out = out
         self._it = self.src.demux(*[self.src.streams[i] for i in self.map]) if self.map else iter(())
         self._pending = None
+        # Where the source's clock starts (seconds): every output timestamp is moved back by it, so the output
+        # starts at 0 as `ffmpeg -c copy` writes it. An MPEG-TS starts at 1.4 s or more (and a camera's stream
+        # anywhere): kept, an mp4 got an empty edit of that length, a blank lead-in (measured: 2.0 s -> 3.49 s).
+        start = self.src.start_time
+        self.offset_s = start / 1e6 if start and start > 0 else 0.0  # PyAV: in AV_TIME_BASE (microseconds)
+
+    def shift(self, time_base) -> int:
+        """``offset_s`` in ticks of ``time_base``."""
+        return round(self.offset_s / time_base)
 
     def copy_until(self, t: float | None) -> None:
-        """Mux the source's packets whose time is <= ``t`` seconds (all of them when ``t`` is None)."""
+        """Mux the source's packets whose time (from the start, ``offset_s`` taken off) is <= ``t`` seconds (all of
+        them when ``t`` is None)."""
         while True:
             if self._pending is None:
                 try:
@@ -373,8 +392,13 @@ class StreamCopier:
             if p.dts is None:  # the demuxer's flush packets
                 self._pending = None
                 continue
-            if t is not None and float(p.dts * p.time_base) > t:
+            if t is not None and float(p.dts * p.time_base) - self.offset_s > t:
                 return
+            shift = self.shift(p.time_base)
+            if shift:
+                p.dts -= shift
+                if p.pts is not None:
+                    p.pts -= shift
             p.stream = self.map[p.stream.index]
             self.out.mux(p)
             self._pending = None
@@ -407,11 +431,13 @@ class Muxer:
             raise
         self.frames = 0
         self.last_t = None
+        self.shift = self.copier.shift(info.time_base)  # the source clock's start (StreamCopier.offset_s)
 
     def write(self, packet: tuple) -> None:
         import av
 
         data, pts, dts, duration, key = packet
+        pts, dts = pts - self.shift, dts - self.shift
         self.copier.copy_until(float(dts * self.info.time_base))
         p = av.Packet(data)
         p.pts, p.dts, p.time_base, p.stream = pts, dts, self.info.time_base, self.vs
@@ -686,6 +712,7 @@ def apply_video(look, src, dst, *, face_protect: bool = True, strength: float = 
     if not 0 <= strength <= 1:
         raise InputError(f"strength must be 0..1, got {strength}")
     info = probe(src, chunk_seconds)
+    say_if_odd_size(info.width, info.height, dst)
     settings = settings or EncodeSettings(crf=crf, preset=preset)
     opts = GradeOptions(face_protect, strength, interp, analysis_every, settings)
     stop = stop or threading.Event()

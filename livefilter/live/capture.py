@@ -26,6 +26,7 @@ class LatestFrame:
         self._item = None
         self._seq = 0
         self._taken = 0
+        self._ready_after = -1  # the newest seq the consumer had when it last asked for a frame
         self._ended = False
         self.dropped = 0
 
@@ -46,6 +47,9 @@ class LatestFrame:
         """The newest (frame, t, seq) with seq > ``after``; None on timeout; raises EOFError at end of stream."""
         deadline = time.monotonic() + timeout
         with self._cond:
+            if consume:  # the consumer is ready for a frame newer than ``after`` (wait_consumer)
+                self._ready_after = after
+                self._cond.notify_all()
             while self._seq <= after:
                 if self._ended:
                     raise EOFError
@@ -56,6 +60,13 @@ class LatestFrame:
             if consume:
                 self._taken = self._seq
             return self._item
+
+    def wait_consumer(self, stop: threading.Event) -> None:
+        """Wait until the consumer has taken the frame in the slot and is back for the next one (or ``stop``, or
+        the end)."""
+        with self._cond:
+            while self._ready_after < self._seq and not self._ended and not stop.is_set():
+                self._cond.wait(0.05)
 
 
 def capture(source: Source, slot: LatestFrame, stop: threading.Event, *, go: threading.Event | None = None,
@@ -72,6 +83,7 @@ def capture(source: Source, slot: LatestFrame, stop: threading.Event, *, go: thr
             return
     period = 1.0 / source.fps if source.paced and source.fps > 0 else 0.0
     next_t = time.monotonic()
+    first = True
     backoff = BACKOFF_START
     failing = False
     while not stop.is_set():
@@ -103,6 +115,12 @@ def capture(source: Source, slot: LatestFrame, stop: threading.Event, *, go: thr
             log.warning("skipping a bad frame from %s: %s", source.name, getattr(frame, "shape", type(frame)))
             continue
         slot.put(frame, time.monotonic())
+        if period and first:
+            # the clock starts once the first frame is through the render loop, which pays one-time costs on it
+            # (the first encode, a thread not yet scheduled under load) that would drop the frames behind it
+            slot.wait_consumer(stop)
+            next_t = time.monotonic()
+        first = False
         if period:
             next_t += period
             delay = next_t - time.monotonic()

@@ -199,22 +199,23 @@ class LivePipeline:
         log.info("saved %s and %s", *paths)
         return paths
 
-    def _submit(self, fn, *args) -> concurrent.futures.Future:
+    def _submit(self, fn, *args, log_failure: bool = True) -> concurrent.futures.Future:
         if self._closed:
             raise LiveFilterError("the pipeline is closed")
         self._looks_pending += 1
-        fut = self._looks.submit(self._guarded, fn, *args)
+        fut = self._looks.submit(self._guarded, log_failure, fn, *args)
         fut.add_done_callback(self._look_done)
         return fut
 
-    def _guarded(self, fn, *args):
+    def _guarded(self, log_failure: bool, fn, *args):
         try:
             return fn(*args)
         except Exception as exc:
             msg = str(exc) if isinstance(exc, LiveFilterError) else f"{type(exc).__name__}: {exc}"
             self.errors.append(msg)
             self.status = f"look not changed: {msg}"
-            log.error("look not changed: %s", msg)
+            if log_failure:
+                log.error("look not changed: %s", msg)
             raise
 
     @staticmethod
@@ -232,16 +233,17 @@ class LivePipeline:
         self.look_confidence = level
         self.status = f"look: {name}"
 
-    def set_template(self, template, original=None, *, assume_look: bool = False,
-                     pick: int | None = None) -> concurrent.futures.Future:
+    def set_template(self, template, original=None, *, assume_look: bool = False, pick: int | None = None,
+                     log_failure: bool = True) -> concurrent.futures.Future:
         """Fit (or load) a look in the background and swap it in when ready. ``template`` is a look file
         (.cube, .3dl, .look.npz, HaldCLUT .png), a photo (alone, or with ``original``), a
         :class:`~livefilter.Look` or a :class:`~livefilter.Lut`. What a file is comes from
         :func:`livefilter.luts.look_file_kind` (a .png is a HaldCLUT only when its content says so, or with
         ``assume_look``). The previous look stays live meanwhile and if this fails (the error is kept in
-        ``errors`` and the returned future). ``pick``: which of a one-photo look's readings goes live
-        (None: the look's own pick)."""
-        return self._submit(self._load_look, template, original, assume_look, pick)
+        ``errors`` and the returned future, and logged unless ``log_failure`` is False: a caller that reports the
+        future's error itself, as the command line does for the first look). ``pick``: which of a one-photo look's
+        readings goes live (None: the look's own pick)."""
+        return self._submit(self._load_look, template, original, assume_look, pick, log_failure=log_failure)
 
     def _look_done(self, _fut) -> None:
         self._looks_pending -= 1
@@ -337,6 +339,11 @@ class LivePipeline:
         """Compile the render kernels and run the detector once before any frame arrives (the first call of each
         takes a second or more; a paced file source would drop its first frames meanwhile)."""
         tiny = np.zeros((16, 16, 3), np.uint8)
+        size = getattr(self.source, "size", None)
+        if self.source.paced and size:  # a file's frames have their size: recordings open now, not on frame 1
+            for sink in self.sinks:
+                if hasattr(sink, "prepare"):
+                    sink.prepare(size)
         try:
             if self.has_look:
                 # (a per-segment look's several-LUT pass was compiled by the backend's set_luts already)
@@ -446,7 +453,10 @@ class LivePipeline:
             out = self._out
         t1 = time.perf_counter()
         for sink in self.sinks:
-            sink.send(out)
+            if getattr(sink, "indexed", False):  # (a sink may be any object with send() and close())
+                sink.send(out, index=self._last_seq)
+            else:
+                sink.send(out)
         t2 = time.perf_counter()
         latency = (time.monotonic() - t_cap) * 1e3
         self.stats.add("render", (t1 - t0) * 1e3)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import re
 from pathlib import Path
 
 import cv2
@@ -96,6 +97,86 @@ class ImageSource(Source):
         return self.frame
 
 
+_FRAME_NUMBER = re.compile(r"%0?(\d*)d")
+
+
+def sequence_files(spec) -> list[Path]:
+    """The images of a sequence: a folder's image files in name order, or the files a printf pattern
+    (``frames/f_%04d.png``) matches, in number order. Hidden files are left out."""
+    from ..batch.images import IMAGE_EXTS
+
+    p = Path(spec)
+    if p.is_dir():
+        return sorted(f for f in p.iterdir() if f.is_file() and f.suffix.lower() in IMAGE_EXTS
+                      and not f.name.startswith("."))
+    head, _, tail = p.name.partition("%")
+    m = _FRAME_NUMBER.match("%" + tail)
+    if m is None or not p.parent.is_dir():
+        return []
+    width = int(m.group(1) or 0)
+    digits = r"(\d{" + str(max(width, 1)) + r",})"  # %04d: at least 4 digits (more once past 9999)
+    rx = re.compile(re.escape(head) + digits + re.escape(tail[m.end() - 1:]) + "$")
+    found = [(int(mm.group(1)), f) for f in p.parent.iterdir() if (mm := rx.match(f.name)) and f.is_file()]
+    return [f for _, f in sorted(found)]
+
+
+def is_sequence(spec) -> bool:
+    """A folder, or a name with a printf frame number (%d, %04d): an image sequence for :class:`ImageSequenceSource`."""
+    p = Path(spec)
+    return p.is_dir() or (not p.is_file() and bool(_FRAME_NUMBER.search(p.name)))  # (a file may have a % in its name)
+
+
+class ImageSequenceSource(Source):
+    """An image sequence (a folder, or a pattern like ``f_%04d.png``: :func:`sequence_files`) played as a video at
+    ``fps``, once or looped; frames at the first image's size (or ``size`` (w, h)). An image that cannot be read
+    is skipped with a warning."""
+
+    def __init__(self, spec, fps: float = 30.0, loop: bool = False, size=None):
+        from ..imageio import read_image
+
+        self.files = sequence_files(spec)
+        if not self.files:
+            if Path(spec).is_dir():
+                raise InputError("no images in the folder (an image sequence needs .png, .jpg... files)", spec)
+            raise InputError("no file matches the image sequence pattern", spec)
+        first = read_image(self.files[0])
+        self.size = tuple(size) if size is not None else (first.shape[1], first.shape[0])
+        self.fps, self.loop, self.i = float(fps), loop, 0
+        self.name = f"images {Path(spec).name} ({len(self.files)})"
+
+    def read(self):
+        from ..imageio import read_image
+
+        for _ in range(len(self.files)):  # at most one pass over unreadable images
+            if self.i >= len(self.files):
+                if not self.loop:
+                    return None
+                self.i = 0
+            path = self.files[self.i]
+            self.i += 1
+            try:
+                frame = read_image(path)
+            except InputError as exc:
+                log.warning("skipping %s", exc)
+                continue
+            if (frame.shape[1], frame.shape[0]) != self.size:
+                frame = cv2.resize(frame, self.size, interpolation=cv2.INTER_AREA)
+            return frame
+        return None
+
+
+def _declared_frames(path: Path) -> int:
+    """The frame count a video's container declares (an mp4's index); 0 when it declares none (Matroska, MPEG-TS:
+    OpenCV's count is then an estimate from the duration, which cannot tell that a file ended early)."""
+    import av
+
+    try:
+        with av.open(str(path)) as c:
+            return int(c.streams.video[0].frames or 0) if c.streams.video else 0
+    except (av.error.FFmpegError, OSError, ValueError):
+        return 0
+
+
 class VideoFileSource(Source):
     """A video file, played once or looped, at its own frame rate; frames resized to ``size`` (w, h) when given."""
 
@@ -107,7 +188,12 @@ class VideoFileSource(Source):
         self.want = tuple(size) if size is not None else None
         self.name = f"video {self.path.name}"
         self.cap = None
+        #: (frames decoded, frames the file says it holds) when a pass through the file ended early: corrupt or
+        #: truncated data (the caller says so; frames up to there were delivered)
+        self.cut_short: tuple[int, int] | None = None
+        self._decoded = 0
         self.open()
+        self.expected_frames = _declared_frames(self.path)
 
     def open(self):
         self.close()
@@ -116,19 +202,36 @@ class VideoFileSource(Source):
             raise InputError("cannot open as a video", self.path)
         fps = self.cap.get(cv2.CAP_PROP_FPS)
         self.fps = fps if fps and 1 <= fps <= 240 else 30.0
+        self._decoded = 0
         self.size = self.want or (int(self.cap.get(cv2.CAP_PROP_FRAME_WIDTH)),
                                   int(self.cap.get(cv2.CAP_PROP_FRAME_HEIGHT)))
 
     def read(self):
         ok, frame = self.cap.read()
+        if not ok:
+            self._check_complete()
         if not ok and self.loop:
+            self._decoded = 0
             self.cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
             ok, frame = self.cap.read()
+            if not ok:  # the seek back fails on some files (measured: a one-frame mp4): open the file again
+                self.open()
+                ok, frame = self.cap.read()
         if not ok:
             return None
+        self._decoded += 1
         if self.want is not None and (frame.shape[1], frame.shape[0]) != self.want:
             frame = cv2.resize(frame, self.want, interpolation=cv2.INTER_AREA)
         return cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
+
+    def _check_complete(self) -> None:
+        """At the end of a pass: fewer frames than the container declares means the data is cut short or corrupt
+        (a slack of 2 frames or 1 %: an edit list may hide a frame or two). Logged once; ``cut_short`` tells the
+        caller."""
+        want, got = self.expected_frames, self._decoded
+        if self.cut_short is None and want > 0 and got < want - max(2, 0.01 * want):
+            self.cut_short = (got, want)
+            log.warning("%s: corrupt or truncated video data: %d of %d frames decoded", self.path, got, want)
 
     def close(self):
         if self.cap is not None:

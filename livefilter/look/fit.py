@@ -26,7 +26,7 @@ from .coverage import Coverage, MixMapping, OffsetMapping, covered, segment_mapp
 from .look import Look, bake
 from .mapping import TableMapping, fit_mapping, ill_defined
 from .readings import Reading, candidate_readings, nearest_looks, neighbour_mean
-from .sampling import MIN_SAMPLES, SAMPLINGS, WORK_SIDE, downscale, match_size, sample_pairs
+from .sampling import MAX_SAMPLES, MIN_SAMPLES, SAMPLINGS, WORK_SIDE, downscale, match_size, sample_pairs
 from .settings import DEFAULT, MAX_CANDIDATES, FitSettings
 
 DEFAULT_MAPPING = "residual"
@@ -306,8 +306,8 @@ def fit_look(template, original=None, *, sampling: str = "uniform", samples: int
     t0 = time.perf_counter()
     if sampling not in SAMPLINGS:
         raise InputError(f"sampling must be one of {SAMPLINGS}, got {sampling!r}")
-    if samples < MIN_SAMPLES:
-        raise InputError(f"samples must be at least {MIN_SAMPLES}, got {samples}")
+    if not MIN_SAMPLES <= samples <= MAX_SAMPLES:
+        raise InputError(f"samples must be at least {MIN_SAMPLES} and at most {MAX_SAMPLES}, got {samples}")
     if guess_weight is not None and not 0 <= guess_weight <= 1:
         raise InputError(f"guess_weight must be in [0, 1], got {guess_weight}")
     if coverage is not None and coverage < 0:

@@ -71,9 +71,13 @@ def read_lut(path: str | os.PathLike, *, check_content: bool = True) -> Lut:
     """Read a LUT file: .cube, .3dl or a HaldCLUT .png/.tif (refused when its content is a photo, unless
     ``check_content`` is False)."""
     fmt = format_of(path)
-    if fmt is None or fmt.read is None:
-        known = ", ".join(s for f in FORMATS if f.read for s in f.suffixes)
-        raise LutFormatError(f"unknown LUT format {Path(path).suffix.lower()!r}; expected one of {known}", path)
+    if fmt is None:  # what the user gave as a look (apply, info...) is none: name every kind of look file
+        known = ", ".join(s for f in FORMATS for s in f.suffixes)
+        raise LutFormatError(f"not a look file (extension {Path(path).suffix.lower() or 'none'!r}); look files "
+                             f"are {known}", path)
+    if fmt.read is None:
+        raise LutFormatError(f"a {fmt.suffixes[0]} file is a livefilter look, not a LUT: load it with load_look",
+                             path)
     if fmt.content_checked:
         return fmt.read(path, check_content=check_content)
     return fmt.read(path)

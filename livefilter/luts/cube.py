@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import warnings
 from pathlib import Path
 
@@ -30,15 +31,29 @@ from .lut import MAX_1D, MAX_SIZE, MIN_SIZE, Lut
 VIDEO_LO, VIDEO_HI = 16.0, 235.0
 
 
+# bytes no text file holds (whitespace aside): a .cube that is not UTF-8 and has one is binary
+_CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+
+
 def read_text_lut(path: str | os.PathLike, kind: str) -> tuple[Path, str]:
     """(path, text) of a text LUT file (.cube, .3dl), or a LutFormatError naming the file."""
     p = Path(path)
     try:
-        return p, p.read_text(encoding="utf-8-sig", errors="strict")
+        data = p.read_bytes()
     except FileNotFoundError:
         raise LutFormatError("no such file", p) from None
-    except (UnicodeDecodeError, IsADirectoryError):
+    except IsADirectoryError:
         raise LutFormatError(f"not a text {kind} file", p) from None
+    try:
+        return p, data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    # Not UTF-8: a title or comment in a legacy 8-bit encoding (Latin-1 / Windows-1252, as older tools write them).
+    # ffmpeg reads such files (only the numbers matter to it); so do we, as Latin-1, which maps every byte. A file
+    # with control bytes other than whitespace is binary, not text.
+    if _CONTROL_BYTES.search(data):
+        raise LutFormatError(f"not a text {kind} file", p)
+    return p, data.decode("latin-1")
 
 
 def read_cube(path: str | os.PathLike) -> Lut:

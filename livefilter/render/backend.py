@@ -2,7 +2,8 @@
 
 A backend holds the current LUT (``set_lut`` prepares it, possibly slowly, then swaps it in atomically) and
 grades frames (``render``). ``create_backend("auto")`` tries cuda, then cpu, and logs one line saying which and
-why; an explicit name that cannot run raises :class:`BackendError` with the reason.
+why (a backend whose package is simply not installed is said at debug level only: ``-v``); an explicit name that
+cannot run raises :class:`BackendError` with the reason.
 """
 
 from __future__ import annotations
@@ -46,6 +47,11 @@ class Backend(Closable):
 
 
 
+class NotInstalled(str):
+    """A probe's reason that only says an optional package is absent (CuPy on a machine without a GPU): no news to
+    someone who did not ask for that backend, so ``auto`` logs it at debug level."""
+
+
 # name -> (probe() -> None if usable else the reason, factory() -> Backend)
 _REGISTRY: dict[str, tuple[Callable[[], str | None], Callable[[], Backend]]] = {}
 AUTO_ORDER = ("cuda", "cpu")
@@ -74,8 +80,11 @@ def create_backend(name: str = "auto") -> Backend:
         probe, factory = _REGISTRY[cand]
         reason = probe()
         if reason is None:
-            why = "; ".join(f"{k}: {v}" for k, v in reasons.items())
-            log.info("render backend: %s%s", cand, f" ({why})" if why else "")
+            loud = "; ".join(f"{k}: {v}" for k, v in reasons.items() if not isinstance(v, NotInstalled))
+            log.info("render backend: %s%s", cand, f" ({loud})" if loud else "")
+            for k, v in reasons.items():
+                if isinstance(v, NotInstalled):
+                    log.debug("render backend %s not used: %s", k, v)
             return factory()
         reasons[cand] = reason
     raise BackendError("no render backend can run: " + "; ".join(f"{k}: {v}" for k, v in reasons.items()))

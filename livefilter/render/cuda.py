@@ -19,7 +19,7 @@ import numpy as np
 
 from ..luts.lut import Lut
 from ..resources import shader_path
-from .backend import Backend, register
+from .backend import Backend, NotInstalled, register
 from .checks import INTERPS, check_render_args, check_segment_mask
 
 SHADER = shader_path()  # inside the package when installed, shaders/ in a checkout
@@ -94,7 +94,7 @@ def _probe() -> str | None:
     try:
         import cupy
     except ImportError:
-        return f"CuPy is not installed; {GPU_EXTRA}"
+        return NotInstalled(f"CuPy is not installed; {GPU_EXTRA}")
     except Exception as exc:  # noqa: BLE001 - a broken CuPy install means "cannot run"
         return f"CuPy cannot be imported ({_one_line(exc)})"
     try:

@@ -12,7 +12,7 @@ import pytest
 
 from livefilter.cli import main
 
-from ..conftest import ROOT
+from ..conftest import ROOT, small_tmpfs
 from .conftest import decode_all, make_clip, read_code
 
 
@@ -148,12 +148,7 @@ def test_disk_full_simulated(tmp_path, look_file, capsys, monkeypatch):
 
 
 def test_disk_full_on_a_small_tmpfs(tmp_path, look_file, capsys):
-    mnt = tmp_path / "small"
-    mnt.mkdir()
-    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=24k", "tmpfs", str(mnt)],
-                                           capture_output=True).returncode:
-        pytest.skip("cannot mount a small tmpfs here (needs root)")
-    try:
+    with small_tmpfs(tmp_path / "small", "24k") as mnt:
         src = tmp_path / "in.mp4"
         make_clip(src, frames=60, size=(160, 96))
         assert src.stat().st_size > 40_000
@@ -161,11 +156,10 @@ def test_disk_full_on_a_small_tmpfs(tmp_path, look_file, capsys):
         assert code in (1, 2)
         one_error_line(err, "out.mp4")
         assert list(mnt.iterdir()) == []  # nothing under the final name, the temporary file removed
-    finally:
-        subprocess.run(["umount", str(mnt)], check=False)
 
 
-@pytest.mark.parametrize("sig, code", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+@pytest.mark.parametrize("sig, code", [(signal.SIGTERM, 143), (signal.SIGINT, 130), (signal.SIGHUP, 129)],
+                         ids=["SIGTERM", "SIGINT", "SIGHUP"])
 @pytest.mark.parametrize("keep", [False, True])
 def test_stopped_mid_video(tmp_path, look_file, sig, code, keep):
     src = tmp_path / "long.mp4"

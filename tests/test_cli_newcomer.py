@@ -1,0 +1,606 @@
+"""Holes found by trying livefilter as a new user (a fresh venv, README's commands, then the CLI on photos, videos
+and live files, then bad inputs): each held by a test. Video and signal cases live beside their kin in
+tests/batch/test_bad_input.py and tests/test_cli_defects.py."""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from livefilter.cli import main
+from livefilter.imageio import write_image
+
+from .conftest import DATA, SAMPLES, small_tmpfs
+from .test_cli_defects import cli, leftovers, one_error_line
+
+
+def run(argv, capsys):
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def small_photo(tmp_path) -> Path:
+    rng = np.random.default_rng(0)
+    path = tmp_path / "in" / "photo.jpg"
+    path.parent.mkdir()
+    write_image(path, rng.integers(0, 256, (48, 64, 3), dtype=np.uint8))
+    return path
+
+
+# fit --samples has an upper bound --------------------------------------------------------------------------------
+
+def test_fit_samples_over_the_maximum_is_one_line_before_anything_runs(tmp_path, capsys, monkeypatch):
+    import livefilter.cli as cli_module
+    from livefilter.look.sampling import MAX_SAMPLES
+
+    monkeypatch.setattr(cli_module, "COMMANDS", {name: (lambda args: 99) for name in cli_module.COMMANDS})
+    code, _, err = run(["fit", "a.jpg", "-o", tmp_path / "x.cube", "--samples", 100_000_000], capsys)
+    assert code == 2
+    one_error_line(err, "--samples", f"{MAX_SAMPLES}")
+    code, _, err = run(["fit", "a.jpg", "-o", tmp_path / "x.cube", "--samples", MAX_SAMPLES], capsys)
+    assert code == 99, err  # the maximum itself is accepted
+
+
+def test_fit_look_refuses_samples_over_the_maximum(sample_after):
+    import livefilter as lf
+    from livefilter.look.sampling import MAX_SAMPLES
+
+    with pytest.raises(lf.InputError, match="at most"):
+        lf.fit_look(sample_after, samples=MAX_SAMPLES + 1)
+
+
+# --fps has bounds ------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("argv", [
+    ["live", "--template", "x.cube", "--synthetic", "--record", "o.mp4", "--fps", "100000"],
+    ["live", "--template", "x.cube", "--synthetic", "--record", "o.mp4", "--fps", "0.001"],
+    ["live", "--template", "x.cube", "--input", "still.jpg", "--record", "o.mp4", "--fps", "241"],
+    ["bench-live", "--fps", "100000"],
+])
+def test_fps_out_of_range_is_one_line(argv, capsys, monkeypatch):
+    import livefilter.cli as cli_module
+
+    monkeypatch.setattr(cli_module, "COMMANDS", {name: (lambda args: 99) for name in cli_module.COMMANDS})
+    code, _, err = run(argv, capsys)
+    assert code == 2
+    one_error_line(err, "--fps")
+
+
+# one rule for output folders: the folder an output is written into must exist --------------------------------
+
+def test_apply_o_refuses_a_missing_folder_like_every_other_output(tmp_path, small_photo, capsys):
+    cube = DATA / "tiny_2.cube"
+    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+    code, _, err = run(["apply", cube, small_photo, "-o", tmp_path / "new" / "deeper" / "out.jpg"], capsys)
+    assert code == 2
+    one_error_line(err, "output folder does not exist", "new")
+    assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before  # no folder made either
+
+
+@pytest.mark.parametrize("argv", [
+    ["fit", SAMPLES / "sample_after.jpg", "-o", "{missing}/look.cube"],
+    ["fit", SAMPLES / "sample_after.jpg", "-o", "look.cube", "--preview", "{missing}/sheet.png"],
+    ["apply", DATA / "tiny_2.cube", SAMPLES / "sample_test.jpg", "-o", "{missing}/out.jpg"],
+    ["apply", DATA / "tiny_2.cube", SAMPLES / "sample_test.jpg", "--out-dir", "{missing}"],
+    ["live", "--template", DATA / "tiny_2.cube", "--synthetic", "--record", "{missing}/rec.mp4", "--frames", "2"],
+    ["demo", "-o", "{missing}", "--frames", "2"],
+    ["bench-live", "--frames", "2", "--json", "{missing}/bench.json"],
+], ids=["fit", "fit --preview", "apply -o", "apply --out-dir", "live --record", "demo", "bench-live --json"])
+def test_every_output_under_a_missing_folder_is_refused_in_one_line(argv, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    missing = tmp_path / "nope" / "deeper"
+    argv = [str(a).replace("{missing}", str(missing)) for a in argv]
+    code, _, err = run(argv, capsys)
+    assert code == 2, err
+    one_error_line(err, "does not exist")
+    assert not (tmp_path / "nope").exists() and leftovers(tmp_path) == []
+
+
+# a full disk while writing an image or a .cube: exit 2, the file named -----------------------------------------
+
+def test_disk_full_writing_an_image_names_it(tmp_path, small_photo, capsys, monkeypatch):
+    from PIL import Image
+
+    def full(self, fp, *args, **kwargs):  # a few bytes reach the file, then the disk is full
+        Path(fp).write_bytes(b"partial")
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(Image.Image, "save", full)
+    out = tmp_path / "graded.jpg"
+    code, _, err = run(["apply", DATA / "tiny_2.cube", small_photo, "-o", out], capsys)
+    assert code == 2, err
+    one_error_line(err, str(out), "No space left on device")
+    assert not out.exists() and leftovers(tmp_path) == []
+
+
+def test_disk_full_writing_a_cube_names_it(tmp_path, sample_after, sample_before, capsys, monkeypatch):
+    def full(self, text, *args, **kwargs):
+        self.write_bytes(text[:100].encode())
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(Path, "write_text", full)
+    out = tmp_path / "look.cube"
+    code, _, err = run(["fit", sample_after, "--original", sample_before, "-o", out], capsys)
+    assert code == 2, err
+    one_error_line(err, str(out), "No space left on device")
+    assert not out.exists() and leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize("name", ["graded.jpg", "look.cube"])
+def test_disk_full_on_a_small_tmpfs_for_images_and_cubes(name, tmp_path, sample_after, sample_before, capsys):
+    with small_tmpfs(tmp_path / "small", "8k") as mnt:
+        if name == "look.cube":  # a 33^3 .cube is ~1 MB
+            argv = ["fit", sample_after, "--original", sample_before, "-o", mnt / name]
+        else:  # the sample photo is ~100 kB as JPEG
+            argv = ["apply", DATA / "tiny_2.cube", sample_before, "-o", mnt / name, "--no-face-protect"]
+        code, _, err = run(argv, capsys)
+        assert code == 2, err
+        one_error_line(err, name, "No space left on device")
+        assert list(mnt.iterdir()) == []
+
+
+# info on a .look.npz; the CuPy line --------------------------------------------------------------------------------
+
+def test_info_on_a_look_npz_is_short_and_says_mapping_once(tmp_path, sample_after, sample_before, capsys):
+    out = tmp_path / "l.look.npz"
+    assert run(["fit", sample_after, "--original", sample_before, "-o", out], capsys)[0] == 0
+    code, text, _ = run(["info", out], capsys)
+    assert code == 0
+    lines = text.splitlines()
+    assert sum(ln.startswith("mapping:") for ln in lines) == 1, text
+    assert all(len(ln) < 200 for ln in lines), max(lines, key=len)[:300]
+    assert any(ln.startswith("scene:") for ln in lines)  # that it keeps a scene is still said
+
+
+def test_auto_backend_does_not_say_cupy_is_missing_unless_verbose(caplog):
+    from livefilter.render import backend as bmod
+
+    if "CuPy is not installed" not in (bmod.available()["cuda"] or ""):
+        pytest.skip("CuPy is installed here")
+    with caplog.at_level(logging.DEBUG, logger="livefilter"):
+        b = bmod.create_backend("auto")
+    assert b.name == "cpu"
+    info = [r.message for r in caplog.records if r.levelno >= logging.INFO]
+    assert any("render backend: cpu" in m for m in info)
+    assert not any("CuPy is not installed" in m for m in info), info
+    assert sum("CuPy is not installed" in r.message for r in caplog.records) == 1  # said once, at debug level
+
+
+def test_live_says_cupy_is_missing_only_with_v(tmp_path):
+    from livefilter.render import backend as bmod
+
+    if "CuPy is not installed" not in (bmod.available()["cuda"] or ""):
+        pytest.skip("CuPy is installed here")
+    argv = ["live", "--template", DATA / "tiny_2.cube", "--synthetic", "--record", tmp_path / "r.mp4", "--frames",
+            "2", "--frame-size", "160x96", "--no-face-protect"]
+    r = cli(*argv, cwd=tmp_path)
+    assert r.returncode == 0 and "CuPy" not in r.stderr and "render backend: cpu" in r.stderr, r.stderr
+    r = cli(*argv, "-v", cwd=tmp_path)
+    assert r.returncode == 0 and r.stderr.count("CuPy is not installed") == 1, r.stderr
+
+
+# messages that mislead --------------------------------------------------------------------------------------------
+
+def test_live_template_error_is_printed_once(tmp_path):
+    bad = tmp_path / "bad.cube"
+    bad.write_text("LUT_3D_SIZE 2\n0 0 0\n")
+    r = cli("live", "--template", bad, "--synthetic", "--record", tmp_path / "r.mp4", "--frames", 2, "--backend",
+            "cpu", cwd=tmp_path)
+    assert r.returncode == 2
+    assert r.stderr.count("needs 8 data rows") == 1, r.stderr
+    one_error_line("\n".join(ln for ln in r.stderr.splitlines() if "render backend" not in ln), "bad.cube")
+
+
+def test_info_on_a_photo_lists_every_look_format(capsys):
+    code, _, err = run(["info", SAMPLES / "sample_test.jpg"], capsys)
+    assert code == 2
+    one_error_line(err, "sample_test.jpg", ".look.npz", ".cube", ".3dl", ".png")
+
+
+def test_a_cube_with_a_latin1_title_reads_like_ffmpeg_reads_it(tmp_path):
+    from livefilter.luts import read_lut
+
+    text = (DATA / "tiny_2.cube").read_text(encoding="utf-8")
+    body = "\n".join(ln for ln in text.splitlines() if not ln.startswith("TITLE"))
+    path = tmp_path / "latin.cube"
+    path.write_bytes('TITLE "Café crème"\n'.encode("latin-1") + body.encode("ascii"))
+    lut = read_lut(path)
+    assert lut.title == "Café crème"
+    assert np.array_equal(lut.table, read_lut(DATA / "tiny_2.cube").table)
+
+
+def test_a_binary_file_named_cube_is_still_not_a_text_cube(tmp_path):
+    from livefilter.errors import LutFormatError
+    from livefilter.luts import read_lut
+
+    path = tmp_path / "x.cube"
+    path.write_bytes(bytes(range(256)) * 4)
+    with pytest.raises(LutFormatError, match="not a text .cube file"):
+        read_lut(path)
+
+
+# apply keeps a photo's EXIF, the orientation tag reset (the rotation is applied to the pixels) ------------------
+
+def test_apply_keeps_jpeg_exif_with_the_orientation_reset(tmp_path, capsys):
+    from PIL import Image
+
+    src = tmp_path / "camera.jpg"
+    exif = Image.Exif()
+    exif[0x010F], exif[0x0110], exif[0x0132], exif[0x0112] = "Acme", "Shooter 9", "2026:05:01 10:11:12", 6
+    exif.get_ifd(0x8769)[0x9003] = "2026:05:01 10:11:12"  # DateTimeOriginal, in the Exif sub-IFD
+    rng = np.random.default_rng(1)
+    Image.fromarray(rng.integers(0, 256, (40, 64, 3), dtype=np.uint8)).save(src, exif=exif.tobytes(), quality=90)
+    out = tmp_path / "graded.jpg"
+    code, _, err = run(["apply", DATA / "tiny_2.cube", src, "-o", out, "--no-face-protect"], capsys)
+    assert code == 0, err
+    with Image.open(out) as img:
+        got = img.getexif()
+        assert img.size == (40, 64)  # orientation 6 (rotate 90) applied to the pixels...
+    assert got.get(0x0112, 1) == 1  # ...so the tag says "as stored"
+    assert (got[0x010F], got[0x0110], got[0x0132]) == ("Acme", "Shooter 9", "2026:05:01 10:11:12")
+    assert got.get_ifd(0x8769)[0x9003] == "2026:05:01 10:11:12"
+
+
+def test_apply_writes_a_photo_with_broken_exif_without_it(tmp_path, capsys, monkeypatch):
+    from PIL import Image
+
+    src = tmp_path / "odd.jpg"
+    Image.fromarray(np.full((20, 30, 3), 128, np.uint8)).save(src, exif=b"Exif\x00\x00garbage-not-tiff")
+    out = tmp_path / "graded.png"
+    code, _, err = run(["apply", DATA / "tiny_2.cube", src, "-o", out, "--no-face-protect"], capsys)
+    assert code == 0, err
+    assert Image.open(out).size == (30, 20)
+
+
+# looping a one-frame video -----------------------------------------------------------------------------------------
+
+def _clip(path: Path, frames: int, size=(160, 96), fps=10) -> Path:
+    from livefilter.live.sinks import VideoFileSink
+    from livefilter.live.sources import SyntheticSource
+
+    src = SyntheticSource(size, fps=fps)
+    sink = VideoFileSink(path, fps=fps)
+    for _ in range(frames):
+        sink.send(src.read())
+    sink.close()
+    return path
+
+
+def test_a_looped_one_frame_video_keeps_giving_its_frame(tmp_path):
+    from livefilter.live.sources import VideoFileSource
+
+    v = VideoFileSource(_clip(tmp_path / "one.mp4", 1), loop=True)
+    try:
+        assert all(v.read() is not None for _ in range(5))
+    finally:
+        v.close()
+
+
+def test_live_loop_of_a_one_frame_video_records_every_frame_asked(tmp_path, capsys):
+    from livefilter.live.sources import VideoFileSource
+
+    one = _clip(tmp_path / "one.mp4", 1)
+    code, out, err = run(["live", "--template", DATA / "tiny_2.cube", "--input", one, "--loop", "--frames", 20,
+                          "--record", tmp_path / "rec.mp4", "--backend", "cpu", "--no-face-protect"], capsys)
+    assert code == 0, err
+    assert "(20 frames)" in out, out
+    v = VideoFileSource(tmp_path / "rec.mp4")
+    n = 0
+    while v.read() is not None:
+        n += 1
+    v.close()
+    assert n == 20
+
+
+# native logs (OpenCV, the FFmpeg inside it) stay hidden; a cut-short --input is said -------------------------
+
+def test_no_camera_is_one_line_without_opencv_warnings(tmp_path):
+    if any(Path("/dev").glob("video*")):
+        pytest.skip("a camera device is here")
+    r = cli("live", "--template", DATA / "tiny_2.cube", "--camera", "0", "--record", tmp_path / "r.mp4",
+            "--frames", 2, "--backend", "cpu", cwd=tmp_path)
+    assert r.returncode == 2
+    one_error_line(r.stderr, "camera 0")
+
+
+def test_an_empty_input_file_is_one_line_without_ffmpeg_lines(tmp_path):
+    (tmp_path / "zero.mp4").write_bytes(b"")
+    r = cli("live", "--template", DATA / "tiny_2.cube", "--input", tmp_path / "zero.mp4", "--record",
+            tmp_path / "r.mp4", "--backend", "cpu", cwd=tmp_path)
+    assert r.returncode == 2
+    one_error_line(r.stderr, "zero.mp4")
+
+
+def test_a_truncated_input_is_said_and_fails_with_its_frames_kept(tmp_path):
+    from .batch.test_bad_input import faststart_clip
+
+    src = tmp_path / "cut.mp4"
+    faststart_clip(src)  # 40 frames, the index first, so a truncated copy still opens
+    data = src.read_bytes()
+    src.write_bytes(data[: int(len(data) * 0.6)])
+    r = cli("live", "--template", DATA / "tiny_2.cube", "--input", src, "--record", tmp_path / "r.mp4",
+            "--backend", "cpu", "--no-face-protect", cwd=tmp_path)
+    assert r.returncode == 1, r.stderr
+    lines = [ln for ln in r.stderr.splitlines() if "render backend" not in ln]
+    assert len(lines) == 1 and "cut.mp4" in lines[0] and "truncated" in lines[0], r.stderr
+    assert (tmp_path / "r.mp4").stat().st_size > 0
+    r = cli("live", "--template", DATA / "tiny_2.cube", "--input", src, "--record", tmp_path / "r2.mp4",
+            "--backend", "cpu", "--no-face-protect", "-v", cwd=tmp_path)
+    assert "@ 0x" in r.stderr  # -v still shows FFmpeg's own lines
+
+
+# a folder of a few photos is graded in this process; many photos still go to one worker per core ---------------
+
+def _photos(folder: Path, n: int) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(2)
+    for i in range(n):
+        write_image(folder / f"p{i}.jpg", rng.integers(0, 256, (96, 128, 3), dtype=np.uint8))
+    return folder
+
+
+class _PoolStarted(Exception):
+    pass
+
+
+def _jobs_and_options(tmp_path, n):
+    from livefilter.batch.folders import plan_jobs
+    from livefilter.batch.jobs import Options
+
+    out = tmp_path / "out"
+    out.mkdir()
+    jobs = plan_jobs([_photos(tmp_path / "in", n)], out_dir=out)
+    return jobs, Options(True, 1.0, "trilinear", 95, False, 18.0, "veryfast", False)
+
+
+def test_three_photos_start_no_worker_process(tmp_path, monkeypatch):
+    import concurrent.futures
+
+    from livefilter.batch.folders import run_jobs
+
+    def no_pool(*args, **kwargs):
+        raise _PoolStarted
+
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", no_pool)
+    jobs, opts = _jobs_and_options(tmp_path, 3)
+    results = run_jobs(DATA / "tiny_2.cube", jobs, opts, workers=4)
+    assert [r.status for r in results] == ["ok"] * 3 and all(j.dst.is_file() for j in jobs)
+    # one face detector served the three: each photo is graded as a single apply grades it
+    from livefilter.batch.images import apply_image
+
+    apply_image(DATA / "tiny_2.cube", jobs[2].src, tmp_path / "alone.jpg")
+    assert (tmp_path / "alone.jpg").read_bytes() == jobs[2].dst.read_bytes()
+
+
+def test_many_photos_go_to_one_worker_per_core(tmp_path, monkeypatch):
+    import concurrent.futures
+
+    from livefilter.batch import folders
+
+    started, graded_here = [], []
+
+    def pool(workers, **kwargs):
+        started.append(workers)
+        raise _PoolStarted
+
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", pool)
+    monkeypatch.setattr(folders, "WORKER_START_S", 0.0)  # as if each photo took long against a worker's start
+    jobs, opts = _jobs_and_options(tmp_path, 6)
+    with pytest.raises(_PoolStarted):
+        folders.run_jobs(DATA / "tiny_2.cube", jobs, opts, workers=4, on_result=graded_here.append)
+    assert len(graded_here) == 2  # the first two here (the first pays this process's set-up), the rest...
+    assert started == [4]  # ...on every worker asked for
+    assert folders._worth_workers(298, 0.05, os.cpu_count() or 1) == ((os.cpu_count() or 1) > 1)
+
+
+def test_a_folder_of_three_photos_is_no_slower_than_one_apply(tmp_path):
+    import time
+
+    folder = _photos(tmp_path / "in", 3)
+    (tmp_path / "out").mkdir()
+    t = time.perf_counter()
+    r = cli("apply", DATA / "tiny_2.cube", folder / "p0.jpg", "-o", tmp_path / "one.jpg", cwd=tmp_path)
+    single = time.perf_counter() - t
+    assert r.returncode == 0, r.stderr
+    t = time.perf_counter()
+    r = cli("apply", DATA / "tiny_2.cube", folder, "--out-dir", tmp_path / "out", "-j", 2, cwd=tmp_path)
+    batch = time.perf_counter() - t
+    assert r.returncode == 0 and "3 graded" in r.stdout, r.stderr
+    # three photos cost a process start and two more small photos (~0.1 s each), not a worker start (~4 s) each
+    assert batch < 1.5 * single + 1.0, (batch, single)
+
+
+# odd frame sizes: H.264 4:2:0 needs even ones; the dropped row / column is said -----------------------------------
+
+def _odd_clip(path: Path, size=(161, 97), frames=4) -> Path:
+    import av
+
+    rng = np.random.default_rng(3)
+    with av.open(str(path), "w") as out:
+        s = out.add_stream("png", rate=10)
+        s.width, s.height, s.pix_fmt = size[0], size[1], "rgb24"
+        for _ in range(frames):
+            f = av.VideoFrame.from_ndarray(rng.integers(0, 256, (size[1], size[0], 3), dtype=np.uint8), "rgb24")
+            for p in s.encode(f):
+                out.mux(p)
+        for p in s.encode():
+            out.mux(p)
+    return path
+
+
+def test_apply_says_an_odd_video_size_is_made_even(tmp_path, capsys, caplog):
+    src = _odd_clip(tmp_path / "odd.mov")
+    with caplog.at_level(logging.WARNING, logger="livefilter"):
+        code, _, err = run(["apply", DATA / "tiny_2.cube", src, "-o", tmp_path / "g.mp4", "--no-face-protect"],
+                           capsys)
+    assert code == 0, err
+    said = [r.getMessage() for r in caplog.records if "161x97" in r.getMessage()]
+    assert len(said) == 1 and "160x96" in said[0] and "g.mp4" in said[0], caplog.text
+
+
+def test_live_says_an_odd_frame_size_is_made_even(tmp_path, capsys, caplog):
+    with caplog.at_level(logging.WARNING, logger="livefilter"):
+        code, _, err = run(["live", "--template", DATA / "tiny_2.cube", "--synthetic", "--frame-size", "641x359",
+                            "--record", tmp_path / "r.mp4", "--frames", 2, "--backend", "cpu",
+                            "--no-face-protect"], capsys)
+    assert code == 0, err
+    said = [r.getMessage() for r in caplog.records if "641x359" in r.getMessage()]
+    assert len(said) == 1 and "640x358" in said[0], caplog.text
+
+
+# MPEG-TS input: starts at 0 (no blank lead-in from the stream's clock), and stays .ts --------------------------
+
+def _ts_clip(path: Path, seconds=2.0, fps=25, start_s=1.4) -> Path:
+    """An H.264 + AAC MPEG-TS whose clock starts at ``start_s`` (ffmpeg's muxer starts TS files at 1.4 s)."""
+    import av
+
+    with av.open(str(path), "w", format="mpegts") as out:
+        v = out.add_stream("libx264", rate=fps)
+        v.width, v.height, v.pix_fmt = 160, 96, "yuv420p"
+        a = out.add_stream("aac", rate=48000)
+        for i in range(int(seconds * fps)):
+            f = av.VideoFrame.from_ndarray(np.full((96, 160, 3), (i * 9) % 256, np.uint8), "rgb24")
+            f.pts = i + int(start_s * fps)
+            for p in v.encode(f):
+                out.mux(p)
+        for p in v.encode():
+            out.mux(p)
+        n = int(seconds * 48000)
+        x = (0.2 * np.sin(2 * np.pi * 440 * np.arange(n) / 48000)).astype(np.float32)[None, :]
+        for k in range(0, n, 1024):
+            fr = av.AudioFrame.from_ndarray(np.ascontiguousarray(x[:, k:k + 1024]), format="fltp", layout="mono")
+            fr.sample_rate, fr.pts = 48000, k + int(start_s * 48000)
+            for p in a.encode(fr):
+                out.mux(p)
+        for p in a.encode():
+            out.mux(p)
+    return path
+
+
+def _starts_and_duration(path: Path) -> tuple[float, float, float]:
+    """(video start, audio start, the file's duration as a player shows it: its end since 0) in seconds."""
+    import av
+
+    with av.open(str(path)) as c:
+        st = {s.type: float(s.start_time * s.time_base) for s in c.streams if s.start_time is not None}
+        end = max(float((s.start_time + s.duration) * s.time_base) for s in c.streams if s.duration)
+    return st["video"], st["audio"], end
+
+
+def test_a_ts_input_starts_at_zero_like_ffmpeg_copy(tmp_path, capsys):
+    src = _ts_clip(tmp_path / "in.ts")
+    out = tmp_path / "graded.mp4"
+    code, _, err = run(["apply", DATA / "tiny_2.cube", src, "-o", out, "--no-face-protect"], capsys)
+    assert code == 0, err
+    v0, a0, end = _starts_and_duration(out)
+    assert min(v0, a0) == pytest.approx(0.0, abs=0.03), (v0, a0)
+    assert end == pytest.approx(2.05, abs=0.1)  # not 3.4 s with a blank lead-in
+    sv, sa, _ = _starts_and_duration(src)
+    assert v0 - a0 == pytest.approx(sv - sa, abs=0.002)  # picture and sound as far apart as in the source
+
+
+def test_a_ts_input_in_a_folder_stays_ts(tmp_path, capsys):
+    (tmp_path / "in").mkdir()
+    _ts_clip(tmp_path / "in" / "clip.ts")
+    (tmp_path / "out").mkdir()
+    code, _, err = run(["apply", DATA / "tiny_2.cube", tmp_path / "in", "--out-dir", tmp_path / "out",
+                        "--no-face-protect"], capsys)
+    assert code == 0, err
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["clip.ts"]
+
+
+# live --input FILE --record keeps the file's frames from the start, its timing and its audio in sync --------------
+
+def _coded_clip(path: Path, frames: int, fps: int = 25) -> Path:
+    from .batch.conftest import make_clip
+
+    make_clip(path, frames=frames, size=(96, 64), fps=fps)
+    return path
+
+
+def test_live_record_of_a_file_loses_no_frame_at_the_start(tmp_path, capsys):
+    from .batch.conftest import decode_all, read_code
+
+    src = _coded_clip(tmp_path / "in.mp4", 40, fps=100)  # 10 ms a frame: opening the mp4 writer takes longer
+    code, _, err = run(["live", "--template", DATA / "tiny_2.cube", "--input", src, "--record", tmp_path / "r.mp4",
+                        "--backend", "cpu", "--no-face-protect"], capsys)
+    assert code == 0, err
+    frames, _, _ = decode_all(tmp_path / "r.mp4")
+    assert [read_code(f) for f in frames[:5]] == [0, 1, 2, 3, 4]
+
+
+def test_a_recorded_file_keeps_its_timing_and_audio_when_frames_are_dropped(tmp_path):
+    from livefilter.live.pipeline import LivePipeline
+    from livefilter.live.sinks import VideoFileSink
+    from livefilter.live.sources import VideoFileSource
+
+    from .batch.conftest import audio_packets, decode_all, read_code
+
+    src = _coded_clip(tmp_path / "in.mp4", 60)
+    source = VideoFileSource(src)
+    sink = VideoFileSink(tmp_path / "r.mp4", fps=source.fps, audio_from=src, source_timing=True)
+
+    def slow(out, info):  # a render loop that falls behind now and then: the capture drops frames meanwhile
+        if info["seq"] % 15 == 5:
+            import time
+
+            time.sleep(0.2)
+
+    with LivePipeline(source, [sink], look=None, backend="cpu", face_protect=False, scene=False) as p:
+        p.add_callback(slow)
+        p.run()
+        dropped = p.dropped_frames
+    assert dropped > 0
+    frames, times, _ = decode_all(tmp_path / "r.mp4")
+    codes = [read_code(f) for f in frames]
+    assert len(frames) < 60 and codes == sorted(codes)
+    assert times == pytest.approx([c / 25 for c in codes], abs=1e-3)  # each frame at its time in the file
+    _, audio_end = audio_packets(tmp_path / "r.mp4")
+    assert audio_end == pytest.approx(60 / 25, abs=0.1)  # the sound runs to the picture's end, not past or short
+
+
+# live --input takes an image sequence: a folder of images or a %04d pattern, as apply takes folders ----------------
+
+def _sequence(folder: Path, n: int, name="f_{:03d}.png") -> Path:
+    from .batch.conftest import code_frame
+
+    folder.mkdir()
+    for i in range(n):
+        write_image(folder / name.format(i + 1), code_frame(i))
+    (folder / "notes.txt").write_text("not an image")
+    return folder
+
+
+@pytest.mark.parametrize("how", ["folder", "pattern"])
+def test_live_input_plays_an_image_sequence(how, tmp_path, capsys):
+    from .batch.conftest import decode_all, read_code
+
+    folder = _sequence(tmp_path / "frames", 6)
+    spec = folder if how == "folder" else folder / "f_%03d.png"
+    code, out, err = run(["live", "--template", DATA / "tiny_2.cube", "--input", spec, "--fps", 25, "--record",
+                          tmp_path / "r.mp4", "--backend", "cpu", "--no-face-protect"], capsys)
+    assert code == 0, err
+    frames, times, _ = decode_all(tmp_path / "r.mp4")
+    assert [read_code(f) for f in frames] == list(range(6))
+    assert times == pytest.approx([i / 25 for i in range(6)], abs=1e-3)
+
+
+def test_live_input_folder_without_images_is_one_line(tmp_path, capsys):
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("x")
+    code, _, err = run(["live", "--template", DATA / "tiny_2.cube", "--input", folder, "--record",
+                        tmp_path / "r.mp4", "--frames", 2], capsys)
+    assert code == 2
+    one_error_line(err, "frames", "no images")
+    code, _, err = run(["live", "--template", DATA / "tiny_2.cube", "--input", folder / "x_%04d.png", "--record",
+                        tmp_path / "r.mp4", "--frames", 2], capsys)
+    assert code == 2
+    one_error_line(err, "x_%04d.png", "no file")
