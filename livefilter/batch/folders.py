@@ -108,8 +108,9 @@ def _worker_init(look, opts, stop, threads, extra_inputs):
     import numba
 
     numba.set_num_threads(max(1, threads))
-    from .video import _as_look
+    from .video import _as_look, steady_memory
 
+    steady_memory()  # a worker process of our own: the CLI's malloc setting applies here too
     _WORKER.update(look=_as_look(look), opts=opts, stop=stop, extra=extra_inputs)
 
 
