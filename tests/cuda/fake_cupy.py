@@ -1,8 +1,9 @@
 """A stand-in for the few CuPy calls livefilter's CUDA backend makes, on the CPU, so the backend's host logic
 (input checks, buffer sizing, strip offsets, asynchronous copies, the one host wait per frame, constants) runs in
 CI without a GPU. Device memory is numpy; copies run at once (recorded per stream); the kernel runs the float
-reference (livefilter.render.render_float) on its rows. What it cannot check is CuPy itself: tools/gpu_check.py
-runs the real thing.
+reference (livefilter.render.render_float) on its rows, on what was uploaded: the table read through the uploaded
+input-code positions (``seen_by_kernel``), so an upload that is not the LUT shows as a wrong picture. What it
+cannot check is CuPy itself: tools/gpu_check.py runs the real thing.
 """
 
 from __future__ import annotations
@@ -43,6 +44,16 @@ class MemoryPointer:
         self._check(nbytes)
         ctypes.memmove(ptr, self.buf.ctypes.data + self.off, nbytes)
         self.log.copies.append(("d2h", id(stream), nbytes))
+
+
+def seen_by_kernel(table: np.ndarray, coords: np.ndarray):
+    """The LUT the kernel computes from an uploaded table (n, n, n, 3) and its coords (3, 256): input code v of
+    channel c at position coords[c, v] in the table, then trilinear / tetrahedral, as a Lut whose 256-entry shaper
+    holds those positions (over [0, 1])."""
+    from livefilter.luts.lut import Lut
+
+    n = table.shape[0]
+    return Lut(table, shaper=np.asarray(coords, np.float64).T / (n - 1))
 
 
 class DeviceArray:
@@ -88,21 +99,22 @@ def make(log: Log | None = None):
         max_threads_per_block = 1024
 
         def __call__(self, grid, block, args, shared_mem=0):
-            from livefilter.luts.lut import Lut
             from livefilter.render import render_float
 
             assert current, "the kernel must be launched inside a stream context"
-            (src, dst, w, y0, y1, lut, n, scale, deg, dh, dw, ky, kx, strength, c0, tetra) = args
-            for v, t in ((w, np.int32), (y0, np.int32), (y1, np.int32), (n, np.int32), (scale, np.float32),
+            (src, dst, w, y0, y1, lut, n, coords, deg, dh, dw, ky, kx, strength, c0, tetra) = args
+            for v, t in ((w, np.int32), (y0, np.int32), (y1, np.int32), (n, np.int32),
                          (dh, np.int32), (dw, np.int32), (ky, np.float32), (kx, np.float32),
                          (strength, np.float32), (c0, np.int32), (tetra, np.int32)):
                 assert type(v) is t, f"kernel argument {v!r} must be {t.__name__}"
             h = src.shape[0]
+            assert lut.shape == (n, n, n, 3) and lut.dtype == np.float32
+            assert coords.shape == (3, 256) and coords.dtype == np.float32
             assert grid[0] * block[0] >= w and grid[1] * block[1] >= y1 - y0
-            assert scale == np.float32(n - 1) / np.float32(255)
             assert (dh == 0) or (ky == np.float32(dh) / np.float32(h) and kx == np.float32(dw) / np.float32(w))
             log.launches.append((int(y0), int(y1), id(current[-1])))
-            full = render_float(src.a, Lut(lut.a), degree=deg.a if dh else None, strength=float(strength),
+            full = render_float(src.a, seen_by_kernel(lut.a, coords.a), degree=deg.a if dh else None,
+                                strength=float(strength),
                                 interp="tetrahedral" if tetra else "trilinear", channels="bgr" if c0 else "rgb")
             dst.a[y0:y1] = full[y0:y1]
 
@@ -112,24 +124,24 @@ def make(log: Log | None = None):
         max_threads_per_block = 1024
 
         def __call__(self, grid, block, args, shared_mem=0):
-            from livefilter.luts.lut import Lut
             from livefilter.render import render_segments_float
 
             assert current, "the kernel must be launched inside a stream context"
-            (src, dst, w, y0, y1, luts, k, n, scale, seg, mh, mw, my, mx, deg, dh, dw, ky, kx, strength, c0,
+            (src, dst, w, y0, y1, luts, k, n, coords, seg, mh, mw, my, mx, deg, dh, dw, ky, kx, strength, c0,
              tetra) = args
             for v, t in ((w, np.int32), (y0, np.int32), (y1, np.int32), (k, np.int32), (n, np.int32),
-                         (scale, np.float32), (mh, np.int32), (mw, np.int32), (my, np.float32), (mx, np.float32),
+                         (mh, np.int32), (mw, np.int32), (my, np.float32), (mx, np.float32),
                          (dh, np.int32), (dw, np.int32), (ky, np.float32), (kx, np.float32),
                          (strength, np.float32), (c0, np.int32), (tetra, np.int32)):
                 assert type(v) is t, f"kernel argument {v!r} must be {t.__name__}"
             h = src.shape[0]
-            assert luts.shape == (k, n, n, n, 3) and seg.shape == (k - 1, mh, mw)
+            assert luts.shape == (k, n, n, n, 3) and seg.shape == (k - 1, mh, mw) and coords.shape == (k, 3, 256)
             assert grid[0] * block[0] >= w and grid[1] * block[1] >= y1 - y0
             assert my == np.float32(mh) / np.float32(h) and mx == np.float32(mw) / np.float32(w)
             assert (dh == 0) or (ky == np.float32(dh) / np.float32(h) and kx == np.float32(dw) / np.float32(w))
             log.launches.append((int(y0), int(y1), id(current[-1])))
-            full = render_segments_float(src.a, [Lut(t) for t in luts.a], seg.a, degree=deg.a if dh else None,
+            full = render_segments_float(src.a, [seen_by_kernel(t, c) for t, c in zip(luts.a, coords.a)], seg.a,
+                                         degree=deg.a if dh else None,
                                          strength=float(strength), interp="tetrahedral" if tetra else "trilinear",
                                          channels="bgr" if c0 else "rgb")
             dst.a[y0:y1] = full[y0:y1]

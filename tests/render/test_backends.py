@@ -127,13 +127,23 @@ def test_nvrtc_reports_a_broken_kernel(nvrtc):
                       ("--gpu-architecture=sm_90",))
 
 
-@pytest.fixture(scope="module")
-def harness(tmp_path_factory):
-    nvcc = _nvcc()
-    exe = tmp_path_factory.mktemp("harness") / "harness"
-    subprocess.run([nvcc, "-o", str(exe), str(ROOT / "tests" / "cuda" / "harness.cu")], check=True,
-                   capture_output=True)
-    return exe
+def build_harness(tmp_path_factory, name: str, compiler: str):
+    """A host harness built with nvcc, or with g++ (the kernel's per-pixel functions are plain C++ too, so the
+    harness runs on a machine without the CUDA toolkit)."""
+    exe = shutil.which(compiler)
+    if exe is None:
+        pytest.skip(f"{compiler} is not installed")
+    out = tmp_path_factory.mktemp("harness") / name
+    src = str(ROOT / "tests" / "cuda" / f"{name}.cu")
+    cmd = [exe, "-o", str(out), src] if compiler == "nvcc" else [exe, "-O2", "-x", "c++", "-DLF_HD=", "-o", str(out),
+                                                                  src]
+    subprocess.run(cmd, check=True, capture_output=True)
+    return out
+
+
+@pytest.fixture(scope="module", params=["nvcc", "g++"])
+def harness(tmp_path_factory, request):
+    return build_harness(tmp_path_factory, "harness", request.param)
 
 
 def exchange(exe, tmp_path, payload: bytes, shape) -> np.ndarray:
@@ -146,17 +156,17 @@ def exchange(exe, tmp_path, payload: bytes, shape) -> np.ndarray:
 def run_harness(exe, tmp_path, frame, lut, deg, strength, c0, interp):
     """Grade ``frame`` with the kernel's per-pixel functions compiled for the host, with the constants the
     backend computes (livefilter.render.cuda.frame_constants)."""
-    from livefilter.render.cuda import frame_constants
+    from livefilter.render.cuda import device_tables, frame_constants
 
     h, w = frame.shape[:2]
-    table = np.ascontiguousarray(lut.normalized().table, dtype=np.float32)
-    n = table.shape[0]
+    tables, coords = device_tables([lut])
+    n = tables.shape[1]
     dh, dw = (0, 0) if deg is None else deg.shape
-    scale, ky, kx = frame_constants(h, w, n, dh, dw)
+    ky, kx = frame_constants(h, w, dh, dw)
     header = np.array([h, w, n, dh, dw, c0, int(interp == "tetrahedral")], np.int32).tobytes()
-    consts = np.array([strength, scale, ky, kx], np.float32).tobytes()
-    body = np.ascontiguousarray(frame).tobytes() + table.tobytes() + (b"" if deg is None else
-                                                                    np.ascontiguousarray(deg, np.float32).tobytes())
+    consts = np.array([strength, ky, kx], np.float32).tobytes()
+    body = (np.ascontiguousarray(frame).tobytes() + tables.tobytes() + coords.tobytes()
+            + (b"" if deg is None else np.ascontiguousarray(deg, np.float32).tobytes()))
     return exchange(exe, tmp_path, header + consts + body, (h, w, 3))
 
 
@@ -187,23 +197,6 @@ def test_kernel_tetrahedral_is_not_trilinear(tmp_path, harness):
     tri = lf.render(frame, rough, interp="trilinear")
     assert np.abs(tetra.astype(int) - tri).max() > 10  # the two interpolations really differ here
     assert np.abs(out.astype(int) - tetra).max() <= 1
-
-
-@pytest.fixture
-def fake_cupy(monkeypatch):
-    """CuPy replaced by tests/cuda/fake_cupy.py (numpy underneath) and the compiled-kernel cache reset."""
-    import sys
-
-    from livefilter.render import cuda as cmod
-
-    from ..cuda import fake_cupy
-
-    cupy, cupyx = fake_cupy.make()
-    monkeypatch.setitem(sys.modules, "cupy", cupy)
-    monkeypatch.setitem(sys.modules, "cupyx", cupyx)
-    monkeypatch.setattr(cmod, "_kernel", None)
-    monkeypatch.setattr(cmod, "_kernel_error", None)
-    return cupy.log
 
 
 def test_auto_falls_back_to_cpu_with_one_line_when_the_kernel_cannot_compile(fake_cupy, caplog):
@@ -301,29 +294,26 @@ def soft_mask(h=18, w=32, k=1):
     return np.stack([m / k] * k).astype(np.float32)
 
 
-@pytest.fixture(scope="module")
-def harness_multi(tmp_path_factory):
-    nvcc = _nvcc()
-    exe = tmp_path_factory.mktemp("harness") / "harness_multi"
-    subprocess.run([nvcc, "-o", str(exe), str(ROOT / "tests" / "cuda" / "harness_multi.cu")], check=True,
-                   capture_output=True)
-    return exe
+@pytest.fixture(scope="module", params=["nvcc", "g++"])
+def harness_multi(tmp_path_factory, request):
+    return build_harness(tmp_path_factory, "harness_multi", request.param)
 
 
 def run_harness_multi(exe, tmp_path, frame, luts, mask, deg, strength, c0, interp):
     """lf_shade_multi compiled for the host, with the constants the backend computes (frame_constants)."""
-    from livefilter.render.cuda import frame_constants, stack_tables
+    from livefilter.render.cuda import device_tables, frame_constants
 
     h, w = frame.shape[:2]
-    tables = stack_tables(luts)
+    tables, coords = device_tables(luts)
     k, n = tables.shape[:2]
     mh, mw = mask.shape[1:]
     dh, dw = (0, 0) if deg is None else deg.shape
-    scale, my, mx = frame_constants(h, w, n, mh, mw)
-    _, ky, kx = frame_constants(h, w, n, dh, dw)
+    my, mx = frame_constants(h, w, mh, mw)
+    ky, kx = frame_constants(h, w, dh, dw)
     header = np.array([h, w, n, k, mh, mw, dh, dw, c0, int(interp == "tetrahedral")], np.int32).tobytes()
-    consts = np.array([strength, scale, my, mx, ky, kx], np.float32).tobytes()
-    body = (np.ascontiguousarray(frame).tobytes() + tables.tobytes() + np.ascontiguousarray(mask, np.float32).tobytes()
+    consts = np.array([strength, my, mx, ky, kx], np.float32).tobytes()
+    body = (np.ascontiguousarray(frame).tobytes() + tables.tobytes() + coords.tobytes()
+            + np.ascontiguousarray(mask, np.float32).tobytes()
             + (b"" if deg is None else np.ascontiguousarray(deg, np.float32).tobytes()))
     return exchange(exe, tmp_path, header + consts + body, (h, w, 3))
 
