@@ -27,6 +27,7 @@ import numpy as np
 from ..analysis import DegreeEstimator
 from ..errors import InputError, LiveFilterError
 from ..render import create_backend
+from ..render.cuda import CudaError
 from .capture import LatestFrame, StreamError, capture
 from .sinks import Sink, SinkError
 from .sources import Source
@@ -91,6 +92,10 @@ class LivePipeline:
         self.source = source
         self.sinks: list[Sink] = list(sinks)
         self.backend = backend if not isinstance(backend, str) else create_backend(backend)
+        # the LUT(s) last given to the backend, so a CPU backend taking over from a failed GPU gets the same look;
+        # the lock keeps that hand-over and the look worker's swaps in order
+        self._backend_luts: list = []
+        self._backend_lock = threading.Lock()
         if interp != "trilinear" and hasattr(self.backend, "interp"):
             self.backend.interp = interp
         self.strength = float(strength)
@@ -193,7 +198,7 @@ class LivePipeline:
         if self.look is None:
             raise LiveFilterError("no look with readings is live")
         look = self.look.pick(n)
-        self.backend.set_lut(look.lut)
+        self._set_luts([look.lut])
         self._show_look(look, look.lut, self._reading_name(look), look.meta.get("confidence"))
         return self.look_name
 
@@ -318,9 +323,9 @@ class LivePipeline:
         if segmented:
             self.estimator.set_segments(True)  # loads the model here, on the look worker
             self._segmented = True
-            self.backend.set_luts(look.category_luts())
+            self._set_luts(look.category_luts())
         else:
-            self.backend.set_lut(lut)  # prepares (bakes/uploads) first, then swaps by reference
+            self._set_luts([lut])  # prepares (bakes/uploads) first, then swaps by reference
             self._segmented = False
             self.estimator.set_segments(False)
         self._show_look(look, lut, name, conf)
@@ -330,6 +335,31 @@ class LivePipeline:
             except LiveFilterError:
                 pass  # closed meanwhile
         return name
+
+    def _set_luts(self, luts) -> None:
+        luts = list(luts)
+        with self._backend_lock:
+            if len(luts) == 1:
+                self.backend.set_lut(luts[0])
+            else:
+                self.backend.set_luts(luts)
+            self._backend_luts = luts
+
+    def _fall_back_to_cpu(self, exc: Exception) -> None:
+        """The GPU failed mid-stream: go on with the CPU backend and the same look (one log line)."""
+        old = self.backend
+        with self._backend_lock:
+            cpu = create_backend("cpu")
+            cpu.interp = getattr(old, "interp", cpu.interp)
+            if self._backend_luts:
+                if len(self._backend_luts) == 1:
+                    cpu.set_lut(self._backend_luts[0])
+                else:
+                    cpu.set_luts(self._backend_luts)
+            self.backend = cpu
+        log.warning("render backend %s failed (%s); going on with the cpu backend", old.name, exc)
+        self.status = f"{old.name} failed; rendering on the cpu"
+        _close_all([old])
 
     def _prepare_readings(self, look) -> None:
         for r in look.candidates:
@@ -525,7 +555,11 @@ class LivePipeline:
             degree = None  # the frame size just changed; the analysis worker catches up within a frame or two
         if self.has_look and self.strength > 0:
             mask = self.estimator.mask if self._segmented else None
-            out = self.backend.render(frame, degree, self.strength, out=self._out, mask=mask)
+            try:
+                out = self.backend.render(frame, degree, self.strength, out=self._out, mask=mask)
+            except CudaError as exc:
+                self._fall_back_to_cpu(exc)
+                out = self.backend.render(frame, degree, self.strength, out=self._out, mask=mask)
         else:
             np.copyto(self._out, frame)
             out = self._out

@@ -276,3 +276,24 @@ def test_applying_a_look_to_a_video_leaves_malloc_alone(monkeypatch, tmp_path):
     with pytest.raises(lf.LiveFilterError):
         vmod.apply_video(lf.Look(lut=Lut(identity_table(2))), tmp_path / "missing.mp4", tmp_path / "out.mp4")
     assert called == []
+
+
+def test_a_cuda_launch_failure_moves_the_live_view_to_the_cpu_backend(look, fake_cupy, caplog):
+    """Before: a launch failure mid-stream (out of memory at 4K, a driver error, a device lost) ended the live
+    view; now it goes on with the CPU backend, the same look, after one log line."""
+    from livefilter.render import create_backend
+
+    src = Raising(ValueError("x"), good=10**9)
+    got = []
+    with pipeline(src, look=look, backend=create_backend("cuda")) as p:
+        assert p.backend.name.startswith("cuda")
+        p.add_callback(lambda out, info: got.append((p.last_frame.copy(), out.copy())))
+        p.run(max_frames=3)
+        fake_cupy.launch_error = RuntimeError("cudaErrorIllegalAddress: an illegal memory access was encountered")
+        with caplog.at_level("WARNING", logger="livefilter"):
+            stats = p.run(max_frames=5)
+    assert stats["frames"] == 8 and p.backend.name == "cpu"
+    lines = [r.getMessage() for r in caplog.records if "cpu backend" in r.getMessage()]
+    assert len(lines) == 1 and "cudaErrorIllegalAddress" in lines[0] and "\n" not in lines[0]
+    before, after = got[-1]
+    assert np.array_equal(after, lf.render(before, look))

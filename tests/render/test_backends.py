@@ -401,3 +401,28 @@ def test_cpu_set_luts_compiles_the_several_lut_pass_before_the_swap(two_luts, mo
     cpu.set_luts(two_luts)
     assert sorted(seen) == [(2, False, False), (2, True, False)]  # both degree variants, before the swap
     assert cpu._luts == tuple(two_luts)
+
+
+def test_cuda_backend_close_releases_its_memory_and_render_after_it_is_an_error(fake_cuda, lut):
+    """Before: no close() (the LUT and the frame buffers stayed in device memory while the object lived)."""
+    frame, deg = frame_and_degree()
+    fake_cuda.render(frame, deg, 1.0)
+    fake_cuda.close()
+    assert fake_cuda._state is None and not hasattr(fake_cuda, "d_in") and not hasattr(fake_cuda, "h_deg")
+    with pytest.raises(BackendError, match="closed"):
+        fake_cuda.render(frame, deg, 1.0)
+    fake_cuda.close()  # safe twice
+
+
+def test_cuda_failures_are_one_line_livefilter_errors(fake_cuda, fake_cupy):
+    """Before: a failed launch (out of memory, a driver error) came out as CuPy's own exception."""
+    from livefilter.render.cuda import CudaError
+
+    frame, deg = frame_and_degree()
+    fake_cupy.launch_error = RuntimeError("cudaErrorMemoryAllocation: out of memory\n(details)")
+    with pytest.raises(CudaError) as err:
+        fake_cuda.render(frame, deg, 1.0)
+    assert isinstance(err.value, lf.LiveFilterError) and "\n" not in str(err.value)
+    assert str(err.value) == "CUDA failed rendering a frame: RuntimeError: cudaErrorMemoryAllocation: out of memory"
+    with pytest.raises(lf.InputError):  # livefilter's own errors pass through unchanged
+        fake_cuda.render(frame.astype(np.float32), None, 1.0)
