@@ -22,6 +22,7 @@ class Log:
         self.copies = []  # (kind, stream id, nbytes)
         self.compile_error: Exception | None = None
         self.launch_error: Exception | None = None  # raised by every kernel launch while set (a device failure)
+        self.args: dict = {}  # kernel class name -> the last launch's argument tuple
 
 
 class MemoryPointer:
@@ -105,6 +106,7 @@ def make(log: Log | None = None):
             assert current, "the kernel must be launched inside a stream context"
             if log.launch_error is not None:
                 raise log.launch_error
+            log.args[type(self).__name__] = args
             (src, dst, w, y0, y1, lut, n, coords, deg, dh, dw, ky, kx, strength, c0, tetra) = args
             for v, t in ((w, np.int32), (y0, np.int32), (y1, np.int32), (n, np.int32),
                          (dh, np.int32), (dw, np.int32), (ky, np.float32), (kx, np.float32),
@@ -132,6 +134,7 @@ def make(log: Log | None = None):
             assert current, "the kernel must be launched inside a stream context"
             if log.launch_error is not None:
                 raise log.launch_error
+            log.args[type(self).__name__] = args
             (src, dst, w, y0, y1, luts, k, n, coords, seg, mh, mw, my, mx, deg, dh, dw, ky, kx, strength, c0,
              tetra) = args
             for v, t in ((w, np.int32), (y0, np.int32), (y1, np.int32), (k, np.int32), (n, np.int32),

@@ -426,3 +426,34 @@ def test_cuda_failures_are_one_line_livefilter_errors(fake_cuda, fake_cupy):
     assert str(err.value) == "CUDA failed rendering a frame: RuntimeError: cudaErrorMemoryAllocation: out of memory"
     with pytest.raises(lf.InputError):  # livefilter's own errors pass through unchanged
         fake_cuda.render(frame.astype(np.float32), None, 1.0)
+
+
+def ptx_params(ptx: str, entry: str) -> list[str]:
+    """The PTX types of a kernel's parameters, in order (.u64 pointers, .u32 ints, .f32 floats)."""
+    import re
+
+    head = ptx[ptx.index(f".entry {entry}("):]
+    head = head[: head.index(")")]
+    return re.findall(r"\.param\s+\.(\w+)\s+\w+", head)
+
+
+def launch_types(args) -> list[str]:
+    from ..cuda.fake_cupy import DeviceArray
+
+    types = {np.int32: "u32", np.float32: "f32"}
+    return ["u64" if isinstance(a, DeviceArray) else types.get(type(a), type(a).__name__) for a in args]
+
+
+def test_the_launch_arguments_match_the_kernels_ptx_parameter_lists(nvrtc, fake_cuda, fake_cupy, two_luts):
+    """The argument tuples the backend launches with (through the stand-in) against the parameter lists NVRTC
+    compiles from the shader: a parameter added, dropped or retyped on one side only fails here."""
+    from livefilter.render.cuda import KERNEL, MULTI_KERNEL, NVRTC_OPTIONS
+
+    ptx = nvrtc.compile(SHADER.read_text(), NVRTC_OPTIONS + ("-ftz=true", "--gpu-architecture=compute_90"))["ptx"]
+    frame, deg = frame_and_degree()
+    fake_cuda.render(frame, deg, 0.8)
+    fake_cuda.set_luts(two_luts)
+    fake_cuda.render(frame, deg, 0.8, mask=soft_mask())
+    single, multi = fake_cupy.args["Kernel"], fake_cupy.args["MultiKernel"]
+    assert launch_types(single) == ptx_params(ptx, KERNEL) and len(single) == 16
+    assert launch_types(multi) == ptx_params(ptx, MULTI_KERNEL) and len(multi) == 22
