@@ -1,6 +1,9 @@
 """A stand-in for the few CuPy calls livefilter's CUDA backend makes, on the CPU, so the backend's host logic
 (input checks, buffer sizing, strip offsets, asynchronous copies, the one host wait per frame, constants) runs in
-CI without a GPU. Device memory is numpy; copies run at once (recorded per stream); the kernel runs the float
+CI without a GPU. Device memory is numpy; copies and kernels are queued on their stream and run when a host wait
+needs them, in an order CUDA allows but a careless host program would not expect (``Log.schedule``: "others
+first" runs the other streams' work before the waited one's, "lazy" runs a stream's work only when something
+waits for it), so a missing ``wait_event`` shows as a wrong picture; the kernel runs the float
 reference (livefilter.render.render_float) on its rows, on what was uploaded: the table read through the uploaded
 input-code positions (``seen_by_kernel``), so an upload that is not the LUT shows as a wrong picture. What it
 cannot check is CuPy itself: tools/gpu_check.py runs the real thing.
@@ -23,6 +26,8 @@ class Log:
         self.compile_error: Exception | None = None
         self.launch_error: Exception | None = None  # raised by every kernel launch while set (a device failure)
         self.args: dict = {}  # kernel class name -> the last launch's argument tuple
+        self.schedule = "others first"  # or "lazy" (see the module docstring)
+        self.skip_waits: set = set()  # ids of events whose wait_event is dropped (tests showing a wait matters)
 
 
 class MemoryPointer:
@@ -38,13 +43,15 @@ class MemoryPointer:
     def copy_from_host_async(self, ptr: int, nbytes: int, stream=None):
         assert stream is not None, "copies must name their stream"
         self._check(nbytes)
-        ctypes.memmove(self.buf.ctypes.data + self.off, ptr, nbytes)
+        dst = self.buf.ctypes.data + self.off
+        stream.enqueue(lambda: ctypes.memmove(dst, ptr, nbytes))
         self.log.copies.append(("h2d", id(stream), nbytes))
 
     def copy_to_host_async(self, ptr: int, nbytes: int, stream=None):
         assert stream is not None, "copies must name their stream"
         self._check(nbytes)
-        ctypes.memmove(ptr, self.buf.ctypes.data + self.off, nbytes)
+        src = self.buf.ctypes.data + self.off
+        stream.enqueue(lambda: ctypes.memmove(ptr, src, nbytes))
         self.log.copies.append(("d2h", id(stream), nbytes))
 
 
@@ -69,10 +76,45 @@ def make(log: Log | None = None):
     """A fake ``cupy`` module and ``cupyx`` module sharing one :class:`Log`."""
     log = log or Log()
     current = []
+    streams = []
+
+    def step(s) -> bool:
+        """Run the head of stream s's queue; False when it waits for an event not yet reached."""
+        op = s.queue[0]
+        if op[0] == "wait" and op[1].fired < op[2]:
+            return False
+        s.queue.pop(0)
+        if op[0] == "run":
+            op[1]()
+        elif op[0] == "record":
+            op[1].fired = max(op[1].fired, op[2])
+        return True
+
+    def drain(s, until=None) -> None:
+        """Run stream s's work in order (until ``until()`` holds), running what its waits wait for first."""
+        while s.queue and not (until and until()):
+            op = s.queue[0]
+            if op[0] == "wait" and op[1].fired < op[2]:
+                ev, t = op[1], op[2]
+                drain(ev.where[t], until=lambda ev=ev, t=t: ev.fired >= t)
+            step(s)
+
+    def host_wait(s, until=None) -> None:
+        log.host_waits += 1
+        if log.schedule == "others first":
+            progressed = True
+            while progressed:
+                progressed = False
+                for other in streams:
+                    if other is not s and other.queue and step(other):
+                        progressed = True
+        drain(s, until)
 
     class Stream:
         def __init__(self, non_blocking=False):
             self.non_blocking = non_blocking
+            self.queue = []
+            streams.append(self)
 
         def __enter__(self):
             current.append(self)
@@ -81,21 +123,33 @@ def make(log: Log | None = None):
         def __exit__(self, *a):
             current.pop()
 
+        def enqueue(self, fn) -> None:
+            self.queue.append(("run", fn))
+
         def synchronize(self):
-            log.host_waits += 1
+            host_wait(self)
 
         def wait_event(self, event):
-            pass
+            if id(event) not in log.skip_waits:
+                self.queue.append(("wait", event, event.ticket))  # the event's latest record, as CUDA does
 
     class Event:
         def __init__(self, block=False, disable_timing=False, interprocess=False):
-            pass
+            self.ticket = self.fired = 0
+            self.where = {}
 
         def record(self, stream=None):
-            pass
+            s = stream if stream is not None else current[-1]
+            self.ticket += 1
+            self.where[self.ticket] = s
+            s.queue.append(("record", self, self.ticket))
 
         def synchronize(self):
-            log.host_waits += 1
+            t = self.ticket
+            if t:
+                host_wait(self.where[t], until=lambda: self.fired >= t)
+            else:
+                log.host_waits += 1
 
     class Kernel:
         max_threads_per_block = 1024
@@ -118,10 +172,14 @@ def make(log: Log | None = None):
             assert grid[0] * block[0] >= w and grid[1] * block[1] >= y1 - y0
             assert (dh == 0) or (ky == np.float32(dh) / np.float32(h) and kx == np.float32(dw) / np.float32(w))
             log.launches.append((int(y0), int(y1), id(current[-1])))
-            full = render_float(src.a, seen_by_kernel(lut.a, coords.a), degree=deg.a if dh else None,
-                                strength=float(strength),
-                                interp="tetrahedral" if tetra else "trilinear", channels="bgr" if c0 else "rgb")
-            dst.a[y0:y1] = full[y0:y1]
+
+            def run():  # on the device, when the stream gets to it: reads the buffers as they are then
+                full = render_float(src.a, seen_by_kernel(lut.a, coords.a), degree=deg.a if dh else None,
+                                    strength=float(strength), interp="tetrahedral" if tetra else "trilinear",
+                                    channels="bgr" if c0 else "rgb")
+                dst.a[y0:y1] = full[y0:y1]
+
+            current[-1].enqueue(run)
 
     class MultiKernel:
         """lf_render_multi: K LUTs mixed by a soft label mask; runs livefilter.render.render_segments_float."""
@@ -148,11 +206,15 @@ def make(log: Log | None = None):
             assert my == np.float32(mh) / np.float32(h) and mx == np.float32(mw) / np.float32(w)
             assert (dh == 0) or (ky == np.float32(dh) / np.float32(h) and kx == np.float32(dw) / np.float32(w))
             log.launches.append((int(y0), int(y1), id(current[-1])))
-            full = render_segments_float(src.a, [seen_by_kernel(t, c) for t, c in zip(luts.a, coords.a)], seg.a,
-                                         degree=deg.a if dh else None,
-                                         strength=float(strength), interp="tetrahedral" if tetra else "trilinear",
-                                         channels="bgr" if c0 else "rgb")
-            dst.a[y0:y1] = full[y0:y1]
+
+            def run():
+                full = render_segments_float(src.a, [seen_by_kernel(t, c) for t, c in zip(luts.a, coords.a)],
+                                             seg.a, degree=deg.a if dh else None, strength=float(strength),
+                                             interp="tetrahedral" if tetra else "trilinear",
+                                             channels="bgr" if c0 else "rgb")
+                dst.a[y0:y1] = full[y0:y1]
+
+            current[-1].enqueue(run)
 
     class RawModule:
         def __init__(self, code=None, options=()):

@@ -457,3 +457,38 @@ def test_the_launch_arguments_match_the_kernels_ptx_parameter_lists(nvrtc, fake_
     single, multi = fake_cupy.args["Kernel"], fake_cupy.args["MultiKernel"]
     assert launch_types(single) == ptx_params(ptx, KERNEL) and len(single) == 16
     assert launch_types(multi) == ptx_params(ptx, MULTI_KERNEL) and len(multi) == 22
+
+
+@pytest.mark.parametrize("schedule", ["others first", "lazy"])
+@pytest.mark.parametrize("case", ["degree", "mask", "both"])
+def test_cuda_stream_ordering_holds_under_any_schedule(fake_cuda, fake_cupy, two_luts, schedule, case):
+    """The stand-in runs queued GPU work in orders CUDA allows (see tests/cuda/fake_cupy.py): with its event waits
+    the backend gives the CPU picture under each."""
+    frame, small = frame_and_degree(75, 130)
+    deg = small if case != "mask" else None
+    mask = soft_mask(15, 26) if case != "degree" else None
+    fake_cupy.schedule = schedule
+    fake_cuda.set_luts(two_luts)
+    cpu = create_backend("cpu")
+    cpu.set_luts(two_luts)
+    for strength in (0.8, 0.5):  # a second frame: stale buffers from the first would show too
+        out = fake_cuda.render(frame, deg, strength, mask=mask)
+        assert np.abs(out.astype(int) - cpu.render(frame, deg, strength, mask=mask)).max() <= 1
+
+
+@pytest.mark.parametrize(("event", "case", "schedule"), [("_deg_ready", "degree", "others first"),
+                                                         ("_deg_ready", "mask", "others first"),
+                                                         ("_done", "degree", "lazy")])
+def test_each_wait_event_matters(fake_cuda, fake_cupy, two_luts, event, case, schedule):
+    """The ordering test can fail: without the second stream's wait for the degree map (or the mask) upload, or
+    without the first stream's wait for the second's strips, the picture is wrong under one of the schedules."""
+    frame, small = frame_and_degree(75, 130)
+    deg = small if case == "degree" else None
+    mask = soft_mask(15, 26) if case == "mask" else None
+    fake_cupy.schedule = schedule
+    fake_cupy.skip_waits.add(id(getattr(fake_cuda, event)))
+    fake_cuda.set_luts(two_luts)
+    cpu = create_backend("cpu")
+    cpu.set_luts(two_luts)
+    out = fake_cuda.render(frame, deg, 0.8, mask=mask)
+    assert np.abs(out.astype(int) - cpu.render(frame, deg, 0.8, mask=mask)).max() > 10
