@@ -71,8 +71,17 @@ class Screen:
             assert r.returncode == 0, r.stderr
         return r.stdout
 
-    def window(self) -> tuple[int, int]:
-        wid = self.xdotool("search", "--sync", "--onlyvisible", "--name", "^livefilter$").split()[0]
+    def window(self, proc, timeout: float = 600.0) -> tuple[int, int]:
+        """The preview window's position, once it shows. Polled (not ``search --sync``, which waits without end
+        and under load outlived its 90 s limit): the wait lasts while ``proc`` runs, so a slow start on a busy
+        machine waits, and a process that ended fails at once with its stderr."""
+        def find():
+            if proc.poll() is not None:
+                raise AssertionError(f"live ended (exit {proc.returncode}) before its window showed")
+            found = self.xdotool("search", "--onlyvisible", "--name", "^livefilter$", check=False).split()
+            return found[0] if found else None
+
+        wid = wait_for(find, "the preview window", timeout)
         geo = self.xdotool("getwindowgeometry", "--shell", wid)
         vals = dict(line.split("=") for line in geo.split())
         return int(vals["X"]), int(vals["Y"])
@@ -138,7 +147,7 @@ def test_preview_window_under_xvfb_split_hud_strength_faces_degree_next_quit(xdi
     keep = os.environ.get("LIVEFILTER_SCREENSHOTS")
     shots = {}
     try:
-        at = screen.window()
+        at = screen.window(proc)
         screen.xdotool("mousemove", at[0] + W // 2, at[1] + H // 2)  # no window manager: focus follows the pointer
 
         def view_when(pred, what, timeout=45.0):
@@ -210,7 +219,7 @@ def test_preview_window_c_cycles_the_readings_and_s_saves_the_live_one(xdisplay,
                             stderr=open(tmp_path / "err.txt", "w"))
     last = {}
     try:
-        at = screen.window()
+        at = screen.window(proc)
         screen.xdotool("mousemove", at[0] + W // 2, at[1] + H // 2)
 
         def showing(text, timeout=45.0):
@@ -245,3 +254,19 @@ def test_preview_window_c_cycles_the_readings_and_s_saves_the_live_one(xdisplay,
         third = lf.fit_look(sample_after).candidates[2]
     assert saved.meta["strength"] == 0.9 and saved.meta["reading"]["kind"] == third.kind
     assert np.abs(lf.read_lut(cubes[0]).table - saved.lut.table).max() < 1e-5
+
+
+def test_waiting_for_the_window_ends_when_the_process_does(tmp_path, monkeypatch):
+    """Before: the window was awaited with ``xdotool search --sync`` (no end of its own; 90 s, then the test
+    errored for the machine's load, not for the product). Now a live process that ended fails the wait at once."""
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "xdotool").write_text("#!/bin/sh\ncase \"$*\" in *--sync*) sleep 600;; esac\nexit 1\n")
+    (fake / "xdotool").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{fake}{os.pathsep}{os.environ['PATH']}")
+    proc = subprocess.Popen([sys.executable, "-c", "raise SystemExit(3)"])
+    proc.wait(timeout=30)
+    t0 = time.monotonic()
+    with pytest.raises(AssertionError, match="exit 3"):
+        Screen(":0").window(proc)
+    assert time.monotonic() - t0 < 10
