@@ -449,6 +449,9 @@ class LivePipeline:
         while self._looks_pending and time.monotonic() < deadline:
             time.sleep(0.01)
         _close_all(self.sinks)  # only the caller's render loop uses them
+        if self._switch_saved:  # process-wide: not left to a worker that may never end
+            self._switch_saved = False
+            _fast_switching(False)
         with self._release_lock:
             self._release_due = True
             busy = sorted(self._busy) + (["lf-look"] if self._looks_pending else [])
@@ -464,9 +467,6 @@ class LivePipeline:
                 return
             self._released = True
         _close_all([self.source, self.backend, self.estimator])
-        if self._switch_saved:
-            self._switch_saved = False
-            _fast_switching(False)
 
     # --- workers ------------------------------------------------------------------------------------------
     def _worker(self, name: str, fn) -> None:
