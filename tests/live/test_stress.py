@@ -168,13 +168,17 @@ def stress(cycles: int, seed: int, looks, capfd, monkeypatch, fit_photo):
     return marks
 
 
-# Resident memory after each cycle (gc'd) against the mark after the first 20 (cycle 0 fits a photo, so the
-# fit's own memory is in the base): 120 cycles of this mix stayed within +3 % here, 5 % is the target.
+# Resident memory after each cycle (gc'd): the median of the last quarter of the cycles against the median of the
+# quarter after the first 20 (cycle 0 fits a photo, so the fit's own memory is in the base). Medians, because a
+# fit's transient arrays leave single cycles up to ~7 % above their neighbours (glibc keeps freed memory a while:
+# 400 cycles here, sampled every 20 cycles, 646..683 MiB with no trend); a leak moves the median. 5 %: the issue's
+# target.
 @pytest.mark.parametrize(("cycles", "seed"), [(80, 1), pytest.param(400, 2, marks=pytest.mark.slow)])
 def test_stress_start_stop_swap_fail(looks, capfd, monkeypatch, cycles, seed):
     marks = stress(cycles, seed, looks, capfd, monkeypatch, DATA_DIR / "sample_after.jpg")
-    base = marks[20]
-    assert max(marks[20:]) < base * 1.05, (base, max(marks))
+    q = (cycles - 20) // 4
+    base, last = np.median(marks[20: 20 + q]), np.median(marks[-q:])
+    assert last < base * 1.05, (base, last)
 
 
 @pytest.mark.slow
