@@ -352,7 +352,10 @@ def _write_preview(path, look, args, test=None) -> None:
 def cmd_apply(args) -> int:
     from .batch.folders import plan_jobs, run_jobs, summary
     from .batch.jobs import Options, Result
+    from .batch.video import steady_memory
     from .look import load_look
+
+    steady_memory()  # a process-wide malloc setting: the program's choice (docs/decisions.md, 'malloc threshold')
 
     jobs = plan_jobs(args.inputs, output=args.output, out_dir=args.out_dir, recursive=args.recursive,
                      extra_inputs=(args.look,))
@@ -890,9 +893,11 @@ def _run(args) -> int:
             raise
         print(f"livefilter: error: {exc}", file=sys.stderr)
         from .batch.video import VideoDecodeError
+        from .live.capture import StreamError
 
-        # corrupt data part-way through a video is a failure (frames were graded), not a refused input
-        return EXIT_FAIL if isinstance(exc, VideoDecodeError) else EXIT_BAD_INPUT
+        # corrupt data part-way through a video, a source failing part-way through a live run: failures (frames
+        # were graded), not a refused input
+        return EXIT_FAIL if isinstance(exc, (VideoDecodeError, StreamError)) else EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("livefilter: interrupted", file=sys.stderr)
         return 130

@@ -5,13 +5,35 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+import threading
 from pathlib import Path
 
 from .errors import OutputError
 from .resources import MODELS_DIR  # noqa: F401 - kept as an alias for code that imported it from here
 
-_UMASK = os.umask(0)
-os.umask(_UMASK)
+_umask_lock = threading.Lock()
+
+
+def current_umask() -> int:
+    """The process's umask, read without changing it where the system says it (Linux: /proc/self/status);
+    elsewhere set and put back at once under a lock (never at import: another thread's files would be created
+    with umask 0 meanwhile)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    with _umask_lock:
+        mask = os.umask(0o022)
+        os.umask(mask)
+    return mask
+
+
+def chmod_as_created(path: str | os.PathLike) -> None:
+    """Give a file made by mkstemp (0600) the permissions a plain open() would have given it (0666 & ~umask)."""
+    os.chmod(path, 0o666 & ~current_umask())
 
 
 def check_output_path(path: str | os.PathLike, inputs: tuple = ()) -> Path:
@@ -52,7 +74,7 @@ def atomic_output(path: str | os.PathLike, inputs: tuple = ()):
     except OSError as exc:
         raise _write_error(exc, p) from exc
     os.close(fd)
-    os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600 files; outputs get the usual permissions
+    chmod_as_created(tmp)  # mkstemp makes 0600 files; outputs get the usual permissions
     try:
         yield Path(tmp)
         os.replace(tmp, p)

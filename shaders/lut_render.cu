@@ -7,11 +7,14 @@
 // CPU and compares it with the CPU renderer on every CI run; only the launch needs a GPU. No #include: NVRTC
 // (what CuPy compiles with) then needs no CUDA headers, only its own library.
 //
-// LUT: float32, (n, n, n, 3) indexed [r][g][b][c], input domain [0, 1].
+// LUT: float32, (n, n, n, 3) indexed [r][g][b][c], with coords: float32 (3, 256), entry [c][v] the position of
+// channel c's input code v in the table in grid units (0 .. n - 1), after the LUT's 1D shaper and its input domain
+// (livefilter.luts.Lut.grid_coords, as the CPU renderer's bake uses). A 1D LUT, a shaper + 3D LUT or a LUT whose
+// domain is not [0, 1] is then exact for every 8-bit input, not only at grid nodes.
 // Degree: optional low-resolution float32 (dh, dw) map, upsampled bilinearly with pixel centres aligned (the
 // same convention as cv2.resize and the CPU renderer); dh == 0 means a constant degree of 1.
-// Per-frame constants come from the host (livefilter/backends/cuda.py, frame_constants): lut_scale = (n - 1) / 255,
-// ky = dh / h, kx = dw / w, all float32.
+// Per-frame constants come from the host (livefilter/render/cuda.py, frame_constants): ky = dh / h, kx = dw / w,
+// float32.
 
 #ifndef LF_HD
 #define LF_HD __host__ __device__
@@ -67,21 +70,20 @@ LF_HD inline float lf_tetrahedral(const float* p, int dr, int dg, int db, float 
 }
 
 // Grade one pixel with k_n LUTs mixed by a soft label mask (several looks in one pass, per-segment looks):
-// luts holds k_n tables of n^3 * 3 floats one after the other; seg holds k_n - 1 maps of mh x mw floats, the
-// weights of LUTs 1..k_n-1 (upsampled like the degree map; my = mh / h, mx = mw / w); LUT 0 takes the rest.
-// Each LUT's output is clipped, then mixed, then blended with the pixel by weight: no halo.
+// luts holds k_n tables of n^3 * 3 floats one after the other (a smaller LUT sits in the low corner of its n^3
+// block: its coords never pass its own last node, where the fraction is 0), coords k_n (3, 256) position tables;
+// seg holds k_n - 1 maps of mh x mw floats, the weights of LUTs 1..k_n-1 (upsampled like the degree map;
+// my = mh / h, mx = mw / w); LUT 0 takes the rest. Each LUT's output is clipped, then mixed, then blended with the
+// pixel by weight: no halo.
 LF_HD inline void lf_shade_multi(const unsigned char* px, unsigned char* out, const float* luts, int k_n, int n,
-                                 float lut_scale, const float* seg, int mh, int mw, float my, float mx, int x, int y,
-                                 float weight, int c0, int tetra)
+                                 const float* coords, const float* seg, int mh, int mw, float my, float mx, int x,
+                                 int y, float weight, int c0, int tetra)
 {
     const int c2 = 2 - c0;
-    const float r = px[c0], g = px[1], b = px[c2];
-    float xr = r * lut_scale, xg = g * lut_scale, xb = b * lut_scale;
-    int ir = lf_mini((int)xr, n - 2), ig = lf_mini((int)xg, n - 2), ib = lf_mini((int)xb, n - 2);
-    float fr = xr - ir, fg = xg - ig, fb = xb - ib;
+    const int vr = px[c0], vg = px[1], vb = px[c2];
     const int dr = n * n * 3, dg = n * 3, db = 3;
-    const size_t cell = (size_t)((ir * n + ig) * n + ib) * 3, table = (size_t)n * n * n * 3;
-    const float src[3] = {r, g, b};
+    const size_t table = (size_t)n * n * n * 3;
+    const float src[3] = {(float)vr, (float)vg, (float)vb};
     const int pos[3] = {c0, 1, c2};
     float acc[3] = {0.0f, 0.0f, 0.0f};
     float rest = 1.0f;
@@ -93,7 +95,11 @@ LF_HD inline void lf_shade_multi(const unsigned char* px, unsigned char* out, co
         } else {
             wk = rest > 0.0f ? rest : 0.0f;
         }
-        const float* p000 = luts + k * table + cell;
+        const float* ck = coords + k * 768;
+        const float xr = ck[vr], xg = ck[256 + vg], xb = ck[512 + vb];
+        const int ir = lf_mini((int)xr, n - 2), ig = lf_mini((int)xg, n - 2), ib = lf_mini((int)xb, n - 2);
+        const float fr = xr - ir, fg = xg - ig, fb = xb - ib;
+        const float* p000 = luts + k * table + (size_t)((ir * n + ig) * n + ib) * 3;
         for (int c = 0; c < 3; ++c) {
             float v = tetra ? lf_tetrahedral(p000, dr, dg, db, fr, fg, fb, c)
                             : lf_trilinear(p000, dr, dg, db, fr, fg, fb, c);
@@ -108,19 +114,21 @@ LF_HD inline void lf_shade_multi(const unsigned char* px, unsigned char* out, co
 }
 
 // Grade one pixel: px points at its 3 bytes (c0 = 0 for RGB order, 2 for BGR); weight = degree * strength;
-// lut_scale = (n - 1) / 255; tetra != 0 selects tetrahedral interpolation. One LUT is the multi-LUT case with
-// k_n = 1 (LUT 0 takes the whole weight: the same arithmetic, and the constant k_n folds the loop away).
-LF_HD inline void lf_shade(const unsigned char* px, unsigned char* out, const float* lut, int n, float lut_scale,
+// coords the LUT's (3, 256) position table; tetra != 0 selects tetrahedral interpolation. One LUT is the
+// multi-LUT case with k_n = 1 (LUT 0 takes the whole weight: the same arithmetic, and the constant k_n folds the
+// loop away).
+LF_HD inline void lf_shade(const unsigned char* px, unsigned char* out, const float* lut, int n, const float* coords,
                            float weight, int c0, int tetra)
 {
-    lf_shade_multi(px, out, lut, 1, n, lut_scale, nullptr, 0, 0, 0.0f, 0.0f, 0, 0, weight, c0, tetra);
+    lf_shade_multi(px, out, lut, 1, n, coords, nullptr, 0, 0, 0.0f, 0.0f, 0, 0, weight, c0, tetra);
 }
 
+#if defined(__CUDACC__) || defined(__CUDACC_RTC__)  // the kernels; the functions above also build as plain C++
 // One thread per pixel of rows [y0, y1) of an h x w frame. src/dst are packed h x w x 3 uint8 frames (row
 // pitch w * 3); launching row strips on alternating streams lets the copies of one strip overlap the compute
 // of another.
 extern "C" __global__ void lf_render(const unsigned char* src, unsigned char* dst, int w, int y0, int y1,
-                                     const float* lut, int n, float lut_scale, const float* deg, int dh, int dw,
+                                     const float* lut, int n, const float* coords, const float* deg, int dh, int dw,
                                      float ky, float kx, float strength, int c0, int tetra)
 {
     int x = blockIdx.x * blockDim.x + threadIdx.x;
@@ -128,12 +136,12 @@ extern "C" __global__ void lf_render(const unsigned char* src, unsigned char* ds
     if (x >= w || y >= y1) return;
     size_t i = ((size_t)y * w + x) * 3;
     float weight = lf_degree(deg, dh, dw, ky, kx, x, y) * strength;
-    lf_shade(src + i, dst + i, lut, n, lut_scale, weight, c0, tetra);
+    lf_shade(src + i, dst + i, lut, n, coords, weight, c0, tetra);
 }
 
 // lf_render with k_n LUTs mixed by a soft label mask (lf_shade_multi); the same strips, streams and degree map.
 extern "C" __global__ void lf_render_multi(const unsigned char* src, unsigned char* dst, int w, int y0, int y1,
-                                           const float* luts, int k_n, int n, float lut_scale, const float* seg,
+                                           const float* luts, int k_n, int n, const float* coords, const float* seg,
                                            int mh, int mw, float my, float mx, const float* deg, int dh, int dw,
                                            float ky, float kx, float strength, int c0, int tetra)
 {
@@ -142,5 +150,6 @@ extern "C" __global__ void lf_render_multi(const unsigned char* src, unsigned ch
     if (x >= w || y >= y1) return;
     size_t i = ((size_t)y * w + x) * 3;
     float weight = lf_degree(deg, dh, dw, ky, kx, x, y) * strength;
-    lf_shade_multi(src + i, dst + i, luts, k_n, n, lut_scale, seg, mh, mw, my, mx, x, y, weight, c0, tetra);
+    lf_shade_multi(src + i, dst + i, luts, k_n, n, coords, seg, mh, mw, my, mx, x, y, weight, c0, tetra);
 }
+#endif

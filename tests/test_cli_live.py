@@ -187,3 +187,27 @@ def test_live_frame_size_applies_to_file_inputs(tmp_path, capsys, look_cube, sam
         frames, _, _ = decode_all(rec)
         assert frames and all(f.shape == (32, 48, 3) for f in frames)
         rec.unlink()
+
+
+def test_live_stops_with_one_line_and_exit_1_when_the_source_raises(tmp_path, capsys, look_cube, monkeypatch):
+    """A source that raises something other than a device error (a cv2.error from a resize, a ValueError) ends
+    the run: one line naming the error, exit 1, the recording finalised; before, the program hung."""
+    from livefilter.live.sources import SyntheticSource
+
+    real = SyntheticSource.read
+
+    def read(self):
+        if self.i >= 4:
+            raise ValueError("operands could not be broadcast together")
+        return real(self)
+
+    monkeypatch.setattr(SyntheticSource, "read", read)
+    monkeypatch.setattr(SyntheticSource, "paced", False)
+    code, out, err = run(["live", "--template", look_cube, "--synthetic", "--record", tmp_path / "rec.mp4",
+                          "--size", "320x180", "--frames", 100, "--backend", "cpu", "--no-face-protect"], capsys)
+    assert code == 1, err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert lines[-1] == ("livefilter: error: the source failed: synthetic 320x180: ValueError: operands could not "
+                         "be broadcast together")
+    assert "Traceback" not in err
+    assert (tmp_path / "rec.mp4").stat().st_size > 0

@@ -10,7 +10,7 @@ import pytest
 from livefilter.render import available, create_backend
 
 from .conftest import ROOT
-from .render.test_backends import fake_cupy, lut  # noqa: F401  (fixtures)
+from .render.test_backends import lut  # noqa: F401  (a fixture)
 
 
 def _gpu_check():

@@ -110,7 +110,7 @@ def bench_kernel(backend, repeats: int) -> dict:
         for interp in ("trilinear", "tetrahedral"):
             backend.interp = interp
             backend.render(frame, deg, 0.8)  # sizes the buffers and leaves the frame and the map on the device
-            args = backend.kernel_args(h, w, backend.d_deg, deg.shape[0], deg.shape[1], 0.8)
+            args = backend.kernel_args(backend._state, h, w, backend.d_deg, deg.shape[0], deg.shape[1], 0.8)
             start, end = cp.cuda.Event(), cp.cuda.Event()
             for _ in range(10):
                 backend.launch(stream, 0, h, w, args)

@@ -12,6 +12,8 @@ blended over updates) so that detection jitter does not flicker.
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 from scipy.interpolate import CubicSpline
 
@@ -169,6 +171,9 @@ class DegreeEstimator:
         #: segments: a Segmenter (analysis/segments.py) while the look has per-segment LUTs, else None
         self.segmenter = segmenter
         self._mask: np.ndarray | None = None
+        # held while the segmenter is in use: turning segments off (the look worker) waits for an update in
+        # progress (the analysis worker) before it closes the segmenter
+        self._seg_lock = threading.Lock()
 
     # --- what the pipeline and the CLI read -------------------------------------------------------------------
     @property
@@ -193,10 +198,16 @@ class DegreeEstimator:
         if on and self.segmenter is None:
             from .segments import Segmenter
 
-            self.segmenter = Segmenter()
+            new = Segmenter()  # loads a model: outside the lock
+            with self._seg_lock:
+                new, self.segmenter = (None, new) if self.segmenter is None else (new, self.segmenter)
+            if new is not None:  # another thread turned segments on meanwhile
+                new.close()
         elif not on and self.segmenter is not None:
-            seg, self.segmenter, self._mask = self.segmenter, None, None
-            seg.close()
+            with self._seg_lock:
+                seg, self.segmenter, self._mask = self.segmenter, None, None
+            if seg is not None:
+                seg.close()
 
     @property
     def scene_score(self) -> float:
@@ -239,9 +250,10 @@ class DegreeEstimator:
         if self.scene is not None:
             self.scene.offer(frame)  # hands the frame to the scene worker when an evaluation is due; never waits
             scene = float(self.scene.value)
-        seg = self.segmenter
-        if seg is not None:  # the frame's soft person mask, temporally smoothed; the renderer mixes the LUTs by it
-            self._mask = seg.update(frame)[None]
+        with self._seg_lock:
+            seg = self.segmenter
+            if seg is not None:  # the frame's soft person mask, temporally smoothed; the renderer mixes the LUTs by it
+                self._mask = seg.update(frame)[None]
         if len(boxes) == 0 and scene >= 1.0 and (self._degree is None or self._degree.min() >= 0.999):
             self._boxes, self._degree = boxes, None
             self._smoother.state = None

@@ -25,7 +25,6 @@ class FaceDetector:
         path = Path(model_path)
         if not path.is_file():
             raise ModelError("face detection model is missing; re-create it with: python tools/fetch_models.py", path)
-        os.environ.setdefault("GLOG_minloglevel", "2")  # MediaPipe's C++ logging is noise for our users
         from mediapipe.tasks.python import vision
         from mediapipe.tasks.python.core.base_options import BaseOptions
 

@@ -52,7 +52,6 @@ class Segmenter(Closable):
             raise ModelError("segmentation model is missing; re-create it with: python tools/fetch_models.py", path)
         if not 0.0 <= smoothing < 1.0:
             raise InputError(f"smoothing must be in [0, 1), got {smoothing}")
-        os.environ.setdefault("GLOG_minloglevel", "2")  # MediaPipe's C++ logging is noise for our users
         from mediapipe.tasks.python import vision
         from mediapipe.tasks.python.core.base_options import BaseOptions
 

@@ -120,8 +120,9 @@ def _worker_init(look, opts, stop, threads, extra_inputs):
     from multiprocessing.util import Finalize
 
     from .degree import FrameDegree
-    from .video import _as_look
+    from .video import _as_look, steady_memory
 
+    steady_memory()  # a worker process of our own: the CLI's malloc setting applies here too
     degree = FrameDegree(opts.face_protect, every=1)  # one face detector for the worker's photos
     Finalize(degree, degree.close, exitpriority=10)  # closed as the worker exits (MediaPipe complains otherwise)
     _WORKER.update(look=_as_look(look), opts=opts, stop=stop, extra=extra_inputs, degree=degree)

@@ -29,7 +29,7 @@ import numba
 import numpy as np
 
 from ..errors import InputError, LiveFilterError, OutputError
-from ..fileio import _UMASK, check_output_path
+from ..fileio import check_output_path, chmod_as_created
 from .degree import FrameDegree
 from .yuv import rgb_to_i420
 
@@ -653,7 +653,7 @@ def output_name(src: str | os.PathLike) -> str:
 def temp_beside(dst: Path, suffix: str | None = None) -> Path:
     fd, tmp = tempfile.mkstemp(prefix=f".{dst.stem}.", suffix=suffix or dst.suffix, dir=dst.parent)
     os.close(fd)
-    os.chmod(tmp, 0o666 & ~_UMASK)
+    chmod_as_created(tmp)
     return Path(tmp)
 
 
@@ -702,7 +702,6 @@ def apply_video(look, src, dst, *, face_protect: bool = True, strength: float = 
         truncated data part-way (after grading what decodes).
     """
     t0 = time.perf_counter()
-    steady_memory()
     look = _as_look(look)
     src, dst = Path(src), Path(dst)
     if dst.suffix.lower() not in OUTPUT_EXTS:

@@ -17,6 +17,10 @@ log = logging.getLogger(__name__)
 BACKOFF_START, BACKOFF_MAX = 0.25, 5.0
 
 
+class StreamError(SourceError):
+    """The source failed in a way that is not retried (anything but a device error): the stream ended with it."""
+
+
 class LatestFrame:
     """A one-frame slot: ``put`` replaces what is there (counting a drop if it was never read); ``get`` waits
     for a frame newer than the caller's last one. Nothing ever queues, so latency stays bounded."""
@@ -71,13 +75,21 @@ class LatestFrame:
 
 def capture(source: Source, slot: LatestFrame, stop: threading.Event, *, go: threading.Event | None = None,
             on_status: Callable[[str], None] | None = None) -> None:
-    """Read ``source`` into ``slot`` until ``stop`` is set or the source ends (then ``slot.end()``).
+    """Read ``source`` into ``slot`` until ``stop`` is set or the source ends; the slot is ended whatever ends
+    the loop (an exception included, then re-raised), so a reader never waits on a dead worker.
 
     Waits for ``go`` first (the pipeline sets it once the look and the analysis are ready, so a file source loses
-    no frame at the start). A paced source (a file played as live) is read at its frame rate. A failing camera is
-    retried with back-off (0.25 s doubling to 5 s), the state reported through ``on_status``; frames that are not
-    uint8 (H, W, 3) are skipped with a warning."""
-    status = on_status or (lambda text: None)
+    no frame at the start). A paced source (a file played as live) is read at its frame rate. A failing camera
+    (SourceError, OSError, RuntimeError) is retried with back-off (0.25 s doubling to 5 s), the state reported
+    through ``on_status``; any other exception ends the stream. Frames that are not uint8 (H, W, 3) are skipped
+    with a warning."""
+    try:
+        _capture_loop(source, slot, stop, go, on_status or (lambda text: None))
+    finally:
+        slot.end()
+
+
+def _capture_loop(source, slot, stop, go, status) -> None:
     while go is not None and not go.wait(0.05):
         if stop.is_set():
             return
@@ -105,7 +117,6 @@ def capture(source: Source, slot: LatestFrame, stop: threading.Event, *, go: thr
                 pass
             continue
         if frame is None:
-            slot.end()
             break
         if failing:
             failing, backoff = False, BACKOFF_START

@@ -27,37 +27,50 @@ import numpy as np
 from ..analysis import DegreeEstimator
 from ..errors import InputError, LiveFilterError
 from ..render import create_backend
-from .capture import LatestFrame, capture
+from ..render.cuda import CudaError
+from .capture import LatestFrame, StreamError, capture
 from .sinks import Sink, SinkError
 from .sources import Source
 
 log = logging.getLogger(__name__)
 
 
+JOIN_TIMEOUT = 5.0  # how long close() waits for each worker before leaving the release to the worker itself
+
+
 class Stats:
-    """Rolling per-stage timings (ms) and frame rate."""
+    """Rolling per-stage timings (ms) and frame rate; safe across threads (the render loop and the analysis
+    worker add, the preview window reads): summaries work on a copy taken under the lock."""
 
     def __init__(self, window: int = 600):
         self.stages: dict[str, collections.deque] = collections.defaultdict(lambda: collections.deque(maxlen=window))
         self.times = collections.deque(maxlen=window)
         self.frames = 0
+        self._lock = threading.Lock()
 
     def add(self, stage: str, ms: float) -> None:
-        self.stages[stage].append(ms)
+        with self._lock:
+            self.stages[stage].append(ms)
 
     def tick(self, t: float) -> None:
-        self.times.append(t)
-        self.frames += 1
+        with self._lock:
+            self.times.append(t)
+            self.frames += 1
 
     @property
     def fps(self) -> float:
-        if len(self.times) < 2:
-            return 0.0
-        return (len(self.times) - 1) / max(self.times[-1] - self.times[0], 1e-9)
+        with self._lock:
+            if len(self.times) < 2:
+                return 0.0
+            n, first, last = len(self.times), self.times[0], self.times[-1]
+        return (n - 1) / max(last - first, 1e-9)
 
     def summary(self) -> dict:
-        out = {"frames": self.frames, "fps": round(self.fps, 2)}
-        for k, v in self.stages.items():
+        with self._lock:
+            frames = self.frames
+            stages = [(k, list(v)) for k, v in self.stages.items()]
+        out = {"frames": frames, "fps": round(self.fps, 2)}
+        for k, v in stages:
             if v:
                 a = np.asarray(v)
                 p50, p95, p99 = (round(float(np.percentile(a, q)), 3) for q in (50, 95, 99))
@@ -79,6 +92,10 @@ class LivePipeline:
         self.source = source
         self.sinks: list[Sink] = list(sinks)
         self.backend = backend if not isinstance(backend, str) else create_backend(backend)
+        # the LUT(s) last given to the backend, so a CPU backend taking over from a failed GPU gets the same look;
+        # the lock keeps that hand-over and the look worker's swaps in order
+        self._backend_luts: list = []
+        self._backend_lock = threading.Lock()
         if interp != "trilinear" and hasattr(self.backend, "interp"):
             self.backend.interp = interp
         self.strength = float(strength)
@@ -105,6 +122,14 @@ class LivePipeline:
         self._segmented = False  # the live look has per-segment LUTs (the render pass takes the soft mask)
         self._slot = LatestFrame()
         self._stop = threading.Event()
+        # what ended the capture worker, when not the source's end or stop(): run() raises it as a StreamError
+        self._failure: str | None = None
+        # the workers still using the source / estimator / backend; the last one out releases them after close()
+        self._busy: set[str] = set()
+        self._release_lock = threading.Lock()
+        self._release_due = False
+        self._released = False
+        self._switch_saved = False
         # the source starts only when a look is in place and the render loop asks for its first frame, so a file
         # loses no frame at its start (it did while the look was fitted, and under load nearly all of them)
         self._go = threading.Event()
@@ -173,7 +198,7 @@ class LivePipeline:
         if self.look is None:
             raise LiveFilterError("no look with readings is live")
         look = self.look.pick(n)
-        self.backend.set_lut(look.lut)
+        self._set_luts([look.lut])
         self._show_look(look, look.lut, self._reading_name(look), look.meta.get("confidence"))
         return self.look_name
 
@@ -202,8 +227,17 @@ class LivePipeline:
     def _submit(self, fn, *args, log_failure: bool = True) -> concurrent.futures.Future:
         if self._closed:
             raise LiveFilterError("the pipeline is closed")
-        self._looks_pending += 1
-        fut = self._looks.submit(self._guarded, log_failure, fn, *args)
+        return self._spawn(self._guarded, log_failure, fn, *args)
+
+    def _spawn(self, fn, *args) -> concurrent.futures.Future:
+        """Queue ``fn`` on the look worker, counted as a user of the backend and estimator until it is done."""
+        with self._release_lock:
+            self._looks_pending += 1
+        try:
+            fut = self._looks.submit(fn, *args)
+        except RuntimeError:  # the executor was shut down by close() meanwhile
+            self._look_done(None)
+            raise LiveFilterError("the pipeline is closed") from None
         fut.add_done_callback(self._look_done)
         return fut
 
@@ -212,6 +246,9 @@ class LivePipeline:
             return fn(*args)
         except Exception as exc:
             msg = str(exc) if isinstance(exc, LiveFilterError) else f"{type(exc).__name__}: {exc}"
+            if self._closed:  # closed during a fit: nothing to report to anyone
+                log.debug("look not changed (the pipeline closed): %s", msg)
+                raise
             self.errors.append(msg)
             self.status = f"look not changed: {msg}"
             if log_failure:
@@ -228,9 +265,9 @@ class LivePipeline:
     def _show_look(self, look, lut, name: str, conf) -> None:
         self.look, self._lut = look, lut
         self.look_name, self.has_look = name, True
-        cand = (look.meta.get("candidates") or [{}])[look.picked - 1] if look is not None and look.candidates else {}
-        level = (cand.get("confidence") or {}).get("level") if cand else (conf["level"] if conf else None)
-        self.look_confidence = level
+        reading = look.candidates[look.picked - 1] if look is not None and look.candidates else None
+        conf = reading.confidence if reading is not None else conf
+        self.look_confidence = conf.get("level") if conf else None
         self.status = f"look: {name}"
 
     def set_template(self, template, original=None, *, assume_look: bool = False, pick: int | None = None,
@@ -246,7 +283,9 @@ class LivePipeline:
         return self._submit(self._load_look, template, original, assume_look, pick, log_failure=log_failure)
 
     def _look_done(self, _fut) -> None:
-        self._looks_pending -= 1
+        with self._release_lock:
+            self._looks_pending -= 1
+        self._release_if_idle()
 
     def _load_look(self, template, original, assume_look=False, pick=None):
         from ..look import Look, fit_look, load_look
@@ -276,6 +315,8 @@ class LivePipeline:
             from ..analysis.scene import SceneFeatures
 
             photo = SceneFeatures.from_meta(look.meta["scene"])
+        if self._closed:
+            raise LiveFilterError("the pipeline closed during the fit")
         self._set_scene_template(photo)
         # a per-segment look (fit --segments): the frames are segmented and each region gets its category's
         # LUT, mixed by the soft mask in the render pass; any other look: one LUT, no segmenter
@@ -284,15 +325,43 @@ class LivePipeline:
         if segmented:
             self.estimator.set_segments(True)  # loads the model here, on the look worker
             self._segmented = True
-            self.backend.set_luts(look.category_luts())
+            self._set_luts(look.category_luts())
         else:
-            self.backend.set_lut(lut)  # prepares (bakes/uploads) first, then swaps by reference
+            self._set_luts([lut])  # prepares (bakes/uploads) first, then swaps by reference
             self._segmented = False
             self.estimator.set_segments(False)
         self._show_look(look, lut, name, conf)
-        if look is not None and len(look.candidates) > 1:  # the other readings ready before 'c' asks for them
-            self._looks.submit(self._prepare_readings, look)
+        if look is not None and len(look.candidates) > 1 and not self._closed:  # the other readings ready
+            try:                                                                      # before 'c' asks for them
+                self._spawn(self._prepare_readings, look)
+            except LiveFilterError:
+                pass  # closed meanwhile
         return name
+
+    def _set_luts(self, luts) -> None:
+        luts = list(luts)
+        with self._backend_lock:
+            if len(luts) == 1:
+                self.backend.set_lut(luts[0])
+            else:
+                self.backend.set_luts(luts)
+            self._backend_luts = luts
+
+    def _fall_back_to_cpu(self, exc: Exception) -> None:
+        """The GPU failed mid-stream: go on with the CPU backend and the same look (one log line)."""
+        old = self.backend
+        with self._backend_lock:
+            cpu = create_backend("cpu")
+            cpu.interp = getattr(old, "interp", cpu.interp)
+            if self._backend_luts:
+                if len(self._backend_luts) == 1:
+                    cpu.set_lut(self._backend_luts[0])
+                else:
+                    cpu.set_luts(self._backend_luts)
+            self.backend = cpu
+        log.warning("render backend %s failed (%s); going on with the cpu backend", old.name, exc)
+        self.status = f"{old.name} failed; rendering on the cpu"
+        _close_all([old])
 
     def _prepare_readings(self, look) -> None:
         for r in look.candidates:
@@ -325,11 +394,14 @@ class LivePipeline:
         self._started = True
         # The render loop must get the GIL back quickly while the look worker fits a template in Python: with
         # the default 5 ms switch interval a swap doubled the p99 frame time (measured with bench-live --swap).
-        sys.setswitchinterval(min(sys.getswitchinterval(), 0.0005))
+        # Process-wide: put back when the last running pipeline closes.
+        _fast_switching(True)
+        self._switch_saved = True
         self.estimator.ensure_detector()
         self._warm_up()
         for name, fn in (("lf-capture", self._capture), ("lf-analysis", self._analysis)):
-            t = threading.Thread(target=fn, name=name, daemon=True)
+            t = threading.Thread(target=self._worker, args=(name, fn), name=name, daemon=True)
+            self._busy.add(name)
             t.start()
             self._threads.append(t)
         self.status = "running"
@@ -369,22 +441,56 @@ class LivePipeline:
         return self._started and not self._closed and not self._stop.is_set()
 
     def close(self) -> None:
-        """Stop the workers, release the source, finalise and close the sinks. Safe to call twice."""
+        """Tell the workers to stop and wait for them (up to JOIN_TIMEOUT each), finalise and close the sinks,
+        then release the source, the backend and the estimator; a worker still running then (a camera stuck in a
+        read, a fit) releases them itself when it ends, never while it uses them. Safe to call twice."""
         if self._closed:
             return
         self._closed = True
         self._stop.set()
         self._slot.end()
+        self._looks.shutdown(wait=False, cancel_futures=True)  # a queued look is dropped, a running one ends
+        deadline = time.monotonic() + JOIN_TIMEOUT
         for t in self._threads:
-            t.join(timeout=5)
-        self._looks.shutdown(wait=True, cancel_futures=True)
-        for obj in [self.source, *self.sinks, self.backend, self.estimator]:
-            try:
-                obj.close()
-            except Exception as exc:  # noqa: BLE001 - closing must go on for the others
-                log.warning("closing %s failed: %s", getattr(obj, "name", obj), exc)
+            t.join(timeout=max(0.0, deadline - time.monotonic()))
+        while self._looks_pending and time.monotonic() < deadline:
+            time.sleep(0.01)
+        _close_all(self.sinks)  # only the caller's render loop uses them
+        if self._switch_saved:  # process-wide: not left to a worker that may never end
+            self._switch_saved = False
+            _fast_switching(False)
+        with self._release_lock:
+            self._release_due = True
+            busy = sorted(self._busy) + (["lf-look"] if self._looks_pending else [])
+        if busy:
+            log.warning("%s still running after %.0f s; released when %s", ", ".join(busy), JOIN_TIMEOUT,
+                        "it ends" if len(busy) == 1 else "they end")
+        self._release_if_idle()
+
+    def _release_if_idle(self) -> None:
+        """Release what the workers use, once: after close() and when no worker is left."""
+        with self._release_lock:
+            if not self._release_due or self._released or self._busy or self._looks_pending:
+                return
+            self._released = True
+        _close_all([self.source, self.backend, self.estimator])
 
     # --- workers ------------------------------------------------------------------------------------------
+    def _worker(self, name: str, fn) -> None:
+        """Run a worker; whatever ends it, it is no longer a user of what close() releases."""
+        try:
+            fn()
+        except Exception as exc:  # noqa: BLE001 - recorded; the render loop raises it (run() ends with one line)
+            if name == "lf-capture":
+                self._failure = f"{self.source.name}: {type(exc).__name__}: {exc}"
+                log.debug("%s ended: %s", name, self._failure)
+            else:  # the analysis: the video goes on with the last degree map
+                log.error("%s ended: %s: %s", name, type(exc).__name__, exc)
+        finally:
+            with self._release_lock:
+                self._busy.discard(name)
+            self._release_if_idle()
+
     def _capture(self) -> None:
         capture(self.source, self._slot, self._stop, go=self._go, on_status=self._set_status)
 
@@ -412,12 +518,21 @@ class LivePipeline:
 
     # --- render loop --------------------------------------------------------------------------------------
     def step(self, timeout: float = 1.0) -> np.ndarray | None:
-        """Render and send the next captured frame; None if none came within ``timeout``; EOFError at the end."""
+        """Render and send the next captured frame; None if none came within ``timeout``; EOFError at the end;
+        :class:`~livefilter.live.capture.StreamError` when the source failed (anything but a device error)."""
         if not self._started:
             self.start()
         if not self._go.is_set() and (self.has_look or self._looks_pending == 0):
             self._go.set()
-        item = self._slot.get(self._last_seq, timeout)
+        try:
+            item = self._slot.get(self._last_seq, timeout)
+        except EOFError:
+            if self._failure is not None and not self._stop.is_set():
+                msg = " ".join(f"the source failed: {self._failure}".split())  # one line
+                self.errors.append(msg)
+                self.status = f"stopped: {msg}"
+                raise StreamError(msg) from None
+            raise
         if item is None:
             return None
         frame, t_cap, self._last_seq = item
@@ -447,7 +562,11 @@ class LivePipeline:
             degree = None  # the frame size just changed; the analysis worker catches up within a frame or two
         if self.has_look and self.strength > 0:
             mask = self.estimator.mask if self._segmented else None
-            out = self.backend.render(frame, degree, self.strength, out=self._out, mask=mask)
+            try:
+                out = self.backend.render(frame, degree, self.strength, out=self._out, mask=mask)
+            except CudaError as exc:
+                self._fall_back_to_cpu(exc)
+                out = self.backend.render(frame, degree, self.strength, out=self._out, mask=mask)
         else:
             np.copyto(self._out, frame)
             out = self._out
@@ -499,6 +618,33 @@ class LivePipeline:
             self.close()
             raise
         return self.stats.summary()
+
+
+def _close_all(objs) -> None:
+    for obj in objs:
+        try:
+            obj.close()
+        except Exception as exc:  # noqa: BLE001 - closing must go on for the others
+            log.warning("closing %s failed: %s", getattr(obj, "name", obj), exc)
+
+
+_switch = {"users": 0, "saved": None}
+_switch_lock = threading.Lock()
+
+
+def _fast_switching(on: bool) -> None:
+    """Lower the interpreter's switch interval while at least one pipeline runs; the first start saves the value
+    found, the last close puts it back (sys.setswitchinterval is process-wide)."""
+    with _switch_lock:
+        if on:
+            if _switch["users"] == 0:
+                _switch["saved"] = sys.getswitchinterval()
+            _switch["users"] += 1
+            sys.setswitchinterval(min(sys.getswitchinterval(), 0.0005))
+        elif _switch["users"] > 0:
+            _switch["users"] -= 1
+            if _switch["users"] == 0:
+                sys.setswitchinterval(_switch["saved"])
 
 
 def _background_thread() -> None:

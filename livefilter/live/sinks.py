@@ -110,9 +110,9 @@ class VideoFileSink(Sink):
 
         fd, tmp = tempfile.mkstemp(prefix=f".{self.path.stem}.", suffix=".mp4", dir=self.path.parent)
         os.close(fd)
-        from ..fileio import _UMASK
+        from ..fileio import chmod_as_created
 
-        os.chmod(tmp, 0o666 & ~_UMASK)
+        chmod_as_created(tmp)
         self.tmp = Path(tmp)
         try:
             self.out = av.open(tmp, "w")

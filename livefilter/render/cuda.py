@@ -4,8 +4,12 @@ Per frame: the frame is copied into a pinned host buffer, then uploaded, graded 
 two streams (strip k's copies overlap strip k-1's kernel) with asynchronous copies only; the host waits once, at
 the end of the frame. The low-resolution degree map goes up on the first stream before the strips, and the
 second stream waits for it on the GPU (an event), not on the host. The LUT lives in GPU memory, uploaded on its
-own stream before it is swapped in by reference. Pinned and device buffers are sized once per frame size (and
-once per degree-map size); the per-frame constants (LUT scale, degree-map ratios) are computed on the host.
+own stream before it is swapped in by reference (one tuple, read once per frame). Each LUT goes up as its own 3D
+table plus a (3, 256) table of where each input code lands in it (Lut.grid_coords, the CPU renderer's bake uses
+the same), so 1D, shaper + 3D and non-[0, 1]-domain LUTs are exact for every input, not only at grid nodes.
+Pinned and device buffers are sized once per frame size (and once per degree-map size); the per-frame constants
+(degree-map ratios) are computed on the host. A CUDA failure raises :class:`CudaError` (a LiveFilterError); the
+live pipeline then moves to the CPU backend.
 
 The kernel is compiled when the backend is probed, so ``auto`` falls back to the CPU with a one-line reason on
 a machine whose CUDA install cannot compile it (no NVRTC, for example), instead of failing on the first frame.
@@ -13,13 +17,15 @@ a machine whose CUDA install cannot compile it (no NVRTC, for example), instead 
 
 from __future__ import annotations
 
+import contextlib
 import threading
 
 import numpy as np
 
+from ..errors import LiveFilterError
 from ..luts.lut import Lut
 from ..resources import shader_path
-from .backend import Backend, NotInstalled, register
+from .backend import Backend, BackendError, NotInstalled, register
 from .checks import INTERPS, check_render_args, check_segment_mask
 
 SHADER = shader_path()  # inside the package when installed, shaders/ in a checkout
@@ -37,24 +43,32 @@ _kernel_error: str | None = None
 _kernel_lock = threading.Lock()
 
 
-def frame_constants(h: int, w: int, n: int, dh: int, dw: int) -> tuple[np.float32, np.float32, np.float32]:
-    """The kernel's per-frame float32 constants: LUT scale (n - 1) / 255 and the degree map's ratios dh / h,
+class CudaError(BackendError):
+    """A CUDA call failed (out of memory, a driver error, a device lost)."""
+
+
+def frame_constants(h: int, w: int, dh: int, dw: int) -> tuple[np.float32, np.float32]:
+    """The kernel's per-frame float32 constants for a (dh, dw) map over an h x w frame: the ratios dh / h,
     dw / w (0 without a map). The host harness (tests/cuda) uses this same function."""
     f32 = np.float32
-    scale = f32(n - 1) / f32(255)
     ky = f32(dh) / f32(h) if dh else f32(0)
     kx = f32(dw) / f32(w) if dw else f32(0)
-    return f32(scale), f32(ky), f32(kx)
+    return f32(ky), f32(kx)
 
 
-def stack_tables(luts) -> np.ndarray:
-    """K LUTs as one float32 (K, n, n, n, 3) array over [0, 1], the layout lf_render_multi reads; LUTs of
-    another size are resampled to the largest (exact at their nodes when the sizes nest). The host harness
-    (tests/cuda) uses this same function."""
-    plain = [lut.normalized() for lut in luts]
-    n = max(lut.size for lut in plain)
-    return np.ascontiguousarray(np.stack([lut.table if lut.size == n else lut.unit_table(n) for lut in plain]),
-                                dtype=np.float32)
+def device_tables(luts) -> tuple[np.ndarray, np.ndarray]:
+    """K LUTs as the kernels read them: tables float32 (K, n, n, n, 3), n the largest size, each LUT's own 3D
+    table in the low corner of its block (zeros elsewhere: the kernel reads them only with a weight of 0), and
+    coords float32 (K, 3, 256), each LUT's input-code positions in its table (Lut.grid_coords: its shaper and
+    domain folded in). The host harness (tests/cuda) uses this same function."""
+    luts = list(luts)
+    n = max(lut.size for lut in luts)
+    tables = np.zeros((len(luts), n, n, n, 3), np.float32)
+    for k, lut in enumerate(luts):
+        m = lut.size
+        tables[k, :m, :m, :m] = lut.table
+    coords = np.ascontiguousarray(np.stack([lut.grid_coords() for lut in luts]), dtype=np.float32)
+    return tables, coords
 
 
 def _one_line(exc: BaseException) -> str:
@@ -128,38 +142,37 @@ class CudaBackend(Backend):
         self._upload_stream = cp.cuda.Stream(non_blocking=True)
         self._deg_ready = cp.cuda.Event(disable_timing=True)
         self._done = cp.cuda.Event(disable_timing=True)
-        self._lut = None  # (device array, n)
-        self._luts = None  # (device array (K, n, n, n, 3), n, K) for per-segment looks, else None
-        self._lock = threading.Lock()
+        # the live LUT(s), swapped as one tuple and read once per frame: (first table, its coords, all tables
+        # (K, n, n, n, 3), all coords (K, 3, 256), n, K); None before the first set_lut and after close()
+        self._state = None
+        self._closed = False
         self._frame_shape = None
         self._deg_shape = None
         self._mask_shape = None
         self.name = f"cuda ({cp.cuda.runtime.getDeviceProperties(0)['name'].decode()})"
 
     def set_lut(self, lut: Lut) -> None:
-        table = np.ascontiguousarray(lut.normalized().table, dtype=np.float32)
-        with self._upload_stream:
-            dev = self.cp.asarray(table)
-        self._upload_stream.synchronize()  # uploaded before the swap: the render loop never waits for it
-        with self._lock:
-            self._lut = (dev, table.shape[0])
-            self._luts = None
+        self.set_luts([lut])
 
     def set_luts(self, luts) -> None:
-        """K LUTs in one device array (K, n, n, n, 3); LUTs of another size are resampled to the largest."""
+        """K LUTs in one device array (K, n, n, n, 3) with their coords (K, 3, 256) (see device_tables)."""
         luts = list(luts)
-        if len(luts) == 1:
-            self.set_lut(luts[0])
-            return
-        tables = stack_tables(luts)
-        n = tables.shape[1]
-        with self._upload_stream:
-            dev = self.cp.asarray(tables)
-            first = self.cp.asarray(tables[0])
-        self._upload_stream.synchronize()
-        with self._lock:
-            self._lut = (first, n)
-            self._luts = (dev, n, len(luts))
+        tables, coords = device_tables(luts)
+        with _cuda_errors("uploading a LUT"):
+            with self._upload_stream:
+                first, first_coords = self.cp.asarray(tables[0]), self.cp.asarray(coords[0])
+                dev, dev_coords = ((first, first_coords) if len(luts) == 1
+                                   else (self.cp.asarray(tables), self.cp.asarray(coords)))
+            self._upload_stream.synchronize()  # uploaded before the swap: the render loop never waits for it
+        self._state = (first, first_coords, dev, dev_coords, tables.shape[1], len(luts))  # one atomic swap
+
+    def close(self) -> None:
+        """Drop the LUTs and the frame buffers (device and pinned memory go back to CuPy's pools). Safe twice."""
+        self._closed = True
+        self._state = None
+        self._frame_shape = self._deg_shape = self._mask_shape = None
+        for name in ("h_in", "h_out", "d_in", "d_out", "h_deg", "d_deg", "h_mask", "d_mask"):
+            self.__dict__.pop(name, None)
     def _frame_buffers(self, shape) -> None:
         if self._frame_shape != shape:
             cp, cupyx = self.cp, self.cupyx
@@ -181,21 +194,21 @@ class CudaBackend(Backend):
             self.d_mask = self.cp.empty(shape, np.float32)
             self._mask_shape = shape
 
-    def kernel_args(self, h: int, w: int, d_deg, dh: int, dw: int, strength: float) -> tuple:
+    def kernel_args(self, state, h: int, w: int, d_deg, dh: int, dw: int, strength: float) -> tuple:
         """The kernel arguments that hold for a whole frame (computed on the host, once per frame)."""
-        dev_lut, n = self._lut
-        scale, ky, kx = frame_constants(h, w, n, dh, dw)
-        return (dev_lut, np.int32(n), scale, d_deg, np.int32(dh), np.int32(dw), ky, kx, np.float32(strength),
+        first, coords, _, _, n, _ = state
+        ky, kx = frame_constants(h, w, dh, dw)
+        return (first, np.int32(n), coords, d_deg, np.int32(dh), np.int32(dw), ky, kx, np.float32(strength),
                 np.int32(0), np.int32(self.interp == "tetrahedral"))
 
-    def multi_kernel_args(self, luts, h: int, w: int, mh: int, mw: int, d_deg, dh: int, dw: int,
+    def multi_kernel_args(self, state, h: int, w: int, mh: int, mw: int, d_deg, dh: int, dw: int,
                           strength: float) -> tuple:
-        """The multi-LUT kernel's per-frame arguments: the LUT stack, the mask and the degree map with their
-        ratios (frame_constants for both maps)."""
-        dev, n, k = luts
-        scale, my, mx = frame_constants(h, w, n, mh, mw)
-        _, ky, kx = frame_constants(h, w, n, dh, dw)
-        return (dev, np.int32(k), np.int32(n), scale, self.d_mask, np.int32(mh), np.int32(mw), my, mx, d_deg,
+        """The multi-LUT kernel's per-frame arguments: the LUT stack and its coords, the mask and the degree map
+        with their ratios (frame_constants for both maps)."""
+        _, _, dev, coords, n, k = state
+        my, mx = frame_constants(h, w, mh, mw)
+        ky, kx = frame_constants(h, w, dh, dw)
+        return (dev, np.int32(k), np.int32(n), coords, self.d_mask, np.int32(mh), np.int32(mw), my, mx, d_deg,
                 np.int32(dh), np.int32(dw), ky, kx, np.float32(strength), np.int32(0),
                 np.int32(self.interp == "tetrahedral"))
 
@@ -208,14 +221,18 @@ class CudaBackend(Backend):
 
     def render(self, frame, degree, strength, out=None, mask=None):
         degree = check_render_args(frame, degree=degree, strength=strength, out=out, interp=self.interp)
-        lut, luts = self._lut, self._luts  # read once: a swap in between cannot mix two looks
-        if lut is None:
-            raise RuntimeError("no LUT set")
-        if mask is not None and luts is not None:
-            mask = check_segment_mask(mask, luts[2], frame.shape)
+        state = self._state  # read once: a swap in between cannot mix two looks
+        if state is None:
+            raise BackendError("the cuda backend is closed" if self._closed else "no LUT set")
+        if mask is not None and state[5] > 1:
+            mask = check_segment_mask(mask, state[5], frame.shape)
         else:
             mask = None
-        dev_lut = lut[0]
+        with _cuda_errors("rendering a frame"):
+            return self._render(frame, degree, strength, out, mask, state)
+
+    def _render(self, frame, degree, strength, out, mask, state):
+        dev_lut = state[0]
         if out is None:
             out = np.empty_like(frame)
         h, w = frame.shape[:2]
@@ -239,14 +256,14 @@ class CudaBackend(Backend):
             s1.wait_event(self._deg_ready)  # GPU-side ordering: no host wait
             d_deg = self.d_deg
         if mask is None:
-            args, kernel = self.kernel_args(h, w, d_deg, dh, dw, strength), self.kernel
+            args, kernel = self.kernel_args(state, h, w, d_deg, dh, dw, strength), self.kernel
         else:
             self._mask_buffers(mask.shape)
             np.copyto(self.h_mask, mask)
             self.d_mask.data.copy_from_host_async(self.h_mask.ctypes.data, self.h_mask.nbytes, s0)
             self._deg_ready.record(s0)  # recorded after the mask (and the degree map): s1 waits for both
             s1.wait_event(self._deg_ready)
-            args = self.multi_kernel_args(luts, h, w, mask.shape[1], mask.shape[2], d_deg, dh, dw, strength)
+            args = self.multi_kernel_args(state, h, w, mask.shape[1], mask.shape[2], d_deg, dh, dw, strength)
             kernel = self.multi_kernel
         row = w * 3
         step = -(-h // STRIPS)
@@ -262,6 +279,17 @@ class CudaBackend(Backend):
         s0.synchronize()  # ...so this is the frame's one host wait
         np.copyto(out, self.h_out)
         return out
+
+
+@contextlib.contextmanager
+def _cuda_errors(what: str):
+    """CuPy / driver exceptions as one-line :class:`CudaError`; livefilter's own errors pass through."""
+    try:
+        yield
+    except LiveFilterError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - CuPy's CUDARuntimeError, OutOfMemoryError, driver errors...
+        raise CudaError(f"CUDA failed {what}: {_one_line(exc)}") from exc
 
 
 register("cuda", _probe, CudaBackend)

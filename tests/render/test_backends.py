@@ -127,13 +127,23 @@ def test_nvrtc_reports_a_broken_kernel(nvrtc):
                       ("--gpu-architecture=sm_90",))
 
 
-@pytest.fixture(scope="module")
-def harness(tmp_path_factory):
-    nvcc = _nvcc()
-    exe = tmp_path_factory.mktemp("harness") / "harness"
-    subprocess.run([nvcc, "-o", str(exe), str(ROOT / "tests" / "cuda" / "harness.cu")], check=True,
-                   capture_output=True)
-    return exe
+def build_harness(tmp_path_factory, name: str, compiler: str):
+    """A host harness built with nvcc, or with g++ (the kernel's per-pixel functions are plain C++ too, so the
+    harness runs on a machine without the CUDA toolkit)."""
+    exe = shutil.which(compiler)
+    if exe is None:
+        pytest.skip(f"{compiler} is not installed")
+    out = tmp_path_factory.mktemp("harness") / name
+    src = str(ROOT / "tests" / "cuda" / f"{name}.cu")
+    cmd = [exe, "-o", str(out), src] if compiler == "nvcc" else [exe, "-O2", "-x", "c++", "-DLF_HD=", "-o", str(out),
+                                                                  src]
+    subprocess.run(cmd, check=True, capture_output=True)
+    return out
+
+
+@pytest.fixture(scope="module", params=["nvcc", "g++"])
+def harness(tmp_path_factory, request):
+    return build_harness(tmp_path_factory, "harness", request.param)
 
 
 def exchange(exe, tmp_path, payload: bytes, shape) -> np.ndarray:
@@ -146,17 +156,17 @@ def exchange(exe, tmp_path, payload: bytes, shape) -> np.ndarray:
 def run_harness(exe, tmp_path, frame, lut, deg, strength, c0, interp):
     """Grade ``frame`` with the kernel's per-pixel functions compiled for the host, with the constants the
     backend computes (livefilter.render.cuda.frame_constants)."""
-    from livefilter.render.cuda import frame_constants
+    from livefilter.render.cuda import device_tables, frame_constants
 
     h, w = frame.shape[:2]
-    table = np.ascontiguousarray(lut.normalized().table, dtype=np.float32)
-    n = table.shape[0]
+    tables, coords = device_tables([lut])
+    n = tables.shape[1]
     dh, dw = (0, 0) if deg is None else deg.shape
-    scale, ky, kx = frame_constants(h, w, n, dh, dw)
+    ky, kx = frame_constants(h, w, dh, dw)
     header = np.array([h, w, n, dh, dw, c0, int(interp == "tetrahedral")], np.int32).tobytes()
-    consts = np.array([strength, scale, ky, kx], np.float32).tobytes()
-    body = np.ascontiguousarray(frame).tobytes() + table.tobytes() + (b"" if deg is None else
-                                                                    np.ascontiguousarray(deg, np.float32).tobytes())
+    consts = np.array([strength, ky, kx], np.float32).tobytes()
+    body = (np.ascontiguousarray(frame).tobytes() + tables.tobytes() + coords.tobytes()
+            + (b"" if deg is None else np.ascontiguousarray(deg, np.float32).tobytes()))
     return exchange(exe, tmp_path, header + consts + body, (h, w, 3))
 
 
@@ -187,23 +197,6 @@ def test_kernel_tetrahedral_is_not_trilinear(tmp_path, harness):
     tri = lf.render(frame, rough, interp="trilinear")
     assert np.abs(tetra.astype(int) - tri).max() > 10  # the two interpolations really differ here
     assert np.abs(out.astype(int) - tetra).max() <= 1
-
-
-@pytest.fixture
-def fake_cupy(monkeypatch):
-    """CuPy replaced by tests/cuda/fake_cupy.py (numpy underneath) and the compiled-kernel cache reset."""
-    import sys
-
-    from livefilter.render import cuda as cmod
-
-    from ..cuda import fake_cupy
-
-    cupy, cupyx = fake_cupy.make()
-    monkeypatch.setitem(sys.modules, "cupy", cupy)
-    monkeypatch.setitem(sys.modules, "cupyx", cupyx)
-    monkeypatch.setattr(cmod, "_kernel", None)
-    monkeypatch.setattr(cmod, "_kernel_error", None)
-    return cupy.log
 
 
 def test_auto_falls_back_to_cpu_with_one_line_when_the_kernel_cannot_compile(fake_cupy, caplog):
@@ -301,29 +294,26 @@ def soft_mask(h=18, w=32, k=1):
     return np.stack([m / k] * k).astype(np.float32)
 
 
-@pytest.fixture(scope="module")
-def harness_multi(tmp_path_factory):
-    nvcc = _nvcc()
-    exe = tmp_path_factory.mktemp("harness") / "harness_multi"
-    subprocess.run([nvcc, "-o", str(exe), str(ROOT / "tests" / "cuda" / "harness_multi.cu")], check=True,
-                   capture_output=True)
-    return exe
+@pytest.fixture(scope="module", params=["nvcc", "g++"])
+def harness_multi(tmp_path_factory, request):
+    return build_harness(tmp_path_factory, "harness_multi", request.param)
 
 
 def run_harness_multi(exe, tmp_path, frame, luts, mask, deg, strength, c0, interp):
     """lf_shade_multi compiled for the host, with the constants the backend computes (frame_constants)."""
-    from livefilter.render.cuda import frame_constants, stack_tables
+    from livefilter.render.cuda import device_tables, frame_constants
 
     h, w = frame.shape[:2]
-    tables = stack_tables(luts)
+    tables, coords = device_tables(luts)
     k, n = tables.shape[:2]
     mh, mw = mask.shape[1:]
     dh, dw = (0, 0) if deg is None else deg.shape
-    scale, my, mx = frame_constants(h, w, n, mh, mw)
-    _, ky, kx = frame_constants(h, w, n, dh, dw)
+    my, mx = frame_constants(h, w, mh, mw)
+    ky, kx = frame_constants(h, w, dh, dw)
     header = np.array([h, w, n, k, mh, mw, dh, dw, c0, int(interp == "tetrahedral")], np.int32).tobytes()
-    consts = np.array([strength, scale, my, mx, ky, kx], np.float32).tobytes()
-    body = (np.ascontiguousarray(frame).tobytes() + tables.tobytes() + np.ascontiguousarray(mask, np.float32).tobytes()
+    consts = np.array([strength, my, mx, ky, kx], np.float32).tobytes()
+    body = (np.ascontiguousarray(frame).tobytes() + tables.tobytes() + coords.tobytes()
+            + np.ascontiguousarray(mask, np.float32).tobytes()
             + (b"" if deg is None else np.ascontiguousarray(deg, np.float32).tobytes()))
     return exchange(exe, tmp_path, header + consts + body, (h, w, 3))
 
@@ -411,3 +401,94 @@ def test_cpu_set_luts_compiles_the_several_lut_pass_before_the_swap(two_luts, mo
     cpu.set_luts(two_luts)
     assert sorted(seen) == [(2, False, False), (2, True, False)]  # both degree variants, before the swap
     assert cpu._luts == tuple(two_luts)
+
+
+def test_cuda_backend_close_releases_its_memory_and_render_after_it_is_an_error(fake_cuda, lut):
+    """Before: no close() (the LUT and the frame buffers stayed in device memory while the object lived)."""
+    frame, deg = frame_and_degree()
+    fake_cuda.render(frame, deg, 1.0)
+    fake_cuda.close()
+    assert fake_cuda._state is None and not hasattr(fake_cuda, "d_in") and not hasattr(fake_cuda, "h_deg")
+    with pytest.raises(BackendError, match="closed"):
+        fake_cuda.render(frame, deg, 1.0)
+    fake_cuda.close()  # safe twice
+
+
+def test_cuda_failures_are_one_line_livefilter_errors(fake_cuda, fake_cupy):
+    """Before: a failed launch (out of memory, a driver error) came out as CuPy's own exception."""
+    from livefilter.render.cuda import CudaError
+
+    frame, deg = frame_and_degree()
+    fake_cupy.launch_error = RuntimeError("cudaErrorMemoryAllocation: out of memory\n(details)")
+    with pytest.raises(CudaError) as err:
+        fake_cuda.render(frame, deg, 1.0)
+    assert isinstance(err.value, lf.LiveFilterError) and "\n" not in str(err.value)
+    assert str(err.value) == "CUDA failed rendering a frame: RuntimeError: cudaErrorMemoryAllocation: out of memory"
+    with pytest.raises(lf.InputError):  # livefilter's own errors pass through unchanged
+        fake_cuda.render(frame.astype(np.float32), None, 1.0)
+
+
+def ptx_params(ptx: str, entry: str) -> list[str]:
+    """The PTX types of a kernel's parameters, in order (.u64 pointers, .u32 ints, .f32 floats)."""
+    import re
+
+    head = ptx[ptx.index(f".entry {entry}("):]
+    head = head[: head.index(")")]
+    return re.findall(r"\.param\s+\.(\w+)\s+\w+", head)
+
+
+def launch_types(args) -> list[str]:
+    from ..cuda.fake_cupy import DeviceArray
+
+    types = {np.int32: "u32", np.float32: "f32"}
+    return ["u64" if isinstance(a, DeviceArray) else types.get(type(a), type(a).__name__) for a in args]
+
+
+def test_the_launch_arguments_match_the_kernels_ptx_parameter_lists(nvrtc, fake_cuda, fake_cupy, two_luts):
+    """The argument tuples the backend launches with (through the stand-in) against the parameter lists NVRTC
+    compiles from the shader: a parameter added, dropped or retyped on one side only fails here."""
+    from livefilter.render.cuda import KERNEL, MULTI_KERNEL, NVRTC_OPTIONS
+
+    ptx = nvrtc.compile(SHADER.read_text(), NVRTC_OPTIONS + ("-ftz=true", "--gpu-architecture=compute_90"))["ptx"]
+    frame, deg = frame_and_degree()
+    fake_cuda.render(frame, deg, 0.8)
+    fake_cuda.set_luts(two_luts)
+    fake_cuda.render(frame, deg, 0.8, mask=soft_mask())
+    single, multi = fake_cupy.args["Kernel"], fake_cupy.args["MultiKernel"]
+    assert launch_types(single) == ptx_params(ptx, KERNEL) and len(single) == 16
+    assert launch_types(multi) == ptx_params(ptx, MULTI_KERNEL) and len(multi) == 22
+
+
+@pytest.mark.parametrize("schedule", ["others first", "lazy"])
+@pytest.mark.parametrize("case", ["degree", "mask", "both"])
+def test_cuda_stream_ordering_holds_under_any_schedule(fake_cuda, fake_cupy, two_luts, schedule, case):
+    """The stand-in runs queued GPU work in orders CUDA allows (see tests/cuda/fake_cupy.py): with its event waits
+    the backend gives the CPU picture under each."""
+    frame, small = frame_and_degree(75, 130)
+    deg = small if case != "mask" else None
+    mask = soft_mask(15, 26) if case != "degree" else None
+    fake_cupy.schedule = schedule
+    fake_cuda.set_luts(two_luts)
+    cpu = create_backend("cpu")
+    cpu.set_luts(two_luts)
+    for strength in (0.8, 0.5):  # a second frame: stale buffers from the first would show too
+        out = fake_cuda.render(frame, deg, strength, mask=mask)
+        assert np.abs(out.astype(int) - cpu.render(frame, deg, strength, mask=mask)).max() <= 1
+
+
+@pytest.mark.parametrize(("event", "case", "schedule"), [("_deg_ready", "degree", "others first"),
+                                                         ("_deg_ready", "mask", "others first"),
+                                                         ("_done", "degree", "lazy")])
+def test_each_wait_event_matters(fake_cuda, fake_cupy, two_luts, event, case, schedule):
+    """The ordering test can fail: without the second stream's wait for the degree map (or the mask) upload, or
+    without the first stream's wait for the second's strips, the picture is wrong under one of the schedules."""
+    frame, small = frame_and_degree(75, 130)
+    deg = small if case == "degree" else None
+    mask = soft_mask(15, 26) if case == "mask" else None
+    fake_cupy.schedule = schedule
+    fake_cupy.skip_waits.add(id(getattr(fake_cuda, event)))
+    fake_cuda.set_luts(two_luts)
+    cpu = create_backend("cpu")
+    cpu.set_luts(two_luts)
+    out = fake_cuda.render(frame, deg, 0.8, mask=mask)
+    assert np.abs(out.astype(int) - cpu.render(frame, deg, 0.8, mask=mask)).max() > 10
