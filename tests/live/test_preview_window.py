@@ -211,8 +211,13 @@ def test_preview_window_under_xvfb_split_hud_strength_faces_degree_next_quit(xdi
 def test_preview_window_c_cycles_the_readings_and_s_saves_the_live_one(xdisplay, tmp_path, sample_after):
     """live --template PHOTO fits its readings; 'c' shows the next one in the HUD, 's' saves it (with its strength)
     as .cube and .look.npz in the working folder."""
+    import warnings
+
     import livefilter as lf
 
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        kinds = [c.kind for c in lf.fit_look(sample_after).candidates]  # what the live fit reads too
     screen = Screen(xdisplay)
     env = dict(screen.env, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     proc = subprocess.Popen([sys.executable, "-m", "livefilter", "live", "--template", str(sample_after),
@@ -230,9 +235,10 @@ def test_preview_window_c_cycles_the_readings_and_s_saves_the_live_one(xdisplay,
                 return last["view"] if hud_has(last["view"], text) > 0.9 else None
             return wait_for(check, f"HUD text {text!r}", timeout, proc)
 
-        showing("(c: reading 2 of 4)", timeout=600.0)  # after the readings' fit (150 s ran out at load 4)
+        # the look's name in the HUD says which reading is live: "sample_after [2/4 whole]"
+        showing(f"[2/4 {kinds[1]}]", timeout=600.0)  # after the readings' fit (150 s ran out at load 4)
         screen.key("c")
-        showing("(c: reading 3 of 4)")
+        showing(f"[3/4 {kinds[2]}]")
         screen.key("minus")
         showing("strength 0.90")
         screen.key("s")
@@ -249,12 +255,7 @@ def test_preview_window_c_cycles_the_readings_and_s_saves_the_live_one(xdisplay,
     npzs = sorted(tmp_path.glob("*.look.npz"))
     assert len(cubes) == 1 and len(npzs) == 1, list(tmp_path.iterdir())
     saved = lf.load_look(npzs[0])
-    import warnings
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        third = lf.fit_look(sample_after).candidates[2]
-    assert saved.meta["strength"] == 0.9 and saved.meta["reading"]["kind"] == third.kind
+    assert saved.meta["strength"] == 0.9 and saved.meta["reading"]["kind"] == kinds[2]
     assert np.abs(lf.read_lut(cubes[0]).table - saved.lut.table).max() < 1e-5
 
 
