@@ -32,6 +32,10 @@ SHADERS_DIR = _folder("shaders")
 DATA_DIR = _PACKAGE / "data"
 
 
+#: what to do when a shipped model file is missing or unreadable (docs/development.md says how each is re-created)
+REINSTALL = "it ships with livefilter: reinstall the package (pip install --force-reinstall livefilter)"
+
+
 def model_path(name: str) -> Path:
     """A shipped model file (it may be missing: callers say what to do then)."""
     return MODELS_DIR / name

@@ -20,7 +20,7 @@ def test_missing_model_names_the_file_and_the_fix(tmp_path, monkeypatch, no_cach
     with pytest.raises(lf.ModelError) as exc:
         lf.fit_look(photo)
     msg = str(exc.value)
-    assert "defilter.onnx" in msg and "--original" in msg and "tools/export_onnx.py" in msg
+    assert "defilter.onnx" in msg and "--original" in msg and "reinstall" in msg
 
 
 def test_corrupt_model(tmp_path, monkeypatch, no_cache, photo):

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ModelError
-from ..resources import MODELS_DIR
+from ..resources import MODELS_DIR, REINSTALL
 from .shrink import shrink_to
 
 FACE_MODEL = MODELS_DIR / "face_detection_short_range.tflite"
@@ -24,7 +24,7 @@ class FaceDetector:
     def __init__(self, model_path: str | os.PathLike = FACE_MODEL, min_confidence: float = 0.6):
         path = Path(model_path)
         if not path.is_file():
-            raise ModelError("face detection model is missing; re-create it with: python tools/fetch_models.py", path)
+            raise ModelError(f"face detection model is missing; {REINSTALL}", path)
         from mediapipe.tasks.python import vision
         from mediapipe.tasks.python.core.base_options import BaseOptions
 
@@ -33,8 +33,7 @@ class FaceDetector:
                                               min_detection_confidence=min_confidence)
             self._det = vision.FaceDetector.create_from_options(opts)
         except (RuntimeError, ValueError) as exc:
-            raise ModelError(f"face detection model cannot be loaded ({exc}); re-create it with: "
-                             "python tools/fetch_models.py", path) from None
+            raise ModelError(f"face detection model cannot be loaded ({exc}); {REINSTALL}", path) from None
         self._closed = False
 
     def detect(self, frame_rgb: np.ndarray) -> list[tuple[float, float, float, float]]:

@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ModelError
-from ..resources import model_path
+from ..resources import REINSTALL, model_path
 from .shrink import shrink
 
 log = logging.getLogger(__name__)
@@ -90,8 +90,7 @@ class SceneModel:
 
         self.path = Path(path) if path is not None else model_path(SCENE_MODEL)
         if not self.path.is_file():
-            raise ModelError("scene model is missing; re-create it with: python tools/export_scene_model.py",
-                             self.path)
+            raise ModelError(f"scene model is missing; {REINSTALL}", self.path)
         so = ort.SessionOptions()
         so.intra_op_num_threads = max(1, int(threads))
         so.inter_op_num_threads = 1
@@ -105,8 +104,7 @@ class SceneModel:
             self.center = np.asarray(json.loads(meta["livefilter.feature_center"]), np.float32)
             self.prob_center = np.asarray(json.loads(meta["livefilter.prob_center"]), np.float32)
         except Exception as exc:  # noqa: BLE001 - onnxruntime raises its own types for corrupt files; KeyError: no metadata
-            raise ModelError(f"scene model cannot be loaded ({exc}); re-create it with: "
-                             "python tools/export_scene_model.py", self.path) from None
+            raise ModelError(f"scene model cannot be loaded ({exc}); {REINSTALL}", self.path) from None
         self._lock = threading.Lock()  # one run at a time: an InferenceSession is not meant to be re-entered
 
     def prepare(self, image: np.ndarray) -> np.ndarray:

@@ -18,7 +18,7 @@ import numpy as np
 
 from ..errors import InputError, ModelError
 from ..fileio import Closable
-from ..resources import model_path
+from ..resources import REINSTALL, model_path
 from .shrink import shrink_to
 
 SEGMENT_MODEL = model_path("selfie_segmentation.tflite")
@@ -49,7 +49,7 @@ class Segmenter(Closable):
                  feather: float = FEATHER, smoothing: float = SMOOTHING, deadband: float = DEADBAND):
         path = Path(path)
         if not path.is_file():
-            raise ModelError("segmentation model is missing; re-create it with: python tools/fetch_models.py", path)
+            raise ModelError(f"segmentation model is missing; {REINSTALL}", path)
         if not 0.0 <= smoothing < 1.0:
             raise InputError(f"smoothing must be in [0, 1), got {smoothing}")
         from mediapipe.tasks.python import vision
@@ -60,8 +60,7 @@ class Segmenter(Closable):
                                                 output_confidence_masks=True, output_category_mask=False)
             self._seg = vision.ImageSegmenter.create_from_options(opts)
         except (RuntimeError, ValueError) as exc:
-            raise ModelError(f"segmentation model cannot be loaded ({exc}); re-create it with: "
-                             "python tools/fetch_models.py", path) from None
+            raise ModelError(f"segmentation model cannot be loaded ({exc}); {REINSTALL}", path) from None
         self.side, self.feather, self.smoothing, self.deadband = side, feather, smoothing, float(deadband)
         self._last: np.ndarray | None = None
         self._closed = False

@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 
 from ..errors import ModelError
-from ..resources import MODELS_DIR
+from ..resources import MODELS_DIR, REINSTALL
 
 MODEL_PATH = MODELS_DIR / "defilter.onnx"
 # The segmentation-aware network (docs/method.md section 1, FIG. 3: the person mask as a 4th input channel), for
@@ -24,7 +24,7 @@ PRESET_SIDE = 128  # the network sees the template with this long side (the seed
 # Test-time flip ensemble: the guess is the mean of the network's guess of the template and of its mirror image
 # (mirrored back); twice the inference.
 FLIP_ENSEMBLE = False
-RECREATE = "re-create it with: python tools/export_onnx.py (after tools/train_defilter.py)"
+RECREATE = REINSTALL
 
 _sessions: dict = {}
 _lock = threading.Lock()

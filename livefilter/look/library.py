@@ -26,7 +26,7 @@ import numpy as np
 from ..analysis.shrink import shrink_to
 from ..errors import ModelError
 from ..luts.lut import Lut, identity_table
-from ..resources import MODELS_DIR
+from ..resources import MODELS_DIR, REINSTALL
 
 LIBRARY_PATH = MODELS_DIR / "look_library.npz"
 SIDE = 128  # the statistics are taken on the template area-downscaled to this long side
@@ -95,7 +95,7 @@ class LookLibrary:
 
     def __init__(self, path: str | Path = LIBRARY_PATH):
         path = Path(path)
-        recreate = "re-create it with: python tools/build_look_library.py (in a source checkout)"
+        recreate = REINSTALL
         if not path.is_file():
             raise ModelError(f"the look library is missing; {recreate}", path)
         try:

@@ -23,12 +23,12 @@ import numpy as np
 from ..analysis.shrink import shrink_to
 from ..errors import ModelError
 from ..luts.lut import Lut, identity_table
-from ..resources import MODELS_DIR
+from ..resources import MODELS_DIR, REINSTALL
 
 PRIOR_PATH = MODELS_DIR / "look_prior.npz"
 GRID = 7
 SIDE = 192  # the scene network's input side; the template is area-downscaled to this long side, then squashed
-RECREATE = "re-create it with: python tools/train_look_prior.py"
+RECREATE = REINSTALL
 
 
 def colour_statistics(small: np.ndarray) -> np.ndarray:
