@@ -210,7 +210,7 @@ def test_public_api_takes_arrays_and_paths(images, tmp_path):
 
 
 def test_missing_or_broken_model_is_a_model_error(tmp_path):
-    with pytest.raises(ModelError, match="export_scene_model"):
+    with pytest.raises(ModelError, match="reinstall"):
         SceneModel(tmp_path / "nope.onnx")
     bad = tmp_path / "bad.onnx"
     bad.write_bytes(b"not a model")

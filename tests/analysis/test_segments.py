@@ -87,5 +87,5 @@ def test_person_mask_helper_and_bad_input(photo):
 
 
 def test_missing_model_says_how_to_recreate_it(tmp_path):
-    with pytest.raises(ModelError, match="fetch_models"):
+    with pytest.raises(ModelError, match="reinstall"):
         Segmenter(tmp_path / "none.tflite")

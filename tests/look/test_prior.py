@@ -48,10 +48,10 @@ def test_the_predicted_look_and_its_file(constant_prior, photo):
 
 
 def test_a_missing_or_broken_prior_says_how_to_recreate_it(tmp_path):
-    with pytest.raises(ModelError, match="train_look_prior"):
+    with pytest.raises(ModelError, match="reinstall"):
         prior.LookPrior(tmp_path / "none.npz")
     (tmp_path / "bad.npz").write_bytes(b"not a zip")
-    with pytest.raises(ModelError, match="train_look_prior"):
+    with pytest.raises(ModelError, match="reinstall"):
         prior.LookPrior(tmp_path / "bad.npz")
 
 
