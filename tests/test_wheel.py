@@ -131,3 +131,18 @@ def test_installed_wheel_runs_fit_live_with_faces_and_demo_outside_the_checkout(
     assert "5 frames" in r.stdout and (work / "live.mp4").stat().st_size > 0
     r = run(cli, "demo", "--frames", 6, "--frame-size", "320x180", "--backend", "cpu")
     assert (work / "livefilter-demo.mp4").stat().st_size > 0 and (work / "livefilter-demo.png").is_file()
+
+
+def test_no_extra_brings_a_second_onnxruntime_build():
+    """onnxruntime and onnxruntime-gpu own the same package folder: an install that lists both ends half-overwritten,
+    so no extra may add another onnxruntime build to the base one."""
+    tomllib = pytest.importorskip("tomllib")
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+
+    def builds(reqs):
+        return {r.split(">")[0].split("=")[0].split("[")[0].strip() for r in reqs if r.startswith("onnxruntime")}
+
+    base = builds(project["dependencies"])
+    assert base == {"onnxruntime"}
+    for extra, reqs in project["optional-dependencies"].items():
+        assert builds(reqs) <= base, f"the {extra} extra adds {builds(reqs) - base}"

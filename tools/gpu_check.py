@@ -173,7 +173,8 @@ def bench_onnx_cuda(repeats: int) -> dict:
     providers = ort.get_available_providers()
     out = {"onnxruntime": ort.__version__, "available_providers": providers}
     if "CUDAExecutionProvider" not in providers:
-        out["error"] = "CUDAExecutionProvider not available (pip install onnxruntime-gpu, in the gpu extra)"
+        out["error"] = ("CUDAExecutionProvider not available (not in the gpu extra: to measure it, pip uninstall "
+                        "onnxruntime && pip install onnxruntime-gpu)")
         return out
     model = str(MODELS_DIR / "defilter.onnx")
     x = (sample_frame(128, 84).astype(np.float32) / 255.0).transpose(2, 0, 1)[None]
