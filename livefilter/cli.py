@@ -317,7 +317,8 @@ def _print_candidates(look) -> None:
 
     if not look.candidates:
         return
-    print(f"readings: {len(look.candidates)} (--pick N chooses; the output is reading {look.picked})")
+    print(f"readings: {len(look.candidates)} (reading {look.picked} is the look's LUT; fit --pick N chooses, live "
+          "--pick N starts on one)")
     for i, c in enumerate(look.meta["candidates"], 1):
         print(f"  {'*' if i == look.picked else ' '}{i} {describe_reading(c)}")
 
