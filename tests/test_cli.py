@@ -45,10 +45,16 @@ def test_fit_apply_info(tmp_path, sample_after, sample_before, sample_test, caps
                         "--strength", 0.8, "--interp", "tetrahedral"], capsys)
     assert code == 0
     graded, test = lf.read_image(tmp_path / "g.png"), lf.read_image(sample_test)
-    # PNG is lossless: the file holds exactly the look at 0.8, tetrahedral (not trilinear, not full strength)
+    # PNG is lossless: the file holds exactly the look at 0.8, tetrahedral (not trilinear, not full strength), with
+    # the degree a video frame gets (the .look.npz keeps its template's scene: the scene similarity scales it)
+    from livefilter.batch.degree import photo_degree
+
     look = lf.load_look(tmp_path / "l.look.npz")
-    assert np.array_equal(graded, look.apply(test, strength=0.8, interp="tetrahedral"))
-    assert not np.array_equal(graded, look.apply(test, strength=0.8, interp="trilinear"))
+    est = photo_degree(look)
+    degree = est.update(test)
+    est.close()
+    assert np.array_equal(graded, look.apply(test, strength=0.8, interp="tetrahedral", degree=degree))
+    assert not np.array_equal(graded, look.apply(test, strength=0.8, interp="trilinear", degree=degree))
     assert np.abs(graded.astype(int) - test).mean() > 3  # and the look is visible
     code, out, _ = run(["info", tmp_path / "l.look.npz"], capsys)
     assert code == 0 and "33^3" in out and "residual" in out and "salient" in out

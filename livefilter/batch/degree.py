@@ -18,6 +18,21 @@ import numpy as np
 from ..analysis import DegreeEstimator
 
 
+def scene_of(look):
+    """The template's scene features a look carries (a .look.npz from ``fit``), or None: the degree outside faces
+    then follows the scene similarity, for photos and videos alike."""
+    if "scene" not in look.meta:
+        return None
+    from ..analysis.scene import SceneFeatures
+
+    return SceneFeatures.from_meta(look.meta["scene"])
+
+
+def photo_degree(look, face_protect: bool = True) -> FrameDegree:
+    """The degree state that grades photos with ``look``: faces every photo, the look's scene if it has one."""
+    return FrameDegree(face_protect, every=1, scene=scene_of(look))
+
+
 class FrameDegree:
     """``update(frame)`` -> float32 low-resolution degree map in [0, 1], or None (the full look everywhere).
 

@@ -119,11 +119,11 @@ def _worker_init(look, opts, stop, threads, extra_inputs):
     numba.set_num_threads(max(1, threads))
     from multiprocessing.util import Finalize
 
-    from .degree import FrameDegree
+    from .degree import photo_degree
     from .video import _as_look, steady_memory
 
     steady_memory()  # a worker process of our own: the CLI's malloc setting applies here too
-    degree = FrameDegree(opts.face_protect, every=1)  # one face detector for the worker's photos
+    degree = photo_degree(_as_look(look), opts.face_protect)  # one face detector for the worker's photos
     Finalize(degree, degree.close, exitpriority=10)  # closed as the worker exits (MediaPipe complains otherwise)
     _WORKER.update(look=_as_look(look), opts=opts, stop=stop, extra=extra_inputs, degree=degree)
 
@@ -162,11 +162,11 @@ def run_jobs(look, jobs: list[Job], opts: Options, *, workers: int | None = None
     order = {job: i for i, job in enumerate(jobs)}
     results = []
     if workers == 1 or (jobs and jobs[0].kind == "image"):
-        from .degree import FrameDegree
+        from .degree import photo_degree
 
         stop = stop or threading.Event()
         here, last = _as_look(look), 0.0
-        degree = FrameDegree(opts.face_protect, every=1)  # one face detector for the photos graded here
+        degree = photo_degree(here, opts.face_protect)  # one face detector for the photos graded here
         try:
             for i, job in enumerate(jobs):
                 if workers > 1 and not stop.is_set() and (

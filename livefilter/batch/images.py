@@ -4,18 +4,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .degree import FrameDegree
+from .degree import FrameDegree, photo_degree
 
 IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp")
 
 
 def grade_image(look, rgb, *, face_protect: bool = True, strength: float = 1.0, interp: str = "trilinear",
                 degree_estimator: FrameDegree | None = None):
-    """The graded uint8 (H, W, 3) image: faces found on it get less of the look (as live)."""
-    est = degree_estimator or FrameDegree(face_protect, every=1)
+    """The graded uint8 (H, W, 3) image with the rendering degree a video frame gets: faces found on it get less of
+    the look, and a look that keeps its template's scene (a .look.npz from ``fit``) is scaled by the scene
+    similarity (``degree_estimator``: one from :func:`photo_degree` for this look, kept across photos)."""
+    est = degree_estimator or photo_degree(look, face_protect)
     try:
         est.reset()
-        degree = est.update(rgb) if face_protect else None
+        degree = est.update(rgb) if face_protect or est.scene_features is not None else None
     finally:
         if degree_estimator is None:
             est.close()

@@ -46,11 +46,11 @@ class PhotoGrader:
     """A Ray Data actor: loads the look once, grades a batch of photos (paths in, statuses out)."""
 
     def __init__(self, look, opts: Options):
-        from .degree import FrameDegree
+        from .degree import photo_degree
         from .video import _as_look
 
         self.look, self.opts = _as_look(look), opts
-        self.degree = FrameDegree(opts.face_protect, every=1)
+        self.degree = photo_degree(self.look, opts.face_protect)
 
     def __call__(self, batch: dict) -> dict:
         from .images import apply_image

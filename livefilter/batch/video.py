@@ -30,7 +30,7 @@ import numpy as np
 
 from ..errors import InputError, LiveFilterError, OutputError
 from ..fileio import check_output_path, chmod_as_created
-from .degree import FrameDegree
+from .degree import FrameDegree, scene_of
 from .yuv import rgb_to_i420
 
 log = logging.getLogger(__name__)
@@ -576,12 +576,7 @@ def grade_frames(frames, look, info: VideoInfo, opts: GradeOptions, emit, stop: 
                  progress=None) -> int:
     """Grade (pts, chunk, rgb) items into encoded packets handed to ``emit`` in order; returns frames graded.
     Each chunk gets a fresh encoder and a fresh degree state (see the module doc)."""
-    scene = None
-    if "scene" in look.meta:  # a .look.npz from fit: the degree outside faces follows the scene similarity
-        from ..analysis.scene import SceneFeatures
-
-        scene = SceneFeatures.from_meta(look.meta["scene"])
-    est = FrameDegree(opts.face_protect, every=opts.analysis_every, segments=look.segmented, scene=scene)
+    est = FrameDegree(opts.face_protect, every=opts.analysis_every, segments=look.segmented, scene=scene_of(look))
     state = {"chunk": None, "enc": None, "done": 0, "analysis_chunk": None}
     encoders: dict[int, ChunkEncoder] = {}
     lock = threading.Lock()

@@ -1,0 +1,44 @@
+"""Photos at rest get the rendering degree a video frame gets: faces, and the scene similarity of a look that keeps
+its template's scene (a .look.npz from fit)."""
+
+import warnings
+
+import numpy as np
+
+import livefilter as lf
+from livefilter.analysis.scene import default_model
+from livefilter.batch.degree import FrameDegree, scene_of
+from livefilter.batch.folders import apply_folder
+from livefilter.batch.images import apply_image, grade_image
+from livefilter.resources import DATA_DIR
+
+
+def _look_with_a_scene():
+    template = lf.read_image(DATA_DIR / "sample_after.jpg")  # a portrait
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        look = lf.fit_look(template, lf.read_image(DATA_DIR / "sample_before.jpg"))
+    look.meta["scene"] = default_model().describe(template).to_meta()
+    return look
+
+
+def test_a_photo_gets_the_degree_a_video_frame_gets(tmp_path):
+    look = _look_with_a_scene()
+    parrots = lf.read_image(DATA_DIR / "sample_test.jpg")  # unlike the portrait: less of the look
+    # what apply_video computes for a first frame (FrameDegree with the look's scene), faces off
+    est = FrameDegree(False, every=1, scene=scene_of(look))
+    degree = est.update(parrots)
+    est.close()
+    assert degree is not None and float(degree.max()) < 1.0
+    expected = look.apply(parrots, degree=degree)
+    assert np.array_equal(grade_image(look, parrots, face_protect=False), expected)
+    assert not np.array_equal(expected, look.apply(parrots))  # the scene made a difference
+    # a file and a folder too, through the .look.npz that carries the scene
+    look.save(tmp_path / "l.look.npz")
+    src = tmp_path / "parrots.png"
+    lf.write_image(src, parrots)
+    apply_image(tmp_path / "l.look.npz", src, tmp_path / "one.png", face_protect=False)
+    assert np.array_equal(lf.read_image(tmp_path / "one.png"), expected)
+    (tmp_path / "out").mkdir()
+    apply_folder(tmp_path / "l.look.npz", [src], tmp_path / "out", face_protect=False, workers=1)
+    assert np.array_equal(lf.read_image(tmp_path / "out" / "parrots.png"), expected)
