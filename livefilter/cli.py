@@ -188,8 +188,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--look", action="store_true",
                    help="the --template file is a look: read a .png as a HaldCLUT without checking its content")
     p.add_argument("--original", help="the template photo before its look")
-    p.add_argument("--pick", type=_number(int, 1), default=1,
-                   help="which reading of a one-photo look starts live ('c' in the preview cycles them)")
+    p.add_argument("--pick", type=_number(int, 1), default=None,
+                   help="which reading of a one-photo look starts live ('c' in the preview cycles them; default: the "
+                        "fit's automatic one, or the reading a .look.npz was saved with)")
     src = p.add_mutually_exclusive_group()
     src.add_argument("--camera", default=None, help="camera index or device path (default: 0, when no --input "
                                                     "or --synthetic)")
@@ -272,6 +273,8 @@ def cmd_fit(args) -> int:
     test = _read(args.test_photo, args) if args.test_photo else None
     if args.original and args.pick > 1:
         raise InputError(f"--pick {args.pick}: a look learnt with --original has one reading")
+    if args.pick > args.candidates:
+        raise InputError(f"--pick {args.pick}: only {args.candidates} readings asked for (--candidates)")
     look = fit_look(args.template, args.original, allow_large=args.allow_large, sampling=args.sampling,
                     samples=args.samples, size=args.lut_size, mapping=args.mapping, solver=args.solver, seed=args.seed,
                     name=args.name or Path(args.template).stem, segments=args.segments, candidates=args.candidates)
@@ -288,7 +291,8 @@ def cmd_fit(args) -> int:
     elif look.meta["original"] == "monochrome path":
         how = ", from one black-and-white photo"
     print(f"wrote {out} ({look.meta['mapping']} mapping{how}, {look.lut.size}^3 LUT, fit {look.meta['fit_ms']:.0f} ms)")
-    print(f"confidence: {describe_confidence(look.meta.get('confidence'))}")
+    print(f"confidence: {describe_confidence(look.meta.get('confidence'))}"
+          + (" (of reading 1; the readings below each have theirs)" if look.picked > 1 else ""))
     _print_candidates(look)
     if args.segments and "note" in look.meta["segments"]:
         print("segments: the global look for every segment (learnt from one photo: see the warning above)")

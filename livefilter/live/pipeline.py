@@ -194,6 +194,15 @@ class LivePipeline:
         then swapped in: the output never waits)."""
         return self._submit(self._pick, n)
 
+    def pick_next(self) -> concurrent.futures.Future:
+        """The next reading of the live look (the preview's 'c'), worked out on the look worker when its turn comes,
+        so quick presses each move one reading on, and a press during a template change applies to the new look."""
+        return self._submit(self._pick_next)
+
+    def _pick_next(self) -> str:
+        n, k = self.candidate
+        return self._pick(n % k + 1) if k > 1 else (self.look_name or "")
+
     def _pick(self, n: int) -> str:
         if self.look is None:
             raise LiveFilterError("no look with readings is live")
@@ -205,15 +214,17 @@ class LivePipeline:
     def save_look(self, folder: str | os.PathLike = ".") -> concurrent.futures.Future:
         """Save the live look at the live strength as LOOK.cube and LOOK.look.npz in ``folder`` (new names, never
         over a file), on the look worker; the future gives the two paths."""
-        return self._submit(self._save, Path(folder), self.strength)
+        # what is live now, not what is live when the worker gets to it (a fit may be queued before)
+        return self._submit(self._save, Path(folder), self.look, self._lut, self.look_name, self.strength,
+                            failure="not saved")
 
-    def _save(self, folder: Path, strength: float) -> tuple[Path, Path]:
+    def _save(self, folder: Path, look, lut, name, strength: float) -> tuple[Path, Path]:
         from ..look import LOOK_EXT, Look
 
-        look = self.look if self.look is not None else (Look(lut=self._lut) if self._lut is not None else None)
+        look = look if look is not None else (Look(lut=lut) if lut is not None else None)
         if look is None:
             raise LiveFilterError("no look is live")
-        base = re.sub(r"[^\w.-]+", "_", self.look_name or "look").strip("._") or "look"
+        base = re.sub(r"[^\w.-]+", "_", name or "look").strip("._") or "look"
         n, stem = 1, base
         while (folder / f"{stem}.cube").exists() or (folder / f"{stem}{LOOK_EXT}").exists():
             n += 1
@@ -224,10 +235,11 @@ class LivePipeline:
         log.info("saved %s and %s", *paths)
         return paths
 
-    def _submit(self, fn, *args, log_failure: bool = True) -> concurrent.futures.Future:
+    def _submit(self, fn, *args, log_failure: bool = True, failure: str = "look not changed"
+                ) -> concurrent.futures.Future:
         if self._closed:
             raise LiveFilterError("the pipeline is closed")
-        return self._spawn(self._guarded, log_failure, fn, *args)
+        return self._spawn(self._guarded, (log_failure, failure), fn, *args)
 
     def _spawn(self, fn, *args) -> concurrent.futures.Future:
         """Queue ``fn`` on the look worker, counted as a user of the backend and estimator until it is done."""
@@ -241,18 +253,19 @@ class LivePipeline:
         fut.add_done_callback(self._look_done)
         return fut
 
-    def _guarded(self, log_failure: bool, fn, *args):
+    def _guarded(self, report: tuple[bool, str], fn, *args):
+        log_failure, failure = report
         try:
             return fn(*args)
         except Exception as exc:
             msg = str(exc) if isinstance(exc, LiveFilterError) else f"{type(exc).__name__}: {exc}"
             if self._closed:  # closed during a fit: nothing to report to anyone
-                log.debug("look not changed (the pipeline closed): %s", msg)
+                log.debug("%s (the pipeline closed): %s", failure, msg)
                 raise
             self.errors.append(msg)
-            self.status = f"look not changed: {msg}"
+            self.status = f"{failure}: {msg}"
             if log_failure:
-                log.error("look not changed: %s", msg)
+                log.error("%s: %s", failure, msg)
             raise
 
     @staticmethod

@@ -121,9 +121,8 @@ class PreviewWindow:
         if ch == "d":
             self.show_degree = not self.show_degree
             return "degree"
-        if ch == "c" and self.p.candidate[1] > 1:
-            n, k = self.p.candidate
-            self.p.pick_candidate(n % k + 1)
+        if ch == "c":
+            self.p.pick_next()
             return "reading"
         if ch == "s":
             self.p.save_look(self.save_dir)

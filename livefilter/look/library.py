@@ -107,11 +107,11 @@ class LookLibrary:
                 self.entry_look = np.asarray(z["entry_look"], np.int64)
                 self.offsets = np.asarray(z["offsets"], np.float32)
                 self.meta = json.loads(str(z["meta"]))
-        except (OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
+                self.grid = int(self.meta["grid"])
+                self.names = list(self.meta["looks"])
+                self.folders = list(self.meta["folders"])
+        except (OSError, KeyError, ValueError, TypeError, zipfile.BadZipFile) as exc:
             raise ModelError(f"the look library cannot be loaded ({exc}); {recreate}", path) from None
-        self.grid = int(self.meta["grid"])
-        self.names = list(self.meta["looks"])
-        self.folders = list(self.meta["folders"])
         if self.offsets.shape != (len(self.names), self.grid, self.grid, self.grid, 3) or \
                 self.entries.shape != (len(self.entry_look), self.components.shape[0]):
             raise ModelError(f"the look library's arrays do not match its metadata; {recreate}", path)

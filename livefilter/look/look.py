@@ -17,9 +17,9 @@ from .. import __version__
 from ..errors import InputError, LiveFilterError
 from ..fileio import atomic_output
 from ..luts import format_of, read_lut, write_lut
-from ..luts.lut import Lut, identity_table
+from ..luts.lut import Lut, identity_table, resample
 from ..render import check_segment_mask, grade_float, render, render_segments
-from .coverage import mapping_from_any
+from .coverage import blend_table, mapping_from_any
 from .readings import Reading
 
 LOOK_EXT = ".look.npz"
@@ -78,8 +78,9 @@ class Look:
         def scaled(lut: Lut) -> Lut:
             if strength >= 1.0:
                 return lut
-            ident = identity_table(lut.size)
-            return Lut(ident + strength * (np.clip(lut.unit_table(lut.size), 0, 1) - ident), title=lut.title)
+            # a 1D, shaper or non-unit-domain LUT first as a plain table over [0, 1], fine enough for its curves
+            base = lut if lut.unit_domain and lut.shaper is None else resample(lut, max(lut.size, 65))
+            return Lut(blend_table(np.clip(base.table, 0, 1), None, 0.0, strength), title=lut.title)
 
         meta = {k: v for k, v in self.meta.items() if k not in ("candidates", "picked", "candidates skipped")}
         if self.candidates:
@@ -257,9 +258,11 @@ def load_look(path: str | os.PathLike) -> Look:
             candidates = [Reading(**{k: c[k] for k in ("kind", "note", "confidence")},
                                   mapping=_mapping_from(z, f"cand{i}_"), lut=Lut(z[f"cand{i}_lut"]))
                           for i, c in enumerate(meta.get("candidates", []), 1)]
+            if not 1 <= int(meta.get("picked", 1)) <= max(1, len(candidates)):
+                raise ValueError(f"picked reading {meta['picked']} of {len(candidates)}")
     except LiveFilterError as exc:
         raise InputError(f"corrupt look file: {exc.problem}", p) from None
-    except (OSError, KeyError, ValueError, zipfile.BadZipFile, json.JSONDecodeError, EOFError) as exc:
+    except (OSError, KeyError, ValueError, TypeError, zipfile.BadZipFile, json.JSONDecodeError, EOFError) as exc:
         raise InputError(f"not a livefilter look file or corrupt ({type(exc).__name__}: {exc})", p) from None
     return Look(lut=lut, mapping=mapping, label_mappings=label_mappings, label_luts=label_luts, meta=meta,
                 candidates=candidates)

@@ -154,8 +154,10 @@ def library_readings(lib: LookLibrary, nb: Neighbours) -> list[Reading]:
             mean = (w[m, None] * offs[m]).sum(0) / w[m].sum()
             out.append(Reading(f"cluster {j + 1}", _table_of(lib, mean.reshape(lib.offsets.shape[1:])),
                                _library_confidence(float(w[m].sum()), closeness, len(m))))
-    out.append(Reading("nearest", _table_of(lib, lib.offsets[ids[0]]),
-                       _library_confidence(share_top, closeness, 1), note=lib.names[ids[0]].split("/")[-1]))
+    near = int(nb.looks[0])  # the nearest entry's look, kept whole
+    out.append(Reading("nearest", _table_of(lib, lib.offsets[near]),
+                       _library_confidence(float(w[ids == near].sum()), closeness, 1),
+                       note=lib.names[near].split("/")[-1]))
     return out
 
 

@@ -378,3 +378,22 @@ def test_readings_are_picked_live_and_the_live_look_saves_at_its_strength(tmp_pa
     half = identity_table(33) + 0.5 * (np.clip(one.lut.table, 0, 1) - identity_table(33))
     assert np.abs(saved.table - half).max() < 1e-5
     assert lf.load_look(npz).meta["strength"] == 0.5
+
+
+def test_a_look_file_starts_on_its_saved_reading_and_quick_c_presses_each_move_one_on(tmp_path):
+    import warnings
+
+    from livefilter.resources import DATA_DIR
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        one = lf.fit_look(DATA_DIR / "sample_after.jpg", candidates=4)
+    n = len(one.candidates)
+    path = one.pick(2).save(tmp_path / "two.look.npz")
+    with pipeline() as p:
+        p.set_template(path).result(timeout=60)  # pick=None: the reading the file was saved with
+        assert p.candidate == (2, n)
+        futs = [p.pick_next(), p.pick_next()]  # two presses before the worker ran either
+        for f in futs:
+            f.result(timeout=60)
+        assert p.candidate == ((2 + 1) % n + 1, n)  # 2 -> 3 -> 4 (of 4)

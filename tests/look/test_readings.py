@@ -119,7 +119,8 @@ def test_cli_fit_candidates_pick_preview_and_info(tmp_path, sample_after, sample
     assert sheet.width > sheet.height * (n + 1)  # the template, the test photo and every reading in a row
     code = main(["fit", str(sample_after), "-o", str(tmp_path / "two.cube"), "--pick", "2"])
     out, err = capsys.readouterr()
-    assert code == 0, err and f"*2 {look.candidates[1].kind}" in out
+    assert code == 0, err
+    assert f"*2 {look.candidates[1].kind}" in out
     cube = lf.read_lut(tmp_path / "two.cube")
     assert np.abs(cube.table - look.candidates[1].lut.table).max() < 1e-5
     code = main(["fit", str(sample_after), "-o", str(tmp_path / "x.cube"), "--pick", str(n + 1)])
@@ -198,3 +199,34 @@ def test_the_automatic_reading_adds_a_share_of_the_library_reading(sample_after)
     x = np.random.default_rng(2).random((1000, 3))
     share = FitSettings().library_share
     assert np.allclose(look.mapping(x), plain.mapping(x) + share * (mean(x) - x), atol=1e-6)
+
+
+def test_with_strength_keeps_a_1d_curve(tmp_path):
+    """A look saved at a strength (the live 's' key) blends in output space, a 1D gamma curve included."""
+    curves = np.linspace(0, 1, 256)[:, None].repeat(3, 1) ** (1 / 2.2)
+    look = lf.Look(lut=lf.Lut.from_curves(curves))
+    half = look.with_strength(0.5)
+    x = np.array([[0.05, 0.2, 0.5]])
+    assert np.allclose(half.lut.apply_float(x), 0.5 * x + 0.5 * x ** (1 / 2.2), atol=2e-3)
+
+
+def test_a_saved_pick_survives_the_file_and_a_bad_one_is_one_line(one_photo_look, tmp_path):
+    import json
+    import zipfile
+
+    path = one_photo_look.pick(3).save(tmp_path / "l.look.npz")
+    assert lf.load_look(path).picked == 3
+    with np.load(path) as z:
+        arrays = {k: z[k] for k in z.files}
+    meta = json.loads(str(arrays["meta"]))
+    arrays["meta"] = np.array(json.dumps(meta | {"picked": 9}))
+    np.savez(tmp_path / "bad.look.npz", **arrays)
+    with pytest.raises(InputError, match="picked reading 9"):
+        lf.load_look(tmp_path / "bad.look.npz")
+    assert zipfile.is_zipfile(path)
+
+
+def test_cli_pick_beyond_the_readings_asked_is_refused_before_the_fit(tmp_path, sample_after, capsys):
+    code = main(["fit", str(sample_after), "-o", str(tmp_path / "l.cube"), "--candidates", "2", "--pick", "3"])
+    _, err = capsys.readouterr()
+    assert code == 2 and "--candidates" in err and not (tmp_path / "l.cube").exists()
