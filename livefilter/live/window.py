@@ -87,9 +87,12 @@ class PreviewWindow:
             f"{self.p.backend.name}  look: {self.p.look_name or '-'}  strength {self.p.strength:.2f}  "
             f"faces {'on' if self.p.face_protect else 'off'}"
             + (f"  confidence {self.p.look_confidence}" if self.p.look_confidence else ""),
-            self.p.status + (f"  (c: reading {n} of {k})" if (k := self.p.candidate[1]) > 1
-                             and (n := self.p.candidate[0]) else ""),
+            self.p.status + self._reading_hint(),
         ]
+
+    def _reading_hint(self) -> str:
+        n, k = self.p.candidate  # one read: the look worker may swap the look meanwhile
+        return f"  (c: reading {n} of {k})" if k > 1 else ""
 
     def __call__(self, frame_out, info) -> None:
         view = compose(self.p.last_frame, frame_out, info.get("degree"), split=self.split,

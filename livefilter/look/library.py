@@ -25,7 +25,7 @@ import numpy as np
 
 from ..analysis.shrink import shrink_to
 from ..errors import ModelError
-from ..luts.lut import Lut, identity_table
+from ..luts.lut import identity_table
 from ..resources import MODELS_DIR, REINSTALL
 
 LIBRARY_PATH = MODELS_DIR / "look_library.npz"
@@ -137,9 +137,6 @@ class LookLibrary:
     def table(self, offsets: np.ndarray) -> np.ndarray:
         """A look's (G, G, G, 3) table from its offsets at the library's lattice."""
         return np.clip(identity_table(self.grid) + offsets, 0.0, 1.0).astype(np.float32)
-
-    def lut(self, look: int, title: str = "") -> Lut:
-        return Lut(self.table(self.offsets[look]), title=title or self.names[look])
 
 
 def has_library() -> bool:

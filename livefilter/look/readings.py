@@ -44,10 +44,6 @@ class Reading:
     def meta(self) -> dict:
         return {"kind": self.kind, "note": self.note, "confidence": self.confidence}
 
-    @property
-    def label(self) -> str:
-        return f"{self.kind} ({self.note})" if self.note else self.kind
-
 
 def delta_e00(lab1: np.ndarray, lab2: np.ndarray) -> np.ndarray:
     """CIEDE2000 between (..., 3) CIELAB arrays (Sharma, Wu and Dalal 2005), float64."""
