@@ -769,6 +769,8 @@ def cmd_bench_live(args) -> int:
             th.start()
         try:
             stats = p.run(max_frames=args.frames)
+            # read now: the capture goes on until close, and frames it replaces after the run are not the run's
+            dropped = p.dropped_frames
         finally:
             stop.set()
             if th:
@@ -795,7 +797,7 @@ def cmd_bench_live(args) -> int:
         "template_swaps": len(swaps),
         "swap_ms_median": float(np.median(swaps)) if swaps else None, "reading_picks": len(picks),
         "pick_ms_median": float(np.median(picks)) if picks else None, "stats": stats,
-        "dropped_frames": p.dropped_frames,
+        "dropped_frames": dropped,
         "latency_in_frame_times_p95": (stats["latency"]["p95_ms"] / budget) if budget else None,
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
                     # other work on the machine skews every figure: the load when the run ended says how much
