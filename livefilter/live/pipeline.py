@@ -12,25 +12,23 @@ Threads (conventions: plain worker functions, a stop Event, latest-frame slots t
 
 from __future__ import annotations
 
-import collections
 import concurrent.futures
 import logging
-import os
-import re
-import sys
 import threading
 import time
-from pathlib import Path
 
 import numpy as np
 
 from ..analysis import DegreeEstimator
-from ..errors import InputError, LiveFilterError
+from ..errors import InputError
 from ..render import create_backend
 from ..render.cuda import CudaError
 from .capture import LatestFrame, StreamError, capture
+from .looks import LookControl
 from .sinks import Sink, SinkError
 from .sources import Source
+from .stats import Stats
+from .threads import background_thread, close_all, fast_switching
 
 log = logging.getLogger(__name__)
 
@@ -38,47 +36,7 @@ log = logging.getLogger(__name__)
 JOIN_TIMEOUT = 5.0  # how long close() waits for each worker before leaving the release to the worker itself
 
 
-class Stats:
-    """Rolling per-stage timings (ms) and frame rate; safe across threads (the render loop and the analysis
-    worker add, the preview window reads): summaries work on a copy taken under the lock."""
-
-    def __init__(self, window: int = 600):
-        self.stages: dict[str, collections.deque] = collections.defaultdict(lambda: collections.deque(maxlen=window))
-        self.times = collections.deque(maxlen=window)
-        self.frames = 0
-        self._lock = threading.Lock()
-
-    def add(self, stage: str, ms: float) -> None:
-        with self._lock:
-            self.stages[stage].append(ms)
-
-    def tick(self, t: float) -> None:
-        with self._lock:
-            self.times.append(t)
-            self.frames += 1
-
-    @property
-    def fps(self) -> float:
-        with self._lock:
-            if len(self.times) < 2:
-                return 0.0
-            n, first, last = len(self.times), self.times[0], self.times[-1]
-        return (n - 1) / max(last - first, 1e-9)
-
-    def summary(self) -> dict:
-        with self._lock:
-            frames = self.frames
-            stages = [(k, list(v)) for k, v in self.stages.items()]
-        out = {"frames": frames, "fps": round(self.fps, 2)}
-        for k, v in stages:
-            if v:
-                a = np.asarray(v)
-                p50, p95, p99 = (round(float(np.percentile(a, q)), 3) for q in (50, 95, 99))
-                out[k] = {"p50_ms": p50, "p95_ms": p95, "p99_ms": p99, "max_ms": round(float(a.max()), 3)}
-        return out
-
-
-class LivePipeline:
+class LivePipeline(LookControl):
     """Grade a live source with a look and send it to sinks. Use as a context manager::
 
         with lf.LivePipeline(SyntheticSource(), [NullSink()], look="look.cube") as p:
@@ -136,7 +94,7 @@ class LivePipeline:
         self._looks_pending = 0
         self._threads: list[threading.Thread] = []
         self._looks = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="lf-look",
-                                                            initializer=_background_thread)
+                                                            initializer=background_thread)
         self._callbacks = []
         self._last_seq = 0
         self._out = None
@@ -183,223 +141,6 @@ class LivePipeline:
         """``fn(frame_out, info)`` after each rendered frame (info: seq, latency_ms, fps, degree, boxes, scene)."""
         self._callbacks.append(fn)
 
-    @property
-    def candidate(self) -> tuple[int, int]:
-        """(which reading is live, how many the look has): (1, 1) for a look without candidates."""
-        look = self.look
-        return (look.picked, max(1, len(look.candidates))) if look is not None else (1, 1)
-
-    def pick_candidate(self, n: int) -> concurrent.futures.Future:
-        """Make reading ``n`` (1-based) of the current look live, on the look worker (its LUT is prepared there,
-        then swapped in: the output never waits)."""
-        return self._submit(self._pick, n)
-
-    def pick_next(self) -> concurrent.futures.Future:
-        """The next reading of the live look (the preview's 'c'), worked out on the look worker when its turn comes,
-        so quick presses each move one reading on, and a press during a template change applies to the new look."""
-        return self._submit(self._pick_next)
-
-    def _pick_next(self) -> str:
-        n, k = self.candidate
-        return self._pick(n % k + 1) if k > 1 else (self.look_name or "")
-
-    def _pick(self, n: int) -> str:
-        if self.look is None:
-            raise LiveFilterError("no look with readings is live")
-        look = self.look.pick(n)
-        self._set_luts([look.lut])
-        self._show_look(look, look.lut, self._reading_name(look), look.meta.get("confidence"))
-        return self.look_name
-
-    def save_look(self, folder: str | os.PathLike = ".") -> concurrent.futures.Future:
-        """Save the live look at the live strength as LOOK.cube and LOOK.look.npz in ``folder`` (new names, never
-        over a file), on the look worker; the future gives the two paths."""
-        # what is live now, not what is live when the worker gets to it (a fit may be queued before)
-        return self._submit(self._save, Path(folder), self.look, self._lut, self.look_name, self.strength,
-                            failure="not saved")
-
-    def _save(self, folder: Path, look, lut, name, strength: float) -> tuple[Path, Path]:
-        from ..look import LOOK_EXT, Look
-
-        look = look if look is not None else (Look(lut=lut) if lut is not None else None)
-        if look is None:
-            raise LiveFilterError("no look is live")
-        base = re.sub(r"[^\w.-]+", "_", name or "look").strip("._") or "look"
-        n, stem = 1, base
-        while (folder / f"{stem}.cube").exists() or (folder / f"{stem}{LOOK_EXT}").exists():
-            n += 1
-            stem = f"{base}-{n}"
-        kept = look.with_strength(strength)
-        paths = kept.save(folder / f"{stem}.cube"), kept.save(folder / f"{stem}{LOOK_EXT}")
-        self.status = f"saved {paths[0].name} and {paths[1].name}"
-        log.info("saved %s and %s", *paths)
-        return paths
-
-    def _submit(self, fn, *args, log_failure: bool = True, failure: str = "look not changed"
-                ) -> concurrent.futures.Future:
-        if self._closed:
-            raise LiveFilterError("the pipeline is closed")
-        return self._spawn(self._guarded, (log_failure, failure), fn, *args)
-
-    def _spawn(self, fn, *args) -> concurrent.futures.Future:
-        """Queue ``fn`` on the look worker, counted as a user of the backend and estimator until it is done."""
-        with self._release_lock:
-            self._looks_pending += 1
-        try:
-            fut = self._looks.submit(fn, *args)
-        except RuntimeError:  # the executor was shut down by close() meanwhile
-            self._look_done(None)
-            raise LiveFilterError("the pipeline is closed") from None
-        fut.add_done_callback(self._look_done)
-        return fut
-
-    def _guarded(self, report: tuple[bool, str], fn, *args):
-        log_failure, failure = report
-        try:
-            return fn(*args)
-        except Exception as exc:
-            msg = str(exc) if isinstance(exc, LiveFilterError) else f"{type(exc).__name__}: {exc}"
-            if self._closed:  # closed during a fit: nothing to report to anyone
-                log.debug("%s (the pipeline closed): %s", failure, msg)
-                raise
-            self.errors.append(msg)
-            self.status = f"{failure}: {msg}"
-            if log_failure:
-                log.error("%s: %s", failure, msg)
-            raise
-
-    @staticmethod
-    def _reading_name(look) -> str:
-        if not look.candidates:
-            return look.name
-        c = look.candidates[look.picked - 1]
-        return f"{look.name} [{look.picked}/{len(look.candidates)} {c.kind}]"
-
-    def _show_look(self, look, lut, name: str, conf) -> None:
-        self.look, self._lut = look, lut
-        self.look_name, self.has_look = name, True
-        reading = look.candidates[look.picked - 1] if look is not None and look.candidates else None
-        conf = reading.confidence if reading is not None else conf
-        self.look_confidence = conf.get("level") if conf else None
-        self.status = f"look: {name}"
-
-    def set_template(self, template, original=None, *, assume_look: bool = False, pick: int | None = None,
-                     log_failure: bool = True) -> concurrent.futures.Future:
-        """Fit (or load) a look in the background and swap it in when ready. ``template`` is a look file
-        (.cube, .3dl, .look.npz, HaldCLUT .png), a photo (alone, or with ``original``), a
-        :class:`~livefilter.Look` or a :class:`~livefilter.Lut`. What a file is comes from
-        :func:`livefilter.luts.look_file_kind` (a .png is a HaldCLUT only when its content says so, or with
-        ``assume_look``). The previous look stays live meanwhile and if this fails (the error is kept in
-        ``errors`` and the returned future, and logged unless ``log_failure`` is False: a caller that reports the
-        future's error itself, as the command line does for the first look). ``pick``: which of a one-photo look's
-        readings goes live (None: the look's own pick)."""
-        return self._submit(self._load_look, template, original, assume_look, pick, log_failure=log_failure)
-
-    def _look_done(self, _fut) -> None:
-        with self._release_lock:
-            self._looks_pending -= 1
-        self._release_if_idle()
-
-    def _load_look(self, template, original, assume_look=False, pick=None):
-        from ..look import Look, fit_look, load_look
-        from ..luts import look_file_kind, read_lut
-        from ..luts.lut import Lut
-
-        conf, photo, look = None, None, None
-        if isinstance(template, Lut):
-            lut, name = template, template.title or "lut"
-        elif isinstance(template, Look):
-            look = template
-        else:
-            p = Path(template)
-            kind = "image" if original is not None else look_file_kind(p, assume_look=assume_look)
-            if kind == "lut" and assume_look:  # the user said it is a look: no content check
-                lut = read_lut(p, check_content=False)
-                name = lut.title or p.stem
-            else:
-                look = fit_look(p, original) if kind == "image" else load_look(p)
-                photo = p if kind == "image" else None
-        if look is not None:
-            look = look.pick(pick) if pick not in (None, look.picked) else look
-            lut, name, conf = look.lut, self._reading_name(look), look.meta.get("confidence")
-        elif pick not in (None, 1):
-            raise InputError(f"there is no reading {pick}: a LUT file has one look")
-        if photo is None and look is not None and "scene" in look.meta:  # a .look.npz keeps its template's scene
-            from ..analysis.scene import SceneFeatures
-
-            photo = SceneFeatures.from_meta(look.meta["scene"])
-        if self._closed:
-            raise LiveFilterError("the pipeline closed during the fit")
-        self._set_scene_template(photo)
-        # a per-segment look (fit --segments): the frames are segmented and each region gets its category's
-        # LUT, mixed by the soft mask in the render pass; any other look: one LUT, no segmenter
-        segmented = look is not None and look.segmented
-        # (the flag is up before the LUTs swap in and down after: a one-LUT backend ignores a mask)
-        if segmented:
-            self.estimator.set_segments(True)  # loads the model here, on the look worker
-            self._segmented = True
-            self._set_luts(look.category_luts())
-        else:
-            self._set_luts([lut])  # prepares (bakes/uploads) first, then swaps by reference
-            self._segmented = False
-            self.estimator.set_segments(False)
-        self._show_look(look, lut, name, conf)
-        if look is not None and len(look.candidates) > 1 and not self._closed:  # the other readings ready
-            try:                                                                      # before 'c' asks for them
-                self._spawn(self._prepare_readings, look)
-            except LiveFilterError:
-                pass  # closed meanwhile
-        return name
-
-    def _set_luts(self, luts) -> None:
-        luts = list(luts)
-        with self._backend_lock:
-            if len(luts) == 1:
-                self.backend.set_lut(luts[0])
-            else:
-                self.backend.set_luts(luts)
-            self._backend_luts = luts
-
-    def _fall_back_to_cpu(self, exc: Exception) -> None:
-        """The GPU failed mid-stream: go on with the CPU backend and the same look (one log line)."""
-        old = self.backend
-        with self._backend_lock:
-            cpu = create_backend("cpu")
-            cpu.interp = getattr(old, "interp", cpu.interp)
-            if self._backend_luts:
-                if len(self._backend_luts) == 1:
-                    cpu.set_lut(self._backend_luts[0])
-                else:
-                    cpu.set_luts(self._backend_luts)
-            self.backend = cpu
-        log.warning("render backend %s failed (%s); going on with the cpu backend", old.name, exc)
-        self.status = f"{old.name} failed; rendering on the cpu"
-        _close_all([old])
-
-    def _prepare_readings(self, look) -> None:
-        for r in look.candidates:
-            if self._closed or self.look is not look:
-                return
-            try:
-                self.backend.prepare(r.lut)
-            except Exception as exc:  # noqa: BLE001 - only a head start: set_lut reports a real failure
-                log.debug("reading not prepared ahead: %s", exc)
-
-    def _set_scene_template(self, photo) -> None:
-        """The template photo's scene features for the scene similarity (on the look worker, before the swap);
-        a look without a photo, or a scene model that fails, leaves s at 1 (logged) and the look still loads."""
-        scene = self.estimator.scene
-        if scene is None:
-            return
-        if photo is None:
-            scene.clear_template()
-            return
-        try:
-            scene.set_template(photo)
-        except (LiveFilterError, OSError, ValueError, RuntimeError) as exc:
-            scene.clear_template()
-            log.warning("scene similarity off for this look: %s", exc)
-
     # --- lifecycle ----------------------------------------------------------------------------------------
     def start(self) -> LivePipeline:
         if self._started:
@@ -408,7 +149,7 @@ class LivePipeline:
         # The render loop must get the GIL back quickly while the look worker fits a template in Python: with
         # the default 5 ms switch interval a swap doubled the p99 frame time (measured with bench-live --swap).
         # Process-wide: put back when the last running pipeline closes.
-        _fast_switching(True)
+        fast_switching(True)
         self._switch_saved = True
         self.estimator.ensure_detector()
         self._warm_up()
@@ -468,10 +209,10 @@ class LivePipeline:
             t.join(timeout=max(0.0, deadline - time.monotonic()))
         while self._looks_pending and time.monotonic() < deadline:
             time.sleep(0.01)
-        _close_all(self.sinks)  # only the caller's render loop uses them
+        close_all(self.sinks)  # only the caller's render loop uses them
         if self._switch_saved:  # process-wide: not left to a worker that may never end
             self._switch_saved = False
-            _fast_switching(False)
+            fast_switching(False)
         with self._release_lock:
             self._release_due = True
             busy = sorted(self._busy) + (["lf-look"] if self._looks_pending else [])
@@ -486,7 +227,7 @@ class LivePipeline:
             if not self._release_due or self._released or self._busy or self._looks_pending:
                 return
             self._released = True
-        _close_all([self.source, self.backend, self.estimator])
+        close_all([self.source, self.backend, self.estimator])
 
     # --- workers ------------------------------------------------------------------------------------------
     def _worker(self, name: str, fn) -> None:
@@ -631,50 +372,6 @@ class LivePipeline:
             self.close()
             raise
         return self.stats.summary()
-
-
-def _close_all(objs) -> None:
-    for obj in objs:
-        try:
-            obj.close()
-        except Exception as exc:  # noqa: BLE001 - closing must go on for the others
-            log.warning("closing %s failed: %s", getattr(obj, "name", obj), exc)
-
-
-_switch = {"users": 0, "saved": None}
-_switch_lock = threading.Lock()
-
-
-def _fast_switching(on: bool) -> None:
-    """Lower the interpreter's switch interval while at least one pipeline runs; the first start saves the value
-    found, the last close puts it back (sys.setswitchinterval is process-wide)."""
-    with _switch_lock:
-        if on:
-            if _switch["users"] == 0:
-                _switch["saved"] = sys.getswitchinterval()
-            _switch["users"] += 1
-            sys.setswitchinterval(min(sys.getswitchinterval(), 0.0005))
-        elif _switch["users"] > 0:
-            _switch["users"] -= 1
-            if _switch["users"] == 0:
-                sys.setswitchinterval(_switch["saved"])
-
-
-def _background_thread() -> None:
-    """Make the look worker yield to the render loop: lowest CPU priority and a single numba thread for baking.
-
-    On 2 cores a fit + bake running at normal priority doubled the render loop's p99 frame time (measured with
-    ``bench-live --swap``)."""
-    import os
-
-    import numba
-
-    numba.set_num_threads(1)  # thread-local in numba
-    try:
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)  # Linux: per-thread nice
-    except (AttributeError, OSError):
-        pass
-
 
 def parse_size(text: str) -> tuple[int, int]:
     try:

@@ -1,0 +1,240 @@
+"""The live pipeline's look: fitted or loaded on the look worker (one background thread at low priority) and
+swapped in atomically; a one-photo look's readings picked and saved. :class:`LookControl` is the part of
+:class:`~livefilter.live.pipeline.LivePipeline` that does this; the pipeline's ``__init__`` sets the state it uses
+(``_looks``, ``_backend_lock``, ``_release_lock``, ``look``...)."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import logging
+import os
+import re
+from pathlib import Path
+
+from ..errors import InputError, LiveFilterError
+from ..render import create_backend
+from .threads import close_all
+
+log = logging.getLogger("livefilter.live.pipeline")
+
+
+class LookControl:
+    """The look worker's side of the live pipeline (a mixin of LivePipeline)."""
+
+    @property
+    def candidate(self) -> tuple[int, int]:
+        """(which reading is live, how many the look has): (1, 1) for a look without candidates."""
+        look = self.look
+        return (look.picked, max(1, len(look.candidates))) if look is not None else (1, 1)
+
+    def pick_candidate(self, n: int) -> concurrent.futures.Future:
+        """Make reading ``n`` (1-based) of the current look live, on the look worker (its LUT is prepared there,
+        then swapped in: the output never waits)."""
+        return self._submit(self._pick, n)
+
+    def pick_next(self) -> concurrent.futures.Future:
+        """The next reading of the live look (the preview's 'c'), worked out on the look worker when its turn comes,
+        so quick presses each move one reading on, and a press during a template change applies to the new look."""
+        return self._submit(self._pick_next)
+
+    def _pick_next(self) -> str:
+        n, k = self.candidate
+        return self._pick(n % k + 1) if k > 1 else (self.look_name or "")
+
+    def _pick(self, n: int) -> str:
+        if self.look is None:
+            raise LiveFilterError("no look with readings is live")
+        look = self.look.pick(n)
+        self._set_luts([look.lut])
+        self._show_look(look, look.lut, self._reading_name(look), look.meta.get("confidence"))
+        return self.look_name
+
+    def save_look(self, folder: str | os.PathLike = ".") -> concurrent.futures.Future:
+        """Save the live look at the live strength as LOOK.cube and LOOK.look.npz in ``folder`` (new names, never
+        over a file), on the look worker; the future gives the two paths."""
+        # what is live now, not what is live when the worker gets to it (a fit may be queued before)
+        return self._submit(self._save, Path(folder), self.look, self._lut, self.look_name, self.strength,
+                            failure="not saved")
+
+    def _save(self, folder: Path, look, lut, name, strength: float) -> tuple[Path, Path]:
+        from ..look import LOOK_EXT, Look
+
+        look = look if look is not None else (Look(lut=lut) if lut is not None else None)
+        if look is None:
+            raise LiveFilterError("no look is live")
+        base = re.sub(r"[^\w.-]+", "_", name or "look").strip("._") or "look"
+        n, stem = 1, base
+        while (folder / f"{stem}.cube").exists() or (folder / f"{stem}{LOOK_EXT}").exists():
+            n += 1
+            stem = f"{base}-{n}"
+        kept = look.with_strength(strength)
+        paths = kept.save(folder / f"{stem}.cube"), kept.save(folder / f"{stem}{LOOK_EXT}")
+        self.status = f"saved {paths[0].name} and {paths[1].name}"
+        log.info("saved %s and %s", *paths)
+        return paths
+
+    def _submit(self, fn, *args, log_failure: bool = True, failure: str = "look not changed"
+                ) -> concurrent.futures.Future:
+        if self._closed:
+            raise LiveFilterError("the pipeline is closed")
+        return self._spawn(self._guarded, (log_failure, failure), fn, *args)
+
+    def _spawn(self, fn, *args) -> concurrent.futures.Future:
+        """Queue ``fn`` on the look worker, counted as a user of the backend and estimator until it is done."""
+        with self._release_lock:
+            self._looks_pending += 1
+        try:
+            fut = self._looks.submit(fn, *args)
+        except RuntimeError:  # the executor was shut down by close() meanwhile
+            self._look_done(None)
+            raise LiveFilterError("the pipeline is closed") from None
+        fut.add_done_callback(self._look_done)
+        return fut
+
+    def _guarded(self, report: tuple[bool, str], fn, *args):
+        log_failure, failure = report
+        try:
+            return fn(*args)
+        except Exception as exc:
+            msg = str(exc) if isinstance(exc, LiveFilterError) else f"{type(exc).__name__}: {exc}"
+            if self._closed:  # closed during a fit: nothing to report to anyone
+                log.debug("%s (the pipeline closed): %s", failure, msg)
+                raise
+            self.errors.append(msg)
+            self.status = f"{failure}: {msg}"
+            if log_failure:
+                log.error("%s: %s", failure, msg)
+            raise
+
+    @staticmethod
+    def _reading_name(look) -> str:
+        if not look.candidates:
+            return look.name
+        c = look.candidates[look.picked - 1]
+        return f"{look.name} [{look.picked}/{len(look.candidates)} {c.kind}]"
+
+    def _show_look(self, look, lut, name: str, conf) -> None:
+        self.look, self._lut = look, lut
+        self.look_name, self.has_look = name, True
+        reading = look.candidates[look.picked - 1] if look is not None and look.candidates else None
+        conf = reading.confidence if reading is not None else conf
+        self.look_confidence = conf.get("level") if conf else None
+        self.status = f"look: {name}"
+
+    def set_template(self, template, original=None, *, assume_look: bool = False, pick: int | None = None,
+                     log_failure: bool = True) -> concurrent.futures.Future:
+        """Fit (or load) a look in the background and swap it in when ready. ``template`` is a look file
+        (.cube, .3dl, .look.npz, HaldCLUT .png), a photo (alone, or with ``original``), a
+        :class:`~livefilter.Look` or a :class:`~livefilter.Lut`. What a file is comes from
+        :func:`livefilter.luts.look_file_kind` (a .png is a HaldCLUT only when its content says so, or with
+        ``assume_look``). The previous look stays live meanwhile and if this fails (the error is kept in
+        ``errors`` and the returned future, and logged unless ``log_failure`` is False: a caller that reports the
+        future's error itself, as the command line does for the first look). ``pick``: which of a one-photo look's
+        readings goes live (None: the look's own pick)."""
+        return self._submit(self._load_look, template, original, assume_look, pick, log_failure=log_failure)
+
+    def _look_done(self, _fut) -> None:
+        with self._release_lock:
+            self._looks_pending -= 1
+        self._release_if_idle()
+
+    def _load_look(self, template, original, assume_look=False, pick=None):
+        from ..look import Look, fit_look, load_look
+        from ..luts import look_file_kind, read_lut
+        from ..luts.lut import Lut
+
+        conf, photo, look = None, None, None
+        if isinstance(template, Lut):
+            lut, name = template, template.title or "lut"
+        elif isinstance(template, Look):
+            look = template
+        else:
+            p = Path(template)
+            kind = "image" if original is not None else look_file_kind(p, assume_look=assume_look)
+            if kind == "lut" and assume_look:  # the user said it is a look: no content check
+                lut = read_lut(p, check_content=False)
+                name = lut.title or p.stem
+            else:
+                look = fit_look(p, original) if kind == "image" else load_look(p)
+                photo = p if kind == "image" else None
+        if look is not None:
+            look = look.pick(pick) if pick not in (None, look.picked) else look
+            lut, name, conf = look.lut, self._reading_name(look), look.meta.get("confidence")
+        elif pick not in (None, 1):
+            raise InputError(f"there is no reading {pick}: a LUT file has one look")
+        if photo is None and look is not None and "scene" in look.meta:  # a .look.npz keeps its template's scene
+            from ..analysis.scene import SceneFeatures
+
+            photo = SceneFeatures.from_meta(look.meta["scene"])
+        if self._closed:
+            raise LiveFilterError("the pipeline closed during the fit")
+        self._set_scene_template(photo)
+        # a per-segment look (fit --segments): the frames are segmented and each region gets its category's
+        # LUT, mixed by the soft mask in the render pass; any other look: one LUT, no segmenter
+        segmented = look is not None and look.segmented
+        # (the flag is up before the LUTs swap in and down after: a one-LUT backend ignores a mask)
+        if segmented:
+            self.estimator.set_segments(True)  # loads the model here, on the look worker
+            self._segmented = True
+            self._set_luts(look.category_luts())
+        else:
+            self._set_luts([lut])  # prepares (bakes/uploads) first, then swaps by reference
+            self._segmented = False
+            self.estimator.set_segments(False)
+        self._show_look(look, lut, name, conf)
+        if look is not None and len(look.candidates) > 1 and not self._closed:  # the other readings ready
+            try:                                                                      # before 'c' asks for them
+                self._spawn(self._prepare_readings, look)
+            except LiveFilterError:
+                pass  # closed meanwhile
+        return name
+
+    def _set_luts(self, luts) -> None:
+        luts = list(luts)
+        with self._backend_lock:
+            if len(luts) == 1:
+                self.backend.set_lut(luts[0])
+            else:
+                self.backend.set_luts(luts)
+            self._backend_luts = luts
+
+    def _fall_back_to_cpu(self, exc: Exception) -> None:
+        """The GPU failed mid-stream: go on with the CPU backend and the same look (one log line)."""
+        old = self.backend
+        with self._backend_lock:
+            cpu = create_backend("cpu")
+            cpu.interp = getattr(old, "interp", cpu.interp)
+            if self._backend_luts:
+                if len(self._backend_luts) == 1:
+                    cpu.set_lut(self._backend_luts[0])
+                else:
+                    cpu.set_luts(self._backend_luts)
+            self.backend = cpu
+        log.warning("render backend %s failed (%s); going on with the cpu backend", old.name, exc)
+        self.status = f"{old.name} failed; rendering on the cpu"
+        close_all([old])
+
+    def _prepare_readings(self, look) -> None:
+        for r in look.candidates:
+            if self._closed or self.look is not look:
+                return
+            try:
+                self.backend.prepare(r.lut)
+            except Exception as exc:  # noqa: BLE001 - only a head start: set_lut reports a real failure
+                log.debug("reading not prepared ahead: %s", exc)
+
+    def _set_scene_template(self, photo) -> None:
+        """The template photo's scene features for the scene similarity (on the look worker, before the swap);
+        a look without a photo, or a scene model that fails, leaves s at 1 (logged) and the look still loads."""
+        scene = self.estimator.scene
+        if scene is None:
+            return
+        if photo is None:
+            scene.clear_template()
+            return
+        try:
+            scene.set_template(photo)
+        except (LiveFilterError, OSError, ValueError, RuntimeError) as exc:
+            scene.clear_template()
+            log.warning("scene similarity off for this look: %s", exc)
+
