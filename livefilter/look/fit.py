@@ -9,8 +9,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import os
 import time
 import warnings
 from dataclasses import dataclass, field, replace
@@ -21,12 +19,12 @@ import numpy as np
 
 from .. import __version__
 from ..errors import InputError
-from ..imageio import read_image
 from .coverage import Coverage, MixMapping, OffsetMapping, covered, segment_mapping
 from .look import Look, bake
 from .mapping import TableMapping, fit_mapping, ill_defined
+from .pairing import Pairing, Template, given_original, load_template, monochrome_guess, network_guess
 from .readings import Reading, candidate_readings, nearest_looks, neighbour_mean
-from .sampling import MAX_SAMPLES, MIN_SAMPLES, SAMPLINGS, WORK_SIDE, downscale, match_size, sample_pairs
+from .sampling import MAX_SAMPLES, MIN_SAMPLES, SAMPLINGS, WORK_SIDE, downscale, sample_pairs
 from .settings import DEFAULT, MAX_CANDIDATES, FitSettings
 
 DEFAULT_MAPPING = "residual"
@@ -54,81 +52,6 @@ def prior_look(tpl: Template, small: np.ndarray, settings: FitSettings = DEFAULT
     lut = default_prior().predict(tpl.rgb)
     px = small.reshape(-1, 3) / 255.0
     return lut, float(np.abs(lut.apply_float(px) - px).mean() * 255.0)
-
-
-# --- stage 1: the template ----------------------------------------------------------------------------------
-
-@dataclass
-class Template:
-    rgb: np.ndarray  # uint8 (H, W, 3)
-    alpha: np.ndarray | None = None
-    path: str | None = None
-
-    @property
-    def sha256(self) -> str:
-        # a memoryview: no 36 MB copy at 12 MP
-        return hashlib.sha256(memoryview(np.ascontiguousarray(self.rgb)).cast("B")).hexdigest()
-
-
-def load_template(img, what: str = "template", *, allow_large: bool = False) -> Template:
-    """A path or a uint8 (H, W, 3) RGB array -> :class:`Template` (alpha kept, to exclude transparent pixels)."""
-    if isinstance(img, (str, os.PathLike)):
-        rgb, alpha = read_image(img, with_alpha=True, min_size=2, allow_large=allow_large)
-        return Template(rgb, alpha, str(img))
-    arr = np.asarray(img)
-    if arr.dtype != np.uint8 or arr.ndim != 3 or arr.shape[2] != 3:
-        raise InputError(f"expected the {what} as a path or a uint8 (H, W, 3) RGB array, got {arr.dtype} {arr.shape}")
-    if min(arr.shape[:2]) < 2:
-        raise InputError(f"the {what} is {arr.shape[1]}x{arr.shape[0]}; need at least 2x2 pixels")
-    return Template(arr)
-
-
-# --- stage 2: what the look is learnt between ----------------------------------------------------------------
-
-@dataclass
-class Pairing:
-    """The template and its (given or guessed) original, pixel-aligned; or, on the monochrome path, the template
-    alone (its look is written down, not learnt from pixel pairs)."""
-
-    template: np.ndarray
-    original: np.ndarray | None
-    path: str  # "original" | "network" | "monochrome"
-    alpha: np.ndarray | None = None
-    source: str | None = None  # the original's file, or how it was obtained
-    change: float | None = None  # how far the network moved the template (code values), network path only
-
-
-def given_original(tpl: Template, original, *, allow_large: bool = False) -> Pairing:
-    if isinstance(original, (str, os.PathLike)) and tpl.path and Path(original).resolve() == Path(tpl.path).resolve():
-        raise InputError("the original is the template itself; give the photo before its look", original)
-    orig = load_template(original, "original", allow_large=allow_large)
-    return Pairing(tpl.rgb, match_size(orig.rgb, tpl.rgb, orig.path), "original", tpl.alpha, orig.path)
-
-
-def monochrome_guess(tpl: Template) -> Pairing | None:
-    """The monochrome path when the template is black-and-white (or toned), else None."""
-    from .monochrome import is_monochrome
-
-    probe = downscale(tpl.rgb, WORK_SIDE)  # the statistics need no more (12 MP: one resize, not three)
-    return Pairing(probe, None, "monochrome", source="monochrome path") if is_monochrome(probe) else None
-
-
-def network_guess(tpl: Template, segment_aware: bool = False, settings: FitSettings = DEFAULT) -> Pairing:
-    """The de-filter network's guess of the original, both at the network's preset size; ``segment_aware``: the
-    FIG. 3 network, given the template's soft person mask."""
-    from .defilter import at_preset_size, defilter, guess_change, has_segment_model
-
-    mask = None
-    if segment_aware and has_segment_model():
-        from ..analysis.segments import person_mask
-
-        mask = person_mask(downscale(tpl.rgb, 256), size=at_preset_size(tpl.rgb).shape[:2])
-        if settings.segment_aware_guess == "people" and float((mask >= 0.5).mean()) < settings.people_share:
-            mask = None  # no one in the picture: the FIG. 2 network
-    small, guess = defilter(tpl.rgb, mask=mask)
-    alpha = None if tpl.alpha is None else cv2.resize(tpl.alpha, small.shape[1::-1], interpolation=cv2.INTER_AREA)
-    return Pairing(small, guess, "network", alpha, "segmentation-aware de-filter network" if mask is not None
-                   else "de-filter network", guess_change(small, guess))
 
 
 def pairing_for(tpl: Template, original=None, *, allow_large: bool = False, monochrome: bool = True,
