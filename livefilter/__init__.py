@@ -13,12 +13,19 @@ __version__ = "0.1.0"
 
 from .analysis.scene import scene_similarity  # noqa: E402
 from .errors import (  # noqa: E402
+    BackendError,
+    CudaError,
     ImageReadError,
     InputError,
     LiveFilterError,
     LutFormatError,
     ModelError,
     OutputError,
+    SinkError,
+    SourceError,
+    StreamError,
+    VideoDecodeError,
+    VideoError,
 )
 from .imageio import read_image, write_image  # noqa: E402
 from .look import Look, fit_look, load_look  # noqa: E402
@@ -55,5 +62,6 @@ __all__ = [
     "__version__", "Look", "LivePipeline", "Lut", "fit_look", "load_look", "render", "apply_video", "apply_folder",
     "read_lut", "write_lut", "read_image",
     "write_image", "identity_table", "fit_mapping", "QuarticMapping", "ResidualMapping", "LiveFilterError",
-    "InputError", "ImageReadError", "LutFormatError", "OutputError", "ModelError", "scene_similarity",
+    "InputError", "ImageReadError", "LutFormatError", "OutputError", "ModelError", "BackendError", "CudaError",
+    "SourceError", "StreamError", "SinkError", "VideoError", "VideoDecodeError", "scene_similarity",
 ]

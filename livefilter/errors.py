@@ -1,4 +1,5 @@
-"""Exceptions raised by livefilter.
+"""Exceptions raised by livefilter: every one is defined here (the modules that raise them import them from here;
+the older homes, such as ``livefilter.live.sinks.SinkError``, still hand them on).
 
 Every error a user can cause (a bad file, a bad option) is a :class:`LiveFilterError`; the CLI prints it as one
 line and exits with status 2. They subclass the matching built-in so callers can catch ``ValueError`` etc.
@@ -42,3 +43,35 @@ class OutputError(LiveFilterError, OSError):
 
 class ModelError(LiveFilterError, RuntimeError):
     """A shipped model file is missing or corrupt."""
+
+
+class BackendError(LiveFilterError, RuntimeError):
+    """A render backend cannot run here."""
+
+
+class CudaError(BackendError):
+    """A CUDA call failed (out of memory, a driver error, a device lost)."""
+
+
+class SourceError(LiveFilterError, RuntimeError):
+    """A source cannot deliver frames (camera unplugged, unreadable file...)."""
+
+
+class StreamError(SourceError):
+    """The source failed in a way that is not retried (anything but a device error): the stream ended with it."""
+
+
+class SinkError(LiveFilterError, RuntimeError):
+    """A sink cannot take frames (no virtual camera device, disk full...)."""
+
+
+class VideoError(InputError):
+    """A video cannot be graded at all (no video stream, unknown codec, not a video): nothing was written."""
+
+
+class VideoDecodeError(LiveFilterError, RuntimeError):
+    """Corrupt or truncated data part-way through a video; ``graded`` frames were graded before it."""
+
+    def __init__(self, message, path=None, graded: int = 0):
+        self.graded = graded
+        super().__init__(message, path)

@@ -28,7 +28,7 @@ from pathlib import Path
 import numba
 import numpy as np
 
-from ..errors import InputError, LiveFilterError, OutputError
+from ..errors import InputError, LiveFilterError, OutputError, VideoDecodeError, VideoError
 from ..fileio import check_output_path, chmod_as_created
 from .degree import FrameDegree, scene_of
 from .yuv import rgb_to_i420
@@ -59,18 +59,6 @@ def steady_memory() -> bool:
         return bool(ctypes.CDLL(None).mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD))
     except (OSError, AttributeError):
         return False
-
-
-class VideoError(InputError):
-    """A video cannot be graded at all (no video stream, unknown codec, not a video): nothing was written."""
-
-
-class VideoDecodeError(LiveFilterError, RuntimeError):
-    """Corrupt or truncated data part-way through a video; ``graded`` frames were graded before it."""
-
-    def __init__(self, message, path=None, graded: int = 0):
-        self.graded = graded
-        super().__init__(message, path)
 
 
 @dataclasses.dataclass(frozen=True)

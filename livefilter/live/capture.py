@@ -10,15 +10,15 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ..errors import LiveFilterError
-from .sources import Source, SourceError
+from ..errors import (
+    LiveFilterError,
+    SourceError,
+    StreamError,  # noqa: F401 - defined here before errors.py held every exception
+)
+from .sources import Source
 
 log = logging.getLogger(__name__)
 BACKOFF_START, BACKOFF_MAX = 0.25, 5.0
-
-
-class StreamError(SourceError):
-    """The source failed in a way that is not retried (anything but a device error): the stream ended with it."""
 
 
 class LatestFrame:

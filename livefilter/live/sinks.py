@@ -15,14 +15,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ..errors import LiveFilterError
+from ..errors import SinkError
 from ..fileio import Closable, check_output_path
 
 log = logging.getLogger(__name__)
-
-
-class SinkError(LiveFilterError, RuntimeError):
-    """A sink cannot take frames (no virtual camera device, disk full...)."""
 
 
 class Sink(Closable):

@@ -15,16 +15,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ..errors import InputError, LiveFilterError
+from ..errors import InputError, SourceError
 from ..fileio import Closable
 from ..resources import sample_path
 
 log = logging.getLogger(__name__)
 SAMPLE_FACE = sample_path("sample_before.jpg")
-
-
-class SourceError(LiveFilterError, RuntimeError):
-    """A source cannot deliver frames (camera unplugged, unreadable file...)."""
 
 
 class Source(Closable):

@@ -13,15 +13,11 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ..errors import LiveFilterError
+from ..errors import BackendError
 from ..fileio import Closable
 from ..luts.lut import Lut
 
 log = logging.getLogger(__name__)
-
-
-class BackendError(LiveFilterError, RuntimeError):
-    """A render backend cannot run here."""
 
 
 class Backend(Closable):

@@ -22,10 +22,10 @@ import threading
 
 import numpy as np
 
-from ..errors import LiveFilterError
+from ..errors import BackendError, CudaError, LiveFilterError
 from ..luts.lut import Lut
 from ..resources import shader_path
-from .backend import Backend, BackendError, NotInstalled, register
+from .backend import Backend, NotInstalled, register
 from .checks import INTERPS, check_render_args, check_segment_mask
 
 SHADER = shader_path()  # inside the package when installed, shaders/ in a checkout
@@ -41,10 +41,6 @@ _kernel = None
 _multi_kernel = None
 _kernel_error: str | None = None
 _kernel_lock = threading.Lock()
-
-
-class CudaError(BackendError):
-    """A CUDA call failed (out of memory, a driver error, a device lost)."""
 
 
 def frame_constants(h: int, w: int, dh: int, dw: int) -> tuple[np.float32, np.float32]:
