@@ -9,10 +9,9 @@
     s = lf.scene_similarity("after.jpg", frame)  # 0..1: how much of the look a frame of another scene gets
 """
 
-__version__ = "0.1.0"
-
-from .analysis.scene import scene_similarity  # noqa: E402
-from .errors import (  # noqa: E402
+from ._version import __version__
+from .analysis.scene import scene_similarity
+from .errors import (
     BackendError,
     CudaError,
     ImageReadError,
@@ -27,12 +26,12 @@ from .errors import (  # noqa: E402
     VideoDecodeError,
     VideoError,
 )
-from .imageio import read_image, write_image  # noqa: E402
-from .look import Look, fit_look, load_look  # noqa: E402
-from .look.mapping import QuarticMapping, ResidualMapping, fit_mapping  # noqa: E402
-from .luts import read_lut, write_lut  # noqa: E402
-from .luts.lut import Lut, identity_table  # noqa: E402
-from .render import render  # noqa: E402
+from .imageio import read_image, write_image
+from .look import Look, fit_look, load_look
+from .look.mapping import QuarticMapping, ResidualMapping, fit_mapping
+from .luts import read_lut, write_lut
+from .luts.lut import Lut, identity_table
+from .render import render
 
 
 def apply_video(look, src, dst, *, face_protect: bool = True, strength: float = 1.0, progress=None, **kwargs):

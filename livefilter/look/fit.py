@@ -17,7 +17,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .. import __version__
+from .._version import __version__
 from ..errors import InputError
 from .coverage import Coverage, MixMapping, OffsetMapping, covered, segment_mapping
 from .look import Look, bake

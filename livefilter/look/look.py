@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import __version__
+from .._version import __version__
 from ..errors import InputError, LiveFilterError
 from ..fileio import atomic_output
 from ..luts import format_of, read_lut, write_lut
