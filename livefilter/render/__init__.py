@@ -1,8 +1,9 @@
 """Frame + LUT(s) + rendering degree -> frame.
 
-cpu.py: the numba renderer (pre-baked 256^3 tables, one fused pass; several LUTs mixed by a soft label mask) and the
-CPU backend; cuda.py: the CuPy launch of shaders/lut_render.cu (the CUDA backend); checks.py: the argument checks
-both make; backend.py: the Backend interface and the registry (``create_backend("auto")``: cuda, then cpu).
+cpu.py: the numba renderer (pre-baked 256^3 tables, one fused pass; several LUTs mixed by a soft label mask; its
+kernels in cpu_kernels.py) and the CPU backend; cuda.py: the CuPy launch of shaders/lut_render.cu (the CUDA
+backend); checks.py: the argument checks both make; backend.py: the Backend interface and the registry
+(``create_backend("auto")``: cuda, then cpu).
 """
 
 from . import cuda  # noqa: F401  (registers the CUDA backend; cpu.py registers the CPU one)
