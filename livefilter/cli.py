@@ -357,8 +357,8 @@ def _write_preview(path, look, args, test=None) -> None:
 def cmd_apply(args) -> int:
     from .batch.folders import plan_jobs, run_jobs, summary
     from .batch.jobs import Options, Result
-    from .batch.video import steady_memory
     from .look import load_look
+    from .media.memory import steady_memory
 
     steady_memory()  # a process-wide malloc setting: the program's choice (docs/decisions.md, 'malloc threshold')
 

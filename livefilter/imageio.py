@@ -17,6 +17,9 @@ from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 from .errors import ImageReadError, InputError, OutputError
 from .fileio import atomic_output
 
+#: the image files livefilter reads as photos (apply, a folder of frames as a live source)
+IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp")
+
 #: Images larger than this are refused unless the caller allows them (a guard against decompression bombs).
 MAX_PIXELS = 100_000_000
 

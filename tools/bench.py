@@ -209,7 +209,9 @@ def rss_mib() -> float:
 
 def bench_video(look, cube: Path, tmp: Path, sizes, crf: float, preset: str, repeats: int) -> list:
     """livefilter apply (face protection on) vs ffmpeg decode -> lut3d (trilinear) -> libx264, same settings."""
-    from livefilter.batch.video import EncodeSettings, apply_video, steady_memory
+    from livefilter.batch.video import apply_video
+    from livefilter.media.codec import EncodeSettings
+    from livefilter.media.memory import steady_memory
 
     steady_memory()  # as the CLI's apply does
 
@@ -257,7 +259,9 @@ def bench_video(look, cube: Path, tmp: Path, sizes, crf: float, preset: str, rep
 
 def bench_rss(look, tmp: Path, frames: int, preset: str) -> dict:
     """Resident memory while grading a long 1080p video (sampled every 50 frames)."""
-    from livefilter.batch.video import EncodeSettings, apply_video, steady_memory
+    from livefilter.batch.video import apply_video
+    from livefilter.media.codec import EncodeSettings
+    from livefilter.media.memory import steady_memory
 
     steady_memory()  # as the CLI's apply does
 

@@ -1,6 +1,6 @@
 """Is x264 repeatable here? The same frames encoded N times with the batch encoder's settings
-(livefilter.batch.video.EncodeSettings), x264 free to pick its code (AVX-512 where the CPU has it) and held to AVX2
-(livefilter.batch.video.X264_PARAMS): how many runs give the first run's bytes, and the encode time.
+(livefilter.media.codec.EncodeSettings), x264 free to pick its code (AVX-512 where the CPU has it) and held to AVX2
+(livefilter.media.codec.X264_PARAMS): how many runs give the first run's bytes, and the encode time.
 
     python tools/x264_repeat.py [--runs 10] [--sizes 160x120 640x360 1920x1080] [--frames 10] [--json OUT.json]
 """
@@ -19,13 +19,13 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from livefilter.batch import video as bv  # noqa: E402
-from livefilter.batch.yuv import rgb_to_i420  # noqa: E402
 from livefilter.live.sources import SyntheticSource  # noqa: E402
+from livefilter.media import codec as bv  # noqa: E402
+from livefilter.media.yuv import rgb_to_i420  # noqa: E402
 
 
 def encode(frames, w, h, params: str | None) -> tuple[bytes, float]:
-    """The frames through the batch encoder's own configuration (batch.video._configure) with X264_PARAMS set to
+    """The frames through the batch encoder's own configuration (media.codec._configure) with X264_PARAMS set to
     ``params``: (the stream's bytes, seconds)."""
     import av
 

@@ -15,9 +15,11 @@ from pathlib import Path
 
 from ..errors import InputError, OutputError
 from ..fileio import check_output_path
-from .images import IMAGE_EXTS
+from ..imageio import IMAGE_EXTS
+from ..media.memory import steady_memory
+from ..media.probe import OUTPUT_EXTS, VIDEO_EXTS
 from .jobs import Job, Options, Result, grade_job
-from .video import OUTPUT_EXTS, VIDEO_EXTS, output_name
+from .video import output_name
 
 
 def kind_of(path: Path) -> str | None:
@@ -120,7 +122,7 @@ def _worker_init(look, opts, stop, threads, extra_inputs):
     from multiprocessing.util import Finalize
 
     from .degree import photo_degree
-    from .video import _as_look, steady_memory
+    from .video import _as_look
 
     steady_memory()  # a worker process of our own: the CLI's malloc setting applies here too
     degree = photo_degree(_as_look(look), opts.face_protect)  # one face detector for the worker's photos

@@ -6,8 +6,6 @@ from pathlib import Path
 
 from .degree import FrameDegree, photo_degree
 
-IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp")
-
 
 def grade_image(look, rgb, *, face_protect: bool = True, strength: float = 1.0, interp: str = "trilinear",
                 degree_estimator: FrameDegree | None = None):

@@ -6,7 +6,11 @@ import dataclasses
 import time
 from pathlib import Path
 
-from ..errors import LiveFilterError
+from ..errors import LiveFilterError, VideoDecodeError
+from ..media.codec import EncodeSettings
+from ..media.probe import CHUNK_SECONDS
+from .images import apply_image
+from .video import apply_video
 
 
 @dataclasses.dataclass(frozen=True)
@@ -40,8 +44,6 @@ class Options:
     threads: int | None = None
 
     def encode_settings(self):
-        from .video import EncodeSettings
-
         s = EncodeSettings(crf=self.crf, preset=self.preset)
         return dataclasses.replace(s, threads=self.threads) if self.threads else s
 
@@ -51,9 +53,6 @@ def grade_job(look, job: Job, opts: Options, stop=None, progress=None, extra_inp
     """Grade one file; expected errors become a failed Result with a one-line message. ``degree_estimator`` (a
     FrameDegree): kept across a batch's photos, so its face detector is loaded once (closing MediaPipe's detector
     takes ~0.1 s: per photo, it was most of a small photo's time)."""
-    from .images import apply_image
-    from .video import CHUNK_SECONDS, VideoDecodeError, apply_video
-
     t = time.perf_counter()
     try:
         job.dst.parent.mkdir(parents=True, exist_ok=True)

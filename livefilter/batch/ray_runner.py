@@ -15,8 +15,14 @@ import os
 import threading
 import time
 
-from ..errors import InputError, LiveFilterError
+from ..errors import InputError, LiveFilterError, VideoDecodeError
+from ..media.codec import decode, say_if_odd_size
+from ..media.mux import Muxer
+from ..media.probe import CHUNK_SECONDS, probe
+from .degree import photo_degree
+from .images import apply_image
 from .jobs import Job, Options, Result, grade_job
+from .video import GradeOptions, _as_look, grade_frames, temp_beside
 
 PHOTO_BATCH = 4
 
@@ -46,15 +52,10 @@ class PhotoGrader:
     """A Ray Data actor: loads the look once, grades a batch of photos (paths in, statuses out)."""
 
     def __init__(self, look, opts: Options):
-        from .degree import photo_degree
-        from .video import _as_look
-
         self.look, self.opts = _as_look(look), opts
         self.degree = photo_degree(self.look, opts.face_protect)
 
     def __call__(self, batch: dict) -> dict:
-        from .images import apply_image
-
         status, message = [], []
         for src, dst in zip(batch["src"], batch["dst"], strict=True):
             try:
@@ -72,8 +73,6 @@ class PhotoGrader:
 
 def _grade_chunk(look, info, i: int, gopts):
     """One chunk of a video: its frames [start, end) decoded, graded and encoded; returns the packets."""
-    from .video import _as_look, decode, grade_frames
-
     look = _as_look(look)
     start, end = info.chunk_range(i)
     packets = []
@@ -84,8 +83,6 @@ def _grade_chunk(look, info, i: int, gopts):
 
 def _join(info, dst, chunks: list, settings) -> int:
     """Mux the chunks' packets in order with the source's other streams, like the local run; returns frames."""
-    from .video import Muxer, VideoDecodeError, temp_beside
-
     tmp = temp_beside(dst)
     ok = False
     try:
@@ -112,8 +109,6 @@ def run_on_ray(look, jobs: list[Job], opts: Options, *, address: str | None = "l
                photo_actors: int | None = None) -> list[Result]:
     """Grade ``jobs`` on Ray; one Result per job, in the jobs' order."""
     ray = connect(address)
-    from .video import CHUNK_SECONDS, GradeOptions, _as_look, probe, say_if_odd_size
-
     look = _as_look(look)
     # the driver fixes the encoder settings (x264's output depends on its thread count)
     opts = dataclasses.replace(opts, threads=opts.encode_settings().threads)

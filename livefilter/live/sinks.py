@@ -10,13 +10,17 @@ import contextlib
 import logging
 import os
 import tempfile
+from fractions import Fraction
 from pathlib import Path
 
+import av
 import cv2
 import numpy as np
 
 from ..errors import SinkError
-from ..fileio import Closable, check_output_path
+from ..fileio import Closable, check_output_path, chmod_as_created
+from ..media.codec import say_if_odd_size
+from ..media.mux import StreamCopier
 
 log = logging.getLogger(__name__)
 
@@ -100,38 +104,26 @@ class VideoFileSink(Sink):
             self._open(*self.size)
 
     def _open(self, w: int, h: int) -> None:
-        from fractions import Fraction
-
-        import av
-
         fd, tmp = tempfile.mkstemp(prefix=f".{self.path.stem}.", suffix=".mp4", dir=self.path.parent)
         os.close(fd)
-        from ..fileio import chmod_as_created
-
         chmod_as_created(tmp)
         self.tmp = Path(tmp)
         try:
             self.out = av.open(tmp, "w")
             rate = Fraction(self.fps).limit_denominator(1001)
             s = self.out.add_stream("libx264", rate=rate)
-            from ..batch.video import say_if_odd_size
-
             say_if_odd_size(w, h, self.path)
             s.width, s.height, s.pix_fmt = w - w % 2, h - h % 2, "yuv420p"
             s.codec_context.time_base = 1 / rate
             s.codec_context.options = {"crf": f"{self.crf:g}", "preset": self.preset}
             self.stream = s
             if self.audio_from is not None:
-                from ..batch.video import StreamCopier
-
                 self.copier = StreamCopier(self.audio_from, self.out, ".mp4")
         except Exception as exc:  # noqa: BLE001 - any failure to open is this sink's error, with the reason
             self._discard()
             raise SinkError(f"cannot open an mp4 writer ({exc})", self.path) from None
 
     def send(self, frame, index: int | None = None):
-        import av
-
         if self.out is None:
             if self._closed:
                 raise SinkError("the recording is closed", self.path)

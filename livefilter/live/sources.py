@@ -12,11 +12,13 @@ import os
 import re
 from pathlib import Path
 
+import av
 import cv2
 import numpy as np
 
 from ..errors import InputError, SourceError
 from ..fileio import Closable
+from ..imageio import IMAGE_EXTS, read_image
 from ..resources import sample_path
 
 log = logging.getLogger(__name__)
@@ -49,8 +51,6 @@ class SyntheticSource(Source):
             raise InputError(f"synthetic frame size must be at least 16x16, got {self.w}x{self.h}")
         self.fps, self.frames = float(fps), frames
         self.name = f"synthetic {self.w}x{self.h}"
-        from ..imageio import read_image
-
         self.base = read_image(image or SAMPLE_FACE) if not isinstance(image, np.ndarray) else image
         # the photo mirrored at its borders once, so a frame reaching past the photo's edge reads its reflection
         self.pad = max(self.base.shape[:2])
@@ -83,8 +83,6 @@ class ImageSource(Source):
     """A still image, repeated (resized to ``size`` (w, h) when given)."""
 
     def __init__(self, path, fps: float = 30.0, frames: int | None = None, size=None):
-        from ..imageio import read_image
-
         self.frame = read_image(path)
         if size is not None and (self.frame.shape[1], self.frame.shape[0]) != tuple(size):
             self.frame = cv2.resize(self.frame, tuple(size), interpolation=cv2.INTER_AREA)
@@ -105,8 +103,6 @@ _FRAME_NUMBER = re.compile(r"%0?(\d*)d")
 def sequence_files(spec) -> list[Path]:
     """The images of a sequence: a folder's image files in name order, or the files a printf pattern
     (``frames/f_%04d.png``) matches, in number order. Hidden files are left out."""
-    from ..batch.images import IMAGE_EXTS
-
     p = Path(spec)
     if p.is_dir():
         return sorted(f for f in p.iterdir() if f.is_file() and f.suffix.lower() in IMAGE_EXTS
@@ -134,8 +130,6 @@ class ImageSequenceSource(Source):
     is skipped with a warning."""
 
     def __init__(self, spec, fps: float = 30.0, loop: bool = False, size=None):
-        from ..imageio import read_image
-
         self.files = sequence_files(spec)
         if not self.files:
             if Path(spec).is_dir():
@@ -147,8 +141,6 @@ class ImageSequenceSource(Source):
         self.name = f"images {Path(spec).name} ({len(self.files)})"
 
     def read(self):
-        from ..imageio import read_image
-
         for _ in range(len(self.files)):  # at most one pass over unreadable images
             if self.i >= len(self.files):
                 if not self.loop:
@@ -170,8 +162,6 @@ class ImageSequenceSource(Source):
 def _declared_frames(path: Path) -> int:
     """The frame count a video's container declares (an mp4's index); 0 when it declares none (Matroska, MPEG-TS:
     OpenCV's count is then an estimate from the duration, which cannot tell that a file ended early)."""
-    import av
-
     try:
         with av.open(str(path)) as c:
             return int(c.streams.video[0].frames or 0) if c.streams.video else 0

@@ -150,9 +150,9 @@ def test_a_look_with_a_scene_grades_an_unlike_video_less(tmp_path):
 
 
 def test_x264_is_held_below_avx512_only_where_the_cpu_has_it(tmp_path, monkeypatch):
-    """x264's AVX-512 code gave other bytes for the same frames (livefilter.batch.video.X264_PARAMS): on such a CPU
+    """x264's AVX-512 code gave other bytes for the same frames (livefilter.media.codec.X264_PARAMS): on such a CPU
     the encoder is told to stop at AVX2; a CPU without AVX-512 (or no /proc/cpuinfo) is left to x264."""
-    from livefilter.batch import video as bv
+    from livefilter.media import codec as bv
 
     with_512, without = tmp_path / "a", tmp_path / "b"
     with_512.write_text("processor\t: 0\nflags\t\t: fpu sse2 avx2 avx512f avx512bw\n")

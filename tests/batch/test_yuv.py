@@ -6,7 +6,7 @@ import av
 import numpy as np
 import pytest
 
-from livefilter.batch.yuv import FIXED_POINT_ERROR, rgb_to_i420
+from livefilter.media.yuv import FIXED_POINT_ERROR, rgb_to_i420
 
 K = {1: (0.2126, 0.0722), 5: (0.299, 0.114)}
 

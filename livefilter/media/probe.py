@@ -1,0 +1,133 @@
+"""Probing a video at rest (PyAV): one pass over its packets gives the frame count, the keyframes and the chunk
+plan; the first frame gives the size, the rotation and the colours.
+
+A video is graded in chunks that start at keyframes at least ``chunk_seconds`` apart (``VideoInfo.boundaries``),
+so that chunks can be graded apart (the Ray runner) and joined into the same bytes as one run.
+"""
+
+from __future__ import annotations
+
+import bisect
+import dataclasses
+import logging
+from fractions import Fraction
+from pathlib import Path
+
+import av
+
+from ..errors import VideoError
+
+log = logging.getLogger(__name__)
+
+VIDEO_EXTS = (".mp4", ".mov", ".m4v", ".mkv", ".avi", ".webm", ".ts", ".mts", ".m2ts", ".mpg", ".mpeg", ".wmv",
+              ".flv", ".3gp", ".ogv")
+#: containers H.264 can be written to; other inputs are written as .mp4
+OUTPUT_EXTS = (".mp4", ".mov", ".m4v", ".mkv", ".ts")
+CHUNK_SECONDS = 30.0
+
+
+@dataclasses.dataclass
+class VideoInfo:
+    """What ``probe`` learnt about an input video."""
+
+    path: str
+    width: int
+    height: int
+    time_base: Fraction
+    rate: Fraction | None
+    frames: int  # frames expected (from the container's index or the packets)
+    packets: int
+    start_pts: int
+    duration_s: float
+    rotation: int
+    colour: dict  # colorspace, color_range, color_primaries, color_trc of the first frame
+    boundaries: list  # pts where chunks 1.. start (chunk 0 starts at the beginning)
+    chunk_frames: list  # frames in each chunk (from the packets)
+
+    @property
+    def chunks(self) -> int:
+        return len(self.boundaries) + 1
+
+    def chunk_of(self, pts: int) -> int:
+        return bisect.bisect_right(self.boundaries, pts)
+
+    def chunk_range(self, i: int) -> tuple[int | None, int | None]:
+        return (self.boundaries[i - 1] if i > 0 else None, self.boundaries[i] if i < len(self.boundaries) else None)
+
+    def seconds(self, pts: int | None) -> float:
+        return 0.0 if pts is None else float((pts - self.start_pts) * self.time_base)
+
+
+def timestamp(seconds: float) -> str:
+    """hh:mm:ss.mmm, as players show it."""
+    ms = int(round(max(seconds, 0.0) * 1000))
+    h, rem = divmod(ms, 3_600_000)
+    m, rem = divmod(rem, 60_000)
+    return f"{h:02d}:{m:02d}:{rem / 1000:06.3f}"
+
+
+def open_video(path):
+    """The container at ``path``, open for reading; VideoError when it cannot be opened."""
+    try:
+        return av.open(str(path))
+    except av.error.FFmpegError as exc:
+        raise VideoError(f"cannot open as a video ({exc.strerror or exc})", path) from None
+
+
+def probe(path, chunk_seconds: float = CHUNK_SECONDS) -> VideoInfo:
+    """Read a video's packets once (no decoding but the first frame): frame count, keyframes, the chunk plan."""
+    path = Path(path)
+    if not path.is_file():
+        raise VideoError("no such file", path)
+    with open_video(path) as c:
+        if not c.streams.video:
+            kinds = ", ".join(sorted({s.type for s in c.streams})) or "none"
+            raise VideoError(f"no video stream (streams: {kinds})", path)
+        v = c.streams.video[0]
+        cc = v.codec_context
+        if cc is None or not cc.name or cc.name == "none":
+            raise VideoError("unknown video codec: no decoder for it in this FFmpeg build", path)
+        tb = v.time_base or Fraction(1, 90000)
+        pts_list, keys = [], []
+        try:
+            for pkt in c.demux(v):
+                t = pkt.pts if pkt.pts is not None else pkt.dts
+                if t is None:
+                    continue
+                pts_list.append(t)
+                if pkt.is_keyframe:
+                    keys.append(t)
+        except av.error.FFmpegError as exc:  # the grading pass reaches the same place and reports it
+            log.debug("%s: reading packets stopped: %s", path, exc)
+    first = None
+    with open_video(path) as c:
+        v = c.streams.video[0]
+        try:
+            for frame in c.decode(v):
+                first = frame
+                break
+        except av.error.FFmpegError as exc:
+            raise VideoError(f"cannot decode the video ({cc.name}): {exc.strerror or exc}", path) from None
+        if first is None:
+            raise VideoError(f"no decodable video frame ({cc.name})", path)
+        width, height = first.width, first.height
+        rate = v.average_rate or v.guessed_rate
+        declared = v.frames or 0
+    pts_sorted = sorted(pts_list)
+    start = pts_sorted[0] if pts_sorted else 0
+    step = int(chunk_seconds / tb) if chunk_seconds and chunk_seconds > 0 else None
+    boundaries = []
+    if step:
+        last = start
+        for k in sorted(set(keys)):
+            if k - last >= step:
+                boundaries.append(k)
+                last = k
+    chunk_frames = [0] * (len(boundaries) + 1)
+    for t in pts_sorted:
+        chunk_frames[bisect.bisect_right(boundaries, t)] += 1
+    duration = float((pts_sorted[-1] - start) * tb) if pts_sorted else 0.0
+    colour = {k: getattr(first, k, None) for k in ("colorspace", "color_range", "color_primaries", "color_trc")}
+    return VideoInfo(str(path), width, height, Fraction(tb), Fraction(rate) if rate else None,
+                     max(declared, len(pts_list)), len(pts_list), start, duration, int(first.rotation or 0), colour,
+                     boundaries, chunk_frames)
