@@ -154,3 +154,24 @@ def test_bake_grid_matches_mapping(pair):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         fit_look(*pair)
+
+
+def test_as_look_takes_a_look_a_lut_a_table_or_a_look_file(tmp_path):
+    """livefilter.look.as_look: the one way from a caller's look argument to a Look (batch grading and the live
+    pipeline's look files go through it)."""
+    from livefilter.look import as_look
+    from livefilter.luts.lut import Lut, identity_table
+
+    table = np.clip(identity_table(9) * 0.8 + 0.1, 0, 1).astype(np.float32)
+    look = lf.Look(lut=Lut(table, title="warm"))
+    assert as_look(look) is look
+    from_lut = as_look(Lut(table, title="warm"))
+    assert from_lut.name == "warm" and np.array_equal(from_lut.lut.table, table)
+    assert as_look(Lut(table)).name == "lut"
+    from_array = as_look(table)
+    frame = np.random.default_rng(0).integers(0, 256, (8, 8, 3), dtype=np.uint8)
+    assert from_array.name == "lut" and np.array_equal(from_array.apply(frame), lf.render(frame, table))
+    look.save(tmp_path / "warm.cube")
+    assert np.allclose(as_look(tmp_path / "warm.cube").lut.table, table, atol=1e-5)
+    with pytest.raises(lf.InputError, match="no such file"):
+        as_look(tmp_path / "missing.cube")

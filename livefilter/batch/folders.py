@@ -16,6 +16,7 @@ from pathlib import Path
 from ..errors import InputError, OutputError
 from ..fileio import check_output_path
 from ..imageio import IMAGE_EXTS
+from ..look import as_look
 from ..media.memory import steady_memory
 from ..media.probe import OUTPUT_EXTS, VIDEO_EXTS
 from .jobs import Job, Options, Result, grade_job
@@ -122,12 +123,10 @@ def _worker_init(look, opts, stop, threads, extra_inputs):
     from multiprocessing.util import Finalize
 
     from .degree import photo_degree
-    from .video import _as_look
-
     steady_memory()  # a worker process of our own: the CLI's malloc setting applies here too
-    degree = photo_degree(_as_look(look), opts.face_protect)  # one face detector for the worker's photos
+    degree = photo_degree(as_look(look), opts.face_protect)  # one face detector for the worker's photos
     Finalize(degree, degree.close, exitpriority=10)  # closed as the worker exits (MediaPipe complains otherwise)
-    _WORKER.update(look=_as_look(look), opts=opts, stop=stop, extra=extra_inputs, degree=degree)
+    _WORKER.update(look=as_look(look), opts=opts, stop=stop, extra=extra_inputs, degree=degree)
 
 
 def _worker_run(job: Job) -> Result:
@@ -158,8 +157,6 @@ def run_jobs(look, jobs: list[Job], opts: Options, *, workers: int | None = None
     take less than starting worker processes (:func:`_worth_workers`, from the time of the last photo: the first
     one pays this process's set-up): a few photos are graded as fast as single ``apply`` calls, many photos and
     any video still go to one worker per core."""
-    from .video import _as_look
-
     workers = max(1, min(workers or os.cpu_count() or 1, len(jobs)))
     order = {job: i for i, job in enumerate(jobs)}
     results = []
@@ -167,7 +164,7 @@ def run_jobs(look, jobs: list[Job], opts: Options, *, workers: int | None = None
         from .degree import photo_degree
 
         stop = stop or threading.Event()
-        here, last = _as_look(look), 0.0
+        here, last = as_look(look), 0.0
         degree = photo_degree(here, opts.face_protect)  # one face detector for the photos graded here
         try:
             for i, job in enumerate(jobs):

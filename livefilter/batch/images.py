@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..imageio import exif_for_copy, read_image, write_image
+from ..look import as_look
 from .degree import FrameDegree, photo_degree
 
 
@@ -26,10 +28,7 @@ def apply_image(look, src, dst, *, face_protect: bool = True, strength: float = 
                 quality: int = 95, allow_large: bool = False, inputs: tuple = (), degree_estimator=None) -> Path:
     """Grade an image file into ``dst`` (written atomically; PNG/TIFF/WebP alpha kept; the EXIF metadata kept in
     JPEG/PNG/WebP outputs, its orientation reset since the pixels are turned upright)."""
-    from ..imageio import exif_for_copy, read_image, write_image
-    from .video import _as_look
-
-    look = _as_look(look)
+    look = as_look(look)
     rgb, alpha = read_image(src, with_alpha=True, allow_large=allow_large)
     out = grade_image(look, rgb, face_protect=face_protect, strength=strength, interp=interp,
                       degree_estimator=degree_estimator)

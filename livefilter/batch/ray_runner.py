@@ -16,13 +16,14 @@ import threading
 import time
 
 from ..errors import InputError, LiveFilterError, VideoDecodeError
+from ..look import as_look
 from ..media.codec import decode, say_if_odd_size
 from ..media.mux import Muxer
 from ..media.probe import CHUNK_SECONDS, probe
 from .degree import photo_degree
 from .images import apply_image
 from .jobs import Job, Options, Result, grade_job
-from .video import GradeOptions, _as_look, grade_frames, temp_beside
+from .video import GradeOptions, grade_frames, temp_beside
 
 PHOTO_BATCH = 4
 
@@ -52,7 +53,7 @@ class PhotoGrader:
     """A Ray Data actor: loads the look once, grades a batch of photos (paths in, statuses out)."""
 
     def __init__(self, look, opts: Options):
-        self.look, self.opts = _as_look(look), opts
+        self.look, self.opts = as_look(look), opts
         self.degree = photo_degree(self.look, opts.face_protect)
 
     def __call__(self, batch: dict) -> dict:
@@ -73,7 +74,7 @@ class PhotoGrader:
 
 def _grade_chunk(look, info, i: int, gopts):
     """One chunk of a video: its frames [start, end) decoded, graded and encoded; returns the packets."""
-    look = _as_look(look)
+    look = as_look(look)
     start, end = info.chunk_range(i)
     packets = []
     grade_frames(((pts, i, rgb) for pts, rgb in decode(info, start, end)), look, info, gopts, packets.append,
@@ -109,7 +110,7 @@ def run_on_ray(look, jobs: list[Job], opts: Options, *, address: str | None = "l
                photo_actors: int | None = None) -> list[Result]:
     """Grade ``jobs`` on Ray; one Result per job, in the jobs' order."""
     ray = connect(address)
-    look = _as_look(look)
+    look = as_look(look)
     # the driver fixes the encoder settings (x264's output depends on its thread count)
     opts = dataclasses.replace(opts, threads=opts.encode_settings().threads)
     settings = opts.encode_settings()

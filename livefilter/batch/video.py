@@ -33,6 +33,7 @@ from ..errors import (
     VideoError,  # noqa: F401 - defined here before errors.py held every exception
 )
 from ..fileio import check_output_path, chmod_as_created
+from ..look import as_look
 from ..media.codec import ChunkEncoder, EncodeSettings, decode, say_if_odd_size
 from ..media.memory import steady_memory  # noqa: F401 - lived here before livefilter.media: the CLI imported it
 from ..media.mux import Muxer
@@ -154,17 +155,6 @@ class VideoResult:
         return self.frames / self.seconds if self.seconds > 0 else 0.0
 
 
-def _as_look(look):
-    from ..look import Look, load_look
-    from ..luts.lut import Lut
-
-    if isinstance(look, Look):
-        return look
-    if isinstance(look, Lut):
-        return Look(look, meta={"name": look.title or "lut"})
-    return load_look(look)
-
-
 def apply_video(look, src, dst, *, face_protect: bool = True, strength: float = 1.0, progress=None,
                 crf: float = 18.0, preset: str = "veryfast", interp: str = "trilinear", keep_partial: bool = False,
                 stop: threading.Event | None = None, chunk_seconds: float = CHUNK_SECONDS,
@@ -185,7 +175,7 @@ def apply_video(look, src, dst, *, face_protect: bool = True, strength: float = 
         truncated data part-way (after grading what decodes).
     """
     t0 = time.perf_counter()
-    look = _as_look(look)
+    look = as_look(look)
     src, dst = Path(src), Path(dst)
     if dst.suffix.lower() not in OUTPUT_EXTS:
         raise OutputError(f"unsupported video output extension {dst.suffix!r}; use one of {', '.join(OUTPUT_EXTS)}",

@@ -139,7 +139,7 @@ class LookControl:
         self._release_if_idle()
 
     def _load_look(self, template, original, assume_look=False, pick=None):
-        from ..look import Look, fit_look, load_look
+        from ..look import Look, as_look, fit_look
         from ..luts import look_file_kind, read_lut
         from ..luts.lut import Lut
 
@@ -155,7 +155,7 @@ class LookControl:
                 lut = read_lut(p, check_content=False)
                 name = lut.title or p.stem
             else:
-                look = fit_look(p, original) if kind == "image" else load_look(p)
+                look = fit_look(p, original) if kind == "image" else as_look(p)
                 photo = p if kind == "image" else None
         if look is not None:
             look = look.pick(pick) if pick not in (None, look.picked) else look

@@ -22,12 +22,12 @@ from .fit import (
     pairing_for,
     pixel_pairs,
 )
-from .look import LOOK_EXT, Look, bake, describe_confidence, load_look
+from .look import LOOK_EXT, Look, as_look, bake, describe_confidence, load_look
 from .sampling import sample_pairs
 from .settings import FitSettings
 
 __all__ = [
-    "Coverage", "CoveredMapping", "FitSettings", "LOOK_EXT", "Look", "Pairing", "Pairs", "Template", "bake",
+    "Coverage", "CoveredMapping", "FitSettings", "LOOK_EXT", "Look", "Pairing", "Pairs", "Template", "as_look", "bake",
     "confidence",
     "coverage_of", "describe_confidence", "fit_look", "fit_mappings", "given_original", "guess_weight_for",
     "load_look", "load_template", "monochrome_guess", "network_guess", "pairing_for", "pixel_pairs", "sample_pairs",

@@ -18,7 +18,7 @@ from ..errors import InputError, LiveFilterError
 from ..fileio import atomic_output
 from ..luts import format_of, read_lut, write_lut
 from ..luts.lut import Lut, identity_table, resample
-from ..render import check_segment_mask, grade_float, render, render_segments
+from ..render import as_lut, check_segment_mask, grade_float, render, render_segments
 from .coverage import blend_table, mapping_from_any
 from .readings import Reading
 
@@ -266,6 +266,20 @@ def load_look(path: str | os.PathLike) -> Look:
         raise InputError(f"not a livefilter look file or corrupt ({type(exc).__name__}: {exc})", p) from None
     return Look(lut=lut, mapping=mapping, label_mappings=label_mappings, label_luts=label_luts, meta=meta,
                 candidates=candidates)
+
+
+def as_look(look) -> Look:
+    """The one way from what a caller holds to a :class:`Look`: a Look as it is; a :class:`Lut` as a look of that
+    LUT alone (named by its title, else "lut"); an (N, N, N, 3) float array indexed [r, g, b] as a look of that
+    table (the renderer's :func:`~livefilter.render.as_lut`); anything else as a look file path (:func:`load_look`,
+    with its errors)."""
+    if isinstance(look, Look):
+        return look
+    if isinstance(look, np.ndarray):
+        look = as_lut(look)
+    if isinstance(look, Lut):
+        return Look(look, meta={"name": look.title or "lut"})
+    return load_look(look)
 
 
 # The baked table keeps values outside [0, 1] (renderers clip after interpolating): clipping at the nodes

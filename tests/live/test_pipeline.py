@@ -77,7 +77,7 @@ def test_latest_frame_slot_drops_never_queues():
 
 
 def test_template_swap_does_not_stop_frames_and_keeps_old_look_until_ready(look, monkeypatch):
-    import livefilter.look as lmod
+    import livefilter.look.look as lmod
 
     release = threading.Event()
     new = lf.Look(lut=Lut(1 - identity_table(17), title="invert"))
