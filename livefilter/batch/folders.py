@@ -8,10 +8,15 @@ bad file is reported and skipped; the others are graded.
 from __future__ import annotations
 
 import concurrent.futures
+import multiprocessing as mp
 import os
+import signal
 import threading
 import time
+from multiprocessing.util import Finalize
 from pathlib import Path
+
+import numba
 
 from ..errors import InputError, OutputError
 from ..fileio import check_output_path
@@ -19,7 +24,9 @@ from ..imageio import IMAGE_EXTS
 from ..look import as_look
 from ..media.memory import steady_memory
 from ..media.probe import OUTPUT_EXTS, VIDEO_EXTS
+from .degree import photo_degree
 from .jobs import Job, Options, Result, grade_job
+from .ray_runner import run_on_ray
 from .video import output_name
 
 
@@ -110,19 +117,12 @@ _WORKER: dict = {}
 
 
 def _worker_init(look, opts, stop, threads, extra_inputs):
-    import signal
-
     # the parent decides; it sets ``stop`` on Ctrl+C / SIGTERM / SIGHUP (the terminal's signals reach the whole
     # process group, workers too)
     for name in ("SIGINT", "SIGHUP"):
         if hasattr(signal, name):
             signal.signal(getattr(signal, name), signal.SIG_IGN)
-    import numba
-
     numba.set_num_threads(max(1, threads))
-    from multiprocessing.util import Finalize
-
-    from .degree import photo_degree
     steady_memory()  # a worker process of our own: the CLI's malloc setting applies here too
     degree = photo_degree(as_look(look), opts.face_protect)  # one face detector for the worker's photos
     Finalize(degree, degree.close, exitpriority=10)  # closed as the worker exits (MediaPipe complains otherwise)
@@ -161,8 +161,6 @@ def run_jobs(look, jobs: list[Job], opts: Options, *, workers: int | None = None
     order = {job: i for i, job in enumerate(jobs)}
     results = []
     if workers == 1 or (jobs and jobs[0].kind == "image"):
-        from .degree import photo_degree
-
         stop = stop or threading.Event()
         here, last = as_look(look), 0.0
         degree = photo_degree(here, opts.face_protect)  # one face detector for the photos graded here
@@ -187,8 +185,6 @@ def run_jobs(look, jobs: list[Job], opts: Options, *, workers: int | None = None
         if not jobs:
             return results
         workers = min(workers, len(jobs))
-    import multiprocessing as mp
-
     ctx = mp.get_context("spawn")  # no fork after numba / MediaPipe / FFmpeg threads started
     mp_stop = ctx.Event()
     threads = max(1, (os.cpu_count() or 1) // workers)
@@ -254,8 +250,6 @@ def apply_folder(look, inputs, out_dir, *, recursive: bool = False, skip_existin
             progress(len(done), len(todo))
 
     if ray is not None:
-        from .ray_runner import run_on_ray
-
         results = run_on_ray(look, todo, opts, address=ray, on_result=tick)
     else:
         results = run_jobs(look, todo, opts, workers=workers, stop=stop, on_result=tick, extra_inputs=extra)

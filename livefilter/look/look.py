@@ -11,9 +11,11 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from .._version import __version__
+from ..analysis.segments import person_mask
 from ..errors import InputError, LiveFilterError
 from ..fileio import atomic_output
 from ..luts import format_of, read_lut, write_lut
@@ -123,8 +125,6 @@ class Look:
             return np.stack([(labels == k).astype(np.float32) for k in list(cats)[1:]])
         if "segments" not in self.meta:
             return None  # labels were the caller's: without them, the global look
-        from ..analysis.segments import person_mask
-
         return person_mask(image[:, :, ::-1] if channels == "bgr" else image)[None]
 
     def apply(self, image: np.ndarray, *, mode: str = "lut", strength: float = 1.0, interp: str = "trilinear",
@@ -148,8 +148,6 @@ class Look:
             raise InputError("this look was loaded from a LUT file and has no mapping; use mode='lut'")
         if mask is None or not self.label_mappings:
             return grade_float(image, self.mapping, degree=degree, strength=strength, channels=channels)
-        import cv2
-
         h, w = image.shape[:2]
         seg = check_segment_mask(mask, len(self.categories), image.shape).astype(np.float64)
         maps = [cv2.resize(m, (w, h), interpolation=cv2.INTER_LINEAR) if m.shape != (h, w) else m for m in seg]

@@ -18,6 +18,7 @@ import hashlib
 import threading
 from collections import OrderedDict
 
+import cv2
 import numpy as np
 
 from ..errors import InputError
@@ -146,8 +147,6 @@ def render_segments(frame: np.ndarray, luts, mask, *, degree=None, strength: flo
 def render_segments_float(frame: np.ndarray, luts, mask, *, degree=None, strength: float = 1.0,
                           interp: str = "trilinear", channels: str = "rgb") -> np.ndarray:
     """The numpy reference of :func:`render_segments` (each LUT's output clipped, then mixed by the mask)."""
-    import cv2
-
     luts = [as_lut(x) for x in luts]
     seg = check_segment_mask(mask, len(luts), frame.shape).astype(np.float64)
     h, w = frame.shape[:2]
@@ -180,8 +179,6 @@ def grade_float(frame: np.ndarray, colour_fn, *, degree=None, strength: float = 
     if degree is not None and np.asarray(degree).dtype == np.uint8:
         d = d / 255.0
     if d.shape != frame.shape[:2]:
-        import cv2
-
         d = cv2.resize(d, (frame.shape[1], frame.shape[0]), interpolation=cv2.INTER_LINEAR)
     d = np.clip(d * strength, 0.0, 1.0)[:, :, None]
     res = np.clip(np.floor((x + (y - x) * d) * 255.0 + 0.5), 0, 255).astype(np.uint8)
