@@ -23,7 +23,7 @@ from .coverage import Coverage, MixMapping, OffsetMapping, covered, segment_mapp
 from .look import Look, bake
 from .mapping import TableMapping, fit_mapping, ill_defined
 from .pairing import Pairing, Template, given_original, load_template, monochrome_guess, network_guess
-from .readings import Reading, candidate_readings, nearest_looks, neighbour_mean
+from .readings import BOLD_SHARE, Reading, candidate_readings, nearest_looks, neighbour_mean
 from .sampling import MAX_SAMPLES, MIN_SAMPLES, SAMPLINGS, WORK_SIDE, downscale, sample_pairs
 from .settings import DEFAULT, MAX_CANDIDATES, FitSettings
 
@@ -312,7 +312,8 @@ def fit_look(template, original=None, *, sampling: str = "uniform", samples: int
         # several readings of one photo (readings.py); the whole look is left out where the fit kept nothing on
         # purpose (a flat template)
         whole = None if flat_guess or (weight >= 1.0 and not library_share) else kept(1.0)
-        readings, skipped = candidate_readings(Reading("automatic", glob, conf), whole, near, settings, hedged)
+        bold = None if flat_guess else kept(BOLD_SHARE)
+        readings, skipped = candidate_readings(Reading("automatic", glob, conf), whole, near, settings, hedged, bold)
         if len(readings) < settings.candidates:
             warnings.warn(f"{tpl.path or 'template'}: {len(readings)} distinct readings of {settings.candidates} asked "
                           f"(left out as near-duplicates: {', '.join(skipped)})", stacklevel=2)
