@@ -175,6 +175,10 @@ class LivePipeline(LookControl):
                 # (a per-segment look's several-LUT pass was compiled by the backend's set_luts already)
                 self.backend.render(tiny, None, 1.0, out=np.empty_like(tiny))
                 self.backend.render(tiny, np.ones((2, 2), np.float32), 1.0, out=np.empty_like(tiny))
+                if size:  # the output buffer and a full-size pass before frame 1: at 4K the first frame took 75 ms
+                    frame = np.zeros((int(size[1]), int(size[0]), 3), np.uint8)
+                    self._out = np.empty_like(frame)
+                    self.backend.render(frame, None, 1.0, out=self._out)
             self.estimator.warm_up()
         except Exception as exc:  # noqa: BLE001 - a warm-up is an optimisation; the real frame will report
             log.debug("warm-up failed: %s", exc)

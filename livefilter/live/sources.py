@@ -50,6 +50,7 @@ class SyntheticSource(Source):
         if self.w < 16 or self.h < 16:
             raise InputError(f"synthetic frame size must be at least 16x16, got {self.w}x{self.h}")
         self.fps, self.frames = float(fps), frames
+        self.size = (self.w, self.h)
         self.name = f"synthetic {self.w}x{self.h}"
         self.base = read_image(image or SAMPLE_FACE) if not isinstance(image, np.ndarray) else image
         # the photo mirrored at its borders once, so a frame reaching past the photo's edge reads its reflection
