@@ -8,6 +8,7 @@ bad file is reported and skipped; the others are graded.
 from __future__ import annotations
 
 import concurrent.futures
+import dataclasses
 import multiprocessing as mp
 import os
 import signal
@@ -21,7 +22,7 @@ import numba
 from ..errors import InputError, OutputError
 from ..fileio import check_output_path
 from ..imageio import IMAGE_EXTS
-from ..look import as_look
+from ..look import Look, as_look
 from ..media.memory import steady_memory
 from ..media.probe import OUTPUT_EXTS, VIDEO_EXTS
 from .degree import photo_degree
@@ -226,6 +227,39 @@ def summary(results: list[Result], skipped: int = 0) -> str:
     return ", ".join(parts) + f" of {len(results) + skipped} files"
 
 
+@dataclasses.dataclass
+class Batch:
+    """A checked batch: its look read, the jobs to grade, and those left because their output exists."""
+
+    look: Look
+    todo: list[Job]
+    skipped: list[Job]
+    extra_inputs: tuple = ()  # the look's file, which no output may overwrite
+
+
+def plan_batch(look, inputs, *, output=None, out_dir=None, recursive: bool = False,
+               skip_existing: bool = False) -> Batch:
+    """The jobs for ``inputs`` (:func:`plan_jobs`: every refusal before anything is written), then the look read
+    (:func:`~livefilter.look.as_look`: a Look, a Lut, a look file...); ``skip_existing`` sets aside the jobs whose
+    output exists."""
+    extra = (look,) if isinstance(look, (str, os.PathLike)) else ()
+    jobs = plan_jobs(inputs, output=output, out_dir=out_dir, recursive=recursive, extra_inputs=extra)
+    batch = Batch(as_look(look), [], [], extra)
+    for job in jobs:
+        (batch.skipped if skip_existing and job.dst.exists() else batch.todo).append(job)
+    return batch
+
+
+def grade_batch(batch: Batch, opts: Options, *, workers: int | None = None, ray=None, stop=None,
+                on_result=None) -> list[Result]:
+    """Grade ``batch.todo``: here and on ``workers`` processes (:func:`run_jobs`; ``stop`` ends the run early), or
+    on a Ray cluster (``ray``: "local", "auto" or an address; it runs to the end). One Result per job, in order."""
+    if ray is not None:
+        return run_on_ray(batch.look, batch.todo, opts, address=ray, on_result=on_result)
+    return run_jobs(batch.look, batch.todo, opts, workers=workers, stop=stop, on_result=on_result,
+                    extra_inputs=batch.extra_inputs)
+
+
 def apply_folder(look, inputs, out_dir, *, recursive: bool = False, skip_existing: bool = False,
                  workers: int | None = None, face_protect: bool = True, strength: float = 1.0, crf: float = 18.0,
                  preset: str = "veryfast", interp: str = "trilinear", quality: int = 95, keep_partial: bool = False,
@@ -237,20 +271,14 @@ def apply_folder(look, inputs, out_dir, *, recursive: bool = False, skip_existin
     ``progress(done_files, total_files)``. Returns one Result per input file (skipped ones included)."""
     if isinstance(inputs, (str, os.PathLike)):
         inputs = [inputs]
-    extra = (look,) if isinstance(look, (str, os.PathLike)) else ()
-    jobs = plan_jobs(inputs, out_dir=out_dir, recursive=recursive, extra_inputs=extra)
-    skipped = [Result(j, "skipped", "output exists") for j in jobs if skip_existing and j.dst.exists()]
-    todo = [j for j in jobs if not (skip_existing and j.dst.exists())]
+    batch = plan_batch(look, inputs, out_dir=out_dir, recursive=recursive, skip_existing=skip_existing)
     opts = Options(face_protect, strength, interp, quality, False, crf, preset, keep_partial, chunk_seconds)
     done = []
 
     def tick(r):
         done.append(r)
         if progress:
-            progress(len(done), len(todo))
+            progress(len(done), len(batch.todo))
 
-    if ray is not None:
-        results = run_on_ray(look, todo, opts, address=ray, on_result=tick)
-    else:
-        results = run_jobs(look, todo, opts, workers=workers, stop=stop, on_result=tick, extra_inputs=extra)
-    return skipped + results
+    results = grade_batch(batch, opts, workers=workers, ray=ray, stop=stop, on_result=tick)
+    return [Result(j, "skipped", "output exists") for j in batch.skipped] + results

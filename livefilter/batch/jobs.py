@@ -6,7 +6,7 @@ import dataclasses
 import time
 from pathlib import Path
 
-from ..errors import LiveFilterError, VideoDecodeError
+from ..errors import LiveFilterError, OutputError, VideoDecodeError
 from ..media.codec import EncodeSettings
 from ..media.probe import CHUNK_SECONDS
 from .images import apply_image
@@ -27,6 +27,11 @@ class Result:
     message: str = ""
     frames: int = 0
     seconds: float = 0.0
+    expected: int = 0  # a video's frames (those graded before a stop are ``frames``)
+
+    @property
+    def fps(self) -> float:
+        return self.frames / self.seconds if self.seconds > 0 else 0.0
 
 
 @dataclasses.dataclass
@@ -48,25 +53,40 @@ class Options:
         return dataclasses.replace(s, threads=self.threads) if self.threads else s
 
 
-def grade_job(look, job: Job, opts: Options, stop=None, progress=None, extra_inputs: tuple = (),
-              degree_estimator=None) -> Result:
-    """Grade one file; expected errors become a failed Result with a one-line message. ``degree_estimator`` (a
+def grade_file(look, job: Job, opts: Options, *, stop=None, progress=None, extra_inputs: tuple = (),
+               degree_estimator=None) -> Result:
+    """Grade one file and say how it went (ok, or interrupted by ``stop``); errors raise: a LiveFilterError for a
+    bad input or an output that cannot be written, VideoDecodeError for corrupt data part-way through a video.
+    The output's folder is made first (--out-dir mirrors a recursive input's sub-folders). ``degree_estimator`` (a
     FrameDegree): kept across a batch's photos, so its face detector is loaded once (closing MediaPipe's detector
     takes ~0.1 s: per photo, it was most of a small photo's time)."""
     t = time.perf_counter()
     try:
         job.dst.parent.mkdir(parents=True, exist_ok=True)
-        if job.kind == "image":
-            apply_image(look, job.src, job.dst, face_protect=opts.face_protect, strength=opts.strength,
-                        interp=opts.interp, quality=opts.quality, allow_large=opts.allow_large, inputs=extra_inputs,
-                        degree_estimator=degree_estimator)
-            return Result(job, "ok", frames=1, seconds=time.perf_counter() - t)
-        r = apply_video(look, job.src, job.dst, face_protect=opts.face_protect, strength=opts.strength,
-                        progress=progress, crf=opts.crf, preset=opts.preset, interp=opts.interp,
-                        keep_partial=opts.keep_partial, stop=stop, inputs=extra_inputs,
-                        chunk_seconds=opts.chunk_seconds or CHUNK_SECONDS, settings=opts.encode_settings())
-        status = "ok" if r.status == "ok" else "interrupted"
-        return Result(job, status, r.status, frames=r.frames, seconds=time.perf_counter() - t)
+    except OSError as exc:
+        raise OutputError(f"cannot write ({exc.strerror or exc})", job.dst) from None
+    if job.kind == "image":
+        apply_image(look, job.src, job.dst, face_protect=opts.face_protect, strength=opts.strength,
+                    interp=opts.interp, quality=opts.quality, allow_large=opts.allow_large, inputs=extra_inputs,
+                    degree_estimator=degree_estimator)
+        return Result(job, "ok", frames=1, seconds=time.perf_counter() - t)
+    r = apply_video(look, job.src, job.dst, face_protect=opts.face_protect, strength=opts.strength,
+                    progress=progress, crf=opts.crf, preset=opts.preset, interp=opts.interp,
+                    keep_partial=opts.keep_partial, stop=stop, inputs=extra_inputs,
+                    chunk_seconds=opts.chunk_seconds or CHUNK_SECONDS, settings=opts.encode_settings())
+    # message: the video's own status ("interrupted (kept)" when --keep-partial kept what was graded)
+    return Result(job, "ok" if r.status == "ok" else "interrupted", r.status, frames=r.frames,
+                  seconds=time.perf_counter() - t, expected=r.expected)
+
+
+def grade_job(look, job: Job, opts: Options, stop=None, progress=None, extra_inputs: tuple = (),
+              degree_estimator=None) -> Result:
+    """:func:`grade_file`, its expected errors a failed Result with a one-line message (one bad file of a batch
+    fails alone)."""
+    t = time.perf_counter()
+    try:
+        return grade_file(look, job, opts, stop=stop, progress=progress, extra_inputs=extra_inputs,
+                          degree_estimator=degree_estimator)
     except VideoDecodeError as exc:
         return Result(job, "failed", str(exc), frames=exc.graded, seconds=time.perf_counter() - t)
     except LiveFilterError as exc:
