@@ -414,6 +414,7 @@ def _apply_one(look, job, opts, args, stop) -> int:
     from .batch.video import apply_video
 
     t = time.perf_counter()
+    job.dst.parent.mkdir(parents=True, exist_ok=True)  # a recursive --out-dir's sub-folder, as for several files
     if job.kind == "image":
         apply_image(look, job.src, job.dst, face_protect=opts.face_protect, strength=opts.strength,
                     interp=opts.interp, quality=opts.quality, allow_large=opts.allow_large, inputs=(args.look,))

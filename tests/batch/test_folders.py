@@ -53,6 +53,17 @@ def test_folder_with_a_bad_file(tmp_path, look_file, look, capsys):
     assert code == 1 and sorted(p.name for p in out2.iterdir()) == ["p0.png", "p1.png", "p2.png"]
 
 
+def test_one_file_in_a_sub_folder_gets_its_output_folder_as_several_do(tmp_path, look_file, capsys):
+    # before: with one file, "out/sub: output folder does not exist" (exit 2); with two, out/sub was made
+    src, out = tmp_path / "in", tmp_path / "out"
+    photos(src / "sub", 1, sub=False)
+    out.mkdir()
+    code, stdout, err = run(["apply", look_file, src, "--out-dir", out, "--recursive"], capsys)
+    assert code == 0, err
+    assert (out / "sub" / "p0.png").is_file()
+    assert stdout.startswith(f"wrote {out / 'sub' / 'p0.png'} (") and stdout.endswith(" ms)\n"), stdout
+
+
 def test_name_collisions_refused_before_anything_is_written(tmp_path, look_file, capsys):
     photos(tmp_path / "a", 2, sub=False)
     photos(tmp_path / "b", 2, sub=False)
