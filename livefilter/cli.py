@@ -355,30 +355,24 @@ def _write_preview(path, look, args, test=None) -> None:
 
 
 def cmd_apply(args) -> int:
-    from .batch.folders import plan_jobs, run_jobs, summary
+    from .batch.folders import grade_batch, plan_batch, summary
     from .batch.jobs import Options, Result
-    from .look import load_look
+    from .batch.progress import ProgressBar
     from .media.memory import steady_memory
 
     steady_memory()  # a process-wide malloc setting: the program's choice (docs/decisions.md, 'malloc threshold')
 
-    jobs = plan_jobs(args.inputs, output=args.output, out_dir=args.out_dir, recursive=args.recursive,
-                     extra_inputs=(args.look,))
-    look = load_look(args.look)
-    todo = [j for j in jobs if not (args.skip_existing and j.dst.exists())]
-    skipped = len(jobs) - len(todo)
-    for j in jobs:
-        if j not in todo:
-            print(f"skipped {j.src} ({j.dst} exists)")
+    batch = plan_batch(args.look, args.inputs, output=args.output, out_dir=args.out_dir, recursive=args.recursive,
+                       skip_existing=args.skip_existing)
+    for j in batch.skipped:
+        print(f"skipped {j.src} ({j.dst} exists)")
     opts = Options(not args.no_face_protect, args.strength, args.interp, args.quality, args.allow_large, args.crf,
                    args.preset, args.keep_partial)
     with _stop_event_on_signals() as stop:
-        if len(jobs) == 1 and todo and args.ray is None:
-            return _apply_one(look, todo[0], opts, args, stop)
-        from .batch.progress import ProgressBar
-
+        if len(batch.todo) == 1 and not batch.skipped and args.ray is None:
+            return _apply_one(batch, opts, stop)
         bar = ProgressBar("livefilter apply", unit="files")
-        failed = []
+        done, failed = [], []
 
         def report(r: Result):
             bar.close()
@@ -388,49 +382,35 @@ def cmd_apply(args) -> int:
             elif r.status == "failed":
                 failed.append(r)
                 print(f"livefilter: error: {r.message}", file=sys.stderr, flush=True)
-            bar(len(done) + 1, len(todo))
+            bar(len(done) + 1, len(batch.todo))
             done.append(r)
 
-        done: list = []
-        if args.ray is not None:
-            from .batch.ray_runner import run_on_ray
-
-            results = run_on_ray(look, todo, opts, address=args.ray, on_result=report)
-        else:
-            results = run_jobs(look, todo, opts, workers=args.jobs, stop=stop, on_result=report,
-                               extra_inputs=(args.look,))
+        results = grade_batch(batch, opts, workers=args.jobs, ray=args.ray, stop=stop, on_result=report)
         bar.close()
-        print(summary(results, skipped))
+        print(summary(results, len(batch.skipped)))
         if stop.signal:
             print(f"stopped ({stop.signal})")
             return _signal_exit(stop.signal)
     return EXIT_FAIL if failed else EXIT_OK
 
 
-def _apply_one(look, job, opts, args, stop) -> int:
+def _apply_one(batch, opts, stop) -> int:
     """One file: errors raise as before (bad input: exit 2; corrupt data part-way through a video: exit 1)."""
-    from .batch.images import apply_image
+    from .batch.jobs import grade_file
     from .batch.progress import ProgressBar
-    from .batch.video import apply_video
 
-    t = time.perf_counter()
-    job.dst.parent.mkdir(parents=True, exist_ok=True)  # a recursive --out-dir's sub-folder, as for several files
-    if job.kind == "image":
-        apply_image(look, job.src, job.dst, face_protect=opts.face_protect, strength=opts.strength,
-                    interp=opts.interp, quality=opts.quality, allow_large=opts.allow_large, inputs=(args.look,))
-        print(f"wrote {job.dst} ({(time.perf_counter() - t) * 1e3:.0f} ms)")
-        return EXIT_OK
-    bar = ProgressBar(job.src.name)
+    job = batch.todo[0]
+    bar = ProgressBar(job.src.name) if job.kind == "video" else None
     try:
-        r = apply_video(look, job.src, job.dst, face_protect=opts.face_protect, strength=opts.strength,
-                        progress=bar, crf=opts.crf, preset=opts.preset, interp=opts.interp,
-                        keep_partial=opts.keep_partial, stop=stop, inputs=(args.look,))
+        r = grade_file(batch.look, job, opts, stop=stop, progress=bar, extra_inputs=batch.extra_inputs)
     finally:
-        bar.close()
+        if bar is not None:
+            bar.close()
     if r.status == "ok":
-        print(f"wrote {job.dst} ({r.frames} frames, {r.fps:.1f} fps)")
+        print(f"wrote {job.dst} ({r.seconds * 1e3:.0f} ms)" if job.kind == "image" else
+              f"wrote {job.dst} ({r.frames} frames, {r.fps:.1f} fps)")
         return EXIT_OK
-    kept = f"kept the {r.frames} graded frames in {job.dst}" if r.status.endswith("(kept)") else "nothing written"
+    kept = f"kept the {r.frames} graded frames in {job.dst}" if r.message.endswith("(kept)") else "nothing written"
     print(f"stopped ({stop.signal or 'interrupted'}) after {r.frames} of {r.expected} frames: {kept}")
     return _signal_exit(stop.signal)
 
