@@ -33,10 +33,10 @@ def main(argv=None) -> int:
     from skimage.color import deltaE_ciede2000, rgb2lab
 
     import livefilter as lf
-    from livefilter.cli import _sample_look
+    from livefilter.cli.samples import sample_look
     from livefilter.live.sources import SyntheticSource
 
-    look = _sample_look()
+    look = sample_look()
     frame = SyntheticSource((960, 540)).frame_at(0)
     full = lf.render(frame, look)
     lab_full = rgb2lab(full)

@@ -28,7 +28,7 @@ class EncodeSettings:
     the Ray runner passes the driver's settings to every worker so chunks match the local run."""
 
     crf: float = 18.0
-    preset: str = "veryfast"  # as live recordings (sinks.VideoFileSink) and OBS; see cli.py's --preset
+    preset: str = "veryfast"  # as live recordings (sinks.VideoFileSink) and OBS; see cli/parser.py's --preset
     threads: int = max(1, (os.cpu_count() or 1) * 3 // 2)
     codec: str = "libx264"
     pix_fmt: str = "yuv420p"

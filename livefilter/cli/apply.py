@@ -1,0 +1,73 @@
+"""livefilter apply: grade photos, videos and folders with a look. The work is batch/'s (the plan, the look read,
+each file graded, one bad file failing alone); this module says what happened and sets the exit status."""
+
+from __future__ import annotations
+
+import sys
+
+from .exits import EXIT_FAIL, EXIT_OK, signal_exit
+from .signals import stop_event_on_signals
+
+# batch/ is imported where it is used: `livefilter --help` does not load it (start-up time)
+
+
+def cmd_apply(args) -> int:
+    from ..batch.folders import grade_batch, plan_batch, summary
+    from ..batch.jobs import Options, Result
+    from ..batch.progress import ProgressBar
+    from ..media.memory import steady_memory
+
+    steady_memory()  # a process-wide malloc setting: the program's choice (docs/decisions.md, 'malloc threshold')
+
+    batch = plan_batch(args.look, args.inputs, output=args.output, out_dir=args.out_dir, recursive=args.recursive,
+                       skip_existing=args.skip_existing)
+    for j in batch.skipped:
+        print(f"skipped {j.src} ({j.dst} exists)")
+    opts = Options(not args.no_face_protect, args.strength, args.interp, args.quality, args.allow_large, args.crf,
+                   args.preset, args.keep_partial)
+    with stop_event_on_signals() as stop:
+        if len(batch.todo) == 1 and not batch.skipped and args.ray is None:
+            return _apply_one(batch, opts, stop)
+        bar = ProgressBar("livefilter apply", unit="files")
+        done, failed = [], []
+
+        def report(r: Result):
+            bar.close()
+            if r.status == "ok":
+                what = f"{r.frames} frames, " if r.job.kind == "video" else ""
+                print(f"wrote {r.job.dst} ({what}{r.seconds:.1f} s)", flush=True)
+            elif r.status == "failed":
+                failed.append(r)
+                print(f"livefilter: error: {r.message}", file=sys.stderr, flush=True)
+            bar(len(done) + 1, len(batch.todo))
+            done.append(r)
+
+        results = grade_batch(batch, opts, workers=args.jobs, ray=args.ray, stop=stop, on_result=report)
+        bar.close()
+        print(summary(results, len(batch.skipped)))
+        if stop.signal:
+            print(f"stopped ({stop.signal})")
+            return signal_exit(stop.signal)
+    return EXIT_FAIL if failed else EXIT_OK
+
+
+def _apply_one(batch, opts, stop) -> int:
+    """One file: its errors raise to main() (bad input: exit 2; corrupt data part-way through a video: exit 1), a
+    video's progress drawn in frames."""
+    from ..batch.jobs import grade_file
+    from ..batch.progress import ProgressBar
+
+    job = batch.todo[0]
+    bar = ProgressBar(job.src.name) if job.kind == "video" else None
+    try:
+        r = grade_file(batch.look, job, opts, stop=stop, progress=bar, extra_inputs=batch.extra_inputs)
+    finally:
+        if bar is not None:
+            bar.close()
+    if r.status == "ok":
+        print(f"wrote {job.dst} ({r.seconds * 1e3:.0f} ms)" if job.kind == "image" else
+              f"wrote {job.dst} ({r.frames} frames, {r.fps:.1f} fps)")
+        return EXIT_OK
+    kept = f"kept the {r.frames} graded frames in {job.dst}" if r.message.endswith("(kept)") else "nothing written"
+    print(f"stopped ({stop.signal or 'interrupted'}) after {r.frames} of {r.expected} frames: {kept}")
+    return signal_exit(stop.signal)

@@ -1,0 +1,101 @@
+"""livefilter fit: learn a look from a photo (and the photo before its look), write it, say how it was read."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+from ..analysis.scene import default_model
+from ..errors import InputError, LiveFilterError
+from ..fileio import check_output_path
+from ..imageio import read_image, write_image
+from ..look import describe_confidence, fit_look
+from ..resources import DATA_DIR
+from .exits import EXIT_OK
+from .info import print_readings
+
+
+def _keep_scene(look, template) -> None:
+    """Store the template's scene features in the look's metadata; a scene model that fails costs only that."""
+    try:
+        look.meta["scene"] = default_model().describe(read_image(template)).to_meta()
+    except (LiveFilterError, OSError, RuntimeError, ValueError) as exc:
+        warnings.warn(f"{template}: the look keeps no scene (scene similarity stays 1 with it): {exc}", stacklevel=2)
+
+
+def cmd_fit(args) -> int:
+    out = Path(args.output)
+    check_output_path(out, (args.template, args.original))
+    if args.preview:
+        check_output_path(args.preview, (args.template, args.original))
+    if args.save_defiltered:
+        if args.original:
+            raise InputError("--save-defiltered writes the network's guess; with --original there is none")
+        check_output_path(args.save_defiltered, (args.template,))
+    if args.test_photo and not args.preview:
+        raise InputError("--test-photo is the photo of the --preview sheet; give --preview SHEET.png too")
+    test = _read(args.test_photo, args) if args.test_photo else None
+    if args.original and args.pick > 1:
+        raise InputError(f"--pick {args.pick}: a look learnt with --original has one reading")
+    if args.pick > args.candidates:
+        raise InputError(f"--pick {args.pick}: only {args.candidates} readings asked for (--candidates)")
+    look = fit_look(args.template, args.original, allow_large=args.allow_large, sampling=args.sampling,
+                    samples=args.samples, size=args.lut_size, mapping=args.mapping, solver=args.solver, seed=args.seed,
+                    name=args.name or Path(args.template).stem, segments=args.segments, candidates=args.candidates)
+    try:
+        look = look.pick(args.pick)
+    except InputError as exc:
+        raise InputError(f"--pick {args.pick}: {exc.problem}", args.template) from None
+    if out.suffix.lower() == ".npz":  # the lossless format keeps the template's scene for live's scene similarity
+        _keep_scene(look, args.template)
+    look.save(out, inputs=(args.template, args.original))
+    how = ""
+    if look.meta["original"] == "de-filter network":
+        how = f", from one photo: {look.meta['guess_weight']:.2f} of the guessed look kept"
+    elif look.meta["original"] == "monochrome path":
+        how = ", from one black-and-white photo"
+    print(f"wrote {out} ({look.meta['mapping']} mapping{how}, {look.lut.size}^3 LUT, fit {look.meta['fit_ms']:.0f} ms)")
+    print(f"confidence: {describe_confidence(look.meta.get('confidence'))}"
+          + (" (of reading 1; the readings below each have theirs)" if look.picked > 1 else ""))
+    print_readings(look)
+    if args.segments and "note" in look.meta["segments"]:
+        print("segments: the global look for every segment (learnt from one photo: see the warning above)")
+    elif args.segments:
+        shares = look.meta["segments"]["shares"]
+        own = ", ".join(f"{name} {shares[str(k)]:.0%}" for k, name in look.categories.items() if k in look.label_luts)
+        rest = [name for k, name in look.categories.items() if k not in look.label_luts]
+        print(f"segments: own look for {own or 'none'}" + (f"; global look for {', '.join(rest)} (under 10 %)"
+                                                           if rest else ""))
+        for path in (look.segment_paths(out).values() if out.suffix.lower() != ".npz" else ()):
+            print(f"wrote {path}")
+    if args.save_defiltered:
+        write_image(args.save_defiltered, look.defiltered, inputs=(args.template,))
+        print(f"wrote {args.save_defiltered} (the de-filter network's guess of the original)")
+    if args.preview:
+        _write_preview(args.preview, look, args, test)
+        print(f"wrote {args.preview}")
+    return EXIT_OK
+
+
+def _read(path, args):
+    return read_image(path, allow_large=args.allow_large, min_size=2)
+
+
+def _write_preview(path, look, args, test=None) -> None:
+    from ..preview import contact_sheet  # here: `livefilter --help` does not load it (start-up time)
+
+    tiles = [("template", _read(args.template, args))]
+    if test is None:
+        test = read_image(DATA_DIR / "sample_test.jpg")
+    if look.candidates:  # every reading on the test photo, numbered as --pick takes them
+        tiles.append(("test photo", test))
+        tiles += [(f"{i} {c.kind}" + (" *" if i == look.picked else ""), look.pick(i).apply(test))
+                  for i, c in enumerate(look.candidates, 1)]
+        write_image(path, contact_sheet(tiles, height=240), inputs=(args.template, args.test_photo))
+        return
+    if args.original:
+        tiles.append(("original", _read(args.original, args)))
+    elif look.defiltered is not None:
+        tiles.append(("de-filtered guess", look.defiltered))
+    tiles += [("test image", test), ("test image + look", look.apply(test))]
+    write_image(path, contact_sheet(tiles), inputs=(args.template, args.original, args.test_photo))

@@ -1,0 +1,49 @@
+"""livefilter info: what a look file holds (its LUT, how far it moves colours, its readings, segments, metadata)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..look import describe_confidence, load_look
+from ..look.readings import describe_reading
+from ..luts.lut import identity_table
+from .exits import EXIT_OK
+
+
+def print_readings(look) -> None:
+    """The look's readings, numbered, the picked one marked (fit says them too)."""
+    if not look.candidates:
+        return
+    print(f"readings: {len(look.candidates)} (reading {look.picked} is the look's LUT; fit --pick N chooses, live "
+          "--pick N starts on one)")
+    for i, c in enumerate(look.meta["candidates"], 1):
+        print(f"  {'*' if i == look.picked else ' '}{i} {describe_reading(c)}")
+
+
+def cmd_info(args) -> int:
+    look = load_look(args.look)
+    lut = look.lut
+    # exact at the 33^3 nodes over [0, 1] whatever the file's domain, shaper or 1D curves
+    dev = np.abs(np.clip(lut.unit_table(33), 0, 1) - identity_table(33)).mean() * 255
+    print(f"look:      {look.name}")
+    print(f"file:      {args.look}")
+    print(f"LUT:       {lut.describe()}")
+    print(f"strength:  mean distance from identity {dev:.2f} (0-255 scale)")
+    if look.mapping is not None:  # the fitted mapping (meta) and how it is stored (kind) on one line
+        fitted = look.meta.get("mapping")
+        print(f"mapping:   {fitted} ({look.mapping.kind})" if fitted and fitted != look.mapping.kind
+              else f"mapping:   {look.mapping.kind}")
+    print_readings(look)
+    if look.label_luts:
+        cats = look.categories
+        print(f"segments:  {', '.join(f'{cats[k]} (label {k})' for k in sorted(look.label_luts))} have their own "
+              "look" + ("; apply segments each image" if "segments" in look.meta else ""))
+    if "confidence" in look.meta or "confidence text" in look.meta:
+        print(f"confidence: {look.meta.get('confidence text') or describe_confidence(look.meta['confidence'])}")
+    for k, v in look.meta.items():
+        if k == "scene" and isinstance(v, dict):  # 1,280 numbers: what matters is that it is there
+            v = "the template's scene features (live's scene similarity uses them)"
+        if k not in ("name", "confidence", "confidence text", "candidates", "picked") and v not in (None, "", []) and (
+                k != "mapping" or look.mapping is None):
+            print(f"{k + ':':<10} {v}")
+    return EXIT_OK

@@ -1,0 +1,112 @@
+"""livefilter live: grade a camera, a file or the synthetic clip as it plays, to a virtual camera, a window and/or a
+recording."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..errors import InputError
+from ..fileio import check_output_path
+from ..imageio import IMAGE_EXTS
+from ..luts import FORMATS, format_of
+from .exits import EXIT_FAIL, EXIT_OK
+from .signals import stop_on_signals
+
+# live/ is imported where it is used: `livefilter --help` does not load it (start-up time)
+
+
+def cmd_live(args) -> int:
+    from ..live.pipeline import LivePipeline
+    from ..live.sinks import VideoFileSink, VirtualCameraSink
+    from ..live.sources import (
+        CameraSource,
+        ImageSequenceSource,
+        ImageSource,
+        SyntheticSource,
+        VideoFileSource,
+        is_sequence,
+    )
+
+    size = args.frame_size or (1280, 720)
+    # everything that can be checked is checked before a device, a window or a file is opened
+    if not (args.vcam or args.preview or args.record):
+        raise InputError("choose where the video goes: --vcam, --preview and/or --record OUT.mp4")
+    templates, template = [], args.template
+    if Path(template).is_dir():
+        templates = sorted(p for p in Path(template).iterdir() if p.is_file() and format_of(p) is not None)
+        if not templates:
+            known = ", ".join(s for f in FORMATS for s in f.suffixes)
+            raise InputError(f"the template folder has no look files ({known})", template)
+        template = templates[0]
+    elif not Path(template).is_file():
+        raise InputError("no such template file", template)
+    sequence = bool(args.input) and is_sequence(args.input)  # a folder of images or f_%04d.png
+    if args.input and not sequence and not Path(args.input).is_file():
+        raise InputError("no such input file", args.input)
+    if args.record:
+        check_output_path(args.record, (args.input, args.template, args.original))
+    if args.preview:
+        from ..live.window import display_problem
+
+        if problem := display_problem():
+            raise InputError(f"--preview needs a display: {problem}; use --record OUT.mp4 or --vcam instead")
+    if args.synthetic:
+        source = SyntheticSource(size, fps=args.fps)
+    elif sequence:
+        source = ImageSequenceSource(args.input, fps=args.fps, loop=args.loop, size=args.frame_size)
+        size = source.size
+    elif args.input:
+        if Path(args.input).suffix.lower() in IMAGE_EXTS:
+            source = ImageSource(args.input, fps=args.fps, size=args.frame_size)
+        else:
+            source = VideoFileSource(args.input, loop=args.loop, size=args.frame_size)
+        size = source.size
+    else:
+        source = CameraSource(args.camera if args.camera is not None else 0, size, args.fps)
+    sinks = []
+    try:
+        if args.record:
+            # a file's audio goes along (from its start; not when looped, where it would run out of step)
+            audio = args.input if args.input and isinstance(source, VideoFileSource) and not args.loop else None
+            sinks.append(VideoFileSink(args.record, fps=source.fps, inputs=(args.input, args.template,
+                                                                            args.original), audio_from=audio,
+                                       source_timing=isinstance(source, (VideoFileSource, ImageSequenceSource))))
+        if args.vcam:
+            sinks.append(VirtualCameraSink(size, fps=source.fps))
+        pipeline = LivePipeline(source, sinks, backend=args.backend, strength=args.strength,
+                                face_protect=not args.no_face_protect, scene=not args.no_scene)
+    except BaseException:
+        for obj in [source, *sinks]:
+            obj.close()
+        raise
+    window = None
+    try:  # the look first: the source starts only once it is ready (a file then loses no frame at its start)
+        pipeline.set_template(template, args.original, assume_look=args.look, pick=args.pick,
+                              log_failure=False).result()
+    except BaseException:
+        pipeline.close()
+        raise
+    with pipeline, stop_on_signals(pipeline):
+        if args.preview:
+            from ..live.window import PreviewWindow
+
+            window = PreviewWindow(pipeline, templates)
+            pipeline.add_callback(window)
+        print(f"livefilter live: {source.name} -> {', '.join(s.name for s in sinks) or 'preview'} "
+              f"[{pipeline.backend.name}] look: {pipeline.look_name}  (Ctrl+C to stop)", flush=True)
+        try:
+            stats = pipeline.run(max_frames=args.frames, duration=args.duration)
+        except KeyboardInterrupt:
+            stats = pipeline.stats.summary()
+            print("stopped")
+        finally:
+            if window is not None:
+                window.close()
+    if pipeline.stopped_by_signal:
+        print(f"stopped ({pipeline.stopped_by_signal})")
+    for s in sinks:
+        if isinstance(s, VideoFileSink) and s.frames:
+            print(f"wrote {s.path} ({s.frames} frames)")
+    print(f"{stats['frames']} frames, {stats['fps']:.1f} fps")
+    # an --input file cut short (its source logged where): a failure, as for apply, though what was read is kept
+    return EXIT_FAIL if getattr(source, "cut_short", None) else EXIT_OK

@@ -1,0 +1,67 @@
+"""How a run stops on Ctrl+C (SIGINT), SIGTERM and SIGHUP (the terminal or SSH session closed): cleanly, with what
+was written finalised or removed, instead of the default action (killed, an unfinished hidden temp file left)."""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import threading
+
+#: the signals that stop a run cleanly
+STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
+
+
+@contextlib.contextmanager
+def _handled_by(handler):
+    """``handler`` for the STOP_SIGNALS while the block runs, the handlers before it put back after."""
+    old = {sig: signal.signal(sig, handler) for sig in STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for sig, h in old.items():
+            signal.signal(sig, h)
+
+
+class StopEvent(threading.Event):
+    signal: str | None = None
+
+
+@contextlib.contextmanager
+def stop_event_on_signals():
+    """An Event set by the first Ctrl+C, SIGTERM or SIGHUP (a video in progress then ends cleanly: its temporary file
+    removed, or finalised with --keep-partial); a second signal interrupts at once."""
+    stop = StopEvent()
+    if threading.current_thread() is not threading.main_thread():
+        yield stop
+        return
+
+    def handler(signum, frame):
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.signal = signal.Signals(signum).name
+        stop.set()
+
+    with _handled_by(handler):
+        yield stop
+
+
+@contextlib.contextmanager
+def stop_on_signals(pipeline=None):
+    """Ctrl+C (SIGINT), SIGTERM and SIGHUP (a closed terminal or SSH session) end a run gracefully: the render
+    loop finishes the frame in hand and stops, devices are released and a recording is finalised with every frame
+    counted (an exception raised between a sink's write and the frame count made the two disagree by one; the
+    default action of SIGTERM / SIGHUP would kill the process and leave an unfinished hidden temp file). A second
+    Ctrl+C while stopping interrupts at once."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum, frame):
+        if pipeline is not None and pipeline.running:
+            pipeline.stopped_by_signal = signal.Signals(signum).name
+            pipeline.stop()
+        else:
+            raise KeyboardInterrupt
+
+    with _handled_by(handler):
+        yield
