@@ -31,6 +31,7 @@ class Result:
 
     @property
     def fps(self) -> float:
+        """A video's frames graded a second."""
         return self.frames / self.seconds if self.seconds > 0 else 0.0
 
 
