@@ -17,6 +17,9 @@ import threading
 import numpy as np
 from scipy.interpolate import CubicSpline
 
+from .faces import FaceDetector
+from .segments import Segmenter
+
 BLOCKS = 5
 EXTEND = 0.20
 SIGMA = 0.5  # of the Gaussian, in units of the extended box's half size
@@ -196,8 +199,6 @@ class DegreeEstimator:
         """Segment the frames (a look with per-segment LUTs is live) or not. The segmenter loads a model: call
         this from a background thread (the look worker), not the render loop."""
         if on and self.segmenter is None:
-            from .segments import Segmenter
-
             new = Segmenter()  # loads a model: outside the lock
             with self._seg_lock:
                 new, self.segmenter = (None, new) if self.segmenter is None else (new, self.segmenter)
@@ -223,8 +224,6 @@ class DegreeEstimator:
     def ensure_detector(self) -> None:
         """Create the face detector now (it loads a model: done at start, not on the first frame)."""
         if self.face_protect and self._detector is None:
-            from .faces import FaceDetector
-
             self._detector = FaceDetector()
 
     def warm_up(self) -> None:

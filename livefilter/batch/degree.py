@@ -16,6 +16,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..analysis import DegreeEstimator
+from ..analysis.scene import SceneFeatures, SceneTracker
+from ..analysis.segments import Segmenter
 
 
 def scene_of(look):
@@ -23,7 +25,6 @@ def scene_of(look):
     then follows the scene similarity, for photos and videos alike."""
     if "scene" not in look.meta:
         return None
-    from ..analysis.scene import SceneFeatures
 
     return SceneFeatures.from_meta(look.meta["scene"])
 
@@ -47,8 +48,6 @@ class FrameDegree:
         self._now = 0.0
         self._segmenter = None
         if segments:
-            from ..analysis.segments import Segmenter
-
             self._segmenter = Segmenter()
         self.face_strength = float(face_strength)
         self.every = max(1, int(every))
@@ -64,8 +63,6 @@ class FrameDegree:
             self._segmenter.reset()  # a new run: no smoothing across a chunk boundary
         tracker = None
         if self.scene_features is not None:
-            from ..analysis.scene import SceneTracker
-
             tracker = SceneTracker(threaded=False, clock=lambda: self._now, jump_first=True)
             tracker.set_template(self.scene_features)
         self._estimator = DegreeEstimator(face_protect=self.face_protect, face_strength=self.face_strength,

@@ -11,7 +11,11 @@ import os
 import re
 from pathlib import Path
 
+from ..analysis.scene import SceneFeatures
 from ..errors import InputError, LiveFilterError
+from ..look import LOOK_EXT, Look, as_look, fit_look
+from ..luts import look_file_kind, read_lut
+from ..luts.lut import Lut
 from ..render import create_backend
 from .threads import close_all
 
@@ -57,8 +61,6 @@ class LookControl:
                             failure="not saved")
 
     def _save(self, folder: Path, look, lut, name, strength: float) -> tuple[Path, Path]:
-        from ..look import LOOK_EXT, Look
-
         look = look if look is not None else (Look(lut=lut) if lut is not None else None)
         if look is None:
             raise LiveFilterError("no look is live")
@@ -139,10 +141,6 @@ class LookControl:
         self._release_if_idle()
 
     def _load_look(self, template, original, assume_look=False, pick=None):
-        from ..look import Look, as_look, fit_look
-        from ..luts import look_file_kind, read_lut
-        from ..luts.lut import Lut
-
         conf, photo, look = None, None, None
         if isinstance(template, Lut):
             lut, name = template, template.title or "lut"
@@ -163,8 +161,6 @@ class LookControl:
         elif pick not in (None, 1):
             raise InputError(f"there is no reading {pick}: a LUT file has one look")
         if photo is None and look is not None and "scene" in look.meta:  # a .look.npz keeps its template's scene
-            from ..analysis.scene import SceneFeatures
-
             photo = SceneFeatures.from_meta(look.meta["scene"])
         if self._closed:
             raise LiveFilterError("the pipeline closed during the fit")

@@ -20,6 +20,7 @@ import time
 import numpy as np
 
 from ..analysis import DegreeEstimator
+from ..analysis.scene import LIVE_THREADS, SceneTracker
 from ..errors import InputError
 from ..render import create_backend
 from ..render.cuda import CudaError
@@ -62,8 +63,6 @@ class LivePipeline(LookControl):
         # the template's); a look file has no template photo, so s stays 1 for it
         tracker = None
         if scene:
-            from ..analysis.scene import LIVE_THREADS, SceneTracker
-
             tracker = SceneTracker(threads=LIVE_THREADS)
         self.estimator = DegreeEstimator(face_protect=face_protect, face_strength=face_strength,
                                          face_detector=face_detector, scene=tracker)

@@ -27,7 +27,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.ndimage import gaussian_filter, map_coordinates
 
-from .mapping import trilinear_weights
+from ..luts.lut import identity_table
+from .mapping import mapping_from_dict, trilinear_weights
 
 GRID = 17
 FULL = 0.5  # density (in units of an even spread over the cube) from which a region is fully trusted
@@ -187,7 +188,6 @@ class OffsetMapping:
 def mapping_from_any(d: dict, fallback=None):
     """A mapping from its to_dict(): plain, covered, mixed, or (with the global mapping as ``fallback``) a
     segment's."""
-    from .mapping import mapping_from_dict
 
     kind = str(d["kind"])
     if kind == "mix":
@@ -220,7 +220,6 @@ def covered(mapping, coverage: Coverage | None, p0: float, weight: float = 1.0):
 def blend_table(table: np.ndarray, coverage: Coverage | None, p0: float, weight: float = 1.0) -> np.ndarray:
     """A baked (N, N, N, 3) table (the Lut layout, [r, g, b]) blended as CoveredMapping does, c taken at the nodes.
     Tuning tools use it to try many (p0, weight) on one baked mapping."""
-    from ..luts.lut import identity_table
 
     ident = identity_table(table.shape[0])
     if coverage is None or p0 <= 0:

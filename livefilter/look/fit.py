@@ -22,7 +22,9 @@ from ..errors import InputError
 from .coverage import Coverage, MixMapping, OffsetMapping, covered, segment_mapping
 from .look import Look, bake
 from .mapping import TableMapping, fit_mapping, ill_defined
+from .monochrome import monochrome_pairs
 from .pairing import Pairing, Template, given_original, load_template, monochrome_guess, network_guess
+from .prior import default_prior, has_prior
 from .readings import BOLD_SHARE, Reading, candidate_readings, nearest_looks, neighbour_mean
 from .sampling import MAX_SAMPLES, MIN_SAMPLES, SAMPLINGS, WORK_SIDE, downscale, sample_pairs
 from .settings import DEFAULT, MAX_CANDIDATES, FitSettings
@@ -45,7 +47,6 @@ def prior_look(tpl: Template, small: np.ndarray, settings: FitSettings = DEFAULT
     """The look prior's predicted look of the template and how far it moves the template's colours (``small``: the
     template at the network's preset size; code values), or (None, None) without the model (or prior_share 0).
     The network's look and the prior's are averaged (docs/decisions.md 'look prior')."""
-    from .prior import default_prior, has_prior
 
     if settings.prior_share <= 0 or not has_prior():
         return None, None
@@ -111,8 +112,6 @@ def pixel_pairs(p: Pairing, *, sampling: str = "uniform", samples: int = 8000, s
         h, w = p.template.shape[:2]
         saliency_mask = cv2.resize(np.asarray(saliency_mask, np.uint8), (w, h), interpolation=cv2.INTER_NEAREST) > 0
     if p.path == "monochrome":
-        from .monochrome import monochrome_pairs
-
         return Pairs(*monochrome_pairs(p.template, samples, seed))
     return Pairs(*sample_pairs(p.template, p.original, sampling=sampling, samples=samples, seed=seed, labels=labels,
                                saliency_mask=saliency_mask, alpha=p.alpha))

@@ -19,6 +19,7 @@ import scipy.sparse as sp
 from scipy.linalg import cho_factor, cho_solve
 
 from ..errors import InputError
+from ..luts.lut import Lut
 
 N_TERMS = 9
 # The other two channels of each output channel, in the seed's order.
@@ -264,8 +265,6 @@ class TableMapping:
     kind = "table"
 
     def __init__(self, table: np.ndarray):
-        from ..luts.lut import Lut
-
         self.table = np.asarray(table, dtype=np.float32)
         self._lut = Lut(self.table)
 

@@ -13,6 +13,8 @@ import numpy as np
 
 from ..errors import InputError
 from ..imageio import read_image
+from .defilter import at_preset_size, defilter, guess_change, has_segment_model
+from .monochrome import is_monochrome
 from .sampling import WORK_SIDE, downscale, match_size
 from .settings import DEFAULT, FitSettings
 
@@ -67,7 +69,6 @@ def given_original(tpl: Template, original, *, allow_large: bool = False) -> Pai
 
 def monochrome_guess(tpl: Template) -> Pairing | None:
     """The monochrome path when the template is black-and-white (or toned), else None."""
-    from .monochrome import is_monochrome
 
     probe = downscale(tpl.rgb, WORK_SIDE)  # the statistics need no more (12 MP: one resize, not three)
     return Pairing(probe, None, "monochrome", source="monochrome path") if is_monochrome(probe) else None
@@ -76,7 +77,6 @@ def monochrome_guess(tpl: Template) -> Pairing | None:
 def network_guess(tpl: Template, segment_aware: bool = False, settings: FitSettings = DEFAULT) -> Pairing:
     """The de-filter network's guess of the original, both at the network's preset size; ``segment_aware``: the
     FIG. 3 network, given the template's soft person mask."""
-    from .defilter import at_preset_size, defilter, guess_change, has_segment_model
 
     mask = None
     if segment_aware and has_segment_model():

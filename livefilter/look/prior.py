@@ -20,10 +20,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from ..analysis.scene import default_model
 from ..analysis.shrink import shrink_to
 from ..errors import ModelError
 from ..luts.lut import Lut, identity_table
 from ..resources import MODELS_DIR, REINSTALL
+from .library import save_npz_exact
 
 PRIOR_PATH = MODELS_DIR / "look_prior.npz"
 GRID = 7
@@ -56,7 +58,6 @@ def square(rgb: np.ndarray) -> np.ndarray:
 def template_features(rgb: np.ndarray, scene=None) -> np.ndarray:
     """The prior's input for a uint8 RGB template of any size: the scene network's pooled feature map and the
     colour statistics, float32 (305,)."""
-    from ..analysis.scene import default_model
 
     small = square(rgb)
     deep = (scene or default_model()).pooled_features(small)
@@ -119,7 +120,6 @@ def default_prior() -> LookPrior:
 
 def save_prior(path: str | Path, W, mu, sd, ym, meta: dict) -> None:
     """Write a look prior (tools/train_look_prior.py) as an .npz whose bytes depend only on its contents."""
-    from .library import save_npz_exact
 
     save_npz_exact(path, {"W": np.asarray(W, np.float32), "mu": np.asarray(mu, np.float32),
                           "sd": np.asarray(sd, np.float32), "ym": np.asarray(ym, np.float32),

@@ -18,9 +18,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..imageio import read_image
 from ..luts.lut import Lut
+from ..resources import DATA_DIR
+from .coverage import covered
 from .library import LookLibrary, Neighbours, default_library, has_library
 from .mapping import TableMapping
+from .sampling import downscale
 
 # The order readings are offered in after the automatic one; chosen by the best-of-4 figure on the training split and
 # confirmed on the validation split (docs/decisions.md "candidate readings" and "bold reading and the order with the
@@ -90,9 +94,6 @@ def srgb_to_lab(rgb: np.ndarray) -> np.ndarray:
 @functools.lru_cache(maxsize=1)
 def reference_colours() -> np.ndarray:
     """The colours readings are compared on: the bundled sample photos at 48 px, (n, 3) in [0, 1]."""
-    from ..imageio import read_image
-    from ..resources import DATA_DIR
-    from .sampling import downscale
 
     px = [downscale(read_image(DATA_DIR / f"sample_{n}.jpg"), 48).reshape(-1, 3) for n in ("before", "test")]
     return np.concatenate(px).astype(np.float64) / 255.0
@@ -171,7 +172,6 @@ def _library_confidence(support: float, closeness: float, looks: int) -> dict:
 
 def gentle(mapping, share: float = GENTLE_SHARE):
     """``share`` of a look, the rest identity."""
-    from .coverage import covered
 
     return covered(mapping, None, 0.0, share)
 
