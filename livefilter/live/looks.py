@@ -9,6 +9,7 @@ import concurrent.futures
 import logging
 import os
 import re
+import threading
 from pathlib import Path
 
 from ..analysis.scene import SceneFeatures
@@ -20,6 +21,7 @@ from ..render import create_backend
 from .threads import close_all
 
 log = logging.getLogger("livefilter.live.pipeline")
+_SAVING = threading.Lock()
 
 
 class LookControl:
@@ -55,10 +57,23 @@ class LookControl:
 
     def save_look(self, folder: str | os.PathLike = ".") -> concurrent.futures.Future:
         """Save the live look at the live strength as LOOK.cube and LOOK.look.npz in ``folder`` (new names, never
-        over a file), on the look worker; the future gives the two paths."""
-        # what is live now, not what is live when the worker gets to it (a fit may be queued before)
-        return self._submit(self._save, Path(folder), self.look, self._lut, self.look_name, self.strength,
-                            failure="not saved")
+        over a file), on a thread of its own at normal priority (not behind the look worker's fits, at nice 19: on
+        a busy machine 's' waited minutes there); the future gives the two paths."""
+        if self._closed:
+            raise LiveFilterError("the pipeline is closed")
+        fut = concurrent.futures.Future()
+        # what is live now, when 's' is pressed
+        args = (Path(folder), self.look, self._lut, self.look_name, self.strength)
+
+        def run():
+            try:
+                with _SAVING:  # one save at a time: each finds a free name before it writes
+                    fut.set_result(self._guarded((True, "not saved"), self._save, *args))
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller through the future
+                fut.set_exception(exc)
+
+        threading.Thread(target=run, name="lf-save").start()
+        return fut
 
     def _save(self, folder: Path, look, lut, name, strength: float) -> tuple[Path, Path]:
         look = look if look is not None else (Look(lut=lut) if lut is not None else None)
@@ -179,10 +194,7 @@ class LookControl:
             self.estimator.set_segments(False)
         self._show_look(look, lut, name, conf)
         if look is not None and len(look.candidates) > 1 and not self._closed:  # the other readings ready
-            try:                                                                      # before 'c' asks for them
-                self._spawn(self._prepare_readings, look)
-            except LiveFilterError:
-                pass  # closed meanwhile
+            self._spawn_prepare(look)  # before 'c' asks for them
         return name
 
     def _set_luts(self, luts) -> None:
@@ -210,12 +222,35 @@ class LookControl:
         self.status = f"{old.name} failed; rendering on the cpu"
         close_all([old])
 
-    def _prepare_readings(self, look) -> None:
-        for r in look.candidates:
-            if self._closed or self.look is not look:
+    def _spawn_prepare(self, look, todo=None) -> None:
+        with self._release_lock:
+            self._prepares_queued += 1
+        try:
+            self._spawn(self._prepare_readings, look, todo)
+        except LiveFilterError:
+            with self._release_lock:
+                self._prepares_queued -= 1  # closed meanwhile
+
+    def _prepare_readings(self, look, todo=None) -> None:
+        """Build the other readings' render tables ahead, the next one first. A pick or a template queued behind
+        goes first (the rest is queued again after it), so 'c' waits for one table at most: on a busy machine the
+        look worker, at nice 19, took minutes for all of them, and 'c' waited behind."""
+        with self._release_lock:
+            self._prepares_queued -= 1
+        n = len(look.candidates)
+        todo = [(look.picked - 1 + i) % n for i in range(1, n)] if todo is None else todo
+        while todo:
+            live = self.look
+            if self._closed or live is None or live.candidates is not look.candidates:
                 return
+            with self._release_lock:
+                others = self._looks_pending - 1 - self._prepares_queued
+            if others > 0:
+                self._spawn_prepare(look, todo)
+                return
+            i = todo.pop(0)
             try:
-                self.backend.prepare(r.lut)
+                self.backend.prepare(look.candidates[i].lut)
             except Exception as exc:  # noqa: BLE001 - only a head start: set_lut reports a real failure
                 log.debug("reading not prepared ahead: %s", exc)
 

@@ -397,3 +397,42 @@ def test_a_look_file_starts_on_its_saved_reading_and_quick_c_presses_each_move_o
         for f in futs:
             f.result(timeout=60)
         assert p.candidate == ((2 + 1) % n + 1, n)  # 2 -> 3 -> 4 (of 4)
+
+
+def test_a_pick_goes_before_the_readings_head_start(monkeypatch):
+    """The other readings' tables are built ahead on the look worker, the next reading first; a pick queued meanwhile
+    waits for one table at most (before: for all of them, minutes on a busy machine where the worker is at nice 19),
+    and the head start goes on after the pick."""
+    import warnings
+
+    from livefilter.render.cpu import CpuBackend
+    from livefilter.resources import DATA_DIR
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        one = lf.fit_look(DATA_DIR / "sample_after.jpg", candidates=4)
+    n = len(one.candidates)
+    assert n >= 3
+    events, started = [], threading.Event()
+    real_prepare = CpuBackend.prepare
+
+    def slow_prepare(self, lut):
+        started.set()
+        time.sleep(0.3)
+        events.append(("prepare", lut))
+        return real_prepare(self, lut)
+
+    monkeypatch.setattr(CpuBackend, "prepare", slow_prepare)
+    with pipeline() as p:
+        p.set_template(one).result(timeout=60)
+        assert started.wait(10)  # the head start is running: the pick queues behind it
+        p.pick_next().result(timeout=60)
+        events.append(("pick", p.candidate[0]))
+        deadline = time.monotonic() + 20
+        while sum(e[0] == "prepare" for e in events) < n - 1 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    kinds = [e[0] for e in events]
+    assert kinds.index("pick") <= 1, kinds
+    prepared = [e[1] for e in events if e[0] == "prepare"]
+    assert prepared[0] is one.candidates[1].lut  # the next reading first
+    assert {id(x) for x in prepared} == {id(c.lut) for c in one.candidates[1:]}  # every other reading, after the pick
