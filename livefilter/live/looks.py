@@ -222,37 +222,27 @@ class LookControl:
         self.status = f"{old.name} failed; rendering on the cpu"
         close_all([old])
 
+    def _prepare_readings(self, look, todo=None) -> None:
+        """Build the other readings' render tables ahead, the next one first, one table per turn on the look worker:
+        the rest is queued again behind whatever came meanwhile, so 'c' waits for one table at most (on a busy
+        machine the worker, at nice 19, took minutes for all of them, and 'c' waited behind)."""
+        n = len(look.candidates)
+        todo = [(look.picked - 1 + i) % n for i in range(1, n)] if todo is None else todo
+        live = self.look
+        if not todo or self._closed or live is None or live.candidates is not look.candidates:
+            return
+        try:
+            self.backend.prepare(look.candidates[todo[0]].lut)
+        except Exception as exc:  # noqa: BLE001 - only a head start: set_lut reports a real failure
+            log.debug("reading not prepared ahead: %s", exc)
+        if len(todo) > 1:
+            self._spawn_prepare(look, todo[1:])
+
     def _spawn_prepare(self, look, todo=None) -> None:
-        with self._release_lock:
-            self._prepares_queued += 1
         try:
             self._spawn(self._prepare_readings, look, todo)
         except LiveFilterError:
-            with self._release_lock:
-                self._prepares_queued -= 1  # closed meanwhile
-
-    def _prepare_readings(self, look, todo=None) -> None:
-        """Build the other readings' render tables ahead, the next one first. A pick or a template queued behind
-        goes first (the rest is queued again after it), so 'c' waits for one table at most: on a busy machine the
-        look worker, at nice 19, took minutes for all of them, and 'c' waited behind."""
-        with self._release_lock:
-            self._prepares_queued -= 1
-        n = len(look.candidates)
-        todo = [(look.picked - 1 + i) % n for i in range(1, n)] if todo is None else todo
-        while todo:
-            live = self.look
-            if self._closed or live is None or live.candidates is not look.candidates:
-                return
-            with self._release_lock:
-                others = self._looks_pending - 1 - self._prepares_queued
-            if others > 0:
-                self._spawn_prepare(look, todo)
-                return
-            i = todo.pop(0)
-            try:
-                self.backend.prepare(look.candidates[i].lut)
-            except Exception as exc:  # noqa: BLE001 - only a head start: set_lut reports a real failure
-                log.debug("reading not prepared ahead: %s", exc)
+            pass  # closed meanwhile
 
     def _set_scene_template(self, photo) -> None:
         """The template photo's scene features for the scene similarity (on the look worker, before the swap);

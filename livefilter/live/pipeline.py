@@ -91,7 +91,6 @@ class LivePipeline(LookControl):
         # loses no frame at its start (it did while the look was fitted, and under load nearly all of them)
         self._go = threading.Event()
         self._looks_pending = 0
-        self._prepares_queued = 0  # of those, the readings' head starts (live/looks.py)
         self._threads: list[threading.Thread] = []
         self._looks = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="lf-look",
                                                             initializer=background_thread)
