@@ -165,13 +165,13 @@ def test_the_segmentation_aware_guess_gets_the_person_mask(monkeypatch, tmp_path
     """fit_look(segments=True) from one photo (with FitSettings.segments_from_guess) asks the FIG. 3 model (with the
     template's soft person mask at the preset size) when models/defilter_seg.onnx is there, the FIG. 2 model
     (template only) otherwise and for ordinary fits."""
-    from livefilter.look import fit
+    from livefilter.look import fit, pairing
 
     seg_path = tmp_path / "defilter_seg.onnx"
     sessions = {dfl.MODEL_PATH: _RecordingSession(), seg_path: _RecordingSession()}
     monkeypatch.setattr(dfl, "_load", lambda path=None: sessions[dfl.MODEL_PATH if path is None else path])
     monkeypatch.setattr(dfl, "SEG_MODEL_PATH", seg_path)
-    monkeypatch.setattr(fit, "monochrome_guess", lambda tpl: None)
+    monkeypatch.setattr(pairing, "monochrome_guess", lambda tpl: None)
     on = fit.FitSettings(segments_from_guess=True)  # the FIG. 3 guess serves segments learnt from one photo
 
     lf.fit_look(photo, segments=True, settings=on)  # no seg model file yet: the FIG. 2 network

@@ -6,23 +6,9 @@ save/load, bake).
 """
 
 from .coverage import Coverage, CoveredMapping
-from .fit import (
-    Pairing,
-    Pairs,
-    Template,
-    confidence,
-    coverage_of,
-    fit_look,
-    fit_mappings,
-    given_original,
-    guess_weight_for,
-    load_template,
-    monochrome_guess,
-    network_guess,
-    pairing_for,
-    pixel_pairs,
-)
+from .fit import Pairs, confidence, coverage_of, fit_look, fit_mappings, guess_weight_for, pixel_pairs
 from .look import LOOK_EXT, Look, as_look, bake, describe_confidence, load_look
+from .pairing import Pairing, Template, given_original, load_template, monochrome_guess, network_guess, pairing_for
 from .sampling import sample_pairs
 from .settings import FitSettings
 

@@ -19,14 +19,14 @@ import numpy as np
 
 from .._version import __version__
 from ..errors import InputError
-from .coverage import Coverage, MixMapping, OffsetMapping, covered, segment_mapping
+from .coverage import Coverage, MixMapping, covered, segment_mapping
 from .look import Look, bake
 from .mapping import TableMapping, fit_mapping, ill_defined
 from .monochrome import monochrome_pairs
-from .pairing import Pairing, Template, given_original, load_template, monochrome_guess, network_guess
+from .pairing import Pairing, Template, load_template, pairing_for
 from .prior import default_prior, has_prior
-from .readings import BOLD_SHARE, Reading, candidate_readings, nearest_looks, neighbour_mean
-from .sampling import MAX_SAMPLES, MIN_SAMPLES, SAMPLINGS, WORK_SIDE, downscale, sample_pairs
+from .readings import read_one_photo
+from .sampling import MAX_SAMPLES, MIN_SAMPLES, SAMPLINGS, downscale, sample_pairs
 from .settings import DEFAULT, MAX_CANDIDATES, FitSettings
 
 DEFAULT_MAPPING = "residual"
@@ -53,15 +53,6 @@ def prior_look(tpl: Template, small: np.ndarray, settings: FitSettings = DEFAULT
     lut = default_prior().predict(tpl.rgb)
     px = small.reshape(-1, 3) / 255.0
     return lut, float(np.abs(lut.apply_float(px) - px).mean() * 255.0)
-
-
-def pairing_for(tpl: Template, original=None, *, allow_large: bool = False, monochrome: bool = True,
-                segment_aware: bool = False, settings: FitSettings = DEFAULT) -> Pairing:
-    """Route a template: the given original, else the monochrome path, else the de-filter network (``segment_aware``:
-    the FIG. 3 one)."""
-    if original is not None:
-        return given_original(tpl, original, allow_large=allow_large)
-    return (monochrome and monochrome_guess(tpl)) or network_guess(tpl, segment_aware, settings)
 
 
 # --- stage 2b (segments=True): the template's segments --------------------------------------------------------
@@ -158,13 +149,18 @@ def coverage_of(p: Pairing, pairs: Pairs) -> Coverage:
     return Coverage.of(pairs.src)
 
 
-def trusted(p: Pairing, pairs: Pairs, glob, per: dict, p0: float, weight: float):
+def trusted(p: Pairing, pairs: Pairs, glob, per: dict, p0: float, weight: float, prior=None,
+            prior_share: float = 0.0):
     """The coverage fall-back and keep-weight applied: the global mapping falls back to identity where the
     template showed no colours; each segment's mapping to the (trusted) global one where the SEGMENT showed none
-    (its own samples' coverage), so a small segment does not repaint colours it never held."""
-    glob = covered(glob, coverage_of(p, pairs), p0, weight)
-    per = {k: segment_mapping(m, glob, Coverage.of(pairs.per_label[k][0]), p0, weight) for k, m in per.items()}
-    return glob, per
+    (its own samples' coverage), so a small segment does not repaint colours it never held. ``prior``: the look
+    prior's look (a Lut), ``weight`` of it averaged into the global mapping at ``prior_share`` (docs/decisions.md
+    'look prior'); the segments keep theirs."""
+    base = covered(glob, coverage_of(p, pairs), p0, weight)
+    per = {k: segment_mapping(m, base, Coverage.of(pairs.per_label[k][0]), p0, weight) for k, m in per.items()}
+    if prior is None:
+        return base, per
+    return MixMapping(base, covered(TableMapping(prior.table), None, 0.0, weight), prior_share), per
 
 
 def confidence(p: Pairing, cov: Coverage, weight: float, reason: str | None,
@@ -248,12 +244,7 @@ def fit_look(template, original=None, *, sampling: str = "uniform", samples: int
         if labels is not None:
             raise InputError("segments=True segments the template itself; give labels= with sampling='segments'")
         sampling = "segments"
-    # From one photo, whether the look is defined depends on what the template shows (nearest-neighbour downscale:
-    # the verdict of the whole template, without averaging new colours in). A flat template (one colour, or mostly
-    # black or white) is not taken for black-and-white: the monochrome path would turn every frame grey.
-    flat = None if original is not None else ill_defined(
-        downscale(tpl.rgb, WORK_SIDE, cv2.INTER_NEAREST).reshape(-1, 3) / 255.0)
-    p = pairing_for(tpl, original, allow_large=allow_large, monochrome=sampling != "segments" and not flat,
+    p = pairing_for(tpl, original, allow_large=allow_large, monochrome=sampling != "segments",
                     segment_aware=settings.segment_aware_guess == "people"
                     or (segments and settings.segment_aware_guess == "segments"), settings=settings)
     seg = segment_template(p, settings) if segments or sampling == "person" else None
@@ -266,7 +257,7 @@ def fit_look(template, original=None, *, sampling: str = "uniform", samples: int
     pairs = pixel_pairs(p, sampling=sampling, samples=samples, seed=seed, labels=labels, saliency_mask=saliency_mask)
     # with an original, by the pairs; otherwise by the template (above): on the network path the guess may spread a
     # flat template's colour over the cube
-    reason = ill_defined(pairs.src) if p.path == "original" else flat
+    reason = ill_defined(pairs.src) if p.path == "original" else tpl.flat
     weight = 1.0
     prior, prior_change = None, None
     if p.path == "network":
@@ -284,36 +275,20 @@ def fit_look(template, original=None, *, sampling: str = "uniform", samples: int
     if seg is not None:
         label_maps, seg_errors = distinct_segments(pairs, glob, label_maps, settings.segment_min_gain)
     p0 = settings.coverage_p0[p.path] if coverage is None else coverage
+    prior_share = settings.prior_share if prior is not None else 0.0
     fitted = glob
-    glob, label_maps = trusted(p, pairs, glob, label_maps, p0, weight)
-
-    def kept(w: float):  # the global look keeping w of the fitted look (and of the prior's, averaged in)
-        g = covered(fitted, coverage_of(p, pairs), p0, w)
-        return g if prior is None else MixMapping(g, covered(TableMapping(prior.table), None, 0.0, w),
-                                                  settings.prior_share)
-
-    if prior is not None:  # the network's look and the prior's, averaged (segments, if any, keep theirs)
-        glob = kept(weight)
+    # the network's look and the prior's, averaged (segments, if any, keep theirs)
+    glob, label_maps = trusted(p, pairs, fitted, label_maps, p0, weight, prior, prior_share)
     flat_guess = bool(reason) and weight == 0.0  # a guess from a flat template: the network's own invention
-    near = None
-    if original is None and (settings.candidates > 1 or (p.path == "network" and settings.library_share > 0)):
-        near = nearest_looks(tpl.rgb, settings)
-    library_share, hedged = 0.0, glob
-    if near is not None and p.path == "network" and not flat_guess and settings.library_share > 0:
-        # the automatic reading adds a share of the library's neighbour reading (docs/decisions.md 'library share')
-        library_share = settings.library_share
-        glob = OffsetMapping(glob, neighbour_mean(*near), library_share)
     conf = confidence(p, coverage_of(p, pairs), weight, reason, prior_change, settings)
     for why in conf["why"]:
         warnings.warn(f"{tpl.path or 'template'}: {why}", stacklevel=2)
-    readings, skipped = [], []
-    if original is None and settings.candidates > 1:
-        # several readings of one photo (readings.py); the whole look is left out where the fit kept nothing on
-        # purpose (a flat template)
-        whole = None if flat_guess or (weight >= 1.0 and not library_share) else kept(1.0)
-        bold = None if flat_guess else kept(BOLD_SHARE)
-        readings, skipped = candidate_readings(Reading("automatic", glob, conf), whole, near, settings, hedged, bold)
-        if len(readings) < settings.candidates:
+    library_share, readings, skipped = 0.0, [], []
+    if original is None:  # several readings of one photo (readings.py)
+        glob, library_share, readings, skipped = read_one_photo(
+            tpl.rgb, glob, lambda w: trusted(p, pairs, fitted, {}, p0, w, prior, prior_share)[0], conf, settings,
+            weight=weight, flat_guess=flat_guess, library=p.path == "network")
+        if settings.candidates > 1 and len(readings) < settings.candidates:
             warnings.warn(f"{tpl.path or 'template'}: {len(readings)} distinct readings of {settings.candidates} asked "
                           f"(left out as near-duplicates: {', '.join(skipped)})", stacklevel=2)
     seg_meta = (seg.meta() | {"fit error": seg_errors, "own look": sorted(label_maps)} if seg is not None

@@ -3,6 +3,7 @@ given one, the monochrome path's none, or the de-filter network's guess)."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ import numpy as np
 from ..errors import InputError
 from ..imageio import read_image
 from .defilter import at_preset_size, defilter, guess_change, has_segment_model
+from .mapping import ill_defined
 from .monochrome import is_monochrome
 from .sampling import WORK_SIDE, downscale, match_size
 from .settings import DEFAULT, FitSettings
@@ -30,6 +32,13 @@ class Template:
     def sha256(self) -> str:
         # a memoryview: no 36 MB copy at 12 MP
         return hashlib.sha256(memoryview(np.ascontiguousarray(self.rgb)).cast("B")).hexdigest()
+
+    @functools.cached_property
+    def flat(self) -> str | None:
+        """Why the template cannot define a look (one colour, or mostly black or white), or None. A flat template is
+        not taken for black-and-white: the monochrome path would turn every frame grey. Nearest-neighbour
+        downscale: the verdict of the whole template, without averaging new colours in."""
+        return ill_defined(downscale(self.rgb, WORK_SIDE, cv2.INTER_NEAREST).reshape(-1, 3) / 255.0)
 
 
 def load_template(img, what: str = "template", *, allow_large: bool = False) -> Template:
@@ -89,3 +98,12 @@ def network_guess(tpl: Template, segment_aware: bool = False, settings: FitSetti
     alpha = None if tpl.alpha is None else cv2.resize(tpl.alpha, small.shape[1::-1], interpolation=cv2.INTER_AREA)
     return Pairing(small, guess, "network", alpha, "segmentation-aware de-filter network" if mask is not None
                    else "de-filter network", guess_change(small, guess))
+
+
+def pairing_for(tpl: Template, original=None, *, allow_large: bool = False, monochrome: bool = True,
+                segment_aware: bool = False, settings: FitSettings = DEFAULT) -> Pairing:
+    """Route a template: the given original, else the monochrome path (``monochrome`` and the template not flat),
+    else the de-filter network (``segment_aware``: the FIG. 3 one)."""
+    if original is not None:
+        return given_original(tpl, original, allow_large=allow_large)
+    return (monochrome and not tpl.flat and monochrome_guess(tpl)) or network_guess(tpl, segment_aware, settings)

@@ -21,7 +21,7 @@ import numpy as np
 from ..imageio import read_image
 from ..luts.lut import Lut
 from ..resources import DATA_DIR
-from .coverage import covered
+from .coverage import OffsetMapping, covered
 from .library import LookLibrary, Neighbours, default_library, has_library
 from .mapping import TableMapping
 from .sampling import downscale
@@ -221,6 +221,30 @@ def candidate_readings(automatic: Reading, whole, near, settings, fitted=None, b
         "level": "medium", "kept": round(GENTLE_SHARE * kept, 3),
         "why": [f"{GENTLE_SHARE:.0%} of the fitted look: for a template whose look is mostly its scene"]}))
     return select(automatic, pool, settings.candidates, settings.min_difference, settings.pool_order)
+
+
+def read_one_photo(rgb: np.ndarray, hedged, kept, confidence: dict, settings, *, weight: float,
+                   flat_guess: bool = False, library: bool = True) -> tuple[object, float, list[Reading], list[str]]:
+    """The readings of one template ``rgb``: the automatic one (``hedged``, the fitted look as hedged, plus
+    settings.library_share of the library's neighbour reading where ``library``: the network's path) and, when
+    settings.candidates > 1, the others; ``kept(w)``: the fitted look keeping w of it (the whole and bold readings),
+    ``weight``: the share the hedge kept; ``flat_guess``: a guess from a flat template, nothing of it worth more.
+    Returns (the automatic look, the library share it took, the readings, the kinds skipped as near-duplicates)."""
+    share = settings.library_share if library and not flat_guess else 0.0
+    near = nearest_looks(rgb, settings) if settings.candidates > 1 or share > 0 else None
+    automatic = hedged
+    if near is not None and share > 0:  # docs/decisions.md 'library share'
+        automatic = OffsetMapping(hedged, neighbour_mean(*near), share)
+    else:
+        share = 0.0
+    if settings.candidates <= 1:
+        return automatic, share, [], []
+    # the whole look is left out where the fit kept nothing on purpose (a flat template)
+    whole = None if flat_guess or (weight >= 1.0 and not share) else kept(1.0)
+    bold = None if flat_guess else kept(BOLD_SHARE)
+    readings, skipped = candidate_readings(Reading("automatic", automatic, confidence), whole, near, settings, hedged,
+                                           bold)
+    return automatic, share, readings, skipped
 
 
 def describe_reading(meta: dict) -> str:
