@@ -9,7 +9,7 @@ near-duplicates skipped) is replayed from the scores and the readings' differenc
 orders and thresholds are compared on the same fits. Figures: candidate 1 alone, best of K (an upper bound on a
 user choosing by eye), looks worse than doing nothing, the worst excess, the readings' mean pairwise difference.
 
-    python tools/eval_candidates.py [--looks N] [--json out.json] [--rows rows.json] [--from-rows rows.json]
+    python tools/eval_candidates.py [--looks N] [--side PX] [--json out.json] [--rows rows.json] [--from-rows rows.json]
 """
 
 from __future__ import annotations
@@ -125,6 +125,8 @@ def table(summary: dict, k: int) -> str:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--looks", type=int, default=0, help="only N validation looks (0 = all colour film + creative)")
+    ap.add_argument("--side", type=int, default=384, help="long side of the photos (templates above the fit's "
+                    "working size of 512 px also measure the fit's own resizing)")
     ap.add_argument("-k", type=int, default=FitSettings().candidates, help="candidates offered")
     ap.add_argument("--min-difference", type=float, default=FitSettings().min_difference)
     ap.add_argument("--order", default=",".join(FitSettings().pool_order), help="comma-separated pool order")
@@ -139,7 +141,7 @@ def main(argv=None) -> int:
         if not SHARED.is_dir():
             print(f"needs {SHARED}", file=sys.stderr)
             return 2
-        rows = measure(args.looks, log=lambda s: print(s, file=sys.stderr))
+        rows = measure(args.looks, args.side, log=lambda s: print(s, file=sys.stderr))
         if args.rows:
             Path(args.rows).write_text(json.dumps({"rows": rows}, indent=0))
     order = tuple(args.order.split(","))

@@ -26,7 +26,7 @@ from .monochrome import monochrome_pairs
 from .pairing import Pairing, Template, load_template, pairing_for
 from .prior import default_prior, has_prior
 from .readings import read_one_photo
-from .sampling import MAX_SAMPLES, MIN_SAMPLES, SAMPLINGS, downscale, sample_pairs
+from .sampling import MAX_SAMPLES, MIN_SAMPLES, SAMPLINGS, sample_pairs
 from .settings import DEFAULT, MAX_CANDIDATES, FitSettings
 
 DEFAULT_MAPPING = "residual"
@@ -50,7 +50,7 @@ def prior_look(tpl: Template, small: np.ndarray, settings: FitSettings = DEFAULT
 
     if settings.prior_share <= 0 or not has_prior():
         return None, None
-    lut = default_prior().predict(tpl.rgb)
+    lut = default_prior().predict(tpl.work)
     px = small.reshape(-1, 3) / 255.0
     return lut, float(np.abs(lut.apply_float(px) - px).mean() * 255.0)
 
@@ -102,6 +102,9 @@ def pixel_pairs(p: Pairing, *, sampling: str = "uniform", samples: int = 8000, s
         # given at the template's size; the network path pairs a downscaled copy
         h, w = p.template.shape[:2]
         saliency_mask = cv2.resize(np.asarray(saliency_mask, np.uint8), (w, h), interpolation=cv2.INTER_NEAREST) > 0
+    if labels is not None and np.shape(labels) != p.template.shape[:2]:  # given at the template's size
+        h, w = p.template.shape[:2]
+        labels = cv2.resize(np.asarray(labels, np.int32), (w, h), interpolation=cv2.INTER_NEAREST)
     if p.path == "monochrome":
         return Pairs(*monochrome_pairs(p.template, samples, seed))
     return Pairs(*sample_pairs(p.template, p.original, sampling=sampling, samples=samples, seed=seed, labels=labels,
@@ -145,7 +148,8 @@ def coverage_of(p: Pairing, pairs: Pairs) -> Coverage:
     """Where the template showed colours: the input side of the pairs; on the monochrome path the template's
     own colours (its pairs are synthetic colours spread over the cube)."""
     if p.path == "monochrome":
-        return Coverage.of(downscale(p.template, 128).reshape(-1, 3) / 255.0)
+        step = max(1, max(p.template.shape[:2]) // 128)  # every step-th pixel: about 128 px a side
+        return Coverage.of(p.template[::step, ::step].reshape(-1, 3) / 255.0)
     return Coverage.of(pairs.src)
 
 
@@ -244,6 +248,8 @@ def fit_look(template, original=None, *, sampling: str = "uniform", samples: int
         if labels is not None:
             raise InputError("segments=True segments the template itself; give labels= with sampling='segments'")
         sampling = "segments"
+    if labels is not None and np.shape(labels) != tpl.rgb.shape[:2]:
+        raise InputError(f"labels must have the template's shape {tpl.rgb.shape[:2]}, got {np.shape(labels)}")
     p = pairing_for(tpl, original, allow_large=allow_large, monochrome=sampling != "segments",
                     segment_aware=settings.segment_aware_guess == "people"
                     or (segments and settings.segment_aware_guess == "segments"), settings=settings)
@@ -286,7 +292,7 @@ def fit_look(template, original=None, *, sampling: str = "uniform", samples: int
     library_share, readings, skipped = 0.0, [], []
     if original is None:  # several readings of one photo (readings.py)
         glob, library_share, readings, skipped = read_one_photo(
-            tpl.rgb, glob, lambda w: trusted(p, pairs, fitted, {}, p0, w, prior, prior_share)[0], conf, settings,
+            tpl.work, glob, lambda w: trusted(p, pairs, fitted, {}, p0, w, prior, prior_share)[0], conf, settings,
             weight=weight, flat_guess=flat_guess, library=p.path == "network")
         if settings.candidates > 1 and len(readings) < settings.candidates:
             warnings.warn(f"{tpl.path or 'template'}: {len(readings)} distinct readings of {settings.candidates} asked "

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..imageio import read_image
-from .defilter import at_preset_size, defilter, guess_change, has_segment_model
+from .defilter import defilter, guess_change, has_segment_model, preset_size
 from .mapping import ill_defined
 from .monochrome import is_monochrome
 from .sampling import WORK_SIDE, downscale, match_size
@@ -34,11 +34,20 @@ class Template:
         return hashlib.sha256(memoryview(np.ascontiguousarray(self.rgb)).cast("B")).hexdigest()
 
     @functools.cached_property
+    def work(self) -> np.ndarray:
+        """The template at the fit's working size (WORK_SIDE long side, area): the one resize of the template every
+        stage starts from (the network, the look prior and the look library take their own sizes from it)."""
+        return downscale(self.rgb, WORK_SIDE)
+
+    @functools.cached_property
+    def work_alpha(self) -> np.ndarray | None:
+        return None if self.alpha is None else downscale(self.alpha, WORK_SIDE)
+
+    @functools.cached_property
     def flat(self) -> str | None:
         """Why the template cannot define a look (one colour, or mostly black or white), or None. A flat template is
-        not taken for black-and-white: the monochrome path would turn every frame grey. Nearest-neighbour
-        downscale: the verdict of the whole template, without averaging new colours in."""
-        return ill_defined(downscale(self.rgb, WORK_SIDE, cv2.INTER_NEAREST).reshape(-1, 3) / 255.0)
+        not taken for black-and-white: the monochrome path would turn every frame grey."""
+        return ill_defined(self.work.reshape(-1, 3) / 255.0)
 
 
 def load_template(img, what: str = "template", *, allow_large: bool = False) -> Template:
@@ -73,13 +82,14 @@ def given_original(tpl: Template, original, *, allow_large: bool = False) -> Pai
     if isinstance(original, (str, os.PathLike)) and tpl.path and Path(original).resolve() == Path(tpl.path).resolve():
         raise InputError("the original is the template itself; give the photo before its look", original)
     orig = load_template(original, "original", allow_large=allow_large)
-    return Pairing(tpl.rgb, match_size(orig.rgb, tpl.rgb, orig.path), "original", tpl.alpha, orig.path)
+    return Pairing(tpl.work, match_size(orig.rgb, tpl.rgb.shape, tpl.work.shape, orig.path), "original",
+                   tpl.work_alpha, orig.path)
 
 
 def monochrome_guess(tpl: Template) -> Pairing | None:
     """The monochrome path when the template is black-and-white (or toned), else None."""
 
-    probe = downscale(tpl.rgb, WORK_SIDE)  # the statistics need no more (12 MP: one resize, not three)
+    probe = tpl.work  # the statistics need no more
     return Pairing(probe, None, "monochrome", source="monochrome path") if is_monochrome(probe) else None
 
 
@@ -91,11 +101,11 @@ def network_guess(tpl: Template, segment_aware: bool = False, settings: FitSetti
     if segment_aware and has_segment_model():
         from ..analysis.segments import person_mask
 
-        mask = person_mask(downscale(tpl.rgb, 256), size=at_preset_size(tpl.rgb).shape[:2])
+        mask = person_mask(tpl.work, size=preset_size(*tpl.work.shape[:2]))
         if settings.segment_aware_guess == "people" and float((mask >= 0.5).mean()) < settings.people_share:
             mask = None  # no one in the picture: the FIG. 2 network
-    small, guess = defilter(tpl.rgb, mask=mask)
-    alpha = None if tpl.alpha is None else cv2.resize(tpl.alpha, small.shape[1::-1], interpolation=cv2.INTER_AREA)
+    small, guess = defilter(tpl.work, mask=mask)
+    alpha = None if tpl.alpha is None else cv2.resize(tpl.work_alpha, small.shape[1::-1], interpolation=cv2.INTER_AREA)
     return Pairing(small, guess, "network", alpha, "segmentation-aware de-filter network" if mask is not None
                    else "de-filter network", guess_change(small, guess))
 

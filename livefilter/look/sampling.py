@@ -114,17 +114,21 @@ def downscale(a: np.ndarray, side: int, interp=cv2.INTER_AREA) -> np.ndarray:
     return cv2.resize(a, (max(1, round(w * s)), max(1, round(h * s))), interpolation=interp)
 
 
-def match_size(original, template, path):
-    (th, tw), (oh, ow) = template.shape[:2], original.shape[:2]
-    if (th, tw) == (oh, ow):
+def match_size(original, template_shape, to_shape, path):
+    """The original at ``to_shape`` (the template's working size), refused when its aspect ratio differs from the
+    template's (``template_shape``: the template as given): their pixels would not correspond."""
+    (th, tw), (oh, ow) = template_shape[:2], original.shape[:2]
+    h, w = to_shape[:2]
+    if (oh, ow) == (h, w):
         return original
-    if abs(tw / th - ow / oh) > ASPECT_TOLERANCE * (tw / th):
-        raise InputError(
-            f"original is {ow}x{oh} but the template is {tw}x{th}: different aspect ratios, so their pixels do not "
-            "correspond; crop them to the same framing", path)
-    warnings.warn(f"{path or 'original'}: {ow}x{oh} resized to the template's {tw}x{th}", stacklevel=3)
-    interp = cv2.INTER_AREA if ow > tw else cv2.INTER_LINEAR
-    return cv2.resize(original, (tw, th), interpolation=interp)
+    if (th, tw) != (oh, ow):
+        if abs(tw / th - ow / oh) > ASPECT_TOLERANCE * (tw / th):
+            raise InputError(
+                f"original is {ow}x{oh} but the template is {tw}x{th}: different aspect ratios, so their pixels do "
+                "not correspond; crop them to the same framing", path)
+        warnings.warn(f"{path or 'original'}: {ow}x{oh} resized to the template's {tw}x{th}", stacklevel=3)
+    interp = cv2.INTER_AREA if ow > w else cv2.INTER_LINEAR
+    return cv2.resize(original, (w, h), interpolation=interp)
 
 
 def sample_pairs(template: np.ndarray, original: np.ndarray, *, sampling: str = "uniform", samples: int = 8000,

@@ -13,7 +13,7 @@ from PIL import Image
 import livefilter as lf
 from livefilter.cli import main
 from livefilter.errors import InputError
-from livefilter.look import library, readings
+from livefilter.look import library, load_template, readings
 from livefilter.look.settings import MAX_CANDIDATES, FitSettings
 
 from ..conftest import ROOT
@@ -196,7 +196,7 @@ def test_the_automatic_reading_adds_a_share_of_the_library_reading(sample_after)
         plain = lf.fit_look(sample_after, candidates=1, settings=FitSettings(candidates=1, library_share=0.0))
         look = lf.fit_look(sample_after, candidates=1)
     assert plain.meta["library_share"] is None and look.meta["library_share"] == FitSettings().library_share
-    lib, nb = readings.nearest_looks(read_image(sample_after), FitSettings())
+    lib, nb = readings.nearest_looks(load_template(read_image(sample_after)).work, FitSettings())
     mean = readings.neighbour_mean(lib, nb)
     x = np.random.default_rng(2).random((1000, 3))
     share = FitSettings().library_share

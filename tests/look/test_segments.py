@@ -149,11 +149,11 @@ def test_with_an_original_the_original_is_segmented(split, monkeypatch):
         return real(rgb, size)
 
     monkeypatch.setattr(segs, "person_mask", spy)
-    fit_look(t, a, segments=True)
-    assert len(seen) == 1 and np.array_equal(seen[0], a)
+    fit_look(t, a, segments=True)  # at the fit's working size, the template's
+    assert len(seen) == 1 and np.array_equal(seen[0], fit.load_template(a).work)
     seen.clear()
     fit_look(t, a, segments=True, settings=fit.FitSettings(segment_the_original=False))
-    assert len(seen) == 1 and np.array_equal(seen[0], t)
+    assert len(seen) == 1 and np.array_equal(seen[0], fit.load_template(t).work)
 
 
 def test_cli_fit_segments_and_apply(tmp_path, split, capsys):

@@ -29,7 +29,8 @@ def test_stages_by_hand_equal_fit_look_with_an_original(photo):
     tpl_img = apply_float_look(photo)
     tpl = load_template(tpl_img)
     p = pairing_for(tpl, photo)
-    assert p.path == "original" and p.original.shape == tpl_img.shape
+    # both at the fit's working size, pixel-aligned
+    assert p.path == "original" and p.original.shape == p.template.shape == tpl.work.shape
     pairs = pixel_pairs(p, samples=6000, seed=3)
     glob, per = fit_mappings(pairs, "residual")
     assert per == {}
