@@ -153,14 +153,14 @@ def coverage_of(p: Pairing, pairs: Pairs) -> Coverage:
     return Coverage.of(pairs.src)
 
 
-def trusted(p: Pairing, pairs: Pairs, glob, per: dict, p0: float, weight: float, prior=None,
+def trusted(cov: Coverage, pairs: Pairs, glob, per: dict, p0: float, weight: float, prior=None,
             prior_share: float = 0.0):
     """The coverage fall-back and keep-weight applied: the global mapping falls back to identity where the
     template showed no colours; each segment's mapping to the (trusted) global one where the SEGMENT showed none
     (its own samples' coverage), so a small segment does not repaint colours it never held. ``prior``: the look
     prior's look (a Lut), ``weight`` of it averaged into the global mapping at ``prior_share`` (docs/decisions.md
     'look prior'); the segments keep theirs."""
-    base = covered(glob, coverage_of(p, pairs), p0, weight)
+    base = covered(glob, cov, p0, weight)
     per = {k: segment_mapping(m, base, Coverage.of(pairs.per_label[k][0]), p0, weight) for k, m in per.items()}
     if prior is None:
         return base, per
@@ -284,15 +284,16 @@ def fit_look(template, original=None, *, sampling: str = "uniform", samples: int
     prior_share = settings.prior_share if prior is not None else 0.0
     fitted = glob
     # the network's look and the prior's, averaged (segments, if any, keep theirs)
-    glob, label_maps = trusted(p, pairs, fitted, label_maps, p0, weight, prior, prior_share)
+    cov = coverage_of(p, pairs)
+    glob, label_maps = trusted(cov, pairs, fitted, label_maps, p0, weight, prior, prior_share)
     flat_guess = bool(reason) and weight == 0.0  # a guess from a flat template: the network's own invention
-    conf = confidence(p, coverage_of(p, pairs), weight, reason, prior_change, settings)
+    conf = confidence(p, cov, weight, reason, prior_change, settings)
     for why in conf["why"]:
         warnings.warn(f"{tpl.path or 'template'}: {why}", stacklevel=2)
     library_share, readings, skipped = 0.0, [], []
     if original is None:  # several readings of one photo (readings.py)
         glob, library_share, readings, skipped = read_one_photo(
-            tpl.work, glob, lambda w: trusted(p, pairs, fitted, {}, p0, w, prior, prior_share)[0], conf, settings,
+            tpl.work, glob, lambda w: trusted(cov, pairs, fitted, {}, p0, w, prior, prior_share)[0], conf, settings,
             weight=weight, flat_guess=flat_guess, library=p.path == "network")
         if settings.candidates > 1 and len(readings) < settings.candidates:
             warnings.warn(f"{tpl.path or 'template'}: {len(readings)} distinct readings of {settings.candidates} asked "

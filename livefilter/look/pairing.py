@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,8 +18,12 @@ from ..imageio import read_image
 from .defilter import defilter, guess_change, has_segment_model, preset_size
 from .mapping import ill_defined
 from .monochrome import is_monochrome
-from .sampling import WORK_SIDE, downscale, match_size
+from .sampling import WORK_SIDE, downscale
 from .settings import DEFAULT, FitSettings
+
+# A given original whose aspect ratio differs from the template's by more than this share is refused: the pixels
+# would not correspond.
+ASPECT_TOLERANCE = 0.01
 
 # --- stage 1: the template ----------------------------------------------------------------------------------
 
@@ -76,6 +81,23 @@ class Pairing:
     alpha: np.ndarray | None = None
     source: str | None = None  # the original's file, or how it was obtained
     change: float | None = None  # how far the network moved the template (code values), network path only
+
+
+def match_size(original, template_shape, to_shape, path):
+    """The original at ``to_shape`` (the template's working size), refused when its aspect ratio differs from the
+    template's (``template_shape``: the template as given): their pixels would not correspond."""
+    (th, tw), (oh, ow) = template_shape[:2], original.shape[:2]
+    h, w = to_shape[:2]
+    if (oh, ow) == (h, w):
+        return original
+    if (th, tw) != (oh, ow):
+        if abs(tw / th - ow / oh) > ASPECT_TOLERANCE * (tw / th):
+            raise InputError(
+                f"original is {ow}x{oh} but the template is {tw}x{th}: different aspect ratios, so their pixels do "
+                "not correspond; crop them to the same framing", path)
+        warnings.warn(f"{path or 'original'}: {ow}x{oh} resized to the template's {tw}x{th}", stacklevel=3)
+    interp = cv2.INTER_AREA if ow > w else cv2.INTER_LINEAR
+    return cv2.resize(original, (w, h), interpolation=interp)
 
 
 def given_original(tpl: Template, original, *, allow_large: bool = False) -> Pairing:

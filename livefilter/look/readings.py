@@ -232,11 +232,10 @@ def read_one_photo(rgb: np.ndarray, hedged, kept, confidence: dict, settings, *,
     Returns (the automatic look, the library share it took, the readings, the kinds skipped as near-duplicates)."""
     share = settings.library_share if library and not flat_guess else 0.0
     near = nearest_looks(rgb, settings) if settings.candidates > 1 or share > 0 else None
-    automatic = hedged
-    if near is not None and share > 0:  # docs/decisions.md 'library share'
-        automatic = OffsetMapping(hedged, neighbour_mean(*near), share)
-    else:
+    library_look = neighbour_mean(*near) if near is not None and share > 0 else None
+    if library_look is None:
         share = 0.0
+    automatic = hedged if library_look is None else OffsetMapping(hedged, library_look, share)  # 'library share'
     if settings.candidates <= 1:
         return automatic, share, [], []
     # the whole look is left out where the fit kept nothing on purpose (a flat template)

@@ -6,8 +6,6 @@ Each sampler returns flat pixel indices into an (H, W) image; a fixed ``seed`` m
 
 from __future__ import annotations
 
-import warnings
-
 import cv2
 import numpy as np
 
@@ -23,7 +21,6 @@ WORK_SIDE = 512
 # samples would only repeat pixels (they are drawn with replacement) while the fit's memory grows with their number.
 MAX_SAMPLES = WORK_SIDE * WORK_SIDE
 # Template and original must have the same aspect ratio within this tolerance to be resized to each other.
-ASPECT_TOLERANCE = 0.01
 MIN_SEGMENT_RATIO = 0.1
 
 
@@ -112,23 +109,6 @@ def downscale(a: np.ndarray, side: int, interp=cv2.INTER_AREA) -> np.ndarray:
     if s >= 1:
         return a
     return cv2.resize(a, (max(1, round(w * s)), max(1, round(h * s))), interpolation=interp)
-
-
-def match_size(original, template_shape, to_shape, path):
-    """The original at ``to_shape`` (the template's working size), refused when its aspect ratio differs from the
-    template's (``template_shape``: the template as given): their pixels would not correspond."""
-    (th, tw), (oh, ow) = template_shape[:2], original.shape[:2]
-    h, w = to_shape[:2]
-    if (oh, ow) == (h, w):
-        return original
-    if (th, tw) != (oh, ow):
-        if abs(tw / th - ow / oh) > ASPECT_TOLERANCE * (tw / th):
-            raise InputError(
-                f"original is {ow}x{oh} but the template is {tw}x{th}: different aspect ratios, so their pixels do "
-                "not correspond; crop them to the same framing", path)
-        warnings.warn(f"{path or 'original'}: {ow}x{oh} resized to the template's {tw}x{th}", stacklevel=3)
-    interp = cv2.INTER_AREA if ow > w else cv2.INTER_LINEAR
-    return cv2.resize(original, (w, h), interpolation=interp)
 
 
 def sample_pairs(template: np.ndarray, original: np.ndarray, *, sampling: str = "uniform", samples: int = 8000,
