@@ -1,5 +1,6 @@
 import json
 
+import cv2
 import numpy as np
 import pytest
 
@@ -150,6 +151,19 @@ def test_preview_keys_and_compose():
     out = np.full((20, 30, 3), 200, np.uint8)
     view = compose(p.last_frame, out, np.zeros((3, 4), np.float32), split=True, show_degree=True, hud=["hi"])
     assert view.shape == out.shape and view.dtype == np.uint8
+
+
+def test_the_hud_reads_on_a_white_picture():
+    """Before: white text with a thin black outline straight on the picture; on a white wall the text's
+    surroundings were as bright as the text (the preview test waited ~28 s for the synthetic pan to bring a darker
+    part under it). Now each line sits on a darkened band: around the text, the picture is dark."""
+    white = np.full((120, 480, 3), 255, np.uint8)
+    line = "saved sample_after.cube and sample_after.look.npz"
+    view = compose(None, white, None, split=False, show_degree=False, hud=[line])
+    (tw, th), _ = cv2.getTextSize(line, cv2.FONT_HERSHEY_SIMPLEX, 0.5, 1)
+    behind = view[22 - th - 2: 22 + 2, 10: 10 + tw].min(axis=2)
+    assert (behind >= 200).mean() < 0.35  # the text's white core; the rest dark
+    assert (view[60:] == 255).all()  # the picture below the HUD is untouched
 
 
 def test_live_from_a_file_loses_no_frame_at_the_start_and_keeps_its_audio(tmp_path, capsys, look_cube):
