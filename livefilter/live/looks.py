@@ -86,7 +86,7 @@ class LookControl:
             stem = f"{base}-{n}"
         kept = look.with_strength(strength)
         paths = kept.save(folder / f"{stem}.cube"), kept.save(folder / f"{stem}{LOOK_EXT}")
-        self.status = f"saved {paths[0].name} and {paths[1].name}"
+        self.status = f"saved {stem}.cube and {LOOK_EXT}"  # short: the HUD line also holds the reading hint
         log.info("saved %s and %s", *paths)
         return paths
 
