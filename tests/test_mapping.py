@@ -8,10 +8,10 @@ from livefilter.look.mapping import (
     QuarticMapping,
     ResidualMapping,
     fit_mapping,
-    ill_defined,
     mapping_from_dict,
     quartic_features,
 )
+from livefilter.look.sampling import ill_defined
 
 from .conftest import warm_look
 

@@ -1,16 +1,17 @@
 """Template -> Look: a chain of stages, one module each (see fit.py for the composition).
 
-monochrome.py (black-and-white path) | defilter.py (the network's guess) -> sampling.py (pixel pairs) ->
-mapping.py (colour mappings) -> coverage.py (fall-back where the template showed no colours) -> look.py (Look,
-save/load, bake).
+template.py (the photo, resized once) -> pairing.py: monochrome.py (black-and-white path) | defilter.py (the
+network's guess) -> sampling.py (pixel pairs) -> mapping.py (colour mappings) -> coverage.py (fall-back where the
+template showed no colours) -> readings.py (several readings of one photo) -> look.py (Look, save/load, bake).
 """
 
 from .coverage import Coverage, CoveredMapping
 from .fit import Pairs, confidence, coverage_of, fit_look, fit_mappings, guess_weight_for, pixel_pairs
 from .look import LOOK_EXT, Look, as_look, bake, describe_confidence, load_look
-from .pairing import Pairing, Template, given_original, load_template, monochrome_guess, network_guess, pairing_for
+from .pairing import Pairing, given_original, monochrome_guess, network_guess, pairing_for
 from .sampling import sample_pairs
 from .settings import FitSettings
+from .template import Template, load_template
 
 __all__ = [
     "Coverage", "CoveredMapping", "FitSettings", "LOOK_EXT", "Look", "Pairing", "Pairs", "Template", "as_look", "bake",

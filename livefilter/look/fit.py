@@ -1,8 +1,8 @@
 """Template -> Look, as a chain of stages, each handing its result to the next (docs/method.md):
 
-    load_template -> (given_original | monochrome_guess | network_guess) -> [segment_template] -> pixel_pairs
-                  -> fit_mappings -> coverage (and keep-weight; segments: their own trust, else the global look)
-                  -> confidence -> bake
+    load_template -> pairing_for (given_original | monochrome_guess | network_guess) -> [segment_template]
+                  -> pixel_pairs -> fit_mappings -> trusted (coverage, keep-weight and the look prior; segments: their
+                  own trust, else the global look) -> confidence -> read_one_photo (one photo: the readings) -> bake
 
 ``fit_look`` is their short composition; tools call the same stages with their own :class:`FitSettings`.
 """
@@ -21,13 +21,14 @@ from .._version import __version__
 from ..errors import InputError
 from .coverage import Coverage, MixMapping, covered, segment_mapping
 from .look import Look, bake
-from .mapping import TableMapping, fit_mapping, ill_defined
+from .mapping import TableMapping, fit_mapping
 from .monochrome import monochrome_pairs
-from .pairing import Pairing, Template, load_template, pairing_for
+from .pairing import Pairing, pairing_for
 from .prior import default_prior, has_prior
 from .readings import read_one_photo
-from .sampling import MAX_SAMPLES, MIN_SAMPLES, SAMPLINGS, sample_pairs
+from .sampling import MAX_SAMPLES, MIN_SAMPLES, SAMPLINGS, ill_defined, sample_pairs
 from .settings import DEFAULT, MAX_CANDIDATES, FitSettings
+from .template import Template, load_template
 
 DEFAULT_MAPPING = "residual"
 # Below this share of the colour cube (Coverage.share) a template is called narrow and the user is warned (about 1

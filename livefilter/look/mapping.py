@@ -9,7 +9,6 @@ offsets on top of that quartic, fitted by sparse regularised least squares: the 
 from __future__ import annotations
 
 import functools
-import warnings
 
 import numpy as np
 import scipy.sparse as sp
@@ -285,20 +284,3 @@ def mapping_from_dict(d: dict):
     if kind == "table":
         return TableMapping(d["table"])
     raise InputError(f"unknown mapping kind {kind!r}")
-
-
-def ill_defined(src: np.ndarray) -> str | None:
-    """A reason the samples cannot define a look (too few distinct colours), or None."""
-    src = np.asarray(src).reshape(-1, 3)
-    q = np.unique((np.clip(src, 0, 1) * 15.999).astype(np.int32) @ np.array([256, 16, 1]))
-    if q.size < 8:
-        return f"the template has only {q.size} distinct colour(s); the look is ill-defined and stays close to identity"
-    if float(np.std(src)) < 0.01:
-        return "the template is nearly flat; the look is ill-defined and stays close to identity"
-    return None
-
-
-def warn_if_ill_defined(src: np.ndarray, stacklevel: int = 3) -> None:
-    reason = ill_defined(src)
-    if reason:
-        warnings.warn(reason, stacklevel=stacklevel)

@@ -1,10 +1,8 @@
-"""The first stages of a fit (livefilter.look.fit): the template, and the original the look is learnt against (the
-given one, the monochrome path's none, or the de-filter network's guess)."""
+"""The second stage of a fit (livefilter.look.fit): the original the look is learnt against (the given one, the
+monochrome path's none, or the de-filter network's guess), pixel-aligned with the template."""
 
 from __future__ import annotations
 
-import functools
-import hashlib
 import os
 import warnings
 from dataclasses import dataclass
@@ -14,59 +12,14 @@ import cv2
 import numpy as np
 
 from ..errors import InputError
-from ..imageio import read_image
 from .defilter import defilter, guess_change, has_segment_model, preset_size
-from .mapping import ill_defined
 from .monochrome import is_monochrome
-from .sampling import WORK_SIDE, downscale
 from .settings import DEFAULT, FitSettings
+from .template import Template, load_template
 
 # A given original whose aspect ratio differs from the template's by more than this share is refused: the pixels
 # would not correspond.
 ASPECT_TOLERANCE = 0.01
-
-# --- stage 1: the template ----------------------------------------------------------------------------------
-
-@dataclass
-class Template:
-    rgb: np.ndarray  # uint8 (H, W, 3)
-    alpha: np.ndarray | None = None
-    path: str | None = None
-
-    @property
-    def sha256(self) -> str:
-        # a memoryview: no 36 MB copy at 12 MP
-        return hashlib.sha256(memoryview(np.ascontiguousarray(self.rgb)).cast("B")).hexdigest()
-
-    @functools.cached_property
-    def work(self) -> np.ndarray:
-        """The template at the fit's working size (WORK_SIDE long side, area): the one resize of the template every
-        stage starts from (the network, the look prior and the look library take their own sizes from it)."""
-        return downscale(self.rgb, WORK_SIDE)
-
-    @functools.cached_property
-    def work_alpha(self) -> np.ndarray | None:
-        return None if self.alpha is None else downscale(self.alpha, WORK_SIDE)
-
-    @functools.cached_property
-    def flat(self) -> str | None:
-        """Why the template cannot define a look (one colour, or mostly black or white), or None. A flat template is
-        not taken for black-and-white: the monochrome path would turn every frame grey."""
-        return ill_defined(self.work.reshape(-1, 3) / 255.0)
-
-
-def load_template(img, what: str = "template", *, allow_large: bool = False) -> Template:
-    """A path or a uint8 (H, W, 3) RGB array -> :class:`Template` (alpha kept, to exclude transparent pixels)."""
-    if isinstance(img, (str, os.PathLike)):
-        rgb, alpha = read_image(img, with_alpha=True, min_size=2, allow_large=allow_large)
-        return Template(rgb, alpha, str(img))
-    arr = np.asarray(img)
-    if arr.dtype != np.uint8 or arr.ndim != 3 or arr.shape[2] != 3:
-        raise InputError(f"expected the {what} as a path or a uint8 (H, W, 3) RGB array, got {arr.dtype} {arr.shape}")
-    if min(arr.shape[:2]) < 2:
-        raise InputError(f"the {what} is {arr.shape[1]}x{arr.shape[0]}; need at least 2x2 pixels")
-    return Template(arr)
-
 
 # --- stage 2: what the look is learnt between ----------------------------------------------------------------
 

@@ -21,7 +21,7 @@ import numpy as np
 from ..imageio import read_image
 from ..luts.lut import Lut
 from ..resources import DATA_DIR
-from .coverage import OffsetMapping, covered
+from .coverage import OffsetMapping
 from .library import LookLibrary, Neighbours, default_library, has_library
 from .mapping import TableMapping
 from .sampling import downscale
@@ -170,12 +170,6 @@ def _library_confidence(support: float, closeness: float, looks: int) -> dict:
     return {"level": level, "support": round(support, 3), "closeness": round(closeness, 3), "why": why}
 
 
-def gentle(mapping, share: float = GENTLE_SHARE):
-    """``share`` of a look, the rest identity."""
-
-    return covered(mapping, None, 0.0, share)
-
-
 def select(automatic: Reading, pool: list[Reading], k: int, min_difference: float = MIN_DIFFERENCE,
            order=POOL_ORDER) -> tuple[list[Reading], list[str]]:
     """Candidate 1 is the automatic reading; then readings in ``order`` that differ from every one taken by at
@@ -199,13 +193,12 @@ def select(automatic: Reading, pool: list[Reading], k: int, min_difference: floa
     return taken, skipped
 
 
-def candidate_readings(automatic: Reading, whole, near, settings, fitted=None, bold=None
+def candidate_readings(automatic: Reading, near, settings, *, bold=None, whole=None, gentle=None
                        ) -> tuple[list[Reading], list[str]]:
     """The candidates of a one-photo fit: ``automatic`` (the fitted look as hedged), then the pool in the settings'
-    order: ``bold`` (the fitted look at BOLD_SHARE; None to leave it out), ``whole`` (the fitted look unhedged; None
-    to leave it out), the library readings (``near``: the library and the template's neighbours, or None) and the
-    gentle reading (half of ``fitted``, the fitted look as hedged before the library's share is added; default: the
-    automatic one). Returns the candidates and the kinds skipped as near-duplicates."""
+    order: ``bold`` (the fitted look at BOLD_SHARE), ``whole`` (the fitted look unhedged), the library readings
+    (``near``: the library and the template's neighbours, or None) and ``gentle`` (GENTLE_SHARE of the hedged look);
+    a reading given as None is left out. Returns the candidates and the kinds skipped as near-duplicates."""
     pool = []
     level = automatic.confidence.get("level", "low")
     if bold is not None:
@@ -216,10 +209,11 @@ def candidate_readings(automatic: Reading, whole, near, settings, fitted=None, b
                                              "why": ["the fitted look kept whole, no hedge toward doing nothing"]}))
     if near is not None:
         pool += library_readings(*near)
-    kept = automatic.confidence.get("kept", 1.0)
-    pool.append(Reading("gentle", gentle(fitted or automatic.mapping), {
-        "level": "medium", "kept": round(GENTLE_SHARE * kept, 3),
-        "why": [f"{GENTLE_SHARE:.0%} of the fitted look: for a template whose look is mostly its scene"]}))
+    if gentle is not None:
+        kept = automatic.confidence.get("kept", 1.0)
+        pool.append(Reading("gentle", gentle, {
+            "level": "medium", "kept": round(GENTLE_SHARE * kept, 3),
+            "why": [f"{GENTLE_SHARE:.0%} of the fitted look: for a template whose look is mostly its scene"]}))
     return select(automatic, pool, settings.candidates, settings.min_difference, settings.pool_order)
 
 
@@ -241,8 +235,9 @@ def read_one_photo(rgb: np.ndarray, hedged, kept, confidence: dict, settings, *,
     # the whole look is left out where the fit kept nothing on purpose (a flat template)
     whole = None if flat_guess or (weight >= 1.0 and not share) else kept(1.0)
     bold = None if flat_guess else kept(BOLD_SHARE)
-    readings, skipped = candidate_readings(Reading("automatic", automatic, confidence), whole, near, settings, hedged,
-                                           bold)
+    # gentle: GENTLE_SHARE of the hedged look, i.e. the fitted look keeping GENTLE_SHARE of the hedge's weight
+    readings, skipped = candidate_readings(Reading("automatic", automatic, confidence), near, settings, bold=bold,
+                                           whole=whole, gentle=kept(GENTLE_SHARE * weight))
     return automatic, share, readings, skipped
 
 
