@@ -99,13 +99,15 @@ class Pairs:
 
 def pixel_pairs(p: Pairing, *, sampling: str = "uniform", samples: int = 8000, seed: int = 0, labels=None,
                 saliency_mask=None) -> Pairs:
+    def at_pairing_size(a, dtype):  # a map given at the template's size; the pairs are taken from a smaller copy
+        if a is None or np.shape(a) == p.template.shape[:2]:
+            return a
+        h, w = p.template.shape[:2]
+        return cv2.resize(np.asarray(a, dtype), (w, h), interpolation=cv2.INTER_NEAREST)
+
+    labels = at_pairing_size(labels, np.int32)
     if saliency_mask is not None and np.shape(saliency_mask) != p.template.shape[:2]:
-        # given at the template's size; the network path pairs a downscaled copy
-        h, w = p.template.shape[:2]
-        saliency_mask = cv2.resize(np.asarray(saliency_mask, np.uint8), (w, h), interpolation=cv2.INTER_NEAREST) > 0
-    if labels is not None and np.shape(labels) != p.template.shape[:2]:  # given at the template's size
-        h, w = p.template.shape[:2]
-        labels = cv2.resize(np.asarray(labels, np.int32), (w, h), interpolation=cv2.INTER_NEAREST)
+        saliency_mask = at_pairing_size(saliency_mask, np.uint8) > 0
     if p.path == "monochrome":
         return Pairs(*monochrome_pairs(p.template, samples, seed))
     return Pairs(*sample_pairs(p.template, p.original, sampling=sampling, samples=samples, seed=seed, labels=labels,
@@ -284,8 +286,8 @@ def fit_look(template, original=None, *, sampling: str = "uniform", samples: int
     p0 = settings.coverage_p0[p.path] if coverage is None else coverage
     prior_share = settings.prior_share if prior is not None else 0.0
     fitted = glob
-    # the network's look and the prior's, averaged (segments, if any, keep theirs)
     cov = coverage_of(p, pairs)
+    # the network's look and the prior's, averaged (segments, if any, keep theirs)
     glob, label_maps = trusted(cov, pairs, fitted, label_maps, p0, weight, prior, prior_share)
     flat_guess = bool(reason) and weight == 0.0  # a guess from a flat template: the network's own invention
     conf = confidence(p, cov, weight, reason, prior_change, settings)

@@ -20,7 +20,6 @@ WORK_SIDE = 512
 # The most pixel pairs a fit takes: every pixel of the downscaled images (WORK_SIDE^2 for a square photo). More
 # samples would only repeat pixels (they are drawn with replacement) while the fit's memory grows with their number.
 MAX_SAMPLES = WORK_SIDE * WORK_SIDE
-# Template and original must have the same aspect ratio within this tolerance to be resized to each other.
 MIN_SEGMENT_RATIO = 0.1
 
 
