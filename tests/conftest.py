@@ -99,5 +99,6 @@ def fake_cupy(monkeypatch):
     monkeypatch.setitem(sys.modules, "cupy", cupy)
     monkeypatch.setitem(sys.modules, "cupyx", cupyx)
     monkeypatch.setattr(cmod, "_kernel", None)
+    monkeypatch.setattr(cmod, "_multi_kernel", None)
     monkeypatch.setattr(cmod, "_kernel_error", None)
     return cupy.log

@@ -2,8 +2,9 @@
 # One prepared round on the GPU machine (the `device` tool: 15 minutes of device time per session, 10 per command,
 # 64 MiB carried), in two calls made back to back while the machine is warm:
 #
-#   bash tools/device_round.sh check        carry [".device/whl"]     about 4 min (estimated, not yet run on a GPU)
-#       the CUDA tests and GPU benchmarks (tools/gpu_check.py) -> $OUT/gpu_check.json, check.log, nvidia-smi.txt
+#   bash tools/device_round.sh check        carry [".device/whl"]     80-105 s, plus about 30 s to start (H200, 2026-12-04)
+#       the CUDA tests and GPU benchmarks (tools/gpu_check.py) -> $OUT/gpu_check.json, check.log, nvidia-smi.txt;
+#       the figures are in docs/gpu.md
 #   bash tools/device_round.sh train MIN    carry [".device/shared"]  MIN + about 1.5 min (estimated)
 #       de-filter training resumed from the shipped checkpoint (models/defilter_train_checkpoint.pt) for MIN
 #       minutes -> $OUT/weights.pt (model only), log.jsonl, train.log, defilter.onnx
@@ -16,7 +17,8 @@
 # Prepare here, once per checkout (the folders are ignored by git; together they exceed 64 MiB, hence two calls):
 #   python tools/pack_shared.py                       # .device/shared: ../shared/data packed, about 15 MB
 #   python3 -m pip download --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
-#       --platform manylinux_2_28_x86_64 -d .device/whl mediapipe==0.10.21   # face protection in bench-live, 36 MB
+#       --platform manylinux_2_28_x86_64 -d .device/whl av==18.1.0   # PyAV (the live loop imports it), 35 MB;
+#       # MediaPipe (bench-live's face protection) does not fit beside it: check measures without faces
 #   mkdir -p .device/heldout && git show 9bdfd4b:tools/results/train_heldout/weights.pt \
 #       > .device/heldout/weights.pt                  # heldout's CPU start, 1 MB (git keeps it)
 # Then, here: copy $OUT/weights.pt to runs/train_gpu/ and evaluate it (tools/export_onnx.py --ckpt ...,

@@ -199,6 +199,18 @@ def test_kernel_tetrahedral_is_not_trilinear(tmp_path, harness):
     assert np.abs(out.astype(int) - tetra).max() <= 1
 
 
+@pytest.mark.parametrize("run", [1, 2])
+def test_the_cupy_stand_in_starts_with_no_compiled_kernel(fake_cupy, lut, run):
+    """Both compiled kernels are the stand-in's while it is in place and reset with it: once the multi-LUT kernel
+    stayed cached after the stand-in's tests, and the real backend on a GPU rendered segments through the stand-in
+    (the second run finds what the first compiled)."""
+    from livefilter.render import cuda as cmod
+
+    assert cmod._kernel is None and cmod._multi_kernel is None
+    create_backend("cuda").set_lut(lut)
+    assert cmod._kernel is not None and cmod._multi_kernel is not None
+
+
 def test_auto_falls_back_to_cpu_with_one_line_when_the_kernel_cannot_compile(fake_cupy, caplog):
     fake_cupy.compile_error = RuntimeError("CuPy failed to load libnvrtc.so.12: OSError: libnvrtc.so.12: cannot "
                                            "open shared object file: No such file or directory\nmore detail")
