@@ -1,4 +1,4 @@
-"""One command for the first machine with a GPU: prove (or find what breaks in) livefilter's CUDA path.
+"""One command for a machine with a GPU: prove (or find what breaks in) livefilter's CUDA path (figures: docs/gpu.md).
 
     python tools/gpu_check.py [--json runs/gpu_check.json] [--quick]
 
