@@ -23,7 +23,7 @@ from _shared_data import SHARED, delta_e00, load_photo, look_family, looks, phot
 import livefilter as lf  # noqa: E402
 from livefilter.look import (
     bake,  # noqa: E402
-    defilter,  # noqa: E402
+    monochrome,  # noqa: E402
 )
 from livefilter.look.mapping import fit_mapping  # noqa: E402
 
@@ -45,7 +45,7 @@ def main(argv=None) -> int:
             T = lf.render(pics[ia], F)
             truths = [(pics[i], lf.render(pics[i], F)) for i in ibs]
             for w in args.weights:
-                lut = bake(fit_mapping(*defilter.monochrome_pairs(T, curve_weight=w), "residual"))
+                lut = bake(fit_mapping(*monochrome.monochrome_pairs(T, curve_weight=w), "residual"))
                 scores[w].append(float(np.mean([delta_e00(lf.render(b, lut), fb) for b, fb in truths])))
         print(p.name, {w: round(v[-1], 2) for w, v in scores.items()}, file=sys.stderr)
     print("| curve weight | " + " | ".join(str(w) for w in args.weights) + " |")
