@@ -7,7 +7,9 @@
 #       the figures are in docs/gpu.md
 #   bash tools/device_round.sh train MIN    carry [".device/shared"]  MIN + about 40 s (H200: 1,750 steps a minute)
 #       de-filter training resumed from the shipped checkpoint (models/defilter_train_checkpoint.pt) for MIN
-#       minutes -> $OUT/weights.pt (model only), log.jsonl, train.log, defilter.onnx
+#       minutes, with the excess-penalty weight the checkpoint was trained with -> $OUT/weights.pt (model only),
+#       log.jsonl, train.log, defilter.onnx. EXCESS="6 12 24" trains one network per weight side by side (the
+#       16 cores shared: THREADS each, 4 by default), each into $OUT/excess_W/
 #   bash tools/device_round.sh heldout MIN  carry [".device/shared", ".device/heldout"]  MIN + about 1.5 min
 #       a network trained without the training looks tune_oneshot.py evaluates (train_defilter.py
 #       --hold-out-tuned-looks), on from .device/heldout/weights.pt (its CPU start, docs/decisions.md 'de-filter
@@ -29,6 +31,18 @@ export PYTHONUNBUFFERED=1 PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
 OUT=${OUT:-/tmp/device_round}
 mkdir -p "$OUT"
 PY=${PYTHON:-python3}
+
+train() {  # DIR EXCESS THREADS: on from DIR/last.pt for $minutes minutes
+    "$PY" tools/train_defilter.py --out "$1" --resume --minutes "$minutes" --lr 3e-4 --transfer 3 --excess "$2" \
+        --threads "$3" --ckpt-minutes 1 --val-every 200
+}
+
+finish() {  # WORK OUT: the log, the model alone (no optimiser state: it travels back small) and its ONNX export
+    cp "$1/log.jsonl" "$2/" &&
+    "$PY" -c "import sys, torch; ck = torch.load(sys.argv[1], map_location='cpu', weights_only=False); \
+torch.save({'model': ck['model'], 'step': ck['step'], 'args': ck['args']}, sys.argv[2])" "$1/last.pt" "$2/weights.pt" &&
+    "$PY" tools/export_onnx.py --ckpt "$2/weights.pt" --out "$2/defilter.onnx" 2>&1 | tail -n 3
+}
 
 case "${1:-}" in
 check)
@@ -57,17 +71,34 @@ train|heldout)
             echo "device_round: no .device/heldout/weights.pt (see the header): training from scratch" >&2
         "$PY" tools/train_defilter.py --out "$work" --resume "${start[@]}" --hold-out-tuned-looks --minutes "$minutes" --lr 1e-3 \
             --transfer 3 --threads "${THREADS:-8}" --ckpt-minutes 1 --val-every 200 2>&1 | tee "$OUT/train.log"
-    else
-        [ -f "$work/last.pt" ] || cp models/defilter_train_checkpoint.pt "$work/last.pt"
-        "$PY" tools/train_defilter.py --out "$work" --resume --minutes "$minutes" --lr 3e-4 --transfer 3 \
-            --threads "${THREADS:-8}" --ckpt-minutes 1 --val-every 200 2>&1 | tee "$OUT/train.log"
+        rc=$?
+        finish "$work" "$OUT" || rc=1
+        exit $rc
     fi
-    rc=$?
-    cp "$work/log.jsonl" "$OUT/"
-    "$PY" -c "import sys, torch; ck = torch.load(sys.argv[1], map_location='cpu', weights_only=False); \
-torch.save({'model': ck['model'], 'step': ck['step'], 'args': ck['args']}, sys.argv[2])" \
-        "$work/last.pt" "$OUT/weights.pt" || rc=1
-    "$PY" tools/export_onnx.py --ckpt "$OUT/weights.pt" --out "$OUT/defilter.onnx" 2>&1 | tail -n 3 || rc=1
+    # the shipped checkpoint's own excess weight unless EXCESS names others (it was dropped before: a resumed
+    # network trained without the penalty it was shipped with)
+    weights=${EXCESS:-$("$PY" -c "import sys, torch; print(torch.load(sys.argv[1], map_location='cpu', \
+weights_only=False)['args'].get('excess', 0.0))" models/defilter_train_checkpoint.pt)} || exit 2
+    set -- $weights
+    rc=0
+    if [ $# -eq 1 ]; then
+        [ -f "$work/last.pt" ] || cp models/defilter_train_checkpoint.pt "$work/last.pt"
+        train "$work" "$1" "${THREADS:-8}" 2>&1 | tee "$OUT/train.log" || rc=1
+        finish "$work" "$OUT" || rc=1
+        exit $rc
+    fi
+    pids=()
+    for w in "$@"; do
+        mkdir -p "$work/excess_$w" "$OUT/excess_$w"
+        [ -f "$work/excess_$w/last.pt" ] || cp models/defilter_train_checkpoint.pt "$work/excess_$w/last.pt"
+        train "$work/excess_$w" "$w" "${THREADS:-4}" > "$OUT/excess_$w/train.log" 2>&1 &
+        pids+=($!)
+    done
+    for p in "${pids[@]}"; do wait "$p" || rc=1; done
+    for w in "$@"; do
+        finish "$work/excess_$w" "$OUT/excess_$w" || rc=1
+        echo "excess $w: $(tail -c 3000 "$OUT/excess_$w/train.log" | tr '\r' '\n' | grep -a '^\[val\]\|^done' | tail -n 2 | tr '\n' ' ')"
+    done
     exit $rc
     ;;
 *)
