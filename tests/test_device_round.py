@@ -74,3 +74,67 @@ def test_device_round_without_arguments_or_data_says_what_to_do(tmp_path):
     res = subprocess.run(["bash", str(ROOT / "tools" / "device_round.sh"), "train", "1"], capture_output=True,
                          text=True, env=env)
     assert res.returncode == 2 and "pack_shared.py" in res.stderr
+
+
+FAKE_PYTHON = r'''
+import json, os, pathlib, sys
+a = sys.argv[1:]
+with open(os.environ["FAKE_LOG"], "a") as f:
+    f.write(json.dumps(a) + "\n")
+if a[0] == "-c" and "print(" in a[1]:  # the checkpoint's excess weight
+    print("6.0")
+elif a[0] == "-c":  # the model alone, saved to the last argument
+    pathlib.Path(a[-1]).write_bytes(b"weights")
+elif a[0].endswith("train_defilter.py"):
+    out = pathlib.Path(a[a.index("--out") + 1])
+    (out / "log.jsonl").write_text("{}\n")
+    (out / "last.pt").write_bytes(b"checkpoint")
+    print("\n[val] step 2  transfer 0.06\ndone: 2 steps", file=sys.stderr)
+elif a[0].endswith("export_onnx.py"):
+    pathlib.Path(a[a.index("--out") + 1]).write_bytes(b"onnx")
+'''
+
+
+def _fake_round(tmp_path, excess=None):
+    """tools/device_round.sh train in a copy of the checkout's shape, every Python call answered by a stand-in
+    (no torch here): returns the train_defilter.py calls and the files the round leaves for the device to send."""
+    repo = tmp_path / "repo"
+    (repo / "tools").mkdir(parents=True)
+    (repo / "tools" / "device_round.sh").write_text((ROOT / "tools" / "device_round.sh").read_text())
+    (repo / "models").mkdir()
+    (repo / "models" / "defilter_train_checkpoint.pt").write_bytes(b"shipped")
+    (repo / ".device" / "shared" / "photos").mkdir(parents=True)
+    (tmp_path / "fake.py").write_text(FAKE_PYTHON)
+    py = tmp_path / "python"
+    py.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{tmp_path / "fake.py"}" "$@"\n')
+    py.chmod(0o755)
+    out, log = tmp_path / "out", tmp_path / "calls.jsonl"
+    env = {**os.environ, "PYTHON": str(py), "OUT": str(out), "TRAIN_DIR": str(tmp_path / "work"),
+           "FAKE_LOG": str(log)}
+    env.pop("EXCESS", None)
+    if excess:
+        env["EXCESS"] = excess
+    res = subprocess.run(["bash", str(repo / "tools" / "device_round.sh"), "train", "1"], capture_output=True,
+                         text=True, env=env, timeout=60)
+    assert res.returncode == 0, res.stdout + res.stderr
+    import json
+
+    calls = [json.loads(line) for line in log.read_text().splitlines()]
+    trains = [c for c in calls if c[0].endswith("train_defilter.py")]
+    return trains, sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()), res.stdout
+
+
+def test_device_round_trains_on_with_the_shipped_checkpoints_excess_weight(tmp_path):
+    trains, files, _ = _fake_round(tmp_path)
+    assert len(trains) == 1 and trains[0][trains[0].index("--excess") + 1] == "6.0"
+    assert "--resume" in trains[0]
+    assert files == ["defilter.onnx", "log.jsonl", "train.log", "weights.pt"]
+
+
+def test_device_round_sweeps_excess_weights_within_the_eight_files_that_come_back(tmp_path):
+    trains, files, stdout = _fake_round(tmp_path, "6 12 24 48")
+    assert sorted(float(t[t.index("--excess") + 1]) for t in trains) == [6, 12, 24, 48]
+    assert len({t[t.index("--out") + 1] for t in trains}) == 4  # each its own folder
+    assert len(files) <= 8 and all(f.count("/") <= 2 for f in files)
+    assert {f"excess_{w}/weights.pt" for w in (6, 12, 24, 48)} <= set(files)
+    assert stdout.count("done: 2 steps") == 4
