@@ -185,7 +185,6 @@ def main(argv=None) -> int:
     ap.add_argument("--rows", help="summarise the rows of an earlier --json again instead of measuring")
     ap.add_argument("--excess-weight", type=float, default=EXCESS_WEIGHT,
                     help="weight of the mean excess over doing nothing in the objective")
-    ap.add_argument("--flip", action="store_true", help="the de-filter guess as a flip ensemble (FLIP_ENSEMBLE)")
     ap.add_argument("--json")
     ap.add_argument("--md")
     args = ap.parse_args(argv)
@@ -202,7 +201,6 @@ def main(argv=None) -> int:
             return 2
         if args.model:
             defilter.MODEL_PATH = Path(args.model)
-        defilter.FLIP_ENSEMBLE = args.flip
         rows, model = measure(args), defilter.MODEL_PATH.name
         seconds = time.time() - t0
     md = []

@@ -113,11 +113,11 @@ class SceneModel:
             return image
         return shrink(image, (self.side, self.side))  # the whole image, squashed
 
-    def describe(self, image: np.ndarray, flip: bool = False) -> SceneFeatures:
-        """Top class and unit feature vector of an RGB uint8 image; ``flip`` averages with its mirror image
-        (twice the cost; pooling alone already keeps a mirror image's s >= 0.9 on the labelled photos)."""
-        scores, fmap = self._run(self.prepare(np.ascontiguousarray(image[..., :3])), flip)
-        logits = scores.mean(axis=0).astype(np.float64)
+    def describe(self, image: np.ndarray) -> SceneFeatures:
+        """Top class and unit feature vector of an RGB uint8 image (no mirror-image average: pooling alone keeps
+        a mirror image's s >= 0.9 on the labelled photos; docs/decisions.md, 'scene descriptor')."""
+        scores, fmap = self._run(self.prepare(np.ascontiguousarray(image[..., :3])))
+        logits = scores[0].astype(np.float64)
         e = np.exp(logits - logits.max())
         parts = [fmap.mean(axis=(2, 3)).mean(axis=0) - self.center, np.sqrt(e / e.sum()) - self.prob_center]
         f = np.concatenate([v / max(float(np.linalg.norm(v)), 1e-12) for v in parts]) / np.sqrt(2.0)
@@ -129,11 +129,9 @@ class SceneModel:
         _, fmap = self._run(small[..., :3])
         return fmap.mean(axis=(2, 3))[0].astype(np.float32)
 
-    def _run(self, small: np.ndarray, flip: bool = False):
-        """(class scores, feature map) of a uint8 RGB image at the network's input size (and its mirror image)."""
+    def _run(self, small: np.ndarray):
+        """(class scores, feature map) of a uint8 RGB image at the network's input size."""
         x = (small.astype(np.float32) * (1.0 / 255.0)).transpose(2, 0, 1)[None]
-        if flip:
-            x = np.concatenate([x, x[..., ::-1]])
         with self._lock:
             return self._session.run(None, {"image": np.ascontiguousarray(x)})
 

@@ -21,9 +21,6 @@ MODEL_PATH = MODELS_DIR / "defilter.onnx"
 # templates with people; see FitSettings.segment_aware_guess for when it is used.
 SEG_MODEL_PATH = MODELS_DIR / "defilter_seg.onnx"
 PRESET_SIDE = 128  # the network sees the template with this long side (the seed's pre-processing layer)
-# Test-time flip ensemble: the guess is the mean of the network's guess of the template and of its mirror image
-# (mirrored back); twice the inference.
-FLIP_ENSEMBLE = False
 RECREATE = REINSTALL
 
 _sessions: dict = {}
@@ -90,10 +87,7 @@ def defilter(template: np.ndarray, *, side: int = PRESET_SIDE, mask: np.ndarray 
         if m.shape != (h, w):
             m = cv2.resize(m, (w, h), interpolation=cv2.INTER_LINEAR)
         feed["mask"] = np.clip(m, 0.0, 1.0)[None, None]
-    y = sess.run(None, feed)[0][0]
-    if FLIP_ENSEMBLE:
-        flipped = {k: np.ascontiguousarray(v[..., ::-1]) for k, v in feed.items()}
-        y = 0.5 * (y + sess.run(None, flipped)[0][0][..., ::-1])
+    y = sess.run(None, feed)[0][0]  # no flip ensemble: docs/decisions.md, 'flip ensemble'
     guess = np.clip(y.transpose(1, 2, 0) * 255.0 + 0.5, 0, 255).astype(np.uint8)
     return small, guess
 
