@@ -165,24 +165,35 @@ class MixMapping:
 
 class OffsetMapping:
     """A look with another look's change added: first(x) + share * (second(x) - x) (the automatic reading of one
-    photo: the fitted look plus a share of the look library's neighbour reading)."""
+    photo: the fitted look plus a share of the look library's neighbour reading). ``cap``: that addition is at most
+    this long per colour (Euclidean, [0, 1] RGB; None: uncapped), so a library look far stronger than the template
+    shows moves reading 1 little (docs/decisions.md, 'library share, capped')."""
 
     kind = "offset"
 
-    def __init__(self, first, second, share: float):
+    def __init__(self, first, second, share: float, cap: float | None = None):
         self.first, self.second, self.share = first, second, float(share)
+        self.cap = None if cap is None else float(cap)
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         x = np.asarray(x, dtype=np.float64)
-        return self.first(x) + self.share * (self.second(x) - x)
+        add = self.share * (self.second(x) - x)
+        if self.cap is not None:
+            length = np.linalg.norm(add, axis=-1, keepdims=True)
+            add = add * np.minimum(1.0, self.cap / np.maximum(length, 1e-12))
+        return self.first(x) + add
 
     def to_dict(self) -> dict:
-        return MixMapping.to_dict(self)
+        d = MixMapping.to_dict(self)
+        if self.cap is not None:
+            d["cap"] = self.cap
+        return d
 
     @classmethod
     def from_dict(cls, d: dict) -> OffsetMapping:
-        mix = MixMapping.from_dict(d)
-        return cls(mix.first, mix.second, mix.share)
+        mix = MixMapping.from_dict({k: v for k, v in d.items() if k != "cap"})
+        # looks saved before the cap have none: they load as they were made
+        return cls(mix.first, mix.second, mix.share, float(d["cap"]) if "cap" in d else None)
 
 
 def mapping_from_any(d: dict, fallback=None):

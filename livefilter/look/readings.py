@@ -229,7 +229,8 @@ def read_one_photo(rgb: np.ndarray, hedged, kept, confidence: dict, settings, *,
     library_look = neighbour_mean(*near) if near is not None and share > 0 else None
     if library_look is None:
         share = 0.0
-    automatic = hedged if library_look is None else OffsetMapping(hedged, library_look, share)  # 'library share'
+    automatic = hedged if library_look is None else OffsetMapping(  # 'library share' and 'library share, capped'
+        hedged, library_look, share, settings.library_cap)
     if settings.candidates <= 1:
         return automatic, share, [], []
     # the whole look is left out where the fit kept nothing on purpose (a flat template)

@@ -31,6 +31,7 @@ class FitSettings:
         prior_rule: (a, b): with the look prior, w = clip(a + b d, 0, 1), d = the mean of both looks' changes.
         library_share: the automatic one-photo reading adds this share of the look library's neighbour reading
             (its change from identity) to the fitted look; 0: none.
+        library_cap: that addition is at most this long per colour (Euclidean, [0, 1] RGB); None: uncapped.
         coverage_p0: the coverage fall-back strength per path (original, network, monochrome).
         segment_min_gain: a segment keeps its own mapping when that fits its samples better than the global one
             by at least this mean absolute error (code values).
@@ -54,6 +55,7 @@ class FitSettings:
     prior_share: float = 0.5  # 'look prior'
     prior_rule: tuple = (0.2, 0.02)  # 'look prior'
     library_share: float = 0.25  # 'library share'
+    library_cap: float | None = 0.03  # 'library share, capped'
     coverage_p0: dict = field(default_factory=lambda: {"original": 0.03, "network": 0.3, "monochrome": 0.0})
     segment_min_gain: float = 0.5  # 'segment gate'
     segments_from_guess: bool = False  # 'segments from one photo'

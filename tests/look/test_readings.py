@@ -187,9 +187,10 @@ def test_shipped_library_re_creates_to_the_same_bytes(shared_data):
     assert res.returncode == 0 and "same bytes" in res.stdout, res.stdout + res.stderr
 
 
-def test_the_automatic_reading_adds_a_share_of_the_library_reading(sample_after):
-    """Reading 1 = the fitted look + FitSettings.library_share x the neighbour reading's change (a one-photo
-    network fit); library_share 0 gives the fitted look alone."""
+def test_the_automatic_reading_adds_a_capped_share_of_the_library_reading(sample_after, tmp_path):
+    """Reading 1 = the fitted look + FitSettings.library_share x the neighbour reading's change, that addition at
+    most FitSettings.library_cap long per colour (a one-photo network fit); library_share 0 gives the fitted look
+    alone. The saved look keeps the cap; a look saved before the cap loads uncapped, as it was made."""
     from livefilter.imageio import read_image
 
     with warnings.catch_warnings():
@@ -200,8 +201,19 @@ def test_the_automatic_reading_adds_a_share_of_the_library_reading(sample_after)
     lib, nb = readings.nearest_looks(load_template(read_image(sample_after)).work, FitSettings())
     mean = readings.neighbour_mean(lib, nb)
     x = np.random.default_rng(2).random((1000, 3))
-    share = FitSettings().library_share
-    assert np.allclose(look.mapping(x), plain.mapping(x) + share * (mean(x) - x), atol=1e-6)
+    share, cap = FitSettings().library_share, FitSettings().library_cap
+    add = share * (mean(x) - x)
+    length = np.linalg.norm(add, axis=1, keepdims=True)
+    capped = add * np.minimum(1.0, cap / length)
+    assert (length > cap).any() and (length < cap).any()  # the sample photo's look has both kinds of colour
+    assert np.allclose(look.mapping(x), plain.mapping(x) + capped, atol=1e-6)
+    assert np.linalg.norm(look.mapping(x) - plain.mapping(x), axis=1).max() <= cap + 1e-9
+    again = lf.load_look(look.save(tmp_path / "l.look.npz"))
+    assert np.allclose(again.mapping(x), look.mapping(x), atol=1e-9)
+    old = {k: v for k, v in look.mapping.to_dict().items() if k != "cap"}
+    from livefilter.look.coverage import mapping_from_any
+
+    assert np.allclose(mapping_from_any(old)(x), plain.mapping(x) + add, atol=1e-6)
 
 
 def test_with_strength_keeps_a_1d_curve(tmp_path):
