@@ -10,7 +10,7 @@
 #       minutes, with the excess-penalty weight the checkpoint was trained with -> $OUT/weights.pt (model only),
 #       log.jsonl, train.log, defilter.onnx. EXCESS="6 12 24" trains one network per weight side by side (the
 #       16 cores shared: THREADS each, 4 by default), each into $OUT/excess_W/: weights.pt and log.jsonl alone (at
-#       most 8 files come back: export the ONNX here); 4 weights for 7 minutes took 476 s on the H200, 22,400 steps
+#       most 8 files come back: export the ONNX here); 4 weights for 7 minutes: 476 s on the H200, about 8,700 steps each
 #   bash tools/device_round.sh heldout MIN  carry [".device/shared", ".device/heldout"]  MIN + about 1.5 min
 #       a network trained without the training looks tune_oneshot.py evaluates (train_defilter.py
 #       --hold-out-tuned-looks), on from .device/heldout/weights.pt (its CPU start, docs/decisions.md 'de-filter
