@@ -2,6 +2,7 @@
 name, so the split rule picks the same files; photos come at the training's size; looks stay close to the
 originals; the tools read the copy through LIVEFILTER_SHARED_DATA. Runs on a small fake ../shared/data."""
 
+import json
 import os
 import subprocess
 import sys
@@ -117,8 +118,6 @@ def _fake_round(tmp_path, excess=None):
     res = subprocess.run(["bash", str(repo / "tools" / "device_round.sh"), "train", "1"], capture_output=True,
                          text=True, env=env, timeout=60)
     assert res.returncode == 0, res.stdout + res.stderr
-    import json
-
     calls = [json.loads(line) for line in log.read_text().splitlines()]
     trains = [c for c in calls if c[0].endswith("train_defilter.py")]
     return trains, sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()), res.stdout

@@ -9,7 +9,8 @@ Steps, each recorded in one JSON with machine information (GPU, driver, CUDA run
    degree map; target 4K <= 0.2 ms;
 3. round trip (pinned upload + render + download, host wall time, CudaBackend.render) at 1080p and 4K, and the
    largest difference from the CPU renderer; targets 1080p <= 2 ms, <= 1 code value;
-4. `livefilter bench-live --backend cuda` at 3840x2160 @ 60 fps and 1920x1080 @ 30 fps (face protection on);
+4. `livefilter bench-live --backend cuda` at 3840x2160 @ 60 fps and 1920x1080 @ 30 fps (face protection on where
+   MediaPipe is installed, off and said so in the JSON where not);
    target 4K at 60 fps;
 5. the de-filter network on onnxruntime's CUDA provider (onnxruntime-gpu): inference ms and the largest
    difference from the CPU provider (skipped, not failed, where onnxruntime is the CPU build the gpu extra keeps).

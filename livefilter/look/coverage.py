@@ -191,8 +191,7 @@ class OffsetMapping:
 
     @classmethod
     def from_dict(cls, d: dict) -> OffsetMapping:
-        mix = MixMapping.from_dict({k: v for k, v in d.items() if k != "cap"})
-        # looks saved before the cap have none: they load as they were made
+        mix = MixMapping.from_dict(d)  # reads the two looks and the share; looks saved before the cap load uncapped
         return cls(mix.first, mix.second, mix.share, float(d["cap"]) if "cap" in d else None)
 
 
