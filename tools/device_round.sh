@@ -11,8 +11,10 @@
 #       log.jsonl, train.log, defilter.onnx. EXCESS="6 12 24" trains one network per weight side by side (the
 #       16 cores shared: THREADS each, 4 by default), each into $OUT/excess_W/: weights.pt and log.jsonl alone (at
 #       most 8 files come back: export the ONNX here); 4 weights for 7 minutes: 476 s on the H200, about 8,700 steps each
-#   bash tools/device_round.sh heldout MIN  carry [".device/shared", ".device/heldout"]  MIN + about 1.5 min
-#       a network trained without the training looks tune_oneshot.py evaluates (train_defilter.py
+#   bash tools/device_round.sh heldout MIN  carry [".device/shared", ".device/heldout"]  MIN + about 40 s (H200:
+#       7.5 minutes, 490 s, steps 4,482 -> 13,452)
+#       a network trained without the training looks tune_oneshot.py evaluates (train_defilter.py, with the shipped
+#       network's excess-penalty weight unless EXCESS names one,
 #       --hold-out-tuned-looks), on from .device/heldout/weights.pt (its CPU start, docs/decisions.md 'de-filter
 #       without the tuned looks'; from scratch without it), the same outputs: with it, one-photo rules can be
 #       fitted on templates the network never saw
@@ -36,6 +38,11 @@ PY=${PYTHON:-python3}
 train() {  # DIR EXCESS THREADS: on from DIR/last.pt for $minutes minutes
     "$PY" tools/train_defilter.py --out "$1" --resume --minutes "$minutes" --lr 3e-4 --transfer 3 --excess "$2" \
         --threads "$3" --ckpt-minutes 1 --val-every 200
+}
+
+shipped_excess() {  # the excess-penalty weight the shipped network was trained with
+    "$PY" -c "import sys, torch; print(torch.load(sys.argv[1], map_location='cpu', \
+weights_only=False)['args'].get('excess', 0.0))" models/defilter_train_checkpoint.pt
 }
 
 finish() {  # WORK OUT [ONNX]: the log, the model alone (no optimiser state: it travels back small), its ONNX export
@@ -70,16 +77,16 @@ train|heldout)
         [ -f "$work/last.pt" ] || [ ! -f .device/heldout/weights.pt ] || start=(--init .device/heldout/weights.pt)
         [ -f "$work/last.pt" ] || [ ${#start[@]} -gt 0 ] || \
             echo "device_round: no .device/heldout/weights.pt (see the header): training from scratch" >&2
+        excess=${EXCESS:-$(shipped_excess)} || exit 2
         "$PY" tools/train_defilter.py --out "$work" --resume "${start[@]}" --hold-out-tuned-looks --minutes "$minutes" --lr 1e-3 \
-            --transfer 3 --threads "${THREADS:-8}" --ckpt-minutes 1 --val-every 200 2>&1 | tee "$OUT/train.log"
+            --transfer 3 --excess "$excess" --threads "${THREADS:-8}" --ckpt-minutes 1 --val-every 200 2>&1 | tee "$OUT/train.log"
         rc=$?
         finish "$work" "$OUT" || rc=1
         exit $rc
     fi
     # the shipped checkpoint's own excess weight unless EXCESS names others (it was dropped before: a resumed
     # network trained without the penalty it was shipped with)
-    weights=${EXCESS:-$("$PY" -c "import sys, torch; print(torch.load(sys.argv[1], map_location='cpu', \
-weights_only=False)['args'].get('excess', 0.0))" models/defilter_train_checkpoint.pt)} || exit 2
+    weights=${EXCESS:-$(shipped_excess)} || exit 2
     set -- $weights
     rc=0
     if [ $# -eq 1 ]; then
