@@ -13,19 +13,20 @@
 #       most 8 files come back: export the ONNX here); 4 weights for 7 minutes: 476 s on the H200, about 8,700 steps each
 #   bash tools/device_round.sh heldout MIN  carry [".device/shared", ".device/heldout"]  MIN + about 40 s (H200:
 #       7.5 minutes, 490 s, steps 4,482 -> 13,452)
-#       a network trained without the training looks tune_oneshot.py evaluates (train_defilter.py, with the shipped
-#       network's excess-penalty weight unless EXCESS names one,
-#       --hold-out-tuned-looks), on from .device/heldout/weights.pt (its CPU start, docs/decisions.md 'de-filter
-#       without the tuned looks'; from scratch without it), the same outputs: with it, one-photo rules can be
-#       fitted on templates the network never saw
+#       a network trained without the training looks tune_oneshot.py evaluates (train_defilter.py
+#       --hold-out-tuned-looks, with the shipped network's excess-penalty weight unless EXCESS names one), on from
+#       .device/heldout/weights.pt (see below; from scratch without it), the same outputs: with it, one-photo rules
+#       can be fitted on templates the network never saw
 #
 # Prepare here, once per checkout (the folders are ignored by git; together they exceed 64 MiB, hence two calls):
 #   python tools/pack_shared.py                       # .device/shared: ../shared/data packed, about 15 MB
 #   python3 -m pip download --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
 #       --platform manylinux_2_28_x86_64 -d .device/whl av==18.1.0   # PyAV (the live loop imports it), 35 MB;
 #       # MediaPipe (bench-live's face protection) does not fit beside it: check measures without faces
-#   mkdir -p .device/heldout && git show 9bdfd4b:tools/results/train_heldout/weights.pt \
-#       > .device/heldout/weights.pt                  # heldout's CPU start, 1 MB (git keeps it)
+#   mkdir -p .device/heldout && git show 4c83f95:tools/results/prior_rule_heldout/weights.pt \
+#       > .device/heldout/weights.pt                  # heldout's start, 1 MB (git keeps it): 13,452 steps, the
+#       # last 8,970 on an H200 (docs/decisions.md 'prior rule on held-out templates'); the CPU start (4,482 steps)
+#       # is 9bdfd4b:tools/results/train_heldout/weights.pt
 # Then, here: copy $OUT/weights.pt to runs/train_gpu/ and evaluate it (tools/export_onnx.py --ckpt ...,
 # tools/tune_oneshot.py --model ..., tools/eval_looks.py --model ... --rule A B) before shipping anything.
 set -o pipefail
