@@ -58,6 +58,9 @@ def cmd_fit(args) -> int:
     print(f"confidence: {describe_confidence(look.meta.get('confidence'))}"
           + (" (of reading 1; the readings below each have theirs)" if look.picked > 1 else ""))
     print_readings(look)
+    if len(look.candidates) > 1 and not args.preview:  # the choice is made by eye, on the user's own picture
+        print("see them side by side: add --preview SHEET.png --test-photo YOUR_PHOTO (or live: livefilter live "
+              f"--template {args.template} --preview, key c)")
     if args.segments and "note" in look.meta["segments"]:
         print("segments: the global look for every segment (learnt from one photo: see the warning above)")
     elif args.segments:

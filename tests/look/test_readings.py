@@ -117,12 +117,14 @@ def test_cli_fit_candidates_pick_preview_and_info(tmp_path, sample_after, sample
     look = lf.load_look(tmp_path / "l.look.npz")
     n = len(look.candidates)
     assert f"readings: {n}" in out and "*1 automatic" in out
+    assert "--preview SHEET.png" not in out  # the hint only where no sheet was asked for
     sheet = Image.open(tmp_path / "sheet.png")
     assert sheet.width > sheet.height * (n + 1)  # the template, the test photo and every reading in a row
     code = main(["fit", str(sample_after), "-o", str(tmp_path / "two.cube"), "--pick", "2"])
     out, err = capsys.readouterr()
     assert code == 0, err
     assert f"*2 {look.candidates[1].kind}" in out
+    assert "see them side by side: add --preview SHEET.png --test-photo" in out
     cube = lf.read_lut(tmp_path / "two.cube")
     assert np.abs(cube.table - look.candidates[1].lut.table).max() < 1e-5
     code = main(["fit", str(sample_after), "-o", str(tmp_path / "x.cube"), "--pick", str(n + 1)])
