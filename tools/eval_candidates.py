@@ -7,7 +7,8 @@ author: the library then knows the look no better than an unseen one), and each 
 CIEDE2000 against F(B). The selection the product makes (the automatic reading, then FitSettings.pool_order,
 near-duplicates skipped) is replayed from the scores and the readings' differences on the reference colours, so
 orders and thresholds are compared on the same fits. Figures: candidate 1 alone, best of K (an upper bound on a
-user choosing by eye), looks worse than doing nothing, the worst excess, the readings' mean pairwise difference.
+user choosing by eye), looks worse than doing nothing, the worst excess (and candidate 1's excess over doing nothing
+summed over the looks), the readings' mean pairwise difference.
 
     python tools/eval_candidates.py [--looks N] [--side PX] [--json out.json] [--rows rows.json] [--from-rows rows.json]
 """
@@ -103,6 +104,7 @@ def summarise(rows, k: int, order, min_difference: float) -> dict:
         out[fam] = {"looks": len(sel), "doing nothing": float(ident.mean()), "candidate 1": float(first.mean()),
                     "candidate 1 worse than nothing": int((first > ident).sum()),
                     "candidate 1 worst excess": float((first - ident).max()),
+                    "candidate 1 excess sum": float(np.clip(first - ident, 0, None).sum()),
                     f"best of {k}": float(best.mean()), "best worse than nothing": int((best > ident).sum()),
                     "best worst excess": float((best - ident).max()),
                     "mean candidates": float(np.mean([len(c) for c in chosen])),
@@ -112,11 +114,12 @@ def summarise(rows, k: int, order, min_difference: float) -> dict:
 
 
 def table(summary: dict, k: int) -> str:
-    lines = [f"| looks | n | doing nothing | candidate 1 | worse / worst | best of {k} | worse / worst | "
+    lines = [f"| looks | n | doing nothing | candidate 1 | worse / worst / excess | best of {k} | worse / worst | "
              "readings | pairwise dE00 |", "|---|---|---|---|---|---|---|---|---|"]
     for fam, s in summary.items():
         lines.append(f"| {fam} | {s['looks']} | {s['doing nothing']:.2f} | {s['candidate 1']:.2f} | "
-                     f"{s['candidate 1 worse than nothing']} / {s['candidate 1 worst excess']:+.2f} | "
+                     f"{s['candidate 1 worse than nothing']} / {s['candidate 1 worst excess']:+.2f} / "
+                     f"{s['candidate 1 excess sum']:.1f} | "
                      f"{s[f'best of {k}']:.2f} | {s['best worse than nothing']} / {s['best worst excess']:+.2f} | "
                      f"{s['mean candidates']:.1f} | {s['mean pairwise dE00']:.2f} |")
     return "\n".join(lines)
