@@ -96,15 +96,18 @@ elif a[0].endswith("export_onnx.py"):
 '''
 
 
-def _fake_round(tmp_path, excess=None):
-    """tools/device_round.sh train in a copy of the checkout's shape, every Python call answered by a stand-in
-    (no torch here): returns the train_defilter.py calls and the files the round leaves for the device to send."""
+def _fake_round(tmp_path, excess=None, mode="train", rc=0):
+    """tools/device_round.sh train (or heldout) in a copy of the checkout's shape, every Python call answered by a
+    stand-in (no torch here): returns the train_defilter.py calls, the files the round leaves for the device to
+    send and what it printed."""
     repo = tmp_path / "repo"
     (repo / "tools").mkdir(parents=True)
     (repo / "tools" / "device_round.sh").write_text((ROOT / "tools" / "device_round.sh").read_text())
     (repo / "models").mkdir()
     (repo / "models" / "defilter_train_checkpoint.pt").write_bytes(b"shipped")
     (repo / ".device" / "shared" / "photos").mkdir(parents=True)
+    (repo / ".device" / "heldout").mkdir()
+    (repo / ".device" / "heldout" / "weights.pt").write_bytes(b"held-out start")
     (tmp_path / "fake.py").write_text(FAKE_PYTHON)
     py = tmp_path / "python"
     py.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{tmp_path / "fake.py"}" "$@"\n')
@@ -115,12 +118,12 @@ def _fake_round(tmp_path, excess=None):
     env.pop("EXCESS", None)
     if excess:
         env["EXCESS"] = excess
-    res = subprocess.run(["bash", str(repo / "tools" / "device_round.sh"), "train", "1"], capture_output=True,
+    res = subprocess.run(["bash", str(repo / "tools" / "device_round.sh"), mode, "1"], capture_output=True,
                          text=True, env=env, timeout=60)
-    assert res.returncode == 0, res.stdout + res.stderr
-    calls = [json.loads(line) for line in log.read_text().splitlines()]
+    assert res.returncode == rc, res.stdout + res.stderr
+    calls = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
     trains = [c for c in calls if c[0].endswith("train_defilter.py")]
-    return trains, sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()), res.stdout
+    return trains, sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()), res.stdout + res.stderr
 
 
 def test_device_round_trains_on_with_the_shipped_checkpoints_excess_weight(tmp_path):
@@ -137,3 +140,16 @@ def test_device_round_sweeps_excess_weights_within_the_eight_files_that_come_bac
     assert len(files) <= 8 and all(f.count("/") <= 2 for f in files)
     assert {f"excess_{w}/weights.pt" for w in (6, 12, 24, 48)} <= set(files)
     assert stdout.count("done: 2 steps") == 4
+
+
+def test_device_round_heldout_trains_from_its_start_with_the_shipped_excess_weight(tmp_path):
+    trains, files, _ = _fake_round(tmp_path, mode="heldout")
+    assert len(trains) == 1 and trains[0][trains[0].index("--excess") + 1] == "6.0"
+    assert "--hold-out-tuned-looks" in trains[0]
+    assert trains[0][trains[0].index("--init") + 1] == ".device/heldout/weights.pt"
+    assert files == ["defilter.onnx", "log.jsonl", "train.log", "weights.pt"]
+
+
+def test_device_round_heldout_refuses_a_list_of_weights_before_training(tmp_path):
+    trains, _, said = _fake_round(tmp_path, "6 12", mode="heldout", rc=2)
+    assert trains == [] and "EXCESS is one weight" in said

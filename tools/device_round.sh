@@ -14,9 +14,9 @@
 #   bash tools/device_round.sh heldout MIN  carry [".device/shared", ".device/heldout"]  MIN + about 40 s (H200:
 #       7.5 minutes, 490 s, steps 4,482 -> 13,452)
 #       a network trained without the training looks tune_oneshot.py evaluates (train_defilter.py
-#       --hold-out-tuned-looks, with the shipped network's excess-penalty weight unless EXCESS names one), on from
-#       .device/heldout/weights.pt (see below; from scratch without it), the same outputs: with it, one-photo rules
-#       can be fitted on templates the network never saw
+#       --hold-out-tuned-looks, with the shipped network's excess-penalty weight unless EXCESS names one weight:
+#       one network), on from .device/heldout/weights.pt (see below; from scratch without it), the same outputs:
+#       with it, one-photo rules can be fitted on templates the network never saw
 #
 # Prepare here, once per checkout (the folders are ignored by git; together they exceed 64 MiB, hence two calls):
 #   python tools/pack_shared.py                       # .device/shared: ../shared/data packed, about 15 MB
@@ -79,6 +79,10 @@ train|heldout)
         [ -f "$work/last.pt" ] || [ ${#start[@]} -gt 0 ] || \
             echo "device_round: no .device/heldout/weights.pt (see the header): training from scratch" >&2
         excess=${EXCESS:-$(shipped_excess)} || exit 2
+        case $excess in  # one network: a list (train's sweep) would fail in argparse after the machine started
+            *[[:space:]]*) echo "device_round: heldout trains one network: EXCESS is one weight, got '$excess'" >&2
+                           exit 2 ;;
+        esac
         "$PY" tools/train_defilter.py --out "$work" --resume "${start[@]}" --hold-out-tuned-looks --minutes "$minutes" --lr 1e-3 \
             --transfer 3 --excess "$excess" --threads "${THREADS:-8}" --ckpt-minutes 1 --val-every 200 2>&1 | tee "$OUT/train.log"
         rc=$?

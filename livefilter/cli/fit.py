@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 import warnings
 from pathlib import Path
 
@@ -59,8 +60,9 @@ def cmd_fit(args) -> int:
           + (" (of reading 1; the readings below each have theirs)" if look.picked > 1 else ""))
     print_readings(look)
     if len(look.candidates) > 1 and not args.preview:  # the choice is made by eye, on the user's own picture
+        live = out if out.suffix.lower() == ".npz" else args.template  # a .look.npz keeps these very readings
         print("see them side by side: add --preview SHEET.png --test-photo YOUR_PHOTO (or live: livefilter live "
-              f"--template {args.template} --preview, key c)")
+              f"--template {shlex.quote(str(live))} --preview, key c)")
     if args.segments and "note" in look.meta["segments"]:
         print("segments: the global look for every segment (learnt from one photo: see the warning above)")
     elif args.segments:

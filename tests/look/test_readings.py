@@ -125,6 +125,7 @@ def test_cli_fit_candidates_pick_preview_and_info(tmp_path, sample_after, sample
     assert code == 0, err
     assert f"*2 {look.candidates[1].kind}" in out
     assert "see them side by side: add --preview SHEET.png --test-photo" in out
+    assert f"live --template {sample_after} --preview" in out  # a .cube keeps one reading: live fits the photo
     cube = lf.read_lut(tmp_path / "two.cube")
     assert np.abs(cube.table - look.candidates[1].lut.table).max() < 1e-5
     code = main(["fit", str(sample_after), "-o", str(tmp_path / "x.cube"), "--pick", str(n + 1)])
