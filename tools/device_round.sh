@@ -36,9 +36,11 @@ OUT=${OUT:-/tmp/device_round}
 mkdir -p "$OUT"
 PY=${PYTHON:-python3}
 
-train() {  # DIR EXCESS THREADS: on from DIR/last.pt for $minutes minutes
-    "$PY" tools/train_defilter.py --out "$1" --resume --minutes "$minutes" --lr 3e-4 --transfer 3 --excess "$2" \
-        --threads "$3" --ckpt-minutes 1 --val-every 200
+train() {  # DIR EXCESS THREADS [ARGS...]: on from DIR/last.pt (else ARGS' --init) for $minutes minutes
+    local dir=$1 excess=$2 threads=$3
+    shift 3
+    "$PY" tools/train_defilter.py --out "$dir" --resume --minutes "$minutes" --transfer 3 --excess "$excess" \
+        --threads "$threads" --ckpt-minutes 1 --val-every 200 "$@"
 }
 
 shipped_excess() {  # the excess-penalty weight the shipped network was trained with
@@ -69,34 +71,31 @@ train|heldout)
         echo "device_round: $LIVEFILTER_SHARED_DATA is missing: run tools/pack_shared.py and carry .device/shared" >&2
         exit 2
     fi
-    work=${TRAIN_DIR:-/tmp/train_gpu}
-    mkdir -p "$work"
-    if [ "$1" = heldout ]; then  # the tuned looks held out: from scratch, or on from the carried CPU start
-        work=${TRAIN_DIR:-/tmp/train_heldout}
-        mkdir -p "$work"
-        start=()  # its own last.pt first (--resume), else the CPU start's weights (a fresh optimiser, its step kept)
-        [ -f "$work/last.pt" ] || [ ! -f .device/heldout/weights.pt ] || start=(--init .device/heldout/weights.pt)
-        [ -f "$work/last.pt" ] || [ ${#start[@]} -gt 0 ] || \
-            echo "device_round: no .device/heldout/weights.pt (see the header): training from scratch" >&2
-        excess=${EXCESS:-$(shipped_excess)} || exit 2
-        case $excess in  # one network: a list (train's sweep) would fail in argparse after the machine started
-            *[[:space:]]*) echo "device_round: heldout trains one network: EXCESS is one weight, got '$excess'" >&2
-                           exit 2 ;;
-        esac
-        "$PY" tools/train_defilter.py --out "$work" --resume "${start[@]}" --hold-out-tuned-looks --minutes "$minutes" --lr 1e-3 \
-            --transfer 3 --excess "$excess" --threads "${THREADS:-8}" --ckpt-minutes 1 --val-every 200 2>&1 | tee "$OUT/train.log"
-        rc=$?
-        finish "$work" "$OUT" || rc=1
-        exit $rc
-    fi
+    mode=$1
     # the shipped checkpoint's own excess weight unless EXCESS names others (it was dropped before: a resumed
     # network trained without the penalty it was shipped with)
     weights=${EXCESS:-$(shipped_excess)} || exit 2
     set -- $weights
     rc=0
+    if [ "$mode" = heldout ]; then  # the tuned looks held out: from scratch, or on from the carried start
+        if [ $# -ne 1 ]; then  # a list (train's sweep) would fail in argparse after the machine started
+            echo "device_round: heldout trains one network: EXCESS is one weight, got '$weights'" >&2
+            exit 2
+        fi
+        work=${TRAIN_DIR:-/tmp/train_heldout}
+        mkdir -p "$work"
+        args=(--lr 1e-3 --hold-out-tuned-looks)  # its own last.pt first (--resume), else the start's weights
+        [ -f "$work/last.pt" ] || [ ! -f .device/heldout/weights.pt ] || args+=(--init .device/heldout/weights.pt)
+        [ -f "$work/last.pt" ] || [ -f .device/heldout/weights.pt ] || \
+            echo "device_round: no .device/heldout/weights.pt (see the header): training from scratch" >&2
+    else
+        work=${TRAIN_DIR:-/tmp/train_gpu}
+        mkdir -p "$work"
+        args=(--lr 3e-4)
+        [ $# -gt 1 ] || [ -f "$work/last.pt" ] || cp models/defilter_train_checkpoint.pt "$work/last.pt"
+    fi
     if [ $# -eq 1 ]; then
-        [ -f "$work/last.pt" ] || cp models/defilter_train_checkpoint.pt "$work/last.pt"
-        train "$work" "$1" "${THREADS:-8}" 2>&1 | tee "$OUT/train.log" || rc=1
+        train "$work" "$1" "${THREADS:-8}" "${args[@]}" 2>&1 | tee "$OUT/train.log" || rc=1
         finish "$work" "$OUT" || rc=1
         exit $rc
     fi
@@ -104,7 +103,7 @@ train|heldout)
     for w in "$@"; do
         mkdir -p "$work/excess_$w" "$OUT/excess_$w"
         [ -f "$work/excess_$w/last.pt" ] || cp models/defilter_train_checkpoint.pt "$work/excess_$w/last.pt"
-        train "$work/excess_$w" "$w" "${THREADS:-4}" > "$work/excess_$w/train.log" 2>&1 &
+        train "$work/excess_$w" "$w" "${THREADS:-4}" "${args[@]}" > "$work/excess_$w/train.log" 2>&1 &
         pids+=($!)
     done
     for p in "${pids[@]}"; do wait "$p" || rc=1; done
