@@ -155,6 +155,9 @@ def main(argv=None) -> int:
         row["path"] = ours.meta["original"]
         g = ours.defiltered  # None on the monochrome path: no guess is made there
         if g is not None:
+            if "border" in ours.meta:  # the guess is of the picture inside the template's border
+                t, b, left, r = ours.meta["border"].values()
+                A, T = (x[t:x.shape[0] - b, left:x.shape[1] - r] for x in (A, T))
             a_small = cv2.resize(A, g.shape[1::-1], interpolation=cv2.INTER_AREA)
             t_small = cv2.resize(T, g.shape[1::-1], interpolation=cv2.INTER_AREA)
             row["defilter psnr"] = psnr(g, a_small)

@@ -58,6 +58,9 @@ def cmd_fit(args) -> int:
     print(f"wrote {out} ({look.meta['mapping']} mapping{how}, {look.lut.size}^3 LUT, fit {look.meta['fit_ms']:.0f} ms)")
     print(f"confidence: {describe_confidence(look.meta.get('confidence'))}"
           + (" (of reading 1; the readings below each have theirs)" if look.picked > 1 else ""))
+    if look.meta.get("border"):  # letterbox bars, a frame: left out of the fit
+        sides = ", ".join(f"{k} {v}" for k, v in look.meta["border"].items() if v)
+        print(f"border: a uniform border left out ({sides} px); the look is read from the picture inside it")
     print_readings(look)
     if len(look.candidates) > 1 and not args.preview:  # the choice is made by eye, on the user's own picture
         live = out if out.suffix.lower() == ".npz" else args.template  # a .look.npz keeps these very readings

@@ -196,6 +196,15 @@ def confidence(p: Pairing, cov: Coverage, weight: float, reason: str | None,
     return out
 
 
+def _inside(mask, border):
+    """A per-pixel map of the template as given (labels, a saliency mask) cut like the template's border."""
+    if mask is None or border is None:
+        return mask
+    t, b, left, r = border
+    h, w = np.shape(mask)[:2]
+    return np.asarray(mask)[t:h - b, left:w - r]
+
+
 def fit_look(template, original=None, *, sampling: str = "uniform", samples: int = 8000, labels=None,
              mapping: str | None = None, solver: str = "lstsq", size: int = 33, seed: int = 0,
              saliency_mask=None, name: str | None = None, allow_large: bool = False,
@@ -253,6 +262,10 @@ def fit_look(template, original=None, *, sampling: str = "uniform", samples: int
         sampling = "segments"
     if labels is not None and np.shape(labels) != tpl.rgb.shape[:2]:
         raise InputError(f"labels must have the template's shape {tpl.rgb.shape[:2]}, got {np.shape(labels)}")
+    template_sha256 = tpl.sha256  # of the photo as given
+    if original is None:  # one photo: a letterbox or a frame says nothing of the look ('template border')
+        tpl = tpl.without_border()
+        labels, saliency_mask = (_inside(m, tpl.border) for m in (labels, saliency_mask))
     p = pairing_for(tpl, original, allow_large=allow_large, monochrome=sampling != "segments",
                     segment_aware=settings.segment_aware_guess == "people"
                     or (segments and settings.segment_aware_guess == "segments"), settings=settings)
@@ -320,7 +333,8 @@ def fit_look(template, original=None, *, sampling: str = "uniform", samples: int
         "size": int(size),
         "template": tpl.path,
         "original": p.source,
-        "template_sha256": tpl.sha256,
+        "template_sha256": template_sha256,
+        **({"border": dict(zip(("top", "bottom", "left", "right"), tpl.border))} if tpl.border else {}),
         "labels": sorted(label_maps),
         **({"segments": seg_meta} if seg_meta else {}),
         "ill_defined": reason,

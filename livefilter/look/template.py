@@ -6,10 +6,11 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
+from ..analysis.border import border_of
 from ..errors import InputError
 from ..imageio import read_image
 from .sampling import WORK_SIDE, downscale, ill_defined
@@ -23,6 +24,8 @@ class Template:
     rgb: np.ndarray  # uint8 (H, W, 3)
     alpha: np.ndarray | None = None
     path: str | None = None
+    #: the uniform border cut off the photo as given (:meth:`without_border`): pixels (top, bottom, left, right)
+    border: tuple | None = None
 
     @property
     def sha256(self) -> str:
@@ -44,6 +47,18 @@ class Template:
         """Why the template cannot define a look (one colour, or mostly black or white), or None. A flat template is
         not taken for black-and-white: the monochrome path would turn every frame grey."""
         return ill_defined(self.work.reshape(-1, 3) / 255.0)
+
+    def without_border(self) -> Template:
+        """This template with a uniform border (letterbox bars, a frame) cut off (``border`` says how many pixels
+        from each side), or itself when it has none: on one photo the border's colour says nothing of the look
+        (:mod:`livefilter.analysis.border`)."""
+        box = border_of(self.work, self.rgb)
+        if box is None:
+            return self
+        t, b, left, r = box
+        h, w = self.rgb.shape[:2]
+        crop = (slice(t, h - b), slice(left, w - r))
+        return replace(self, rgb=self.rgb[crop], alpha=None if self.alpha is None else self.alpha[crop], border=box)
 
 
 def load_template(img, what: str = "template", *, allow_large: bool = False) -> Template:

@@ -201,7 +201,7 @@ def test_the_automatic_reading_adds_a_capped_share_of_the_library_reading(sample
         plain = lf.fit_look(sample_after, candidates=1, settings=FitSettings(candidates=1, library_share=0.0))
         look = lf.fit_look(sample_after, candidates=1)
     assert plain.meta["library_share"] is None and look.meta["library_share"] == FitSettings().library_share
-    lib, nb = readings.nearest_looks(load_template(read_image(sample_after)).work, FitSettings())
+    lib, nb = readings.nearest_looks(load_template(read_image(sample_after)).without_border().work, FitSettings())
     mean = readings.neighbour_mean(lib, nb)
     x = np.random.default_rng(2).random((1000, 3))
     share, cap = FitSettings().library_share, FitSettings().library_cap
