@@ -46,7 +46,6 @@ from livefilter.look import Coverage, bake, coverage_of, defilter, fit_mappings,
 from livefilter.look import monochrome as mono  # noqa: E402
 from livefilter.look.coverage import blend_table  # noqa: E402
 from livefilter.look.fit import Pairing  # noqa: E402
-from livefilter.look.sampling import WORK_SIDE, downscale  # noqa: E402
 
 SYNTH_SEED = 7_000_000
 WEIGHTS = (1.0, 0.8, 0.6, 0.4, 0.2, 0.0)
@@ -105,9 +104,9 @@ def measure(args) -> list[dict]:
         T = lf.render(pics[ia], F)
         scorer = LabScorer([lf.render(pics[i], F) for i in ibs], pixels=16384)
         bs = [pics[i] for i in ibs]
+        tpl = lf.look.load_template(T).without_border()  # as fit_look reads one photo
         row = {"look": name, "family": family, "identity": scorer(bs),
-               "mono stat": mono.monochrome_residual(T), "truly mono": truly_monochrome(F)}
-        tpl = lf.look.load_template(T)
+               "mono stat": mono.monochrome_residual(tpl.rgb), "truly mono": truly_monochrome(F)}
         p = pairing_for(tpl, monochrome=False)  # the network path for every template (the monochrome path below)
         row["guess change"] = p.change
         pairs = pixel_pairs(p)
@@ -124,7 +123,7 @@ def measure(args) -> list[dict]:
                     lut = lf.Lut(blend_table(table, c, p0, w))
                     row[f"{src}p0={p0} w={w}"] = scorer.lut(lut, bs)
         if row["mono stat"] < 0.03:  # the monochrome path's score, for every threshold tried below
-            mpair = Pairing(downscale(T, WORK_SIDE), None, "monochrome")
+            mpair = Pairing(tpl.work, None, "monochrome")
             mglob, _ = fit_mappings(pixel_pairs(mpair), "residual")
             row["monochrome path"] = scorer.lut(bake(mglob), bs)
         rows.append(row)

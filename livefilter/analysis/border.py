@@ -11,7 +11,10 @@ within BORDER_NEUTRAL), the two edges' colours alike, and each run ending at a s
 lines (JPEG's ringing, a resize's blending) a line is off the border's colour on at least BORDER_EDGE of its pixels.
 A sky at the top alone, a coloured wall or a product shot's white backdrop (it goes on around the subject) is not
 one: on the 387 photos of ../shared none was taken for one, while the 10 with a real frame or bars were found, and
-95 of 96 of them given black bars were (94 a white frame, 95 JPEG-compressed bars).
+95 of 96 of them given black bars were (94 a white frame, 95 JPEG-compressed bars). A border is looked for on a copy of
+about 512 px: on a larger image one thinner than a line of that copy (a 1-3 px outline on a 12 MP photo) is averaged
+into the picture's first line there and stays, which costs nothing measurable; next to black bars, a dark picture's
+own first lines within the copy's BORDER_BLEND lines can be cut with them.
 """
 
 from __future__ import annotations
@@ -62,11 +65,14 @@ def _border_pair(a: np.ndarray) -> tuple[int, int, np.ndarray, np.ndarray]:
 
 def _exact(lines: np.ndarray, n: int, scale: float, colour: np.ndarray) -> int:
     """The border's width in ``lines`` (the image's own, the edge's first) from its width ``n`` on the small copy
-    (``scale`` image lines each): the first line near there that is off the border's colour on at least
-    BORDER_EDGE of its pixels, where border and picture met before the resize averaged them together."""
+    (``scale`` image lines each): near there, the first line off the border's colour on at least BORDER_EDGE of its
+    pixels after one in the border's colour, where border and picture met before the resize averaged them (an outline
+    at the image's very edge is not that edge)."""
     lo, hi = max(0, int(np.floor((n - 1) * scale))), int(np.ceil((n + 1) * scale)) + 1
-    edge = np.flatnonzero(_off(lines[lo:hi], colour) >= BORDER_EDGE)
-    return lo + int(edge[0]) if edge.size else int(np.ceil(n * scale))
+    off = _off(lines[lo:hi], colour) >= BORDER_EDGE
+    on = np.flatnonzero(~off)
+    edge = np.flatnonzero(off[on[0]:]) + on[0] if on.size else ()
+    return lo + int(edge[0]) if len(edge) else int(np.ceil(n * scale))
 
 
 def border_of(small: np.ndarray, image: np.ndarray) -> tuple | None:
@@ -83,4 +89,5 @@ def border_of(small: np.ndarray, image: np.ndarray) -> tuple | None:
     t = _exact(image, top, sy, c_top) if top else 0
     b = _exact(image[::-1], bottom, sy, c_bot) if bottom else 0
     cols = image[t:image.shape[0] - b].transpose(1, 0, 2)
-    return (t, b, _exact(cols, left, sx, c_left) if left else 0, _exact(cols[::-1], right, sx, c_right) if right else 0)
+    box = (t, b, _exact(cols, left, sx, c_left) if left else 0, _exact(cols[::-1], right, sx, c_right) if right else 0)
+    return box if any(box) else None

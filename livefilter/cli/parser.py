@@ -128,7 +128,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--test-photo", metavar="PHOTO",
                    help="the photo the --preview sheet grades (default: the bundled sample)")
     p.add_argument("--save-defiltered", metavar="PATH",
-                   help="write the de-filter network's guess of the original (without --original)")
+                   help="write the de-filter network's guess of the original (without --original; of the "
+                   "picture inside the template's border, if it has one)")
     p.add_argument("--allow-large", action="store_true", help="process images over 100 megapixels")
 
     p = add("apply", help="apply a look to images, videos and folders",

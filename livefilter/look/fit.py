@@ -196,12 +196,14 @@ def confidence(p: Pairing, cov: Coverage, weight: float, reason: str | None,
     return out
 
 
-def _inside(mask, border):
-    """A per-pixel map of the template as given (labels, a saliency mask) cut like the template's border."""
+def _inside(mask, border, shape):
+    """A per-pixel map of the template (labels, a saliency mask) cut like the template's border; ``shape``: the
+    template's as given, which a saliency mask may have at another size."""
     if mask is None or border is None:
         return mask
-    t, b, left, r = border
     h, w = np.shape(mask)[:2]
+    sy, sx = h / shape[0], w / shape[1]
+    t, b, left, r = (round(v * s) for v, s in zip(border, (sy, sy, sx, sx)))
     return np.asarray(mask)[t:h - b, left:w - r]
 
 
@@ -264,8 +266,8 @@ def fit_look(template, original=None, *, sampling: str = "uniform", samples: int
         raise InputError(f"labels must have the template's shape {tpl.rgb.shape[:2]}, got {np.shape(labels)}")
     template_sha256 = tpl.sha256  # of the photo as given
     if original is None:  # one photo: a letterbox or a frame says nothing of the look ('template border')
-        tpl = tpl.without_border()
-        labels, saliency_mask = (_inside(m, tpl.border) for m in (labels, saliency_mask))
+        shape, tpl = tpl.rgb.shape[:2], tpl.without_border()
+        labels, saliency_mask = (_inside(m, tpl.border, shape) for m in (labels, saliency_mask))
     p = pairing_for(tpl, original, allow_large=allow_large, monochrome=sampling != "segments",
                     segment_aware=settings.segment_aware_guess == "people"
                     or (segments and settings.segment_aware_guess == "segments"), settings=settings)

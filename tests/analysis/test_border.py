@@ -51,6 +51,16 @@ def test_letterbox_bars_and_frames_are_found(picture, sample_after):
     assert found(read_image(sample_after)) == (0, 0, 3, 2)
 
 
+def test_bars_with_an_outline_at_the_very_edge(picture):
+    """A 1 px light outline around thin bars on a large photo (a scan's edge): the bars are still cut, and a border
+    is never reported as all zeros."""
+    big = cv2.resize(picture, None, fx=3, fy=3, interpolation=cv2.INTER_LINEAR)
+    img = bars(big, 6)
+    img[0] = img[-1] = 255
+    box = found(img)
+    assert box is not None and any(box) and 3 <= box[0] <= 6 and 3 <= box[1] <= 6
+
+
 def test_a_pictures_own_uniform_regions_are_not_a_border(picture):
     h, w = picture.shape[:2]
     flat = np.full((h, w, 3), 128, np.uint8)
@@ -90,6 +100,17 @@ def test_a_one_photo_fit_leaves_the_border_out(picture):
     assert np.array_equal(framed.lut.table, inside.lut.table)
     assert labelled.meta["border"] == barred.meta["border"]  # the labels were cut along with the template
     assert "border" not in paired.meta
+    # a saliency mask at another size than the template is cut in its own pixels
+    big = cv2.resize(bars(picture, 96), None, fx=2, fy=2, interpolation=cv2.INTER_NEAREST)
+    mask = np.zeros((big.shape[0] // 2, big.shape[1] // 2), bool)
+    mask[150:300, 200:500] = True
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        small_mask = lf.fit_look(big, sampling="salient", saliency_mask=mask, candidates=1)
+        full = cv2.resize(mask.astype(np.uint8), big.shape[1::-1], interpolation=cv2.INTER_NEAREST) > 0
+        full_mask = lf.fit_look(big, sampling="salient", saliency_mask=full, candidates=1)
+    assert small_mask.meta["border"]["top"] == 192
+    assert np.array_equal(small_mask.lut.table, full_mask.lut.table)
     assert barred.meta["template_sha256"] != inside.meta["template_sha256"]  # the photo as given
 
 
