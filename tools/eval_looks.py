@@ -44,6 +44,7 @@ from _shared_data import (  # noqa: E402
 from synth_looks import random_look  # noqa: E402
 
 import livefilter as lf  # noqa: E402
+from livefilter.analysis.border import inside  # noqa: E402
 from livefilter.look import FitSettings  # noqa: E402
 
 SYNTH_SEED = 8_000_000  # held out: training draws from 10,000,000 up, its validation pool from 9,000,000
@@ -156,8 +157,7 @@ def main(argv=None) -> int:
         g = ours.defiltered  # None on the monochrome path: no guess is made there
         if g is not None:
             if "border" in ours.meta:  # the guess is of the picture inside the template's border
-                t, b, left, r = ours.meta["border"].values()
-                A, T = (x[t:x.shape[0] - b, left:x.shape[1] - r] for x in (A, T))
+                A, T = (inside(x, tuple(ours.meta["border"].values())) for x in (A, T))
             a_small = cv2.resize(A, g.shape[1::-1], interpolation=cv2.INTER_AREA)
             t_small = cv2.resize(T, g.shape[1::-1], interpolation=cv2.INTER_AREA)
             row["defilter psnr"] = psnr(g, a_small)

@@ -91,3 +91,18 @@ def border_of(small: np.ndarray, image: np.ndarray) -> tuple | None:
     cols = image[t:image.shape[0] - b].transpose(1, 0, 2)
     box = (t, b, _exact(cols, left, sx, c_left) if left else 0, _exact(cols[::-1], right, sx, c_right) if right else 0)
     return box if any(box) else None
+
+
+def inside(a, box, shape=None):
+    """``a`` (an image or a per-pixel map, (H, W, ...)) without the border ``box`` (top, bottom, left, right), a
+    view; ``shape``: the (H, W) the box was measured on, when ``a`` has another size (the box is scaled to it).
+    None stays None."""
+    if a is None or box is None:
+        return a
+    a = np.asarray(a)
+    h, w = a.shape[:2]
+    if shape is not None:
+        sy, sx = h / shape[0], w / shape[1]
+        box = (round(v * s) for v, s in zip(box, (sy, sy, sx, sx)))
+    t, b, left, r = box
+    return a[t:h - b, left:w - r]

@@ -18,6 +18,7 @@ import cv2
 import numpy as np
 
 from .._version import __version__
+from ..analysis.border import inside
 from ..errors import InputError
 from .coverage import Coverage, MixMapping, covered, segment_mapping
 from .look import Look, bake
@@ -196,17 +197,6 @@ def confidence(p: Pairing, cov: Coverage, weight: float, reason: str | None,
     return out
 
 
-def _inside(mask, border, shape):
-    """A per-pixel map of the template (labels, a saliency mask) cut like the template's border; ``shape``: the
-    template's as given, which a saliency mask may have at another size."""
-    if mask is None or border is None:
-        return mask
-    h, w = np.shape(mask)[:2]
-    sy, sx = h / shape[0], w / shape[1]
-    t, b, left, r = (round(v * s) for v, s in zip(border, (sy, sy, sx, sx)))
-    return np.asarray(mask)[t:h - b, left:w - r]
-
-
 def fit_look(template, original=None, *, sampling: str = "uniform", samples: int = 8000, labels=None,
              mapping: str | None = None, solver: str = "lstsq", size: int = 33, seed: int = 0,
              saliency_mask=None, name: str | None = None, allow_large: bool = False,
@@ -267,7 +257,7 @@ def fit_look(template, original=None, *, sampling: str = "uniform", samples: int
     template_sha256 = tpl.sha256  # of the photo as given
     if original is None:  # one photo: a letterbox or a frame says nothing of the look ('template border')
         shape, tpl = tpl.rgb.shape[:2], tpl.without_border()
-        labels, saliency_mask = (_inside(m, tpl.border, shape) for m in (labels, saliency_mask))
+        labels, saliency_mask = (inside(m, tpl.border, shape) for m in (labels, saliency_mask))
     p = pairing_for(tpl, original, allow_large=allow_large, monochrome=sampling != "segments",
                     segment_aware=settings.segment_aware_guess == "people"
                     or (segments and settings.segment_aware_guess == "segments"), settings=settings)

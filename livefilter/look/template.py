@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ..analysis.border import border_of
+from ..analysis.border import border_of, inside
 from ..errors import InputError
 from ..imageio import read_image
 from .sampling import WORK_SIDE, downscale, ill_defined
@@ -55,10 +55,7 @@ class Template:
         box = border_of(self.work, self.rgb)
         if box is None:
             return self
-        t, b, left, r = box
-        h, w = self.rgb.shape[:2]
-        crop = (slice(t, h - b), slice(left, w - r))
-        return replace(self, rgb=self.rgb[crop], alpha=None if self.alpha is None else self.alpha[crop], border=box)
+        return replace(self, rgb=inside(self.rgb, box), alpha=inside(self.alpha, box), border=box)
 
 
 def load_template(img, what: str = "template", *, allow_large: bool = False) -> Template:
