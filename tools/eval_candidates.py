@@ -8,9 +8,12 @@ CIEDE2000 against F(B). The selection the product makes (the automatic reading, 
 near-duplicates skipped) is replayed from the scores and the readings' differences on the reference colours, so
 orders and thresholds are compared on the same fits. Figures: candidate 1 alone, best of K (an upper bound on a
 user choosing by eye), looks worse than doing nothing, the worst excess (and candidate 1's excess over doing nothing
-summed over the looks), the readings' mean pairwise difference.
+summed over the looks), the readings' mean pairwise difference. ``--template-jpeg Q``: the template saved as JPEG at
+quality Q first, as a photo a user brings usually is; ``--split train``: the training looks and photos (settings are
+chosen there).
 
-    python tools/eval_candidates.py [--looks N] [--side PX] [--json out.json] [--rows rows.json] [--from-rows rows.json]
+    python tools/eval_candidates.py [--looks N] [--side PX] [--template-jpeg Q] [--split val|train] [--json out.json]
+                                    [--rows rows.json] [--from-rows rows.json]
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import time
 import warnings
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -34,13 +38,19 @@ from _shared_data import SHARED, LabScorer, load_photo, look_family, looks, phot
 import livefilter as lf  # noqa: E402
 from livefilter.look import readings  # noqa: E402
 from livefilter.look.settings import MAX_CANDIDATES, FitSettings  # noqa: E402
+from livefilter.look.template import load_template  # noqa: E402
 
 
-def measure(n_looks: int = 0, side: int = 384, log=print) -> list[dict]:
-    items = [p for p in looks("val", kinds=("film", "creative")) if look_family(p) in ("color", "creative")]
+def as_jpeg(rgb: np.ndarray, quality: int) -> np.ndarray:
+    ok, buf = cv2.imencode(".jpg", np.ascontiguousarray(rgb[..., ::-1]), [cv2.IMWRITE_JPEG_QUALITY, quality])
+    return np.ascontiguousarray(cv2.imdecode(buf, cv2.IMREAD_COLOR)[..., ::-1])
+
+
+def measure(n_looks: int = 0, side: int = 384, log=print, jpeg: int = 0, split: str = "val") -> list[dict]:
+    items = [p for p in looks(split, kinds=("film", "creative")) if look_family(p) in ("color", "creative")]
     if n_looks:
         items = items[:: max(1, len(items) // n_looks)][:n_looks]
-    pics = [load_photo(p, side) for p in photos("val")]
+    pics = [load_photo(p, side) for p in photos(split)]
     rng = np.random.default_rng(0)
     rows = []
     ref = readings.reference_colours()
@@ -48,9 +58,13 @@ def measure(n_looks: int = 0, side: int = 384, log=print) -> list[dict]:
         ia, *ibs = (int(i) for i in rng.choice(len(pics), 4, replace=False))
         F = lf.read_lut(path)
         T = lf.render(pics[ia], F)
+        if jpeg:
+            T = as_jpeg(T, jpeg)
         scorer = LabScorer([lf.render(pics[i], F) for i in ibs], pixels=16000)
         folder = str(path.parent.relative_to(SHARED / "looks"))
-        settings = FitSettings(candidates=MAX_CANDIDATES, min_difference=0.0, library_exclude=(folder,))
+        # the black-and-white reading up to MONO_READING_MAX, so that summaries replay lower thresholds
+        settings = FitSettings(candidates=MAX_CANDIDATES, min_difference=0.0, library_exclude=(folder,),
+                               monochrome_reading=MONO_READING_MAX)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             look = lf.fit_look(T, settings=settings)
@@ -65,7 +79,7 @@ def measure(n_looks: int = 0, side: int = 384, log=print) -> list[dict]:
                  for a, b in itertools.combinations(outs, 2)}
         rows.append({"look": str(path.relative_to(SHARED)), "family": look_family(path), "scores": scores,
                      "diffs": diffs, "path": look.meta["original"], "confidence": look.meta["confidence"],
-                     "readings": look.meta["candidates"]})
+                     "readings": look.meta["candidates"], "grey": load_template(T).without_border().grey})
         log(f"[{k + 1}/{len(items)}] {path.stem}: identity {scores['identity']:.2f} automatic "
             f"{scores['automatic']:.2f} best {min(v for n, v in scores.items() if n != 'identity'):.2f}")
     return rows
@@ -75,13 +89,19 @@ def diff(row, a, b) -> float:
     return row["diffs"].get(f"{a}|{b}", row["diffs"].get(f"{b}|{a}", 0.0))
 
 
-def replay(row, k: int, order, min_difference: float) -> list[str]:
-    """The kinds the product would offer for this row (readings.select, from the recorded differences)."""
+MONO_READING_MAX = 16 / 255
+
+
+def replay(row, k: int, order, min_difference: float, mono_reading: float = FitSettings().monochrome_reading
+           ) -> list[str]:
+    """The kinds the product would offer for this row (readings.select, from the recorded differences; the
+    black-and-white reading where the template's Template.grey is under ``mono_reading``)."""
+    kinds = [n for n in row["scores"] if n != "monochrome" or row.get("grey", 0.0) < mono_reading]
     taken = ["automatic"]
-    for kind in order:
+    for kind in readings.offered_order(order, kinds):
         if len(taken) >= k:
             break
-        if kind not in row["scores"]:
+        if kind not in kinds:
             continue
         if min(diff(row, kind, t) for t in taken) < min_difference:
             continue
@@ -89,14 +109,15 @@ def replay(row, k: int, order, min_difference: float) -> list[str]:
     return taken
 
 
-def summarise(rows, k: int, order, min_difference: float) -> dict:
+def summarise(rows, k: int, order, min_difference: float, mono_reading: float = FitSettings().monochrome_reading
+              ) -> dict:
     out = {}
     for fam in ("all", "color", "creative"):
         sel = [r for r in rows if fam == "all" or r["family"] == fam]
         if not sel:
             continue
         ident = np.array([r["scores"]["identity"] for r in sel])
-        chosen = [replay(r, k, order, min_difference) for r in sel]
+        chosen = [replay(r, k, order, min_difference, mono_reading) for r in sel]
         best = np.array([min(r["scores"][c] for c in ch) for r, ch in zip(sel, chosen)])
         first = np.array([r["scores"]["automatic"] for r in sel])
         pair = [np.mean([diff(r, a, b) for a, b in itertools.combinations(ch, 2)]) for r, ch in zip(sel, chosen)
@@ -133,6 +154,11 @@ def main(argv=None) -> int:
     ap.add_argument("-k", type=int, default=FitSettings().candidates, help="candidates offered")
     ap.add_argument("--min-difference", type=float, default=FitSettings().min_difference)
     ap.add_argument("--order", default=",".join(FitSettings().pool_order), help="comma-separated pool order")
+    ap.add_argument("--monochrome-reading", type=float, default=FitSettings().monochrome_reading * 255,
+                    help="offer the black-and-white reading under this monochrome residual (code values)")
+    ap.add_argument("--template-jpeg", type=int, default=0, metavar="Q",
+                    help="save each template as JPEG at quality Q before the fit (0: as rendered)")
+    ap.add_argument("--split", choices=("val", "train"), default="val")
     ap.add_argument("--rows", help="write the measured rows (scores, differences) here")
     ap.add_argument("--from-rows", help="summarise these rows instead of measuring")
     ap.add_argument("--json", help="write the summary here")
@@ -144,15 +170,17 @@ def main(argv=None) -> int:
         if not SHARED.is_dir():
             print(f"needs {SHARED}", file=sys.stderr)
             return 2
-        rows = measure(args.looks, args.side, log=lambda s: print(s, file=sys.stderr))
+        rows = measure(args.looks, args.side, log=lambda s: print(s, file=sys.stderr), jpeg=args.template_jpeg,
+                       split=args.split)
         if args.rows:
             Path(args.rows).write_text(json.dumps({"rows": rows}, indent=0))
     order = tuple(args.order.split(","))
-    summary = summarise(rows, args.k, order, args.min_difference)
+    summary = summarise(rows, args.k, order, args.min_difference, args.monochrome_reading / 255)
     print(table(summary, args.k))
     if args.json:
         Path(args.json).write_text(json.dumps({
             "protocol": __doc__.split("\n\n")[1], "k": args.k, "order": order, "min_difference": args.min_difference,
+            "monochrome_reading": args.monochrome_reading, "template_jpeg": args.template_jpeg, "split": args.split,
             "summary": summary, "seconds": round(time.time() - t0, 1),
             "machine": {"python": platform.python_version(), "platform": platform.platform()}}, indent=1))
     return 0

@@ -127,6 +127,15 @@ def fit_mappings(pairs: Pairs, mapping: str, solver: str = "lstsq"):
     return glob, per
 
 
+def monochrome_look(rgb: np.ndarray, samples: int, seed: int, solver: str, settings: FitSettings = DEFAULT):
+    """The template ``rgb`` read as black-and-white (or toned): the monochrome path's look (its channel weights, tone
+    curve and tint per grey level), for a template close to one that the path did not take."""
+    p = Pairing(rgb, None, "monochrome", source="monochrome path")
+    pairs = pixel_pairs(p, samples=samples, seed=seed)
+    glob, _ = fit_mappings(pairs, DEFAULT_MAPPING, solver)
+    return covered(glob, coverage_of(p, pairs), settings.coverage_p0["monochrome"])
+
+
 ONE_PHOTO_SEGMENTS_NOTE = ("from one photo every segment gets the global look: per-segment looks learnt through the "
                            "de-filter network's guess measured worse than the global look; give the photo before its "
                            "look too (--original) to learn one look per segment")
@@ -299,10 +308,15 @@ def fit_look(template, original=None, *, sampling: str = "uniform", samples: int
     for why in conf["why"]:
         warnings.warn(f"{tpl.path or 'template'}: {why}", stacklevel=2)
     library_share, readings, skipped = 0.0, [], []
+    # a template close to black-and-white that the monochrome path did not take (a toned photo saved as JPEG): its
+    # black-and-white reading is offered too (docs/decisions.md 'black-and-white reading')
+    near_grey = (p.path == "network" and settings.candidates > 1 and sampling != "segments" and not flat_guess
+                 and tpl.grey < settings.monochrome_reading)
+    mono = monochrome_look(tpl.work, samples, seed, solver, settings) if near_grey else None
     if original is None:  # several readings of one photo (readings.py)
         glob, library_share, readings, skipped = read_one_photo(
             tpl.work, glob, lambda w: trusted(cov, pairs, fitted, {}, p0, w, prior, prior_share)[0], conf, settings,
-            weight=weight, flat_guess=flat_guess, library=p.path == "network")
+            weight=weight, flat_guess=flat_guess, library=p.path == "network", monochrome=mono)
         if settings.candidates > 1 and len(readings) < settings.candidates:
             warnings.warn(f"{tpl.path or 'template'}: {len(readings)} distinct readings of {settings.candidates} asked "
                           f"(left out as near-duplicates: {', '.join(skipped)})", stacklevel=2)

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..errors import InputError
 from .defilter import defilter, guess_change, has_segment_model, preset_size
-from .monochrome import is_monochrome
+from .monochrome import MONO_TOL
 from .settings import DEFAULT, FitSettings
 from .template import Template, load_template
 
@@ -64,8 +64,7 @@ def given_original(tpl: Template, original, *, allow_large: bool = False) -> Pai
 def monochrome_guess(tpl: Template) -> Pairing | None:
     """The monochrome path when the template is black-and-white (or toned), else None."""
 
-    probe = tpl.work  # the statistics need no more
-    return Pairing(probe, None, "monochrome", source="monochrome path") if is_monochrome(probe) else None
+    return Pairing(tpl.work, None, "monochrome", source="monochrome path") if tpl.grey < MONO_TOL else None
 
 
 def network_guess(tpl: Template, segment_aware: bool = False, settings: FitSettings = DEFAULT) -> Pairing:

@@ -6,9 +6,10 @@ The readings: the automatic one (the fitted look as hedged, plus a share of the 
 fitted look bold (at 125 %, no hedge toward doing nothing) and whole; the look library's neighbour reading (the
 weighted mean of the looks of the library entries nearest to the template), its neighbours' looks split into two
 clusters, and the single nearest library look kept whole (bold readings); a gentle one (half of the fitted look)
-for templates whose look is mostly scene. Readings are taken in POOL_ORDER (chosen by the best-of-K figure,
-docs/decisions.md "candidate readings") and one is skipped when it is within MIN_DIFFERENCE dE00 of a reading
-already taken, on reference colours (the bundled sample photos).
+for templates whose look is mostly scene; and, for a template close to black-and-white that the monochrome path
+did not take (a toned photo saved as JPEG), its black-and-white reading. Readings are taken in POOL_ORDER (chosen
+by the best-of-K figure, docs/decisions.md "candidate readings") and one is skipped when it is within MIN_DIFFERENCE
+dE00 of a reading already taken, on reference colours (the bundled sample photos).
 """
 
 from __future__ import annotations
@@ -30,6 +31,10 @@ from .sampling import downscale
 # confirmed on the validation split (docs/decisions.md "candidate readings" and "bold reading and the order with the
 # library's share": cluster 1 is close to reading 1 since reading 1 carries a share of the library's reading).
 POOL_ORDER = ("bold", "cluster 2", "gentle", "nearest", "whole", "cluster 1", "library")
+# The black-and-white reading, where there is one, is offered in this reading's place, which moves one place down:
+# offered first it would push the gentle reading out of the first four, the safe one on a colour look over a
+# near-grey photo (docs/decisions.md "black-and-white reading").
+MONOCHROME_PLACE = "cluster 2"
 # Two readings closer than this (mean CIEDE2000 on the reference colours) count as one.
 MIN_DIFFERENCE = 2.0
 GENTLE_SHARE = 0.5
@@ -43,7 +48,7 @@ CLUSTERS = 2
 class Reading:
     """One candidate look: what it is, its look (a mapping over [0, 1] RGB) and how sure it is."""
 
-    kind: str  # automatic | bold | whole | library | cluster 1 | cluster 2 | nearest | gentle
+    kind: str  # automatic | monochrome | bold | whole | library | cluster 1 | cluster 2 | nearest | gentle
     mapping: object
     confidence: dict = field(default_factory=dict)
     note: str = ""  # e.g. the nearest library look's name
@@ -170,15 +175,28 @@ def _library_confidence(support: float, closeness: float, looks: int) -> dict:
     return {"level": level, "support": round(support, 3), "closeness": round(closeness, 3), "why": why}
 
 
+def offered_order(order, kinds) -> tuple:
+    """``order`` for a pool holding ``kinds``: with a black-and-white reading, that one in MONOCHROME_PLACE's place
+    and MONOCHROME_PLACE one place down (at the end when it is not in ``order``)."""
+    order = tuple(k for k in order if k != "monochrome")
+    if "monochrome" not in kinds:
+        return order
+    if MONOCHROME_PLACE not in order:
+        return order + ("monochrome",)
+    i = order.index(MONOCHROME_PLACE)
+    return order[:i] + ("monochrome",) + order[i + 1:i + 2] + (MONOCHROME_PLACE,) + order[i + 2:]
+
+
 def select(automatic: Reading, pool: list[Reading], k: int, min_difference: float = MIN_DIFFERENCE,
            order=POOL_ORDER) -> tuple[list[Reading], list[str]]:
-    """Candidate 1 is the automatic reading; then readings in ``order`` that differ from every one taken by at
-    least ``min_difference`` dE00, up to ``k``. Returns the readings and the kinds skipped as near-duplicates."""
+    """Candidate 1 is the automatic reading; then readings in ``order`` (:func:`offered_order`) that differ from
+    every one taken by at least ``min_difference`` dE00, up to ``k``. Returns the readings and the kinds skipped as
+    near-duplicates."""
     by_kind = {r.kind: r for r in pool}
     taken, skipped = [automatic], []
     x = reference_colours()
     outs = {automatic.kind: srgb_to_lab(automatic.mapping(x))}
-    for kind in order:
+    for kind in offered_order(order, by_kind):
         if len(taken) >= k:
             break
         r = by_kind.get(kind)
@@ -193,14 +211,18 @@ def select(automatic: Reading, pool: list[Reading], k: int, min_difference: floa
     return taken, skipped
 
 
-def candidate_readings(automatic: Reading, near, settings, *, bold=None, whole=None, gentle=None
+def candidate_readings(automatic: Reading, near, settings, *, bold=None, whole=None, gentle=None, monochrome=None
                        ) -> tuple[list[Reading], list[str]]:
     """The candidates of a one-photo fit: ``automatic`` (the fitted look as hedged), then the pool in the settings'
     order: ``bold`` (the fitted look at BOLD_SHARE), ``whole`` (the fitted look unhedged), the library readings
-    (``near``: the library and the template's neighbours, or None) and ``gentle`` (GENTLE_SHARE of the hedged look);
-    a reading given as None is left out. Returns the candidates and the kinds skipped as near-duplicates."""
+    (``near``: the library and the template's neighbours, or None), ``gentle`` (GENTLE_SHARE of the hedged look)
+    and ``monochrome`` (the template read as black-and-white); a reading given as None is left out. Returns the
+    candidates and the kinds skipped as near-duplicates."""
     pool = []
     level = automatic.confidence.get("level", "low")
+    if monochrome is not None:
+        pool.append(Reading("monochrome", monochrome, {"level": "medium", "kept": 1.0, "why": [
+            "the template read as a black-and-white (or toned) photo: close to one, but not taken for one"]}))
     if bold is not None:
         pool.append(Reading("bold", bold, {"level": level, "kept": BOLD_SHARE, "why": [
             f"{BOLD_SHARE:.0%} of the fitted look: for a grade stronger than one photo shows"]}))
@@ -218,11 +240,13 @@ def candidate_readings(automatic: Reading, near, settings, *, bold=None, whole=N
 
 
 def read_one_photo(rgb: np.ndarray, hedged, kept, confidence: dict, settings, *, weight: float,
-                   flat_guess: bool = False, library: bool = True) -> tuple[object, float, list[Reading], list[str]]:
+                   flat_guess: bool = False, library: bool = True, monochrome=None
+                   ) -> tuple[object, float, list[Reading], list[str]]:
     """The readings of one template ``rgb``: the automatic one (``hedged``, the fitted look as hedged, plus
     settings.library_share of the library's neighbour reading where ``library``: the network's path) and, when
     settings.candidates > 1, the others; ``kept(w)``: the fitted look keeping w of it (the whole and bold readings),
-    ``weight``: the share the hedge kept; ``flat_guess``: a guess from a flat template, nothing of it worth more.
+    ``weight``: the share the hedge kept; ``flat_guess``: a guess from a flat template, nothing of it worth more;
+    ``monochrome``: the template's black-and-white reading (a look), offered first when given.
     Returns (the automatic look, the library share it took, the readings, the kinds skipped as near-duplicates)."""
     share = settings.library_share if library and not flat_guess else 0.0
     near = nearest_looks(rgb, settings) if settings.candidates > 1 or share > 0 else None
@@ -238,7 +262,7 @@ def read_one_photo(rgb: np.ndarray, hedged, kept, confidence: dict, settings, *,
     bold = None if flat_guess else kept(BOLD_SHARE)
     # gentle: GENTLE_SHARE of the hedged look, i.e. the fitted look keeping GENTLE_SHARE of the hedge's weight
     readings, skipped = candidate_readings(Reading("automatic", automatic, confidence), near, settings, bold=bold,
-                                           whole=whole, gentle=kept(GENTLE_SHARE * weight))
+                                           whole=whole, gentle=kept(GENTLE_SHARE * weight), monochrome=monochrome)
     return automatic, share, readings, skipped
 
 

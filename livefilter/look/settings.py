@@ -43,6 +43,8 @@ class FitSettings:
         segment_aware_guess: when the FIG. 3 network makes the guess: "segments" (fits with segments=True),
             "people" (also when a person covers at least people_share of the template) or "never".
         people_share: see segment_aware_guess.
+        monochrome_reading: a one-photo template the monochrome path did not take but whose monochrome residual
+            (Template.grey) is under this also gets the black-and-white reading among its candidates (0: never).
     """
 
     candidates: int = 4  # docs/decisions.md 'how many readings'
@@ -63,6 +65,7 @@ class FitSettings:
     edge_band: tuple | None = (0.25, 0.75)  # 'edge band'
     segment_aware_guess: str = "segments"  # 'segmentation-aware de-filter'
     people_share: float = 0.1
+    monochrome_reading: float = 8 / 255  # 'black-and-white reading'
 
     @property
     def weak_change(self) -> float:

@@ -48,6 +48,14 @@ class Template:
         not taken for black-and-white: the monochrome path would turn every frame grey."""
         return ill_defined(self.work.reshape(-1, 3) / 255.0)
 
+    @functools.cached_property
+    def grey(self) -> float:
+        """How far the template is from black-and-white (or toned): :func:`monochrome.monochrome_residual` of the
+        working copy (0 for a grey or toned photo; above monochrome.MONO_TOL, a colour one)."""
+        from .monochrome import monochrome_residual
+
+        return monochrome_residual(self.work)
+
     def without_border(self) -> Template:
         """This template with a uniform border (letterbox bars, a frame) cut off (``border`` says how many pixels
         from each side), or itself when it has none: on one photo the border's colour says nothing of the look

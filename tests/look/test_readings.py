@@ -84,6 +84,49 @@ def test_with_an_original_there_is_one_reading(sample_after, sample_before):
         look.pick(2)
 
 
+def _jpeg(rgb, quality):
+    import cv2
+
+    ok, buf = cv2.imencode(".jpg", np.ascontiguousarray(rgb[..., ::-1]), [cv2.IMWRITE_JPEG_QUALITY, quality])
+    return np.ascontiguousarray(cv2.imdecode(buf, cv2.IMREAD_COLOR)[..., ::-1])
+
+
+def test_a_toned_jpeg_gets_a_black_and_white_reading(sample_test):
+    """A sepia photo saved as JPEG: its chroma noise keeps it off the monochrome path, so reading 1 reads it as colour,
+    but a black-and-white reading is among the candidates and it turns a colour photo toned grey."""
+    photo = np.asarray(Image.open(sample_test).convert("RGB"))
+    grey = photo @ np.array([0.299, 0.587, 0.114])
+    sepia = _jpeg((grey[..., None] * np.array([1.0, 0.9, 0.72])).astype(np.uint8), 75)
+    tpl = load_template(sepia)
+    assert 0.005 <= tpl.grey < FitSettings().monochrome_reading  # not taken for black-and-white, but close
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        look = lf.fit_look(sepia, candidates=4)
+        none = lf.fit_look(sepia, settings=FitSettings(monochrome_reading=0.0))
+        colour = lf.fit_look(photo, candidates=4)
+    assert look.meta["original"] != "monochrome path"
+    kinds = [c.kind for c in look.candidates]
+    assert "monochrome" in kinds and kinds.index("monochrome") < 4
+    assert "monochrome" not in [c.kind for c in none.candidates]
+    assert "monochrome" not in [c.kind for c in colour.candidates]  # a colour photo is not offered one
+    frame = np.asarray(Image.open(ROOT / "livefilter" / "data" / "sample_before.jpg").convert("RGB"))
+    bw = look.pick(kinds.index("monochrome") + 1)
+    out = bw.apply(frame).astype(float)
+    # toned grey: warm, and a function of the frame's grey alone (as the frame's own grey version gives)
+    grey_frame = np.repeat((frame @ np.array([0.299, 0.587, 0.114]))[..., None], 3, 2).round().astype(np.uint8)
+    assert (out[..., 0] - out[..., 2]).mean() > 8
+    assert np.abs(out - bw.apply(grey_frame)).mean() < 2
+    assert np.abs(out - look.apply(frame)).mean() > 10  # unlike reading 1, which reads the template as colour
+
+
+def test_the_black_and_white_reading_takes_cluster_2s_place():
+    order = readings.POOL_ORDER
+    assert readings.offered_order(order, ["bold", "cluster 2", "gentle"]) == order
+    shown = readings.offered_order(order, ["bold", "cluster 2", "gentle", "monochrome"])
+    assert shown[:4] == ("bold", "monochrome", "gentle", "cluster 2") and sorted(shown[4:]) == sorted(order[3:])
+    assert readings.offered_order(("gentle",), ["monochrome"]) == ("gentle", "monochrome")
+
+
 @pytest.mark.parametrize("kind", ["flat", "tiny", "grey", "huge"])
 def test_hard_templates_yield_finite_candidates(kind, photo):
     rng = np.random.default_rng(0)
