@@ -127,13 +127,14 @@ def fit_mappings(pairs: Pairs, mapping: str, solver: str = "lstsq"):
     return glob, per
 
 
-def monochrome_look(rgb: np.ndarray, samples: int, seed: int, solver: str, settings: FitSettings = DEFAULT):
+def monochrome_look(rgb: np.ndarray, samples: int, seed: int, solver: str, mapping: str = DEFAULT_MAPPING,
+                    p0: float = DEFAULT.coverage_p0["monochrome"]):
     """The template ``rgb`` read as black-and-white (or toned): the monochrome path's look (its channel weights, tone
     curve and tint per grey level), for a template close to one that the path did not take."""
     p = Pairing(rgb, None, "monochrome", source="monochrome path")
     pairs = pixel_pairs(p, samples=samples, seed=seed)
-    glob, _ = fit_mappings(pairs, DEFAULT_MAPPING, solver)
-    return covered(glob, coverage_of(p, pairs), settings.coverage_p0["monochrome"])
+    glob, _ = fit_mappings(pairs, mapping, solver)
+    return covered(glob, coverage_of(p, pairs), p0)
 
 
 ONE_PHOTO_SEGMENTS_NOTE = ("from one photo every segment gets the global look: per-segment looks learnt through the "
@@ -276,6 +277,7 @@ def fit_look(template, original=None, *, sampling: str = "uniform", samples: int
         sampling, saliency_mask, seg = "salient", seg.mask >= 0.5, None
     elif seg is not None:
         labels = seg.labels
+    asked_mapping = mapping
     mapping = mapping or (settings.one_photo_mapping if p.path == "network" else DEFAULT_MAPPING)
     pairs = pixel_pairs(p, sampling=sampling, samples=samples, seed=seed, labels=labels, saliency_mask=saliency_mask)
     # with an original, by the pairs; otherwise by the template (above): on the network path the guess may spread a
@@ -309,17 +311,20 @@ def fit_look(template, original=None, *, sampling: str = "uniform", samples: int
         warnings.warn(f"{tpl.path or 'template'}: {why}", stacklevel=2)
     library_share, readings, skipped = 0.0, [], []
     # a template close to black-and-white that the monochrome path did not take (a toned photo saved as JPEG): its
-    # black-and-white reading is offered too (docs/decisions.md 'black-and-white reading')
-    near_grey = (p.path == "network" and settings.candidates > 1 and sampling != "segments" and not flat_guess
+    # black-and-white reading is offered too (docs/decisions.md 'black-and-white reading'); on the network's path, not
+    # flat and not segments, its residual is over MONO_TOL
+    near_grey = (p.path == "network" and settings.candidates > 1 and sampling != "segments" and not tpl.flat
                  and tpl.grey < settings.monochrome_reading)
-    mono = monochrome_look(tpl.work, samples, seed, solver, settings) if near_grey else None
+    mono = monochrome_look(tpl.work, samples, seed, solver, asked_mapping or DEFAULT_MAPPING,
+                           settings.coverage_p0["monochrome"] if coverage is None else coverage) if near_grey else None
     if original is None:  # several readings of one photo (readings.py)
         glob, library_share, readings, skipped = read_one_photo(
             tpl.work, glob, lambda w: trusted(cov, pairs, fitted, {}, p0, w, prior, prior_share)[0], conf, settings,
             weight=weight, flat_guess=flat_guess, library=p.path == "network", monochrome=mono)
         if settings.candidates > 1 and len(readings) < settings.candidates:
+            why = f"left out as near-duplicates: {', '.join(skipped)}" if skipped else "no more readings of it"
             warnings.warn(f"{tpl.path or 'template'}: {len(readings)} distinct readings of {settings.candidates} asked "
-                          f"(left out as near-duplicates: {', '.join(skipped)})", stacklevel=2)
+                          f"({why})", stacklevel=2)
     seg_meta = (seg.meta() | {"fit error": seg_errors, "own look": sorted(label_maps)} if seg is not None
                 else {"note": ONE_PHOTO_SEGMENTS_NOTE} if one_photo_segments else None)
     title = name or (Path(tpl.path).stem if tpl.path else "livefilter look")

@@ -54,7 +54,7 @@ def look_statistics(rgb: np.ndarray) -> np.ndarray:
     casts = []
     order = np.argsort(light, kind="stable")
     for band in np.array_split(order, 5):  # rank bands: the darkest fifth ... the brightest fifth
-        casts += [lab[band, 1].mean(), lab[band, 2].mean()]
+        casts += [lab[band, 1].mean(), lab[band, 2].mean()] if len(band) else [0.0, 0.0]  # < 5 pixels: none
     for lo in range(0, 100, 20):  # fixed L* bands
         sel = (light >= lo) & (light < lo + 20 if lo < 80 else light <= 100.0)
         casts += [lab[sel, 1].mean(), lab[sel, 2].mean()] if sel.any() else [0.0, 0.0]

@@ -8,7 +8,8 @@ weighted mean of the looks of the library entries nearest to the template), its 
 clusters, and the single nearest library look kept whole (bold readings); a gentle one (half of the fitted look)
 for templates whose look is mostly scene; and, for a template close to black-and-white that the monochrome path
 did not take (a toned photo saved as JPEG), its black-and-white reading. Readings are taken in POOL_ORDER (chosen
-by the best-of-K figure, docs/decisions.md "candidate readings") and one is skipped when it is within MIN_DIFFERENCE
+by the best-of-K figure, docs/decisions.md "candidate readings"; the black-and-white reading in MONOCHROME_PLACE's
+place) and one is skipped when it is within MIN_DIFFERENCE
 dE00 of a reading already taken, on reference colours (the bundled sample photos).
 """
 
@@ -177,7 +178,8 @@ def _library_confidence(support: float, closeness: float, looks: int) -> dict:
 
 def offered_order(order, kinds) -> tuple:
     """``order`` for a pool holding ``kinds``: with a black-and-white reading, that one in MONOCHROME_PLACE's place
-    and MONOCHROME_PLACE one place down (at the end when it is not in ``order``)."""
+    and MONOCHROME_PLACE one place down (at the end when it is not in ``order``); a "monochrome" in ``order`` itself
+    is ignored, its place is MONOCHROME_PLACE's."""
     order = tuple(k for k in order if k != "monochrome")
     if "monochrome" not in kinds:
         return order
@@ -246,7 +248,7 @@ def read_one_photo(rgb: np.ndarray, hedged, kept, confidence: dict, settings, *,
     settings.library_share of the library's neighbour reading where ``library``: the network's path) and, when
     settings.candidates > 1, the others; ``kept(w)``: the fitted look keeping w of it (the whole and bold readings),
     ``weight``: the share the hedge kept; ``flat_guess``: a guess from a flat template, nothing of it worth more;
-    ``monochrome``: the template's black-and-white reading (a look), offered first when given.
+    ``monochrome``: the template's black-and-white reading (a look), offered in MONOCHROME_PLACE's place.
     Returns (the automatic look, the library share it took, the readings, the kinds skipped as near-duplicates)."""
     share = settings.library_share if library and not flat_guess else 0.0
     near = nearest_looks(rgb, settings) if settings.candidates > 1 or share > 0 else None

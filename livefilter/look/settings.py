@@ -8,8 +8,9 @@ from dataclasses import dataclass, field
 
 from .readings import MIN_DIFFERENCE, POOL_ORDER
 
-#: the most candidate readings a fit offers (the automatic one, then POOL_ORDER)
-MAX_CANDIDATES = 1 + len(POOL_ORDER)
+#: the most candidate readings a fit offers: the automatic one, POOL_ORDER and, for a template close to
+#: black-and-white, its monochrome reading
+MAX_CANDIDATES = 2 + len(POOL_ORDER)
 
 
 @dataclass(frozen=True)

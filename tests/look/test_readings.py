@@ -109,6 +109,11 @@ def test_a_toned_jpeg_gets_a_black_and_white_reading(sample_test):
     assert "monochrome" in kinds and kinds.index("monochrome") < 4
     assert "monochrome" not in [c.kind for c in none.candidates]
     assert "monochrome" not in [c.kind for c in colour.candidates]  # a colour photo is not offered one
+    # nor a flat template, even with a kept weight given (the monochrome path refuses flat templates too)
+    flat = np.full((64, 64, 3), (200, 190, 170), np.uint8)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert "monochrome" not in [c.kind for c in lf.fit_look(flat, guess_weight=0.7).candidates]
     frame = np.asarray(Image.open(ROOT / "livefilter" / "data" / "sample_before.jpg").convert("RGB"))
     bw = look.pick(kinds.index("monochrome") + 1)
     out = bw.apply(frame).astype(float)
@@ -127,11 +132,12 @@ def test_the_black_and_white_reading_takes_cluster_2s_place():
     assert readings.offered_order(("gentle",), ["monochrome"]) == ("gentle", "monochrome")
 
 
-@pytest.mark.parametrize("kind", ["flat", "tiny", "grey", "huge"])
+@pytest.mark.parametrize("kind", ["flat", "tiny", "2x2", "grey", "huge"])
 def test_hard_templates_yield_finite_candidates(kind, photo):
     rng = np.random.default_rng(0)
     img = {"flat": np.full((64, 64, 3), (120, 90, 60), np.uint8),
            "tiny": photo[100:106, 100:108].copy(),
+           "2x2": rng.integers(0, 256, (2, 2, 3)).astype(np.uint8),  # fewer pixels than the library's 5 bands
            "grey": np.repeat(photo.mean(2, keepdims=True).astype(np.uint8), 3, 2),
            "huge": np.repeat(np.repeat(photo, 6, 0), 6, 1)}[kind]
     if kind == "flat":
