@@ -58,6 +58,22 @@ def check_output_path(path: str | os.PathLike, inputs: tuple = ()) -> Path:
     return p
 
 
+def check_distinct_outputs(outputs: dict) -> None:
+    """Refuse one file given for two outputs of a command (``outputs``: option -> path or None): the second would
+    overwrite the first."""
+    seen = {}
+    for option, path in outputs.items():
+        if path is None:
+            continue
+        try:
+            key = Path(path).resolve()
+        except OSError:
+            key = Path(path).absolute()
+        if key in seen:
+            raise OutputError(f"given for both {seen[key]} and {option}; choose another name for one", path)
+        seen[key] = option
+
+
 @contextlib.contextmanager
 def atomic_output(path: str | os.PathLike, inputs: tuple = ()):
     """Yield a temporary path beside ``path``; rename it to ``path`` only if the block completes.

@@ -147,14 +147,22 @@ def exif_for_copy(path: str | os.PathLike) -> bytes | None:
         return None
 
 
+def image_format(path: str | os.PathLike) -> str:
+    """The format an image written to ``path`` gets (from its extension), or an OutputError naming the ones there
+    are: commands check their image outputs with it before any work."""
+    p = Path(path)
+    fmt = _WRITABLE.get(p.suffix.lower())
+    if fmt is None:
+        raise OutputError(f"unsupported image extension {p.suffix!r}; use one of {', '.join(sorted(_WRITABLE))}", p)
+    return fmt
+
+
 def write_image(path: str | os.PathLike, rgb: np.ndarray, alpha: np.ndarray | None = None, *,
                 quality: int = 95, inputs: tuple = (), exif: bytes | None = None) -> Path:
     """Write a uint8 RGB image atomically (temporary name, then rename); format from the extension. ``exif``
     (an EXIF block, e.g. from :func:`exif_for_copy`) is written into JPEG, PNG and WebP files."""
     p = Path(path)
-    fmt = _WRITABLE.get(p.suffix.lower())
-    if fmt is None:
-        raise OutputError(f"unsupported image extension {p.suffix!r}; use one of {', '.join(sorted(_WRITABLE))}", p)
+    fmt = image_format(p)
     rgb = np.asarray(rgb)
     if rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] != 3:
         raise InputError(f"expected a uint8 (H, W, 3) image, got {rgb.dtype} {rgb.shape}")

@@ -64,6 +64,9 @@ def _run(args) -> int:
     except KeyboardInterrupt:
         print("livefilter: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader went away (`livefilter info x | head`): quiet, as other tools are
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error when stdout is flushed
+        return EXIT_FAIL
     except Exception as exc:  # noqa: BLE001 - the CLI's last line of defence: one line, exit 1
         if debug:
             raise

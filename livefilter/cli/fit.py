@@ -8,8 +8,8 @@ from pathlib import Path
 
 from ..analysis.scene import default_model
 from ..errors import InputError, LiveFilterError
-from ..fileio import check_output_path
-from ..imageio import read_image, write_image
+from ..fileio import check_distinct_outputs, check_output_path
+from ..imageio import image_format, read_image, write_image
 from ..look import describe_confidence, fit_look
 from ..resources import DATA_DIR
 from .exits import EXIT_OK
@@ -26,13 +26,16 @@ def _keep_scene(look, template) -> None:
 
 def cmd_fit(args) -> int:
     out = Path(args.output)
-    check_output_path(out, (args.template, args.original))
-    if args.preview:
-        check_output_path(args.preview, (args.template, args.original))
-    if args.save_defiltered:
-        if args.original:
-            raise InputError("--save-defiltered writes the network's guess; with --original there is none")
-        check_output_path(args.save_defiltered, (args.template,))
+    if args.save_defiltered and args.original:
+        raise InputError("--save-defiltered writes the network's guess; with --original there is none")
+    # every output checked before the fit (its folder, not an input, not another output, an image format), so a bad
+    # one costs no written file and a second output never overwrites the first
+    outputs = {"-o": out, "--preview": args.preview, "--save-defiltered": args.save_defiltered}
+    for path in filter(None, outputs.values()):
+        check_output_path(path, (args.template, args.original, args.test_photo))
+    check_distinct_outputs(outputs)
+    for path in filter(None, (args.preview, args.save_defiltered)):
+        image_format(path)
     if args.test_photo and not args.preview:
         raise InputError("--test-photo is the photo of the --preview sheet; give --preview SHEET.png too")
     test = _read(args.test_photo, args) if args.test_photo else None

@@ -170,11 +170,15 @@ class LookControl:
             else:
                 look = fit_look(p, original) if kind == "image" else as_look(p)
                 photo = p if kind == "image" else None
+        where = template if isinstance(template, (str, os.PathLike)) else None  # the file an error names
         if look is not None:
-            look = look.pick(pick) if pick not in (None, look.picked) else look
+            try:
+                look = look.pick(pick) if pick not in (None, look.picked) else look
+            except InputError as exc:
+                raise InputError(f"--pick {pick}: {exc.problem}", where) from None
             lut, name, conf = look.lut, self._reading_name(look), look.meta.get("confidence")
         elif pick not in (None, 1):
-            raise InputError(f"there is no reading {pick}: a LUT file has one look")
+            raise InputError(f"--pick {pick}: a LUT file has one look", where)
         if photo is None and look is not None and "scene" in look.meta:  # a .look.npz keeps its template's scene
             photo = SceneFeatures.from_meta(look.meta["scene"])
         if self._closed:

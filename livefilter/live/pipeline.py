@@ -183,7 +183,11 @@ class LivePipeline(LookControl):
             log.debug("warm-up failed: %s", exc)
 
     def __enter__(self):
-        return self.start()
+        try:
+            return self.start()
+        except BaseException:  # a sink refusing the frame size at start: the detector and the sinks released now
+            self.close()
+            raise
 
     def __exit__(self, *exc):
         self.close()

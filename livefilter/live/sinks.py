@@ -104,6 +104,7 @@ class VideoFileSink(Sink):
             self._open(*self.size)
 
     def _open(self, w: int, h: int) -> None:
+        say_if_odd_size(w, h, self.path)  # before the temporary file: a frame too small for H.264 is refused
         fd, tmp = tempfile.mkstemp(prefix=f".{self.path.stem}.", suffix=".mp4", dir=self.path.parent)
         os.close(fd)
         chmod_as_created(tmp)
@@ -112,7 +113,6 @@ class VideoFileSink(Sink):
             self.out = av.open(tmp, "w")
             rate = Fraction(self.fps).limit_denominator(1001)
             s = self.out.add_stream("libx264", rate=rate)
-            say_if_odd_size(w, h, self.path)
             s.width, s.height, s.pix_fmt = w - w % 2, h - h % 2, "yuv420p"
             s.codec_context.time_base = 1 / rate
             s.codec_context.options = {"crf": f"{self.crf:g}", "preset": self.preset}

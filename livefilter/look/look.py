@@ -231,7 +231,7 @@ def load_look(path: str | os.PathLike) -> Look:
     """Load a look saved as ``.look.npz``, or a ``.cube`` / HaldCLUT ``.png`` LUT as a look."""
     p = Path(path)
     if not p.is_file():
-        raise InputError("no such file", p)
+        raise InputError("a folder, not a look file" if p.is_dir() else "no such file", p)
     fmt = format_of(p)
     if fmt is None or fmt.name != "look":
         lut = read_lut(p)
@@ -261,7 +261,9 @@ def load_look(path: str | os.PathLike) -> Look:
     except LiveFilterError as exc:
         raise InputError(f"corrupt look file: {exc.problem}", p) from None
     except (OSError, KeyError, ValueError, TypeError, zipfile.BadZipFile, json.JSONDecodeError, EOFError) as exc:
-        raise InputError(f"not a livefilter look file or corrupt ({type(exc).__name__}: {exc})", p) from None
+        # numpy calls any file that is not an .npz archive "pickled data" and suggests loading it unsafely: never
+        why = "not an .npz archive" if "pickle" in str(exc) else f"{type(exc).__name__}: {exc}"
+        raise InputError(f"not a livefilter look file or corrupt ({why})", p) from None
     return Look(lut=lut, mapping=mapping, label_mappings=label_mappings, label_luts=label_luts, meta=meta,
                 candidates=candidates)
 

@@ -70,6 +70,8 @@ def load_template(img, what: str = "template", *, allow_large: bool = False) -> 
     """A path or a uint8 (H, W, 3) RGB array -> :class:`Template` (alpha kept, to exclude transparent pixels)."""
     if isinstance(img, (str, os.PathLike)):
         rgb, alpha = read_image(img, with_alpha=True, min_size=2, allow_large=allow_large)
+        if alpha is not None and int(alpha.max()) < 128:  # the pixels sampled are those at least half opaque
+            raise InputError(f"every pixel of the {what} is transparent: no colours to learn a look from", img)
         return Template(rgb, alpha, str(img))
     arr = np.asarray(img)
     if arr.dtype != np.uint8 or arr.ndim != 3 or arr.shape[2] != 3:

@@ -196,8 +196,11 @@ def format_cube(lut: Lut, comments: list[str] | tuple = ()) -> str:
     A 1D LUT: ``LUT_1D_SIZE`` + ``DOMAIN_MIN``/``DOMAIN_MAX``. A shaper + 3D LUT: Resolve's layout
     (``LUT_1D_SIZE``, ``LUT_1D_INPUT_RANGE``, ``LUT_3D_SIZE``, ``LUT_3D_INPUT_RANGE``, the 1D rows first), whose
     ranges are one number pair per stage."""
-    title = (lut.title or "livefilter look").replace('"', "'")
-    head = [f"# {c}" for c in comments]
+    def one_line(text) -> str:  # a newline in a name would start a header line of its own (an unreadable file)
+        return " ".join(str(text).split())
+
+    title = one_line(lut.title or "livefilter look").replace('"', "'")
+    head = [f"# {one_line(c)}" for c in comments]
     head += [f'TITLE "{title}"']
 
     def rows(a):

@@ -15,7 +15,7 @@ import threading
 import av
 import numpy as np
 
-from ..errors import VideoDecodeError
+from ..errors import OutputError, VideoDecodeError
 from .probe import VideoInfo, open_video, timestamp
 from .yuv import rgb_to_i420
 
@@ -118,7 +118,11 @@ X264_PARAMS = "asm=AVX2,BMI2,LZCNT" if _has_avx512() else None
 
 def say_if_odd_size(width: int, height: int, dst) -> None:
     """H.264 in 4:2:0 (yuv420p, what players expect) holds even sizes only: an odd one loses its last column and/or
-    row, and a warning says so once per output."""
+    row, and a warning says so once per output; a frame under 2 pixels a side cannot be written at all (an
+    OutputError, before anything is written)."""
+    if width < 2 or height < 2:
+        raise OutputError(f"{width}x{height} frames cannot be written as H.264 (4:2:0 needs at least 2x2 pixels)",
+                          dst)
     if width % 2 or height % 2:
         log.warning("%s: %dx%d is written as %dx%d (H.264 in 4:2:0 needs an even width and height; the last %s "
                     "dropped)", dst, width, height, width - width % 2, height - height % 2,

@@ -1,0 +1,112 @@
+"""Defects found by probing the command line with odd inputs (two outputs on one path, an output over an input,
+names with a newline, a transparent template, garbage look files, frames too small for H.264), each held by a test:
+one line naming the file, exit 2, nothing written or overwritten."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import livefilter as lf
+from livefilter.errors import OutputError
+from livefilter.media.codec import say_if_odd_size
+
+from .test_cli import assert_bad_input, run
+from .test_cli_defects import cli
+
+
+def _md5(path) -> str:
+    return hashlib.md5(path.read_bytes()).hexdigest()
+
+
+@pytest.mark.parametrize("outputs, name", [
+    (["-o", "{d}/s.png", "--save-defiltered", "{d}/s.png"], "s.png"),  # the look replaced by the guess
+    (["-o", "{d}/h.png", "--preview", "{d}/./h.png"], "h.png"),  # the look replaced by the contact sheet
+    (["-o", "{d}/l.cube", "--preview", "{d}/p.png", "--save-defiltered", "{d}/p.png"], "p.png"),
+])
+def test_one_path_for_two_outputs_is_refused_before_the_fit(tmp_path, sample_after, outputs, name, capsys):
+    code, _, err = run(["fit", sample_after, *[a.format(d=tmp_path) for a in outputs]], capsys)
+    assert_bad_input(code, err, name)
+    assert "given for both" in err and list(tmp_path.iterdir()) == []
+
+
+def test_outputs_never_overwrite_the_test_photo(tmp_path, sample_after, sample_test, capsys):
+    test = shutil.copy(sample_test, tmp_path / "mine.jpg")
+    before = _md5(test)
+    for extra in (["--save-defiltered", test, "--preview", tmp_path / "sheet.png"], ["--preview", test]):
+        code, _, err = run(["fit", sample_after, "-o", tmp_path / "l.cube", "--test-photo", test, *extra], capsys)
+        assert_bad_input(code, err, "mine.jpg")
+        assert "same as an input" in err
+    assert _md5(test) == before and sorted(p.name for p in tmp_path.iterdir()) == ["mine.jpg"]
+
+
+def test_a_bad_image_output_extension_writes_no_look(tmp_path, sample_after, capsys):
+    for flag in ("--preview", "--save-defiltered"):
+        code, _, err = run(["fit", sample_after, "-o", tmp_path / "l.cube", flag, tmp_path / "x.xyz"], capsys)
+        assert_bad_input(code, err, "x.xyz")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_newline_in_a_name_keeps_the_cube_readable(tmp_path, sample_after, sample_before, capsys):
+    odd = tmp_path / "nl\nLUT_3D_SIZE 5.jpg"
+    shutil.copy(sample_after, odd)
+    for extra in (["--name", "evil\nLUT_3D_SIZE 2"], []):
+        out = tmp_path / f"n{len(extra)}.cube"
+        code, _, err = run(["fit", odd, "--original", sample_before, "-o", out, *extra], capsys)
+        assert code == 0, err
+        lut = lf.read_lut(out)  # a header line of its own would have made it unreadable
+        assert lut.size == 33 and "\n" not in lut.title
+        assert [line for line in out.read_text().splitlines() if line.startswith("LUT_")] == ["LUT_3D_SIZE 33"]
+
+
+def test_a_transparent_template_is_named(tmp_path, capsys):
+    Image.fromarray(np.zeros((40, 40, 4), np.uint8)).save(tmp_path / "clear.png")
+    code, _, err = run(["fit", tmp_path / "clear.png", "-o", tmp_path / "l.cube"], capsys)
+    assert_bad_input(code, err, "clear.png")
+    assert "transparent" in err
+
+
+def test_info_on_garbage_or_a_folder_says_what_it_is(tmp_path, capsys):
+    (tmp_path / "x.look.npz").write_text("hello")
+    code, _, err = run(["info", tmp_path / "x.look.npz"], capsys)
+    assert_bad_input(code, err, "x.look.npz")
+    assert "pickle" not in err and "not an .npz archive" in err  # never numpy's advice to load it unsafely
+    (tmp_path / "adir").mkdir()
+    code, _, err = run(["info", tmp_path / "adir"], capsys)
+    assert_bad_input(code, err, "adir")
+    assert "folder" in err
+
+
+def test_frames_under_2x2_are_refused_for_h264():
+    say_if_odd_size(3, 5, "x.mp4")  # odd: written a column and a row smaller, with a warning
+    for w, h in ((1, 1), (400, 1), (1, 4)):
+        with pytest.raises(OutputError, match=f"{w}x{h} frames cannot be written"):
+            say_if_odd_size(w, h, "x.mp4")
+
+
+def test_live_on_a_one_pixel_image_is_one_line_and_releases_the_detector(tmp_path, sample_after, sample_before,
+                                                                       capsys):
+    code, _, err = run(["fit", sample_after, "--original", sample_before, "-o", tmp_path / "l.cube"], capsys)
+    assert code == 0, err
+    Image.fromarray(np.full((1, 1, 3), 100, np.uint8)).save(tmp_path / "dot.png")
+    r = cli("live", "--template", tmp_path / "l.cube", "--input", tmp_path / "dot.png", "--frames", 3,
+            "--record", tmp_path / "out.mp4", cwd=tmp_path)
+    assert r.returncode == 2, r.stderr
+    assert "1x1 frames cannot be written as H.264" in r.stderr
+    # nothing after the error line: the face detector was closed, not collected at exit ("Exception ignored")
+    assert "Traceback" not in r.stderr and "Exception ignored" not in r.stderr
+    assert not (tmp_path / "out.mp4").exists()
+
+
+def test_live_pick_beyond_the_readings_names_the_look(tmp_path, sample_after, capsys):
+    code, _, err = run(["fit", sample_after, "-o", tmp_path / "l.look.npz"], capsys)
+    assert code == 0, err
+    code, _, err = run(["live", "--template", tmp_path / "l.look.npz", "--synthetic", "--frames", 2,
+                        "--record", tmp_path / "o.mp4", "--pick", 99], capsys)
+    err = "\n".join(line for line in err.splitlines() if "render backend" not in line)
+    assert_bad_input(code, err, "l.look.npz")
+    assert "--pick 99" in err
