@@ -38,6 +38,8 @@ def chmod_as_created(path: str | os.PathLike) -> None:
 
 def check_output_path(path: str | os.PathLike, inputs: tuple = ()) -> Path:
     """Return ``path`` as a Path after checking its folder exists and is writable and it is not an input."""
+    if str(path).endswith(("/", os.sep)):  # Path() drops the slash: "out.cube/" would be written as a file
+        raise OutputError("output path ends with a slash (a folder); give a file name", path)
     p = Path(path)
     folder = p.parent if str(p.parent) else Path(".")
     if not folder.is_dir():

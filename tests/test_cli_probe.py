@@ -51,6 +51,18 @@ def test_a_bad_image_output_extension_writes_no_look(tmp_path, sample_after, cap
     assert list(tmp_path.iterdir()) == []
 
 
+def test_an_output_with_a_trailing_slash_is_a_folder_not_a_file(tmp_path, sample_after, sample_before, sample_test,
+                                                                capsys):
+    code, _, err = run(["fit", sample_after, "-o", f"{tmp_path}/look.cube/"], capsys)
+    assert_bad_input(code, err, "look.cube/")
+    assert list(tmp_path.iterdir()) == []
+    code, _, err = run(["fit", sample_after, "--original", sample_before, "-o", tmp_path / "l.cube"], capsys)
+    assert code == 0, err
+    code, _, err = run(["apply", tmp_path / "l.cube", sample_test, "-o", f"{tmp_path}/graded.jpg/"], capsys)
+    assert_bad_input(code, err, "graded.jpg/")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["l.cube"]
+
+
 def test_a_newline_in_a_name_keeps_the_cube_readable(tmp_path, sample_after, sample_before, capsys):
     odd = tmp_path / "nl\nLUT_3D_SIZE 5.jpg"
     shutil.copy(sample_after, odd)

@@ -81,7 +81,7 @@ def plan_jobs(inputs, *, output=None, out_dir=None, recursive: bool = False, ext
     for src, rel in found:
         kind = kind_of(src)
         if output is not None:
-            dst = Path(output)
+            dst = check_output_path(output)  # (a trailing slash, which Path drops, is refused there)
             if kind == "video" and dst.suffix.lower() not in OUTPUT_EXTS:
                 raise OutputError(f"unsupported video output extension {dst.suffix!r}; use one of "
                                   f"{', '.join(OUTPUT_EXTS)}", dst)

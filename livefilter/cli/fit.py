@@ -30,7 +30,7 @@ def cmd_fit(args) -> int:
         raise InputError("--save-defiltered writes the network's guess; with --original there is none")
     # every output checked before the fit (its folder, not an input, not another output, an image format), so a bad
     # one costs no written file and a second output never overwrites the first
-    outputs = {"-o": out, "--preview": args.preview, "--save-defiltered": args.save_defiltered}
+    outputs = {"-o": args.output, "--preview": args.preview, "--save-defiltered": args.save_defiltered}
     for path in filter(None, outputs.values()):
         check_output_path(path, (args.template, args.original, args.test_photo))
     check_distinct_outputs(outputs)
