@@ -81,7 +81,7 @@ def plan_jobs(inputs, *, output=None, out_dir=None, recursive: bool = False, ext
     for src, rel in found:
         kind = kind_of(src)
         if output is not None:
-            dst = check_output_path(output)  # (a trailing slash, which Path drops, is refused there)
+            dst = Path(output)
             if kind == "video" and dst.suffix.lower() not in OUTPUT_EXTS:
                 raise OutputError(f"unsupported video output extension {dst.suffix!r}; use one of "
                                   f"{', '.join(OUTPUT_EXTS)}", dst)
@@ -91,7 +91,8 @@ def plan_jobs(inputs, *, output=None, out_dir=None, recursive: bool = False, ext
         else:
             dst = out_dir / rel.parent / (output_name(rel) if kind == "video" else rel.name)
         if output is not None or dst.parent.is_dir():
-            check_output_path(dst, (src, *extra_inputs))
+            # the output as given: a trailing slash (a folder), which Path drops, is refused there
+            check_output_path(output if output is not None else dst, (src, *extra_inputs))
         elif any(_same(dst, Path(s)) for s in (src, *extra_inputs) if s is not None):
             raise OutputError("output path is the same as an input; choose another name", dst)
         key = str(dst.resolve())
