@@ -333,7 +333,7 @@ def test_a_truncated_input_is_said_and_fails_with_its_frames_kept(tmp_path):
     assert (tmp_path / "r.mp4").stat().st_size > 0
     r = cli("live", "--template", DATA / "tiny_2.cube", "--input", src, "--record", tmp_path / "r2.mp4",
             "--backend", "cpu", "--no-face-protect", "-v", cwd=tmp_path)
-    assert "@ 0x" in r.stderr  # -v still shows FFmpeg's own lines
+    assert "livefilter: FFmpeg " in r.stderr  # -v shows FFmpeg's own lines
 
 
 # a folder of a few photos is graded in this process; many photos still go to one worker per core ---------------

@@ -34,10 +34,10 @@ from ..errors import (
 )
 from ..fileio import check_output_path, chmod_as_created
 from ..look import as_look
-from ..media.codec import ChunkEncoder, EncodeSettings, decode, say_if_odd_size
+from ..media.codec import ChunkEncoder, EncodeSettings, decode, missing_frames, say_if_odd_size
 from ..media.memory import steady_memory  # noqa: F401 - lived here before livefilter.media: the CLI imported it
 from ..media.mux import Muxer
-from ..media.probe import CHUNK_SECONDS, OUTPUT_EXTS, VideoInfo, probe, timestamp
+from ..media.probe import CHUNK_SECONDS, OUTPUT_EXTS, VideoInfo, probe
 from ..media.stages import run_stages
 from .degree import FrameDegree, scene_of
 
@@ -204,15 +204,12 @@ def apply_video(look, src, dst, *, face_protect: bool = True, strength: float = 
                 exc.problem += f"; kept the {exc.graded} frames graded before it in {dst}"
             raise VideoDecodeError(f"{exc.problem}", src, exc.graded) from None
         interrupted = stop.is_set() and n < info.frames
-        if not interrupted and n < info.frames:
+        if not interrupted and (problem := missing_frames(info, n)):
             muxer.close(complete=False)
             muxer = None
             if keep_partial and n:
                 os.replace(tmp, dst)
-            last = timestamp(info.duration_s * n / max(info.frames, 1))
-            raise VideoDecodeError(f"truncated or corrupt: {n} of {info.frames} frames decoded (the video data "
-                                   f"ends near {last})" + (f"; kept them in {dst}" if keep_partial and n else ""),
-                                   src, n)
+            raise VideoDecodeError(problem + (f"; kept them in {dst}" if keep_partial and n else ""), src, n)
         muxer.close(complete=not interrupted)
         muxer = None
         status = "ok"

@@ -109,4 +109,4 @@ def cmd_live(args) -> int:
             print(f"wrote {s.path} ({s.frames} frames)")
     print(f"{stats['frames']} frames, {stats['fps']:.1f} fps")
     # an --input file cut short (its source logged where): a failure, as for apply, though what was read is kept
-    return EXIT_FAIL if getattr(source, "cut_short", None) else EXIT_OK
+    return EXIT_FAIL if getattr(source, "problem", None) else EXIT_OK

@@ -12,13 +12,14 @@ import os
 import re
 from pathlib import Path
 
-import av
 import cv2
 import numpy as np
 
-from ..errors import InputError, SourceError
+from ..errors import InputError, SourceError, VideoDecodeError
 from ..fileio import Closable
 from ..imageio import IMAGE_EXTS, read_image
+from ..media.codec import decode, missing_frames
+from ..media.probe import probe
 from ..resources import sample_path
 
 log = logging.getLogger(__name__)
@@ -160,76 +161,72 @@ class ImageSequenceSource(Source):
         return None
 
 
-def _declared_frames(path: Path) -> int:
-    """The frame count a video's container declares (an mp4's index); 0 when it declares none (Matroska, MPEG-TS:
-    OpenCV's count is then an estimate from the duration, which cannot tell that a file ended early)."""
-    try:
-        with av.open(str(path)) as c:
-            return int(c.streams.video[0].frames or 0) if c.streams.video else 0
-    except (av.error.FFmpegError, OSError, ValueError):
-        return 0
-
-
 class VideoFileSource(Source):
-    """A video file, played once or looped, at its own frame rate; frames resized to ``size`` (w, h) when given."""
+    """A video file, played once or looped, at its own frame rate; frames resized to ``size`` (w, h) when given.
+
+    Read as ``apply`` reads a video (media.codec.decode: PyAV, the colours as the file tags them), turned upright by
+    its display rotation. Corrupt or truncated data ends the pass where it starts: the frames before it are
+    delivered, the problem is logged once and kept in ``problem`` (the command then fails, as ``apply`` does)."""
 
     def __init__(self, path, loop: bool = False, size=None):
         self.path = Path(path)
         if not self.path.is_file():
             raise InputError("no such video file", self.path)
+        self.info = probe(self.path, chunk_seconds=0)  # VideoError (an InputError) when it is not a usable video
         self.loop = loop
         self.want = tuple(size) if size is not None else None
         self.name = f"video {self.path.name}"
-        self.cap = None
-        #: (frames decoded, frames the file says it holds) when a pass through the file ended early: corrupt or
-        #: truncated data (the caller says so; frames up to there were delivered)
-        self.cut_short: tuple[int, int] | None = None
+        rate = self.info.rate
+        self.fps = float(rate) if rate and 1 <= rate <= 240 else 30.0
+        self._turns = (self.info.rotation // 90) % 4  # counter-clockwise quarter turns, as players show the video
+        w, h = self.info.width, self.info.height
+        self.size = self.want or ((h, w) if self._turns % 2 else (w, h))
+        #: what was wrong with the file (corrupt or truncated data), once a pass met it; None while all is well
+        self.problem: str | None = None
+        self._frames = None
         self._decoded = 0
-        self.open()
-        self.expected_frames = _declared_frames(self.path)
+        self._ended = False
 
-    def open(self):
-        self.close()
-        self.cap = cv2.VideoCapture(str(self.path))
-        if not self.cap.isOpened():
-            raise InputError("cannot open as a video", self.path)
-        fps = self.cap.get(cv2.CAP_PROP_FPS)
-        self.fps = fps if fps and 1 <= fps <= 240 else 30.0
-        self._decoded = 0
-        self.size = self.want or (int(self.cap.get(cv2.CAP_PROP_FRAME_WIDTH)),
-                                  int(self.cap.get(cv2.CAP_PROP_FRAME_HEIGHT)))
-
-    def read(self):
-        ok, frame = self.cap.read()
-        if not ok:
-            self._check_complete()
-        if not ok and self.loop:
-            self._decoded = 0
-            self.cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
-            ok, frame = self.cap.read()
-            if not ok:  # the seek back fails on some files (measured: a one-frame mp4): open the file again
-                self.open()
-                ok, frame = self.cap.read()
-        if not ok:
+    def _next(self):
+        """The next decoded frame of this pass, or None at its end (complete or not)."""
+        if self._frames is None:
+            self._frames, self._decoded = decode(self.info), 0
+        try:
+            _, rgb = next(self._frames)
+        except StopIteration:
+            self._end_pass(missing_frames(self.info, self._decoded))
+            return None
+        except VideoDecodeError as exc:
+            self._end_pass(exc.problem)
             return None
         self._decoded += 1
-        if self.want is not None and (frame.shape[1], frame.shape[0]) != self.want:
-            frame = cv2.resize(frame, self.want, interpolation=cv2.INTER_AREA)
-        return cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
+        return rgb
 
-    def _check_complete(self) -> None:
-        """At the end of a pass: fewer frames than the container declares means the data is cut short or corrupt
-        (a slack of 2 frames or 1 %: an edit list may hide a frame or two). Logged once; ``cut_short`` tells the
-        caller."""
-        want, got = self.expected_frames, self._decoded
-        if self.cut_short is None and want > 0 and got < want - max(2, 0.01 * want):
-            self.cut_short = (got, want)
-            log.warning("%s: corrupt or truncated video data: %d of %d frames decoded", self.path, got, want)
+    def _end_pass(self, problem: str | None) -> None:
+        self.close()
+        if problem and self.problem is None:
+            self.problem = problem
+            log.warning("%s: %s", self.path, problem)
+
+    def read(self):
+        if self._ended:
+            return None
+        rgb = self._next()
+        if rgb is None and self.loop and self._decoded:  # the next pass (not when the first frame already failed)
+            rgb = self._next()
+        if rgb is None:
+            self._ended = True
+            return None
+        if self._turns:
+            rgb = np.rot90(rgb, self._turns)
+        if self.want is not None and (rgb.shape[1], rgb.shape[0]) != self.want:
+            return cv2.resize(rgb, self.want, interpolation=cv2.INTER_AREA)
+        return np.ascontiguousarray(rgb)
 
     def close(self):
-        if self.cap is not None:
-            self.cap.release()
-            self.cap = None
+        if self._frames is not None:
+            self._frames.close()  # closes the container
+            self._frames = None
 
 
 class CameraSource(Source):

@@ -59,6 +59,9 @@ def decode(info: VideoInfo, start: int | None = None, end: int | None = None, st
             for packet in _complete_packets(c.demux(v), truncated=info.packets < info.frames):
                 if stop is not None and stop.is_set():
                     return
+                if packet.is_corrupt and _within(packet.pts, start, end):  # flagged by the demuxer (MPEG-TS)
+                    at = packet.pts if packet.pts is not None else last_pts
+                    raise VideoDecodeError(f"corrupt video data at {timestamp(info.seconds(at))}", info.path, n)
                 for frame in packet.decode():
                     pts = frame.pts
                     if pts is None:
@@ -80,6 +83,19 @@ def decode(info: VideoInfo, start: int | None = None, end: int | None = None, st
             at = timestamp(info.seconds(last_pts)) if last_pts is not None else "the start"
             raise VideoDecodeError(f"corrupt or truncated video data after {at} ({exc.strerror or exc})",
                                    info.path, n) from None
+
+
+def _within(pts: int | None, start: int | None, end: int | None) -> bool:
+    return pts is None or ((start is None or pts >= start) and (end is None or pts < end))
+
+
+def missing_frames(info: VideoInfo, decoded: int) -> str | None:
+    """What is wrong when a whole pass through the video decoded fewer frames than it holds (its index or its
+    packets); None when none is missing."""
+    if decoded >= info.frames:
+        return None
+    last = timestamp(info.duration_s * decoded / max(info.frames, 1))
+    return f"truncated or corrupt: {decoded} of {info.frames} frames decoded (the video data ends near {last})"
 
 
 def _complete_packets(packets, truncated: bool):

@@ -58,6 +58,16 @@ def make_clip(path, frames: int = 20, size=(96, 64), fps: int = 25, audio: bool 
     return times
 
 
+def corrupt_ts(path, seed: int = 1) -> None:
+    """An MPEG-TS clip of 60 frames with 3,000 bytes overwritten a third of the way in: the demuxer flags a packet
+    corrupt and a frame is lost (an MPEG-TS has no index: nothing else says a frame is missing)."""
+    make_clip(path, frames=60, audio=False)
+    d = bytearray(path.read_bytes())
+    start = len(d) // 3
+    d[start:start + 3000] = np.random.default_rng(seed).integers(0, 256, 3000, dtype=np.uint8).tobytes()
+    path.write_bytes(bytes(d))
+
+
 def _add_audio(path, seconds: float) -> None:
     """Rewrite ``path`` with an AAC sine of ``seconds`` beside its video (video packets copied)."""
     import os

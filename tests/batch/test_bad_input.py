@@ -13,7 +13,7 @@ import pytest
 from livefilter.cli import main
 
 from ..conftest import ROOT, small_tmpfs
-from .conftest import decode_all, make_clip, read_code
+from .conftest import corrupt_ts, decode_all, make_clip, read_code
 
 
 def run(argv, capsys):
@@ -69,6 +69,14 @@ def test_corrupt_video_data(tmp_path, look_file, capsys):
     assert code == 1
     one_error_line(err, "bad.mp4", "corrupt", "00:00:")
     assert not (tmp_path / "out.mp4").exists() and len(list(tmp_path.iterdir())) == 1
+
+
+def test_corrupt_data_in_a_transport_stream(tmp_path, look_file, capsys):
+    corrupt_ts(tmp_path / "bad.ts")  # no index: only the demuxer's flag says a packet was damaged
+    code, _, err = run(["apply", look_file, tmp_path / "bad.ts", "-o", tmp_path / "out.mp4"], capsys)
+    assert code == 1
+    one_error_line(err, "bad.ts", "corrupt", "00:00:")
+    assert not (tmp_path / "out.mp4").exists()
 
 
 def test_no_video_stream(tmp_path, look_file, capsys):

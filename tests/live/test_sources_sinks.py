@@ -1,3 +1,6 @@
+from pathlib import Path
+
+import av
 import numpy as np
 import pytest
 
@@ -143,3 +146,47 @@ def test_null_sink_counts():
     s = NullSink()
     s.send(np.zeros((2, 2, 3), np.uint8))
     assert s.count == 1
+
+
+# a video file is read as `apply` reads it: upright, every frame of a variable-rate file, corrupt data said -------
+
+def test_a_rotated_video_plays_upright(tmp_path):
+    from ..batch.conftest import make_clip
+
+    make_clip(tmp_path / "phone.mp4", frames=3, rotation=90, audio=False)  # stored 96x64, shown turned a quarter
+    with av.open(str(tmp_path / "phone.mp4")) as c:
+        stored = next(c.decode(video=0)).to_ndarray(format="rgb24")
+    v = VideoFileSource(tmp_path / "phone.mp4")
+    frame = v.read()
+    assert v.size == (64, 96) and frame.shape == (96, 64, 3)
+    assert np.array_equal(frame, np.rot90(stored, 1))
+    v.close()
+
+
+def test_a_variable_rate_file_is_read_whole_without_a_false_alarm(tmp_path):
+    from ..batch.conftest import make_clip, read_code
+
+    make_clip(tmp_path / "vfr.mkv", frames=30, durations=[20, 40, 90], audio=False)
+    v = VideoFileSource(tmp_path / "vfr.mkv")
+    codes = []
+    while (f := v.read()) is not None:
+        codes.append(read_code(f))
+    assert codes == list(range(30)) and v.problem is None
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_corrupt_data_in_a_transport_stream_fails_live_naming_the_file(tmp_path, seed):
+    import subprocess
+    import sys
+
+    from ..batch.conftest import corrupt_ts
+
+    src = tmp_path / "bad.ts"
+    corrupt_ts(src, seed)
+    r = subprocess.run([sys.executable, "-m", "livefilter", "live", "--template", "tests/data/tiny_2.cube", "--input",
+                        str(src), "--record", str(tmp_path / "r.mp4"), "--backend", "cpu", "--no-face-protect"],
+                       capture_output=True, text=True, cwd=Path(__file__).parents[2], timeout=120)
+    assert r.returncode == 1, r.stderr
+    said = [ln for ln in r.stderr.splitlines() if "bad.ts" in ln]
+    assert len(said) == 1 and "corrupt" in said[0] and "Traceback" not in r.stderr, r.stderr
+    assert (tmp_path / "r.mp4").stat().st_size > 0  # the frames before it are kept
