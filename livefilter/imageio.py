@@ -73,12 +73,15 @@ def read_image(
     with_alpha: bool = False,
     allow_large: bool = False,
     min_size: int = 1,
+    still_only: bool = False,
 ):
     """Read an image file as a uint8 RGB array of shape (H, W, 3).
 
     EXIF orientation is applied; grayscale, palette, CMYK, 16-bit and ICC-tagged images are converted to sRGB.
     With ``with_alpha`` returns ``(rgb, alpha_or_None)``. Refuses images over :data:`MAX_PIXELS` unless
-    ``allow_large`` and images smaller than ``min_size`` pixels on a side.
+    ``allow_large`` and images smaller than ``min_size`` pixels on a side. An animated image (WebP, PNG) gives its
+    first frame (:func:`animation_frames` tells); with ``still_only`` it is refused (a graded copy of the first
+    frame alone would lose the animation).
     """
     p = Path(path)
     if not p.exists():
@@ -96,6 +99,9 @@ def read_image(
                     "(pass --allow-large / allow_large=True to process it anyway)",
                     p,
                 )
+            if still_only and (n := _animation_frames(img)) > 1:
+                raise ImageReadError(f"an animated image ({n} frames): only still images are graded (its frames "
+                                     "would be lost); make it a video first", p)
             img.load()
             img = ImageOps.exif_transpose(img)
             img = _to_srgb(img, p)
@@ -114,6 +120,20 @@ def read_image(
         raise ImageReadError(f"image is {w}x{h}; need at least {min_size}x{min_size} pixels", p)
     rgb = np.ascontiguousarray(rgb)
     return (rgb, alpha) if with_alpha else rgb
+
+
+def _animation_frames(img) -> int:
+    # an animated WebP / PNG (APNG); a TIFF's pages are not an animation (a scanner's thumbnail, a layer)
+    return int(getattr(img, "n_frames", 1)) if img.format in ("WEBP", "PNG", "GIF") else 1
+
+
+def animation_frames(path: str | os.PathLike) -> int:
+    """How many frames an animated image file (WebP, PNG) holds: 1 for a still image or one that cannot be read."""
+    try:
+        with Image.open(path) as img:
+            return _animation_frames(img)
+    except (OSError, ValueError, SyntaxError, EOFError):
+        return 1
 
 
 _WRITABLE = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".tif": "TIFF", ".tiff": "TIFF", ".bmp": "BMP",

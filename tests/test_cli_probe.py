@@ -1,6 +1,6 @@
 """Defects found by probing the command line with odd inputs (two outputs on one path, an output over an input,
-names with a newline, a transparent template, garbage look files, frames too small for H.264), each held by a test:
-one line naming the file, exit 2, nothing written or overwritten."""
+names with a newline, a transparent template, garbage look files, frames too small for H.264, animated images), each
+held by a test: one line naming the file, exit 2, nothing written or overwritten."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ import livefilter as lf
 from livefilter.errors import OutputError
 from livefilter.media.codec import say_if_odd_size
 
+from .conftest import DATA
 from .test_cli import assert_bad_input, run
 from .test_cli_defects import cli
 
@@ -122,3 +123,33 @@ def test_live_pick_beyond_the_readings_names_the_look(tmp_path, sample_after, ca
     err = "\n".join(line for line in err.splitlines() if "render backend" not in line)
     assert_bad_input(code, err, "l.look.npz")
     assert "--pick 99" in err
+
+
+def _animation(path, frames: int = 4, size=(60, 40)) -> None:
+    rng = np.random.default_rng(0)
+    imgs = [Image.fromarray(rng.integers(0, 256, (size[1], size[0], 3), dtype=np.uint8)) for _ in range(frames)]
+    imgs[0].save(path, save_all=True, append_images=imgs[1:], duration=100, loop=0)
+
+
+@pytest.mark.parametrize("name", ["clip.webp", "clip.png"])
+def test_apply_refuses_an_animated_image_instead_of_writing_its_first_frame(tmp_path, name, capsys):
+    _animation(tmp_path / name)
+    code, _, err = run(["apply", DATA / "tiny_2.cube", tmp_path / name,
+                        "-o", tmp_path / f"out_{name}"], capsys)
+    assert_bad_input(code, err, name)
+    assert "animated image (4 frames)" in err and sorted(p.name for p in tmp_path.iterdir()) == [name]
+
+
+def test_fit_says_an_animated_template_is_read_from_its_first_frame(tmp_path, capsys):
+    _animation(tmp_path / "clip.webp")
+    code, out, _ = run(["fit", tmp_path / "clip.webp", "-o", tmp_path / "look.cube"], capsys)
+    assert code == 0 and "an animated image (4 frames); the look is read from its first frame" in out
+
+
+def test_a_multipage_tiff_is_still_a_photo(tmp_path, capsys):
+    pages = [Image.fromarray(np.full((40, 60, 3), v, np.uint8)) for v in (90, 200)]  # e.g. a scanner's thumbnail
+    pages[0].save(tmp_path / "scan.tif", save_all=True, append_images=pages[1:])
+    code, out, err = run(["apply", DATA / "tiny_2.cube",
+                          tmp_path / "scan.tif", "-o", tmp_path / "out.tif"], capsys)
+    assert code == 0, err
+    assert lf.read_image(tmp_path / "out.tif").shape == (40, 60, 3)

@@ -29,7 +29,7 @@ def apply_image(look, src, dst, *, face_protect: bool = True, strength: float = 
     """Grade an image file into ``dst`` (written atomically; PNG/TIFF/WebP alpha kept; the EXIF metadata kept in
     JPEG/PNG/WebP outputs, its orientation reset since the pixels are turned upright)."""
     look = as_look(look)
-    rgb, alpha = read_image(src, with_alpha=True, allow_large=allow_large)
+    rgb, alpha = read_image(src, with_alpha=True, allow_large=allow_large, still_only=True)
     out = grade_image(look, rgb, face_protect=face_protect, strength=strength, interp=interp,
                       degree_estimator=degree_estimator)
     return write_image(dst, out, alpha, quality=quality, inputs=(src, *inputs), exif=exif_for_copy(src))

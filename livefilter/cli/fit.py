@@ -9,7 +9,7 @@ from pathlib import Path
 from ..analysis.scene import default_model
 from ..errors import InputError, LiveFilterError
 from ..fileio import check_distinct_outputs, check_output_path
-from ..imageio import image_format, read_image, write_image
+from ..imageio import animation_frames, image_format, read_image, write_image
 from ..look import describe_confidence, fit_look
 from ..resources import DATA_DIR
 from .exits import EXIT_OK
@@ -64,6 +64,8 @@ def cmd_fit(args) -> int:
     if look.meta.get("border"):  # letterbox bars, a frame: left out of the fit
         sides = ", ".join(f"{k} {v}" for k, v in look.meta["border"].items() if v)
         print(f"border: a uniform border left out ({sides} px); the look is read from the picture inside it")
+    if (frames := animation_frames(args.template)) > 1:
+        print(f"template: an animated image ({frames} frames); the look is read from its first frame")
     print_readings(look)
     if len(look.candidates) > 1 and not args.preview:  # the choice is made by eye, on the user's own picture
         live = out if out.suffix.lower() == ".npz" else args.template  # a .look.npz keeps these very readings
