@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sys
 
+from ..errors import InputError
 from .exits import EXIT_FAIL, EXIT_OK, signal_exit
 from .signals import stop_event_on_signals
 
@@ -21,6 +22,11 @@ def cmd_apply(args) -> int:
 
     batch = plan_batch(args.look, args.inputs, output=args.output, out_dir=args.out_dir, recursive=args.recursive,
                        skip_existing=args.skip_existing)
+    if args.pick is not None:
+        try:
+            batch.look = batch.look.pick(args.pick)
+        except InputError as exc:
+            raise InputError(f"--pick {args.pick}: {exc.problem}", args.look) from None
     for j in batch.skipped:
         print(f"skipped {j.src} ({j.dst} exists)")
     opts = Options(not args.no_face_protect, args.strength, args.interp, args.quality, args.allow_large, args.crf,

@@ -14,8 +14,8 @@ def print_readings(look) -> None:
     """The look's readings, numbered, the picked one marked (fit says them too)."""
     if not look.candidates:
         return
-    print(f"readings: {len(look.candidates)} (reading {look.picked} is the look's LUT; fit --pick N chooses, live "
-          "--pick N starts on one)")
+    print(f"readings: {len(look.candidates)} (reading {look.picked} is the look's LUT; fit --pick N chooses, apply "
+          "--pick N grades with one, live --pick N starts on one)")
     for i, c in enumerate(look.meta["candidates"], 1):
         print(f"  {'*' if i == look.picked else ' '}{i} {describe_reading(c)}")
 

@@ -141,6 +141,9 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("-o", "--output", help="output file (one input only)")
     g.add_argument("--out-dir", help="folder for the outputs (same file names; a video whose extension cannot "
                                      "hold H.264 becomes .mp4; sub-folders kept with --recursive)")
+    p.add_argument("--pick", type=_number(int, 1), default=None,
+                   help="which reading of a .look.npz saved with several applies (default: the one it was saved "
+                        "with; `livefilter info LOOK` lists them)")
     p.add_argument("--strength", type=_number(float, 0.0, 1.0), default=1.0, help="how much of the look, 0..1")
     p.add_argument("--no-face-protect", action="store_true", help="faces get the full look")
     p.add_argument("--interp", choices=("trilinear", "tetrahedral"), default="trilinear",

@@ -185,6 +185,20 @@ def test_cli_fit_candidates_pick_preview_and_info(tmp_path, sample_after, sample
     out, err = capsys.readouterr()
     assert code == 0 and f"readings: {n}" in out
     assert all(f"{i} {c.kind}" in out for i, c in enumerate(look.candidates, 1))
+    # apply --pick grades with another reading of the saved look (its scene similarity kept)
+    from livefilter.batch.images import grade_image
+
+    code = main(["apply", str(tmp_path / "l.look.npz"), str(sample_test), "-o", str(tmp_path / "picked.png"),
+                 "--no-face-protect", "--pick", "2"])
+    assert code == 0, capsys.readouterr().err
+    got, test = lf.read_image(tmp_path / "picked.png").astype(int), lf.read_image(sample_test)
+    saved = lf.load_look(tmp_path / "l.look.npz")
+    want = [grade_image(saved.pick(k), test, face_protect=False).astype(int) for k in (2, 1)]
+    assert np.abs(got - want[0]).max() <= 1 and np.abs(got - want[1]).mean() > 0.5
+    code = main(["apply", str(tmp_path / "l.look.npz"), str(sample_test), "-o", str(tmp_path / "x.png"),
+                 "--pick", str(n + 1)])
+    _, err = capsys.readouterr()
+    assert code == 2 and f"--pick {n + 1}" in err and "l.look.npz" in err and not (tmp_path / "x.png").exists()
 
 
 def test_cli_test_photo_needs_a_preview(tmp_path, sample_after, sample_test, capsys):
