@@ -17,7 +17,7 @@ import time
 
 from ..errors import InputError, LiveFilterError, VideoDecodeError
 from ..look import as_look
-from ..media.codec import decode, say_if_odd_size
+from ..media.codec import decode, missing_frames, say_if_odd_size
 from ..media.mux import Muxer
 from ..media.probe import CHUNK_SECONDS, probe
 from .degree import photo_degree
@@ -94,9 +94,8 @@ def _join(info, dst, chunks: list, settings) -> int:
                     m.write(p)
         finally:
             m.close()
-        if m.frames < info.frames:
-            raise VideoDecodeError(f"truncated or corrupt: {m.frames} of {info.frames} frames decoded", info.path,
-                                   m.frames)
+        if problem := missing_frames(info, m.frames):
+            raise VideoDecodeError(problem, info.path, m.frames)
         os.replace(tmp, dst)
         ok = True
         return m.frames

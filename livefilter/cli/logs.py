@@ -44,8 +44,8 @@ def show_warning(message, category, filename, lineno, file=None, line=None):
 # inference_runner_litert.cc:1433] Input tensor memory is not aligned..."). GLOG_minloglevel, TF_CPP_MIN_LOG_LEVEL
 # and ABSL_MIN_LOG_LEVEL (=3) each left all 8 lines, so the lines are filtered out of file descriptor 2 instead.
 # OpenCV's own log lines ("[ WARN:0@0.585] global cap_v4l.cpp:915 open VIDEOIO(V4L2:/dev/video0): can't open camera
-# by index" when there is no camera) and those of the FFmpeg inside OpenCV ("[mov,mp4,m4a,3gp,3g2,mj2 @ 0x55...] moov
-# atom not found", "[h264 @ 0x55...] Invalid NAL unit size") go too: our own line says what went wrong, in words.
+# by index" when there is no camera) and those of the FFmpeg inside OpenCV (a camera's "[mjpeg @ 0x55...] ..."; video
+# files are read with PyAV, whose FFmpeg log is off unless -v) go too: our own line says what went wrong, in words.
 NATIVE_LOG_LINE = re.compile(rb"^(INFO: |WARNING: Logging before InitGoogle|[IWEF]\d{4} [\d:.]+ +\d+ [\w.-]+:\d+\] "
                              rb"|\[ ?(?:WARN|INFO|ERROR|DEBUG|VERBOSE|FATAL)(?::\d+)?(?:@[\d.]+)?\] "
                              rb"|\[[\w,.-]+ @ (?:0x)?[0-9a-fA-F]+\] "

@@ -165,14 +165,17 @@ class VideoFileSource(Source):
     """A video file, played once or looped, at its own frame rate; frames resized to ``size`` (w, h) when given.
 
     Read as ``apply`` reads a video (media.codec.decode: PyAV, the colours as the file tags them), turned upright by
-    its display rotation. Corrupt or truncated data ends the pass where it starts: the frames before it are
-    delivered, the problem is logged once and kept in ``problem`` (the command then fails, as ``apply`` does)."""
+    its display rotation; the file is held open, so a loop plays on if it is deleted. Corrupt or truncated data (a
+    frame the decoder says is damaged, data it cannot read, frames missing at the end) ends the pass where it
+    starts: the frames before it are delivered, the problem is logged once and kept in ``problem`` (the command then
+    fails, as ``apply`` does)."""
 
     def __init__(self, path, loop: bool = False, size=None):
         self.path = Path(path)
         if not self.path.is_file():
             raise InputError("no such video file", self.path)
         self.info = probe(self.path, chunk_seconds=0)  # VideoError (an InputError) when it is not a usable video
+        self._file = open(self.path, "rb")  # noqa: SIM115 - held open for every pass (a loop outlives a deleted file)
         self.loop = loop
         self.want = tuple(size) if size is not None else None
         self.name = f"video {self.path.name}"
@@ -190,7 +193,7 @@ class VideoFileSource(Source):
     def _next(self):
         """The next decoded frame of this pass, or None at its end (complete or not)."""
         if self._frames is None:
-            self._frames, self._decoded = decode(self.info), 0
+            self._frames, self._decoded = decode(self.info, file=self._file), 0
         try:
             _, rgb = next(self._frames)
         except StopIteration:
@@ -203,7 +206,8 @@ class VideoFileSource(Source):
         return rgb
 
     def _end_pass(self, problem: str | None) -> None:
-        self.close()
+        self._frames.close()  # closes the container
+        self._frames = None
         if problem and self.problem is None:
             self.problem = problem
             log.warning("%s: %s", self.path, problem)
@@ -224,9 +228,11 @@ class VideoFileSource(Source):
         return np.ascontiguousarray(rgb)
 
     def close(self):
+        self._ended = True
         if self._frames is not None:
-            self._frames.close()  # closes the container
+            self._frames.close()
             self._frames = None
+        self._file.close()
 
 
 class CameraSource(Source):

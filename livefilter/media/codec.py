@@ -43,11 +43,17 @@ def _src_colorspace(info: VideoInfo) -> int:
     return cs if cs in (1, 4, 5, 6, 9, 10) else _BT601  # unspecified: what FFmpeg's swscale assumes
 
 
-def decode(info: VideoInfo, start: int | None = None, end: int | None = None, stop: threading.Event | None = None):
+def decode(info: VideoInfo, start: int | None = None, end: int | None = None, stop: threading.Event | None = None,
+           file=None):
     """Yield (pts, rgb uint8 (H, W, 3)) for the frames with start <= pts < end, in presentation order.
 
-    Raises VideoDecodeError at corrupt or truncated data (after yielding every frame before it)."""
-    with open_video(info.path) as c:
+    Raises VideoDecodeError at corrupt or truncated data (after yielding every frame before it): a frame the decoder
+    says is damaged, or data it cannot read. A packet the demuxer flags (an MPEG-TS whose packet counter skips: a
+    lost or broken packet, or two files joined) is said once and decoding goes on: the decoder tells whether a frame
+    suffered (a join decodes whole, as ffmpeg decodes it). ``file``: the video as an open binary file (read from
+    its start) instead of ``info.path``."""
+    flagged = False
+    with open_video(info.path if file is None else file) as c:
         v = c.streams.video[0]
         v.codec_context.thread_type = "AUTO"
         if start is not None:
@@ -59,9 +65,11 @@ def decode(info: VideoInfo, start: int | None = None, end: int | None = None, st
             for packet in _complete_packets(c.demux(v), truncated=info.packets < info.frames):
                 if stop is not None and stop.is_set():
                     return
-                if packet.is_corrupt and _within(packet.pts, start, end):  # flagged by the demuxer (MPEG-TS)
-                    at = packet.pts if packet.pts is not None else last_pts
-                    raise VideoDecodeError(f"corrupt video data at {timestamp(info.seconds(at))}", info.path, n)
+                if packet.is_corrupt and not flagged and _within(packet.pts, start, end):
+                    flagged = True
+                    at = timestamp(info.seconds(packet.pts if packet.pts is not None else last_pts))
+                    log.warning("%s: damaged video data at %s (a lost or broken packet, or two files joined): the "
+                                "frames there may be damaged or missing", info.path, at)
                 for frame in packet.decode():
                     pts = frame.pts
                     if pts is None:

@@ -35,7 +35,7 @@ class VideoInfo:
     height: int
     time_base: Fraction
     rate: Fraction | None
-    frames: int  # frames expected (from the container's index or the packets)
+    frames: int  # frames a whole pass decodes (the packets that give one, and those its index lists past the data)
     packets: int
     start_pts: int
     duration_s: float
@@ -67,11 +67,14 @@ def timestamp(seconds: float) -> str:
 
 
 def open_video(path):
-    """The container at ``path``, open for reading; VideoError when it cannot be opened."""
+    """The container at ``path`` (or in an open binary file, read from its start), open for reading; VideoError when
+    it cannot be opened."""
+    if hasattr(path, "read"):
+        path.seek(0)
     try:
-        return av.open(str(path))
+        return av.open(path if hasattr(path, "read") else str(path))
     except av.error.FFmpegError as exc:
-        raise VideoError(f"cannot open as a video ({exc.strerror or exc})", path) from None
+        raise VideoError(f"cannot open as a video ({exc.strerror or exc})", getattr(path, "name", path)) from None
 
 
 def probe(path, chunk_seconds: float = CHUNK_SECONDS) -> VideoInfo:
@@ -89,6 +92,7 @@ def probe(path, chunk_seconds: float = CHUNK_SECONDS) -> VideoInfo:
             raise VideoError("unknown video codec: no decoder for it in this FFmpeg build", path)
         tb = v.time_base or Fraction(1, 90000)
         pts_list, keys = [], []
+        hidden = lead = 0  # packets that give no frame: hidden by an edit list; before the first keyframe
         try:
             for pkt in c.demux(v):
                 t = pkt.pts if pkt.pts is not None else pkt.dts
@@ -97,6 +101,10 @@ def probe(path, chunk_seconds: float = CHUNK_SECONDS) -> VideoInfo:
                 pts_list.append(t)
                 if pkt.is_keyframe:
                     keys.append(t)
+                if pkt.is_discard:
+                    hidden += 1
+                elif not keys:
+                    lead += 1
         except av.error.FFmpegError as exc:  # the grading pass reaches the same place and reports it
             log.debug("%s: reading packets stopped: %s", path, exc)
     first = None
@@ -128,6 +136,9 @@ def probe(path, chunk_seconds: float = CHUNK_SECONDS) -> VideoInfo:
         chunk_frames[bisect.bisect_right(boundaries, t)] += 1
     duration = float((pts_sorted[-1] - start) * tb) if pts_sorted else 0.0
     colour = {k: getattr(first, k, None) for k in ("colorspace", "color_range", "color_primaries", "color_trc")}
+    # the frames a whole pass decodes: a packet each, less those that give none (an mp4 trimmed without re-encoding
+    # hides a frame or more by its edit list; a stream recorded from its middle opens before a keyframe: measured,
+    # ffmpeg decodes neither), plus those the index lists past the end of the data (a file cut short)
+    frames = len(pts_list) - hidden - (lead if keys else 0) + max(0, declared - len(pts_list))
     return VideoInfo(str(path), width, height, Fraction(tb), Fraction(rate) if rate else None,
-                     max(declared, len(pts_list)), len(pts_list), start, duration, int(first.rotation or 0), colour,
-                     boundaries, chunk_frames)
+                     frames, len(pts_list), start, duration, int(first.rotation or 0), colour, boundaries, chunk_frames)

@@ -60,12 +60,39 @@ def make_clip(path, frames: int = 20, size=(96, 64), fps: int = 25, audio: bool 
 
 def corrupt_ts(path, seed: int = 1) -> None:
     """An MPEG-TS clip of 60 frames with 3,000 bytes overwritten a third of the way in: the demuxer flags a packet
-    corrupt and a frame is lost (an MPEG-TS has no index: nothing else says a frame is missing)."""
+    damaged and a frame is lost, while the decoder reports no damaged frame (an MPEG-TS has no index)."""
     make_clip(path, frames=60, audio=False)
     d = bytearray(path.read_bytes())
     start = len(d) // 3
     d[start:start + 3000] = np.random.default_rng(seed).integers(0, 256, 3000, dtype=np.uint8).tobytes()
     path.write_bytes(bytes(d))
+
+
+def trimmed_mp4(path, frames: int = 20, hidden: int = 2) -> None:
+    """An mp4 whose edit list hides its first ``hidden`` frames, as a cut made without re-encoding (``ffmpeg -ss T
+    -c copy``) leaves it: the packets are there, flagged to be dropped; ``frames - hidden`` frames decode."""
+    base = path.with_suffix(".base.mp4")
+    make_clip(base, frames=frames, audio=False)
+    with av.open(str(base)) as src, av.open(str(path), "w") as out:
+        v = src.streams.video[0]
+        o = out.add_stream_from_template(v)
+        for p in src.demux(v):
+            if p.dts is not None:
+                p.pts -= hidden * 512  # make_clip's frame duration in its time base
+                p.dts -= hidden * 512
+                p.stream = o
+                out.mux(p)
+    base.unlink()
+
+
+def ts_from_its_middle(path, frames: int = 40) -> int:
+    """An MPEG-TS cut from a 188-byte packet a fifth of the way in, as a recording that joined a stream late: it
+    opens before a keyframe. Returns the frames it decodes."""
+    make_clip(path, frames=frames, audio=False, gop=10)
+    d = path.read_bytes()
+    path.write_bytes(d[len(d) // 5 // 188 * 188:])
+    with av.open(str(path)) as c:
+        return sum(1 for _ in c.decode(video=0))
 
 
 def _add_audio(path, seconds: float) -> None:

@@ -174,19 +174,48 @@ def test_a_variable_rate_file_is_read_whole_without_a_false_alarm(tmp_path):
     assert codes == list(range(30)) and v.problem is None
 
 
-@pytest.mark.parametrize("seed", [1, 2])
-def test_corrupt_data_in_a_transport_stream_fails_live_naming_the_file(tmp_path, seed):
+def test_damaged_and_whole_files_live(tmp_path, caplog):
+    from ..batch.conftest import corrupt_ts, make_clip, trimmed_mp4, ts_from_its_middle
+
+    def frames(path, **kw):
+        v = VideoFileSource(path, **kw)
+        n = 0
+        while v.read() is not None:
+            n += 1
+        v.close()
+        return n, v.problem
+
+    corrupt_ts(tmp_path / "bad.ts")  # a packet flagged damaged, no frame the decoder calls damaged: said, played
+    assert frames(tmp_path / "bad.ts")[1] is None
+    assert any("bad.ts: damaged video data at" in r.getMessage() for r in caplog.records)
+    trimmed_mp4(tmp_path / "cut.mp4", frames=20, hidden=2)
+    late = ts_from_its_middle(tmp_path / "late.ts")
+    assert frames(tmp_path / "cut.mp4") == (18, None) and frames(tmp_path / "late.ts") == (late, None)
+    make_clip(tmp_path / "a.mp4", frames=5, audio=False)
+    v = VideoFileSource(tmp_path / "a.mp4", loop=True)
+    (tmp_path / "a.mp4").unlink()  # a loop plays on: the file is held open
+    assert all(v.read() is not None for _ in range(12))
+    v.close()
+    assert v.read() is None  # closed is closed: no new pass
+
+
+def test_a_damaged_frame_fails_live_naming_the_file(tmp_path):
+    import os
     import subprocess
     import sys
 
-    from ..batch.conftest import corrupt_ts
+    from ..batch.conftest import make_clip
 
-    src = tmp_path / "bad.ts"
-    corrupt_ts(src, seed)
+    src = tmp_path / "bad.mp4"  # as apply's test_corrupt_video_data: the decoder reports damaged frames
+    make_clip(src, frames=60)
+    d = bytearray(src.read_bytes())
+    start = d.find(b"mdat") + len(d) // 3
+    d[start:start + 3000] = os.urandom(3000)
+    src.write_bytes(bytes(d))
     r = subprocess.run([sys.executable, "-m", "livefilter", "live", "--template", "tests/data/tiny_2.cube", "--input",
                         str(src), "--record", str(tmp_path / "r.mp4"), "--backend", "cpu", "--no-face-protect"],
                        capture_output=True, text=True, cwd=Path(__file__).parents[2], timeout=120)
     assert r.returncode == 1, r.stderr
-    said = [ln for ln in r.stderr.splitlines() if "bad.ts" in ln]
+    said = [ln for ln in r.stderr.splitlines() if "bad.mp4" in ln]
     assert len(said) == 1 and "corrupt" in said[0] and "Traceback" not in r.stderr, r.stderr
     assert (tmp_path / "r.mp4").stat().st_size > 0  # the frames before it are kept
