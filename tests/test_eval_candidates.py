@@ -33,3 +33,11 @@ def test_summary_replays_the_selection_and_sums_candidate_1s_excess(tool):
     assert s["all"]["best worse than nothing"] == 1
     assert s["creative"]["candidate 1 excess sum"] == pytest.approx(0.5)
     assert "| all | 3 |" in tool.table(s, 3) and "2 / +1.50 / 2.0" in tool.table(s, 3)
+
+
+def test_summary_counts_the_offered_readings_that_wreck_the_picture(tool):
+    rows = [_row("color", 5.0, 6.0, 25.0, 5.5),   # bold 20 worse than doing nothing: offered, counted
+            _row("color", 5.0, 6.0, 30.0, 5.5)]
+    assert tool.summarise(rows, 2, ("bold", "gentle"), 2.0)["all"]["readings over +15"] == 2
+    assert tool.summarise(rows, 1, ("bold", "gentle"), 2.0)["all"]["readings over +15"] == 0  # bold not offered
+    assert "| 2 |" in tool.table(tool.summarise(rows, 2, ("bold", "gentle"), 2.0), 2)

@@ -8,7 +8,8 @@ CIEDE2000 against F(B). The selection the product makes (the automatic reading, 
 near-duplicates skipped) is replayed from the scores and the readings' differences on the reference colours, so
 orders and thresholds are compared on the same fits. Figures: candidate 1 alone, best of K (an upper bound on a
 user choosing by eye), looks worse than doing nothing, the worst excess (and candidate 1's excess over doing nothing
-summed over the looks), the readings' mean pairwise difference. ``--template-jpeg Q``: the template saved as JPEG at
+summed over the looks), the readings' mean pairwise difference, and the offered readings more than 15 dE00 worse
+than doing nothing (a reading that wrecks the picture). ``--template-jpeg Q``: the template saved as JPEG at
 quality Q first, as a photo a user brings usually is; ``--split train``: the training looks and photos (settings are
 chosen there).
 
@@ -46,7 +47,8 @@ def as_jpeg(rgb: np.ndarray, quality: int) -> np.ndarray:
     return np.ascontiguousarray(cv2.imdecode(buf, cv2.IMREAD_COLOR)[..., ::-1])
 
 
-def measure(n_looks: int = 0, side: int = 384, log=print, jpeg: int = 0, split: str = "val") -> list[dict]:
+def measure(n_looks: int = 0, side: int = 384, log=print, jpeg: int = 0, split: str = "val",
+            cluster_support: float = FitSettings().cluster_support) -> list[dict]:
     items = [p for p in looks(split, kinds=("film", "creative")) if look_family(p) in ("color", "creative")]
     if n_looks:
         items = items[:: max(1, len(items) // n_looks)][:n_looks]
@@ -64,6 +66,7 @@ def measure(n_looks: int = 0, side: int = 384, log=print, jpeg: int = 0, split: 
         folder = str(path.parent.relative_to(SHARED / "looks"))
         # the black-and-white reading up to MONO_READING_MAX, so that summaries replay lower thresholds
         settings = FitSettings(candidates=MAX_CANDIDATES, min_difference=0.0, library_exclude=(folder,),
+                               cluster_support=cluster_support,
                                monochrome_reading=MONO_READING_MAX)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -90,6 +93,7 @@ def diff(row, a, b) -> float:
 
 
 MONO_READING_MAX = 16 / 255
+WRECKED = 15  # an offered reading this much worse than doing nothing (dE00): counted apart
 
 
 def replay(row, k: int, order, min_difference: float, mono_reading: float = FitSettings().monochrome_reading
@@ -130,19 +134,22 @@ def summarise(rows, k: int, order, min_difference: float, mono_reading: float = 
                     "best worst excess": float((best - ident).max()),
                     "mean candidates": float(np.mean([len(c) for c in chosen])),
                     "mean pairwise dE00": float(np.mean(pair)) if pair else 0.0,
-                    "with a whole look": int(sum(("whole" in c or "nearest" in c) for c in chosen))}
+                    "with a whole look": int(sum(("whole" in c or "nearest" in c) for c in chosen)),
+                    # a reading that wrecks the picture rather than reading the look wrongly
+                    f"readings over +{WRECKED}": int(sum(r["scores"][c] - r["scores"]["identity"] > WRECKED
+                                                         for r, ch in zip(sel, chosen) for c in ch))}
     return out
 
 
 def table(summary: dict, k: int) -> str:
     lines = [f"| looks | n | doing nothing | candidate 1 | worse / worst / excess | best of {k} | worse / worst | "
-             "readings | pairwise dE00 |", "|---|---|---|---|---|---|---|---|---|"]
+             f"readings | pairwise dE00 | over +{WRECKED} |", "|---|---|---|---|---|---|---|---|---|---|"]
     for fam, s in summary.items():
         lines.append(f"| {fam} | {s['looks']} | {s['doing nothing']:.2f} | {s['candidate 1']:.2f} | "
                      f"{s['candidate 1 worse than nothing']} / {s['candidate 1 worst excess']:+.2f} / "
                      f"{s['candidate 1 excess sum']:.1f} | "
                      f"{s[f'best of {k}']:.2f} | {s['best worse than nothing']} / {s['best worst excess']:+.2f} | "
-                     f"{s['mean candidates']:.1f} | {s['mean pairwise dE00']:.2f} |")
+                     f"{s['mean candidates']:.1f} | {s['mean pairwise dE00']:.2f} | {s[f'readings over +{WRECKED}']} |")
     return "\n".join(lines)
 
 
@@ -159,6 +166,8 @@ def main(argv=None) -> int:
     ap.add_argument("--template-jpeg", type=int, default=0, metavar="Q",
                     help="save each template as JPEG at quality Q before the fit (0: as rendered)")
     ap.add_argument("--split", choices=("val", "train"), default="val")
+    ap.add_argument("--cluster-support", type=float, default=FitSettings().cluster_support,
+                    help="the least share of the neighbours' weight a cluster reading holds")
     ap.add_argument("--rows", help="write the measured rows (scores, differences) here")
     ap.add_argument("--from-rows", help="summarise these rows instead of measuring")
     ap.add_argument("--json", help="write the summary here")
@@ -171,7 +180,7 @@ def main(argv=None) -> int:
             print(f"needs {SHARED}", file=sys.stderr)
             return 2
         rows = measure(args.looks, args.side, log=lambda s: print(s, file=sys.stderr), jpeg=args.template_jpeg,
-                       split=args.split)
+                       split=args.split, cluster_support=args.cluster_support)
         if args.rows:
             Path(args.rows).write_text(json.dumps({"rows": rows}, indent=0))
     order = tuple(args.order.split(","))

@@ -149,15 +149,30 @@ def neighbour_mean(lib: LookLibrary, nb: Neighbours) -> TableMapping:
     return _table_of(lib, (w[:, None, None, None, None] * lib.offsets[ids].astype(np.float64)).sum(0))
 
 
-def library_readings(lib: LookLibrary, nb: Neighbours) -> list[Reading]:
-    """The neighbour reading, its clusters and the nearest look, each with its support among the neighbours."""
+def _families(offs: np.ndarray, w: np.ndarray, min_support: float) -> list[np.ndarray]:
+    """The neighbours' looks in CLUSTERS clusters (:func:`_clusters`), each holding at least ``min_support`` of
+    their weight: a cluster lighter than that (a lone look far from the others, e.g. a colour negative among
+    ordinary grades) is left out and the rest clustered again; fewer clusters when no more pass."""
+    keep = np.arange(len(w))
+    while len(keep) >= CLUSTERS:
+        members = [keep[m] for m in _clusters(offs[keep], w[keep], CLUSTERS)]
+        light = [m for m in members if w[m].sum() < min_support]
+        if not light:
+            return members
+        keep = np.setdiff1d(keep, np.concatenate(light))
+    return [keep] if len(keep) and w[keep].sum() >= min_support else []
+
+
+def library_readings(lib: LookLibrary, nb: Neighbours, min_support: float = 0.0) -> list[Reading]:
+    """The neighbour reading, its clusters (each with at least ``min_support`` of the neighbours' weight) and the
+    nearest look, each with its support among the neighbours."""
     ids, w = nb.by_look()
     offs = lib.offsets[ids].reshape(len(ids), -1).astype(np.float64)
     closeness = float(nb.distances[0] / max(nb.spread, 1e-9))  # 0: the template sits on a library entry
     share_top = float(w[0])
     out = [Reading("library", neighbour_mean(lib, nb), _library_confidence(share_top, closeness, len(ids)))]
     if len(ids) >= CLUSTERS:
-        for j, m in enumerate(_clusters(offs, w, CLUSTERS)):
+        for j, m in enumerate(_families(offs, w, min_support)):
             mean = (w[m, None] * offs[m]).sum(0) / w[m].sum()
             out.append(Reading(f"cluster {j + 1}", _table_of(lib, mean.reshape(lib.offsets.shape[1:])),
                                _library_confidence(float(w[m].sum()), closeness, len(m))))
@@ -232,7 +247,7 @@ def candidate_readings(automatic: Reading, near, settings, *, bold=None, whole=N
         pool.append(Reading("whole", whole, {"level": level, "kept": 1.0,
                                              "why": ["the fitted look kept whole, no hedge toward doing nothing"]}))
     if near is not None:
-        pool += library_readings(*near)
+        pool += library_readings(*near, min_support=settings.cluster_support)
     if gentle is not None:
         kept = automatic.confidence.get("kept", 1.0)
         pool.append(Reading("gentle", gentle, {

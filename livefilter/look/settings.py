@@ -23,6 +23,8 @@ class FitSettings:
         min_difference: two readings closer than this (mean dE00 on reference colours) count as one.
         pool_order: the order readings are offered in after the automatic one.
         neighbours: how many look-library entries the neighbour readings weigh.
+        cluster_support: a cluster reading holds at least this share of the neighbours' weight (lighter ones, a
+            lone far look, are left out of the clustering).
         library_exclude: look-library folders left out of the neighbour search (evaluation: a look's own family
             left out behaves as an unseen look does).
         one_photo_mapping: the mapping fitted from the de-filter network's guess ("seed" or "residual").
@@ -52,6 +54,7 @@ class FitSettings:
     min_difference: float = MIN_DIFFERENCE
     pool_order: tuple = POOL_ORDER
     neighbours: int = 80
+    cluster_support: float = 0.1  # docs/decisions.md 'cluster support'
     library_exclude: tuple = ()
     one_photo_mapping: str = "seed"  # 'one-photo mapping'
     guess_weight_rule: tuple = (0.25, 0.015)  # 'kept-weight rule'

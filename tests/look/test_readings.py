@@ -132,6 +132,19 @@ def test_the_black_and_white_reading_takes_cluster_2s_place():
     assert readings.offered_order(("gentle",), ["monochrome"]) == ("gentle", "monochrome")
 
 
+def test_a_lone_far_look_is_no_family_of_the_neighbours():
+    # 12 ordinary looks in two families, and one look far from all (a colour negative) with little weight
+    rng = np.random.default_rng(0)
+    offs = np.concatenate([rng.normal(0.0, 0.01, (7, 6)), rng.normal(0.1, 0.01, (5, 6)), np.full((1, 6), 0.9)])
+    w = np.array([0.1] * 7 + [0.056] * 5 + [0.02])
+    loose = readings._families(offs, w, 0.0)
+    assert [12] in [list(m) for m in loose]  # without a floor the outlier is cluster 2 on its own
+    fams = readings._families(offs, w, 0.05)
+    assert sorted(sorted(m.tolist()) for m in fams) == [list(range(7)), list(range(7, 12))]
+    assert all(w[m].sum() >= 0.05 for m in fams)
+    assert [m.tolist() for m in readings._families(offs[[0, 12]], w[[0, 12]], 0.05)] == [[0]]
+
+
 @pytest.mark.parametrize("kind", ["flat", "tiny", "2x2", "grey", "huge"])
 def test_hard_templates_yield_finite_candidates(kind, photo):
     rng = np.random.default_rng(0)
