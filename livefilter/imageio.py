@@ -79,7 +79,7 @@ def read_image(
 
     EXIF orientation is applied; grayscale, palette, CMYK, 16-bit and ICC-tagged images are converted to sRGB.
     With ``with_alpha`` returns ``(rgb, alpha_or_None)``. Refuses images over :data:`MAX_PIXELS` unless
-    ``allow_large`` and images smaller than ``min_size`` pixels on a side. An animated image (WebP, PNG) gives its
+    ``allow_large`` and images smaller than ``min_size`` pixels on a side. An animated image (WebP, PNG, GIF) gives its
     first frame (:func:`animation_frames` tells); with ``still_only`` it is refused (a graded copy of the first
     frame alone would lose the animation).
     """
@@ -100,8 +100,8 @@ def read_image(
                     p,
                 )
             if still_only and (n := _animation_frames(img)) > 1:
-                raise ImageReadError(f"an animated image ({n} frames): only still images are graded (its frames "
-                                     "would be lost); make it a video first", p)
+                raise ImageReadError(f"an animated image ({n} frames): only still images are graded (all but its "
+                                     "first frame would be lost)", p)
             img.load()
             img = ImageOps.exif_transpose(img)
             img = _to_srgb(img, p)
@@ -123,12 +123,16 @@ def read_image(
 
 
 def _animation_frames(img) -> int:
-    # an animated WebP / PNG (APNG); a TIFF's pages are not an animation (a scanner's thumbnail, a layer)
-    return int(getattr(img, "n_frames", 1)) if img.format in ("WEBP", "PNG", "GIF") else 1
+    # an animated WebP, PNG (APNG) or GIF; a TIFF's pages (a scanner's thumbnail, a layer) and a phone's MPO JPEG
+    # (a depth map or a preview) are not an animation. An APNG's default image outside its animation is no frame.
+    if img.format not in ("WEBP", "PNG", "GIF"):
+        return 1
+    return int(getattr(img, "n_frames", 1)) - int(img.format == "PNG" and bool(img.info.get("default_image")))
 
 
 def animation_frames(path: str | os.PathLike) -> int:
-    """How many frames an animated image file (WebP, PNG) holds: 1 for a still image or one that cannot be read."""
+    """How many frames an animated image file (WebP, PNG, GIF) holds: 1 for a still image or one that cannot be
+    read."""
     try:
         with Image.open(path) as img:
             return _animation_frames(img)

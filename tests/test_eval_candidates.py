@@ -40,4 +40,4 @@ def test_summary_counts_the_offered_readings_that_wreck_the_picture(tool):
             _row("color", 5.0, 6.0, 30.0, 5.5)]
     assert tool.summarise(rows, 2, ("bold", "gentle"), 2.0)["all"]["readings over +15"] == 2
     assert tool.summarise(rows, 1, ("bold", "gentle"), 2.0)["all"]["readings over +15"] == 0  # bold not offered
-    assert "| 2 |" in tool.table(tool.summarise(rows, 2, ("bold", "gentle"), 2.0), 2)
+    assert tool.table(tool.summarise(rows, 2, ("bold", "gentle"), 2.0), 2).splitlines()[2].endswith("| 2 |")

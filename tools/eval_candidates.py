@@ -182,7 +182,7 @@ def main(argv=None) -> int:
         rows = measure(args.looks, args.side, log=lambda s: print(s, file=sys.stderr), jpeg=args.template_jpeg,
                        split=args.split, cluster_support=args.cluster_support)
         if args.rows:
-            Path(args.rows).write_text(json.dumps({"rows": rows}, indent=0))
+            Path(args.rows).write_text(json.dumps({"rows": rows, "cluster_support": args.cluster_support}, indent=0))
     order = tuple(args.order.split(","))
     summary = summarise(rows, args.k, order, args.min_difference, args.monochrome_reading / 255)
     print(table(summary, args.k))

@@ -17,7 +17,7 @@ import numpy as np
 
 from ..errors import InputError, SourceError, VideoDecodeError
 from ..fileio import Closable
-from ..imageio import IMAGE_EXTS, read_image
+from ..imageio import IMAGE_EXTS, animation_frames, read_image
 from ..media.codec import decode, missing_frames
 from ..media.probe import probe
 from ..resources import sample_path
@@ -86,6 +86,8 @@ class ImageSource(Source):
 
     def __init__(self, path, fps: float = 30.0, frames: int | None = None, size=None):
         self.frame = read_image(path)
+        if (n := animation_frames(path)) > 1:
+            log.warning("%s: an animated image (%d frames): its first frame is played, as a still", path, n)
         if size is not None and (self.frame.shape[1], self.frame.shape[0]) != tuple(size):
             self.frame = cv2.resize(self.frame, tuple(size), interpolation=cv2.INTER_AREA)
         self.size = (self.frame.shape[1], self.frame.shape[0])

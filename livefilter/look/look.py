@@ -64,7 +64,7 @@ class Look:
         """The same look with candidate ``n`` (1-based) as its LUT: a new Look, its candidates kept."""
         count = max(1, len(self.candidates))
         if not 1 <= int(n) <= count:
-            raise InputError(f"there is no candidate {n}: this look has {count} (1..{count})")
+            raise InputError(f"there is no reading {n}: this look has {count} (1..{count})")
         if not self.candidates:
             return self
         r = self.candidates[int(n) - 1]

@@ -5,12 +5,12 @@ picks one on their own picture; candidate 1 is the automatic estimate.
 The readings: the automatic one (the fitted look as hedged, plus a share of the library's neighbour reading); the
 fitted look bold (at 125 %, no hedge toward doing nothing) and whole; the look library's neighbour reading (the
 weighted mean of the looks of the library entries nearest to the template), its neighbours' looks split into two
-clusters, and the single nearest library look kept whole (bold readings); a gentle one (half of the fitted look)
-for templates whose look is mostly scene; and, for a template close to black-and-white that the monochrome path
-did not take (a toned photo saved as JPEG), its black-and-white reading. Readings are taken in POOL_ORDER (chosen
-by the best-of-K figure, docs/decisions.md "candidate readings"; the black-and-white reading in MONOCHROME_PLACE's
-place) and one is skipped when it is within MIN_DIFFERENCE
-dE00 of a reading already taken, on reference colours (the bundled sample photos).
+clusters (each holding at least FitSettings.cluster_support of their weight), and the single nearest library look
+kept whole (bold readings); a gentle one (half of the fitted look) for templates whose look is mostly scene; and,
+for a template close to black-and-white that the monochrome path did not take (a toned photo saved as JPEG), its
+black-and-white reading. Readings are taken in POOL_ORDER (chosen by the best-of-K figure, docs/decisions.md
+"candidate readings"; the black-and-white reading in MONOCHROME_PLACE's place) and one is skipped when it is within
+MIN_DIFFERENCE dE00 of a reading already taken, on reference colours (the bundled sample photos).
 """
 
 from __future__ import annotations
@@ -152,15 +152,18 @@ def neighbour_mean(lib: LookLibrary, nb: Neighbours) -> TableMapping:
 def _families(offs: np.ndarray, w: np.ndarray, min_support: float) -> list[np.ndarray]:
     """The neighbours' looks in CLUSTERS clusters (:func:`_clusters`), each holding at least ``min_support`` of
     their weight: a cluster lighter than that (a lone look far from the others, e.g. a colour negative among
-    ordinary grades) is left out and the rest clustered again; fewer clusters when no more pass."""
+    ordinary grades) is left out and the rest clustered again, as long as what is left out stays under
+    ``min_support`` in all; then only the clusters that hold it (fewer readings)."""
     keep = np.arange(len(w))
-    while len(keep) >= CLUSTERS:
-        members = [keep[m] for m in _clusters(offs[keep], w[keep], CLUSTERS)]
+    while True:
+        members = [keep[m] for m in _clusters(offs[keep], w[keep], CLUSTERS)] if len(keep) >= CLUSTERS else [keep]
         light = [m for m in members if w[m].sum() < min_support]
         if not light:
             return members
-        keep = np.setdiff1d(keep, np.concatenate(light))
-    return [keep] if len(keep) and w[keep].sum() >= min_support else []
+        out = np.concatenate(light)
+        if len(keep) <= len(out) or w.sum() - w[keep].sum() + w[out].sum() >= min_support:
+            return [m for m in members if w[m].sum() >= min_support]
+        keep = np.setdiff1d(keep, out)
 
 
 def library_readings(lib: LookLibrary, nb: Neighbours, min_support: float = 0.0) -> list[Reading]:

@@ -28,6 +28,16 @@ def test_image_source(sample_test):
     assert s.read() is None
 
 
+def test_an_animated_image_plays_its_first_frame_and_says_so(tmp_path, caplog):
+    from PIL import Image
+
+    frames = [Image.fromarray(np.full((40, 60, 3), v, np.uint8)) for v in (30, 200)]
+    frames[0].save(tmp_path / "clip.webp", save_all=True, append_images=frames[1:], duration=100, lossless=True)
+    s = ImageSource(tmp_path / "clip.webp", frames=1)
+    assert int(s.read().mean()) == 30
+    assert any("clip.webp: an animated image (2 frames)" in r.getMessage() for r in caplog.records)
+
+
 def test_video_file_round_trip_and_loop(tmp_path):
     sink = VideoFileSink(tmp_path / "clip.mp4", fps=10)
     src = SyntheticSource((160, 96), frames=6)

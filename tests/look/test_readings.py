@@ -143,6 +143,13 @@ def test_a_lone_far_look_is_no_family_of_the_neighbours():
     assert sorted(sorted(m.tolist()) for m in fams) == [list(range(7)), list(range(7, 12))]
     assert all(w[m].sum() >= 0.05 for m in fams)
     assert [m.tolist() for m in readings._families(offs[[0, 12]], w[[0, 12]], 0.05)] == [[0]]
+    # a heavy look and a tail of light ones, each farther out: the peeling stops once min_support is left out (left
+    # to go on, it peeled the tail down to the heavy look alone, 0.55 of the weight)
+    tail = np.zeros((11, 6))
+    tail[1:, 0] = np.geomspace(0.05, 2.0, 10)
+    tw = np.array([0.55] + [0.045] * 10)
+    fams = readings._families(tail, tw, 0.1)
+    assert [m.tolist() for m in fams] == [list(range(7))] and sum(tw[m].sum() for m in fams) > 0.8
 
 
 @pytest.mark.parametrize("kind", ["flat", "tiny", "2x2", "grey", "huge"])
