@@ -153,3 +153,11 @@ def test_a_multipage_tiff_is_still_a_photo(tmp_path, capsys):
                           tmp_path / "scan.tif", "-o", tmp_path / "out.tif"], capsys)
     assert code == 0, err
     assert lf.read_image(tmp_path / "out.tif").shape == (40, 60, 3)
+
+
+def test_an_unknown_option_points_to_its_commands_help(capsys):
+    with pytest.raises(SystemExit) as exc:  # argparse's usage mistakes exit from the parser
+        run(["info", "x.cube", "--wat"], capsys)
+    err = capsys.readouterr().err
+    assert exc.value.code == 2
+    assert err.strip() == "livefilter: error: unrecognized arguments: --wat (see: livefilter info --help)"

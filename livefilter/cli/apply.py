@@ -3,6 +3,7 @@ each file graded, one bad file failing alone); this module says what happened an
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 
 from ..errors import InputError
@@ -27,6 +28,8 @@ def cmd_apply(args) -> int:
             batch.look = batch.look.pick(args.pick)
         except InputError as exc:
             raise InputError(f"--pick {args.pick}: {exc.problem}", args.look) from None
+    if args.no_scene:  # the template's scene is what the scene similarity compares with: without it, none
+        batch.look = dataclasses.replace(batch.look, meta={k: v for k, v in batch.look.meta.items() if k != "scene"})
     for j in batch.skipped:
         print(f"skipped {j.src} ({j.dst} exists)")
     opts = Options(not args.no_face_protect, args.strength, args.interp, args.quality, args.allow_large, args.crf,

@@ -66,7 +66,7 @@ def cmd_fit(args) -> int:
         print(f"border: a uniform border left out ({sides} px); the look is read from the picture inside it")
     if (frames := animation_frames(args.template)) > 1:
         print(f"template: an animated image ({frames} frames); the look is read from its first frame")
-    print_readings(look)
+    print_readings(look, kept=out.suffix.lower() == ".npz")
     if len(look.candidates) > 1 and not args.preview:  # the choice is made by eye, on the user's own picture
         live = out if out.suffix.lower() == ".npz" else args.template  # a .look.npz keeps these very readings
         print("see them side by side: add --preview SHEET.png --test-photo YOUR_PHOTO (or live: livefilter live "

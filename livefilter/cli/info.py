@@ -10,14 +10,18 @@ from ..luts.lut import identity_table
 from .exits import EXIT_OK
 
 
-def print_readings(look) -> None:
-    """The look's readings, numbered, the picked one marked (fit says them too)."""
+def print_readings(look, kept: bool = True) -> None:
+    """The look's readings, numbered, the picked one marked, and those left out as near-duplicates (fit says them
+    too); ``kept``: the look's file keeps them all (a .look.npz), otherwise it holds the picked one alone."""
     if not look.candidates:
         return
-    print(f"readings: {len(look.candidates)} (reading {look.picked} is the look's LUT; fit --pick N chooses, apply "
-          "--pick N grades with one, live --pick N starts on one)")
+    how = ("fit --pick N chooses, apply --pick N grades with one, live --pick N starts on one" if kept else
+           "the file holds it alone: fit --pick N exports another, a .look.npz keeps them all")
+    print(f"readings: {len(look.candidates)} (reading {look.picked} is the look's LUT; {how})")
     for i, c in enumerate(look.meta["candidates"], 1):
         print(f"  {'*' if i == look.picked else ' '}{i} {describe_reading(c)}")
+    if skipped := look.meta.get("candidates skipped"):
+        print(f"  left out as near-duplicates of a reading above: {', '.join(skipped)}")
 
 
 def cmd_info(args) -> int:
@@ -43,7 +47,7 @@ def cmd_info(args) -> int:
     for k, v in look.meta.items():
         if k == "scene" and isinstance(v, dict):  # 1,280 numbers: what matters is that it is there
             v = "the template's scene features (live's scene similarity uses them)"
-        if k not in ("name", "confidence", "confidence text", "candidates", "picked") and v not in (None, "", []) and (
-                k != "mapping" or look.mapping is None):
+        shown = ("name", "confidence", "confidence text", "candidates", "picked", "candidates skipped")
+        if k not in shown and v not in (None, "", []) and (k != "mapping" or look.mapping is None):
             print(f"{k + ':':<10} {v}")
     return EXIT_OK

@@ -43,6 +43,16 @@ class _Parser(argparse.ArgumentParser):
             raise OptionValueError(message)
         self.exit(EXIT_BAD_INPUT, f"livefilter: error: {message} (see: {self.prog} --help)\n")
 
+    def parse_args(self, args=None, namespace=None):
+        """As argparse's, but an unknown option points to its command's help (``livefilter apply --help``)."""
+        ns, extra = self.parse_known_args(args, namespace)
+        if extra:
+            command = getattr(ns, "command", None)
+            prog = f"{self.prog} {command}" if command else self.prog
+            self.exit(EXIT_BAD_INPUT, f"livefilter: error: unrecognized arguments: {' '.join(extra)} "
+                                      f"(see: {prog} --help)\n")
+        return ns
+
 
 _VALUE_PROBLEM = ": bad value: "
 
@@ -144,6 +154,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--pick", type=_number(int, 1), default=None,
                    help="which reading of a .look.npz saved with several applies (default: the one it was saved "
                         "with; `livefilter info LOOK` lists them)")
+    p.add_argument("--no-scene", action="store_true",
+                   help="no scene similarity: the full look outside faces even where a photo's scene is unlike the "
+                        "template's (a .look.npz from fit carries the template's scene; other looks never use it)")
     p.add_argument("--strength", type=_number(float, 0.0, 1.0), default=1.0, help="how much of the look, 0..1")
     p.add_argument("--no-face-protect", action="store_true", help="faces get the full look")
     p.add_argument("--interp", choices=("trilinear", "tetrahedral"), default="trilinear",

@@ -215,6 +215,13 @@ def test_cli_fit_candidates_pick_preview_and_info(tmp_path, sample_after, sample
     saved = lf.load_look(tmp_path / "l.look.npz")
     want = [grade_image(saved.pick(k), test, face_protect=False).astype(int) for k in (2, 1)]
     assert np.abs(got - want[0]).max() <= 1 and np.abs(got - want[1]).mean() > 0.5
+    # --no-scene: the full look outside faces, as the reading's own LUT gives it
+    code = main(["apply", str(tmp_path / "l.look.npz"), str(sample_test), "-o", str(tmp_path / "flat.png"),
+                 "--no-face-protect", "--pick", "2", "--no-scene"])
+    assert code == 0, capsys.readouterr().err
+    flat = lf.read_image(tmp_path / "flat.png").astype(int)
+    assert np.abs(flat - saved.pick(2).apply(test).astype(int)).max() <= 1
+    assert np.abs(flat - got).mean() > 0.3  # the scene similarity had held some of the look back
     code = main(["apply", str(tmp_path / "l.look.npz"), str(sample_test), "-o", str(tmp_path / "x.png"),
                  "--pick", str(n + 1)])
     _, err = capsys.readouterr()
