@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import logging
 import os
 import threading
 import time
@@ -41,7 +42,15 @@ def connect(address: str | None = "local"):
     anything else is an address (``ray://host:10001``). A cluster already joined by the caller is used as is."""
     ray = _ray()
     if not ray.is_initialized():
-        kw = {"include_dashboard": False, "log_to_driver": False}
+        # Ray's own progress and set-up lines (about 14 a run) only when ours are verbose (the CLI's -v)
+        quiet = not logging.getLogger("livefilter").isEnabledFor(logging.DEBUG)
+        kw = {"include_dashboard": False, "log_to_driver": False,
+              "logging_level": logging.ERROR if quiet else logging.INFO}
+        if quiet:
+            import ray.data  # configures its own loggers on import: quietened after it
+
+            for name in ("ray", "ray.data"):
+                logging.getLogger(name).setLevel(logging.ERROR)
         if address in (None, "local"):
             ray.init(**kw)
         else:

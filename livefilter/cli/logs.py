@@ -49,6 +49,8 @@ def show_warning(message, category, filename, lineno, file=None, line=None):
 NATIVE_LOG_LINE = re.compile(rb"^(INFO: |WARNING: Logging before InitGoogle|[IWEF]\d{4} [\d:.]+ +\d+ [\w.-]+:\d+\] "
                              rb"|\[ ?(?:WARN|INFO|ERROR|DEBUG|VERBOSE|FATAL)(?::\d+)?(?:@[\d.]+)?\] "
                              rb"|\[[\w,.-]+ @ (?:0x)?[0-9a-fA-F]+\] "
+                             # Ray's C++ lines: "[2026-12-05 00:28:13,486 E 17283 17283] core_worker.cc:2465: ..."
+                             rb"|\[\d{4}-\d\d-\d\d [\d:,.]+ [IWEF] \d+ \d+\] "
                              # a LiteRT line whose "INFO: " another worker process's line split off
                              rb"|\[[\w.-]+\.(?:cc|cpp|h):\d+\] )")
 

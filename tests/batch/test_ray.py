@@ -59,3 +59,19 @@ def test_cli_ray_flag(tmp_path, look_file, cluster, capsys):
     assert code == 1 and "3 graded, 1 failed of 4 files" in stdout
     assert [ln for ln in err.splitlines() if ln.startswith("livefilter: error:")][0].count("bad.png") == 1
     assert sorted(p.name for p in out.iterdir()) == ["p0.png", "p1.png", "p2.png"]
+
+
+def test_cli_ray_local_prints_only_its_own_lines(tmp_path, look_file):
+    import subprocess
+    import sys
+
+    src, out = tmp_path / "in", tmp_path / "out"
+    src.mkdir()
+    out.mkdir()
+    for i in range(2):
+        Image.fromarray(np.full((8, 8, 3), 60 * i, np.uint8)).save(src / f"p{i}.png")
+    r = subprocess.run([sys.executable, "-m", "livefilter", "apply", str(look_file), str(src), "--out-dir", str(out),
+                        "--ray", "local"], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert r.stderr.strip() == "", r.stderr  # Ray's set-up, progress and C++ lines only with -v
+    assert "2 graded, 0 failed of 2 files" in r.stdout
