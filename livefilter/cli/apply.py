@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 import sys
 
-from ..errors import InputError
+from ..look.look import pick_option
 from .exits import EXIT_FAIL, EXIT_OK, signal_exit
 from .signals import stop_event_on_signals
 
@@ -24,10 +24,7 @@ def cmd_apply(args) -> int:
     batch = plan_batch(args.look, args.inputs, output=args.output, out_dir=args.out_dir, recursive=args.recursive,
                        skip_existing=args.skip_existing)
     if args.pick is not None:
-        try:
-            batch.look = batch.look.pick(args.pick)
-        except InputError as exc:
-            raise InputError(f"--pick {args.pick}: {exc.problem}", args.look) from None
+        batch.look = pick_option(batch.look, args.pick, args.look)
     if args.no_scene:  # the template's scene is what the scene similarity compares with: without it, none
         batch.look = dataclasses.replace(batch.look, meta={k: v for k, v in batch.look.meta.items() if k != "scene"})
     for j in batch.skipped:

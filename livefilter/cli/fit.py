@@ -11,6 +11,7 @@ from ..errors import InputError, LiveFilterError
 from ..fileio import check_distinct_outputs, check_output_path
 from ..imageio import animation_frames, image_format, read_image, write_image
 from ..look import describe_confidence, fit_look
+from ..look.look import pick_option
 from ..resources import DATA_DIR
 from .exits import EXIT_OK
 from .info import print_readings
@@ -46,10 +47,7 @@ def cmd_fit(args) -> int:
     look = fit_look(args.template, args.original, allow_large=args.allow_large, sampling=args.sampling,
                     samples=args.samples, size=args.lut_size, mapping=args.mapping, solver=args.solver, seed=args.seed,
                     name=args.name or Path(args.template).stem, segments=args.segments, candidates=args.candidates)
-    try:
-        look = look.pick(args.pick)
-    except InputError as exc:
-        raise InputError(f"--pick {args.pick}: {exc.problem}", args.template) from None
+    look = pick_option(look, args.pick, args.template)
     if out.suffix.lower() == ".npz":  # the lossless format keeps the template's scene for live's scene similarity
         _keep_scene(look, args.template)
     look.save(out, inputs=(args.template, args.original))

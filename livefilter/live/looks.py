@@ -15,6 +15,7 @@ from pathlib import Path
 from ..analysis.scene import SceneFeatures
 from ..errors import InputError, LiveFilterError
 from ..look import LOOK_EXT, Look, as_look, fit_look
+from ..look.look import pick_option
 from ..luts import look_file_kind, read_lut
 from ..luts.lut import Lut
 from ..render import create_backend
@@ -172,10 +173,7 @@ class LookControl:
                 photo = p if kind == "image" else None
         where = template if isinstance(template, (str, os.PathLike)) else None  # the file an error names
         if look is not None:
-            try:
-                look = look.pick(pick) if pick not in (None, look.picked) else look
-            except InputError as exc:
-                raise InputError(f"--pick {pick}: {exc.problem}", where) from None
+            look = pick_option(look, pick, where) if pick not in (None, look.picked) else look
             lut, name, conf = look.lut, self._reading_name(look), look.meta.get("confidence")
         elif pick not in (None, 1):
             raise InputError(f"--pick {pick}: a LUT file has one look", where)

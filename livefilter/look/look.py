@@ -268,6 +268,14 @@ def load_look(path: str | os.PathLike) -> Look:
                 candidates=candidates)
 
 
+def pick_option(look: Look, n: int, where=None) -> Look:
+    """``look.pick(n)`` for a ``--pick N`` option: an error says the option and names the look's file ``where``."""
+    try:
+        return look.pick(n)
+    except InputError as exc:
+        raise InputError(f"--pick {n}: {exc.problem}", where) from None
+
+
 def as_look(look) -> Look:
     """The one way from what a caller holds to a :class:`Look`: a Look as it is; a :class:`Lut` as a look of that
     LUT alone (named by its title, else "lut"); an (N, N, N, 3) float array indexed [r, g, b] as a look of that

@@ -69,10 +69,11 @@ def timestamp(seconds: float) -> str:
 def open_video(path):
     """The container at ``path`` (or in an open binary file, read from its start), open for reading; VideoError when
     it cannot be opened."""
-    if hasattr(path, "read"):
+    is_file = hasattr(path, "read")
+    if is_file:
         path.seek(0)
     try:
-        return av.open(path if hasattr(path, "read") else str(path))
+        return av.open(path if is_file else str(path))
     except av.error.FFmpegError as exc:
         raise VideoError(f"cannot open as a video ({exc.strerror or exc})", getattr(path, "name", path)) from None
 
