@@ -1,24 +1,30 @@
 """Reading and writing still images as uint8 RGB arrays.
 
-Pillow decodes (it knows EXIF orientation, palettes, CMYK JPEGs, 16-bit PNGs and ICC profiles); every failure
-becomes an :class:`ImageReadError` naming the file.
+Pillow decodes (it knows EXIF orientation, palettes, CMYK JPEGs, 16-bit PNGs, AVIF and ICC profiles); every failure
+becomes an :class:`ImageReadError` naming the file. HEIC / HEIF photos (a phone camera's default) are read and
+written with pillow-heif, the ``heic`` extra: without it such a file is one clear error, not skipped.
 """
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 import warnings
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError, features
 
 from .errors import ImageReadError, InputError, OutputError
 from .fileio import atomic_output
 
 #: the image files livefilter reads as photos (apply, a folder of frames as a live source)
-IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp")
+IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp", ".avif", ".heic", ".heif")
+
+# HEIF's major brands for a still image or a burst (ISO/IEC 23008-12); an AVIF file says "avif" (Pillow reads it)
+_HEIF_BRANDS = (b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1")
+_HEIF_NEEDS = "reading and writing HEIC needs the heic extra: pip install 'livefilter[heic]'"
 
 #: Images larger than this are refused unless the caller allows them (a guard against decompression bombs).
 MAX_PIXELS = 100_000_000
@@ -27,6 +33,34 @@ MAX_PIXELS = 100_000_000
 Image.MAX_IMAGE_PIXELS = None
 
 _SRGB = ImageCms.createProfile("sRGB")
+
+
+def _is_heif(path: Path) -> bool:
+    """Whether the file is HEIF by its first bytes (a phone's HEIC photo is at times saved as .jpg)."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(12)
+    except OSError:
+        return False
+    return head[4:8] == b"ftyp" and head[8:12] in _HEIF_BRANDS
+
+
+@functools.cache
+def heif_support() -> bool:
+    """Whether HEIC / HEIF files can be read and written here (pillow-heif installed); registers its Pillow plugin
+    on first use."""
+    try:
+        import pillow_heif
+    except ImportError:
+        return False
+    pillow_heif.register_heif_opener()
+    return True
+
+
+def _open(p: Path) -> Image.Image:
+    if _is_heif(p) and not heif_support():
+        raise ImageReadError(f"a HEIC / HEIF photo: {_HEIF_NEEDS}", p)
+    return Image.open(p)
 
 
 def _to_srgb(img: Image.Image, path) -> Image.Image:
@@ -89,7 +123,7 @@ def read_image(
     if p.is_dir():
         raise ImageReadError("is a folder, not an image", p)
     try:
-        with Image.open(p) as img:
+        with _open(p) as img:
             w, h = img.size
             if w == 0 or h == 0:
                 raise ImageReadError(f"image has no pixels ({w}x{h})", p)
@@ -109,6 +143,8 @@ def read_image(
     except ImageReadError:
         raise
     except UnidentifiedImageError:
+        if p.suffix.lower() == ".avif" and not features.check("avif"):
+            raise ImageReadError("this Pillow cannot read AVIF (Pillow 11.3 or later has it)", p) from None
         raise ImageReadError("not an image, or an image format that cannot be read", p) from None
     except (OSError, ValueError, SyntaxError, EOFError) as exc:
         msg = str(exc) or type(exc).__name__
@@ -125,29 +161,31 @@ def read_image(
 def _animation_frames(img) -> int:
     # an animated WebP, PNG (APNG) or GIF; a TIFF's pages (a scanner's thumbnail, a layer) and a phone's MPO JPEG
     # (a depth map or a preview) are not an animation. An APNG's default image outside its animation is no frame.
-    if img.format not in ("WEBP", "PNG", "GIF"):
+    if img.format not in ("WEBP", "PNG", "GIF", "AVIF"):
         return 1
     return int(getattr(img, "n_frames", 1)) - int(img.format == "PNG" and bool(img.info.get("default_image")))
 
 
 def animation_frames(path: str | os.PathLike) -> int:
-    """How many frames an animated image file (WebP, PNG, GIF) holds: 1 for a still image or one that cannot be
-    read."""
+    """How many frames an animated image file (WebP, PNG, GIF, AVIF) holds: 1 for a still image or one that cannot
+    be read."""
     try:
-        with Image.open(path) as img:
+        with _open(Path(path)) as img:
             return _animation_frames(img)
-    except (OSError, ValueError, SyntaxError, EOFError):
+    except (OSError, ValueError, SyntaxError, EOFError, ImageReadError):
         return 1
 
 
 _WRITABLE = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".tif": "TIFF", ".tiff": "TIFF", ".bmp": "BMP",
-             ".webp": "WEBP"}
+             ".webp": "WEBP", ".avif": "AVIF", ".heic": "HEIF", ".heif": "HEIF"}
 
 
 # Orientation (EXIF tag 274): read_image applies it to the pixels, so a graded copy says 1 ("as stored")
 _ORIENTATION = 0x0112
-# formats whose Pillow writer takes an EXIF block
-_EXIF_FORMATS = ("JPEG", "PNG", "WEBP")
+# formats whose Pillow writer takes an EXIF block, a quality and an alpha channel
+_EXIF_FORMATS = ("JPEG", "PNG", "WEBP", "AVIF", "HEIF")
+_QUALITY_FORMATS = ("JPEG", "WEBP", "AVIF", "HEIF")
+_ALPHA_FORMATS = ("PNG", "TIFF", "WEBP", "AVIF", "HEIF")
 
 
 def exif_for_copy(path: str | os.PathLike) -> bytes | None:
@@ -155,7 +193,7 @@ def exif_for_copy(path: str | os.PathLike) -> bytes | None:
     orientation reset to 1 since :func:`read_image` has applied it; None when the file has none, or when it cannot
     be parsed (then with a warning: the copy is written without it)."""
     try:
-        with Image.open(path) as img:
+        with _open(Path(path)) as img:
             exif = img.getexif()
             if not exif:
                 return None
@@ -178,23 +216,27 @@ def image_format(path: str | os.PathLike) -> str:
     fmt = _WRITABLE.get(p.suffix.lower())
     if fmt is None:
         raise OutputError(f"unsupported image extension {p.suffix!r}; use one of {', '.join(sorted(_WRITABLE))}", p)
+    if fmt == "HEIF" and not heif_support():
+        raise OutputError(_HEIF_NEEDS, p)
+    if fmt == "AVIF" and not features.check("avif"):
+        raise OutputError("this Pillow cannot write AVIF (Pillow 11.3 or later has it)", p)
     return fmt
 
 
 def write_image(path: str | os.PathLike, rgb: np.ndarray, alpha: np.ndarray | None = None, *,
                 quality: int = 95, inputs: tuple = (), exif: bytes | None = None) -> Path:
     """Write a uint8 RGB image atomically (temporary name, then rename); format from the extension. ``exif``
-    (an EXIF block, e.g. from :func:`exif_for_copy`) is written into JPEG, PNG and WebP files."""
+    (an EXIF block, e.g. from :func:`exif_for_copy`) is written into JPEG, PNG, WebP, AVIF and HEIC files."""
     p = Path(path)
     fmt = image_format(p)
     rgb = np.asarray(rgb)
     if rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] != 3:
         raise InputError(f"expected a uint8 (H, W, 3) image, got {rgb.dtype} {rgb.shape}")
-    if alpha is not None and fmt in ("PNG", "TIFF", "WEBP"):
+    if alpha is not None and fmt in _ALPHA_FORMATS:
         img = Image.fromarray(np.dstack([rgb, alpha]), "RGBA")
     else:
         img = Image.fromarray(rgb, "RGB")
-    kwargs = {"quality": quality} if fmt in ("JPEG", "WEBP") else {}
+    kwargs = {"quality": quality} if fmt in _QUALITY_FORMATS else {}
     if exif and fmt in _EXIF_FORMATS:
         kwargs["exif"] = exif
     with atomic_output(p, inputs) as tmp:

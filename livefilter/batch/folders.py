@@ -43,8 +43,11 @@ def _same(a: Path, b: Path) -> bool:
         return False
 
 
-def plan_jobs(inputs, *, output=None, out_dir=None, recursive: bool = False, extra_inputs: tuple = ()) -> list[Job]:
-    """The jobs for ``inputs`` (files and folders), every refusal made before anything is written."""
+def plan_jobs(inputs, *, output=None, out_dir=None, recursive: bool = False, extra_inputs: tuple = (),
+              ignored: list | None = None) -> list[Job]:
+    """The jobs for ``inputs`` (files and folders), every refusal made before anything is written. The files of
+    an input folder that are neither photos nor videos (a sidecar, a note) are appended to ``ignored``; hidden
+    ones are not."""
     if (output is None) == (out_dir is None):
         raise InputError("give either an output file or an output folder")
     out_dir = Path(out_dir) if out_dir is not None else None
@@ -61,7 +64,11 @@ def plan_jobs(inputs, *, output=None, out_dir=None, recursive: bool = False, ext
                 raise InputError("-o takes one input file; use --out-dir for a folder", item)
             files = item.rglob("*") if recursive else item.iterdir()
             for f in sorted(files):
-                if not f.is_file() or kind_of(f) is None or any(p.startswith(".") for p in f.relative_to(item).parts):
+                if not f.is_file() or any(p.startswith(".") for p in f.relative_to(item).parts):
+                    continue
+                if kind_of(f) is None:
+                    if ignored is not None and not (out_dir is not None and _inside(f, out_dir)):
+                        ignored.append(f)
                     continue
                 if out_dir is not None and _inside(f, out_dir) and not _same(out_dir, item):
                     continue  # earlier outputs inside an input folder are not inputs
@@ -230,12 +237,22 @@ def summary(results: list[Result], skipped: int = 0) -> str:
 
 @dataclasses.dataclass
 class Batch:
-    """A checked batch: its look read, the jobs to grade, and those left because their output exists."""
+    """A checked batch: its look read, the jobs to grade, those left because their output exists, and the files
+    of the input folders that are neither photos nor videos."""
 
     look: Look
     todo: list[Job]
     skipped: list[Job]
     extra_inputs: tuple = ()  # the look's file, which no output may overwrite
+    ignored: list[Path] = dataclasses.field(default_factory=list)
+
+    def ignored_line(self, show: int = 3) -> str | None:
+        """One line naming the files left out (None when there are none)."""
+        n = len(self.ignored)
+        if not n:
+            return None
+        names = ", ".join(str(f) for f in self.ignored[:show]) + (f" and {n - show} more" if n > show else "")
+        return f"left out {n} file{'s' if n > 1 else ''} that {'are' if n > 1 else 'is'} not a photo or video ({names})"
 
 
 def plan_batch(look, inputs, *, output=None, out_dir=None, recursive: bool = False,
@@ -244,8 +261,9 @@ def plan_batch(look, inputs, *, output=None, out_dir=None, recursive: bool = Fal
     (:func:`~livefilter.look.as_look`: a Look, a Lut, a look file...); ``skip_existing`` sets aside the jobs whose
     output exists."""
     extra = (look,) if isinstance(look, (str, os.PathLike)) else ()
-    jobs = plan_jobs(inputs, output=output, out_dir=out_dir, recursive=recursive, extra_inputs=extra)
-    batch = Batch(as_look(look), [], [], extra)
+    ignored: list[Path] = []
+    jobs = plan_jobs(inputs, output=output, out_dir=out_dir, recursive=recursive, extra_inputs=extra, ignored=ignored)
+    batch = Batch(as_look(look), [], [], extra, ignored)
     for job in jobs:
         (batch.skipped if skip_existing and job.dst.exists() else batch.todo).append(job)
     return batch

@@ -27,6 +27,8 @@ def cmd_apply(args) -> int:
         batch.look = pick_option(batch.look, args.pick, args.look)
     if args.no_scene:  # the template's scene is what the scene similarity compares with: without it, none
         batch.look = dataclasses.replace(batch.look, meta={k: v for k, v in batch.look.meta.items() if k != "scene"})
+    if line := batch.ignored_line():
+        print(line)
     for j in batch.skipped:
         print(f"skipped {j.src} ({j.dst} exists)")
     opts = Options(not args.no_face_protect, args.strength, args.interp, args.quality, args.allow_large, args.crf,

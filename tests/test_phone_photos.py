@@ -1,0 +1,112 @@
+"""Phone photos: HEIC (the heic extra, pillow-heif) and AVIF are read and written like JPEG; without the extra a HEIC
+file is one clear error, never skipped; a folder's files that are neither photos nor videos are named, not passed
+over in silence."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image, features
+
+import livefilter.imageio as lio
+from livefilter.errors import ImageReadError, OutputError
+from livefilter.imageio import read_image, write_image
+
+from .conftest import DATA
+from .test_cli import assert_bad_input, run
+
+needs_heif = pytest.mark.skipif(not lio.heif_support(), reason="pillow-heif (the heic extra) is not installed")
+needs_avif = pytest.mark.skipif(not features.check("avif"), reason="this Pillow has no AVIF codec")
+
+
+def _photo(h=96, w=128):
+    y, x = np.mgrid[0:h, 0:w]
+    return np.stack([x * 2, y * 2, 255 - x - y // 2], -1).clip(0, 255).astype(np.uint8)
+
+
+def _camera_exif():
+    exif = Image.Exif()
+    exif[0x010F], exif[0x0110], exif[0x0112] = "Acme", "Phone 12", 6  # maker, model, orientation: rotate 90
+    return exif.tobytes()
+
+
+@needs_heif
+def test_heic_is_read_upright_in_srgb(tmp_path):
+    img = _photo()
+    Image.fromarray(img).save(tmp_path / "IMG_0001.HEIC", quality=95, exif=_camera_exif())
+    got = read_image(tmp_path / "IMG_0001.HEIC")
+    assert got.shape == (128, 96, 3)  # the orientation applied, as for a JPEG
+    assert np.abs(got.astype(int) - np.rot90(img, -1)).mean() < 3  # lossy HEVC, the same picture
+
+
+@needs_heif
+def test_a_heic_saved_as_jpg_is_read_by_its_contents(tmp_path):
+    Image.fromarray(_photo()).save(tmp_path / "x.heic", quality=90)
+    (tmp_path / "x.heic").rename(tmp_path / "looks_like.jpg")
+    assert read_image(tmp_path / "looks_like.jpg").shape == (96, 128, 3)
+
+
+@needs_avif
+def test_avif_round_trip(tmp_path):
+    img = _photo()
+    write_image(tmp_path / "a.avif", img, quality=95)
+    assert np.abs(read_image(tmp_path / "a.avif").astype(int) - img).mean() < 3
+
+
+@needs_heif
+@needs_avif
+def test_apply_grades_a_phone_folder_and_names_what_it_left_out(tmp_path, capsys):
+    photos, out = tmp_path / "phone", tmp_path / "graded"
+    photos.mkdir()
+    out.mkdir()
+    Image.fromarray(_photo()).save(photos / "IMG_0001.HEIC", quality=95, exif=_camera_exif())
+    Image.fromarray(_photo()).save(photos / "IMG_0002.avif", quality=95)
+    Image.fromarray(_photo()).save(photos / "IMG_0003.jpg", quality=95)
+    (photos / "IMG_0001.AAE").write_text("<plist/>")  # the phone's edit sidecar
+    (photos / ".DS_Store").write_bytes(b"\0")  # hidden: not worth a word
+    code, stdout, err = run(["apply", DATA / "tiny_2.cube", photos, "--out-dir", out, "--no-face-protect"], capsys)
+    assert code == 0, err
+    assert "left out 1 file that is not a photo or video" in stdout and "IMG_0001.AAE" in stdout
+    assert ".DS_Store" not in stdout and "3 graded, 0 failed of 3 files" in stdout
+    assert sorted(p.name for p in out.iterdir()) == ["IMG_0001.HEIC", "IMG_0002.avif", "IMG_0003.jpg"]
+    with Image.open(out / "IMG_0001.HEIC") as img:
+        assert img.format == "HEIF" and img.size == (96, 128)  # upright
+        exif = img.getexif()
+        assert (exif[0x010F], exif[0x0110], exif.get(0x0112, 1)) == ("Acme", "Phone 12", 1)
+    graded = {p.suffix: read_image(p).astype(int) for p in out.iterdir()}
+    assert np.abs(graded[".avif"] - graded[".jpg"]).mean() < 3  # the same grade whatever the container
+    assert np.abs(np.rot90(graded[".HEIC"]) - graded[".jpg"]).mean() < 4
+
+
+@needs_heif
+def test_fit_reads_a_heic_template(tmp_path, sample_after, capsys):
+    Image.open(sample_after).save(tmp_path / "template.heic", quality=90)
+    code, stdout, err = run(["fit", tmp_path / "template.heic", "-o", tmp_path / "look.cube"], capsys)
+    assert code == 0, err
+    assert (tmp_path / "look.cube").exists()
+
+
+def _heif_header(path):
+    # the first bytes of a HEIC file: enough for livefilter to know what it is
+    path.write_bytes(b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + bytes(64))
+    return path
+
+
+@pytest.mark.parametrize("name", ["IMG_0001.HEIC", "photo.jpg"])
+def test_without_the_extra_a_heic_photo_is_one_clear_error(tmp_path, name, monkeypatch, capsys):
+    monkeypatch.setattr(lio, "heif_support", lambda: False)
+    src = _heif_header(tmp_path / name)
+    with pytest.raises(ImageReadError, match=r"HEIC / HEIF photo: .*pip install 'livefilter\[heic\]'"):
+        read_image(src)
+    code, _, err = run(["apply", DATA / "tiny_2.cube", src, "-o", tmp_path / "out.jpg"], capsys)
+    assert_bad_input(code, err, name)
+    assert "pip install 'livefilter[heic]'" in err and not (tmp_path / "out.jpg").exists()
+
+
+def test_without_the_extra_a_heic_output_is_refused_before_any_work(tmp_path, sample_test, monkeypatch, capsys):
+    monkeypatch.setattr(lio, "heif_support", lambda: False)
+    with pytest.raises(OutputError, match="heic extra"):
+        lio.image_format(tmp_path / "out.heic")
+    code, _, err = run(["apply", DATA / "tiny_2.cube", sample_test, "-o", tmp_path / "out.heic"], capsys)
+    assert_bad_input(code, err, "out.heic")
+    assert list(tmp_path.iterdir()) == []
