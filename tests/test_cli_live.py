@@ -1,4 +1,6 @@
 import json
+import shlex
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -25,6 +27,10 @@ def test_demo_writes_mp4_and_sheet(tmp_path, capsys):
     assert all(f is not None and f.shape == (180, 320, 3) for f in frames)
     sheet = lf.read_image(tmp_path / "livefilter-demo.png")
     assert sheet.shape[1] > 4 * sheet.shape[0]
+    # it ends with the next command to copy: fit on the bundled photos
+    nxt = shlex.split(out.strip().splitlines()[-1])
+    assert nxt[:2] == ["livefilter", "fit"] and "--preview" in nxt
+    assert all(Path(nxt[i]).is_file() for i in (2, nxt.index("--test-photo") + 1))
 
 
 def test_live_synthetic_to_recording(tmp_path, capsys, look_cube):

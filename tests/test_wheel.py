@@ -4,6 +4,7 @@ the commands from a folder outside the checkout. Proves the models, the kernel s
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -131,6 +132,11 @@ def test_installed_wheel_runs_fit_live_with_faces_and_demo_outside_the_checkout(
     assert "5 frames" in r.stdout and (work / "live.mp4").stat().st_size > 0
     r = run(cli, "demo", "--frames", 6, "--frame-size", "320x180", "--backend", "cpu")
     assert (work / "livefilter-demo.mp4").stat().st_size > 0 and (work / "livefilter-demo.png").is_file()
+    # the demo's last line is the next command to copy, on the photos installed with the package
+    nxt = shlex.split(r.stdout.strip().splitlines()[-1])
+    assert nxt[:2] == ["livefilter", "fit"] and Path(nxt[2]).resolve().as_posix().startswith(site)
+    run(cli, *nxt[1:])
+    assert (work / "look.look.npz").is_file() and (work / "sheet.png").is_file()
 
 
 def test_no_extra_brings_a_second_onnxruntime_build():

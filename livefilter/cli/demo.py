@@ -3,6 +3,7 @@ and a before/after contact sheet."""
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 
 import cv2
@@ -11,6 +12,7 @@ import numpy as np
 from ..errors import OutputError
 from ..fileio import check_output_path
 from ..imageio import write_image
+from ..resources import sample_path
 from .exits import EXIT_OK
 from .samples import sample_look
 from .signals import stop_on_signals
@@ -60,4 +62,8 @@ def cmd_demo(args) -> int:
     print(f"wrote {mp4} ({stats['frames']} frames) and {sheet}")
     print(f"render p50 {stats.get('render', {}).get('p50_ms', 0):.1f} ms/frame on {size[0]}x{size[1]}, "
           f"face analysis p50 {stats.get('analysis', {}).get('p50_ms', 0):.1f} ms")
+    # the next step on photos that ship with the package: a newcomer has a command to copy, not a placeholder
+    template, test = (shlex.quote(str(sample_path(n))) for n in ("sample_after.jpg", "sample_test.jpg"))
+    print(f"next, learn a look from a photo (here the bundled graded sample) and see its readings on another:\n"
+          f"  livefilter fit {template} -o look.look.npz --preview sheet.png --test-photo {test}")
     return EXIT_OK
