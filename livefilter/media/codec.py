@@ -57,7 +57,7 @@ def decode(info: VideoInfo, start: int | None = None, end: int | None = None, st
         v = c.streams.video[0]
         v.codec_context.thread_type = "AUTO"
         if start is not None:
-            c.seek(start, stream=v, backward=True, any_frame=False)
+            _seek_before(c, v, start, step=max(1, int(1 / info.time_base)))
         cs = _src_colorspace(info)
         last_pts, n = None, 0
         period = max(1, int(1 / (info.rate * info.time_base))) if info.rate else 1
@@ -91,6 +91,22 @@ def decode(info: VideoInfo, start: int | None = None, end: int | None = None, st
             at = timestamp(info.seconds(last_pts)) if last_pts is not None else "the start"
             raise VideoDecodeError(f"corrupt or truncated video data after {at} ({exc.strerror or exc})",
                                    info.path, n) from None
+
+
+def _seek_before(c, v, target: int, step: int, tries: int = 12) -> None:
+    """Seek so that decoding starts at a keyframe at or before ``target`` (pts). In an MPEG-TS FFmpeg's seek is a
+    search over the bytes and can land past the target (a Ray chunk then decoded none of its frames): seek earlier,
+    by ``step`` (one second) and then doubling, until the first keyframe it meets is at or before it (none: it landed
+    at the end); else from the start."""
+    back = 0
+    for _ in range(tries):
+        c.seek(target - back, stream=v, backward=True, any_frame=False)
+        first = next((p.pts for p in c.demux(v) if p.is_keyframe and p.pts is not None), None)
+        if first is not None and first <= target:
+            c.seek(target - back, stream=v, backward=True, any_frame=False)  # again: the packets looked at are spent
+            return
+        back = back * 2 or step
+    c.seek(0, backward=True, any_frame=True)  # from the start of the file: slower, never wrong
 
 
 def _within(pts: int | None, start: int | None, end: int | None) -> bool:

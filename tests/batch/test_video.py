@@ -60,6 +60,18 @@ def test_chunks_start_at_keyframes_and_keep_every_frame(tmp_path, look):
     assert [read_code(f) for f in frames] == list(range(30))
 
 
+@pytest.mark.parametrize("name", ["in.mp4", "in.mkv", "in.ts", "in.m2ts"])
+def test_each_chunk_decodes_its_own_frames(tmp_path, name):
+    # what a Ray worker decodes: an MPEG-TS seek lands past its target (FFmpeg searches the bytes), and chunks 2..4
+    # of a transport stream decoded no frame at all (apply --ray failed: "10 of 40 frames decoded")
+    from livefilter.media.codec import decode
+
+    make_clip(tmp_path / name, frames=40, gop=10, audio=False)
+    info = probe(tmp_path / name, chunk_seconds=0.3)
+    chunks = [[read_code(rgb) for _, rgb in decode(info, *info.chunk_range(i))] for i in range(info.chunks)]
+    assert len(chunks) == 4 and chunks == [list(range(i, i + 10)) for i in range(0, 40, 10)]
+
+
 def test_faces_get_less_of_the_look(tmp_path):
     from livefilter.analysis.faces import FaceDetector
     from livefilter.live.sources import SyntheticSource
