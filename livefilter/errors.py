@@ -70,8 +70,10 @@ class VideoError(InputError):
 
 
 class VideoDecodeError(LiveFilterError, RuntimeError):
-    """Corrupt or truncated data part-way through a video; ``graded`` frames were graded before it."""
+    """Corrupt or truncated data part-way through a video; ``graded`` frames were graded before it;
+    ``damaged_frame``: the decoder flagged a frame as damaged (it could be graded through, as players show it)."""
 
-    def __init__(self, message, path=None, graded: int = 0):
+    def __init__(self, message, path=None, graded: int = 0, damaged_frame: bool = False):
         self.graded = graded
+        self.damaged_frame = damaged_frame
         super().__init__(message, path)

@@ -282,16 +282,20 @@ def grade_batch(batch: Batch, opts: Options, *, workers: int | None = None, ray=
 def apply_folder(look, inputs, out_dir, *, recursive: bool = False, skip_existing: bool = False,
                  workers: int | None = None, face_protect: bool = True, strength: float = 1.0, crf: float = 18.0,
                  preset: str = "veryfast", interp: str = "trilinear", quality: int = 95, keep_partial: bool = False,
-                 progress=None, ray=None, stop=None, chunk_seconds: float | None = None) -> list[Result]:
+                 progress=None, ray=None, stop=None, chunk_seconds: float | None = None,
+                 grade_damaged: bool = False) -> list[Result]:
     """Grade images and videos (files and folders; ``recursive`` descends into sub-folders) into ``out_dir``,
     keeping relative paths, in parallel over the cores (or on a Ray cluster: ``ray="local"``, ``"auto"`` or an
     address). One bad file fails alone (its Result says why); refusals (missing input, collisions, an output equal
     to an input) raise before anything is written. ``skip_existing`` leaves files whose output exists.
-    ``progress(done_files, total_files)``. Returns one Result per input file (skipped ones included)."""
+    ``progress(done_files, total_files)``. ``grade_damaged``: a video frame the decoder flags as damaged is graded
+    as it conceals it (:func:`~livefilter.batch.video.apply_video`) instead of failing that video. Returns one
+    Result per input file (skipped ones included)."""
     if isinstance(inputs, (str, os.PathLike)):
         inputs = [inputs]
     batch = plan_batch(look, inputs, out_dir=out_dir, recursive=recursive, skip_existing=skip_existing)
-    opts = Options(face_protect, strength, interp, quality, False, crf, preset, keep_partial, chunk_seconds)
+    opts = Options(face_protect, strength, interp, quality, False, crf, preset, keep_partial, chunk_seconds,
+                   grade_damaged=grade_damaged)
     done = []
 
     def tick(r):

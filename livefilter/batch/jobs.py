@@ -48,6 +48,8 @@ class Options:
     chunk_seconds: float | None = None
     #: x264 threads, fixed by whoever plans the run (the Ray driver) so every node encodes alike; None = default
     threads: int | None = None
+    #: a frame the decoder flags as damaged is graded as it conceals it (apply --grade-damaged), not a stop
+    grade_damaged: bool = False
 
     def encode_settings(self):
         s = EncodeSettings(crf=self.crf, preset=self.preset)
@@ -74,7 +76,8 @@ def grade_file(look, job: Job, opts: Options, *, stop=None, progress=None, extra
     r = apply_video(look, job.src, job.dst, face_protect=opts.face_protect, strength=opts.strength,
                     progress=progress, crf=opts.crf, preset=opts.preset, interp=opts.interp,
                     keep_partial=opts.keep_partial, stop=stop, inputs=extra_inputs,
-                    chunk_seconds=opts.chunk_seconds or CHUNK_SECONDS, settings=opts.encode_settings())
+                    chunk_seconds=opts.chunk_seconds or CHUNK_SECONDS, settings=opts.encode_settings(),
+                    grade_damaged=opts.grade_damaged)
     # message: the video's own status ("interrupted (kept)" when --keep-partial kept what was graded)
     return Result(job, "ok" if r.status == "ok" else "interrupted", r.status, frames=r.frames,
                   seconds=time.perf_counter() - t, expected=r.expected)

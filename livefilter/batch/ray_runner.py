@@ -18,7 +18,7 @@ import time
 
 from ..errors import InputError, LiveFilterError, VideoDecodeError
 from ..look import as_look
-from ..media.codec import decode, missing_frames, say_if_odd_size
+from ..media.codec import decode, missing_frames, say_damaged, say_if_odd_size
 from ..media.mux import Muxer
 from ..media.probe import CHUNK_SECONDS, probe
 from .degree import photo_degree
@@ -81,30 +81,34 @@ class PhotoGrader:
         return {"src": list(batch["src"]), "status": status, "message": message}
 
 
-def _grade_chunk(look, info, i: int, gopts):
-    """One chunk of a video: its frames [start, end) decoded, graded and encoded; returns the packets."""
+def _grade_chunk(look, info, i: int, gopts, grade_damaged: bool = False):
+    """One chunk of a video: its frames [start, end) decoded, graded and encoded; returns the packets and the pts
+    of the damaged frames graded through (``grade_damaged``)."""
     look = as_look(look)
     start, end = info.chunk_range(i)
-    packets = []
-    grade_frames(((pts, i, rgb) for pts, rgb in decode(info, start, end)), look, info, gopts, packets.append,
-                 threading.Event())
-    return packets
+    packets, damaged = [], []
+    frames = decode(info, start, end, on_damaged=damaged.append if grade_damaged else None)
+    grade_frames(((pts, i, rgb) for pts, rgb in frames), look, info, gopts, packets.append, threading.Event())
+    return packets, damaged
 
 
 def _join(info, dst, chunks: list, settings) -> int:
     """Mux the chunks' packets in order with the source's other streams, like the local run; returns frames."""
     tmp = temp_beside(dst)
     ok = False
+    damaged = []
     try:
         m = Muxer(tmp, info, settings)
         try:
-            for packets in chunks:
+            for packets, chunk_damaged in chunks:
+                damaged += chunk_damaged
                 for p in packets:
                     m.write(p)
         finally:
             m.close()
         if problem := missing_frames(info, m.frames):
             raise VideoDecodeError(problem, info.path, m.frames)
+        say_damaged(info, damaged)
         os.replace(tmp, dst)
         ok = True
         return m.frames
@@ -149,7 +153,7 @@ def run_on_ray(look, jobs: list[Job], opts: Options, *, address: str | None = "l
             pending[j] = ("whole", whole.remote(look_ref, j, opts), info, t)
         else:  # (a whole video's apply_video says it on its worker)
             say_if_odd_size(info.width, info.height, j.dst)
-            refs = [chunk_task.remote(look_ref, info, i, gopts) for i in range(info.chunks)]
+            refs = [chunk_task.remote(look_ref, info, i, gopts, opts.grade_damaged) for i in range(info.chunks)]
             pending[j] = ("chunks", refs, info, t)
 
     if photos:

@@ -34,7 +34,7 @@ from ..errors import (
 )
 from ..fileio import check_output_path, chmod_as_created
 from ..look import as_look
-from ..media.codec import ChunkEncoder, EncodeSettings, decode, missing_frames, say_if_odd_size
+from ..media.codec import ChunkEncoder, EncodeSettings, decode, missing_frames, say_damaged, say_if_odd_size
 from ..media.memory import steady_memory  # noqa: F401 - lived here before livefilter.media: the CLI imported it
 from ..media.mux import Muxer
 from ..media.probe import CHUNK_SECONDS, OUTPUT_EXTS, VideoInfo, probe
@@ -158,7 +158,8 @@ class VideoResult:
 def apply_video(look, src, dst, *, face_protect: bool = True, strength: float = 1.0, progress=None,
                 crf: float = 18.0, preset: str = "veryfast", interp: str = "trilinear", keep_partial: bool = False,
                 stop: threading.Event | None = None, chunk_seconds: float = CHUNK_SECONDS,
-                settings: EncodeSettings | None = None, analysis_every: int = 2, inputs: tuple = ()) -> VideoResult:
+                settings: EncodeSettings | None = None, analysis_every: int = 2, inputs: tuple = (),
+                grade_damaged: bool = False) -> VideoResult:
     """Grade a video file with a look: every frame in order, audio and other streams copied, H.264 out.
 
     Args:
@@ -169,6 +170,9 @@ def apply_video(look, src, dst, *, face_protect: bool = True, strength: float = 
         progress: ``progress(done_frames, total_frames)`` after each frame.
         crf, preset: x264 quality (lower crf = better) and speed.
         keep_partial: on corrupt data or ``stop``, keep what was graded (a playable file) instead of nothing.
+        grade_damaged: a frame the decoder flags as damaged (a lost packet in a recording) is graded as the decoder
+            conceals it, as players show it, and a warning says how many (``apply --grade-damaged``); by default
+            grading stops there.
         stop: a threading.Event; set it (e.g. from a signal handler) to end early.
     Raises:
         VideoError (nothing written) for a file that is not a usable video; VideoDecodeError for corrupt or
@@ -193,7 +197,9 @@ def apply_video(look, src, dst, *, face_protect: bool = True, strength: float = 
     complete = False
     try:
         muxer = Muxer(tmp, info, settings)
-        frames = ((pts, info.chunk_of(pts), rgb) for pts, rgb in decode(info, stop=stop))
+        damaged: list[int] = []
+        frames = ((pts, info.chunk_of(pts), rgb)
+                  for pts, rgb in decode(info, stop=stop, on_damaged=damaged.append if grade_damaged else None))
         try:
             n = grade_frames(frames, look, info, opts, muxer.write, stop, progress)
         except VideoDecodeError as exc:
@@ -202,7 +208,10 @@ def apply_video(look, src, dst, *, face_protect: bool = True, strength: float = 
             if keep_partial and exc.graded:
                 os.replace(tmp, dst)
                 exc.problem += f"; kept the {exc.graded} frames graded before it in {dst}"
+            if exc.damaged_frame:  # players conceal it and play on: say how to do the same
+                exc.problem += " (--grade-damaged grades through damaged frames, as players show them)"
             raise VideoDecodeError(f"{exc.problem}", src, exc.graded) from None
+        say_damaged(info, damaged)
         interrupted = stop.is_set() and n < info.frames
         if not interrupted and (problem := missing_frames(info, n)):
             muxer.close(complete=False)

@@ -32,7 +32,7 @@ def cmd_apply(args) -> int:
     for j in batch.skipped:
         print(f"skipped {j.src} ({j.dst} exists)")
     opts = Options(not args.no_face_protect, args.strength, args.interp, args.quality, args.allow_large, args.crf,
-                   args.preset, args.keep_partial)
+                   args.preset, args.keep_partial, grade_damaged=args.grade_damaged)
     with stop_event_on_signals() as stop:
         if len(batch.todo) == 1 and not batch.skipped and args.ray is None:
             return _apply_one(batch, opts, stop)

@@ -173,6 +173,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--skip-existing", action="store_true", help="leave inputs whose output exists (resume a batch)")
     p.add_argument("--keep-partial", action="store_true",
                    help="a video that stops part-way (corrupt data, Ctrl+C) keeps what was graded")
+    p.add_argument("--grade-damaged", action="store_true",
+                   help="a video frame the decoder flags as damaged (a lost packet in a recording) is graded as it "
+                        "conceals it, as players show it, instead of stopping there; a warning says how many")
     p.add_argument("-j", "--jobs", type=_number(int, 1), help="files graded at once (default: one per core)")
     p.add_argument("--ray", nargs="?", const="local", metavar="local|auto|ADDRESS",
                    help="run on a Ray cluster (extra 'scale'): local starts one here; auto or ray://HOST:PORT joins "

@@ -44,14 +44,15 @@ def _src_colorspace(info: VideoInfo) -> int:
 
 
 def decode(info: VideoInfo, start: int | None = None, end: int | None = None, stop: threading.Event | None = None,
-           file=None):
+           file=None, on_damaged=None):
     """Yield (pts, rgb uint8 (H, W, 3)) for the frames with start <= pts < end, in presentation order.
 
     Raises VideoDecodeError at corrupt or truncated data (after yielding every frame before it): a frame the decoder
-    says is damaged, or data it cannot read. A packet the demuxer flags (an MPEG-TS whose packet counter skips: a
-    lost or broken packet, or two files joined) is said once and decoding goes on: the decoder tells whether a frame
-    suffered (a join decodes whole, as ffmpeg decodes it). ``file``: the video as an open binary file (read from
-    its start) instead of ``info.path``."""
+    says is damaged, or data it cannot read. With ``on_damaged`` a damaged frame is yielded as the decoder conceals
+    it (as players show it) and ``on_damaged(pts)`` told. A packet the demuxer flags (an MPEG-TS whose packet
+    counter skips: a lost or broken packet, or two files joined) is said once and decoding goes on: the decoder
+    tells whether a frame suffered (a join decodes whole, as ffmpeg decodes it). ``file``: the video as an open
+    binary file (read from its start) instead of ``info.path``."""
     flagged = False
     with open_video(info.path if file is None else file) as c:
         v = c.streams.video[0]
@@ -79,8 +80,10 @@ def decode(info: VideoInfo, start: int | None = None, end: int | None = None, st
                     if end is not None and pts >= end:
                         return
                     if frame.is_corrupt:
-                        raise VideoDecodeError(f"corrupt video data at {timestamp(info.seconds(pts))}",
-                                               info.path, n)
+                        if on_damaged is None:
+                            raise VideoDecodeError(f"corrupt video data at {timestamp(info.seconds(pts))}",
+                                                   info.path, n, damaged_frame=True)
+                        on_damaged(pts)
                     if last_pts is not None and pts <= last_pts:  # broken timestamps: keep them increasing
                         pts = last_pts + 1
                     rgb = frame.reformat(format="rgb24", src_colorspace=cs).to_ndarray()
@@ -111,6 +114,15 @@ def _seek_before(c, v, target: int, step: int, tries: int = 12) -> None:
 
 def _within(pts: int | None, start: int | None, end: int | None) -> bool:
     return pts is None or ((start is None or pts >= start) and (end is None or pts < end))
+
+
+def say_damaged(info: VideoInfo, damaged: list[int]) -> None:
+    """One warning for the damaged frames graded through (their pts), naming the first."""
+    if damaged:
+        n = len(damaged)
+        log.warning("%s: %d damaged frame%s graded as the decoder conceals %s, as players show %s (the first at %s)",
+                    info.path, n, "s" if n > 1 else "", "them" if n > 1 else "it", "them" if n > 1 else "it",
+                    timestamp(info.seconds(min(damaged))))
 
 
 def missing_frames(info: VideoInfo, decoded: int) -> str | None:

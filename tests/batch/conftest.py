@@ -68,6 +68,22 @@ def corrupt_ts(path, seed: int = 1) -> None:
     path.write_bytes(bytes(d))
 
 
+def ts_with_a_lost_packet(path, frames: int = 40) -> int:
+    """An MPEG-TS recording that lost one 188-byte packet (a glitch on the air): every frame still decodes, and
+    the decoder flags the one that lost data as damaged (ffmpeg conceals it and plays on). The first packet whose
+    loss does that is dropped (which one depends on the encoder's bytes). Returns the damaged frame's index."""
+    make_clip(path, frames=frames, audio=False, gop=10)
+    d = path.read_bytes()
+    for k in range(4, len(d) // 188):  # past the tables (PAT, PMT) at the start
+        cut = d[:k * 188] + d[(k + 1) * 188:]
+        path.write_bytes(cut)
+        with av.open(str(path)) as c:
+            flags = [f.is_corrupt for f in c.decode(video=0)]
+        if len(flags) == frames and sum(flags) == 1:
+            return flags.index(True)
+    raise AssertionError("no lost packet gives a damaged frame")
+
+
 def trimmed_mp4(path, frames: int = 20, hidden: int = 2) -> None:
     """An mp4 whose edit list hides its first ``hidden`` frames, as a cut made without re-encoding (``ffmpeg -ss T
     -c copy``) leaves it: the packets are there, flagged to be dropped; ``frames - hidden`` frames decode."""

@@ -11,9 +11,18 @@ import av
 import pytest
 
 from livefilter.cli import main
+from livefilter.media.probe import timestamp
 
 from ..conftest import ROOT, small_tmpfs
-from .conftest import corrupt_ts, decode_all, make_clip, read_code, trimmed_mp4, ts_from_its_middle
+from .conftest import (
+    corrupt_ts,
+    decode_all,
+    make_clip,
+    read_code,
+    trimmed_mp4,
+    ts_from_its_middle,
+    ts_with_a_lost_packet,
+)
 
 
 def run(argv, capsys):
@@ -79,6 +88,24 @@ def test_a_packet_flagged_damaged_is_said_and_the_video_graded(tmp_path, look_fi
     assert len(said) == 1 and "damaged video data at 00:00:0" in said[0], said
     frames, _, _ = decode_all(tmp_path / "out.mp4")
     assert len(frames) == len(decode_all(tmp_path / "bad.ts")[0])  # every frame the decoder gives
+
+
+def test_grade_damaged_grades_through_a_damaged_frame_as_players_do(tmp_path, look_file, capsys, caplog):
+    src, out = tmp_path / "rec.ts", tmp_path / "out.mp4"
+    at = ts_with_a_lost_packet(src)
+    code, _, err = run(["apply", look_file, src, "-o", out], capsys)  # by default it stops there, and says how not to
+    assert code == 1
+    one_error_line(err, "rec.ts", "corrupt video data at 00:00:0", "--grade-damaged")
+    assert not out.exists()
+    caplog.clear()
+    code, _, err = run(["apply", look_file, src, "-o", out, "--grade-damaged"], capsys)
+    assert code == 0, err
+    said = [r.getMessage() for r in caplog.records if "damaged frame" in r.getMessage()]
+    assert said == [f"{src}: 1 damaged frame graded as the decoder conceals it, as players show it (the first at "
+                    f"{timestamp(at / 25)})"], said
+    frames, _, _ = decode_all(out)
+    assert len(frames) == 40
+    assert [read_code(f) for i, f in enumerate(frames) if i < at] == list(range(at))  # in order, none dropped
 
 
 def test_two_joined_transport_streams_grade_whole(tmp_path, look_file, capsys):

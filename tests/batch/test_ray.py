@@ -6,7 +6,7 @@ from PIL import Image
 
 import livefilter as lf
 
-from .conftest import decode_all, make_clip, read_code
+from .conftest import decode_all, make_clip, read_code, ts_with_a_lost_packet
 
 ray = pytest.importorskip("ray", reason="Ray is not installed (pip install 'livefilter[scale]'; the dev extra has it)")
 
@@ -43,6 +43,19 @@ def test_ray_local_equals_local(tmp_path, look, cluster):
         assert (local / f).read_bytes() == (onray / f).read_bytes(), f
     frames, _, _ = decode_all(onray / "long.mp4")
     assert [read_code(f) for f in frames] == list(range(40))
+
+
+def test_grade_damaged_on_ray_equals_local(tmp_path, look, cluster):
+    src, local, onray = tmp_path / "rec.ts", tmp_path / "local", tmp_path / "ray"
+    local.mkdir()
+    (onray / "sub").mkdir(parents=True)
+    ts_with_a_lost_packet(src)  # 40 frames, 1.6 s: the damaged frame in one of the 0.3 s chunks
+    kw = dict(chunk_seconds=0.3, grade_damaged=True)
+    assert [r.status for r in lf.apply_folder(look, [src], local, workers=1, **kw)] == ["ok"]
+    assert [r.status for r in lf.apply_folder(look, [src], onray, ray="local", **kw)] == ["ok"]
+    assert (local / "rec.ts").read_bytes() == (onray / "rec.ts").read_bytes()
+    failed = lf.apply_folder(look, [src], onray / "sub", ray="local", chunk_seconds=0.3)  # by default: it fails
+    assert [r.status for r in failed] == ["failed"] and "corrupt video data" in failed[0].message
 
 
 def test_cli_ray_flag(tmp_path, look_file, cluster, capsys):
