@@ -18,7 +18,7 @@ import time
 
 from ..errors import InputError, LiveFilterError, VideoDecodeError
 from ..look import as_look
-from ..media.codec import decode, missing_frames, say_damaged, say_if_odd_size
+from ..media.codec import decode, for_output, missing_frames, say_damaged, say_if_odd_size
 from ..media.mux import Muxer
 from ..media.probe import CHUNK_SECONDS, probe
 from .degree import photo_degree
@@ -153,7 +153,8 @@ def run_on_ray(look, jobs: list[Job], opts: Options, *, address: str | None = "l
             pending[j] = ("whole", whole.remote(look_ref, j, opts), info, t)
         else:  # (a whole video's apply_video says it on its worker)
             say_if_odd_size(info.width, info.height, j.dst)
-            refs = [chunk_task.remote(look_ref, info, i, gopts, opts.grade_damaged) for i in range(info.chunks)]
+            job_gopts = dataclasses.replace(gopts, settings=for_output(settings, j.dst))
+            refs = [chunk_task.remote(look_ref, info, i, job_gopts, opts.grade_damaged) for i in range(info.chunks)]
             pending[j] = ("chunks", refs, info, t)
 
     if photos:
@@ -173,7 +174,7 @@ def run_on_ray(look, jobs: list[Job], opts: Options, *, address: str | None = "l
                 done(dataclasses.replace(r, job=j))
                 continue
             j.dst.parent.mkdir(parents=True, exist_ok=True)
-            frames = _join(info, j.dst, (ray.get(r) for r in ref), settings)
+            frames = _join(info, j.dst, (ray.get(r) for r in ref), for_output(settings, j.dst))
             done(Result(j, "ok", frames=frames, seconds=time.perf_counter() - t))
         except LiveFilterError as exc:
             done(Result(j, "failed", str(exc)))

@@ -11,6 +11,7 @@ import dataclasses
 import logging
 import os
 import threading
+from pathlib import Path
 
 import av
 import numpy as np
@@ -32,6 +33,19 @@ class EncodeSettings:
     threads: int = max(1, (os.cpu_count() or 1) * 3 // 2)
     codec: str = "libx264"
     pix_fmt: str = "yuv420p"
+    #: the stream's headers (H.264's SPS / PPS) before every keyframe instead of once in the container's header:
+    #: an MPEG-TS has no such header (:func:`for_output` sets it)
+    in_band_headers: bool = False
+
+
+#: containers whose video carries its own headers in-band (a TS written with them in a container header alone was
+#: unplayable: "non-existing PPS 0 referenced")
+IN_BAND_EXTS = (".ts",)
+
+
+def for_output(settings: EncodeSettings, dst) -> EncodeSettings:
+    """``settings`` for a video written to ``dst`` (its container decides where the stream's headers go)."""
+    return dataclasses.replace(settings, in_band_headers=Path(dst).suffix.lower() in IN_BAND_EXTS)
 
 
 # --- decode ---------------------------------------------------------------------------------------------------
@@ -204,7 +218,8 @@ class ChunkEncoder:
     def __init__(self, info: VideoInfo, settings: EncodeSettings):
         self.cc = av.CodecContext.create(settings.codec, "w")
         _configure(self.cc, info, settings)
-        self.cc.flags |= av.codec.context.Flags.global_header  # headers in the container (mp4 avcC), not in-band
+        if not settings.in_band_headers:  # headers in the container (mp4's avcC); else x264 repeats them in-band
+            self.cc.flags |= av.codec.context.Flags.global_header
         self.cc.open()
         self.cs = _src_colorspace(info)
         self.w, self.h = self.cc.width, self.cc.height

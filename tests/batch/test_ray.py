@@ -54,6 +54,7 @@ def test_grade_damaged_on_ray_equals_local(tmp_path, look, cluster):
     assert [r.status for r in lf.apply_folder(look, [src], local, workers=1, **kw)] == ["ok"]
     assert [r.status for r in lf.apply_folder(look, [src], onray, ray="local", **kw)] == ["ok"]
     assert (local / "rec.ts").read_bytes() == (onray / "rec.ts").read_bytes()
+    assert len(decode_all(onray / "rec.ts")[0]) == 40  # a transport stream that plays
     failed = lf.apply_folder(look, [src], onray / "sub", ray="local", chunk_seconds=0.3)  # by default: it fails
     assert [r.status for r in failed] == ["failed"] and "corrupt video data" in failed[0].message
 

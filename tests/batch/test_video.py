@@ -72,6 +72,16 @@ def test_each_chunk_decodes_its_own_frames(tmp_path, name):
     assert len(chunks) == 4 and chunks == [list(range(i, i + 10)) for i in range(0, 40, 10)]
 
 
+def test_a_transport_stream_graded_into_a_transport_stream_plays(tmp_path, look):
+    # H.264 in an MPEG-TS carries its headers in-band: written as for an mp4 (headers in the container's header,
+    # which a TS has not) every frame failed to decode ("non-existing PPS 0 referenced"), while apply said "wrote"
+    src, dst = tmp_path / "rec.ts", tmp_path / "out.ts"
+    make_clip(src, frames=30, gop=5, audio=False)
+    apply_video(look, src, dst, chunk_seconds=0.35)  # several chunks, each its own encoder
+    frames, _, _ = decode_all(dst)
+    assert [read_code(f) for f in frames] == list(range(30))
+
+
 def test_faces_get_less_of_the_look(tmp_path):
     from livefilter.analysis.faces import FaceDetector
     from livefilter.live.sources import SyntheticSource
