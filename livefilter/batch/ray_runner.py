@@ -18,8 +18,8 @@ import time
 
 from ..errors import InputError, LiveFilterError, VideoDecodeError
 from ..look import as_look
-from ..media.codec import decode, for_output, missing_frames, say_damaged, say_if_odd_size
-from ..media.mux import Muxer
+from ..media.codec import decode, for_output, missing_frames, say_damaged, say_if_odd_size, say_what_is_lost
+from ..media.mux import Muxer, say_left_out, streams_left_out
 from ..media.probe import CHUNK_SECONDS, probe
 from .degree import photo_degree
 from .images import apply_image
@@ -149,10 +149,13 @@ def run_on_ray(look, jobs: list[Job], opts: Options, *, address: str | None = "l
         except LiveFilterError as exc:
             done(Result(j, "failed", str(exc)))
             continue
+        # what the output cannot keep is said here: a worker's warnings are not shown (log_to_driver off)
+        say_if_odd_size(info.width, info.height, j.dst)
+        say_what_is_lost(info, j.dst)
         if info.chunks == 1:
+            say_left_out(j.src, streams_left_out(j.src, j.dst), j.dst.suffix)
             pending[j] = ("whole", whole.remote(look_ref, j, opts), info, t)
-        else:  # (a whole video's apply_video says it on its worker)
-            say_if_odd_size(info.width, info.height, j.dst)
+        else:  # the join, here, copies the other streams and says which it leaves out
             job_gopts = dataclasses.replace(gopts, settings=for_output(settings, j.dst))
             refs = [chunk_task.remote(look_ref, info, i, job_gopts, opts.grade_damaged) for i in range(info.chunks)]
             pending[j] = ("chunks", refs, info, t)

@@ -34,7 +34,16 @@ from ..errors import (
 )
 from ..fileio import check_output_path, chmod_as_created
 from ..look import as_look
-from ..media.codec import ChunkEncoder, EncodeSettings, decode, for_output, missing_frames, say_damaged, say_if_odd_size
+from ..media.codec import (
+    ChunkEncoder,
+    EncodeSettings,
+    decode,
+    for_output,
+    missing_frames,
+    say_damaged,
+    say_if_odd_size,
+    say_what_is_lost,
+)
 from ..media.memory import steady_memory  # noqa: F401 - lived here before livefilter.media: the CLI imported it
 from ..media.mux import Muxer
 from ..media.probe import CHUNK_SECONDS, OUTPUT_EXTS, VideoInfo, probe
@@ -189,6 +198,7 @@ def apply_video(look, src, dst, *, face_protect: bool = True, strength: float = 
         raise InputError(f"strength must be 0..1, got {strength}")
     info = probe(src, chunk_seconds)
     say_if_odd_size(info.width, info.height, dst)
+    say_what_is_lost(info, dst)
     settings = for_output(settings or EncodeSettings(crf=crf, preset=preset), dst)
     opts = GradeOptions(face_protect, strength, interp, analysis_every, settings)
     stop = stop or threading.Event()

@@ -17,7 +17,7 @@ import av
 import numpy as np
 
 from ..errors import OutputError, VideoDecodeError
-from .probe import VideoInfo, open_video, timestamp
+from .probe import VideoInfo, main_video, open_video, timestamp
 from .yuv import rgb_to_i420
 
 log = logging.getLogger(__name__)
@@ -69,7 +69,7 @@ def decode(info: VideoInfo, start: int | None = None, end: int | None = None, st
     binary file (read from its start) instead of ``info.path``."""
     flagged = False
     with open_video(info.path if file is None else file) as c:
-        v = c.streams.video[0]
+        v = main_video(c)
         v.codec_context.thread_type = "AUTO"
         if start is not None:
             _seek_before(c, v, start, step=max(1, int(1 / info.time_base)))
@@ -193,6 +193,20 @@ def say_if_odd_size(width: int, height: int, dst) -> None:
         log.warning("%s: %dx%d is written as %dx%d (H.264 in 4:2:0 needs an even width and height; the last %s "
                     "dropped)", dst, width, height, width - width % 2, height - height % 2,
                     "column and row are" if width % 2 and height % 2 else "column is" if width % 2 else "row is")
+
+
+_HDR_TRANSFER = {16: "PQ", 18: "HLG"}  # AVColorTransferCharacteristic: SMPTE ST 2084, ARIB STD-B67
+
+
+def say_what_is_lost(info: VideoInfo, dst) -> None:
+    """A warning for what an output cannot keep of its input, once per output: an HDR video's range (graded and
+    written as 8-bit code values, as if SDR), a display rotation an MPEG-TS cannot store."""
+    if (hdr := _HDR_TRANSFER.get(info.colour.get("color_trc"))) is not None:
+        log.warning("%s: an HDR video (%s): graded as 8-bit code values as if it were SDR, and written in 8 bits, "
+                    "tagged %s: the look may not match the template's and smooth skies may band", info.path, hdr, hdr)
+    if info.rotation and Path(dst).suffix.lower() in IN_BAND_EXTS:
+        log.warning("%s: its display rotation (%d degrees) cannot be stored in %s: the graded video plays unrotated "
+                    "(grade into .mp4, .mov or .mkv to keep it)", info.path, info.rotation, Path(dst).suffix)
 
 
 def _configure(cc, info: VideoInfo, settings: EncodeSettings) -> None:

@@ -5,45 +5,135 @@ packet (no re-encoding), interleaved by time.
 from __future__ import annotations
 
 import contextlib
+import io
 import logging
 from pathlib import Path
 
 import av
 
 from .codec import EncodeSettings, _configure
-from .probe import VideoInfo, open_video
+from .probe import OUTPUT_FORMATS, VideoInfo, main_video, open_video
 
 log = logging.getLogger(__name__)
 
 
+# tags that describe the source's own encoding (stale after grading; muxers write their own)
+_STALE_TAGS = ("encoder", "major_brand", "minor_version", "compatible_brands", "duration", "bps", "number_of_frames",
+               "number_of_bytes", "_statistics_tags", "_statistics_writing_app", "_statistics_writing_date_utc")
+
+
+def _tags(metadata) -> dict:
+    return {k: v for k, v in metadata.items() if k.lower().split("-")[0] not in _STALE_TAGS}
+
+
+def _describe(s) -> str:
+    name = s.codec_context.name if s.codec_context is not None and s.codec_context.name else None
+    if s.type == "video" and s.disposition & av.stream.Disposition.attached_pic:
+        return f"cover image {name or ''}".strip()
+    if s.type == "attachment":
+        return f"attachment {s.metadata.get('filename', '')}".strip()
+    if s.type == "data":
+        return f"data {s.metadata.get('handler_name') or name or ''}".strip()
+    return f"{s.type} {name or '(unknown codec)'}"
+
+
+def _is_chapter_track(s) -> bool:
+    handler = s.metadata.get("handler_name", "").lower()
+    return any(w in handler for w in ("chapter", "subtitle", "text"))
+
+
+def _accepts(fmt: str, s) -> bool:
+    """Whether a container of format ``fmt`` takes a copy of stream ``s``: its muxer asked by writing a header with
+    it alone (PyAV's list of a format's codecs misses some: AAC and AC3 in an MPEG-TS; opus in a .mov passes the
+    list and fails at the header, after the grading)."""
+    try:
+        with av.open(io.BytesIO(), "w", format=fmt) as t:
+            o = t.add_stream_from_template(s)
+            o.metadata.update(_tags(s.metadata))
+            t.start_encoding()
+        return True
+    except (av.error.FFmpegError, ValueError, TypeError, NotImplementedError):
+        return False
+
+
+def _plan(src, fmt: str):
+    """Which of ``src``'s streams (other than the video graded) go into a container of format ``fmt``: (streams
+    to copy, warnings for those left out, the timecode the graded video carries)."""
+    video = main_video(src)
+    timecode = video.metadata.get("timecode") if video is not None else None
+    has_chapters = bool(src.chapters())
+    copy, left_out = [], []
+    for s in src.streams:
+        if video is not None and s.index == video.index:
+            continue
+        if s.type == "data" and "timecode" in s.metadata:  # a camera's timecode track: the muxer writes it anew
+            timecode = timecode or s.metadata["timecode"]  # from the graded video's tag (copy_tags)
+            continue
+        if has_chapters and s.type == "data" and _is_chapter_track(s):
+            continue  # an mp4's chapters, as a text track: copied as chapters (copy_tags)
+        if _accepts(fmt, s):
+            copy.append(s)
+        else:
+            left_out.append(f"stream #{s.index} ({_describe(s)})")
+    return copy, left_out, timecode
+
+
+def say_left_out(path, left_out: list[str], what: str) -> None:
+    for s in left_out:
+        log.warning("%s: %s cannot be stored in %s; left out", path, s, what or "this container")
+
+
+def streams_left_out(src_path, dst) -> list[str]:
+    """The streams of ``src_path`` a graded copy at ``dst`` leaves out (what :class:`StreamCopier` says), for a
+    caller whose grading runs where its warnings are not seen (a Ray worker)."""
+    with open_video(src_path) as src:
+        return _plan(src, OUTPUT_FORMATS[Path(dst).suffix.lower()])[1]
+
+
 class StreamCopier:
-    """Copies a source file's streams other than its first video stream (audio, and subtitles the output
-    container can hold) into an output container packet by packet (no re-encoding), up to a time, so the caller
-    can interleave them with its own video packets."""
+    """Copies a source file's streams other than the video graded (audio, subtitles, data, attachments, a cover
+    image) into an output container packet by packet (no re-encoding), up to a time, so the caller can interleave
+    them with its own video packets; each stream's tags (language, title) and dispositions (default, forced) go
+    with it. A stream the container cannot hold is left out, and said; a camera's timecode track is written anew
+    from the graded video's tag, an mp4's chapter track as chapters."""
 
     def __init__(self, src_path, out, what: str = ""):
         self.src = open_video(src_path)
         self.path = src_path
+        self.video = main_video(self.src)
+        copy, left_out, self.timecode = _plan(self.src, out.format.name)
+        say_left_out(src_path, left_out, what)
         self.map = {}
-        supported = out.supported_codecs
-        video = self.src.streams.video[0].index if self.src.streams.video else None
-        for s in self.src.streams:
-            if s.index == video:
-                continue
-            name = s.codec_context.name if s.codec_context is not None else None
-            if s.type in ("audio", "subtitle", "video") and name and name in supported:
-                self.map[s.index] = out.add_stream_from_template(s)
-            else:
-                log.warning("%s: stream #%d (%s %s) cannot be stored in %s; left out", src_path, s.index, s.type,
-                            name or "data", what or "this container")
+        for s in copy:
+            o = out.add_stream_from_template(s)
+            o.metadata.update(_tags(s.metadata))
+            o.disposition = s.disposition
+            self.map[s.index] = o
         self.out = out
-        self._it = self.src.demux(*[self.src.streams[i] for i in self.map]) if self.map else iter(())
+        copied = [self.src.streams[i] for i in self.map if self.src.streams[i].type != "attachment"]  # no packets
+        self._it = self.src.demux(*copied) if copied else iter(())
         self._pending = None
         # Where the source's clock starts (seconds): every output timestamp is moved back by it, so the output
         # starts at 0 as `ffmpeg -c copy` writes it. An MPEG-TS starts at 1.4 s or more (and a camera's stream
         # anywhere): kept, an mp4 got an empty edit of that length, a blank lead-in (measured: 2.0 s -> 3.49 s).
         start = self.src.start_time
         self.offset_s = start / 1e6 if start and start > 0 else 0.0  # PyAV: in AV_TIME_BASE (microseconds)
+
+    def copy_tags(self, video_out) -> None:
+        """The file's tags (title, date...) and chapters, and the graded video's own tags (language, a camera's
+        timecode) and dispositions, as ``ffmpeg -map 0 -c copy`` keeps them."""
+        self.out.metadata.update(_tags(self.src.metadata))
+        if self.video is not None:
+            video_out.metadata.update(_tags(self.video.metadata))
+            video_out.disposition = self.video.disposition
+        if self.timecode:
+            video_out.metadata["timecode"] = self.timecode
+        chapters = self.src.chapters()
+        if chapters:
+            try:
+                self.out.set_chapters(chapters)
+            except (av.error.FFmpegError, ValueError, TypeError) as exc:
+                log.debug("%s: chapters not copied: %s", self.path, exc)
 
     def shift(self, time_base) -> int:
         """``offset_s`` in ticks of ``time_base``."""
@@ -64,7 +154,12 @@ class StreamCopier:
                     self._it, self._pending = iter(()), None
                     return
             p = self._pending
-            if p.dts is None:  # the demuxer's flush packets
+            if p.dts is None and not (p.size and p.stream.disposition & av.stream.Disposition.attached_pic):
+                self._pending = None  # the demuxer's flush packets (a cover image's one packet has no time)
+                continue
+            if p.dts is None:
+                p.stream = self.map[p.stream.index]
+                self.out.mux(p)
                 self._pending = None
                 continue
             if t is not None and float(p.dts * p.time_base) - self.offset_s > t:
@@ -99,6 +194,7 @@ class Muxer:
         self.vs = vs
         try:
             self.copier = StreamCopier(info.path, self.out, Path(dst).suffix)
+            self.copier.copy_tags(vs)
         except BaseException:
             self.out.close()
             raise

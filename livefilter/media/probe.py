@@ -21,8 +21,9 @@ log = logging.getLogger(__name__)
 
 VIDEO_EXTS = (".mp4", ".mov", ".m4v", ".mkv", ".avi", ".webm", ".ts", ".mts", ".m2ts", ".mpg", ".mpeg", ".wmv",
               ".flv", ".3gp", ".ogv")
-#: containers H.264 can be written to; other inputs are written as .mp4
-OUTPUT_EXTS = (".mp4", ".mov", ".m4v", ".mkv", ".ts")
+#: containers H.264 can be written to (FFmpeg's muxer for each); other inputs are written as .mp4
+OUTPUT_FORMATS = {".mp4": "mp4", ".mov": "mov", ".m4v": "ipod", ".mkv": "matroska", ".ts": "mpegts"}
+OUTPUT_EXTS = tuple(OUTPUT_FORMATS)
 CHUNK_SECONDS = 30.0
 
 
@@ -78,16 +79,22 @@ def open_video(path):
         raise VideoError(f"cannot open as a video ({exc.strerror or exc})", getattr(path, "name", path)) from None
 
 
+def main_video(c):
+    """The container's video stream to grade: its first one that is not a cover image (an attached picture, as a
+    music file or a podcast carries), or None."""
+    return next((s for s in c.streams.video if not s.disposition & av.stream.Disposition.attached_pic), None)
+
+
 def probe(path, chunk_seconds: float = CHUNK_SECONDS) -> VideoInfo:
     """Read a video's packets once (no decoding but the first frame): frame count, keyframes, the chunk plan."""
     path = Path(path)
     if not path.is_file():
         raise VideoError("no such file", path)
     with open_video(path) as c:
-        if not c.streams.video:
-            kinds = ", ".join(sorted({s.type for s in c.streams})) or "none"
+        v = main_video(c)
+        if v is None:
+            kinds = ", ".join(sorted({"a cover image" if s.type == "video" else s.type for s in c.streams})) or "none"
             raise VideoError(f"no video stream (streams: {kinds})", path)
-        v = c.streams.video[0]
         cc = v.codec_context
         if cc is None or not cc.name or cc.name == "none":
             raise VideoError("unknown video codec: no decoder for it in this FFmpeg build", path)
@@ -110,7 +117,7 @@ def probe(path, chunk_seconds: float = CHUNK_SECONDS) -> VideoInfo:
             log.debug("%s: reading packets stopped: %s", path, exc)
     first = None
     with open_video(path) as c:
-        v = c.streams.video[0]
+        v = main_video(c)
         try:
             for frame in c.decode(v):
                 first = frame

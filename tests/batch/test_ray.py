@@ -59,6 +59,23 @@ def test_grade_damaged_on_ray_equals_local(tmp_path, look, cluster):
     assert [r.status for r in failed] == ["failed"] and "corrupt video data" in failed[0].message
 
 
+def test_what_an_output_cannot_keep_is_said_on_ray_too(ffmpeg, tmp_path, look, cluster, caplog):
+    # a worker's warnings are not shown (log_to_driver off): the driver says them
+    import subprocess
+
+    src, vtt, out = tmp_path / "hdr.webm", tmp_path / "s.vtt", tmp_path / "out"
+    out.mkdir()
+    vtt.write_text("WEBVTT\n\n00:00:00.000 --> 00:00:00.300\nhello\n")
+    subprocess.run([ffmpeg, "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=64x48:duration=0.4", "-i", vtt,
+                    "-c:v", "libvpx-vp9", "-color_trc", "smpte2084", "-c:s", "webvtt", src], check=True,
+                   capture_output=True)
+    r = lf.apply_folder(look, [src], out, ray="local", chunk_seconds=30)  # one chunk: graded whole on a worker
+    assert [x.status for x in r] == ["ok"] and (out / "hdr.mp4").is_file()
+    said = [m.getMessage() for m in caplog.records if m.levelno >= 30]
+    assert any("an HDR video (PQ)" in m for m in said), said
+    assert any("(subtitle webvtt) cannot be stored in .mp4" in m for m in said), said
+
+
 def test_cli_ray_flag(tmp_path, look_file, cluster, capsys):
     from livefilter.cli import main
 

@@ -1,0 +1,122 @@
+"""A graded video keeps what `ffmpeg -map 0 -c copy` keeps of its other streams: every stream its container can
+hold (asked of the muxer itself), their languages, titles and dispositions, the file's title and chapters, a
+camera's timecode, a cover image; what it cannot keep is said, once, before the grading."""
+
+from __future__ import annotations
+
+import subprocess
+
+import av
+import pytest
+
+from livefilter.cli import main
+
+from .conftest import decode_all, make_clip
+
+CLIP = ["-f", "lavfi", "-i", "testsrc2=size=64x48:rate=25:duration=0.6"]
+TONE = ["-f", "lavfi", "-i", "sine=frequency=440:duration=0.6"]
+H264 = ["-c:v", "libx264", "-pix_fmt", "yuv420p", "-g", "5"]
+
+
+def _ffmpeg(ffmpeg, *args):
+    subprocess.run([ffmpeg, "-v", "error", "-y", *map(str, args)], check=True, capture_output=True)
+
+
+def _grade(look_file, src, dst, capsys, caplog):
+    caplog.clear()
+    code = main(["apply", str(look_file), str(src), "-o", str(dst)])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    return [r.getMessage() for r in caplog.records if r.levelno >= 30]
+
+
+def _streams(path):
+    with av.open(str(path)) as c:
+        return [(s.type, s.codec_context.name if s.codec_context is not None else None, dict(s.metadata),
+                 s.disposition) for s in c.streams]
+
+
+def test_a_tv_recording_keeps_its_aac_and_ac3_audio(ffmpeg, tmp_path, look_file, capsys, caplog):
+    # PyAV's list of the MPEG-TS muxer's codecs holds MP2 alone: AAC and AC3 tracks were left out of a .ts
+    src = tmp_path / "tv.ts"
+    _ffmpeg(ffmpeg, *CLIP, *TONE, "-map", 0, "-map", 1, "-map", 1, *H264, "-c:a:0", "aac", "-c:a:1", "ac3", src)
+    said = _grade(look_file, src, tmp_path / "out.ts", capsys, caplog)
+    assert said == []
+    assert [(t, n) for t, n, _, _ in _streams(tmp_path / "out.ts")] == [("video", "h264"), ("audio", "aac"),
+                                                                        ("audio", "ac3")]
+    assert len(decode_all(tmp_path / "out.ts")[0]) == 15
+
+
+def test_a_stream_the_container_refuses_is_said_before_the_grading(ffmpeg, tmp_path, look_file, capsys, caplog):
+    # opus is on PyAV's list for .mov, but the muxer refuses it at the header: the run failed after all the grading
+    src = tmp_path / "talk.mkv"
+    _ffmpeg(ffmpeg, *CLIP, *TONE, *H264, "-c:a", "libopus", src)
+    said = _grade(look_file, src, tmp_path / "out.mov", capsys, caplog)
+    assert said == [f"{src}: stream #1 (audio opus) cannot be stored in .mov; left out"]
+    assert [t for t, *_ in _streams(tmp_path / "out.mov")] == ["video"]
+    assert len(decode_all(tmp_path / "out.mov")[0]) == 15
+
+
+def test_languages_titles_dispositions_chapters_and_timecode_are_kept(ffmpeg, tmp_path, look_file, capsys, caplog):
+    srt = tmp_path / "s.srt"
+    srt.write_text("1\n00:00:00,000 --> 00:00:00,500\nhello\n")
+    src = tmp_path / "film.mkv"
+    _ffmpeg(ffmpeg, *CLIP, *TONE, "-i", srt, "-map", 0, "-map", 1, "-map", 1, "-map", 2, *H264, "-c:a", "aac",
+            "-c:s", "srt", "-metadata", "title=Holiday", "-metadata:s:a:0", "language=eng",
+            "-metadata:s:a:1", "language=fre", "-metadata:s:a:1", "title=Commentary", "-disposition:a:0", "0",
+            "-disposition:a:1", "default", "-disposition:s:0", "forced", "-metadata:s:s:0", "language=eng", src)
+    assert _grade(look_file, src, tmp_path / "out.mkv", capsys, caplog) == []
+    (_, _, v, _), (_, _, a0, d0), (_, _, a1, d1), (_, sub, s0, ds) = _streams(tmp_path / "out.mkv")
+    assert (a0.get("language"), a1.get("language"), a1.get("title"), s0.get("language")) == ("eng", "fre",
+                                                                                              "Commentary", "eng")
+    Disp = av.stream.Disposition
+    assert not d0 & Disp.default and d1 & Disp.default and ds & Disp.forced and sub == "srt"
+    with av.open(str(tmp_path / "out.mkv")) as c:
+        assert c.metadata.get("title") == "Holiday"
+
+    chapters = tmp_path / "ch.txt"  # an mp4 with chapters (stored as a text track) and a camera timecode
+    chapters.write_text(";FFMETADATA1\ntitle=Trip\n[CHAPTER]\nTIMEBASE=1/1000\nSTART=0\nEND=300\ntitle=Intro\n"
+                        "[CHAPTER]\nTIMEBASE=1/1000\nSTART=300\nEND=600\ntitle=Main\n")
+    cam = tmp_path / "cam.mov"
+    _ffmpeg(ffmpeg, *CLIP, *TONE, "-i", chapters, "-map", 0, "-map", 1, "-map_metadata", 2, "-map_chapters", 2,
+            *H264, "-c:a", "aac", "-timecode", "01:00:00:00", cam)
+    for out in (tmp_path / "out.mov", tmp_path / "out.mp4"):
+        assert _grade(look_file, cam, out, capsys, caplog) == []  # the timecode and chapter tracks: not "left out"
+        with av.open(str(out)) as c:
+            assert [ch["metadata"].get("title") for ch in c.chapters()] == ["Intro", "Main"]
+            assert c.metadata.get("title") == "Trip" and c.streams.video[0].metadata.get("timecode") == "01:00:00:00"
+
+
+def test_a_cover_image_is_kept_and_never_graded(ffmpeg, tmp_path, look_file, capsys, caplog):
+    cover = tmp_path / "cover.jpg"
+    _ffmpeg(ffmpeg, "-f", "lavfi", "-i", "color=red:size=32x32", "-frames:v", 1, cover)
+    src = tmp_path / "clip.mp4"  # the cover first: the video graded is the clip, not the picture
+    _ffmpeg(ffmpeg, "-i", cover, *CLIP, *TONE, "-map", 0, "-map", 1, "-map", 2, "-c:v:0", "mjpeg",
+            "-disposition:v:0", "attached_pic", "-c:v:1", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", src)
+    assert _grade(look_file, src, tmp_path / "out.mp4", capsys, caplog) == []
+    kinds = [(t, n, bool(d & av.stream.Disposition.attached_pic)) for t, n, _, d in _streams(tmp_path / "out.mp4")]
+    assert sorted(kinds) == [("audio", "aac", False), ("video", "h264", False), ("video", "mjpeg", True)]
+    assert len(decode_all(tmp_path / "out.mp4")[0]) == 15
+
+    song = tmp_path / "song.mp4"  # a music file: its picture is no video to grade
+    _ffmpeg(ffmpeg, "-i", cover, *TONE, "-map", 0, "-map", 1, "-c:v", "mjpeg", "-disposition:v:0", "attached_pic",
+            "-c:a", "aac", song)
+    code = main(["apply", str(look_file), str(song), "-o", str(tmp_path / "song_out.mp4")])
+    err = capsys.readouterr().err
+    assert code == 2 and "no video stream (streams: a cover image, audio)" in err
+
+
+@pytest.mark.parametrize("trc, name", [("smpte2084", "PQ"), ("arib-std-b67", "HLG")])
+def test_an_hdr_video_says_it_is_graded_as_sdr(ffmpeg, tmp_path, look_file, capsys, caplog, trc, name):
+    src = tmp_path / "hdr.mp4"
+    _ffmpeg(ffmpeg, *CLIP, *H264, "-color_primaries", "bt2020", "-color_trc", trc, "-colorspace", "bt2020nc", src)
+    said = _grade(look_file, src, tmp_path / "out.mp4", capsys, caplog)
+    assert len(said) == 1 and f"an HDR video ({name}): graded as 8-bit code values as if it were SDR" in said[0]
+
+
+def test_a_rotation_a_ts_cannot_hold_is_said(tmp_path, look_file, capsys, caplog):
+    src = tmp_path / "phone.mp4"
+    make_clip(src, frames=10, rotation=90, audio=False)
+    assert _grade(look_file, src, tmp_path / "out.mp4", capsys, caplog) == []  # an mp4 keeps it
+    said = _grade(look_file, src, tmp_path / "out.ts", capsys, caplog)
+    assert len(said) == 1 and "display rotation (90 degrees) cannot be stored in .ts" in said[0]
