@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import concurrent.futures
 import dataclasses
+import logging
 import multiprocessing as mp
 import os
 import signal
+import sys
 import threading
 import time
 from multiprocessing.util import Finalize
@@ -26,7 +28,7 @@ from ..look import Look, as_look
 from ..media.memory import steady_memory
 from ..media.probe import OUTPUT_EXTS, VIDEO_EXTS
 from .degree import photo_degree
-from .jobs import Job, Options, Result, grade_job
+from .jobs import Job, Options, Result, count, grade_job
 from .ray_runner import run_on_ray
 from .video import output_name
 
@@ -125,7 +127,21 @@ def _inside(path: Path, folder: Path) -> bool:
 _WORKER: dict = {}
 
 
-def _worker_init(look, opts, stop, threads, extra_inputs):
+def _parent_logging() -> tuple:
+    """What a spawned worker needs to log as this process does: the root logger's level and its first handler's
+    formatter (the command line's "livefilter: ..." lines), and livefilter's own level (-v)."""
+    root = logging.getLogger()
+    fmt = next((h.formatter for h in root.handlers if h.formatter is not None), None)
+    return root.level, fmt, logging.getLogger("livefilter").level
+
+
+def _worker_init(look, opts, stop, threads, extra_inputs, log_setup=None):
+    if log_setup is not None and log_setup[1] is not None:  # else Python's last resort prints bare messages
+        level, fmt, own = log_setup
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(fmt)
+        logging.basicConfig(level=level, handlers=[handler])
+        logging.getLogger("livefilter").setLevel(own)
     # the parent decides; it sets ``stop`` on Ctrl+C / SIGTERM / SIGHUP (the terminal's signals reach the whole
     # process group, workers too)
     for name in ("SIGINT", "SIGHUP"):
@@ -200,7 +216,8 @@ def run_jobs(look, jobs: list[Job], opts: Options, *, workers: int | None = None
     if isinstance(look, (str, os.PathLike)):
         look = str(look)
     with concurrent.futures.ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_init,
-                                                initargs=(look, opts, mp_stop, threads, extra_inputs)) as pool:
+                                                initargs=(look, opts, mp_stop, threads, extra_inputs,
+                                                          _parent_logging())) as pool:
         futures = {pool.submit(_worker_run, job): job for job in jobs}
         pending = set(futures)
         try:
@@ -232,7 +249,7 @@ def summary(results: list[Result], skipped: int = 0) -> str:
         parts.append(f"{skipped} skipped (output exists)")
     if stopped:
         parts.append(f"{stopped} not finished (stopped)")
-    return ", ".join(parts) + f" of {len(results) + skipped} files"
+    return ", ".join(parts) + f" of {count(len(results) + skipped, 'file')}"
 
 
 @dataclasses.dataclass
@@ -252,7 +269,7 @@ class Batch:
         if not n:
             return None
         names = ", ".join(str(f) for f in self.ignored[:show]) + (f" and {n - show} more" if n > show else "")
-        return f"left out {n} file{'s' if n > 1 else ''} that {'are' if n > 1 else 'is'} not a photo or video ({names})"
+        return f"left out {count(n, 'file')} that {'are' if n > 1 else 'is'} not a photo or video ({names})"
 
 
 def plan_batch(look, inputs, *, output=None, out_dir=None, recursive: bool = False,

@@ -13,6 +13,11 @@ from .images import apply_image
 from .video import apply_video
 
 
+def count(n: int, noun: str) -> str:
+    """"1 frame", "2 frames": a count in words for the lines a run prints."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 @dataclasses.dataclass(frozen=True)
 class Job:
     src: Path

@@ -15,7 +15,7 @@ from .signals import stop_event_on_signals
 
 def cmd_apply(args) -> int:
     from ..batch.folders import grade_batch, plan_batch, summary
-    from ..batch.jobs import Options, Result
+    from ..batch.jobs import Options, Result, count
     from ..batch.progress import ProgressBar
     from ..media.memory import steady_memory
 
@@ -42,7 +42,7 @@ def cmd_apply(args) -> int:
         def report(r: Result):
             bar.close()
             if r.status == "ok":
-                what = f"{r.frames} frames, " if r.job.kind == "video" else ""
+                what = f"{count(r.frames, 'frame')}, " if r.job.kind == "video" else ""
                 print(f"wrote {r.job.dst} ({what}{r.seconds:.1f} s)", flush=True)
             elif r.status == "failed":
                 failed.append(r)
@@ -62,7 +62,7 @@ def cmd_apply(args) -> int:
 def _apply_one(batch, opts, stop) -> int:
     """One file: its errors raise to main() (bad input: exit 2; corrupt data part-way through a video: exit 1), a
     video's progress drawn in frames."""
-    from ..batch.jobs import grade_file
+    from ..batch.jobs import count, grade_file
     from ..batch.progress import ProgressBar
 
     job = batch.todo[0]
@@ -74,7 +74,7 @@ def _apply_one(batch, opts, stop) -> int:
             bar.close()
     if r.status == "ok":
         print(f"wrote {job.dst} ({r.seconds * 1e3:.0f} ms)" if job.kind == "image" else
-              f"wrote {job.dst} ({r.frames} frames, {r.fps:.1f} fps)")
+              f"wrote {job.dst} ({count(r.frames, 'frame')}, {r.fps:.1f} fps)")
         return EXIT_OK
     kept = f"kept the {r.frames} graded frames in {job.dst}" if r.message.endswith("(kept)") else "nothing written"
     print(f"stopped ({stop.signal or 'interrupted'}) after {r.frames} of {r.expected} frames: {kept}")

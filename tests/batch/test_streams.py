@@ -120,3 +120,22 @@ def test_a_rotation_a_ts_cannot_hold_is_said(tmp_path, look_file, capsys, caplog
     assert _grade(look_file, src, tmp_path / "out.mp4", capsys, caplog) == []  # an mp4 keeps it
     said = _grade(look_file, src, tmp_path / "out.ts", capsys, caplog)
     assert len(said) == 1 and "display rotation (90 degrees) cannot be stored in .ts" in said[0]
+
+
+def test_a_worker_process_says_it_as_the_command_does(ffmpeg, tmp_path, look_file):
+    # workers are spawned: their warnings came out bare ("f3/a.webm: stream #1 ..."), not as "livefilter: ..."
+    import sys
+
+    src, out, vtt = tmp_path / "in", tmp_path / "out", tmp_path / "s.vtt"
+    src.mkdir()
+    out.mkdir()
+    vtt.write_text("WEBVTT\n\n00:00:00.000 --> 00:00:00.300\nhello\n")
+    for name in ("a.webm", "b.webm"):
+        _ffmpeg(ffmpeg, *CLIP, "-i", vtt, "-c:v", "libvpx-vp9", "-c:s", "webvtt", src / name)
+    r = subprocess.run([sys.executable, "-m", "livefilter", "apply", str(look_file), str(src), "--out-dir", str(out),
+                        "-j", "2"], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 2 and all(ln.startswith("livefilter: ") and "(subtitle webvtt) cannot be stored in .mp4"
+                                   in ln for ln in lines), r.stderr
+    assert "2 graded, 0 failed of 2 files" in r.stdout
