@@ -12,6 +12,7 @@ import dataclasses
 import logging
 import multiprocessing as mp
 import os
+import pickle
 import signal
 import sys
 import threading
@@ -132,6 +133,10 @@ def _parent_logging() -> tuple:
     formatter (the command line's "livefilter: ..." lines), and livefilter's own level (-v)."""
     root = logging.getLogger()
     fmt = next((h.formatter for h in root.handlers if h.formatter is not None), None)
+    try:
+        pickle.dumps(fmt)
+    except (TypeError, AttributeError, pickle.PicklingError):
+        fmt = None  # one that holds a stream (a test runner's): the workers keep Python's default
     return root.level, fmt, logging.getLogger("livefilter").level
 
 
