@@ -22,8 +22,11 @@ from .fileio import atomic_output
 #: the image files livefilter reads as photos (apply, a folder of frames as a live source)
 IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp", ".avif", ".heic", ".heif")
 
-# HEIF's major brands for a still image or a burst (ISO/IEC 23008-12); an AVIF file says "avif" (Pillow reads it)
-_HEIF_BRANDS = (b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1")
+# HEIF brands (ISO/IEC 23008-12): HEVC-coded images and sequences, and the generic ones, which an AVIF file may
+# carry too (it then also lists "avif" / "avis": Pillow reads it)
+_HEVC_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"hevm", b"hevs"}
+_GENERIC_BRANDS = {b"mif1", b"msf1", b"mif2", b"miaf"}
+_AV1_BRANDS = {b"avif", b"avis"}
 _HEIF_NEEDS = "reading and writing HEIC needs the heic extra: pip install 'livefilter[heic]'"
 
 #: Images larger than this are refused unless the caller allows them (a guard against decompression bombs).
@@ -35,14 +38,21 @@ Image.MAX_IMAGE_PIXELS = None
 _SRGB = ImageCms.createProfile("sRGB")
 
 
-def _is_heif(path: Path) -> bool:
-    """Whether the file is HEIF by its first bytes (a phone's HEIC photo is at times saved as .jpg)."""
+def _container(path: Path) -> str | None:
+    """"heif" or "avif" by the file's first bytes (its ISO BMFF ftyp box; a phone's HEIC photo is at times saved as
+    .jpg), else None."""
     try:
         with open(path, "rb") as f:
-            head = f.read(12)
+            head = f.read(64)
     except OSError:
-        return False
-    return head[4:8] == b"ftyp" and head[8:12] in _HEIF_BRANDS
+        return None
+    if head[4:8] != b"ftyp":
+        return None
+    size = int.from_bytes(head[:4], "big")
+    brands = {head[8:12], *(head[i:i + 4] for i in range(16, min(size, len(head)) - 3, 4))}
+    if brands & _AV1_BRANDS and not brands & _HEVC_BRANDS:
+        return "avif"
+    return "heif" if brands & _HEVC_BRANDS or head[8:12] in _GENERIC_BRANDS else None
 
 
 @functools.cache
@@ -58,8 +68,13 @@ def heif_support() -> bool:
 
 
 def _open(p: Path) -> Image.Image:
-    if _is_heif(p) and not heif_support():
+    kind = _container(p)
+    if kind == "avif":  # Pillow's own reader (pillow-heif, once registered, would take a "mif1" AVIF and fail)
+        return Image.open(p, formats=["AVIF"] if features.check("avif") else None)
+    if kind == "heif" and not heif_support():
         raise ImageReadError(f"a HEIC / HEIF photo: {_HEIF_NEEDS}", p)
+    if p.suffix.lower() in (".heic", ".heif"):
+        heif_support()  # a brand the list above lacks: pillow-heif, when installed, may still know it
     return Image.open(p)
 
 
@@ -146,7 +161,7 @@ def read_image(
         if p.suffix.lower() == ".avif" and not features.check("avif"):
             raise ImageReadError("this Pillow cannot read AVIF (Pillow 11.3 or later has it)", p) from None
         raise ImageReadError("not an image, or an image format that cannot be read", p) from None
-    except (OSError, ValueError, SyntaxError, EOFError) as exc:
+    except (OSError, ValueError, SyntaxError, EOFError, RuntimeError) as exc:  # RuntimeError: pillow-heif's
         msg = str(exc) or type(exc).__name__
         if "truncated" in msg.lower():
             msg = "image file is truncated"
@@ -172,7 +187,7 @@ def animation_frames(path: str | os.PathLike) -> int:
     try:
         with _open(Path(path)) as img:
             return _animation_frames(img)
-    except (OSError, ValueError, SyntaxError, EOFError, ImageReadError):
+    except (OSError, ValueError, SyntaxError, EOFError, RuntimeError, ImageReadError):
         return 1
 
 

@@ -4,6 +4,8 @@ over in silence."""
 
 from __future__ import annotations
 
+import importlib.util
+
 import numpy as np
 import pytest
 from PIL import Image, features
@@ -15,13 +17,20 @@ from livefilter.imageio import read_image, write_image
 from .conftest import DATA
 from .test_cli import assert_bad_input, run
 
-needs_heif = pytest.mark.skipif(not lio.heif_support(), reason="pillow-heif (the heic extra) is not installed")
+# find_spec, not heif_support(): collecting the tests must not register pillow-heif for the whole session
+needs_heif = pytest.mark.skipif(importlib.util.find_spec("pillow_heif") is None,
+                                reason="pillow-heif (the heic extra) is not installed")
 needs_avif = pytest.mark.skipif(not features.check("avif"), reason="this Pillow has no AVIF codec")
 
 
 def _photo(h=96, w=128):
     y, x = np.mgrid[0:h, 0:w]
     return np.stack([x * 2, y * 2, 255 - x - y // 2], -1).clip(0, 255).astype(np.uint8)
+
+
+def _save_heic(img, path, **kw):
+    lio.heif_support()  # pillow-heif's Pillow plugin, registered as livefilter registers it
+    (img if isinstance(img, Image.Image) else Image.fromarray(img)).save(path, **kw)
 
 
 def _camera_exif():
@@ -33,7 +42,7 @@ def _camera_exif():
 @needs_heif
 def test_heic_is_read_upright_in_srgb(tmp_path):
     img = _photo()
-    Image.fromarray(img).save(tmp_path / "IMG_0001.HEIC", quality=95, exif=_camera_exif())
+    _save_heic(img, tmp_path / "IMG_0001.HEIC", quality=95, exif=_camera_exif())
     got = read_image(tmp_path / "IMG_0001.HEIC")
     assert got.shape == (128, 96, 3)  # the orientation applied, as for a JPEG
     assert np.abs(got.astype(int) - np.rot90(img, -1)).mean() < 3  # lossy HEVC, the same picture
@@ -41,7 +50,7 @@ def test_heic_is_read_upright_in_srgb(tmp_path):
 
 @needs_heif
 def test_a_heic_saved_as_jpg_is_read_by_its_contents(tmp_path):
-    Image.fromarray(_photo()).save(tmp_path / "x.heic", quality=90)
+    _save_heic(_photo(), tmp_path / "x.heic", quality=90)
     (tmp_path / "x.heic").rename(tmp_path / "looks_like.jpg")
     assert read_image(tmp_path / "looks_like.jpg").shape == (96, 128, 3)
 
@@ -53,13 +62,40 @@ def test_avif_round_trip(tmp_path):
     assert np.abs(read_image(tmp_path / "a.avif").astype(int) - img).mean() < 3
 
 
+def _brand(path, major: bytes):
+    data = bytearray(path.read_bytes())
+    data[8:12] = major
+    path.write_bytes(bytes(data))
+
+
+@needs_avif
+@pytest.mark.parametrize("extra", [False, pytest.param(True, marks=needs_heif)])
+def test_an_avif_with_a_generic_brand_is_read_by_pillow(tmp_path, monkeypatch, extra):
+    # "mif1" is HEIF's generic brand, which AVIF files may carry: it was taken for HEIC (refused without the extra;
+    # with it, pillow-heif took the file and failed with a bare RuntimeError)
+    monkeypatch.setattr(lio, "heif_support", lio.heif_support if extra else (lambda: False))
+    if extra:
+        lio.heif_support()
+    write_image(tmp_path / "a.avif", _photo(), quality=95)
+    _brand(tmp_path / "a.avif", b"mif1")
+    assert read_image(tmp_path / "a.avif").shape == (96, 128, 3)
+
+
+@needs_heif
+def test_a_heic_with_another_hevc_brand_is_read(tmp_path):
+    _save_heic(_photo(), tmp_path / "x.heic", quality=90)
+    _brand(tmp_path / "x.heic", b"hevm")  # a multi-view HEVC brand, read by pillow-heif
+    assert lio._container(tmp_path / "x.heic") == "heif"  # known by its contents (it registers pillow-heif)
+    assert read_image(tmp_path / "x.heic").shape == (96, 128, 3)
+
+
 @needs_heif
 @needs_avif
 def test_apply_grades_a_phone_folder_and_names_what_it_left_out(tmp_path, capsys):
     photos, out = tmp_path / "phone", tmp_path / "graded"
     photos.mkdir()
     out.mkdir()
-    Image.fromarray(_photo()).save(photos / "IMG_0001.HEIC", quality=95, exif=_camera_exif())
+    _save_heic(_photo(), photos / "IMG_0001.HEIC", quality=95, exif=_camera_exif())
     Image.fromarray(_photo()).save(photos / "IMG_0002.avif", quality=95)
     Image.fromarray(_photo()).save(photos / "IMG_0003.jpg", quality=95)
     (photos / "IMG_0001.AAE").write_text("<plist/>")  # the phone's edit sidecar
@@ -80,7 +116,7 @@ def test_apply_grades_a_phone_folder_and_names_what_it_left_out(tmp_path, capsys
 
 @needs_heif
 def test_fit_reads_a_heic_template(tmp_path, sample_after, capsys):
-    Image.open(sample_after).save(tmp_path / "template.heic", quality=90)
+    _save_heic(Image.open(sample_after), tmp_path / "template.heic", quality=90)
     code, stdout, err = run(["fit", tmp_path / "template.heic", "-o", tmp_path / "look.cube"], capsys)
     assert code == 0, err
     assert (tmp_path / "look.cube").exists()

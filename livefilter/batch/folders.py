@@ -135,8 +135,10 @@ def _parent_logging() -> tuple:
     fmt = next((h.formatter for h in root.handlers if h.formatter is not None), None)
     try:
         pickle.dumps(fmt)
+        if type(fmt).__module__ == "__main__":
+            raise TypeError("a class a spawned worker cannot import")
     except (TypeError, AttributeError, pickle.PicklingError):
-        fmt = None  # one that holds a stream (a test runner's): the workers keep Python's default
+        fmt = None  # one that holds a stream (a test runner's), or a script's own: the workers keep Python's
     return root.level, fmt, logging.getLogger("livefilter").level
 
 

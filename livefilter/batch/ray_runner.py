@@ -19,12 +19,14 @@ import time
 from ..errors import InputError, LiveFilterError, VideoDecodeError
 from ..look import as_look
 from ..media.codec import decode, for_output, missing_frames, say_damaged, say_if_odd_size, say_what_is_lost
-from ..media.mux import Muxer, say_left_out, streams_left_out
+from ..media.mux import Muxer
 from ..media.probe import CHUNK_SECONDS, probe
 from .degree import photo_degree
 from .images import apply_image
 from .jobs import Job, Options, Result, grade_job
-from .video import GradeOptions, grade_frames, temp_beside
+from .video import DAMAGED_HINT, GradeOptions, grade_frames, temp_beside
+
+log = logging.getLogger(__name__)
 
 PHOTO_BATCH = 4
 
@@ -81,6 +83,29 @@ class PhotoGrader:
         return {"src": list(batch["src"]), "status": status, "message": message}
 
 
+class _Said(logging.Handler):
+    """The warnings livefilter logs while a worker grades a file, kept to be said where the run was started."""
+
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.lines = []
+
+    def emit(self, record):
+        self.lines.append(record.getMessage())
+
+
+def _grade_whole(look, job: Job, opts: Options):
+    """A video graded whole on a worker: its Result and the warnings it gave (a stream left out, an odd size, damaged
+    frames graded through), which the driver says (a worker's log is not shown: log_to_driver is off)."""
+    said = _Said()
+    logger = logging.getLogger("livefilter")
+    logger.addHandler(said)
+    try:
+        return grade_job(look, job, opts), said.lines
+    finally:
+        logger.removeHandler(said)
+
+
 def _grade_chunk(look, info, i: int, gopts, grade_damaged: bool = False):
     """One chunk of a video: its frames [start, end) decoded, graded and encoded; returns the packets and the pts
     of the damaged frames graded through (``grade_damaged``)."""
@@ -88,7 +113,12 @@ def _grade_chunk(look, info, i: int, gopts, grade_damaged: bool = False):
     start, end = info.chunk_range(i)
     packets, damaged = [], []
     frames = decode(info, start, end, on_damaged=damaged.append if grade_damaged else None)
-    grade_frames(((pts, i, rgb) for pts, rgb in frames), look, info, gopts, packets.append, threading.Event())
+    try:
+        grade_frames(((pts, i, rgb) for pts, rgb in frames), look, info, gopts, packets.append, threading.Event())
+    except VideoDecodeError as exc:
+        if exc.damaged_frame:
+            raise VideoDecodeError(exc.problem + DAMAGED_HINT, info.path, exc.graded) from None
+        raise
     return packets, damaged
 
 
@@ -139,7 +169,7 @@ def run_on_ray(look, jobs: list[Job], opts: Options, *, address: str | None = "l
     videos = [j for j in jobs if j.kind == "video"]
 
     # videos: whole ones as tasks, long ones as chunk tasks; all submitted before the photos run
-    whole = ray.remote(grade_job)
+    whole = ray.remote(_grade_whole)
     chunk_task = ray.remote(_grade_chunk)
     pending = {}
     for j in videos:
@@ -149,13 +179,11 @@ def run_on_ray(look, jobs: list[Job], opts: Options, *, address: str | None = "l
         except LiveFilterError as exc:
             done(Result(j, "failed", str(exc)))
             continue
-        # what the output cannot keep is said here: a worker's warnings are not shown (log_to_driver off)
-        say_if_odd_size(info.width, info.height, j.dst)
-        say_what_is_lost(info, j.dst)
-        if info.chunks == 1:
-            say_left_out(j.src, streams_left_out(j.src, j.dst), j.dst.suffix)
+        if info.chunks == 1:  # its warnings come back with its result (a worker's log is not shown)
             pending[j] = ("whole", whole.remote(look_ref, j, opts), info, t)
-        else:  # the join, here, copies the other streams and says which it leaves out
+        else:  # what the output cannot keep is said here; the join, here too, says the streams it leaves out
+            say_if_odd_size(info.width, info.height, j.dst)
+            say_what_is_lost(info, j.dst)
             job_gopts = dataclasses.replace(gopts, settings=for_output(settings, j.dst))
             refs = [chunk_task.remote(look_ref, info, i, job_gopts, opts.grade_damaged) for i in range(info.chunks)]
             pending[j] = ("chunks", refs, info, t)
@@ -173,7 +201,9 @@ def run_on_ray(look, jobs: list[Job], opts: Options, *, address: str | None = "l
     for j, (kind, ref, info, t) in pending.items():
         try:
             if kind == "whole":
-                r = ray.get(ref)
+                r, said = ray.get(ref)
+                for line in said:
+                    log.warning("%s", line)
                 done(dataclasses.replace(r, job=j))
                 continue
             j.dst.parent.mkdir(parents=True, exist_ok=True)

@@ -164,6 +164,10 @@ class VideoResult:
         return self.frames / self.seconds if self.seconds > 0 else 0.0
 
 
+#: what a damaged frame's error adds: the way to grade through it
+DAMAGED_HINT = " (--grade-damaged grades through damaged frames, as players show them)"
+
+
 def apply_video(look, src, dst, *, face_protect: bool = True, strength: float = 1.0, progress=None,
                 crf: float = 18.0, preset: str = "veryfast", interp: str = "trilinear", keep_partial: bool = False,
                 stop: threading.Event | None = None, chunk_seconds: float = CHUNK_SECONDS,
@@ -219,9 +223,8 @@ def apply_video(look, src, dst, *, face_protect: bool = True, strength: float = 
                 os.replace(tmp, dst)
                 exc.problem += f"; kept the {exc.graded} frames graded before it in {dst}"
             if exc.damaged_frame:  # players conceal it and play on: say how to do the same
-                exc.problem += " (--grade-damaged grades through damaged frames, as players show them)"
+                exc.problem += DAMAGED_HINT
             raise VideoDecodeError(f"{exc.problem}", src, exc.graded) from None
-        say_damaged(info, damaged)
         interrupted = stop.is_set() and n < info.frames
         if not interrupted and (problem := missing_frames(info, n)):
             muxer.close(complete=False)
@@ -229,6 +232,7 @@ def apply_video(look, src, dst, *, face_protect: bool = True, strength: float = 
             if keep_partial and n:
                 os.replace(tmp, dst)
             raise VideoDecodeError(problem + (f"; kept them in {dst}" if keep_partial and n else ""), src, n)
+        say_damaged(info, damaged)
         muxer.close(complete=not interrupted)
         muxer = None
         status = "ok"

@@ -64,6 +64,7 @@ def cmd_demo(args) -> int:
           f"face analysis p50 {stats.get('analysis', {}).get('p50_ms', 0):.1f} ms")
     # the next step on photos that ship with the package: a newcomer has a command to copy, not a placeholder
     template, test = (shlex.quote(str(sample_path(n))) for n in ("sample_after.jpg", "sample_test.jpg"))
+    look_out, sheet_out = (shlex.quote(str(out_dir / n)) for n in ("look.look.npz", "sheet.png"))
     print(f"next, learn a look from a photo (here the bundled graded sample) and see its readings on another:\n"
-          f"  livefilter fit {template} -o look.look.npz --preview sheet.png --test-photo {test}")
+          f"  livefilter fit {template} -o {look_out} --preview {sheet_out} --test-photo {test}")
     return EXIT_OK

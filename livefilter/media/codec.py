@@ -71,12 +71,12 @@ def decode(info: VideoInfo, start: int | None = None, end: int | None = None, st
     with open_video(info.path if file is None else file) as c:
         v = main_video(c)
         v.codec_context.thread_type = "AUTO"
-        if start is not None:
-            _seek_before(c, v, start, step=max(1, int(1 / info.time_base)))
         cs = _src_colorspace(info)
         last_pts, n = None, 0
         period = max(1, int(1 / (info.rate * info.time_base))) if info.rate else 1
         try:
+            if start is not None:
+                _seek_before(c, v, start, step=max(1, int(1 / info.time_base)))
             for packet in _complete_packets(c.demux(v), truncated=info.packets < info.frames):
                 if stop is not None and stop.is_set():
                     return

@@ -12,7 +12,7 @@ from pathlib import Path
 import av
 
 from .codec import EncodeSettings, _configure
-from .probe import OUTPUT_FORMATS, VideoInfo, main_video, open_video
+from .probe import VideoInfo, main_video, open_video
 
 log = logging.getLogger(__name__)
 
@@ -81,13 +81,6 @@ def _plan(src, fmt: str):
 def say_left_out(path, left_out: list[str], what: str) -> None:
     for s in left_out:
         log.warning("%s: %s cannot be stored in %s; left out", path, s, what or "this container")
-
-
-def streams_left_out(src_path, dst) -> list[str]:
-    """The streams of ``src_path`` a graded copy at ``dst`` leaves out (what :class:`StreamCopier` says), for a
-    caller whose grading runs where its warnings are not seen (a Ray worker)."""
-    with open_video(src_path) as src:
-        return _plan(src, OUTPUT_FORMATS[Path(dst).suffix.lower()])[1]
 
 
 class StreamCopier:

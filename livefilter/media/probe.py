@@ -21,9 +21,8 @@ log = logging.getLogger(__name__)
 
 VIDEO_EXTS = (".mp4", ".mov", ".m4v", ".mkv", ".avi", ".webm", ".ts", ".mts", ".m2ts", ".mpg", ".mpeg", ".wmv",
               ".flv", ".3gp", ".ogv")
-#: containers H.264 can be written to (FFmpeg's muxer for each); other inputs are written as .mp4
-OUTPUT_FORMATS = {".mp4": "mp4", ".mov": "mov", ".m4v": "ipod", ".mkv": "matroska", ".ts": "mpegts"}
-OUTPUT_EXTS = tuple(OUTPUT_FORMATS)
+#: containers H.264 can be written to; other inputs are written as .mp4
+OUTPUT_EXTS = (".mp4", ".mov", ".m4v", ".mkv", ".ts")
 CHUNK_SECONDS = 30.0
 
 

@@ -45,7 +45,7 @@ def test_ray_local_equals_local(tmp_path, look, cluster):
     assert [read_code(f) for f in frames] == list(range(40))
 
 
-def test_grade_damaged_on_ray_equals_local(tmp_path, look, cluster):
+def test_grade_damaged_on_ray_equals_local(tmp_path, look, cluster, caplog):
     src, local, onray = tmp_path / "rec.ts", tmp_path / "local", tmp_path / "ray"
     local.mkdir()
     (onray / "sub").mkdir(parents=True)
@@ -57,6 +57,11 @@ def test_grade_damaged_on_ray_equals_local(tmp_path, look, cluster):
     assert len(decode_all(onray / "rec.ts")[0]) == 40  # a transport stream that plays
     failed = lf.apply_folder(look, [src], onray / "sub", ray="local", chunk_seconds=0.3)  # by default: it fails
     assert [r.status for r in failed] == ["failed"] and "corrupt video data" in failed[0].message
+    assert "--grade-damaged" in failed[0].message  # the way out, as in the local run
+    caplog.clear()  # graded whole on a worker: its warning comes back to the driver
+    whole = lf.apply_folder(look, [src], onray / "sub", ray="local", chunk_seconds=30, grade_damaged=True)
+    assert [r.status for r in whole] == ["ok"]
+    assert any("1 damaged frame graded" in m.getMessage() for m in caplog.records), caplog.records
 
 
 def test_what_an_output_cannot_keep_is_said_on_ray_too(ffmpeg, tmp_path, look, cluster, caplog):

@@ -19,7 +19,10 @@ H264 = ["-c:v", "libx264", "-pix_fmt", "yuv420p", "-g", "5"]
 
 
 def _ffmpeg(ffmpeg, *args):
-    subprocess.run([ffmpeg, "-v", "error", "-y", *map(str, args)], check=True, capture_output=True)
+    r = subprocess.run([ffmpeg, "-v", "error", "-y", *map(str, args)], capture_output=True, text=True)
+    if r.returncode and "Unknown encoder" in r.stderr:
+        pytest.skip(f"this ffmpeg lacks an encoder: {r.stderr.strip()}")
+    assert r.returncode == 0, r.stderr
 
 
 def _grade(look_file, src, dst, capsys, caplog):
@@ -136,6 +139,6 @@ def test_a_worker_process_says_it_as_the_command_does(ffmpeg, tmp_path, look_fil
                         "-j", "2"], capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
     lines = r.stderr.strip().splitlines()
-    assert len(lines) == 2 and all(ln.startswith("livefilter: ") and "(subtitle webvtt) cannot be stored in .mp4"
-                                   in ln for ln in lines), r.stderr
+    assert all(ln.startswith("livefilter: ") for ln in lines), r.stderr
+    assert sum("(subtitle webvtt) cannot be stored in .mp4" in ln for ln in lines) == 2, r.stderr
     assert "2 graded, 0 failed of 2 files" in r.stdout
