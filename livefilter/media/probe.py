@@ -75,7 +75,7 @@ def open_video(path):
     try:
         return av.open(path if is_file else str(path))
     except av.error.FFmpegError as exc:
-        raise VideoError(f"cannot open as a video ({exc.strerror or exc})", getattr(path, "name", path)) from None
+        raise VideoError(f"cannot open as a video ({exc.strerror or exc})", path.name if is_file else path) from None
 
 
 def main_video(c):

@@ -164,7 +164,7 @@ def test_not_a_video(tmp_path, look_file, capsys):
     src.write_text("hello")
     code, _, err = run(["apply", look_file, src, "-o", tmp_path / "out.mp4"], capsys)
     assert code == 2
-    one_error_line(err, "text.mp4", "cannot open as a video")
+    one_error_line(err, f"{src}: cannot open as a video")  # the path as given, as every other error names it
 
 
 def test_output_equal_to_input_refused(tmp_path, look_file, capsys):
