@@ -78,11 +78,6 @@ def _plan(src, fmt: str):
     return copy, left_out, timecode
 
 
-def say_left_out(path, left_out: list[str], what: str) -> None:
-    for s in left_out:
-        log.warning("%s: %s cannot be stored in %s; left out", path, s, what or "this container")
-
-
 class StreamCopier:
     """Copies a source file's streams other than the video graded (audio, subtitles, data, attachments, a cover
     image) into an output container packet by packet (no re-encoding), up to a time, so the caller can interleave
@@ -95,7 +90,8 @@ class StreamCopier:
         self.path = src_path
         self.video = main_video(self.src)
         copy, left_out, self.timecode = _plan(self.src, out.format.name)
-        say_left_out(src_path, left_out, what)
+        for s in left_out:
+            log.warning("%s: %s cannot be stored in %s; left out", src_path, s, what or "this container")
         self.map = {}
         for s in copy:
             o = out.add_stream_from_template(s)
@@ -147,12 +143,10 @@ class StreamCopier:
                     self._it, self._pending = iter(()), None
                     return
             p = self._pending
-            if p.dts is None and not (p.size and p.stream.disposition & av.stream.Disposition.attached_pic):
-                self._pending = None  # the demuxer's flush packets (a cover image's one packet has no time)
-                continue
-            if p.dts is None:
-                p.stream = self.map[p.stream.index]
-                self.out.mux(p)
+            if p.dts is None:  # a cover image's one packet has no time; else the demuxer's flush packets
+                if p.size and p.stream.disposition & av.stream.Disposition.attached_pic:
+                    p.stream = self.map[p.stream.index]
+                    self.out.mux(p)
                 self._pending = None
                 continue
             if t is not None and float(p.dts * p.time_base) - self.offset_s > t:
