@@ -159,7 +159,7 @@ def read_image(
         raise
     except UnidentifiedImageError:
         if p.suffix.lower() == ".avif" and not features.check("avif"):
-            raise ImageReadError("this Pillow cannot read AVIF (Pillow 11.3 or later has it)", p) from None
+            raise ImageReadError("this Pillow was built without AVIF (its wheels have it)", p) from None
         raise ImageReadError("not an image, or an image format that cannot be read", p) from None
     except (OSError, ValueError, SyntaxError, EOFError, RuntimeError) as exc:  # RuntimeError: pillow-heif's
         msg = str(exc) or type(exc).__name__
@@ -234,7 +234,7 @@ def image_format(path: str | os.PathLike) -> str:
     if fmt == "HEIF" and not heif_support():
         raise OutputError(_HEIF_NEEDS, p)
     if fmt == "AVIF" and not features.check("avif"):
-        raise OutputError("this Pillow cannot write AVIF (Pillow 11.3 or later has it)", p)
+        raise OutputError("this Pillow was built without AVIF (its wheels have it)", p)
     return fmt
 
 
