@@ -1,0 +1,147 @@
+"""HDR video frames (PQ or HLG) to SDR BT.709 RGB, so that a look learnt on SDR photos grades them as it grades SDR.
+
+A phone's video is often HDR (an iPhone records HLG by default). Graded as if its code values were SDR, its colours
+and the look's came out wrong (HLG's BT.2020 primaries read as BT.709 are dull; PQ's curve reads as a dark, flat
+picture). Each frame is therefore brought to SDR first, as a player on an SDR screen (mpv, libplacebo) does:
+
+1. the decoder's 16-bit R'G'B' to display light in nits: PQ's EOTF (SMPTE ST 2084); HLG's inverse OETF and its OOTF
+   for a 1,000-nit display (BT.2100: system gamma 1.2, so that a 75 % HLG signal is reference white, 203 nits);
+2. the source primaries (BT.2020, or P3, or BT.709) to BT.709, in linear light; colours outside BT.709 clipped;
+3. each channel's nits through BT.2390's EETF (the tone curve in PQ space: unchanged up to a knee, a Hermite roll-off
+   above it) from the source peak (1,000 nits: HLG's nominal display, and what PQ phone and streaming video is
+   mastered for; brighter values clip) to the SDR peak at HDR reference white (203 nits, BT.2408);
+4. the sRGB curve to 8-bit SDR R'G'B' (the encoding of the photos the looks are learnt on), tagged BT.709 in the
+   graded video.
+
+Why not FFmpeg: its ``zscale`` (zimg) and ``libplacebo`` filters are not in PyAV's FFmpeg, and ``tonemap`` needs
+``zscale`` to linearise. One numba pass with two lookup tables costs a few ms per 1080p frame on one thread.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+#: AVColorTransferCharacteristic values of the HDR transfers
+PQ, HLG = 16, 18
+TRANSFER_NAME = {PQ: "PQ", HLG: "HLG"}
+REFERENCE_WHITE = 203.0  # nits: HDR reference white (BT.2408), the SDR output's peak
+SOURCE_PEAK = 1000.0  # nits: HLG's nominal display; PQ brighter than this clips
+
+# BT.2100 constants
+_M1, _M2 = 2610 / 16384, 2523 / 4096 * 128
+_C1, _C2, _C3 = 3424 / 4096, 2413 / 4096 * 32, 2392 / 4096 * 32
+_HLG_A = 0.17883277
+_HLG_B = 1 - 4 * _HLG_A
+_HLG_C = 0.5 - _HLG_A * np.log(4 * _HLG_A)
+_HLG_GAMMA = 1.2  # system gamma at a 1,000-nit display
+
+# chromaticities (x, y) of R, G, B per AVColorPrimaries value; D65 white for all three
+_PRIMARIES = {1: ((0.64, 0.33), (0.30, 0.60), (0.15, 0.06)),  # BT.709
+              9: ((0.708, 0.292), (0.170, 0.797), (0.131, 0.046)),  # BT.2020
+              12: ((0.680, 0.320), (0.265, 0.690), (0.150, 0.060))}  # P3-D65 (SMPTE EG 432-1)
+_D65 = (0.3127, 0.3290)
+BT2020 = 9
+
+_IN_STEPS = 4096  # input table: 16-bit code values >> 4
+_OUT_STEPS = 16384  # output table: indexed by sqrt(nits / 10,000)
+
+
+def is_hdr(colour: dict) -> bool:
+    """Whether a video's first-frame colour tags (probe.VideoInfo.colour) say PQ or HLG."""
+    return colour.get("color_trc") in TRANSFER_NAME
+
+
+def pq_eotf(e: np.ndarray) -> np.ndarray:
+    """PQ code value [0, 1] -> nits."""
+    p = np.power(np.clip(e, 0, 1), 1 / _M2)
+    return 10000 * np.power(np.maximum(p - _C1, 0) / (_C2 - _C3 * p), 1 / _M1)
+
+
+def pq_inverse(nits: np.ndarray) -> np.ndarray:
+    """nits -> PQ code value [0, 1]."""
+    y = np.power(np.clip(nits / 10000, 0, 1), _M1)
+    return np.power((_C1 + _C2 * y) / (1 + _C3 * y), _M2)
+
+
+def hlg_inverse_oetf(e: np.ndarray) -> np.ndarray:
+    """HLG code value [0, 1] -> scene linear light [0, 1]."""
+    e = np.clip(e, 0, 1)
+    with np.errstate(over="ignore"):
+        return np.where(e <= 0.5, e * e / 3, (np.exp((e - _HLG_C) / _HLG_A) + _HLG_B) / 12)
+
+
+def eetf(nits: np.ndarray, source_peak: float = SOURCE_PEAK, target_peak: float = REFERENCE_WHITE) -> np.ndarray:
+    """BT.2390's EETF (black level 0): nits on a ``source_peak`` display -> nits on a ``target_peak`` one."""
+    top = pq_inverse(np.float64(source_peak))
+    e1 = pq_inverse(nits) / top  # normalised to the source range
+    max_lum = pq_inverse(np.float64(target_peak)) / top
+    ks = 1.5 * max_lum - 0.5
+    t = (e1 - ks) / (1 - ks)
+    spline = ((2 * t**3 - 3 * t**2 + 1) * ks + (t**3 - 2 * t**2 + t) * (1 - ks)
+              + (-2 * t**3 + 3 * t**2) * max_lum)
+    e2 = np.where(e1 < ks, e1, np.where(e1 <= 1, spline, max_lum))
+    return pq_eotf(e2 * top)
+
+
+def _to_xyz(primaries) -> np.ndarray:
+    xy = np.array(primaries, np.float64)
+    m = np.stack([xy[:, 0] / xy[:, 1], np.ones(3), (1 - xy[:, 0] - xy[:, 1]) / xy[:, 1]])  # columns: X, Y, Z of R, G, B
+    w = np.array([_D65[0] / _D65[1], 1.0, (1 - _D65[0] - _D65[1]) / _D65[1]])
+    return m * np.linalg.solve(m, w)
+
+
+def to_bt709(primaries: int) -> np.ndarray:
+    """3 x 3 matrix: linear RGB in these primaries (unspecified: BT.2020, HDR's) -> linear BT.709 RGB."""
+    src = _PRIMARIES.get(primaries, _PRIMARIES[BT2020])
+    return np.linalg.solve(_to_xyz(_PRIMARIES[1]), _to_xyz(src))
+
+
+def _input_table(transfer: int) -> np.ndarray:
+    """float32 [_IN_STEPS]: code value (16-bit >> 4) -> display nits for PQ, scene light [0, 1] for HLG."""
+    e = (np.arange(_IN_STEPS, dtype=np.float64) + 0.5) / _IN_STEPS
+    return (pq_eotf(e) if transfer == PQ else hlg_inverse_oetf(e)).astype(np.float32)
+
+
+def _output_table() -> np.ndarray:
+    """uint8 [_OUT_STEPS + 1]: sqrt(nits / 10,000) * _OUT_STEPS -> SDR code value (EETF, the sRGB curve)."""
+    nits = 10000 * (np.arange(_OUT_STEPS + 1, dtype=np.float64) / _OUT_STEPS) ** 2
+    sdr = np.clip(eetf(nits) / REFERENCE_WHITE, 0, 1)
+    encoded = np.where(sdr <= 0.0031308, 12.92 * sdr, 1.055 * sdr ** (1 / 2.4) - 0.055)
+    return np.round(255 * encoded).astype(np.uint8)
+
+
+@njit(parallel=True, cache=True)
+def _convert(rgb16, out, table_in, table_out, m, hlg, gamma_minus_1, peak):  # pragma: no cover - compiled
+    h, w = rgb16.shape[0], rgb16.shape[1]
+    steps = table_out.shape[0] - 1
+    for y in prange(h):
+        for x in range(w):
+            r = table_in[rgb16[y, x, 0] >> 4]
+            g = table_in[rgb16[y, x, 1] >> 4]
+            b = table_in[rgb16[y, x, 2] >> 4]
+            if hlg:  # OOTF: scene light -> nits, from the scene's luminance (BT.2020 weights)
+                ys = 0.2627 * r + 0.6780 * g + 0.0593 * b
+                k = peak * ys**gamma_minus_1 if ys > 0 else 0.0
+                r, g, b = r * k, g * k, b * k
+            for c in range(3):
+                v = m[c, 0] * r + m[c, 1] * g + m[c, 2] * b
+                v = min(max(v, 0.0), 10000.0)
+                out[y, x, c] = table_out[int(np.sqrt(v / 10000.0) * steps + 0.5)]
+
+
+class ToSDR:
+    """Converts one video's HDR frames: ``ToSDR(colour)(rgb48)`` -> uint8 SDR BT.709 RGB of the same size."""
+
+    def __init__(self, colour: dict):
+        self.transfer = colour["color_trc"]
+        self.name = TRANSFER_NAME[self.transfer]
+        self._table_in = _input_table(self.transfer)
+        self._table_out = _output_table()
+        self._m = to_bt709(colour.get("color_primaries")).astype(np.float32)
+
+    def __call__(self, rgb16: np.ndarray) -> np.ndarray:
+        out = np.empty(rgb16.shape, np.uint8)
+        _convert(rgb16, out, self._table_in, self._table_out, self._m, self.transfer == HLG,
+                 _HLG_GAMMA - 1, SOURCE_PEAK)
+        return out
