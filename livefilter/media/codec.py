@@ -15,10 +15,12 @@ from pathlib import Path
 
 import av
 import numpy as np
+from av.video.reformatter import VideoReformatter
 
 from ..errors import OutputError, VideoDecodeError
+from .hdr import TRANSFER_NAME, ToSDR
 from .probe import VideoInfo, main_video, open_video, timestamp
-from .yuv import rgb_to_i420
+from .yuv import I420_COLORSPACES, rgb_to_i420
 
 log = logging.getLogger(__name__)
 
@@ -49,12 +51,29 @@ def for_output(settings: EncodeSettings, dst) -> EncodeSettings:
 
 
 # --- decode ---------------------------------------------------------------------------------------------------
-_BT709, _BT601 = 1, 5  # AVColorSpace values
+_BT709, _BT601, _BT2020 = 1, 5, 9  # AVColorSpace values (AVColorPrimaries for BT.709 and BT.2020 alike)
+
+
+def is_hdr(info: VideoInfo) -> bool:
+    """Whether the video's first frame is tagged with an HDR transfer (PQ or HLG)."""
+    return info.colour.get("color_trc") in TRANSFER_NAME
 
 
 def _src_colorspace(info: VideoInfo) -> int:
     cs = info.colour.get("colorspace")
-    return cs if cs in (1, 4, 5, 6, 9, 10) else _BT601  # unspecified: what FFmpeg's swscale assumes
+    if cs in (1, 4, 5, 6, 9, 10):
+        return cs
+    return _BT2020 if is_hdr(info) else _BT601  # unspecified: HDR's matrix, or what FFmpeg's swscale assumes
+
+
+def _rgb(info: VideoInfo):
+    """frame -> uint8 RGB (H, W, 3), for this video. An HDR frame is brought to SDR BT.709 as an SDR screen shows it
+    (media/hdr.py), so that a look learnt on SDR photos grades it as it grades SDR video."""
+    cs = _src_colorspace(info)
+    if not is_hdr(info):
+        return lambda frame: frame.reformat(format="rgb24", src_colorspace=cs).to_ndarray()
+    to_sdr, reformatter = ToSDR(info.colour), VideoReformatter()
+    return lambda frame: to_sdr(reformatter.reformat(frame, format="rgb48le", src_colorspace=cs).to_ndarray())
 
 
 def decode(info: VideoInfo, start: int | None = None, end: int | None = None, stop: threading.Event | None = None,
@@ -71,7 +90,7 @@ def decode(info: VideoInfo, start: int | None = None, end: int | None = None, st
     with open_video(info.path if file is None else file) as c:
         v = main_video(c)
         v.codec_context.thread_type = "AUTO"
-        cs = _src_colorspace(info)
+        to_rgb = _rgb(info)
         last_pts, n = None, 0
         period = max(1, int(1 / (info.rate * info.time_base))) if info.rate else 1
         try:
@@ -100,7 +119,7 @@ def decode(info: VideoInfo, start: int | None = None, end: int | None = None, st
                         on_damaged(pts)
                     if last_pts is not None and pts <= last_pts:  # broken timestamps: keep them increasing
                         pts = last_pts + 1
-                    rgb = frame.reformat(format="rgb24", src_colorspace=cs).to_ndarray()
+                    rgb = to_rgb(frame)
                     last_pts = pts
                     n += 1
                     yield pts, rgb
@@ -195,18 +214,22 @@ def say_if_odd_size(width: int, height: int, dst) -> None:
                     "column and row are" if width % 2 and height % 2 else "column is" if width % 2 else "row is")
 
 
-_HDR_TRANSFER = {16: "PQ", 18: "HLG"}  # AVColorTransferCharacteristic: SMPTE ST 2084, ARIB STD-B67
-
-
 def say_what_is_lost(info: VideoInfo, dst) -> None:
-    """A warning for what an output cannot keep of its input, once per output: an HDR video's range (graded and
-    written as 8-bit code values, as if SDR), a display rotation an MPEG-TS cannot store."""
-    if (hdr := _HDR_TRANSFER.get(info.colour.get("color_trc"))) is not None:
-        log.warning("%s: an HDR video (%s): graded as 8-bit code values as if it were SDR, and written in 8 bits, "
-                    "tagged %s: the look may not match the template's and smooth skies may band", info.path, hdr, hdr)
+    """A warning for what an output cannot keep of its input, once per output: an HDR video's range (brought to SDR
+    before grading), a display rotation an MPEG-TS cannot store."""
+    if is_hdr(info):
+        log.warning("%s: an HDR video (%s): brought to SDR (BT.709) as an SDR screen shows it, then graded; the graded "
+                    "video is SDR", info.path, TRANSFER_NAME[info.colour["color_trc"]])
     if info.rotation and Path(dst).suffix.lower() in IN_BAND_EXTS:
         log.warning("%s: its display rotation (%d degrees) cannot be stored in %s: the graded video plays unrotated "
                     "(grade into .mp4, .mov or .mkv to keep it)", info.path, info.rotation, Path(dst).suffix)
+
+
+def _out_colorspace(info: VideoInfo) -> int:
+    """The graded video's YUV matrix: the input's where the RGB -> I420 pass has it (BT.709, BT.601, BT.2020), else
+    BT.709 (an HDR video is brought to SDR BT.709 on decoding)."""
+    cs = _src_colorspace(info)
+    return cs if cs in I420_COLORSPACES and not is_hdr(info) else _BT709
 
 
 def _configure(cc, info: VideoInfo, settings: EncodeSettings) -> None:
@@ -216,11 +239,12 @@ def _configure(cc, info: VideoInfo, settings: EncodeSettings) -> None:
     cc.time_base = info.time_base
     if info.rate:
         cc.framerate = info.rate
-    cs = _src_colorspace(info)
-    cc.colorspace = cs
+    cc.colorspace = _out_colorspace(info)
     cc.color_range = 1  # limited ("tv"): what players expect of H.264
     for k in ("color_primaries", "color_trc"):
-        if info.colour.get(k) not in (None, 2):
+        if is_hdr(info):
+            setattr(cc, k, _BT709)  # brought to SDR on decoding (_rgb)
+        elif info.colour.get(k) not in (None, 2):
             setattr(cc, k, info.colour[k])
     cc.options = {"crf": f"{settings.crf:g}", "preset": settings.preset, "threads": str(settings.threads),
                   **({"x264-params": X264_PARAMS} if X264_PARAMS and settings.codec == "libx264" else {})}
@@ -235,7 +259,7 @@ class ChunkEncoder:
         if not settings.in_band_headers:  # headers in the container (mp4's avcC); else x264 repeats them in-band
             self.cc.flags |= av.codec.context.Flags.global_header
         self.cc.open()
-        self.cs = _src_colorspace(info)
+        self.cs = _out_colorspace(info)
         self.w, self.h = self.cc.width, self.cc.height
 
     def to_frame(self, rgb: np.ndarray, pts: int):

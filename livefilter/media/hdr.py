@@ -1,20 +1,25 @@
 """HDR video frames (PQ or HLG) to SDR BT.709 RGB, so that a look learnt on SDR photos grades them as it grades SDR.
 
 A phone's video is often HDR (an iPhone records HLG by default). Graded as if its code values were SDR, its colours
-and the look's came out wrong (HLG's BT.2020 primaries read as BT.709 are dull; PQ's curve reads as a dark, flat
-picture). Each frame is therefore brought to SDR first, as a player on an SDR screen (mpv, libplacebo) does:
+and the look's came out wrong (BT.2020 primaries read as BT.709 are dull, PQ's curve read as SDR's dark and flat:
+a PQ grey patch came out 17 code values dark, a red one 42 less red). Each frame is therefore brought to SDR first, as a player
+on an SDR screen (mpv, libplacebo) does:
 
 1. the decoder's 16-bit R'G'B' to display light in nits: PQ's EOTF (SMPTE ST 2084); HLG's inverse OETF and its OOTF
    for a 1,000-nit display (BT.2100: system gamma 1.2, so that a 75 % HLG signal is reference white, 203 nits);
 2. the source primaries (BT.2020, or P3, or BT.709) to BT.709, in linear light; colours outside BT.709 clipped;
 3. each channel's nits through BT.2390's EETF (the tone curve in PQ space: unchanged up to a knee, a Hermite roll-off
    above it) from the source peak (1,000 nits: HLG's nominal display, and what PQ phone and streaming video is
-   mastered for; brighter values clip) to the SDR peak at HDR reference white (203 nits, BT.2408);
+   mastered for; brighter values clip) to the SDR peak at HDR reference white (203 nits, BT.2408): reference white
+   lands at 90 % of the code range (229), 300 nits at 244, 400 at 250;
 4. the sRGB curve to 8-bit SDR R'G'B' (the encoding of the photos the looks are learnt on), tagged BT.709 in the
    graded video.
 
 Why not FFmpeg: its ``zscale`` (zimg) and ``libplacebo`` filters are not in PyAV's FFmpeg, and ``tonemap`` needs
-``zscale`` to linearise. One numba pass with two lookup tables costs a few ms per 1080p frame on one thread.
+``zscale`` to linearise. FFmpeg 8's swscale converts PQ / HLG to SDR through PyAV (``dst_color_trc``), but with no
+tone curve there: everything above reference white clips (an HLG 90 % signal, PQ at 400 nits: 255), a sky's
+highlights blown; its perceptual intent is not reachable through PyAV (docs/decisions.md, 'HDR video'). Here swscale
+gives 16-bit R'G'B' (8.6 ms a 1080p frame) and one numba pass with lookup tables does the rest (7.8 ms on 2 threads).
 """
 
 from __future__ import annotations
@@ -44,12 +49,8 @@ _D65 = (0.3127, 0.3290)
 BT2020 = 9
 
 _IN_STEPS = 4096  # input table: 16-bit code values >> 4
-_OUT_STEPS = 16384  # output table: indexed by sqrt(nits / 10,000)
-
-
-def is_hdr(colour: dict) -> bool:
-    """Whether a video's first-frame colour tags (probe.VideoInfo.colour) say PQ or HLG."""
-    return colour.get("color_trc") in TRANSFER_NAME
+_OUT_PER_NIT = 50  # output table: nits 0..SOURCE_PEAK in steps of 0.02 (below 1 code value near black)
+_OOTF_STEPS = 65536  # HLG's OOTF gain, by the scene's luminance (indexed by its square root: the pass took 2x longer)
 
 
 def pq_eotf(e: np.ndarray) -> np.ndarray:
@@ -104,30 +105,40 @@ def _input_table(transfer: int) -> np.ndarray:
 
 
 def _output_table() -> np.ndarray:
-    """uint8 [_OUT_STEPS + 1]: sqrt(nits / 10,000) * _OUT_STEPS -> SDR code value (EETF, the sRGB curve)."""
-    nits = 10000 * (np.arange(_OUT_STEPS + 1, dtype=np.float64) / _OUT_STEPS) ** 2
+    """uint8 [SOURCE_PEAK * _OUT_PER_NIT + 1]: nits * _OUT_PER_NIT -> SDR code value (EETF, the sRGB curve)."""
+    nits = np.arange(int(SOURCE_PEAK * _OUT_PER_NIT) + 1, dtype=np.float64) / _OUT_PER_NIT
     sdr = np.clip(eetf(nits) / REFERENCE_WHITE, 0, 1)
     encoded = np.where(sdr <= 0.0031308, 12.92 * sdr, 1.055 * sdr ** (1 / 2.4) - 0.055)
     return np.round(255 * encoded).astype(np.uint8)
 
 
-@njit(parallel=True, cache=True)
-def _convert(rgb16, out, table_in, table_out, m, hlg, gamma_minus_1, peak):  # pragma: no cover - compiled
+def _ootf_table() -> np.ndarray:
+    """float32 [_OOTF_STEPS + 1]: scene luminance * _OOTF_STEPS -> HLG's OOTF gain in nits (peak Ys^(gamma - 1))."""
+    ys = np.arange(_OOTF_STEPS + 1, dtype=np.float64) / _OOTF_STEPS
+    return (SOURCE_PEAK * ys ** (_HLG_GAMMA - 1)).astype(np.float32)
+
+
+@njit(parallel=True, fastmath=True, cache=True)
+def _convert(rgb16, out, table_in, table_out, m, ootf):  # pragma: no cover - compiled
     h, w = rgb16.shape[0], rgb16.shape[1]
-    steps = table_out.shape[0] - 1
+    top = np.float32(table_out.shape[0] - 1)
+    per_nit = np.float32(_OUT_PER_NIT)
+    gain_steps = np.float32(ootf.shape[0] - 1)
+    hlg = ootf.shape[0] > 1
+    zero, one, half = np.float32(0), np.float32(1), np.float32(0.5)
     for y in prange(h):
+        src, dst = rgb16[y], out[y]
         for x in range(w):
-            r = table_in[rgb16[y, x, 0] >> 4]
-            g = table_in[rgb16[y, x, 1] >> 4]
-            b = table_in[rgb16[y, x, 2] >> 4]
-            if hlg:  # OOTF: scene light -> nits, from the scene's luminance (BT.2020 weights)
-                ys = 0.2627 * r + 0.6780 * g + 0.0593 * b
-                k = peak * ys**gamma_minus_1 if ys > 0 else 0.0
+            r = table_in[src[x, 0] >> 4]
+            g = table_in[src[x, 1] >> 4]
+            b = table_in[src[x, 2] >> 4]
+            if hlg:  # HLG's OOTF: scene light -> nits, from the scene's luminance (BT.2020 weights)
+                ys = min(max(np.float32(0.2627) * r + np.float32(0.6780) * g + np.float32(0.0593) * b, zero), one)
+                k = ootf[np.int32(ys * gain_steps + half)]
                 r, g, b = r * k, g * k, b * k
-            for c in range(3):
+            for c in range(3):  # to BT.709, then through the tone curve; outside BT.709 or above the peak: clipped
                 v = m[c, 0] * r + m[c, 1] * g + m[c, 2] * b
-                v = min(max(v, 0.0), 10000.0)
-                out[y, x, c] = table_out[int(np.sqrt(v / 10000.0) * steps + 0.5)]
+                dst[x, c] = table_out[np.int32(min(max(v * per_nit + half, zero), top))]
 
 
 class ToSDR:
@@ -139,9 +150,9 @@ class ToSDR:
         self._table_in = _input_table(self.transfer)
         self._table_out = _output_table()
         self._m = to_bt709(colour.get("color_primaries")).astype(np.float32)
+        self._ootf = _ootf_table() if self.transfer == HLG else np.zeros(1, np.float32)
 
     def __call__(self, rgb16: np.ndarray) -> np.ndarray:
         out = np.empty(rgb16.shape, np.uint8)
-        _convert(rgb16, out, self._table_in, self._table_out, self._m, self.transfer == HLG,
-                 _HLG_GAMMA - 1, SOURCE_PEAK)
+        _convert(np.ascontiguousarray(rgb16), out, self._table_in, self._table_out, self._m, self._ootf)
         return out

@@ -2,8 +2,8 @@
 
 libswscale's rgb24 -> yuv420p conversion (PyAV's ``VideoFrame.reformat``) took 16.7 ms per 1080p frame here, more
 than the render itself: a third of the time a graded video spends outside the encoder. This pass does the same
-conversion in 7 ms on one thread: Y from each pixel, Cb/Cr from the mean of each 2 x 2 block, with the BT.709 or
-BT.601 matrix the output is tagged with, 8-bit limited range (16..235 / 16..240), rounded. The arithmetic is
+conversion in 7 ms on one thread: Y from each pixel, Cb/Cr from the mean of each 2 x 2 block, with the BT.709,
+BT.601 or BT.2020 matrix the output is tagged with, 8-bit limited range (16..235 / 16..240), rounded. The arithmetic is
 16-bit fixed point (as libswscale's): each value is the formula's rounded to within ``FIXED_POINT_ERROR`` of a tie
 (float64 arithmetic took 9.8 ms).
 """
@@ -13,8 +13,9 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-# (Kr, Kb) per AVColorSpace value: 1 BT.709; 5, 6 BT.601 (470BG, SMPTE 170M)
-_K = {1: (0.2126, 0.0722), 5: (0.299, 0.114), 6: (0.299, 0.114)}
+# (Kr, Kb) per AVColorSpace value: 1 BT.709; 5, 6 BT.601 (470BG, SMPTE 170M); 9 BT.2020 (non-constant luminance)
+_K = {1: (0.2126, 0.0722), 5: (0.299, 0.114), 6: (0.299, 0.114), 9: (0.2627, 0.0593)}
+I420_COLORSPACES = frozenset(_K)
 _S = 1 << 16
 # the worst difference between the fixed-point sum and the exact formula: 3 coefficients rounded to 1/2^17 times
 # at most 4 * 255 (a chroma block's sums), plus the constant's
@@ -60,7 +61,7 @@ def _i420(rgb, Y, U, V, c):  # pragma: no cover - compiled
 
 def rgb_to_i420(rgb: np.ndarray, colorspace: int = 1) -> np.ndarray:
     """uint8 (H, W, 3) RGB with even H and W -> (H * 3 // 2, W) uint8 I420 (Y plane, then Cb, then Cr), the layout
-    ``av.VideoFrame.from_ndarray(..., format="yuv420p")`` takes. ``colorspace``: 1 BT.709, 5 or 6 BT.601."""
+    ``av.VideoFrame.from_ndarray(..., format="yuv420p")`` takes. ``colorspace``: 1 BT.709, 5 or 6 BT.601, 9 BT.2020."""
     h, w = rgb.shape[:2]
     if h % 2 or w % 2:
         raise ValueError(f"I420 needs an even frame size, got {w}x{h}")

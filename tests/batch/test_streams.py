@@ -110,11 +110,11 @@ def test_a_cover_image_is_kept_and_never_graded(ffmpeg, tmp_path, look_file, cap
 
 
 @pytest.mark.parametrize("trc, name", [("smpte2084", "PQ"), ("arib-std-b67", "HLG")])
-def test_an_hdr_video_says_it_is_graded_as_sdr(ffmpeg, tmp_path, look_file, capsys, caplog, trc, name):
+def test_an_hdr_video_says_it_is_brought_to_sdr(ffmpeg, tmp_path, look_file, capsys, caplog, trc, name):
     src = tmp_path / "hdr.mp4"
     _ffmpeg(ffmpeg, *CLIP, *H264, "-color_primaries", "bt2020", "-color_trc", trc, "-colorspace", "bt2020nc", src)
     said = _grade(look_file, src, tmp_path / "out.mp4", capsys, caplog)
-    assert len(said) == 1 and f"an HDR video ({name}): graded as 8-bit code values as if it were SDR" in said[0]
+    assert len(said) == 1 and f"an HDR video ({name}): brought to SDR (BT.709)" in said[0]
 
 
 def test_a_rotation_a_ts_cannot_hold_is_said(tmp_path, look_file, capsys, caplog):

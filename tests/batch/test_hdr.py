@@ -1,0 +1,143 @@
+"""HDR videos (PQ, HLG) are brought to SDR BT.709 before grading, as an SDR screen shows them; a BT.2020 SDR video
+keeps its matrix. The clips are built from BT.2100's formulas here, independently of livefilter/media/hdr.py."""
+
+from __future__ import annotations
+
+import av
+import numpy as np
+import pytest
+
+import livefilter as lf
+from livefilter.batch.video import probe
+from livefilter.cli import main
+from livefilter.media.codec import decode
+from livefilter.media.hdr import eetf
+
+from .conftest import decode_all
+
+PQ, HLG, BT2020_10BIT = 16, 18, 14  # AVColorTransferCharacteristic
+WHITE = 203.0  # nits: HDR reference white, SDR white after the conversion
+
+# BT.709 -> BT.2020 in linear light (BT.2087)
+TO_2020 = np.array([[0.6274, 0.3293, 0.0433], [0.0691, 0.9195, 0.0114], [0.0164, 0.0880, 0.8956]])
+
+
+def srgb(linear):
+    linear = np.asarray(linear, np.float64)
+    return 255 * np.where(linear <= 0.0031308, 12.92 * linear, 1.055 * np.power(linear, 1 / 2.4) - 0.055)
+
+
+def pq_code(nits):
+    m1, m2, c1, c2, c3 = 2610 / 16384, 2523 / 32, 3424 / 4096, 2413 / 128, 2392 / 128
+    y = np.power(np.asarray(nits, np.float64) / 10000, m1)
+    return np.power((c1 + c2 * y) / (1 + c3 * y), m2)
+
+
+def hlg_code(nits):
+    """HLG signals whose display light on a 1,000-nit display (OOTF, system gamma 1.2) is ``nits`` (RGB, BT.2020)."""
+    nits = np.asarray(nits, np.float64)
+    ys = np.power(nits @ np.array([0.2627, 0.6780, 0.0593]) / 1000, 1 / 1.2)  # the scene's luminance
+    scene = nits / (1000 * np.power(ys, 0.2)[..., None])  # display light Fd = 1000 Ys^0.2 E
+    a = 0.17883277
+    b, c = 1 - 4 * a, 0.5 - a * np.log(4 * a)
+    return np.where(scene <= 1 / 12, np.sqrt(3 * scene), a * np.log(np.maximum(12 * scene - b, 1e-12)) + c)
+
+
+# patches of display light in BT.709 linear [0, 1] of reference white; their SDR sRGB values are what comes out
+PATCHES = {"dark grey": (0.05, 0.05, 0.05), "grey": (0.2, 0.2, 0.2), "skin": (0.3, 0.2, 0.15), "red": (0.3, 0.02, 0.02),
+           "green": (0.05, 0.25, 0.05), "blue": (0.03, 0.05, 0.3)}
+HIGHLIGHTS = (1.0, 1.5, 2.0)  # greys at 203, 305 and 406 nits: into SDR's top (229, 244, 250), not clipped
+
+
+def _hdr_clip(path, transfer, frames=4, side=16):
+    """A 10-bit H.264 clip of flat patches (each ``side`` pixels), tagged BT.2020 and PQ or HLG."""
+    lights = [np.array(p) for p in PATCHES.values()] + [np.full(3, h) for h in HIGHLIGHTS]
+    nits = np.array([TO_2020 @ p for p in lights]) * WHITE
+    code = pq_code(nits) if transfer == PQ else hlg_code(nits)
+    rgb = np.repeat(np.repeat(np.round(code * 65535).astype(np.uint16)[None], side, 0), side, 1)  # (side, n*side)
+    frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb48le")
+    yuv = frame.reformat(format="yuv420p10le", dst_colorspace=9, dst_color_range=1)
+    with av.open(str(path), "w") as out:
+        vs = out.add_stream("libx264", rate=25)
+        vs.width, vs.height, vs.pix_fmt = rgb.shape[1], rgb.shape[0], "yuv420p10le"
+        cc = vs.codec_context
+        cc.colorspace, cc.color_primaries, cc.color_trc, cc.color_range = 9, 9, transfer, 1
+        cc.options = {"crf": "1"}
+        for i in range(frames):
+            f = av.VideoFrame.from_ndarray(yuv.to_ndarray(), format="yuv420p10le")
+            f.pts = i
+            for p in vs.encode(f):
+                out.mux(p)
+        for p in vs.encode(None):
+            out.mux(p)
+
+
+def _patches(rgb, side=16):
+    return np.array([rgb[side // 4: 3 * side // 4, k * side + side // 4: (k + 1) * side - side // 4].mean((0, 1))
+                     for k in range(rgb.shape[1] // side)])
+
+
+def _expected():
+    sdr = [srgb(p) for p in PATCHES.values()]
+    return np.array(sdr + [srgb(np.full(3, eetf(np.float64(h * WHITE)) / WHITE)) for h in HIGHLIGHTS])
+
+
+@pytest.mark.parametrize("transfer", [PQ, HLG], ids=["PQ", "HLG"])
+def test_an_hdr_video_is_read_as_an_sdr_screen_shows_it(tmp_path, transfer):
+    src = tmp_path / "hdr.mp4"
+    _hdr_clip(src, transfer)
+    info = probe(src)
+    got = _patches(next(decode(info))[1])
+    want = _expected()
+    n = len(PATCHES)
+    # colours up to reference white: as the SDR photo of that light (read as code values, the grey patch came out
+    # 17 (PQ) and 9 (HLG) code values dark, the red one 42 and 25 less red)
+    assert np.abs(got[:n] - want[:n]).max() <= 3, (got[:n].round(1), want[:n].round(1))
+    hi = got[n:, 1]
+    assert hi[0] + 5 < hi[1] < hi[2] - 3 and hi[2] < 253 and hi[0] > got[1, 1] + 60  # rolled off, not clipped
+    assert np.abs(got[n:] - want[n:]).max() <= 3
+
+
+@pytest.mark.parametrize("transfer", [PQ, HLG], ids=["PQ", "HLG"])
+def test_a_graded_hdr_video_is_sdr_bt709(tmp_path, transfer, look_file, capsys, caplog):
+    src, dst = tmp_path / "hdr.mp4", tmp_path / "out.mp4"
+    _hdr_clip(src, transfer)
+    assert main(["apply", str(look_file), str(src), "-o", str(dst), "--strength", "0", "--no-face-protect"]) == 0
+    said = [r.getMessage() for r in caplog.records if r.levelno >= 30]
+    name = {PQ: "PQ", HLG: "HLG"}[transfer]
+    assert said == [f"{src}: an HDR video ({name}): brought to SDR (BT.709) as an SDR screen shows it, then graded; "
+                    "the graded video is SDR"]
+    with av.open(str(dst)) as c:
+        f = next(c.decode(video=0))
+        assert (f.colorspace, f.color_primaries, f.color_trc, f.format.name) == (1, 1, 1, "yuv420p")
+    frames, _, _ = decode_all(dst)
+    assert np.abs(_patches(frames[0])[: len(PATCHES)] - _expected()[: len(PATCHES)]).max() <= 4
+
+
+def test_a_bt2020_sdr_video_keeps_its_matrix(tmp_path):
+    # an SDR video tagged BT.2020 was written tagged BT.2020 but with BT.709's matrix: 12 code values off
+    src, dst = tmp_path / "in.mp4", tmp_path / "out.mp4"
+    rgb = np.zeros((16, 64, 3), np.uint8)
+    for k, colour in enumerate([(200, 30, 30), (30, 180, 40), (40, 50, 200), (128, 128, 128)]):
+        rgb[:, 16 * k:16 * (k + 1)] = colour
+    with av.open(str(src), "w") as out:
+        vs = out.add_stream("libx264", rate=25)
+        vs.width, vs.height, vs.pix_fmt = 64, 16, "yuv420p"
+        cc = vs.codec_context
+        cc.colorspace, cc.color_primaries, cc.color_trc, cc.color_range = 9, 9, BT2020_10BIT, 1
+        cc.options = {"crf": "1"}
+        yuv = av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(format="yuv420p", dst_colorspace=9,
+                                                                      dst_color_range=1)
+        for i in range(3):
+            f = av.VideoFrame.from_ndarray(yuv.to_ndarray(), format="yuv420p")
+            f.pts = i
+            for p in vs.encode(f):
+                out.mux(p)
+        for p in vs.encode(None):
+            out.mux(p)
+    lf.apply_video(lf.Lut.identity(), src, dst, face_protect=False)
+    with av.open(str(dst)) as c:
+        f = next(c.decode(video=0))
+        assert (f.colorspace, f.color_primaries, f.color_trc) == (9, 9, BT2020_10BIT)
+        back = f.reformat(format="rgb24", src_colorspace=9).to_ndarray()
+    assert np.abs(_patches(back).astype(int) - _patches(rgb)).max() <= 3  # two 8-bit YUV round trips
