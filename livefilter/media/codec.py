@@ -61,7 +61,9 @@ def is_hdr(info: VideoInfo) -> bool:
 
 def _src_colorspace(info: VideoInfo) -> int:
     cs = info.colour.get("colorspace")
-    if cs in (1, 4, 5, 6, 9, 10):
+    if cs == 10:  # BT.2020 constant luminance: swscale has no such matrix (it failed as "corrupt data"); the
+        return _BT2020  # non-constant one is close
+    if cs in (1, 4, 5, 6, 9):
         return cs
     return _BT2020 if is_hdr(info) else _BT601  # unspecified: HDR's matrix, or what FFmpeg's swscale assumes
 
@@ -72,8 +74,30 @@ def _rgb(info: VideoInfo):
     cs = _src_colorspace(info)
     if not is_hdr(info):
         return lambda frame: frame.reformat(format="rgb24", src_colorspace=cs).to_ndarray()
-    to_sdr, reformatter = ToSDR(info.colour), VideoReformatter()
-    return lambda frame: to_sdr(reformatter.reformat(frame, format="rgb48le", src_colorspace=cs).to_ndarray())
+    reformatter, converters = VideoReformatter(), {}
+
+    def to_rgb(frame):
+        key = (frame.format.name, frame.color_range)
+        if key not in converters:
+            converters[key] = ToSDR(info.colour, _white16(frame.format.name, frame.color_range, cs))
+        return converters[key](reformatter.reformat(frame, format="rgb48le", src_colorspace=cs).to_ndarray())
+
+    return to_rgb
+
+
+def _white16(pix_fmt: str, color_range: int, cs: int) -> float:
+    """What swscale's 16-bit RGB makes of nominal white in this planar YUV format and range: 65283 for 10-bit
+    limited range, 65021 for 8-bit (its output is that much short of 65535; left alone, an HDR video came out 1 to 3
+    code values dark). 65535 for a format this does not know how to fill."""
+    f = av.VideoFrame(2, 2, pix_fmt)
+    bits = f.format.components[0].bits
+    if not pix_fmt.startswith("yuv") or len(f.planes) != 3 or bits > 16:
+        return 65535.0
+    top = (1 << bits) - 1 if color_range == 2 else 235 << (bits - 8)
+    for k, plane in enumerate(f.planes):
+        np.frombuffer(plane, np.uint16 if bits > 8 else np.uint8)[:] = top if k == 0 else 1 << (bits - 1)
+    f.color_range = color_range
+    return float(VideoReformatter().reformat(f, format="rgb48le", src_colorspace=cs).to_ndarray()[0, 0, 1])
 
 
 def decode(info: VideoInfo, start: int | None = None, end: int | None = None, stop: threading.Event | None = None,

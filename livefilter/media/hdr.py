@@ -2,16 +2,19 @@
 
 A phone's video is often HDR (an iPhone records HLG by default). Graded as if its code values were SDR, its colours
 and the look's came out wrong (BT.2020 primaries read as BT.709 are dull, PQ's curve read as SDR's dark and flat:
-a PQ grey patch came out 17 code values dark, a red one 42 less red). Each frame is therefore brought to SDR first, as a player
-on an SDR screen (mpv, libplacebo) does:
+a PQ grey patch came out 17 code values dark, a red one 42 less red). Each frame is therefore brought to SDR first,
+as a player does on an SDR screen:
 
-1. the decoder's 16-bit R'G'B' to display light in nits: PQ's EOTF (SMPTE ST 2084); HLG's inverse OETF and its OOTF
+1. the decoder's R'G'B' (16-bit, from swscale, whose white is 0.4 % short of 65535: measured per pixel format) to
+   display light in nits: PQ's EOTF (SMPTE ST 2084); HLG's inverse OETF and its OOTF
    for a 1,000-nit display (BT.2100: system gamma 1.2, so that a 75 % HLG signal is reference white, 203 nits);
 2. the source primaries (BT.2020, or P3, or BT.709) to BT.709, in linear light; colours outside BT.709 clipped;
-3. each channel's nits through BT.2390's EETF (the tone curve in PQ space: unchanged up to a knee, a Hermite roll-off
-   above it) from the source peak (1,000 nits: HLG's nominal display, and what PQ phone and streaming video is
-   mastered for; brighter values clip) to the SDR peak at HDR reference white (203 nits, BT.2408): reference white
-   lands at 90 % of the code range (229), 300 nits at 244, 400 at 250;
+3. BT.2390's EETF (the tone curve in PQ space: unchanged up to a knee at 88 nits, a Hermite roll-off above it) from
+   the source peak (1,000 nits: HLG's nominal display, and what PQ phone and streaming video is mastered for;
+   brighter values clip) to the SDR peak at HDR reference white (203 nits, BT.2408), applied to the pixel's largest
+   channel and the three scaled alike, so a bright colour keeps its hue (the curve on each channel turned a bright
+   orange yellow and took a third of a lit face's chroma): reference white lands at 90 % of the code range (229),
+   300 nits at 244, 400 at 250;
 4. the sRGB curve to 8-bit SDR R'G'B' (the encoding of the photos the looks are learnt on), tagged BT.709 in the
    graded video.
 
@@ -19,7 +22,8 @@ Why not FFmpeg: its ``zscale`` (zimg) and ``libplacebo`` filters are not in PyAV
 ``zscale`` to linearise. FFmpeg 8's swscale converts PQ / HLG to SDR through PyAV (``dst_color_trc``), but with no
 tone curve there: everything above reference white clips (an HLG 90 % signal, PQ at 400 nits: 255), a sky's
 highlights blown; its perceptual intent is not reachable through PyAV (docs/decisions.md, 'HDR video'). Here swscale
-gives 16-bit R'G'B' (8.6 ms a 1080p frame) and one numba pass with lookup tables does the rest (7.8 ms on 2 threads).
+gives 16-bit R'G'B' (5-8 ms a 1080p frame) and one numba pass with lookup tables does the rest (PQ 6.5 ms, HLG 14 ms
+on 2 threads).
 """
 
 from __future__ import annotations
@@ -48,8 +52,8 @@ _PRIMARIES = {1: ((0.64, 0.33), (0.30, 0.60), (0.15, 0.06)),  # BT.709
 _D65 = (0.3127, 0.3290)
 BT2020 = 9
 
-_IN_STEPS = 4096  # input table: 16-bit code values >> 4
-_OUT_PER_NIT = 50  # output table: nits 0..SOURCE_PEAK in steps of 0.02 (below 1 code value near black)
+_OUT_PER_NIT = 50  # tone curve's gain table: nits 0..SOURCE_PEAK in steps of 0.02
+_ENCODE_STEPS = 65536  # sRGB curve table over linear [0, 1] (a step is 0.05 code values near black)
 _OOTF_STEPS = 65536  # HLG's OOTF gain, by the scene's luminance (indexed by its square root: the pass took 2x longer)
 
 
@@ -93,21 +97,35 @@ def _to_xyz(primaries) -> np.ndarray:
 
 
 def to_bt709(primaries: int) -> np.ndarray:
-    """3 x 3 matrix: linear RGB in these primaries (unspecified: BT.2020, HDR's) -> linear BT.709 RGB."""
-    src = _PRIMARIES.get(primaries, _PRIMARIES[BT2020])
-    return np.linalg.solve(_to_xyz(_PRIMARIES[1]), _to_xyz(src))
+    """3 x 3 matrix: linear RGB in these primaries (BT.709, BT.2020, P3-D65; any other: BT.2020, HDR's) -> linear
+    BT.709 RGB."""
+    return np.linalg.solve(_to_xyz(_PRIMARIES[1]), _to_xyz(_PRIMARIES.get(primaries, _PRIMARIES[BT2020])))
 
 
-def _input_table(transfer: int) -> np.ndarray:
-    """float32 [_IN_STEPS]: code value (16-bit >> 4) -> display nits for PQ, scene light [0, 1] for HLG."""
-    e = (np.arange(_IN_STEPS, dtype=np.float64) + 0.5) / _IN_STEPS
+def luminance_weights(primaries: int) -> np.ndarray:
+    """Y of linear R, G, B in these primaries (BT.2020: 0.2627, 0.6780, 0.0593), for HLG's OOTF."""
+    return _to_xyz(_PRIMARIES.get(primaries, _PRIMARIES[BT2020]))[1]
+
+
+def _input_table(transfer: int, white: float) -> np.ndarray:
+    """float32 [65536]: 16-bit code value -> display nits for PQ, scene light [0, 1] for HLG; ``white``: the value
+    that stands for the signal's 1.0."""
+    e = np.arange(65536, dtype=np.float64) / white
     return (pq_eotf(e) if transfer == PQ else hlg_inverse_oetf(e)).astype(np.float32)
 
 
-def _output_table() -> np.ndarray:
-    """uint8 [SOURCE_PEAK * _OUT_PER_NIT + 1]: nits * _OUT_PER_NIT -> SDR code value (EETF, the sRGB curve)."""
+def _gain_table() -> np.ndarray:
+    """float32 [SOURCE_PEAK * _OUT_PER_NIT + 1]: a pixel's largest channel in nits (* _OUT_PER_NIT) -> the factor
+    that takes its channels to SDR linear light (the tone curve's output over its input, over reference white)."""
     nits = np.arange(int(SOURCE_PEAK * _OUT_PER_NIT) + 1, dtype=np.float64) / _OUT_PER_NIT
-    sdr = np.clip(eetf(nits) / REFERENCE_WHITE, 0, 1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        gain = np.where(nits > 0, eetf(nits) / nits, 1.0) / REFERENCE_WHITE
+    return gain.astype(np.float32)
+
+
+def _encode_table() -> np.ndarray:
+    """uint8 [_ENCODE_STEPS + 1]: SDR linear light [0, 1] * _ENCODE_STEPS -> 8-bit code value (the sRGB curve)."""
+    sdr = np.arange(_ENCODE_STEPS + 1, dtype=np.float64) / _ENCODE_STEPS
     encoded = np.where(sdr <= 0.0031308, 12.92 * sdr, 1.055 * sdr ** (1 / 2.4) - 0.055)
     return np.round(255 * encoded).astype(np.uint8)
 
@@ -119,40 +137,50 @@ def _ootf_table() -> np.ndarray:
 
 
 @njit(parallel=True, fastmath=True, cache=True)
-def _convert(rgb16, out, table_in, table_out, m, ootf):  # pragma: no cover - compiled
+def _convert(rgb16, out, table_in, m, lum, ootf, gain, encode):  # pragma: no cover - compiled
     h, w = rgb16.shape[0], rgb16.shape[1]
-    top = np.float32(table_out.shape[0] - 1)
+    top = np.float32(gain.shape[0] - 1)
     per_nit = np.float32(_OUT_PER_NIT)
-    gain_steps = np.float32(ootf.shape[0] - 1)
+    steps = np.float32(encode.shape[0] - 1)
+    ootf_steps = np.float32(ootf.shape[0] - 1)
     hlg = ootf.shape[0] > 1
     zero, one, half = np.float32(0), np.float32(1), np.float32(0.5)
     for y in prange(h):
         src, dst = rgb16[y], out[y]
         for x in range(w):
-            r = table_in[src[x, 0] >> 4]
-            g = table_in[src[x, 1] >> 4]
-            b = table_in[src[x, 2] >> 4]
-            if hlg:  # HLG's OOTF: scene light -> nits, from the scene's luminance (BT.2020 weights)
-                ys = min(max(np.float32(0.2627) * r + np.float32(0.6780) * g + np.float32(0.0593) * b, zero), one)
-                k = ootf[np.int32(ys * gain_steps + half)]
+            r = table_in[src[x, 0]]
+            g = table_in[src[x, 1]]
+            b = table_in[src[x, 2]]
+            if hlg:  # HLG's OOTF: scene light -> nits, from the scene's luminance
+                ys = min(max(lum[0] * r + lum[1] * g + lum[2] * b, zero), one)
+                k = ootf[np.int32(ys * ootf_steps + half)]
                 r, g, b = r * k, g * k, b * k
-            for c in range(3):  # to BT.709, then through the tone curve; outside BT.709 or above the peak: clipped
-                v = m[c, 0] * r + m[c, 1] * g + m[c, 2] * b
-                dst[x, c] = table_out[np.int32(min(max(v * per_nit + half, zero), top))]
+            # to BT.709 (outside it: clipped), then the tone curve on the largest channel, the three scaled alike
+            c0 = max(m[0, 0] * r + m[0, 1] * g + m[0, 2] * b, zero)
+            c1 = max(m[1, 0] * r + m[1, 1] * g + m[1, 2] * b, zero)
+            c2 = max(m[2, 0] * r + m[2, 1] * g + m[2, 2] * b, zero)
+            k = gain[np.int32(min(max(c0, c1, c2) * per_nit + half, top))]
+            dst[x, 0] = encode[np.int32(min(c0 * k, one) * steps + half)]
+            dst[x, 1] = encode[np.int32(min(c1 * k, one) * steps + half)]
+            dst[x, 2] = encode[np.int32(min(c2 * k, one) * steps + half)]
 
 
 class ToSDR:
-    """Converts one video's HDR frames: ``ToSDR(colour)(rgb48)`` -> uint8 SDR BT.709 RGB of the same size."""
+    """Converts one video's HDR frames: ``ToSDR(colour, white)(rgb48)`` -> uint8 SDR BT.709 RGB of the same size;
+    ``white``: the 16-bit value that stands for the signal's 1.0 (swscale's, for the frames' pixel format)."""
 
-    def __init__(self, colour: dict):
+    def __init__(self, colour: dict, white: float = 65535.0):
         self.transfer = colour["color_trc"]
         self.name = TRANSFER_NAME[self.transfer]
-        self._table_in = _input_table(self.transfer)
-        self._table_out = _output_table()
-        self._m = to_bt709(colour.get("color_primaries")).astype(np.float32)
+        primaries = colour.get("color_primaries")
+        self._table_in = _input_table(self.transfer, white)
+        self._m = to_bt709(primaries).astype(np.float32)
+        self._lum = luminance_weights(primaries).astype(np.float32)
         self._ootf = _ootf_table() if self.transfer == HLG else np.zeros(1, np.float32)
+        self._gain, self._encode = _gain_table(), _encode_table()
 
     def __call__(self, rgb16: np.ndarray) -> np.ndarray:
         out = np.empty(rgb16.shape, np.uint8)
-        _convert(np.ascontiguousarray(rgb16), out, self._table_in, self._table_out, self._m, self._ootf)
+        _convert(np.ascontiguousarray(rgb16), out, self._table_in, self._m, self._lum, self._ootf, self._gain,
+                 self._encode)
         return out
