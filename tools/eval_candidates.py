@@ -11,10 +11,11 @@ user choosing by eye), looks worse than doing nothing, the worst excess (and can
 summed over the looks), the readings' mean pairwise difference, and the offered readings more than 15 dE00 worse
 than doing nothing (a reading that wrecks the picture). ``--template-jpeg Q``: the template saved as JPEG at
 quality Q first, as a photo a user brings usually is; ``--split train``: the training looks and photos (settings are
-chosen there).
+chosen there). ``--photos K``: the look learnt from K photos in it (``fit A B C``, the product's readings as offered),
+against the first photo's automatic reading alone.
 
     python tools/eval_candidates.py [--looks N] [--side PX] [--template-jpeg Q] [--split val|train] [--json out.json]
-                                    [--rows rows.json] [--from-rows rows.json]
+                                    [--rows rows.json] [--from-rows rows.json] [--photos K]
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from _shared_data import SHARED, LabScorer, load_photo, look_family, looks, phot
 
 import livefilter as lf  # noqa: E402
 from livefilter.look import readings  # noqa: E402
+from livefilter.look.readings import Reading  # noqa: E402
 from livefilter.look.settings import MAX_CANDIDATES, FitSettings  # noqa: E402
 from livefilter.look.template import load_template  # noqa: E402
 
@@ -86,6 +88,51 @@ def measure(n_looks: int = 0, side: int = 384, log=print, jpeg: int = 0, split: 
         log(f"[{k + 1}/{len(items)}] {path.stem}: identity {scores['identity']:.2f} automatic "
             f"{scores['automatic']:.2f} best {min(v for n, v in scores.items() if n != 'identity'):.2f}")
     return rows
+
+
+def measure_several(k: int, n_looks: int = 0, side: int = 384, log=print, split: str = "val") -> list[dict]:
+    """Each look learnt from ``k`` photos graded with it (``fit_look([T1..Tk])``, the readings as the product offers
+    them) and from the first of them alone (its automatic reading), scored on 3 other photos."""
+    items = [p for p in looks(split, kinds=("film", "creative")) if look_family(p) in ("color", "creative")]
+    if n_looks:
+        items = items[:: max(1, len(items) // n_looks)][:n_looks]
+    pics = [load_photo(p, side) for p in photos(split)]
+    rng = np.random.default_rng(0)
+    rows = []
+    for i, path in enumerate(items):
+        idx = [int(j) for j in rng.choice(len(pics), k + 3, replace=False)]
+        F = lf.read_lut(path)
+        templates = [lf.render(pics[j], F) for j in idx[:k]]
+        inputs = [pics[j] for j in idx[k:]]
+        scorer = LabScorer([lf.render(img, F) for img in inputs], pixels=16000)
+        settings = FitSettings(library_exclude=(str(path.parent.relative_to(SHARED / "looks")),))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            several = lf.fit_look(templates, settings=settings)
+            one = lf.fit_look(templates[0], settings=settings, candidates=1)
+        scores = {"identity": scorer(inputs), "one photo": scorer.lut(one.lut, inputs)}
+        scores |= {r.kind: scorer.lut(r.lut, inputs) for r in several.candidates or [Reading("automatic", None,
+                                                                                               lut=several.lut)]}
+        rows.append({"look": str(path.relative_to(SHARED)), "family": look_family(path), "scores": scores})
+        log(f"[{i + 1}/{len(items)}] {path.stem}: identity {scores['identity']:.2f} one photo "
+            f"{scores['one photo']:.2f}, {k} photos {scores['automatic']:.2f}")
+    return rows
+
+
+def summarise_several(rows) -> str:
+    lines = ["| looks | n | doing nothing | one photo: reading 1 | worse / worst | several: reading 1 | "
+             "worse / worst | best offered | worse / worst | readings |", "|---|---|---|---|---|---|---|---|---|---|"]
+    for fam in ("all", "color", "creative"):
+        sel = [r for r in rows if fam == "all" or r["family"] == fam]
+        if not sel:
+            continue
+        ident = np.array([r["scores"]["identity"] for r in sel])
+        cols = [np.array([r["scores"]["one photo"] for r in sel]), np.array([r["scores"]["automatic"] for r in sel]),
+                np.array([min(v for n, v in r["scores"].items() if n not in ("identity", "one photo")) for r in sel])]
+        cells = [f"{c.mean():.2f} | {int((c > ident).sum())} / {(c - ident).max():+.2f}" for c in cols]
+        offered = np.mean([len(r["scores"]) - 2 for r in sel])
+        lines.append(f"| {fam} | {len(sel)} | {ident.mean():.2f} | {' | '.join(cells)} | {offered:.1f} |")
+    return "\n".join(lines)
 
 
 def diff(row, a, b) -> float:
@@ -168,11 +215,22 @@ def main(argv=None) -> int:
     ap.add_argument("--split", choices=("val", "train"), default="val")
     ap.add_argument("--cluster-support", type=float, default=FitSettings().cluster_support,
                     help="the least share of the neighbours' weight a cluster reading holds")
+    ap.add_argument("--photos", type=int, default=1, help="learn each look from this many photos in it (fit A B C)")
     ap.add_argument("--rows", help="write the measured rows (scores, differences) here")
     ap.add_argument("--from-rows", help="summarise these rows instead of measuring")
     ap.add_argument("--json", help="write the summary here")
     args = ap.parse_args(argv)
     t0 = time.time()
+    if args.photos > 1:
+        if not SHARED.is_dir():
+            print(f"needs {SHARED}", file=sys.stderr)
+            return 2
+        rows = measure_several(args.photos, args.looks, args.side, log=lambda s: print(s, file=sys.stderr),
+                               split=args.split)
+        if args.rows:
+            Path(args.rows).write_text(json.dumps({"rows": rows, "photos": args.photos}, indent=0))
+        print(summarise_several(rows))
+        return 0
     if args.from_rows:
         rows = json.loads(Path(args.from_rows).read_text())["rows"]
     else:

@@ -11,6 +11,7 @@ from ..errors import InputError, LiveFilterError
 from ..fileio import check_distinct_outputs, check_output_path
 from ..imageio import animation_frames, image_format, read_image, write_image
 from ..look import describe_confidence, fit_look
+from ..look.fit import MAX_TEMPLATES
 from ..look.look import pick_option
 from ..resources import DATA_DIR
 from .exits import EXIT_OK
@@ -27,13 +28,22 @@ def _keep_scene(look, template) -> None:
 
 def cmd_fit(args) -> int:
     out = Path(args.output)
+    templates = args.template  # one or several photos in the look
+    several = len(templates) > 1
+    if several:
+        for option, given in (("--original", args.original), ("--segments", args.segments),
+                              ("--save-defiltered", args.save_defiltered)):
+            if given:
+                raise InputError(f"{option} goes with one photo; several photos are read from their look alone")
+        if len(templates) > MAX_TEMPLATES:
+            raise InputError(f"{len(templates)} photos given: a look is learnt from at most {MAX_TEMPLATES}")
     if args.save_defiltered and args.original:
         raise InputError("--save-defiltered writes the network's guess; with --original there is none")
     # every output checked before the fit (its folder, not an input, not another output, an image format), so a bad
     # one costs no written file and a second output never overwrites the first
     outputs = {"-o": args.output, "--preview": args.preview, "--save-defiltered": args.save_defiltered}
     for path in filter(None, outputs.values()):
-        check_output_path(path, (args.template, args.original, args.test_photo))
+        check_output_path(path, (*templates, args.original, args.test_photo))
     check_distinct_outputs(outputs)
     for path in filter(None, (args.preview, args.save_defiltered)):
         image_format(path)
@@ -44,15 +54,19 @@ def cmd_fit(args) -> int:
         raise InputError(f"--pick {args.pick}: a look learnt with --original has one reading")
     if args.pick > args.candidates:
         raise InputError(f"--pick {args.pick}: only {args.candidates} readings asked for (--candidates)")
-    look = fit_look(args.template, args.original, allow_large=args.allow_large, sampling=args.sampling,
-                    samples=args.samples, size=args.lut_size, mapping=args.mapping, solver=args.solver, seed=args.seed,
-                    name=args.name or Path(args.template).stem, segments=args.segments, candidates=args.candidates)
-    look = pick_option(look, args.pick, args.template)
-    if out.suffix.lower() == ".npz":  # the lossless format keeps the template's scene for live's scene similarity
-        _keep_scene(look, args.template)
-    look.save(out, inputs=(args.template, args.original))
+    look = fit_look(templates if several else templates[0], args.original, allow_large=args.allow_large,
+                    sampling=args.sampling, samples=args.samples, size=args.lut_size, mapping=args.mapping,
+                    solver=args.solver, seed=args.seed, name=args.name or Path(templates[0]).stem,
+                    segments=args.segments, candidates=args.candidates)
+    look = pick_option(look, args.pick, templates[0])
+    if out.suffix.lower() == ".npz" and not several:  # the lossless format keeps the template's scene for live's
+        _keep_scene(look, templates[0])  # scene similarity (several photos: no one scene; it stays 1)
+    look.save(out, inputs=(*templates, args.original))
     how = ""
-    if look.meta["original"] == "de-filter network":
+    if several:
+        how = (f", from {len(templates)} photos: their readings averaged, "
+               f"{look.meta['several']['strengths']['automatic']:.0%} of the average's change")
+    elif look.meta["original"] == "de-filter network":
         how = f", from one photo: {look.meta['guess_weight']:.2f} of the guessed look kept"
     elif look.meta["original"] == "monochrome path":
         how = ", from one black-and-white photo"
@@ -62,13 +76,20 @@ def cmd_fit(args) -> int:
     if look.meta.get("border"):  # letterbox bars, a frame: left out of the fit
         sides = ", ".join(f"{k} {v}" for k, v in look.meta["border"].items() if v)
         print(f"border: a uniform border left out ({sides} px); the look is read from the picture inside it")
-    if (frames := animation_frames(args.template)) > 1:
-        print(f"template: an animated image ({frames} frames); the look is read from its first frame")
+    for template in templates:
+        if (frames := animation_frames(template)) > 1:
+            print(f"template: {template} is an animated image ({frames} frames); its look is read from its first "
+                  "frame")
+    for t in look.meta.get("templates", []):  # several photos: each one's border, as for one photo
+        if t.get("border"):
+            sides = ", ".join(f"{k} {v}" for k, v in t["border"].items() if v)
+            print(f"border: {t['template']}: a uniform border left out ({sides} px)")
     print_readings(look, kept=out.suffix.lower() == ".npz")
     if len(look.candidates) > 1 and not args.preview:  # the choice is made by eye, on the user's own picture
-        live = out if out.suffix.lower() == ".npz" else args.template  # a .look.npz keeps these very readings
-        print("see them side by side: add --preview SHEET.png --test-photo YOUR_PHOTO (or live: livefilter live "
-              f"--template {shlex.quote(str(live))} --preview, key c)")
+        live = out if out.suffix.lower() == ".npz" else None if several else templates[0]  # .look.npz: these readings
+        print("see them side by side: add --preview SHEET.png --test-photo YOUR_PHOTO "
+              + (f"(or live: livefilter live --template {shlex.quote(str(live))} --preview, key c)" if live else
+                 "(a .look.npz output keeps them all for live's key c)"))
     if args.segments and "note" in look.meta["segments"]:
         print("segments: the global look for every segment (learnt from one photo: see the warning above)")
     elif args.segments:
@@ -80,7 +101,7 @@ def cmd_fit(args) -> int:
         for path in (look.segment_paths(out).values() if out.suffix.lower() != ".npz" else ()):
             print(f"wrote {path}")
     if args.save_defiltered:
-        write_image(args.save_defiltered, look.defiltered, inputs=(args.template,))
+        write_image(args.save_defiltered, look.defiltered, inputs=tuple(templates))
         print(f"wrote {args.save_defiltered} (the de-filter network's guess of the original)")
     if args.preview:
         _write_preview(args.preview, look, args, test)
@@ -95,18 +116,20 @@ def _read(path, args):
 def _write_preview(path, look, args, test=None) -> None:
     from ..preview import contact_sheet  # here: `livefilter --help` does not load it (start-up time)
 
-    tiles = [("template", _read(args.template, args))]
+    templates = args.template
+    tiles = ([("template", _read(templates[0], args))] if len(templates) == 1 else
+             [(f"template {i}", _read(t, args)) for i, t in enumerate(templates, 1)])
     if test is None:
         test = read_image(DATA_DIR / "sample_test.jpg")
     if look.candidates:  # every reading on the test photo, numbered as --pick takes them
         tiles.append(("test photo", test))
         tiles += [(f"{i} {c.kind}" + (" *" if i == look.picked else ""), look.pick(i).apply(test))
                   for i, c in enumerate(look.candidates, 1)]
-        write_image(path, contact_sheet(tiles, height=240), inputs=(args.template, args.test_photo))
+        write_image(path, contact_sheet(tiles, height=240), inputs=(*templates, args.test_photo))
         return
     if args.original:
         tiles.append(("original", _read(args.original, args)))
     elif look.defiltered is not None:
         tiles.append(("de-filtered guess", look.defiltered))
     tiles += [("test image", test), ("test image + look", look.apply(test))]
-    write_image(path, contact_sheet(tiles), inputs=(args.template, args.original, args.test_photo))
+    write_image(path, contact_sheet(tiles), inputs=(*templates, args.original, args.test_photo))

@@ -47,6 +47,9 @@ def cmd_info(args) -> int:
     for k, v in look.meta.items():
         if k == "scene" and isinstance(v, dict):  # 1,280 numbers: what matters is that it is there
             v = "the template's scene features (live's scene similarity uses them)"
+        elif k == "templates" and isinstance(v, list):  # several photos: each one's file and confidence
+            v = "; ".join(f"{t.get('template') or 'an image'} ({t.get('confidence', {}).get('level', 'unknown')})"
+                          for t in v)
         shown = ("name", "confidence", "confidence text", "candidates", "picked", "candidates skipped")
         if k not in shown and v not in (None, "", []) and (k != "mapping" or look.mapping is None):
             print(f"{k + ':':<10} {v}")

@@ -1,0 +1,93 @@
+"""A look from several photos in it (fit A B C): the photos' automatic readings averaged and taken further from doing
+nothing; readings ranked and distinct; what goes with one photo refused; the CLI and the .look.npz carry it."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+import livefilter as lf
+from livefilter.cli import main
+from livefilter.errors import InputError
+from livefilter.imageio import read_image, write_image
+from livefilter.look.fit import MAX_TEMPLATES, SEVERAL_READINGS
+
+from ..conftest import ROOT
+
+DATA = ROOT / "livefilter" / "data"
+
+
+def _teal_orange(rgb: np.ndarray) -> np.ndarray:
+    """A strong creative grade: shadows to teal, highlights to orange, a little contrast."""
+    x = rgb.astype(np.float64) / 255
+    y = x.mean(-1, keepdims=True)
+    out = x + (0.5 - y) * np.array([-0.18, 0.02, 0.16]) + (y - 0.5) * np.array([0.16, 0.04, -0.14])
+    return (np.clip(0.5 + 1.1 * (out - 0.5), 0, 1) * 255 + 0.5).astype(np.uint8)
+
+
+@pytest.fixture(scope="module")
+def templates(tmp_path_factory):
+    d = tmp_path_factory.mktemp("several")
+    paths = []
+    for name in ("sample_before.jpg", "sample_test.jpg"):
+        img = read_image(DATA / name)
+        for k, part in enumerate((img, img[:, ::-1][: img.shape[0] * 3 // 4])):  # the photo and a mirrored crop
+            paths.append(d / f"{name[:-4]}_{k}.png")
+            write_image(paths[-1], _teal_orange(part))
+    return paths[:3]
+
+
+def _fit(t, **kw):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return lf.fit_look(t, **kw)
+
+
+def test_the_photos_readings_are_averaged_and_taken_further(templates):
+    look = _fit(templates)
+    singles = [_fit(t, candidates=1).lut.table for t in templates]
+    ident = lf.identity_table(33)
+    strengths = dict(SEVERAL_READINGS)
+    average = np.mean(singles, axis=0)
+    for r in look.candidates:
+        want = np.clip(ident + strengths[r.kind] * (average - ident), 0, 1)
+        assert np.abs(r.lut.table - want).max() < 1e-5, r.kind
+    kinds = [c.kind for c in look.candidates]
+    assert kinds[0] == "automatic" and kinds == [k for k, _ in SEVERAL_READINGS if k in kinds]
+    assert look.lut is look.candidates[0].lut
+    # a strong grade: the average is more than 2 dE00 from the rest, so all three are offered
+    assert kinds == ["automatic", "bold", "gentle"]
+    assert look.meta["confidence"]["photos"] == 3 and len(look.meta["templates"]) == 3
+    # the several photos' look is further from doing nothing than one photo's (less hedged)
+    assert np.abs(look.lut.table - ident).mean() > np.abs(singles[0] - ident).mean() * 1.2
+
+
+def test_what_goes_with_one_photo_is_refused(templates):
+    for kw, what in (({"original": DATA / "sample_before.jpg"}, "an original"), ({"segments": True}, "segments"),
+                     ({"guess_weight": 0.5}, "a kept weight")):
+        with pytest.raises(InputError, match=what):
+            _fit(templates, **kw)
+    with pytest.raises(InputError, match=f"1 to {MAX_TEMPLATES} photos"):
+        _fit(templates * 3)
+    assert _fit(templates[:1], candidates=1).meta["template"] == str(templates[0])  # a list of one: one photo
+
+
+def test_the_cli_learns_from_several_photos(templates, tmp_path, capsys):
+    out = tmp_path / "look.look.npz"
+    assert main(["fit", *map(str, templates), "-o", str(out), "--preview", str(tmp_path / "sheet.png")]) == 0
+    said = capsys.readouterr().out
+    assert "from 3 photos: their readings averaged, 150% of the average's change" in said
+    assert "confidence: medium (3 photos, their readings averaged" in said
+    look = lf.load_look(out)
+    assert [c.kind for c in look.candidates] == ["automatic", "bold", "gentle"]
+    assert "scene" not in look.meta  # several scenes: the scene similarity stays 1
+    assert main(["info", str(out)]) == 0
+    assert f"templates: {templates[0]} (" in capsys.readouterr().out
+    assert main(["fit", *map(str, templates), "-o", str(tmp_path / "bold.cube"), "--pick", "2"]) == 0
+    assert np.allclose(lf.read_lut(tmp_path / "bold.cube").table, look.candidates[1].lut.table, atol=1e-4)
+    assert read_image(tmp_path / "sheet.png").shape[1] > 5 * 200  # 3 templates, the test photo, 3 readings
+    code = main(["fit", *map(str, templates), "--original", str(templates[0]), "-o", str(tmp_path / "x.cube")])
+    assert code == 2 and "--original goes with one photo" in capsys.readouterr().err
+    code = main(["fit", *map(str, templates * 3), "-o", str(tmp_path / "x.cube")])
+    assert code == 2 and f"a look is learnt from at most {MAX_TEMPLATES}" in capsys.readouterr().err
+    assert not (tmp_path / "x.cube").exists()
