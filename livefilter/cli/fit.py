@@ -11,8 +11,9 @@ from ..errors import InputError, LiveFilterError
 from ..fileio import check_distinct_outputs, check_output_path
 from ..imageio import animation_frames, image_format, read_image, write_image
 from ..look import describe_confidence, fit_look
-from ..look.fit import MAX_TEMPLATES
+from ..look.fit import MAX_TEMPLATES, fit_video
 from ..look.look import pick_option
+from ..look.stills import LOOKED_AT, is_video, video_stills
 from ..resources import DATA_DIR
 from .exits import EXIT_OK
 from .info import print_readings
@@ -28,13 +29,17 @@ def _keep_scene(look, template) -> None:
 
 def cmd_fit(args) -> int:
     out = Path(args.output)
-    templates = args.template  # one or several photos in the look
-    several = len(templates) > 1
+    templates = args.template  # one or several photos in the look, or a video
+    video = len(templates) == 1 and is_video(templates[0])
+    several = len(templates) > 1 or video
+    if len(templates) > 1 and (clip := next((t for t in templates if is_video(t)), None)):
+        raise InputError("a video is read from its stills: give it alone, not with other templates", clip)
     if several:
         for option, given in (("--original", args.original), ("--segments", args.segments),
                               ("--save-defiltered", args.save_defiltered)):
             if given:
-                raise InputError(f"{option} goes with one photo; several photos are read from their look alone")
+                raise InputError(f"{option} goes with one photo; several photos (or a video's stills) are read "
+                                 "from their look alone")
         if len(templates) > MAX_TEMPLATES:
             raise InputError(f"{len(templates)} photos given: a look is learnt from at most {MAX_TEMPLATES}")
     if args.save_defiltered and args.original:
@@ -54,21 +59,26 @@ def cmd_fit(args) -> int:
         raise InputError(f"--pick {args.pick}: a look learnt with --original has one reading")
     if args.pick > args.candidates:
         raise InputError(f"--pick {args.pick}: only {args.candidates} readings asked for (--candidates)")
-    look = fit_look(templates if several else templates[0], args.original, allow_large=args.allow_large,
-                    sampling=args.sampling, samples=args.samples, size=args.lut_size, mapping=args.mapping,
-                    solver=args.solver, seed=args.seed, name=args.name or Path(templates[0]).stem,
-                    segments=args.segments, candidates=args.candidates)
+    kw = dict(allow_large=args.allow_large, sampling=args.sampling, samples=args.samples, size=args.lut_size,
+              mapping=args.mapping, solver=args.solver, seed=args.seed, name=args.name or Path(templates[0]).stem,
+              segments=args.segments, candidates=args.candidates)
+    stills = video_stills(templates[0]) if video else None  # kept for the preview sheet
+    look = (fit_video(templates[0], stills, **kw) if video else
+            fit_look(templates if several else templates[0], args.original, **kw))
     look = pick_option(look, args.pick, templates[0])
     if out.suffix.lower() == ".npz" and not several:  # the lossless format keeps the template's scene for live's
         _keep_scene(look, templates[0])  # scene similarity (several photos: no one scene; it stays 1)
     look.save(out, inputs=(*templates, args.original))
     how = ""
-    if several:
-        how = (f", from {len(templates)} photos: their readings averaged, "
+    if "several" in look.meta:
+        how = (f", from {look.meta['several']['photos']} {'stills' if video else 'photos'}: their readings averaged, "
                f"{look.meta['several']['strengths']['automatic']:.0%} of the average's change")
-    elif look.meta["original"] == "de-filter network":
+    if video:
+        print("stills: " + ", ".join(label.rsplit(" at ", 1)[1] for label, _ in stills)
+              + f" of {templates[0]} (the most colourful of {LOOKED_AT} spread over it)")
+    elif look.meta.get("original") == "de-filter network":
         how = f", from one photo: {look.meta['guess_weight']:.2f} of the guessed look kept"
-    elif look.meta["original"] == "monochrome path":
+    elif look.meta.get("original") == "monochrome path":
         how = ", from one black-and-white photo"
     print(f"wrote {out} ({look.meta['mapping']} mapping{how}, {look.lut.size}^3 LUT, fit {look.meta['fit_ms']:.0f} ms)")
     print(f"confidence: {describe_confidence(look.meta.get('confidence'))}"
@@ -104,7 +114,7 @@ def cmd_fit(args) -> int:
         write_image(args.save_defiltered, look.defiltered, inputs=tuple(templates))
         print(f"wrote {args.save_defiltered} (the de-filter network's guess of the original)")
     if args.preview:
-        _write_preview(args.preview, look, args, test)
+        _write_preview(args.preview, look, args, test, stills)
         print(f"wrote {args.preview}")
     return EXIT_OK
 
@@ -113,12 +123,16 @@ def _read(path, args):
     return read_image(path, allow_large=args.allow_large, min_size=2)
 
 
-def _write_preview(path, look, args, test=None) -> None:
+def _write_preview(path, look, args, test=None, stills=None) -> None:
     from ..preview import contact_sheet  # here: `livefilter --help` does not load it (start-up time)
 
     templates = args.template
-    tiles = ([("template", _read(templates[0], args))] if len(templates) == 1 else
-             [(f"template {i}", _read(t, args)) for i, t in enumerate(templates, 1)])
+    if stills:  # a video's: each still, with its time
+        tiles = [(label.rsplit(" at ", 1)[1], rgb) for label, rgb in stills]
+    elif len(templates) == 1:
+        tiles = [("template", _read(templates[0], args))]
+    else:
+        tiles = [(f"template {i}", _read(t, args)) for i, t in enumerate(templates, 1)]
     if test is None:
         test = read_image(DATA_DIR / "sample_test.jpg")
     if look.candidates:  # every reading on the test photo, numbered as --pick takes them

@@ -30,6 +30,7 @@ from .prior import default_prior, has_prior
 from .readings import Reading, read_one_photo, select
 from .sampling import MAX_SAMPLES, MIN_SAMPLES, SAMPLINGS, ill_defined, sample_pairs
 from .settings import DEFAULT, MAX_CANDIDATES, FitSettings
+from .stills import is_video, video_stills
 from .template import Template, load_template
 
 DEFAULT_MAPPING = "residual"
@@ -217,7 +218,8 @@ def fit_look(template, original=None, *, sampling: str = "uniform", samples: int
 
     Args:
         template: path or uint8 (H, W, 3) RGB array of the photo whose look is wanted; or a list of 2 to
-            MAX_TEMPLATES such photos, all in the same look (:func:`fit_several`).
+            MAX_TEMPLATES such photos, all in the same look (:func:`fit_several`); or a video's path: a few of its
+            stills, read as several photos (:func:`livefilter.look.stills.video_stills`).
         original: the same photo without the look (path or array). Without it the de-filter network guesses it.
         sampling: "uniform", "salient" (more samples on the salient object: ``saliency_mask``, by default
             spectral-residual saliency), "person" (salient-weighted with the segmenter's person mask as the salient
@@ -241,6 +243,11 @@ def fit_look(template, original=None, *, sampling: str = "uniform", samples: int
             ``look.candidates`` holds them, ``look.pick(n)`` takes one; the look itself is candidate 1.
         settings: the one-photo fit's settings (:class:`FitSettings`); ``candidates`` overrides its own.
     """
+    if is_video(template):  # a video: its stills, as several photos in one look
+        return fit_video(template, original=original, sampling=sampling, samples=samples, labels=labels,
+                         mapping=mapping, solver=solver, size=size, seed=seed, saliency_mask=saliency_mask,
+                         name=name, allow_large=allow_large, guess_weight=guess_weight, coverage=coverage,
+                         segments=segments, candidates=candidates, settings=settings)
     if isinstance(template, (list, tuple)):  # several photos of one look
         if len(template) == 1:
             template = template[0]
@@ -460,4 +467,18 @@ def fit_several(templates, original=None, *, sampling: str = "uniform", samples:
     look = Look(lut=readings[0].lut, mapping=readings[0].mapping, meta=meta,
                 candidates=readings if settings.candidates > 1 else [])
     meta["fit_ms"] = round((time.perf_counter() - t0) * 1e3, 1)
+    return look
+
+
+def fit_video(path, stills=None, **kw) -> Look:
+    """A look from a video: ``stills`` (label, RGB) pairs of it (default :func:`video_stills`) read as several photos
+    (one still: as one photo); each still's label ("PATH at TIME") stands for its template in the look's metadata.
+    ``kw``: :func:`fit_look`'s arguments."""
+    stills = video_stills(path) if stills is None else stills
+    kw["name"] = kw.get("name") or Path(path).stem
+    images = [rgb for _, rgb in stills]
+    look = fit_several(images, **kw) if len(images) > 1 else fit_look(images[0], **kw)
+    for entry, (label, _) in zip(look.meta.get("templates", [look.meta]), stills):
+        entry["template"] = label
+    look.meta["video"] = str(path)
     return look

@@ -91,3 +91,43 @@ def test_the_cli_learns_from_several_photos(templates, tmp_path, capsys):
     code = main(["fit", *map(str, templates * 3), "-o", str(tmp_path / "x.cube")])
     assert code == 2 and f"a look is learnt from at most {MAX_TEMPLATES}" in capsys.readouterr().err
     assert not (tmp_path / "x.cube").exists()
+
+
+def _clip(path, frames_of, n=40):
+    import av
+
+    with av.open(str(path), "w") as out:
+        vs = out.add_stream("libx264", rate=10)
+        vs.width, vs.height, vs.pix_fmt = 256, 170, "yuv420p"
+        for i in range(n):
+            f = av.VideoFrame.from_ndarray(np.ascontiguousarray(frames_of(i)), format="rgb24")
+            f.pts = i
+            for p in vs.encode(f):
+                out.mux(p)
+        for p in vs.encode(None):
+            out.mux(p)
+
+
+def test_a_video_is_read_from_its_most_colourful_stills(tmp_path, capsys):
+    import cv2
+
+    shots = [cv2.resize(_teal_orange(read_image(DATA / n)), (256, 170))
+             for n in ("sample_before.jpg", "sample_test.jpg")]
+    src = tmp_path / "film.mp4"
+    _clip(src, lambda i: shots[0] * 0 if 8 <= i < 32 else shots[i // 32])  # a long fade to black between two shots
+    look = _fit(str(src))
+    assert look.meta["video"] == str(src) and "several" in look.meta
+    times = [t["template"].rsplit(" at ", 1)[1] for t in look.meta["templates"]]
+    seconds = [float(t.split(":")[-1]) for t in times]
+    assert all(s < 0.8 or s >= 3.2 for s in seconds), times  # no black still: the shots only
+    out = tmp_path / "film.look.npz"
+    assert main(["fit", str(src), "-o", str(out), "--preview", str(tmp_path / "sheet.png")]) == 0
+    said = capsys.readouterr().out
+    assert f"stills: {', '.join(times)} of {src} (the most colourful of 12" in said
+    assert f"from {len(times)} stills: their readings averaged" in said
+    code = main(["fit", str(src), str(DATA / "sample_after.jpg"), "-o", str(tmp_path / "x.cube")])
+    assert code == 2 and "a video is read from its stills: give it alone" in capsys.readouterr().err
+    black = tmp_path / "black.mp4"
+    _clip(black, lambda i: shots[0] * 0)
+    assert main(["fit", str(black), "-o", str(tmp_path / "x.cube")]) == 2
+    assert "no still of the video shows colours" in capsys.readouterr().err
