@@ -190,7 +190,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("live", help="grade a camera (or a file, or the synthetic clip) live",
             description="Grade a live source and send it to a virtual camera, a window and/or a file.")
     p.add_argument("--template", required=True,
-                   help=f"a look file ({looks}), a photo (alone or with --original), or a folder of look files "
+                   help=f"a look file ({looks}), a photo (alone or with --original), a video (its stills, as "
+                        "fit reads them), or a folder of look files "
                         "('n' in the preview cycles through them). A .png counts as a HaldCLUT only when its "
                         "pixels are one (or with --look)")
     p.add_argument("--look", action="store_true",

@@ -16,6 +16,7 @@ from ..analysis.scene import SceneFeatures
 from ..errors import InputError, LiveFilterError
 from ..look import LOOK_EXT, Look, as_look, fit_look
 from ..look.look import pick_option
+from ..look.stills import is_video
 from ..luts import look_file_kind, read_lut
 from ..luts.lut import Lut
 from ..render import create_backend
@@ -170,7 +171,7 @@ class LookControl:
                 name = lut.title or p.stem
             else:
                 look = fit_look(p, original) if kind == "image" else as_look(p)
-                photo = p if kind == "image" else None
+                photo = p if kind == "image" and not is_video(p) else None  # a video's stills: no one scene
         where = template if isinstance(template, (str, os.PathLike)) else None  # the file an error names
         if look is not None:
             look = pick_option(look, pick, where) if pick not in (None, look.picked) else look

@@ -127,6 +127,10 @@ def test_a_video_is_read_from_its_most_colourful_stills(tmp_path, capsys):
     assert f"from {len(times)} stills: their readings averaged" in said
     code = main(["fit", str(src), str(DATA / "sample_after.jpg"), "-o", str(tmp_path / "x.cube")])
     assert code == 2 and "a video is read from its stills: give it alone" in capsys.readouterr().err
+    code = main(["live", "--template", str(src), "--synthetic", "--record", str(tmp_path / "rec.mp4"), "--size",
+                 "320x180", "--frames", "5", "--backend", "cpu", "--no-face-protect"])
+    err = capsys.readouterr().err
+    assert code == 0 and "scene similarity off" not in err, err  # live learns it too, no one scene kept
     black = tmp_path / "black.mp4"
     _clip(black, lambda i: shots[0] * 0)
     assert main(["fit", str(black), "-o", str(tmp_path / "x.cube")]) == 2
