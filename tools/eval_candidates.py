@@ -39,6 +39,7 @@ from _shared_data import SHARED, LabScorer, load_photo, look_family, looks, phot
 
 import livefilter as lf  # noqa: E402
 from livefilter.look import readings  # noqa: E402
+from livefilter.look.fit import MAX_TEMPLATES  # noqa: E402
 from livefilter.look.readings import Reading  # noqa: E402
 from livefilter.look.settings import MAX_CANDIDATES, FitSettings  # noqa: E402
 from livefilter.look.template import load_template  # noqa: E402
@@ -220,6 +221,10 @@ def main(argv=None) -> int:
     ap.add_argument("--from-rows", help="summarise these rows instead of measuring")
     ap.add_argument("--json", help="write the summary here")
     args = ap.parse_args(argv)
+    if not 1 <= args.photos <= MAX_TEMPLATES:
+        ap.error(f"--photos is 1 to {MAX_TEMPLATES}")
+    if args.photos > 1 and (args.from_rows or args.json or args.template_jpeg):
+        ap.error("--photos measures afresh: --from-rows, --json and --template-jpeg are for one photo")
     t0 = time.time()
     if args.photos > 1:
         if not SHARED.is_dir():

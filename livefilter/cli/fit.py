@@ -65,7 +65,7 @@ def cmd_fit(args) -> int:
     stills = video_stills(templates[0]) if video else None  # kept for the preview sheet
     look = (fit_video(templates[0], stills, **kw) if video else
             fit_look(templates if several else templates[0], args.original, **kw))
-    look = pick_option(look, args.pick, templates[0])
+    look = pick_option(look, args.pick, templates[0] if len(templates) == 1 else None)
     if out.suffix.lower() == ".npz" and not several:  # the lossless format keeps the template's scene for live's
         _keep_scene(look, templates[0])  # scene similarity (several photos: no one scene; it stays 1)
     look.save(out, inputs=(*templates, args.original))

@@ -129,7 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "the network's guess less). Default: residual with --original, seed from one photo")
     p.add_argument("--solver", choices=("lstsq", "lbfgs"), default="lstsq", help="quartic solver")
     p.add_argument("--seed", type=_number(int, 0), default=0, help="random seed of the sampling")
-    p.add_argument("--name", help="look name (default: the template's file name)")
+    p.add_argument("--name", help="look name (default: the (first) template's file name)")
     p.add_argument("--candidates", type=_number(int, 1, MAX_CANDIDATES), default=FitSettings().candidates,
                    help="from one photo: how many distinct readings of its look to offer (the .look.npz keeps them "
                         "all; see --preview)")

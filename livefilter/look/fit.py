@@ -22,7 +22,7 @@ from ..analysis.border import inside
 from ..errors import InputError
 from ..luts.lut import identity_table
 from .coverage import Coverage, MixMapping, covered, segment_mapping
-from .look import Look, bake
+from .look import BAKE_RANGE, Look, bake
 from .mapping import TableMapping, fit_mapping
 from .monochrome import monochrome_pairs
 from .pairing import Pairing, pairing_for
@@ -389,10 +389,10 @@ def fit_look(template, original=None, *, sampling: str = "uniform", samples: int
 #: the most photos :func:`fit_several` takes
 MAX_TEMPLATES = 8
 #: the readings of several photos: each photo's automatic reading, averaged, then taken this many times as far from
-#: doing nothing. Averaging cancels much of what one photo gets wrong, so less hedging is needed: on 75 validation
-#: looks, each learnt from 3 photos, 1.5 scored 7.10 dE00 against 8.30 for one photo's automatic reading (9 looks
-#: worse than doing nothing against 11); with the bold and gentle readings the best of 3 is 6.38 (2 worse)
-#: (docs/decisions.md, 'several photos of one look')
+#: doing nothing (a photo the network did not read, a black-and-white one, at most once). Averaging cancels much of
+#: what one photo gets wrong, so less hedging is needed: on the 80 validation looks, each learnt from 3 photos,
+#: reading 1 scored 7.06 dE00 against 8.06 for one photo's (9 looks worse than doing nothing against 15), the best
+#: reading offered 6.42 (docs/decisions.md, 'several photos of one look')
 SEVERAL_READINGS = (("automatic", 1.5), ("bold", 2.5), ("gentle", 0.75))
 
 
@@ -409,7 +409,9 @@ def fit_several(templates, original=None, *, sampling: str = "uniform", samples:
     t0 = time.perf_counter()
     templates = list(templates)
     if not 2 <= len(templates) <= MAX_TEMPLATES:
-        raise InputError(f"a look is learnt from 1 to {MAX_TEMPLATES} photos, got {len(templates)}")
+        raise InputError(f"several photos are 2 to {MAX_TEMPLATES}, got {len(templates)}")
+    if any(isinstance(t, (list, tuple)) for t in templates):
+        raise InputError("each template is a path or a uint8 (H, W, 3) RGB array, not a list")
     refused = {"an original (--original)": original is not None, "segments": segments, "labels": labels is not None,
                "a saliency mask": saliency_mask is not None, "a kept weight (guess_weight)": guess_weight is not None}
     if any(refused.values()):
@@ -421,18 +423,36 @@ def fit_several(templates, original=None, *, sampling: str = "uniform", samples:
     if not 1 <= settings.candidates <= MAX_CANDIDATES:
         raise InputError(f"candidates must be 1..{MAX_CANDIDATES}, got {settings.candidates}")
     one = replace(settings, candidates=1)
-    looks = [fit_look(t, sampling=sampling, samples=samples, mapping=mapping, solver=solver, size=size, seed=seed,
+    grid = max(size, 33)  # averaged on at least the default lattice, baked at ``size``
+    looks = [fit_look(t, sampling=sampling, samples=samples, mapping=mapping, solver=solver, size=grid, seed=seed,
                       allow_large=allow_large, coverage=coverage, settings=one) for t in templates]
-    average = np.mean([lk.lut.table for lk in looks], axis=0)
-    ident = identity_table(size)
+    names = [lk.meta.get("template") or f"template {i}" for i, lk in enumerate(looks, 1)]
+    first: dict = {}
+    for i, lk in enumerate(looks):
+        if (j := first.setdefault(lk.meta["template_sha256"], i)) != i:
+            raise InputError(f"{names[j]} and {names[i]} are the same photo: several photos count only when they "
+                             "differ")
+    # the further reading only where the network read the photo: it undoes that path's hedge. The monochrome path
+    # is not hedged; taken further, its desaturation went past grey (colours inverted)
+    network = [lk.meta.get("guess_weight") is not None for lk in looks]
+    if any(network) and not all(network):
+        grey = ", ".join(n for n, net in zip(names, network) if not net)
+        warnings.warn(f"{grey}: read as black-and-white, the other photos in colour: the look averages both",
+                      stacklevel=2)
+    ident = identity_table(grid)
+    changes = [lk.lut.table - ident for lk in looks]
     confs = [lk.meta["confidence"] for lk in looks]
-    kept = [c["kept"] for c in confs if c.get("guess_change") is not None]  # the network's path
+    kept = [c["kept"] for c, net in zip(confs, network) if net]
+    levels = ("low", "medium", "high")
+    level = min((c["level"] for c in confs), key=levels.index)
+    why = [f"{n}: {w}" for n, c in zip(names, confs) for w in c.get("why", [])]
 
     def reading(kind: str, strength: float) -> Reading:
-        conf = {"level": "medium" if kept else "high", "coverage": max(c["coverage"] for c in confs),
+        change = np.mean([d * (strength if net else min(strength, 1.0)) for d, net in zip(changes, network)], axis=0)
+        conf = {"level": level, "coverage": max(c["coverage"] for c in confs),
                 "kept": round(min(1.0, strength * float(np.mean(kept))), 3) if kept else 1.0,
-                "photos": len(templates), "why": []}
-        return Reading(kind, TableMapping(np.clip(ident + strength * (average - ident), 0, 1)), conf,
+                "photos": len(templates), "why": why}
+        return Reading(kind, TableMapping(np.clip(ident + change, *BAKE_RANGE)), conf,
                        note=f"{len(templates)} photos, their automatic readings averaged at {strength:.0%}")
 
     pool = [reading(kind, s) for kind, s in SEVERAL_READINGS]
@@ -444,7 +464,7 @@ def fit_several(templates, original=None, *, sampling: str = "uniform", samples:
     meta = {
         "name": title,
         "version": __version__,
-        "mapping": looks[0].meta["mapping"],
+        "mapping": ", ".join(sorted({lk.meta["mapping"] for lk in looks})),
         "solver": solver,
         "sampling": sampling,
         "confidence": readings[0].confidence,

@@ -40,7 +40,7 @@ def video_stills(path, count: int = STILLS, looked_at: int = LOOKED_AT) -> list[
             continue
         finally:
             frames.close()
-        if pts not in found:
+        if pts not in found and not any(np.array_equal(rgb, other) for _, other in found.values()):  # a still shot
             small = cv2.resize(rgb, (64, max(1, round(64 * rgb.shape[0] / rgb.shape[1]))), interpolation=cv2.INTER_AREA)
             found[pts] = (colour_share(small.reshape(-1, 3) / 255.0), rgb)
     usable = sorted((p for p in found if found[p][0] >= MIN_SHARE), key=lambda p: -found[p][0])[:count]

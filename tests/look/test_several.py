@@ -11,6 +11,7 @@ from livefilter.cli import main
 from livefilter.errors import InputError
 from livefilter.imageio import read_image, write_image
 from livefilter.look.fit import MAX_TEMPLATES, SEVERAL_READINGS
+from livefilter.look.look import BAKE_RANGE
 
 from ..conftest import ROOT
 
@@ -50,7 +51,7 @@ def test_the_photos_readings_are_averaged_and_taken_further(templates):
     strengths = dict(SEVERAL_READINGS)
     average = np.mean(singles, axis=0)
     for r in look.candidates:
-        want = np.clip(ident + strengths[r.kind] * (average - ident), 0, 1)
+        want = np.clip(ident + strengths[r.kind] * (average - ident), *BAKE_RANGE)
         assert np.abs(r.lut.table - want).max() < 1e-5, r.kind
     kinds = [c.kind for c in look.candidates]
     assert kinds[0] == "automatic" and kinds == [k for k, _ in SEVERAL_READINGS if k in kinds]
@@ -67,8 +68,12 @@ def test_what_goes_with_one_photo_is_refused(templates):
                      ({"guess_weight": 0.5}, "a kept weight")):
         with pytest.raises(InputError, match=what):
             _fit(templates, **kw)
-    with pytest.raises(InputError, match=f"1 to {MAX_TEMPLATES} photos"):
+    with pytest.raises(InputError, match=f"2 to {MAX_TEMPLATES}, got 9"):
         _fit(templates * 3)
+    with pytest.raises(InputError, match="are the same photo"):  # it would count twice
+        _fit([templates[0], templates[1], templates[0]])
+    with pytest.raises(InputError, match="not a list"):
+        _fit([templates[:2], templates[2:]])
     assert _fit(templates[:1], candidates=1).meta["template"] == str(templates[0])  # a list of one: one photo
 
 
@@ -135,3 +140,31 @@ def test_a_video_is_read_from_its_most_colourful_stills(tmp_path, capsys):
     _clip(black, lambda i: shots[0] * 0)
     assert main(["fit", str(black), "-o", str(tmp_path / "x.cube")]) == 2
     assert "no still of the video shows colours" in capsys.readouterr().err
+
+
+def test_black_and_white_photos_are_not_taken_past_their_look(tmp_path):
+    # the monochrome path is not hedged: taken 1.5 or 2.5 times as far, its desaturation went past grey and the
+    # colours of every photo came out inverted (a red parrot teal)
+    paths = []
+    for k, name in enumerate(("sample_before.jpg", "sample_test.jpg", "sample_after.jpg")):
+        img = read_image(DATA / name).astype(np.float64)
+        grey = img @ np.array([0.3, 0.59, 0.11])
+        paths.append(tmp_path / f"bw{k}.png")
+        write_image(paths[-1], np.repeat(np.clip(grey * 1.1 - 8, 0, 255)[..., None], 3, -1).astype(np.uint8))
+    look = _fit(paths)
+    test = read_image(DATA / "sample_test.jpg")
+    for r in look.candidates:
+        out = lf.render(test, r.lut).astype(np.float64)
+        chroma_in, chroma_out = test - test.mean(-1, keepdims=True), out - out.mean(-1, keepdims=True)
+        corr = np.corrcoef(chroma_in.ravel(), chroma_out.ravel())[0, 1]
+        assert np.abs(chroma_out).mean() < 0.2 * np.abs(chroma_in).mean() or corr > 0.5, (r.kind, corr)
+    assert look.meta["confidence"]["level"] != "high" or all(
+        t["confidence"]["level"] == "high" for t in look.meta["templates"])
+    with pytest.warns(UserWarning, match="read as black-and-white, the other photos in colour"):
+        lf.fit_look([paths[0], _colour(tmp_path)])
+
+
+def _colour(tmp_path):
+    path = tmp_path / "colour.png"
+    write_image(path, _teal_orange(read_image(DATA / "sample_test.jpg")))
+    return path
