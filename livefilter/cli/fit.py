@@ -86,10 +86,10 @@ def cmd_fit(args) -> int:
     if look.meta.get("border"):  # letterbox bars, a frame: left out of the fit
         sides = ", ".join(f"{k} {v}" for k, v in look.meta["border"].items() if v)
         print(f"border: a uniform border left out ({sides} px); the look is read from the picture inside it")
-    for template in templates:
+    for template in templates if not video else ():
         if (frames := animation_frames(template)) > 1:
-            print(f"template: {template} is an animated image ({frames} frames); its look is read from its first "
-                  "frame")
+            which = f"{template} is " if several else ""
+            print(f"template: {which}an animated image ({frames} frames); the look is read from its first frame")
     for t in look.meta.get("templates", []):  # several photos: each one's border, as for one photo
         if t.get("border"):
             sides = ", ".join(f"{k} {v}" for k, v in t["border"].items() if v)
