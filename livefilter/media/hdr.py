@@ -9,12 +9,12 @@ as a player does on an SDR screen:
    display light in nits: PQ's EOTF (SMPTE ST 2084); HLG's inverse OETF and its OOTF
    for a 1,000-nit display (BT.2100: system gamma 1.2, so that a 75 % HLG signal is reference white, 203 nits);
 2. the source primaries (BT.2020, or P3, or BT.709) to BT.709, in linear light; colours outside BT.709 clipped;
-3. BT.2390's EETF (the tone curve in PQ space: unchanged up to a knee at 88 nits, a Hermite roll-off above it) from
-   the source peak (1,000 nits: HLG's nominal display, and what PQ phone and streaming video is mastered for;
-   brighter values clip) to the SDR peak at HDR reference white (203 nits, BT.2408), applied to the pixel's largest
-   channel and the three scaled alike, so a bright colour keeps its hue (the curve on each channel turned a bright
-   orange yellow and took a third of a lit face's chroma): reference white lands at 90 % of the code range (229),
-   300 nits at 244, 400 at 250;
+3. BT.2390's EETF (the tone curve in PQ space: unchanged up to a knee, a Hermite roll-off above it) from the source
+   peak (1,000 nits: HLG's nominal display; a PQ video's own from its metadata, MaxCLL or the mastering display's
+   peak, else 1,000; brighter values clip) to the SDR peak at HDR reference white (203 nits, BT.2408), applied to
+   the pixel's largest channel and the three scaled alike, so a bright colour keeps its hue (the curve on each
+   channel turned a bright orange yellow and took a third of a lit face's chroma): from 1,000 nits, the knee is at
+   88 nits, reference white lands at 90 % of the code range (229), 300 nits at 244, 400 at 250;
 4. the sRGB curve to 8-bit SDR R'G'B' (the encoding of the photos the looks are learnt on), tagged BT.709 in the
    graded video.
 
@@ -28,6 +28,8 @@ on 2 threads).
 
 from __future__ import annotations
 
+import struct
+
 import numpy as np
 from numba import njit, prange
 
@@ -35,7 +37,7 @@ from numba import njit, prange
 PQ, HLG = 16, 18
 TRANSFER_NAME = {PQ: "PQ", HLG: "HLG"}
 REFERENCE_WHITE = 203.0  # nits: HDR reference white (BT.2408), the SDR output's peak
-SOURCE_PEAK = 1000.0  # nits: HLG's nominal display; PQ brighter than this clips
+SOURCE_PEAK = 1000.0  # nits: HLG's nominal display; a PQ video's peak unless its metadata says (content_peak)
 
 # BT.2100 constants
 _M1, _M2 = 2610 / 16384, 2523 / 4096 * 128
@@ -114,12 +116,30 @@ def _input_table(transfer: int, white: float) -> np.ndarray:
     return (pq_eotf(e) if transfer == PQ else hlg_inverse_oetf(e)).astype(np.float32)
 
 
-def _gain_table() -> np.ndarray:
-    """float32 [SOURCE_PEAK * _OUT_PER_NIT + 1]: a pixel's largest channel in nits (* _OUT_PER_NIT) -> the factor
-    that takes its channels to SDR linear light (the tone curve's output over its input, over reference white)."""
-    nits = np.arange(int(SOURCE_PEAK * _OUT_PER_NIT) + 1, dtype=np.float64) / _OUT_PER_NIT
+def content_peak(frame) -> float | None:
+    """A PQ frame's peak in nits from its metadata: the content light level (MaxCLL), else the mastering display's
+    maximum; None without either. (PyAV gives the side data as FFmpeg's C structs: AVContentLightMetadata is two
+    unsigned ints; AVMasteringDisplayMetadata's max_luminance the rational at byte 72, has_luminance the int at 84.)"""
+    found = {}
+    for sd in frame.side_data:
+        name = getattr(sd.type, "name", str(sd.type))
+        data = bytes(sd)
+        if name == "CONTENT_LIGHT_LEVEL" and len(data) >= 8:
+            found["cll"] = struct.unpack_from("<I", data)[0]
+        elif name == "MASTERING_DISPLAY_METADATA" and len(data) >= 88 and struct.unpack_from("<i", data, 84)[0]:
+            num, den = struct.unpack_from("<ii", data, 72)
+            found["mastering"] = num / den if den else 0
+    peak = found.get("cll") or found.get("mastering")
+    return float(min(max(peak, REFERENCE_WHITE), 10000.0)) if peak else None
+
+
+def _gain_table(peak: float = SOURCE_PEAK) -> np.ndarray:
+    """float32 [peak * _OUT_PER_NIT + 1]: a pixel's largest channel in nits (* _OUT_PER_NIT) -> the factor that takes
+    its channels to SDR linear light (the tone curve from ``peak``: its output over its input, over reference
+    white)."""
+    nits = np.arange(int(peak * _OUT_PER_NIT) + 1, dtype=np.float64) / _OUT_PER_NIT
     with np.errstate(invalid="ignore", divide="ignore"):
-        gain = np.where(nits > 0, eetf(nits) / nits, 1.0) / REFERENCE_WHITE
+        gain = np.where(nits > 0, eetf(nits, source_peak=peak) / nits, 1.0) / REFERENCE_WHITE
     return gain.astype(np.float32)
 
 
@@ -177,7 +197,9 @@ class ToSDR:
         self._m = to_bt709(primaries).astype(np.float32)
         self._lum = luminance_weights(primaries).astype(np.float32)
         self._ootf = _ootf_table() if self.transfer == HLG else np.zeros(1, np.float32)
-        self._gain, self._encode = _gain_table(), _encode_table()
+        #: the tone curve's source peak: a PQ video's metadata (probe's colour["peak"]), else SOURCE_PEAK
+        self.peak = float(colour.get("peak") or SOURCE_PEAK) if self.transfer == PQ else SOURCE_PEAK
+        self._gain, self._encode = _gain_table(self.peak), _encode_table()
 
     def __call__(self, rgb16: np.ndarray) -> np.ndarray:
         out = np.empty(rgb16.shape, np.uint8)

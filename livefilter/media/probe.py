@@ -40,7 +40,7 @@ class VideoInfo:
     start_pts: int
     duration_s: float
     rotation: int
-    colour: dict  # colorspace, color_range, color_primaries, color_trc of the first frame
+    colour: dict  # colorspace, color_range, color_primaries, color_trc of the first frame; a PQ video's peak (nits)
     boundaries: list  # pts where chunks 1.. start (chunk 0 starts at the beginning)
     chunk_frames: list  # frames in each chunk (from the packets)
 
@@ -143,6 +143,11 @@ def probe(path, chunk_seconds: float = CHUNK_SECONDS) -> VideoInfo:
         chunk_frames[bisect.bisect_right(boundaries, t)] += 1
     duration = float((pts_sorted[-1] - start) * tb) if pts_sorted else 0.0
     colour = {k: getattr(first, k, None) for k in ("colorspace", "color_range", "color_primaries", "color_trc")}
+    if colour["color_trc"] == 16:  # PQ: HDR10's metadata gives the tone curve's source peak (media/hdr.py)
+        from .hdr import content_peak
+
+        if peak := content_peak(first):
+            colour["peak"] = peak
     # the frames a whole pass decodes: a packet each, less those that give none (an mp4 trimmed without re-encoding
     # hides a frame or more by its edit list; a stream recorded from its middle opens before a keyframe: measured,
     # ffmpeg decodes neither), plus those the index lists past the end of the data (a file cut short)

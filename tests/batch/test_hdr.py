@@ -53,10 +53,11 @@ HIGHLIGHTS = {"white": (1.0, 1.0, 1.0), "brighter": (1.5, 1.5, 1.5), "brightest"
 KR, KB = 0.2627, 0.0593  # BT.2020's luma weights
 
 
-def _hdr_clip(path, transfer, frames=4, side=16):
-    """A 10-bit limited-range H.264 clip of flat patches (each ``side`` pixels), tagged BT.2020 and PQ or HLG; its
-    Y'CbCr computed here from BT.2100's formulas (not by swscale, which the decoding side uses)."""
-    lights = np.array([*PATCHES.values(), *HIGHLIGHTS.values()])
+def _hdr_clip(path, transfer, frames=4, side=16, lights=None, codec="libx264", options=None):
+    """A 10-bit limited-range lossless clip of flat patches (each ``side`` pixels; ``lights`` in BT.709 linear, 1 =
+    reference white), tagged BT.2020 and PQ or HLG; its Y'CbCr computed here from BT.2100's formulas (not by
+    swscale, which the decoding side uses)."""
+    lights = np.array([*PATCHES.values(), *HIGHLIGHTS.values()] if lights is None else lights)
     nits = lights @ TO_2020.T * WHITE
     code = pq_code(nits) if transfer == PQ else hlg_code(nits)  # R'G'B' in [0, 1]
     y = code @ np.array([KR, 1 - KR - KB, KB])
@@ -64,11 +65,11 @@ def _hdr_clip(path, transfer, frames=4, side=16):
     planes = [np.repeat(np.repeat(np.round(a)[None].astype(np.uint16), n, 0), n, 1)
               for a, n in ((64 + 876 * y, side), (512 + 896 * cb, side // 2), (512 + 896 * cr, side // 2))]
     with av.open(str(path), "w") as out:
-        vs = out.add_stream("libx264", rate=25)
+        vs = out.add_stream(codec, rate=25)
         vs.width, vs.height, vs.pix_fmt = planes[0].shape[1], side, "yuv420p10le"
         cc = vs.codec_context
         cc.colorspace, cc.color_primaries, cc.color_trc, cc.color_range = 9, 9, transfer, 1
-        cc.options = {"qp": "0"}  # lossless
+        cc.options = options or {"qp": "0"}  # lossless
         for i in range(frames):
             f = av.VideoFrame(vs.width, vs.height, "yuv420p10le")
             for plane, a in zip(f.planes, planes):
@@ -155,3 +156,23 @@ def test_a_bt2020_sdr_video_keeps_its_matrix(tmp_path, colorspace):
         assert (f.colorspace, f.color_primaries, f.color_trc) == (9, 9, BT2020_10BIT)
         back = f.reformat(format="rgb24", src_colorspace=9).to_ndarray()
     assert np.abs(_patches(back).astype(int) - _patches(rgb)).max() <= 3  # two 8-bit YUV round trips
+
+
+def test_a_pq_video_is_tone_mapped_from_its_own_peak(tmp_path):
+    # HDR10 metadata (MaxCLL 4,000 nits): highlights up to it are rolled off, not clipped at 1,000 nits
+    if "libx265" not in av.codecs_available:
+        pytest.skip("this PyAV has no libx265 (HDR10 metadata is written with it)")
+    greys = [(k, k, k) for k in (1000 / WHITE, 2000 / WHITE, 3000 / WHITE)]
+    lossless = "log-level=error:lossless=1"
+    hdr10 = ":hdr10=1:master-display=G(13250,34500)B(7500,3000)R(34000,16000)WP(15635,16450)L(40000000,50)" \
+            ":max-cll=4000,400"
+    got = {}
+    for name, params in (("tagged", lossless + hdr10), ("untagged", lossless)):
+        src = tmp_path / f"{name}.mp4"
+        _hdr_clip(src, PQ, lights=greys, codec="libx265", options={"x265-params": params})
+        info = probe(src)
+        assert info.colour.get("peak") == (4000.0 if name == "tagged" else None)
+        got[name] = _patches(next(decode(info))[1])[:, 1]
+    want = [srgb(eetf(np.float64(g[0] * WHITE), source_peak=4000.0) / WHITE) for g in greys]
+    assert np.abs(got["tagged"] - want).max() <= 1.5 and got["tagged"][0] <= 251  # 1,000 nits below the top
+    assert list(got["untagged"]) == [255, 255, 255]  # from 1,000 nits: all three at the top
