@@ -9,6 +9,8 @@
 
 from __future__ import annotations
 
+import itertools
+import os
 import time
 import warnings
 from dataclasses import dataclass, field, replace
@@ -30,7 +32,7 @@ from .prior import default_prior, has_prior
 from .readings import Reading, read_one_photo, select
 from .sampling import MAX_SAMPLES, MIN_SAMPLES, SAMPLINGS, ill_defined, sample_pairs
 from .settings import DEFAULT, MAX_CANDIDATES, FitSettings
-from .stills import is_video, video_stills
+from .stills import is_video, same_picture, video_stills
 from .template import Template, load_template
 
 DEFAULT_MAPPING = "residual"
@@ -412,6 +414,16 @@ def fit_several(templates, original=None, *, sampling: str = "uniform", samples:
         raise InputError(f"several photos are 2 to {MAX_TEMPLATES}, got {len(templates)}")
     if any(isinstance(t, (list, tuple)) for t in templates):
         raise InputError("each template is a path or a uint8 (H, W, 3) RGB array, not a list")
+    if clip := next((t for t in templates if is_video(t)), None):
+        raise InputError("a video is read from its stills: give it alone, not with other templates", clip)
+    pictures = [load_template(t, allow_large=allow_large).rgb for t in templates]  # each read once more: a copy?
+    for i, j in itertools.combinations(range(len(templates)), 2):
+        if same_picture(pictures[i], pictures[j]):
+            a, b = (templates[k] if isinstance(templates[k], (str, os.PathLike)) else f"template {k + 1}"
+                    for k in (i, j))
+            raise InputError(f"{a} and {b} are the same picture (a copy, or stills of one shot): several photos "
+                             "count only when they differ")
+    del pictures
     refused = {"an original (--original)": original is not None, "segments": segments, "labels": labels is not None,
                "a saliency mask": saliency_mask is not None, "a kept weight (guess_weight)": guess_weight is not None}
     if any(refused.values()):
@@ -427,11 +439,6 @@ def fit_several(templates, original=None, *, sampling: str = "uniform", samples:
     looks = [fit_look(t, sampling=sampling, samples=samples, mapping=mapping, solver=solver, size=grid, seed=seed,
                       allow_large=allow_large, coverage=coverage, settings=one) for t in templates]
     names = [lk.meta.get("template") or f"template {i}" for i, lk in enumerate(looks, 1)]
-    first: dict = {}
-    for i, lk in enumerate(looks):
-        if (j := first.setdefault(lk.meta["template_sha256"], i)) != i:
-            raise InputError(f"{names[j]} and {names[i]} are the same photo: several photos count only when they "
-                             "differ")
     # the further reading only where the network read the photo: it undoes that path's hedge. The monochrome path
     # is not hedged; taken further, its desaturation went past grey (colours inverted)
     network = [lk.meta.get("guess_weight") is not None for lk in looks]

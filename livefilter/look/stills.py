@@ -3,21 +3,40 @@ from its frames, not from one screenshot)."""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import cv2
 import numpy as np
 
 from ..errors import InputError, VideoDecodeError
-from ..media.codec import decode
+from ..media.codec import decode, is_hdr
+from ..media.hdr import TRANSFER_NAME
 from ..media.probe import VIDEO_EXTS, probe, timestamp
 from .coverage import colour_share
+
+log = logging.getLogger(__name__)
 
 #: stills a video's look is read from, and the times looked at to choose them (the most colourful: a title card or
 #: a fade to black says little of the look)
 STILLS, LOOKED_AT = 5, 12
 #: a still whose colours fill less than this share of the colour cube's bins is not taken (black, a title card)
 MIN_SHARE = 0.01
+#: two pictures whose 64-pixel thumbnails differ by less than this (mean, code values) are one picture: a photo and
+#: its re-saved JPEG copy 0.43, stills of a still shot 0.01-0.03, frames 40 ms apart of a moving clip 3.9 and more;
+#: several copies of one picture are not several readings of its look
+SAME_PICTURE = 2.0
+
+
+def _thumbnail(rgb: np.ndarray) -> np.ndarray:
+    h, w = rgb.shape[:2]
+    return cv2.resize(rgb, (64, max(1, round(64 * h / w))), interpolation=cv2.INTER_AREA).astype(np.float32)
+
+
+def same_picture(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether two uint8 RGB pictures are one (a copy, resized or re-saved; a still shot's frames)."""
+    ta, tb = _thumbnail(a), _thumbnail(b)
+    return ta.shape == tb.shape and float(np.abs(ta - tb).mean()) < SAME_PICTURE
 
 
 def is_video(path) -> bool:
@@ -26,9 +45,13 @@ def is_video(path) -> bool:
 
 def video_stills(path, count: int = STILLS, looked_at: int = LOOKED_AT) -> list[tuple[str, np.ndarray]]:
     """Up to ``count`` stills of the video at ``path`` as (label "PATH at M:SS.s", uint8 RGB), in time order: of
-    ``looked_at`` times spread over it (its first and last 5 % left out), those showing the most colours. An HDR
+    ``looked_at`` times spread over it (its first and last 5 % left out), those showing the most colours, one of
+    each :func:`same_picture` (a still shot gives one). An HDR
     video's stills are brought to SDR as its frames are graded (media/hdr.py)."""
     info = probe(path, chunk_seconds=0)  # a VideoError (an InputError) for a file that is not a usable video
+    if is_hdr(info):
+        log.warning("%s: an HDR video (%s): its stills brought to SDR (BT.709) as an SDR screen shows them", path,
+                    TRANSFER_NAME[info.colour["color_trc"]])
     span = max(info.duration_s, 0.0)
     found = {}
     for k in range(looked_at):
@@ -40,9 +63,8 @@ def video_stills(path, count: int = STILLS, looked_at: int = LOOKED_AT) -> list[
             continue
         finally:
             frames.close()
-        if pts not in found and not any(np.array_equal(rgb, other) for _, other in found.values()):  # a still shot
-            small = cv2.resize(rgb, (64, max(1, round(64 * rgb.shape[0] / rgb.shape[1]))), interpolation=cv2.INTER_AREA)
-            found[pts] = (colour_share(small.reshape(-1, 3) / 255.0), rgb)
+        if pts not in found and not any(same_picture(rgb, other) for _, other in found.values()):  # a still shot
+            found[pts] = (colour_share(_thumbnail(rgb).reshape(-1, 3) / 255.0), rgb)
     usable = sorted((p for p in found if found[p][0] >= MIN_SHARE), key=lambda p: -found[p][0])[:count]
     if not usable:
         raise InputError("no still of the video shows colours to learn a look from (black or blank frames)", path)

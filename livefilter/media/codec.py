@@ -68,6 +68,11 @@ def _src_colorspace(info: VideoInfo) -> int:
     return _BT2020 if is_hdr(info) else _BT601  # unspecified: HDR's matrix, or what FFmpeg's swscale assumes
 
 
+#: 16-bit RGB from swscale: planar (PyAV stacks it as R, G, B); its packed rgb48le came out garbled (magenta) for a
+#: 4:2:0 frame of odd width (a VP9 / AV1 video can have one)
+_RGB16 = "gbrp16le"
+
+
 def _rgb(info: VideoInfo):
     """frame -> uint8 RGB (H, W, 3), for this video. An HDR frame is brought to SDR BT.709 as an SDR screen shows it
     (media/hdr.py), so that a look learnt on SDR photos grades it as it grades SDR video."""
@@ -80,13 +85,13 @@ def _rgb(info: VideoInfo):
         key = (frame.format.name, frame.color_range)
         if key not in converters:
             converters[key] = ToSDR(info.colour, _white16(frame.format.name, frame.color_range, cs))
-        return converters[key](reformatter.reformat(frame, format="rgb48le", src_colorspace=cs).to_ndarray())
+        return converters[key](reformatter.reformat(frame, format=_RGB16, src_colorspace=cs).to_ndarray())
 
     return to_rgb
 
 
 def _white16(pix_fmt: str, color_range: int, cs: int) -> float:
-    """What swscale's 16-bit RGB makes of nominal white in this planar YUV format and range: 65283 for 10-bit
+    """What swscale's 16-bit RGB (_RGB16) makes of nominal white in this planar YUV format and range: 65283 for 10-bit
     limited range, 65021 for 8-bit (its output is that much short of 65535; left alone, an HDR video came out 1 to 3
     code values dark). 65535 for a format this does not know how to fill."""
     f = av.VideoFrame(2, 2, pix_fmt)
@@ -97,7 +102,7 @@ def _white16(pix_fmt: str, color_range: int, cs: int) -> float:
     for k, plane in enumerate(f.planes):
         np.frombuffer(plane, np.uint16 if bits > 8 else np.uint8)[:] = top if k == 0 else 1 << (bits - 1)
     f.color_range = color_range
-    return float(VideoReformatter().reformat(f, format="rgb48le", src_colorspace=cs).to_ndarray()[0, 0, 1])
+    return float(VideoReformatter().reformat(f, format=_RGB16, src_colorspace=cs).to_ndarray()[0, 0, 1])
 
 
 def decode(info: VideoInfo, start: int | None = None, end: int | None = None, stop: threading.Event | None = None,

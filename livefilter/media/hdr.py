@@ -5,7 +5,8 @@ and the look's came out wrong (BT.2020 primaries read as BT.709 are dull, PQ's c
 a PQ grey patch came out 17 code values dark, a red one 42 less red). Each frame is therefore brought to SDR first,
 as a player does on an SDR screen:
 
-1. the decoder's R'G'B' (16-bit, from swscale, whose white is 0.4 % short of 65535: measured per pixel format) to
+1. the decoder's R'G'B' (16-bit planar from swscale, whose white is 0.4 % short of 65535, measured per pixel format;
+   its packed rgb48 garbles a 4:2:0 frame of odd width) to
    display light in nits: PQ's EOTF (SMPTE ST 2084); HLG's inverse OETF and its OOTF
    for a 1,000-nit display (BT.2100: system gamma 1.2, so that a 75 % HLG signal is reference white, 203 nits);
 2. the source primaries (BT.2020, or P3, or BT.709) to BT.709, in linear light; colours outside BT.709 clipped;
@@ -79,7 +80,10 @@ def hlg_inverse_oetf(e: np.ndarray) -> np.ndarray:
 
 
 def eetf(nits: np.ndarray, source_peak: float = SOURCE_PEAK, target_peak: float = REFERENCE_WHITE) -> np.ndarray:
-    """BT.2390's EETF (black level 0): nits on a ``source_peak`` display -> nits on a ``target_peak`` one."""
+    """BT.2390's EETF (black level 0): nits on a ``source_peak`` display -> nits on a ``target_peak`` one (a source
+    no brighter than the target: unchanged up to its peak)."""
+    if target_peak >= source_peak:  # nothing to roll off (the curve's knee would be at its end: a division by 0)
+        return np.minimum(np.asarray(nits, np.float64), source_peak)
     top = pq_inverse(np.float64(source_peak))
     e1 = pq_inverse(nits) / top  # normalised to the source range
     max_lum = pq_inverse(np.float64(target_peak)) / top

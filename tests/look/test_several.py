@@ -70,8 +70,12 @@ def test_what_goes_with_one_photo_is_refused(templates):
             _fit(templates, **kw)
     with pytest.raises(InputError, match=f"2 to {MAX_TEMPLATES}, got 9"):
         _fit(templates * 3)
-    with pytest.raises(InputError, match="are the same photo"):  # it would count twice
+    with pytest.raises(InputError, match="are the same picture"):  # it would count twice
         _fit([templates[0], templates[1], templates[0]])
+    copy = templates[0].with_suffix(".copy.jpg")  # re-saved: the same picture
+    write_image(copy, read_image(templates[0]), quality=80)
+    with pytest.raises(InputError, match="are the same picture"):
+        _fit([templates[0], copy])
     with pytest.raises(InputError, match="not a list"):
         _fit([templates[:2], templates[2:]])
     assert _fit(templates[:1], candidates=1).meta["template"] == str(templates[0])  # a list of one: one photo
@@ -136,6 +140,12 @@ def test_a_video_is_read_from_its_most_colourful_stills(tmp_path, capsys):
                  "320x180", "--frames", "5", "--backend", "cpu", "--no-face-protect"])
     err = capsys.readouterr().err
     assert code == 0 and "scene similarity off" not in err, err  # live learns it too, no one scene kept
+    with pytest.raises(InputError, match="a video is read from its stills"):
+        _fit([str(src), str(DATA / "sample_after.jpg")])
+    still = tmp_path / "still.mp4"  # one shot: one picture, read as one photo (its readings, no boost)
+    _clip(still, lambda i: shots[1])
+    look = _fit(str(still))
+    assert "several" not in look.meta and look.meta["video"] == str(still) and len(look.candidates) > 1
     black = tmp_path / "black.mp4"
     _clip(black, lambda i: shots[0] * 0)
     assert main(["fit", str(black), "-o", str(tmp_path / "x.cube")]) == 2
