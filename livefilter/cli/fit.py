@@ -58,7 +58,8 @@ def cmd_fit(args) -> int:
     if args.original and args.pick > 1:
         raise InputError(f"--pick {args.pick}: a look learnt with --original has one reading")
     if args.pick > args.candidates:
-        raise InputError(f"--pick {args.pick}: only {args.candidates} readings asked for (--candidates)")
+        raise InputError(f"--pick {args.pick}: only {args.candidates} reading{'s' if args.candidates > 1 else ''} "
+                         "asked for (--candidates)")
     kw = dict(allow_large=args.allow_large, sampling=args.sampling, samples=args.samples, size=args.lut_size,
               mapping=args.mapping, solver=args.solver, seed=args.seed, name=args.name or Path(templates[0]).stem,
               segments=args.segments, candidates=args.candidates)
