@@ -125,7 +125,9 @@ def content_peak(frame) -> float | None:
     maximum; None without either. (PyAV gives the side data as FFmpeg's C structs: AVContentLightMetadata is two
     unsigned ints; AVMasteringDisplayMetadata's max_luminance the rational at byte 72, has_luminance the int at 84.)"""
     found = {}
-    for sd in frame.side_data:
+    entries = frame.side_data
+    for item in entries:  # PyAV 18 yields the side data; PyAV 19 its types, a mapping's keys
+        sd = item if hasattr(item, "buffer_size") else entries.get(item)
         name = getattr(sd.type, "name", str(sd.type))
         data = bytes(sd)
         if name == "CONTENT_LIGHT_LEVEL" and len(data) >= 8:
