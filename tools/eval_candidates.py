@@ -50,12 +50,17 @@ def as_jpeg(rgb: np.ndarray, quality: int) -> np.ndarray:
     return np.ascontiguousarray(cv2.imdecode(buf, cv2.IMREAD_COLOR)[..., ::-1])
 
 
-def measure(n_looks: int = 0, side: int = 384, log=print, jpeg: int = 0, split: str = "val",
-            cluster_support: float = FitSettings().cluster_support) -> list[dict]:
+def _looks_and_photos(split: str, n_looks: int, side: int) -> tuple[list, list]:
+    """The split's colour film and creative looks (every k-th, ``n_looks`` of them; 0: all) and its photos."""
     items = [p for p in looks(split, kinds=("film", "creative")) if look_family(p) in ("color", "creative")]
     if n_looks:
         items = items[:: max(1, len(items) // n_looks)][:n_looks]
-    pics = [load_photo(p, side) for p in photos(split)]
+    return items, [load_photo(p, side) for p in photos(split)]
+
+
+def measure(n_looks: int = 0, side: int = 384, log=print, jpeg: int = 0, split: str = "val",
+            cluster_support: float = FitSettings().cluster_support) -> list[dict]:
+    items, pics = _looks_and_photos(split, n_looks, side)
     rng = np.random.default_rng(0)
     rows = []
     ref = readings.reference_colours()
@@ -94,10 +99,7 @@ def measure(n_looks: int = 0, side: int = 384, log=print, jpeg: int = 0, split: 
 def measure_several(k: int, n_looks: int = 0, side: int = 384, log=print, split: str = "val") -> list[dict]:
     """Each look learnt from ``k`` photos graded with it (``fit_look([T1..Tk])``, the readings as the product offers
     them) and from the first of them alone (its automatic reading), scored on 3 other photos."""
-    items = [p for p in looks(split, kinds=("film", "creative")) if look_family(p) in ("color", "creative")]
-    if n_looks:
-        items = items[:: max(1, len(items) // n_looks)][:n_looks]
-    pics = [load_photo(p, side) for p in photos(split)]
+    items, pics = _looks_and_photos(split, n_looks, side)
     rng = np.random.default_rng(0)
     rows = []
     for i, path in enumerate(items):

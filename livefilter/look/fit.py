@@ -211,6 +211,16 @@ def confidence(p: Pairing, cov: Coverage, weight: float, reason: str | None,
     return out
 
 
+def _settings(settings: FitSettings | None, candidates: int | None) -> FitSettings:
+    """The fit's settings (DEFAULT when None), ``candidates`` (if given) overriding their own, checked."""
+    settings = settings or DEFAULT
+    if candidates is not None:
+        settings = replace(settings, candidates=candidates)
+    if not 1 <= settings.candidates <= MAX_CANDIDATES:
+        raise InputError(f"candidates must be 1..{MAX_CANDIDATES}, got {settings.candidates}")
+    return settings
+
+
 def fit_look(template, original=None, *, sampling: str = "uniform", samples: int = 8000, labels=None,
              mapping: str | None = None, solver: str = "lstsq", size: int = 33, seed: int = 0,
              saliency_mask=None, name: str | None = None, allow_large: bool = False,
@@ -267,11 +277,7 @@ def fit_look(template, original=None, *, sampling: str = "uniform", samples: int
         raise InputError(f"guess_weight must be in [0, 1], got {guess_weight}")
     if coverage is not None and coverage < 0:
         raise InputError(f"coverage must be >= 0, got {coverage}")
-    settings = settings or DEFAULT
-    if candidates is not None:
-        settings = replace(settings, candidates=candidates)
-    if not 1 <= settings.candidates <= MAX_CANDIDATES:
-        raise InputError(f"candidates must be 1..{MAX_CANDIDATES}, got {settings.candidates}")
+    settings = _settings(settings, candidates)
     tpl = load_template(template, allow_large=allow_large)
     one_photo_segments = segments and original is None and not settings.segments_from_guess
     if one_photo_segments:  # the plain fit: it measured better (docs/decisions.md 'segments from one photo')
@@ -429,11 +435,7 @@ def fit_several(templates, original=None, *, sampling: str = "uniform", samples:
     if any(refused.values()):
         what = ", ".join(k for k, v in refused.items() if v)
         raise InputError(f"several photos are read from their look alone: {what} goes with one photo")
-    settings = settings or DEFAULT
-    if candidates is not None:
-        settings = replace(settings, candidates=candidates)
-    if not 1 <= settings.candidates <= MAX_CANDIDATES:
-        raise InputError(f"candidates must be 1..{MAX_CANDIDATES}, got {settings.candidates}")
+    settings = _settings(settings, candidates)
     one = replace(settings, candidates=1)
     grid = max(size, 33)  # averaged on at least the default lattice, baked at ``size``
     looks = [fit_look(t, sampling=sampling, samples=samples, mapping=mapping, solver=solver, size=grid, seed=seed,
