@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import itertools
-import os
 import time
 import warnings
 from dataclasses import dataclass, field, replace
@@ -422,14 +421,12 @@ def fit_several(templates, original=None, *, sampling: str = "uniform", samples:
         raise InputError("each template is a path or a uint8 (H, W, 3) RGB array, not a list")
     if clip := next((t for t in templates if is_video(t)), None):
         raise InputError("a video is read from its stills: give it alone, not with other templates", clip)
-    pictures = [load_template(t, allow_large=allow_large).rgb for t in templates]  # each read once more: a copy?
+    templates = [load_template(t, allow_large=allow_large) for t in templates]  # read once: each fit takes it
     for i, j in itertools.combinations(range(len(templates)), 2):
-        if same_picture(pictures[i], pictures[j]):
-            a, b = (templates[k] if isinstance(templates[k], (str, os.PathLike)) else f"template {k + 1}"
-                    for k in (i, j))
+        if same_picture(templates[i].rgb, templates[j].rgb):
+            a, b = (templates[k].path or f"template {k + 1}" for k in (i, j))
             raise InputError(f"{a} and {b} are the same picture (a copy, or stills of one shot): several photos "
                              "count only when they differ")
-    del pictures
     refused = {"an original (--original)": original is not None, "segments": segments, "labels": labels is not None,
                "a saliency mask": saliency_mask is not None, "a kept weight (guess_weight)": guess_weight is not None}
     if any(refused.values()):

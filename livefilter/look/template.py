@@ -67,7 +67,10 @@ class Template:
 
 
 def load_template(img, what: str = "template", *, allow_large: bool = False) -> Template:
-    """A path or a uint8 (H, W, 3) RGB array -> :class:`Template` (alpha kept, to exclude transparent pixels)."""
+    """A path or a uint8 (H, W, 3) RGB array -> :class:`Template` (alpha kept, to exclude transparent pixels); a
+    Template as it is."""
+    if isinstance(img, Template):
+        return img
     if isinstance(img, (str, os.PathLike)):
         rgb, alpha = read_image(img, with_alpha=True, min_size=2, allow_large=allow_large)
         if alpha is not None and int(alpha.max()) < 128:  # the pixels sampled are those at least half opaque
