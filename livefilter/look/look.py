@@ -58,6 +58,21 @@ class Look:
     #: ``lut``), candidate 1 the automatic one; the look's own LUT is the picked one (``meta["picked"]``)
     candidates: list = field(default_factory=list, repr=False)
 
+    def __repr__(self) -> str:  # one line, not the LUT's numbers
+        parts = [repr(self.name), f"{self.lut.size}^3 LUT"]
+        if self.candidates:
+            parts.append(f"reading {self.picked} of {len(self.candidates)} "
+                         f"({self.candidates[self.picked - 1].kind})")
+        if self.label_luts:
+            parts.append(f"{len(self.label_luts)} per-segment LUTs")
+        conf = self.candidates[self.picked - 1].confidence if self.candidates else self.meta.get("confidence")
+        level = (conf or {}).get("level")
+        if level:
+            parts.append(f"confidence {level}")
+        if "strength" in self.meta:
+            parts.append(f"strength {self.meta['strength']}")
+        return f"Look({', '.join(parts)})"
+
     @property
     def picked(self) -> int:
         """Which candidate the look's LUT is (1-based; 1 for a look without candidates)."""

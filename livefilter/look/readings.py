@@ -55,6 +55,11 @@ class Reading:
     note: str = ""  # e.g. the nearest library look's name
     lut: Lut | None = None  # baked by the fit
 
+    def __repr__(self) -> str:  # one line, not the mapping's and the LUT's numbers
+        level = self.confidence.get("level")
+        return (f"Reading({self.kind!r}" + (f", {self.note!r}" if self.note else "")
+                + (f", confidence {level}" if level else "") + ")")
+
     def meta(self) -> dict:
         return {"kind": self.kind, "note": self.note, "confidence": self.confidence}
 

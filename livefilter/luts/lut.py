@@ -105,6 +105,9 @@ class Lut:
             return "3D"
         return "1D" if self.is_1d else "1D shaper + 3D"
 
+    def __repr__(self) -> str:  # the table is thousands of numbers: a notebook shows what the LUT is instead
+        return f"Lut({self.describe()}" + (f", title={self.title!r})" if self.title else ")")
+
     def describe(self) -> str:
         """One line: kind, sizes, domains (what ``livefilter info`` prints)."""
         def dom(lo, hi):

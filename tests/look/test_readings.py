@@ -64,6 +64,18 @@ def test_pick_chooses_and_rejects_what_is_not_there(one_photo_look):
             look.pick(bad)
 
 
+def test_a_look_prints_as_one_line_not_its_tables(one_photo_look):
+    # a notebook's `look` or `print(look.candidates)` showed every LUT entry (tens of thousands of numbers)
+    look = one_photo_look.pick(2)
+    text = repr(look)
+    assert "\n" not in text and len(text) < 200
+    assert f"reading 2 of {len(look.candidates)} ({look.candidates[1].kind})" in text
+    assert f"confidence {look.candidates[1].confidence['level']}" in text
+    assert len(repr(look.lut)) < 200 and "33^3" in repr(look.lut)
+    assert all(len(repr(c)) < 120 and c.kind in repr(c) for c in look.candidates)
+    assert "strength 0.5" in repr(look.with_strength(0.5))
+
+
 def test_look_npz_round_trip_keeps_the_candidates(one_photo_look, tmp_path):
     path = one_photo_look.pick(3).save(tmp_path / "l.look.npz")
     back = lf.load_look(path)
