@@ -11,7 +11,7 @@ from ..errors import InputError, LiveFilterError
 from ..fileio import check_distinct_outputs, check_output_path
 from ..imageio import animation_frames, image_format, read_image, write_image
 from ..look import describe_confidence, fit_look
-from ..look.fit import MAX_TEMPLATES, fit_video
+from ..look.fit import MAX_TEMPLATES, SEVERAL_READINGS, fit_video
 from ..look.look import pick_option
 from ..look.stills import LOOKED_AT, is_video, video_stills
 from ..resources import DATA_DIR
@@ -64,6 +64,9 @@ def cmd_fit(args) -> int:
               mapping=args.mapping, solver=args.solver, seed=args.seed, name=args.name or Path(templates[0]).stem,
               segments=args.segments, candidates=args.candidates)
     stills = video_stills(templates[0]) if video else None  # kept for the preview sheet
+    if (len(templates) > 1 or (stills and len(stills) > 1)) and args.pick > len(SEVERAL_READINGS):
+        what = f"{len(stills)} stills of a video" if video else "several photos"
+        raise InputError(f"--pick {args.pick}: a look from {what} has at most {len(SEVERAL_READINGS)} readings")
     look = (fit_video(templates[0], stills, **kw) if video else
             fit_look(templates if several else templates[0], args.original, **kw))
     look = pick_option(look, args.pick, templates[0] if len(templates) == 1 else None)

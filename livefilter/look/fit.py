@@ -407,12 +407,13 @@ def fit_several(templates, original=None, *, sampling: str = "uniform", samples:
                 mapping: str | None = None, solver: str = "lstsq", size: int = 33, seed: int = 0,
                 saliency_mask=None, name: str | None = None, allow_large: bool = False,
                 guess_weight: float | None = None, coverage: float | None = None, segments: bool = False,
-                candidates: int | None = None, settings: FitSettings | None = None) -> Look:
+                candidates: int | None = None, settings: FitSettings | None = None, unit: str = "photos") -> Look:
     """A look learnt from several photos in it (2 to MAX_TEMPLATES: shots of one film stock, a creator's feed, frames
     of a film): each photo's automatic reading (as :func:`fit_look` reads one photo), averaged, then taken
     further from doing nothing (SEVERAL_READINGS). Readings: 1 automatic, 2 bold, 3 gentle (those closer than
     settings.min_difference to one taken are left out). The arguments are :func:`fit_look`'s; what several
-    photos cannot take (an original, segments, labels, a saliency mask, a fixed kept weight) is refused."""
+    photos cannot take (an original, segments, labels, a saliency mask, a fixed kept weight) is refused. ``unit``:
+    what the notes and the confidence call the templates (a video's "stills")."""
     t0 = time.perf_counter()
     templates = list(templates)
     if not 2 <= len(templates) <= MAX_TEMPLATES:
@@ -457,9 +458,9 @@ def fit_several(templates, original=None, *, sampling: str = "uniform", samples:
         change = np.mean([d * (strength if net else min(strength, 1.0)) for d, net in zip(changes, network)], axis=0)
         conf = {"level": level, "coverage": max(c["coverage"] for c in confs),
                 "kept": round(min(1.0, strength * float(np.mean(kept))), 3) if kept else 1.0,
-                "photos": len(templates), "why": why}
+                "photos": len(templates), "unit": unit, "why": why}
         return Reading(kind, TableMapping(np.clip(ident + change, *BAKE_RANGE)), conf,
-                       note=f"{len(templates)} photos, their automatic readings averaged at {strength:.0%}")
+                       note=f"{len(templates)} {unit}, their automatic readings averaged at {strength:.0%}")
 
     pool = [reading(kind, s) for kind, s in SEVERAL_READINGS]
     readings, skipped = select(pool[0], pool[1:], settings.candidates, settings.min_difference,
@@ -481,7 +482,7 @@ def fit_several(templates, original=None, *, sampling: str = "uniform", samples:
                                                      "confidence", "border") if lk.meta.get(k) is not None}
                       for lk in looks],
         "several": {"photos": len(templates), "strengths": dict(SEVERAL_READINGS)},
-        "original": f"{len(templates)} photos",
+        "original": f"{len(templates)} {unit}",
         "labels": [],
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
@@ -500,10 +501,15 @@ def fit_video(path, stills=None, **kw) -> Look:
     """A look from a video: ``stills`` (label, RGB) pairs of it (default :func:`video_stills`) read as several photos
     (one still: as one photo); each still's label ("PATH at TIME") stands for its template in the look's metadata.
     ``kw``: :func:`fit_look`'s arguments."""
+    # what several photos refuse, refused for every video (one still shot too, read as one photo), naming the file
+    refused = {"an original (--original)": "original", "segments (--segments)": "segments", "labels": "labels",
+               "a saliency mask": "saliency_mask", "a kept weight (guess_weight)": "guess_weight"}
+    if given := [what for what, key in refused.items() if kw.get(key) not in (None, False)]:
+        raise InputError(f"a video is read from its stills' look alone: {', '.join(given)} goes with one photo", path)
     stills = video_stills(path) if stills is None else stills
     kw["name"] = kw.get("name") or Path(path).stem
     images = [rgb for _, rgb in stills]
-    look = fit_several(images, **kw) if len(images) > 1 else fit_look(images[0], **kw)
+    look = fit_several(images, unit="stills", **kw) if len(images) > 1 else fit_look(images[0], **kw)
     for entry, (label, _) in zip(look.meta.get("templates", [look.meta]), stills):
         entry["template"] = label
     look.meta["video"] = str(path)

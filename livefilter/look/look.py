@@ -33,7 +33,8 @@ def describe_confidence(conf: dict | None) -> str:
         return "unknown (not fitted by livefilter)"
     parts = [f"colours cover {conf['coverage']:.0%} of the cube"]
     if conf.get("photos"):
-        parts = [f"{conf['photos']} photos, their readings averaged, {conf['kept']:.0%} of the guessed look kept",
+        parts = [f"{conf['photos']} {conf.get('unit', 'photos')}, their readings averaged, "
+                 f"{conf['kept']:.0%} of the guessed look kept",
                  f"colours cover up to {conf['coverage']:.0%} of the cube"]
     if conf.get("guess_change") is not None:
         prior = (f", the look prior {conf['prior_change']:.1f}" if conf.get("prior_change") is not None else "")

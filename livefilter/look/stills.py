@@ -46,13 +46,15 @@ def is_video(path) -> bool:
 def video_stills(path, count: int = STILLS, looked_at: int = LOOKED_AT) -> list[tuple[str, np.ndarray]]:
     """Up to ``count`` stills of the video at ``path`` as (label "PATH at M:SS.s", uint8 RGB), in time order: of
     ``looked_at`` times spread over it (its first and last 5 % left out), those showing the most colours, one of
-    each :func:`same_picture` (a still shot gives one). An HDR
+    each :func:`same_picture` (a still shot gives one), turned as players show the video (a phone's portrait
+    clip stands up). An HDR
     video's stills are brought to SDR as its frames are graded (media/hdr.py)."""
     info = probe(path, chunk_seconds=0)  # a VideoError (an InputError) for a file that is not a usable video
     if is_hdr(info):
         log.warning("%s: an HDR video (%s): its stills brought to SDR (BT.709) as an SDR screen shows them", path,
                     TRANSFER_NAME[info.colour["color_trc"]])
     span = max(info.duration_s, 0.0)
+    turns = (info.rotation // 90) % 4  # counter-clockwise quarter turns: the stills as players show the video
     found = {}
     for k in range(looked_at):
         t = span * (0.05 + 0.9 * (k + 0.5) / looked_at)
@@ -63,6 +65,7 @@ def video_stills(path, count: int = STILLS, looked_at: int = LOOKED_AT) -> list[
             continue
         finally:
             frames.close()
+        rgb = np.ascontiguousarray(np.rot90(rgb, turns)) if turns else rgb
         if pts not in found and not any(same_picture(rgb, other) for _, other in found.values()):  # a still shot
             found[pts] = (colour_share(_thumbnail(rgb).reshape(-1, 3) / 255.0), rgb)
     usable = sorted((p for p in found if found[p][0] >= MIN_SHARE), key=lambda p: -found[p][0])[:count]

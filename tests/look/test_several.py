@@ -102,12 +102,14 @@ def test_the_cli_learns_from_several_photos(templates, tmp_path, capsys):
     assert not (tmp_path / "x.cube").exists()
 
 
-def _clip(path, frames_of, n=40):
+def _clip(path, frames_of, n=40, rotation=0):
     import av
 
     with av.open(str(path), "w") as out:
         vs = out.add_stream("libx264", rate=10)
         vs.width, vs.height, vs.pix_fmt = 256, 170, "yuv420p"
+        if rotation:
+            vs.set_display_rotation(rotation)
         for i in range(n):
             f = av.VideoFrame.from_ndarray(np.ascontiguousarray(frames_of(i)), format="rgb24")
             f.pts = i
@@ -150,6 +152,38 @@ def test_a_video_is_read_from_its_most_colourful_stills(tmp_path, capsys):
     _clip(black, lambda i: shots[0] * 0)
     assert main(["fit", str(black), "-o", str(tmp_path / "x.cube")]) == 2
     assert "no still of the video shows colours" in capsys.readouterr().err
+
+
+def test_a_phone_video_s_stills_stand_up_and_are_called_stills(tmp_path, capsys):
+    # a phone's portrait clip is stored landscape with a display rotation: its stills were read (and shown on the
+    # sheet) lying on their side, and its look's lines said "5 photos"
+    import cv2
+
+    from livefilter.look.stills import video_stills
+
+    shots = [cv2.resize(_teal_orange(read_image(DATA / n)), (256, 170))
+             for n in ("sample_before.jpg", "sample_test.jpg")]
+    src = tmp_path / "phone.mp4"
+    _clip(src, lambda i: shots[i // 20], rotation=90)
+    stills = video_stills(src)
+    assert len(stills) > 1 and all(rgb.shape == (256, 170, 3) for _, rgb in stills)
+    # as players show it: a quarter turn counter-clockwise of the stored frame (within the codec's error)
+    assert np.abs(stills[0][1].astype(int) - np.rot90(shots[0], 1)).mean() < 4
+    code = main(["fit", str(src), "-o", str(tmp_path / "p.look.npz"), "--pick", "4"])
+    assert code == 2 and f"--pick 4: a look from {len(stills)} stills of a video has at most 3 readings" \
+        in capsys.readouterr().err
+    assert not (tmp_path / "p.look.npz").exists()
+    assert main(["fit", str(src), "-o", str(tmp_path / "p.look.npz")]) == 0
+    said = capsys.readouterr().out
+    assert f"({len(stills)} stills, their readings averaged" in said
+    assert " photos" not in said.replace("YOUR_PHOTO", "")
+    assert lf.load_look(tmp_path / "p.look.npz").meta["original"] == f"{len(stills)} stills"
+    # live takes a video template too: an original with it is refused naming the video (a one-still video as well)
+    code = main(["live", "--template", str(src), "--original", str(DATA / "sample_before.jpg"), "--synthetic",
+                 "--frames", "3", "--backend", "cpu", "--record", str(tmp_path / "rec.mp4")])
+    assert code == 2 and f"{src}: a video is read from its stills' look alone: an original" in capsys.readouterr().err
+    with pytest.raises(InputError, match="segments"):
+        _fit(str(src), segments=True)
 
 
 def test_black_and_white_photos_are_not_taken_past_their_look(tmp_path):
