@@ -94,6 +94,58 @@ def _to_srgb(img: Image.Image, path) -> Image.Image:
         return img
 
 
+# nclx colour tags (ISO/IEC 23091-2 code points), which a HEIC / AVIF photo carries instead of an ICC profile
+_NCLX_WIDE = {9: "BT.2020", 12: "Display P3"}  # primaries converted to sRGB's; BT.709's (1) and unset (2) are sRGB's
+_NCLX_HDR = (16, 18)  # PQ, HLG transfers: an HDR photo
+
+
+def _nclx(img: Image.Image, p: Path) -> tuple[int, int] | None:
+    """(colour primaries, transfer) of a HEIC / AVIF photo's nclx colour box; None without one or with an ICC
+    profile (which says it all). pillow-heif gives a HEIC's; Pillow keeps an AVIF's to itself, so its ``colr`` box
+    is read from the file (ISO/IEC 14496-12: size, "colr", "nclx", primaries, transfer, matrix as big-endian u16)."""
+    if img.info.get("icc_profile"):
+        return None
+    tags = img.info.get("nclx_profile")
+    if isinstance(tags, dict):
+        return int(tags.get("color_primaries", 2)), int(tags.get("transfer_characteristics", 2))
+    if img.format != "AVIF":
+        return None
+    data = p.read_bytes()
+    at = data.find(b"colrnclx")
+    if at < 0 or at + 12 > len(data):
+        return None
+    return int.from_bytes(data[at + 8:at + 10], "big"), int.from_bytes(data[at + 10:at + 12], "big")
+
+
+def _from_nclx(rgb: np.ndarray, primaries: int, transfer: int, path) -> np.ndarray:
+    """A photo tagged (nclx) with wide primaries or an HDR transfer, as sRGB: an HDR photo brought to SDR as an
+    HDR video's frames are (media/hdr.py: BT.2390's tone curve, hues kept); Display P3 or BT.2020 primaries to sRGB's
+    in linear light, the colours outside sRGB clipped (read as sRGB, a P3 red was 21 code values less red). A
+    BT.709-type transfer is taken as sRGB's curve, as the rest of livefilter takes such photos."""
+    if transfer in _NCLX_HDR:
+        from .media.hdr import TRANSFER_NAME, ToSDR
+
+        warnings.warn(f"{path}: an HDR photo ({TRANSFER_NAME[transfer]}): brought to SDR as an SDR screen shows it",
+                      stacklevel=3)
+        return ToSDR({"color_trc": transfer, "color_primaries": primaries})(rgb.astype(np.uint16) * 257)
+    if primaries not in _NCLX_WIDE:
+        return rgb
+    from .media.hdr import to_bt709
+
+    m = to_bt709(primaries).astype(np.float32)
+    out = np.empty_like(rgb)
+    for y in range(0, rgb.shape[0], 512):  # in bands: a 12 MP photo's float copy would be 150 MB
+        lin = _SRGB_DECODE[rgb[y:y + 512]] @ m.T
+        out[y:y + 512] = _SRGB_ENCODE[np.rint(np.clip(lin, 0, 1) * 4095).astype(np.int32)]
+    return out
+
+
+_SRGB_DECODE = np.array([c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+                         for c in np.arange(256) / 255], np.float32)
+_SRGB_ENCODE = np.array([np.rint(255 * (12.92 * v if v <= 0.0031308 else 1.055 * v ** (1 / 2.4) - 0.055))
+                         for v in np.arange(4096) / 4095], np.uint8)
+
+
 def _to_rgb_array(img: Image.Image) -> tuple[np.ndarray, np.ndarray | None]:
     """Convert any Pillow mode to (uint8 RGB, uint8 alpha or None)."""
     mode = img.mode
@@ -126,7 +178,8 @@ def read_image(
 ):
     """Read an image file as a uint8 RGB array of shape (H, W, 3).
 
-    EXIF orientation is applied; grayscale, palette, CMYK, 16-bit and ICC-tagged images are converted to sRGB.
+    EXIF orientation is applied; grayscale, palette, CMYK, 16-bit and ICC-tagged images are converted to sRGB, and so
+    are HEIC / AVIF photos tagged (nclx) Display P3, BT.2020 or HDR (PQ, HLG: brought to SDR).
     With ``with_alpha`` returns ``(rgb, alpha_or_None)``. Refuses images over :data:`MAX_PIXELS` unless
     ``allow_large`` and images smaller than ``min_size`` pixels on a side. An animated image (WebP, PNG, GIF) gives its
     first frame (:func:`animation_frames` tells); with ``still_only`` it is refused (a graded copy of the first
@@ -152,9 +205,12 @@ def read_image(
                 raise ImageReadError(f"an animated image ({n} frames): only still images are graded (all but its "
                                      "first frame would be lost)", p)
             img.load()
+            tags = _nclx(img, p)
             img = ImageOps.exif_transpose(img)
             img = _to_srgb(img, p)
             rgb, alpha = _to_rgb_array(img)
+            if tags is not None and img.mode not in ("L", "LA", "I", "I;16", "F"):
+                rgb = _from_nclx(rgb, *tags, p)
     except ImageReadError:
         raise
     except UnidentifiedImageError:

@@ -13,6 +13,8 @@ from PIL import Image, features
 import livefilter.imageio as lio
 from livefilter.errors import ImageReadError, OutputError
 from livefilter.imageio import read_image, write_image
+from livefilter.luts import write_lut
+from livefilter.luts.lut import Lut, identity_table
 
 from .conftest import DATA
 from .test_cli import assert_bad_input, run
@@ -79,6 +81,54 @@ def test_an_avif_with_a_generic_brand_is_read_by_pillow(tmp_path, monkeypatch, e
     write_image(tmp_path / "a.avif", _photo(), quality=95)
     _brand(tmp_path / "a.avif", b"mif1")
     assert read_image(tmp_path / "a.avif").shape == (96, 128, 3)
+
+
+# sRGB's red as Display P3 code values (the same colour): a photo tagged P3 in its nclx box, read as sRGB, was 21
+# code values less red
+P3_OF_SRGB_RED, SRGB_RED = (234, 51, 35), (255, 0, 0)
+
+
+def _patch_nclx_primaries(path, primaries: int):
+    data = bytearray(path.read_bytes())
+    at = data.find(b"colrnclx")
+    assert at > 0
+    data[at + 8:at + 10] = primaries.to_bytes(2, "big")
+    path.write_bytes(bytes(data))
+
+
+@needs_heif
+def test_a_heic_tagged_display_p3_is_read_in_srgb(tmp_path):
+    patch = np.full((16, 16, 3), P3_OF_SRGB_RED, np.uint8)
+    patch[8:] = 128  # grey stays grey
+    for primaries, want in ((12, SRGB_RED), (1, P3_OF_SRGB_RED)):  # tagged P3; tagged BT.709 (sRGB's): as it is
+        _save_heic(patch, tmp_path / "p3.heic", quality=-1, matrix_coefficients=0, color_primaries=primaries)
+        got = read_image(tmp_path / "p3.heic").astype(int)
+        assert np.abs(got[4, 4] - want).max() <= 2, (primaries, got[4, 4])
+        assert np.abs(got[12, 12] - 128).max() <= 1
+
+
+@needs_avif
+def test_an_avif_tagged_display_p3_is_read_in_srgb(tmp_path):
+    write_image(tmp_path / "p3.avif", np.full((16, 16, 3), P3_OF_SRGB_RED, np.uint8), quality=100)
+    assert np.abs(read_image(tmp_path / "p3.avif").astype(int)[4, 4] - P3_OF_SRGB_RED).max() <= 3  # BT.709
+    _patch_nclx_primaries(tmp_path / "p3.avif", 12)
+    assert np.abs(read_image(tmp_path / "p3.avif").astype(int)[4, 4] - SRGB_RED).max() <= 3
+
+
+@needs_heif
+def test_an_hdr_heic_is_brought_to_sdr_and_said(tmp_path, capsys):
+    # PQ's code value for HDR reference white (203 nits, BT.2408) is 0.58 (148 of 255); read as SDR it was a dull
+    # grey. Brought to SDR as an HDR video's frames are (BT.2390's curve from 1,000 nits), it is 229, as in a video
+    grey = np.full((16, 16, 3), 148, np.uint8)
+    _save_heic(grey, tmp_path / "hdr.heic", quality=-1, matrix_coefficients=0, color_primaries=9,
+               transfer_characteristics=16)
+    with pytest.warns(UserWarning, match=r"hdr\.heic: an HDR photo \(PQ\): brought to SDR"):
+        got = read_image(tmp_path / "hdr.heic")
+    assert np.abs(got.astype(int) - 229).max() <= 1
+    write_lut(tmp_path / "id.cube", Lut(identity_table(2)))
+    code, _, err = run(["apply", tmp_path / "id.cube", tmp_path / "hdr.heic", "-o", tmp_path / "out.jpg"], capsys)
+    assert code == 0 and "hdr.heic: an HDR photo (PQ): brought to SDR" in err
+    assert np.abs(read_image(tmp_path / "out.jpg").astype(int) - 229).max() <= 2
 
 
 @needs_heif
