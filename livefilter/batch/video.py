@@ -212,10 +212,15 @@ def apply_video(look, src, dst, *, face_protect: bool = True, strength: float = 
     try:
         muxer = Muxer(tmp, info, settings)
         damaged: list[int] = []
-        frames = ((pts, info.chunk_of(pts), rgb)
-                  for pts, rgb in decode(info, stop=stop, on_damaged=damaged.append if grade_damaged else None))
+        last_pts = []  # the last frame decoded: where the data ends in a file cut short
+
+        def frames():
+            for pts, rgb in decode(info, stop=stop, on_damaged=damaged.append if grade_damaged else None):
+                last_pts[:] = [pts]
+                yield pts, info.chunk_of(pts), rgb
+
         try:
-            n = grade_frames(frames, look, info, opts, muxer.write, stop, progress)
+            n = grade_frames(frames(), look, info, opts, muxer.write, stop, progress)
         except VideoDecodeError as exc:
             muxer.close(complete=False)
             muxer = None
@@ -226,7 +231,7 @@ def apply_video(look, src, dst, *, face_protect: bool = True, strength: float = 
                 exc.problem += DAMAGED_HINT
             raise VideoDecodeError(f"{exc.problem}", src, exc.graded) from None
         interrupted = stop.is_set() and n < info.frames
-        if not interrupted and (problem := missing_frames(info, n)):
+        if not interrupted and (problem := missing_frames(info, n, last_pts[0] if last_pts else None)):
             muxer.close(complete=False)
             muxer = None
             if keep_partial and n:

@@ -193,22 +193,23 @@ class VideoFileSource(Source):
         #: what was wrong with the file (corrupt or truncated data), once a pass met it; None while all is well
         self.problem: str | None = None
         self._frames = None
-        self._decoded = 0
+        self._decoded, self._last_pts = 0, None
         self._ended = False
 
     def _next(self):
         """The next decoded frame of this pass, or None at its end (complete or not)."""
         if self._frames is None:
-            self._frames, self._decoded = decode(self.info, file=self._file), 0
+            self._frames, self._decoded, self._last_pts = decode(self.info, file=self._file), 0, None
         try:
-            _, rgb = next(self._frames)
+            pts, rgb = next(self._frames)
         except StopIteration:
-            self._end_pass(missing_frames(self.info, self._decoded))
+            self._end_pass(missing_frames(self.info, self._decoded, self._last_pts))
             return None
         except VideoDecodeError as exc:
             self._end_pass(exc.problem)
             return None
         self._decoded += 1
+        self._last_pts = pts
         return rgb
 
     def _end_pass(self, problem: str | None) -> None:

@@ -187,12 +187,16 @@ def say_damaged(info: VideoInfo, damaged: list[int]) -> None:
                     timestamp(info.seconds(min(damaged))))
 
 
-def missing_frames(info: VideoInfo, decoded: int) -> str | None:
+def missing_frames(info: VideoInfo, decoded: int, last_pts: int | None = None) -> str | None:
     """What is wrong when a whole pass through the video decoded fewer frames than it holds (its index or its
-    packets); None when none is missing."""
+    packets); None when none is missing. ``last_pts``: the last decoded frame's, where the data ends (without it,
+    the packets' span scaled by the share of them decoded: scaled by the frames the index lists, which a file cut
+    short lists past its data, the end was named at half its time)."""
     if decoded >= info.frames:
         return None
-    last = timestamp(info.duration_s * decoded / max(info.frames, 1))
+    at = (info.seconds(last_pts) if last_pts is not None else
+          info.duration_s * min(decoded / max(info.packets - 1, 1), 1.0))
+    last = timestamp(at)
     return f"truncated or corrupt: {decoded} of {info.frames} frames decoded (the video data ends near {last})"
 
 

@@ -2,6 +2,7 @@
 
 import errno
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -63,8 +64,13 @@ def test_truncated_video_grades_what_decodes(tmp_path, look_file, capsys):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cut.mp4"]  # partial output removed, no temp file
     code, _, err = run(["apply", look_file, src, "-o", tmp_path / "out.mp4", "--keep-partial"], capsys)
     assert code == 1 and "kept" in err
-    frames, _, _ = decode_all(tmp_path / "out.mp4")
+    frames, times, _ = decode_all(tmp_path / "out.mp4")
     assert 0 < len(frames) < 40 and [read_code(f) for f in frames] == list(range(len(frames)))
+    # the end it names is where the kept frames end (it was named at about half that: the frames the index lists
+    # past the data were counted in)
+    named = re.search(r"ends near (\d+):(\d+):([\d.]+)", err).groups()
+    seconds = int(named[0]) * 3600 + int(named[1]) * 60 + float(named[2])
+    assert abs(seconds - times[-1]) <= 2 / 25, (seconds, times[-1])
 
 
 def test_corrupt_video_data(tmp_path, look_file, capsys):
