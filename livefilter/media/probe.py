@@ -20,7 +20,7 @@ from ..errors import VideoError
 log = logging.getLogger(__name__)
 
 VIDEO_EXTS = (".mp4", ".mov", ".m4v", ".mkv", ".avi", ".webm", ".ts", ".mts", ".m2ts", ".mpg", ".mpeg", ".wmv",
-              ".flv", ".3gp", ".ogv")
+              ".flv", ".3gp", ".ogv", ".mxf", ".y4m")
 #: containers H.264 can be written to; other inputs are written as .mp4
 OUTPUT_EXTS = (".mp4", ".mov", ".m4v", ".mkv", ".ts")
 CHUNK_SECONDS = 30.0

@@ -7,6 +7,7 @@ from __future__ import annotations
 import subprocess
 
 import av
+import numpy as np
 import pytest
 
 from livefilter.cli import main
@@ -115,6 +116,29 @@ def test_an_hdr_video_says_it_is_brought_to_sdr(ffmpeg, tmp_path, look_file, cap
     _ffmpeg(ffmpeg, *CLIP, *H264, "-color_primaries", "bt2020", "-color_trc", trc, "-colorspace", "bt2020nc", src)
     said = _grade(look_file, src, tmp_path / "out.mp4", capsys, caplog)
     assert len(said) == 1 and f"an HDR video ({name}): brought to SDR (BT.709)" in said[0]
+
+
+@pytest.mark.parametrize("ext, codec", [(".mxf", "mpeg2video"), (".y4m", "wrapped_avframe")])
+def test_an_mxf_and_a_y4m_are_videos(tmp_path, look_file, capsys, caplog, ext, codec):
+    # a camera's or an editor's MXF and a raw .y4m were "not an image or video file"
+    src = tmp_path / f"clip{ext}"
+    with av.open(str(src), "w", format="yuv4mpegpipe" if ext == ".y4m" else None) as out:
+        vs = out.add_stream(codec, rate=25)
+        vs.width, vs.height, vs.pix_fmt = 64, 48, "yuv420p"
+        for i in range(5):
+            f = av.VideoFrame.from_ndarray(np.full((48, 64, 3), 40 * i, np.uint8), format="rgb24")
+            f.pts = i
+            for p in vs.encode(f):
+                out.mux(p)
+        for p in vs.encode(None):
+            out.mux(p)
+    _grade(look_file, src, tmp_path / "out.mp4", capsys, caplog)
+    frames, _, _ = decode_all(tmp_path / "out.mp4")
+    assert len(frames) == 5
+    out = tmp_path / "graded"
+    out.mkdir()
+    assert main(["apply", str(look_file), str(tmp_path), "--out-dir", str(out)]) == 0  # a folder takes it too
+    assert (out / "clip.mp4").exists() and "left out" not in "".join(capsys.readouterr())
 
 
 def test_a_rotation_a_ts_cannot_hold_is_said(tmp_path, look_file, capsys, caplog):
