@@ -273,6 +273,34 @@ def test_demo_prints_no_third_party_native_logging_unless_verbose(tmp_path):
     assert r.returncode == 0 and [line for line in r.stderr.splitlines() if line.startswith(NATIVE_NOISE)]
 
 
+def test_the_python_api_prints_no_native_logging_either(tmp_path):
+    # a script grading with faces protected and a per-segment look printed LiteRT's INFO / W lines (8 and more)
+    script = f"""
+import sys, warnings
+import numpy as np
+import livefilter as lf
+from livefilter.nativelogs import quiet_native_logs
+data = {str(ROOT / "livefilter" / "data")!r}
+img = lf.read_image(data + "/sample_test.jpg")
+look = lf.fit_look(data + "/sample_after.jpg", data + "/sample_before.jpg", segments=True)
+look.apply(img)
+lf.apply_video(look, {str(tmp_path / "in.mp4")!r}, {str(tmp_path / "out.mp4")!r})
+print("mine", file=sys.stderr, flush=True)
+with quiet_native_logs():
+    print("INFO: inside a block of the caller's own", file=sys.stderr, flush=True)
+print("INFO: a line of the caller's own", file=sys.stderr, flush=True)
+"""
+    from .batch.conftest import make_clip
+
+    make_clip(tmp_path / "in.mp4", frames=3, audio=False)
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path, env=env,
+                       timeout=300)
+    assert r.returncode == 0, r.stderr
+    lines = r.stderr.splitlines()
+    assert lines == ["mine", "INFO: a line of the caller's own"], r.stderr  # only what the script printed outside
+
+
 # help and names ----------------------------------------------------------------------------------------------------
 
 def _subparsers():

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ModelError
+from ..nativelogs import quiet_native_logs
 from ..resources import MODELS_DIR, REINSTALL
 from .shrink import shrink_to
 
@@ -31,17 +32,25 @@ class FaceDetector:
         try:
             opts = vision.FaceDetectorOptions(base_options=BaseOptions(model_asset_path=str(path)),
                                               min_detection_confidence=min_confidence)
-            self._det = vision.FaceDetector.create_from_options(opts)
+            with quiet_native_logs():  # LiteRT's INFO lines on loading
+                self._det = vision.FaceDetector.create_from_options(opts)
         except (RuntimeError, ValueError) as exc:
             raise ModelError(f"face detection model cannot be loaded ({exc}); {REINSTALL}", path) from None
         self._closed = False
+        self._first = True
 
     def detect(self, frame_rgb: np.ndarray) -> list[tuple[float, float, float, float]]:
         import mediapipe as mp
 
         small = shrink_to(frame_rgb, DETECT_SIDE)
         sh, sw = small.shape[:2]
-        res = self._det.detect(mp.Image(image_format=mp.ImageFormat.SRGB, data=small))
+        image = mp.Image(image_format=mp.ImageFormat.SRGB, data=small)
+        if self._first:  # its first call logs a warning about memory alignment
+            self._first = False
+            with quiet_native_logs():
+                res = self._det.detect(image)
+        else:
+            res = self._det.detect(image)
         boxes = []
         for d in res.detections:
             b = d.bounding_box
@@ -52,7 +61,8 @@ class FaceDetector:
     def close(self) -> None:
         if not self._closed:
             self._closed = True
-            self._det.close()
+            with quiet_native_logs():  # LiteRT's INFO line on closing
+                self._det.close()
 
     def __enter__(self):
         return self

@@ -18,6 +18,7 @@ import numpy as np
 
 from ..errors import InputError, ModelError
 from ..fileio import Closable
+from ..nativelogs import quiet_native_logs
 from ..resources import REINSTALL, model_path
 from .shrink import shrink_to
 
@@ -58,12 +59,14 @@ class Segmenter(Closable):
         try:
             opts = vision.ImageSegmenterOptions(base_options=BaseOptions(model_asset_path=str(path)),
                                                 output_confidence_masks=True, output_category_mask=False)
-            self._seg = vision.ImageSegmenter.create_from_options(opts)
+            with quiet_native_logs():  # LiteRT's INFO lines on loading
+                self._seg = vision.ImageSegmenter.create_from_options(opts)
         except (RuntimeError, ValueError) as exc:
             raise ModelError(f"segmentation model cannot be loaded ({exc}); {REINSTALL}", path) from None
         self.side, self.feather, self.smoothing, self.deadband = side, feather, smoothing, float(deadband)
         self._last: np.ndarray | None = None
         self._closed = False
+        self._first = True
 
     def mask(self, rgb: np.ndarray) -> np.ndarray:
         """The person mask of one uint8 (H, W, 3) RGB image, float32 (h, w) with h, w <= SEGMENT_SIDE."""
@@ -75,7 +78,13 @@ class Segmenter(Closable):
         if rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] != 3:
             raise InputError(f"expected a uint8 (H, W, 3) RGB image, got {rgb.dtype} {rgb.shape}")
         small = shrink_to(rgb, self.side)
-        res = self._seg.segment(mp.Image(image_format=mp.ImageFormat.SRGB, data=small))
+        image = mp.Image(image_format=mp.ImageFormat.SRGB, data=small)
+        if self._first:  # its first call logs a warning about feedback tensors
+            self._first = False
+            with quiet_native_logs():
+                res = self._seg.segment(image)
+        else:
+            res = self._seg.segment(image)
         m = np.array(res.confidence_masks[0].numpy_view(), dtype=np.float32).reshape(small.shape[:2])
         sigma = self.feather * max(m.shape)
         if sigma > 0.3:
@@ -101,7 +110,8 @@ class Segmenter(Closable):
     def close(self) -> None:
         if not self._closed:
             self._closed = True
-            self._seg.close()
+            with quiet_native_logs():  # LiteRT's INFO line on closing
+                self._seg.close()
 
 
 def person_mask(rgb: np.ndarray, size: tuple[int, int] | None = None) -> np.ndarray:

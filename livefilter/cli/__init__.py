@@ -10,7 +10,6 @@ are imported where they are used, so ``livefilter --help`` starts no slower for 
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
 import warnings
@@ -23,7 +22,7 @@ from .exits import EXIT_BAD_INPUT, EXIT_FAIL
 from .fit import cmd_fit
 from .info import cmd_info
 from .live import cmd_live
-from .logs import log_to_stderr, quiet_native_logs, show_warning
+from .logs import log_to_stderr, quiet_native_logs, show_native_logs, show_warning
 from .parser import OptionValueError, build_parser
 
 __all__ = ["COMMANDS", "build_parser", "main"]
@@ -44,7 +43,8 @@ def main(argv=None) -> int:
         warnings.simplefilter("always", UserWarning)
         warnings.showwarning = show_warning
         verbose = args.verbose or bool(os.environ.get("LIVEFILTER_DEBUG"))
-        with contextlib.nullcontext() if verbose else quiet_native_logs():
+        show_native_logs(verbose)
+        with quiet_native_logs():
             return _run(args)
 
 

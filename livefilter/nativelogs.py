@@ -1,0 +1,94 @@
+"""Third-party native log lines (MediaPipe / LiteRT / TensorFlow Lite / absl / glog, OpenCV, Ray's C++) kept off
+stderr: the command line filters them around a whole run, the models around their loading and first call, so a
+Python program using livefilter sees only its own lines."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import sys
+import threading
+
+# What MediaPipe / LiteRT / TensorFlow Lite / absl / glog print on the process's stderr from C++ (measured: 8 lines
+# per demo run: "INFO: [environment.cc:36] Creating LiteRT environment...", "INFO: Created TensorFlow Lite XNNPACK
+# delegate for CPU.", "WARNING: Logging before InitGoogle() is written to STDERR", "W0000 00:00:...
+# inference_runner_litert.cc:1433] Input tensor memory is not aligned..."). GLOG_minloglevel, TF_CPP_MIN_LOG_LEVEL
+# and ABSL_MIN_LOG_LEVEL (=3) each left all 8 lines, so the lines are filtered out of file descriptor 2 instead.
+# OpenCV's own log lines ("[ WARN:0@0.585] global cap_v4l.cpp:915 open VIDEOIO(V4L2:/dev/video0): can't open camera
+# by index" when there is no camera) and those of the FFmpeg inside OpenCV (a camera's "[mjpeg @ 0x55...] ..."; video
+# files are read with PyAV, whose FFmpeg log is off unless -v) go too: our own line says what went wrong, in words.
+NATIVE_LOG_LINE = re.compile(rb"^(INFO: |WARNING: Logging before InitGoogle|[IWEF]\d{4} [\d:.]+ +\d+ [\w.-]+:\d+\] "
+                             rb"|\[ ?(?:WARN|INFO|ERROR|DEBUG|VERBOSE|FATAL)(?::\d+)?(?:@[\d.]+)?\] "
+                             rb"|\[[\w,.-]+ @ (?:0x)?[0-9a-fA-F]+\] "
+                             # Ray's C++ lines: "[2026-12-05 00:28:13,486 E 17283 17283] core_worker.cc:2465: ..."
+                             rb"|\[\d{4}-\d\d-\d\d [\d:,.]+ [IWEF] \d+ \d+\] "
+                             # a LiteRT line whose "INFO: " another worker process's line split off
+                             rb"|\[[\w.-]+\.(?:cc|cpp|h):\d+\] )")
+
+
+_lock = threading.Lock()
+_depth = 0  # blocks open: the first one in filters fd 2, the last one out restores it (in any thread)
+_undo = None
+_shown = False
+
+
+def show_native_logs(on: bool = True) -> None:
+    """Let the native log lines through (the command line's -v): :func:`quiet_native_logs` does nothing then."""
+    global _shown
+    _shown = bool(on)
+
+
+@contextlib.contextmanager
+def quiet_native_logs():
+    """Drop third-party native log lines from stderr (fd 2) while the block runs; everything else passes. Blocks
+    nest, in one thread or several (the command line's around a whole run, a model's around its loading): fd 2 is
+    filtered from the first one in to the last one out."""
+    global _depth, _undo
+    with _lock:
+        if _shown:
+            entered = False
+        else:
+            if _depth == 0:
+                _undo = _filter_stderr()
+            entered = _undo is not None
+            _depth += entered
+    try:
+        yield
+    finally:
+        if entered:
+            with _lock:
+                _depth -= 1
+                undo, _undo = (_undo, None) if _depth == 0 else (None, _undo)
+            if undo is not None:
+                undo()
+
+
+def _filter_stderr():
+    """Route fd 2 through a thread that drops NATIVE_LOG_LINE lines; returns what undoes it (None without a usable
+    fd 2: an embedded interpreter)."""
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+        r, w = os.pipe()
+        os.dup2(w, 2)
+        os.close(w)
+    except OSError:
+        return None
+
+    def pump():
+        with os.fdopen(r, "rb", buffering=0) as pipe, os.fdopen(os.dup(saved), "wb", buffering=0) as out:
+            for line in iter(pipe.readline, b""):
+                if not NATIVE_LOG_LINE.match(line):
+                    out.write(line)
+
+    t = threading.Thread(target=pump, name="lf-stderr", daemon=True)
+    t.start()
+
+    def undo():
+        sys.stderr.flush()
+        os.dup2(saved, 2)  # closes the pipe's last write end: the pump drains what is left and ends
+        t.join(timeout=2)
+        os.close(saved)
+
+    return undo
