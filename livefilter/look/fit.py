@@ -455,6 +455,8 @@ def fit_several(templates, original=None, *, sampling: str = "uniform", samples:
     why = [f"{n}: {w}" for n, c in zip(names, confs) for w in c.get("why", [])]
 
     def reading(kind: str, strength: float) -> Reading:
+        # the photos weigh alike: weighted by their kept weight or coverage, or a median, did no better on both splits
+        # (docs/decisions.md, 'several photos weighted by confidence')
         change = np.mean([d * (strength if net else min(strength, 1.0)) for d, net in zip(changes, network)], axis=0)
         conf = {"level": level, "coverage": max(c["coverage"] for c in confs),
                 "kept": round(min(1.0, strength * float(np.mean(kept))), 3) if kept else 1.0,
