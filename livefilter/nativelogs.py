@@ -64,6 +64,20 @@ def quiet_native_logs():
                 undo()
 
 
+def quiet_first_call(fn):
+    """``fn`` with its first call inside :func:`quiet_native_logs` (a model's first inference logs a line)."""
+    first = [True]
+
+    def call(*args, **kwargs):
+        if first[0]:
+            first[0] = False
+            with quiet_native_logs():
+                return fn(*args, **kwargs)
+        return fn(*args, **kwargs)
+
+    return call
+
+
 def _filter_stderr():
     """Route fd 2 through a thread that drops NATIVE_LOG_LINE lines; returns what undoes it (None without a usable
     fd 2: an embedded interpreter)."""

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ModelError
-from ..nativelogs import quiet_native_logs
+from ..nativelogs import quiet_first_call, quiet_native_logs
 from ..resources import MODELS_DIR, REINSTALL
 from .shrink import shrink_to
 
@@ -37,20 +37,14 @@ class FaceDetector:
         except (RuntimeError, ValueError) as exc:
             raise ModelError(f"face detection model cannot be loaded ({exc}); {REINSTALL}", path) from None
         self._closed = False
-        self._first = True
+        self._detect = quiet_first_call(self._det.detect)  # its first call logs a warning about memory alignment
 
     def detect(self, frame_rgb: np.ndarray) -> list[tuple[float, float, float, float]]:
         import mediapipe as mp
 
         small = shrink_to(frame_rgb, DETECT_SIDE)
         sh, sw = small.shape[:2]
-        image = mp.Image(image_format=mp.ImageFormat.SRGB, data=small)
-        if self._first:  # its first call logs a warning about memory alignment
-            self._first = False
-            with quiet_native_logs():
-                res = self._det.detect(image)
-        else:
-            res = self._det.detect(image)
+        res = self._detect(mp.Image(image_format=mp.ImageFormat.SRGB, data=small))
         boxes = []
         for d in res.detections:
             b = d.bounding_box

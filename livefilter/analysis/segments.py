@@ -18,7 +18,7 @@ import numpy as np
 
 from ..errors import InputError, ModelError
 from ..fileio import Closable
-from ..nativelogs import quiet_native_logs
+from ..nativelogs import quiet_first_call, quiet_native_logs
 from ..resources import REINSTALL, model_path
 from .shrink import shrink_to
 
@@ -66,7 +66,7 @@ class Segmenter(Closable):
         self.side, self.feather, self.smoothing, self.deadband = side, feather, smoothing, float(deadband)
         self._last: np.ndarray | None = None
         self._closed = False
-        self._first = True
+        self._segment = quiet_first_call(self._seg.segment)  # its first call logs a line about feedback tensors
 
     def mask(self, rgb: np.ndarray) -> np.ndarray:
         """The person mask of one uint8 (H, W, 3) RGB image, float32 (h, w) with h, w <= SEGMENT_SIDE."""
@@ -78,13 +78,7 @@ class Segmenter(Closable):
         if rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] != 3:
             raise InputError(f"expected a uint8 (H, W, 3) RGB image, got {rgb.dtype} {rgb.shape}")
         small = shrink_to(rgb, self.side)
-        image = mp.Image(image_format=mp.ImageFormat.SRGB, data=small)
-        if self._first:  # its first call logs a warning about feedback tensors
-            self._first = False
-            with quiet_native_logs():
-                res = self._seg.segment(image)
-        else:
-            res = self._seg.segment(image)
+        res = self._segment(mp.Image(image_format=mp.ImageFormat.SRGB, data=small))
         m = np.array(res.confidence_masks[0].numpy_view(), dtype=np.float32).reshape(small.shape[:2])
         sigma = self.feather * max(m.shape)
         if sigma > 0.3:
