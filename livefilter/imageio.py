@@ -78,20 +78,21 @@ def _open(p: Path) -> Image.Image:
     return Image.open(p)
 
 
-def _to_srgb(img: Image.Image, path) -> Image.Image:
+def _to_srgb(img: Image.Image, path) -> tuple[Image.Image, bool]:
+    """The image in sRGB by its ICC profile, and whether a usable profile said how (then its nclx tags do not)."""
     icc = img.info.get("icc_profile")
     if not icc or img.mode not in ("RGB", "RGBA", "CMYK"):
-        return img
+        return img, bool(icc)
     try:
         src = ImageCms.ImageCmsProfile(io.BytesIO(icc))
         desc = ImageCms.getProfileDescription(src).lower()
         if "srgb" in desc:
-            return img
+            return img, True
         out_mode = "RGBA" if img.mode == "RGBA" else "RGB"
-        return ImageCms.profileToProfile(img, src, _SRGB, outputMode=out_mode)
+        return ImageCms.profileToProfile(img, src, _SRGB, outputMode=out_mode), True
     except (ImageCms.PyCMSError, OSError, ValueError) as exc:
         warnings.warn(f"{path}: ignoring its ICC colour profile ({exc})", stacklevel=3)
-        return img
+        return img, False
 
 
 # nclx colour tags (ISO/IEC 23091-2 code points), which a HEIC / AVIF photo carries instead of an ICC profile
@@ -100,11 +101,9 @@ _NCLX_HDR = (16, 18)  # PQ, HLG transfers: an HDR photo
 
 
 def _nclx(img: Image.Image, p: Path) -> tuple[int, int] | None:
-    """(colour primaries, transfer) of a HEIC / AVIF photo's nclx colour box; None without one or with an ICC
-    profile (which says it all). pillow-heif gives a HEIC's; Pillow keeps an AVIF's to itself, so its ``colr`` box
-    is read from the file (ISO/IEC 14496-12: size, "colr", "nclx", primaries, transfer, matrix as big-endian u16)."""
-    if img.info.get("icc_profile"):
-        return None
+    """(colour primaries, transfer) of a HEIC / AVIF photo's nclx colour box; None without one. pillow-heif gives
+    a HEIC's; Pillow keeps an AVIF's to itself, so its ``colr`` box is read from the file (ISO/IEC 14496-12: size,
+    "colr", "nclx", primaries, transfer, matrix as big-endian u16). A usable ICC profile beside it says it all."""
     tags = img.info.get("nclx_profile")
     if isinstance(tags, dict):
         return int(tags.get("color_primaries", 2)), int(tags.get("transfer_characteristics", 2))
@@ -125,8 +124,10 @@ def _from_nclx(rgb: np.ndarray, primaries: int, transfer: int, path) -> np.ndarr
     if transfer in _NCLX_HDR:
         from .media.hdr import TRANSFER_NAME, ToSDR
 
-        warnings.warn(f"{path}: an HDR photo ({TRANSFER_NAME[transfer]}): brought to SDR as an SDR screen shows it",
-                      stacklevel=3)
+        if str(path) not in _SAID_HDR:  # once a photo: a looping image sequence, a fit reading it again
+            _SAID_HDR.add(str(path))
+            warnings.warn(f"{path}: an HDR photo ({TRANSFER_NAME[transfer]}): brought to SDR as an SDR screen shows "
+                          "it", stacklevel=3)
         return ToSDR({"color_trc": transfer, "color_primaries": primaries})(rgb.astype(np.uint16) * 257)
     if primaries not in _NCLX_WIDE:
         return rgb
@@ -140,6 +141,7 @@ def _from_nclx(rgb: np.ndarray, primaries: int, transfer: int, path) -> np.ndarr
     return out
 
 
+_SAID_HDR: set[str] = set()
 _SRGB_DECODE = np.array([c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
                          for c in np.arange(256) / 255], np.float32)
 _SRGB_ENCODE = np.array([np.rint(255 * (12.92 * v if v <= 0.0031308 else 1.055 * v ** (1 / 2.4) - 0.055))
@@ -207,9 +209,9 @@ def read_image(
             img.load()
             tags = _nclx(img, p)
             img = ImageOps.exif_transpose(img)
-            img = _to_srgb(img, p)
+            img, by_icc = _to_srgb(img, p)
             rgb, alpha = _to_rgb_array(img)
-            if tags is not None and img.mode not in ("L", "LA", "I", "I;16", "F"):
+            if tags is not None and not by_icc:  # a grey HDR photo too (its primaries change no grey)
                 rgb = _from_nclx(rgb, *tags, p)
     except ImageReadError:
         raise
@@ -218,7 +220,7 @@ def read_image(
             raise ImageReadError("this Pillow was built without AVIF (its wheels have it)", p) from None
         raise ImageReadError("not an image, or an image format that cannot be read", p) from None
     except (OSError, ValueError, SyntaxError, EOFError, RuntimeError) as exc:  # RuntimeError: pillow-heif's
-        msg = str(exc) or type(exc).__name__
+        msg = str(exc).strip() or type(exc).__name__
         if "truncated" in msg.lower():
             msg = "image file is truncated"
         raise ImageReadError(f"cannot decode image: {msg}", p) from None

@@ -5,6 +5,7 @@ over in silence."""
 from __future__ import annotations
 
 import importlib.util
+import warnings
 
 import numpy as np
 import pytest
@@ -113,6 +114,12 @@ def test_an_avif_tagged_display_p3_is_read_in_srgb(tmp_path):
     assert np.abs(read_image(tmp_path / "p3.avif").astype(int)[4, 4] - P3_OF_SRGB_RED).max() <= 3  # BT.709
     _patch_nclx_primaries(tmp_path / "p3.avif", 12)
     assert np.abs(read_image(tmp_path / "p3.avif").astype(int)[4, 4] - SRGB_RED).max() <= 3
+    # an unusable ICC profile beside the tags: the profile is said and ignored, the tags still count
+    Image.fromarray(np.full((16, 16, 3), P3_OF_SRGB_RED, np.uint8)).save(tmp_path / "bad.avif", quality=100,
+                                                                          icc_profile=b"not a profile" * 20)
+    _patch_nclx_primaries(tmp_path / "bad.avif", 12)
+    with pytest.warns(UserWarning, match="ignoring its ICC colour profile"):
+        assert np.abs(read_image(tmp_path / "bad.avif").astype(int)[4, 4] - SRGB_RED).max() <= 3
 
 
 @needs_heif
@@ -125,9 +132,18 @@ def test_an_hdr_heic_is_brought_to_sdr_and_said(tmp_path, capsys):
     with pytest.warns(UserWarning, match=r"hdr\.heic: an HDR photo \(PQ\): brought to SDR"):
         got = read_image(tmp_path / "hdr.heic")
     assert np.abs(got.astype(int) - 229).max() <= 1
+    with warnings.catch_warnings(record=True) as again:  # said once a photo (a looping sequence, a fit reading it
+        warnings.simplefilter("always")                  # twice)
+        read_image(tmp_path / "hdr.heic")
+    assert not again
+    # a grey one too (its primaries change no grey; its transfer does)
+    _save_heic(Image.fromarray(grey[..., 0]), tmp_path / "grey.heic", quality=-1, transfer_characteristics=16)
+    with pytest.warns(UserWarning, match="an HDR photo"):
+        assert np.abs(read_image(tmp_path / "grey.heic").astype(int) - 229).max() <= 1
     write_lut(tmp_path / "id.cube", Lut(identity_table(2)))
-    code, _, err = run(["apply", tmp_path / "id.cube", tmp_path / "hdr.heic", "-o", tmp_path / "out.jpg"], capsys)
-    assert code == 0 and "hdr.heic: an HDR photo (PQ): brought to SDR" in err
+    (tmp_path / "other.heic").write_bytes((tmp_path / "hdr.heic").read_bytes())
+    code, _, err = run(["apply", tmp_path / "id.cube", tmp_path / "other.heic", "-o", tmp_path / "out.jpg"], capsys)
+    assert code == 0 and err.count("other.heic: an HDR photo (PQ): brought to SDR") == 1
     assert np.abs(read_image(tmp_path / "out.jpg").astype(int) - 229).max() <= 2
 
 
