@@ -109,9 +109,11 @@ def cmd_fit(args) -> int:
     elif args.segments:
         shares = look.meta["segments"]["shares"]
         own = ", ".join(f"{name} {shares[str(k)]:.0%}" for k, name in look.categories.items() if k in look.label_luts)
-        rest = [name for k, name in look.categories.items() if k not in look.label_luts]
-        print(f"segments: own look for {own or 'none'}" + (f"; global look for {', '.join(rest)} (under 10 %)"
-                                                           if rest else ""))
+        errors = look.meta["segments"].get("fit error") or {}
+        # why a segment has no look of its own: too small to learn one, or its own fitted it no better
+        rest = [f"{name} ({'its own look fitted no better' if str(k) in errors else 'under 10 %'})"
+                for k, name in look.categories.items() if k not in look.label_luts]
+        print(f"segments: own look for {own or 'none'}" + (f"; global look for {', '.join(rest)}" if rest else ""))
         for path in (look.segment_paths(out).values() if out.suffix.lower() != ".npz" else ()):
             print(f"wrote {path}")
     if args.save_defiltered:

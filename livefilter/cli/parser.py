@@ -106,11 +106,13 @@ def build_parser() -> argparse.ArgumentParser:
     def add(name, **kw):
         return sub.add_parser(name, formatter_class=_Formatter, parents=[common], **kw)
 
-    p = add("fit", help="learn a look from a photo (and optionally the photo before its filter)",
+    p = add("fit", help="learn a look from a photo, several photos or a video (and optionally the photo before its "
+                        "filter)",
             description="Learn a look. With --original, from a before/after pair; from several photos in the same "
-                        "look, more surely than from one.")
+                        "look, or a video's stills, more surely than from one.")
     p.add_argument("template", nargs="+", help="the photo whose look you want (the 'after'); or up to 8 photos in "
-                                               "the same look (shots of one film stock, one creator's grade)")
+                                               "the same look (shots of one film stock, one creator's grade); or a "
+                                               "video (5 of its stills)")
     p.add_argument("--original", help="the same photo before its look (the 'before'); without it the de-filter "
                                       "network guesses it")
     p.add_argument("-o", "--output", required=True, help="output look: .cube, .look.npz or HaldCLUT .png")

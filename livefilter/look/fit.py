@@ -254,19 +254,18 @@ def fit_look(template, original=None, *, sampling: str = "uniform", samples: int
             ``look.candidates`` holds them, ``look.pick(n)`` takes one; the look itself is candidate 1.
         settings: the one-photo fit's settings (:class:`FitSettings`); ``candidates`` overrides its own.
     """
+    if isinstance(template, (list, tuple)) and len(template) == 1:  # one template in a list: as given alone
+        template = template[0]
     if is_video(template):  # a video: its stills, as several photos in one look
         return fit_video(template, original=original, sampling=sampling, samples=samples, labels=labels,
                          mapping=mapping, solver=solver, size=size, seed=seed, saliency_mask=saliency_mask,
                          name=name, allow_large=allow_large, guess_weight=guess_weight, coverage=coverage,
                          segments=segments, candidates=candidates, settings=settings)
     if isinstance(template, (list, tuple)):  # several photos of one look
-        if len(template) == 1:
-            template = template[0]
-        else:
-            return fit_several(template, original, sampling=sampling, samples=samples, labels=labels,
-                               mapping=mapping, solver=solver, size=size, seed=seed, saliency_mask=saliency_mask,
-                               name=name, allow_large=allow_large, guess_weight=guess_weight, coverage=coverage,
-                               segments=segments, candidates=candidates, settings=settings)
+        return fit_several(template, original, sampling=sampling, samples=samples, labels=labels, mapping=mapping,
+                           solver=solver, size=size, seed=seed, saliency_mask=saliency_mask, name=name,
+                           allow_large=allow_large, guess_weight=guess_weight, coverage=coverage, segments=segments,
+                           candidates=candidates, settings=settings)
     t0 = time.perf_counter()
     if sampling not in SAMPLINGS:
         raise InputError(f"sampling must be one of {SAMPLINGS}, got {sampling!r}")

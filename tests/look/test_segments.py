@@ -167,6 +167,14 @@ def test_cli_fit_segments_and_apply(tmp_path, split, capsys):
     out = capsys.readouterr().out
     assert "own look for background" in out and "person" in out and "wrote" in out and "s.person.cube" in out
     assert (tmp_path / "s.person.cube").is_file() and (tmp_path / "s.background.cube").is_file()
+    # one look for a photo graded alike: each segment's own look fits no better, and that is the reason given (it
+    # said "under 10 %" for segments of 38 % and 62 %)
+    lf.write_image(tmp_path / "u.png", (a.astype(np.float32) * 0.85 + 20).astype(np.uint8))
+    assert main(["fit", str(tmp_path / "u.png"), "--original", str(tmp_path / "a.png"), "--segments",
+                 "-o", str(tmp_path / "u.cube")]) == 0
+    said = capsys.readouterr().out
+    assert "own look for none; global look for background (its own look fitted no better), person (its own look " \
+           "fitted no better)" in said, said
     assert main(["fit", str(tmp_path / "t.png"), "--original", str(tmp_path / "a.png"), "--segments",
                  "-o", str(tmp_path / "s.look.npz")]) == 0
     # faces protected off: the portrait's face would get less of the look (apply protects faces by default)

@@ -184,6 +184,8 @@ def test_a_phone_video_s_stills_stand_up_and_are_called_stills(tmp_path, capsys)
     assert code == 2 and f"{src}: a video is read from its stills' look alone: an original" in capsys.readouterr().err
     with pytest.raises(InputError, match="segments"):
         _fit(str(src), segments=True)
+    with pytest.raises(InputError, match="a video is read from its stills' look alone"):  # in a list, as alone
+        _fit([str(src)], original=str(DATA / "sample_before.jpg"))
 
 
 def test_black_and_white_photos_are_not_taken_past_their_look(tmp_path):
