@@ -287,8 +287,9 @@ look.apply(img)
 lf.apply_video(look, {str(tmp_path / "in.mp4")!r}, {str(tmp_path / "out.mp4")!r})
 print("mine", file=sys.stderr, flush=True)
 with quiet_native_logs():
-    print("INFO: inside a block of the caller's own", file=sys.stderr, flush=True)
-print("INFO: a line of the caller's own", file=sys.stderr, flush=True)
+    print("INFO: [model.cc:12] a native line", file=sys.stderr, flush=True)
+    print("INFO: a line of the caller's own, in the shape of a log line", file=sys.stderr, flush=True)
+    print("[ERROR] job 3 failed", file=sys.stderr, flush=True)
 """
     from .batch.conftest import make_clip
 
@@ -298,7 +299,9 @@ print("INFO: a line of the caller's own", file=sys.stderr, flush=True)
                        timeout=300)
     assert r.returncode == 0, r.stderr
     lines = r.stderr.splitlines()
-    assert lines == ["mine", "INFO: a line of the caller's own"], r.stderr  # only what the script printed outside
+    # the script's own lines, those shaped like log lines too; the native ones dropped
+    assert lines == ["mine", "INFO: a line of the caller's own, in the shape of a log line", "[ERROR] job 3 failed"], \
+        r.stderr
 
 
 # help and names ----------------------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ModelError
-from ..nativelogs import quiet_first_call, quiet_native_logs
+from ..nativelogs import quiet_calls, quiet_native_logs
 from ..resources import MODELS_DIR, REINSTALL
 from .shrink import shrink_to
 
@@ -37,7 +37,7 @@ class FaceDetector:
         except (RuntimeError, ValueError) as exc:
             raise ModelError(f"face detection model cannot be loaded ({exc}); {REINSTALL}", path) from None
         self._closed = False
-        self._detect = quiet_first_call(self._det.detect)  # its first call logs a warning about memory alignment
+        self._detect = quiet_calls(self._det.detect)  # LiteRT warns on any call (nativelogs)
 
     def detect(self, frame_rgb: np.ndarray) -> list[tuple[float, float, float, float]]:
         import mediapipe as mp

@@ -18,7 +18,7 @@ import numpy as np
 
 from ..errors import InputError, ModelError
 from ..fileio import Closable
-from ..nativelogs import quiet_first_call, quiet_native_logs
+from ..nativelogs import quiet_calls, quiet_native_logs
 from ..resources import REINSTALL, model_path
 from .shrink import shrink_to
 
@@ -66,7 +66,7 @@ class Segmenter(Closable):
         self.side, self.feather, self.smoothing, self.deadband = side, feather, smoothing, float(deadband)
         self._last: np.ndarray | None = None
         self._closed = False
-        self._segment = quiet_first_call(self._seg.segment)  # its first call logs a line about feedback tensors
+        self._segment = quiet_calls(self._seg.segment)  # LiteRT warns on any call (nativelogs)
 
     def mask(self, rgb: np.ndarray) -> np.ndarray:
         """The person mask of one uint8 (H, W, 3) RGB image, float32 (h, w) with h, w <= SEGMENT_SIDE."""
