@@ -138,9 +138,12 @@ def grade_frames(frames, look, info: VideoInfo, opts: GradeOptions, emit, stop: 
 
 # --- the public entry point ---------------------------------------------------------------------------------------
 def output_name(src: str | os.PathLike) -> str:
-    """The output file name for an input video: the same name; an extension H.264 cannot go in becomes .mp4."""
+    """The output file name for an input video: the same name; an extension H.264 cannot go in becomes .mp4, an
+    MXF's .mov (a camera's or an editor's MXF carries PCM audio, which a .mov holds as it is)."""
     p = Path(src)
-    return p.name if p.suffix.lower() in OUTPUT_EXTS else p.stem + ".mp4"
+    if p.suffix.lower() in OUTPUT_EXTS:
+        return p.name
+    return p.stem + (".mov" if p.suffix.lower() == ".mxf" else ".mp4")
 
 
 def temp_beside(dst: Path, suffix: str | None = None) -> Path:

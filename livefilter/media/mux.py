@@ -92,6 +92,12 @@ class StreamCopier:
         copy, left_out, self.timecode = _plan(self.src, out.format.name)
         for s in left_out:
             log.warning("%s: %s cannot be stored in %s; left out", src_path, s, what or "this container")
+        if out.format.name == "mp4" and any(s.type == "audio" and (s.codec_context.name or "").startswith("pcm_")
+                                            for s in copy):
+            # an mp4 holds PCM only as ISO PCM ("ipcm"): FFmpeg 5.1 decoded a camera's 24-bit audio in it as noise
+            log.warning("%s: its PCM audio goes into the .mp4 as ISO PCM, which older players cannot play (FFmpeg "
+                        "5.1 decodes 24-bit as noise); grade into .mov or .mkv to keep it playable everywhere",
+                        src_path)
         self.map = {}
         for s in copy:
             o = out.add_stream_from_template(s)
