@@ -50,7 +50,7 @@ def main(argv=None) -> int:
 
 def _run(args) -> int:
     debug = os.environ.get("LIVEFILTER_DEBUG")
-    if args.command in ("apply", "live", "demo", "bench-live"):
+    if args.command in ("apply", "live", "demo", "bench-live", "fit"):  # fit: a video template's lines
         log_to_stderr(debug=bool(debug), verbose=args.verbose or bool(debug))
     try:
         return COMMANDS[args.command](args)

@@ -18,7 +18,7 @@ import numpy as np
 from ..errors import InputError, SourceError, VideoDecodeError
 from ..fileio import Closable
 from ..imageio import IMAGE_EXTS, animation_frames, read_image
-from ..media.codec import decode, is_hdr, missing_frames
+from ..media.codec import cut_short, decode, is_hdr, missing_frames
 from ..media.hdr import TRANSFER_NAME
 from ..media.probe import probe
 from ..resources import sample_path
@@ -178,6 +178,8 @@ class VideoFileSource(Source):
         if not self.path.is_file():
             raise InputError("no such video file", self.path)
         self.info = probe(self.path, chunk_seconds=0)  # VideoError (an InputError) when it is not a usable video
+        if problem := cut_short(self.info):
+            log.warning("%s: %s", path, problem)
         if is_hdr(self.info):
             log.warning("%s: an HDR video (%s): brought to SDR (BT.709) as an SDR screen shows it, then graded",
                         self.path, TRANSFER_NAME[self.info.colour["color_trc"]])

@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 
 from ..errors import InputError, VideoDecodeError
-from ..media.codec import decode, is_hdr
+from ..media.codec import cut_short, decode, is_hdr
 from ..media.hdr import TRANSFER_NAME
 from ..media.probe import VIDEO_EXTS, probe, timestamp
 from .coverage import colour_share
@@ -50,6 +50,8 @@ def video_stills(path, count: int = STILLS, looked_at: int = LOOKED_AT) -> list[
     clip stands up). An HDR
     video's stills are brought to SDR as its frames are graded (media/hdr.py)."""
     info = probe(path, chunk_seconds=0)  # a VideoError (an InputError) for a file that is not a usable video
+    if problem := cut_short(info):  # its stills are taken from what it holds
+        log.warning("%s: %s", path, problem.replace("graded up to", "its stills taken up to"))
     if is_hdr(info):
         log.warning("%s: an HDR video (%s): its stills brought to SDR (BT.709) as an SDR screen shows them", path,
                     TRANSFER_NAME[info.colour["color_trc"]])

@@ -200,6 +200,18 @@ def missing_frames(info: VideoInfo, decoded: int, last_pts: int | None = None) -
     return f"truncated or corrupt: {decoded} of {info.frames} frames decoded (the video data ends near {last})"
 
 
+def cut_short(info: VideoInfo) -> str | None:
+    """What to say of a video whose data ends well before the length its header declares, when its index tells
+    nothing (MXF, Matroska: :func:`missing_frames` cannot know): a warning, not an error (a header can be stale)."""
+    if info.declared_s is None or info.frames > info.packets:  # not declared; or the index tells (an error)
+        return None
+    end = info.duration_s + (float(1 / info.rate) if info.rate else 0.0)
+    if info.declared_s - end <= max(0.5, 0.05 * info.declared_s):
+        return None
+    return (f"its data ends near {timestamp(end)}, its header declares {timestamp(info.declared_s)}: the file "
+            "seems cut short (graded up to where it ends)")
+
+
 def _complete_packets(packets, truncated: bool):
     """The demuxer's packets, but in a file cut short (fewer packets than its index lists) the last one with data
     is left out: it was read up to the end of the file and would decode into a damaged frame."""
@@ -248,8 +260,10 @@ def say_if_odd_size(width: int, height: int, dst) -> None:
 
 
 def say_what_is_lost(info: VideoInfo, dst) -> None:
-    """A warning for what an output cannot keep of its input, once per output: an HDR video's range (brought to SDR
-    before grading), a display rotation an MPEG-TS cannot store."""
+    """A warning for what an output cannot keep of its input, once per output: a file cut short whose index tells
+    nothing, an HDR video's range (brought to SDR before grading), a display rotation an MPEG-TS cannot store."""
+    if problem := cut_short(info):
+        log.warning("%s: %s", info.path, problem)
     if is_hdr(info):
         log.warning("%s: an HDR video (%s): brought to SDR (BT.709) as an SDR screen shows it, then graded; the graded "
                     "video is SDR", info.path, TRANSFER_NAME[info.colour["color_trc"]])

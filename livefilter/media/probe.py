@@ -10,6 +10,7 @@ from __future__ import annotations
 import bisect
 import dataclasses
 import logging
+import re
 from fractions import Fraction
 from pathlib import Path
 
@@ -43,6 +44,7 @@ class VideoInfo:
     colour: dict  # colorspace, color_range, color_primaries, color_trc of the first frame; a PQ video's peak (nits)
     boundaries: list  # pts where chunks 1.. start (chunk 0 starts at the beginning)
     chunk_frames: list  # frames in each chunk (from the packets)
+    declared_s: float | None = None  # the video's length as its header declares it (None: not declared)
 
     @property
     def chunks(self) -> int:
@@ -56,6 +58,12 @@ class VideoInfo:
 
     def seconds(self, pts: int | None) -> float:
         return 0.0 if pts is None else float((pts - self.start_pts) * self.time_base)
+
+
+def _tag_seconds(metadata) -> float | None:
+    """A Matroska track's DURATION tag ("00:00:03.003000000") in seconds; None without one."""
+    m = re.fullmatch(r"(\d+):(\d\d):(\d\d(?:\.\d+)?)", str(metadata.get("DURATION", "")).strip())
+    return int(m[1]) * 3600 + int(m[2]) * 60 + float(m[3]) if m else None
 
 
 def timestamp(seconds: float) -> str:
@@ -128,6 +136,8 @@ def probe(path, chunk_seconds: float = CHUNK_SECONDS) -> VideoInfo:
         width, height = first.width, first.height
         rate = v.average_rate or v.guessed_rate
         declared = v.frames or 0
+        # the video's length its header declares (MXF's, an mp4's; Matroska's DURATION tag, written near the start)
+        declared_s = float(v.duration * v.time_base) if v.duration and v.time_base else _tag_seconds(v.metadata)
     pts_sorted = sorted(pts_list)
     start = pts_sorted[0] if pts_sorted else 0
     step = int(chunk_seconds / tb) if chunk_seconds and chunk_seconds > 0 else None
@@ -153,4 +163,5 @@ def probe(path, chunk_seconds: float = CHUNK_SECONDS) -> VideoInfo:
     # ffmpeg decodes neither), plus those the index lists past the end of the data (a file cut short)
     frames = len(pts_list) - hidden - (lead if keys else 0) + max(0, declared - len(pts_list))
     return VideoInfo(str(path), width, height, Fraction(tb), Fraction(rate) if rate else None,
-                     frames, len(pts_list), start, duration, int(first.rotation or 0), colour, boundaries, chunk_frames)
+                     frames, len(pts_list), start, duration, int(first.rotation or 0), colour, boundaries, chunk_frames,
+                     declared_s)
