@@ -1,6 +1,6 @@
 """Third-party native log lines (MediaPipe / LiteRT / TensorFlow Lite / absl / glog, OpenCV, Ray's C++) kept off
-stderr: the command line filters them around a whole run, the models around their loading and first call, so a
-Python program using livefilter sees only its own lines."""
+stderr: the command line filters them around a whole run, the models around their loading, calls and closing, so
+a Python program using livefilter sees only its own lines."""
 
 from __future__ import annotations
 
@@ -20,19 +20,21 @@ import threading
 # files are read with PyAV, whose FFmpeg log is off unless -v) go too: our own line says what went wrong, in words.
 # Each pattern is the exact shape of those lines (a source file and line, a thread id, OpenCV's "WARN:0"), not a
 # bare "INFO: " or "[ERROR] ": a program's own lines in those shapes pass.
-NATIVE_LOG_LINE = re.compile(rb"^(INFO: (?:\[[\w.-]+\.(?:cc|cpp|h):\d+\] |(?:Created|Initialized) TensorFlow Lite)"
-                             rb"|WARNING: Logging before InitGoogle|[IWEF]\d{4} [\d:.]+ +\d+ [\w.-]+:\d+\] "
+NATIVE_LOG_LINE = re.compile(rb"^(INFO: (?:\[[\w./-]+\.(?:cc|cpp|h):\d+\] |(?:Created|Initialized) TensorFlow Lite"
+                             rb"|Replacing \d+ out of \d+ node)"
+                             rb"|WARNING: (?:Logging before InitGoogle|All log messages before absl::InitializeLog)"
+                             rb"|[IWEF]\d{4} [\d:.]+ +\d+ [\w.-]+:\d+\] "
                              rb"|\[ ?(?:WARN|INFO|ERROR|DEBUG|VERBOSE|FATAL):\d+(?:@[\d.]+)?\] "
                              rb"|\[[\w,.-]+ @ (?:0x)?[0-9a-fA-F]+\] "
                              # Ray's C++ lines: "[2026-12-05 00:28:13,486 E 17283 17283] core_worker.cc:2465: ..."
                              rb"|\[\d{4}-\d\d-\d\d [\d:,.]+ [IWEF] \d+ \d+\] "
                              # a LiteRT line whose "INFO: " another worker process's line split off
-                             rb"|\[[\w.-]+\.(?:cc|cpp|h):\d+\] )")
+                             rb"|\[[\w./-]+\.(?:cc|cpp|h):\d+\] )")
 
 
 _lock = threading.Lock()
 _depth = 0  # blocks open: the first one in filters fd 2, the last one out restores it (in any thread)
-_undo = None
+_filter = None  # the filter in place: (restore fd 2, then let its thread end)
 _shown = False
 
 
@@ -45,26 +47,31 @@ def show_native_logs(on: bool = True) -> None:
 @contextlib.contextmanager
 def quiet_native_logs():
     """Drop third-party native log lines from stderr (fd 2) while the block runs; everything else passes. Blocks
-    nest, in one thread or several (the command line's around a whole run, a model's around its loading): fd 2 is
-    filtered from the first one in to the last one out."""
-    global _depth, _undo
+    nest, in one thread or several (the command line's around a whole run, a model's around its loading and each of
+    its calls): fd 2 is filtered from the first one in to the last one out. fd 2 is switched only under the lock,
+    so a block entered in one thread while another's last block ends gets a filter of its own."""
+    global _depth, _filter
     with _lock:
         if _shown:
             entered = False
         else:
             if _depth == 0:
-                _undo = _filter_stderr()
-            entered = _undo is not None
+                _filter = _filter_stderr()
+            entered = _filter is not None
             _depth += entered
     try:
         yield
     finally:
         if entered:
+            ended = None
             with _lock:
                 _depth -= 1
-                undo, _undo = (_undo, None) if _depth == 0 else (None, _undo)
-            if undo is not None:
-                undo()
+                if _depth == 0:
+                    restore, ended = _filter
+                    _filter = None
+                    restore()
+            if ended is not None:
+                ended()
 
 
 def quiet_calls(fn):
@@ -80,16 +87,14 @@ def quiet_calls(fn):
 
 
 def _filter_stderr():
-    """Route fd 2 through a thread that drops NATIVE_LOG_LINE lines; returns what undoes it (None without a usable
-    fd 2: an embedded interpreter)."""
+    """Route fd 2 through a thread that drops NATIVE_LOG_LINE lines; returns (restore fd 2, wait for the thread to
+    pass on what is left), or None without a usable fd 2 (an embedded interpreter) or a thread to read it."""
     try:
         sys.stderr.flush()
         saved = os.dup(2)
-        r, w = os.pipe()
-        os.dup2(w, 2)
-        os.close(w)
-    except OSError:
+    except (OSError, ValueError):
         return None
+    r, w = os.pipe()
 
     def pump():
         with os.fdopen(r, "rb", buffering=0) as pipe, os.fdopen(os.dup(saved), "wb", buffering=0) as out:
@@ -98,12 +103,21 @@ def _filter_stderr():
                     out.write(line)
 
     t = threading.Thread(target=pump, name="lf-stderr", daemon=True)
-    t.start()
+    try:
+        t.start()  # before fd 2 goes to the pipe: a pipe nobody reads would block every write to stderr once full
+    except RuntimeError:
+        for fd in (r, w, saved):
+            os.close(fd)
+        return None
+    os.dup2(w, 2)
+    os.close(w)
 
-    def undo():
+    def restore():
         sys.stderr.flush()
         os.dup2(saved, 2)  # closes the pipe's last write end: the pump drains what is left and ends
+
+    def ended():
         t.join(timeout=2)
         os.close(saved)
 
-    return undo
+    return restore, ended

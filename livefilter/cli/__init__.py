@@ -44,8 +44,11 @@ def main(argv=None) -> int:
         warnings.showwarning = show_warning
         verbose = args.verbose or bool(os.environ.get("LIVEFILTER_DEBUG"))
         show_native_logs(verbose)
-        with quiet_native_logs():
-            return _run(args)
+        try:
+            with quiet_native_logs():
+                return _run(args)
+        finally:
+            show_native_logs(False)  # a program calling main(["... -v"]) is quiet again after it
 
 
 def _run(args) -> int:
