@@ -203,13 +203,12 @@ def missing_frames(info: VideoInfo, decoded: int, last_pts: int | None = None) -
 def cut_short(info: VideoInfo) -> str | None:
     """What to say of a video whose data ends well before the length its header declares, when its index tells
     nothing (MXF, Matroska: :func:`missing_frames` cannot know): a warning, not an error (a header can be stale)."""
-    if info.declared_s is None or info.frames > info.packets:  # not declared; or the index tells (an error)
+    if info.declared_s is None or info.data_end_s is None or info.frames > info.packets:
+        return None  # not declared; or the index tells (an error)
+    if info.declared_s - info.data_end_s <= max(0.5, 0.05 * info.declared_s):
         return None
-    end = info.duration_s + (float(1 / info.rate) if info.rate else 0.0)
-    if info.declared_s - end <= max(0.5, 0.05 * info.declared_s):
-        return None
-    return (f"its data ends near {timestamp(end)}, its header declares {timestamp(info.declared_s)}: the file "
-            "seems cut short (graded up to where it ends)")
+    return (f"its data ends near {timestamp(info.data_end_s)}, its header declares {timestamp(info.declared_s)}: the "
+            "file seems cut short (graded up to where it ends)")
 
 
 def _complete_packets(packets, truncated: bool):

@@ -44,7 +44,10 @@ class VideoInfo:
     colour: dict  # colorspace, color_range, color_primaries, color_trc of the first frame; a PQ video's peak (nits)
     boundaries: list  # pts where chunks 1.. start (chunk 0 starts at the beginning)
     chunk_frames: list  # frames in each chunk (from the packets)
-    declared_s: float | None = None  # the video's length as its header declares it (None: not declared)
+    # where the video ends as an MXF's or a Matroska file's header declares it, and where its data ends, in seconds on
+    # the same clock (None: not declared; other containers: their index tells, see codec.missing_frames)
+    declared_s: float | None = None
+    data_end_s: float | None = None
 
     @property
     def chunks(self) -> int:
@@ -108,12 +111,15 @@ def probe(path, chunk_seconds: float = CHUNK_SECONDS) -> VideoInfo:
         tb = v.time_base or Fraction(1, 90000)
         pts_list, keys = [], []
         hidden = lead = 0  # packets that give no frame: hidden by an edit list; before the first keyframe
+        end = 0  # the data's end: the largest pts + its packet's duration
+        kind = c.format.name
         try:
             for pkt in c.demux(v):
                 t = pkt.pts if pkt.pts is not None else pkt.dts
                 if t is None:
                     continue
                 pts_list.append(t)
+                end = max(end, t + (pkt.duration or 0))
                 if pkt.is_keyframe:
                     keys.append(t)
                 if pkt.is_discard:
@@ -136,8 +142,14 @@ def probe(path, chunk_seconds: float = CHUNK_SECONDS) -> VideoInfo:
         width, height = first.width, first.height
         rate = v.average_rate or v.guessed_rate
         declared = v.frames or 0
-        # the video's length its header declares (MXF's, an mp4's; Matroska's DURATION tag, written near the start)
-        declared_s = float(v.duration * v.time_base) if v.duration and v.time_base else _tag_seconds(v.metadata)
+        # the video's end its header declares: an MXF's length from its start; Matroska's DURATION tag (written near
+        # the start, so a file cut short keeps it), an end time on the stream's clock. Elsewhere (an mp4's index, a
+        # WMV giving every stream the file's length, a stream of packets) it is not read.
+        declared_s = data_end_s = None
+        if kind == "mxf" and v.duration and pts_list:
+            declared_s, data_end_s = float(v.duration * tb), float((end - min(pts_list)) * tb)
+        elif kind.startswith("matroska") and pts_list and (tag := _tag_seconds(v.metadata)) is not None:
+            declared_s, data_end_s = tag, float(end * tb)
     pts_sorted = sorted(pts_list)
     start = pts_sorted[0] if pts_sorted else 0
     step = int(chunk_seconds / tb) if chunk_seconds and chunk_seconds > 0 else None
@@ -164,4 +176,4 @@ def probe(path, chunk_seconds: float = CHUNK_SECONDS) -> VideoInfo:
     frames = len(pts_list) - hidden - (lead if keys else 0) + max(0, declared - len(pts_list))
     return VideoInfo(str(path), width, height, Fraction(tb), Fraction(rate) if rate else None,
                      frames, len(pts_list), start, duration, int(first.rotation or 0), colour, boundaries, chunk_frames,
-                     declared_s)
+                     declared_s, data_end_s)
