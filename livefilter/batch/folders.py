@@ -99,7 +99,7 @@ def plan_jobs(inputs, *, output=None, out_dir=None, recursive: bool = False, ext
                 raise OutputError(f"unsupported output extension {dst.suffix!r}; use one of {', '.join(IMAGE_EXTS)}",
                                   dst)
         else:
-            dst = out_dir / rel.parent / (output_name(rel) if kind == "video" else rel.name)
+            dst = out_dir / rel.parent / (output_name(src) if kind == "video" else rel.name)
         if output is not None or dst.parent.is_dir():
             # the output as given: a trailing slash (a folder), which Path drops, is refused there
             check_output_path(output if output is not None else dst, (src, *extra_inputs))

@@ -45,7 +45,7 @@ from ..media.codec import (
     say_what_is_lost,
 )
 from ..media.memory import steady_memory  # noqa: F401 - lived here before livefilter.media: the CLI imported it
-from ..media.mux import Muxer
+from ..media.mux import Muxer, has_pcm_audio
 from ..media.probe import CHUNK_SECONDS, OUTPUT_EXTS, VideoInfo, probe
 from ..media.stages import run_stages
 from .degree import FrameDegree, scene_of
@@ -138,12 +138,13 @@ def grade_frames(frames, look, info: VideoInfo, opts: GradeOptions, emit, stop: 
 
 # --- the public entry point ---------------------------------------------------------------------------------------
 def output_name(src: str | os.PathLike) -> str:
-    """The output file name for an input video: the same name; an extension H.264 cannot go in becomes .mp4, an
-    MXF's .mov (a camera's or an editor's MXF carries PCM audio, which a .mov holds as it is)."""
+    """The output file name for an input video: the same name; an extension H.264 cannot go in becomes .mp4, or
+    .mov when the video has PCM audio (a camera's MXF or AVI: a .mov holds it as it is, an .mp4 as ISO PCM, which
+    older players cannot play)."""
     p = Path(src)
     if p.suffix.lower() in OUTPUT_EXTS:
         return p.name
-    return p.stem + (".mov" if p.suffix.lower() == ".mxf" else ".mp4")
+    return p.stem + (".mov" if has_pcm_audio(p) else ".mp4")
 
 
 def temp_beside(dst: Path, suffix: str | None = None) -> Path:

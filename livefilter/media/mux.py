@@ -11,6 +11,7 @@ from pathlib import Path
 
 import av
 
+from ..errors import VideoError
 from .codec import EncodeSettings, _configure
 from .probe import VideoInfo, main_video, open_video
 
@@ -76,6 +77,15 @@ def _plan(src, fmt: str):
         else:
             left_out.append(f"stream #{s.index} ({_describe(s)})")
     return copy, left_out, timecode
+
+
+def has_pcm_audio(path) -> bool:
+    """Whether the file has an uncompressed PCM audio stream (False when it cannot be opened: its grading says why)."""
+    try:
+        with open_video(path) as c:
+            return any(s.type == "audio" and (s.codec_context.name or "").startswith("pcm_") for s in c.streams)
+    except (av.error.FFmpegError, VideoError, OSError):
+        return False
 
 
 class StreamCopier:

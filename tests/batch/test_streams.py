@@ -138,13 +138,14 @@ def test_an_mxf_and_a_y4m_are_videos(tmp_path, look_file, capsys, caplog, ext, c
     out = tmp_path / "graded"
     out.mkdir()
     assert main(["apply", str(look_file), str(tmp_path), "--out-dir", str(out)]) == 0  # a folder takes it too
-    assert (out / ("clip.mov" if ext == ".mxf" else "clip.mp4")).exists()
+    assert (out / "clip.mp4").exists()  # no audio: an .mp4
     assert "left out" not in "".join(capsys.readouterr())
 
 
 def test_a_camera_mxf_keeps_its_pcm_audio_playable(ffmpeg, tmp_path, look_file, capsys, caplog):
-    # a camera's MXF carries 24-bit PCM; in an .mp4 that is ISO PCM, which FFmpeg 5.1 decoded as noise: a folder's
-    # MXF becomes a .mov (PCM as it is), and an .mp4 asked for says so
+    # a camera's MXF carries 24-bit PCM; in an .mp4 that is ISO PCM, which FFmpeg 5.1 decoded as noise: in a folder
+    # a video with PCM audio whose container cannot hold H.264 becomes a .mov (PCM as it is; without PCM an .mp4),
+    # and an .mp4 asked for says so
     src = tmp_path / "cam" / "A001.mxf"
     src.parent.mkdir()
     _ffmpeg(ffmpeg, "-f", "lavfi", "-i", "testsrc2=size=64x48:rate=25:duration=0.6", "-f", "lavfi", "-i",
@@ -153,8 +154,10 @@ def test_a_camera_mxf_keeps_its_pcm_audio_playable(ffmpeg, tmp_path, look_file, 
     assert len(said) == 1 and "its PCM audio goes into the .mp4 as ISO PCM" in said[0]
     out = tmp_path / "graded"
     out.mkdir()
+    _ffmpeg(ffmpeg, "-f", "lavfi", "-i", "testsrc2=size=64x48:rate=25:duration=0.6", "-c:v", "mpeg2video",
+            src.parent / "B002.mxf")  # no audio
     assert main(["apply", str(look_file), str(src.parent), "--out-dir", str(out)]) == 0
-    assert sorted(p.name for p in out.iterdir()) == ["A001.mov"]
+    assert sorted(p.name for p in out.iterdir()) == ["A001.mov", "B002.mp4"]
     # (and the MXF's timecode, as a .mov's timecode track)
     assert [(t, n) for t, n, _, _ in _streams(out / "A001.mov")][:2] == [("video", "h264"), ("audio", "pcm_s24le")]
     assert _grade(look_file, src, tmp_path / "out.mov", capsys, caplog) == []
