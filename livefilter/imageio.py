@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError, features
 
+from . import srgb
 from .errors import ImageReadError, InputError, OutputError
 from .fileio import atomic_output
 
@@ -142,10 +143,8 @@ def _from_nclx(rgb: np.ndarray, primaries: int, transfer: int, path) -> np.ndarr
 
 
 _SAID_HDR: set[str] = set()
-_SRGB_DECODE = np.array([c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
-                         for c in np.arange(256) / 255], np.float32)
-_SRGB_ENCODE = np.array([np.rint(255 * (12.92 * v if v <= 0.0031308 else 1.055 * v ** (1 / 2.4) - 0.055))
-                         for v in np.arange(4096) / 4095], np.uint8)
+_SRGB_DECODE = srgb.decode(np.arange(256) / 255).astype(np.float32)  # 8-bit code value -> linear light
+_SRGB_ENCODE = np.rint(255 * srgb.encode(np.arange(4096) / 4095)).astype(np.uint8)  # linear * 4095 -> code value
 
 
 def _to_rgb_array(img: Image.Image) -> tuple[np.ndarray, np.ndarray | None]:

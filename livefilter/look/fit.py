@@ -402,6 +402,16 @@ MAX_TEMPLATES = 8
 SEVERAL_READINGS = (("automatic", 1.5), ("bold", 2.5), ("gentle", 0.75))
 
 
+#: what only a one-photo fit takes: the argument and how a refusal names it
+_ONE_PHOTO_ONLY = {"original": "an original (--original)", "segments": "segments (--segments)", "labels": "labels",
+                   "saliency_mask": "a saliency mask", "guess_weight": "a kept weight (guess_weight)"}
+
+
+def _one_photo_only(**given) -> str:
+    """The names of the one-photo-only arguments given (an array counts as given), or ""."""
+    return ", ".join(_ONE_PHOTO_ONLY[k] for k, v in given.items() if v is not None and v is not False)
+
+
 def fit_several(templates, original=None, *, sampling: str = "uniform", samples: int = 8000, labels=None,
                 mapping: str | None = None, solver: str = "lstsq", size: int = 33, seed: int = 0,
                 saliency_mask=None, name: str | None = None, allow_large: bool = False,
@@ -427,11 +437,9 @@ def fit_several(templates, original=None, *, sampling: str = "uniform", samples:
             a, b = (templates[k].path or f"template {k + 1}" for k in (i, j))
             raise InputError(f"{a} and {b} are the same picture (a copy, or stills of one shot): several photos "
                              "count only when they differ")
-    refused = {"an original (--original)": original is not None, "segments": segments, "labels": labels is not None,
-               "a saliency mask": saliency_mask is not None, "a kept weight (guess_weight)": guess_weight is not None}
-    if any(refused.values()):
-        what = ", ".join(k for k, v in refused.items() if v)
-        raise InputError(f"several photos are read from their look alone: {what} goes with one photo")
+    if given := _one_photo_only(original=original, segments=segments, labels=labels, saliency_mask=saliency_mask,
+                                guess_weight=guess_weight):
+        raise InputError(f"several photos are read from their look alone: {given} goes with one photo")
     settings = _settings(settings, candidates)
     one = replace(settings, candidates=1)
     grid = max(size, 33)  # averaged on at least the default lattice, baked at ``size``
@@ -503,10 +511,8 @@ def fit_video(path, stills=None, **kw) -> Look:
     (one still: as one photo); each still's label ("PATH at TIME") stands for its template in the look's metadata.
     ``kw``: :func:`fit_look`'s arguments."""
     # what several photos refuse, refused for every video (one still shot too, read as one photo), naming the file
-    refused = {"an original (--original)": "original", "segments (--segments)": "segments", "labels": "labels",
-               "a saliency mask": "saliency_mask", "a kept weight (guess_weight)": "guess_weight"}
-    if given := [what for what, key in refused.items() if kw.get(key) not in (None, False)]:
-        raise InputError(f"a video is read from its stills' look alone: {', '.join(given)} goes with one photo", path)
+    if given := _one_photo_only(**{k: kw.get(k) for k in _ONE_PHOTO_ONLY}):
+        raise InputError(f"a video is read from its stills' look alone: {given} goes with one photo", path)
     stills = video_stills(path) if stills is None else stills
     kw["name"] = kw.get("name") or Path(path).stem
     images = [rgb for _, rgb in stills]

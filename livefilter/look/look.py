@@ -60,7 +60,7 @@ class Look:
     candidates: list = field(default_factory=list, repr=False)
 
     def __repr__(self) -> str:  # one line, not the LUT's numbers
-        parts = [repr(self.name), f"{self.lut.size}^3 LUT"]
+        parts = [repr(self.name), f"{self.lut.size}^3 LUT" if self.lut.kind == "3D" else f"{self.lut.kind} LUT"]
         if self.candidates:
             parts.append(f"reading {self.picked} of {len(self.candidates)} "
                          f"({self.candidates[self.picked - 1].kind})")

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .. import srgb
 from ..imageio import read_image
 from ..luts.lut import Lut
 from ..resources import DATA_DIR
@@ -94,8 +95,7 @@ def delta_e00(lab1: np.ndarray, lab2: np.ndarray) -> np.ndarray:
 
 def srgb_to_lab(rgb: np.ndarray) -> np.ndarray:
     """(..., 3) sRGB in [0, 1] -> CIELAB (D65), float64."""
-    x = np.clip(np.asarray(rgb, np.float64), 0, 1)
-    lin = np.where(x <= 0.04045, x / 12.92, ((x + 0.055) / 1.055) ** 2.4)
+    lin = srgb.decode(np.clip(np.asarray(rgb, np.float64), 0, 1))
     xyz = lin @ np.array([[0.4124564, 0.3575761, 0.1804375], [0.2126729, 0.7151522, 0.0721750],
                           [0.0193339, 0.1191920, 0.9503041]]).T / np.array([0.95047, 1.0, 1.08883])
     f = np.where(xyz > (6 / 29) ** 3, np.cbrt(xyz), xyz / (3 * (6 / 29) ** 2) + 4 / 29)

@@ -34,6 +34,8 @@ import struct
 import numpy as np
 from numba import njit, prange
 
+from .. import srgb
+
 #: AVColorTransferCharacteristic values of the HDR transfers
 PQ, HLG = 16, 18
 TRANSFER_NAME = {PQ: "PQ", HLG: "HLG"}
@@ -152,8 +154,7 @@ def _gain_table(peak: float = SOURCE_PEAK) -> np.ndarray:
 def _encode_table() -> np.ndarray:
     """uint8 [_ENCODE_STEPS + 1]: SDR linear light [0, 1] * _ENCODE_STEPS -> 8-bit code value (the sRGB curve)."""
     sdr = np.arange(_ENCODE_STEPS + 1, dtype=np.float64) / _ENCODE_STEPS
-    encoded = np.where(sdr <= 0.0031308, 12.92 * sdr, 1.055 * sdr ** (1 / 2.4) - 0.055)
-    return np.round(255 * encoded).astype(np.uint8)
+    return np.round(255 * srgb.encode(sdr)).astype(np.uint8)
 
 
 def _ootf_table() -> np.ndarray:

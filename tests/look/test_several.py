@@ -186,6 +186,8 @@ def test_a_phone_video_s_stills_stand_up_and_are_called_stills(tmp_path, capsys)
         _fit(str(src), segments=True)
     with pytest.raises(InputError, match="a video is read from its stills' look alone"):  # in a list, as alone
         _fit([str(src)], original=str(DATA / "sample_before.jpg"))
+    with pytest.raises(InputError, match="a saliency mask"):  # an array given: refused, not a ValueError
+        _fit(str(src), saliency_mask=np.ones((8, 8), np.float32))
 
 
 def test_black_and_white_photos_are_not_taken_past_their_look(tmp_path):
