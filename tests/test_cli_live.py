@@ -172,6 +172,25 @@ def test_the_hud_reads_on_a_white_picture():
     assert (view[60:] == 255).all()  # the picture below the HUD is untouched
 
 
+def test_the_hud_fits_a_small_window_and_draws_nothing_past_its_band():
+    # at 320x240 the second line (strength, faces) ran past the window's edge; with OpenCV 5 a black outline drawn
+    # thicker than the text came out wider than it and ran past its band
+    grey = np.full((240, 320, 3), 230, np.uint8)
+    hud = ["cpu  look: sample_after [1/4 automatic]  strength 0.80  faces off  confidence medium"]
+    view = compose(None, grey, None, split=False, show_degree=False, hud=hud)
+    rows = np.flatnonzero((view != 230).any(axis=(1, 2)))
+    assert rows.max() > 40  # wrapped onto more lines
+    assert (view[:, 310:] == 230).all()  # nothing drawn in the window's last 10 columns
+    from livefilter.live.window import _wrap
+
+    bands = np.zeros(view.shape[:2], bool)  # where compose darkens the picture behind each line
+    for i, line in enumerate(_wrap(hud[0], 300)):
+        (tw, th), base = cv2.getTextSize(line, cv2.FONT_HERSHEY_SIMPLEX, 0.5, 1)
+        y = 22 + 20 * i
+        bands[max(0, y - th - 5): y + base + 4, 4: 16 + tw] = True
+    assert not ((view != 230).any(axis=2) & ~bands).any()  # nothing drawn outside them
+
+
 def test_live_from_a_file_loses_no_frame_at_the_start_and_keeps_its_audio(tmp_path, capsys, look_cube):
     import av
 

@@ -31,7 +31,7 @@ def display_problem() -> str | None:
         return f"no X server on DISPLAY={display} (/tmp/.X11-unix/X{number} does not exist)"
     return None
 
-HUD_SHADE = 0.35  # the picture behind the HUD's lines is darkened to this share of its brightness
+HUD_SHADE = 0.25  # the picture behind the HUD's lines is darkened to this share of its brightness
 KEYS = ("space: before/after  +/-: strength  f: faces  d: degree map  c: next reading  s: save  n: next template  "
         "q: quit")
 
@@ -50,15 +50,28 @@ def compose(frame_in: np.ndarray, frame_out: np.ndarray, degree, *, split: bool,
         heat = cv2.applyColorMap((np.clip(d, 0, 1) * 255).astype(np.uint8), cv2.COLORMAP_VIRIDIS)[:, :, ::-1]
         view = cv2.addWeighted(view, 0.35, heat, 0.65, 0)
     y = 22
-    for line in hud:
-        # each line on a darkened band of the picture: white text alone was unreadable on a bright wall or sky
+    for line in (part for text in hud for part in _wrap(text, w - 20)):
+        # each line on a darkened band of the picture: white text alone was unreadable on a bright wall or sky. No
+        # black outline drawn thicker under it: OpenCV 5 draws thick text wider, and the outline ran past the letters
         (tw, th), base = cv2.getTextSize(line, cv2.FONT_HERSHEY_SIMPLEX, 0.5, 1)
         band = view[max(0, y - th - 5): y + base + 4, 4: 16 + tw]
         band[...] = (band * HUD_SHADE).astype(np.uint8)
-        cv2.putText(view, line, (10, y), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 3, cv2.LINE_AA)
         cv2.putText(view, line, (10, y), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (255, 255, 255), 1, cv2.LINE_AA)
         y += 20
     return view
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    """A HUD line cut between its fields (two spaces apart) into lines at most ``width`` pixels wide, so a small
+    window shows the strength and the faces' state too."""
+    lines: list[str] = []
+    for field in text.split("  "):
+        joined = f"{lines[-1]}  {field}" if lines else field
+        if lines and cv2.getTextSize(joined, cv2.FONT_HERSHEY_SIMPLEX, 0.5, 1)[0][0] <= width:
+            lines[-1] = joined
+        else:
+            lines.append(field)
+    return lines
 
 
 class PreviewWindow:

@@ -95,10 +95,9 @@ class Screen:
 
 
 def hud_text(text: str) -> np.ndarray:
-    """The white core of ``text`` drawn as window.compose draws the HUD (black outline, white AA text)."""
-    size, _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, 0.5, 3)
+    """The white core of ``text`` drawn as window.compose draws the HUD (white AA text on a darkened band)."""
+    size, _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, 0.5, 1)
     img = np.zeros((size[1] + 12, size[0] + 6, 3), np.uint8)
-    cv2.putText(img, text, (3, size[1] + 4), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 3, cv2.LINE_AA)
     cv2.putText(img, text, (3, size[1] + 4), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (255, 255, 255), 1, cv2.LINE_AA)
     return (img.min(axis=2) >= 200).astype(np.float32)
 
