@@ -5,7 +5,7 @@
     graded = lf.render(frame, look, degree=None, strength=1.0)
     look.save("look.cube")
     lf.apply_video(look, "clip.mp4", "graded.mp4")            # every frame, audio kept, faces protected
-    lf.apply_folder(look, ["photos/"], "graded/", recursive=True)
+    lf.apply_folder(look, ["photos/"], "graded/", recursive=True)  # in a script: under if __name__ == "__main__"
     s = lf.scene_similarity("after.jpg", frame)  # 0..1: how much of the look a frame of another scene gets
 """
 

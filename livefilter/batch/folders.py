@@ -15,6 +15,7 @@ import os
 import pickle
 import signal
 import sys
+import tempfile
 import threading
 import time
 from multiprocessing.util import Finalize
@@ -217,34 +218,56 @@ def run_jobs(look, jobs: list[Job], opts: Options, *, workers: int | None = None
         if not jobs:
             return results
         workers = min(workers, len(jobs))
+    _not_in_a_starting_worker()
     ctx = mp.get_context("spawn")  # no fork after numba / MediaPipe / FFmpeg threads started
     mp_stop = ctx.Event()
     threads = max(1, (os.cpu_count() or 1) // workers)
-    if isinstance(look, (str, os.PathLike)):
-        look = str(look)
-    with concurrent.futures.ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_init,
-                                                initargs=(look, opts, mp_stop, threads, extra_inputs,
-                                                          _parent_logging())) as pool:
-        futures = {pool.submit(_worker_run, job): job for job in jobs}
-        pending = set(futures)
-        try:
-            while pending:
-                done, pending = concurrent.futures.wait(pending, timeout=0.2,
-                                                        return_when=concurrent.futures.FIRST_COMPLETED)
-                if stop is not None and stop.is_set():
-                    mp_stop.set()
-                for f in done:
-                    try:
-                        r = f.result()
-                    except Exception as exc:  # noqa: BLE001 - a crashed worker fails its file, not the batch
-                        r = Result(futures[f], "failed", f"{futures[f].src}: {type(exc).__name__}: {exc}")
-                    results.append(r)
-                    if on_result:
-                        on_result(r)
-        except BaseException:
-            mp_stop.set()
-            raise
+    with tempfile.TemporaryDirectory(prefix="livefilter-look-") as folder:
+        # a Look goes to the workers as a file: pickled into each worker's start-up data, a look's tables (0.4 MB
+        # each, with its readings') overfilled the pipe, and a worker that died while starting (a script without
+        # the __main__ guard) left this process blocked writing to it forever
+        look = str(look) if isinstance(look, (str, os.PathLike)) else str(
+            as_look(look).save(Path(folder) / "look.look.npz"))
+        with concurrent.futures.ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_init,
+                                                    initargs=(look, opts, mp_stop, threads, extra_inputs,
+                                                              _parent_logging())) as pool:
+            futures = {pool.submit(_worker_run, job): job for job in jobs}
+            pending = set(futures)
+            try:
+                while pending:
+                    done, pending = concurrent.futures.wait(pending, timeout=0.2,
+                                                            return_when=concurrent.futures.FIRST_COMPLETED)
+                    if stop is not None and stop.is_set():
+                        mp_stop.set()
+                    for f in done:
+                        results.append(_result_of(f, futures[f]))
+                        if on_result:
+                            on_result(results[-1])
+            except BaseException:
+                mp_stop.set()
+                raise
     return sorted(results, key=lambda r: order[r.job])
+
+
+def _result_of(future, job: Job) -> Result:
+    """A worker's Result; a crashed worker fails its file, not the batch."""
+    try:
+        return future.result()
+    except concurrent.futures.process.BrokenProcessPool:  # a worker died: its own error is on stderr
+        return Result(job, "failed", f"{job.src}: a worker process ended before grading it (in a script, is "
+                      "apply_folder under `if __name__ == \"__main__\":`?)")
+    except Exception as exc:  # noqa: BLE001
+        return Result(job, "failed", f"{job.src}: {type(exc).__name__}: {exc}")
+
+
+def _not_in_a_starting_worker() -> None:
+    """Refuse to grade inside a worker process that is still importing the caller's script: the workers are
+    spawned, so each imports the script that started them, and a script calling apply_folder at its top level ran
+    it again in every worker (each grading the photos again, then failing to start workers; the first process
+    waited forever)."""
+    if getattr(mp.current_process(), "_inheriting", False):  # what multiprocessing itself checks (spawn.py)
+        raise InputError("apply_folder was called while a worker process was importing the script that started it: "
+                         "put the call under `if __name__ == \"__main__\":` (the workers import the script)")
 
 
 def summary(results: list[Result], skipped: int = 0) -> str:
@@ -314,7 +337,9 @@ def apply_folder(look, inputs, out_dir, *, recursive: bool = False, skip_existin
     to an input) raise before anything is written. ``skip_existing`` leaves files whose output exists.
     ``progress(done_files, total_files)``. ``grade_damaged``: a video frame the decoder flags as damaged is graded
     as it conceals it (:func:`~livefilter.batch.video.apply_video`) instead of failing that video. Returns one
-    Result per input file (skipped ones included)."""
+    Result per input file (skipped ones included). Its worker processes are spawned and import the calling script:
+    in a script, call it under ``if __name__ == "__main__":``."""
+    _not_in_a_starting_worker()
     if isinstance(inputs, (str, os.PathLike)):
         inputs = [inputs]
     batch = plan_batch(look, inputs, out_dir=out_dir, recursive=recursive, skip_existing=skip_existing)

@@ -103,3 +103,36 @@ def test_apply_folder_api(tmp_path, look):
     assert [r.status for r in results] == ["ok"] * 4
     assert seen[-1] == (4, 4)
     assert (out / "sub" / "deep.png").is_file()
+
+
+def test_a_script_without_the_main_guard_fails_its_files_instead_of_hanging(tmp_path):
+    # the workers are spawned: each imports the script, which called apply_folder again at its top level. The first
+    # process blocked forever writing the Look (pickled, over a pipe's buffer) to a worker that had died
+    import subprocess
+    import sys
+
+    from ..conftest import ROOT
+
+    src, out = tmp_path / "in", tmp_path / "out"
+    src.mkdir()
+    make_clip(src / "a.mp4", frames=4, audio=False)
+    make_clip(src / "b.mp4", frames=4, audio=False)
+    out.mkdir()
+    script = tmp_path / "grade.py"
+    script.write_text(f"""import livefilter as lf
+look = lf.fit_look({str(ROOT / "livefilter" / "data" / "sample_after.jpg")!r})  # a Look with its readings
+results = lf.apply_folder(look, [{str(src)!r}], {str(out)!r}, workers=2)
+print([r.status for r in results], results[0].message)
+""")
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    r = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, cwd=tmp_path, env=env,
+                       timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert "['failed', 'failed']" in r.stdout and 'apply_folder under `if __name__ == "__main__":`' in r.stdout
+    assert "put the call under `if __name__" in r.stderr  # each worker's own error
+    # with the guard, the same script grades both
+    script.write_text(script.read_text().replace("look = ", 'if __name__ == "__main__":\n    look = ', 1)
+                      .replace("\nresults", "\n    results").replace("\nprint", "\n    print"))
+    r = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, cwd=tmp_path, env=env,
+                       timeout=300)
+    assert r.returncode == 0 and "['ok', 'ok']" in r.stdout, r.stderr
