@@ -96,6 +96,8 @@ def test_bench_live_json(tmp_path, capsys):
     res = json.loads((tmp_path / "b.json").read_text())
     assert res["stats"]["frames"] == 20 and res["backend"] == "cpu" and "p95_ms" in res["stats"]["render"]
     assert "latency" in res["stats"]
+    # the terminal: one summary line, not the file's 100 lines again
+    assert out.count("\n") == 1 and f"{res['stats']['fps']:.1f} fps" in out and f"wrote {tmp_path / 'b.json'}" in out
 
 
 def test_bench_live_scene_json(tmp_path, capsys):
@@ -203,6 +205,7 @@ def test_live_from_a_file_loses_no_frame_at_the_start_and_keeps_its_audio(tmp_pa
     code, out, err = run(["live", "--template", look_cube, "--input", src, "--record", rec, "--backend", "cpu"],
                          capsys)
     assert code == 0, err
+    assert " -> file rec.mp4 [cpu]" in out  # the start line names the recording
     frames, _, _ = decode_all(rec)
     codes = [read_code(f) for f in frames]
     assert codes[0] == 0 and codes == sorted(set(codes))  # the first frame is there; none repeated

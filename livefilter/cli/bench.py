@@ -106,8 +106,14 @@ def cmd_bench_live(args) -> int:
                     "load_average_1min": round(os.getloadavg()[0], 2)},
     }
     text = json.dumps(result, indent=1)
-    if args.json:
-        with atomic_output(args.json) as tmp:
-            tmp.write_text(text)
-    print(text)
+    if not args.json:
+        print(text)
+        return EXIT_OK
+    with atomic_output(args.json) as tmp:
+        tmp.write_text(text)
+    # the file has it all; the terminal gets what a reader looks for first
+    st = stats
+    print(f"{result['size']} {backend}: {st['fps']:.1f} fps, render {st['render']['p50_ms']:.1f} ms (p95 "
+          f"{st['render']['p95_ms']:.1f}), latency p95 {st['latency']['p95_ms']:.0f} ms, {dropped} dropped of "
+          f"{st['frames']} frames; wrote {args.json}")
     return EXIT_OK

@@ -43,14 +43,16 @@ def cmd_info(args) -> int:
         print(f"segments:  {', '.join(f'{cats[k]} (label {k})' for k in sorted(look.label_luts))} have their own "
               "look" + ("; apply segments each image" if "segments" in look.meta else ""))
     if "confidence" in look.meta or "confidence text" in look.meta:
-        print(f"confidence: {look.meta.get('confidence text') or describe_confidence(look.meta['confidence'])}")
+        print(f"confidence: {look.meta.get('confidence text') or describe_confidence(look.meta['confidence'])}"
+              + (" (of reading 1; the readings above each have theirs)" if look.picked > 1 else ""))
     for k, v in look.meta.items():
         if k == "scene" and isinstance(v, dict):  # 1,280 numbers: what matters is that it is there
             v = "the template's scene features (live's scene similarity uses them)"
         elif k == "templates" and isinstance(v, list):  # several photos: each one's file and confidence
             v = "; ".join(f"{t.get('template') or 'an image'} ({t.get('confidence', {}).get('level', 'unknown')})"
                           for t in v)
-        shown = ("name", "confidence", "confidence text", "candidates", "picked", "candidates skipped")
+        shown = ("name", "confidence", "confidence text", "candidates", "picked", "candidates skipped",
+                 *(("original",) if "several" in look.meta else ()))  # several photos: no original, "several" says
         if k not in shown and v not in (None, "", []) and (k != "mapping" or look.mapping is None):
             print(f"{k + ':':<10} {v}")
     return EXIT_OK

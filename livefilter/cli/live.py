@@ -92,7 +92,8 @@ def cmd_live(args) -> int:
 
             window = PreviewWindow(pipeline, templates)
             pipeline.add_callback(window)
-        print(f"livefilter live: {source.name} -> {', '.join(s.name for s in sinks) or 'preview'} "
+        outputs = [*(["preview"] if args.preview else []), *(s.name for s in sinks)]
+        print(f"livefilter live: {source.name} -> {', '.join(outputs)} "
               f"[{pipeline.backend.name}] look: {pipeline.look_name}  (Ctrl+C to stop)", flush=True)
         try:
             stats = pipeline.run(max_frames=args.frames, duration=args.duration)

@@ -83,6 +83,7 @@ class VideoFileSink(Sink):
     def __init__(self, path, fps: float = 30.0, size=None, inputs: tuple = (), audio_from=None, crf: float = 20.0,
                  preset: str = "veryfast", source_timing: bool = False):
         self.path = check_output_path(path, inputs)
+        self.name = f"file {self.path.name}"  # what the start line says
         if self.path.suffix.lower() not in (".mp4", ".m4v", ".mov"):
             raise SinkError("recordings are .mp4 files", self.path)
         if not (fps > 0 and np.isfinite(fps)):

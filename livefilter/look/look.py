@@ -22,7 +22,7 @@ from ..luts import format_of, read_lut, write_lut
 from ..luts.lut import Lut, identity_table, resample
 from ..render import as_lut, check_segment_mask, grade_float, render, render_segments
 from .coverage import blend_table, mapping_from_any
-from .readings import Reading
+from .readings import Reading, describe_reading
 
 LOOK_EXT = ".look.npz"
 
@@ -197,7 +197,12 @@ class Look:
         comments = [f"made by livefilter {self.meta.get('version', __version__)}"]
         comments += [f"{k}: {v}" for k, v in self.meta.items() if k in ("mapping", "sampling", "samples",
                                                                            "template", "template_sha256")]
-        if "confidence" in self.meta:
+        if self.candidates and self.picked > 1:  # the file holds that reading: its confidence, not reading 1's
+            r = self.candidates[self.picked - 1]
+            comments.append(f"reading: {self.picked} of {len(self.candidates)} ({r.kind}"
+                            + (f", {r.note})" if r.note else ")"))
+            comments.append(f"confidence: {describe_reading(r.meta()).split(': ', 1)[1]}")
+        elif "confidence" in self.meta:
             comments.append(f"confidence: {describe_confidence(self.meta['confidence'])}")
         extra = {"comments": comments} if fmt.name == "cube" else {}
         for k, sp in self.segment_paths(p).items():
@@ -243,6 +248,8 @@ def _cube_header(path: Path) -> dict:
             key, sep, value = line[1:].strip().partition(": ")
             if sep and key == "confidence":
                 out["confidence text"] = value
+            elif sep and key == "reading":  # which of a one-photo fit's readings the file holds
+                out["reading"] = value
     return out
 
 

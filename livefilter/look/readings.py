@@ -187,8 +187,16 @@ def library_readings(lib: LookLibrary, nb: Neighbours, min_support: float = 0.0)
     near = int(nb.looks[0])  # the nearest entry's look, kept whole
     out.append(Reading("nearest", _table_of(lib, lib.offsets[near]),
                        _library_confidence(float(w[ids == near].sum()), closeness, 1),
-                       note=lib.names[near].split("/")[-1]))
+                       note=_look_label(lib.names[near])))
     return out
+
+
+def _look_label(name: str) -> str:
+    """A library look's name as a user reads it: a film stock or a creative grade by its name; a synthetic look (its
+    number means nothing to a user) as one."""
+    if name.startswith("synthetic"):
+        return "a synthetic creative look" if "creative" in name else "a synthetic look"
+    return name.split("/")[-1]
 
 
 def _library_confidence(support: float, closeness: float, looks: int) -> dict:

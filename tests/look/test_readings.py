@@ -2,6 +2,7 @@
 picking chooses, the .look.npz keeps them, the CLI offers them, and the library re-creates to the same bytes."""
 
 import hashlib
+import re
 import subprocess
 import sys
 import warnings
@@ -344,6 +345,27 @@ def test_a_saved_pick_survives_the_file_and_a_bad_one_is_one_line(one_photo_look
     with pytest.raises(InputError, match="picked reading 9"):
         lf.load_look(tmp_path / "bad.look.npz")
     assert zipfile.is_zipfile(path)
+
+
+def test_an_exported_reading_says_which_it_is_and_its_own_confidence(one_photo_look, tmp_path, capsys):
+    # a .cube of reading 3 said reading 1's confidence ("medium" for a "low" reading) and not which reading it held
+    third = one_photo_look.candidates[2]
+    path = one_photo_look.pick(3).save(tmp_path / "l3.cube")
+    header = [ln for ln in path.read_text().splitlines() if ln.startswith("#")]
+    assert f"# reading: 3 of {len(one_photo_look.candidates)} ({third.kind}" in "\n".join(header)
+    assert f"# confidence: {third.confidence['level']}" in "\n".join(header)
+    assert main(["info", str(path)]) == 0
+    said = capsys.readouterr().out
+    assert f"confidence: {third.confidence['level']}" in said and "reading:   3 of" in said
+    # reading 1's file: as before, the fit's confidence
+    one = one_photo_look.save(tmp_path / "l1.cube").read_text()
+    assert f"# confidence: {one_photo_look.meta['confidence']['level']} (colours cover" in one
+    assert "# reading:" not in one
+    # a .look.npz keeps them all: its confidence line says it is reading 1's
+    assert main(["info", str(one_photo_look.pick(3).save(tmp_path / "l3.look.npz"))]) == 0
+    assert "(of reading 1; the readings above each have theirs)" in capsys.readouterr().out
+    # no library look is named by its internal number
+    assert not any(re.search(r"synthetic \d", c.note) for c in one_photo_look.candidates)
 
 
 def test_cli_pick_beyond_the_readings_asked_is_refused_before_the_fit(tmp_path, sample_after, capsys):

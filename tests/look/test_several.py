@@ -178,6 +178,8 @@ def test_a_phone_video_s_stills_stand_up_and_are_called_stills(tmp_path, capsys)
     assert f"({len(stills)} stills, their readings averaged" in said
     assert " photos" not in said.replace("YOUR_PHOTO", "")
     assert lf.load_look(tmp_path / "p.look.npz").meta["original"] == f"{len(stills)} stills"
+    assert main(["info", str(tmp_path / "p.look.npz")]) == 0
+    assert "original:" not in capsys.readouterr().out  # no original was given: "several" says how many stills
     # live takes a video template too: an original with it is refused naming the video (a one-still video as well)
     code = main(["live", "--template", str(src), "--original", str(DATA / "sample_before.jpg"), "--synthetic",
                  "--frames", "3", "--backend", "cpu", "--record", str(tmp_path / "rec.mp4")])
