@@ -136,7 +136,7 @@ def _join(info, dst, chunks: list, settings) -> int:
                     m.write(p)
         finally:
             m.close()
-        if problem := missing_frames(info, m.frames):
+        if problem := missing_frames(info, m.frames, m.last_pts):
             raise VideoDecodeError(problem, info.path, m.frames)
         say_damaged(info, damaged)
         os.replace(tmp, dst)

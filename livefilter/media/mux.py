@@ -202,11 +202,13 @@ class Muxer:
             self.out.close()
             raise
         self.frames = 0
+        self.last_pts = None  # the latest frame written, on the source's clock (where a file cut short ends)
         self.last_t = None
         self.shift = self.copier.shift(info.time_base)  # the source clock's start (StreamCopier.offset_s)
 
     def write(self, packet: tuple) -> None:
         data, pts, dts, duration, key = packet
+        self.last_pts = pts if self.last_pts is None else max(self.last_pts, pts)  # on the source's clock
         pts, dts = pts - self.shift, dts - self.shift
         self.copier.copy_until(float(dts * self.info.time_base))
         p = av.Packet(data)

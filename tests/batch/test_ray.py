@@ -64,6 +64,22 @@ def test_grade_damaged_on_ray_equals_local(tmp_path, look, cluster, caplog):
     assert any("1 damaged frame graded" in m.getMessage() for m in caplog.records), caplog.records
 
 
+def test_a_file_cut_short_names_the_same_end_on_ray(tmp_path, look, cluster):
+    # on Ray the end was the packets' span scaled by the frames decoded; the local run names the last frame's time
+    from .test_bad_input import faststart_clip
+
+    src = tmp_path / "cut.mp4"
+    faststart_clip(src)
+    src.write_bytes(src.read_bytes()[: int(src.stat().st_size * 0.6)])
+    (tmp_path / "local").mkdir()
+    (tmp_path / "ray").mkdir()
+    local = lf.apply_folder(look, [src], tmp_path / "local", workers=1, chunk_seconds=0.3)
+    onray = lf.apply_folder(look, [src], tmp_path / "ray", ray="local", chunk_seconds=0.3)
+    assert [r.status for r in local] == [r.status for r in onray] == ["failed"]
+    ends = [r.message.split("ends near ")[1][:12] for r in (*local, *onray)]
+    assert ends[0] == ends[1], (local[0].message, onray[0].message)
+
+
 def test_what_an_output_cannot_keep_is_said_on_ray_too(ffmpeg, tmp_path, look, cluster, caplog):
     # a worker's warnings are not shown (log_to_driver off): the driver says them
     import subprocess
