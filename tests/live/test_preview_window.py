@@ -27,6 +27,7 @@ from livefilter.luts import write_lut
 from ..conftest import ROOT
 
 W, H = 640, 360
+HUD_ROWS = 120  # the HUD's lines, wrapped at the window's width, stay above this row
 
 
 def _need(tool: str) -> str:
@@ -103,14 +104,14 @@ def hud_text(text: str) -> np.ndarray:
 
 
 def hud_has(view: np.ndarray, text: str) -> float:
-    """Best match (0..1) of ``text`` in the HUD's three lines (top 75 rows)."""
-    strip = (view[:75].min(axis=2) >= 200).astype(np.float32)
+    """Best match (0..1) of ``text`` in the HUD's lines (top 120 rows: a line longer than the window wraps)."""
+    strip = (view[:HUD_ROWS].min(axis=2) >= 200).astype(np.float32)
     return float(cv2.matchTemplate(strip, hud_text(text), cv2.TM_CCOEFF_NORMED).max())
 
 
 def viridis_share(view: np.ndarray) -> tuple[float, float]:
     """Shares of the picture (below the HUD) that are yellow (degree ~1) and blue/purple (degree < 0.5)."""
-    v = view[80:].astype(int)
+    v = view[HUD_ROWS:].astype(int)
     r, g, b = v[..., 0], v[..., 1], v[..., 2]
     yellow = (r > 140) & (g > 130) & (b < r - 60)  # viridis' top (253, 231, 37) blended 0.65 over the frame
     dark = (b > r) & (b > 60)
@@ -166,10 +167,10 @@ def test_preview_window_under_xvfb_split_hud_strength_faces_degree_next_quit(xdi
         shots["hud"] = showing("cpu  look: sample_after  strength 1.00  faces on", timeout=600.0)
         showing(" fps  render")
         mid = W // 2
-        assert not (shots["hud"][80:, mid - 1: mid + 1] == 255).all()
+        assert not (shots["hud"][HUD_ROWS:, mid - 1: mid + 1] == 255).all()
 
         screen.key("space")
-        shots["split"] = view_when(lambda v: (v[80:, mid - 1: mid + 1] == 255).all(), "the split divider")
+        shots["split"] = view_when(lambda v: (v[HUD_ROWS:, mid - 1: mid + 1] == 255).all(), "the split divider")
         screen.key("space")
         screen.key("minus")
         showing("strength 0.90")
