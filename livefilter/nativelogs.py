@@ -74,16 +74,18 @@ def quiet_native_logs():
                 ended()
 
 
-def quiet_calls(fn):
-    """``fn`` with each call inside :func:`quiet_native_logs` (LiteRT warns once that an input tensor is not
-    aligned, on whichever call meets the first such tensor: the second of a video's, at times the first). Nested in
-    the command line's block, a call costs nothing more; alone, about 0.25 ms."""
+def hold_quiet():
+    """Enter :func:`quiet_native_logs` until the returned function is called (safe to call twice, from any thread):
+    a model's life, from its loading to its closing, as one block."""
+    block = quiet_native_logs()
+    block.__enter__()
+    once = threading.Lock()
 
-    def call(*args, **kwargs):
-        with quiet_native_logs():
-            return fn(*args, **kwargs)
+    def release():
+        if once.acquire(blocking=False):
+            block.__exit__(None, None, None)
 
-    return call
+    return release
 
 
 def _filter_stderr():

@@ -11,16 +11,17 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ModelError
-from ..nativelogs import quiet_calls, quiet_native_logs
 from ..resources import MODELS_DIR, REINSTALL
 from .shrink import shrink_to
+from .tasks import open_task
 
 FACE_MODEL = MODELS_DIR / "face_detection_short_range.tflite"
 DETECT_SIDE = 256  # the short-range model works on 128x128 input; a 256 px frame keeps small faces
 
 
 class FaceDetector:
-    """Detects faces in RGB uint8 frames; returns boxes (x0, y0, x1, y1) normalised to [0, 1]."""
+    """Detects faces in RGB uint8 frames; returns boxes (x0, y0, x1, y1) normalised to [0, 1]. ``close()`` (or a
+    ``with`` block) frees the model at once; one left open is closed when collected or at exit (analysis.tasks)."""
 
     def __init__(self, model_path: str | os.PathLike = FACE_MODEL, min_confidence: float = 0.6):
         path = Path(model_path)
@@ -29,34 +30,23 @@ class FaceDetector:
         from mediapipe.tasks.python import vision
         from mediapipe.tasks.python.core.base_options import BaseOptions
 
-        try:
-            opts = vision.FaceDetectorOptions(base_options=BaseOptions(model_asset_path=str(path)),
-                                              min_detection_confidence=min_confidence)
-            with quiet_native_logs():  # LiteRT's INFO lines on loading
-                self._det = vision.FaceDetector.create_from_options(opts)
-        except (RuntimeError, ValueError) as exc:
-            raise ModelError(f"face detection model cannot be loaded ({exc}); {REINSTALL}", path) from None
-        self._closed = False
-        self._detect = quiet_calls(self._det.detect)  # LiteRT warns on any call (nativelogs)
+        opts = vision.FaceDetectorOptions(base_options=BaseOptions(model_asset_path=str(path)),
+                                          min_detection_confidence=min_confidence)
+        self._det, self.close = open_task(self, lambda: vision.FaceDetector.create_from_options(opts),
+                                          "face detection", path)
 
     def detect(self, frame_rgb: np.ndarray) -> list[tuple[float, float, float, float]]:
         import mediapipe as mp
 
         small = shrink_to(frame_rgb, DETECT_SIDE)
         sh, sw = small.shape[:2]
-        res = self._detect(mp.Image(image_format=mp.ImageFormat.SRGB, data=small))
+        res = self._det.detect(mp.Image(image_format=mp.ImageFormat.SRGB, data=small))
         boxes = []
         for d in res.detections:
             b = d.bounding_box
             boxes.append((max(0.0, b.origin_x / sw), max(0.0, b.origin_y / sh),
                           min(1.0, (b.origin_x + b.width) / sw), min(1.0, (b.origin_y + b.height) / sh)))
         return boxes
-
-    def close(self) -> None:
-        if not self._closed:
-            self._closed = True
-            with quiet_native_logs():  # LiteRT's INFO line on closing
-                self._det.close()
 
     def __enter__(self):
         return self

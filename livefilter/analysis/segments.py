@@ -18,9 +18,9 @@ import numpy as np
 
 from ..errors import InputError, ModelError
 from ..fileio import Closable
-from ..nativelogs import quiet_calls, quiet_native_logs
 from ..resources import REINSTALL, model_path
 from .shrink import shrink_to
+from .tasks import open_task
 
 SEGMENT_MODEL = model_path("selfie_segmentation.tflite")
 CATEGORIES = ("background", "person")  # label -> name; the look files and .cube names use these
@@ -43,7 +43,7 @@ class Segmenter(Closable):
 
     ``mask(rgb)`` segments one image (no memory of earlier ones); ``update(frame)`` is the video form: the mask is
     blended with the previous update's (``smoothing``) when the frame size is unchanged. Close it (or use it as a
-    context manager): MediaPipe's own finaliser prints a traceback at interpreter exit otherwise.
+    context manager) to free the model at once; one left open is closed when collected or at exit (analysis.tasks).
     """
 
     def __init__(self, path: str | os.PathLike = SEGMENT_MODEL, *, side: int = SEGMENT_SIDE,
@@ -56,29 +56,24 @@ class Segmenter(Closable):
         from mediapipe.tasks.python import vision
         from mediapipe.tasks.python.core.base_options import BaseOptions
 
-        try:
-            opts = vision.ImageSegmenterOptions(base_options=BaseOptions(model_asset_path=str(path)),
-                                                output_confidence_masks=True, output_category_mask=False)
-            with quiet_native_logs():  # LiteRT's INFO lines on loading
-                self._seg = vision.ImageSegmenter.create_from_options(opts)
-        except (RuntimeError, ValueError) as exc:
-            raise ModelError(f"segmentation model cannot be loaded ({exc}); {REINSTALL}", path) from None
+        opts = vision.ImageSegmenterOptions(base_options=BaseOptions(model_asset_path=str(path)),
+                                            output_confidence_masks=True, output_category_mask=False)
+        self._seg, self.close = open_task(self, lambda: vision.ImageSegmenter.create_from_options(opts),
+                                          "segmentation", path)
         self.side, self.feather, self.smoothing, self.deadband = side, feather, smoothing, float(deadband)
         self._last: np.ndarray | None = None
-        self._closed = False
-        self._segment = quiet_calls(self._seg.segment)  # LiteRT warns on any call (nativelogs)
 
     def mask(self, rgb: np.ndarray) -> np.ndarray:
         """The person mask of one uint8 (H, W, 3) RGB image, float32 (h, w) with h, w <= SEGMENT_SIDE."""
         import mediapipe as mp
 
-        if self._closed:
+        if not self.close.alive:
             raise RuntimeError("the segmenter is closed")
         rgb = np.asarray(rgb)
         if rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] != 3:
             raise InputError(f"expected a uint8 (H, W, 3) RGB image, got {rgb.dtype} {rgb.shape}")
         small = shrink_to(rgb, self.side)
-        res = self._segment(mp.Image(image_format=mp.ImageFormat.SRGB, data=small))
+        res = self._seg.segment(mp.Image(image_format=mp.ImageFormat.SRGB, data=small))
         m = np.array(res.confidence_masks[0].numpy_view(), dtype=np.float32).reshape(small.shape[:2])
         sigma = self.feather * max(m.shape)
         if sigma > 0.3:
@@ -100,12 +95,6 @@ class Segmenter(Closable):
     def reset(self) -> None:
         """Forget the previous mask (a cut, a new source)."""
         self._last = None
-
-    def close(self) -> None:
-        if not self._closed:
-            self._closed = True
-            with quiet_native_logs():  # LiteRT's INFO line on closing
-                self._seg.close()
 
 
 def person_mask(rgb: np.ndarray, size: tuple[int, int] | None = None) -> np.ndarray:
