@@ -13,6 +13,7 @@ from livefilter.cli import main
 from livefilter.media.codec import decode
 from livefilter.media.hdr import eetf
 
+from ..conftest import ROOT
 from .conftest import decode_all
 
 PQ, HLG, BT2020_10BIT = 16, 18, 14  # AVColorTransferCharacteristic
@@ -198,3 +199,39 @@ def test_an_hdr_video_of_odd_width_keeps_its_colours(ffmpeg, tmp_path):
             pytest.skip(f"this ffmpeg cannot make the clip: {r.stderr.strip()[-200:]}")
         means.append(next(decode(probe(src)))[1].reshape(-1, 3).mean(0))
     assert np.abs(means[1] - means[0]).max() < 3, means
+
+
+
+@pytest.mark.parametrize("pix_fmt", ["yuv420p", "yuv422p10le"])
+def test_an_sdr_video_decodes_to_its_colours_not_a_code_value_darker(tmp_path, pix_fmt):
+    # swscale's fast YUV -> RGB path is dark by a constant (8-bit 4:2:0: R, G, B -1, -1.5, -1; a 10-bit 4:2:2
+    # camera file about -2): an identity look darkened every video (media/codec.py, _swscale_fix). The clip is a
+    # photo in BT.709 limited-range Y'CbCr from our own RGB -> I420 pass (media/yuv.py: unbiased), stored lossless.
+    import cv2
+
+    from livefilter.media.yuv import rgb_to_i420
+
+    photo = cv2.resize(lf.read_image(ROOT / "livefilter" / "data" / "sample_test.jpg"), (320, 212))
+    photo[:16] = 0  # a letterbox bar: black stays black
+    h, w = photo.shape[:2]
+    i420 = rgb_to_i420(photo, 1)
+    planes = [i420[:h], i420[h:h + h // 4].reshape(h // 2, w // 2), i420[h + h // 4:].reshape(h // 2, w // 2)]
+    if pix_fmt == "yuv422p10le":  # the same colours in 10 bits, the chroma rows doubled
+        planes = [planes[0].astype(np.uint16) * 4] + [np.repeat(a, 2, 0).astype(np.uint16) * 4 for a in planes[1:]]
+    src = tmp_path / "in.mkv"
+    with av.open(str(src), "w") as out:
+        vs = out.add_stream("ffv1", rate=25)
+        vs.width, vs.height, vs.pix_fmt = w, h, pix_fmt
+        cc = vs.codec_context
+        cc.colorspace, cc.color_primaries, cc.color_trc, cc.color_range = 1, 1, 1, 1
+        f = av.VideoFrame(w, h, pix_fmt)
+        for plane, a in zip(f.planes, planes):
+            rows = np.zeros((a.shape[0], plane.line_size // a.itemsize), a.dtype)
+            rows[:, :a.shape[1]] = a
+            plane.update(rows.tobytes())
+        f.pts = 0
+        for p in [*vs.encode(f), *vs.encode(None)]:
+            out.mux(p)
+    _, rgb = next(decode(probe(src)))
+    bias = (rgb.astype(np.float64) - photo).reshape(-1, 3).mean(0)  # before: -0.97, -1.51, -0.99 / -2.25, -1.83, -2.05
+    assert np.abs(bias).max() <= 0.6 and not rgb[:16].any(), bias
