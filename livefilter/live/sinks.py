@@ -21,8 +21,10 @@ from ..errors import SinkError
 from ..fileio import Closable, check_output_path, chmod_as_created
 from ..media.codec import say_if_odd_size
 from ..media.mux import StreamCopier
+from ..media.yuv import rgb_to_i420
 
 log = logging.getLogger(__name__)
+_BT709 = 1  # AVColorSpace, AVColorPrimaries and AVColorTransferCharacteristic alike
 
 
 class Sink(Closable):
@@ -117,6 +119,12 @@ class VideoFileSink(Sink):
             s.width, s.height, s.pix_fmt = w - w % 2, h - h % 2, "yuv420p"
             s.codec_context.time_base = 1 / rate
             s.codec_context.options = {"crf": f"{self.crf:g}", "preset": self.preset}
+            # tagged BT.709 (limited range) and converted so by our own pass, as `apply` writes a video: left to
+            # PyAV, it went untagged in BT.601's matrix, which players read as BT.709 at HD sizes (a 720p photo: 1 %
+            # of its pixels off by 10 to 13 code values, up to 39); our pass: 5 ms a 1080p frame, swscale 16.7
+            cc = s.codec_context
+            cc.colorspace = cc.color_primaries = cc.color_trc = _BT709
+            cc.color_range = 1
             self.stream = s
             if self.audio_from is not None:
                 self.copier = StreamCopier(self.audio_from, self.out, ".mp4")
@@ -133,7 +141,7 @@ class VideoFileSink(Sink):
             self._open(w, h)
         s = self.stream
         img = np.ascontiguousarray(_fit(frame, *self.size)[: s.height, : s.width])
-        f = av.VideoFrame.from_ndarray(img, format="rgb24")
+        f = av.VideoFrame.from_ndarray(rgb_to_i420(img, _BT709), format="yuv420p")
         pts = max(index - 1, self._next_pts) if self.source_timing and index is not None else self._next_pts
         f.pts = pts
         try:
