@@ -1,12 +1,14 @@
 """Third-party native log lines (MediaPipe / LiteRT / TensorFlow Lite / absl / glog, OpenCV, Ray's C++) kept off
-stderr: the command line filters them around a whole run, the models around their loading, calls and closing, so
-a Python program using livefilter sees only its own lines."""
+stderr: the command line filters them around a whole run, the models from their loading to their closing, so a
+Python program using livefilter sees only its own lines. The filter is a child process reading fd 2 through a pipe:
+a crash report still gets through."""
 
 from __future__ import annotations
 
 import contextlib
 import os
 import re
+import subprocess
 import sys
 import threading
 
@@ -89,14 +91,70 @@ def hold_quiet():
 
 
 def _filter_stderr():
-    """Route fd 2 through a thread that drops NATIVE_LOG_LINE lines; returns (restore fd 2, wait for the thread to
-    pass on what is left), or None without a usable fd 2 (an embedded interpreter) or a thread to read it."""
+    """Route fd 2 through a pump that drops NATIVE_LOG_LINE lines; returns (restore fd 2, wait for the pump to pass
+    on what is left), or None without a usable fd 2 (an embedded interpreter) or a pump to read it."""
     try:
         sys.stderr.flush()
         saved = os.dup(2)
     except (OSError, ValueError):
         return None
     r, w = os.pipe()
+    # the pump is started before fd 2 goes to the pipe: a pipe nobody reads would block every write once full
+    wait = _process_pump(r, saved) or _thread_pump(r, saved)
+    if wait is None:
+        for fd in (r, w, saved):
+            os.close(fd)
+        return None
+    os.dup2(w, 2)
+    os.close(w)
+
+    def restore():
+        sys.stderr.flush()
+        os.dup2(saved, 2)  # closes the pipe's last write end here: the pump drains what is left and ends
+
+    def ended():
+        wait()  # a process started meanwhile keeps the pipe as its stderr, and the pump goes on for it
+        os.close(saved)
+
+    return restore, ended
+
+
+# The pump as a child process: it outlives a crash of this one, so a crash report (faulthandler's "Fatal Python
+# error: Segmentation fault" and its traceback) and the lines just before it still reach stderr; a thread pump died
+# with the process and they were lost, all of them. It ignores the terminal's Ctrl+C and hang-up (they reach the
+# whole process group): it ends when every writer has closed the pipe. About 20 ms to start, once a filter.
+_PUMP = ("import re, signal, sys\n"
+         "for name in ('SIGINT', 'SIGHUP'):\n"
+         "    if hasattr(signal, name):\n"
+         "        signal.signal(getattr(signal, name), signal.SIG_IGN)\n"
+         "native, out = re.compile(sys.argv[1].encode('latin-1')), sys.stdout.buffer\n"
+         "for line in sys.stdin.buffer:\n"
+         "    if not native.match(line):\n"
+         "        out.write(line)\n"
+         "        out.flush()\n")
+
+
+def _process_pump(r: int, saved: int):
+    """Start the pump process on the pipe's read end ``r``, writing to ``saved``; returns a wait for it, or None
+    where a child Python cannot be started (a frozen application's executable is the application itself)."""
+    if getattr(sys, "frozen", False) or not sys.executable:
+        return None
+    try:
+        proc = subprocess.Popen([sys.executable, "-I", "-S", "-c", _PUMP, NATIVE_LOG_LINE.pattern.decode("latin-1")],
+                                stdin=r, stdout=saved, stderr=saved)
+    except (OSError, ValueError):
+        return None
+    os.close(r)
+
+    def wait():
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=2)
+
+    return wait
+
+
+def _thread_pump(r: int, saved: int):
+    """The pump as a thread (where no child process can be started); returns a wait for it, or None."""
 
     def pump():
         with os.fdopen(r, "rb", buffering=0) as pipe, os.fdopen(os.dup(saved), "wb", buffering=0) as out:
@@ -106,20 +164,7 @@ def _filter_stderr():
 
     t = threading.Thread(target=pump, name="lf-stderr", daemon=True)
     try:
-        t.start()  # before fd 2 goes to the pipe: a pipe nobody reads would block every write to stderr once full
+        t.start()
     except RuntimeError:
-        for fd in (r, w, saved):
-            os.close(fd)
         return None
-    os.dup2(w, 2)
-    os.close(w)
-
-    def restore():
-        sys.stderr.flush()
-        os.dup2(saved, 2)  # closes the pipe's last write end: the pump drains what is left and ends
-
-    def ended():
-        t.join(timeout=2)
-        os.close(saved)
-
-    return restore, ended
+    return lambda: t.join(timeout=2)

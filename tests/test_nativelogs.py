@@ -4,10 +4,14 @@ own lines pass."""
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import threading
 import time
 
 from livefilter import nativelogs
+
+from .conftest import ROOT
 
 
 def test_blocks_ending_and_starting_in_two_threads_leave_stderr_as_it_was(monkeypatch, capfd):
@@ -21,8 +25,6 @@ def test_blocks_ending_and_starting_in_two_threads_leave_stderr_as_it_was(monkey
 
     monkeypatch.setattr(nativelogs, "_filter_stderr", slow)
     before = os.fstat(2)
-    # readers left by other tests (a process they started inherited the pipe as its stderr) are not this test's
-    others = {t for t in threading.enumerate() if t.name == "lf-stderr"}
 
     def first():
         with nativelogs.quiet_native_logs():
@@ -42,8 +44,7 @@ def test_blocks_ending_and_starting_in_two_threads_leave_stderr_as_it_was(monkey
             t.join()
     after = os.fstat(2)
     assert (after.st_ino, after.st_dev) == (before.st_ino, before.st_dev)
-    time.sleep(0.05)
-    assert not [t for t in threading.enumerate() if t.name == "lf-stderr" and t not in others]
+    assert nativelogs._depth == 0 and nativelogs._filter is None
     os.write(2, b"a line after the blocks\n")
     err = capfd.readouterr().err
     assert "a native line" not in err and "a line after the blocks" in err
@@ -68,3 +69,22 @@ def test_shown_native_logs_pass_and_the_cli_hides_them_again_after_v(tmp_path, c
         os.write(2, b"INFO: a program's own line\n")
     err = capfd.readouterr().err
     assert "shown" in err and "hidden" not in err and "INFO: a program's own line" in err
+
+
+def test_a_crash_inside_a_filtered_block_still_reports(tmp_path):
+    # the pump was a thread: a segfault inside a block (a native model's, the command line's whole run) took it and
+    # everything in the pipe with it: no faulthandler report, not even the lines printed just before
+    script = """
+import ctypes, faulthandler, os, sys
+from livefilter.nativelogs import quiet_native_logs
+faulthandler.enable()
+with quiet_native_logs():
+    os.write(2, b"INFO: [model.cc:12] a native line\\n")
+    print("the line before the crash", file=sys.stderr, flush=True)
+    ctypes.string_at(0)
+"""
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=60)
+    assert r.returncode != 0
+    assert "the line before the crash" in r.stderr and "Segmentation fault" in r.stderr, r.stderr
+    assert 'File "<string>", line 8' in r.stderr and "a native line" not in r.stderr, r.stderr
