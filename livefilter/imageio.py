@@ -17,8 +17,9 @@ import numpy as np
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError, features
 
 from . import srgb
-from .errors import ImageReadError, InputError, OutputError
+from .errors import ImageReadError, OutputError
 from .fileio import atomic_output
+from .render.checks import check_rgb
 
 #: the image files livefilter reads as photos (apply, a folder of frames as a live source)
 IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp", ".avif", ".heic", ".heif")
@@ -301,9 +302,7 @@ def write_image(path: str | os.PathLike, rgb: np.ndarray, alpha: np.ndarray | No
     (an EXIF block, e.g. from :func:`exif_for_copy`) is written into JPEG, PNG, WebP, AVIF and HEIC files."""
     p = Path(path)
     fmt = image_format(p)
-    rgb = np.asarray(rgb)
-    if rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] != 3:
-        raise InputError(f"expected a uint8 (H, W, 3) image, got {rgb.dtype} {rgb.shape}")
+    rgb = check_rgb(np.asarray(rgb), "image", empty=False)
     if alpha is not None and fmt in _ALPHA_FORMATS:
         img = Image.fromarray(np.dstack([rgb, alpha]), "RGBA")
     else:

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ModelError
+from ..render.checks import check_rgb
 from ..resources import MODELS_DIR, REINSTALL
 from .shrink import shrink_to
 from .tasks import open_task
@@ -38,7 +39,7 @@ class FaceDetector:
     def detect(self, frame_rgb: np.ndarray) -> list[tuple[float, float, float, float]]:
         import mediapipe as mp
 
-        small = shrink_to(frame_rgb, DETECT_SIDE)
+        small = shrink_to(check_rgb(np.asarray(frame_rgb), "RGB frame", empty=False), DETECT_SIDE)
         sh, sw = small.shape[:2]
         res = self._det.detect(mp.Image(image_format=mp.ImageFormat.SRGB, data=small))
         boxes = []

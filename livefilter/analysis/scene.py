@@ -35,6 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ModelError
+from ..render.checks import check_rgb
 from ..resources import REINSTALL, model_path
 from .shrink import shrink
 
@@ -178,9 +179,7 @@ def background_model(threads: int) -> SceneModel:
 
 def _as_image(x) -> np.ndarray:
     if isinstance(x, np.ndarray):
-        if x.dtype != np.uint8 or x.ndim != 3 or x.shape[2] not in (3, 4):
-            raise ValueError(f"expected a uint8 (H, W, 3) RGB image, got {x.dtype} {x.shape}")
-        return x
+        return check_rgb(x, "RGB image", alpha=True, empty=False)
     from ..imageio import read_image
 
     return read_image(x)  # uint8 RGB whatever the file holds

@@ -18,6 +18,7 @@ import numpy as np
 
 from ..errors import InputError, ModelError
 from ..fileio import Closable
+from ..render.checks import check_rgb
 from ..resources import REINSTALL, model_path
 from .shrink import shrink_to
 from .tasks import open_task
@@ -69,9 +70,7 @@ class Segmenter(Closable):
 
         if not self.close.alive:
             raise RuntimeError("the segmenter is closed")
-        rgb = np.asarray(rgb)
-        if rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] != 3:
-            raise InputError(f"expected a uint8 (H, W, 3) RGB image, got {rgb.dtype} {rgb.shape}")
+        rgb = check_rgb(np.asarray(rgb), "RGB image", empty=False)
         small = shrink_to(rgb, self.side)
         res = self._seg.segment(mp.Image(image_format=mp.ImageFormat.SRGB, data=small))
         m = np.array(res.confidence_masks[0].numpy_view(), dtype=np.float32).reshape(small.shape[:2])

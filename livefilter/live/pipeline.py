@@ -23,6 +23,7 @@ from ..analysis import DegreeEstimator
 from ..analysis.scene import LIVE_THREADS, SceneTracker
 from ..errors import InputError
 from ..render import create_backend
+from ..render.checks import check_rgb
 from ..render.cuda import CudaError
 from .capture import LatestFrame, StreamError, capture
 from .looks import LookControl
@@ -302,9 +303,7 @@ class LivePipeline(LookControl):
     def process(self, frame: np.ndarray) -> np.ndarray:
         """Push-style use without threads (embedding apps, offline clips): analyse (every k-th call), render and
         send one RGB frame synchronously; returns the graded frame (a buffer reused by the next call)."""
-        if not (isinstance(frame, np.ndarray) and frame.dtype == np.uint8 and frame.ndim == 3 and frame.shape[2] == 3):
-            raise InputError(f"expected a uint8 (H, W, 3) RGB frame, got {getattr(frame, 'dtype', type(frame))} "
-                             f"{getattr(frame, 'shape', '')}")
+        check_rgb(frame, "RGB frame")
         t_cap = time.monotonic()
         self._last_seq += 1
         if self._last_seq % self.analysis_every == 1 or self.analysis_every == 1:

@@ -18,6 +18,16 @@ def describe(a) -> str:
     return type(a).__name__
 
 
+def check_rgb(a, what: str = "frame", *, alpha: bool = False, empty: bool = True) -> np.ndarray:
+    """``a`` if it is a uint8 (H, W, 3) array (or (H, W, 4) with ``alpha``; with ``empty`` False, at least 1x1),
+    else an :class:`~livefilter.InputError` "expected a uint8 (H, W, 3) {what}, got ..." (the renderers', the
+    pipeline's, the analysis models' and write_image's one check)."""
+    if (not isinstance(a, np.ndarray) or a.dtype != np.uint8 or a.ndim != 3
+            or a.shape[2] not in ((3, 4) if alpha else (3,)) or (not empty and 0 in a.shape[:2])):
+        raise InputError(f"expected a uint8 (H, W, 3) {what}, got {describe(a)}")
+    return a
+
+
 def check_render_args(frame, *, degree=None, strength: float = 1.0, channels: str = "rgb", out=None,
                       interp: str = "trilinear") -> np.ndarray | None:
     """Check a render call's arguments; returns the degree map as an array (or None).
@@ -26,8 +36,7 @@ def check_render_args(frame, *, degree=None, strength: float = 1.0, channels: st
     empty); strength in [0, 1]; channels "rgb" or "bgr"; out None or uint8 of the frame's shape; interp
     "trilinear" or "tetrahedral". Raises :class:`~livefilter.InputError` naming what was expected and got.
     """
-    if not isinstance(frame, np.ndarray) or frame.dtype != np.uint8 or frame.ndim != 3 or frame.shape[2] != 3:
-        raise InputError(f"expected a uint8 (H, W, 3) frame, got {describe(frame)}")
+    check_rgb(frame)
     if channels not in CHANNELS:
         raise InputError(f"channels must be 'rgb' or 'bgr', got {channels!r}")
     if interp not in INTERPS:

@@ -205,8 +205,9 @@ def test_public_api_takes_arrays_and_paths(images, tmp_path):
     assert lf.scene_similarity(p, images["chelsea"]) == 1.0
     s = lf.scene_similarity(images["chelsea"], images["rocket"])
     assert FLOOR <= s < 1.0
-    with pytest.raises(ValueError, match="expected a uint8"):
-        lf.scene_similarity(np.zeros((4, 4), np.float32), images["rocket"])
+    for bad in (np.zeros((4, 4), np.float32), np.zeros((4, 4), np.uint8), np.zeros((0, 0, 3), np.uint8)):
+        with pytest.raises(lf.InputError, match=r"expected a uint8 \(H, W, 3\) RGB image, got"):  # (0, 0, 3): cv2.error
+            lf.scene_similarity(bad, images["rocket"])
 
 
 def test_missing_or_broken_model_is_a_model_error(tmp_path):

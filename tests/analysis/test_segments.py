@@ -4,6 +4,7 @@ temporally smoothed masks; closing twice is safe."""
 import numpy as np
 import pytest
 
+from livefilter.analysis.faces import FaceDetector
 from livefilter.analysis.segments import PERSON, Segmenter, labels_of, person_mask, resize_mask
 from livefilter.errors import InputError, ModelError
 from livefilter.imageio import read_image
@@ -79,8 +80,11 @@ def test_noise_on_a_still_frame_does_not_move_the_mask(photo):
 def test_person_mask_helper_and_bad_input(photo):
     m = person_mask(photo, size=photo.shape[:2])
     assert m.shape == photo.shape[:2] and 0 <= m.min() and m.max() <= 1
-    with Segmenter() as seg, pytest.raises(InputError, match="uint8"):
-        seg.mask(photo.astype(np.float32))
+    with Segmenter() as seg, FaceDetector() as det:
+        for bad in (photo.astype(np.float32), photo[..., 0], photo[:0, :0]):  # (0, 0, 3): ZeroDivisionError
+            for call in (seg.mask, det.detect):
+                with pytest.raises(InputError, match=r"expected a uint8 \(H, W, 3\) RGB"):
+                    call(bad)
     seg.close()  # closing twice is safe
     with pytest.raises(RuntimeError, match="closed"):
         seg.mask(photo)
