@@ -264,10 +264,13 @@ def _not_in_a_starting_worker() -> None:
     """Refuse to grade inside a worker process that is still importing the caller's script: the workers are
     spawned, so each imports the script that started them, and a script calling apply_folder at its top level ran
     it again in every worker (each grading the photos again, then failing to start workers; the first process
-    waited forever)."""
+    waited forever). The worker ends there with one line (an exception printed a 17-line traceback in each worker);
+    the first process's results name the guard for each file (``_result_of``)."""
     if getattr(mp.current_process(), "_inheriting", False):  # what multiprocessing itself checks (spawn.py)
-        raise InputError("apply_folder was called while a worker process was importing the script that started it: "
-                         "put the call under `if __name__ == \"__main__\":` (the workers import the script)")
+        print("livefilter: apply_folder was called while a worker process was importing the script that started "
+              "it: put the call under `if __name__ == \"__main__\":` (the workers import the script)",
+              file=sys.stderr, flush=True)
+        raise SystemExit(1)
 
 
 def summary(results: list[Result], skipped: int = 0) -> str:
