@@ -545,7 +545,7 @@ def test_a_recorded_file_keeps_its_timing_and_audio_when_frames_are_dropped(tmp_
 
     src = _coded_clip(tmp_path / "in.mp4", 60)
     source = VideoFileSource(src)
-    sink = VideoFileSink(tmp_path / "r.mp4", fps=source.fps, audio_from=src, source_timing=True)
+    sink = VideoFileSink(tmp_path / "r.mp4", fps=source.fps, audio_from=src, timing="source")
 
     def slow(out, info):  # a render loop that falls behind now and then: the capture drops frames meanwhile
         if info["seq"] % 15 == 5:

@@ -70,7 +70,8 @@ def cmd_live(args) -> int:
             audio = args.input if args.input and isinstance(source, VideoFileSource) and not args.loop else None
             sinks.append(VideoFileSink(args.record, fps=source.fps, inputs=(args.input, args.template,
                                                                             args.original), audio_from=audio,
-                                       source_timing=isinstance(source, (VideoFileSource, ImageSequenceSource))))
+                                       timing="source" if isinstance(source, (VideoFileSource, ImageSequenceSource))
+                                       else "clock"))
         if args.vcam:
             sinks.append(VirtualCameraSink(size, fps=source.fps))
         pipeline = LivePipeline(source, sinks, backend=args.backend, strength=args.strength,

@@ -58,6 +58,25 @@ def test_video_file_round_trip_and_loop(tmp_path):
         VideoFileSource(tmp_path / "missing.mp4")
 
 
+def test_a_clock_timed_recording_lasts_as_long_as_the_run(tmp_path):
+    # a camera's recording was stamped one frame after another: frames the render loop skipped shortened it (51
+    # frames of a 2-second run at 1280x720 played in 1.7 s)
+    import time
+
+    frame = np.zeros((64, 96, 3), np.uint8)
+    with VideoFileSink(tmp_path / "rec.mp4", fps=30, timing="clock") as sink:
+        for _ in range(4):
+            sink.send(frame)
+            time.sleep(0.1)  # a frame every 100 ms: 3 of every 30 fps slots
+    with av.open(str(tmp_path / "rec.mp4")) as c:
+        pts = [f.pts for f in c.decode(video=0)]
+        step = round(1 / (c.streams.video[0].time_base * 30))
+    gaps = np.diff(pts) / step
+    assert len(pts) == 4 and np.all((gaps >= 2) & (gaps <= 5)), gaps
+    with pytest.raises(SinkError, match="timing must be"):
+        VideoFileSink(tmp_path / "x.mp4", timing="wall")
+
+
 def test_a_recording_is_tagged_bt709_and_keeps_its_colours(tmp_path):
     # it went untagged in BT.601's matrix (PyAV's default), which players read as BT.709 at HD sizes (the bundled
     # test photo at 720p: 1 % of its pixels off by 10 to 13 code values, up to 39)
