@@ -118,7 +118,9 @@ def cmd_fit(args) -> int:
             print(f"wrote {path}")
     if args.save_defiltered:
         write_image(args.save_defiltered, look.defiltered, inputs=tuple(templates))
-        print(f"wrote {args.save_defiltered} (the de-filter network's guess of the original)")
+        h, w = look.defiltered.shape[:2]
+        print(f"wrote {args.save_defiltered} (the de-filter network's guess of the original, {w}x{h}: the size the "
+              "network sees)")
     if args.preview:
         _write_preview(args.preview, look, args, test, stills)
         print(f"wrote {args.preview}")
