@@ -83,8 +83,10 @@ def grade_file(look, job: Job, opts: Options, *, stop=None, progress=None, extra
                     keep_partial=opts.keep_partial, stop=stop, inputs=extra_inputs,
                     chunk_seconds=opts.chunk_seconds or CHUNK_SECONDS, settings=opts.encode_settings(),
                     grade_damaged=opts.grade_damaged)
-    # message: the video's own status ("interrupted (kept)" when --keep-partial kept what was graded)
-    return Result(job, "ok" if r.status == "ok" else "interrupted", r.status, frames=r.frames,
+    # message: the video's own status ("interrupted (kept)" when --keep-partial kept what was graded); none when
+    # graded, as for a photo
+    return Result(job, "ok" if r.status == "ok" else "interrupted", "" if r.status == "ok" else r.status,
+                  frames=r.frames,
                   seconds=time.perf_counter() - t, expected=r.expected)
 
 

@@ -64,10 +64,12 @@ class Look:
         if self.candidates:
             parts.append(f"reading {self.picked} of {len(self.candidates)} "
                          f"({self.candidates[self.picked - 1].kind})")
+        elif "reading" in self.meta:  # a .cube of one reading says which
+            parts.append(f"reading {self.meta['reading']}")
         if self.label_luts:
             parts.append(f"{len(self.label_luts)} per-segment LUTs")
         conf = self.candidates[self.picked - 1].confidence if self.candidates else self.meta.get("confidence")
-        level = (conf or {}).get("level")
+        level = (conf or {}).get("level") or str(self.meta.get("confidence text", "")).split(" (")[0]
         if level:
             parts.append(f"confidence {level}")
         if "strength" in self.meta:

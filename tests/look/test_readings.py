@@ -77,6 +77,14 @@ def test_a_look_prints_as_one_line_not_its_tables(one_photo_look):
     assert "strength 0.5" in repr(look.with_strength(0.5))
 
 
+def test_a_cube_of_one_reading_prints_which_it_is(one_photo_look, tmp_path):
+    # `info` named the reading and its confidence, the loaded Look printed only its LUT's size
+    look = one_photo_look.pick(2)
+    back = repr(lf.load_look(look.save(tmp_path / "r2.cube")))
+    assert f"reading 2 of {len(look.candidates)} ({look.candidates[1].kind})" in back
+    assert f"confidence {look.candidates[1].confidence['level']}" in back
+
+
 def test_look_npz_round_trip_keeps_the_candidates(one_photo_look, tmp_path):
     path = one_photo_look.pick(3).save(tmp_path / "l.look.npz")
     back = lf.load_look(path)
