@@ -8,9 +8,11 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import select
 import subprocess
 import sys
 import threading
+from pathlib import Path
 
 # What MediaPipe / LiteRT / TensorFlow Lite / absl / glog print on the process's stderr from C++ (measured: 8 lines
 # per demo run: "INFO: [environment.cc:36] Creating LiteRT environment...", "INFO: Created TensorFlow Lite XNNPACK
@@ -36,7 +38,7 @@ NATIVE_LOG_LINE = re.compile(rb"^(INFO: (?:\[[\w./-]+\.(?:cc|cpp|h):\d+\] |(?:Cr
 
 _lock = threading.Lock()
 _depth = 0  # blocks open: the first one in filters fd 2, the last one out restores it (in any thread)
-_filter = None  # the filter in place: (restore fd 2, then let its thread end)
+_filter = None  # the filter in place: (restore fd 2, wait for the pump, the real stderr's fd)
 _shown = False
 
 
@@ -69,7 +71,7 @@ def quiet_native_logs():
             with _lock:
                 _depth -= 1
                 if _depth == 0:
-                    restore, ended = _filter
+                    restore, ended, _ = _filter
                     _filter = None
                     restore()
             if ended is not None:
@@ -90,81 +92,103 @@ def hold_quiet():
     return release
 
 
-def _filter_stderr():
-    """Route fd 2 through a pump that drops NATIVE_LOG_LINE lines; returns (restore fd 2, wait for the pump to pass
-    on what is left), or None without a usable fd 2 (an embedded interpreter) or a pump to read it."""
+def stderr_isatty() -> bool:
+    """Whether the real stderr is a terminal (while a filter is up, fd 2 is its pipe)."""
+    with _lock:
+        saved = _filter[2] if _filter is not None else None
     try:
+        return os.isatty(saved) if saved is not None else bool(sys.stderr and sys.stderr.isatty())
+    except (OSError, ValueError):
+        return False
+
+
+def _flush_stderr() -> None:
+    with contextlib.suppress(AttributeError, OSError, ValueError):  # sys.stderr is None with fd 2 closed (2>&-)
         sys.stderr.flush()
+
+
+_MARK = b"\x1b[livefilter: everything before this line is through]\n"  # argv holds no NUL
+
+
+def _filter_stderr():
+    """Route fd 2 through a pump that drops NATIVE_LOG_LINE lines; returns (restore fd 2, wait until the pump has
+    passed on what was written before, the real stderr's fd), or None without a usable fd 2 (closed, an embedded
+    interpreter) or a pump to read it."""
+    _flush_stderr()
+    try:
         saved = os.dup(2)
     except (OSError, ValueError):
         return None
     r, w = os.pipe()
+    ack_r, ack_w = os.pipe()
     # the pump is started before fd 2 goes to the pipe: a pipe nobody reads would block every write once full
-    wait = _process_pump(r, saved) or _thread_pump(r, saved)
-    if wait is None:
-        for fd in (r, w, saved):
+    if not (_process_pump(r, saved, ack_w) or _thread_pump(r, saved, ack_w)):
+        for fd in (r, w, saved, ack_r, ack_w):
             os.close(fd)
         return None
+    sync = os.dup(w)  # to send the mark through after fd 2 is restored
     os.dup2(w, 2)
     os.close(w)
 
     def restore():
-        sys.stderr.flush()
-        os.dup2(saved, 2)  # closes the pipe's last write end here: the pump drains what is left and ends
+        _flush_stderr()
+        os.dup2(saved, 2)
 
     def ended():
-        wait()  # a process started meanwhile keeps the pipe as its stderr, and the pump goes on for it
+        # not the pump's end: a process started meanwhile (multiprocessing's resource tracker, a Ray worker) keeps
+        # the pipe as its stderr, and waiting for the pipe to close made every folder `apply` 2 s slower
+        with contextlib.suppress(OSError):
+            os.write(sync, _MARK)
+        os.close(sync)
+        with contextlib.suppress(OSError, ValueError):
+            if os.name != "posix" or select.select([ack_r], [], [], 2)[0]:  # a stuck terminal: 2 s at most
+                os.read(ack_r, 1)
+        os.close(ack_r)
         os.close(saved)
 
-    return restore, ended
+    return restore, ended, saved
 
 
-# The pump as a child process: it outlives a crash of this one, so a crash report (faulthandler's "Fatal Python
-# error: Segmentation fault" and its traceback) and the lines just before it still reach stderr; a thread pump died
-# with the process and they were lost, all of them. It ignores the terminal's Ctrl+C and hang-up (they reach the
-# whole process group): it ends when every writer has closed the pipe. About 20 ms to start, once a filter.
-_PUMP = ("import re, signal, sys\n"
-         "for name in ('SIGINT', 'SIGHUP'):\n"
-         "    if hasattr(signal, name):\n"
-         "        signal.signal(getattr(signal, name), signal.SIG_IGN)\n"
-         "native, out = re.compile(sys.argv[1].encode('latin-1')), sys.stdout.buffer\n"
-         "for line in sys.stdin.buffer:\n"
-         "    if not native.match(line):\n"
-         "        out.write(line)\n"
-         "        out.flush()\n")
+# The pump as a child process (livefilter/_stderr_pump.py): it outlives a crash of this one, so a crash report
+# (faulthandler's "Fatal Python error: Segmentation fault" and its traceback) and the lines just before it still
+# reach stderr; a thread pump died with the process and they were lost, all of them. About 20 ms to start, once a
+# filter (nested blocks share it).
+_PUMP = Path(__file__).with_name("_stderr_pump.py")
 
 
-def _process_pump(r: int, saved: int):
-    """Start the pump process on the pipe's read end ``r``, writing to ``saved``; returns a wait for it, or None
+def _process_pump(r: int, saved: int, ack_w: int) -> bool:
+    """Start the pump process on the pipe's read end ``r``, writing to ``saved``, acknowledging on ``ack_w``; False
     where a child Python cannot be started (a frozen application's executable is the application itself)."""
-    if getattr(sys, "frozen", False) or not sys.executable:
-        return None
+    if getattr(sys, "frozen", False) or not sys.executable or not _PUMP.is_file():
+        return False
     try:
-        proc = subprocess.Popen([sys.executable, "-I", "-S", "-c", _PUMP, NATIVE_LOG_LINE.pattern.decode("latin-1")],
-                                stdin=r, stdout=saved, stderr=saved)
+        subprocess.Popen([sys.executable, "-I", "-S", str(_PUMP), NATIVE_LOG_LINE.pattern.decode("latin-1"),
+                          _MARK.decode("latin-1"), str(ack_w)], stdin=r, stdout=saved, stderr=saved,
+                         pass_fds=(ack_w,))
     except (OSError, ValueError):
-        return None
+        return False
     os.close(r)
-
-    def wait():
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(timeout=2)
-
-    return wait
+    os.close(ack_w)
+    return True
 
 
-def _thread_pump(r: int, saved: int):
-    """The pump as a thread (where no child process can be started); returns a wait for it, or None."""
+def _thread_pump(r: int, saved: int, ack_w: int) -> bool:
+    """The pump as a thread (where no child process can be started); False if no thread can start."""
+    from ._stderr_pump import pump
 
-    def pump():
-        with os.fdopen(r, "rb", buffering=0) as pipe, os.fdopen(os.dup(saved), "wb", buffering=0) as out:
-            for line in iter(pipe.readline, b""):
-                if not NATIVE_LOG_LINE.match(line):
-                    out.write(line)
+    out = os.dup(saved)
 
-    t = threading.Thread(target=pump, name="lf-stderr", daemon=True)
+    def run():
+        try:
+            pump(lambda: os.read(r, 65536), lambda b: os.write(out, b), lambda: os.write(ack_w, b"1"),
+                 NATIVE_LOG_LINE, _MARK)
+        finally:
+            for fd in (r, out, ack_w):
+                os.close(fd)
+
     try:
-        t.start()
+        threading.Thread(target=run, name="lf-stderr", daemon=True).start()
     except RuntimeError:
-        return None
-    return lambda: t.join(timeout=2)
+        os.close(out)
+        return False
+    return True

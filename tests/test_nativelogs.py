@@ -19,9 +19,9 @@ def test_blocks_ending_and_starting_in_two_threads_leave_stderr_as_it_was(monkey
     # stderr", which was then put back on fd 2 for good (and the second block went unfiltered)
     real = nativelogs._filter_stderr
 
-    def slow():  # the ending thread held up after fd 2 is restored, before its reader is joined
-        restore, ended = real()
-        return restore, lambda: (time.sleep(0.02), ended())
+    def slow():  # the ending thread held up after fd 2 is restored, before its pump has passed everything on
+        restore, ended, saved = real()
+        return restore, lambda: (time.sleep(0.02), ended()), saved
 
     monkeypatch.setattr(nativelogs, "_filter_stderr", slow)
     before = os.fstat(2)
@@ -88,3 +88,49 @@ with quiet_native_logs():
     assert r.returncode != 0
     assert "the line before the crash" in r.stderr and "Segmentation fault" in r.stderr, r.stderr
     assert 'File "<string>", line 8' in r.stderr and "a native line" not in r.stderr, r.stderr
+
+
+def test_a_block_ends_without_waiting_for_a_process_that_inherited_the_pipe(capfd):
+    # multiprocessing's resource tracker (every folder `apply`), a Ray worker or any child started inside a block
+    # keeps the pipe as its stderr: the block's end waited for the pipe to close, 2 s, on every such run
+    with nativelogs.quiet_native_logs():
+        child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(10)"])
+        os.write(2, b"mine, before the end\n")
+        t = time.monotonic()
+    took = time.monotonic() - t
+    os.write(2, b"mine, after the end\n")
+    child.kill()
+    child.wait()
+    err = capfd.readouterr().err
+    assert took < 1.5 and err.index("before the end") < err.index("after the end"), (took, err)
+
+
+def test_a_terminal_stays_a_terminal_and_a_closed_stderr_is_no_error(tmp_path):
+    # the progress bar asked sys.stderr.isatty() (the pipe: never a terminal) and its carriage-return redraws waited
+    # for a line end; with stderr closed (2>&-) the filter failed on sys.stderr being None
+    import pty
+    import select
+
+    script = """
+import os, sys
+from livefilter.nativelogs import quiet_native_logs, stderr_isatty
+with quiet_native_logs():
+    os.write(2, b"\\rdrawn " + str(stderr_isatty()).encode())
+    sys.stdin.readline()  # held until the test has read the redraw
+"""
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-c", script], stdin=subprocess.PIPE, stderr=slave, env=env)
+    os.close(slave)
+    got = b""
+    deadline = time.monotonic() + 30
+    while b"drawn True" not in got and time.monotonic() < deadline:
+        if select.select([master], [], [], 1)[0]:
+            got += os.read(master, 1024)
+    proc.communicate(b"\n", timeout=30)
+    os.close(master)
+    assert b"\rdrawn True" in got, got
+    closed = subprocess.run(f"{sys.executable} -c \"from livefilter.nativelogs import quiet_native_logs\n"
+                            f"with quiet_native_logs(): print('ok')\" 2>&-", shell=True, capture_output=True,
+                            text=True, env=env, timeout=60)
+    assert closed.returncode == 0 and closed.stdout == "ok\n", closed

@@ -5,13 +5,17 @@ from __future__ import annotations
 import sys
 import time
 
+from ..nativelogs import stderr_isatty
+
 
 class ProgressBar:
     """``bar(done, total)``: redraws at most 10 times a second; ``close()`` ends the line."""
 
     def __init__(self, label: str = "", unit: str = "frames", stream=None, enabled: bool | None = None):
         self.stream = stream or sys.stderr
-        self.enabled = self.stream.isatty() if enabled is None else enabled
+        if enabled is None:  # the CLI's stderr is the native-log filter's pipe: whether the real one is a terminal
+            enabled = stderr_isatty() if stream is None else self.stream.isatty()
+        self.enabled = enabled
         self.label, self.unit = label, unit
         self.t0 = time.monotonic()
         self._last = 0.0
