@@ -12,16 +12,18 @@ import sys
 
 def pump(read, write, ack, native: re.Pattern, mark: bytes) -> None:
     """Forward ``read()``'s bytes to ``write`` line by line, dropping ``native`` lines, until ``read()`` gives b"".
-    A ``mark`` line is not forwarded: ``ack()`` says everything before it is through. A partial line starting with
-    a carriage return (a progress bar's redraw) is forwarded at once: it has no line end to wait for."""
+    A ``mark`` line is not forwarded: ``ack()`` says everything before it is through (it may end another writer's
+    unfinished line: that part goes on). A partial line starting with a carriage return (a progress bar's redraw)
+    is forwarded at once: it has no line end to wait for."""
     pending = b""
     while data := read():
         pending += data
         while (end := pending.find(b"\n")) >= 0:
             line, pending = pending[:end + 1], pending[end + 1:]
-            if line == mark:
+            if line.endswith(mark):
                 ack()
-            elif not native.match(line):
+                line = line[:-len(mark)]
+            if line and not native.match(line):
                 write(line)
         if pending.startswith(b"\r"):
             write(pending)

@@ -134,3 +134,15 @@ with quiet_native_logs():
                             f"with quiet_native_logs(): print('ok')\" 2>&-", shell=True, capture_output=True,
                             text=True, env=env, timeout=60)
     assert closed.returncode == 0 and closed.stdout == "ok\n", closed
+
+
+def test_the_pump_drops_native_lines_acknowledges_the_mark_and_passes_redraws_at_once():
+    from livefilter._stderr_pump import pump
+
+    chunks = iter([b"another writer's unfinished ", nativelogs._MARK, b"line\nINFO: [model.cc:1] native\n",
+                   b"\rbar 10%", b"\rbar 20%", b"\n", b"a last line without its end"])
+    out, acks = [], []
+    pump(lambda: next(chunks, b""), out.append, lambda: acks.append(1), nativelogs.NATIVE_LOG_LINE, nativelogs._MARK)
+    assert acks == [1]
+    assert out == [b"another writer's unfinished ", b"line\n", b"\rbar 10%", b"\rbar 20%", b"\n",
+                   b"a last line without its end"]
