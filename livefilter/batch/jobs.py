@@ -86,8 +86,7 @@ def grade_file(look, job: Job, opts: Options, *, stop=None, progress=None, extra
     # message: the video's own status ("interrupted (kept)" when --keep-partial kept what was graded); none when
     # graded, as for a photo
     return Result(job, "ok" if r.status == "ok" else "interrupted", "" if r.status == "ok" else r.status,
-                  frames=r.frames,
-                  seconds=time.perf_counter() - t, expected=r.expected)
+                  frames=r.frames, seconds=time.perf_counter() - t, expected=r.expected)
 
 
 def grade_job(look, job: Job, opts: Options, stop=None, progress=None, extra_inputs: tuple = (),

@@ -116,9 +116,8 @@ def _swscale_fix(pix_fmt: str, color_range: int, cs: int, width: int, height: in
     path (ACCURATE_RND | FULL_CHR_H_INT: within 0.05 of the colours a frame was made from, but 1080p graded at 28.7
     frames a second against 32.7 on 2 cores) on a frame of flat colour blocks made in this format and at this size
     (the bias depends on the width and the height's parity: 321x241 has none, 320x241 about -2; measured at 64x64,
-    a 321x241 video came out +0.8 too light);
-    a channel is corrected by the whole code values its bias rounds to, from 0.75 up (1.49 -> 1; a full-range
-    frame's 0.5 is left)."""
+    a 321x241 video came out +0.8 too light); a channel is corrected by the whole code values its bias rounds to,
+    from 0.75 up (1.49 -> 1; a full-range frame's 0.5 is left)."""
     from av.video.reformatter import Interpolation
 
     exact = Interpolation.BILINEAR | Interpolation.ACCURATE_RND | Interpolation.FULL_CHR_H_INT
