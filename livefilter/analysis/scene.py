@@ -13,9 +13,10 @@ descriptor'). Then
     s = curve(|f_a - f_b| / 2)            otherwise (the normalised feature distance, in [0, 1]),
 
 where ``curve`` is 1 up to ``near``, falls linearly to ``floor`` at ``far`` and stays there: a different but
-compatible scene keeps most of the look, an unrelated one keeps ``floor`` of it. ``near``, ``far`` and ``floor``
-were chosen by tools/eval_scene.py on hand-labelled photos (tests/data/scene_labels.csv): docs/decisions.md, 'scene
-curve'; the validation is in docs/quality.md.
+compatible scene keeps most of the look, an unrelated one keeps ``floor`` of it. ``near`` and ``far`` were chosen
+by tools/eval_scene.py on hand-labelled photos (tests/data/scene_labels.csv): docs/decisions.md, 'scene curve'; the
+validation is in docs/quality.md. ``floor`` is a trade: every cut costs accuracy on other photos (a look's true
+grade is the same on every scene), so an unrelated scene keeps 80 % (docs/decisions.md, 'scene floor').
 
 Live, :class:`SceneTracker` holds the template's features (computed once per look) and evaluates the frame about
 once a second in its own low-priority thread; hysteresis (a change must exceed ``band`` on ``confirm`` evaluations
@@ -42,8 +43,12 @@ from .shrink import shrink
 log = logging.getLogger(__name__)
 
 SCENE_MODEL = "scene.onnx"
-#: the similarity curve, chosen by tools/eval_scene.py (see the module docstring)
-NEAR, FAR, FLOOR = 0.64, 0.73, 0.4
+#: the similarity curve: NEAR and FAR chosen by tools/eval_scene.py (see the module docstring); FLOOR, what an
+#: unrelated scene keeps of the look, by the looks' accuracy on other photos (docs/decisions.md, 'scene floor')
+NEAR, FAR, FLOOR = 0.64, 0.73, 0.8
+#: the live hysteresis band: a sixth of the curve's range, the 0.1 chosen on the 0.4..1 range (docs/decisions.md,
+#: 'scene hysteresis'), kept in proportion so that the same change of scene moves the target
+BAND = (1.0 - FLOOR) / 6.0
 #: onnxruntime threads of the live tracker's own model, at nice 19 so the render loop keeps its cores: 11.7 ms an
 #: evaluation against 20.4 on one thread (docs/decisions.md, 'scene threads')
 LIVE_THREADS = 2
@@ -204,7 +209,7 @@ class SceneTracker:
     the lowest priority (:func:`background_model`); 1: the process's shared model, on the worker thread alone.
     """
 
-    def __init__(self, model: SceneModel | None = None, *, interval: float = 1.0, band: float = 0.1,
+    def __init__(self, model: SceneModel | None = None, *, interval: float = 1.0, band: float = BAND,
                  confirm: int = 2, rate: float = 0.5, clock=time.monotonic, threaded: bool = True,
                  jump_first: bool = False, threads: int = 1):
         self._model = model

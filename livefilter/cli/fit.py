@@ -6,7 +6,7 @@ import shlex
 import warnings
 from pathlib import Path
 
-from ..analysis.scene import default_model
+from ..analysis.scene import SceneFeatures, default_model, similarity
 from ..errors import InputError, LiveFilterError
 from ..fileio import check_distinct_outputs, check_output_path
 from ..imageio import animation_frames, image_format, read_image, write_image
@@ -25,6 +25,21 @@ def _keep_scene(look, template) -> None:
         look.meta["scene"] = default_model().describe(read_image(template)).to_meta()
     except (LiveFilterError, OSError, RuntimeError, ValueError) as exc:
         warnings.warn(f"{template}: the look keeps no scene (scene similarity stays 1 with it): {exc}", stacklevel=2)
+
+
+def _scene_line(look, test, name) -> str | None:
+    """What `apply` and `live` give the test photo of a look that keeps its template's scene (its scene similarity),
+    so that the reading picked on the contact sheet is not met weaker without a word; None without a scene."""
+    if "scene" not in look.meta:
+        return None
+    try:
+        s = similarity(SceneFeatures.from_meta(look.meta["scene"]), default_model().describe(test))
+    except (LiveFilterError, OSError, RuntimeError, ValueError):
+        return None  # the template's scene was computed with the same model: it would have failed there too
+    if s >= 1.0:
+        return f"{name}: a scene like the template's: apply and live give it the whole look"
+    return (f"{name}: a scene unlike the template's (similarity {s:.2f}): apply and live give it {s:.0%} of the look "
+            "(the sheet shows it whole; --no-scene: all of it)")
 
 
 def cmd_fit(args) -> int:
@@ -124,6 +139,8 @@ def cmd_fit(args) -> int:
     if args.preview:
         _write_preview(args.preview, look, args, test, stills)
         print(f"wrote {args.preview}")
+        if test is not None and (line := _scene_line(look, test, args.test_photo)):
+            print(line)
     return EXIT_OK
 
 

@@ -103,10 +103,15 @@ class PreviewWindow:
             f"{info.get('fps', 0):.1f} fps  render {render:.1f} ms  faces {analysis:.1f} ms  "
             f"latency {info.get('latency_ms', 0):.0f} ms",
             f"{self.p.backend.name}  look: {self.p.look_name or '-'}  strength {self.p.strength:.2f}  "
-            f"faces {'on' if self.p.face_protect else 'off'}"
+            + self._scene_hint() + f"faces {'on' if self.p.face_protect else 'off'}"
             + (f"  confidence {self.p.look_confidence}" if self.p.look_confidence else ""),
             self.p.status + self._reading_hint(),
         ]
+
+    def _scene_hint(self) -> str:
+        """The scene similarity the look is rendered at, while it acts (a look from a photo; not with --no-scene)."""
+        scene = self.p.estimator.scene
+        return f"scene {self.p.scene_score:.2f}  " if scene is not None and scene.has_template else ""
 
     def _reading_hint(self) -> str:
         n, k = self.p.candidate  # one read: the look worker may swap the look meanwhile

@@ -142,7 +142,7 @@ def test_a_per_segment_look_is_rendered_per_segment(tmp_path):
 
 
 def test_a_look_with_a_scene_grades_an_unlike_video_less(tmp_path):
-    """A .look.npz carries its template's scene: frames of an unlike scene get s = the floor (0.4) of the look
+    """A .look.npz carries its template's scene: frames of an unlike scene get s = the floor (scene.FLOOR) of the look
     outside faces, on the video's own clock (the same bytes every run)."""
     from livefilter.analysis.scene import FLOOR, SceneFeatures, default_model
     from livefilter.live.sources import SyntheticSource

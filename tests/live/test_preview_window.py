@@ -240,7 +240,7 @@ def test_preview_window_c_cycles_the_readings_and_s_saves_the_live_one(xdisplay,
         screen.key("c")
         showing(f"[3/4 {kinds[2]}]")
         screen.key("minus")
-        showing("strength 0.90")
+        showing("strength 0.90  scene")  # a look from a photo: the scene similarity it is rendered at
         screen.key("s")
         showing("saved sample_after")
         screen.key("q")

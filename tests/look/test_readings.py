@@ -12,6 +12,7 @@ import pytest
 from PIL import Image
 
 import livefilter as lf
+from livefilter.analysis.scene import scene_similarity
 from livefilter.cli import main
 from livefilter.errors import InputError
 from livefilter.look import library, load_template, readings
@@ -208,6 +209,10 @@ def test_cli_fit_candidates_pick_preview_and_info(tmp_path, sample_after, sample
     n = len(look.candidates)
     assert f"readings: {n}" in out and "*1 automatic" in out
     assert "--preview SHEET.png" not in out  # the hint only where no sheet was asked for
+    # the sheet shows each reading whole: what apply and live give the test photo (its scene similarity) is said
+    s = scene_similarity(sample_after, sample_test)
+    assert s < 1 and f"{sample_test}: a scene unlike the template's (similarity {s:.2f}): apply and live give it " \
+        f"{s:.0%} of the look" in out
     sheet = Image.open(tmp_path / "sheet.png")
     assert sheet.width > sheet.height * (n + 1)  # the template, the test photo and every reading in a row
     code = main(["fit", str(sample_after), "-o", str(tmp_path / "two.cube"), "--pick", "2"])
@@ -218,6 +223,10 @@ def test_cli_fit_candidates_pick_preview_and_info(tmp_path, sample_after, sample
     assert f"live --template {sample_after} --preview" in out  # a .cube keeps one reading: live fits the photo
     cube = lf.read_lut(tmp_path / "two.cube")
     assert np.abs(cube.table - look.candidates[1].lut.table).max() < 1e-5
+    code = main(["fit", str(sample_after), "-o", str(tmp_path / "one.cube"), "--preview", str(tmp_path / "s.png"),
+                 "--test-photo", str(sample_test)])
+    out, err = capsys.readouterr()
+    assert code == 0 and "wrote" in out and "apply and live give it" not in out, err  # a .cube keeps no scene
     code = main(["fit", str(sample_after), "-o", str(tmp_path / "x.cube"), "--pick", str(n + 1)])
     out, err = capsys.readouterr()
     assert code == 2 and len(err.strip().splitlines()) == 1 and f"--pick {n + 1}" in err
