@@ -70,6 +70,13 @@ class FrameDegree:
         self._n = 0
 
     @property
+    def scene_score(self) -> float | None:
+        """The scene similarity the latest frame was graded at; None for a look without its template's scene."""
+        if self.scene_features is None or self._estimator is None:
+            return None
+        return self._estimator.scene_score
+
+    @property
     def mask(self) -> np.ndarray | None:
         """The latest soft person mask, (1, mh, mw) float32, for a per-segment look; None otherwise."""
         return self._estimator.mask

@@ -62,18 +62,27 @@ def cmd_apply(args) -> int:
 def _apply_one(batch, opts, stop) -> int:
     """One file: its errors raise to main() (bad input: exit 2; corrupt data part-way through a video: exit 1), a
     video's progress drawn in frames."""
+    from ..batch.degree import photo_degree, scene_of
     from ..batch.jobs import count, grade_file
     from ..batch.progress import ProgressBar
 
     job = batch.todo[0]
     bar = ProgressBar(job.src.name) if job.kind == "video" else None
+    # a photo graded with a look that keeps its template's scene: say what share of the look the scene gave it
+    est = photo_degree(batch.look, opts.face_protect) if job.kind == "image" and scene_of(batch.look) else None
     try:
-        r = grade_file(batch.look, job, opts, stop=stop, progress=bar, extra_inputs=batch.extra_inputs)
+        r = grade_file(batch.look, job, opts, stop=stop, progress=bar, extra_inputs=batch.extra_inputs,
+                       degree_estimator=est)
+        s = est.scene_score if est is not None else None
     finally:
         if bar is not None:
             bar.close()
+        if est is not None:
+            est.close()
     if r.status == "ok":
-        print(f"wrote {job.dst} ({r.seconds * 1e3:.0f} ms)" if job.kind == "image" else
+        scene = (f"; a scene unlike the template's: {s:.0%} of the look, --no-scene for all of it"
+                 if s is not None and s < 1.0 else "")
+        print(f"wrote {job.dst} ({r.seconds * 1e3:.0f} ms{scene})" if job.kind == "image" else
               f"wrote {job.dst} ({count(r.frames, 'frame')}, {r.fps:.1f} fps)")
         return EXIT_OK
     kept = f"kept the {r.frames} graded frames in {job.dst}" if r.message.endswith("(kept)") else "nothing written"

@@ -42,3 +42,23 @@ def test_a_photo_gets_the_degree_a_video_frame_gets(tmp_path):
     (tmp_path / "out").mkdir()
     apply_folder(tmp_path / "l.look.npz", [src], tmp_path / "out", face_protect=False, workers=1)
     assert np.array_equal(lf.read_image(tmp_path / "out" / "parrots.png"), expected)
+
+
+def test_apply_says_what_share_of_the_look_a_photos_scene_gave_it(tmp_path, capsys):
+    """`apply LOOK.look.npz photo` on an unlike scene says the share (the scene similarity) and how to have it all;
+    a like scene, --no-scene and a look without a scene say nothing of it."""
+    from livefilter.analysis.scene import scene_similarity
+    from livefilter.cli import main
+
+    look = _look_with_a_scene()
+    look.save(tmp_path / "l.look.npz")
+    parrots, portrait = DATA_DIR / "sample_test.jpg", DATA_DIR / "sample_before.jpg"
+    s = scene_similarity(DATA_DIR / "sample_after.jpg", parrots)
+    assert s < 1
+    runs = [([parrots], f"a scene unlike the template's: {s:.0%} of the look, --no-scene for all of it"),
+            ([portrait], None), ([parrots, "--no-scene"], None)]
+    for k, (extra, said) in enumerate(runs):
+        assert main(["apply", str(tmp_path / "l.look.npz"), str(extra[0]), "-o", str(tmp_path / f"{k}.jpg"),
+                     *extra[1:]]) == 0
+        out = capsys.readouterr().out
+        assert (said in out) if said else "of the look" not in out, (extra, out)
