@@ -88,13 +88,17 @@ class LabScorer:
         return float(np.mean([deltaE_ciede2000(rgb2lab(self._take(p, i)), lab).mean()
                               for p, i, lab in zip(preds, self.idx, self.labs)]))
 
-    def lut(self, lut, inputs: list[np.ndarray]) -> float:
+    def lut(self, lut, inputs: list[np.ndarray], strengths: list[float] | None = None) -> float:
         """The score of ``lut`` applied to ``inputs``, on the compared pixels only (the float trilinear reference,
-        within 1 code value of the renderer, without baking the renderer's table for every variant tried)."""
+        within 1 code value of the renderer, without baking the renderer's table for every variant tried);
+        ``strengths``: each input's share of the look (the renderer's strength), 1 without them."""
         preds = []
-        for img, i in zip(inputs, self.idx):
+        for k, (img, i) in enumerate(zip(inputs, self.idx)):
             px = self._take(img, i).reshape(-1, 3).astype(np.float64) / 255.0
-            out = np.clip(lut.apply_float(px) * 255.0 + 0.5, 0, 255).astype(np.uint8)
+            y = lut.apply_float(px)
+            if strengths is not None:
+                y = px + strengths[k] * (y - px)
+            out = np.clip(y * 255.0 + 0.5, 0, 255).astype(np.uint8)
             preds.append(out.reshape(-1, 1, 3) if i is not None else out.reshape(img.shape))
         from skimage.color import deltaE_ciede2000, rgb2lab
 

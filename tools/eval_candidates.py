@@ -12,10 +12,11 @@ summed over the looks), the readings' mean pairwise difference, and the offered 
 than doing nothing (a reading that wrecks the picture). ``--template-jpeg Q``: the template saved as JPEG at
 quality Q first, as a photo a user brings usually is; ``--split train``: the training looks and photos (settings are
 chosen there). ``--photos K``: the look learnt from K photos in it (``fit A B C``, the product's readings as offered),
-against the first photo's automatic reading alone.
+against the first photo's automatic reading alone. ``--scene``: each reading at each test photo's scene similarity
+to the template, as `apply` and `live` grade with a .look.npz (whole, as a .cube grades, without it).
 
     python tools/eval_candidates.py [--looks N] [--side PX] [--template-jpeg Q] [--split val|train] [--json out.json]
-                                    [--rows rows.json] [--from-rows rows.json] [--photos K]
+                                    [--rows rows.json] [--from-rows rows.json] [--photos K] [--scene]
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _shared_data import SHARED, LabScorer, load_photo, look_family, looks, photos  # noqa: E402
 
 import livefilter as lf  # noqa: E402
+from livefilter.analysis.scene import default_model, similarity  # noqa: E402
 from livefilter.look import readings  # noqa: E402
 from livefilter.look.fit import MAX_TEMPLATES  # noqa: E402
 from livefilter.look.readings import Reading  # noqa: E402
@@ -59,8 +61,11 @@ def _looks_and_photos(split: str, n_looks: int, side: int) -> tuple[list, list]:
 
 
 def measure(n_looks: int = 0, side: int = 384, log=print, jpeg: int = 0, split: str = "val",
-            cluster_support: float = FitSettings().cluster_support) -> list[dict]:
+            cluster_support: float = FitSettings().cluster_support, scene: bool = False) -> list[dict]:
+    """``scene``: each reading scored at each test photo's scene similarity to the template, as `apply` and `live`
+    grade with a .look.npz from `fit` (which keeps the template's scene); without it, whole, as a .cube grades."""
     items, pics = _looks_and_photos(split, n_looks, side)
+    model = default_model() if scene else None
     rng = np.random.default_rng(0)
     rows = []
     ref = readings.reference_colours()
@@ -80,17 +85,22 @@ def measure(n_looks: int = 0, side: int = 384, log=print, jpeg: int = 0, split: 
             warnings.simplefilter("ignore")
             look = lf.fit_look(T, settings=settings)
         inputs = [pics[i] for i in ibs]
+        strengths = None
+        if model is not None:
+            template = model.describe(T)
+            strengths = [similarity(template, model.describe(x)) for x in inputs]
         scores = {"identity": scorer([*inputs])}
         outs = {}
         for r in look.candidates:
-            scores[r.kind] = scorer.lut(r.lut, inputs)
+            scores[r.kind] = scorer.lut(r.lut, inputs, strengths)
             outs[r.kind] = readings.srgb_to_lab(r.mapping(ref))
         outs["identity"] = readings.srgb_to_lab(ref)
         diffs = {f"{a}|{b}": float(readings.delta_e00(outs[a], outs[b]).mean())
                  for a, b in itertools.combinations(outs, 2)}
         rows.append({"look": str(path.relative_to(SHARED)), "family": look_family(path), "scores": scores,
                      "diffs": diffs, "path": look.meta["original"], "confidence": look.meta["confidence"],
-                     "readings": look.meta["candidates"], "grey": load_template(T).without_border().grey})
+                     "readings": look.meta["candidates"], "grey": load_template(T).without_border().grey,
+                     "scene": strengths})
         log(f"[{k + 1}/{len(items)}] {path.stem}: identity {scores['identity']:.2f} automatic "
             f"{scores['automatic']:.2f} best {min(v for n, v in scores.items() if n != 'identity'):.2f}")
     return rows
@@ -219,6 +229,8 @@ def main(argv=None) -> int:
     ap.add_argument("--cluster-support", type=float, default=FitSettings().cluster_support,
                     help="the least share of the neighbours' weight a cluster reading holds")
     ap.add_argument("--photos", type=int, default=1, help="learn each look from this many photos in it (fit A B C)")
+    ap.add_argument("--scene", action="store_true", help="score each reading at each test photo's scene "
+                    "similarity to the template, as apply and live grade with a .look.npz")
     ap.add_argument("--rows", help="write the measured rows (scores, differences) here")
     ap.add_argument("--from-rows", help="summarise these rows instead of measuring")
     ap.add_argument("--json", help="write the summary here")
@@ -245,7 +257,7 @@ def main(argv=None) -> int:
             print(f"needs {SHARED}", file=sys.stderr)
             return 2
         rows = measure(args.looks, args.side, log=lambda s: print(s, file=sys.stderr), jpeg=args.template_jpeg,
-                       split=args.split, cluster_support=args.cluster_support)
+                       split=args.split, cluster_support=args.cluster_support, scene=args.scene)
         if args.rows:
             Path(args.rows).write_text(json.dumps({"rows": rows, "cluster_support": args.cluster_support}, indent=0))
     order = tuple(args.order.split(","))
@@ -255,6 +267,7 @@ def main(argv=None) -> int:
         Path(args.json).write_text(json.dumps({
             "protocol": __doc__.split("\n\n")[1], "k": args.k, "order": order, "min_difference": args.min_difference,
             "monochrome_reading": args.monochrome_reading, "template_jpeg": args.template_jpeg, "split": args.split,
+            "scene": args.scene,
             "summary": summary, "seconds": round(time.time() - t0, 1),
             "machine": {"python": platform.python_version(), "platform": platform.platform()}}, indent=1))
     return 0
