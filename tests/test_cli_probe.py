@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -161,3 +162,25 @@ def test_an_unknown_option_points_to_its_commands_help(capsys):
     err = capsys.readouterr().err
     assert exc.value.code == 2
     assert err.strip() == "livefilter: error: unrecognized arguments: --wat (see: livefilter info --help)"
+
+
+def test_live_pick_a_fit_cannot_give_is_refused_before_the_fit(tmp_path, sample_after, sample_before, capsys,
+                                                               monkeypatch):
+    """A photo is read live as 4 readings, a video as 3, a pair as one look: a --pick beyond is one line before
+    anything is fitted (a video's stills take seconds to read) or opened."""
+    import livefilter.live.looks as looks
+
+    def no_fit(*a, **k):
+        raise AssertionError("fitted before refusing")
+
+    monkeypatch.setattr(looks, "fit_look", no_fit)
+    clip = tmp_path / "clip.mp4"
+    clip.write_bytes(b"")  # never read: the refusal is by its kind
+    for template, extra, said in ((sample_after, [], "at most 4 readings (for more: livefilter fit"),
+                                  (clip, [], "a video as at most 3 readings"),
+                                  (sample_after, ["--original", sample_before], "has one reading")):
+        code, _, err = run(["live", "--template", template, *extra, "--synthetic", "--frames", 2,
+                            "--record", tmp_path / "o.mp4", "--pick", 5], capsys)
+        assert_bad_input(code, err, Path(template).name)
+        assert "--pick 5" in err and said in err, err
+    assert not (tmp_path / "o.mp4").exists()

@@ -3,16 +3,38 @@ recording."""
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 
 from ..errors import InputError
 from ..fileio import check_output_path
 from ..imageio import IMAGE_EXTS
-from ..luts import FORMATS, format_of
+from ..luts import FORMATS, format_of, look_file_kind
 from .exits import EXIT_FAIL, EXIT_OK
 from .signals import stop_on_signals
 
 # live/ is imported where it is used: `livefilter --help` does not load it (start-up time)
+
+
+def _check_pick(pick: int, template, original, assume_look: bool) -> None:
+    """A --pick that the template's fit cannot give is refused before the fit (a video's stills take seconds to
+    read): a photo is read as FitSettings().candidates readings, a video as SEVERAL_READINGS, a pair as one look.
+    A look file's readings are checked when it is read (at once)."""
+    from ..look.fit import SEVERAL_READINGS
+    from ..look.settings import FitSettings
+    from ..look.stills import is_video
+
+    if original is not None:
+        raise InputError(f"--pick {pick}: a look from a photo and its original has one reading", template)
+    if look_file_kind(template, assume_look=assume_look) != "image":
+        return
+    video = is_video(template)
+    most = len(SEVERAL_READINGS) if video else FitSettings().candidates
+    if pick > most:
+        fit = f"livefilter fit {shlex.quote(str(template))} --candidates {pick} -o LOOK.look.npz"
+        hint = "" if video else f" (for more: {fit}, then live --template LOOK.look.npz)"
+        raise InputError(f"--pick {pick}: live reads a {'video' if video else 'photo'} as at most {most} "
+                         f"readings{hint}", template)
 
 
 def cmd_live(args) -> int:
@@ -40,6 +62,8 @@ def cmd_live(args) -> int:
         template = templates[0]
     elif not Path(template).is_file():
         raise InputError("no such template file", template)
+    if args.pick is not None and args.pick > 1 and not templates:
+        _check_pick(args.pick, template, args.original, args.look)
     sequence = bool(args.input) and is_sequence(args.input)  # a folder of images or f_%04d.png
     if args.input and not sequence and not Path(args.input).is_file():
         raise InputError("no such input file", args.input)
