@@ -130,8 +130,10 @@ class Look:
         return bool(self.label_luts) and "segments" in self.meta
 
     def category_luts(self) -> list[Lut]:
-        """One LUT per category 0..K-1: the category's own, or the global one where the template had none."""
-        return [self.label_luts.get(k, self.lut) for k in self.categories]
+        """One LUT per category 0..K-1: the category's own, or the global one where the template had none; a look
+        without categories: its one LUT (so ``render_segments(frame, look.category_luts(), look.segment_mask(frame))``
+        grades with any look)."""
+        return [self.label_luts.get(k, self.lut) for k in self.categories] or [self.lut]
 
     def segment_mask(self, image: np.ndarray, labels=None, channels: str = "rgb") -> np.ndarray | None:
         """The soft label mask render_segments takes, (K - 1, h, w) float32: from an integer label map, or (a look

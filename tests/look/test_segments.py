@@ -8,6 +8,7 @@ import livefilter as lf
 from livefilter.analysis.segments import person_mask
 from livefilter.imageio import read_image
 from livefilter.look import fit, fit_look
+from livefilter.render import render_segments
 
 from ..conftest import SAMPLES, apply_float_look, warm_look
 
@@ -263,3 +264,16 @@ def test_from_one_photo_every_segment_gets_the_global_look(split, monkeypatch):
     assert np.array_equal(look.apply(a), fit_look(t).apply(a))
     on = fit_look(t, segments=True, settings=fit.FitSettings(segments_from_guess=True))
     assert "note" not in on.meta["segments"] and set(on.meta["segments"]["fit error"]) == {"0", "1"}
+
+
+def test_a_plain_look_renders_through_the_per_segment_call():
+    """render_segments(frame, look.category_luts(), look.segment_mask(frame)) grades with any look: a look without
+    categories gives its one LUT and no mask (it gave [], which render_segments refuses)."""
+    rng = np.random.default_rng(3)
+    frame = rng.integers(0, 256, (40, 60, 3), dtype=np.uint8)
+    table = lf.identity_table(9)
+    table[..., 0] = table[..., 0] ** 0.7
+    look = lf.Look(lut=lf.Lut(table))
+    assert look.category_luts() == [look.lut] and look.segment_mask(frame) is None
+    out = render_segments(frame, look.category_luts(), look.segment_mask(frame))
+    assert np.array_equal(out, lf.render(frame, look))
