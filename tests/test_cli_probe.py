@@ -166,8 +166,9 @@ def test_an_unknown_option_points_to_its_commands_help(capsys):
 
 def test_live_pick_a_fit_cannot_give_is_refused_before_the_fit(tmp_path, sample_after, sample_before, capsys,
                                                                monkeypatch):
-    """A photo is read live as 4 readings, a video as 3, a pair as one look: a --pick beyond is one line before
-    anything is fitted (a video's stills take seconds to read) or opened."""
+    """A photo or a video is read live as at most 4 readings, a pair as one look: a --pick beyond is one line
+    before anything is fitted (a video's stills take seconds to read) or opened; beyond what any look holds, no
+    hint to fit more."""
     import livefilter.live.looks as looks
 
     def no_fit(*a, **k):
@@ -176,11 +177,14 @@ def test_live_pick_a_fit_cannot_give_is_refused_before_the_fit(tmp_path, sample_
     monkeypatch.setattr(looks, "fit_look", no_fit)
     clip = tmp_path / "clip.mp4"
     clip.write_bytes(b"")  # never read: the refusal is by its kind
-    for template, extra, said in ((sample_after, [], "at most 4 readings (for more: livefilter fit"),
-                                  (clip, [], "a video as at most 3 readings"),
-                                  (sample_after, ["--original", sample_before], "has one reading")):
+    for template, extra, pick, said in (
+            (sample_after, [], 5, "at most 4 readings (for more: livefilter fit"),
+            (sample_after, [], 10, "a photo as at most 4 readings"),
+            (clip, [], 5, "a video as at most 4 readings"),
+            (sample_after, ["--original", sample_before], 2, "has one reading")):
         code, _, err = run(["live", "--template", template, *extra, "--synthetic", "--frames", 2,
-                            "--record", tmp_path / "o.mp4", "--pick", 5], capsys)
+                            "--record", tmp_path / "o.mp4", "--pick", pick], capsys)
         assert_bad_input(code, err, Path(template).name)
-        assert "--pick 5" in err and said in err, err
+        assert f"--pick {pick}" in err and said in err, err
+        assert pick <= 9 or "for more" not in err, err  # fit --candidates takes at most 9
     assert not (tmp_path / "o.mp4").exists()

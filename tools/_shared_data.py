@@ -95,7 +95,7 @@ class LabScorer:
         preds = []
         for k, (img, i) in enumerate(zip(inputs, self.idx)):
             px = self._take(img, i).reshape(-1, 3).astype(np.float64) / 255.0
-            y = lut.apply_float(px)
+            y = np.clip(lut.apply_float(px), 0.0, 1.0)  # as the renderer: the LUT's output clipped, then blended
             if strengths is not None:
                 y = px + strengths[k] * (y - px)
             out = np.clip(y * 255.0 + 0.5, 0, 255).astype(np.uint8)

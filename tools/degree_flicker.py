@@ -109,7 +109,7 @@ def main(argv=None) -> int:
     still = [np.clip(face_frames[0] + rng.normal(0, 2, face_frames[0].shape), 0, 255).astype(np.uint8)
              for _ in range(n)]
     template = sample_path("sample_after.jpg")  # the bundled look's photo (bench-live --scene's template)
-    unlike = data.coffee()  # a template unlike the clip (s = 0.79 against it), so the scene part is not 1
+    unlike = data.coffee()  # a template unlike the clip (s about 0.93 against it), so the scene part is not 1
     runs = {
         "faces": replay(True, None, face_frames),
         "scene (template unlike the clip)": replay(False, unlike, face_frames),

@@ -237,8 +237,10 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     if not 1 <= args.photos <= MAX_TEMPLATES:
         ap.error(f"--photos is 1 to {MAX_TEMPLATES}")
-    if args.photos > 1 and (args.from_rows or args.json or args.template_jpeg):
-        ap.error("--photos measures afresh: --from-rows, --json and --template-jpeg are for one photo")
+    if args.photos > 1 and (args.from_rows or args.json or args.template_jpeg or args.scene):
+        ap.error("--photos measures afresh: --from-rows, --json, --template-jpeg and --scene are for one photo")
+    if args.from_rows and args.scene:
+        ap.error("--scene measures afresh (rows keep how they were scored)")
     t0 = time.time()
     if args.photos > 1:
         if not SHARED.is_dir():
@@ -267,7 +269,7 @@ def main(argv=None) -> int:
         Path(args.json).write_text(json.dumps({
             "protocol": __doc__.split("\n\n")[1], "k": args.k, "order": order, "min_difference": args.min_difference,
             "monochrome_reading": args.monochrome_reading, "template_jpeg": args.template_jpeg, "split": args.split,
-            "scene": args.scene,
+            "scene": any(r.get("scene") for r in rows),
             "summary": summary, "seconds": round(time.time() - t0, 1),
             "machine": {"python": platform.python_version(), "platform": platform.platform()}}, indent=1))
     return 0

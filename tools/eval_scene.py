@@ -6,9 +6,9 @@ this reports the ROC AUC of s (same group = positive) and of the raw feature dis
 and different-group pairs, s of every photo against itself, a re-encoded copy (half size, JPEG quality 75) and
 its mirror image, and the cost of one evaluation with onnxruntime on 1 and 2 threads.
 
-The curve (near, far; floor is a choice: an unrelated scene keeps 40 % of the look, so a look never vanishes
-behind the user's back) is chosen here: near = the median distance of same-group pairs (half of the compatible
-scenes get the full look, the rest most of it), far = the 90th percentile of different-group distances.
+The curve's near and far are chosen here (its floor, what an unrelated scene keeps of the look, against the
+looks' accuracy: docs/decisions.md, 'scene floor'): near = the median distance of same-group pairs (half of the
+compatible scenes get the full look, the rest most of it), far = the 90th percentile of different-group distances.
 
     python tools/eval_scene.py                                  # models/scene.onnx
     python tools/eval_scene.py --model a.onnx --model b.onnx    # compare exports (layer, size, fp16/fp32)

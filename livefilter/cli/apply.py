@@ -14,6 +14,8 @@ from .signals import stop_event_on_signals
 
 
 def cmd_apply(args) -> int:
+    from ..analysis.scene import FLOOR
+    from ..batch.degree import scene_of
     from ..batch.folders import grade_batch, plan_batch, summary
     from ..batch.jobs import Options, Result, count
     from ..batch.progress import ProgressBar
@@ -29,6 +31,10 @@ def cmd_apply(args) -> int:
         batch.look = dataclasses.replace(batch.look, meta={k: v for k, v in batch.look.meta.items() if k != "scene"})
     if line := batch.ignored_line():
         print(line)
+    one_photo = len(batch.todo) == 1 and not batch.skipped and args.ray is None and batch.todo[0].kind == "image"
+    if batch.todo and not one_photo and scene_of(batch.look) is not None:  # one photo's line says its own share
+        print(f"scene: a photo or a frame unlike the template's gets {FLOOR * 100:.0f} to 100 % of the look "
+              "(--no-scene: all of it)")
     for j in batch.skipped:
         print(f"skipped {j.src} ({j.dst} exists)")
     opts = Options(not args.no_face_protect, args.strength, args.interp, args.quality, args.allow_large, args.crf,
@@ -43,7 +49,8 @@ def cmd_apply(args) -> int:
             bar.close()
             if r.status == "ok":
                 what = f"{count(r.frames, 'frame')}, " if r.job.kind == "video" else ""
-                print(f"wrote {r.job.dst} ({what}{r.seconds:.1f} s)", flush=True)
+                took = f"{r.seconds * 1e3:.0f} ms" if r.seconds < 1 else f"{r.seconds:.1f} s"  # not "0.0 s"
+                print(f"wrote {r.job.dst} ({what}{took})", flush=True)
             elif r.status == "failed":
                 failed.append(r)
                 print(f"livefilter: error: {r.message}", file=sys.stderr, flush=True)
@@ -81,7 +88,7 @@ def _apply_one(batch, opts, stop) -> int:
             est.close()
     if r.status == "ok":
         scene = (f"; a scene unlike the template's: {s:.0%} of the look, --no-scene for all of it"
-                 if s is not None and s < 1.0 else "")
+                 if s is not None and round(s, 2) < 1.0 else "")
         print(f"wrote {job.dst} ({r.seconds * 1e3:.0f} ms{scene})" if job.kind == "image" else
               f"wrote {job.dst} ({count(r.frames, 'frame')}, {r.fps:.1f} fps)")
         return EXIT_OK

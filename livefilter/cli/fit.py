@@ -36,10 +36,10 @@ def _scene_line(look, test, name) -> str | None:
         s = similarity(SceneFeatures.from_meta(look.meta["scene"]), default_model().describe(test))
     except (LiveFilterError, OSError, RuntimeError, ValueError):
         return None  # the template's scene was computed with the same model: it would have failed there too
-    if s >= 1.0:
+    if round(s, 2) >= 1.0:
         return f"{name}: a scene like the template's: apply and live give it the whole look"
     return (f"{name}: a scene unlike the template's (similarity {s:.2f}): apply and live give it {s:.0%} of the look "
-            "(the sheet shows it whole; --no-scene: all of it)")
+            "(the sheet shows it whole; apply and live --no-scene: all of it)")
 
 
 def cmd_fit(args) -> int:

@@ -18,21 +18,23 @@ from .signals import stop_on_signals
 
 def _check_pick(pick: int, template, original, assume_look: bool) -> None:
     """A --pick that the template's fit cannot give is refused before the fit (a video's stills take seconds to
-    read): a photo is read as FitSettings().candidates readings, a video as SEVERAL_READINGS, a pair as one look.
-    A look file's readings are checked when it is read (at once)."""
-    from ..look.fit import SEVERAL_READINGS
-    from ..look.settings import FitSettings
+    read): a photo or a video is read as at most FitSettings().candidates readings, a pair as one look. What the
+    fit gives (fewer: near-duplicates, a video's several stills) and a look file's readings are checked after."""
+    from ..look.settings import MAX_CANDIDATES, FitSettings
     from ..look.stills import is_video
 
+    if look_file_kind(template, assume_look=assume_look) != "image":
+        return  # a look file: its readings are known when it is read (with --original, the fit says it is none)
     if original is not None:
         raise InputError(f"--pick {pick}: a look from a photo and its original has one reading", template)
-    if look_file_kind(template, assume_look=assume_look) != "image":
-        return
-    video = is_video(template)
-    most = len(SEVERAL_READINGS) if video else FitSettings().candidates
+    most = FitSettings().candidates
     if pick > most:
-        fit = f"livefilter fit {shlex.quote(str(template))} --candidates {pick} -o LOOK.look.npz"
-        hint = "" if video else f" (for more: {fit}, then live --template LOOK.look.npz)"
+        video = is_video(template)
+        hint = ""
+        if not video and pick <= MAX_CANDIDATES:
+            q = shlex.quote(str(template))
+            hint = (f" (for more: livefilter fit {q} --candidates {pick} -o LOOK.look.npz, then live --template "
+                    f"LOOK.look.npz --pick {pick})")
         raise InputError(f"--pick {pick}: live reads a {'video' if video else 'photo'} as at most {most} "
                          f"readings{hint}", template)
 

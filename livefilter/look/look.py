@@ -132,7 +132,7 @@ class Look:
     def category_luts(self) -> list[Lut]:
         """One LUT per category 0..K-1: the category's own, or the global one where the template had none; a look
         without categories: its one LUT (so ``render_segments(frame, look.category_luts(), look.segment_mask(frame))``
-        grades with any look)."""
+        grades with a plain look as with one fitted with ``segments=True``)."""
         return [self.label_luts.get(k, self.lut) for k in self.categories] or [self.lut]
 
     def segment_mask(self, image: np.ndarray, labels=None, channels: str = "rgb") -> np.ndarray | None:

@@ -62,3 +62,9 @@ def test_apply_says_what_share_of_the_look_a_photos_scene_gave_it(tmp_path, caps
                      *extra[1:]]) == 0
         out = capsys.readouterr().out
         assert (said in out) if said else "of the look" not in out, (extra, out)
+    # several photos: one line that the cut applies (each photo's share is its own)
+    (tmp_path / "out").mkdir()
+    assert main(["apply", str(tmp_path / "l.look.npz"), str(parrots), str(portrait), "--out-dir",
+                 str(tmp_path / "out")]) == 0
+    out = capsys.readouterr().out
+    assert "scene: a photo or a frame unlike the template's gets 80 to 100 % of the look" in out, out

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 import livefilter as lf
+from livefilter.analysis.scene import FLOOR
 from livefilter.live.capture import LatestFrame
 from livefilter.live.pipeline import LivePipeline
 from livefilter.live.sinks import CallbackSink, NullSink, SinkError, VideoFileSink
@@ -336,7 +337,8 @@ def test_scene_similarity_follows_the_template_photo(look, tmp_path):
         for _ in range(12):  # the degree map's smoothing converges
             p.process(src.read())
         s = lf.scene_similarity(photo, src.read())
-        assert s < 1.0 and scene.raw is not None and abs(scene.raw - s) < 0.2  # coffee vs the clip: 0.79
+        # coffee vs the clip: about 0.93; within a third of the curve's range (the raw s is of an earlier frame)
+        assert s < 1.0 and scene.raw is not None and abs(scene.raw - s) < (1.0 - FLOOR) / 3
         assert p.degree is not None and abs(float(p.degree.mean()) - p.scene_score) < 0.02
         p.set_template(look).result()
         assert not scene.has_template and scene.target == 1.0
