@@ -259,6 +259,10 @@ _ORIENTATION = 0x0112
 _EXIF_FORMATS = ("JPEG", "PNG", "WEBP", "AVIF", "HEIF")
 _QUALITY_FORMATS = ("JPEG", "WEBP", "AVIF", "HEIF")
 _ALPHA_FORMATS = ("PNG", "TIFF", "WEBP", "AVIF", "HEIF")
+#: JPEG and AVIF keep their colour at full resolution (4:4:4) from this quality up, 4:2:0 below (smaller files):
+#: halving it put more error into a graded photo than the grade's own fit (docs/decisions.md, 'JPEG chroma')
+FULL_CHROMA_QUALITY = 90
+_CHROMA = {"JPEG": 0, "AVIF": "4:4:4"}  # Pillow's spelling of 4:4:4 for each
 
 
 def exif_for_copy(path: str | os.PathLike) -> bytes | None:
@@ -299,7 +303,8 @@ def image_format(path: str | os.PathLike) -> str:
 def write_image(path: str | os.PathLike, rgb: np.ndarray, alpha: np.ndarray | None = None, *,
                 quality: int = 95, inputs: tuple = (), exif: bytes | None = None) -> Path:
     """Write a uint8 RGB image atomically (temporary name, then rename); format from the extension. ``exif``
-    (an EXIF block, e.g. from :func:`exif_for_copy`) is written into JPEG, PNG, WebP, AVIF and HEIC files."""
+    (an EXIF block, e.g. from :func:`exif_for_copy`) is written into JPEG, PNG, WebP, AVIF and HEIC files. JPEG and
+    AVIF keep full-resolution colour (4:4:4) at ``quality`` >= FULL_CHROMA_QUALITY, 4:2:0 below."""
     p = Path(path)
     fmt = image_format(p)
     rgb = check_rgb(np.asarray(rgb), "image", empty=False)
@@ -308,6 +313,8 @@ def write_image(path: str | os.PathLike, rgb: np.ndarray, alpha: np.ndarray | No
     else:
         img = Image.fromarray(rgb, "RGB")
     kwargs = {"quality": quality} if fmt in _QUALITY_FORMATS else {}
+    if fmt in _CHROMA and quality >= FULL_CHROMA_QUALITY:
+        kwargs["subsampling"] = _CHROMA[fmt]
     if exif and fmt in _EXIF_FORMATS:
         kwargs["exif"] = exif
     with atomic_output(p, inputs) as tmp:

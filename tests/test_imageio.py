@@ -173,3 +173,29 @@ def test_the_real_100_megapixel_limit(tmp_path):
     (tmp_path / "at.png").write_bytes(png_header_only(10_000, 10_000))
     with pytest.raises(ImageReadError, match="truncated"):
         read_image(tmp_path / "at.png")
+
+
+@pytest.mark.parametrize("ext", [".jpg", ".avif"])
+def test_jpeg_and_avif_keep_full_resolution_colour_at_high_quality(tmp_path, ext):
+    """At --quality 90 and above a graded photo's colour is written at full resolution (4:4:4): one-pixel red and
+    blue columns come back apart; below, 4:2:0 (smaller files) merges them."""
+    from PIL import features
+
+    if ext == ".avif" and not features.check("avif"):
+        pytest.skip("this Pillow has no AVIF")
+    stripes = np.zeros((32, 32, 3), np.uint8)
+    stripes[:, 0::2] = (200, 40, 40)
+    stripes[:, 1::2] = (40, 40, 200)
+
+    def red_blue_gap(quality):
+        write_image(tmp_path / f"q{quality}{ext}", stripes, quality=quality)
+        got = read_image(tmp_path / f"q{quality}{ext}").astype(int)
+        return float(np.mean(got[:, 0::2, 0] - got[:, 1::2, 0]))  # red of the red columns above the blue ones'
+
+    assert red_blue_gap(95) > 120 and red_blue_gap(lio.FULL_CHROMA_QUALITY) > 120
+    assert red_blue_gap(lio.FULL_CHROMA_QUALITY - 1) < 80
+    if ext == ".jpg":
+        from PIL import JpegImagePlugin
+
+        with Image.open(tmp_path / f"q95{ext}") as img:
+            assert JpegImagePlugin.get_sampling(img) == 0  # 4:4:4
