@@ -188,3 +188,59 @@ def test_live_pick_a_fit_cannot_give_is_refused_before_the_fit(tmp_path, sample_
         assert f"--pick {pick}" in err and said in err, err
         assert pick <= 9 or "for more" not in err, err  # fit --candidates takes at most 9
     assert not (tmp_path / "o.mp4").exists()
+
+
+def test_a_look_format_fit_cannot_write_is_refused_before_the_fit(tmp_path, sample_after, capsys, monkeypatch):
+    import livefilter.look.fit as fit
+
+    monkeypatch.setattr(fit, "fit_look", lambda *a, **k: (_ for _ in ()).throw(AssertionError("fitted")))
+    for name in ("look.txt", "look"):
+        code, _, err = run(["fit", sample_after, "-o", tmp_path / name], capsys)
+        assert_bad_input(code, err, name)
+        assert "unknown look format" in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_allow_large_reaches_the_looks_scene(tmp_path, sample_after, capsys, monkeypatch):
+    """fit --allow-large on a photo over the size limit keeps its scene (it warned 'pass --allow-large' and saved
+    the look without one)."""
+    import livefilter.imageio as lio
+
+    big = tmp_path / "big.jpg"
+    Image.open(sample_after).resize((1200, 800)).save(big)
+    monkeypatch.setattr(lio, "MAX_PIXELS", 900_000)  # that photo is then "large" (the bundled ones, 0.4 MP, not)
+    code, _, err = run(["fit", big, "-o", tmp_path / "l.look.npz"], capsys)
+    assert_bad_input(code, err, "allow-large")
+    code, _, err = run(["fit", big, "-o", tmp_path / "l.look.npz", "--allow-large"], capsys)
+    assert code == 0 and "keeps no scene" not in err, err
+    assert "scene" in lf.load_look(tmp_path / "l.look.npz").meta
+
+
+def test_a_hald_png_that_cannot_be_written_is_one_line_with_the_reason(tmp_path, monkeypatch):
+    """A full disk while writing a HaldCLUT: one line naming the file and why (it was libpng's own 'Write Error'
+    line, then 'could not write the PNG'), nothing left behind."""
+    from pathlib import Path as P
+
+    def full(self, data):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(P, "write_bytes", full)
+    with pytest.raises(OutputError, match="No space left on device"):
+        lf.write_lut(tmp_path / "h.png", lf.Lut.identity(9))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_contact_sheet_that_cannot_be_written_after_the_look_is_a_failure_that_keeps_the_look(
+        tmp_path, sample_after, capsys, monkeypatch):
+    """The look is written first; a full disk on --preview then is one line saying the look was written, exit 1 (a
+    failure part-way), not 2 (which says nothing was written)."""
+    import livefilter.cli.fit as cli_fit
+
+    def full(path, *a, **k):
+        raise OutputError("cannot write the file (No space left on device)", path)
+
+    monkeypatch.setattr(cli_fit, "write_image", full)
+    code, out, err = run(["fit", sample_after, "-o", tmp_path / "l.cube", "--preview", tmp_path / "s.png"], capsys)
+    assert code == 1 and len(err.strip().splitlines()) == 1, err
+    assert "s.png" in err and "No space left" in err and "l.cube was written" in err
+    assert (tmp_path / "l.cube").is_file() and not (tmp_path / "s.png").exists()

@@ -58,3 +58,23 @@ def test_original_beyond_one_percent_aspect_is_refused(images, ow):
     orig, _ = images
     with pytest.raises(lf.InputError, match="different aspect ratios"):
         lf.fit_look(apply_float_look(orig), _resized(orig, ow, 400))
+
+
+def test_what_a_transparent_part_stores_does_not_change_a_one_photo_look(tmp_path, images):
+    """Two files that look the same (a photo whose top third is transparent, magenta or green stored under it) give
+    the same look from one photo: the hidden rows are left out like a border, hidden pixels inside the picture
+    take their nearest visible pixel's colour (before: look strengths 6.2 and 12.3)."""
+    orig, _ = images
+    h, w = orig.shape[:2]
+    alpha = np.full((h, w), 255, np.uint8)
+    alpha[: h // 3] = 0  # transparent rows at the top: cut off
+    alpha[h // 2: h // 2 + 40, w // 3: w // 3 + 60] = 0  # a transparent hole inside: filled
+    tables = []
+    for name, colour in (("magenta", (255, 0, 255)), ("green", (0, 255, 0))):
+        rgb = orig.copy()
+        rgb[alpha == 0] = colour
+        Image.fromarray(np.dstack([rgb, alpha]), "RGBA").save(tmp_path / f"{name}.png")
+        look = lf.fit_look(tmp_path / f"{name}.png", candidates=1)
+        assert look.meta["border"]["top"] == h // 3  # (the photo's own 2-3 px frame is cut at the sides)
+        tables.append(look.lut.table)
+    assert np.array_equal(tables[0], tables[1])

@@ -3,26 +3,29 @@
 from __future__ import annotations
 
 import shlex
+import sys
 import warnings
 from pathlib import Path
 
 from ..analysis.scene import SceneFeatures, default_model, similarity
-from ..errors import InputError, LiveFilterError
+from ..errors import InputError, LiveFilterError, OutputError
 from ..fileio import check_distinct_outputs, check_output_path
 from ..imageio import animation_frames, image_format, read_image, write_image
 from ..look import describe_confidence, fit_look
 from ..look.fit import MAX_TEMPLATES, SEVERAL_READINGS, fit_video
-from ..look.look import pick_option
+from ..look.look import check_look_format, pick_option
 from ..look.stills import LOOKED_AT, is_video, video_stills
+from ..look.template import load_template
 from ..resources import DATA_DIR
-from .exits import EXIT_OK
+from .exits import EXIT_FAIL, EXIT_OK
 from .info import print_readings
 
 
-def _keep_scene(look, template) -> None:
+def _keep_scene(look, template, allow_large: bool = False) -> None:
     """Store the template's scene features in the look's metadata; a scene model that fails costs only that."""
     try:
-        look.meta["scene"] = default_model().describe(read_image(template)).to_meta()
+        rgb = load_template(template, allow_large=allow_large).rgb  # as the fit read it (transparent parts: visible)
+        look.meta["scene"] = default_model().describe(rgb).to_meta()
     except (LiveFilterError, OSError, RuntimeError, ValueError) as exc:
         warnings.warn(f"{template}: the look keeps no scene (scene similarity stays 1 with it): {exc}", stacklevel=2)
 
@@ -67,6 +70,7 @@ def cmd_fit(args) -> int:
     check_distinct_outputs(outputs)
     for path in filter(None, (args.preview, args.save_defiltered)):
         image_format(path)
+    check_look_format(out)
     if args.test_photo and not args.preview:
         raise InputError("--test-photo is the photo of the --preview sheet; give --preview SHEET.png too")
     test = _read(args.test_photo, args) if args.test_photo else None
@@ -86,7 +90,7 @@ def cmd_fit(args) -> int:
             fit_look(templates if several else templates[0], args.original, **kw))
     look = pick_option(look, args.pick, templates[0] if len(templates) == 1 else None)
     if out.suffix.lower() == ".npz" and not several:  # the lossless format keeps the template's scene for live's
-        _keep_scene(look, templates[0])  # scene similarity (several photos: no one scene; it stays 1)
+        _keep_scene(look, templates[0], args.allow_large)  # scene similarity (several photos: no one scene; it stays 1)
     look.save(out, inputs=(*templates, args.original))
     how = ""
     if "several" in look.meta:
@@ -131,6 +135,16 @@ def cmd_fit(args) -> int:
         print(f"segments: own look for {own or 'none'}" + (f"; global look for {', '.join(rest)}" if rest else ""))
         for path in (look.segment_paths(out).values() if out.suffix.lower() != ".npz" else ()):
             print(f"wrote {path}")
+    try:
+        _write_extras(look, args, templates, test, stills)
+    except OutputError as exc:  # the look is written: a failure part-way (exit 1), not a refused input (2)
+        print(f"livefilter: error: {exc} (the look {out} was written)", file=sys.stderr)
+        return EXIT_FAIL
+    return EXIT_OK
+
+
+def _write_extras(look, args, templates, test, stills) -> None:
+    """The outputs written after the look: the network's guess and the contact sheet."""
     if args.save_defiltered:
         write_image(args.save_defiltered, look.defiltered, inputs=tuple(templates))
         h, w = look.defiltered.shape[:2]
@@ -141,7 +155,6 @@ def cmd_fit(args) -> int:
         print(f"wrote {args.preview}")
         if test is not None and (line := _scene_line(look, test, args.test_photo)):
             print(line)
-    return EXIT_OK
 
 
 def _read(path, args):

@@ -193,11 +193,9 @@ class Look:
         """Save by extension: ``.look.npz`` (everything, lossless), ``.cube`` or HaldCLUT ``.png`` (the LUT; a look
         with per-segment LUTs also writes one file per category beside it, see :meth:`segment_paths`)."""
         p = Path(path)
-        fmt = format_of(p)
-        if fmt is not None and fmt.name == "look":
+        fmt = check_look_format(p)
+        if fmt.name == "look":
             return self._save_npz(p, inputs)
-        if fmt is None or fmt.write is None:
-            raise InputError(f"unknown look format; use {LOOK_EXT}, .cube or .png (HaldCLUT)", p)
         comments = [f"made by livefilter {self.meta.get('version', __version__)}"]
         comments += [f"{k}: {v}" for k, v in self.meta.items() if k in ("mapping", "sampling", "samples",
                                                                            "template", "template_sha256")]
@@ -296,6 +294,15 @@ def load_look(path: str | os.PathLike) -> Look:
         raise InputError(f"not a livefilter look file or corrupt ({why})", p) from None
     return Look(lut=lut, mapping=mapping, label_mappings=label_mappings, label_luts=label_luts, meta=meta,
                 candidates=candidates)
+
+
+def check_look_format(path: str | os.PathLike):
+    """The format a look saved to ``path`` gets (by its extension), or an InputError naming the ones there are:
+    ``fit`` checks its output with it before the fit."""
+    fmt = format_of(path)
+    if fmt is None or (fmt.name != "look" and fmt.write is None):
+        raise InputError(f"unknown look format; use {LOOK_EXT}, .cube or .png (HaldCLUT)", Path(path))
+    return fmt
 
 
 def pick_option(look: Look, n: int, where=None) -> Look:

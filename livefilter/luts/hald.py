@@ -119,7 +119,9 @@ def write_hald(path: str | os.PathLike, lut: Lut, level: int = 8, bits: int = 16
     data = np.clip(table.transpose(2, 1, 0, 3) * maxv + 0.5, 0, maxv).astype(dtype)
     side = level**3
     img = np.ascontiguousarray(data.reshape(side, side, 3)[:, :, ::-1])
+    ok, png = cv2.imencode(".png", img)  # in memory: a write error is Python's (with its reason), not libpng's line
+    if not ok:
+        raise OutputError("could not encode the PNG", p)
     with atomic_output(p, inputs) as tmp:
-        if not cv2.imwrite(str(tmp), img):
-            raise OutputError("could not write the PNG", p)
+        tmp.write_bytes(png.tobytes())
     return p
