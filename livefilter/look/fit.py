@@ -432,8 +432,10 @@ def fit_several(templates, original=None, *, sampling: str = "uniform", samples:
     if clip := next((t for t in templates if is_video(t)), None):
         raise InputError("a video is read from its stills: give it alone, not with other templates", clip)
     templates = [load_template(t, allow_large=allow_large) for t in templates]  # read once: each fit takes it
+    inner = [t.without_border().rgb for t in templates]  # a letterboxed or framed copy is the same picture
     for i, j in itertools.combinations(range(len(templates)), 2):
-        if same_picture(templates[i].rgb, templates[j].rgb):
+        # as given too: a thin frame a re-saved JPEG's noise hides from the border's detection
+        if same_picture(templates[i].rgb, templates[j].rgb) or same_picture(inner[i], inner[j]):
             a, b = (templates[k].path or f"template {k + 1}" for k in (i, j))
             raise InputError(f"{a} and {b} are the same picture (a copy, or stills of one shot): several photos "
                              "count only when they differ")

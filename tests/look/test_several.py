@@ -76,6 +76,12 @@ def test_what_goes_with_one_photo_is_refused(templates):
     write_image(copy, read_image(templates[0]), quality=80)
     with pytest.raises(InputError, match="are the same picture"):
         _fit([templates[0], copy])
+    rgb = read_image(templates[0])
+    bars = np.zeros((rgb.shape[0] // 5, rgb.shape[1], 3), np.uint8)
+    boxed = templates[0].with_suffix(".bars.png")  # letterboxed: the same picture inside its bars
+    write_image(boxed, np.concatenate([bars, rgb, bars]))
+    with pytest.raises(InputError, match="are the same picture"):
+        _fit([templates[0], boxed])
     with pytest.raises(InputError, match="not a list"):
         _fit([templates[:2], templates[2:]])
     assert _fit(templates[:1], candidates=1).meta["template"] == str(templates[0])  # a list of one: one photo
