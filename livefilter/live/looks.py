@@ -17,6 +17,7 @@ from ..errors import InputError, LiveFilterError
 from ..look import LOOK_EXT, Look, as_look, fit_look
 from ..look.look import pick_option
 from ..look.stills import is_video
+from ..look.template import load_template
 from ..luts import look_file_kind, read_lut
 from ..luts.lut import Lut
 from ..render import create_backend
@@ -171,7 +172,9 @@ class LookControl:
                 name = lut.title or p.stem
             else:
                 look = fit_look(p, original) if kind == "image" else as_look(p)
-                photo = p if kind == "image" and not is_video(p) else None  # a video's stills: no one scene
+                # the template's scene as the fit read it (a photo's transparent parts: visible); a video's stills:
+                # no one scene
+                photo = load_template(p).rgb if kind == "image" and not is_video(p) else None
         where = template if isinstance(template, (str, os.PathLike)) else None  # the file an error names
         if look is not None:
             look = pick_option(look, pick, where) if pick not in (None, look.picked) else look
