@@ -49,6 +49,9 @@ NEAR, FAR, FLOOR = 0.64, 0.73, 0.8
 #: the live hysteresis band: a sixth of the curve's range, the 0.1 chosen on the 0.4..1 range (docs/decisions.md,
 #: 'scene hysteresis'), kept in proportion so that the same change of scene moves the target
 BAND = (1.0 - FLOOR) / 6.0
+#: what the cut means for a look that keeps its template's scene, as apply and info say it
+UNLIKE_NOTE = (f"a photo or a frame unlike the template's gets {FLOOR * 100:.0f} to 100 % of the look "
+               "(--no-scene: all of it)")
 #: onnxruntime threads of the live tracker's own model, at nice 19 so the render loop keeps its cores: 11.7 ms an
 #: evaluation against 20.4 on one thread (docs/decisions.md, 'scene threads')
 LIVE_THREADS = 2

@@ -14,7 +14,7 @@ from .signals import stop_event_on_signals
 
 
 def cmd_apply(args) -> int:
-    from ..analysis.scene import FLOOR
+    from ..analysis.scene import UNLIKE_NOTE
     from ..batch.degree import scene_of
     from ..batch.folders import grade_batch, plan_batch, summary
     from ..batch.jobs import Options, Result, count
@@ -31,16 +31,15 @@ def cmd_apply(args) -> int:
         batch.look = dataclasses.replace(batch.look, meta={k: v for k, v in batch.look.meta.items() if k != "scene"})
     if line := batch.ignored_line():
         print(line)
-    one_photo = len(batch.todo) == 1 and not batch.skipped and args.ray is None and batch.todo[0].kind == "image"
-    if batch.todo and not one_photo and scene_of(batch.look) is not None:  # one photo's line says its own share
-        print(f"scene: a photo or a frame unlike the template's gets {FLOOR * 100:.0f} to 100 % of the look "
-              "(--no-scene: all of it)")
+    one_file = len(batch.todo) == 1 and not batch.skipped and args.ray is None
+    if batch.todo and scene_of(batch.look) is not None and not (one_file and batch.todo[0].kind == "image"):
+        print(f"scene: {UNLIKE_NOTE}")  # one photo's own line says the share it got
     for j in batch.skipped:
         print(f"skipped {j.src} ({j.dst} exists)")
     opts = Options(not args.no_face_protect, args.strength, args.interp, args.quality, args.allow_large, args.crf,
                    args.preset, args.keep_partial, grade_damaged=args.grade_damaged)
     with stop_event_on_signals() as stop:
-        if len(batch.todo) == 1 and not batch.skipped and args.ray is None:
+        if one_file:
             return _apply_one(batch, opts, stop)
         bar = ProgressBar("livefilter apply", unit="files")
         done, failed = [], []

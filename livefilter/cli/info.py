@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..analysis.scene import FLOOR
+from ..analysis.scene import UNLIKE_NOTE
 from ..look import describe_confidence, load_look
 from ..look.readings import describe_reading
 from ..luts.lut import identity_table
@@ -48,8 +48,7 @@ def cmd_info(args) -> int:
               + (" (of reading 1; the readings above each have theirs)" if look.picked > 1 else ""))
     for k, v in look.meta.items():
         if k == "scene" and isinstance(v, dict):  # 1,280 numbers: what matters is that it is there
-            v = ("the template's scene features: apply and live give a scene unlike the template's "
-                 f"{FLOOR * 100:.0f} to 100 % of the look (--no-scene: all of it)")
+            v = f"the template's scene features: in apply and live, {UNLIKE_NOTE}"
         elif k == "templates" and isinstance(v, list):  # several photos: each one's file and confidence
             v = "; ".join(f"{t.get('template') or 'an image'} ({t.get('confidence', {}).get('level', 'unknown')})"
                           for t in v)

@@ -133,6 +133,13 @@ class LivePipeline(LookControl):
         return self.estimator.scene_score
 
     @property
+    def scene_acting(self) -> bool:
+        """Whether the scene similarity acts on the look: a look from a photo, or easing back to 1 after a swap to
+        one without (never with scene=False)."""
+        scene = self.estimator.scene
+        return scene is not None and (scene.has_template or self.scene_score < 1.0)
+
+    @property
     def dropped_frames(self) -> int:
         """Captured frames the render loop never took (replaced in the one-frame slot by a newer one)."""
         return self._slot.dropped

@@ -109,10 +109,8 @@ class PreviewWindow:
         ]
 
     def _scene_hint(self) -> str:
-        """The scene similarity the look is rendered at, while it acts (a look from a photo, and while it eases back
-        to 1 after a swap to a look without one; never with --no-scene)."""
-        scene, s = self.p.estimator.scene, self.p.scene_score
-        return f"scene {s:.2f}  " if scene is not None and (scene.has_template or s < 1.0) else ""
+        """The scene similarity the look is rendered at, while it acts (LivePipeline.scene_acting)."""
+        return f"scene {self.p.scene_score:.2f}  " if self.p.scene_acting else ""
 
     def _reading_hint(self) -> str:
         n, k = self.p.candidate  # one read: the look worker may swap the look meanwhile

@@ -287,7 +287,7 @@ def fit_look(template, original=None, *, sampling: str = "uniform", samples: int
         sampling = "segments"
     if labels is not None and np.shape(labels) != tpl.rgb.shape[:2]:
         raise InputError(f"labels must have the template's shape {tpl.rgb.shape[:2]}, got {np.shape(labels)}")
-    template_sha256 = tpl.sha256  # of the photo as given
+    template_sha256 = tpl.sha256  # of the photo as read, its border not cut (hidden pixels filled: template.py)
     if original is None:  # one photo: a letterbox or a frame says nothing of the look ('template border')
         shape, tpl = tpl.rgb.shape[:2], tpl.without_border()
         labels, saliency_mask = (inside(m, tpl.border, shape) for m in (labels, saliency_mask))
