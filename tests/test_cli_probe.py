@@ -201,6 +201,18 @@ def test_a_look_format_fit_cannot_write_is_refused_before_the_fit(tmp_path, samp
     assert list(tmp_path.iterdir()) == []
 
 
+def test_readings_asked_of_a_pair_are_refused_before_the_fit(tmp_path, sample_after, sample_before, capsys,
+                                                               monkeypatch):
+    """A look learnt with its original is one look: --candidates above 1 with --original is one line, not ignored."""
+    import livefilter.cli.fit as fit
+
+    monkeypatch.setattr(fit, "fit_look", lambda *a, **k: (_ for _ in ()).throw(AssertionError("fitted")))
+    code, _, err = run(["fit", sample_after, "--original", sample_before, "--candidates", 4, "-o",
+                        tmp_path / "a.cube"], capsys)
+    assert_bad_input(code, err, "--candidates 4: a look learnt with --original has one reading")
+    assert not (tmp_path / "a.cube").exists()
+
+
 def test_allow_large_reaches_the_looks_scene(tmp_path, sample_after, capsys, monkeypatch):
     """fit --allow-large on a photo over the size limit keeps its scene (it warned 'pass --allow-large' and saved
     the look without one)."""

@@ -14,6 +14,7 @@ from ..imageio import animation_frames, image_format, read_image, write_image
 from ..look import describe_confidence, fit_look
 from ..look.fit import MAX_TEMPLATES, SEVERAL_READINGS, fit_video
 from ..look.look import check_look_format, pick_option
+from ..look.settings import FitSettings
 from ..look.stills import LOOKED_AT, is_video, video_stills
 from ..look.template import load_template
 from ..resources import DATA_DIR
@@ -76,18 +77,26 @@ def cmd_fit(args) -> int:
     test = _read(args.test_photo, args) if args.test_photo else None
     if args.original and args.pick > 1:
         raise InputError(f"--pick {args.pick}: a look learnt with --original has one reading")
-    if args.pick > args.candidates:
-        raise InputError(f"--pick {args.pick}: only {args.candidates} reading{'s' if args.candidates > 1 else ''} "
+    if args.original and (args.candidates or 1) > 1:  # the pair says what the look is: there is nothing to choose
+        raise InputError(f"--candidates {args.candidates}: a look learnt with --original has one reading")
+    candidates = args.candidates or FitSettings().candidates
+    if args.pick > candidates:
+        raise InputError(f"--pick {args.pick}: only {candidates} reading{'s' if candidates > 1 else ''} "
                          "asked for (--candidates)")
     kw = dict(allow_large=args.allow_large, sampling=args.sampling, samples=args.samples, size=args.lut_size,
               mapping=args.mapping, solver=args.solver, seed=args.seed, name=args.name or Path(templates[0]).stem,
-              segments=args.segments, candidates=args.candidates)
+              segments=args.segments, candidates=candidates)
     stills = video_stills(templates[0]) if video else None  # kept for the preview sheet
     if (len(templates) > 1 or (stills and len(stills) > 1)) and args.pick > len(SEVERAL_READINGS):
         what = f"{len(stills)} stills of a video" if video else "several photos"
         raise InputError(f"--pick {args.pick}: a look from {what} has at most {len(SEVERAL_READINGS)} readings")
     look = (fit_video(templates[0], stills, **kw) if video else
             fit_look(templates if several else templates[0], args.original, **kw))
+    if "several" in look.meta and (args.candidates or 0) > len(look.candidates):  # asked for more than they give
+        n = len(look.candidates)
+        warnings.warn(f"{n} reading{'s' if n > 1 else ''} of {args.candidates} asked: a look from several "
+                      f"{'stills' if video else 'photos'} has at most {len(SEVERAL_READINGS)} (automatic, bold, "
+                      "gentle)", stacklevel=2)
     look = pick_option(look, args.pick, templates[0] if len(templates) == 1 else None)
     if out.suffix.lower() == ".npz" and not several:  # the lossless format keeps the template's scene for live's
         _keep_scene(look, templates[0], args.allow_large)  # scene similarity (several photos: no one scene; it stays 1)

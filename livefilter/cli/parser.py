@@ -9,6 +9,7 @@ import numpy as np
 
 from .._version import __version__
 from ..errors import InputError
+from ..look.fit import SEVERAL_READINGS
 from ..look.sampling import MAX_SAMPLES, MIN_SAMPLES
 from ..look.settings import MAX_CANDIDATES, FitSettings
 from .exits import EXIT_BAD_INPUT
@@ -132,9 +133,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--solver", choices=("lstsq", "lbfgs"), default="lstsq", help="quartic solver")
     p.add_argument("--seed", type=_number(int, 0), default=0, help="random seed of the sampling")
     p.add_argument("--name", help="look name (default: the (first) template's file name)")
-    p.add_argument("--candidates", type=_number(int, 1, MAX_CANDIDATES), default=FitSettings().candidates,
-                   help="from one photo: how many distinct readings of its look to offer (the .look.npz keeps them "
-                        "all; see --preview)")
+    p.add_argument("--candidates", type=_number(int, 1, MAX_CANDIDATES),
+                   help=f"from one photo: how many distinct readings of its look to offer (default "
+                        f"{FitSettings().candidates}; several photos or a video give at most {len(SEVERAL_READINGS)}; "
+                        "the .look.npz keeps them all; see --preview)")
     p.add_argument("--pick", type=_number(int, 1), default=1,
                    help="which reading the output is (1 = the automatic one)")
     p.add_argument("--preview", metavar="SHEET.png",

@@ -346,8 +346,9 @@ def fit_look(template, original=None, *, sampling: str = "uniform", samples: int
             weight=weight, flat_guess=flat_guess, library=p.path == "network", monochrome=mono)
         if settings.candidates > 1 and len(readings) < settings.candidates:
             why = f"left out as near-duplicates: {', '.join(skipped)}" if skipped else "no more readings of it"
-            warnings.warn(f"{tpl.path or 'template'}: {len(readings)} distinct readings of {settings.candidates} asked "
-                          f"({why})", stacklevel=2)
+            n = len(readings)
+            warnings.warn(f"{tpl.path or 'template'}: {n} distinct reading{'s' if n > 1 else ''} of "
+                          f"{settings.candidates} asked ({why})", stacklevel=2)
     seg_meta = (seg.meta() | {"fit error": seg_errors, "own look": sorted(label_maps)} if seg is not None
                 else {"note": ONE_PHOTO_SEGMENTS_NOTE} if one_photo_segments else None)
     title = name or (Path(tpl.path).stem if tpl.path else "livefilter look")

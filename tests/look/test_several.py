@@ -90,7 +90,8 @@ def test_what_goes_with_one_photo_is_refused(templates):
 def test_the_cli_learns_from_several_photos(templates, tmp_path, capsys):
     out = tmp_path / "look.look.npz"
     assert main(["fit", *map(str, templates), "-o", str(out), "--preview", str(tmp_path / "sheet.png")]) == 0
-    said = capsys.readouterr().out
+    said, err = capsys.readouterr()
+    assert "asked" not in err  # the default asks for what several photos give: no count line
     assert "from 3 photos: their readings averaged, 150% of the average's change" in said
     assert "confidence: medium (3 photos, their readings averaged" in said
     look = lf.load_look(out)
@@ -98,7 +99,10 @@ def test_the_cli_learns_from_several_photos(templates, tmp_path, capsys):
     assert "scene" not in look.meta  # several scenes: the scene similarity stays 1
     assert main(["info", str(out)]) == 0
     assert f"templates: {templates[0]} (" in capsys.readouterr().out
-    assert main(["fit", *map(str, templates), "-o", str(tmp_path / "bold.cube"), "--pick", "2"]) == 0
+    assert main(["fit", *map(str, templates), "-o", str(tmp_path / "bold.cube"), "--pick", "2", "--candidates",
+                 "9"]) == 0
+    # more asked than several photos give: said, with how many they give
+    assert "3 readings of 9 asked: a look from several photos has at most 3" in capsys.readouterr().err
     assert np.allclose(lf.read_lut(tmp_path / "bold.cube").table, look.candidates[1].lut.table, atol=1e-4)
     assert read_image(tmp_path / "sheet.png").shape[1] > 5 * 200  # 3 templates, the test photo, 3 readings
     code = main(["fit", *map(str, templates), "--original", str(templates[0]), "-o", str(tmp_path / "x.cube")])
