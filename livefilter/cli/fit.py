@@ -16,19 +16,9 @@ from ..look.fit import MAX_TEMPLATES, SEVERAL_READINGS, fit_video
 from ..look.look import check_look_format, pick_option
 from ..look.settings import FitSettings
 from ..look.stills import LOOKED_AT, is_video, video_stills
-from ..look.template import load_template
 from ..resources import DATA_DIR
 from .exits import EXIT_FAIL, EXIT_OK
 from .info import print_readings
-
-
-def _keep_scene(look, template, allow_large: bool = False) -> None:
-    """Store the template's scene features in the look's metadata; a scene model that fails costs only that."""
-    try:
-        rgb = load_template(template, allow_large=allow_large).rgb  # as the fit read it (transparent parts: visible)
-        look.meta["scene"] = default_model().describe(rgb).to_meta()
-    except (LiveFilterError, OSError, RuntimeError, ValueError) as exc:
-        warnings.warn(f"{template}: the look keeps no scene (scene similarity stays 1 with it): {exc}", stacklevel=2)
 
 
 def _scene_line(look, test, name) -> str | None:
@@ -90,16 +80,16 @@ def cmd_fit(args) -> int:
     if (len(templates) > 1 or (stills and len(stills) > 1)) and args.pick > len(SEVERAL_READINGS):
         what = f"{len(stills)} stills of a video" if video else "several photos"
         raise InputError(f"--pick {args.pick}: a look from {what} has at most {len(SEVERAL_READINGS)} readings")
+    # one photo: the .look.npz keeps the template's scene for apply's and live's scene similarity (several photos
+    # have no one scene: it stays 1); a .cube or HaldCLUT has no place for it
     look = (fit_video(templates[0], stills, **kw) if video else
-            fit_look(templates if several else templates[0], args.original, **kw))
+            fit_look(templates if several else templates[0], args.original, scene=out.suffix.lower() == ".npz", **kw))
     if "several" in look.meta and (args.candidates or 0) > len(look.candidates):  # asked for more than they give
         n = len(look.candidates)
         warnings.warn(f"{n} reading{'s' if n > 1 else ''} of {args.candidates} asked: a look from several "
                       f"{'stills' if video else 'photos'} has at most {len(SEVERAL_READINGS)} (automatic, bold, "
                       "gentle)", stacklevel=2)
     look = pick_option(look, args.pick, templates[0] if len(templates) == 1 else None)
-    if out.suffix.lower() == ".npz" and not several:  # the lossless format keeps the template's scene for live's
-        _keep_scene(look, templates[0], args.allow_large)  # scene similarity (several photos: no one scene; it stays 1)
     look.save(out, inputs=(*templates, args.original))
     how = ""
     if "several" in look.meta:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..analysis.scene import default_model
 from ..analysis.segments import person_mask
 from ..errors import InputError
 from ..imageio import read_image
@@ -14,7 +13,8 @@ from ..resources import DATA_DIR
 
 def sample_look():
     """The bundled sample look, fitted from its before/after pair."""
-    return fit_look(DATA_DIR / "sample_after.jpg", DATA_DIR / "sample_before.jpg", name="sample teal & orange")
+    return fit_look(DATA_DIR / "sample_after.jpg", DATA_DIR / "sample_before.jpg", name="sample teal & orange",
+                    scene=False)  # the bundled look grades the demo's clip whole, as a .cube would
 
 
 def split_sample_look(scene: bool):
@@ -23,9 +23,7 @@ def split_sample_look(scene: bool):
     before, after = read_image(DATA_DIR / "sample_before.jpg"), read_image(DATA_DIR / "sample_after.jpg")
     m = person_mask(after, size=after.shape[:2])[..., None]
     template = (after * m + before * (1 - m) + 0.5).astype(np.uint8)
-    look = fit_look(template, before, segments=True, name="sample, person only")
+    look = fit_look(template, before, segments=True, name="sample, person only", scene=scene)
     if not look.segmented:
         raise InputError("the sample pair gave no per-segment look")
-    if scene:
-        look.meta["scene"] = default_model().describe(template).to_meta()
     return look

@@ -16,8 +16,6 @@ from ..analysis.scene import SceneFeatures
 from ..errors import InputError, LiveFilterError
 from ..look import LOOK_EXT, Look, as_look, fit_look
 from ..look.look import pick_option
-from ..look.stills import is_video
-from ..look.template import load_template
 from ..luts import look_file_kind, read_lut
 from ..luts.lut import Lut
 from ..render import create_backend
@@ -171,17 +169,17 @@ class LookControl:
                 lut = read_lut(p, check_content=False)
                 name = lut.title or p.stem
             else:
-                look = fit_look(p, original) if kind == "image" else as_look(p)
-                # the template's scene as the fit read it (a photo's transparent parts: visible); a video's stills:
-                # no one scene
-                photo = load_template(p).rgb if kind == "image" and not is_video(p) else None
+                # a photo's fit keeps its scene (meta["scene"], below) where the scene part is on; a video's
+                # stills: no one scene
+                look = (fit_look(p, original, scene=self.estimator.scene is not None) if kind == "image" else
+                        as_look(p))
         where = template if isinstance(template, (str, os.PathLike)) else None  # the file an error names
         if look is not None:
             look = pick_option(look, pick, where) if pick not in (None, look.picked) else look
             lut, name, conf = look.lut, self._reading_name(look), look.meta.get("confidence")
         elif pick not in (None, 1):
             raise InputError(f"--pick {pick}: a LUT file has one look", where)
-        if photo is None and look is not None and "scene" in look.meta:  # a .look.npz keeps its template's scene
+        if look is not None and "scene" in look.meta:  # a photo's fit, a .look.npz from one: the template's scene
             photo = SceneFeatures.from_meta(look.meta["scene"])
         if self._closed:
             raise LiveFilterError("the pipeline closed during the fit")

@@ -20,7 +20,7 @@ import numpy as np
 
 from .._version import __version__
 from ..analysis.border import inside
-from ..errors import InputError
+from ..errors import InputError, LiveFilterError
 from ..luts.lut import identity_table
 from .coverage import Coverage, MixMapping, covered, segment_mapping
 from .look import BAKE_RANGE, Look, bake
@@ -224,7 +224,7 @@ def fit_look(template, original=None, *, sampling: str = "uniform", samples: int
              mapping: str | None = None, solver: str = "lstsq", size: int = 33, seed: int = 0,
              saliency_mask=None, name: str | None = None, allow_large: bool = False,
              guess_weight: float | None = None, coverage: float | None = None, segments: bool = False,
-             candidates: int | None = None, settings: FitSettings | None = None) -> Look:
+             candidates: int | None = None, settings: FitSettings | None = None, scene: bool = True) -> Look:
     """Learn a look from a template photo (and, optionally, the same photo before its filter).
 
     Args:
@@ -253,6 +253,9 @@ def fit_look(template, original=None, *, sampling: str = "uniform", samples: int
         candidates: from one photo, how many distinct readings to offer (default 4; 1: the automatic one only):
             ``look.candidates`` holds them, ``look.pick(n)`` takes one; the look itself is candidate 1.
         settings: the one-photo fit's settings (:class:`FitSettings`); ``candidates`` overrides its own.
+        scene: keep the template's scene features in ``look.meta["scene"]`` (one photo; about 20 ms): ``apply`` and
+            ``live`` give a picture whose scene is unlike the template's less of the look (its scene similarity,
+            livefilter.analysis.scene); several photos or a video's stills keep none (no one scene).
     """
     if isinstance(template, (list, tuple)) and len(template) == 1:  # one template in a list: as given alone
         template = template[0]
@@ -288,6 +291,7 @@ def fit_look(template, original=None, *, sampling: str = "uniform", samples: int
     if labels is not None and np.shape(labels) != tpl.rgb.shape[:2]:
         raise InputError(f"labels must have the template's shape {tpl.rgb.shape[:2]}, got {np.shape(labels)}")
     template_sha256 = tpl.sha256  # of the photo as read, its border not cut (hidden pixels filled: template.py)
+    scene_rgb = tpl.rgb if scene else None  # the scene as read (transparent parts: their nearest visible pixels)
     if original is None:  # one photo: a letterbox or a frame says nothing of the look ('template border')
         shape, tpl = tpl.rgb.shape[:2], tpl.without_border()
         labels, saliency_mask = (inside(m, tpl.border, shape) for m in (labels, saliency_mask))
@@ -387,8 +391,24 @@ def fit_look(template, original=None, *, sampling: str = "uniform", samples: int
             meta["candidates skipped"] = skipped
     look = Look(lut=lut, mapping=glob, meta=meta, label_mappings=label_maps, label_luts=label_luts,
                 defiltered=p.original if p.path == "network" else None, candidates=readings)
+    if scene_rgb is not None:
+        if (features := template_scene(scene_rgb, tpl.path)) is not None:
+            meta["scene"] = features
     meta["fit_ms"] = round((time.perf_counter() - t0) * 1e3, 1)
     return look
+
+
+def template_scene(rgb: np.ndarray, where=None) -> dict | None:
+    """A template's scene features as a look keeps them (``meta["scene"]``), or None with a warning naming
+    ``where`` when the scene model fails: the look itself stands (its scene similarity stays 1)."""
+    from ..analysis.scene import default_model
+
+    try:
+        return default_model().describe(rgb).to_meta()
+    except (LiveFilterError, OSError, RuntimeError, ValueError) as exc:
+        warnings.warn(f"{where or 'template'}: the look keeps no scene (scene similarity stays 1 with it): {exc}",
+                      stacklevel=3)
+        return None
 
 
 # --- several photos of one look -------------------------------------------------------------------------------
@@ -447,7 +467,7 @@ def fit_several(templates, original=None, *, sampling: str = "uniform", samples:
     one = replace(settings, candidates=1)
     grid = max(size, 33)  # averaged on at least the default lattice, baked at ``size``
     looks = [fit_look(t, sampling=sampling, samples=samples, mapping=mapping, solver=solver, size=grid, seed=seed,
-                      allow_large=allow_large, coverage=coverage, settings=one) for t in templates]
+                      allow_large=allow_large, coverage=coverage, settings=one, scene=False) for t in templates]
     names = [lk.meta.get("template") or f"template {i}" for i, lk in enumerate(looks, 1)]
     # the further reading only where the network read the photo: it undoes that path's hedge. The monochrome path
     # is not hedged; taken further, its desaturation went past grey (colours inverted)
@@ -519,7 +539,8 @@ def fit_video(path, stills=None, **kw) -> Look:
     stills = video_stills(path) if stills is None else stills
     kw["name"] = kw.get("name") or Path(path).stem
     images = [rgb for _, rgb in stills]
-    look = fit_several(images, unit="stills", **kw) if len(images) > 1 else fit_look(images[0], **kw)
+    # one still: read as one photo, without a scene (a video has no one scene)
+    look = fit_several(images, unit="stills", **kw) if len(images) > 1 else fit_look(images[0], scene=False, **kw)
     for entry, (label, _) in zip(look.meta.get("templates", [look.meta]), stills):
         entry["template"] = label
     look.meta["video"] = str(path)

@@ -1,6 +1,7 @@
 import csv
 import os
 import time
+import warnings
 from pathlib import Path
 
 import cv2
@@ -260,3 +261,33 @@ def test_a_look_file_keeps_its_templates_scene(tmp_path):
     with LivePipeline(SyntheticSource((64, 48)), [NullSink()], look=lf.Look(lut=look.lut), backend="cpu",
                       face_protect=False) as p:
         assert not p.estimator.scene.has_template  # a look without a scene: s stays 1
+
+
+def test_a_look_fitted_in_python_keeps_its_templates_scene(tmp_path):
+    """fit_look from one photo keeps the template's scene as `fit -o .look.npz` does (a Python user's look was met
+    at s = 1 by apply and live); scene=False, several photos and a video's stills keep none."""
+    from livefilter.analysis.scene import SceneFeatures, default_model
+    from livefilter.live.pipeline import LivePipeline
+    from livefilter.live.sinks import NullSink
+    from livefilter.live.sources import SyntheticSource
+
+    from ..conftest import SAMPLES
+
+    after = lf.read_image(SAMPLES / "sample_after.jpg")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        look = lf.fit_look(after, candidates=2)
+        plain = lf.fit_look(after, candidates=1, scene=False)
+        several = lf.fit_look([after, lf.read_image(SAMPLES / "sample_test.jpg")])
+    want = default_model().describe(after)
+    feats = SceneFeatures.from_meta(look.meta["scene"])
+    assert feats.top == want.top and np.abs(feats.feature - want.feature).max() < 1e-5
+    look.pick(2).save(tmp_path / "l.look.npz")
+    assert lf.load_look(tmp_path / "l.look.npz").meta["scene"] == look.meta["scene"]  # picked and saved: kept
+    assert "scene" not in plain.meta and "scene" not in several.meta
+    kept = []
+    for given in (look, SAMPLES / "sample_after.jpg"):  # the Look object and the photo: the same template scene
+        with LivePipeline(SyntheticSource((64, 48)), [NullSink()], look=given, backend="cpu",
+                          face_protect=False) as p:
+            kept.append(p.estimator.scene._template)
+    assert all(k is not None and k.top == want.top and np.abs(k.feature - want.feature).max() < 1e-5 for k in kept)
