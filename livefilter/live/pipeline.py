@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import logging
+import math
 import threading
 import time
 
@@ -108,6 +109,9 @@ class LivePipeline(LookControl):
 
     # --- control ------------------------------------------------------------------------------------------
     def set_strength(self, strength: float) -> None:
+        """How much of the look, clamped to 0..1 (the preview's keys step past the ends); NaN is refused."""
+        if math.isnan(strength):
+            raise InputError(f"strength must be a number in 0..1, got {strength}")
         self.strength = float(min(max(strength, 0.0), 1.0))
 
     def set_face_protect(self, on: bool) -> None:

@@ -210,11 +210,19 @@ def confidence(p: Pairing, cov: Coverage, weight: float, reason: str | None,
     return out
 
 
+def _check_whole(**values) -> None:
+    """Each value a whole number (an int, not a bool or a float; numpy's integers too): one line naming it."""
+    for name, v in values.items():
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
+            raise InputError(f"{name} must be a whole number, got {v!r}")
+
+
 def _settings(settings: FitSettings | None, candidates: int | None) -> FitSettings:
     """The fit's settings (DEFAULT when None), ``candidates`` (if given) overriding their own, checked."""
     settings = settings or DEFAULT
     if candidates is not None:
         settings = replace(settings, candidates=candidates)
+    _check_whole(candidates=settings.candidates)
     if not 1 <= settings.candidates <= MAX_CANDIDATES:
         raise InputError(f"candidates must be 1..{MAX_CANDIDATES}, got {settings.candidates}")
     return settings
@@ -272,6 +280,9 @@ def fit_look(template, original=None, *, sampling: str = "uniform", samples: int
     t0 = time.perf_counter()
     if sampling not in SAMPLINGS:
         raise InputError(f"sampling must be one of {SAMPLINGS}, got {sampling!r}")
+    _check_whole(samples=samples, size=size, seed=seed)
+    if seed < 0:
+        raise InputError(f"seed must be >= 0, got {seed}")
     if not MIN_SAMPLES <= samples <= MAX_SAMPLES:
         raise InputError(f"samples must be at least {MIN_SAMPLES} and at most {MAX_SAMPLES}, got {samples}")
     if guess_weight is not None and not 0 <= guess_weight <= 1:

@@ -5,6 +5,7 @@ A look saves losslessly as ``.look.npz`` and exports to ``.cube`` / HaldCLUT ``.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import zipfile
@@ -64,11 +65,13 @@ class Look:
         if self.candidates:
             parts.append(f"reading {self.picked} of {len(self.candidates)} "
                          f"({self.candidates[self.picked - 1].kind})")
-        elif "reading" in self.meta:  # a .cube of one reading says which
-            parts.append(f"reading {self.meta['reading']}")
+        elif "reading" in self.meta:  # one reading, kept alone (a .cube of it, with_strength): which it was
+            parts.append(f"from reading {_reading_text(self.meta['reading'], short=True)}")
         if self.label_luts:
             parts.append(f"{len(self.label_luts)} per-segment LUTs")
-        conf = self.candidates[self.picked - 1].confidence if self.candidates else self.meta.get("confidence")
+        conf = (self.candidates[self.picked - 1].confidence if self.candidates else
+                self.meta["reading"].get("confidence") if isinstance(self.meta.get("reading"), dict) else
+                self.meta.get("confidence"))
         level = (conf or {}).get("level") or str(self.meta.get("confidence text", "")).split(" (")[0]
         if level:
             parts.append(f"confidence {level}")
@@ -84,6 +87,8 @@ class Look:
     def pick(self, n: int) -> Look:
         """The same look with candidate ``n`` (1-based) as its LUT: a new Look, its candidates kept."""
         count = max(1, len(self.candidates))
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)):  # 2.5 or "2" was taken as 2
+            raise InputError(f"a reading is picked by its number (1..{count}), got {n!r}")
         if not 1 <= int(n) <= count:
             raise InputError(f"there is no reading {n}: this look has {count} (1..{count})")
         if not self.candidates:
@@ -95,6 +100,8 @@ class Look:
     def with_strength(self, strength: float) -> Look:
         """This look at ``strength`` (the rest identity) baked into its LUT: what a user saves after choosing a
         strength. Per-segment LUTs are scaled alike."""
+        if not 0.0 <= strength <= 1.0:  # also refuses NaN
+            raise InputError(f"strength must be in 0..1, got {strength}")
         if strength >= 1.0 and not self.candidates:
             return self
 
@@ -106,8 +113,9 @@ class Look:
             return Lut(blend_table(np.clip(base.table, 0, 1), None, 0.0, strength), title=lut.title)
 
         meta = {k: v for k, v in self.meta.items() if k not in ("candidates", "picked", "candidates skipped")}
-        if self.candidates:
-            meta["reading"] = self.candidates[self.picked - 1].meta()
+        if self.candidates:  # which reading it was, with its own confidence (the look's is reading 1's)
+            meta["reading"] = self.candidates[self.picked - 1].meta() | {"number": self.picked,
+                                                                         "of": len(self.candidates)}
         return Look(lut=scaled(self.lut), meta=meta | {"strength": round(float(strength), 3)},
                     label_luts={k: scaled(v) for k, v in self.label_luts.items()})
 
@@ -190,8 +198,10 @@ class Look:
         return {k: p.with_name(f"{stem}.{self.categories[k]}{ext}") for k in sorted(self.label_luts)}
 
     def save(self, path: str | os.PathLike, *, inputs: tuple = ()) -> Path:
-        """Save by extension: ``.look.npz`` (everything, lossless), ``.cube`` or HaldCLUT ``.png`` (the LUT; a look
-        with per-segment LUTs also writes one file per category beside it, see :meth:`segment_paths`)."""
+        """Save by extension: ``.look.npz`` (lossless: LUTs, mappings, readings and metadata; not
+        :attr:`defiltered`, the network's guess: ``fit --save-defiltered`` writes it), ``.cube`` or HaldCLUT
+        ``.png`` (the LUT; a look with per-segment LUTs also writes one file per category beside it, see
+        :meth:`segment_paths`)."""
         p = Path(path)
         fmt = check_look_format(p)
         if fmt.name == "look":
@@ -199,13 +209,15 @@ class Look:
         comments = [f"made by livefilter {self.meta.get('version', __version__)}"]
         comments += [f"{k}: {v}" for k, v in self.meta.items() if k in ("mapping", "sampling", "samples",
                                                                            "template", "template_sha256")]
-        if self.candidates and self.picked > 1:  # the file holds that reading: its confidence, not reading 1's
-            r = self.candidates[self.picked - 1]
-            comments.append(f"reading: {self.picked} of {len(self.candidates)} ({r.kind}"
-                            + (f", {r.note})" if r.note else ")"))
-            comments.append(f"confidence: {describe_reading(r.meta()).split(': ', 1)[1]}")
+        reading = (self.candidates[self.picked - 1].meta() | {"number": self.picked, "of": len(self.candidates)}
+                   if self.candidates else self.meta.get("reading"))
+        if isinstance(reading, dict) and reading["number"] > 1:  # that reading: its confidence, not reading 1's
+            comments.append(f"reading: {_reading_text(reading)}")
+            comments.append(f"confidence: {describe_reading(reading).split(': ', 1)[1]}")
         elif "confidence" in self.meta:
             comments.append(f"confidence: {describe_confidence(self.meta['confidence'])}")
+        if "strength" in self.meta:  # with_strength: the share of the look baked in
+            comments.append(f"strength: {self.meta['strength']}")
         extra = {"comments": comments} if fmt.name == "cube" else {}
         for k, sp in self.segment_paths(p).items():
             cat = self.categories[k]
@@ -233,6 +245,15 @@ class Look:
         return p
 
 
+def _reading_text(reading, short: bool = False) -> str:
+    """"2 of 4 (bold, NOTE)" for a reading kept alone: its meta with "number" and "of" (:meth:`Look.with_strength`),
+    or the text a .cube's header holds; ``short``: without the note."""
+    if not isinstance(reading, dict):
+        return str(reading).split(", ")[0] + (")" if short and ", " in str(reading) else "")
+    note = f", {reading['note']}" if reading.get("note") and not short else ""
+    return f"{reading['number']} of {reading['of']} ({reading['kind']}{note})"
+
+
 def _mapping_from(arrays, prefix, fallback=None):
     d = {k[len(prefix):]: arrays[k] for k in arrays.files if k.startswith(prefix) and k != prefix + "lut"}
     if not d:
@@ -252,6 +273,9 @@ def _cube_header(path: Path) -> dict:
                 out["confidence text"] = value
             elif sep and key == "reading":  # which of a one-photo fit's readings the file holds
                 out["reading"] = value
+            elif sep and key == "strength":
+                with contextlib.suppress(ValueError):
+                    out["strength"] = float(value)
     return out
 
 

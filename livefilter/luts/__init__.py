@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import LutFormatError
+from ..errors import InputError, LutFormatError
 from .cube import format_cube, read_cube, write_cube
 from .hald import looks_like_hald, read_hald, write_hald
 from .lut import Lut
@@ -85,6 +85,10 @@ def read_lut(path: str | os.PathLike, *, check_content: bool = True) -> Lut:
 
 def write_lut(path: str | os.PathLike, lut: Lut, **kwargs) -> Path:
     """Write a .cube file or a HaldCLUT .png, by extension."""
+    if not isinstance(lut, Lut):  # a Look saves itself; a bare table needs its Lut
+        hint = ("a Look: look.save(path) (or write_lut(path, look.lut))" if hasattr(lut, "lut") else
+                "an array: Lut(table) first" if hasattr(lut, "shape") else type(lut).__name__)
+        raise InputError(f"write_lut takes a Lut, got {hint}", path)
     fmt = format_of(path)
     if fmt is None or fmt.write is None or (fmt.name == "hald" and Path(path).suffix.lower() != ".png"):
         raise LutFormatError(f"unknown LUT format {Path(path).suffix.lower()!r}; expected .cube or .png "

@@ -157,6 +157,12 @@ class Lut:
 
     def apply_float(self, rgb: np.ndarray, interp: str = "trilinear") -> np.ndarray:
         """Apply to float RGB (any shape (..., 3)); the numpy reference implementation."""
+        rgb = np.asarray(rgb)
+        if rgb.dtype.kind != "f" or rgb.shape[-1:] != (3,):  # uint8 read as floats would come out near white
+            raise InputError(f"apply_float takes float RGB in [0, 1] of shape (..., 3), got {rgb.dtype} "
+                             f"{rgb.shape}" + (" (divide code values by 255)" if rgb.dtype.kind in "ui" else ""))
+        if not np.isfinite(rgb).all():
+            raise InputError("apply_float: the colours hold NaN or infinite values")
         return interpolate(self.table, self._pre(rgb), interp)
 
     def grid_coords(self, levels: int = 256) -> np.ndarray:

@@ -332,6 +332,8 @@ def _configure(cc, info: VideoInfo, settings: EncodeSettings) -> None:
     cc.time_base = info.time_base
     if info.rate:
         cc.framerate = info.rate
+    if info.sar:  # non-square pixels stay so (a widescreen DV or anamorphic video played squashed)
+        cc.sample_aspect_ratio = info.sar
     cc.colorspace = _out_colorspace(info)
     cc.color_range = 1  # limited ("tv"): what players expect of H.264
     for k in ("color_primaries", "color_trc"):

@@ -48,6 +48,7 @@ class VideoInfo:
     # the same clock (None: not declared; other containers: their index tells, see codec.missing_frames)
     declared_s: float | None = None
     data_end_s: float | None = None
+    sar: Fraction | None = None  # the pixels' aspect (a DV or anamorphic video's are not square); None: square
 
     @property
     def chunks(self) -> int:
@@ -101,6 +102,9 @@ def probe(path, chunk_seconds: float = CHUNK_SECONDS) -> VideoInfo:
     if not path.is_file():
         raise VideoError("no such file", path)
     with open_video(path) as c:
+        if c.format.name == "image2" or c.format.name.endswith("_pipe"):  # FFmpeg reads a photo as a 1-frame video
+            kind = path.suffix.lower().lstrip(".") if c.format.name == "image2" else c.format.name[:-5]
+            raise VideoError(f"a still image ({kind or 'image'}), not a video: grade it as a photo", path)
         v = main_video(c)
         if v is None:
             kinds = ", ".join(sorted({"a cover image" if s.type == "video" else s.type for s in c.streams})) or "none"
@@ -141,6 +145,8 @@ def probe(path, chunk_seconds: float = CHUNK_SECONDS) -> VideoInfo:
             raise VideoError(f"no decodable video frame ({cc.name})", path)
         width, height = first.width, first.height
         rate = v.average_rate or v.guessed_rate
+        sar = v.sample_aspect_ratio or v.codec_context.sample_aspect_ratio  # the pixels' shape
+        sar = Fraction(sar) if sar and sar > 0 and sar != 1 else None
         declared = v.frames or 0
         # the video's end its header declares: an MXF's length from its start; Matroska's DURATION tag (written near
         # the start, so a file cut short keeps it), an end time on the stream's clock. Elsewhere (an mp4's index, a
@@ -176,4 +182,4 @@ def probe(path, chunk_seconds: float = CHUNK_SECONDS) -> VideoInfo:
     frames = len(pts_list) - hidden - (lead if keys else 0) + max(0, declared - len(pts_list))
     return VideoInfo(str(path), width, height, Fraction(tb), Fraction(rate) if rate else None,
                      frames, len(pts_list), start, duration, int(first.rotation or 0), colour, boundaries, chunk_frames,
-                     declared_s, data_end_s)
+                     declared_s, data_end_s, sar)

@@ -99,7 +99,7 @@ def render(frame: np.ndarray, look_or_lut, *, degree=None, strength: float = 1.0
     """
     degree = check_render_args(frame, degree=degree, strength=strength, channels=channels, out=out, interp=interp)
     if out is None:
-        out = np.empty_like(frame)
+        out = np.empty(frame.shape, np.uint8)  # C order whatever the frame's strides
     table = baked_table(as_lut(look_or_lut), interp)
     c0 = 2 if channels == "bgr" else 0
     fc, oc = frame.flags.c_contiguous, out.flags.c_contiguous
@@ -132,7 +132,7 @@ def render_segments(frame: np.ndarray, luts, mask, *, degree=None, strength: flo
         return render(frame, luts[0], degree=degree, strength=strength, interp=interp, channels=channels, out=out)
     seg = check_segment_mask(mask, len(luts), frame.shape)
     if out is None:
-        out = np.empty_like(frame)
+        out = np.empty(frame.shape, np.uint8)  # C order whatever the frame's strides
     tables = tuple(baked_table(lut, interp) for lut in luts)
     c0 = 2 if channels == "bgr" else 0
     fc, oc = frame.flags.c_contiguous, out.flags.c_contiguous

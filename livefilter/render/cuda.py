@@ -230,7 +230,7 @@ class CudaBackend(Backend):
     def _render(self, frame, degree, strength, out, mask, state):
         dev_lut = state[0]
         if out is None:
-            out = np.empty_like(frame)
+            out = np.empty(frame.shape, np.uint8)  # C order whatever the frame's strides
         h, w = frame.shape[:2]
         if h == 0 or w == 0:
             return out

@@ -50,6 +50,21 @@ def test_rotation_kept(tmp_path, look):
     assert rot == 90 and frames[0].shape == (64, 96, 3)  # stored as it came, shown rotated by the player
 
 
+@pytest.mark.parametrize("ext", [".mp4", ".mkv"])
+def test_non_square_pixels_kept(ffmpeg, tmp_path, look, ext):
+    """A widescreen video stored with non-square pixels (DV, anamorphic) came out with square ones: squashed."""
+    import subprocess
+
+    src, dst = tmp_path / f"sar{ext}", tmp_path / f"out{ext}"
+    subprocess.run([ffmpeg, "-loglevel", "error", "-f", "lavfi", "-i", "testsrc2=size=160x120:rate=10", "-t", "1",
+                    "-vf", "setsar=4/3", "-c:v", "libx264", "-g", "3", str(src)], check=True)
+    apply_video(look, src, dst, chunk_seconds=0.35)  # several chunks: the same header in each
+    with av.open(str(dst)) as c:
+        v = c.streams.video[0]
+        assert v.sample_aspect_ratio == Fraction(4, 3) and v.display_aspect_ratio == Fraction(16, 9)
+        assert v.frames in (0, 10)
+
+
 def test_chunks_start_at_keyframes_and_keep_every_frame(tmp_path, look):
     src, dst = tmp_path / "in.mp4", tmp_path / "out.mp4"
     make_clip(src, frames=30, gop=5)

@@ -1,0 +1,102 @@
+"""The Python API's edges, as a developer meets them: a wrong argument is one InputError naming it (not a numpy or
+numba traceback, not a silent coercion), and a reading kept alone (a .cube of it, with_strength) says which it was."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+import livefilter as lf
+from livefilter.errors import InputError, VideoError
+
+from .conftest import SAMPLES
+
+
+@pytest.fixture(scope="module")
+def look():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return lf.fit_look(SAMPLES / "sample_after.jpg", scene=False)
+
+
+@pytest.mark.parametrize("kw, said", [
+    ({"candidates": 3.5}, "candidates must be a whole number"),  # was 4 readings
+    ({"candidates": "4"}, "candidates must be a whole number"),
+    ({"seed": -1}, "seed must be >= 0"),
+    ({"size": 17.5}, "size must be a whole number"),
+    ({"samples": 8000.5}, "samples must be a whole number"),
+])
+def test_fit_arguments_are_checked_by_name(kw, said):
+    img = lf.read_image(SAMPLES / "sample_after.jpg")
+    with pytest.raises(InputError, match=said):
+        lf.fit_look(img, **kw)
+
+
+def test_a_reading_is_picked_by_its_number(look):
+    assert look.pick(np.int64(2)).picked == 2
+    for bad in (2.5, "2", None, True):  # 2.5 and "2" were taken as 2
+        with pytest.raises(InputError, match="picked by its number"):
+            look.pick(bad)
+
+
+def test_a_reading_kept_alone_says_which_it_was(look, tmp_path):
+    second = look.pick(2)
+    kept = second.with_strength(0.8)
+    kind = second.candidates[1].kind
+    text = repr(kept)
+    assert f"from reading 2 of {len(look.candidates)} ({kind})" in text and "{" not in text  # was the reading's dict
+    assert f"confidence {second.candidates[1].confidence['level']}" in text  # its own, not reading 1's
+    back = lf.load_look(kept.save(tmp_path / "kept.cube"))  # the .cube records the reading and the strength
+    assert back.meta["strength"] == 0.8 and f"from reading 2 of {len(look.candidates)} ({kind})" in repr(back)
+    header = (tmp_path / "kept.cube").read_text().split("LUT_3D_SIZE")[0]
+    assert "# strength: 0.8" in header and f"# reading: 2 of {len(look.candidates)} ({kind}" in header
+    for bad in (1.5, -0.5, float("nan")):
+        with pytest.raises(InputError, match="strength must be in 0..1"):
+            look.with_strength(bad)
+
+
+def test_lut_calls_name_what_they_take(look, tmp_path):
+    with pytest.raises(InputError, match=r"a Look: look.save\(path\)"):
+        lf.write_lut(tmp_path / "x.cube", look)
+    with pytest.raises(InputError, match=r"Lut\(table\) first"):
+        lf.write_lut(tmp_path / "x.cube", look.lut.table)
+    assert not (tmp_path / "x.cube").exists()
+    frame = lf.read_image(SAMPLES / "sample_test.jpg")
+    with pytest.raises(InputError, match="divide code values by 255"):  # uint8 read as floats: near white
+        look.lut.apply_float(frame[:2, :2])
+    with pytest.raises(InputError, match="NaN or infinite"):
+        look.lut.apply_float(np.full((2, 3), np.nan))
+    with pytest.raises(InputError, match=r"shape \(\.\.\., 3\)"):
+        look.lut.apply_float(np.zeros((2, 2)))
+
+
+def test_render_refuses_a_non_finite_degree_and_returns_c_order(look):
+    frame = lf.read_image(SAMPLES / "sample_test.jpg")
+    for bad in (np.inf, np.nan):  # inf came out as no look at all, NaN too, without a word
+        with pytest.raises(InputError, match="NaN or infinite"):
+            lf.render(frame, look, degree=np.full(frame.shape[:2], bad, np.float32))
+    t = frame.transpose(1, 0, 2)  # a transposed frame: the result is a plain C-order image all the same
+    out = lf.render(t, look)
+    assert out.flags.c_contiguous and np.array_equal(out, lf.render(np.ascontiguousarray(t), look))
+
+
+def test_live_strength_nan_is_refused():
+    from livefilter.live.pipeline import LivePipeline
+    from livefilter.live.sinks import NullSink
+    from livefilter.live.sources import SyntheticSource
+
+    with LivePipeline(SyntheticSource((64, 48)), [NullSink()], look=lf.Lut.identity(5), backend="cpu",
+                      face_protect=False, scene=False) as p:
+        with pytest.raises(InputError, match="strength"):
+            p.set_strength(float("nan"))
+        p.set_strength(1.5)  # the preview's keys step past the ends: clamped
+        assert p.strength == 1.0
+
+
+def test_apply_video_refuses_a_still_image(look, tmp_path):
+    fake = tmp_path / "photo.mp4"
+    fake.write_bytes((SAMPLES / "sample_test.jpg").read_bytes())  # a JPEG under a video's name
+    for src in (SAMPLES / "sample_test.jpg", fake):  # both were graded as a one-frame video
+        with pytest.raises(VideoError, match="a still image .*not a video"):
+            lf.apply_video(look, src, tmp_path / "out.mp4")
+    assert not (tmp_path / "out.mp4").exists()
