@@ -86,13 +86,7 @@ def atomic_output(path: str | os.PathLike, inputs: tuple = ()):
     written (exit 2) instead of a bare ``OSError: [Errno 28]``. The block only writes: inputs are read before it.
     """
     p = check_output_path(path, inputs)
-    suffix = "".join(p.suffixes[-2:]) or ".tmp"
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{p.stem}.", suffix=suffix, dir=p.parent if str(p.parent) else ".")
-    except OSError as exc:
-        raise _write_error(exc, p) from exc
-    os.close(fd)
-    chmod_as_created(tmp)  # mkstemp makes 0600 files; outputs get the usual permissions
+    tmp = temp_beside(p, "".join(p.suffixes[-2:]) or ".tmp")
     try:
         yield Path(tmp)
         os.replace(tmp, p)
@@ -102,6 +96,32 @@ def atomic_output(path: str | os.PathLike, inputs: tuple = ()):
         if isinstance(exc, OSError) and not isinstance(exc, OutputError):
             raise _write_error(exc, p) from exc
         raise
+
+
+def temp_beside(path: Path, suffix: str) -> Path:
+    """A new empty file beside ``path`` (".STEM.XXXXXXXX" + ``suffix``, hidden), with the permissions a plain open()
+    gives; a folder it cannot be made in is an :class:`OutputError` naming ``path``."""
+    path = Path(path)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{_fitting_stem(path.stem, suffix)}.", suffix=suffix,
+                                   dir=path.parent if str(path.parent) else ".")
+    except OSError as exc:
+        raise _write_error(exc, path) from exc
+    os.close(fd)
+    chmod_as_created(tmp)  # mkstemp makes 0600 files; outputs get the usual permissions
+    return Path(tmp)
+
+
+NAME_MAX = 255  # bytes in a file name (Linux, macOS; NTFS counts 255 UTF-16 units: no fewer bytes in practice)
+
+
+def _fitting_stem(stem: str, suffix: str) -> str:
+    """``stem`` cut so that the temporary name (".STEM." + mkstemp's 8 characters + ``suffix``) fits in NAME_MAX
+    bytes: an output named near the limit was refused as "File name too long" for its temporary name alone."""
+    room = max(NAME_MAX - 2 - 8 - len(os.fsencode(suffix)), 1)
+    while len(os.fsencode(stem)) > room:
+        stem = stem[:-1]
+    return stem
 
 
 def _write_error(exc: OSError, path: Path) -> OutputError:

@@ -126,6 +126,8 @@ def bench_defilter(template: np.ndarray, n: int) -> dict | None:
         "inference": timeit(lambda: sess.run(None, {sess.get_inputs()[0].name: x}), n),
         "template_to_lut_768x512": timeit(lambda: lf.fit_look(template), n),
         "template_to_lut_12mp": timeit(lambda: lf.fit_look(big), max(3, n // 4)),  # with its 4 readings
+        # the template's scene features (meta["scene"], for apply and live)'s share: the same fit without them
+        "template_to_lut_12mp_without_scene": timeit(lambda: lf.fit_look(big, scene=False), max(3, n // 4)),
         "template_to_lut_12mp_one_reading": timeit(lambda: lf.fit_look(big, candidates=1), max(3, n // 4)),
         "template_to_lut_12mp_bw": timeit(lambda: lf.fit_look(bw), max(3, n // 4)),
         "model_bytes": defilter.MODEL_PATH.stat().st_size,

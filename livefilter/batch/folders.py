@@ -8,6 +8,7 @@ bad file is reported and skipped; the others are graded.
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import dataclasses
 import logging
 import multiprocessing as mp
@@ -32,7 +33,7 @@ from ..media.probe import OUTPUT_EXTS, VIDEO_EXTS
 from .degree import photo_degree
 from .jobs import Job, Options, Result, count, grade_job
 from .ray_runner import run_on_ray
-from .video import output_name
+from .video import output_name, partial_path
 
 
 def kind_of(path: Path) -> str | None:
@@ -231,7 +232,8 @@ def run_jobs(look, jobs: list[Job], opts: Options, *, workers: int | None = None
         with concurrent.futures.ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_init,
                                                     initargs=(look, opts, mp_stop, threads, extra_inputs,
                                                               _parent_logging())) as pool:
-            futures = {pool.submit(_worker_run, job): job for job in jobs}
+            with _terminal_signals_blocked():  # the workers start with them blocked (see there)
+                futures = {pool.submit(_worker_run, job): job for job in jobs}
             pending = set(futures)
             try:
                 while pending:
@@ -240,7 +242,7 @@ def run_jobs(look, jobs: list[Job], opts: Options, *, workers: int | None = None
                     if stop is not None and stop.is_set():
                         mp_stop.set()
                     for f in done:
-                        results.append(_result_of(f, futures[f]))
+                        results.append(_result_of(f, futures[f], mp_stop.is_set()))
                         if on_result:
                             on_result(results[-1])
             except BaseException:
@@ -249,11 +251,32 @@ def run_jobs(look, jobs: list[Job], opts: Options, *, workers: int | None = None
     return sorted(results, key=lambda r: order[r.job])
 
 
-def _result_of(future, job: Job) -> Result:
-    """A worker's Result; a crashed worker fails its file, not the batch."""
+@contextlib.contextmanager
+def _terminal_signals_blocked():
+    """Ctrl+C and hang-up blocked in this thread while it starts the worker processes (spawned here, on submit): a
+    process starts with its parent's signal mask, so a Ctrl+C in a worker's first second (its imports, before its
+    initializer ignores it) stays pending there until the initializer's SIG_IGN discards it, instead of printing a
+    KeyboardInterrupt traceback per worker and failing every file as "a worker process ended". Here it is delivered
+    when the block ends (nothing is lost). Where there is no signal mask (Windows) nothing changes."""
+    sigs = {getattr(signal, n) for n in ("SIGINT", "SIGHUP") if hasattr(signal, n)}
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, sigs)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+def _result_of(future, job: Job, stopped: bool = False) -> Result:
+    """A worker's Result; a crashed worker fails its file, not the batch (``stopped``: the run was being stopped,
+    so the file is not finished rather than failed)."""
     try:
         return future.result()
     except concurrent.futures.process.BrokenProcessPool:  # a worker died: its own error is on stderr
+        if stopped:
+            return Result(job, "interrupted", "not started")
         return Result(job, "failed", f"{job.src}: a worker process ended before grading it (in a script, is "
                       "apply_folder under `if __name__ == \"__main__\":`?)")
     except Exception as exc:  # noqa: BLE001
@@ -281,7 +304,9 @@ def summary(results: list[Result], skipped: int = 0) -> str:
     if skipped:
         parts.append(f"{skipped} skipped (output exists)")
     if stopped:
-        parts.append(f"{stopped} not finished (stopped)")
+        kept = [partial_path(r.job.dst).name for r in results if r.message == "interrupted (kept)"]  # --keep-partial
+        where = f"; {count(len(kept), 'part')} kept: {', '.join(kept[:3])}{', ...' if len(kept) > 3 else ''}"
+        parts.append(f"{stopped} not finished (stopped{where if kept else ''})")
     return ", ".join(parts) + f" of {count(len(results) + skipped, 'file')}"
 
 

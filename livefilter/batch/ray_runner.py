@@ -17,6 +17,7 @@ import threading
 import time
 
 from ..errors import InputError, LiveFilterError, VideoDecodeError
+from ..fileio import temp_beside
 from ..look import as_look
 from ..media.codec import decode, for_output, missing_frames, say_damaged, say_if_odd_size, say_what_is_lost
 from ..media.mux import Muxer
@@ -24,7 +25,7 @@ from ..media.probe import CHUNK_SECONDS, probe
 from .degree import photo_degree
 from .images import apply_image
 from .jobs import Job, Options, Result, grade_job
-from .video import DAMAGED_HINT, GradeOptions, grade_frames, temp_beside
+from .video import DAMAGED_HINT, GradeOptions, grade_frames
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +125,7 @@ def _grade_chunk(look, info, i: int, gopts, grade_damaged: bool = False):
 
 def _join(info, dst, chunks: list, settings) -> int:
     """Mux the chunks' packets in order with the source's other streams, like the local run; returns frames."""
-    tmp = temp_beside(dst)
+    tmp = temp_beside(dst, dst.suffix)
     ok = False
     damaged = []
     try:

@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -32,7 +31,7 @@ from ..errors import (
     VideoDecodeError,
     VideoError,  # noqa: F401 - defined here before errors.py held every exception
 )
-from ..fileio import check_output_path, chmod_as_created
+from ..fileio import check_output_path, temp_beside
 from ..look import as_look
 from ..media.codec import (
     ChunkEncoder,
@@ -147,11 +146,11 @@ def output_name(src: str | os.PathLike) -> str:
     return p.stem + (".mov" if has_pcm_audio(p) else ".mp4")
 
 
-def temp_beside(dst: Path, suffix: str | None = None) -> Path:
-    fd, tmp = tempfile.mkstemp(prefix=f".{dst.stem}.", suffix=suffix or dst.suffix, dir=dst.parent)
-    os.close(fd)
-    chmod_as_created(tmp)
-    return Path(tmp)
+def partial_path(dst: str | os.PathLike) -> Path:
+    """Where ``keep_partial`` keeps a video graded part-way: NAME.partial.EXT beside NAME.EXT, so that a complete
+    output is never replaced by a part of it and ``skip_existing`` does not take the part for the whole."""
+    dst = Path(dst)
+    return dst.with_name(f"{dst.stem}.partial{dst.suffix}")
 
 
 @dataclasses.dataclass
@@ -186,7 +185,8 @@ def apply_video(look, src, dst, *, face_protect: bool = True, strength: float = 
         face_protect: faces get less of the look (as live); strength: 0..1.
         progress: ``progress(done_frames, total_frames)`` after each frame.
         crf, preset: x264 quality (lower crf = better) and speed.
-        keep_partial: on corrupt data or ``stop``, keep what was graded (a playable file) instead of nothing.
+        keep_partial: on corrupt data or ``stop``, keep what was graded (a playable file) instead of nothing, as
+            :func:`partial_path` (NAME.partial.EXT: ``dst`` itself is never a part).
         grade_damaged: a frame the decoder flags as damaged (a lost packet in a recording) is graded as the decoder
             conceals it, as players show it, and a warning says how many (``apply --grade-damaged``); by default
             grading stops there.
@@ -210,7 +210,7 @@ def apply_video(look, src, dst, *, face_protect: bool = True, strength: float = 
     settings = for_output(settings or EncodeSettings(crf=crf, preset=preset), dst)
     opts = GradeOptions(face_protect, strength, interp, analysis_every, settings)
     stop = stop or threading.Event()
-    tmp = temp_beside(dst)
+    tmp = temp_beside(dst, dst.suffix)
     muxer = None
     complete = False
     try:
@@ -229,8 +229,8 @@ def apply_video(look, src, dst, *, face_protect: bool = True, strength: float = 
             muxer.close(complete=False)
             muxer = None
             if keep_partial and exc.graded:
-                os.replace(tmp, dst)
-                exc.problem += f"; kept the {exc.graded} frames graded before it in {dst}"
+                os.replace(tmp, partial_path(dst))
+                exc.problem += f"; kept the {exc.graded} frames graded before it in {partial_path(dst)}"
             if exc.damaged_frame:  # players conceal it and play on: say how to do the same
                 exc.problem += DAMAGED_HINT
             raise VideoDecodeError(f"{exc.problem}", src, exc.graded) from None
@@ -239,19 +239,20 @@ def apply_video(look, src, dst, *, face_protect: bool = True, strength: float = 
             muxer.close(complete=False)
             muxer = None
             if keep_partial and n:
-                os.replace(tmp, dst)
-            raise VideoDecodeError(problem + (f"; kept them in {dst}" if keep_partial and n else ""), src, n)
+                os.replace(tmp, partial_path(dst))
+            raise VideoDecodeError(problem + (f"; kept them in {partial_path(dst)}" if keep_partial and n else ""),
+                                   src, n)
         say_damaged(info, damaged)
         muxer.close(complete=not interrupted)
         muxer = None
-        status = "ok"
+        status, out = "ok", dst
         if interrupted:
             if not (keep_partial and n):
                 return VideoResult(str(src), str(dst), n, info.frames, time.perf_counter() - t0, "interrupted")
-            status = "interrupted (kept)"
-        os.replace(tmp, dst)
+            status, out = "interrupted (kept)", partial_path(dst)
+        os.replace(tmp, out)
         complete = True
-        return VideoResult(str(src), str(dst), n, info.frames, time.perf_counter() - t0, status)
+        return VideoResult(str(src), str(out), n, info.frames, time.perf_counter() - t0, status)
     except OSError as exc:
         if isinstance(exc, LiveFilterError):
             raise

@@ -71,6 +71,7 @@ def _apply_one(batch, opts, stop) -> int:
     from ..batch.degree import photo_degree, scene_of
     from ..batch.jobs import count, grade_file
     from ..batch.progress import ProgressBar
+    from ..batch.video import partial_path
 
     job = batch.todo[0]
     bar = ProgressBar(job.src.name) if job.kind == "video" else None
@@ -91,6 +92,7 @@ def _apply_one(batch, opts, stop) -> int:
         print(f"wrote {job.dst} ({r.seconds * 1e3:.0f} ms{scene})" if job.kind == "image" else
               f"wrote {job.dst} ({count(r.frames, 'frame')}, {r.fps:.1f} fps)")
         return EXIT_OK
-    kept = f"kept the {r.frames} graded frames in {job.dst}" if r.message.endswith("(kept)") else "nothing written"
+    kept = (f"kept the {r.frames} graded frames in {partial_path(job.dst)}" if r.message.endswith("(kept)") else
+            "nothing written")
     print(f"stopped ({stop.signal or 'interrupted'}) after {r.frames} of {r.expected} frames: {kept}")
     return signal_exit(stop.signal)

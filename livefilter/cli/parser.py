@@ -178,7 +178,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-r", "--recursive", action="store_true", help="grade the files in sub-folders too")
     p.add_argument("--skip-existing", action="store_true", help="leave inputs whose output exists (resume a batch)")
     p.add_argument("--keep-partial", action="store_true",
-                   help="a video that stops part-way (corrupt data, Ctrl+C) keeps what was graded")
+                   help="a video that stops part-way (corrupt data, Ctrl+C) keeps what was graded, as "
+                        "NAME.partial.mp4 beside the output")
     p.add_argument("--grade-damaged", action="store_true",
                    help="a video frame the decoder flags as damaged (a lost packet in a recording) is graded as it "
                         "conceals it, as players show it, instead of stopping there; a warning says how many")

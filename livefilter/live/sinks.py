@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import tempfile
 import time
 from fractions import Fraction
 from pathlib import Path
@@ -19,7 +18,7 @@ import cv2
 import numpy as np
 
 from ..errors import SinkError
-from ..fileio import Closable, check_output_path, chmod_as_created
+from ..fileio import Closable, check_output_path, temp_beside
 from ..media.codec import say_if_odd_size
 from ..media.mux import StreamCopier
 from ..media.yuv import rgb_to_i420
@@ -113,10 +112,8 @@ class VideoFileSink(Sink):
 
     def _open(self, w: int, h: int) -> None:
         say_if_odd_size(w, h, self.path)  # before the temporary file: a frame too small for H.264 is refused
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.stem}.", suffix=".mp4", dir=self.path.parent)
-        os.close(fd)
-        chmod_as_created(tmp)
-        self.tmp = Path(tmp)
+        self.tmp = temp_beside(self.path, ".mp4")
+        tmp = str(self.tmp)
         try:
             self.out = av.open(tmp, "w")
             rate = Fraction(self.fps).limit_denominator(1001)

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import av
 import pytest
@@ -62,9 +63,12 @@ def test_truncated_video_grades_what_decodes(tmp_path, look_file, capsys):
     assert code == 1
     one_error_line(err, "cut.mp4", "00:00:0")  # names the file and where the data ends
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cut.mp4"]  # partial output removed, no temp file
+    (tmp_path / "out.mp4").write_bytes(b"a complete output of an earlier run")
     code, _, err = run(["apply", look_file, src, "-o", tmp_path / "out.mp4", "--keep-partial"], capsys)
-    assert code == 1 and "kept" in err
-    frames, times, _ = decode_all(tmp_path / "out.mp4")
+    assert code == 1 and "kept" in err and "out.partial.mp4" in err
+    # the part beside the output, never over it (it replaced a complete file, and --skip-existing took it as done)
+    assert (tmp_path / "out.mp4").read_bytes() == b"a complete output of an earlier run"
+    frames, times, _ = decode_all(tmp_path / "out.partial.mp4")
     assert 0 < len(frames) < 40 and [read_code(f) for f in frames] == list(range(len(frames)))
     # the end it names is where the kept frames end (it was named at about half that: the frames the index lists
     # past the data were counted in)
@@ -268,8 +272,71 @@ def test_stopped_mid_video(tmp_path, look_file, sig, code, keep):
     assert "Traceback" not in err
     names = sorted(f.name for f in out_dir.iterdir())
     if keep:
-        assert names == ["g.mp4"]
-        frames, _, _ = decode_all(out_dir / "g.mp4")  # playable, every frame up to the stop, in order
+        assert names == ["g.partial.mp4"] and "kept the" in out and "g.partial.mp4" in out
+        frames, _, _ = decode_all(out_dir / "g.partial.mp4")  # playable, every frame up to the stop, in order
         assert 0 < len(frames) < 500 and [read_code(f) for f in frames] == list(range(len(frames)))
     else:
         assert names == []
+
+
+def test_a_folder_summary_names_the_parts_kept(tmp_path):
+    """--keep-partial in a folder: the summary says where the parts are (it said only "not finished")."""
+    from livefilter.batch.folders import summary
+    from livefilter.batch.jobs import Job, Result
+
+    jobs = [Job(tmp_path / f"v{i}.mp4", tmp_path / "out" / f"v{i}.mp4", "video") for i in range(3)]
+    results = [Result(jobs[0], "ok"), Result(jobs[1], "interrupted", "interrupted (kept)", frames=9),
+               Result(jobs[2], "interrupted", "not started")]
+    assert summary(results) == "1 graded, 0 failed, 2 not finished (stopped; 1 part kept: v1.partial.mp4) of 3 files"
+
+
+def test_a_name_near_the_length_limit_is_written(tmp_path, look_file, capsys):
+    """A file name of 246-255 bytes could not be written: its temporary name (".NAME.XXXXXXXX.EXT") was too long."""
+    from livefilter.fileio import NAME_MAX
+
+    src = tmp_path / "in.mp4"
+    make_clip(src, frames=3, size=(64, 48))
+    for ext in (".jpg", ".mp4"):
+        name = "é" * ((NAME_MAX - len(ext)) // 2) + "a" * ((NAME_MAX - len(ext)) % 2) + ext  # 255 bytes in UTF-8
+        assert len(name.encode()) == NAME_MAX
+        given = ROOT / "livefilter" / "data" / "sample_test.jpg" if ext == ".jpg" else src
+        code, _, err = run(["apply", look_file, given, "-o", tmp_path / name, "--no-face-protect"], capsys)
+        assert code == 0, err
+        assert (tmp_path / name).stat().st_size > 0
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary file left
+
+
+def test_ctrl_c_while_the_workers_start_is_a_quiet_stop(tmp_path, look_file):
+    """Ctrl+C in a folder run's first second (the worker processes still importing) printed a KeyboardInterrupt
+    traceback per worker and failed every file as "a worker process ended": the workers now start with it
+    ignored, and the files are not finished, not failed."""
+    (tmp_path / "in").mkdir()
+    for name in ("a.mp4", "b.mp4"):
+        make_clip(tmp_path / "in" / name, frames=60, size=(160, 120))
+    (tmp_path / "out").mkdir()
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    p = subprocess.Popen([sys.executable, "-m", "livefilter", "apply", str(look_file), str(tmp_path / "in"),
+                          "--out-dir", str(tmp_path / "out"), "-j", "2", "--no-face-protect"],
+                         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.monotonic() + 60  # until the workers are being started (the parent has read the look)
+    while time.monotonic() < deadline and p.poll() is None and not _workers(p.pid):
+        time.sleep(0.005)
+    os.killpg(p.pid, signal.SIGINT)  # as the terminal sends it: to the whole process group
+    out, err = p.communicate(timeout=120)
+    assert p.returncode == 130, (out, err)
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err and "worker process ended" not in err, err
+    assert "0 failed" in out and "not finished (stopped)" in out, out
+    assert list((tmp_path / "out").iterdir()) == []
+
+
+def _workers(pid: int) -> list[int]:
+    """The spawned worker processes of ``pid`` (Linux /proc; elsewhere none: the test stops at once)."""
+    out = []
+    for d in Path("/proc").glob("[0-9]*"):
+        try:
+            if (int((d / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid
+                    and b"spawn_main" in (d / "cmdline").read_bytes()):
+                out.append(int(d.name))
+        except (OSError, ValueError, IndexError):
+            pass
+    return out
