@@ -36,16 +36,21 @@ def chmod_as_created(path: str | os.PathLike) -> None:
     os.chmod(path, 0o666 & ~current_umask())
 
 
+def check_output_folder(folder: Path) -> Path:
+    """The folder outputs go into: it must exist, be a folder and be writable (one line naming it otherwise)."""
+    if not folder.is_dir():
+        raise OutputError("is a file, not a folder" if folder.exists() else "output folder does not exist", folder)
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise OutputError("output folder is not writable", folder)
+    return folder
+
+
 def check_output_path(path: str | os.PathLike, inputs: tuple = ()) -> Path:
     """Return ``path`` as a Path after checking its folder exists and is writable and it is not an input."""
     if str(path).endswith(("/", os.sep)):  # Path() drops the slash: "out.cube/" would be written as a file
         raise OutputError("output path ends with a slash (a folder); give a file name", path)
     p = Path(path)
-    folder = p.parent if str(p.parent) else Path(".")
-    if not folder.is_dir():
-        raise OutputError("output folder does not exist", folder)
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise OutputError("output folder is not writable", folder)
+    check_output_folder(p.parent if str(p.parent) else Path("."))
     if p.is_dir():
         raise OutputError("output path is a folder", p)
     for src in inputs:

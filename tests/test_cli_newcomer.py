@@ -5,6 +5,7 @@ tests/batch/test_bad_input.py and tests/test_cli_defects.py."""
 from __future__ import annotations
 
 import errno
+import importlib.util
 import logging
 import os
 from pathlib import Path
@@ -82,6 +83,26 @@ def test_apply_o_refuses_a_missing_folder_like_every_other_output(tmp_path, smal
     assert code == 2
     one_error_line(err, "output folder does not exist", "new")
     assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before  # no folder made either
+
+
+def test_output_mistakes_say_what_they_are(tmp_path, small_photo, capsys):
+    """A folder for -o, a file for --out-dir, one file given twice, a bad Ray address: each said as it is (they read
+    "unsupported output extension ''", "output folder does not exist", "a.jpg and a.jpg would write the same
+    output", "failed: ValueError: Invalid address format")."""
+    cube = DATA / "tiny_2.cube"
+    (tmp_path / "afile").write_bytes(b"")
+    (tmp_path / "adir").mkdir()
+    for argv, said in (
+            (["apply", cube, small_photo, "--out-dir", tmp_path / "afile"], "afile: is a file, not a folder"),
+            (["fit", SAMPLES / "sample_after.jpg", "-o", tmp_path / "afile" / "x.cube"], "is a file, not a folder"),
+            (["apply", cube, small_photo, "-o", tmp_path / "adir"], "adir: is a folder: -o takes a file name"),
+            (["apply", cube, small_photo, small_photo, "--out-dir", tmp_path / "adir"], "given twice"),
+            *([(["apply", cube, small_photo, "--out-dir", tmp_path / "adir", "--ray", "bogus"],
+                "--ray bogus: not a Ray address")] if importlib.util.find_spec("ray") else [])):
+        code, _, err = run(argv, capsys)
+        assert code == 2, err
+        one_error_line(err, said)
+    assert list((tmp_path / "adir").iterdir()) == []
 
 
 @pytest.mark.parametrize("argv", [

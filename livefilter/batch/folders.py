@@ -25,7 +25,7 @@ from pathlib import Path
 import numba
 
 from ..errors import InputError, OutputError
-from ..fileio import check_output_path
+from ..fileio import check_output_folder, check_output_path
 from ..imageio import IMAGE_EXTS
 from ..look import Look, as_look
 from ..media.memory import steady_memory
@@ -58,10 +58,8 @@ def plan_jobs(inputs, *, output=None, out_dir=None, recursive: bool = False, ext
     out_dir = Path(out_dir) if out_dir is not None else None
     # One rule for every output of livefilter: the folder it is written into must exist (and be writable); only the
     # sub-folders that --out-dir mirrors from a recursive input are made (grade_job)
-    if out_dir is not None and not out_dir.is_dir():
-        raise OutputError("output folder does not exist", out_dir)
-    if out_dir is not None and not os.access(out_dir, os.W_OK | os.X_OK):
-        raise OutputError("output folder is not writable", out_dir)
+    if out_dir is not None:
+        check_output_folder(out_dir)
     found: list[tuple[Path, Path]] = []  # (src, path relative to the output folder)
     for item in map(Path, inputs):
         if item.is_dir():
@@ -94,6 +92,8 @@ def plan_jobs(inputs, *, output=None, out_dir=None, recursive: bool = False, ext
         kind = kind_of(src)
         if output is not None:
             dst = Path(output)
+            if dst.is_dir():
+                raise OutputError("is a folder: -o takes a file name (--out-dir a folder)", dst)
             if kind == "video" and dst.suffix.lower() not in OUTPUT_EXTS:
                 raise OutputError(f"unsupported video output extension {dst.suffix!r}; use one of "
                                   f"{', '.join(OUTPUT_EXTS)}", dst)
@@ -108,6 +108,8 @@ def plan_jobs(inputs, *, output=None, out_dir=None, recursive: bool = False, ext
         elif any(_same(dst, Path(s)) for s in (src, *extra_inputs) if s is not None):
             raise OutputError("output path is the same as an input; choose another name", dst)
         key = str(dst.resolve())
+        if key in by_dst and _same(Path(by_dst[key]), src):
+            raise InputError("given twice (once is enough)", src)
         if key in by_dst:
             raise OutputError(f"two inputs would write the same output: {by_dst[key]} and {src} -> {dst}; "
                               "rename one or grade them into different folders")

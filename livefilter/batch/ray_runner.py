@@ -57,7 +57,11 @@ def connect(address: str | None = "local"):
         if address in (None, "local"):
             ray.init(**kw)
         else:
-            ray.init(address=address, **kw)
+            try:
+                ray.init(address=address, **kw)
+            except ValueError as exc:  # Ray's "Invalid address format: ..." and the like
+                raise InputError(f"--ray {address}: not a Ray address ({exc}); give local, auto or "
+                                 "ray://HOST:10001") from None
     return ray
 
 

@@ -9,8 +9,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ..errors import OutputError
-from ..fileio import check_output_path
+from ..fileio import check_output_folder, check_output_path
 from ..imageio import write_image
 from ..resources import sample_path
 from .exits import EXIT_OK
@@ -28,8 +27,7 @@ def cmd_demo(args) -> int:
 
     size = args.frame_size
     out_dir = Path(args.out_dir)
-    if not out_dir.is_dir():
-        raise OutputError("output folder does not exist", out_dir)
+    check_output_folder(out_dir)
     mp4, sheet = out_dir / "livefilter-demo.mp4", out_dir / "livefilter-demo.png"
     check_output_path(sheet)
     look = sample_look()
