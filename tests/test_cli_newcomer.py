@@ -557,6 +557,37 @@ def test_live_record_of_a_file_loses_no_frame_at_the_start(tmp_path, capsys):
     assert [read_code(f) for f in frames[:5]] == [0, 1, 2, 3, 4]
 
 
+@pytest.mark.parametrize("rotation", [0, 90])
+def test_live_record_of_a_file_keeps_its_pixel_shape(tmp_path, capsys, rotation):
+    """A file with non-square pixels (DV, anamorphic) was recorded with square ones: squashed (turned upright,
+    the pixels' shape turns with it)."""
+    from fractions import Fraction
+
+    import av
+
+    src = tmp_path / "in.mp4"
+    with av.open(str(src), "w") as out:
+        vs = out.add_stream("libx264", rate=10)
+        vs.width, vs.height, vs.pix_fmt = 96, 64, "yuv420p"
+        vs.codec_context.sample_aspect_ratio = Fraction(4, 3)
+        if rotation:
+            vs.set_display_rotation(rotation)
+        for i in range(6):
+            f = av.VideoFrame.from_ndarray(np.full((64, 96, 3), 40 * i, np.uint8), format="rgb24")
+            f.pts = i
+            for pkt in vs.encode(f):
+                out.mux(pkt)
+        for pkt in vs.encode(None):
+            out.mux(pkt)
+    code, _, err = run(["live", "--template", DATA / "tiny_2.cube", "--input", src, "--record", tmp_path / "r.mp4",
+                        "--backend", "cpu", "--no-face-protect"], capsys)
+    assert code == 0, err
+    with av.open(str(tmp_path / "r.mp4")) as c:
+        v = c.streams.video[0]
+        assert v.sample_aspect_ratio == (Fraction(3, 4) if rotation else Fraction(4, 3))
+        assert (v.width, v.height) == ((64, 96) if rotation else (96, 64))
+
+
 def test_a_recorded_file_keeps_its_timing_and_audio_when_frames_are_dropped(tmp_path):
     from livefilter.live.pipeline import LivePipeline
     from livefilter.live.sinks import VideoFileSink

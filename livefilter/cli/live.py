@@ -97,7 +97,7 @@ def cmd_live(args) -> int:
             sinks.append(VideoFileSink(args.record, fps=source.fps, inputs=(args.input, args.template,
                                                                             args.original), audio_from=audio,
                                        timing="source" if isinstance(source, (VideoFileSource, ImageSequenceSource))
-                                       else "clock"))
+                                       else "clock", sar=getattr(source, "sar", None)))
         if args.vcam:
             sinks.append(VirtualCameraSink(size, fps=source.fps))
         pipeline = LivePipeline(source, sinks, backend=args.backend, strength=args.strength,

@@ -85,7 +85,7 @@ class VideoFileSink(Sink):
     indexed = True
 
     def __init__(self, path, fps: float = 30.0, size=None, inputs: tuple = (), audio_from=None, crf: float = 20.0,
-                 preset: str = "veryfast", timing: str = "frames"):
+                 preset: str = "veryfast", timing: str = "frames", sar=None):
         self.path = check_output_path(path, inputs)
         self.name = f"file {self.path.name}"  # what the start line says
         if self.path.suffix.lower() not in (".mp4", ".m4v", ".mov"):
@@ -93,6 +93,7 @@ class VideoFileSink(Sink):
         if not (fps > 0 and np.isfinite(fps)):
             raise SinkError(f"a recording needs a frame rate > 0, got {fps}", self.path)
         self.fps, self.size = float(fps), size
+        self.sar = sar  # the frames' pixel aspect (a file source's non-square pixels); None: square
         self.audio_from, self.crf, self.preset = audio_from, crf, preset
         self.tmp: Path | None = None
         self.out = self.stream = self.copier = None
@@ -127,6 +128,8 @@ class VideoFileSink(Sink):
             cc = s.codec_context
             cc.colorspace = cc.color_primaries = cc.color_trc = _BT709
             cc.color_range = 1
+            if self.sar:
+                cc.sample_aspect_ratio = self.sar
             self.stream = s
             if self.audio_from is not None:
                 self.copier = StreamCopier(self.audio_from, self.out, ".mp4")

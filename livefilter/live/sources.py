@@ -192,6 +192,8 @@ class VideoFileSource(Source):
         self._turns = (self.info.rotation // 90) % 4  # counter-clockwise quarter turns, as players show the video
         w, h = self.info.width, self.info.height
         self.size = self.want or ((h, w) if self._turns % 2 else (w, h))
+        #: the frames' pixel aspect as they are delivered (turned upright; None: square, or resized to ``size``)
+        self.sar = None if self.want or not self.info.sar else (1 / self.info.sar if self._turns % 2 else self.info.sar)
         #: what was wrong with the file (corrupt or truncated data), once a pass met it; None while all is well
         self.problem: str | None = None
         self._frames = None
