@@ -21,6 +21,8 @@ from .errors import ImageReadError, OutputError
 from .fileio import atomic_output
 from .render.checks import check_rgb
 
+#: sound files: named in errors for what they are (a sound file given as a template or an input to grade)
+AUDIO_EXTS = (".m4a", ".mp3", ".aac", ".wav", ".flac", ".ogg", ".opus", ".wma", ".aif", ".aiff")
 #: the image files livefilter reads as photos (apply, a folder of frames as a live source)
 IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp", ".avif", ".heic", ".heif")
 
@@ -218,6 +220,8 @@ def read_image(
     except UnidentifiedImageError:
         if p.suffix.lower() == ".avif" and not features.check("avif"):
             raise ImageReadError("this Pillow was built without AVIF (its wheels have it)", p) from None
+        if p.suffix.lower() in AUDIO_EXTS:  # no picture in it (a video's extension reads its stills)
+            raise ImageReadError("a sound file: no picture to read", p) from None
         raise ImageReadError("not an image, or an image format that cannot be read", p) from None
     except (OSError, ValueError, SyntaxError, EOFError, RuntimeError) as exc:  # RuntimeError: pillow-heif's
         msg = str(exc).strip() or type(exc).__name__

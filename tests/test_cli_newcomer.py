@@ -105,6 +105,17 @@ def test_output_mistakes_say_what_they_are(tmp_path, small_photo, capsys):
     assert list((tmp_path / "adir").iterdir()) == []
 
 
+def test_a_sound_file_is_called_one(tmp_path, capsys):
+    """A sound file as a template or an input read "not an image, or an image format that cannot be read"."""
+    (tmp_path / "song.m4a").write_bytes(b"\x00\x00\x00\x20ftypM4A " + bytes(64))
+    for argv, said in ((["fit", tmp_path / "song.m4a", "-o", tmp_path / "x.cube"], "a sound file: no picture to read"),
+                       (["apply", DATA / "tiny_2.cube", tmp_path / "song.m4a", "-o", tmp_path / "x.mp4"],
+                        "a sound file: no picture to grade")):
+        code, _, err = run(argv, capsys)
+        assert code == 2, err
+        one_error_line(err, "song.m4a", said)
+
+
 @pytest.mark.parametrize("argv", [
     ["fit", SAMPLES / "sample_after.jpg", "-o", "{missing}/look.cube"],
     ["fit", SAMPLES / "sample_after.jpg", "-o", "look.cube", "--preview", "{missing}/sheet.png"],

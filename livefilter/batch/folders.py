@@ -26,7 +26,7 @@ import numba
 
 from ..errors import InputError, OutputError
 from ..fileio import check_output_folder, check_output_path
-from ..imageio import IMAGE_EXTS
+from ..imageio import AUDIO_EXTS, IMAGE_EXTS
 from ..look import Look, as_look
 from ..media.memory import steady_memory
 from ..media.probe import OUTPUT_EXTS, VIDEO_EXTS
@@ -77,6 +77,8 @@ def plan_jobs(inputs, *, output=None, out_dir=None, recursive: bool = False, ext
                     continue  # earlier outputs inside an input folder are not inputs
                 found.append((f, f.relative_to(item)))
         elif item.is_file():
+            if kind_of(item) is None and item.suffix.lower() in AUDIO_EXTS:
+                raise InputError("a sound file: no picture to grade", item)
             if kind_of(item) is None:
                 known = ", ".join(IMAGE_EXTS + VIDEO_EXTS)
                 raise InputError(f"not an image or video file (extension {item.suffix or 'none'!r}; known: {known})",

@@ -49,6 +49,9 @@ def cmd_info(args) -> int:
     for k, v in look.meta.items():
         if k == "scene" and isinstance(v, dict):  # 1,280 numbers: what matters is that it is there
             v = f"the template's scene features: in apply and live, {UNLIKE_NOTE}"
+        elif k == "several" and isinstance(v, dict):  # several photos: how their readings were taken
+            v = (f"{v.get('photos')} {'stills' if 'video' in look.meta else 'photos'}, their readings averaged: "
+                 + ", ".join(f"{kind} {s:.0%}" for kind, s in v.get("strengths", {}).items()))
         elif k == "templates" and isinstance(v, list):  # several photos: each one's file and confidence
             v = "; ".join(f"{t.get('template') or 'an image'} ({t.get('confidence', {}).get('level', 'unknown')})"
                           for t in v)

@@ -20,8 +20,12 @@ log = logging.getLogger(__name__)
 #: stills a video's look is read from, and the times looked at to choose them (the most colourful: a title card or
 #: a fade to black says little of the look)
 STILLS, LOOKED_AT = 5, 12
-#: a still whose colours fill less than this share of the colour cube's bins is not taken (black, a title card)
+#: a still whose colours fill less than this share of the colour cube's bins is not taken (black, a blank)
 MIN_SHARE = 0.01
+#: nor one whose most common colour (its 8^3 bin) covers at least this share of it: a title card (white text on
+#: black 0.96, on dark blue 0.95 measured; their anti-aliased edges passed MIN_SHARE) or a blank; of the 387 shared
+#: photos the flattest is 0.71 (median 0.15)
+MAX_FLAT = 0.85
 #: two pictures whose 64-pixel thumbnails differ by less than this (mean, code values) are one picture: a photo and
 #: its re-saved JPEG copy 0.43, stills of a still shot 0.01-0.03, frames 40 ms apart of a moving clip 3.9 and more;
 #: several copies of one picture are not several readings of its look
@@ -33,10 +37,17 @@ def _thumbnail(rgb: np.ndarray) -> np.ndarray:
     return cv2.resize(rgb, (64, max(1, round(64 * h / w))), interpolation=cv2.INTER_AREA).astype(np.float32)
 
 
+def _colours(rgb: np.ndarray) -> tuple[float, float]:
+    """A still's share of the colour cube (coverage.colour_share) and its most common colour's share of it."""
+    t = _thumbnail(rgb).reshape(-1, 3) / 255.0
+    bins = np.minimum((t * 8).astype(np.int64), 7) @ np.array([64, 8, 1])
+    return colour_share(t), float(np.bincount(bins, minlength=512).max() / len(bins))
+
+
 def same_picture(a: np.ndarray, b: np.ndarray) -> bool:
-    """Whether two uint8 RGB pictures are one (a copy, resized or re-saved; a still shot's frames)."""
+    """Whether two uint8 RGB pictures are one (a copy, resized, re-saved or mirrored; a still shot's frames)."""
     ta, tb = _thumbnail(a), _thumbnail(b)
-    return ta.shape == tb.shape and float(np.abs(ta - tb).mean()) < SAME_PICTURE
+    return ta.shape == tb.shape and min(float(np.abs(ta - t).mean()) for t in (tb, tb[:, ::-1])) < SAME_PICTURE
 
 
 def is_video(path) -> bool:
@@ -68,9 +79,11 @@ def video_stills(path, count: int = STILLS, looked_at: int = LOOKED_AT) -> list[
         finally:
             frames.close()
         rgb = np.ascontiguousarray(np.rot90(rgb, turns)) if turns else rgb
-        if pts not in found and not any(same_picture(rgb, other) for _, other in found.values()):  # a still shot
-            found[pts] = (colour_share(_thumbnail(rgb).reshape(-1, 3) / 255.0), rgb)
-    usable = sorted((p for p in found if found[p][0] >= MIN_SHARE), key=lambda p: -found[p][0])[:count]
+        if pts not in found and not any(same_picture(rgb, other) for *_, other in found.values()):  # a still shot
+            found[pts] = (*_colours(rgb), rgb)
+    usable = sorted((p for p in found if found[p][0] >= MIN_SHARE and found[p][1] < MAX_FLAT),
+                    key=lambda p: -found[p][0])[:count]
     if not usable:
-        raise InputError("no still of the video shows colours to learn a look from (black or blank frames)", path)
-    return [(f"{path} at {timestamp(info.seconds(p))}", found[p][1]) for p in sorted(usable)]
+        raise InputError("no still of the video shows a picture to learn a look from (black or blank frames, title "
+                         "cards)", path)
+    return [(f"{path} at {timestamp(info.seconds(p))}", found[p][2]) for p in sorted(usable)]

@@ -82,6 +82,10 @@ def test_what_goes_with_one_photo_is_refused(templates):
     write_image(boxed, np.concatenate([bars, rgb, bars]))
     with pytest.raises(InputError, match="are the same picture"):
         _fit([templates[0], boxed])
+    mirrored = templates[0].with_suffix(".mirror.png")  # mirrored: the same colours, nothing new of the look
+    write_image(mirrored, np.ascontiguousarray(rgb[:, ::-1]))
+    with pytest.raises(InputError, match="are the same picture"):
+        _fit([templates[0], mirrored])
     with pytest.raises(InputError, match="not a list"):
         _fit([templates[:2], templates[2:]])
     assert _fit(templates[:1], candidates=1).meta["template"] == str(templates[0])  # a list of one: one photo
@@ -161,7 +165,36 @@ def test_a_video_is_read_from_its_most_colourful_stills(tmp_path, capsys):
     black = tmp_path / "black.mp4"
     _clip(black, lambda i: shots[0] * 0)
     assert main(["fit", str(black), "-o", str(tmp_path / "x.cube")]) == 2
-    assert "no still of the video shows colours" in capsys.readouterr().err
+    assert "no still of the video shows a picture" in capsys.readouterr().err
+
+
+def _title_card(i: int) -> np.ndarray:
+    """White "text" (strokes with soft edges, as a font's anti-aliasing gives) on black: a film's title card."""
+    import cv2
+
+    card = np.zeros((170, 256, 3), np.uint8)
+    cv2.putText(card, "A FILM BY", (30, 95), cv2.FONT_HERSHEY_SIMPLEX, 1.2, (255, 255, 255), 2, cv2.LINE_AA)
+    return card
+
+
+def test_title_cards_are_never_a_video_s_stills(tmp_path, capsys):
+    """A title card (white text on black) was taken as a still, and a video of one read as a strong black-and-white
+    look: its anti-aliased edges gave it enough colours. A still mostly of one colour is not taken."""
+    import cv2
+
+    from livefilter.look.stills import video_stills
+
+    shot = cv2.resize(_teal_orange(read_image(DATA / "sample_test.jpg")), (256, 170))
+    film = tmp_path / "film.mp4"
+    _clip(film, lambda i: _title_card(i) if i < 28 else shot)  # the card for 2.8 s of 4
+    stills = video_stills(film)
+    assert stills and all(float(label.rsplit(":", 1)[1]) >= 2.8 for label, _ in stills), [s[0] for s in stills]
+    card = tmp_path / "card.mp4"
+    _clip(card, _title_card)
+    assert main(["fit", str(card), "-o", str(tmp_path / "x.cube")]) == 2
+    err = capsys.readouterr().err
+    assert "no still of the video shows a picture" in err and "title cards" in err
+    assert not (tmp_path / "x.cube").exists()
 
 
 def test_a_phone_video_s_stills_stand_up_and_are_called_stills(tmp_path, capsys):
