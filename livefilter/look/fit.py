@@ -448,13 +448,15 @@ def fit_several(templates, original=None, *, sampling: str = "uniform", samples:
                 mapping: str | None = None, solver: str = "lstsq", size: int = 33, seed: int = 0,
                 saliency_mask=None, name: str | None = None, allow_large: bool = False,
                 guess_weight: float | None = None, coverage: float | None = None, segments: bool = False,
-                candidates: int | None = None, settings: FitSettings | None = None, unit: str = "photos") -> Look:
+                candidates: int | None = None, settings: FitSettings | None = None, unit: str = "photos",
+                names: list | None = None) -> Look:
     """A look learnt from several photos in it (2 to MAX_TEMPLATES: shots of one film stock, a creator's feed, frames
     of a film): each photo's automatic reading (as :func:`fit_look` reads one photo), averaged, then taken
     further from doing nothing (SEVERAL_READINGS). Readings: 1 automatic, 2 bold, 3 gentle (those closer than
     settings.min_difference to one taken are left out). The arguments are :func:`fit_look`'s; what several
     photos cannot take (an original, segments, labels, a saliency mask, a fixed kept weight) is refused. ``unit``:
-    what the notes and the confidence call the templates (a video's "stills")."""
+    what the notes and the confidence call the templates (a video's "stills"); ``names``: what the warnings call
+    each (a still's "VIDEO at TIME"; default its file, else "template N")."""
     t0 = time.perf_counter()
     templates = list(templates)
     if not 2 <= len(templates) <= MAX_TEMPLATES:
@@ -479,13 +481,13 @@ def fit_several(templates, original=None, *, sampling: str = "uniform", samples:
     grid = max(size, 33)  # averaged on at least the default lattice, baked at ``size``
     looks = [fit_look(t, sampling=sampling, samples=samples, mapping=mapping, solver=solver, size=grid, seed=seed,
                       allow_large=allow_large, coverage=coverage, settings=one, scene=False) for t in templates]
-    names = [lk.meta.get("template") or f"template {i}" for i, lk in enumerate(looks, 1)]
+    names = names or [lk.meta.get("template") or f"template {i}" for i, lk in enumerate(looks, 1)]
     # the further reading only where the network read the photo: it undoes that path's hedge. The monochrome path
     # is not hedged; taken further, its desaturation went past grey (colours inverted)
     network = [lk.meta.get("guess_weight") is not None for lk in looks]
     if any(network) and not all(network):
         grey = ", ".join(n for n, net in zip(names, network) if not net)
-        warnings.warn(f"{grey}: read as black-and-white, the other photos in colour: the look averages both",
+        warnings.warn(f"{grey}: read as black-and-white, the other {unit} in colour: the look averages both",
                       stacklevel=2)
     ident = identity_table(grid)
     changes = [lk.lut.table - ident for lk in looks]
@@ -551,7 +553,8 @@ def fit_video(path, stills=None, **kw) -> Look:
     kw["name"] = kw.get("name") or Path(path).stem
     images = [rgb for _, rgb in stills]
     # one still: read as one photo, without a scene (a video has no one scene)
-    look = fit_several(images, unit="stills", **kw) if len(images) > 1 else fit_look(images[0], scene=False, **kw)
+    look = (fit_several(images, unit="stills", names=[label for label, _ in stills], **kw) if len(images) > 1 else
+            fit_look(images[0], scene=False, **kw))
     for entry, (label, _) in zip(look.meta.get("templates", [look.meta]), stills):
         entry["template"] = label
     look.meta["video"] = str(path)

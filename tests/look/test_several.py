@@ -261,3 +261,17 @@ def _colour(tmp_path):
     path = tmp_path / "colour.png"
     write_image(path, _teal_orange(read_image(DATA / "sample_test.jpg")))
     return path
+
+
+def test_a_grey_still_among_colour_ones_is_named_by_its_time(tmp_path):
+    """The warning named "template 1" for a video's black-and-white still (a still has no file of its own)."""
+    import cv2
+
+    colour = cv2.resize(_teal_orange(read_image(DATA / "sample_test.jpg")), (256, 170))
+    grey = np.repeat(cv2.cvtColor(cv2.resize(read_image(DATA / "sample_before.jpg"), (256, 170)),
+                                  cv2.COLOR_RGB2GRAY)[..., None], 3, axis=2)
+    film = tmp_path / "film.mp4"
+    _clip(film, lambda i: grey if i < 20 else colour)
+    with pytest.warns(UserWarning, match=rf"{film} at 00:00:0[0-9.]+: read as black-and-white, the other stills in "
+                                         "colour"):
+        lf.fit_look(str(film))
