@@ -9,6 +9,7 @@
     s = lf.scene_similarity("after.jpg", frame)  # 0..1: how much of the look a frame of another scene gets
 """
 
+from . import _startup  # noqa: F401 - first, before the heavy imports: a Ctrl+C among them is one line (CLI only)
 from ._version import __version__
 from .analysis.scene import scene_similarity
 from .errors import (

@@ -162,9 +162,11 @@ def _process_pump(r: int, saved: int, ack_w: int) -> bool:
     if getattr(sys, "frozen", False) or not sys.executable or not _PUMP.is_file():
         return False
     try:
+        # in a session of its own: a signal to the whole process group (Ctrl+C in its first milliseconds, before
+        # it ignores it; `timeout`'s SIGTERM) no longer ends it while the process it filters still has lines to say
         subprocess.Popen([sys.executable, "-I", "-S", str(_PUMP), NATIVE_LOG_LINE.pattern.decode("latin-1"),
                           _MARK.decode("latin-1"), str(ack_w)], stdin=r, stdout=saved, stderr=saved,
-                         pass_fds=(ack_w,))
+                         pass_fds=(ack_w,), start_new_session=os.name == "posix")
     except (OSError, ValueError):
         return False
     os.close(r)

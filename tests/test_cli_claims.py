@@ -89,7 +89,7 @@ def test_ctrl_c_stops_live_cleanly_and_finalises_the_recording(tmp_path):
     out = "".join(lines)
     assert code == 0, err
     assert "stopped" in out and "Traceback" not in err
-    n = int(out.strip().splitlines()[-1].split()[0])  # "N frames, F fps"
+    n = int(next(line for line in out.splitlines() if " fps" in line).split()[0])  # "N frames, F fps"
     assert n > 0
     assert len(_frames(rec)) == n  # the mp4 was finalised with every rendered frame
     assert sorted(p.name for p in tmp_path.iterdir()) == ["rec.mp4"]  # no temporary file left

@@ -339,3 +339,46 @@ def test_lut_size_and_frame_size_have_distinct_names_and_keep_size_as_alias():
     for cmd in (["live", "--template", "x.cube", "--vcam"], ["demo"], ["bench-live"]):
         assert parser.parse_args(cmd + ["--frame-size", "320x180"]).frame_size == (320, 180)
         assert parser.parse_args(cmd + ["--size", "320x180"]).frame_size == (320, 180)
+
+
+# 9. stopped early -------------------------------------------------------------------------------------------------
+
+def _started(argv, cwd) -> subprocess.Popen:
+    """The command in a session of its own, so a signal can go to its whole group, as the terminal sends Ctrl+C."""
+    return subprocess.Popen([sys.executable, "-m", "livefilter", *map(str, argv)], cwd=cwd, text=True,
+                            env=dict(os.environ, PYTHONPATH=str(ROOT)), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, start_new_session=True)
+
+
+@pytest.mark.parametrize("after", [0.15, 0.5])
+def test_ctrl_c_while_the_command_starts_is_one_line(tmp_path, after):
+    """A Ctrl+C in the first second (the package's imports) printed a 20 to 40-line KeyboardInterrupt traceback
+    from inside numpy / numba / PyAV, or from the stderr filter's own process."""
+    p = _started(["info", ROOT / "tests" / "data" / "tiny_2.cube"], tmp_path)
+    time.sleep(after)
+    os.killpg(p.pid, signal.SIGINT)
+    out, err = p.communicate(timeout=60)
+    if p.returncode == 0:
+        pytest.skip(f"the command ended within {after} s (nothing to interrupt)")
+    assert p.returncode in (130, -signal.SIGINT), (p.returncode, err)
+    assert "Traceback" not in err and err.strip().splitlines()[-1:] in ([], ["livefilter: interrupted"]), err
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_a_demo_stopped_part_way_keeps_the_last_complete_one(tmp_path, sig):
+    """A demo stopped part-way renamed its part over the last run's complete clip (and its sheet no longer matched
+    it); SIGTERM to the group also ended the stderr filter, and the "interrupted" line broke with a traceback."""
+    args = ["demo", "-o", tmp_path, "--size", "160x96", "--backend", "cpu"]
+    r = cli(*args, "--frames", 3, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    before = (tmp_path / "livefilter-demo.mp4").read_bytes()
+    p = _started([*args, "--frames", 100000], tmp_path)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not [f for f in tmp_path.iterdir() if f.name.startswith(".livefilter")]:
+        time.sleep(0.02)  # recording
+    os.killpg(p.pid, sig)
+    out, err = p.communicate(timeout=60)
+    assert p.returncode == 130, (out, err)
+    assert "Traceback" not in err and err.strip().splitlines()[-1] == "livefilter: interrupted", err
+    assert (tmp_path / "livefilter-demo.mp4").read_bytes() == before
+    assert sorted(f.name for f in tmp_path.iterdir()) == ["livefilter-demo.mp4", "livefilter-demo.png"]

@@ -105,6 +105,37 @@ def test_output_mistakes_say_what_they_are(tmp_path, small_photo, capsys):
     assert list((tmp_path / "adir").iterdir()) == []
 
 
+def test_live_and_bench_mistakes_are_said_before_anything_runs(tmp_path, capsys):
+    """live --original with a look file read "not an image" of the .cube; bench-live --json into a missing folder was
+    refused after the whole measurement; a .mkv recording was refused as "recordings are .mp4 files" though .mov
+    and .m4v are written."""
+    for argv, said in (
+            (["live", "--template", DATA / "tiny_2.cube", "--original", SAMPLES / "sample_before.jpg", "--synthetic",
+              "--frames", 2, "--record", tmp_path / "x.mp4"], "--original is the photo before the template's look"),
+            (["bench-live", "--frames", 100000, "--json", tmp_path / "nodir" / "x.json"],
+             "nodir: output folder does not exist"),
+            (["live", "--template", DATA / "tiny_2.cube", "--synthetic", "--frames", 2, "--record", tmp_path / "x.mkv"],
+             "recordings are .mp4, .m4v or .mov files")):
+        code, _, err = run(argv, capsys)
+        assert code == 2, err
+        one_error_line(err, said)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_live_reads_a_template_over_100_mp_with_allow_large(tmp_path, capsys):
+    """The size limit's error said "pass --allow-large", which live did not take."""
+    from PIL import Image
+
+    Image.new("RGB", (10050, 10050), (150, 110, 70)).save(tmp_path / "big.png")
+    argv = ["live", "--template", tmp_path / "big.png", "--synthetic", "--frames", 2, "--frame-size", "64x48",
+            "--record", tmp_path / "x.mp4", "--backend", "cpu", "--no-face-protect"]
+    code, _, err = run(argv, capsys)
+    assert code == 2 and "over the 100 MP limit" in err, err
+    code, _, err = run([*argv, "--allow-large"], capsys)
+    assert code == 0, err
+    assert (tmp_path / "x.mp4").is_file()
+
+
 def test_a_sound_file_is_called_one(tmp_path, capsys):
     """A sound file as a template or an input read "not an image, or an image format that cannot be read"."""
     (tmp_path / "song.m4a").write_bytes(b"\x00\x00\x00\x20ftypM4A " + bytes(64))

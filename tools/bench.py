@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import shutil
 import subprocess
 import sys
@@ -41,21 +40,12 @@ DATA = Path(lf.__file__).resolve().parent / "data"
 
 
 def machine_info(threads: int) -> dict:
-    import numba
+    """The package's machine info (livefilter.cli.bench), with the threads asked and the ffmpeg measured beside."""
+    from livefilter.cli.bench import machine_info as base
 
-    cpu = ""
-    with open("/proc/cpuinfo") as fh:
-        for line in fh:
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
     ff = shutil.which("ffmpeg")
     ffv = subprocess.run([ff, "-version"], capture_output=True, text=True).stdout.split("\n")[0] if ff else None
-    return {
-        "cpu": cpu, "logical_cpus": os.cpu_count(), "threads": threads, "python": platform.python_version(),
-        "platform": platform.platform(), "numpy": np.__version__, "numba": numba.__version__,
-        "livefilter": lf.__version__, "ffmpeg": ffv, "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
-    }
+    return base() | {"logical_cpus": os.cpu_count(), "threads": threads, "ffmpeg": ffv}
 
 
 def timeit(fn, n: int, warmup: int = 3) -> dict:

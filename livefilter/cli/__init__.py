@@ -14,6 +14,7 @@ import os
 import sys
 import warnings
 
+from .._startup import started
 from ..errors import LiveFilterError, StreamError, VideoDecodeError
 from .apply import cmd_apply
 from .bench import cmd_bench_live
@@ -32,6 +33,7 @@ COMMANDS = {"fit": cmd_fit, "apply": cmd_apply, "info": cmd_info, "live": cmd_li
 
 
 def main(argv=None) -> int:
+    started()  # Ctrl+C is this function's from here (_startup.py)
     parser = build_parser()
     # usage errors raise SystemExit(2) after one line (_Parser.error); --help and --version SystemExit(0)
     try:

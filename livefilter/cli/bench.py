@@ -11,12 +11,30 @@ import time
 
 import numpy as np
 
-from ..fileio import atomic_output
+from .._version import __version__
+from ..fileio import atomic_output, check_output_path
 from ..resources import DATA_DIR
 from .exits import EXIT_OK
 from .samples import sample_look, split_sample_look
 
 # live/ is imported where it is used: `livefilter --help` does not load it (start-up time)
+
+
+def machine_info() -> dict:
+    """What a benchmark's figures were measured on: the CPU's model and count, the software's versions, the date and
+    the load (other work on the machine skews every figure)."""
+    import numba
+
+    cpu = platform.processor()
+    try:
+        with open("/proc/cpuinfo") as fh:
+            cpu = next((line.split(":", 1)[1].strip() for line in fh if line.startswith("model name")), cpu)
+    except OSError:
+        pass
+    return {"cpu": cpu, "cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
+            "numpy": np.__version__, "numba": numba.__version__, "livefilter": __version__,
+            "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+            "load_average_1min": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None}
 
 
 def cmd_bench_live(args) -> int:
@@ -25,6 +43,8 @@ def cmd_bench_live(args) -> int:
     from ..live.sources import SyntheticSource
 
     w, h = args.frame_size
+    if args.json:  # before the run: a folder that is not there cost the whole measurement
+        check_output_path(args.json)
     if args.segments:
         look = split_sample_look(args.scene)
     else:  # with --scene the look comes from its template photo (a before/after pair), so the scene part has one
@@ -97,13 +117,12 @@ def cmd_bench_live(args) -> int:
                           "mean_of_max": round(float(ch[:, 1].mean()), 5) if len(ch) else None,
                           "p99_of_max": round(float(np.percentile(ch[:, 1], 99)), 5) if len(ch) else None},
         "template_swaps": len(swaps),
-        "swap_ms_median": float(np.median(swaps)) if swaps else None, "reading_picks": len(picks),
-        "pick_ms_median": float(np.median(picks)) if picks else None, "stats": stats,
-        "dropped_frames": dropped,
-        "latency_in_frame_times_p95": (stats["latency"]["p95_ms"] / budget) if budget else None,
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
-                    # other work on the machine skews every figure: the load when the run ended says how much
-                    "load_average_1min": round(os.getloadavg()[0], 2)},
+        "swap_ms_median": round(float(np.median(swaps)), 2) if swaps else None, "reading_picks": len(picks),
+        "pick_ms_median": round(float(np.median(picks)), 3) if picks else None, "stats": stats,
+        # an unpaced source (--fps 0) makes frames as fast as it can: those replaced while one renders are not lost
+        "dropped_frames": dropped if budget else None,
+        "latency_in_frame_times_p95": round(stats["latency"]["p95_ms"] / budget, 3) if budget else None,
+        "machine": machine_info(),  # the load when the run ended says how much other work skewed it
     }
     text = json.dumps(result, indent=1)
     if not args.json:
@@ -114,6 +133,7 @@ def cmd_bench_live(args) -> int:
     # the file has it all; the terminal gets what a reader looks for first
     st = stats
     print(f"{result['size']} {backend}: {st['fps']:.1f} fps, render {st['render']['p50_ms']:.1f} ms (p95 "
-          f"{st['render']['p95_ms']:.1f}), latency p95 {st['latency']['p95_ms']:.0f} ms, {dropped} dropped of "
-          f"{st['frames']} frames; wrote {args.json}")
+          f"{st['render']['p95_ms']:.1f}), latency p95 {st['latency']['p95_ms']:.0f} ms, "
+          + (f"{dropped} dropped of {st['frames']} frames" if budget else f"{st['frames']} frames (unpaced)")
+          + f"; wrote {args.json}")
     return EXIT_OK

@@ -37,7 +37,8 @@ def cmd_demo(args) -> int:
     source = SyntheticSource(size, fps=30.0, frames=args.frames)
     # every frame of the clip is wanted, so the demo pushes frames through process() instead of the threaded
     # latest-frame loop (which would drop frames it cannot keep up with)
-    p = LivePipeline(source, [VideoFileSink(mp4, fps=30.0)], look=look, backend=args.backend, analysis_every=1)
+    video = VideoFileSink(mp4, fps=30.0)
+    p = LivePipeline(source, [video], look=look, backend=args.backend, analysis_every=1)
     try:
         with stop_on_signals():
             for i in range(args.frames):
@@ -45,6 +46,9 @@ def cmd_demo(args) -> int:
                 out = p.process(frame)
                 if i in picks:
                     shots.append((frame, out.copy(), p.degree))
+    except BaseException:  # stopped part-way: a demo clip is all or nothing (a part replaced the last run's clip)
+        video.discard()
+        raise
     finally:
         p.close()
     stats = p.stats.summary()

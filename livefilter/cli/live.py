@@ -40,6 +40,7 @@ def _check_pick(pick: int, template, original, assume_look: bool) -> None:
 
 
 def cmd_live(args) -> int:
+    from ..batch.jobs import count
     from ..live.pipeline import LivePipeline
     from ..live.sinks import VideoFileSink, VirtualCameraSink
     from ..live.sources import (
@@ -64,6 +65,10 @@ def cmd_live(args) -> int:
         template = templates[0]
     elif not Path(template).is_file():
         raise InputError("no such template file", template)
+    if args.original is not None and (templates or look_file_kind(Path(template), assume_look=args.look) != "image"):
+        # the photo before the template's look: a look file has none (it read "not an image" of the .cube)
+        raise InputError("--original is the photo before the template's look: it goes with a template photo, not a "
+                         "look file", template)
     if args.pick is not None and args.pick > 1 and not templates:
         _check_pick(args.pick, template, args.original, args.look)
     sequence = bool(args.input) and is_sequence(args.input)  # a folder of images or f_%04d.png
@@ -79,11 +84,12 @@ def cmd_live(args) -> int:
     if args.synthetic:
         source = SyntheticSource(size, fps=args.fps)
     elif sequence:
-        source = ImageSequenceSource(args.input, fps=args.fps, loop=args.loop, size=args.frame_size)
+        source = ImageSequenceSource(args.input, fps=args.fps, loop=args.loop, size=args.frame_size,
+                                     allow_large=args.allow_large)
         size = source.size
     elif args.input:
         if Path(args.input).suffix.lower() in IMAGE_EXTS:
-            source = ImageSource(args.input, fps=args.fps, size=args.frame_size)
+            source = ImageSource(args.input, fps=args.fps, size=args.frame_size, allow_large=args.allow_large)
         else:
             source = VideoFileSource(args.input, loop=args.loop, size=args.frame_size)
         size = source.size
@@ -102,6 +108,7 @@ def cmd_live(args) -> int:
             sinks.append(VirtualCameraSink(size, fps=source.fps))
         pipeline = LivePipeline(source, sinks, backend=args.backend, strength=args.strength,
                                 face_protect=not args.no_face_protect, scene=not args.no_scene)
+        pipeline.allow_large = args.allow_large
     except BaseException:
         for obj in [source, *sinks]:
             obj.close()
@@ -128,13 +135,17 @@ def cmd_live(args) -> int:
             stats = pipeline.stats.summary()
             print("stopped")
         finally:
+            skipped = pipeline.dropped_frames  # now: the capture goes on until close
             if window is not None:
                 window.close()
     if pipeline.stopped_by_signal:
         print(f"stopped ({pipeline.stopped_by_signal})")
     for s in sinks:
         if isinstance(s, VideoFileSink) and s.frames:
-            print(f"wrote {s.path} ({s.frames} frames)")
-    print(f"{stats['frames']} frames, {stats['fps']:.1f} fps")
+            print(f"wrote {s.path} ({count(s.frames, 'frame')})")
+    print(f"{count(stats['frames'], 'frame')}, {stats['fps']:.1f} fps")
+    if skipped and isinstance(source, (VideoFileSource, ImageSequenceSource)):  # a file's frames: said, not silent
+        print(f"{count(skipped, 'frame')} of {source.name} skipped: live keeps the file's pace and grades the latest "
+              "frame (livefilter apply grades every frame)")
     # an --input file cut short (its source logged where): a failure, as for apply, though what was read is kept
     return EXIT_FAIL if getattr(source, "problem", None) else EXIT_OK

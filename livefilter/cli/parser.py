@@ -228,6 +228,7 @@ def build_parser() -> argparse.ArgumentParser:
                                                            "when the frame's scene is unlike the template photo's")
     p.add_argument("--frames", type=_number(int, 1), help="stop after N frames (N >= 1)")
     p.add_argument("--duration", type=_number(float, 0.0, lo_open=True), help="stop after S seconds (S > 0)")
+    p.add_argument("--allow-large", action="store_true", help="read template and input photos over 100 megapixels")
 
     p = add("demo", help="run the live pipeline on the bundled sample and synthetic clip (no camera)",
             description="Grade the built-in synthetic clip (a face, panned and zoomed) with the bundled sample "

@@ -28,6 +28,9 @@ _SAVING = threading.Lock()
 class LookControl:
     """The look worker's side of the live pipeline (a mixin of LivePipeline)."""
 
+    #: a template photo over 100 megapixels is fitted (``live --allow-large``) instead of refused
+    allow_large: bool = False
+
     @property
     def candidate(self) -> tuple[int, int]:
         """(which reading is live, how many the look has): (1, 1) for a look without candidates."""
@@ -171,8 +174,8 @@ class LookControl:
             else:
                 # a photo's fit keeps its scene (meta["scene"], below) where the scene part is on; a video's
                 # stills: no one scene
-                look = (fit_look(p, original, scene=self.estimator.scene is not None) if kind == "image" else
-                        as_look(p))
+                look = (fit_look(p, original, scene=self.estimator.scene is not None, allow_large=self.allow_large)
+                        if kind == "image" else as_look(p))
         where = template if isinstance(template, (str, os.PathLike)) else None  # the file an error names
         if look is not None:
             look = pick_option(look, pick, where) if pick not in (None, look.picked) else look

@@ -89,7 +89,7 @@ class VideoFileSink(Sink):
         self.path = check_output_path(path, inputs)
         self.name = f"file {self.path.name}"  # what the start line says
         if self.path.suffix.lower() not in (".mp4", ".m4v", ".mov"):
-            raise SinkError("recordings are .mp4 files", self.path)
+            raise SinkError("recordings are .mp4, .m4v or .mov files", self.path)
         if not (fps > 0 and np.isfinite(fps)):
             raise SinkError(f"a recording needs a frame rate > 0, got {fps}", self.path)
         self.fps, self.size = float(fps), size
@@ -194,6 +194,12 @@ class VideoFileSink(Sink):
             self._discard()
             raise
         os.replace(self.tmp, self.path)
+
+    def discard(self) -> None:
+        """End without keeping the recording (its temporary file removed; an earlier file at ``path`` untouched)."""
+        if not self._closed:
+            self._closed = True
+            self._discard()
 
 
 def vcam_fix() -> str:

@@ -85,8 +85,8 @@ class SyntheticSource(Source):
 class ImageSource(Source):
     """A still image, repeated (resized to ``size`` (w, h) when given)."""
 
-    def __init__(self, path, fps: float = 30.0, frames: int | None = None, size=None):
-        self.frame = read_image(path)
+    def __init__(self, path, fps: float = 30.0, frames: int | None = None, size=None, allow_large: bool = False):
+        self.frame = read_image(path, allow_large=allow_large)
         if (n := animation_frames(path)) > 1:
             log.warning("%s: an animated image (%d frames): its first frame is played, as a still", path, n)
         if size is not None and (self.frame.shape[1], self.frame.shape[0]) != tuple(size):
@@ -134,13 +134,14 @@ class ImageSequenceSource(Source):
     ``fps``, once or looped; frames at the first image's size (or ``size`` (w, h)). An image that cannot be read
     is skipped with a warning."""
 
-    def __init__(self, spec, fps: float = 30.0, loop: bool = False, size=None):
+    def __init__(self, spec, fps: float = 30.0, loop: bool = False, size=None, allow_large: bool = False):
         self.files = sequence_files(spec)
+        self.allow_large = allow_large
         if not self.files:
             if Path(spec).is_dir():
                 raise InputError("no images in the folder (an image sequence needs .png, .jpg... files)", spec)
             raise InputError("no file matches the image sequence pattern", spec)
-        first = read_image(self.files[0])
+        first = read_image(self.files[0], allow_large=allow_large)
         self.size = tuple(size) if size is not None else (first.shape[1], first.shape[0])
         self.fps, self.loop, self.i = float(fps), loop, 0
         self.name = f"images {Path(spec).name} ({len(self.files)})"
@@ -154,7 +155,7 @@ class ImageSequenceSource(Source):
             path = self.files[self.i]
             self.i += 1
             try:
-                frame = read_image(path)
+                frame = read_image(path, allow_large=self.allow_large)
             except InputError as exc:
                 log.warning("skipping %s", exc)
                 continue

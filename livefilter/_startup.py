@@ -1,0 +1,37 @@
+"""The command line's first second: a Ctrl+C while the package imports (numpy, numba, PyAV, onnxruntime: about a
+second) ends with the one line a later Ctrl+C gives, not a 20 to 40-line traceback from inside those imports. Only
+when the program is the ``livefilter`` command (its script or ``python -m livefilter``); a program importing
+livefilter keeps its own hook. :func:`started` (``cli.main``) puts the hook back."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+_before = None
+
+
+def _hook(kind, value, tb):
+    if issubclass(kind, KeyboardInterrupt):  # Python still exits as interrupted (130)
+        print("livefilter: interrupted", file=sys.stderr)
+        return
+    (_before or sys.__excepthook__)(kind, value, tb)
+
+
+def quiet_interrupt_while_starting() -> None:
+    global _before
+    name = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else ""
+    # "-m": sys.argv[0] while ``python -m livefilter`` imports the package (the module's path only afterwards)
+    if name in ("livefilter", "livefilter.exe", "livefilter-script.py", "-m") and sys.excepthook is not _hook:
+        _before, sys.excepthook = sys.excepthook, _hook
+
+
+def started() -> None:
+    """The command line is running (its own Ctrl+C handling from here): the hook before it back."""
+    global _before
+    if sys.excepthook is _hook:
+        sys.excepthook = _before or sys.__excepthook__
+    _before = None
+
+
+quiet_interrupt_while_starting()  # on import: livefilter/__init__.py imports this module first
