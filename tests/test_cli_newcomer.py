@@ -630,6 +630,28 @@ def test_live_record_of_a_file_keeps_its_pixel_shape(tmp_path, capsys, rotation)
         assert (v.width, v.height) == ((64, 96) if rotation else (96, 64))
 
 
+def test_live_record_of_a_file_keeps_a_gap_where_the_file_has_one(ffmpeg, tmp_path, capsys):
+    """A stretch of a file that gives no frame (a TV recording's lost packets; here frames cut out, their neighbours'
+    timestamps kept) was closed up in the recording: the frames after it came a second earlier than their sound."""
+    import subprocess
+
+    from .batch.conftest import decode_all, make_clip, read_code
+
+    whole, src = tmp_path / "whole.mp4", tmp_path / "in.ts"
+    times = make_clip(whole, frames=60, size=(96, 64), fps=25, audio=False)
+    subprocess.run([ffmpeg, "-loglevel", "error", "-i", str(whole), "-vf", r"select=not(between(n\,20\,44))",
+                    "-fps_mode", "passthrough", "-c:v", "libx264", "-crf", "10", "-g", "5", str(src)], check=True)
+    code, _, err = run(["live", "--template", DATA / "tiny_2.cube", "--input", src, "--record", tmp_path / "r.mp4",
+                        "--backend", "cpu", "--no-face-protect"], capsys)
+    assert code == 0, err
+    frames, got, _ = decode_all(tmp_path / "r.mp4")
+    codes = [read_code(f) for f in frames]
+    assert 45 in codes and not set(range(20, 45)) & set(codes), codes
+    first = got[0] - times[codes[0]]  # the recording's clock starts at its first frame
+    for c, t in zip(codes, got):  # each frame at its time in the file (closed up, frame 45 came at 0.8 s, not 1.8)
+        assert abs(t - first - times[c]) <= 0.041, (c, t, times[c])
+
+
 def test_a_recorded_file_keeps_its_timing_and_audio_when_frames_are_dropped(tmp_path):
     from livefilter.live.pipeline import LivePipeline
     from livefilter.live.sinks import VideoFileSink

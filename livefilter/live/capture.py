@@ -34,12 +34,13 @@ class LatestFrame:
         self._ended = False
         self.dropped = 0
 
-    def put(self, frame: np.ndarray, t: float) -> None:
+    def put(self, frame: np.ndarray, t: float, position: int | None = None) -> None:
+        """``position``: the frame's number on its source's own clock (a file's, from 1), where it has one."""
         with self._cond:
             if self._seq > self._taken:
                 self.dropped += 1
             self._seq += 1
-            self._item = (frame, t, self._seq)
+            self._item = (frame, t, self._seq, position)
             self._cond.notify_all()
 
     def end(self) -> None:
@@ -48,7 +49,8 @@ class LatestFrame:
             self._cond.notify_all()
 
     def get(self, after: int, timeout: float = 1.0, consume: bool = True):
-        """The newest (frame, t, seq) with seq > ``after``; None on timeout; raises EOFError at end of stream."""
+        """The newest (frame, t, seq, position) with seq > ``after``; None on timeout; raises EOFError at end of
+        stream."""
         deadline = time.monotonic() + timeout
         with self._cond:
             if consume:  # the consumer is ready for a frame newer than ``after`` (wait_consumer)
@@ -125,7 +127,7 @@ def _capture_loop(source, slot, stop, go, status) -> None:
         if not (isinstance(frame, np.ndarray) and frame.dtype == np.uint8 and frame.ndim == 3 and frame.shape[2] == 3):
             log.warning("skipping a bad frame from %s: %s", source.name, getattr(frame, "shape", type(frame)))
             continue
-        slot.put(frame, time.monotonic())
+        slot.put(frame, time.monotonic(), source.position())
         if period and first:
             # the clock starts once the first frame is through the render loop, which pays one-time costs on it
             # (the first encode, a thread not yet scheduled under load) that would drop the frames behind it

@@ -98,6 +98,7 @@ class LivePipeline(LookControl):
                                                             initializer=background_thread)
         self._callbacks = []
         self._last_seq = 0
+        self._position = None  # the last frame's number on its source's clock (a file's), when it has one
         self._out = None
         self._started = False
         self._closed = False
@@ -279,7 +280,7 @@ class LivePipeline(LookControl):
                 break
             if item is None:
                 continue
-            frame, _, seq = item
+            frame, _, seq, _ = item
             if seq % self.analysis_every:
                 continue
             t = time.perf_counter()
@@ -308,7 +309,7 @@ class LivePipeline(LookControl):
             raise
         if item is None:
             return None
-        frame, t_cap, self._last_seq = item
+        frame, t_cap, self._last_seq, self._position = item
         return self._render(frame, t_cap)
 
     def process(self, frame: np.ndarray) -> np.ndarray:
@@ -344,7 +345,7 @@ class LivePipeline(LookControl):
         t1 = time.perf_counter()
         for sink in self.sinks:
             if getattr(sink, "indexed", False):  # (a sink may be any object with send() and close())
-                sink.send(out, index=self._last_seq)
+                sink.send(out, index=self._position or self._last_seq)  # a file's frame: its place in the file
             else:
                 sink.send(out)
         t2 = time.perf_counter()

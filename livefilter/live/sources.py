@@ -41,6 +41,11 @@ class Source(Closable):
     def read(self) -> np.ndarray | None:
         raise NotImplementedError
 
+    def position(self) -> int | None:
+        """The last frame read's number on the source's own clock (from 1), or None: a recording then numbers
+        frames as they come."""
+        return None
+
 
 
 class SyntheticSource(Source):
@@ -238,6 +243,14 @@ class VideoFileSource(Source):
         if self.want is not None and (rgb.shape[1], rgb.shape[0]) != self.want:
             return cv2.resize(rgb, self.want, interpolation=cv2.INTER_AREA)
         return np.ascontiguousarray(rgb)
+
+    def position(self) -> int | None:
+        """The last frame's number on the file's clock, from its timestamp: a stretch of the file that gave no frame
+        (corrupt data the decoder skipped) leaves a gap in a recording, as in the file, instead of the frames after
+        it stamped earlier than their sound. None when looping (each pass starts the clock again)."""
+        if self.loop or self._last_pts is None:
+            return None
+        return int(round(float((self._last_pts - self.info.start_pts) * self.info.time_base) * self.fps)) + 1
 
     def close(self):
         self._ended = True

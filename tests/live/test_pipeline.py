@@ -69,7 +69,7 @@ def test_latest_frame_slot_drops_never_queues():
     slot = LatestFrame()
     for i in range(5):
         slot.put(np.full((2, 2, 3), i, np.uint8), time.monotonic())
-    frame, _, seq = slot.get(0)
+    frame, _, seq, _ = slot.get(0)
     assert frame[0, 0, 0] == 4 and seq == 5 and slot.dropped == 4
     assert slot.get(seq, timeout=0.01) is None
     slot.end()
