@@ -607,20 +607,10 @@ def test_live_record_of_a_file_keeps_its_pixel_shape(tmp_path, capsys, rotation)
 
     import av
 
+    from .batch.conftest import make_clip
+
     src = tmp_path / "in.mp4"
-    with av.open(str(src), "w") as out:
-        vs = out.add_stream("libx264", rate=10)
-        vs.width, vs.height, vs.pix_fmt = 96, 64, "yuv420p"
-        vs.codec_context.sample_aspect_ratio = Fraction(4, 3)
-        if rotation:
-            vs.set_display_rotation(rotation)
-        for i in range(6):
-            f = av.VideoFrame.from_ndarray(np.full((64, 96, 3), 40 * i, np.uint8), format="rgb24")
-            f.pts = i
-            for pkt in vs.encode(f):
-                out.mux(pkt)
-        for pkt in vs.encode(None):
-            out.mux(pkt)
+    make_clip(src, frames=6, size=(96, 64), fps=10, audio=False, rotation=rotation, sar=Fraction(4, 3))
     code, _, err = run(["live", "--template", DATA / "tiny_2.cube", "--input", src, "--record", tmp_path / "r.mp4",
                         "--backend", "cpu", "--no-face-protect"], capsys)
     assert code == 0, err

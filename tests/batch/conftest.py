@@ -31,7 +31,7 @@ def read_code(rgb: np.ndarray) -> int:
 
 
 def make_clip(path, frames: int = 20, size=(96, 64), fps: int = 25, audio: bool = True, rotation: int = 0,
-              durations=None, gop: int = 5, frame_fn=None) -> list[float]:
+              durations=None, gop: int = 5, frame_fn=None, sar=None) -> list[float]:
     """Write an H.264 clip (+ AAC audio of the same length); returns the frames' times in seconds.
     ``durations`` (ticks of 1/1000 s per frame, cycled) makes it variable frame rate."""
     out = av.open(str(path), "w")
@@ -45,6 +45,8 @@ def make_clip(path, frames: int = 20, size=(96, 64), fps: int = 25, audio: bool 
                                 **({"x264-params": X264_PARAMS} if X264_PARAMS else {})}
     if rotation:
         vs.set_display_rotation(rotation)
+    if sar:  # non-square pixels (a Fraction)
+        vs.codec_context.sample_aspect_ratio = sar
     times, t = [], 0
     for i in range(frames):
         rgb = frame_fn(i) if frame_fn else code_frame(i, *size)
