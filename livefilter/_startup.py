@@ -18,11 +18,19 @@ def _hook(kind, value, tb):
     (_before or sys.__excepthook__)(kind, value, tb)
 
 
+def _the_command() -> bool:
+    """Whether this program is the ``livefilter`` command: its script, or ``python -m livefilter`` (not another
+    ``python -m PKG`` whose package imports livefilter: sys.argv[0] is "-m" while either is imported)."""
+    name = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else ""
+    if name in ("livefilter", "livefilter.exe", "livefilter-script.py"):
+        return True
+    argv = getattr(sys, "orig_argv", [])
+    return name == "-m" and any(a == "-m" and b.split(".")[0] == "livefilter" for a, b in zip(argv, argv[1:]))
+
+
 def quiet_interrupt_while_starting() -> None:
     global _before
-    name = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else ""
-    # "-m": sys.argv[0] while ``python -m livefilter`` imports the package (the module's path only afterwards)
-    if name in ("livefilter", "livefilter.exe", "livefilter-script.py", "-m") and sys.excepthook is not _hook:
+    if _the_command() and sys.excepthook is not _hook:
         _before, sys.excepthook = sys.excepthook, _hook
 
 

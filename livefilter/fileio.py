@@ -91,7 +91,9 @@ def atomic_output(path: str | os.PathLike, inputs: tuple = ()):
     written (exit 2) instead of a bare ``OSError: [Errno 28]``. The block only writes: inputs are read before it.
     """
     p = check_output_path(path, inputs)
-    tmp = temp_beside(p, "".join(p.suffixes[-2:]) or ".tmp")
+    # a double extension (.look.npz) kept whole; a dot earlier in a name ("St. Ives.jpg") is not an extension
+    double = len(p.suffixes) > 1 and len(p.suffixes[-2]) <= 8 and " " not in p.suffixes[-2]
+    tmp = temp_beside(p, "".join(p.suffixes[-2:]) if double else p.suffix or ".tmp")
     try:
         yield Path(tmp)
         os.replace(tmp, p)
@@ -123,7 +125,12 @@ NAME_MAX = 255  # bytes in a file name (Linux, macOS; NTFS counts 255 UTF-16 uni
 def _fitting_stem(stem: str, suffix: str) -> str:
     """``stem`` cut so that the temporary name (".STEM." + mkstemp's 8 characters + ``suffix``) fits in NAME_MAX
     bytes: an output named near the limit was refused as "File name too long" for its temporary name alone."""
-    room = max(NAME_MAX - 2 - 8 - len(os.fsencode(suffix)), 1)
+    return stem_within(stem, 2 + 8 + len(os.fsencode(suffix)))
+
+
+def stem_within(stem: str, rest: int) -> str:
+    """``stem`` cut (whole characters) so that it and ``rest`` more bytes fit in a file name (NAME_MAX bytes)."""
+    room = max(NAME_MAX - rest, 1)
     while len(os.fsencode(stem)) > room:
         stem = stem[:-1]
     return stem

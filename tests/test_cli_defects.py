@@ -350,7 +350,8 @@ def _started(argv, cwd) -> subprocess.Popen:
                             stderr=subprocess.PIPE, start_new_session=True)
 
 
-@pytest.mark.parametrize("after", [0.15, 0.5])
+@pytest.mark.skipif(not hasattr(os, "killpg"), reason="a signal to a process group (POSIX)")
+@pytest.mark.parametrize("after", [0.3, 0.6])  # after the interpreter's own start (30-40 ms), within the imports
 def test_ctrl_c_while_the_command_starts_is_one_line(tmp_path, after):
     """A Ctrl+C in the first second (the package's imports) printed a 20 to 40-line KeyboardInterrupt traceback
     from inside numpy / numba / PyAV, or from the stderr filter's own process."""
@@ -364,7 +365,8 @@ def test_ctrl_c_while_the_command_starts_is_one_line(tmp_path, after):
     assert "Traceback" not in err and err.strip().splitlines()[-1:] in ([], ["livefilter: interrupted"]), err
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+@pytest.mark.skipif(not hasattr(os, "killpg"), reason="a signal to a process group (POSIX)")
+@pytest.mark.parametrize("sig", ["SIGINT", "SIGTERM"])
 def test_a_demo_stopped_part_way_keeps_the_last_complete_one(tmp_path, sig):
     """A demo stopped part-way renamed its part over the last run's complete clip (and its sheet no longer matched
     it); SIGTERM to the group also ended the stderr filter, and the "interrupted" line broke with a traceback."""
@@ -376,9 +378,9 @@ def test_a_demo_stopped_part_way_keeps_the_last_complete_one(tmp_path, sig):
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not [f for f in tmp_path.iterdir() if f.name.startswith(".livefilter")]:
         time.sleep(0.02)  # recording
-    os.killpg(p.pid, sig)
+    os.killpg(p.pid, getattr(signal, sig))
     out, err = p.communicate(timeout=60)
-    assert p.returncode == 130, (out, err)
+    assert p.returncode == 130, (out, err)  # (SIGTERM too: the demo stops as on Ctrl+C)
     assert "Traceback" not in err and err.strip().splitlines()[-1] == "livefilter: interrupted", err
     assert (tmp_path / "livefilter-demo.mp4").read_bytes() == before
     assert sorted(f.name for f in tmp_path.iterdir()) == ["livefilter-demo.mp4", "livefilter-demo.png"]

@@ -236,10 +236,12 @@ def run_jobs(look, jobs: list[Job], opts: Options, *, workers: int | None = None
         with concurrent.futures.ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_init,
                                                     initargs=(look, opts, mp_stop, threads, extra_inputs,
                                                               _parent_logging())) as pool:
-            with _terminal_signals_blocked():  # the workers start with them blocked (see there)
-                futures = {pool.submit(_worker_run, job): job for job in jobs}
-            pending = set(futures)
             try:
+                # the workers start with the terminal's signals blocked (see there); a Ctrl+C meanwhile is raised
+                # here as the block ends, inside the try: the workers are told to stop
+                with _terminal_signals_blocked():
+                    futures = {pool.submit(_worker_run, job): job for job in jobs}
+                pending = set(futures)
                 while pending:
                     done, pending = concurrent.futures.wait(pending, timeout=0.2,
                                                             return_when=concurrent.futures.FIRST_COMPLETED)

@@ -31,7 +31,7 @@ from ..errors import (
     VideoDecodeError,
     VideoError,  # noqa: F401 - defined here before errors.py held every exception
 )
-from ..fileio import check_output_path, temp_beside
+from ..fileio import check_output_path, stem_within, temp_beside
 from ..look import as_look
 from ..media.codec import (
     ChunkEncoder,
@@ -150,7 +150,8 @@ def partial_path(dst: str | os.PathLike) -> Path:
     """Where ``keep_partial`` keeps a video graded part-way: NAME.partial.EXT beside NAME.EXT, so that a complete
     output is never replaced by a part of it and ``skip_existing`` does not take the part for the whole."""
     dst = Path(dst)
-    return dst.with_name(f"{dst.stem}.partial{dst.suffix}")
+    tail = f".partial{dst.suffix}"
+    return dst.with_name(stem_within(dst.stem, len(os.fsencode(tail))) + tail)  # a name near the limit: cut
 
 
 @dataclasses.dataclass
@@ -202,6 +203,10 @@ def apply_video(look, src, dst, *, face_protect: bool = True, strength: float = 
         raise OutputError(f"unsupported video output extension {dst.suffix!r}; use one of {', '.join(OUTPUT_EXTS)}",
                           dst)
     check_output_path(dst, (src, *inputs))
+    if keep_partial and any(partial_path(dst).resolve() == Path(i).resolve() for i in (src, *inputs) if i):
+        # where a part would go: never over an input (apply take.partial.mp4 -o take.mp4 --keep-partial)
+        raise OutputError(f"--keep-partial would keep a part as {partial_path(dst).name}, an input: choose another "
+                          "output name", dst)
     if not 0 <= strength <= 1:
         raise InputError(f"strength must be 0..1, got {strength}")
     info = probe(src, chunk_seconds)

@@ -67,8 +67,8 @@ def cmd_live(args) -> int:
         raise InputError("no such template file", template)
     if args.original is not None and (templates or look_file_kind(Path(template), assume_look=args.look) != "image"):
         # the photo before the template's look: a look file has none (it read "not an image" of the .cube)
-        raise InputError("--original is the photo before the template's look: it goes with a template photo, not a "
-                         "look file", template)
+        raise InputError("--original is the photo before the template's look: it goes with one template photo, not "
+                         + ("a folder" if templates else "a look file"), args.template)
     if args.pick is not None and args.pick > 1 and not templates:
         _check_pick(args.pick, template, args.original, args.look)
     sequence = bool(args.input) and is_sequence(args.input)  # a folder of images or f_%04d.png

@@ -179,7 +179,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--skip-existing", action="store_true", help="leave inputs whose output exists (resume a batch)")
     p.add_argument("--keep-partial", action="store_true",
                    help="a video that stops part-way (corrupt data, Ctrl+C) keeps what was graded, as "
-                        "NAME.partial.mp4 beside the output")
+                        "NAME.partial.EXT beside the output")
     p.add_argument("--grade-damaged", action="store_true",
                    help="a video frame the decoder flags as damaged (a lost packet in a recording) is graded as it "
                         "conceals it, as players show it, instead of stopping there; a warning says how many")

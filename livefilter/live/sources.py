@@ -203,13 +203,14 @@ class VideoFileSource(Source):
         #: what was wrong with the file (corrupt or truncated data), once a pass met it; None while all is well
         self.problem: str | None = None
         self._frames = None
-        self._decoded, self._last_pts = 0, None
+        self._decoded, self._last_pts, self._first_pts = 0, None, None
         self._ended = False
 
     def _next(self):
         """The next decoded frame of this pass, or None at its end (complete or not)."""
         if self._frames is None:
             self._frames, self._decoded, self._last_pts = decode(self.info, file=self._file), 0, None
+            self._first_pts = None
         try:
             pts, rgb = next(self._frames)
         except StopIteration:
@@ -220,6 +221,8 @@ class VideoFileSource(Source):
             return None
         self._decoded += 1
         self._last_pts = pts
+        if self._first_pts is None:
+            self._first_pts = pts
         return rgb
 
     def _end_pass(self, problem: str | None) -> None:
@@ -250,7 +253,9 @@ class VideoFileSource(Source):
         it stamped earlier than their sound. None when looping (each pass starts the clock again)."""
         if self.loop or self._last_pts is None:
             return None
-        return int(round(float((self._last_pts - self.info.start_pts) * self.info.time_base) * self.fps)) + 1
+        # from the first frame shown (a frame an edit list hides, packets before the first keyframe: not counted),
+        # as a recording numbered its frames before
+        return int(round(float((self._last_pts - self._first_pts) * self.info.time_base) * self.fps)) + 1
 
     def close(self):
         self._ended = True

@@ -261,7 +261,7 @@ def fit_look(template, original=None, *, sampling: str = "uniform", samples: int
         candidates: from one photo, how many distinct readings to offer (default 4; 1: the automatic one only):
             ``look.candidates`` holds them, ``look.pick(n)`` takes one; the look itself is candidate 1.
         settings: the one-photo fit's settings (:class:`FitSettings`); ``candidates`` overrides its own.
-        scene: keep the template's scene features in ``look.meta["scene"]`` (one photo; about 20 ms): ``apply`` and
+        scene: keep the template's scene features in ``look.meta["scene"]`` (one photo; about 10 ms): ``apply`` and
             ``live`` give a picture whose scene is unlike the template's less of the look (its scene similarity,
             livefilter.analysis.scene); several photos or a video's stills keep none (no one scene).
     """

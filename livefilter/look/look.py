@@ -211,7 +211,7 @@ class Look:
                                                                            "template", "template_sha256")]
         reading = (self.candidates[self.picked - 1].meta() | {"number": self.picked, "of": len(self.candidates)}
                    if self.candidates else self.meta.get("reading"))
-        if isinstance(reading, dict) and reading["number"] > 1:  # that reading: its confidence, not reading 1's
+        if isinstance(reading, dict) and reading.get("number", 2) > 1:  # that reading: its confidence, not reading 1's
             comments.append(f"reading: {_reading_text(reading)}")
             comments.append(f"confidence: {describe_reading(reading).split(': ', 1)[1]}")
         elif "confidence" in self.meta:
@@ -251,7 +251,8 @@ def _reading_text(reading, short: bool = False) -> str:
     if not isinstance(reading, dict):
         return str(reading).split(", ")[0] + (")" if short and ", " in str(reading) else "")
     note = f", {reading['note']}" if reading.get("note") and not short else ""
-    return f"{reading['number']} of {reading['of']} ({reading['kind']}{note})"
+    which = f"{reading['number']} of {reading['of']} " if reading.get("number") else ""  # older files: the kind
+    return f"{which}({reading.get('kind', 'reading')}{note})"
 
 
 def _mapping_from(arrays, prefix, fallback=None):

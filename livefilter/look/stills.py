@@ -22,10 +22,12 @@ log = logging.getLogger(__name__)
 STILLS, LOOKED_AT = 5, 12
 #: a still whose colours fill less than this share of the colour cube's bins is not taken (black, a blank)
 MIN_SHARE = 0.01
-#: nor one whose most common colour (its 8^3 bin) covers at least this share of it: a title card (white text on
-#: black 0.96, on dark blue 0.95 measured; their anti-aliased edges passed MIN_SHARE) or a blank; of the 387 shared
-#: photos the flattest is 0.71 (median 0.15)
+#: nor a title card: one colour (an 8^3 bin) covering at least MAX_FLAT of it (white text on black 0.96, on dark blue
+#: 0.95 measured; their anti-aliased edges passed MIN_SHARE; of the 387 shared photos the flattest is 0.71, median
+#: 0.15) with grey marks far from it (the text: at least 3 bins away, chroma under CARD_CHROMA). A flat picture with
+#: a coloured subject (a person in a white studio) or none far from its colour (fog) stays a picture.
 MAX_FLAT = 0.85
+CARD_CHROMA = 0.15
 #: two pictures whose 64-pixel thumbnails differ by less than this (mean, code values) are one picture: a photo and
 #: its re-saved JPEG copy 0.43, stills of a still shot 0.01-0.03, frames 40 ms apart of a moving clip 3.9 and more;
 #: several copies of one picture are not several readings of its look
@@ -37,11 +39,16 @@ def _thumbnail(rgb: np.ndarray) -> np.ndarray:
     return cv2.resize(rgb, (64, max(1, round(64 * h / w))), interpolation=cv2.INTER_AREA).astype(np.float32)
 
 
-def _colours(rgb: np.ndarray) -> tuple[float, float]:
-    """A still's share of the colour cube (coverage.colour_share) and its most common colour's share of it."""
+def _colours(rgb: np.ndarray) -> tuple[float, bool]:
+    """A still's share of the colour cube (coverage.colour_share) and whether it is a title card (MAX_FLAT)."""
     t = _thumbnail(rgb).reshape(-1, 3) / 255.0
-    bins = np.minimum((t * 8).astype(np.int64), 7) @ np.array([64, 8, 1])
-    return colour_share(t), float(np.bincount(bins, minlength=512).max() / len(bins))
+    cells = np.minimum((t * 8).astype(np.int64), 7)
+    counts = np.bincount(cells @ np.array([64, 8, 1]), minlength=512)
+    top = np.array(np.unravel_index(counts.argmax(), (8, 8, 8)))
+    far = t[np.abs(cells - top).max(axis=1) >= 3]
+    card = (counts.max() >= MAX_FLAT * len(t) and len(far) > 0
+            and float((far.max(axis=1) - far.min(axis=1)).mean()) < CARD_CHROMA)
+    return colour_share(t), card
 
 
 def same_picture(a: np.ndarray, b: np.ndarray) -> bool:
@@ -81,7 +88,7 @@ def video_stills(path, count: int = STILLS, looked_at: int = LOOKED_AT) -> list[
         rgb = np.ascontiguousarray(np.rot90(rgb, turns)) if turns else rgb
         if pts not in found and not any(same_picture(rgb, other) for *_, other in found.values()):  # a still shot
             found[pts] = (*_colours(rgb), rgb)
-    usable = sorted((p for p in found if found[p][0] >= MIN_SHARE and found[p][1] < MAX_FLAT),
+    usable = sorted((p for p in found if found[p][0] >= MIN_SHARE and not found[p][1]),
                     key=lambda p: -found[p][0])[:count]
     if not usable:
         raise InputError("no still of the video shows a picture to learn a look from (black or blank frames, title "
