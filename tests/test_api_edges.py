@@ -100,3 +100,48 @@ def test_apply_video_refuses_a_still_image(look, tmp_path):
         with pytest.raises(VideoError, match="a still image .*not a video"):
             lf.apply_video(look, src, tmp_path / "out.mp4")
     assert not (tmp_path / "out.mp4").exists()
+
+
+def test_a_reading_kept_by_the_previous_version_still_prints_and_saves(tmp_path):
+    """with_strength's reading before it said its number ({"kind", "note", "confidence"}): repr and save raised
+    KeyError 'number'."""
+    old = lf.Look(lut=lf.Lut.identity(5), meta={"name": "old", "strength": 0.8, "reading": {
+        "kind": "bold", "note": "", "confidence": {"level": "medium"}}})
+    assert "from reading (bold)" in repr(old) and "confidence medium" in repr(old)
+    header = old.save(tmp_path / "old.cube").read_text().split("LUT_3D_SIZE")[0]
+    assert "# reading: (bold)" in header and "# strength: 0.8" in header
+
+
+def test_names_near_the_limit_fit_their_temporary_and_partial_names(tmp_path):
+    import os
+
+    from livefilter.batch.video import partial_path
+    from livefilter.fileio import NAME_MAX, atomic_output
+
+    dotted = tmp_path / ("St. Ives " + "x" * (NAME_MAX - 13) + ".jpg")  # an early dot is not an extension
+    with atomic_output(dotted) as tmp:
+        assert tmp.suffix == ".jpg" and len(os.fsencode(tmp.name)) <= NAME_MAX
+        tmp.write_bytes(b"x")
+    assert dotted.read_bytes() == b"x"
+    with atomic_output(tmp_path / "a.look.npz") as tmp:  # a double extension kept whole
+        assert tmp.name.endswith(".look.npz")
+        tmp.write_bytes(b"x")
+    part = partial_path(tmp_path / ("é" * 125 + ".mp4"))
+    assert len(os.fsencode(part.name)) <= NAME_MAX and part.name.endswith(".partial.mp4")
+
+
+def test_the_startup_hook_is_the_livefilter_command_s_only(tmp_path):
+    """sys.argv[0] is "-m" while any `python -m PKG` imports PKG: a package importing livefilter got the
+    command line's "interrupted" hook, for good."""
+    import os
+    import subprocess
+    import sys
+
+    from .conftest import ROOT
+
+    (tmp_path / "otherpkg").mkdir()
+    (tmp_path / "otherpkg" / "__init__.py").write_text("import livefilter\n")
+    (tmp_path / "otherpkg" / "__main__.py").write_text("import sys\nprint(sys.excepthook is sys.__excepthook__)\n")
+    r = subprocess.run([sys.executable, "-m", "otherpkg"], cwd=tmp_path, capture_output=True, text=True,
+                       env=dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), str(tmp_path)])), timeout=120)
+    assert r.stdout.strip() == "True", r.stderr

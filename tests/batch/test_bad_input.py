@@ -341,3 +341,12 @@ def _workers(pid: int) -> list[int]:
         except (OSError, ValueError, IndexError):
             pass
     return out
+
+
+def test_keep_partial_never_keeps_its_part_over_an_input(tmp_path, look_file, capsys):
+    src = tmp_path / "take.partial.mp4"  # the part of take.mp4 would be the input itself
+    make_clip(src, frames=3, size=(64, 48))
+    before = src.read_bytes()
+    code, _, err = run(["apply", look_file, src, "-o", tmp_path / "take.mp4", "--keep-partial"], capsys)
+    assert code == 2 and "--keep-partial would keep a part as take.partial.mp4, an input" in err, err
+    assert src.read_bytes() == before and not (tmp_path / "take.mp4").exists()
