@@ -4,6 +4,7 @@ and a before/after contact sheet."""
 from __future__ import annotations
 
 import shlex
+import sys
 from pathlib import Path
 
 import cv2
@@ -12,9 +13,9 @@ import numpy as np
 from ..fileio import check_output_folder, check_output_path
 from ..imageio import write_image
 from ..resources import sample_path
-from .exits import EXIT_OK
+from .exits import EXIT_OK, signal_exit
 from .samples import sample_look
-from .signals import stop_on_signals
+from .signals import stop_event_on_signals
 
 # live/ and the contact sheet are imported where they are used: `livefilter --help` does not load them (start-up time)
 
@@ -39,18 +40,27 @@ def cmd_demo(args) -> int:
     # latest-frame loop (which would drop frames it cannot keep up with)
     video = VideoFileSink(mp4, fps=30.0)
     p = LivePipeline(source, [video], look=look, backend=args.backend, analysis_every=1)
-    try:
-        with stop_on_signals():
+    # Ctrl+C, SIGTERM, SIGHUP: the frame in hand finishes, then the demo stops (an exception raised wherever the
+    # signal came, as before, could leave a lock held: a SIGTERM once left the demo running)
+    with stop_event_on_signals() as stop:
+        try:
             for i in range(args.frames):
+                if stop.is_set():
+                    break
                 frame = source.read()
                 out = p.process(frame)
                 if i in picks:
                     shots.append((frame, out.copy(), p.degree))
-    except BaseException:  # stopped part-way: a demo clip is all or nothing (a part replaced the last run's clip)
-        video.discard()
-        raise
-    finally:
-        p.close()
+        except BaseException:
+            video.discard()
+            raise
+        finally:
+            if stop.is_set():  # a demo clip is all or nothing (a part replaced the last run's clip)
+                video.discard()
+            p.close()
+    if stop.is_set():
+        print(f"livefilter: stopped ({stop.signal}): nothing written", file=sys.stderr)
+        return signal_exit(stop.signal)
     stats = p.stats.summary()
     tiles = []
     for i, (before, after, _) in enumerate(shots):
