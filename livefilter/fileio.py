@@ -53,16 +53,17 @@ def check_output_path(path: str | os.PathLike, inputs: tuple = ()) -> Path:
     check_output_folder(p.parent if str(p.parent) else Path("."))
     if p.is_dir():
         raise OutputError("output path is a folder", p)
-    for src in inputs:
-        if src is None:
-            continue
-        try:
-            same = p.resolve() == Path(src).resolve()
-        except OSError:
-            same = False
-        if same:
-            raise OutputError("output path is the same as an input; choose another name", p)
+    if any(same_path(p, src) for src in inputs if src is not None):
+        raise OutputError("output path is the same as an input; choose another name", p)
     return p
+
+
+def same_path(a: str | os.PathLike, b: str | os.PathLike) -> bool:
+    """Whether two paths name one file (links and relative parts resolved; False where that cannot be told)."""
+    try:
+        return Path(a).resolve() == Path(b).resolve()
+    except OSError:
+        return False
 
 
 def check_distinct_outputs(outputs: dict) -> None:

@@ -25,7 +25,7 @@ from pathlib import Path
 import numba
 
 from ..errors import InputError, OutputError
-from ..fileio import check_output_folder, check_output_path
+from ..fileio import check_output_folder, check_output_path, same_path
 from ..imageio import AUDIO_EXTS, IMAGE_EXTS
 from ..look import Look, as_look
 from ..media.memory import steady_memory
@@ -39,13 +39,6 @@ from .video import output_name, partial_path
 def kind_of(path: Path) -> str | None:
     ext = path.suffix.lower()
     return "image" if ext in IMAGE_EXTS else "video" if ext in VIDEO_EXTS else None
-
-
-def _same(a: Path, b: Path) -> bool:
-    try:
-        return a.resolve() == b.resolve()
-    except OSError:
-        return False
 
 
 def plan_jobs(inputs, *, output=None, out_dir=None, recursive: bool = False, extra_inputs: tuple = (),
@@ -73,13 +66,13 @@ def plan_jobs(inputs, *, output=None, out_dir=None, recursive: bool = False, ext
                     if ignored is not None and not (out_dir is not None and _inside(f, out_dir)):
                         ignored.append(f)
                     continue
-                if out_dir is not None and _inside(f, out_dir) and not _same(out_dir, item):
+                if out_dir is not None and _inside(f, out_dir) and not same_path(out_dir, item):
                     continue  # earlier outputs inside an input folder are not inputs
                 found.append((f, f.relative_to(item)))
         elif item.is_file():
-            if kind_of(item) is None and item.suffix.lower() in AUDIO_EXTS:
-                raise InputError("a sound file: no picture to grade", item)
             if kind_of(item) is None:
+                if item.suffix.lower() in AUDIO_EXTS:
+                    raise InputError("a sound file: no picture to grade", item)
                 known = ", ".join(IMAGE_EXTS + VIDEO_EXTS)
                 raise InputError(f"not an image or video file (extension {item.suffix or 'none'!r}; known: {known})",
                                  item)
@@ -107,10 +100,10 @@ def plan_jobs(inputs, *, output=None, out_dir=None, recursive: bool = False, ext
         if output is not None or dst.parent.is_dir():
             # the output as given: a trailing slash (a folder), which Path drops, is refused there
             check_output_path(output if output is not None else dst, (src, *extra_inputs))
-        elif any(_same(dst, Path(s)) for s in (src, *extra_inputs) if s is not None):
+        elif any(same_path(dst, Path(s)) for s in (src, *extra_inputs) if s is not None):
             raise OutputError("output path is the same as an input; choose another name", dst)
         key = str(dst.resolve())
-        if key in by_dst and _same(Path(by_dst[key]), src):
+        if key in by_dst and same_path(Path(by_dst[key]), src):
             raise InputError("given twice (once is enough)", src)
         if key in by_dst:
             raise OutputError(f"two inputs would write the same output: {by_dst[key]} and {src} -> {dst}; "

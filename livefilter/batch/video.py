@@ -31,7 +31,7 @@ from ..errors import (
     VideoDecodeError,
     VideoError,  # noqa: F401 - defined here before errors.py held every exception
 )
-from ..fileio import check_output_path, stem_within, temp_beside
+from ..fileio import check_output_path, same_path, stem_within, temp_beside
 from ..look import as_look
 from ..media.codec import (
     ChunkEncoder,
@@ -203,7 +203,7 @@ def apply_video(look, src, dst, *, face_protect: bool = True, strength: float = 
         raise OutputError(f"unsupported video output extension {dst.suffix!r}; use one of {', '.join(OUTPUT_EXTS)}",
                           dst)
     check_output_path(dst, (src, *inputs))
-    if keep_partial and any(partial_path(dst).resolve() == Path(i).resolve() for i in (src, *inputs) if i):
+    if keep_partial and any(same_path(partial_path(dst), i) for i in (src, *inputs) if i is not None):
         # where a part would go: never over an input (apply take.partial.mp4 -o take.mp4 --keep-partial)
         raise OutputError(f"--keep-partial would keep a part as {partial_path(dst).name}, an input: choose another "
                           "output name", dst)

@@ -43,6 +43,7 @@ def cmd_demo(args) -> int:
     # Ctrl+C, SIGTERM, SIGHUP: the frame in hand finishes, then the demo stops (an exception raised wherever the
     # signal came, as before, could leave a lock held: a SIGTERM once left the demo running)
     with stop_event_on_signals() as stop:
+        complete = False
         try:
             for i in range(args.frames):
                 if stop.is_set():
@@ -51,11 +52,9 @@ def cmd_demo(args) -> int:
                 out = p.process(frame)
                 if i in picks:
                     shots.append((frame, out.copy(), p.degree))
-        except BaseException:
-            video.discard()
-            raise
+            complete = not stop.is_set()
         finally:
-            if stop.is_set():  # a demo clip is all or nothing (a part replaced the last run's clip)
+            if not complete:  # a demo clip is all or nothing (a part replaced the last run's clip)
                 video.discard()
             p.close()
     if stop.is_set():

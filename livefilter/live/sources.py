@@ -209,8 +209,8 @@ class VideoFileSource(Source):
     def _next(self):
         """The next decoded frame of this pass, or None at its end (complete or not)."""
         if self._frames is None:
-            self._frames, self._decoded, self._last_pts = decode(self.info, file=self._file), 0, None
-            self._first_pts = None
+            self._frames, self._decoded = decode(self.info, file=self._file), 0
+            self._last_pts = self._first_pts = None
         try:
             pts, rgb = next(self._frames)
         except StopIteration:

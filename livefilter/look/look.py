@@ -248,8 +248,9 @@ class Look:
 def _reading_text(reading, short: bool = False) -> str:
     """"2 of 4 (bold, NOTE)" for a reading kept alone: its meta with "number" and "of" (:meth:`Look.with_strength`),
     or the text a .cube's header holds; ``short``: without the note."""
-    if not isinstance(reading, dict):
-        return str(reading).split(", ")[0] + (")" if short and ", " in str(reading) else "")
+    if not isinstance(reading, dict):  # "2 of 4 (nearest, NOTE)"
+        text = str(reading)
+        return text.split(", ")[0] + ")" if short and ", " in text else text
     note = f", {reading['note']}" if reading.get("note") and not short else ""
     which = f"{reading['number']} of {reading['of']} " if reading.get("number") else ""  # older files: the kind
     return f"{which}({reading.get('kind', 'reading')}{note})"
