@@ -307,15 +307,37 @@ def say_if_odd_size(width: int, height: int, dst) -> None:
 
 def say_what_is_lost(info: VideoInfo, dst) -> None:
     """A warning for what an output cannot keep of its input, once per output: a file cut short whose index tells
-    nothing, an HDR video's range (brought to SDR before grading), a display rotation an MPEG-TS cannot store."""
+    nothing, an HDR video's range (brought to SDR before grading), more bits or colour resolution than 8-bit 4:2:0
+    (a camera's 10-bit or 4:2:2, a screen recording's RGB), a display rotation an MPEG-TS cannot store."""
     if problem := cut_short(info):
         log.warning("%s: %s", info.path, problem)
     if is_hdr(info):
         log.warning("%s: an HDR video (%s): brought to SDR (BT.709) as an SDR screen shows it, then graded; the graded "
                     "video is SDR", info.path, TRANSFER_NAME[info.colour["color_trc"]])
+    elif (kind := _richer_than_output(info.pix_fmt, info.width, info.height)) is not None:
+        log.warning("%s: %s (%s); the graded video is 8-bit 4:2:0 H.264, as players and browsers play it",
+                    info.path, kind, info.pix_fmt)
     if info.rotation and Path(dst).suffix.lower() in IN_BAND_EXTS:
         log.warning("%s: its display rotation (%d degrees) cannot be stored in %s: the graded video plays unrotated "
                     "(grade into .mp4, .mov or .mkv to keep it)", info.path, info.rotation, Path(dst).suffix)
+
+
+def _richer_than_output(pix_fmt: str | None, width: int, height: int) -> str | None:
+    """What a pixel format holds that the graded video's 8-bit 4:2:0 does not ("10-bit 4:2:2", "RGB"), or None."""
+    try:
+        fmt = av.VideoFormat(pix_fmt, width, height)
+    except (TypeError, ValueError, av.FFmpegError):
+        return None  # none known, or a hardware frame: said nothing of
+    bits = max((c.bits for c in fmt.components if not c.is_alpha), default=8)
+    if fmt.is_rgb or len(fmt.components) < 3:
+        chroma = "RGB" if fmt.is_rgb else "grey"
+    else:
+        cw, ch = fmt.chroma_width(), fmt.chroma_height()
+        chroma = {(1, 1): "4:4:4", (2, 1): "4:2:2", (2, 2): "4:2:0", (4, 1): "4:1:1"}.get(
+            (-(-width // max(cw, 1)), -(-height // max(ch, 1))), "other chroma")
+    if bits <= 8 and chroma in ("4:2:0", "grey"):
+        return None
+    return f"{bits}-bit {chroma}" if bits > 8 else f"8-bit {chroma}"
 
 
 def _out_colorspace(info: VideoInfo) -> int:
@@ -341,8 +363,11 @@ def _configure(cc, info: VideoInfo, settings: EncodeSettings) -> None:
             setattr(cc, k, _BT709)  # brought to SDR on decoding (_rgb)
         elif info.colour.get(k) not in (None, 2):
             setattr(cc, k, info.colour[k])
+    x264 = [X264_PARAMS] if X264_PARAMS else []
+    if info.fields:  # interlaced stays interlaced, in its field order: players deinterlace it as they did the input
+        x264.append(f"{info.fields}=1")
     cc.options = {"crf": f"{settings.crf:g}", "preset": settings.preset, "threads": str(settings.threads),
-                  **({"x264-params": X264_PARAMS} if X264_PARAMS and settings.codec == "libx264" else {})}
+                  **({"x264-params": ":".join(x264)} if x264 and settings.codec == "libx264" else {})}
 
 
 class ChunkEncoder:
@@ -355,6 +380,7 @@ class ChunkEncoder:
             self.cc.flags |= av.codec.context.Flags.global_header
         self.cc.open()
         self.cs = _out_colorspace(info)
+        self.fields = info.fields is not None
         self.w, self.h = self.cc.width, self.cc.height
 
     def to_frame(self, rgb: np.ndarray, pts: int):
@@ -362,7 +388,7 @@ class ChunkEncoder:
         if rgb.shape[1] != self.w or rgb.shape[0] != self.h:
             rgb = rgb[: self.h, : self.w]
         # our own RGB -> I420 pass (yuv.py): within 1 code value of libswscale's, 5 ms instead of 16.7 at 1080p
-        f = av.VideoFrame.from_ndarray(rgb_to_i420(rgb, self.cs), format="yuv420p")
+        f = av.VideoFrame.from_ndarray(rgb_to_i420(rgb, self.cs, self.fields), format="yuv420p")
         f.pts = pts
         return f
 

@@ -49,6 +49,8 @@ class VideoInfo:
     declared_s: float | None = None
     data_end_s: float | None = None
     sar: Fraction | None = None  # the pixels' aspect (a DV or anamorphic video's are not square); None: square
+    pix_fmt: str | None = None  # the first frame's pixel format (yuv420p, yuv422p10le, ...)
+    fields: str | None = None  # an interlaced video's field order as shown: "tff" (top field first) or "bff"
 
     @property
     def chunks(self) -> int:
@@ -147,6 +149,7 @@ def probe(path, chunk_seconds: float = CHUNK_SECONDS) -> VideoInfo:
         rate = v.average_rate or v.guessed_rate
         sar = v.sample_aspect_ratio or v.codec_context.sample_aspect_ratio  # the pixels' shape
         sar = Fraction(sar) if sar and sar > 0 and sar != 1 else None
+        fields = _fields(first, v.codec_context.field_order)
         declared = v.frames or 0
         # the video's end its header declares: an MXF's length from its start; Matroska's DURATION tag (written near
         # the start, so a file cut short keeps it), an end time on the stream's clock. Elsewhere (an mp4's index, a
@@ -182,4 +185,16 @@ def probe(path, chunk_seconds: float = CHUNK_SECONDS) -> VideoInfo:
     frames = len(pts_list) - hidden - (lead if keys else 0) + max(0, declared - len(pts_list))
     return VideoInfo(str(path), width, height, Fraction(tb), Fraction(rate) if rate else None,
                      frames, len(pts_list), start, duration, int(first.rotation or 0), colour, boundaries, chunk_frames,
-                     declared_s, data_end_s, sar)
+                     declared_s, data_end_s, sar, first.format.name, fields)
+
+
+# AVFieldOrder: 2 top field coded and shown first, 3 bottom first, 4 top coded / bottom shown first, 5 the reverse
+_SHOWN_FIRST = {2: "tff", 5: "tff", 3: "bff", 4: "bff"}
+
+
+def _fields(frame, field_order: int) -> str | None:
+    """An interlaced video's field order as shown ("tff" / "bff"), None for progressive: by the stream's field order,
+    else the first frame's flag (top field first, as FFmpeg assumes, when the stream does not say which)."""
+    if field_order in _SHOWN_FIRST:
+        return _SHOWN_FIRST[field_order]
+    return "tff" if frame.interlaced_frame and field_order != 1 else None

@@ -37,7 +37,7 @@ _COEFFICIENTS = {cs: _coefficients(kr, kb) for cs, (kr, kb) in _K.items()}
 
 
 @njit(parallel=True, cache=True)
-def _i420(rgb, Y, U, V, c):  # pragma: no cover - compiled
+def _i420(rgb, Y, U, V, c, fields):  # pragma: no cover - compiled
     h, w = rgb.shape[0], rgb.shape[1]
     for by in prange(h // 2):
         for dy in range(2):
@@ -46,8 +46,12 @@ def _i420(rgb, Y, U, V, c):  # pragma: no cover - compiled
             for x in range(w):
                 yo[x] = np.uint8((c[0] + c[1] * np.int32(row[x, 0]) + c[2] * np.int32(row[x, 1])
                                   + c[3] * np.int32(row[x, 2])) >> 16)
-        r0 = rgb[2 * by]
-        r1 = rgb[2 * by + 1]
+        first, second = 2 * by, 2 * by + 1
+        if fields and 4 * (by // 2) + 3 < h:  # chroma row by from one field's lines: 0 and 2 (top), 1 and 3 (bottom)
+            first = 4 * (by // 2) + by % 2
+            second = first + 2
+        r0 = rgb[first]
+        r1 = rgb[second]
         uo = U[by]
         vo = V[by]
         for bx in range(w // 2):
@@ -59,9 +63,11 @@ def _i420(rgb, Y, U, V, c):  # pragma: no cover - compiled
             vo[bx] = np.uint8(min(max((c[4] + c[8] * r + c[9] * g + c[10] * b) >> 16, 0), 255))
 
 
-def rgb_to_i420(rgb: np.ndarray, colorspace: int = 1) -> np.ndarray:
+def rgb_to_i420(rgb: np.ndarray, colorspace: int = 1, fields: bool = False) -> np.ndarray:
     """uint8 (H, W, 3) RGB with even H and W -> (H * 3 // 2, W) uint8 I420 (Y plane, then Cb, then Cr), the layout
-    ``av.VideoFrame.from_ndarray(..., format="yuv420p")`` takes. ``colorspace``: 1 BT.709, 5 or 6 BT.601, 9 BT.2020."""
+    ``av.VideoFrame.from_ndarray(..., format="yuv420p")`` takes. ``colorspace``: 1 BT.709, 5 or 6 BT.601, 9 BT.2020.
+    ``fields``: an interlaced frame, each chroma row from its own field's two lines (a 2 x 2 block across both
+    fields mixes the colours of two moments); a last pair of lines that makes no whole block of 4 stays as a frame's."""
     h, w = rgb.shape[:2]
     if h % 2 or w % 2:
         raise ValueError(f"I420 needs an even frame size, got {w}x{h}")
@@ -69,5 +75,5 @@ def rgb_to_i420(rgb: np.ndarray, colorspace: int = 1) -> np.ndarray:
     q = (h // 2) * (w // 2)
     chroma = out[h:].reshape(-1)
     _i420(np.ascontiguousarray(rgb), out[:h], chroma[:q].reshape(h // 2, w // 2),
-          chroma[q:].reshape(h // 2, w // 2), _COEFFICIENTS.get(int(colorspace), _COEFFICIENTS[1]))
+          chroma[q:].reshape(h // 2, w // 2), _COEFFICIENTS.get(int(colorspace), _COEFFICIENTS[1]), bool(fields))
     return out

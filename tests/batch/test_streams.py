@@ -118,6 +118,18 @@ def test_an_hdr_video_says_it_is_brought_to_sdr(ffmpeg, tmp_path, look_file, cap
     assert len(said) == 1 and f"an HDR video ({name}): brought to SDR (BT.709)" in said[0]
 
 
+@pytest.mark.parametrize("pix_fmt, kind", [("yuv420p10le", "10-bit 4:2:0"), ("yuv422p10le", "10-bit 4:2:2"),
+                                            ("yuv444p", "8-bit 4:4:4")])
+def test_a_video_richer_than_8_bit_4_2_0_says_what_it_becomes(ffmpeg, tmp_path, look_file, capsys, caplog, pix_fmt,
+                                                               kind):
+    # a camera's 10-bit or 4:2:2 video became 8-bit 4:2:0 without a word (the plain clips of this file say nothing)
+    src = tmp_path / "rich.mkv"
+    _ffmpeg(ffmpeg, *CLIP, "-c:v", "libx264", "-pix_fmt", pix_fmt, "-g", "5", src)
+    said = _grade(look_file, src, tmp_path / "out.mp4", capsys, caplog)
+    assert said == [f"{src}: {kind} ({pix_fmt}); the graded video is 8-bit 4:2:0 H.264, as players and browsers "
+                    "play it"]
+
+
 @pytest.mark.parametrize("ext, codec", [(".mxf", "mpeg2video"), (".y4m", "wrapped_avframe")])
 def test_an_mxf_and_a_y4m_are_videos(tmp_path, look_file, capsys, caplog, ext, codec):
     # a camera's or an editor's MXF and a raw .y4m were "not an image or video file"

@@ -65,6 +65,22 @@ def test_non_square_pixels_kept(ffmpeg, tmp_path, look, ext):
         assert v.frames in (0, 10)
 
 
+@pytest.mark.parametrize("order", ["tff", "bff"])
+def test_an_interlaced_video_stays_interlaced(ffmpeg, tmp_path, look, order):
+    """An interlaced video (a camcorder's 1080i, a DV or TV recording) came out flagged progressive: players showed
+    its fields combed instead of deinterlacing them."""
+    import subprocess
+
+    src, dst = tmp_path / "fields.mp4", tmp_path / "out.mp4"
+    subprocess.run([ffmpeg, "-loglevel", "error", "-f", "lavfi", "-i", "testsrc2=size=160x120:rate=10", "-t", "1",
+                    "-c:v", "libx264", "-x264-params", f"{order}=1", "-g", "3", str(src)], check=True)
+    assert probe(src).fields == order
+    apply_video(look, src, dst, chunk_seconds=0.35)  # several chunks: the same header in each
+    assert probe(dst).fields == order and probe(dst).frames == 10
+    with av.open(str(dst)) as c:
+        assert all(f.interlaced_frame for f in c.decode(video=0))
+
+
 def test_chunks_start_at_keyframes_and_keep_every_frame(tmp_path, look):
     src, dst = tmp_path / "in.mp4", tmp_path / "out.mp4"
     make_clip(src, frames=30, gop=5)

@@ -42,3 +42,18 @@ def test_the_formula_and_libswscale(colorspace):
 def test_odd_sizes_are_refused():
     with pytest.raises(ValueError, match="even"):
         rgb_to_i420(np.zeros((5, 4, 3), np.uint8))
+
+
+def test_an_interlaced_frame_takes_each_chroma_row_from_its_own_field():
+    rng = np.random.default_rng(3)
+    rgb = rng.integers(0, 256, (98, 64, 3), dtype=np.uint8)  # 98: a last pair of lines that makes no block of 4
+    rgb[0:96:2], rgb[1:96:2] = (200, 30, 30), (30, 30, 200)  # the top field red, the bottom one blue
+    ours = rgb_to_i420(rgb, 1, fields=True)
+    order = np.r_[np.arange(96).reshape(-1, 4)[:, [0, 2, 1, 3]].ravel(), 96, 97]  # each field's lines side by side
+    ref = reference(rgb[order], *K[1])
+    assert np.array_equal(ours[:98], rgb_to_i420(rgb, 1)[:98])  # luma as a frame's
+    assert np.abs(ours[98:] - ref[98:]).max() <= 0.5 + FIXED_POINT_ERROR
+    cb, cr = ours[98:].reshape(2, 49, 32).astype(int)  # the chroma planes, 49 rows of 32
+    assert (cr[0:48:2] > 180).all() and (cb[1:48:2] > 180).all()  # red rows stay red, blue rows blue
+    mixed = rgb_to_i420(rgb, 1)[98:].reshape(2, 49, 32).astype(int)  # a frame's 2 x 2 blocks mix them: purple
+    assert np.abs(mixed[:, :48] - 128).max() < 60
