@@ -30,6 +30,8 @@ from .errors import (
 from .imageio import read_image, write_image
 from .look import Look, fit_look, load_look
 from .look.mapping import QuarticMapping, ResidualMapping, fit_mapping
+from .look.readings import Reading
+from .look.settings import FitSettings
 from .luts import read_lut, write_lut
 from .luts.lut import Lut, identity_table
 from .render import render
@@ -59,8 +61,8 @@ def __getattr__(name):  # LivePipeline on first use: the live package (threads, 
 
 
 __all__ = [
-    "__version__", "Look", "LivePipeline", "Lut", "fit_look", "load_look", "render", "apply_video", "apply_folder",
-    "read_lut", "write_lut", "read_image",
+    "__version__", "Look", "Reading", "FitSettings", "LivePipeline", "Lut", "fit_look", "load_look", "render",
+    "apply_video", "apply_folder", "read_lut", "write_lut", "read_image",
     "write_image", "identity_table", "fit_mapping", "QuarticMapping", "ResidualMapping", "LiveFilterError",
     "InputError", "ImageReadError", "LutFormatError", "OutputError", "ModelError", "BackendError", "CudaError",
     "SourceError", "StreamError", "SinkError", "VideoError", "VideoDecodeError", "scene_similarity",

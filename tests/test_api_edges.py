@@ -32,6 +32,13 @@ def test_fit_arguments_are_checked_by_name(kw, said):
         lf.fit_look(img, **kw)
 
 
+def test_the_readings_and_the_settings_are_public(look):
+    # fit_look's settings= and look.candidates named classes a user had to import from inside the package
+    assert {"Reading", "FitSettings"} <= set(lf.__all__)
+    assert all(isinstance(r, lf.Reading) for r in look.candidates) and len(look.candidates) > 1
+    assert lf.FitSettings().candidates == len(look.candidates) or "candidates skipped" in look.meta
+
+
 def test_a_reading_is_picked_by_its_number(look):
     assert look.pick(np.int64(2)).picked == 2
     for bad in (2.5, "2", None, True):  # 2.5 and "2" were taken as 2
