@@ -31,7 +31,7 @@ from .prior import default_prior, has_prior
 from .readings import Reading, read_one_photo, select
 from .sampling import MAX_SAMPLES, MIN_SAMPLES, SAMPLINGS, ill_defined, sample_pairs
 from .settings import DEFAULT, MAX_CANDIDATES, FitSettings
-from .stills import is_video, same_picture, video_stills
+from .stills import is_video, same_picture, same_scene, thumbnail, video_stills
 from .template import Template, load_template
 
 DEFAULT_MAPPING = "residual"
@@ -466,22 +466,35 @@ def fit_several(templates, original=None, *, sampling: str = "uniform", samples:
     if clip := next((t for t in templates if is_video(t)), None):
         raise InputError("a video is read from its stills: give it alone, not with other templates", clip)
     templates = [load_template(t, allow_large=allow_large) for t in templates]  # read once: each fit takes it
-    inner = [t.without_border().rgb for t in templates]  # a letterboxed or framed copy is the same picture
+    # each as given and without its border (a letterboxed or framed copy is the same picture; as given too: a thin
+    # frame a re-saved JPEG's noise hides from the border's detection), its thumbnail made once
+    whole = [thumbnail(t.rgb) for t in templates]
+    inner = [s if (cut := t.without_border()) is t else thumbnail(cut.rgb) for t, s in zip(templates, whole)]
+    names = names or [t.path or f"template {i}" for i, t in enumerate(templates, 1)]
     for i, j in itertools.combinations(range(len(templates)), 2):
-        # as given too: a thin frame a re-saved JPEG's noise hides from the border's detection
-        if same_picture(templates[i].rgb, templates[j].rgb) or same_picture(inner[i], inner[j]):
-            a, b = (templates[k].path or f"template {k + 1}" for k in (i, j))
-            raise InputError(f"{a} and {b} are the same picture (a copy, or stills of one shot): several photos "
-                             "count only when they differ")
+        if same_picture(whole[i], whole[j]) or same_picture(inner[i], inner[j]):
+            raise InputError(f"{names[i]} and {names[j]} are the same picture (a copy, or stills of one shot): "
+                             "several photos count only when they differ")
     if given := _one_photo_only(original=original, segments=segments, labels=labels, saliency_mask=saliency_mask,
                                 guess_weight=guess_weight):
         raise InputError(f"several photos are read from their look alone: {given} goes with one photo")
+    kept = []  # one shot of each scene: a burst's or a tripod's shots are read once (stills.SAME_SCENE)
+    for i in range(len(templates)):
+        if (j := next((j for j in kept if same_scene(inner[j], inner[i])), None)) is not None:
+            warnings.warn(f"{names[i]}: a shot of the scene in {names[j]} (moved by a few pixels): that scene is read "
+                          "once", stacklevel=2)
+        else:
+            kept.append(i)
+    templates, names = [templates[k] for k in kept], [names[k] for k in kept]
+    if len(templates) == 1:  # every one a shot of one scene: read as one photo (its scene kept as one photo's is)
+        return fit_look(templates[0], sampling=sampling, samples=samples, mapping=mapping, solver=solver, size=size,
+                        seed=seed, name=name, allow_large=allow_large, coverage=coverage, candidates=candidates,
+                        settings=settings, scene=unit == "photos")
     settings = _settings(settings, candidates)
     one = replace(settings, candidates=1)
     grid = max(size, 33)  # averaged on at least the default lattice, baked at ``size``
     looks = [fit_look(t, sampling=sampling, samples=samples, mapping=mapping, solver=solver, size=grid, seed=seed,
                       allow_large=allow_large, coverage=coverage, settings=one, scene=False) for t in templates]
-    names = names or [lk.meta.get("template") or f"template {i}" for i, lk in enumerate(looks, 1)]
     # the further reading only where the network read the photo: it undoes that path's hedge. The monochrome path
     # is not hedged; taken further, its desaturation went past grey (colours inverted)
     network = [lk.meta.get("guess_weight") is not None for lk in looks]

@@ -32,16 +32,24 @@ CARD_CHROMA = 0.15
 #: its re-saved JPEG copy 0.43, stills of a still shot 0.01-0.03, frames 40 ms apart of a moving clip 3.9 and more;
 #: several copies of one picture are not several readings of its look
 SAME_PICTURE = 2.0
+#: two pictures whose 64-pixel thumbnails, one moved against the other by up to SCENE_SHIFT pixels (6 % of the
+#: width), differ by less than this are shots of one scene (a burst, a tripod's series): a photo and a copy of it moved
+#: by 1-4 %, 5 % lighter or darker, noisier and re-saved as JPEG 7.5 (median; 90th percentile 13.1); the closest two
+#: of the 387 shared photos 24.8. Their network guesses err alike, so averaged and taken further they read worse than
+#: one of them alone (docs/decisions.md 'crop ensemble for reading 1', 'burst shots')
+SAME_SCENE, SCENE_SHIFT = 14.0, 4
 
 
-def _thumbnail(rgb: np.ndarray) -> np.ndarray:
+def thumbnail(rgb: np.ndarray) -> np.ndarray:
+    """The 64-pixel-wide float32 thumbnail :func:`same_picture` and :func:`same_scene` compare (made once a picture:
+    69 ms for a 12 MP photo)."""
     h, w = rgb.shape[:2]
     return cv2.resize(rgb, (64, max(1, round(64 * h / w))), interpolation=cv2.INTER_AREA).astype(np.float32)
 
 
 def _colours(rgb: np.ndarray) -> tuple[float, bool]:
     """A still's share of the colour cube (coverage.colour_share) and whether it is a title card (MAX_FLAT)."""
-    t = _thumbnail(rgb).reshape(-1, 3) / 255.0
+    t = thumbnail(rgb).reshape(-1, 3) / 255.0
     cells = np.minimum((t * 8).astype(np.int64), 7)
     counts = np.bincount(cells @ np.array([64, 8, 1]), minlength=512)
     top = np.array(np.unravel_index(counts.argmax(), (8, 8, 8)))
@@ -51,10 +59,23 @@ def _colours(rgb: np.ndarray) -> tuple[float, bool]:
     return colour_share(t), card
 
 
-def same_picture(a: np.ndarray, b: np.ndarray) -> bool:
-    """Whether two uint8 RGB pictures are one (a copy, resized, re-saved or mirrored; a still shot's frames)."""
-    ta, tb = _thumbnail(a), _thumbnail(b)
+def same_picture(ta: np.ndarray, tb: np.ndarray) -> bool:
+    """Whether two pictures, given as their :func:`thumbnail`, are one (a copy, resized, re-saved or mirrored; a
+    still shot's frames)."""
     return ta.shape == tb.shape and min(float(np.abs(ta - t).mean()) for t in (tb, tb[:, ::-1])) < SAME_PICTURE
+
+
+def same_scene(ta: np.ndarray, tb: np.ndarray) -> bool:
+    """Whether two pictures, given as their :func:`thumbnail`, are shots of one scene moved by a few pixels
+    (SAME_SCENE)."""
+    if ta.shape != tb.shape:
+        return False
+    h, w, m = ta.shape[0], ta.shape[1], SCENE_SHIFT
+    if min(h, w) <= 4 * m:
+        return False  # too narrow to move
+    return min(float(np.abs(ta[max(0, dy):h + min(0, dy), max(0, dx):w + min(0, dx)]
+                             - tb[max(0, -dy):h + min(0, -dy), max(0, -dx):w + min(0, -dx)]).mean())
+               for dy in range(-m, m + 1) for dx in range(-m, m + 1)) < SAME_SCENE
 
 
 def is_video(path) -> bool:
@@ -86,11 +107,12 @@ def video_stills(path, count: int = STILLS, looked_at: int = LOOKED_AT) -> list[
         finally:
             frames.close()
         rgb = np.ascontiguousarray(np.rot90(rgb, turns)) if turns else rgb
-        if pts not in found and not any(same_picture(rgb, other) for *_, other in found.values()):  # a still shot
-            found[pts] = (*_colours(rgb), rgb)
+        small = thumbnail(rgb)
+        if pts not in found and not any(same_picture(small, seen) for *_, seen, _ in found.values()):  # a still shot
+            found[pts] = (*_colours(rgb), small, rgb)
     usable = sorted((p for p in found if found[p][0] >= MIN_SHARE and not found[p][1]),
                     key=lambda p: -found[p][0])[:count]
     if not usable:
         raise InputError("no still of the video shows a picture to learn a look from (black or blank frames, title "
                          "cards)", path)
-    return [(f"{path} at {timestamp(info.seconds(p))}", found[p][2]) for p in sorted(usable)]
+    return [(f"{path} at {timestamp(info.seconds(p))}", found[p][-1]) for p in sorted(usable)]

@@ -280,3 +280,25 @@ def test_a_grey_still_among_colour_ones_is_named_by_its_time(tmp_path):
     with pytest.warns(UserWarning, match=rf"{film} at 00:00:0[0-9.]+: read as black-and-white, the other stills in "
                                          "colour"):
         lf.fit_look(str(film))
+
+
+def test_shots_of_one_scene_are_read_once(tmp_path):
+    # a burst (the scene moved by a few pixels, a little lighter, noisier) counted as several photos of the look: their
+    # network guesses err alike, and averaged and taken further they read worse than one of them (docs/decisions.md)
+    img = _teal_orange(read_image(DATA / "sample_test.jpg"))
+    h, w = img.shape[:2]
+    s, t = w // 40, h // 60
+    rng = np.random.default_rng(0)
+    moved = np.clip(img[t:, s:].astype(np.float64) * 1.04 + rng.normal(0, 3, img[t:, s:].shape), 0, 255)
+    burst = [np.ascontiguousarray(img[: h - t, : w - s]), moved.astype(np.uint8)]
+    other = _teal_orange(read_image(DATA / "sample_before.jpg"))
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        one = lf.fit_look(burst, candidates=4)
+        two = lf.fit_look([*burst, other], candidates=3)
+    lines = [str(x.message) for x in said]
+    assert lines.count("template 2: a shot of the scene in template 1 (moved by a few pixels): that scene is read "
+                       "once") == 2, lines
+    assert "several" not in one.meta and len(one.candidates) == 4  # one photo's readings
+    assert one.meta["template_sha256"] == lf.fit_look(burst[0], candidates=1, scene=False).meta["template_sha256"]
+    assert two.meta["several"]["photos"] == 2  # the burst once, and the other photo
