@@ -149,7 +149,7 @@ def probe(path, chunk_seconds: float = CHUNK_SECONDS) -> VideoInfo:
         rate = v.average_rate or v.guessed_rate
         sar = v.sample_aspect_ratio or v.codec_context.sample_aspect_ratio  # the pixels' shape
         sar = Fraction(sar) if sar and sar > 0 and sar != 1 else None
-        fields = _fields(first, v.codec_context.field_order)
+        fields = _fields(first, v.codec_context.field_order, cc.name)
         declared = v.frames or 0
         # the video's end its header declares: an MXF's length from its start; Matroska's DURATION tag (written near
         # the start, so a file cut short keeps it), an end time on the stream's clock. Elsewhere (an mp4's index, a
@@ -192,9 +192,12 @@ def probe(path, chunk_seconds: float = CHUNK_SECONDS) -> VideoInfo:
 _SHOWN_FIRST = {2: "tff", 5: "tff", 3: "bff", 4: "bff"}
 
 
-def _fields(frame, field_order: int) -> str | None:
+def _fields(frame, field_order: int, codec: str) -> str | None:
     """An interlaced video's field order as shown ("tff" / "bff"), None for progressive: by the stream's field order,
-    else the first frame's flag (top field first, as FFmpeg assumes, when the stream does not say which)."""
+    else, for a frame flagged interlaced, DV's (bottom field first, by its standard; its decoder does not say) or top
+    field first (PyAV does not show a frame's own order)."""
     if field_order in _SHOWN_FIRST:
         return _SHOWN_FIRST[field_order]
-    return "tff" if frame.interlaced_frame and field_order != 1 else None
+    if not frame.interlaced_frame or field_order == 1:
+        return None
+    return "bff" if codec == "dvvideo" else "tff"

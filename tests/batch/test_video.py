@@ -66,19 +66,39 @@ def test_non_square_pixels_kept(ffmpeg, tmp_path, look, ext):
 
 
 @pytest.mark.parametrize("order", ["tff", "bff"])
-def test_an_interlaced_video_stays_interlaced(ffmpeg, tmp_path, look, order):
+def test_an_interlaced_video_stays_interlaced_its_first_field_first(ffmpeg, tmp_path, order):
     """An interlaced video (a camcorder's 1080i, a DV or TV recording) came out flagged progressive: players showed
-    its fields combed instead of deinterlacing them."""
+    its fields combed instead of deinterlacing them. Written bottom field first (FFmpeg's libx264 takes the order from
+    each frame's flag, which PyAV cannot set: a tff=1 encode came out bottom first, its fields shown in the wrong
+    order), a top-field-first picture moved down a line so that its first field is still shown first."""
+    import shutil
     import subprocess
 
     src, dst = tmp_path / "fields.mp4", tmp_path / "out.mp4"
     subprocess.run([ffmpeg, "-loglevel", "error", "-f", "lavfi", "-i", "testsrc2=size=160x120:rate=10", "-t", "1",
-                    "-c:v", "libx264", "-x264-params", f"{order}=1", "-g", "3", str(src)], check=True)
+                    "-vf", f"setfield={order}", "-flags", "+ilme+ildct", "-c:v", "libx264", "-x264-params",
+                    f"{order}=1", "-g", "3", str(src)], check=True)
     assert probe(src).fields == order
-    apply_video(look, src, dst, chunk_seconds=0.35)  # several chunks: the same header in each
-    assert probe(dst).fields == order and probe(dst).frames == 10
-    with av.open(str(dst)) as c:
-        assert all(f.interlaced_frame for f in c.decode(video=0))
+    apply_video(lf.Lut.identity(17), src, dst, chunk_seconds=0.35)  # several chunks: the same header in each
+    assert probe(dst).fields == "bff" and probe(dst).frames == 10
+    ffprobe = shutil.which("ffprobe") or pytest.skip("no ffprobe")
+    flags = subprocess.run([ffprobe, "-v", "error", "-show_entries", "frame=interlaced_frame,top_field_first", "-of",
+                            "csv=p=0", str(dst)], capture_output=True, text=True, check=True).stdout.split()
+    assert [f.split(",")[:2] for f in flags] == [["1", "0"]] * 10  # every frame interlaced, bottom field first
+    (a, *_), (b, *_) = decode_all(src)[0], decode_all(dst)[0]
+    a, b = a.astype(float), b.astype(float)
+    moved, kept = np.abs(b[1:] - a[:-1]).mean(), np.abs(b - a).mean()
+    assert (moved < kept / 2) if order == "tff" else (kept < moved / 2), (moved, kept)  # tff: 3.5 against 9.4
+
+
+def test_dv_is_bottom_field_first(ffmpeg, tmp_path):
+    # DV's decoder does not say its field order: it was taken as top field first, so its fields were written swapped
+    import subprocess
+
+    src = tmp_path / "dv.avi"
+    subprocess.run([ffmpeg, "-loglevel", "error", "-f", "lavfi", "-i", "smptebars=size=720x576:rate=25", "-t", "0.2",
+                    "-vf", "setfield=bff", "-c:v", "dvvideo", "-pix_fmt", "yuv420p", str(src)], check=True)
+    assert probe(src).fields == "bff"
 
 
 def test_chunks_start_at_keyframes_and_keep_every_frame(tmp_path, look):
