@@ -67,7 +67,12 @@ def _src_colorspace(info: VideoInfo) -> int:
         return _BT2020  # non-constant one is close
     if cs in (1, 4, 5, 6, 9):
         return cs
-    return _BT2020 if is_hdr(info) else _BT601  # unspecified: HDR's matrix, or what FFmpeg's swscale assumes
+    if is_hdr(info):
+        return _BT2020  # unspecified: HDR's matrix
+    # unspecified SDR: what players read it as (mpv, VLC, browsers: BT.709 above SD sizes, BT.601 at SD), not FFmpeg's
+    # swscale's BT.601 throughout (an untagged HDV or 1080p camera file came out tagged BT.601, its greens 28 code
+    # values brighter than the same file played)
+    return _BT709 if info.width >= 1280 or info.height > 576 else _BT601
 
 
 #: 16-bit RGB from swscale: planar (PyAV stacks it as R, G, B); its packed rgb48le came out garbled (magenta) for a

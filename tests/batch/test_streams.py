@@ -200,3 +200,27 @@ def test_a_worker_process_says_it_as_the_command_does(ffmpeg, tmp_path, look_fil
     assert all(ln.startswith("livefilter: ") for ln in lines), r.stderr
     assert sum("(subtitle webvtt) cannot be stored in .mp4" in ln for ln in lines) == 2, r.stderr
     assert "2 graded, 0 failed of 2 files" in r.stdout
+
+
+@pytest.mark.parametrize("size, matrix", [("1280x720", "bt709"), ("720x576", "bt470bg")])
+def test_an_untagged_video_is_read_as_players_read_it(ffmpeg, tmp_path, capsys, caplog, size, matrix):
+    # an untagged HD video (an HDV or a camera's file) was read in BT.601 (FFmpeg's swscale's default) and tagged so:
+    # players show untagged HD as BT.709, so the graded copy's greens came out 28 code values brighter
+    import livefilter as lf
+
+    identity = tmp_path / "identity.cube"
+    lf.write_lut(identity, lf.Lut.identity(2))
+    src, dst = tmp_path / "untagged.mp4", tmp_path / "out.mp4"
+    _ffmpeg(ffmpeg, "-f", "lavfi", "-i", f"color=c=0x00A000:size={size}:rate=25:duration=0.2", "-vf",
+            f"scale=out_color_matrix={'bt709' if matrix == 'bt709' else 'bt601'}:out_range=tv", *H264, src)
+    cs = {"bt709": 1, "bt470bg": 5}[matrix]
+    with av.open(str(src)) as c:
+        f = next(c.decode(video=0))
+        assert f.colorspace == 2  # unspecified
+        shown = f.reformat(format="rgb24", src_colorspace=cs).to_ndarray().astype(int)  # as a player shows it
+    assert _grade(identity, src, dst, capsys, caplog) == []
+    with av.open(str(dst)) as c:
+        f = next(c.decode(video=0))
+        assert f.colorspace == cs
+        graded = f.reformat(format="rgb24", src_colorspace=f.colorspace).to_ndarray().astype(int)
+    assert np.abs(graded - shown)[8:-8, 8:-8].mean((0, 1)).max() < 2
