@@ -79,6 +79,18 @@ def _plan(src, fmt: str):
     return copy, left_out, timecode
 
 
+def _order_channels(stream) -> None:
+    """A mono or stereo audio stream whose channels have no order (an AVI's PCM: "2 channels") given their usual one:
+    the mp4 muxer refused it ("unsupported channel layout"), and the grading failed. More channels are left as they
+    are (which order they were recorded in is not known)."""
+    cc = getattr(stream, "codec_context", None)
+    if stream.type != "audio" or cc is None:
+        return
+    layout = cc.layout
+    if layout.name.endswith("channels") and layout.nb_channels in (1, 2):
+        cc.layout = av.AudioLayout(("mono", "stereo")[layout.nb_channels - 1])
+
+
 def has_pcm_audio(path) -> bool:
     """Whether the file has an uncompressed PCM audio stream (False when it cannot be opened: its grading says why)."""
     try:
@@ -111,6 +123,7 @@ class StreamCopier:
         self.map = {}
         for s in copy:
             o = out.add_stream_from_template(s)
+            _order_channels(o)
             o.metadata.update(_tags(s.metadata))
             o.disposition = s.disposition
             self.map[s.index] = o

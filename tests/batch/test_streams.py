@@ -224,3 +224,19 @@ def test_an_untagged_video_is_read_as_players_read_it(ffmpeg, tmp_path, capsys, 
         assert f.colorspace == cs
         graded = f.reformat(format="rgb24", src_colorspace=f.colorspace).to_ndarray().astype(int)
     assert np.abs(graded - shown)[8:-8, 8:-8].mean((0, 1)).max() < 2
+
+
+def test_an_avi_s_stereo_pcm_goes_into_an_mp4(ffmpeg, tmp_path, look_file, capsys, caplog):
+    # an AVI's PCM has no channel order ("2 channels"): the mp4 muxer refused it and the grading failed
+    # ("failed: ArgumentError: ... returned 22")
+    src, dst = tmp_path / "camera.avi", tmp_path / "out.mp4"
+    _ffmpeg(ffmpeg, *CLIP, "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration=0.6", "-ac", 2, *H264,
+            "-c:a", "pcm_s16le", src)
+    said = _grade(look_file, src, dst, capsys, caplog)
+    assert len(said) == 1 and "its PCM audio goes into the .mp4 as ISO PCM" in said[0]
+
+    def sound(path):
+        with av.open(str(path)) as c:
+            return np.concatenate([f.to_ndarray() for f in c.decode(audio=0)], axis=1)
+
+    assert np.array_equal(sound(src), sound(dst))
