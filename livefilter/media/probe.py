@@ -21,10 +21,12 @@ from ..errors import VideoError
 log = logging.getLogger(__name__)
 
 VIDEO_EXTS = (".mp4", ".mov", ".m4v", ".mkv", ".avi", ".webm", ".ts", ".mts", ".m2ts", ".mpg", ".mpeg", ".wmv",
-              ".flv", ".3gp", ".ogv", ".mxf", ".y4m")
+              ".flv", ".3gp", ".ogv", ".mxf", ".y4m", ".vob", ".dv", ".m2t")
 #: containers H.264 can be written to; other inputs are written as .mp4
 OUTPUT_EXTS = (".mp4", ".mov", ".m4v", ".mkv", ".ts")
 CHUNK_SECONDS = 30.0
+#: frames a second above which a stream's stated rate is its clock's, not its frames' (a raw DV stream's 60000)
+MAX_RATE = 1000
 
 
 @dataclasses.dataclass
@@ -146,7 +148,10 @@ def probe(path, chunk_seconds: float = CHUNK_SECONDS) -> VideoInfo:
         if first is None:
             raise VideoError(f"no decodable video frame ({cc.name})", path)
         width, height = first.width, first.height
-        rate = v.average_rate or v.guessed_rate
+        # the first plausible of the stream's rates: a raw .dv's average and guessed rates are its clock's 60000 (an
+        # .mov then refused its timecode: 'fps 60000 is too large')
+        rate = next((r for r in (v.average_rate, v.guessed_rate, v.base_rate, v.codec_context.framerate)
+                     if r and 0 < r <= MAX_RATE), None)
         sar = v.sample_aspect_ratio or v.codec_context.sample_aspect_ratio  # the pixels' shape
         sar = Fraction(sar) if sar and sar > 0 and sar != 1 else None
         fields = _fields(first, v.codec_context.field_order, cc.name)

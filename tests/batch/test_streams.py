@@ -130,6 +130,24 @@ def test_a_video_richer_than_8_bit_4_2_0_says_what_it_becomes(ffmpeg, tmp_path, 
                     "play it"]
 
 
+@pytest.mark.parametrize("ext, made, graded", [
+    (".dv", ["-vf", "setfield=bff", "-c:v", "dvvideo", "-pix_fmt", "yuv420p", "-c:a", "pcm_s16le", "-f", "dv"], ".mov"),
+    (".vob", ["-c:v", "mpeg2video", "-c:a", "ac3", "-f", "vob"], ".mp4"),
+    (".m2t", ["-c:v", "mpeg2video", "-c:a", "mp2", "-f", "mpegts"], ".mp4"),
+])
+def test_camcorder_and_dvd_files_are_videos(ffmpeg, tmp_path, look_file, capsys, ext, made, graded):
+    # a DV camcorder's .dv, a DVD's .vob and an HDV camcorder's .m2t were "not an image or video file"; a raw .dv's
+    # stated rate is its clock's 60000, and a .mov refused its timecode at that rate
+    src = tmp_path / f"clip{ext}"
+    size = "720x576" if ext == ".dv" else "160x120"
+    _ffmpeg(ffmpeg, "-f", "lavfi", "-i", f"testsrc2=size={size}:rate=25:duration=0.2", "-f", "lavfi", "-i",
+            "sine=frequency=440:sample_rate=48000:duration=0.2", "-ac", 2, *made, src)
+    out = tmp_path / "graded"
+    out.mkdir()
+    assert main(["apply", str(look_file), str(src), "--out-dir", str(out)]) == 0, capsys.readouterr().err
+    assert decode_all(out / f"clip{graded}")[0].__len__() == 5  # a .dv's PCM keeps it in a .mov
+
+
 @pytest.mark.parametrize("ext, codec", [(".mxf", "mpeg2video"), (".y4m", "wrapped_avframe")])
 def test_an_mxf_and_a_y4m_are_videos(tmp_path, look_file, capsys, caplog, ext, codec):
     # a camera's or an editor's MXF and a raw .y4m were "not an image or video file"
