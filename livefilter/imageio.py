@@ -304,19 +304,46 @@ def image_format(path: str | os.PathLike) -> str:
     return fmt
 
 
+def webp_is_lossless(path: str | os.PathLike) -> bool:
+    """Whether ``path`` is a lossless WebP (its image chunk VP8L, not VP8): a graded copy of it is written lossless."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(1 << 16)
+    except OSError:
+        return False
+    if head[:4] != b"RIFF" or head[8:12] != b"WEBP":
+        return False
+    at = 12
+    while at + 8 <= len(head):  # chunks: fourcc, little-endian size, payload padded to an even length
+        fourcc, size = head[at:at + 4], int.from_bytes(head[at + 4:at + 8], "little")
+        if fourcc in (b"VP8 ", b"VP8L", b"ANMF"):
+            return fourcc == b"VP8L"
+        at += 8 + size + (size & 1)
+    return False
+
+
 def write_image(path: str | os.PathLike, rgb: np.ndarray, alpha: np.ndarray | None = None, *,
-                quality: int = 95, inputs: tuple = (), exif: bytes | None = None) -> Path:
+                quality: int = 95, inputs: tuple = (), exif: bytes | None = None, lossless: bool = False) -> Path:
     """Write a uint8 RGB image atomically (temporary name, then rename); format from the extension. ``exif``
     (an EXIF block, e.g. from :func:`exif_for_copy`) is written into JPEG, PNG, WebP, AVIF and HEIC files. JPEG and
-    AVIF keep full-resolution colour (4:4:4) at ``quality`` >= FULL_CHROMA_QUALITY, 4:2:0 below."""
+    AVIF keep full-resolution colour (4:4:4) at ``quality`` >= FULL_CHROMA_QUALITY, 4:2:0 below. ``lossless``: a
+    WebP written lossless (``quality`` unused). ``alpha`` where the format has none: the picture laid on white, with
+    a warning naming the input (``inputs[0]``)."""
     p = Path(path)
     fmt = image_format(p)
     rgb = check_rgb(np.asarray(rgb), "image", empty=False)
     if alpha is not None and fmt in _ALPHA_FORMATS:
         img = Image.fromarray(np.dstack([rgb, alpha]), "RGBA")
     else:
+        if alpha is not None and int(np.min(alpha)) < 255:  # what was stored under the transparent parts showed
+            a = alpha[..., None].astype(np.float32) / 255
+            rgb = (rgb * a + 255 * (1 - a) + 0.5).astype(np.uint8)
+            warnings.warn(f"{inputs[0] if inputs else p}: a {p.suffix} file holds no transparency: its transparent "
+                          "parts are laid on white (write .png, .webp or .tif to keep them)", stacklevel=2)
         img = Image.fromarray(rgb, "RGB")
     kwargs = {"quality": quality} if fmt in _QUALITY_FORMATS else {}
+    if lossless and fmt == "WEBP":
+        kwargs = {"lossless": True}
     if fmt in _CHROMA and quality >= FULL_CHROMA_QUALITY:
         kwargs["subsampling"] = _CHROMA[fmt]
     if exif and fmt in _EXIF_FORMATS:

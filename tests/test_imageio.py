@@ -199,3 +199,37 @@ def test_jpeg_and_avif_keep_full_resolution_colour_at_high_quality(tmp_path, ext
 
         with Image.open(tmp_path / f"q95{ext}") as img:
             assert JpegImagePlugin.get_sampling(img) == 0  # 4:4:4
+
+
+def test_a_lossless_webp_stays_lossless(tmp_path):
+    # graded with an identity look, a lossless WebP came back up to 44 code values off (written lossy at quality 95)
+    import livefilter as lf
+    from livefilter.batch.images import apply_image
+
+    img = np.random.default_rng(0).integers(0, 256, (60, 80, 3), dtype=np.uint8)
+    Image.fromarray(img).save(tmp_path / "lossless.webp", lossless=True)
+    Image.fromarray(img).save(tmp_path / "lossy.webp", quality=90)
+    assert lio.webp_is_lossless(tmp_path / "lossless.webp") and not lio.webp_is_lossless(tmp_path / "lossy.webp")
+    for name in ("lossless", "lossy"):
+        apply_image(lf.Lut.identity(2), tmp_path / f"{name}.webp", tmp_path / f"{name}_out.webp", face_protect=False)
+    assert lio.webp_is_lossless(tmp_path / "lossless_out.webp")
+    assert np.array_equal(read_image(tmp_path / "lossless_out.webp"), img)
+    assert not lio.webp_is_lossless(tmp_path / "lossy_out.webp")  # a lossy one stays lossy (smaller)
+
+
+def test_transparency_a_format_cannot_hold_is_laid_on_white(tmp_path):
+    # a .jpg of a transparent PNG showed what was stored under its transparent parts (magenta here), without a word
+    rgba = np.zeros((20, 30, 4), np.uint8)
+    rgba[..., :3], rgba[..., 3] = (40, 120, 200), 255
+    rgba[:, :10] = (255, 0, 255, 0)
+    rgba[:, 10:12, 3] = 128  # a soft edge: half on white
+    with pytest.warns(UserWarning, match=r"in.png: a .jpg file holds no transparency: its transparent parts are laid"):
+        write_image(tmp_path / "out.jpg", rgba[..., :3], rgba[..., 3], inputs=(tmp_path / "in.png",))
+    out = read_image(tmp_path / "out.jpg").astype(int)
+    assert np.abs(out[:, :8] - 255).max() <= 3 and np.abs(out[:, 14:] - (40, 120, 200)).max() <= 4
+    assert np.abs(out[:, 10] - (148, 188, 228)).max() <= 6  # half of each
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        write_image(tmp_path / "opaque.jpg", rgba[:, 12:, :3], rgba[:, 12:, 3])  # opaque: nothing to say
