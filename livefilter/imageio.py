@@ -25,6 +25,8 @@ from .render.checks import check_rgb
 AUDIO_EXTS = (".m4a", ".mp3", ".aac", ".wav", ".flac", ".ogg", ".opus", ".wma", ".aif", ".aiff")
 #: the image files livefilter reads as photos (apply, a folder of frames as a live source)
 IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp", ".avif", ".heic", ".heif")
+#: image files read but not written (a GIF's 256 colours would band a graded photo): graded into .png
+READ_ONLY_IMAGE_EXTS = (".gif", ".jp2")
 
 # HEIF brands (ISO/IEC 23008-12): HEVC-coded images and sequences, and the generic ones, which an AVIF file may
 # carry too (it then also lists "avif" / "avis": Pillow reads it)

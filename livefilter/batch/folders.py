@@ -26,7 +26,7 @@ import numba
 
 from ..errors import InputError, OutputError
 from ..fileio import check_output_folder, check_output_path, same_path
-from ..imageio import AUDIO_EXTS, IMAGE_EXTS
+from ..imageio import AUDIO_EXTS, IMAGE_EXTS, READ_ONLY_IMAGE_EXTS
 from ..look import Look, as_look
 from ..media.memory import steady_memory
 from ..media.probe import OUTPUT_EXTS, VIDEO_EXTS
@@ -36,9 +36,15 @@ from .ray_runner import run_on_ray
 from .video import output_name, partial_path
 
 
+def image_output_name(src: Path) -> str:
+    """The output file name for an input photo: the same name; a format livefilter reads only (GIF, JPEG 2000)
+    becomes .png."""
+    return src.stem + ".png" if src.suffix.lower() in READ_ONLY_IMAGE_EXTS else src.name
+
+
 def kind_of(path: Path) -> str | None:
     ext = path.suffix.lower()
-    return "image" if ext in IMAGE_EXTS else "video" if ext in VIDEO_EXTS else None
+    return "image" if ext in IMAGE_EXTS + READ_ONLY_IMAGE_EXTS else "video" if ext in VIDEO_EXTS else None
 
 
 def plan_jobs(inputs, *, output=None, out_dir=None, recursive: bool = False, extra_inputs: tuple = (),
@@ -73,7 +79,7 @@ def plan_jobs(inputs, *, output=None, out_dir=None, recursive: bool = False, ext
             if kind_of(item) is None:
                 if item.suffix.lower() in AUDIO_EXTS:
                     raise InputError("a sound file: no picture to grade", item)
-                known = ", ".join(IMAGE_EXTS + VIDEO_EXTS)
+                known = ", ".join(IMAGE_EXTS + READ_ONLY_IMAGE_EXTS + VIDEO_EXTS)
                 raise InputError(f"not an image or video file (extension {item.suffix or 'none'!r}; known: {known})",
                                  item)
             found.append((item, Path(item.name)))
@@ -96,7 +102,7 @@ def plan_jobs(inputs, *, output=None, out_dir=None, recursive: bool = False, ext
                 raise OutputError(f"unsupported output extension {dst.suffix!r}; use one of {', '.join(IMAGE_EXTS)}",
                                   dst)
         else:
-            dst = out_dir / rel.parent / (output_name(src) if kind == "video" else rel.name)
+            dst = out_dir / rel.parent / (output_name(src) if kind == "video" else image_output_name(src))
         if output is not None or dst.parent.is_dir():
             # the output as given: a trailing slash (a folder), which Path drops, is refused there
             check_output_path(output if output is not None else dst, (src, *extra_inputs))

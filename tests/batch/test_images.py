@@ -67,3 +67,24 @@ def test_apply_says_what_share_of_the_look_a_photos_scene_gave_it(tmp_path, caps
                  str(tmp_path / "out")]) == 0
     out = capsys.readouterr().out
     assert "scene: a photo or a frame unlike the template's gets 80 to 100 % of the look" in out, out
+
+
+def test_a_gif_and_a_jpeg_2000_are_graded_into_png(tmp_path, capsys):
+    # fit read them, apply refused them ("not an image or video file"): a look learnt from a file it could not grade
+    from PIL import Image
+
+    from livefilter.cli import main
+
+    img = np.random.default_rng(0).integers(0, 256, (40, 60, 3), dtype=np.uint8)
+    Image.fromarray(img).save(tmp_path / "still.gif")
+    Image.fromarray(img).save(tmp_path / "scan.jp2")
+    identity = tmp_path / "identity.cube"
+    lf.write_lut(identity, lf.Lut.identity(2))
+    out = tmp_path / "graded"
+    out.mkdir()
+    assert main(["apply", str(identity), str(tmp_path / "still.gif"), str(tmp_path / "scan.jp2"), "--out-dir",
+                 str(out)]) == 0, capsys.readouterr().err
+    for name, src in (("still", "still.gif"), ("scan", "scan.jp2")):
+        assert np.array_equal(lf.read_image(out / f"{name}.png"), lf.read_image(tmp_path / src))
+    assert main(["apply", str(identity), str(tmp_path / "still.gif"), "-o", str(tmp_path / "x.gif")]) == 2
+    assert "unsupported output extension '.gif'" in capsys.readouterr().err  # read, not written (256 colours)
