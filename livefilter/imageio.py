@@ -324,6 +324,14 @@ def webp_is_lossless(path: str | os.PathLike) -> bool:
     return False
 
 
+def on_white(rgb: np.ndarray, alpha: np.ndarray | None) -> np.ndarray:
+    """A picture with transparency as it looks laid on white (where a format or a sheet has no transparency)."""
+    if alpha is None or int(np.min(alpha)) == 255:
+        return rgb
+    a = alpha[..., None].astype(np.float32) / 255
+    return (rgb * a + 255 * (1 - a) + 0.5).astype(np.uint8)
+
+
 def write_image(path: str | os.PathLike, rgb: np.ndarray, alpha: np.ndarray | None = None, *,
                 quality: int = 95, inputs: tuple = (), exif: bytes | None = None, lossless: bool = False) -> Path:
     """Write a uint8 RGB image atomically (temporary name, then rename); format from the extension. ``exif``
@@ -338,8 +346,7 @@ def write_image(path: str | os.PathLike, rgb: np.ndarray, alpha: np.ndarray | No
         img = Image.fromarray(np.dstack([rgb, alpha]), "RGBA")
     else:
         if alpha is not None and int(np.min(alpha)) < 255:  # what was stored under the transparent parts showed
-            a = alpha[..., None].astype(np.float32) / 255
-            rgb = (rgb * a + 255 * (1 - a) + 0.5).astype(np.uint8)
+            rgb = on_white(rgb, alpha)
             warnings.warn(f"{inputs[0] if inputs else p}: a {p.suffix} file holds no transparency: its transparent "
                           "parts are laid on white (write .png, .webp or .tif to keep them)", stacklevel=2)
         img = Image.fromarray(rgb, "RGB")

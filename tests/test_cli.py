@@ -287,3 +287,20 @@ def test_fit_segments_from_one_photo_says_it_gives_the_global_look(tmp_path, sam
     assert "every segment gets the global look" in err and "--original" in err
     assert "segments: the global look for every segment" in out
     assert sorted(p.name for p in tmp_path.iterdir()) == ["l.cube"]  # no per-segment .cube files
+
+
+def test_a_transparent_template_is_shown_on_white_in_the_preview(tmp_path, capsys):
+    # its transparent part showed the colour stored under it (magenta here) on the sheet
+    from .conftest import SAMPLES
+
+    img = lio.read_image(SAMPLES / "sample_after.jpg")
+    rgba = np.dstack([img, np.full(img.shape[:2], 255, np.uint8)])
+    rgba[:, : img.shape[1] // 3] = (255, 0, 255, 0)
+    Image.fromarray(rgba, "RGBA").save(tmp_path / "cut.png")
+    code, _, err = run(["fit", tmp_path / "cut.png", "-o", tmp_path / "cut.cube", "--candidates", 1, "--preview",
+                        tmp_path / "sheet.png"], capsys)
+    assert code == 0, err
+    sheet = lio.read_image(tmp_path / "sheet.png").astype(int)
+    magenta = (np.abs(sheet - (255, 0, 255)).max(-1) < 30).mean()
+    white = (sheet.min(-1) > 245).mean()
+    assert magenta < 0.001 and white > 0.02, (magenta, white)

@@ -10,7 +10,7 @@ from pathlib import Path
 from ..analysis.scene import SceneFeatures, default_model, similarity
 from ..errors import InputError, LiveFilterError, OutputError
 from ..fileio import check_distinct_outputs, check_output_path
-from ..imageio import animation_frames, image_format, read_image, write_image
+from ..imageio import animation_frames, image_format, on_white, read_image, write_image
 from ..look import describe_confidence, fit_look
 from ..look.fit import MAX_TEMPLATES, SEVERAL_READINGS, fit_video
 from ..look.look import check_look_format, pick_option
@@ -157,7 +157,8 @@ def _write_extras(look, args, templates, test, stills) -> None:
 
 
 def _read(path, args):
-    return read_image(path, allow_large=args.allow_large, min_size=2)
+    """A picture for the preview sheet: its transparent parts on white (they showed the colours stored there)."""
+    return on_white(*read_image(path, with_alpha=True, allow_large=args.allow_large, min_size=2))
 
 
 def _write_preview(path, look, args, test=None, stills=None) -> None:
