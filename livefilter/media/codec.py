@@ -313,7 +313,8 @@ def say_if_odd_size(width: int, height: int, dst) -> None:
 def say_what_is_lost(info: VideoInfo, dst) -> None:
     """A warning for what an output cannot keep of its input, once per output: a file cut short whose index tells
     nothing, an HDR video's range (brought to SDR before grading), more bits or colour resolution than 8-bit 4:2:0
-    (a camera's 10-bit or 4:2:2, a screen recording's RGB), a display rotation an MPEG-TS cannot store."""
+    (a camera's 10-bit or 4:2:2, a screen recording's RGB), interlacing H.264 cannot keep at its height, a display
+    rotation an MPEG-TS cannot store."""
     if problem := cut_short(info):
         log.warning("%s: %s", info.path, problem)
     if is_hdr(info):
@@ -322,6 +323,9 @@ def say_what_is_lost(info: VideoInfo, dst) -> None:
     elif (kind := _richer_than_output(info.pix_fmt, info.width, info.height)) is not None:
         log.warning("%s: %s (%s); the graded video is 8-bit 4:2:0 H.264, as players and browsers play it",
                     info.path, kind, info.pix_fmt)
+    if info.fields and not _fields_kept(info):
+        log.warning("%s: interlaced at %dx%d: written as progressive frames (H.264's interlaced coding needs a height "
+                    "divisible by 4)", info.path, info.width, info.height)
     if info.rotation and Path(dst).suffix.lower() in IN_BAND_EXTS:
         log.warning("%s: its display rotation (%d degrees) cannot be stored in %s: the graded video plays unrotated "
                     "(grade into .mp4, .mov or .mkv to keep it)", info.path, info.rotation, Path(dst).suffix)
@@ -338,10 +342,11 @@ def _richer_than_output(pix_fmt: str | None, width: int, height: int) -> str | N
         chroma = "RGB" if fmt.is_rgb else "grey"
     else:
         cw, ch = fmt.chroma_width(), fmt.chroma_height()
-        chroma = {(1, 1): "4:4:4", (2, 1): "4:2:2", (2, 2): "4:2:0", (4, 1): "4:1:1"}.get(
-            (-(-width // max(cw, 1)), -(-height // max(ch, 1))), "other chroma")
-    if bits <= 8 and chroma in ("4:2:0", "grey"):
+        chroma = {(1, 1): "4:4:4", (2, 1): "4:2:2", (4, 1): "4:1:1"}.get(
+            (-(-width // max(cw, 1)), -(-height // max(ch, 1))))  # None: 4:2:0 or coarser (4:1:0)
+    if bits <= 8 and chroma in (None, "grey"):
         return None
+    chroma = chroma or "4:2:0"
     return f"{bits}-bit {chroma}" if bits > 8 else f"8-bit {chroma}"
 
 
@@ -369,12 +374,19 @@ def _configure(cc, info: VideoInfo, settings: EncodeSettings) -> None:
         elif info.colour.get(k) not in (None, 2):
             setattr(cc, k, info.colour[k])
     x264 = [X264_PARAMS] if X264_PARAMS else []
-    if info.fields:  # interlaced stays interlaced, its first field first: players deinterlace it as the input
+    if _fields_kept(info):  # interlaced stays interlaced, its first field first: players deinterlace it as the input
         # bottom field first: FFmpeg's libx264 takes the order from each frame's flag, which PyAV cannot set (tff=1
         # came out bottom first); a top-field-first picture is moved down a line instead (ChunkEncoder.to_frame)
         x264.append("bff=1")
+        cc.field_order = 3  # AV_FIELD_BB: a Matroska output's FieldOrder element too
     cc.options = {"crf": f"{settings.crf:g}", "preset": settings.preset, "threads": str(settings.threads),
                   **({"x264-params": ":".join(x264)} if x264 and settings.codec == "libx264" else {})}
+
+
+def _fields_kept(info: VideoInfo) -> bool:
+    """Whether an interlaced video is written interlaced: x264's interlaced coding needs a height (the even one
+    written) divisible by 4; NTSC D1's 486 lines are written progressive, as before, and said (say_what_is_lost)."""
+    return info.fields is not None and (info.height - info.height % 2) % 4 == 0
 
 
 class ChunkEncoder:
@@ -387,8 +399,8 @@ class ChunkEncoder:
             self.cc.flags |= av.codec.context.Flags.global_header
         self.cc.open()
         self.cs = _out_colorspace(info)
-        self.fields = info.fields is not None
-        self.move_down = info.fields == "tff"
+        self.fields = _fields_kept(info)
+        self.move_down = self.fields and info.fields == "tff"
         self.w, self.h = self.cc.width, self.cc.height
 
     def to_frame(self, rgb: np.ndarray, pts: int):

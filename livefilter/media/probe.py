@@ -199,10 +199,10 @@ _SHOWN_FIRST = {2: "tff", 5: "tff", 3: "bff", 4: "bff"}
 
 def _fields(frame, field_order: int, codec: str) -> str | None:
     """An interlaced video's field order as shown ("tff" / "bff"), None for progressive: by the stream's field order,
-    else, for a frame flagged interlaced, DV's (bottom field first, by its standard; its decoder does not say) or top
-    field first (PyAV does not show a frame's own order)."""
+    else, for a frame flagged interlaced, standard-definition DV's (bottom field first, by its standard; its decoder
+    does not say; DVCPRO HD's 1080i is top field first) or top field first (PyAV does not show a frame's own order)."""
     if field_order in _SHOWN_FIRST:
         return _SHOWN_FIRST[field_order]
     if not frame.interlaced_frame or field_order == 1:
         return None
-    return "bff" if codec == "dvvideo" else "tff"
+    return "bff" if codec == "dvvideo" and frame.height <= 576 else "tff"

@@ -91,6 +91,21 @@ def test_an_interlaced_video_stays_interlaced_its_first_field_first(ffmpeg, tmp_
     assert (moved < kept / 2) if order == "tff" else (kept < moved / 2), (moved, kept)  # tff: 3.5 against 9.4
 
 
+def test_an_interlaced_video_of_486_lines_is_written_progressive(ffmpeg, tmp_path, caplog):
+    # x264's interlaced coding needs a height divisible by 4: NTSC D1 (720x486) failed to grade ("height not divisible
+    # by 4") once interlaced video was kept interlaced
+    import subprocess
+
+    src, dst = tmp_path / "d1.mpg", tmp_path / "out.mp4"
+    subprocess.run([ffmpeg, "-loglevel", "error", "-f", "lavfi", "-i", "testsrc=size=720x486:rate=30000/1001",
+                    "-frames:v", "4", "-pix_fmt", "yuv420p", "-c:v", "mpeg2video", "-flags", "+ildct+ilme", "-top", "1",
+                    str(src)], check=True)
+    assert probe(src).fields == "tff"
+    apply_video(lf.Lut.identity(2), src, dst)
+    assert probe(dst).fields is None and probe(dst).frames == 4
+    assert any("interlaced at 720x486: written as progressive frames" in r.getMessage() for r in caplog.records)
+
+
 def test_dv_is_bottom_field_first(ffmpeg, tmp_path):
     # DV's decoder does not say its field order: it was taken as top field first, so its fields were written swapped
     import subprocess
