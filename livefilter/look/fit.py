@@ -276,7 +276,7 @@ def fit_look(template, original=None, *, sampling: str = "uniform", samples: int
         return fit_several(template, original, sampling=sampling, samples=samples, labels=labels, mapping=mapping,
                            solver=solver, size=size, seed=seed, saliency_mask=saliency_mask, name=name,
                            allow_large=allow_large, guess_weight=guess_weight, coverage=coverage, segments=segments,
-                           candidates=candidates, settings=settings)
+                           candidates=candidates, settings=settings, scene=scene)
     t0 = time.perf_counter()
     if sampling not in SAMPLINGS:
         raise InputError(f"sampling must be one of {SAMPLINGS}, got {sampling!r}")
@@ -449,14 +449,15 @@ def fit_several(templates, original=None, *, sampling: str = "uniform", samples:
                 saliency_mask=None, name: str | None = None, allow_large: bool = False,
                 guess_weight: float | None = None, coverage: float | None = None, segments: bool = False,
                 candidates: int | None = None, settings: FitSettings | None = None, unit: str = "photos",
-                names: list | None = None) -> Look:
+                names: list | None = None, scene: bool = True) -> Look:
     """A look learnt from several photos in it (2 to MAX_TEMPLATES: shots of one film stock, a creator's feed, frames
     of a film): each photo's automatic reading (as :func:`fit_look` reads one photo), averaged, then taken
     further from doing nothing (SEVERAL_READINGS). Readings: 1 automatic, 2 bold, 3 gentle (those closer than
     settings.min_difference to one taken are left out). The arguments are :func:`fit_look`'s; what several
     photos cannot take (an original, segments, labels, a saliency mask, a fixed kept weight) is refused. ``unit``:
-    what the notes and the confidence call the templates (a video's "stills"); ``names``: what the warnings call
-    each (a still's "VIDEO at TIME"; default its file, else "template N")."""
+    what the notes and the confidence call the templates (a video's "stills"); ``names``: what the warnings and the
+    look's ``meta["templates"]`` call each (a still's "VIDEO at TIME"; default its file, else "template N").
+    ``scene``: where every template is a shot of one scene, read as one photo, its scene kept (photos only)."""
     t0 = time.perf_counter()
     templates = list(templates)
     if not 2 <= len(templates) <= MAX_TEMPLATES:
@@ -470,6 +471,7 @@ def fit_several(templates, original=None, *, sampling: str = "uniform", samples:
     # frame a re-saved JPEG's noise hides from the border's detection), its thumbnail made once
     whole = [thumbnail(t.rgb) for t in templates]
     inner = [s if (cut := t.without_border()) is t else thumbnail(cut.rgb) for t, s in zip(templates, whole)]
+    named = names is not None  # a video's stills: named by their times
     names = names or [t.path or f"template {i}" for i, t in enumerate(templates, 1)]
     for i, j in itertools.combinations(range(len(templates)), 2):
         if same_picture(whole[i], whole[j]) or same_picture(inner[i], inner[j]):
@@ -489,7 +491,7 @@ def fit_several(templates, original=None, *, sampling: str = "uniform", samples:
     if len(templates) == 1:  # every one a shot of one scene: read as one photo (its scene kept as one photo's is)
         return fit_look(templates[0], sampling=sampling, samples=samples, mapping=mapping, solver=solver, size=size,
                         seed=seed, name=name, allow_large=allow_large, coverage=coverage, candidates=candidates,
-                        settings=settings, scene=unit == "photos")
+                        settings=settings, scene=scene and unit == "photos")
     settings = _settings(settings, candidates)
     one = replace(settings, candidates=1)
     grid = max(size, 33)  # averaged on at least the default lattice, baked at ``size``
@@ -538,7 +540,7 @@ def fit_several(templates, original=None, *, sampling: str = "uniform", samples:
         "size": int(size),
         "templates": [{k: lk.meta.get(k) for k in ("template", "template_sha256", "original", "guess_weight",
                                                      "confidence", "border") if lk.meta.get(k) is not None}
-                      for lk in looks],
+                      | ({"template": n} if named else {}) for lk, n in zip(looks, names)],
         "several": {"photos": len(templates), "strengths": dict(SEVERAL_READINGS)},
         "original": f"{len(templates)} {unit}",
         "labels": [],
@@ -568,7 +570,7 @@ def fit_video(path, stills=None, **kw) -> Look:
     # one still: read as one photo, without a scene (a video has no one scene)
     look = (fit_several(images, unit="stills", names=[label for label, _ in stills], **kw) if len(images) > 1 else
             fit_look(images[0], scene=False, **kw))
-    for entry, (label, _) in zip(look.meta.get("templates", [look.meta]), stills):
-        entry["template"] = label
+    if "templates" not in look.meta:  # one still, or shots of one scene read as one (the first): its label
+        look.meta["template"] = stills[0][0]
     look.meta["video"] = str(path)
     return look

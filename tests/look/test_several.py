@@ -300,5 +300,15 @@ def test_shots_of_one_scene_are_read_once(tmp_path):
     assert lines.count("template 2: a shot of the scene in template 1 (moved by a few pixels): that scene is read "
                        "once") == 2, lines
     assert "several" not in one.meta and len(one.candidates) == 4  # one photo's readings
+    assert "scene" in one.meta  # kept as one photo's is, unless asked not to
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert "scene" not in lf.fit_look(burst, candidates=1, scene=False).meta
+        # a video's stills: each entry named by its own still's time, the merged one left out
+        from livefilter.look.fit import fit_video
+
+        clip = fit_video("clip.mp4", [("clip.mp4 at 0:01.0", burst[0]), ("clip.mp4 at 0:02.0", burst[1]),
+                                      ("clip.mp4 at 0:03.0", other)], candidates=1)
+    assert [e["template"] for e in clip.meta["templates"]] == ["clip.mp4 at 0:01.0", "clip.mp4 at 0:03.0"]
     assert one.meta["template_sha256"] == lf.fit_look(burst[0], candidates=1, scene=False).meta["template_sha256"]
     assert two.meta["several"]["photos"] == 2  # the burst once, and the other photo
