@@ -168,7 +168,7 @@ def test_apply_grades_a_phone_folder_and_names_what_it_left_out(tmp_path, capsys
     (photos / ".DS_Store").write_bytes(b"\0")  # hidden: not worth a word
     code, stdout, err = run(["apply", DATA / "tiny_2.cube", photos, "--out-dir", out, "--no-face-protect"], capsys)
     assert code == 0, err
-    assert "left out 1 file that is not a photo or video" in stdout and "IMG_0001.AAE" in stdout
+    assert "left out 1 file that is not a still photo or a video" in stdout and "IMG_0001.AAE" in stdout
     assert ".DS_Store" not in stdout and "3 graded, 0 failed of 3 files" in stdout
     assert sorted(p.name for p in out.iterdir()) == ["IMG_0001.HEIC", "IMG_0002.avif", "IMG_0003.jpg"]
     with Image.open(out / "IMG_0001.HEIC") as img:

@@ -26,7 +26,7 @@ import numba
 
 from ..errors import InputError, OutputError
 from ..fileio import check_output_folder, check_output_path, same_path
-from ..imageio import AUDIO_EXTS, IMAGE_EXTS, READ_ONLY_IMAGE_EXTS
+from ..imageio import AUDIO_EXTS, IMAGE_EXTS, READ_ONLY_IMAGE_EXTS, animation_frames
 from ..look import Look, as_look
 from ..media.memory import steady_memory
 from ..media.probe import OUTPUT_EXTS, VIDEO_EXTS
@@ -50,7 +50,8 @@ def kind_of(path: Path) -> str | None:
 def plan_jobs(inputs, *, output=None, out_dir=None, recursive: bool = False, extra_inputs: tuple = (),
               ignored: list | None = None) -> list[Job]:
     """The jobs for ``inputs`` (files and folders), every refusal made before anything is written. The files of
-    an input folder that are neither photos nor videos (a sidecar, a note) are appended to ``ignored``; hidden
+    an input folder that are neither still photos nor videos (a sidecar, a note, an animated GIF) are appended to
+    ``ignored``; hidden
     ones are not."""
     if (output is None) == (out_dir is None):
         raise InputError("give either an output file or an output folder")
@@ -68,7 +69,7 @@ def plan_jobs(inputs, *, output=None, out_dir=None, recursive: bool = False, ext
             for f in sorted(files):
                 if not f.is_file() or any(p.startswith(".") for p in f.relative_to(item).parts):
                     continue
-                if kind_of(f) is None:
+                if kind_of(f) is None or _animated(f):
                     if ignored is not None and not (out_dir is not None and _inside(f, out_dir)):
                         ignored.append(f)
                     continue
@@ -119,6 +120,16 @@ def plan_jobs(inputs, *, output=None, out_dir=None, recursive: bool = False, ext
         by_dst[key] = src
         jobs.append(Job(src, dst, kind))
     return jobs
+
+
+#: image formats that can hold an animation (GIF, APNG, animated WebP / AVIF): graded only when still
+_ANIMATABLE = (".gif", ".png", ".webp", ".avif")
+
+
+def _animated(path: Path) -> bool:
+    """Whether a file of a folder is an animated image: left out with the files that are not photos (one given by
+    name is refused: its frames but the first would be lost)."""
+    return path.suffix.lower() in _ANIMATABLE and animation_frames(path) > 1
 
 
 def _inside(path: Path, folder: Path) -> bool:
@@ -332,7 +343,7 @@ class Batch:
         if not n:
             return None
         names = ", ".join(str(f) for f in self.ignored[:show]) + (f" and {n - show} more" if n > show else "")
-        return f"left out {count(n, 'file')} that {'are' if n > 1 else 'is'} not a photo or video ({names})"
+        return f"left out {count(n, 'file')} that {'are' if n > 1 else 'is'} not a still photo or a video ({names})"
 
 
 def plan_batch(look, inputs, *, output=None, out_dir=None, recursive: bool = False,

@@ -88,3 +88,23 @@ def test_a_gif_and_a_jpeg_2000_are_graded_into_png(tmp_path, capsys):
         assert np.array_equal(lf.read_image(out / f"{name}.png"), lf.read_image(tmp_path / src))
     assert main(["apply", str(identity), str(tmp_path / "still.gif"), "-o", str(tmp_path / "x.gif")]) == 2
     assert "unsupported output extension '.gif'" in capsys.readouterr().err  # read, not written (256 colours)
+
+
+def test_a_folder_leaves_its_animated_images_out(tmp_path, capsys):
+    # an animated GIF in a folder became a failed file (exit 1) once still GIFs were graded
+    from PIL import Image
+
+    from livefilter.cli import main
+
+    frames = [Image.fromarray(np.full((20, 20, 3), 60 * i, np.uint8)) for i in range(3)]
+    frames[0].save(tmp_path / "moving.gif", save_all=True, append_images=frames[1:])
+    frames[0].save(tmp_path / "moving.webp", save_all=True, append_images=frames[1:])
+    frames[0].save(tmp_path / "still.gif")
+    identity = tmp_path.parent / f"{tmp_path.name}_identity.cube"
+    lf.write_lut(identity, lf.Lut.identity(2))
+    out = tmp_path.parent / f"{tmp_path.name}_out"
+    out.mkdir()
+    assert main(["apply", str(identity), str(tmp_path), "--out-dir", str(out)]) == 0
+    said = capsys.readouterr().out
+    assert "left out 2 files that are not a still photo or a video" in said and "moving.gif" in said
+    assert sorted(f.name for f in out.iterdir()) == ["still.png"]
