@@ -17,7 +17,7 @@ import numpy as np
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError, features
 
 from . import srgb
-from .errors import ImageReadError, OutputError
+from .errors import ImageReadError, InputError, OutputError
 from .fileio import atomic_output
 from .render.checks import check_rgb
 
@@ -307,20 +307,20 @@ def image_format(path: str | os.PathLike) -> str:
 
 
 def webp_is_lossless(path: str | os.PathLike) -> bool:
-    """Whether ``path`` is a lossless WebP (its image chunk VP8L, not VP8): a graded copy of it is written lossless."""
+    """Whether ``path`` is a lossless WebP (its image chunk VP8L, not VP8): a graded copy of it is written lossless.
+    Read chunk by chunk (an ICC profile or EXIF block before the image can be large)."""
     try:
         with open(path, "rb") as f:
-            head = f.read(1 << 16)
+            head = f.read(12)
+            if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WEBP":
+                return False
+            while len(chunk := f.read(8)) == 8:  # fourcc, little-endian size, payload padded to an even length
+                fourcc, size = chunk[:4], int.from_bytes(chunk[4:], "little")
+                if fourcc in (b"VP8 ", b"VP8L", b"ANMF"):
+                    return fourcc == b"VP8L"
+                f.seek(size + (size & 1), os.SEEK_CUR)
     except OSError:
-        return False
-    if head[:4] != b"RIFF" or head[8:12] != b"WEBP":
-        return False
-    at = 12
-    while at + 8 <= len(head):  # chunks: fourcc, little-endian size, payload padded to an even length
-        fourcc, size = head[at:at + 4], int.from_bytes(head[at + 4:at + 8], "little")
-        if fourcc in (b"VP8 ", b"VP8L", b"ANMF"):
-            return fourcc == b"VP8L"
-        at += 8 + size + (size & 1)
+        pass
     return False
 
 
@@ -342,6 +342,12 @@ def write_image(path: str | os.PathLike, rgb: np.ndarray, alpha: np.ndarray | No
     p = Path(path)
     fmt = image_format(p)
     rgb = check_rgb(np.asarray(rgb), "image", empty=False)
+    if alpha is not None:
+        alpha = np.asarray(alpha)
+        alpha = alpha[..., 0] if alpha.ndim == 3 and alpha.shape[2] == 1 else alpha
+        if alpha.dtype != np.uint8 or alpha.shape != rgb.shape[:2]:
+            raise InputError(f"alpha must be uint8 of the image's size {rgb.shape[:2]}, got {alpha.dtype} "
+                             f"{alpha.shape}")
     if alpha is not None and fmt in _ALPHA_FORMATS:
         img = Image.fromarray(np.dstack([rgb, alpha]), "RGBA")
     else:

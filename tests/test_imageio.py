@@ -215,6 +215,11 @@ def test_a_lossless_webp_stays_lossless(tmp_path):
     assert lio.webp_is_lossless(tmp_path / "lossless_out.webp")
     assert np.array_equal(read_image(tmp_path / "lossless_out.webp"), img)
     assert not lio.webp_is_lossless(tmp_path / "lossy_out.webp")  # a lossy one stays lossy (smaller)
+    # an ICC profile (or EXIF) before the image: past the first 64 KiB the check read
+    Image.fromarray(img).save(tmp_path / "icc.webp", lossless=True, icc_profile=bytes(70_000))
+    assert lio.webp_is_lossless(tmp_path / "icc.webp")
+    (tmp_path / "cut.webp").write_bytes((tmp_path / "icc.webp").read_bytes()[:40_000])  # cut short: not lossless
+    assert not lio.webp_is_lossless(tmp_path / "cut.webp")
 
 
 def test_transparency_a_format_cannot_hold_is_laid_on_white(tmp_path):
@@ -233,3 +238,8 @@ def test_transparency_a_format_cannot_hold_is_laid_on_white(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         write_image(tmp_path / "opaque.jpg", rgba[:, 12:, :3], rgba[:, 12:, 3])  # opaque: nothing to say
+    write_image(tmp_path / "one.png", rgba[..., :3], rgba[..., 3:])  # (H, W, 1) taken as (H, W)
+    assert read_image(tmp_path / "one.png", with_alpha=True)[1].shape == (20, 30)
+    for bad in (rgba[..., 3] / 255.0, rgba[:10, :, 3]):  # a float alpha, another size: one error naming it
+        with pytest.raises(lio.InputError, match="alpha must be uint8 of the image's size"):
+            write_image(tmp_path / "bad.jpg", rgba[..., :3], bad)
