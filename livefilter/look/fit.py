@@ -358,7 +358,8 @@ def fit_look(template, original=None, *, sampling: str = "uniform", samples: int
     if original is None:  # several readings of one photo (readings.py)
         glob, library_share, readings, skipped = read_one_photo(
             tpl.work, glob, lambda w: trusted(cov, pairs, fitted, {}, p0, w, prior, prior_share)[0], conf, settings,
-            weight=weight, flat_guess=flat_guess, library=p.path == "network", monochrome=mono)
+            weight=weight, flat_guess=flat_guess, library=p.path == "network", monochrome=mono,
+            grey=p.path == "monochrome")
         if settings.candidates > 1 and len(readings) < settings.candidates:
             why = f"left out as near-duplicates: {', '.join(skipped)}" if skipped else "no more readings of it"
             n = len(readings)

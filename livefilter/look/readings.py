@@ -273,13 +273,15 @@ def candidate_readings(automatic: Reading, near, settings, *, bold=None, whole=N
 
 
 def read_one_photo(rgb: np.ndarray, hedged, kept, confidence: dict, settings, *, weight: float,
-                   flat_guess: bool = False, library: bool = True, monochrome=None
+                   flat_guess: bool = False, library: bool = True, monochrome=None, grey: bool = False
                    ) -> tuple[object, float, list[Reading], list[str]]:
     """The readings of one template ``rgb``: the automatic one (``hedged``, the fitted look as hedged, plus
     settings.library_share of the library's neighbour reading where ``library``: the network's path) and, when
     settings.candidates > 1, the others; ``kept(w)``: the fitted look keeping w of it (the whole and bold readings),
     ``weight``: the share the hedge kept; ``flat_guess``: a guess from a flat template, nothing of it worth more;
-    ``monochrome``: the template's black-and-white reading (a look), offered in MONOCHROME_PLACE's place.
+    ``monochrome``: the template's black-and-white reading (a look), offered in MONOCHROME_PLACE's place;
+    ``grey``: the template read as black-and-white (the monochrome path): no bold reading, whose desaturation taken
+    past grey turned colours into their opposites (red to cyan).
     Returns (the automatic look, the library share it took, the readings, the kinds skipped as near-duplicates)."""
     share = settings.library_share if library and not flat_guess else 0.0
     near = nearest_looks(rgb, settings) if settings.candidates > 1 or share > 0 else None
@@ -292,7 +294,7 @@ def read_one_photo(rgb: np.ndarray, hedged, kept, confidence: dict, settings, *,
         return automatic, share, [], []
     # the whole look is left out where the fit kept nothing on purpose (a flat template)
     whole = None if flat_guess or (weight >= 1.0 and not share) else kept(1.0)
-    bold = None if flat_guess else kept(BOLD_SHARE)
+    bold = None if flat_guess or grey else kept(BOLD_SHARE)
     # gentle: GENTLE_SHARE of the hedged look, i.e. the fitted look keeping GENTLE_SHARE of the hedge's weight
     readings, skipped = candidate_readings(Reading("automatic", automatic, confidence), near, settings, bold=bold,
                                            whole=whole, gentle=kept(GENTLE_SHARE * weight), monochrome=monochrome)

@@ -146,6 +146,21 @@ def test_a_toned_jpeg_gets_a_black_and_white_reading(sample_test):
     assert np.abs(out - look.apply(frame)).mean() > 10  # unlike reading 1, which reads the template as colour
 
 
+def test_no_reading_of_a_black_and_white_photo_turns_colours_into_their_opposites(sample_after):
+    # its bold reading took the desaturation past grey: red became cyan, green magenta, blue yellow
+    grey = np.asarray(Image.open(sample_after).convert("L").convert("RGB"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        look = lf.fit_look(grey, candidates=6)
+    assert look.meta["original"] == "monochrome path" and "bold" not in [c.kind for c in look.candidates]
+    patches = np.array([[[204, 51, 51], [51, 204, 51], [51, 51, 204], [200, 160, 60]]], np.uint8)
+    chroma_in = patches - patches.mean(-1, keepdims=True)
+    for i, c in enumerate(look.candidates, 1):
+        out = look.pick(i).apply(patches).astype(float)
+        chroma_out = out - out.mean(-1, keepdims=True)
+        assert (chroma_out * chroma_in).sum(-1).min() > -50, (c.kind, out)  # at most a trace of the opposite
+
+
 def test_the_black_and_white_reading_takes_cluster_2s_place():
     order = readings.POOL_ORDER
     assert readings.offered_order(order, ["bold", "cluster 2", "gentle"]) == order
