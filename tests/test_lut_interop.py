@@ -207,6 +207,22 @@ def test_3dl_reads_like_the_same_cube(tmp_path):
     assert _max_diff(lf.render(PIXELS, lut), want.astype(np.uint8)) <= 1
 
 
+def test_a_lustre_3dl_s_mesh_line_is_its_grid_and_output_depth(tmp_path):
+    # Lustre / Color Finesse write "Mesh 4 12": a grid of 2^4 + 1 points and 12-bit output. The 4 was taken for the
+    # input's bits (a 0..15 scale against the mesh line's 0..1023): an identity file graded nearly black
+    grid = np.round(lf.Lut.identity(17).table * 4095).astype(int)
+    mesh = " ".join(str(v) for v in [*range(0, 1024, 64)][:16] + [1023])
+    rows = "".join(f"{r} {g} {b}\n" for r, g, b in grid.reshape(-1, 3))
+    header = "#Tokens required by applications - do not edit\n3DMESH\nMesh 4 12\n"
+    (tmp_path / "id.3dl").write_text(header + mesh + "\n\n" + rows + "\nLUT8\ngamma 1.0\n")
+    lut = read_lut(tmp_path / "id.3dl")
+    assert lut.size == 17 and np.allclose(lut.domain_min, 0) and np.allclose(lut.domain_max, 1)
+    assert _max_diff(lf.render(PIXELS, lut), PIXELS) <= 1
+    dark = "".join("1000 1000 1000\n" for _ in range(17**3))  # never near its top: the Mesh line says 12 bits
+    (tmp_path / "dark.3dl").write_text(header + mesh + "\n" + dark)
+    assert np.allclose(read_lut(tmp_path / "dark.3dl").table, 1000 / 4095)
+
+
 def test_hald_written_from_a_domain_lut_is_sampled_from_it_directly(tmp_path):
     # A Hald's 64^3 grid over [0, 1] cannot hold a domain: it is sampled from the LUT itself (measured 2 code
     # values off colour-science here; 4 when it was resampled twice, through a 9^3 grid over [0, 1] first)

@@ -1,9 +1,10 @@
 """Autodesk / Lustre ``.3dl`` 3D LUTs (Flame, Lustre, Nuke), read only.
 
-Layout: an optional input mesh line (the grid as integer input codes, e.g. ``0 64 128 ... 1023``), then N^3 rows
-of integer RGB with BLUE changing fastest. The output depth comes from Lustre's ``Mesh <in bits> <out bits>``
-line, or else (as OpenColorIO does) from the largest value: up to 511 is 8 bit, up to 2047 10 bit, up to 8191
-12 bit, more 16 bit. ``3DMESH``, ``LUT8`` and ``gamma`` lines are skipped. Only an evenly spaced mesh (within 2
+Layout: an optional input mesh line (the grid as integer input codes, e.g. ``0 64 128 ... 1023``: its scale from
+its largest value, as the output's), then N^3 rows of integer RGB with BLUE changing fastest. The output depth comes
+from Lustre's ``Mesh <grid bits> <out bits>`` line (a grid of 2^grid bits + 1 points: ``Mesh 4 12`` is 17 points,
+12-bit output), or else (as OpenColorIO does) from the largest value: up to 511 is 8 bit, up to 2047 10 bit, up to
+8191 12 bit, more 16 bit. ``3DMESH``, ``LUT8`` and ``gamma`` lines are skipped. Only an evenly spaced mesh (within 2
 codes of rounding) is taken; an uneven one is refused.
 """
 
@@ -30,7 +31,7 @@ def _depth_max(value: float) -> int:
 def read_3dl(path: str | os.PathLike) -> Lut:
     """Read a .3dl file into a :class:`Lut`."""
     p, text = read_text_lut(path, ".3dl")
-    in_bits = out_bits = None
+    out_bits = None
     lines: list[tuple[int, list[float]]] = []
     for lineno, raw in enumerate(text.splitlines(), 1):
         line = raw.split("#", 1)[0].strip()
@@ -39,7 +40,7 @@ def read_3dl(path: str | os.PathLike) -> Lut:
         head = line.split()[0].lower()
         if head == "mesh":
             try:
-                in_bits, out_bits = (int(v) for v in line.split()[1:3])
+                _, out_bits = (int(v) for v in line.split()[1:3])  # the grid's bits: the mesh line says the grid
             except ValueError:
                 raise LutFormatError(f"Mesh needs two integers, got {line!r}", p, lineno) from None
             continue
@@ -71,7 +72,9 @@ def read_3dl(path: str | os.PathLike) -> Lut:
     out_max = 2**out_bits - 1 if out_bits else _depth_max(data.max())
     lo, hi = 0.0, 1.0
     if mesh is not None:
-        in_max = 2**in_bits - 1 if in_bits else _depth_max(mesh.max())
+        # on its own scale (a Lustre file's is 10-bit whatever its Mesh line: that line's first number was taken for
+        # the input's bits, and an identity file graded black)
+        in_max = _depth_max(mesh.max())
         even = np.linspace(mesh[0], mesh[-1], n)
         if not mesh[-1] > mesh[0] or np.abs(mesh - even).max() > 2:
             raise LutFormatError("uneven input mesh (its points are not evenly spaced); not supported", p,
