@@ -165,3 +165,15 @@ def test_ffmpeg_lut3d_matches_our_render(tmp_path, ffmpeg, photo):
         theirs = np.frombuffer(res.stdout, np.uint8).reshape(h, w, 3)
         ours = lf.render(photo, lf.load_look(tmp_path / "look.cube"), interp=interp)
         assert np.abs(theirs.astype(int) - ours).max() <= 1, interp
+
+
+@pytest.mark.parametrize("line, title", [
+    ('TITLE "Teal Orange" # exported by X', "Teal Orange"),  # the comment was part of the name
+    ('TITLE "My "Teal" look"', 'My "Teal" look'),
+    ('TITLE "Has # inside"', "Has # inside"),
+    ("TITLE Plain words # a comment", "Plain words"),
+])
+def test_a_cube_title_is_its_quoted_name(tmp_path, line, title):
+    body = "LUT_3D_SIZE 2\n" + "".join(f"{r} {g} {b}\n" for b in (0, 1) for g in (0, 1) for r in (0, 1))
+    (tmp_path / "t.cube").write_text(line + "\n" + body)
+    assert read_cube(tmp_path / "t.cube").title == title
