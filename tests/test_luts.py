@@ -177,3 +177,14 @@ def test_a_cube_title_is_its_quoted_name(tmp_path, line, title):
     body = "LUT_3D_SIZE 2\n" + "".join(f"{r} {g} {b}\n" for b in (0, 1) for g in (0, 1) for r in (0, 1))
     (tmp_path / "t.cube").write_text(line + "\n" + body)
     assert read_cube(tmp_path / "t.cube").title == title
+
+
+def test_a_damaged_hald_is_one_line(tmp_path, capfd):
+    # OpenCV's libpng printed 'libpng error: Read Error' on the terminal before livefilter's own line
+    from livefilter.cli import main
+
+    write_hald(tmp_path / "h.png", Lut.identity(8), level=4)
+    (tmp_path / "cut.png").write_bytes((tmp_path / "h.png").read_bytes()[:2000])
+    assert main(["info", str(tmp_path / "cut.png")]) == 2
+    err = capfd.readouterr().err
+    assert err.count("\n") == 1 and "cut.png: a damaged image" in err, err

@@ -78,6 +78,11 @@ def looks_like_hald(path: str | os.PathLike) -> bool:
 
 
 def _decode(p: Path) -> np.ndarray:
+    try:  # a damaged file is said in one line: OpenCV's libpng printed its own 'libpng error' line before ours
+        with Image.open(p) as im:
+            im.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise LutFormatError(f"a damaged image ({exc})", p) from None
     img = cv2.imread(str(p), cv2.IMREAD_UNCHANGED)
     if img is None:
         raise LutFormatError("not an image OpenCV can read", p)
