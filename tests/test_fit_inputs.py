@@ -78,3 +78,20 @@ def test_what_a_transparent_part_stores_does_not_change_a_one_photo_look(tmp_pat
         assert look.meta["border"]["top"] == h // 3  # (the photo's own 2-3 px frame is cut at the sides)
         tables.append(look.lut.table)
     assert np.array_equal(tables[0], tables[1])
+
+
+def test_a_flat_original_is_named_as_the_original():
+    # the warnings blamed the template ("the template has only 1 distinct colour(s)", "the template's colours
+    # cover 0%") for a flat --original
+    import warnings
+
+    after = lf.read_image(SAMPLES / "sample_after.jpg")
+    grey = np.full_like(after, 128)
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        look = lf.fit_look(after, original=grey)
+    lines = [str(w.message) for w in said]
+    assert any("the original has only 1 distinct colour(s)" in s for s in lines), lines
+    assert any("the original's colours cover 0%" in s for s in lines), lines
+    assert not any("the template" in s for s in lines), lines
+    assert look.meta["confidence"]["level"] == "low"

@@ -193,7 +193,8 @@ def confidence(p: Pairing, cov: Coverage, weight: float, reason: str | None,
     if reason:
         why.append(reason)
     if frac < NARROW_COVERAGE and p.path != "monochrome":
-        why.append(f"the template's colours cover {frac:.0%} of the colour cube (narrow): the look is uncertain "
+        whose = "the original's" if p.path == "original" else "the template's"  # the pairs' input side
+        why.append(f"{whose} colours cover {frac:.0%} of the colour cube (narrow): the look is uncertain "
                    "away from them")
     # little to undo: under settings.weak_change code values (what keeps under 35 % of a guess without the prior)
     little = weight < 0.35 if prior_change is None else (p.change + prior_change) / 2 < settings.weak_change
@@ -320,7 +321,7 @@ def fit_look(template, original=None, *, sampling: str = "uniform", samples: int
     pairs = pixel_pairs(p, sampling=sampling, samples=samples, seed=seed, labels=labels, saliency_mask=saliency_mask)
     # with an original, by the pairs; otherwise by the template (above): on the network path the guess may spread a
     # flat template's colour over the cube
-    reason = ill_defined(pairs.src) if p.path == "original" else tpl.flat
+    reason = ill_defined(pairs.src, "the original") if p.path == "original" else tpl.flat
     weight = 1.0
     prior, prior_change = None, None
     if p.path == "network":

@@ -151,12 +151,13 @@ def sample_pairs(template: np.ndarray, original: np.ndarray, *, sampling: str = 
     return src[idx], dst[idx], per_label
 
 
-def ill_defined(src: np.ndarray) -> str | None:
-    """A reason the samples cannot define a look (too few distinct colours), or None."""
+def ill_defined(src: np.ndarray, what: str = "the template") -> str | None:
+    """A reason the samples cannot define a look (too few distinct colours), or None; ``what`` the picture they are
+    the colours of (with --original, the original)."""
     src = np.asarray(src).reshape(-1, 3)
     q = np.unique((np.clip(src, 0, 1) * 15.999).astype(np.int32) @ np.array([256, 16, 1]))
     if q.size < 8:
-        return f"the template has only {q.size} distinct colour(s); the look is ill-defined and stays close to identity"
+        return f"{what} has only {q.size} distinct colour(s); the look is ill-defined and stays close to identity"
     if float(np.std(src)) < 0.01:
-        return "the template is nearly flat; the look is ill-defined and stays close to identity"
+        return f"{what} is nearly flat; the look is ill-defined and stays close to identity"
     return None
