@@ -304,3 +304,15 @@ def test_a_transparent_template_is_shown_on_white_in_the_preview(tmp_path, capsy
     magenta = (np.abs(sheet - (255, 0, 255)).max(-1) < 30).mean()
     white = (sheet.min(-1) > 245).mean()
     assert magenta < 0.001 and white > 0.02, (magenta, white)
+
+
+def test_a_hald_output_says_its_own_size(tmp_path, capsys):
+    # fit -o look.png --lut-size 17 printed "17^3 LUT" and wrote a level-8 Hald (64^3) without a word
+    from .conftest import SAMPLES
+
+    code, out, err = run(["fit", SAMPLES / "sample_after.jpg", "-o", tmp_path / "h.png", "--lut-size", 17,
+                          "--candidates", 1], capsys)
+    assert code == 0, err
+    assert "64^3 LUT" in out and "17^3" not in out
+    assert "--lut-size 17: a HaldCLUT .png holds a 64^3 look (level 8)" in err
+    assert lf.read_lut(tmp_path / "h.png").size == 64

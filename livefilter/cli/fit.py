@@ -20,6 +20,8 @@ from ..resources import DATA_DIR
 from .exits import EXIT_FAIL, EXIT_OK
 from .info import print_readings
 
+HALD_SIZE = 64  # the points of a level-8 HaldCLUT, which a .png output is (luts.write_hald)
+
 
 def _scene_line(look, test, name) -> str | None:
     """What `apply` and `live` give the test photo of a look that keeps its template's scene (its scene similarity),
@@ -73,7 +75,13 @@ def cmd_fit(args) -> int:
     if args.pick > candidates:
         raise InputError(f"--pick {args.pick}: only {candidates} reading{'s' if candidates > 1 else ''} "
                          "asked for (--candidates)")
-    kw = dict(allow_large=args.allow_large, sampling=args.sampling, samples=args.samples, size=args.lut_size,
+    size = args.lut_size
+    if out.suffix.lower() == ".png":  # a HaldCLUT: level 8, baked at its own 64 points (--lut-size is a .cube's)
+        if size != HALD_SIZE and size != 33:
+            warnings.warn(f"--lut-size {size}: a HaldCLUT .png holds a {HALD_SIZE}^3 look (level 8) whatever the "
+                          "size; --lut-size sets a .cube's", stacklevel=2)
+        size = HALD_SIZE
+    kw = dict(allow_large=args.allow_large, sampling=args.sampling, samples=args.samples, size=size,
               mapping=args.mapping, solver=args.solver, seed=args.seed, name=args.name or Path(templates[0]).stem,
               segments=args.segments, candidates=candidates)
     stills = video_stills(templates[0]) if video else None  # kept for the preview sheet
