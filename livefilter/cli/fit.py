@@ -21,6 +21,7 @@ from .exits import EXIT_FAIL, EXIT_OK
 from .info import print_readings
 
 HALD_SIZE = 64  # the points of a level-8 HaldCLUT, which a .png output is (luts.write_hald)
+GATE = FitSettings().segment_min_gain  # what a segment's own look must gain to be kept (code values)
 
 
 def _scene_line(look, test, name) -> str | None:
@@ -136,8 +137,12 @@ def cmd_fit(args) -> int:
         shares = look.meta["segments"]["shares"]
         own = ", ".join(f"{name} {shares[str(k)]:.0%}" for k, name in look.categories.items() if k in look.label_luts)
         errors = look.meta["segments"].get("fit error") or {}
-        # why a segment has no look of its own: too small to learn one, or its own fitted it no better
-        rest = [f"{name} ({'its own look fitted no better' if str(k) in errors else 'under 10 %'})"
+        # why a segment has no look of its own: too small to learn one, or its own fitted it too little better
+        def gain(k):  # code values its own look fitted better than the global one, against the gate
+            e = errors[str(k)]
+            return f"its own look fitted it {e['global'] - e['own']:.2f} code values better, under {GATE}"
+
+        rest = [f"{name} ({gain(k) if str(k) in errors else 'under 10 %'})"
                 for k, name in look.categories.items() if k not in look.label_luts]
         print(f"segments: own look for {own or 'none'}" + (f"; global look for {', '.join(rest)}" if rest else ""))
         for path in (look.segment_paths(out).values() if out.suffix.lower() != ".npz" else ()):
