@@ -108,7 +108,8 @@ def cmd_fit(args) -> int:
         print("stills: " + ", ".join(label.rsplit(" at ", 1)[1] for label, _ in stills)
               + f" of {templates[0]} (the most colourful of {LOOKED_AT} spread over it)")
     elif look.meta.get("original") == "de-filter network":
-        how = f", from one photo: {look.meta['guess_weight']:.2f} of the guessed look kept"
+        # as the confidence line says it (rounded alike: 0.3345 was '0.33' here and '34%' there)
+        how = f", from one photo: {round(look.meta['guess_weight'], 3):.0%} of the guessed look kept"
     elif look.meta.get("original") == "monochrome path":
         how = ", from one black-and-white photo"
     print(f"wrote {out} ({look.meta['mapping']} mapping{how}, {look.lut.size}^3 LUT, fit {look.meta['fit_ms']:.0f} ms)")
