@@ -11,11 +11,12 @@ import sys
 
 
 def pump(read, write, ack, native: re.Pattern, mark: bytes) -> None:
-    """Forward ``read()``'s bytes to ``write`` line by line, dropping ``native`` lines, until ``read()`` gives b"".
+    """Forward ``read()``'s bytes to ``write`` line by line, dropping ``native`` lines (and an empty line right after
+    one), until ``read()`` gives b"".
     A ``mark`` line is not forwarded: ``ack()`` says everything before it is through (it may end another writer's
     unfinished line: that part goes on). A partial line starting with a carriage return (a progress bar's redraw)
     is forwarded at once: it has no line end to wait for."""
-    pending = b""
+    pending, dropped = b"", False
     while data := read():
         pending += data
         while (end := pending.find(b"\n")) >= 0:
@@ -23,11 +24,16 @@ def pump(read, write, ack, native: re.Pattern, mark: bytes) -> None:
             if line.endswith(mark):
                 ack()
                 line = line[:-len(mark)]
-            if line and not native.match(line):
+            if not line:
+                continue
+            # an empty line right after a dropped one is its end (OpenCV ends an error with one): dropped too
+            drop = native.match(line) is not None or (dropped and line in (b"\n", b"\r\n"))
+            if not drop:
                 write(line)
+            dropped = drop
         if pending.startswith(b"\r"):
             write(pending)
-            pending = b""
+            pending, dropped = b"", False
     if pending:
         write(pending)
 

@@ -33,7 +33,10 @@ NATIVE_LOG_LINE = re.compile(rb"^(INFO: (?:\[[\w./-]+\.(?:cc|cpp|h):\d+\] |(?:Cr
                              # Ray's C++ lines: "[2026-12-05 00:28:13,486 E 17283 17283] core_worker.cc:2465: ..."
                              rb"|\[\d{4}-\d\d-\d\d [\d:,.]+ [IWEF] \d+ \d+\] "
                              # a LiteRT line whose "INFO: " another worker process's line split off
-                             rb"|\[[\w./-]+\.(?:cc|cpp|h):\d+\] )")
+                             rb"|\[[\w./-]+\.(?:cc|cpp|h):\d+\] "
+                             # the libpng inside OpenCV: "libpng error: Read Error" (a damaged HaldCLUT: our own line
+                             # says it), "libpng warning: tEXt: CRC error"
+                             rb"|libpng (?:error|warning): )")
 
 
 _lock = threading.Lock()

@@ -146,3 +146,16 @@ def test_the_pump_drops_native_lines_acknowledges_the_mark_and_passes_redraws_at
     assert acks == [1]
     assert out == [b"another writer's unfinished ", b"line\n", b"\rbar 10%", b"\rbar 20%", b"\n",
                    b"a last line without its end"]
+
+
+def test_the_pump_drops_libpng_s_lines_and_the_empty_line_that_ends_an_opencv_error():
+    # a damaged HaldCLUT printed "libpng error: Read Error" before livefilter's own line; a damaged TIFF, OpenCV's
+    # error lines and then an empty one
+    from livefilter._stderr_pump import pump
+
+    chunks = iter([b"libpng error: Read Error\n", b"libpng warning: tEXt: CRC error\n",
+                   b"[ERROR:0@0.013] global loadsave.cpp:621 imread_ imread_('x.tif'): can't read data\n", b"\n",
+                   b"livefilter: error: x.tif: a damaged image\n", b"\n", b"kept\n"])
+    out = []
+    pump(lambda: next(chunks, b""), out.append, lambda: None, nativelogs.NATIVE_LOG_LINE, nativelogs._MARK)
+    assert out == [b"livefilter: error: x.tif: a damaged image\n", b"\n", b"kept\n"]  # a program's empty line stays

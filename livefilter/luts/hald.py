@@ -78,14 +78,9 @@ def looks_like_hald(path: str | os.PathLike) -> bool:
 
 
 def _decode(p: Path) -> np.ndarray:
-    try:  # a damaged file is said in one line: OpenCV's libpng printed its own 'libpng error' line before ours
-        with Image.open(p) as im:
-            im.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        raise LutFormatError(f"a damaged image ({exc})", p) from None
-    img = cv2.imread(str(p), cv2.IMREAD_UNCHANGED)
+    img = cv2.imread(str(p), cv2.IMREAD_UNCHANGED)  # libpng's and libtiff's own lines: nativelogs keeps them off
     if img is None:
-        raise LutFormatError("not an image OpenCV can read", p)
+        raise LutFormatError("a damaged image, or one OpenCV cannot read", p)
     if img.ndim == 2:
         img = np.repeat(img[:, :, None], 3, axis=2)
     return img[:, :, :3][:, :, ::-1]  # BGR(A) -> RGB
