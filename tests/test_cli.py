@@ -316,3 +316,8 @@ def test_a_hald_output_says_its_own_size(tmp_path, capsys):
     assert "64^3 LUT" in out and "17^3" not in out
     assert "--lut-size 17: a HaldCLUT .png holds a 64^3 look (level 8)" in err
     assert lf.read_lut(tmp_path / "h.png").size == 64
+    code, out, err = run(["fit", SAMPLES / "sample_after.jpg", "-o", tmp_path / "h33.png", "--lut-size", 33,
+                          "--candidates", 1], capsys)
+    assert code == 0 and "--lut-size 33: a HaldCLUT .png holds a 64^3 look" in err  # asked for: said too
+    code, out, err = run(["fit", SAMPLES / "sample_after.jpg", "-o", tmp_path / "d.png", "--candidates", 1], capsys)
+    assert code == 0 and "--lut-size" not in err and "64^3 LUT" in out

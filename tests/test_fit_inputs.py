@@ -91,7 +91,7 @@ def test_a_flat_original_is_named_as_the_original():
         warnings.simplefilter("always")
         look = lf.fit_look(after, original=grey)
     lines = [str(w.message) for w in said]
-    assert any("the original has only 1 distinct colour(s)" in s for s in lines), lines
+    assert any("the original has only 1 distinct colour(s)" in s for s in lines), lines  # an array: no name
     assert any("the original's colours cover 0%" in s for s in lines), lines
     assert not any("the template" in s for s in lines), lines
     assert look.meta["confidence"]["level"] == "low"

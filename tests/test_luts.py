@@ -171,7 +171,8 @@ def test_ffmpeg_lut3d_matches_our_render(tmp_path, ffmpeg, photo):
     ('TITLE "Teal Orange" # exported by X', "Teal Orange"),  # the comment was part of the name
     ('TITLE "My "Teal" look"', 'My "Teal" look'),
     ('TITLE "Has # inside"', "Has # inside"),
-    ("TITLE Plain words # a comment", "Plain words"),
+    ("TITLE Look #2", "Look #2"),  # unquoted: as written, as before
+    ('TITLE "Unclosed # quote', "Unclosed # quote"),
 ])
 def test_a_cube_title_is_its_quoted_name(tmp_path, line, title):
     body = "LUT_3D_SIZE 2\n" + "".join(f"{r} {g} {b}\n" for b in (0, 1) for g in (0, 1) for r in (0, 1))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import shlex
 import sys
 import warnings
@@ -21,6 +22,7 @@ from .exits import EXIT_FAIL, EXIT_OK
 from .info import print_readings
 
 HALD_SIZE = 64  # the points of a level-8 HaldCLUT, which a .png output is (luts.write_hald)
+LUT_SIZE = 33  # --lut-size's default (given as None: a 33 asked for with a .png is said)
 GATE = FitSettings().segment_min_gain  # what a segment's own look must gain to be kept (code values)
 
 
@@ -76,11 +78,11 @@ def cmd_fit(args) -> int:
     if args.pick > candidates:
         raise InputError(f"--pick {args.pick}: only {candidates} reading{'s' if candidates > 1 else ''} "
                          "asked for (--candidates)")
-    size = args.lut_size
+    size = args.lut_size or LUT_SIZE
     if out.suffix.lower() == ".png":  # a HaldCLUT: level 8, baked at its own 64 points (--lut-size is a .cube's)
-        if size != HALD_SIZE and size != 33:
+        if args.lut_size not in (None, HALD_SIZE):
             warnings.warn(f"--lut-size {size}: a HaldCLUT .png holds a {HALD_SIZE}^3 look (level 8) whatever the "
-                          "size; --lut-size sets a .cube's", stacklevel=2)
+                          "size; --lut-size sets a .cube's and a .look.npz's", stacklevel=2)
         size = HALD_SIZE
     kw = dict(allow_large=args.allow_large, sampling=args.sampling, samples=args.samples, size=size,
               mapping=args.mapping, solver=args.solver, seed=args.seed, name=args.name or Path(templates[0]).stem,
@@ -140,8 +142,10 @@ def cmd_fit(args) -> int:
         errors = look.meta["segments"].get("fit error") or {}
         # why a segment has no look of its own: too small to learn one, or its own fitted it too little better
         def gain(k):  # code values its own look fitted better than the global one, against the gate
-            e = errors[str(k)]
-            return f"its own look fitted it {e['global'] - e['own']:.2f} code values better, under {GATE}"
+            g = errors[str(k)]["global"] - errors[str(k)]["own"]
+            if g <= 0:
+                return "its own look fitted it no better"
+            return f"its own look fitted it only {math.floor(g * 100) / 100:.2f} code values better, under {GATE}"
 
         rest = [f"{name} ({gain(k) if str(k) in errors else 'under 10 %'})"
                 for k, name in look.categories.items() if k not in look.label_luts]

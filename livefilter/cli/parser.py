@@ -125,9 +125,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "then grade each region of an image with its look (.cube: one file per category too)")
     p.add_argument("--samples", type=_samples, default=8000,
                    help="pixel pairs to fit from, 4000..262144 (262144: every pixel of the 512-pixel working image)")
-    p.add_argument("--lut-size", "--size", dest="lut_size", type=_number(int, 2, 256), default=33,
-                   help="points per axis of the baked 3D LUT of a .cube, 2..256 (a HaldCLUT .png is 64, level 8; "
-                        "--size is the old name)")
+    p.add_argument("--lut-size", "--size", dest="lut_size", type=_number(int, 2, 256), default=None,
+                   help="points per axis of the baked 3D LUT of a .cube or .look.npz, 2..256, default 33 (a "
+                        "HaldCLUT .png is 64, level 8; --size is the old name)")
     p.add_argument("--mapping", choices=("residual", "seed"),
                    help="residual = quartic + smooth residual grid (more accurate); seed = quartic only (follows "
                         "the network's guess less). Default: residual with --original, seed from one photo")

@@ -202,7 +202,7 @@ def confidence(p: Pairing, cov: Coverage, weight: float, reason: str | None,
         moved = f"{p.change:.1f} code values" + ("" if prior_change is None else
                                                   f", the look prior {prior_change:.1f}")
         why.append(f"the network found little to undo (moved the template {moved}): "
-                   f"{weight:.0%} of the guessed look is kept")
+                   f"{round(float(weight), 3):.0%} of the guessed look is kept")
     level = "high" if p.path == "original" and not why else ("low" if why else "medium")
     out = {"level": level, "coverage": round(frac, 3), "kept": round(float(weight), 3),
            "guess_change": None if p.change is None else round(float(p.change), 2), "why": why}
@@ -321,7 +321,8 @@ def fit_look(template, original=None, *, sampling: str = "uniform", samples: int
     pairs = pixel_pairs(p, sampling=sampling, samples=samples, seed=seed, labels=labels, saliency_mask=saliency_mask)
     # with an original, by the pairs; otherwise by the template (above): on the network path the guess may spread a
     # flat template's colour over the cube
-    reason = ill_defined(pairs.src, "the original") if p.path == "original" else tpl.flat
+    reason = (ill_defined(pairs.src, f"the original{f' ({Path(p.source).name})' if p.source else ''}")
+              if p.path == "original" else tpl.flat)
     weight = 1.0
     prior, prior_change = None, None
     if p.path == "network":
@@ -333,7 +334,7 @@ def fit_look(template, original=None, *, sampling: str = "uniform", samples: int
         elif pixels < MIN_PIXELS and guess_weight is None:
             weight *= pixels / MIN_PIXELS
             reason = (f"the template is only {tpl.rgb.shape[1]}x{tpl.rgb.shape[0]} pixels: "
-                      f"{weight:.0%} of the guessed look is kept")
+                      f"{round(float(weight), 3):.0%} of the guessed look is kept")
     glob, label_maps = fit_mappings(pairs, mapping, solver)
     seg_errors = None
     if seg is not None:

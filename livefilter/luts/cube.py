@@ -75,9 +75,9 @@ def read_cube(path: str | os.PathLike) -> Lut:
             if rows:
                 raise LutFormatError(f"text in the data rows: {line!r}", p, lineno)
             arg = line[len(head):].strip()
-            if head == "TITLE":  # quoted, with any quotes and '#' inside it; a comment may follow
+            if head == "TITLE":  # quoted, with any quotes and '#' inside it, a comment after it; else as written
                 quoted = re.match(r'^"(.*?)"\s*(?:#.*)?$', arg)
-                title = quoted.group(1) if quoted else arg.split("#", 1)[0].strip().strip('"')
+                title = quoted.group(1) if quoted else arg.strip('"')
             elif head in ("LUT_3D_SIZE", "LUT_1D_SIZE"):
                 try:
                     n = int(arg)
