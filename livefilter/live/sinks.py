@@ -116,7 +116,9 @@ class VideoFileSink(Sink):
         self.tmp = temp_beside(self.path, ".mp4")
         tmp = str(self.tmp)
         try:
-            self.out = av.open(tmp, "w")
+            # a .mov is a QuickTime file (its temporary's .mp4 name made every recording an MP4: a camera's PCM went
+            # in as ISO PCM, with a warning that named .mov as the cure)
+            self.out = av.open(tmp, "w", format="mov" if Path(self.path).suffix.lower() == ".mov" else "mp4")
             rate = Fraction(self.fps).limit_denominator(1001)
             s = self.out.add_stream("libx264", rate=rate)
             s.width, s.height, s.pix_fmt = w - w % 2, h - h % 2, "yuv420p"

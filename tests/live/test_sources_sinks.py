@@ -268,3 +268,33 @@ def test_a_damaged_frame_fails_live_naming_the_file(tmp_path):
     said = [ln for ln in r.stderr.splitlines() if "bad.mp4" in ln]
     assert len(said) == 1 and "corrupt" in said[0] and "Traceback" not in r.stderr, r.stderr
     assert (tmp_path / "r.mp4").stat().st_size > 0  # the frames before it are kept
+
+
+def test_a_mov_recording_is_a_quicktime_file(tmp_path):
+    # its temporary's .mp4 name made every recording an MP4, whatever its extension (a camera's PCM went into a
+    # "recording.mov" as ISO PCM, with a warning that named .mov as the cure)
+    for name, brand in (("rec.mov", b"qt  "), ("rec.mp4", b"isom")):
+        with VideoFileSink(tmp_path / name, fps=10) as sink:
+            sink.send(np.zeros((48, 64, 3), np.uint8))
+        assert (tmp_path / name).read_bytes()[8:12] == brand
+
+
+def test_a_still_gif_is_a_still_image_source(tmp_path):
+    # live took a still GIF for a one-frame video (1 frame written, --fps ignored) and a JPEG 2000 for "a still image,
+    # not a video" once apply graded both
+    from PIL import Image
+
+    from livefilter.live.sources import sequence_files
+
+    img = np.random.default_rng(0).integers(0, 256, (24, 32, 3), dtype=np.uint8)
+    Image.fromarray(img).save(tmp_path / "a.gif")
+    Image.fromarray(img).save(tmp_path / "b.jp2")
+    assert [f.name for f in sequence_files(tmp_path)] == ["a.gif", "b.jp2"]
+    from livefilter.cli import main
+
+    for name in ("a.gif", "b.jp2"):
+        out = tmp_path / f"{name}.mp4"
+        assert main(["live", "--template", str(ROOT / "livefilter" / "data" / "sample_after.jpg"), "--input",
+                     str(tmp_path / name), "--record", str(out), "--frames", "5", "--fps", "10"]) == 0
+        with av.open(str(out)) as c:
+            assert sum(1 for _ in c.decode(video=0)) == 5
