@@ -27,6 +27,8 @@ AUDIO_EXTS = (".m4a", ".mp3", ".aac", ".wav", ".flac", ".ogg", ".opus", ".wma", 
 IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp", ".avif", ".heic", ".heif")
 #: image files read but not written (a GIF's 256 colours would band a graded photo): graded into .png
 READ_ONLY_IMAGE_EXTS = (".gif", ".jp2")
+#: every image file graded as a photo (apply, a live source)
+READABLE_IMAGE_EXTS = IMAGE_EXTS + READ_ONLY_IMAGE_EXTS
 
 # HEIF brands (ISO/IEC 23008-12): HEVC-coded images and sequences, and the generic ones, which an AVIF file may
 # carry too (it then also lists "avif" / "avis": Pillow reads it)
@@ -351,8 +353,8 @@ def write_image(path: str | os.PathLike, rgb: np.ndarray, alpha: np.ndarray | No
     if alpha is not None and fmt in _ALPHA_FORMATS:
         img = Image.fromarray(np.dstack([rgb, alpha]), "RGBA")
     else:
-        if alpha is not None and int(np.min(alpha)) < 255:  # what was stored under the transparent parts showed
-            rgb = on_white(rgb, alpha)
+        if (laid := on_white(rgb, alpha)) is not rgb:  # what was stored under the transparent parts showed
+            rgb = laid
             warnings.warn(f"{inputs[0] if inputs else p}: a {p.suffix} file holds no transparency: its transparent "
                           "parts are laid on white (write .png, .webp or .tif to keep them)", stacklevel=2)
         img = Image.fromarray(rgb, "RGB")

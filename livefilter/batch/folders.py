@@ -26,7 +26,7 @@ import numba
 
 from ..errors import InputError, OutputError
 from ..fileio import check_output_folder, check_output_path, same_path
-from ..imageio import AUDIO_EXTS, IMAGE_EXTS, READ_ONLY_IMAGE_EXTS, animation_frames
+from ..imageio import AUDIO_EXTS, IMAGE_EXTS, READ_ONLY_IMAGE_EXTS, READABLE_IMAGE_EXTS, animation_frames
 from ..look import Look, as_look
 from ..media.memory import steady_memory
 from ..media.probe import OUTPUT_EXTS, VIDEO_EXTS
@@ -44,7 +44,7 @@ def image_output_name(src: Path) -> str:
 
 def kind_of(path: Path) -> str | None:
     ext = path.suffix.lower()
-    return "image" if ext in IMAGE_EXTS + READ_ONLY_IMAGE_EXTS else "video" if ext in VIDEO_EXTS else None
+    return "image" if ext in READABLE_IMAGE_EXTS else "video" if ext in VIDEO_EXTS else None
 
 
 def plan_jobs(inputs, *, output=None, out_dir=None, recursive: bool = False, extra_inputs: tuple = (),
@@ -80,7 +80,7 @@ def plan_jobs(inputs, *, output=None, out_dir=None, recursive: bool = False, ext
             if kind_of(item) is None:
                 if item.suffix.lower() in AUDIO_EXTS:
                     raise InputError("a sound file: no picture to grade", item)
-                known = ", ".join(IMAGE_EXTS + READ_ONLY_IMAGE_EXTS + VIDEO_EXTS)
+                known = ", ".join(READABLE_IMAGE_EXTS + VIDEO_EXTS)
                 raise InputError(f"not an image or video file (extension {item.suffix or 'none'!r}; known: {known})",
                                  item)
             found.append((item, Path(item.name)))

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..errors import InputError
 from ..fileio import check_output_path
-from ..imageio import IMAGE_EXTS, READ_ONLY_IMAGE_EXTS
+from ..imageio import READABLE_IMAGE_EXTS
 from ..luts import FORMATS, format_of, look_file_kind
 from .exits import EXIT_FAIL, EXIT_OK
 from .signals import stop_on_signals
@@ -88,7 +88,7 @@ def cmd_live(args) -> int:
                                      allow_large=args.allow_large)
         size = source.size
     elif args.input:
-        if Path(args.input).suffix.lower() in IMAGE_EXTS + READ_ONLY_IMAGE_EXTS:  # a still GIF, a JPEG 2000 too
+        if Path(args.input).suffix.lower() in READABLE_IMAGE_EXTS:  # a still GIF, a JPEG 2000 too
             source = ImageSource(args.input, fps=args.fps, size=args.frame_size, allow_large=args.allow_large)
         else:
             source = VideoFileSource(args.input, loop=args.loop, size=args.frame_size)

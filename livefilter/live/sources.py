@@ -17,7 +17,7 @@ import numpy as np
 
 from ..errors import InputError, SourceError, VideoDecodeError
 from ..fileio import Closable
-from ..imageio import IMAGE_EXTS, READ_ONLY_IMAGE_EXTS, animation_frames, read_image
+from ..imageio import READABLE_IMAGE_EXTS, animation_frames, read_image
 from ..media.codec import cut_short, decode, is_hdr, missing_frames
 from ..media.hdr import TRANSFER_NAME
 from ..media.probe import probe
@@ -115,7 +115,7 @@ def sequence_files(spec) -> list[Path]:
     (``frames/f_%04d.png``) matches, in number order. Hidden files are left out."""
     p = Path(spec)
     if p.is_dir():
-        return sorted(f for f in p.iterdir() if f.is_file() and f.suffix.lower() in IMAGE_EXTS + READ_ONLY_IMAGE_EXTS
+        return sorted(f for f in p.iterdir() if f.is_file() and f.suffix.lower() in READABLE_IMAGE_EXTS
                       and not f.name.startswith("."))
     head, _, tail = p.name.partition("%")
     m = _FRAME_NUMBER.match("%" + tail)

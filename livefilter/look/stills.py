@@ -47,9 +47,10 @@ def thumbnail(rgb: np.ndarray) -> np.ndarray:
     return cv2.resize(rgb, (64, max(1, round(64 * h / w))), interpolation=cv2.INTER_AREA).astype(np.float32)
 
 
-def _colours(rgb: np.ndarray) -> tuple[float, bool]:
-    """A still's share of the colour cube (coverage.colour_share) and whether it is a title card (MAX_FLAT)."""
-    t = thumbnail(rgb).reshape(-1, 3) / 255.0
+def _colours(small: np.ndarray) -> tuple[float, bool]:
+    """A still's share of the colour cube (coverage.colour_share) and whether it is a title card (MAX_FLAT), from
+    its :func:`thumbnail`."""
+    t = small.reshape(-1, 3) / 255.0
     cells = np.minimum((t * 8).astype(np.int64), 7)
     counts = np.bincount(cells @ np.array([64, 8, 1]), minlength=512)
     top = np.array(np.unravel_index(counts.argmax(), (8, 8, 8)))
@@ -109,7 +110,7 @@ def video_stills(path, count: int = STILLS, looked_at: int = LOOKED_AT) -> list[
         rgb = np.ascontiguousarray(np.rot90(rgb, turns)) if turns else rgb
         small = thumbnail(rgb)
         if pts not in found and not any(same_picture(small, seen) for *_, seen, _ in found.values()):  # a still shot
-            found[pts] = (*_colours(rgb), small, rgb)
+            found[pts] = (*_colours(small), small, rgb)
     usable = sorted((p for p in found if found[p][0] >= MIN_SHARE and not found[p][1]),
                     key=lambda p: -found[p][0])[:count]
     if not usable:

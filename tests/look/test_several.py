@@ -195,11 +195,11 @@ def test_title_cards_are_never_a_video_s_stills(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "no still of the video shows a picture" in err and "title cards" in err
     assert not (tmp_path / "x.cube").exists()
-    from livefilter.look.stills import _colours
+    from livefilter.look.stills import _colours, thumbnail
 
     studio = np.full((170, 256, 3), 236, np.uint8)  # as flat, but its far marks are a coloured subject: a picture
     studio[60:110, 100:150] = (180, 140, 120)
-    assert _colours(_title_card(0))[1] and not _colours(studio)[1]
+    assert _colours(thumbnail(_title_card(0)))[1] and not _colours(thumbnail(studio))[1]
 
 
 def test_a_phone_video_s_stills_stand_up_and_are_called_stills(tmp_path, capsys):
