@@ -117,7 +117,8 @@ def test_binary_file_is_not_a_cube(tmp_path):
 def test_hald_round_trip(tmp_path, level, bits):
     n = level * level
     rng = np.random.default_rng(level)
-    lut = Lut(np.clip(identity_table(n) + rng.normal(0, 0.03, (n, n, n, 3)), 0, 1))
+    # a colour map a Hald can hold (noise of twice the node step at level 8 is no smooth map: refused as a photo)
+    lut = Lut(np.clip(identity_table(n) ** 1.2 + rng.normal(0, 0.25 / (n - 1), (n, n, n, 3)), 0, 1))
     write_hald(tmp_path / "h.png", lut, level=level, bits=bits)
     back = read_hald(tmp_path / "h.png")
     assert back.size == n
@@ -138,6 +139,30 @@ def test_hald_rejects_non_hald(tmp_path):
     write_image(tmp_path / "x.png", np.zeros((10, 12, 3), np.uint8))
     with pytest.raises(LutFormatError, match="square image"):
         read_hald(tmp_path / "x.png")
+
+
+@pytest.mark.parametrize("mix", [(1, 0, 0), (0.8, 0, 0.2), (0, 1, 0), (0, 0, 1)])
+def test_a_hald_of_a_look_that_ignores_channels_is_a_hald(tmp_path, mix):
+    """A black-and-white red-filter look (every channel from red alone) was refused as "a photo?": its image's
+    columns, a green step of L apart, do not change. Each lattice axis is now measured on its own."""
+    import cv2
+
+    from livefilter.imageio import write_image
+    from livefilter.luts import looks_like_hald
+    from livefilter.resources import sample_path
+
+    ident = identity_table(64)
+    grey = (ident @ np.asarray(mix, np.float32)) ** 0.8
+    write_hald(tmp_path / "bw.png", Lut(np.repeat(grey[..., None], 3, axis=3)), level=8)
+    assert looks_like_hald(tmp_path / "bw.png")
+    x = np.random.default_rng(0).integers(0, 256, (4, 4, 3)).astype(np.uint8)
+    expect = (x.astype(np.float32) / 255 @ np.asarray(mix, np.float32)) ** 0.8
+    assert np.abs(lf.render(x, read_lut(tmp_path / "bw.png")).astype(np.float32)[..., 0] - expect * 255).max() < 2
+    # a photo of a Hald's size is still no Hald, nor a flat image
+    photo = read_image(sample_path("sample_before.jpg"))
+    write_image(tmp_path / "photo.png", cv2.resize(photo, (512, 512), interpolation=cv2.INTER_AREA))
+    write_image(tmp_path / "flat.png", np.full((512, 512, 3), 90, np.uint8))
+    assert not looks_like_hald(tmp_path / "photo.png") and not looks_like_hald(tmp_path / "flat.png")
 
 
 def test_read_lut_dispatch(tmp_path):
