@@ -60,6 +60,10 @@ def test_a_reading_kept_alone_says_which_it_was(look, tmp_path):
     for bad in (1.5, -0.5, float("nan")):
         with pytest.raises(InputError, match="strength must be in 0..1"):
             look.with_strength(bad)
+    # saved again by a Windows editor (a UTF-8 byte-order mark first): its strength and reading were lost
+    (tmp_path / "bom.cube").write_bytes(b"\xef\xbb\xbf" + (tmp_path / "kept.cube").read_bytes())
+    bom = lf.load_look(tmp_path / "bom.cube")
+    assert bom.meta["strength"] == 0.8 and repr(bom) == repr(back)
 
 
 def test_lut_calls_name_what_they_take(look, tmp_path):

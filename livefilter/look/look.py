@@ -266,7 +266,7 @@ def _mapping_from(arrays, prefix, fallback=None):
 def _cube_header(path: Path) -> dict:
     """The "# key: value" lines livefilter writes at the top of a .cube (the fit's confidence among them)."""
     out = {}
-    with open(path, encoding="utf-8", errors="replace") as fh:
+    with open(path, encoding="utf-8-sig", errors="replace") as fh:
         for line in fh:
             if not line.startswith("#"):
                 break
