@@ -596,7 +596,10 @@ def test_live_record_of_a_file_loses_no_frame_at_the_start(tmp_path, capsys):
                         "--backend", "cpu", "--no-face-protect"], capsys)
     assert code == 0, err
     frames, _, _ = decode_all(tmp_path / "r.mp4")
-    assert [read_code(f) for f in frames[:5]] == [0, 1, 2, 3, 4]
+    codes = [read_code(f) for f in frames]
+    # opened with the first frame, the writer lost the 8 frames that came meanwhile; a loaded machine may still skip
+    # one frame in the render loop (as anywhere in a live run)
+    assert codes[0] == 0 and len(set(range(8)) - set(codes)) <= 1, codes
 
 
 @pytest.mark.parametrize("rotation", [0, 90])
@@ -640,6 +643,44 @@ def test_live_record_of_a_file_keeps_a_gap_where_the_file_has_one(ffmpeg, tmp_pa
     first = got[0] - times[codes[0]]  # the recording's clock starts at its first frame
     for c, t in zip(codes, got):  # each frame at its time in the file (closed up, frame 45 came at 0.8 s, not 1.8)
         assert abs(t - first - times[c]) <= 0.041, (c, t, times[c])
+
+
+def test_live_record_of_a_variable_frame_rate_file_keeps_its_timing(tmp_path, capsys):
+    """A phone's clip whose rate falls (here 50 fps, then 10) was recorded at its average rate: the frames of its
+    slow stretch came up to 0.66 s before their sound (a clip at 30 then 10 fps). Each frame at its time now."""
+    from .batch.conftest import audio_packets, decode_all, make_clip, read_code
+
+    src = tmp_path / "in.mp4"
+    times = make_clip(src, frames=30, size=(96, 64), durations=[20] * 20 + [100] * 10)
+    code, _, err = run(["live", "--template", DATA / "tiny_2.cube", "--input", src, "--record", tmp_path / "r.mp4",
+                        "--backend", "cpu", "--no-face-protect"], capsys)
+    assert code == 0, err
+    frames, got, _ = decode_all(tmp_path / "r.mp4")
+    codes = [read_code(f) for f in frames]
+    assert max(codes) == 29 and codes == sorted(codes)
+    first = got[0] - times[codes[0]]
+    for c, t in zip(codes, got):
+        assert abs(t - first - times[c]) <= 0.002, (c, t, times[c])
+    _, audio_end = audio_packets(tmp_path / "r.mp4")
+    assert audio_end == pytest.approx(times[-1] + 0.1, abs=0.05)  # the sound runs to the picture's end
+
+
+def test_live_record_of_a_file_says_what_the_recording_loses(ffmpeg, tmp_path, capsys, caplog):
+    """A 10-bit interlaced camera file was recorded 8-bit progressive without a word (`apply` says the first and
+    keeps the second)."""
+    import subprocess
+
+    src = tmp_path / "cam.mkv"
+    subprocess.run([ffmpeg, "-loglevel", "error", "-f", "lavfi", "-i", "testsrc2=size=96x64:rate=25", "-t", "0.2",
+                    "-vf", "setfield=tff", "-flags", "+ilme+ildct", "-c:v", "libx264", "-pix_fmt", "yuv422p10le",
+                    "-x264-params", "tff=1", str(src)], check=True)
+    code, _, err = run(["live", "--template", DATA / "tiny_2.cube", "--input", src, "--record", tmp_path / "r.mp4",
+                        "--backend", "cpu", "--no-face-protect"], capsys)
+    assert code == 0, err
+    said = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert said == [f"{src}: 10-bit 4:2:2 (yuv422p10le); the recording is 8-bit 4:2:0 H.264, as players and browsers "
+                    "play it", f"{src}: interlaced: r.mp4 is recorded as progressive frames (`livefilter apply` keeps "
+                    "it interlaced)"]
 
 
 def test_a_recorded_file_keeps_its_timing_and_audio_when_frames_are_dropped(tmp_path):

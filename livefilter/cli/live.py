@@ -51,6 +51,7 @@ def cmd_live(args) -> int:
         VideoFileSource,
         is_sequence,
     )
+    from ..media.codec import say_what_a_recording_loses
 
     size = args.frame_size or (1280, 720)
     # everything that can be checked is checked before a device, a window or a file is opened
@@ -100,10 +101,12 @@ def cmd_live(args) -> int:
         if args.record:
             # a file's audio goes along (from its start; not when looped, where it would run out of step)
             audio = args.input if args.input and isinstance(source, VideoFileSource) and not args.loop else None
+            if isinstance(source, VideoFileSource):
+                say_what_a_recording_loses(source.info, args.record)
             sinks.append(VideoFileSink(args.record, fps=source.fps, inputs=(args.input, args.template,
                                                                             args.original), audio_from=audio,
                                        timing="source" if isinstance(source, (VideoFileSource, ImageSequenceSource))
-                                       else "clock", sar=getattr(source, "sar", None)))
+                                       else "clock", sar=getattr(source, "sar", None), time_base=source.time_base))
         if args.vcam:
             sinks.append(VirtualCameraSink(size, fps=source.fps))
         pipeline = LivePipeline(source, sinks, backend=args.backend, strength=args.strength,

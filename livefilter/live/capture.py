@@ -35,7 +35,8 @@ class LatestFrame:
         self.dropped = 0
 
     def put(self, frame: np.ndarray, t: float, position: int | None = None) -> None:
-        """``position``: the frame's number on its source's own clock (a file's, from 1), where it has one."""
+        """``position``: the frame's time on its source's own clock (a file's, in its time base's ticks from its
+        first frame), where it has one."""
         with self._cond:
             if self._seq > self._taken:
                 self.dropped += 1
@@ -81,10 +82,10 @@ def capture(source: Source, slot: LatestFrame, stop: threading.Event, *, go: thr
     the loop (an exception included, then re-raised), so a reader never waits on a dead worker.
 
     Waits for ``go`` first (the pipeline sets it once the look and the analysis are ready, so a file source loses
-    no frame at the start). A paced source (a file played as live) is read at its frame rate. A failing camera
-    (SourceError, OSError, RuntimeError) is retried with back-off (0.25 s doubling to 5 s), the state reported
-    through ``on_status``; any other exception ends the stream. Frames that are not uint8 (H, W, 3) are skipped
-    with a warning."""
+    no frame at the start). A paced source (a file played as live) is read at its frame rate (a video file: each
+    frame at its time in the file). A failing camera (SourceError, OSError, RuntimeError) is retried with back-off
+    (0.25 s doubling to 5 s), the state reported through ``on_status``; any other exception ends the stream. Frames
+    that are not uint8 (H, W, 3) are skipped with a warning."""
     try:
         _capture_loop(source, slot, stop, go, on_status or (lambda text: None))
     finally:
@@ -96,7 +97,7 @@ def _capture_loop(source, slot, stop, go, status) -> None:
         if stop.is_set():
             return
     period = 1.0 / source.fps if source.paced and source.fps > 0 else 0.0
-    next_t = time.monotonic()
+    next_t = start = time.monotonic()
     first = True
     backoff = BACKOFF_START
     failing = False
@@ -127,17 +128,24 @@ def _capture_loop(source, slot, stop, go, status) -> None:
         if not (isinstance(frame, np.ndarray) and frame.dtype == np.uint8 and frame.ndim == 3 and frame.shape[2] == 3):
             log.warning("skipping a bad frame from %s: %s", source.name, getattr(frame, "shape", type(frame)))
             continue
-        slot.put(frame, time.monotonic(), source.position())
+        position = source.position()
+        if period and not first:
+            # due at its time in the file from the clock's start (a variable-frame-rate file plays at its own pace),
+            # else one period after the last frame
+            due = start + float(position * source.time_base) if position is not None and source.time_base else next_t
+            delay = due - time.monotonic()
+            if delay > 0:
+                if stop.wait(delay):
+                    break
+            elif delay < -period:  # fallen behind (a slow read): the clock goes on from here
+                start, due = start - delay, time.monotonic()
+            next_t = due + period
+        slot.put(frame, time.monotonic(), position)
         if period and first:
             # the clock starts once the first frame is through the render loop, which pays one-time costs on it
             # (the first encode, a thread not yet scheduled under load) that would drop the frames behind it
             slot.wait_consumer(stop)
             next_t = time.monotonic()
-        first = False
-        if period:
+            start = next_t - (float(position * source.time_base) if position is not None and source.time_base else 0)
             next_t += period
-            delay = next_t - time.monotonic()
-            if delay > 0:
-                stop.wait(delay)
-            elif delay < -period:
-                next_t = time.monotonic()
+        first = False

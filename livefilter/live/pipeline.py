@@ -98,7 +98,7 @@ class LivePipeline(LookControl):
                                                             initializer=background_thread)
         self._callbacks = []
         self._last_seq = 0
-        self._position = None  # the last frame's number on its source's clock (a file's), when it has one
+        self._position = None  # the last frame's time on its source's clock (a file's), when it has one
         self._out = None
         self._started = False
         self._closed = False
@@ -345,7 +345,7 @@ class LivePipeline(LookControl):
         t1 = time.perf_counter()
         for sink in self.sinks:
             if getattr(sink, "indexed", False):  # (a sink may be any object with send() and close())
-                sink.send(out, index=self._position or self._last_seq)  # a file's frame: its place in the file
+                sink.send(out, index=self._last_seq, at=self._position)  # a file's frame: its time in the file
             else:
                 sink.send(out)
         t2 = time.perf_counter()

@@ -76,16 +76,18 @@ class VideoFileSink(Sink):
     temporary file is only created with the first frame, and removed when no frame was written: a run that fails
     leaves nothing behind. ``audio_from``: a file whose audio (and other streams) are copied beside the video,
     from its start, up to the recording's length. ``timing``: how frames are stamped. "frames" (the default): one
-    after another at ``fps``; "source": frame ``index`` i (from 1) at (i - 1) / fps, so a recording of a file keeps
-    the file's timing, and its audio in sync, when the render loop skips frames; "clock": at the time it is sent
-    (from the first frame), so a recording of a camera lasts as long as the run when frames are skipped (stamped
-    one after another, 51 frames of a 2-second run at 1280x720 played in 1.7 s)."""
+    after another at ``fps``; "source": each frame at ``at``, its time in the file in ``time_base`` ticks (a video
+    file's), else frame ``index`` i (from 1) at (i - 1) / fps (an image sequence), so a recording of a file keeps the
+    file's timing, and its audio in sync, when the render loop skips frames or the file's rate varies (a phone's
+    clip, 30 then 10 fps: stamped at its average rate, the picture fell up to 0.66 s behind its sound); "clock": at
+    the time it is sent (from the first frame), so a recording of a camera lasts as long as the run when frames are
+    skipped (stamped one after another, 51 frames of a 2-second run at 1280x720 played in 1.7 s)."""
 
     name = "file"
     indexed = True
 
     def __init__(self, path, fps: float = 30.0, size=None, inputs: tuple = (), audio_from=None, crf: float = 20.0,
-                 preset: str = "veryfast", timing: str = "frames", sar=None):
+                 preset: str = "veryfast", timing: str = "frames", sar=None, time_base: Fraction | None = None):
         self.path = check_output_path(path, inputs)
         self.name = f"file {self.path.name}"  # what the start line says
         if self.path.suffix.lower() not in (".mp4", ".m4v", ".mov"):
@@ -101,7 +103,9 @@ class VideoFileSink(Sink):
         if timing not in ("frames", "source", "clock"):
             raise SinkError(f"timing must be 'frames', 'source' or 'clock', got {timing!r}", self.path)
         self.timing = timing
-        self._next_pts, self._t0 = 0, None
+        # the unit of the frames' timestamps: a file's own time base when its frames bring their times, else 1 / fps
+        self.time_base = Fraction(time_base) if time_base and timing == "source" else None
+        self._next_pts, self._end, self._t0 = 0, 0, None
         self._closed = False
 
     def prepare(self, size: tuple[int, int]) -> None:
@@ -122,7 +126,7 @@ class VideoFileSink(Sink):
             rate = Fraction(self.fps).limit_denominator(1001)
             s = self.out.add_stream("libx264", rate=rate)
             s.width, s.height, s.pix_fmt = w - w % 2, h - h % 2, "yuv420p"
-            s.codec_context.time_base = 1 / rate
+            s.codec_context.time_base = self.time_base or 1 / rate
             s.codec_context.options = {"crf": f"{self.crf:g}", "preset": self.preset}
             # tagged BT.709 (limited range) and converted so by our own pass, as `apply` writes a video: left to
             # PyAV, it went untagged in BT.601's matrix, which players read as BT.709 at HD sizes (a 720p photo: 1 %
@@ -139,7 +143,7 @@ class VideoFileSink(Sink):
             self._discard()
             raise SinkError(f"cannot open an mp4 writer ({exc})", self.path) from None
 
-    def send(self, frame, index: int | None = None):
+    def send(self, frame, index: int | None = None, at: int | None = None):
         if self.out is None:
             if self._closed:
                 raise SinkError("the recording is closed", self.path)
@@ -150,7 +154,9 @@ class VideoFileSink(Sink):
         img = np.ascontiguousarray(_fit(frame, *self.size)[: s.height, : s.width])
         f = av.VideoFrame.from_ndarray(rgb_to_i420(img, _BT709), format="yuv420p")
         pts = self._next_pts
-        if self.timing == "source" and index is not None:
+        if self.time_base is not None:
+            pts = max(at if at is not None else round(((index or 1) - 1) / (self.fps * self.time_base)), pts)
+        elif self.timing == "source" and index is not None:
             pts = max(index - 1, pts)
         elif self.timing == "clock":
             now = time.monotonic()
@@ -159,13 +165,18 @@ class VideoFileSink(Sink):
         f.pts = pts
         try:
             if self.copier is not None:
-                self.copier.copy_until(pts / self.fps)
+                self.copier.copy_until(float(pts * self._tick))
             for p in s.encode(f):
                 self.out.mux(p)
         except OSError as exc:
             raise SinkError(f"cannot write the recording ({exc.strerror or exc})", self.path) from None
         self.frames += 1
         self._next_pts = pts + 1
+        self._end = pts + max(1, round(1 / (self.fps * self._tick)))  # the frame shown for one period
+
+    @property
+    def _tick(self) -> Fraction:
+        return self.time_base or 1 / Fraction(self.fps).limit_denominator(1001)
 
     def _discard(self) -> None:
         for obj in (self.copier, self.out):
@@ -189,7 +200,7 @@ class VideoFileSink(Sink):
             for p in self.stream.encode(None):
                 self.out.mux(p)
             if self.copier is not None:
-                self.copier.copy_until(self._next_pts / self.fps)
+                self.copier.copy_until(float(self._end * self._tick))
                 self.copier.close()
             self.out.close()
         except Exception:

@@ -10,6 +10,7 @@ import logging
 import math
 import os
 import re
+from fractions import Fraction
 from pathlib import Path
 
 import cv2
@@ -34,6 +35,8 @@ class Source(Closable):
     fps: float = 30.0
     paced: bool = True
     name: str = "source"
+    #: the unit of ``position()`` (a file's time base); None: the source has no clock of its own
+    time_base: Fraction | None = None
 
     def open(self) -> None:
         """(Re)open the device; called again after a failure."""
@@ -42,8 +45,8 @@ class Source(Closable):
         raise NotImplementedError
 
     def position(self) -> int | None:
-        """The last frame read's number on the source's own clock (from 1), or None: a recording then numbers
-        frames as they come."""
+        """The last frame read's time on the source's own clock, in ``time_base`` ticks from its first frame, or
+        None: the frames are then paced at ``fps`` and a recording numbers them as they come."""
         return None
 
 
@@ -195,6 +198,7 @@ class VideoFileSource(Source):
         self.name = f"video {self.path.name}"
         rate = self.info.rate
         self.fps = float(rate) if rate and 1 <= rate <= 240 else 30.0
+        self.time_base = self.info.time_base
         self._turns = (self.info.rotation // 90) % 4  # counter-clockwise quarter turns, as players show the video
         w, h = self.info.width, self.info.height
         self.size = self.want or ((h, w) if self._turns % 2 else (w, h))
@@ -248,14 +252,14 @@ class VideoFileSource(Source):
         return np.ascontiguousarray(rgb)
 
     def position(self) -> int | None:
-        """The last frame's number on the file's clock, from its timestamp: a stretch of the file that gave no frame
-        (corrupt data the decoder skipped) leaves a gap in a recording, as in the file, instead of the frames after
-        it stamped earlier than their sound. None when looping (each pass starts the clock again)."""
+        """The last frame's time in the file, in its ``time_base`` ticks from the first frame shown (a frame an edit
+        list hides, packets before the first keyframe: not counted): a variable-frame-rate file (a phone's, in low
+        light) is played and recorded at its own pace, and a stretch of the file that gave no frame (corrupt data
+        the decoder skipped) leaves a gap in a recording, as in the file, instead of the frames after it stamped
+        earlier than their sound. None when looping (each pass starts the clock again)."""
         if self.loop or self._last_pts is None:
             return None
-        # from the first frame shown (a frame an edit list hides, packets before the first keyframe: not counted),
-        # as a recording numbered its frames before
-        return int(round(float((self._last_pts - self._first_pts) * self.info.time_base) * self.fps)) + 1
+        return int(self._last_pts - self._first_pts)
 
     def close(self):
         self._ended = True

@@ -320,15 +320,30 @@ def say_what_is_lost(info: VideoInfo, dst) -> None:
     if is_hdr(info):
         log.warning("%s: an HDR video (%s): brought to SDR (BT.709) as an SDR screen shows it, then graded; the graded "
                     "video is SDR", info.path, TRANSFER_NAME[info.colour["color_trc"]])
-    elif (kind := _richer_than_output(info.pix_fmt, info.width, info.height)) is not None:
-        log.warning("%s: %s (%s); the graded video is 8-bit 4:2:0 H.264, as players and browsers play it",
-                    info.path, kind, info.pix_fmt)
+    else:
+        _say_if_richer(info, "the graded video")
     if info.fields and not _fields_kept(info):
         log.warning("%s: interlaced at %dx%d: written as progressive frames (H.264's interlaced coding needs a height "
                     "divisible by 4)", info.path, info.width, info.height)
     if info.rotation and Path(dst).suffix.lower() in IN_BAND_EXTS:
         log.warning("%s: its display rotation (%d degrees) cannot be stored in %s: the graded video plays unrotated "
                     "(grade into .mp4, .mov or .mkv to keep it)", info.path, info.rotation, Path(dst).suffix)
+
+
+def say_what_a_recording_loses(info: VideoInfo, dst) -> None:
+    """``live --input VIDEO --record``: what the recording (8-bit 4:2:0 progressive H.264, as a camera's) cannot keep
+    of the file, where ``apply`` would (a cut-short file and HDR are said by the source itself)."""
+    if not is_hdr(info):
+        _say_if_richer(info, "the recording")
+    if info.fields:
+        log.warning("%s: interlaced: %s is recorded as progressive frames (`livefilter apply` keeps it interlaced)",
+                    info.path, Path(dst).name)
+
+
+def _say_if_richer(info: VideoInfo, what: str) -> None:
+    if (kind := _richer_than_output(info.pix_fmt, info.width, info.height)) is not None:
+        log.warning("%s: %s (%s); %s is 8-bit 4:2:0 H.264, as players and browsers play it", info.path, kind,
+                    info.pix_fmt, what)
 
 
 def _richer_than_output(pix_fmt: str | None, width: int, height: int) -> str | None:

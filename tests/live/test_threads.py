@@ -102,6 +102,43 @@ def test_the_capture_worker_ends_its_slot_whatever_ends_it():
         slot.get(0, timeout=0.1)
 
 
+def test_a_file_source_is_paced_by_its_frames_times():
+    """A variable-frame-rate file (a phone's, in low light) was played at its average rate: the frames of its fast
+    stretch came late and those of its slow stretch early. Each frame now comes at its time in the file."""
+    from fractions import Fraction
+
+    from livefilter.live.capture import LatestFrame, capture
+
+    class Clock(Source):
+        fps, time_base = 100.0, Fraction(1, 100)  # the rate a probe reports; the frames' own ticks below
+        ticks = [0, 1, 2, 30, 31]
+
+        def __init__(self):
+            self.i = -1
+
+        def read(self):
+            self.i += 1
+            return np.zeros((4, 4, 3), np.uint8) if self.i < len(self.ticks) else None
+
+        def position(self):
+            return self.ticks[self.i]
+
+    slot, got = LatestFrame(), []
+    worker = threading.Thread(target=capture, args=(Clock(), slot, threading.Event()))
+    worker.start()
+    try:
+        while True:
+            item = slot.get(got[-1][2] if got else 0, timeout=5)
+            assert item is not None
+            got.append(item)
+    except EOFError:
+        pass
+    worker.join(5)
+    assert [g[3] for g in got] == Clock.ticks  # none dropped: the reader is faster than 100 fps
+    t = [g[1] for g in got]
+    assert t[3] - t[2] >= 0.27  # 0.28 s apart in the file (at the reported 100 fps: 0.01 s)
+
+
 def test_stats_summary_while_another_thread_adds_its_first_stage(monkeypatch):
     """Before: summary() iterated the stage dict while the analysis thread added its first key: "dictionary
     changed size during iteration" (the preview window calls it every frame)."""
