@@ -190,6 +190,35 @@ def test_sigterm_finalises_the_recording_like_ctrl_c(tmp_path, look_cube, sig):
     assert any(f"stopped ({sig.name})" in line for line in out), out
 
 
+@pytest.mark.parametrize("where", ["writing", "importing"])
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
+def test_sigterm_removes_the_temporary_file_of_a_command_without_a_stop_of_its_own(tmp_path, capsys, monkeypatch,
+                                                                                   sig, where):
+    """fit (and info) had no handler: SIGTERM / SIGHUP killed the process and left its hidden temporary file (the
+    preview's, an empty .look.npz). They now unwind as Ctrl+C does; a signal that comes while a native module is
+    imported surfaces as that import's failure ("ImportError: initialization failed"), and is said as the signal."""
+    import livefilter.cli as cli_mod
+    from livefilter.fileio import atomic_output
+
+    def command(args):
+        with atomic_output(tmp_path / "look.cube") as tmp:
+            Path(tmp).write_text("half")
+            try:
+                os.kill(os.getpid(), sig)
+                time.sleep(10)
+            except KeyboardInterrupt:
+                if where == "importing":
+                    raise ImportError("initialization failed") from None
+                raise
+        return 0
+
+    monkeypatch.setitem(cli_mod.COMMANDS, "info", command)
+    code, out, err = run(["info", tmp_path / "look.cube"], capsys)
+    assert code == 128 + sig.value and err == f"livefilter: stopped ({sig.name})\n"
+    assert list(tmp_path.iterdir()) == []
+    assert signal.getsignal(sig) is signal.SIG_DFL  # put back after the run
+
+
 # 5. a huge look image is refused from its header --------------------------------------------------------------
 
 def _bilevel_png(path: Path, side: int) -> Path:

@@ -64,6 +64,7 @@ def test_shown_native_logs_pass_and_the_cli_hides_them_again_after_v(tmp_path, c
     # a program calling the command line with -v: native lines shown for that run, hidden again after it
     write_lut(tmp_path / "id.cube", Lut(identity_table(2)))
     assert main(["info", "-v", str(tmp_path / "id.cube")]) == 0
+    assert main(["-v", "info", str(tmp_path / "id.cube")]) == 0  # before the command too ("unrecognized arguments")
     with nativelogs.quiet_native_logs():
         os.write(2, b"INFO: [model.cc:1] hidden\n")
         os.write(2, b"INFO: a program's own line\n")

@@ -170,6 +170,8 @@ class VideoResult:
 
 #: what a damaged frame's error adds: the way to grade through it
 DAMAGED_HINT = " (--grade-damaged grades through damaged frames, as players show them)"
+#: a video that failed part-way writes nothing: the line says how to keep what was graded (README's exit codes)
+_NOTHING_KEPT = "; nothing written (--keep-partial keeps the {} frames graded)"
 
 
 def apply_video(look, src, dst, *, face_protect: bool = True, strength: float = 1.0, progress=None,
@@ -236,6 +238,8 @@ def apply_video(look, src, dst, *, face_protect: bool = True, strength: float = 
             if keep_partial and exc.graded:
                 os.replace(tmp, partial_path(dst))
                 exc.problem += f"; kept the {exc.graded} frames graded before it in {partial_path(dst)}"
+            elif exc.graded:
+                exc.problem += _NOTHING_KEPT.format(exc.graded)
             if exc.damaged_frame:  # players conceal it and play on: say how to do the same
                 exc.problem += DAMAGED_HINT
             raise VideoDecodeError(f"{exc.problem}", src, exc.graded) from None
@@ -245,8 +249,8 @@ def apply_video(look, src, dst, *, face_protect: bool = True, strength: float = 
             muxer = None
             if keep_partial and n:
                 os.replace(tmp, partial_path(dst))
-            raise VideoDecodeError(problem + (f"; kept them in {partial_path(dst)}" if keep_partial and n else ""),
-                                   src, n)
+            raise VideoDecodeError(problem + (f"; kept them in {partial_path(dst)}" if keep_partial and n else
+                                              _NOTHING_KEPT.format(n) if n else ""), src, n)
         say_damaged(info, damaged)
         muxer.close(complete=not interrupted)
         muxer = None

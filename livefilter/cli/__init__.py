@@ -19,12 +19,13 @@ from ..errors import LiveFilterError, StreamError, VideoDecodeError
 from .apply import cmd_apply
 from .bench import cmd_bench_live
 from .demo import cmd_demo
-from .exits import EXIT_BAD_INPUT, EXIT_FAIL
+from .exits import EXIT_BAD_INPUT, EXIT_FAIL, signal_exit
 from .fit import cmd_fit
 from .info import cmd_info
 from .live import cmd_live
 from .logs import log_to_stderr, quiet_native_logs, show_native_logs, show_warning
 from .parser import OptionValueError, build_parser
+from .signals import Stopped, interrupt_on_signals
 
 __all__ = ["COMMANDS", "build_parser", "main"]
 
@@ -41,6 +42,7 @@ def main(argv=None) -> int:
     except OptionValueError as exc:
         print(f"livefilter: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    args.verbose = args.verbose or args.verbose_first
     with warnings.catch_warnings():
         warnings.simplefilter("always", UserWarning)
         warnings.showwarning = show_warning
@@ -58,7 +60,8 @@ def _run(args) -> int:
     if args.command in ("apply", "live", "demo", "bench-live", "fit"):  # fit: a video template's lines
         log_to_stderr(debug=bool(debug), verbose=args.verbose or bool(debug))
     try:
-        return COMMANDS[args.command](args)
+        with interrupt_on_signals():
+            return COMMANDS[args.command](args)
     except LiveFilterError as exc:
         if debug:
             raise
@@ -66,6 +69,9 @@ def _run(args) -> int:
         # corrupt data part-way through a video, a source failing part-way through a live run: failures (frames
         # were graded), not a refused input
         return EXIT_FAIL if isinstance(exc, (VideoDecodeError, StreamError)) else EXIT_BAD_INPUT
+    except Stopped as exc:
+        print(f"livefilter: stopped ({exc.signal})", file=sys.stderr)
+        return signal_exit(exc.signal)
     except KeyboardInterrupt:
         print("livefilter: interrupted", file=sys.stderr)
         return 130
@@ -75,6 +81,22 @@ def _run(args) -> int:
     except Exception as exc:  # noqa: BLE001 - the CLI's last line of defence: one line, exit 1
         if debug:
             raise
+        if (cause := _interrupted(exc)) is not None:  # a signal in a module's import: "ImportError: initialization"
+            print(f"livefilter: {f'stopped ({cause.signal})' if isinstance(cause, Stopped) else 'interrupted'}",
+                  file=sys.stderr)
+            return signal_exit(getattr(cause, "signal", None))
         print(f"livefilter: failed: {type(exc).__name__}: {exc} (LIVEFILTER_DEBUG=1 shows the traceback)",
               file=sys.stderr)
         return EXIT_FAIL
+
+
+def _interrupted(exc: BaseException) -> KeyboardInterrupt | None:
+    """The Ctrl+C / SIGTERM / SIGHUP an exception was raised in handling, if any (a signal that came while a native
+    module was being imported surfaces as that import's failure)."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, KeyboardInterrupt):
+            return exc
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return None

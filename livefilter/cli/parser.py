@@ -97,6 +97,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="livefilter", formatter_class=_Formatter,
                      description="Learn a photo look from one example image and apply it.")
     parser.add_argument("--version", action="version", version=f"livefilter {__version__}")
+    # before the command as after it (`livefilter -v info x`: "unrecognized arguments: -v"); its own dest, since a
+    # command's default would overwrite a shared one
+    parser.add_argument("-v", "--verbose", dest="verbose_first", action="store_true", help="as each command's -v")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     common = _Parser(add_help=False)
     common.add_argument("-v", "--verbose", action="store_true",

@@ -22,6 +22,31 @@ def _handled_by(handler):
             signal.signal(sig, h)
 
 
+class Stopped(KeyboardInterrupt):
+    """A run ended by SIGTERM or SIGHUP where the command has no graceful stop of its own (fit, info, export): raised
+    where the program is, as Ctrl+C's KeyboardInterrupt is, so that temporary files are removed on the way out
+    (the default action killed the process: fit left its hidden temporaries)."""
+
+    def __init__(self, name: str):
+        super().__init__(name)
+        self.signal = name
+
+
+@contextlib.contextmanager
+def interrupt_on_signals():
+    """SIGTERM and SIGHUP raise :class:`Stopped` while the block runs (Ctrl+C raises KeyboardInterrupt already);
+    the commands that stop gracefully put their own handlers in place inside it."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum, frame):
+        raise Stopped(signal.Signals(signum).name) if signum != signal.SIGINT else KeyboardInterrupt
+
+    with _handled_by(handler):
+        yield
+
+
 class StopEvent(threading.Event):
     signal: str | None = None
 

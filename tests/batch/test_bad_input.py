@@ -62,6 +62,7 @@ def test_truncated_video_grades_what_decodes(tmp_path, look_file, capsys):
     code, _, err = run(["apply", look_file, src, "-o", tmp_path / "out.mp4"], capsys)
     assert code == 1
     one_error_line(err, "cut.mp4", "00:00:0")  # names the file and where the data ends
+    assert "frames graded)" in err and "nothing written (--keep-partial keeps the " in err  # and how to keep them
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cut.mp4"]  # partial output removed, no temp file
     (tmp_path / "out.mp4").write_bytes(b"a complete output of an earlier run")
     code, _, err = run(["apply", look_file, src, "-o", tmp_path / "out.mp4", "--keep-partial"], capsys)
