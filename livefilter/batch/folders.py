@@ -65,9 +65,11 @@ def plan_jobs(inputs, *, output=None, out_dir=None, recursive: bool = False, ext
         if item.is_dir():
             if output is not None:
                 raise InputError("-o takes one input file; use --out-dir for a folder", item)
-            files = item.rglob("*") if recursive else item.iterdir()
-            for f in sorted(files):
-                if not f.is_file() or any(p.startswith(".") for p in f.relative_to(item).parts):
+            before = len(found)
+            for f in _folder_files(item, recursive):
+                if not f.is_file():
+                    if f.is_symlink() and not f.exists() and ignored is not None:
+                        ignored.append(f)  # a broken link: named with the files left out (it was left out unsaid)
                     continue
                 if kind_of(f) is None or _animated(f):
                     if ignored is not None and not (out_dir is not None and _inside(f, out_dir)):
@@ -76,6 +78,12 @@ def plan_jobs(inputs, *, output=None, out_dir=None, recursive: bool = False, ext
                 if out_dir is not None and _inside(f, out_dir) and not same_path(out_dir, item):
                     continue  # earlier outputs inside an input folder are not inputs
                 found.append((f, f.relative_to(item)))
+            if len(found) == before and not recursive and any(d.is_dir() for d in _folder_files(item, False)):
+                hint = " (its sub-folders are graded with -r)"
+            else:
+                hint = ""
+            if len(found) == before:  # "0 graded, 0 failed of 0 files", exit 0: a wrong folder looked fine
+                raise InputError(f"no still photo or video in this folder{hint}", item)
         elif item.is_file():
             if kind_of(item) is None:
                 if item.suffix.lower() in AUDIO_EXTS:
@@ -104,6 +112,9 @@ def plan_jobs(inputs, *, output=None, out_dir=None, recursive: bool = False, ext
                                   dst)
         else:
             dst = out_dir / rel.parent / (output_name(src) if kind == "video" else image_output_name(src))
+        if output is None and (blocker := _file_in_the_way(out_dir, rel.parent)) is not None:
+            # each of its files failed with "cannot write (File exists)" or "(Not a directory)"
+            raise OutputError("is a file where the output folder mirrors a sub-folder of the input", blocker)
         if output is not None or dst.parent.is_dir():
             # the output as given: a trailing slash (a folder), which Path drops, is refused there
             check_output_path(output if output is not None else dst, (src, *extra_inputs))
@@ -120,6 +131,33 @@ def plan_jobs(inputs, *, output=None, out_dir=None, recursive: bool = False, ext
         by_dst[key] = src
         jobs.append(Job(src, dst, kind))
     return jobs
+
+
+def _folder_files(folder: Path, recursive: bool) -> list[Path]:
+    """The entries of ``folder`` (``recursive``: the files of its sub-folders too, a link to a folder followed once:
+    rglob left linked albums out without a word), sorted; hidden ones (a name starting with ".") left out."""
+    if not recursive:
+        return sorted(p for p in folder.iterdir() if not p.name.startswith("."))
+    out, seen = [], set()
+    for root, dirs, files in os.walk(folder, followlinks=True):
+        real = os.path.realpath(root)
+        if real in seen:  # a link back up the tree, or to a folder already walked
+            dirs[:] = []
+            continue
+        seen.add(real)
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        out += [Path(root) / f for f in files if not f.startswith(".")]
+    return sorted(out)
+
+
+def _file_in_the_way(out_dir: Path, rel: Path) -> Path | None:
+    """The first of ``out_dir``'s would-be sub-folders ``rel`` that exists as a file, if any."""
+    p = out_dir
+    for part in rel.parts:
+        p = p / part
+        if p.exists() and not p.is_dir():
+            return p
+    return None
 
 
 #: image formats that can hold an animation (GIF, APNG, animated WebP / AVIF): graded only when still
@@ -342,8 +380,16 @@ class Batch:
         n = len(self.ignored)
         if not n:
             return None
-        names = ", ".join(str(f) for f in self.ignored[:show]) + (f" and {n - show} more" if n > show else "")
-        return f"left out {count(n, 'file')} that {'are' if n > 1 else 'is'} not a still photo or a video ({names})"
+        broken = [f for f in self.ignored if f.is_symlink() and not f.exists()]
+        other = [f for f in self.ignored if f not in broken]
+        parts = []
+        for files, what in ((other, "{} that {} not a still photo or a video"), (broken, "{} that {} broken")):
+            if files:
+                names = ", ".join(str(f) for f in files[:show]) + (f" and {len(files) - show} more"
+                                                                   if len(files) > show else "")
+                noun = count(len(files), "file" if files is other else "link")
+                parts.append(what.format(noun, "are" if len(files) > 1 else "is") + f" ({names})")
+        return "left out " + "; ".join(parts)
 
 
 def plan_batch(look, inputs, *, output=None, out_dir=None, recursive: bool = False,

@@ -64,6 +64,47 @@ def test_one_file_in_a_sub_folder_gets_its_output_folder_as_several_do(tmp_path,
     assert stdout.startswith(f"wrote {out / 'sub' / 'p0.png'} (") and stdout.endswith(" ms)\n"), stdout
 
 
+def test_a_linked_album_is_followed_and_a_broken_link_named(tmp_path, look_file, capsys):
+    """With -r a link to a folder (an album linked in) was left out without a word, and a broken link too."""
+    photos(tmp_path / "elsewhere", 1, sub=False)
+    src, out = tmp_path / "in", tmp_path / "out"
+    photos(src, 1, sub=False)
+    out.mkdir()
+    (src / "album").symlink_to(tmp_path / "elsewhere")
+    (src / "back").symlink_to(src)  # a link up the tree is walked once
+    (src / "gone.jpg").symlink_to(tmp_path / "missing.jpg")
+    code, stdout, err = run(["apply", look_file, src, "--out-dir", out, "-r"], capsys)
+    assert code == 0, err
+    assert sorted(str(p.relative_to(out)) for p in out.rglob("*.png")) == ["album/p0.png", "p0.png"]
+    assert f"left out 1 link that is broken ({src / 'gone.jpg'})" in stdout + err
+
+
+def test_a_file_where_a_sub_folder_goes_is_one_line_before_anything_is_written(tmp_path, look_file, capsys):
+    # each of the sub-folder's files failed: "cannot write (File exists)", or "(Not a directory)" deeper down
+    src, out = tmp_path / "in", tmp_path / "out"
+    photos(src)
+    out.mkdir()
+    (out / "sub").write_text("a file")
+    code, _, err = run(["apply", look_file, src, "--out-dir", out, "-r"], capsys)
+    assert code == 2 and err == f"livefilter: error: {out / 'sub'}: is a file where the output folder mirrors a " \
+                                "sub-folder of the input\n"
+    assert sorted(p.name for p in out.iterdir()) == ["sub"]
+
+
+def test_a_folder_without_photos_or_videos_is_refused(tmp_path, look_file, capsys):
+    # "0 graded, 0 failed of 0 files", exit 0: a mistyped or wrong folder looked like a success
+    (tmp_path / "empty").mkdir()
+    photos(tmp_path / "only_sub" / "sub", 1, sub=False)
+    out = tmp_path / "out"
+    out.mkdir()
+    code, _, err = run(["apply", look_file, tmp_path / "empty", "--out-dir", out], capsys)
+    assert code == 2 and err.endswith("empty: no still photo or video in this folder\n")
+    code, _, err = run(["apply", look_file, tmp_path / "only_sub", "--out-dir", out], capsys)
+    assert code == 2 and err.endswith("only_sub: no still photo or video in this folder (its sub-folders are graded "
+                                      "with -r)\n")
+    assert run(["apply", look_file, tmp_path / "only_sub", "--out-dir", out, "-r"], capsys)[0] == 0
+
+
 def test_name_collisions_refused_before_anything_is_written(tmp_path, look_file, capsys):
     photos(tmp_path / "a", 2, sub=False)
     photos(tmp_path / "b", 2, sub=False)
