@@ -205,8 +205,9 @@ def read_image(
                 raise ImageReadError(f"image has no pixels ({w}x{h})", p)
             if w * h > MAX_PIXELS and not allow_large:
                 raise ImageReadError(
-                    f"image is {w}x{h} = {w * h / 1e6:.0f} megapixels, over the {MAX_PIXELS / 1e6:.0f} MP limit "
-                    "(pass --allow-large / allow_large=True to process it anyway)",
+                    # the exact count: "100 megapixels, over the 100 MP limit" read as a contradiction
+                    f"image is {w}x{h} = {w * h:,} pixels, over the limit of {MAX_PIXELS:,} ({MAX_PIXELS / 1e6:g} "
+                    "megapixels; pass --allow-large / allow_large=True to process it anyway)",
                     p,
                 )
             if still_only and (n := _animation_frames(img)) > 1:

@@ -130,7 +130,7 @@ def test_live_reads_a_template_over_100_mp_with_allow_large(tmp_path, capsys):
     argv = ["live", "--template", tmp_path / "big.png", "--synthetic", "--frames", 2, "--frame-size", "64x48",
             "--record", tmp_path / "x.mp4", "--backend", "cpu", "--no-face-protect"]
     code, _, err = run(argv, capsys)
-    assert code == 2 and "over the 100 MP limit" in err, err
+    assert code == 2 and "over the limit of 100,000,000 (100 megapixels;" in err, err
     code, _, err = run([*argv, "--allow-large"], capsys)
     assert code == 0, err
     assert (tmp_path / "x.mp4").is_file()

@@ -87,7 +87,7 @@ def _apply_one(batch, opts, stop) -> int:
         if est is not None:
             est.close()
     if r.status == "ok":
-        scene = (f"; a scene unlike the template's: {s:.0%} of the look, --no-scene for all of it"
+        scene = (f"; its scene differs from the template's: {s:.0%} of the look, --no-scene for all of it"
                  if s is not None and round(s, 2) < 1.0 else "")
         print(f"wrote {job.dst} ({r.seconds * 1e3:.0f} ms{scene})" if job.kind == "image" else
               f"wrote {job.dst} ({count(r.frames, 'frame')}, {r.fps:.1f} fps)")

@@ -37,8 +37,8 @@ def _scene_line(look, test, name) -> str | None:
         return None  # the template's scene was computed with the same model: it would have failed there too
     if round(s, 2) >= 1.0:
         return f"{name}: a scene like the template's: apply and live give it the whole look"
-    return (f"{name}: a scene unlike the template's (similarity {s:.2f}): apply and live give it {s:.0%} of the look "
-            "(the sheet shows it whole; apply and live --no-scene: all of it)")
+    return (f"{name}: its scene differs from the template's (similarity {s:.2f}): apply and live give it {s:.0%} of "
+            "the look (the sheet shows it whole; apply and live --no-scene: all of it)")
 
 
 def cmd_fit(args) -> int:
@@ -114,9 +114,16 @@ def cmd_fit(args) -> int:
         how = f", from one photo: {round(look.meta['guess_weight'], 3):.0%} of the guessed look kept"
     elif look.meta.get("original") == "monochrome path":
         how = ", from one black-and-white photo"
-    print(f"wrote {out} ({look.meta['mapping']} mapping{how}, {look.lut.size}^3 LUT, fit {look.meta['fit_ms']:.0f} ms)")
-    print(f"confidence: {describe_confidence(look.meta.get('confidence'))}"
-          + (" (of reading 1; the readings below each have theirs)" if look.picked > 1 else ""))
+    if look.picked > 1:  # the file holds that reading: the line said reading 1's share kept and confidence first
+        reading = look.candidates[look.picked - 1]
+        note = f" ({reading.note})" if reading.note else ""
+        print(f"wrote {out} (reading {look.picked} of {len(look.candidates)}, {reading.kind}{note}, confidence "
+              f"{reading.confidence.get('level', 'unknown')}; {look.lut.size}^3 LUT, fit {look.meta['fit_ms']:.0f} ms)")
+        print(f"reading 1's confidence: {describe_confidence(look.meta.get('confidence'))}")
+    else:
+        print(f"wrote {out} ({look.meta['mapping']} mapping{how}, {look.lut.size}^3 LUT, fit "
+              f"{look.meta['fit_ms']:.0f} ms)")
+        print(f"confidence: {describe_confidence(look.meta.get('confidence'))}")
     if look.meta.get("border"):  # letterbox bars, a frame: left out of the fit
         sides = ", ".join(f"{k} {v}" for k, v in look.meta["border"].items() if v)
         print(f"border: a uniform border left out ({sides} px); the look is read from the picture inside it")

@@ -54,7 +54,7 @@ def test_apply_says_what_share_of_the_look_a_photos_scene_gave_it(tmp_path, caps
     parrots, portrait = DATA_DIR / "sample_test.jpg", DATA_DIR / "sample_before.jpg"
     s = scene_similarity(DATA_DIR / "sample_after.jpg", parrots)
     assert s < 1
-    runs = [([parrots], f"a scene unlike the template's: {s:.0%} of the look, --no-scene for all of it"),
+    runs = [([parrots], f"its scene differs from the template's: {s:.0%} of the look, --no-scene for all of it"),
             ([portrait], None), ([parrots, "--no-scene"], None)]
     for k, (extra, said) in enumerate(runs):
         assert main(["apply", str(tmp_path / "l.look.npz"), str(extra[0]), "-o", str(tmp_path / f"{k}.jpg"),

@@ -226,14 +226,19 @@ def test_cli_fit_candidates_pick_preview_and_info(tmp_path, sample_after, sample
     assert "--preview SHEET.png" not in out  # the hint only where no sheet was asked for
     # the sheet shows each reading whole: what apply and live give the test photo (its scene similarity) is said
     s = scene_similarity(sample_after, sample_test)
-    assert s < 1 and f"{sample_test}: a scene unlike the template's (similarity {s:.2f}): apply and live give it " \
-        f"{s:.0%} of the look" in out
+    assert s < 1 and f"{sample_test}: its scene differs from the template's (similarity {s:.2f}): apply and live " \
+        f"give it {s:.0%} of the look" in out
     sheet = Image.open(tmp_path / "sheet.png")
     assert sheet.width > sheet.height * (n + 1)  # the template, the test photo and every reading in a row
     code = main(["fit", str(sample_after), "-o", str(tmp_path / "two.cube"), "--pick", "2"])
     out, err = capsys.readouterr()
     assert code == 0, err
     assert f"*2 {look.candidates[1].kind}" in out
+    # the lines on top describe the reading the file holds (they said reading 1's share kept and confidence)
+    second = look.candidates[1]
+    assert out.startswith(f"wrote {tmp_path / 'two.cube'} (reading 2 of {len(look.candidates)}, {second.kind}")
+    assert f"confidence {second.confidence['level']}; " in out.splitlines()[0]
+    assert out.splitlines()[1].startswith("reading 1's confidence: ")
     assert "see them side by side: add --preview SHEET.png --test-photo" in out
     assert f"live --template {sample_after} --preview" in out  # a .cube keeps one reading: live fits the photo
     cube = lf.read_lut(tmp_path / "two.cube")
