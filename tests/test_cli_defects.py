@@ -213,10 +213,11 @@ def test_sigterm_removes_the_temporary_file_of_a_command_without_a_stop_of_its_o
         return 0
 
     monkeypatch.setitem(cli_mod.COMMANDS, "info", command)
+    before = signal.getsignal(sig)
     code, out, err = run(["info", tmp_path / "look.cube"], capsys)
     assert code == 128 + sig.value and err == f"livefilter: stopped ({sig.name})\n"
     assert list(tmp_path.iterdir()) == []
-    assert signal.getsignal(sig) is signal.SIG_DFL  # put back after the run
+    assert signal.getsignal(sig) is before  # put back after the run
 
 
 # 5. a huge look image is refused from its header --------------------------------------------------------------

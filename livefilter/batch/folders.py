@@ -61,7 +61,11 @@ def plan_jobs(inputs, *, output=None, out_dir=None, recursive: bool = False, ext
     if out_dir is not None:
         check_output_folder(out_dir)
     found: list[tuple[Path, Path]] = []  # (src, path relative to the output folder)
+    given: set[str] = set()
     for item in map(Path, inputs):
+        if output is None and item.exists() and str(item.resolve()) in given:  # a folder twice: blamed on a file
+            raise InputError("given twice (once is enough)", item)
+        given.add(str(item.resolve()))
         if item.is_dir():
             if output is not None:
                 raise InputError("-o takes one input file; use --out-dir for a folder", item)
@@ -96,7 +100,7 @@ def plan_jobs(inputs, *, output=None, out_dir=None, recursive: bool = False, ext
             raise InputError("no such file or folder", item)
     if output is not None and len(found) != 1:
         raise InputError(f"-o takes one input, got {len(found)}; use --out-dir for several")
-    jobs, by_dst = [], {}
+    jobs, by_dst, clashes = [], {}, []
     sources = {str(s.resolve()) for s, _ in found}
     for src, rel in found:
         kind = kind_of(src)
@@ -123,13 +127,17 @@ def plan_jobs(inputs, *, output=None, out_dir=None, recursive: bool = False, ext
         key = str(dst.resolve())
         if key in by_dst and same_path(Path(by_dst[key]), src):
             raise InputError("given twice (once is enough)", src)
-        if key in by_dst:
-            raise OutputError(f"two inputs would write the same output: {by_dst[key]} and {src} -> {dst}; "
-                              "rename one or grade them into different folders")
+        if key in by_dst:  # every such pair named at once (they came one per run)
+            clashes.append(f"{by_dst[key]} and {src} -> {dst}")
+            continue
         if key in sources:
             raise OutputError(f"output path is the same as an input ({src} -> {dst}); choose another folder", dst)
         by_dst[key] = src
         jobs.append(Job(src, dst, kind))
+    if clashes:
+        pairs = "; ".join(clashes)
+        raise OutputError(f"{'two inputs' if len(clashes) == 1 else f'{len(clashes)} pairs of inputs'} would write the "
+                          f"same output: {pairs}; rename one of each or grade them into different folders")
     return jobs
 
 

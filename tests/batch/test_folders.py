@@ -112,6 +112,9 @@ def test_name_collisions_refused_before_anything_is_written(tmp_path, look_file,
     out.mkdir()
     code, _, err = run(["apply", look_file, tmp_path / "a", tmp_path / "b", "--out-dir", out], capsys)
     assert code == 2 and "same output" in err and "p0.png" in err
+    assert "2 pairs of inputs" in err and "p1.png" in err and len(err.splitlines()) == 1  # named at once, one line
+    code, _, err = run(["apply", look_file, tmp_path / "a", tmp_path / "a", "--out-dir", out], capsys)
+    assert code == 2 and err == f"livefilter: error: {tmp_path / 'a'}: given twice (once is enough)\n"  # not p0.png
     assert list(out.iterdir()) == []
     # two videos whose outputs are both x.mp4
     make_clip(tmp_path / "x.avi", frames=3, audio=False)
