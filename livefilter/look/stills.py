@@ -97,13 +97,18 @@ def video_stills(path, count: int = STILLS, looked_at: int = LOOKED_AT) -> list[
                     TRANSFER_NAME[info.colour["color_trc"]])
     span = max(info.duration_s, 0.0)
     turns = (info.rotation // 90) % 4  # counter-clockwise quarter turns: the stills as players show the video
-    found = {}
+    found, damaged = {}, False
     for k in range(looked_at):
         t = span * (0.05 + 0.9 * (k + 0.5) / looked_at)
         frames = decode(info, start=info.start_pts + int(round(t / info.time_base)))
         try:
             pts, rgb = next(frames)
-        except (StopIteration, VideoDecodeError):
+        except StopIteration:
+            continue
+        except VideoDecodeError as exc:  # a damaged frame is no still to learn a look from: left out, said once
+            if not damaged:
+                log.warning("%s: %s: the stills there are left out", path, exc.problem)
+            damaged = True
             continue
         finally:
             frames.close()

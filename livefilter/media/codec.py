@@ -172,7 +172,7 @@ def decode(info: VideoInfo, start: int | None = None, end: int | None = None, st
         v = main_video(c)
         v.codec_context.thread_type = "AUTO"
         to_rgb = _rgb(info)
-        last_pts, n = None, 0
+        last_pts, n, tainted = None, 0, False
         period = max(1, int(1 / (info.rate * info.time_base))) if info.rate else 1
         try:
             if start is not None:
@@ -189,11 +189,18 @@ def decode(info: VideoInfo, start: int | None = None, end: int | None = None, st
                     pts = frame.pts
                     if pts is None:
                         pts = (last_pts + period) if last_pts is not None else info.start_pts
+                    if frame.key_frame:
+                        tainted = False
                     if start is not None and pts < start:
-                        continue  # leading frames of an open GOP: they belong to the previous chunk
+                        # decoded on the way to ``start`` from the keyframe before it (a video's still): a damaged
+                        # one damages the frames after it up to the next keyframe, which the decoder does not flag
+                        # (fit learnt from a still of green blocks); leading frames of an open GOP after the first
+                        # frame yielded belong to the previous chunk
+                        tainted = tainted or (n == 0 and frame.is_corrupt)
+                        continue
                     if end is not None and pts >= end:
                         return
-                    if frame.is_corrupt:
+                    if frame.is_corrupt or tainted:
                         if on_damaged is None:
                             raise VideoDecodeError(f"corrupt video data at {timestamp(info.seconds(pts))}",
                                                    info.path, n, damaged_frame=True)
