@@ -363,7 +363,9 @@ def fit_look(template, original=None, *, sampling: str = "uniform", samples: int
             weight=weight, flat_guess=flat_guess, library=p.path == "network", monochrome=mono,
             grey=p.path == "monochrome")
         if settings.candidates > 1 and len(readings) < settings.candidates:
-            why = f"left out as near-duplicates: {', '.join(skipped)}" if skipped else "no more readings of it"
+            why = "; ".join((["a flat template has no library readings"] if flat_guess else [])
+                            + ([f"left out as near-duplicates: {', '.join(skipped)}"] if skipped else [])
+                            ) or "no more readings of it"
             n = len(readings)
             warnings.warn(f"{tpl.path or 'template'}: {n} distinct reading{'s' if n > 1 else ''} of "
                           f"{settings.candidates} asked ({why})", stacklevel=2)

@@ -284,7 +284,9 @@ def read_one_photo(rgb: np.ndarray, hedged, kept, confidence: dict, settings, *,
     past grey turned colours into their opposites (red to cyan).
     Returns (the automatic look, the library share it took, the readings, the kinds skipped as near-duplicates)."""
     share = settings.library_share if library and not flat_guess else 0.0
-    near = nearest_looks(rgb, settings) if settings.candidates > 1 or share > 0 else None
+    # a flat template's library neighbours share its want of colours, not a look: their readings of a black photo
+    # nearly blacked a test photo out, rated medium
+    near = nearest_looks(rgb, settings) if (settings.candidates > 1 or share > 0) and not flat_guess else None
     library_look = neighbour_mean(*near) if near is not None and share > 0 else None
     if library_look is None:
         share = 0.0

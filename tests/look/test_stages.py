@@ -164,3 +164,8 @@ def test_flat_template_from_one_photo_changes_nothing(kind):
     assert np.abs(look.lut.table - lf.Lut.identity(33).table).max() < 1e-4
     frame = rng.integers(0, 256, (32, 32, 3)).astype(np.uint8)
     assert np.array_equal(look.apply(frame), frame)
+    # nor do its readings: its library neighbours share its want of colours, not a look (a black template's nearly
+    # blacked a photo out, rated medium)
+    assert [c.kind for c in look.candidates] == ["automatic"]
+    with pytest.warns(UserWarning, match="1 distinct reading of 4 asked \\(a flat template has no library readings"):
+        fit_look(img)
