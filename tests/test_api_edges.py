@@ -57,13 +57,53 @@ def test_a_reading_kept_alone_says_which_it_was(look, tmp_path):
     assert back.meta["strength"] == 0.8 and f"from reading 2 of {len(look.candidates)} ({kind})" in repr(back)
     header = (tmp_path / "kept.cube").read_text().split("LUT_3D_SIZE")[0]
     assert "# strength: 0.8" in header and f"# reading: 2 of {len(look.candidates)} ({kind}" in header
-    for bad in (1.5, -0.5, float("nan")):
-        with pytest.raises(InputError, match="strength must be in 0..1"):
+    for bad in (1.5, -0.5, float("nan"), None, "0.5", True):  # None and "0.5" were Python's TypeError
+        with pytest.raises(InputError, match=r"strength must be in \[0, 1\]"):
             look.with_strength(bad)
+    # strengths compound, and the metadata says so (it said 0.5 of a look rendered at 0.25)
+    twice = kept.with_strength(0.5)
+    once = look.pick(2).with_strength(0.4)
+    assert twice.meta["strength"] == 0.4 and np.abs(twice.lut.table - once.lut.table).max() < 1e-5
     # saved again by a Windows editor (a UTF-8 byte-order mark first): its strength and reading were lost
     (tmp_path / "bom.cube").write_bytes(b"\xef\xbb\xbf" + (tmp_path / "kept.cube").read_bytes())
     bom = lf.load_look(tmp_path / "bom.cube")
     assert bom.meta["strength"] == 0.8 and repr(bom) == repr(back)
+
+
+@pytest.mark.parametrize("bad, said", [
+    ({"image": "float"}, r"expected a uint8 \(H, W, 3\) frame, got float32"),  # came back nearly black
+    ({"image": "uint16"}, r"expected a uint8 \(H, W, 3\) frame, got uint16"),  # read as 8-bit values, clipped
+    ({"image": "grey"}, "got uint8 array of shape"),  # numpy's "cannot reshape"
+    ({"strength": 2}, r"strength must be in \[0, 1\]"),  # clamped
+    ({"strength": float("nan")}, r"strength must be in \[0, 1\]"),  # an all-black image
+    ({"degree": "nan"}, "NaN or infinite"),
+    ({"channels": "BGR"}, "channels must be"),
+])
+def test_the_direct_mode_checks_what_the_lut_mode_checks(look, bad, said):
+    frame = lf.read_image(SAMPLES / "sample_test.jpg")[:32, :48]
+    image = {"float": frame.astype(np.float32) / 255, "uint16": frame.astype(np.uint16) * 257,
+             "grey": frame[..., 0]}.get(bad.pop("image", None), frame)
+    if bad.get("degree") == "nan":
+        bad["degree"] = np.full(frame.shape[:2], np.nan)
+    for mode in ("lut", "direct"):
+        with pytest.raises(InputError, match=said):
+            look.apply(image, mode=mode, **bad)
+
+
+def test_bad_encoder_settings_are_one_error_before_any_work(look, tmp_path):
+    from .batch.conftest import make_clip
+
+    make_clip(tmp_path / "c.mp4", frames=3, audio=False)
+    for kw, said in (({"crf": -5}, "crf must be in 0..51"), ({"crf": 100}, "crf must be in 0..51"),
+                     ({"preset": "warp"}, "preset must be one of ultrafast")):  # PyAV's OverflowError, ArgumentError
+        with pytest.raises(InputError, match=said):
+            lf.apply_video(look, tmp_path / "c.mp4", tmp_path / "o.mp4", **kw)
+        with pytest.raises(InputError, match=said):  # it failed each file in its Result
+            lf.apply_folder(look, [tmp_path / "c.mp4"], tmp_path, **kw)
+    for kw, said in (({"strength": 3}, r"strength must be in \[0, 1\]"), ({"workers": 0}, "workers must be")):
+        with pytest.raises(InputError, match=said):
+            lf.apply_folder(look, [tmp_path / "c.mp4"], tmp_path, **kw)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.mp4"]
 
 
 def test_lut_calls_name_what_they_take(look, tmp_path):

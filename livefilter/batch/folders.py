@@ -28,8 +28,10 @@ from ..errors import InputError, OutputError
 from ..fileio import check_output_folder, check_output_path, same_path
 from ..imageio import AUDIO_EXTS, IMAGE_EXTS, READ_ONLY_IMAGE_EXTS, READABLE_IMAGE_EXTS, animation_frames
 from ..look import Look, as_look
+from ..media.codec import EncodeSettings
 from ..media.memory import steady_memory
 from ..media.probe import OUTPUT_EXTS, VIDEO_EXTS
+from ..render.checks import check_strength
 from .degree import photo_degree
 from .jobs import Job, Options, Result, count, grade_job
 from .ray_runner import run_on_ray
@@ -440,6 +442,11 @@ def apply_folder(look, inputs, out_dir, *, recursive: bool = False, skip_existin
     _not_in_a_starting_worker()
     if isinstance(inputs, (str, os.PathLike)):
         inputs = [inputs]
+    # bad settings are one error before anything is done (a strength of 3 failed every file in its result)
+    check_strength(strength)
+    EncodeSettings(crf=crf, preset=preset)
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
+        raise InputError(f"workers must be a whole number >= 1 (None: one per core), got {workers!r}")
     batch = plan_batch(look, inputs, out_dir=out_dir, recursive=recursive, skip_existing=skip_existing)
     opts = Options(face_protect, strength, interp, quality, False, crf, preset, keep_partial, chunk_seconds,
                    grade_damaged=grade_damaged)

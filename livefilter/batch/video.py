@@ -25,7 +25,6 @@ import numba
 import numpy as np
 
 from ..errors import (
-    InputError,
     LiveFilterError,
     OutputError,
     VideoDecodeError,
@@ -47,6 +46,7 @@ from ..media.memory import steady_memory  # noqa: F401 - lived here before livef
 from ..media.mux import Muxer, has_pcm_audio
 from ..media.probe import CHUNK_SECONDS, OUTPUT_EXTS, VideoInfo, probe
 from ..media.stages import run_stages
+from ..render.checks import check_strength
 from .degree import FrameDegree, scene_of
 
 
@@ -209,8 +209,7 @@ def apply_video(look, src, dst, *, face_protect: bool = True, strength: float = 
         # where a part would go: never over an input (apply take.partial.mp4 -o take.mp4 --keep-partial)
         raise OutputError(f"--keep-partial would keep a part as {partial_path(dst).name}, an input: choose another "
                           "output name", dst)
-    if not 0 <= strength <= 1:
-        raise InputError(f"strength must be 0..1, got {strength}")
+    check_strength(strength)
     info = probe(src, chunk_seconds)
     say_if_odd_size(info.width, info.height, dst)
     say_what_is_lost(info, dst)

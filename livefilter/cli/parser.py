@@ -12,6 +12,7 @@ from ..errors import InputError
 from ..look.fit import SEVERAL_READINGS
 from ..look.sampling import MAX_SAMPLES, MIN_SAMPLES
 from ..look.settings import MAX_CANDIDATES, FitSettings
+from ..media.codec import PRESETS
 from .exits import EXIT_BAD_INPUT
 
 # --fps: a frame a second at the least (below, a live run looks hung), 240 at the most (the fastest cameras)
@@ -176,9 +177,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="H.264 quality of graded videos, 0..51 (lower is better)")
     # veryfast, as live recordings and OBS's x264 default: at medium x264 alone takes two cores (1080p: 9.1 fps,
     # as fast as ffmpeg decoding and encoding with no filter), at veryfast a file grades 1.4x faster
-    p.add_argument("--preset", default="veryfast",
-                   choices=("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower",
-                            "veryslow"), help="H.264 encoder speed")
+    p.add_argument("--preset", default="veryfast", choices=PRESETS, help="H.264 encoder speed")
     p.add_argument("-r", "--recursive", action="store_true", help="grade the files in sub-folders too")
     p.add_argument("--skip-existing", action="store_true", help="leave inputs whose output exists (resume a batch)")
     p.add_argument("--keep-partial", action="store_true",

@@ -22,6 +22,7 @@ from ..fileio import atomic_output
 from ..luts import format_of, read_lut, write_lut
 from ..luts.lut import Lut, identity_table, resample
 from ..render import as_lut, check_segment_mask, grade_float, render, render_segments
+from ..render.checks import check_render_args, check_strength
 from .coverage import blend_table, mapping_from_any
 from .readings import Reading, describe_reading
 
@@ -99,9 +100,9 @@ class Look:
 
     def with_strength(self, strength: float) -> Look:
         """This look at ``strength`` (the rest identity) baked into its LUT: what a user saves after choosing a
-        strength. Per-segment LUTs are scaled alike."""
-        if not 0.0 <= strength <= 1.0:  # also refuses NaN
-            raise InputError(f"strength must be in 0..1, got {strength}")
+        strength. Per-segment LUTs are scaled alike. Strengths compound: a look at 0.5 taken at 0.5 is at 0.25 (its
+        metadata said 0.5)."""
+        strength = check_strength(strength)
         if strength >= 1.0 and not self.candidates:
             return self
 
@@ -116,7 +117,8 @@ class Look:
         if self.candidates:  # which reading it was, with its own confidence (the look's is reading 1's)
             meta["reading"] = self.candidates[self.picked - 1].meta() | {"number": self.picked,
                                                                          "of": len(self.candidates)}
-        return Look(lut=scaled(self.lut), meta=meta | {"strength": round(float(strength), 3)},
+        total = strength * float(self.meta.get("strength", 1.0))
+        return Look(lut=scaled(self.lut), meta=meta | {"strength": round(total, 3)},
                     label_luts={k: scaled(v) for k, v in self.label_luts.items()})
 
     @property
@@ -166,6 +168,12 @@ class Look:
         integer (H, W) map) or by segmenting the image (looks fitted with segments=True); ``mask=None``: the
         global look only.
         """
+        if mode == "direct":
+            if self.mapping is None:
+                raise InputError("this look was loaded from a LUT file and has no mapping; use mode='lut'")
+            # the lut mode's checks (a float or uint16 image came back nearly black or clipped, a bad strength
+            # clamped, a PIL image an AttributeError)
+            degree = check_render_args(image, degree=degree, strength=strength, channels=channels)
         if isinstance(mask, str) and mask == "auto":
             mask = self.segment_mask(image, labels, channels)
         if mode == "lut":
@@ -175,8 +183,6 @@ class Look:
                                    interp=interp, channels=channels)
         if mode != "direct":
             raise InputError(f"mode must be 'lut' or 'direct', got {mode!r}")
-        if self.mapping is None:
-            raise InputError("this look was loaded from a LUT file and has no mapping; use mode='lut'")
         if mask is None or not self.label_mappings:
             return grade_float(image, self.mapping, degree=degree, strength=strength, channels=channels)
         h, w = image.shape[:2]

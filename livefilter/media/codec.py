@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import logging
+import numbers
 import os
 import threading
 from pathlib import Path
@@ -19,12 +20,16 @@ import cv2
 import numpy as np
 from av.video.reformatter import VideoReformatter
 
-from ..errors import OutputError, VideoDecodeError
+from ..errors import InputError, OutputError, VideoDecodeError
 from .hdr import TRANSFER_NAME, ToSDR
 from .probe import VideoInfo, main_video, open_video, timestamp
 from .yuv import I420_COLORSPACES, rgb_to_i420
 
 log = logging.getLogger(__name__)
+
+
+#: x264's presets, fastest first
+PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -40,6 +45,12 @@ class EncodeSettings:
     #: the stream's headers (H.264's SPS / PPS) before every keyframe instead of once in the container's header:
     #: an MPEG-TS has no such header (:func:`for_output` sets it)
     in_band_headers: bool = False
+
+    def __post_init__(self):  # PyAV's OverflowError / ArgumentError escaped apply_video and failed every file
+        if isinstance(self.crf, bool) or not isinstance(self.crf, numbers.Real) or not 0 <= self.crf <= 51:
+            raise InputError(f"crf must be in 0..51 (H.264's quality: lower is better), got {self.crf!r}")
+        if self.codec == "libx264" and self.preset not in PRESETS:
+            raise InputError(f"preset must be one of {', '.join(PRESETS)}, got {self.preset!r}")
 
 
 #: containers whose video carries its own headers in-band (a TS written with them in a container header alone was

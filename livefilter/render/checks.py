@@ -3,6 +3,8 @@ CPU and GPU paths accept and refuse exactly the same arguments, with the same "e
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 from ..errors import InputError
@@ -28,6 +30,14 @@ def check_rgb(a, what: str = "frame", *, alpha: bool = False, empty: bool = True
     return a
 
 
+def check_strength(strength) -> float:
+    """``strength`` as a float in [0, 1]; NaN, None, a string or a bool is an InputError (None and "1" were Python's
+    TypeError from a comparison, 2 was clamped by one path and refused by another)."""
+    if isinstance(strength, bool) or not isinstance(strength, numbers.Real) or not 0.0 <= strength <= 1.0:
+        raise InputError(f"strength must be in [0, 1], got {strength!r}")
+    return float(strength)
+
+
 def check_render_args(frame, *, degree=None, strength: float = 1.0, channels: str = "rgb", out=None,
                       interp: str = "trilinear") -> np.ndarray | None:
     """Check a render call's arguments; returns the degree map as an array (or None).
@@ -41,8 +51,7 @@ def check_render_args(frame, *, degree=None, strength: float = 1.0, channels: st
         raise InputError(f"channels must be 'rgb' or 'bgr', got {channels!r}")
     if interp not in INTERPS:
         raise InputError(f"interp must be one of {INTERPS}, got {interp!r}")
-    if not 0.0 <= strength <= 1.0:
-        raise InputError(f"strength must be in [0, 1], got {strength}")
+    check_strength(strength)
     if out is not None and (not isinstance(out, np.ndarray) or out.dtype != np.uint8 or out.shape != frame.shape):
         raise InputError(f"expected out of uint8 {frame.shape}, got {describe(out)}")
     if degree is None:
