@@ -16,7 +16,7 @@ from ..look import describe_confidence, fit_look
 from ..look.fit import MAX_TEMPLATES, SEVERAL_READINGS, fit_video
 from ..look.look import check_look_format, pick_option
 from ..look.settings import FitSettings
-from ..look.stills import LOOKED_AT, is_video, video_stills
+from ..look.stills import LOOKED_AT, STILLS, is_video, video_stills
 from ..resources import DATA_DIR
 from .exits import EXIT_FAIL, EXIT_OK
 from .info import print_readings
@@ -108,7 +108,9 @@ def cmd_fit(args) -> int:
                f"{look.meta['several']['strengths']['automatic']:.0%} of the average's change")
     if video:
         print("stills: " + ", ".join(label.rsplit(" at ", 1)[1] for label, _ in stills)
-              + f" of {templates[0]} (the most colourful of {LOOKED_AT} spread over it)")
+              + f" of {templates[0]} (the most colourful of {LOOKED_AT} times spread over it"
+              + (f"; {len(stills)} of the {STILLS} wanted: the others showed a picture already taken, a blank or a "
+                 "title card)" if len(stills) < STILLS else ")"))
     elif look.meta.get("original") == "de-filter network":
         # as the confidence line says it (rounded alike: 0.3345 was '0.33' here and '34%' there)
         how = f", from one photo: {round(look.meta['guess_weight'], 3):.0%} of the guessed look kept"

@@ -478,6 +478,8 @@ def fit_several(templates, original=None, *, sampling: str = "uniform", samples:
     inner = [s if (cut := t.without_border()) is t else thumbnail(cut.rgb) for t, s in zip(templates, whole)]
     named = names is not None  # a video's stills: named by their times
     names = names or [t.path or f"template {i}" for i, t in enumerate(templates, 1)]
+    # each fit's own lines name it (a video's still said "template: the network found little to undo")
+    templates = [t if t.path or not named else replace(t, path=str(n)) for t, n in zip(templates, names)]
     for i, j in itertools.combinations(range(len(templates)), 2):
         if same_picture(whole[i], whole[j]) or same_picture(inner[i], inner[j]):
             raise InputError(f"{names[i]} and {names[j]} are the same picture (a copy, or stills of one shot): "
@@ -574,7 +576,7 @@ def fit_video(path, stills=None, **kw) -> Look:
     images = [rgb for _, rgb in stills]
     # one still: read as one photo, without a scene (a video has no one scene)
     look = (fit_several(images, unit="stills", names=[label for label, _ in stills], **kw) if len(images) > 1 else
-            fit_look(images[0], scene=False, **kw))
+            fit_look(replace(load_template(images[0]), path=stills[0][0]), scene=False, **kw))  # named in its lines
     if "templates" not in look.meta:  # one still, or shots of one scene read as one (the first): its label
         look.meta["template"] = stills[0][0]
     look.meta["video"] = str(path)

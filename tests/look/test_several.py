@@ -162,6 +162,11 @@ def test_a_video_is_read_from_its_most_colourful_stills(tmp_path, capsys):
     _clip(still, lambda i: shots[1])
     look = _fit(str(still))
     assert "several" not in look.meta and look.meta["video"] == str(still) and len(look.candidates) > 1
+    # its lines name the still (they said "template: ..."), and the stills line why there is one
+    assert main(["fit", str(still), "--candidates", "9", "-o", str(tmp_path / "still.cube")]) == 0
+    said, err = capsys.readouterr()
+    assert "(the most colourful of 12 times spread over it; 1 of the 5 wanted: the others showed" in said
+    assert f"warning: {still} at 00:00:" in err and "template:" not in err, err
     black = tmp_path / "black.mp4"
     _clip(black, lambda i: shots[0] * 0)
     assert main(["fit", str(black), "-o", str(tmp_path / "x.cube")]) == 2
