@@ -90,6 +90,18 @@ def test_the_direct_mode_checks_what_the_lut_mode_checks(look, bad, said):
             look.apply(image, mode=mode, **bad)
 
 
+def test_render_into_a_view_of_its_own_frame(look):
+    """out= a flipped or shifted view of the frame wrote pixels still to be read (half the rows wrong, up to 236 code
+    values); the frame itself stays allowed."""
+    frame = lf.read_image(SAMPLES / "sample_test.jpg")[:40, :60]
+    want = lf.render(frame, look)
+    f = frame.copy()
+    assert np.array_equal(lf.render(f, look, out=f), want)
+    for args in ((f, f[::-1]), (f[:-1], f[1:]), (f, f[:, ::-1])):
+        with pytest.raises(InputError, match="out overlaps the frame"):
+            lf.render(args[0], look, out=args[1])
+
+
 def test_bad_encoder_settings_are_one_error_before_any_work(look, tmp_path):
     from .batch.conftest import make_clip
 

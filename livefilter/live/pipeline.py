@@ -154,7 +154,12 @@ class LivePipeline(LookControl):
         self._callbacks.append(fn)
 
     # --- lifecycle ----------------------------------------------------------------------------------------
+    def _check_open(self) -> None:
+        if self._closed:  # it rendered on after close(): devices released, recordings finalised
+            raise InputError("this LivePipeline is closed (its source and sinks released): make a new one")
+
     def start(self) -> LivePipeline:
+        self._check_open()
         if self._started:
             return self
         self._started = True
@@ -294,6 +299,7 @@ class LivePipeline(LookControl):
     def step(self, timeout: float = 1.0) -> np.ndarray | None:
         """Render and send the next captured frame; None if none came within ``timeout``; EOFError at the end;
         :class:`~livefilter.live.capture.StreamError` when the source failed (anything but a device error)."""
+        self._check_open()
         if not self._started:
             self.start()
         if not self._go.is_set() and (self.has_look or self._looks_pending == 0):
@@ -315,6 +321,7 @@ class LivePipeline(LookControl):
     def process(self, frame: np.ndarray) -> np.ndarray:
         """Push-style use without threads (embedding apps, offline clips): analyse (every k-th call), render and
         send one RGB frame synchronously; returns the graded frame (a buffer reused by the next call)."""
+        self._check_open()
         check_rgb(frame, "RGB frame")
         t_cap = time.monotonic()
         self._last_seq += 1

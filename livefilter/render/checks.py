@@ -54,6 +54,12 @@ def check_render_args(frame, *, degree=None, strength: float = 1.0, channels: st
     check_strength(strength)
     if out is not None and (not isinstance(out, np.ndarray) or out.dtype != np.uint8 or out.shape != frame.shape):
         raise InputError(f"expected out of uint8 {frame.shape}, got {describe(out)}")
+    if (out is not None and np.may_share_memory(out, frame)
+            and (out.__array_interface__["data"][0], out.strides) != (frame.__array_interface__["data"][0],
+                                                                      frame.strides)):
+        # pixels are written while others are still to be read: a flipped or shifted view came out half wrong
+        raise InputError("out overlaps the frame in another layout (a flipped or shifted view of it): pass the frame "
+                         "itself, or a separate array")
     if degree is None:
         return None
     degree = np.asarray(degree)

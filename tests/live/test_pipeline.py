@@ -37,6 +37,10 @@ def test_runs_and_grades(look):
     before, after = got[-1]
     assert np.abs(after.astype(int) - lf.render(before, look)).max() == 0
     p.close()  # safe twice
+    # used after close(): it rendered on, its source and sinks released
+    for use in (p.run, p.start, p.step, lambda: p.process(before)):
+        with pytest.raises(lf.InputError, match="this LivePipeline is closed"):
+            use()
 
 
 def test_a_per_segment_look_has_its_several_lut_pass_compiled_before_the_first_frame(look, monkeypatch):
