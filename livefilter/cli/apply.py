@@ -59,7 +59,7 @@ def cmd_apply(args) -> int:
         results = grade_batch(batch, opts, workers=args.jobs, ray=args.ray, stop=stop, on_result=report)
         bar.close()
         print(summary(results, len(batch.skipped)))
-        if stop.signal:
+        if stop.signal and any(r.status == "interrupted" for r in results):  # (a signal once all was done: no stop)
             print(f"stopped ({stop.signal})")
             return signal_exit(stop.signal)
     return EXIT_FAIL if failed else EXIT_OK

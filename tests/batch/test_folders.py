@@ -105,6 +105,26 @@ def test_a_folder_without_photos_or_videos_is_refused(tmp_path, look_file, capsy
     assert run(["apply", look_file, tmp_path / "only_sub", "--out-dir", out, "-r"], capsys)[0] == 0
 
 
+def test_a_signal_once_every_file_is_done_is_no_stop(tmp_path, look_file, capsys, monkeypatch):
+    """Ctrl+C as the last file finished: '10 graded, 0 failed of 10 files', then 'stopped (SIGINT)', exit 130."""
+    import signal
+
+    import livefilter.batch.folders as folders
+
+    real = folders.grade_batch
+
+    def graded_then_signalled(*a, **kw):
+        results = real(*a, **kw)
+        os.kill(os.getpid(), signal.SIGINT)  # the handler only sets the stop: nothing is left to stop
+        return results
+
+    monkeypatch.setattr(folders, "grade_batch", graded_then_signalled)
+    photos(tmp_path / "in", 2, sub=False)
+    (tmp_path / "out").mkdir()
+    code, out, err = run(["apply", look_file, tmp_path / "in", "--out-dir", tmp_path / "out"], capsys)
+    assert code == 0 and out.endswith("2 graded, 0 failed of 2 files\n") and "stopped" not in out, (out, err)
+
+
 def test_name_collisions_refused_before_anything_is_written(tmp_path, look_file, capsys):
     photos(tmp_path / "a", 2, sub=False)
     photos(tmp_path / "b", 2, sub=False)
