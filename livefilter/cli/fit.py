@@ -156,7 +156,7 @@ def cmd_fit(args) -> int:
                 return "its own look fitted it no better"
             return f"its own look fitted it only {math.floor(g * 100) / 100:.2f} code values better, under {GATE}"
 
-        rest = [f"{name} ({gain(k) if str(k) in errors else 'under 10 %'})"
+        rest = [f"{name} {shares[str(k)]:.0%} ({gain(k) if str(k) in errors else 'under 10 %'})"  # each its share
                 for k, name in look.categories.items() if k not in look.label_luts]
         print(f"segments: own look for {own or 'none'}" + (f"; global look for {', '.join(rest)}" if rest else ""))
         for path in (look.segment_paths(out).values() if out.suffix.lower() != ".npz" else ()):
