@@ -220,6 +220,11 @@ def test_info_on_a_look_npz_is_short_and_says_mapping_once(tmp_path, sample_afte
     assert sum(ln.startswith("mapping:") for ln in lines) == 1, text
     assert all(len(ln) < 200 for ln in lines), max(lines, key=len)[:300]
     assert any(ln.startswith("scene:") for ln in lines)  # that it keeps a scene is still said
+    # and which kind of file it is (a Hald, a .cube and a .3dl all said only 'LUT: 3D N^3')
+    assert "kind:      livefilter look (.look.npz" in text
+    assert run(["fit", sample_after, "--original", sample_before, "-o", tmp_path / "h.png"], capsys)[0] == 0
+    assert "kind:      HaldCLUT, level 8 (64^3;" in run(["info", tmp_path / "h.png"], capsys)[1]
+    assert "kind:      .cube LUT" in run(["info", DATA / "tiny_2.cube"], capsys)[1]
 
 
 def test_auto_backend_does_not_say_cupy_is_missing_unless_verbose(caplog):
