@@ -220,6 +220,26 @@ def test_sigterm_removes_the_temporary_file_of_a_command_without_a_stop_of_its_o
     assert signal.getsignal(sig) is before  # put back after the run
 
 
+def test_a_signal_ignored_by_nohup_stays_ignored(tmp_path, capsys, monkeypatch):
+    """`nohup livefilter fit ...`: the closed terminal's SIGHUP stopped the run once every command had a handler."""
+    import livefilter.cli as cli_mod
+
+    def command(args):
+        os.kill(os.getpid(), signal.SIGHUP)
+        time.sleep(0.2)
+        (tmp_path / "done").write_text("yes")
+        return 0
+
+    monkeypatch.setitem(cli_mod.COMMANDS, "info", command)
+    before = signal.signal(signal.SIGHUP, signal.SIG_IGN)  # as nohup starts it
+    try:
+        code, out, err = run(["info", tmp_path / "look.cube"], capsys)
+        assert signal.getsignal(signal.SIGHUP) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGHUP, before)
+    assert code == 0 and (tmp_path / "done").read_text() == "yes", err
+
+
 # 5. a huge look image is refused from its header --------------------------------------------------------------
 
 def _bilevel_png(path: Path, side: int) -> Path:

@@ -165,6 +165,16 @@ def test_a_hald_of_a_look_that_ignores_channels_is_a_hald(tmp_path, mix):
     assert not looks_like_hald(tmp_path / "photo.png") and not looks_like_hald(tmp_path / "flat.png")
 
 
+@pytest.mark.parametrize("level", [8, 12])
+def test_a_hald_of_a_steep_tone_curve_is_a_hald(tmp_path, level):
+    """Linear to PQ (a technical LUT): its one-node steps near black are far larger than the rest, and a check of
+    one-node against L-node steps took it for a photo (from a review)."""
+    m1, m2, c1, c2, c3 = 0.1593017578125, 78.84375, 0.8359375, 18.8515625, 18.6875
+    y = identity_table(level * level) ** m1
+    write_hald(tmp_path / "pq.png", Lut(((c1 + c2 * y) / (1 + c3 * y)) ** m2), level=level)
+    assert read_hald(tmp_path / "pq.png").size == level * level
+
+
 def test_read_lut_dispatch(tmp_path):
     with pytest.raises(LutFormatError, match="not a look file"):
         read_lut(tmp_path / "x.csp")  # .3dl is read now; Cinespace .csp is not

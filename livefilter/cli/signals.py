@@ -13,8 +13,10 @@ STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SI
 
 @contextlib.contextmanager
 def _handled_by(handler):
-    """``handler`` for the STOP_SIGNALS while the block runs, the handlers before it put back after."""
-    old = {sig: signal.signal(sig, handler) for sig in STOP_SIGNALS}
+    """``handler`` for the STOP_SIGNALS while the block runs, the handlers before it put back after. A signal the
+    process was told to ignore stays ignored (``nohup``'s SIGHUP, a background job's SIGINT: a closed terminal
+    stopped a run started with nohup)."""
+    old = {sig: signal.signal(sig, handler) for sig in STOP_SIGNALS if signal.getsignal(sig) is not signal.SIG_IGN}
     try:
         yield
     finally:

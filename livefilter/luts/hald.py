@@ -4,14 +4,16 @@ Pixel i = y * width + x holds the output for input index i = r + N g + N^2 b (N 
 read (OpenCV keeps 16 bits); they are written as 16-bit PNG by default so that no precision is lost.
 
 A square PNG whose side is L^3 may just as well be a photo (512x512, 1000x1000). What makes a Hald is its
-content: it is a smooth colour map sampled on the identity lattice, so along each lattice axis a step of L nodes
-changes the colour about L times as much as a step of one. In a photo the green axis's one-node step is N pixels
-along a row and its L-node step the next row: the first differs far more than the second. Measured per axis (an axis
-the map ignores, as a black-and-white red-filter look ignores green and blue, left out), the worst axis's one-node /
-L-node ratio times L: 0.93-1.41 on the 445 level-8 film and creative looks of ../shared/data and 0.91-1.17 on 138
-looks that ignore channels (every channel from red alone, 0.8 R + 0.2 B ...); 12.6-369 on 676 photos resized or
-cropped to 512x512, 17-518 at 729x729, 3.1-474 at 64x64. Under 2.5 / L is a Hald. (The ratio it replaces, all
-lattice neighbours against the image's column neighbours, refused a look that ignores green: 21 to infinite.)
+content: it is a smooth colour map sampled on the identity lattice, so along each lattice axis the colour changes
+over L nodes about as much as the L one-node steps between them add up to (exactly as much where the map is
+monotone along the axis: a tone curve, however steep). In a photo the green axis's one-node step is N pixels along a
+row and its L-node step the next row: the steps add up to far more. Measured per axis (an axis the map ignores, as a
+black-and-white red-filter look ignores green and blue, left out), the worst axis's ratio: 1.00-1.38 on the 445
+level-8 film and creative looks of ../shared/data, 1.00-1.08 on 115 looks that ignore channels (every channel from
+red alone, 0.8 R + 0.2 B ...), 1.00 for tone curves (gamma 0.3, linear to PQ) at levels 2-16; 12.6-368 on 387
+photos resized or cropped to 512x512, 17-518 at 729x729, 2.25-463 at 64x64. Under 2 is a Hald. (The ratio before it,
+all lattice neighbours against the image's column neighbours, refused a look that ignores green; one-node against
+L-node steps alone refused steep curves: linear to PQ at level 8.)
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from .lut import MAX_SIZE, Lut
 
 MAX_LEVEL = 16  # level 16 = a 256^3 LUT in a 4096x4096 image, the largest LUT size we take
 EXTS = (".png", ".tif", ".tiff")
-HALD_RATIO = 2.5  # x 1 / L: the lattice ratio a Hald stays under (module doc: looks up to 1.41, photos from 3.1)
+HALD_RATIO = 2.0  # the lattice ratio a Hald stays under (module doc: looks up to 1.38, photos from 2.25)
 
 
 def hald_level(path: str | os.PathLike) -> int:
@@ -53,8 +55,8 @@ def hald_level(path: str | os.PathLike) -> int:
 
 
 def lattice_ratio(img: np.ndarray, level: int) -> float:
-    """The worst lattice axis's mean one-node / L-node colour difference (see the module doc); axes the colours do
-    not change along are left out.
+    """The worst lattice axis's ratio of the one-node steps' sum over L nodes to the L-node step (see the module
+    doc); axes the colours do not change along are left out.
 
     ``img``: (L^3, L^3, 3) of any dtype. Uses at most 16 blue slices so a level-16 Hald costs no more than a
     level-8 one. Infinite for an image with no variation at all (a flat image is no colour map)."""
@@ -62,12 +64,18 @@ def lattice_ratio(img: np.ndarray, level: int) -> float:
     t = img.reshape(n, n, n, 3)  # [b, g, r]
     bs = np.arange(0, n - level, max(1, (n - level) // 16))
     a = t[bs].astype(np.float32)
-    one = (np.abs(np.diff(a, axis=2)).mean(), np.abs(np.diff(a, axis=1)).mean(),
-           np.abs(t[bs + 1].astype(np.float32) - a).mean())  # r, g, b
-    far = (np.abs(a[:, :, level:] - a[:, :, :-level]).mean(), np.abs(a[:, level:] - a[:, :-level]).mean(),
-           np.abs(t[bs + level].astype(np.float32) - a).mean())
-    top = max(*one, *far)
-    ratios = [float(o / f) if f > 0 else float("inf") for o, f in zip(one, far) if max(o, f) > 1e-3 * top]
+    sums = []  # per axis: (the path's one-node steps over L nodes, the L-node step), at the same nodes
+    for axis in (2, 1):  # red, green: within the blue slices
+        steps = np.cumsum(np.abs(np.diff(a, axis=axis)), axis=axis)
+        path = np.take(steps, np.arange(level - 1, n - 1), axis=axis) - np.concatenate(
+            [np.zeros_like(np.take(steps, [0], axis=axis)), np.take(steps, np.arange(n - level - 1), axis=axis)],
+            axis=axis)
+        jump = np.abs(np.take(a, np.arange(level, n), axis=axis) - np.take(a, np.arange(n - level), axis=axis))
+        sums.append((float(path.sum()), float(jump.sum())))
+    path = sum(np.abs(t[bs + k + 1].astype(np.float32) - t[bs + k].astype(np.float32)) for k in range(level))
+    sums.append((float(path.sum()), float(np.abs(t[bs + level].astype(np.float32) - a).sum())))  # blue
+    top = max(max(p, j) for p, j in sums)
+    ratios = [p / j if j > 0 else float("inf") for p, j in sums if max(p, j) > 1e-3 * top]
     return max(ratios) if top > 0 else float("inf")
 
 
@@ -78,7 +86,7 @@ def looks_like_hald(path: str | os.PathLike) -> bool:
         img = _decode(Path(path))
     except LutFormatError:
         return False
-    return lattice_ratio(img, level) < HALD_RATIO / level
+    return lattice_ratio(img, level) < HALD_RATIO
 
 
 def _decode(p: Path) -> np.ndarray:
@@ -98,10 +106,10 @@ def read_hald(path: str | os.PathLike, *, check_content: bool = True) -> Lut:
     p = Path(path)
     level = hald_level(p)
     img = _decode(p)
-    if check_content and (ratio := lattice_ratio(img, level)) >= HALD_RATIO / level:
+    if check_content and (ratio := lattice_ratio(img, level)) >= HALD_RATIO:
         raise LutFormatError(
             f"a {img.shape[1]}x{img.shape[0]} image that is not a HaldCLUT: its pixels are not a smooth colour "
-            f"lattice (neighbour ratio {ratio:.2f}, a Hald is under {HALD_RATIO / level:.2f}); a photo?", p)
+            f"lattice (neighbour ratio {ratio:.2f}, a Hald is under {HALD_RATIO:g}); a photo?", p)
     n = level * level
     scale = 65535.0 if img.dtype == np.uint16 else 255.0
     table = (img.reshape(n, n, n, 3).astype(np.float32) / scale).transpose(2, 1, 0, 3)  # [b,g,r] -> [r,g,b]
