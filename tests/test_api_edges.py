@@ -100,6 +100,9 @@ def test_render_into_a_view_of_its_own_frame(look):
     for args in ((f, f[::-1]), (f[:-1], f[1:]), (f, f[:, ::-1])):
         with pytest.raises(InputError, match="out overlaps the frame"):
             lf.render(args[0], look, out=args[1])
+    side = np.zeros((40, 120, 3), np.uint8)  # a before / after layout: halves of one buffer, apart (from a review)
+    side[:, :60] = frame
+    assert np.array_equal(lf.render(side[:, :60], look, out=side[:, 60:]), want)
 
 
 def test_bad_encoder_settings_are_one_error_before_any_work(look, tmp_path):

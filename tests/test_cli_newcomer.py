@@ -670,6 +670,28 @@ def test_live_record_of_a_variable_frame_rate_file_keeps_its_timing(tmp_path, ca
     assert audio_end == pytest.approx(times[-1] + 0.1, abs=0.05)  # the sound runs to the picture's end
 
 
+def test_a_recording_sink_made_without_the_files_time_base_keeps_its_timing_too(tmp_path):
+    """A VideoFileSink(timing="source") made in a script, as before the sink took a time base: the frames' times in
+    the file were ignored (evenly spaced: the frame at 1.00 s stamped 1.35 s). Kept at the sink's rate."""
+    from livefilter.live.pipeline import LivePipeline
+    from livefilter.live.sinks import VideoFileSink
+    from livefilter.live.sources import VideoFileSource
+
+    from .batch.conftest import decode_all, make_clip, read_code
+
+    src = tmp_path / "in.mp4"
+    times = make_clip(src, frames=30, size=(96, 64), audio=False, durations=[20] * 20 + [100] * 10)
+    source = VideoFileSource(src)
+    sink = VideoFileSink(tmp_path / "r.mp4", fps=source.fps, timing="source")
+    with LivePipeline(source, [sink], look=None, backend="cpu", face_protect=False, scene=False) as p:
+        p.run()
+    frames, got, _ = decode_all(tmp_path / "r.mp4")
+    codes = [read_code(f) for f in frames]
+    assert max(codes) == 29 and codes == sorted(codes)
+    # at the sink's rate (the average's): the fast stretch is pushed on, the slow one brings it back to time
+    assert abs(got[-1] - times[codes[-1]]) <= 0.5 / source.fps + 1e-3, (got[-1], times[codes[-1]])
+
+
 def test_live_record_of_a_file_says_what_the_recording_loses(ffmpeg, tmp_path, capsys, caplog):
     """A 10-bit interlaced camera file was recorded 8-bit progressive without a word (`apply` says the first and
     keeps the second)."""

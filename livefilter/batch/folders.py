@@ -64,6 +64,7 @@ def plan_jobs(inputs, *, output=None, out_dir=None, recursive: bool = False, ext
         check_output_folder(out_dir)
     found: list[tuple[Path, Path]] = []  # (src, path relative to the output folder)
     given: set[str] = set()
+    empty: list[Path] = []  # input folders with no photo or video
     for item in map(Path, inputs):
         if output is None and item.exists() and str(item.resolve()) in given:  # a folder twice: blamed on a file
             raise InputError("given twice (once is enough)", item)
@@ -84,12 +85,8 @@ def plan_jobs(inputs, *, output=None, out_dir=None, recursive: bool = False, ext
                 if out_dir is not None and _inside(f, out_dir) and not same_path(out_dir, item):
                     continue  # earlier outputs inside an input folder are not inputs
                 found.append((f, f.relative_to(item)))
-            if len(found) == before and not recursive and any(d.is_dir() for d in _folder_files(item, False)):
-                hint = " (its sub-folders are graded with -r)"
-            else:
-                hint = ""
-            if len(found) == before:  # "0 graded, 0 failed of 0 files", exit 0: a wrong folder looked fine
-                raise InputError(f"no still photo or video in this folder{hint}", item)
+            if len(found) == before:
+                empty.append(item)
         elif item.is_file():
             if kind_of(item) is None:
                 if item.suffix.lower() in AUDIO_EXTS:
@@ -100,6 +97,11 @@ def plan_jobs(inputs, *, output=None, out_dir=None, recursive: bool = False, ext
             found.append((item, Path(item.name)))
         else:
             raise InputError("no such file or folder", item)
+    if empty and not found:  # "0 graded, 0 failed of 0 files", exit 0: a wrong folder looked fine
+        item = empty[0]
+        subs = [d for d in _folder_files(item, False) if d.is_dir() and not (out_dir and _inside(d, out_dir))]
+        raise InputError("no still photo or video in this folder"
+                         + (" (its sub-folders are graded with -r)" if subs and not recursive else ""), item)
     if output is not None and len(found) != 1:
         raise InputError(f"-o takes one input, got {len(found)}; use --out-dir for several")
     jobs, by_dst, clashes = [], {}, []

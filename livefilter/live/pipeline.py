@@ -17,6 +17,7 @@ import logging
 import math
 import threading
 import time
+from fractions import Fraction
 
 import numpy as np
 
@@ -331,6 +332,14 @@ class LivePipeline(LookControl):
             self.stats.add("analysis", (time.perf_counter() - t) * 1e3)
         return self._render(frame, t_cap)
 
+    def _source_time(self) -> Fraction | None:
+        """The last frame's time on its source's clock in seconds (exact), where it has one: its position in the
+        source's time base, or (a source without one) its number from 1 at the source's rate."""
+        if self._position is None:
+            return None
+        tb = getattr(self.source, "time_base", None)
+        return self._position * Fraction(tb) if tb else Fraction(self._position - 1) / Fraction(self.source.fps)
+
     def _render(self, frame: np.ndarray, t_cap: float) -> np.ndarray:
         t0 = time.perf_counter()
         self.stats.add("wait", (time.monotonic() - t_cap) * 1e3)
@@ -352,7 +361,7 @@ class LivePipeline(LookControl):
         t1 = time.perf_counter()
         for sink in self.sinks:
             if getattr(sink, "indexed", False):  # (a sink may be any object with send() and close())
-                sink.send(out, index=self._last_seq, at=self._position)  # a file's frame: its time in the file
+                sink.send(out, index=self._last_seq, at=self._source_time())  # a file's frame: its time in it
             else:
                 sink.send(out)
         t2 = time.perf_counter()

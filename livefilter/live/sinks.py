@@ -76,8 +76,9 @@ class VideoFileSink(Sink):
     temporary file is only created with the first frame, and removed when no frame was written: a run that fails
     leaves nothing behind. ``audio_from``: a file whose audio (and other streams) are copied beside the video,
     from its start, up to the recording's length. ``timing``: how frames are stamped. "frames" (the default): one
-    after another at ``fps``; "source": each frame at ``at``, its time in the file in ``time_base`` ticks (a video
-    file's), else frame ``index`` i (from 1) at (i - 1) / fps (an image sequence), so a recording of a file keeps the
+    after another at ``fps``; "source": each frame at ``at``, its time on the source's clock in seconds (stamped in
+    ``time_base``, a video file's own, else at ``fps``), else frame ``index`` i (from 1) at (i - 1) / fps (an image
+    sequence), so a recording of a file keeps the
     file's timing, and its audio in sync, when the render loop skips frames or the file's rate varies (a phone's
     clip, 30 then 10 fps: stamped at its average rate, the picture fell up to 0.66 s behind its sound); "clock": at
     the time it is sent (from the first frame), so a recording of a camera lasts as long as the run when frames are
@@ -143,7 +144,7 @@ class VideoFileSink(Sink):
             self._discard()
             raise SinkError(f"cannot open an mp4 writer ({exc})", self.path) from None
 
-    def send(self, frame, index: int | None = None, at: int | None = None):
+    def send(self, frame, index: int | None = None, at: Fraction | float | None = None):
         if self.out is None:
             if self._closed:
                 raise SinkError("the recording is closed", self.path)
@@ -154,10 +155,10 @@ class VideoFileSink(Sink):
         img = np.ascontiguousarray(_fit(frame, *self.size)[: s.height, : s.width])
         f = av.VideoFrame.from_ndarray(rgb_to_i420(img, _BT709), format="yuv420p")
         pts = self._next_pts
-        if self.time_base is not None:
-            pts = max(at if at is not None else round(((index or 1) - 1) / (self.fps * self.time_base)), pts)
+        if self.timing == "source" and at is not None:  # seconds on the source's clock
+            pts = max(round(at / self.time_base) if self.time_base is not None else round(at * self.fps), pts)
         elif self.timing == "source" and index is not None:
-            pts = max(index - 1, pts)
+            pts = max(round((index - 1) / (self.fps * self._tick)), pts)
         elif self.timing == "clock":
             now = time.monotonic()
             self._t0 = now if self._t0 is None else self._t0

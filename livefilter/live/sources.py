@@ -45,8 +45,9 @@ class Source(Closable):
         raise NotImplementedError
 
     def position(self) -> int | None:
-        """The last frame read's time on the source's own clock, in ``time_base`` ticks from its first frame, or
-        None: the frames are then paced at ``fps`` and a recording numbers them as they come."""
+        """The last frame read's time on the source's own clock, in ``time_base`` ticks from its first frame (with
+        no ``time_base``: its number from 1, a recording stamps it at (n - 1) / fps), or None: the frames are then
+        paced at ``fps`` and a recording numbers them as they come."""
         return None
 
 

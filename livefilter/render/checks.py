@@ -38,6 +38,14 @@ def check_strength(strength) -> float:
     return float(strength)
 
 
+def _overlap(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether two arrays share memory (exactly: side-by-side halves of one buffer do not; too hard to tell: yes)."""
+    try:
+        return bool(np.shares_memory(a, b, max_work=100_000))
+    except Exception:  # noqa: BLE001 - numpy's TooHardError (np.exceptions in numpy 2, np before): take it as shared
+        return True
+
+
 def check_render_args(frame, *, degree=None, strength: float = 1.0, channels: str = "rgb", out=None,
                       interp: str = "trilinear") -> np.ndarray | None:
     """Check a render call's arguments; returns the degree map as an array (or None).
@@ -56,7 +64,7 @@ def check_render_args(frame, *, degree=None, strength: float = 1.0, channels: st
         raise InputError(f"expected out of uint8 {frame.shape}, got {describe(out)}")
     if (out is not None and np.may_share_memory(out, frame)
             and (out.__array_interface__["data"][0], out.strides) != (frame.__array_interface__["data"][0],
-                                                                      frame.strides)):
+                                                                      frame.strides) and _overlap(out, frame)):
         # pixels are written while others are still to be read: a flipped or shifted view came out half wrong
         raise InputError("out overlaps the frame in another layout (a flipped or shifted view of it): pass the frame "
                          "itself, or a separate array")

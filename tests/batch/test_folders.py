@@ -103,6 +103,12 @@ def test_a_folder_without_photos_or_videos_is_refused(tmp_path, look_file, capsy
     assert code == 2 and err.endswith("only_sub: no still photo or video in this folder (its sub-folders are graded "
                                       "with -r)\n")
     assert run(["apply", look_file, tmp_path / "only_sub", "--out-dir", out, "-r"], capsys)[0] == 0
+    # an empty folder beside photos is no error; nor is its output folder a sub-folder -r would grade (a review)
+    sub = tmp_path / "only_sub" / "sub"
+    assert run(["apply", look_file, tmp_path / "empty", sub, "--out-dir", out], capsys)[0] == 0
+    (tmp_path / "empty" / "graded").mkdir()
+    code, _, err = run(["apply", look_file, tmp_path / "empty", "--out-dir", tmp_path / "empty" / "graded"], capsys)
+    assert code == 2 and err.endswith("empty: no still photo or video in this folder\n"), err
 
 
 def test_a_signal_once_every_file_is_done_is_no_stop(tmp_path, look_file, capsys, monkeypatch):
