@@ -7,6 +7,7 @@ import numpy as np
 from ..analysis.scene import UNLIKE_NOTE
 from ..look import describe_confidence, load_look
 from ..look.readings import describe_reading
+from ..luts import format_of
 from ..luts.lut import identity_table
 from .exits import EXIT_OK
 
@@ -25,19 +26,6 @@ def print_readings(look, kept: bool = True) -> None:
         print(f"  left out as near-duplicates of a reading above: {', '.join(skipped)}")
 
 
-def _kind(path: str, lut) -> str:
-    """What kind of look file it is (the help promises it; a Hald, a .cube and a .3dl all said 'LUT: 3D N^3')."""
-    name = path.lower()
-    if name.endswith(".npz"):
-        return "livefilter look (.look.npz: its mappings, readings and metadata)"
-    if name.endswith(".cube"):
-        return ".cube LUT (Resolve / Adobe: OBS, ffmpeg lut3d and most editors read it)"
-    if name.endswith(".3dl"):
-        return ".3dl LUT (Autodesk / Lustre)"
-    level = round(lut.size ** 0.5)
-    return f"HaldCLUT, level {level} ({lut.size}^3; ffmpeg haldclut, G'MIC and RawTherapee read it)"
-
-
 def cmd_info(args) -> int:
     look = load_look(args.look)
     lut = look.lut
@@ -45,7 +33,8 @@ def cmd_info(args) -> int:
     dev = np.abs(np.clip(lut.unit_table(33), 0, 1) - identity_table(33)).mean() * 255
     print(f"look:      {look.name}")
     print(f"file:      {args.look}")
-    print(f"kind:      {_kind(str(args.look), lut)}")
+    # what kind of look file (the help promises it; a Hald, a .cube and a .3dl all said only 'LUT: 3D N^3')
+    print(f"kind:      {format_of(args.look).description.format(level=round(lut.size ** 0.5), size=lut.size)}")
     print(f"LUT:       {lut.describe()}")
     print(f"strength:  mean distance from identity {dev:.2f} (0-255 scale)")
     if look.mapping is not None:  # the fitted mapping (meta) and how it is stored (kind) on one line

@@ -132,7 +132,7 @@ def _capture_loop(source, slot, stop, go, status) -> None:
         if period and not first:
             # due at its time in the file from the clock's start (a variable-frame-rate file plays at its own pace),
             # else one period after the last frame
-            due = start + float(position * source.time_base) if position is not None and source.time_base else next_t
+            due = start + float(at) if (at := source.seconds(position)) is not None else next_t
             delay = due - time.monotonic()
             if delay > 0:
                 if stop.wait(delay):
@@ -146,6 +146,6 @@ def _capture_loop(source, slot, stop, go, status) -> None:
             # (the first encode, a thread not yet scheduled under load) that would drop the frames behind it
             slot.wait_consumer(stop)
             next_t = time.monotonic()
-            start = next_t - (float(position * source.time_base) if position is not None and source.time_base else 0)
+            start = next_t - float(source.seconds(position) or 0)
             next_t += period
         first = False

@@ -337,8 +337,9 @@ class LivePipeline(LookControl):
         source's time base, or (a source without one) its number from 1 at the source's rate."""
         if self._position is None:
             return None
-        tb = getattr(self.source, "time_base", None)
-        return self._position * Fraction(tb) if tb else Fraction(self._position - 1) / Fraction(self.source.fps)
+        if (at := self.source.seconds(self._position)) is not None:
+            return at
+        return Fraction(self._position - 1) / Fraction(self.source.fps)
 
     def _render(self, frame: np.ndarray, t_cap: float) -> np.ndarray:
         t0 = time.perf_counter()

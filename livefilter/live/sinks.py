@@ -78,11 +78,11 @@ class VideoFileSink(Sink):
     from its start, up to the recording's length. ``timing``: how frames are stamped. "frames" (the default): one
     after another at ``fps``; "source": each frame at ``at``, its time on the source's clock in seconds (stamped in
     ``time_base``, a video file's own, else at ``fps``), else frame ``index`` i (from 1) at (i - 1) / fps (an image
-    sequence), so a recording of a file keeps the
-    file's timing, and its audio in sync, when the render loop skips frames or the file's rate varies (a phone's
-    clip, 30 then 10 fps: stamped at its average rate, the picture fell up to 0.66 s behind its sound); "clock": at
-    the time it is sent (from the first frame), so a recording of a camera lasts as long as the run when frames are
-    skipped (stamped one after another, 51 frames of a 2-second run at 1280x720 played in 1.7 s)."""
+    sequence), so a recording of a file keeps the file's timing, and its audio in sync, when the render loop skips
+    frames or the file's rate varies (a phone's clip, 30 then 10 fps: stamped at its average rate, the picture fell
+    up to 0.66 s behind its sound); "clock": at the time it is sent (from the first frame), so a recording of a camera
+    lasts as long as the run when frames are skipped (stamped one after another, 51 frames of a 2-second run at
+    1280x720 played in 1.7 s)."""
 
     name = "file"
     indexed = True

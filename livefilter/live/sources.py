@@ -50,6 +50,10 @@ class Source(Closable):
         paced at ``fps`` and a recording numbers them as they come."""
         return None
 
+    def seconds(self, position: int | None) -> Fraction | None:
+        """A ``position`` as seconds on the source's clock (exact), or None without a position or a time base."""
+        return position * Fraction(self.time_base) if position is not None and self.time_base else None
+
 
 
 class SyntheticSource(Source):

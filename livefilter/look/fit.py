@@ -577,7 +577,6 @@ def fit_video(path, stills=None, **kw) -> Look:
     # one still: read as one photo, without a scene (a video has no one scene)
     look = (fit_several(images, unit="stills", names=[label for label, _ in stills], **kw) if len(images) > 1 else
             fit_look(replace(load_template(images[0]), path=stills[0][0]), scene=False, **kw))  # named in its lines
-    if "templates" not in look.meta:  # one still, or shots of one scene read as one (the first): its label
-        look.meta["template"] = stills[0][0]
+    # one still, or shots of one scene read as one (the first): its template is its label, as it was fitted
     look.meta["video"] = str(path)
     return look

@@ -27,6 +27,7 @@ class Format:
 
     name: str
     suffixes: tuple[str, ...]
+    #: what `info` calls such a file ({level} and {size}: a Hald's, from its LUT)
     description: str
     read: Callable | None = None
     write: Callable | None = None
@@ -35,11 +36,13 @@ class Format:
 
 
 FORMATS: tuple[Format, ...] = (
-    Format("look", (".look.npz", ".npz"), "livefilter look (lossless: mappings, LUTs, metadata)"),
-    Format("cube", (".cube",), "Adobe/Resolve .cube (1D, 3D, or 1D shaper + 3D)", read_cube, write_cube),
-    Format("3dl", (".3dl",), "Autodesk/Lustre .3dl 3D LUT (read only)", read_3dl),
-    Format("hald", (".png", ".tif", ".tiff"), "HaldCLUT image (written as 16-bit .png)", read_hald, write_hald,
-           content_checked=True),
+    Format("look", (".look.npz", ".npz"), "livefilter look (.look.npz: its mappings, readings and metadata)"),
+    Format("cube", (".cube",), ".cube LUT (Resolve / Adobe: OBS, ffmpeg lut3d and most editors read it)", read_cube,
+           write_cube),
+    Format("3dl", (".3dl",), ".3dl LUT (Autodesk / Lustre)", read_3dl),
+    Format("hald", (".png", ".tif", ".tiff"),
+           "HaldCLUT, level {level} ({size}^3; ffmpeg haldclut, G'MIC and RawTherapee read it)", read_hald,
+           write_hald, content_checked=True),
 )
 
 
