@@ -421,9 +421,9 @@ def plan_batch(look, inputs, *, output=None, out_dir=None, recursive: bool = Fal
 def grade_batch(batch: Batch, opts: Options, *, workers: int | None = None, ray=None, stop=None,
                 on_result=None) -> list[Result]:
     """Grade ``batch.todo``: here and on ``workers`` processes (:func:`run_jobs`; ``stop`` ends the run early), or
-    on a Ray cluster (``ray``: "local", "auto" or an address; it runs to the end). One Result per job, in order."""
+    on a Ray cluster (``ray``: "local", "auto" or an address). One Result per job, in order."""
     if ray is not None:
-        return run_on_ray(batch.look, batch.todo, opts, address=ray, on_result=on_result)
+        return run_on_ray(batch.look, batch.todo, opts, address=ray, on_result=on_result, stop=stop)
     return run_jobs(batch.look, batch.todo, opts, workers=workers, stop=stop, on_result=on_result,
                     extra_inputs=batch.extra_inputs)
 

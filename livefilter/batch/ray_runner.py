@@ -13,6 +13,7 @@ import contextlib
 import dataclasses
 import logging
 import os
+import signal
 import threading
 import time
 
@@ -42,9 +43,12 @@ def _ray():
 
 def connect(address: str | None = "local"):
     """Join (or start) a cluster: ``local`` starts one on this machine, ``auto`` finds a running one,
-    anything else is an address (``ray://host:10001``). A cluster already joined by the caller is used as is."""
+    anything else is an address (``ray://host:10001``). A cluster already joined by the caller is used as is.
+    The caller's SIGTERM handler stays (ray.init puts its own, which exits at once: a batch stopped by SIGTERM
+    left its workers' hidden temporary files and a Ray crash report)."""
     ray = _ray()
     if not ray.is_initialized():
+        on_term = signal.getsignal(signal.SIGTERM) if threading.current_thread() is threading.main_thread() else None
         # Ray's own progress and set-up lines (about 14 a run) only when ours are verbose (the CLI's -v)
         quiet = not logging.getLogger("livefilter").isEnabledFor(logging.DEBUG)
         kw = {"include_dashboard": False, "log_to_driver": False,
@@ -57,35 +61,112 @@ def connect(address: str | None = "local"):
         if address in (None, "local"):
             ray.init(**kw)
         else:
-            try:
-                ray.init(address=address, **kw)
-            except ValueError as exc:  # Ray's "Invalid address format: ..." and the like
-                raise InputError(f"--ray {address}: not a Ray address ({exc}); give local, auto or "
-                                 "ray://HOST:10001") from None
+            _join_cluster(ray, address, kw)
+        if on_term is not None:
+            signal.signal(signal.SIGTERM, on_term)
     return ray
 
 
-class PhotoGrader:
-    """A Ray Data actor: loads the look once, grades a batch of photos (paths in, statuses out)."""
+def _join_cluster(ray, address: str, kw: dict) -> None:
+    """ray.init at ``address``, its expected failures one line each."""
+    try:
+        ray.init(address=address, **kw)
+    except ConnectionError as exc:  # "Could not find any running Ray instance..."; a cluster that went away
+        if address == "auto":
+            raise InputError("--ray auto: no running Ray cluster found (`ray start --head` starts one; "
+                             "--ray local grades on this machine alone)") from None
+        raise InputError(f"--ray {address}: cannot reach the Ray cluster ({exc})") from None
+    except ValueError as exc:
+        if "ray[client]" in str(exc):  # a ray:// address without the client's packages
+            raise InputError(f"--ray {address}: a ray:// address needs Ray's client: pip install 'ray[client]'"
+                             ) from None
+        raise InputError(f"--ray {address}: not a Ray address ({exc}); give local, auto or "
+                         "ray://HOST:10001") from None
 
-    def __init__(self, look, opts: Options):
+
+class StopFlag:
+    """A Ray actor holding the run's stop: set by the driver when the user stops it (Ctrl+C, SIGTERM, SIGHUP)."""
+
+    def __init__(self):
+        self.stopped = False
+
+    def set(self):
+        self.stopped = True
+
+    def is_set(self) -> bool:
+        return self.stopped
+
+
+class RemoteStop:
+    """The stop as a worker sees it: an Event's ``is_set`` asking the :class:`StopFlag` at most every ``every``
+    seconds (a video stops within a few frames; a photo not started is not started)."""
+
+    def __init__(self, flag, every: float = 0.25):
+        self.flag, self.every = flag, every
+        self._set, self._asked = False, -float("inf")
+
+    def is_set(self) -> bool:
+        if self.flag is not None and not self._set and time.monotonic() - self._asked >= self.every:
+            import ray
+
+            self._set, self._asked = ray.get(self.flag.is_set.remote()), time.monotonic()
+        return self._set
+
+
+@contextlib.contextmanager
+def _stop_passed_on(ray, stop):
+    """A :class:`StopFlag` the workers ask, set here once ``stop`` (the driver's Event) is set; None without one."""
+    if stop is None:
+        yield None
+        return
+    flag = ray.remote(num_cpus=0)(StopFlag).remote()
+    over = threading.Event()
+
+    def watch():
+        while not over.wait(0.1):
+            if stop.is_set():
+                flag.set.remote()
+                return
+
+    t = threading.Thread(target=watch, name="lf-ray-stop", daemon=True)
+    t.start()
+    try:
+        yield flag
+    finally:
+        over.set()
+        t.join()
+        ray.kill(flag)
+
+
+class PhotoGrader:
+    """A Ray Data actor: loads the look once, grades a batch of photos (paths in, statuses out); once the run is
+    stopped (``flag``), the photos not started are not graded."""
+
+    def __init__(self, look, opts: Options, flag=None):
         self.look, self.opts = as_look(look), opts
         self.degree = photo_degree(self.look, opts.face_protect)
+        self.stop = RemoteStop(flag)
 
     def __call__(self, batch: dict) -> dict:
-        status, message = [], []
+        status, message, seconds = [], [], []
         for src, dst in zip(batch["src"], batch["dst"], strict=True):
-            try:
-                os.makedirs(os.path.dirname(dst) or ".", exist_ok=True)
-                apply_image(self.look, src, dst, face_protect=self.opts.face_protect, strength=self.opts.strength,
-                            interp=self.opts.interp, quality=self.opts.quality, allow_large=self.opts.allow_large,
-                            degree_estimator=self.degree)
-                status.append("ok")
-                message.append("")
-            except (LiveFilterError, OSError) as exc:
-                status.append("failed")
-                message.append(str(exc))
-        return {"src": list(batch["src"]), "status": status, "message": message}
+            t = time.perf_counter()
+            if self.stop.is_set():
+                status.append("interrupted")
+                message.append("not started")
+            else:
+                try:
+                    os.makedirs(os.path.dirname(dst) or ".", exist_ok=True)
+                    apply_image(self.look, src, dst, face_protect=self.opts.face_protect,
+                                strength=self.opts.strength, interp=self.opts.interp, quality=self.opts.quality,
+                                allow_large=self.opts.allow_large, degree_estimator=self.degree)
+                    status.append("ok")
+                    message.append("")
+                except (LiveFilterError, OSError) as exc:
+                    status.append("failed")
+                    message.append(str(exc))
+            seconds.append(time.perf_counter() - t)  # each photo's own time, as the local run says it
+        return {"src": list(batch["src"]), "status": status, "message": message, "seconds": seconds}
 
 
 class _Said(logging.Handler):
@@ -99,27 +180,35 @@ class _Said(logging.Handler):
         self.lines.append(record.getMessage())
 
 
-def _grade_whole(look, job: Job, opts: Options):
+def _grade_whole(look, job: Job, opts: Options, flag=None):
     """A video graded whole on a worker: its Result and the warnings it gave (a stream left out, an odd size, damaged
-    frames graded through), which the driver says (a worker's log is not shown: log_to_driver is off)."""
+    frames graded through), which the driver says (a worker's log is not shown: log_to_driver is off). Stopped
+    (``flag``), it ends as the local run's video does: nothing written, or what was graded with --keep-partial."""
+    stop = RemoteStop(flag)
+    if stop.is_set():
+        return Result(job, "interrupted", "not started"), []
     said = _Said()
     logger = logging.getLogger("livefilter")
     logger.addHandler(said)
     try:
-        return grade_job(look, job, opts), said.lines
+        return grade_job(look, job, opts, stop=stop), said.lines
     finally:
         logger.removeHandler(said)
 
 
-def _grade_chunk(look, info, i: int, gopts, grade_damaged: bool = False):
+def _grade_chunk(look, info, i: int, gopts, grade_damaged: bool = False, flag=None):
     """One chunk of a video: its frames [start, end) decoded, graded and encoded; returns the packets and the pts
-    of the damaged frames graded through (``grade_damaged``)."""
+    of the damaged frames graded through (``grade_damaged``). Stopped (``flag``), it ends early: the driver joins
+    no chunk of a stopped run."""
     look = as_look(look)
+    stop = RemoteStop(flag)
     start, end = info.chunk_range(i)
     packets, damaged = [], []
-    frames = decode(info, start, end, on_damaged=damaged.append if grade_damaged else None)
+    if stop.is_set():
+        return packets, damaged
+    frames = decode(info, start, end, stop=stop, on_damaged=damaged.append if grade_damaged else None)
     try:
-        grade_frames(((pts, i, rgb) for pts, rgb in frames), look, info, gopts, packets.append, threading.Event())
+        grade_frames(((pts, i, rgb) for pts, rgb in frames), look, info, gopts, packets.append, stop)
     except VideoDecodeError as exc:
         if exc.damaged_frame:
             raise VideoDecodeError(exc.problem + DAMAGED_HINT, info.path, exc.graded) from None
@@ -154,10 +243,16 @@ def _join(info, dst, chunks: list, settings) -> int:
 
 
 def run_on_ray(look, jobs: list[Job], opts: Options, *, address: str | None = "local", on_result=None,
-               photo_actors: int | None = None) -> list[Result]:
-    """Grade ``jobs`` on Ray; one Result per job, in the jobs' order."""
+               photo_actors: int | None = None, stop=None) -> list[Result]:
+    """Grade ``jobs`` on Ray; one Result per job, in the jobs' order. ``stop`` (an Event) ends the run early as the
+    local run ends: no file started after it, a video in progress ends cleanly (nothing written, or with
+    --keep-partial what was graded; a video graded in chunks writes nothing)."""
     ray = connect(address)
-    look = as_look(look)
+    with _stop_passed_on(ray, stop) as flag:
+        return _run(ray, as_look(look), jobs, opts, on_result, photo_actors, stop, flag)
+
+
+def _run(ray, look, jobs, opts, on_result, photo_actors, stop, flag) -> list[Result]:
     # the driver fixes the encoder settings (x264's output depends on its thread count)
     opts = dataclasses.replace(opts, threads=opts.encode_settings().threads)
     settings = opts.encode_settings()
@@ -179,29 +274,33 @@ def run_on_ray(look, jobs: list[Job], opts: Options, *, address: str | None = "l
     pending = {}
     for j in videos:
         t = time.perf_counter()
+        if stop is not None and stop.is_set():
+            pending[j] = ("stopped", None, None, t)
+            continue
         try:
             info = probe(j.src, opts.chunk_seconds or CHUNK_SECONDS)
         except LiveFilterError as exc:
             done(Result(j, "failed", str(exc)))
             continue
         if info.chunks == 1:  # its warnings come back with its result (a worker's log is not shown)
-            pending[j] = ("whole", whole.remote(look_ref, j, opts), info, t)
+            pending[j] = ("whole", whole.remote(look_ref, j, opts, flag), info, t)
         else:  # what the output cannot keep is said here; the join, here too, says the streams it leaves out
             say_if_odd_size(info.width, info.height, j.dst)
             say_what_is_lost(info, j.dst)
             job_gopts = dataclasses.replace(gopts, settings=for_output(settings, j.dst))
-            refs = [chunk_task.remote(look_ref, info, i, job_gopts, opts.grade_damaged) for i in range(info.chunks)]
+            refs = [chunk_task.remote(look_ref, info, i, job_gopts, opts.grade_damaged, flag)
+                    for i in range(info.chunks)]
             pending[j] = ("chunks", refs, info, t)
 
     if photos:
         n = photo_actors or max(1, int(ray.cluster_resources().get("CPU", 1)))
         ds = ray.data.from_items([{"src": str(j.src), "dst": str(j.dst)} for j in photos])
         pool = ray.data.ActorPoolStrategy(size=min(n, len(photos)))
-        graded = ds.map_batches(PhotoGrader, fn_constructor_args=(look, opts), batch_size=PHOTO_BATCH,
+        graded = ds.map_batches(PhotoGrader, fn_constructor_args=(look, opts, flag), batch_size=PHOTO_BATCH,
                                 compute=pool, num_cpus=1, batch_format="numpy")
         by_src = {str(j.src): j for j in photos}
         for row in graded.iter_rows():
-            done(Result(by_src[row["src"]], row["status"], row["message"], frames=1))
+            done(Result(by_src[row["src"]], row["status"], row["message"], frames=1, seconds=row["seconds"]))
 
     for j, (kind, ref, info, t) in pending.items():
         try:
@@ -211,8 +310,12 @@ def run_on_ray(look, jobs: list[Job], opts: Options, *, address: str | None = "l
                     log.warning("%s", line)
                 done(dataclasses.replace(r, job=j))
                 continue
+            chunks = [] if kind == "stopped" else [ray.get(r) for r in ref]
+            if stop is not None and stop.is_set():  # (its chunks ended early: none is joined)
+                done(Result(j, "interrupted", "interrupted" if chunks else "not started"))
+                continue
             j.dst.parent.mkdir(parents=True, exist_ok=True)
-            frames = _join(info, j.dst, (ray.get(r) for r in ref), for_output(settings, j.dst))
+            frames = _join(info, j.dst, chunks, for_output(settings, j.dst))
             done(Result(j, "ok", frames=frames, seconds=time.perf_counter() - t))
         except LiveFilterError as exc:
             done(Result(j, "failed", str(exc)))

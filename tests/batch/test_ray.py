@@ -97,6 +97,43 @@ def test_what_an_output_cannot_keep_is_said_on_ray_too(ffmpeg, tmp_path, look, c
     assert any("(subtitle webvtt) cannot be stored in .mp4" in m for m in said), said
 
 
+def test_a_stopped_run_on_ray_ends_like_the_local_run(tmp_path, look, cluster):
+    import threading
+    import time
+
+    src, out = tmp_path / "in", tmp_path / "out"
+    src.mkdir()
+    out.mkdir()
+    make_clip(src / "long.mp4", frames=600, size=(160, 120), gop=30, audio=False)  # ~1.7 s to grade, whole
+    for i in range(3):
+        Image.fromarray(np.full((8, 8, 3), 40 * i, np.uint8)).save(src / f"p{i}.png")
+    stop = threading.Event()
+
+    def stop_once_the_video_is_under_way():  # (Ctrl+C, as the CLI's handler sets it)
+        while not stop.is_set():
+            if any(p.name.startswith(".long.") for p in out.iterdir()):
+                stop.set()
+            time.sleep(0.02)
+
+    threading.Thread(target=stop_once_the_video_is_under_way, daemon=True).start()
+    results = lf.apply_folder(look, [src], out, ray="local", keep_partial=True, stop=stop)
+    stop.set()
+    # the video ends as in the local run, what it graded kept (it ran to the end, or to a second Ctrl+C); a photo
+    # not started is not graded
+    by = {r.job.src.name: r for r in results}
+    assert (by["long.mp4"].status, by["long.mp4"].message) == ("interrupted", "interrupted (kept)")
+    codes = [read_code(f) for f in decode_all(out / "long.partial.mp4")[0]]
+    assert 0 < len(codes) < 600 and codes == list(range(len(codes)))
+    assert all(by[f"p{i}.png"].status == ("ok" if (out / f"p{i}.png").exists() else "interrupted") for i in range(3))
+    assert not [p.name for p in out.iterdir() if p.name.startswith(".")]  # no temporary file left
+    already = threading.Event()
+    already.set()  # stopped before it starts: nothing is graded
+    (tmp_path / "none").mkdir()
+    results = lf.apply_folder(look, [src], tmp_path / "none", ray="local", stop=already)
+    assert {(r.status, r.message) for r in results} == {("interrupted", "not started")}
+    assert not list((tmp_path / "none").iterdir())
+
+
 def test_cli_ray_flag(tmp_path, look_file, cluster, capsys):
     from livefilter.cli import main
 
@@ -113,17 +150,52 @@ def test_cli_ray_flag(tmp_path, look_file, cluster, capsys):
     assert sorted(p.name for p in out.iterdir()) == ["p0.png", "p1.png", "p2.png"]
 
 
-def test_cli_ray_local_prints_only_its_own_lines(tmp_path, look_file):
+def test_cli_ray_local_prints_only_its_own_lines_and_stops_on_sigterm(tmp_path, look_file):
+    import signal
     import subprocess
     import sys
+    import time
 
     src, out = tmp_path / "in", tmp_path / "out"
     src.mkdir()
     out.mkdir()
     for i in range(2):
         Image.fromarray(np.full((8, 8, 3), 60 * i, np.uint8)).save(src / f"p{i}.png")
-    r = subprocess.run([sys.executable, "-m", "livefilter", "apply", str(look_file), str(src), "--out-dir", str(out),
-                        "--ray", "local"], capture_output=True, text=True, timeout=300)
-    assert r.returncode == 0, r.stderr
-    assert r.stderr.strip() == "", r.stderr  # Ray's set-up, progress and C++ lines only with -v
-    assert "2 graded, 0 failed of 2 files" in r.stdout
+    make_clip(src / "long.mp4", frames=600, size=(160, 120), gop=30, audio=False)
+    p = subprocess.Popen([sys.executable, "-m", "livefilter", "apply", str(look_file), str(src), "--out-dir", str(out),
+                          "--ray", "local"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        end = time.monotonic() + 120
+        while not any(f.name.startswith(".long.") for f in out.iterdir()) and time.monotonic() < end:
+            time.sleep(0.02)
+        p.send_signal(signal.SIGTERM)  # once the video is under way (ray.init's own handler exited at once)
+        stdout, err = p.communicate(timeout=120)
+    finally:
+        p.kill()
+    assert err.strip() == "", err  # Ray's set-up, progress and C++ lines only with -v
+    assert p.returncode == 128 + signal.SIGTERM and "stopped (SIGTERM)" in stdout, stdout
+    assert "not finished (stopped)" in stdout and " 0 failed" in stdout, stdout
+    assert not [f.name for f in out.iterdir() if f.name.startswith(".") or f.name.startswith("long")]
+
+
+def test_ray_addresses_that_do_not_connect_are_one_line_each():
+    from livefilter.batch.ray_runner import _join_cluster
+    from livefilter.errors import InputError
+
+    class Ray:
+        def __init__(self, exc):
+            self.exc = exc
+
+        def init(self, **kw):
+            raise self.exc
+
+    no_cluster = ConnectionError("Could not find any running Ray instance. Please specify ... `--address` flag")
+    with pytest.raises(InputError, match=r"^--ray auto: no running Ray cluster found \(`ray start --head`"):
+        _join_cluster(Ray(no_cluster), "auto", {})
+    with pytest.raises(InputError, match="^--ray 10.0.0.9:6379: cannot reach the Ray cluster"):
+        _join_cluster(Ray(ConnectionError("GCS unreachable")), "10.0.0.9:6379", {})
+    client = ValueError("Ray Client requires pip package `ray[client]`. If you installed the minimal Ray ...")
+    with pytest.raises(InputError, match=r"^--ray ray://h:10001: a ray:// address needs Ray's client: pip install"):
+        _join_cluster(Ray(client), "ray://h:10001", {})
+    with pytest.raises(InputError, match="^--ray x: not a Ray address"):
+        _join_cluster(Ray(ValueError("Invalid address format")), "x", {})
