@@ -43,10 +43,18 @@ def _is_chapter_track(s) -> bool:
     return any(w in handler for w in ("chapter", "subtitle", "text"))
 
 
+# The audio an MPEG-TS carries as audio (FFmpeg's mpegtsenc gives these a stream type or a registration); its
+# muxer takes any other codec too, as "private data" no player or demuxer reads back as audio (a FLAC or PCM track
+# copied into a .ts came back as a data stream: the sound was lost without a word)
+TS_AUDIO = frozenset({"mp2", "mp3", "aac", "aac_latm", "ac3", "eac3", "dts", "truehd", "opus", "s302m"})
+
+
 def _accepts(fmt: str, s) -> bool:
     """Whether a container of format ``fmt`` takes a copy of stream ``s``: its muxer asked by writing a header with
     it alone (PyAV's list of a format's codecs misses some: AAC and AC3 in an MPEG-TS; opus in a .mov passes the
     list and fails at the header, after the grading)."""
+    if fmt == "mpegts" and s.type == "audio" and s.codec_context.name not in TS_AUDIO:
+        return False
     try:
         with av.open(io.BytesIO(), "w", format=fmt) as t:
             o = t.add_stream_from_template(s)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fractions import Fraction
+from pathlib import Path
 
 import av
 import numpy as np
@@ -30,7 +31,7 @@ def read_code(rgb: np.ndarray) -> int:
     return sum(1 << b for b, c in enumerate(cells) if c > mid)
 
 
-def make_clip(path, frames: int = 20, size=(96, 64), fps: int = 25, audio: bool = True, rotation: int = 0,
+def make_clip(path, frames: int = 20, size=(96, 64), fps: int = 25, audio: bool | str = True, rotation: int = 0,
               durations=None, gop: int = 5, frame_fn=None, sar=None) -> list[float]:
     """Write an H.264 clip (+ AAC audio of the same length); returns the frames' times in seconds.
     ``durations`` (ticks of 1/1000 s per frame, cycled) makes it variable frame rate."""
@@ -60,8 +61,8 @@ def make_clip(path, frames: int = 20, size=(96, 64), fps: int = 25, audio: bool 
     for p in vs.encode(None):
         out.mux(p)
     out.close()
-    if audio:
-        _add_audio(path, float(t * tb))
+    if audio:  # True: AAC, or an audio codec's name
+        _add_audio(path, float(t * tb), "aac" if audio is True else audio)
     return times
 
 
@@ -118,22 +119,24 @@ def ts_from_its_middle(path, frames: int = 40) -> int:
         return sum(1 for _ in c.decode(video=0))
 
 
-def _add_audio(path, seconds: float) -> None:
-    """Rewrite ``path`` with an AAC sine of ``seconds`` beside its video (video packets copied)."""
+def _add_audio(path, seconds: float, codec: str = "aac") -> None:
+    """Rewrite ``path`` with a sine of ``seconds`` in ``codec`` beside its video (video packets copied)."""
     import os
 
-    tmp = str(path) + ".tmp.mp4"
+    tmp = str(path) + ".tmp" + Path(path).suffix
     src = av.open(str(path))
     out = av.open(tmp, "w")
     v_in = src.streams.video[0]
     v_out = out.add_stream_from_template(v_in)
-    a = out.add_stream("aac", rate=48000)
+    a = out.add_stream(codec, rate=48000)
     a.layout = "mono"
     n = int(seconds * 48000)
-    samples = (0.3 * np.sin(2 * np.pi * 440 * np.arange(n) / 48000)).astype(np.float32)
+    fmt = a.format.name  # the encoder's sample format
+    samples = 0.3 * np.sin(2 * np.pi * 440 * np.arange(n) / 48000)
+    samples = (samples * 32767).astype(np.int16) if fmt.startswith("s16") else samples.astype(np.float32)
     pkts = []
     for k in range(0, n, 1024):
-        fr = av.AudioFrame.from_ndarray(samples[None, k:k + 1024], format="fltp", layout="mono")
+        fr = av.AudioFrame.from_ndarray(samples[None, k:k + 1024], format=fmt, layout="mono")
         fr.sample_rate, fr.pts = 48000, k
         pkts += a.encode(fr)
     pkts += a.encode(None)

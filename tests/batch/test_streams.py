@@ -61,6 +61,20 @@ def test_a_stream_the_container_refuses_is_said_before_the_grading(ffmpeg, tmp_p
     assert len(decode_all(tmp_path / "out.mov")[0]) == 15
 
 
+@pytest.mark.parametrize("codec", ["flac", "pcm_s16le"])
+def test_audio_a_transport_stream_cannot_carry_is_said_not_written_as_data(tmp_path, look_file, capsys, caplog,
+                                                                           codec):
+    # the MPEG-TS muxer takes any codec as private data: the sound came back as an unreadable data stream, unsaid
+    src = tmp_path / "take.mkv"
+    make_clip(src, frames=15, audio=codec)
+    said = _grade(look_file, src, tmp_path / "out.ts", capsys, caplog)
+    assert said == [f"{src}: stream #1 (audio {codec}) cannot be stored in .ts; left out"]
+    assert [t for t, *_ in _streams(tmp_path / "out.ts")] == ["video"]
+    said = _grade(look_file, src, tmp_path / "out.mkv", capsys, caplog)  # where it can be kept, it is
+    assert said == [] and [(t, n) for t, n, *_ in _streams(tmp_path / "out.mkv")] == [("video", "h264"),
+                                                                                      ("audio", codec)]
+
+
 def test_languages_titles_dispositions_chapters_and_timecode_are_kept(ffmpeg, tmp_path, look_file, capsys, caplog):
     srt = tmp_path / "s.srt"
     srt.write_text("1\n00:00:00,000 --> 00:00:00,500\nhello\n")
