@@ -222,6 +222,8 @@ def read_image(
                 rgb = _from_nclx(rgb, *tags, p)
     except ImageReadError:
         raise
+    except PermissionError as exc:  # a file the user may not read: said as such, not as an undecodable image
+        raise ImageReadError(f"cannot read ({exc.strerror})", p) from None
     except UnidentifiedImageError:
         if p.suffix.lower() == ".avif" and not features.check("avif"):
             raise ImageReadError("this Pillow was built without AVIF (its wheels have it)", p) from None

@@ -224,3 +224,32 @@ def test_a_damaged_hald_is_one_line(tmp_path, capfd):
     assert main(["info", str(tmp_path / "cut.png")]) == 2
     err = capfd.readouterr().err
     assert err.count("\n") == 1 and "cut.png: a damaged image, or one OpenCV cannot read" in err, err
+
+
+@pytest.mark.parametrize("name", ["look.cube", "look.look.npz", "look.png", "photo.jpg"])
+def test_a_file_the_user_may_not_read_is_said_as_such(tmp_path, monkeypatch, capsys, name):
+    # a .cube said a raw PermissionError (exit 1), a .look.npz "corrupt", a photo "cannot decode image"
+    import builtins
+    import io
+
+    from livefilter.cli import main
+    from livefilter.resources import DATA_DIR
+
+    look = lf.fit_look(DATA_DIR / "sample_before.jpg", original=DATA_DIR / "sample_after.jpg")
+    look.save(tmp_path / "look.look.npz")
+    write_cube(tmp_path / "look.cube", look.lut)
+    write_hald(tmp_path / "look.png", look.lut, level=4)
+    (tmp_path / "photo.jpg").write_bytes((DATA_DIR / "sample_test.jpg").read_bytes())
+    real = builtins.open
+
+    def denied(file, *a, **kw):  # as chmod 000 does to anyone but root (the tests may run as root)
+        if str(file).endswith(name):
+            raise PermissionError(13, "Permission denied", str(file))
+        return real(file, *a, **kw)
+
+    monkeypatch.setattr(builtins, "open", denied)
+    monkeypatch.setattr(io, "open", denied)
+    look_arg, photo = (name, "photo.jpg") if name != "photo.jpg" else ("look.cube", name)
+    code = main(["apply", str(tmp_path / look_arg), str(tmp_path / photo), "-o", str(tmp_path / "out.jpg")])
+    err = capsys.readouterr().err
+    assert code == 2 and err == f"livefilter: error: {tmp_path / name}: cannot read (Permission denied)\n", err

@@ -292,6 +292,11 @@ def load_look(path: str | os.PathLike) -> Look:
     p = Path(path)
     if not p.is_file():
         raise InputError("a folder, not a look file" if p.is_dir() else "no such file", p)
+    try:  # one cause for every format (a .cube said a raw PermissionError, a .look.npz "corrupt")
+        with open(p, "rb"):
+            pass
+    except OSError as exc:
+        raise InputError(f"cannot read ({exc.strerror or exc})", p) from None
     fmt = format_of(p)
     if fmt is None or fmt.name != "look":
         lut = read_lut(p)

@@ -44,6 +44,8 @@ def read_text_lut(path: str | os.PathLike, kind: str) -> tuple[Path, str]:
         raise LutFormatError("no such file", p) from None
     except IsADirectoryError:
         raise LutFormatError(f"not a text {kind} file", p) from None
+    except OSError as exc:  # permission denied, an I/O error
+        raise LutFormatError(f"cannot read ({exc.strerror or exc})", p) from None
     try:
         return p, data.decode("utf-8-sig")
     except UnicodeDecodeError:
