@@ -106,6 +106,8 @@ BAD_NUMBERS = {
     "fit --samples 10": (["fit", "a.jpg", "-o", "x.cube", "--samples", "10"], "--samples"),
     "bench-live --frames 0": (["bench-live", "--frames", "0"], "--frames"),
     "bench-live --fps -1": (["bench-live", "--fps", "-1"], "--fps"),
+    "bench-live --fps 0.001": (["bench-live", "--fps", "0.001"], "--fps"),  # hours for its 600 frames
+    "bench-live --fps 300": (["bench-live", "--fps", "300"], "--fps"),
 }
 
 

@@ -81,6 +81,14 @@ def _number(kind, lo=None, hi=None, *, lo_open=False):
     return parse
 
 
+def _bench_fps(text):
+    """bench-live's --fps: 0 (unpaced) or a live rate (1..MAX_FPS); 0.001 fps would make a run of hours."""
+    v = _number(float)(text)
+    if v != 0 and not 1 <= v <= MAX_FPS:
+        raise argparse.ArgumentTypeError(f"bad value: must be 0 (as fast as possible) or 1..{MAX_FPS}, got {text}")
+    return v
+
+
 def _frame_size(text):
     from ..live.pipeline import parse_size  # here: `livefilter --help` does not load live/ (start-up time)
 
@@ -247,8 +255,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--frame-size", "--size", dest="frame_size", type=_frame_size, default="1920x1080",
                    help="frame size WxH (--size is the old name)")
     p.add_argument("--frames", type=_number(int, 1), default=600, help="frames to measure (>= 1)")
-    p.add_argument("--fps", type=_number(float, 0.0, MAX_FPS), default=30.0,
-                   help=f"source rate, 0..{MAX_FPS} (0 = as fast as possible)")
+    p.add_argument("--fps", type=_bench_fps, default=30.0,
+                   help=f"source rate, 1..{MAX_FPS}, or 0: as fast as possible")
     p.add_argument("--backend", choices=("auto", "cpu", "cuda"), default="auto", help="render backend")
     p.add_argument("--no-face-protect", action="store_true", help="measure without face analysis")
     p.add_argument("--scene", action="store_true", help="measure with the scene similarity on (the sample look is "
