@@ -49,7 +49,10 @@ class LookControl:
 
     def _pick_next(self) -> str:
         n, k = self.candidate
-        return self._pick(n % k + 1) if k > 1 else (self.look_name or "")
+        if k > 1:
+            return self._pick(n % k + 1)
+        self.status = "this look has one reading"  # 'c' said nothing: was the key taken?
+        return self.look_name or ""
 
     def _pick(self, n: int) -> str:
         if self.look is None:

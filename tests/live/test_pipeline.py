@@ -28,6 +28,13 @@ def pipeline(source=None, sinks=None, **kw):
     return LivePipeline(source or SyntheticSource(SIZE, fps=200), sinks if sinks is not None else [NullSink()], **kw)
 
 
+def test_c_on_a_look_with_one_reading_says_so(look):
+    with pipeline(look=look) as p:
+        assert p.candidate == (1, 1)
+        assert p.pick_next().result(timeout=30) == p.look_name == "warm"  # the look stays
+        assert p.status == "this look has one reading"
+
+
 def test_runs_and_grades(look):
     got = []
     with pipeline(look=look) as p:
