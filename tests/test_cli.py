@@ -321,3 +321,23 @@ def test_a_hald_output_says_its_own_size(tmp_path, capsys):
     assert code == 0 and "--lut-size 33: a HaldCLUT .png holds a 64^3 look" in err  # asked for: said too
     code, out, err = run(["fit", SAMPLES / "sample_after.jpg", "-o", tmp_path / "d.png", "--candidates", 1], capsys)
     assert code == 0 and "--lut-size" not in err and "64^3 LUT" in out
+
+
+def test_a_crf_under_1_says_its_video_is_lossless_once(tmp_path, capsys, caplog):
+    import av
+
+    from .batch.conftest import make_clip
+
+    cube = tmp_path / "l.cube"
+    lf.write_lut(cube, lf.Lut(np.asarray(lf.Lut.identity(5).table)))
+    for name in ("a.mp4", "b.mp4"):
+        make_clip(tmp_path / name, frames=3, audio=False)
+    for crf, profile in (("0.5", "High 4:4:4 Predictive"), ("1", "High")):
+        (tmp_path / crf).mkdir()
+        caplog.clear()
+        assert main(["apply", str(cube), str(tmp_path / "a.mp4"), str(tmp_path / "b.mp4"), "--out-dir",
+                     str(tmp_path / crf), "--crf", crf, "-j", "1"]) == 0, capsys.readouterr().err
+        said = [r.getMessage() for r in caplog.records if "lossless" in r.getMessage()]
+        assert len(said) == (1 if crf == "0.5" else 0), said  # once for the run, not per file
+        with av.open(str(tmp_path / crf / "a.mp4")) as c:
+            assert c.streams.video[0].codec_context.profile == profile  # what the line warns of

@@ -4,6 +4,7 @@ each file graded, one bad file failing alone); this module says what happened an
 from __future__ import annotations
 
 import dataclasses
+import logging
 import sys
 
 from ..look.look import pick_option
@@ -36,6 +37,10 @@ def cmd_apply(args) -> int:
         print(f"scene: {UNLIKE_NOTE}")  # one photo's own line says the share it got
     for j in batch.skipped:
         print(f"skipped {j.src} ({j.dst} exists)")
+    if args.crf < 1 and any(j.kind == "video" for j in batch.todo):  # x264's lossless mode: said once, up front
+        logging.getLogger("livefilter").warning(
+            "--crf under 1 is lossless: x264 writes H.264's High 4:4:4 Predictive profile, which most players and "
+            "browsers do not play (--crf 1 and above play everywhere)")
     opts = Options(not args.no_face_protect, args.strength, args.interp, args.quality, args.allow_large, args.crf,
                    args.preset, args.keep_partial, grade_damaged=args.grade_damaged)
     with stop_event_on_signals() as stop:
