@@ -38,6 +38,9 @@ def test_live_synthetic_to_recording(tmp_path, capsys, look_cube):
                           "--size", "320x180", "--frames", 15, "--backend", "cpu", "--no-face-protect"], capsys)
     assert code == 0, err
     assert "15 frames" in out and (tmp_path / "rec.mp4").stat().st_size > 0
+    code, out, err = run(["live", "--template", look_cube, "--synthetic", "--record", tmp_path / "one.mp4",
+                          "--size", "320x180", "--frames", 1, "--backend", "cpu", "--no-face-protect"], capsys)
+    assert code == 0 and out.splitlines()[-1] == "1 frame", out  # no rate for one frame (it said "0.0 fps")
 
 
 def test_live_from_pair_and_file_input_records_the_graded_image(tmp_path, capsys, sample_after, sample_before,

@@ -146,7 +146,8 @@ def cmd_live(args) -> int:
     for s in sinks:
         if isinstance(s, VideoFileSink) and s.frames:
             print(f"wrote {s.path} ({count(s.frames, 'frame')})")
-    print(f"{count(stats['frames'], 'frame')}, {stats['fps']:.1f} fps")
+    rate = f", {stats['fps']:.1f} fps" if stats["frames"] > 1 else ""  # one frame has no rate ("0.0 fps")
+    print(f"{count(stats['frames'], 'frame')}{rate}")
     if skipped and isinstance(source, (VideoFileSource, ImageSequenceSource)):  # a file's frames: said, not silent
         print(f"{count(skipped, 'frame')} of {source.name} skipped: live keeps the file's pace and grades the latest "
               "frame (livefilter apply grades every frame)")

@@ -157,6 +157,7 @@ class ImageSequenceSource(Source):
         first = read_image(self.files[0], allow_large=allow_large)
         self.size = tuple(size) if size is not None else (first.shape[1], first.shape[0])
         self.fps, self.loop, self.i = float(fps), loop, 0
+        self._bad: set[Path] = set()  # images that could not be read, skipped from then on
         self.name = f"images {Path(spec).name} ({len(self.files)})"
 
     def read(self):
@@ -167,10 +168,13 @@ class ImageSequenceSource(Source):
                 self.i = 0
             path = self.files[self.i]
             self.i += 1
+            if path in self._bad:
+                continue
             try:
                 frame = read_image(path, allow_large=self.allow_large)
             except InputError as exc:
-                log.warning("skipping %s", exc)
+                log.warning("skipping %s", exc)  # once: a looped sequence said it on every pass
+                self._bad.add(path)
                 continue
             if (frame.shape[1], frame.shape[0]) != self.size:
                 frame = cv2.resize(frame, self.size, interpolation=cv2.INTER_AREA)

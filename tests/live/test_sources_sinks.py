@@ -298,3 +298,18 @@ def test_a_still_gif_is_a_still_image_source(tmp_path):
                      str(tmp_path / name), "--record", str(out), "--frames", "5", "--fps", "10"]) == 0
         with av.open(str(out)) as c:
             assert sum(1 for _ in c.decode(video=0)) == 5
+
+
+def test_a_looped_sequence_says_an_unreadable_image_once(tmp_path, caplog):
+    from PIL import Image
+
+    from livefilter.live.sources import ImageSequenceSource
+
+    for i in range(3):
+        Image.fromarray(np.full((8, 8, 3), 50 * i, np.uint8)).save(tmp_path / f"f_{i}.png")
+    (tmp_path / "f_1.png").write_bytes(b"broken")
+    src = ImageSequenceSource(tmp_path, loop=True)
+    frames = [src.read() for _ in range(6)]  # three passes over the two good images
+    assert [int(f[0, 0, 0]) for f in frames] == [0, 100] * 3
+    said = [r.getMessage() for r in caplog.records if "skipping" in r.getMessage()]
+    assert len(said) == 1 and "f_1.png" in said[0], said  # it was said on every pass
