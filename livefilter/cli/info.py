@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..analysis.scene import UNLIKE_NOTE
-from ..look import describe_confidence, load_look
+from ..look import load_look
+from ..look.look import reading_text
 from ..look.readings import describe_reading
 from ..luts import format_of
 from ..luts.lut import identity_table
@@ -36,7 +37,7 @@ def cmd_info(args) -> int:
     # what kind of look file (the help promises it; a Hald, a .cube and a .3dl all said only 'LUT: 3D N^3')
     print(f"kind:      {format_of(args.look).description.format(level=round(lut.size ** 0.5), size=lut.size)}")
     print(f"LUT:       {lut.describe()}")
-    print(f"strength:  mean distance from identity {dev:.2f} (0-255 scale)")
+    print(f"change:    mean distance from identity {dev:.2f} (0-255 scale)")
     if look.mapping is not None:  # the fitted mapping (meta) and how it is stored (kind) on one line
         fitted = look.meta.get("mapping")
         print(f"mapping:   {fitted} ({look.mapping.kind})" if fitted and fitted != look.mapping.kind
@@ -46,15 +47,16 @@ def cmd_info(args) -> int:
         cats = look.categories
         print(f"segments:  {', '.join(f'{cats[k]} (label {k})' for k in sorted(look.label_luts))} have their own "
               "look" + ("; apply segments each image" if "segments" in look.meta else ""))
-    if "confidence" in look.meta or "confidence text" in look.meta:
-        print(f"confidence: {look.meta.get('confidence text') or describe_confidence(look.meta['confidence'])}"
-              + (" (of reading 1; the readings above each have theirs)" if look.picked > 1 else ""))
+    if (conf := look.confidence_text()) is not None:  # the LUT's reading's (a live save of reading 2 said 1's)
+        print(f"confidence: {conf}")
     for k, v in look.meta.items():
         if k == "scene" and isinstance(v, dict):  # 1,280 numbers: what matters is that it is there
             v = f"the template's scene features: in apply and live, {UNLIKE_NOTE}"
         elif k == "several" and isinstance(v, dict):  # several photos: how their readings were taken
             v = (f"{v.get('photos')} {'stills' if 'video' in look.meta else 'photos'}, their readings averaged: "
                  + ", ".join(f"{kind} {s:.0%}" for kind, s in v.get("strengths", {}).items()))
+        elif k == "reading":  # the one reading a file holds alone: "2 of 4 (bold)" (a dict was printed)
+            v = reading_text(v)
         elif k == "templates" and isinstance(v, list):  # several photos: each one's file and confidence
             v = "; ".join(f"{t.get('template') or 'an image'} ({t.get('confidence', {}).get('level', 'unknown')})"
                           for t in v)

@@ -67,7 +67,7 @@ class Look:
             parts.append(f"reading {self.picked} of {len(self.candidates)} "
                          f"({self.candidates[self.picked - 1].kind})")
         elif "reading" in self.meta:  # one reading, kept alone (a .cube of it, with_strength): which it was
-            parts.append(f"from reading {_reading_text(self.meta['reading'], short=True)}")
+            parts.append(f"from reading {reading_text(self.meta['reading'], short=True)}")
         if self.label_luts:
             parts.append(f"{len(self.label_luts)} per-segment LUTs")
         conf = (self.candidates[self.picked - 1].confidence if self.candidates else
@@ -79,6 +79,22 @@ class Look:
         if "strength" in self.meta:
             parts.append(f"strength {self.meta['strength']}")
         return f"Look({', '.join(parts)})"
+
+    def held_reading(self) -> dict | None:
+        """The reading this look's LUT is, when it is not reading 1 (picked among its readings, or one kept alone:
+        a live save, with_strength): its meta with "number" and "of"; None otherwise."""
+        reading = (self.candidates[self.picked - 1].meta() | {"number": self.picked, "of": len(self.candidates)}
+                   if self.candidates else self.meta.get("reading"))
+        return reading if isinstance(reading, dict) and reading.get("number", 2) > 1 else None
+
+    def confidence_text(self) -> str | None:
+        """The confidence of the reading the LUT is, in words (a reading's own, not reading 1's, which the look's
+        meta keeps); a .cube's header line when read back; None when unknown."""
+        if (reading := self.held_reading()) is not None:
+            return describe_reading(reading).split(": ", 1)[1]
+        if "confidence" in self.meta:
+            return describe_confidence(self.meta["confidence"])
+        return self.meta.get("confidence text")
 
     @property
     def picked(self) -> int:
@@ -215,13 +231,10 @@ class Look:
         comments = [f"made by livefilter {self.meta.get('version', __version__)}"]
         comments += [f"{k}: {v}" for k, v in self.meta.items() if k in ("mapping", "sampling", "samples",
                                                                            "template", "template_sha256")]
-        reading = (self.candidates[self.picked - 1].meta() | {"number": self.picked, "of": len(self.candidates)}
-                   if self.candidates else self.meta.get("reading"))
-        if isinstance(reading, dict) and reading.get("number", 2) > 1:  # that reading: its confidence, not reading 1's
-            comments.append(f"reading: {_reading_text(reading)}")
-            comments.append(f"confidence: {describe_reading(reading).split(': ', 1)[1]}")
-        elif "confidence" in self.meta:
-            comments.append(f"confidence: {describe_confidence(self.meta['confidence'])}")
+        if (reading := self.held_reading()) is not None:
+            comments.append(f"reading: {reading_text(reading)}")
+        if (conf := self.confidence_text()) is not None:
+            comments.append(f"confidence: {conf}")
         if "strength" in self.meta:  # with_strength: the share of the look baked in
             comments.append(f"strength: {self.meta['strength']}")
         extra = {"comments": comments} if fmt.name == "cube" else {}
@@ -251,7 +264,7 @@ class Look:
         return p
 
 
-def _reading_text(reading, short: bool = False) -> str:
+def reading_text(reading, short: bool = False) -> str:
     """"2 of 4 (bold, NOTE)" for a reading kept alone: its meta with "number" and "of" (:meth:`Look.with_strength`),
     or the text a .cube's header holds; ``short``: without the note."""
     if not isinstance(reading, dict):  # "2 of 4 (nearest, NOTE)"

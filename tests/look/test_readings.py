@@ -398,9 +398,15 @@ def test_an_exported_reading_says_which_it_is_and_its_own_confidence(one_photo_l
     one = one_photo_look.save(tmp_path / "l1.cube").read_text()
     assert f"# confidence: {one_photo_look.meta['confidence']['level']} (colours cover" in one
     assert "# reading:" not in one
-    # a .look.npz keeps them all: its confidence line says it is reading 1's
+    # a .look.npz keeps them all: its confidence line is the picked reading's too (it was reading 1's, noted)
     assert main(["info", str(one_photo_look.pick(3).save(tmp_path / "l3.look.npz"))]) == 0
-    assert "(of reading 1; the readings above each have theirs)" in capsys.readouterr().out
+    assert f"\nconfidence: {third.confidence['level']}" in capsys.readouterr().out
+    # one reading saved alone (live's s, with_strength): its own confidence and "N of K", not a dict
+    alone = one_photo_look.pick(3).with_strength(0.5).save(tmp_path / "alone.look.npz")
+    assert main(["info", str(alone)]) == 0
+    said = capsys.readouterr().out
+    assert f"\nconfidence: {third.confidence['level']}" in said and "\nreading:   3 of " in said, said
+    assert said.count("\nstrength:") == 1 and "\nchange:    mean distance" in said  # two "strength" lines were
     # no library look is named by its internal number
     assert not any(re.search(r"synthetic \d", c.note) for c in one_photo_look.candidates)
 
