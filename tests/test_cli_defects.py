@@ -380,7 +380,9 @@ def test_every_cli_option_has_help_and_shows_its_default():
             if not action.option_strings or action.help == "==SUPPRESS==":
                 continue
             assert action.help, (name, action.option_strings)
-            if action.default not in (None, False) and action.nargs != 0 and action.dest != "help":
+            # (identity: a default of 0 equals False; --seed's 0 went unsaid)
+            if action.default is not None and action.default is not False and action.nargs != 0 and (
+                    action.dest != "help"):
                 assert f"(default: {action.default})" in " ".join(text.split()), (name, action.option_strings)
 
 

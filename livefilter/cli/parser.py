@@ -25,8 +25,9 @@ class _Formatter(argparse.RawDescriptionHelpFormatter):
     def _get_help_string(self, action):
         text = action.help or ""
         default = action.default
-        if (action.option_strings and "%(default)" not in text and default not in (None, False, argparse.SUPPRESS)
-                and action.nargs != 0):
+        # (identity: a default of 0 equals False, and --seed's 0 went unsaid)
+        if (action.option_strings and "%(default)" not in text and not any(default is x for x in (
+                None, False, argparse.SUPPRESS)) and action.nargs != 0):
             text += " (default: %(default)s)"
         return text
 
