@@ -253,3 +253,6 @@ def test_a_file_the_user_may_not_read_is_said_as_such(tmp_path, monkeypatch, cap
     code = main(["apply", str(tmp_path / look_arg), str(tmp_path / photo), "-o", str(tmp_path / "out.jpg")])
     err = capsys.readouterr().err
     assert code == 2 and err == f"livefilter: error: {tmp_path / name}: cannot read (Permission denied)\n", err
+    if name.endswith((".cube", ".png")):  # the readers' own message (the Python API's read_lut)
+        with pytest.raises(LutFormatError, match=r"cannot read \(Permission denied\)"):
+            read_lut(tmp_path / name)

@@ -8,7 +8,6 @@ bad file is reported and skipped; the others are graded.
 from __future__ import annotations
 
 import concurrent.futures
-import contextlib
 import dataclasses
 import logging
 import multiprocessing as mp
@@ -33,7 +32,7 @@ from ..media.memory import steady_memory
 from ..media.probe import OUTPUT_EXTS, VIDEO_EXTS
 from ..render.checks import check_strength
 from .degree import photo_degree
-from .jobs import Job, Options, Result, count, grade_job
+from .jobs import Job, Options, Result, count, grade_job, terminal_signals_blocked
 from .ray_runner import run_on_ray
 from .video import output_name, partial_path
 
@@ -299,7 +298,7 @@ def run_jobs(look, jobs: list[Job], opts: Options, *, workers: int | None = None
             try:
                 # the workers start with the terminal's signals blocked (see there); a Ctrl+C meanwhile is raised
                 # here as the block ends, inside the try: the workers are told to stop
-                with _terminal_signals_blocked():
+                with terminal_signals_blocked():
                     futures = {pool.submit(_worker_run, job): job for job in jobs}
                 pending = set(futures)
                 while pending:
@@ -315,24 +314,6 @@ def run_jobs(look, jobs: list[Job], opts: Options, *, workers: int | None = None
                 mp_stop.set()
                 raise
     return sorted(results, key=lambda r: order[r.job])
-
-
-@contextlib.contextmanager
-def _terminal_signals_blocked():
-    """Ctrl+C and hang-up blocked in this thread while it starts the worker processes (spawned here, on submit): a
-    process starts with its parent's signal mask, so a Ctrl+C in a worker's first second (its imports, before its
-    initializer ignores it) stays pending there until the initializer's SIG_IGN discards it, instead of printing a
-    KeyboardInterrupt traceback per worker and failing every file as "a worker process ended". Here it is delivered
-    when the block ends (nothing is lost). Where there is no signal mask (Windows) nothing changes."""
-    sigs = {getattr(signal, n) for n in ("SIGINT", "SIGHUP") if hasattr(signal, n)}
-    if not hasattr(signal, "pthread_sigmask"):
-        yield
-        return
-    old = signal.pthread_sigmask(signal.SIG_BLOCK, sigs)
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
 def _result_of(future, job: Job, stopped: bool = False) -> Result:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import signal
 import time
 from pathlib import Path
 
@@ -104,3 +106,23 @@ def grade_job(look, job: Job, opts: Options, stop=None, progress=None, extra_inp
     except OSError as exc:
         return Result(job, "failed", f"{job.dst}: cannot write ({exc.strerror or exc})",
                       seconds=time.perf_counter() - t)
+
+
+@contextlib.contextmanager
+def terminal_signals_blocked():
+    """Ctrl+C and hang-up blocked in this thread while it starts worker processes: a process starts with its
+    parent's signal mask. The local pool's workers (spawned on submit): a Ctrl+C in a worker's first second (its
+    imports, before its initializer ignores it) stays pending there until the initializer's SIG_IGN discards it,
+    instead of printing a KeyboardInterrupt traceback per worker and failing every file as "a worker process ended".
+    A local Ray cluster's servers (started by ray.init): a closed terminal's hang-up, sent to the whole process
+    group, killed them, and the run hung a minute and failed. Here the signal is delivered when the block ends
+    (nothing is lost). Where there is no signal mask (Windows) nothing changes."""
+    sigs = {getattr(signal, n) for n in ("SIGINT", "SIGHUP") if hasattr(signal, n)}
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, sigs)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)

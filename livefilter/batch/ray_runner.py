@@ -25,12 +25,13 @@ from ..media.mux import Muxer
 from ..media.probe import CHUNK_SECONDS, probe
 from .degree import photo_degree
 from .images import apply_image
-from .jobs import Job, Options, Result, grade_job
-from .video import DAMAGED_HINT, GradeOptions, grade_frames
+from .jobs import Job, Options, Result, grade_job, terminal_signals_blocked
+from .video import DAMAGED_HINT, GradeOptions, grade_frames, partial_path
 
 log = logging.getLogger(__name__)
 
 PHOTO_BATCH = 4
+STOP_WAIT = 10.0  # seconds an interrupted run gives its tasks to end cleanly (a video stops within a few frames)
 
 
 def _ray():
@@ -45,7 +46,9 @@ def connect(address: str | None = "local"):
     """Join (or start) a cluster: ``local`` starts one on this machine, ``auto`` finds a running one,
     anything else is an address (``ray://host:10001``). A cluster already joined by the caller is used as is.
     The caller's SIGTERM handler stays (ray.init puts its own, which exits at once: a batch stopped by SIGTERM
-    left its workers' hidden temporary files and a Ray crash report)."""
+    left its workers' hidden temporary files and a Ray crash report), and a local cluster's servers start with
+    Ctrl+C and hang-up blocked (:func:`terminal_signals_blocked`: a closed terminal's hang-up reaches the whole
+    process group and killed them). A SIGTERM sent to the whole group (``kill -TERM -PGID``) still ends them."""
     ray = _ray()
     if not ray.is_initialized():
         on_term = signal.getsignal(signal.SIGTERM) if threading.current_thread() is threading.main_thread() else None
@@ -58,12 +61,15 @@ def connect(address: str | None = "local"):
 
             for name in ("ray", "ray.data"):
                 logging.getLogger(name).setLevel(logging.ERROR)
-        if address in (None, "local"):
-            ray.init(**kw)
-        else:
-            _join_cluster(ray, address, kw)
-        if on_term is not None:
-            signal.signal(signal.SIGTERM, on_term)
+        try:
+            with terminal_signals_blocked():
+                if address in (None, "local"):
+                    ray.init(**kw)
+                else:
+                    _join_cluster(ray, address, kw)
+        finally:
+            if on_term is not None:
+                signal.signal(signal.SIGTERM, on_term)
     return ray
 
 
@@ -109,17 +115,27 @@ class RemoteStop:
         if self.flag is not None and not self._set and time.monotonic() - self._asked >= self.every:
             import ray
 
-            self._set, self._asked = ray.get(self.flag.is_set.remote()), time.monotonic()
+            try:
+                answer = ray.get(self.flag.is_set.remote())
+            except ray.exceptions.RayError:  # the flag is gone: its driver ended the run
+                answer = True
+            self._set, self._asked = self._set or answer, time.monotonic()  # (a late False never undoes a True)
         return self._set
 
 
 @contextlib.contextmanager
-def _stop_passed_on(ray, stop):
-    """A :class:`StopFlag` the workers ask, set here once ``stop`` (the driver's Event) is set; None without one."""
+def _stop_passed_on(ray, stop, started: list):
+    """A :class:`StopFlag` the workers ask, set here once ``stop`` (the driver's Event) is set; None without one.
+    Interrupted here (a second Ctrl+C), the workers are stopped too and the tasks in ``started`` are given a few
+    seconds to end cleanly (killed at exit, a video's worker left its hidden temporary file)."""
     if stop is None:
         yield None
         return
-    flag = ray.remote(num_cpus=0)(StopFlag).remote()
+    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+    # on the driver's node: it lives and dies with the run
+    here = NodeAffinitySchedulingStrategy(ray.get_runtime_context().get_node_id(), soft=True)
+    flag = ray.remote(num_cpus=0, scheduling_strategy=here)(StopFlag).remote()
     over = threading.Event()
 
     def watch():
@@ -132,6 +148,11 @@ def _stop_passed_on(ray, stop):
     t.start()
     try:
         yield flag
+    except BaseException:
+        flag.set.remote()
+        if started:
+            ray.wait(started, num_returns=len(started), timeout=STOP_WAIT)
+        raise
     finally:
         over.set()
         t.join()
@@ -216,20 +237,29 @@ def _grade_chunk(look, info, i: int, gopts, grade_damaged: bool = False, flag=No
     return packets, damaged
 
 
-def _join(info, dst, chunks: list, settings) -> int:
-    """Mux the chunks' packets in order with the source's other streams, like the local run; returns frames."""
+def _join(info, dst, chunks: list, settings, partial: bool = False) -> int:
+    """Mux the chunks' packets in order with the source's other streams, like the local run; returns frames.
+    ``partial``: a stopped run's chunks, up to the first one cut short, kept as NAME.partial.EXT (--keep-partial,
+    as the local run keeps a video stopped part-way); 0 and nothing written when none has a frame."""
     tmp = temp_beside(dst, dst.suffix)
     ok = False
     damaged = []
     try:
         m = Muxer(tmp, info, settings)
         try:
-            for packets, chunk_damaged in chunks:
+            for i, (packets, chunk_damaged) in enumerate(chunks):
                 damaged += chunk_damaged
                 for p in packets:
                     m.write(p)
+                if partial and len(packets) < info.chunk_frames[i]:  # where the stop cut it: the rest not graded
+                    break
         finally:
-            m.close()
+            m.close(complete=not partial)
+        if partial:
+            if m.frames:
+                os.replace(tmp, partial_path(dst))
+                ok = True
+            return m.frames
         if problem := missing_frames(info, m.frames, m.last_pts):
             raise VideoDecodeError(problem, info.path, m.frames)
         say_damaged(info, damaged)
@@ -246,13 +276,14 @@ def run_on_ray(look, jobs: list[Job], opts: Options, *, address: str | None = "l
                photo_actors: int | None = None, stop=None) -> list[Result]:
     """Grade ``jobs`` on Ray; one Result per job, in the jobs' order. ``stop`` (an Event) ends the run early as the
     local run ends: no file started after it, a video in progress ends cleanly (nothing written, or with
-    --keep-partial what was graded; a video graded in chunks writes nothing)."""
+    --keep-partial what was graded: for a video graded in chunks, its chunks up to the first the stop cut short)."""
     ray = connect(address)
-    with _stop_passed_on(ray, stop) as flag:
-        return _run(ray, as_look(look), jobs, opts, on_result, photo_actors, stop, flag)
+    started = []  # the video tasks, for an interrupted run to wait on
+    with _stop_passed_on(ray, stop, started) as flag:
+        return _run(ray, as_look(look), jobs, opts, on_result, photo_actors, stop, flag, started)
 
 
-def _run(ray, look, jobs, opts, on_result, photo_actors, stop, flag) -> list[Result]:
+def _run(ray, look, jobs, opts, on_result, photo_actors, stop, flag, started) -> list[Result]:
     # the driver fixes the encoder settings (x264's output depends on its thread count)
     opts = dataclasses.replace(opts, threads=opts.encode_settings().threads)
     settings = opts.encode_settings()
@@ -284,6 +315,7 @@ def _run(ray, look, jobs, opts, on_result, photo_actors, stop, flag) -> list[Res
             continue
         if info.chunks == 1:  # its warnings come back with its result (a worker's log is not shown)
             pending[j] = ("whole", whole.remote(look_ref, j, opts, flag), info, t)
+            started.append(pending[j][1])
         else:  # what the output cannot keep is said here; the join, here too, says the streams it leaves out
             say_if_odd_size(info.width, info.height, j.dst)
             say_what_is_lost(info, j.dst)
@@ -291,6 +323,7 @@ def _run(ray, look, jobs, opts, on_result, photo_actors, stop, flag) -> list[Res
             refs = [chunk_task.remote(look_ref, info, i, job_gopts, opts.grade_damaged, flag)
                     for i in range(info.chunks)]
             pending[j] = ("chunks", refs, info, t)
+            started.extend(refs)
 
     if photos:
         n = photo_actors or max(1, int(ray.cluster_resources().get("CPU", 1)))
@@ -300,7 +333,8 @@ def _run(ray, look, jobs, opts, on_result, photo_actors, stop, flag) -> list[Res
                                 compute=pool, num_cpus=1, batch_format="numpy")
         by_src = {str(j.src): j for j in photos}
         for row in graded.iter_rows():
-            done(Result(by_src[row["src"]], row["status"], row["message"], frames=1, seconds=row["seconds"]))
+            done(Result(by_src[row["src"]], row["status"], row["message"], frames=int(row["status"] == "ok"),
+                        seconds=row["seconds"]))
 
     for j, (kind, ref, info, t) in pending.items():
         try:
@@ -311,8 +345,12 @@ def _run(ray, look, jobs, opts, on_result, photo_actors, stop, flag) -> list[Res
                 done(dataclasses.replace(r, job=j))
                 continue
             chunks = [] if kind == "stopped" else [ray.get(r) for r in ref]
-            if stop is not None and stop.is_set():  # (its chunks ended early: none is joined)
-                done(Result(j, "interrupted", "interrupted" if chunks else "not started"))
+            if stop is not None and stop.is_set():  # its chunks ended early: with --keep-partial, the graded start
+                n = _join(info, j.dst, chunks, for_output(settings, j.dst), partial=True) if (
+                    opts.keep_partial and chunks) else 0
+                done(Result(j, "interrupted", "interrupted (kept)" if n else "interrupted" if chunks else
+                            "not started", frames=n, seconds=time.perf_counter() - t,
+                            expected=info.frames if info else 0))
                 continue
             j.dst.parent.mkdir(parents=True, exist_ok=True)
             frames = _join(info, j.dst, chunks, for_output(settings, j.dst))

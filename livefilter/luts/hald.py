@@ -42,6 +42,8 @@ def hald_level(path: str | os.PathLike) -> int:
     try:
         with Image.open(p) as im:
             w, h = im.size
+    except PermissionError as exc:  # a file the user may not read is not "not an image"
+        raise LutFormatError(f"cannot read ({exc.strerror})", p) from None
     except (UnidentifiedImageError, OSError, ValueError) as exc:
         raise LutFormatError(f"not an image that can be read ({type(exc).__name__})", p) from None
     level = round(w ** (1 / 3)) if w > 0 else 0

@@ -53,7 +53,8 @@ def _accepts(fmt: str, s) -> bool:
     """Whether a container of format ``fmt`` takes a copy of stream ``s``: its muxer asked by writing a header with
     it alone (PyAV's list of a format's codecs misses some: AAC and AC3 in an MPEG-TS; opus in a .mov passes the
     list and fails at the header, after the grading)."""
-    if fmt == "mpegts" and s.type == "audio" and s.codec_context.name not in TS_AUDIO:
+    # the codec's own name: the stream's decoder is named otherwise for some (mp3float, dca)
+    if fmt == "mpegts" and s.type == "audio" and s.codec_context.codec.canonical_name not in TS_AUDIO:
         return False
     try:
         with av.open(io.BytesIO(), "w", format=fmt) as t:

@@ -123,7 +123,9 @@ def _add_audio(path, seconds: float, codec: str = "aac") -> None:
     """Rewrite ``path`` with a sine of ``seconds`` in ``codec`` beside its video (video packets copied)."""
     import os
 
-    tmp = str(path) + ".tmp" + Path(path).suffix
+    # an AAC clip is rewritten as an MP4 whatever its name (as the tests' clips always were: an .avi of them too);
+    # another codec in the name's own container (FLAC or PCM in a .mkv)
+    tmp = str(path) + ".tmp" + (".mp4" if codec == "aac" else Path(path).suffix)
     src = av.open(str(path))
     out = av.open(tmp, "w")
     v_in = src.streams.video[0]
@@ -133,7 +135,11 @@ def _add_audio(path, seconds: float, codec: str = "aac") -> None:
     n = int(seconds * 48000)
     fmt = a.format.name  # the encoder's sample format
     samples = 0.3 * np.sin(2 * np.pi * 440 * np.arange(n) / 48000)
-    samples = (samples * 32767).astype(np.int16) if fmt.startswith("s16") else samples.astype(np.float32)
+    if fmt.startswith(("s16", "s32")):  # whole numbers at full scale
+        bits = 16 if fmt.startswith("s16") else 32
+        samples = (samples * (2 ** (bits - 1) - 1)).astype(np.int16 if bits == 16 else np.int32)
+    else:
+        samples = samples.astype(np.float32)
     pkts = []
     for k in range(0, n, 1024):
         fr = av.AudioFrame.from_ndarray(samples[None, k:k + 1024], format=fmt, layout="mono")

@@ -1,5 +1,7 @@
 """--ray: the same batch on a local Ray cluster gives byte-identical outputs to the local run."""
 
+import time
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -134,6 +136,36 @@ def test_a_stopped_run_on_ray_ends_like_the_local_run(tmp_path, look, cluster):
     assert not list((tmp_path / "none").iterdir())
 
 
+def test_a_video_in_chunks_stopped_keeps_its_chunks_up_to_the_cut_with_keep_partial(tmp_path, look, monkeypatch):
+    # --keep-partial kept nothing of a video graded in chunks on Ray (the local run keeps what it graded)
+    import itertools
+
+    from livefilter.batch import ray_runner
+    from livefilter.batch.video import GradeOptions, partial_path
+    from livefilter.media.codec import EncodeSettings
+    from livefilter.media.probe import probe
+
+    make_clip(tmp_path / "long.mp4", frames=40, gop=5)
+    info = probe(tmp_path / "long.mp4", 0.3)
+    assert info.chunks >= 4
+    gopts = GradeOptions(False, 1.0, "trilinear", 2, EncodeSettings(threads=1))
+    real = ray_runner.decode
+
+    def stopped_in_chunk_1(info, start, end, **kw):  # chunk 1 stopped after 2 of its frames
+        frames = real(info, start, end, **kw)
+        return itertools.islice(frames, 2) if start == info.chunk_range(1)[0] else frames
+
+    monkeypatch.setattr(ray_runner, "decode", stopped_in_chunk_1)
+    # the chunks graded here, not on Ray (the same code); chunk 2 and on graded whole meanwhile
+    chunks = [ray_runner._grade_chunk(look, info, i, gopts) for i in range(info.chunks)]
+    n = ray_runner._join(info, tmp_path / "out.mp4", chunks, gopts.settings, partial=True)
+    assert n == info.chunk_frames[0] + 2 and not (tmp_path / "out.mp4").exists()
+    codes = [read_code(f) for f in decode_all(partial_path(tmp_path / "out.mp4"))[0]]
+    assert codes == list(range(n))  # the start, in order, nothing after the cut
+    assert ray_runner._join(info, tmp_path / "none.mp4", [([], [])] * info.chunks, gopts.settings, partial=True) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["long.mp4", "out.partial.mp4"]  # no temporary file
+
+
 def test_cli_ray_flag(tmp_path, look_file, cluster, capsys):
     from livefilter.cli import main
 
@@ -150,7 +182,11 @@ def test_cli_ray_flag(tmp_path, look_file, cluster, capsys):
     assert sorted(p.name for p in out.iterdir()) == ["p0.png", "p1.png", "p2.png"]
 
 
-def test_cli_ray_local_prints_only_its_own_lines_and_stops_on_sigterm(tmp_path, look_file):
+# SIGTERM to the process (kill PID): ray.init's own handler exited at once; SIGHUP to the process group (the
+# terminal closed): it killed the local cluster's servers too, and the run hung a minute and failed
+@pytest.mark.parametrize("sig, group", [("SIGTERM", False), ("SIGHUP", True)])
+def test_cli_ray_local_prints_only_its_own_lines_and_stops_on_a_signal(tmp_path, look_file, sig, group):
+    import os
     import signal
     import subprocess
     import sys
@@ -163,19 +199,50 @@ def test_cli_ray_local_prints_only_its_own_lines_and_stops_on_sigterm(tmp_path, 
         Image.fromarray(np.full((8, 8, 3), 60 * i, np.uint8)).save(src / f"p{i}.png")
     make_clip(src / "long.mp4", frames=600, size=(160, 120), gop=30, audio=False)
     p = subprocess.Popen([sys.executable, "-m", "livefilter", "apply", str(look_file), str(src), "--out-dir", str(out),
-                          "--ray", "local"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                          "--ray", "local"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         start_new_session=True)
     try:
         end = time.monotonic() + 120
         while not any(f.name.startswith(".long.") for f in out.iterdir()) and time.monotonic() < end:
             time.sleep(0.02)
-        p.send_signal(signal.SIGTERM)  # once the video is under way (ray.init's own handler exited at once)
-        stdout, err = p.communicate(timeout=120)
+        signum = getattr(signal, sig)
+        os.killpg(p.pid, signum) if group else p.send_signal(signum)  # once the video is under way
+        stdout, err = p.communicate(timeout=50)  # (the cluster's servers killed: a minute, then exit 1)
     finally:
-        p.kill()
+        try:
+            os.killpg(p.pid, signal.SIGKILL)  # whatever is left of it
+        except ProcessLookupError:
+            pass
     assert err.strip() == "", err  # Ray's set-up, progress and C++ lines only with -v
-    assert p.returncode == 128 + signal.SIGTERM and "stopped (SIGTERM)" in stdout, stdout
+    assert p.returncode == 128 + signum and f"stopped ({sig})" in stdout, stdout
     assert "not finished (stopped)" in stdout and " 0 failed" in stdout, stdout
     assert not [f.name for f in out.iterdir() if f.name.startswith(".") or f.name.startswith("long")]
+
+
+def _until_stopped(flag) -> str:
+    from livefilter.batch.ray_runner import RemoteStop
+
+    stop = RemoteStop(flag, every=0.05)
+    end = time.monotonic() + 60
+    while not stop.is_set() and time.monotonic() < end:
+        time.sleep(0.01)
+    return "stopped" if stop.is_set() else "never told"
+
+
+def test_an_interrupted_run_stops_its_workers_before_it_ends(cluster):
+    # a second Ctrl+C went straight to Ray's shutdown, which killed a video's worker mid-write: its hidden temporary
+    # file stayed
+    import threading
+
+    from livefilter.batch.ray_runner import _stop_passed_on
+
+    started = []
+    with pytest.raises(KeyboardInterrupt), _stop_passed_on(ray, threading.Event(), started) as flag:
+        started.append(ray.remote(_until_stopped).remote(flag))
+        time.sleep(1)  # under way
+        raise KeyboardInterrupt
+    ready, _ = ray.wait(started, timeout=0)
+    assert ready and ray.get(ready[0]) == "stopped"  # told, and ended before the interrupt went on
 
 
 def test_ray_addresses_that_do_not_connect_are_one_line_each():
