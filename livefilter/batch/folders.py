@@ -420,7 +420,9 @@ def apply_folder(look, inputs, out_dir, *, recursive: bool = False, skip_existin
     to an input) raise before anything is written. ``skip_existing`` leaves files whose output exists.
     ``progress(done_files, total_files)``. ``grade_damaged``: a video frame the decoder flags as damaged is graded
     as it conceals it (:func:`~livefilter.batch.video.apply_video`) instead of failing that video. Returns one
-    Result per input file (skipped ones included). Its worker processes are spawned and import the calling script:
+    Result per input file (skipped ones included). ``stop`` (an Event; set it from a signal handler) ends the run
+    early, here or on Ray: no file started after it, a video in progress ends cleanly (with ``keep_partial``, what
+    it graded is kept). Its worker processes are spawned and import the calling script:
     in a script, call it under ``if __name__ == "__main__":``."""
     _not_in_a_starting_worker()
     if isinstance(inputs, (str, os.PathLike)):
