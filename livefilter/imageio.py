@@ -10,11 +10,12 @@ from __future__ import annotations
 import functools
 import io
 import os
+import re
 import warnings
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError, features
+from PIL import Image, ImageCms, ImageOps, PngImagePlugin, UnidentifiedImageError, features
 
 from . import srgb
 from .errors import ImageReadError, InputError, OutputError
@@ -75,15 +76,20 @@ def heif_support() -> bool:
     return True
 
 
-def _open(p: Path) -> Image.Image:
-    kind = _container(p)
-    if kind == "avif":  # Pillow's own reader (pillow-heif, once registered, would take a "mif1" AVIF and fail)
-        return Image.open(p, formats=["AVIF"] if features.check("avif") else None)
-    if kind == "heif" and not heif_support():
-        raise ImageReadError(f"a HEIC / HEIF photo: {_HEIF_NEEDS}", p)
-    if p.suffix.lower() in (".heic", ".heif"):
-        heif_support()  # a brand the list above lacks: pillow-heif, when installed, may still know it
-    return Image.open(p)
+def _open(p: Path, exif_warnings: bool = False) -> Image.Image:
+    """Pillow's image of ``p``; its "Corrupt EXIF data" warning (a JPEG's, on opening) only with ``exif_warnings``
+    (:func:`metadata_for_copy` says it once, naming the file: it came once per opening, naming none)."""
+    with warnings.catch_warnings():
+        if not exif_warnings:
+            warnings.filterwarnings("ignore", "Corrupt EXIF", UserWarning)
+        kind = _container(p)
+        if kind == "avif":  # Pillow's own reader (pillow-heif, once registered, would take a "mif1" AVIF and fail)
+            return Image.open(p, formats=["AVIF"] if features.check("avif") else None)
+        if kind == "heif" and not heif_support():
+            raise ImageReadError(f"a HEIC / HEIF photo: {_HEIF_NEEDS}", p)
+        if p.suffix.lower() in (".heic", ".heif"):
+            heif_support()  # a brand the list above lacks: pillow-heif, when installed, may still know it
+        return Image.open(p)
 
 
 def _to_srgb(img: Image.Image, path) -> tuple[Image.Image, bool]:
@@ -199,7 +205,10 @@ def read_image(
     if p.is_dir():
         raise ImageReadError("is a folder, not an image", p)
     try:
-        with _open(p) as img:
+        with warnings.catch_warnings(), _open(p) as img:
+            # Pillow's "Corrupt EXIF data" (on opening a JPEG, again on turning it upright) named no file:
+            # metadata_for_copy says it once, naming it
+            warnings.filterwarnings("ignore", "Corrupt EXIF", UserWarning)
             w, h = img.size
             if w == 0 or h == 0:
                 raise ImageReadError(f"image has no pixels ({w}x{h})", p)
@@ -267,7 +276,8 @@ _WRITABLE = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".tif": "TIFF", ".t
 # Orientation (EXIF tag 274): read_image applies it to the pixels, so a graded copy says 1 ("as stored")
 _ORIENTATION = 0x0112
 # formats whose Pillow writer takes an EXIF block, a quality and an alpha channel
-_EXIF_FORMATS = ("JPEG", "PNG", "WEBP", "AVIF", "HEIF")
+_EXIF_FORMATS = ("JPEG", "PNG", "TIFF", "WEBP", "AVIF", "HEIF")
+_DPI_FORMATS = ("JPEG", "PNG", "TIFF")
 _QUALITY_FORMATS = ("JPEG", "WEBP", "AVIF", "HEIF")
 _ALPHA_FORMATS = ("PNG", "TIFF", "WEBP", "AVIF", "HEIF")
 #: JPEG and AVIF keep their colour at full resolution (4:4:4) from this quality up, 4:2:0 below (smaller files):
@@ -276,25 +286,76 @@ FULL_CHROMA_QUALITY = 90
 _CHROMA = {"JPEG": 0, "AVIF": "4:4:4"}  # Pillow's spelling of 4:4:4 for each
 
 
-def exif_for_copy(path: str | os.PathLike) -> bytes | None:
-    """The EXIF block of an image file (camera, lens, exposure, dates, GPS...) for a graded copy of it, with the
-    orientation reset to 1 since :func:`read_image` has applied it; None when the file has none, or when it cannot
-    be parsed (then with a warning: the copy is written without it)."""
+# a TIFF's own layout in its first IFD (sizes, sample format, strips and tiles, compression, its ICC profile, its
+# XMP, carried apart): not the photo's metadata, and wrong in a copy (a TIFF's EXIF copied into a JPEG said its
+# un-rotated size and 16 bits per sample)
+_TIFF_LAYOUT = frozenset({254, 255, 256, 257, 258, 259, 262, 266, 273, 277, 278, 279, 280, 281, 284, 317, 320, 322,
+                          323, 324, 325, 338, 339, 340, 341, 513, 514, 529, 530, 531, 532, 700, 34675})
+_XMP_ORIENTATION = re.compile(rb'(tiff:Orientation(?:="|>))[0-9]')
+
+
+def metadata_for_copy(path: str | os.PathLike) -> dict:
+    """What a graded copy of an image file keeps of its metadata, as :func:`write_image`'s keywords: ``exif`` (camera,
+    lens, exposure, dates, GPS...: its orientation reset to 1, since :func:`read_image` has applied it; a TIFF's
+    layout tags left out), ``xmp`` (captions, keywords, ratings, rights: its orientation reset too), ``dpi``. A
+    part that cannot be parsed is left out with a warning naming the file. Also says, naming the file, what the copy
+    cannot keep: a 16-bit image is graded and written in 8 bits per channel, a TIFF's pages after its first are not
+    graded. (IPTC blocks are not kept: Pillow writes none.)"""
+    p = Path(path)
+    out: dict = {}
     try:
-        with _open(Path(path)) as img:
-            exif = img.getexif()
-            if not exif:
-                return None
-            for ifd in (0x8769, 0x8825):  # the Exif and GPS sub-IFDs, loaded so that they are written back
-                if ifd in exif:
-                    exif.get_ifd(ifd)
-            if exif.get(_ORIENTATION, 1) != 1:
-                exif[_ORIENTATION] = 1
-            return exif.tobytes()
+        # Pillow's own warnings ("Corrupt EXIF data", on opening a JPEG too) are said here once, naming the file
+        with warnings.catch_warnings(record=True) as said:
+            warnings.simplefilter("always")
+            with _open(p, exif_warnings=True) as img:
+                loses = _what_a_copy_loses(img, p)  # first: reading the EXIF of a PNG loads its pixels
+                exif = img.getexif()
+                if exif:
+                    for ifd in (0x8769, 0x8825):  # the Exif and GPS sub-IFDs, loaded so that they are written back
+                        if ifd in exif:
+                            exif.get_ifd(ifd)
+                    if img.format in ("TIFF", "MPO") or any(t in exif for t in (256, 257, 273)):
+                        for tag in _TIFF_LAYOUT & set(exif):
+                            del exif[tag]
+                    if exif.get(_ORIENTATION, 1) != 1:
+                        exif[_ORIENTATION] = 1
+                    out["exif"] = exif.tobytes()
+                if isinstance(xmp := img.info.get("xmp"), (bytes, str)) and xmp:
+                    xmp = xmp.encode() if isinstance(xmp, str) else xmp
+                    out["xmp"] = _XMP_ORIENTATION.sub(rb"\g<1>1", xmp)
+                if (dpi := img.info.get("dpi")) and len(dpi) == 2 and all(d and d > 0 for d in dpi):
+                    out["dpi"] = tuple(round(float(d)) for d in dpi)
     except Exception as exc:  # noqa: BLE001 - metadata is optional: any parse failure only drops it
-        warnings.warn(f"{path}: its EXIF metadata cannot be read and is not copied ({type(exc).__name__}: {exc})",
+        warnings.warn(f"{p}: its metadata cannot be read and is not copied ({type(exc).__name__}: {exc})",
                       stacklevel=2)
-        return None
+        return {}
+    if damaged := [str(w.message).strip() for w in said if "EXIF" in str(w.message)]:
+        warnings.warn(f"{p}: its EXIF metadata is damaged ({damaged[0]}); what could be read is copied",
+                      stacklevel=2)
+    for line in loses:
+        warnings.warn(line, stacklevel=2)
+    return out
+
+
+def _what_a_copy_loses(img, p: Path) -> list[str]:
+    lines = []
+    if (bits := _bits_per_sample(img)) > 8:
+        lines.append(f"{p}: a {bits}-bit image is graded and written in 8 bits per channel")
+    if img.format == "TIFF" and (n := int(getattr(img, "n_frames", 1))) > 1:
+        lines.append(f"{p}: a TIFF of {n} pages: only the first is graded and written")
+    return lines
+
+
+def _bits_per_sample(img) -> int:
+    """The bits per channel the file stores (Pillow opens a 48-bit PNG or TIFF as 8-bit RGB)."""
+    if img.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        return 16 if img.mode.startswith("I;16") else 32
+    if img.format == "TIFF":
+        bps = img.tag_v2.get(258, (8,))
+        return int(max(bps) if isinstance(bps, tuple) else bps)
+    if img.format == "PNG" and img.tile:  # the decoder's raw mode: "RGB;16B" for 48 bits
+        return 16 if str(img.tile[0].args).endswith(";16B") else 8
+    return 8
 
 
 def image_format(path: str | os.PathLike) -> str:
@@ -337,10 +398,22 @@ def on_white(rgb: np.ndarray, alpha: np.ndarray | None) -> np.ndarray:
     return (rgb * a + 255 * (1 - a) + 0.5).astype(np.uint8)
 
 
+def _xmp_keywords(fmt: str, xmp: bytes) -> dict:
+    """An XMP packet as each Pillow writer takes it: PNG an iTXt chunk, the others ``xmp`` (a TIFF's: with its EXIF,
+    see write_image)."""
+    if fmt == "PNG":
+        info = PngImagePlugin.PngInfo()
+        info.add_itxt("XML:com.adobe.xmp", xmp.decode("utf-8", "replace"))
+        return {"pnginfo": info}
+    return {"xmp": xmp}
+
+
 def write_image(path: str | os.PathLike, rgb: np.ndarray, alpha: np.ndarray | None = None, *,
-                quality: int = 95, inputs: tuple = (), exif: bytes | None = None, lossless: bool = False) -> Path:
+                quality: int = 95, inputs: tuple = (), exif: bytes | None = None, xmp: bytes | None = None,
+                dpi: tuple | None = None, lossless: bool = False) -> Path:
     """Write a uint8 RGB image atomically (temporary name, then rename); format from the extension. ``exif``
-    (an EXIF block, e.g. from :func:`exif_for_copy`) is written into JPEG, PNG, WebP, AVIF and HEIC files. JPEG and
+    (an EXIF block) and ``xmp`` (an XMP packet), e.g. from :func:`metadata_for_copy`, are written into JPEG, PNG,
+    TIFF, WebP, AVIF and HEIC files, ``dpi`` into JPEG, PNG and TIFF; a TIFF is LZW-compressed (lossless). JPEG and
     AVIF keep full-resolution colour (4:4:4) at ``quality`` >= FULL_CHROMA_QUALITY, 4:2:0 below. ``lossless``: a
     WebP written lossless (``quality`` unused). ``alpha`` where the format has none: the picture laid on white, with
     a warning naming the input (``inputs[0]``)."""
@@ -368,6 +441,18 @@ def write_image(path: str | os.PathLike, rgb: np.ndarray, alpha: np.ndarray | No
         kwargs["subsampling"] = _CHROMA[fmt]
     if exif and fmt in _EXIF_FORMATS:
         kwargs["exif"] = exif
+    if xmp and fmt == "TIFF":  # tag 700 among the EXIF block's (Pillow's tiffinfo= took the EXIF block's place)
+        tags = Image.Exif()
+        if exif:
+            tags.load(exif)
+        tags[700] = xmp
+        kwargs["exif"] = tags
+    elif xmp and fmt in _EXIF_FORMATS:
+        kwargs |= _xmp_keywords(fmt, xmp)
+    if dpi and fmt in _DPI_FORMATS:
+        kwargs["dpi"] = dpi
+    if fmt == "TIFF":  # as most cameras' and editors' TIFFs: a raw one is twice the size
+        kwargs["compression"] = "tiff_lzw"
     with atomic_output(p, inputs) as tmp:
         img.save(tmp, format=fmt, **kwargs)
     return p

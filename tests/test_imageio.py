@@ -244,3 +244,66 @@ def test_transparency_a_format_cannot_hold_is_laid_on_white(tmp_path):
     for bad in (rgba[..., 3] / 255.0, rgba[:10, :, 3]):  # a float alpha, another size: one error naming it
         with pytest.raises(lio.InputError, match="alpha must be uint8 of the image's size"):
             write_image(tmp_path / "bad.jpg", rgba[..., :3], bad)
+
+
+# a graded copy keeps what a photographer put in the file: EXIF, XMP (captions, rights, ratings), the resolution --
+
+XMP = (b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+       b'<rdf:Description xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:tiff="http://ns.adobe.com/tiff/1.0/" '
+       b'tiff:Orientation="6"><dc:creator>Jane Roe</dc:creator></rdf:Description></rdf:RDF></x:xmpmeta>')
+
+
+def _grade(src, dst):
+    from livefilter.batch.images import apply_image
+    from livefilter.luts.lut import Lut, identity_table
+
+    apply_image(Lut(identity_table(5)), src, dst, face_protect=False)
+    return Image.open(dst)
+
+
+@pytest.mark.parametrize("ext", [".jpg", ".png", ".tif", ".webp"])
+def test_a_graded_copy_keeps_xmp_and_resolution_with_the_orientation_reset(tmp_path, ext):
+    # XMP and the resolution were dropped (EXIF alone was copied); a TIFF was written uncompressed
+    exif = Image.Exif()
+    exif[0x010F], exif[0x0112] = "Acme", 6
+    Image.fromarray(rgb_image(20, 30)).save(tmp_path / "in.jpg", exif=exif.tobytes(), xmp=XMP, dpi=(300, 300))
+    with _grade(tmp_path / "in.jpg", tmp_path / f"out{ext}") as img:
+        xmp = img.info.get("xmp") or img.info.get("XML:com.adobe.xmp")
+        xmp = xmp.encode() if isinstance(xmp, str) else xmp
+        assert img.size == (20, 30) and b"Jane Roe" in xmp and b'tiff:Orientation="1"' in xmp  # upright now
+        assert img.getexif()[0x010F] == "Acme" and img.getexif().get(0x0112, 1) == 1
+        if ext != ".webp":  # (WebP has no resolution)
+            assert tuple(round(d) for d in img.info["dpi"]) == (300, 300)
+        if ext == ".tif":
+            assert img.info["compression"] == "tiff_lzw"
+
+
+def test_a_tiff_s_layout_is_not_copied_as_metadata(tmp_path):
+    # its EXIF block copied into a JPEG said the TIFF's own size (before turning upright) and 16 bits per sample
+    exif = Image.Exif()
+    exif[0x010F], exif[0x0112] = "Acme", 6
+    Image.fromarray(rgb_image(20, 30)).save(tmp_path / "in.tif", exif=exif.tobytes())
+    with _grade(tmp_path / "in.tif", tmp_path / "out.jpg") as img:
+        got = img.getexif()
+        assert got[0x010F] == "Acme" and not {256, 257, 258, 259, 273, 279} & set(got), dict(got)
+    with _grade(tmp_path / "in.tif", tmp_path / "out.tif") as img:  # a TIFF's own EXIF kept in a TIFF
+        assert img.getexif()[0x010F] == "Acme" and img.size == (20, 30)
+
+
+def test_what_a_graded_copy_cannot_keep_is_said_naming_the_file(tmp_path):
+    import cv2
+
+    cv2.imwrite(str(tmp_path / "deep.png"), (rgb_image().astype(np.uint16) * 257)[..., ::-1])  # 48-bit RGB
+    pages = [Image.fromarray(rgb_image()), Image.fromarray(rgb_image()[::-1].copy())]
+    pages[0].save(tmp_path / "pages.tif", save_all=True, append_images=pages[1:])
+    Image.fromarray(rgb_image()).save(tmp_path / "odd.jpg", exif=b"Exif\x00\x00II*\x00\x08\x00\x00\x00\x05\x00")
+    said = {}
+    for name in ("deep.png", "pages.tif", "odd.jpg"):
+        with pytest.warns(UserWarning) as record:
+            _grade(tmp_path / name, tmp_path / f"out_{name}").close()
+        said[name] = [str(w.message) for w in record]
+    assert said["deep.png"] == [f"{tmp_path / 'deep.png'}: a 16-bit image is graded and written in 8 bits per channel"]
+    assert said["pages.tif"] == [f"{tmp_path / 'pages.tif'}: a TIFF of 2 pages: only the first is graded and written"]
+    # Pillow's "Corrupt EXIF data", twice and naming no file: once, naming it
+    assert len(said["odd.jpg"]) == 1 and said["odd.jpg"][0].startswith(f"{tmp_path / 'odd.jpg'}: its EXIF metadata is "
+                                                                      "damaged (Corrupt EXIF data"), said["odd.jpg"]

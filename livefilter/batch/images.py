@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..imageio import exif_for_copy, read_image, webp_is_lossless, write_image
+from ..imageio import metadata_for_copy, read_image, webp_is_lossless, write_image
 from ..look import as_look
 from .degree import FrameDegree, photo_degree
 
@@ -27,11 +27,11 @@ def grade_image(look, rgb, *, face_protect: bool = True, strength: float = 1.0, 
 def apply_image(look, src, dst, *, face_protect: bool = True, strength: float = 1.0, interp: str = "trilinear",
                 quality: int = 95, allow_large: bool = False, inputs: tuple = (), degree_estimator=None) -> Path:
     """Grade an image file into ``dst`` (written atomically; PNG/TIFF/WebP alpha kept, laid on white in a format
-    without it; a lossless WebP written lossless; the EXIF metadata kept in JPEG/PNG/WebP outputs, its orientation
-    reset since the pixels are turned upright)."""
+    without it; a lossless WebP written lossless; the EXIF and XMP metadata and the resolution kept
+    (:func:`~livefilter.imageio.metadata_for_copy`), the orientation reset since the pixels are turned upright)."""
     look = as_look(look)
     rgb, alpha = read_image(src, with_alpha=True, allow_large=allow_large, still_only=True)
     out = grade_image(look, rgb, face_protect=face_protect, strength=strength, interp=interp,
                       degree_estimator=degree_estimator)
-    return write_image(dst, out, alpha, quality=quality, inputs=(src, *inputs), exif=exif_for_copy(src),
+    return write_image(dst, out, alpha, quality=quality, inputs=(src, *inputs), **metadata_for_copy(src),
                        lossless=webp_is_lossless(src))  # a lossless WebP stays lossless
