@@ -11,6 +11,7 @@ import functools
 import io
 import os
 import re
+import struct
 import warnings
 from pathlib import Path
 
@@ -278,6 +279,7 @@ _ORIENTATION = 0x0112
 # formats whose Pillow writer takes an EXIF block, a quality and an alpha channel
 _EXIF_FORMATS = ("JPEG", "PNG", "TIFF", "WEBP", "AVIF", "HEIF")
 _DPI_FORMATS = ("JPEG", "PNG", "TIFF")
+JPEG_XMP_MAX = 65504  # bytes of XMP in a JPEG's one APP1 segment (Pillow refuses more)
 _QUALITY_FORMATS = ("JPEG", "WEBP", "AVIF", "HEIF")
 _ALPHA_FORMATS = ("PNG", "TIFF", "WEBP", "AVIF", "HEIF")
 #: JPEG and AVIF keep their colour at full resolution (4:4:4) from this quality up, 4:2:0 below (smaller files):
@@ -319,12 +321,13 @@ def metadata_for_copy(path: str | os.PathLike) -> dict:
                             del exif[tag]
                     if exif.get(_ORIENTATION, 1) != 1:
                         exif[_ORIENTATION] = 1
-                    out["exif"] = exif.tobytes()
+                    if exif:  # (a TIFF's tags may all have been its layout)
+                        out["exif"] = exif.tobytes()
                 if isinstance(xmp := img.info.get("xmp"), (bytes, str)) and xmp:
                     xmp = xmp.encode() if isinstance(xmp, str) else xmp
                     out["xmp"] = _XMP_ORIENTATION.sub(rb"\g<1>1", xmp)
-                if (dpi := img.info.get("dpi")) and len(dpi) == 2 and all(d and d > 0 for d in dpi):
-                    out["dpi"] = tuple(round(float(d)) for d in dpi)
+                if dpi := _dpi(img):
+                    out["dpi"] = dpi
     except Exception as exc:  # noqa: BLE001 - metadata is optional: any parse failure only drops it
         warnings.warn(f"{p}: its metadata cannot be read and is not copied ({type(exc).__name__}: {exc})",
                       stacklevel=2)
@@ -332,9 +335,25 @@ def metadata_for_copy(path: str | os.PathLike) -> dict:
     if damaged := [str(w.message).strip() for w in said if "EXIF" in str(w.message)]:
         warnings.warn(f"{p}: its EXIF metadata is damaged ({damaged[0]}); what could be read is copied",
                       stacklevel=2)
+    for w in said:  # Pillow's others, as they came
+        if "EXIF" not in str(w.message):
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     for line in loses:
         warnings.warn(line, stacklevel=2)
     return out
+
+
+def _dpi(img) -> tuple[int, int] | None:
+    """The resolution the file states, in whole dots per inch (1..65535, what JPEG can store); None when it states
+    none (Pillow gives a TIFF without resolution tags 1 dpi)."""
+    dpi = img.info.get("dpi")
+    if not dpi or len(dpi) != 2 or img.format == "TIFF" and not {282, 283} <= set(img.tag_v2):
+        return None
+    try:
+        dpi = tuple(round(float(d)) for d in dpi)
+    except (TypeError, ValueError):
+        return None
+    return dpi if all(1 <= d <= 65535 for d in dpi) else None
 
 
 def _what_a_copy_loses(img, p: Path) -> list[str]:
@@ -413,7 +432,8 @@ def write_image(path: str | os.PathLike, rgb: np.ndarray, alpha: np.ndarray | No
                 dpi: tuple | None = None, lossless: bool = False) -> Path:
     """Write a uint8 RGB image atomically (temporary name, then rename); format from the extension. ``exif``
     (an EXIF block) and ``xmp`` (an XMP packet), e.g. from :func:`metadata_for_copy`, are written into JPEG, PNG,
-    TIFF, WebP, AVIF and HEIC files, ``dpi`` into JPEG, PNG and TIFF; a TIFF is LZW-compressed (lossless). JPEG and
+    TIFF, WebP, AVIF and HEIC files, ``dpi`` into JPEG, PNG and TIFF (a TIFF is written uncompressed: Pillow's
+    compressed TIFF writer, libtiff, cannot write an EXIF block's sub-IFDs). JPEG and
     AVIF keep full-resolution colour (4:4:4) at ``quality`` >= FULL_CHROMA_QUALITY, 4:2:0 below. ``lossless``: a
     WebP written lossless (``quality`` unused). ``alpha`` where the format has none: the picture laid on white, with
     a warning naming the input (``inputs[0]``)."""
@@ -447,12 +467,16 @@ def write_image(path: str | os.PathLike, rgb: np.ndarray, alpha: np.ndarray | No
             tags.load(exif)
         tags[700] = xmp
         kwargs["exif"] = tags
+    elif xmp and fmt == "JPEG" and len(xmp) > JPEG_XMP_MAX:  # one APP1 segment (a PNG's or TIFF's may be larger)
+        warnings.warn(f"{inputs[0] if inputs else p}: its XMP metadata ({len(xmp):,} bytes) is over the "
+                      f"{JPEG_XMP_MAX:,} a JPEG holds: not copied", stacklevel=2)
     elif xmp and fmt in _EXIF_FORMATS:
         kwargs |= _xmp_keywords(fmt, xmp)
     if dpi and fmt in _DPI_FORMATS:
         kwargs["dpi"] = dpi
-    if fmt == "TIFF":  # as most cameras' and editors' TIFFs: a raw one is twice the size
-        kwargs["compression"] = "tiff_lzw"
-    with atomic_output(p, inputs) as tmp:
-        img.save(tmp, format=fmt, **kwargs)
+    try:
+        with atomic_output(p, inputs) as tmp:
+            img.save(tmp, format=fmt, **kwargs)
+    except (ValueError, RuntimeError, struct.error) as exc:  # an encoder's refusal: this file fails, named
+        raise OutputError(f"cannot write the image ({type(exc).__name__}: {exc})", p) from None
     return p

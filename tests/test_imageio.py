@@ -263,19 +263,46 @@ def _grade(src, dst):
 
 @pytest.mark.parametrize("ext", [".jpg", ".png", ".tif", ".webp"])
 def test_a_graded_copy_keeps_xmp_and_resolution_with_the_orientation_reset(tmp_path, ext):
-    # XMP and the resolution were dropped (EXIF alone was copied); a TIFF was written uncompressed
+    # XMP and the resolution were dropped (EXIF alone was copied; a TIFF had none); a camera's EXIF (its Exif and
+    # GPS sub-IFDs) in a TIFF: kept (libtiff's compressed writer failed on them, from a review)
     exif = Image.Exif()
     exif[0x010F], exif[0x0112] = "Acme", 6
+    exif.get_ifd(0x8769)[0x9003] = "2026:05:01 10:11:12"  # DateTimeOriginal
+    exif.get_ifd(0x8825)[1] = "N"  # GPSLatitudeRef
     Image.fromarray(rgb_image(20, 30)).save(tmp_path / "in.jpg", exif=exif.tobytes(), xmp=XMP, dpi=(300, 300))
     with _grade(tmp_path / "in.jpg", tmp_path / f"out{ext}") as img:
         xmp = img.info.get("xmp") or img.info.get("XML:com.adobe.xmp")
         xmp = xmp.encode() if isinstance(xmp, str) else xmp
         assert img.size == (20, 30) and b"Jane Roe" in xmp and b'tiff:Orientation="1"' in xmp  # upright now
-        assert img.getexif()[0x010F] == "Acme" and img.getexif().get(0x0112, 1) == 1
+        got = img.getexif()
+        assert got[0x010F] == "Acme" and got.get(0x0112, 1) == 1
+        assert got.get_ifd(0x8769)[0x9003] == "2026:05:01 10:11:12" and got.get_ifd(0x8825)[1] == "N"
         if ext != ".webp":  # (WebP has no resolution)
             assert tuple(round(d) for d in img.info["dpi"]) == (300, 300)
-        if ext == ".tif":
-            assert img.info["compression"] == "tiff_lzw"
+
+
+def test_metadata_a_copy_cannot_hold_is_left_out_not_a_failure(tmp_path):
+    # (from a review) an XMP packet over what a JPEG holds failed the file with a ValueError; a TIFF without
+    # resolution tags gave its copies 1 dpi
+    big = XMP.replace(b"Jane Roe", b"x" * 70_000)
+    Image.fromarray(rgb_image()).save(tmp_path / "in.png", pnginfo=_png_xmp(big))
+    with pytest.warns(UserWarning, match=r"in.png: its XMP metadata \(70,\d+ bytes\) is over the 65,504"):
+        _grade(tmp_path / "in.png", tmp_path / "out.jpg").close()
+    with _grade(tmp_path / "in.png", tmp_path / "out.tif") as img:  # where it fits, it is kept
+        assert b"x" * 70_000 in img.info["xmp"]
+    Image.fromarray(rgb_image()).save(tmp_path / "plain.tif")
+    with _grade(tmp_path / "plain.tif", tmp_path / "plain.jpg") as img:
+        assert img.info.get("dpi") in (None, (72, 72))  # Pillow's reading of "none stated"
+    with pytest.raises(OutputError, match="out.jpg: cannot write the image"):  # an encoder's refusal, named
+        write_image(tmp_path / "out.jpg", rgb_image(), exif=b"Exif\x00\x00" + b"\x00" * 70_000)
+
+
+def _png_xmp(xmp: bytes):
+    from PIL import PngImagePlugin
+
+    info = PngImagePlugin.PngInfo()
+    info.add_itxt("XML:com.adobe.xmp", xmp.decode())
+    return info
 
 
 def test_a_tiff_s_layout_is_not_copied_as_metadata(tmp_path):

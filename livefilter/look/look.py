@@ -24,7 +24,7 @@ from ..luts.lut import Lut, identity_table, resample
 from ..render import as_lut, check_segment_mask, grade_float, render, render_segments
 from ..render.checks import check_render_args, check_strength
 from .coverage import blend_table, mapping_from_any
-from .readings import Reading, describe_reading
+from .readings import Reading, reading_confidence
 
 LOOK_EXT = ".look.npz"
 
@@ -91,7 +91,7 @@ class Look:
         """The confidence of the reading the LUT is, in words (a reading's own, not reading 1's, which the look's
         meta keeps); a .cube's header line when read back; None when unknown."""
         if (reading := self.held_reading()) is not None:
-            return describe_reading(reading).split(": ", 1)[1]
+            return reading_confidence(reading)
         if "confidence" in self.meta:
             return describe_confidence(self.meta["confidence"])
         return self.meta.get("confidence text")

@@ -305,8 +305,12 @@ def read_one_photo(rgb: np.ndarray, hedged, kept, confidence: dict, settings, *,
 
 def describe_reading(meta: dict) -> str:
     """One line for the user: the reading's kind (and note), its confidence level and why."""
-    conf = meta.get("confidence") or {}
     head = meta["kind"] + (f" ({meta['note']})" if meta.get("note") else "")
-    level = conf.get("level", "unknown")
+    return f"{head}: {reading_confidence(meta)}"
+
+
+def reading_confidence(meta: dict) -> str:
+    """A reading's confidence level and why, in words."""
+    conf = meta.get("confidence") or {}
     why = "; ".join(conf.get("why", []))
-    return f"{head}: {level}" + (f" ({why})" if why else "")
+    return conf.get("level", "unknown") + (f" ({why})" if why else "")
