@@ -123,6 +123,18 @@ class RemoteStop:
         return self._set
 
 
+def _on_this_node(ray) -> dict:
+    """Ray options placing an actor on the driver's node (it lives and dies with the run), where Ray says which node
+    that is (a Ray Client driver may not: then anywhere)."""
+    try:
+        from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+        return {"scheduling_strategy": NodeAffinitySchedulingStrategy(ray.get_runtime_context().get_node_id(),
+                                                                      soft=True)}
+    except Exception:  # noqa: BLE001 - a placement preference only
+        return {}
+
+
 @contextlib.contextmanager
 def _stop_passed_on(ray, stop, started: list):
     """A :class:`StopFlag` the workers ask, set here once ``stop`` (the driver's Event) is set; None without one.
@@ -131,11 +143,7 @@ def _stop_passed_on(ray, stop, started: list):
     if stop is None:
         yield None
         return
-    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
-
-    # on the driver's node: it lives and dies with the run
-    here = NodeAffinitySchedulingStrategy(ray.get_runtime_context().get_node_id(), soft=True)
-    flag = ray.remote(num_cpus=0, scheduling_strategy=here)(StopFlag).remote()
+    flag = ray.remote(num_cpus=0, **_on_this_node(ray))(StopFlag).remote()
     over = threading.Event()
 
     def watch():
