@@ -282,6 +282,9 @@ def test_a_cube_with_a_latin1_title_reads_like_ffmpeg_reads_it(tmp_path):
     lut = read_lut(path)
     assert lut.title == "Café crème"
     assert np.array_equal(lut.table, read_lut(DATA / "tiny_2.cube").table)
+    # Windows-1252's curly quotes and dash (0x93, 0x94, 0x96) were read as Latin-1's invisible control characters
+    path.write_bytes('TITLE "\u201cTeal\u201d \u2013 Orange"\n'.encode("cp1252") + body.encode("ascii"))
+    assert read_lut(path).title == "\u201cTeal\u201d \u2013 Orange"
 
 
 def test_a_binary_file_named_cube_is_still_not_a_text_cube(tmp_path):

@@ -223,6 +223,36 @@ def test_a_lustre_3dl_s_mesh_line_is_its_grid_and_output_depth(tmp_path):
     assert np.allclose(read_lut(tmp_path / "dark.3dl").table, 1000 / 4095)
 
 
+@pytest.mark.parametrize("bits", [10, 12])
+def test_a_3dl_without_a_mesh_line_takes_the_least_depth_that_holds_its_values(tmp_path, bits):
+    # a 12-bit look that darkens (white at 1843, Nuke's layout: a 10-bit input mesh, no Mesh line) was read as 10-bit
+    # by OpenColorIO's limits (up to 2047): 4 times too bright, clipped
+    top = 2**bits - 1
+    grid = np.round(lf.Lut.identity(5).table * 0.45 * top).astype(int)
+    p = tmp_path / "dark.3dl"
+    p.write_text("0 256 512 767 1023\n" + "".join(f"{r} {g} {b}\n" for r, g, b in grid.reshape(-1, 3)))
+    if bits == 12:
+        lut = read_lut(p)  # 1843 > 1023: 12 bits, no doubt, no warning
+    else:
+        with pytest.warns(UserWarning, match=r"dark.3dl: output depth taken as 10-bit from its largest value 460"):
+            lut = read_lut(p)  # 460 could be a 12-bit look darker still: said
+    assert np.allclose(lut.table, grid / top)
+
+
+def test_a_3dl_written_as_decimals_is_read_as_0_to_1_values(tmp_path):
+    # rows of 0..1 decimals (some tools write them) were read as 8-bit codes: a near-black picture, exit 0
+    grid = lf.Lut.identity(5).table[..., ::-1]  # swap red and blue
+    rows = "".join(f"{r:.6f} {g:.6f} {b:.6f}\n" for r, g, b in grid.reshape(-1, 3))
+    p = tmp_path / "float.3dl"
+    p.write_text("0 256 512 767 1023\n" + rows)
+    assert _max_diff(lf.render(PIXELS, read_lut(p)), PIXELS[..., ::-1]) <= 1
+    p.write_text("0.0 0.25 0.5 0.75 1.0\n" + rows)  # the mesh in decimals too
+    assert _max_diff(lf.render(PIXELS, read_lut(p)), PIXELS[..., ::-1]) <= 1
+    p.write_text("0 256 512 767 1023\n" + rows.replace("1.000000", "1023.5"))
+    with pytest.raises(lf.LutFormatError, match="float.3dl: rows with decimals up to 1023.5"):
+        read_lut(p)
+
+
 def test_hald_written_from_a_domain_lut_is_sampled_from_it_directly(tmp_path):
     # A Hald's 64^3 grid over [0, 1] cannot hold a domain: it is sampled from the LUT itself (measured 2 code
     # values off colour-science here; 4 when it was resampled twice, through a 9^3 grid over [0, 1] first)

@@ -71,6 +71,8 @@ BAD_CUBES = {
     "no size": ("0 0 0\n" * 8, "no LUT_3D_SIZE"),
     "two numbers": ("LUT_3D_SIZE 2\n" + "0 0\n" + "0 0 0\n" * 7, "needs 3 numbers"),
     "unknown keyword": ("LUT_3D_SIZE 2\nFOO 1\n" + "0 0 0\n" * 8, "unknown keyword"),
+    # a spreadsheet's decimal comma: it was "unknown keyword '0,000000'"
+    "decimal comma": ("LUT_3D_SIZE 2\n" + "0,000000 0,000000 0,000000\n" * 8, "a decimal comma in '0,000000'"),
 }
 
 
@@ -87,14 +89,13 @@ def test_bad_cube_files(tmp_path, case):
 
 # README: a bad .cube gives "an error naming the file and line". Where the fault sits on one line, that line:
 BAD_CUBE_LINES = {"size too small": 1, "size too big": 1, "text in data": 5, "text line in data": 5, "nan": 5,
-                  "inf": 5, "two numbers": 2, "unknown keyword": 2}
-# Faults of the whole file (no single line is wrong) that luts/cube.py reports without a line today; README's
-# table lists them among the errors naming the line. Strict: the day they name a line this fails, so remove it.
-_NO_LINE_YET = pytest.mark.xfail(strict=True, reason="luts/cube.py names no line for this file-level fault yet")
+                  "inf": 5, "two numbers": 2, "unknown keyword": 2, "decimal comma": 2}
+# Faults of the whole file name a line too (README's table lists them among the errors naming the line): a wrong
+# row count the line where the rows ran out (or the first row too many), a reversed domain its DOMAIN line
+BAD_CUBE_LINES.update({"wrong row count": 8, "domain reversed": 3, "1d and 3d, rows for 3D only": 10})
 
 
-@pytest.mark.parametrize("case", sorted(BAD_CUBE_LINES) + [
-    pytest.param(c, marks=_NO_LINE_YET) for c in ("wrong row count", "domain reversed", "1d and 3d")])
+@pytest.mark.parametrize("case", sorted(BAD_CUBE_LINES))
 def test_bad_cube_errors_name_the_line(tmp_path, case):
     text, _ = BAD_CUBES[case]
     p = tmp_path / "bad.cube"

@@ -31,6 +31,9 @@ from .lut import MAX_1D, MAX_SIZE, MIN_SIZE, Lut
 VIDEO_LO, VIDEO_HI = 16.0, 235.0
 
 
+# a number written with a decimal comma (0,5), as a spreadsheet in some locales writes it
+_DECIMAL_COMMA = re.compile(r"^[-+]?\d*,\d+$")
+
 # bytes no text file holds (whitespace aside): a .cube that is not UTF-8 and has one is binary
 _CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 
@@ -50,12 +53,16 @@ def read_text_lut(path: str | os.PathLike, kind: str) -> tuple[Path, str]:
         return p, data.decode("utf-8-sig")
     except UnicodeDecodeError:
         pass
-    # Not UTF-8: a title or comment in a legacy 8-bit encoding (Latin-1 / Windows-1252, as older tools write them).
-    # ffmpeg reads such files (only the numbers matter to it); so do we, as Latin-1, which maps every byte. A file
-    # with control bytes other than whitespace is binary, not text.
+    # Not UTF-8: a title or comment in a legacy 8-bit encoding (Windows-1252, as older Windows tools write them:
+    # curly quotes and dashes at 0x91-0x97; Latin-1, which maps every byte, where a byte is not Windows-1252).
+    # ffmpeg reads such files (only the numbers matter to it); so do we. A file with control bytes other than
+    # whitespace is binary, not text.
     if _CONTROL_BYTES.search(data):
         raise LutFormatError(f"not a text {kind} file", p)
-    return p, data.decode("latin-1")
+    try:
+        return p, data.decode("cp1252")
+    except UnicodeDecodeError:
+        return p, data.decode("latin-1")
 
 
 def read_cube(path: str | os.PathLike) -> Lut:
@@ -67,7 +74,8 @@ def read_cube(path: str | os.PathLike) -> Lut:
     in_video = out_video = False
     rows: list[tuple[float, float, float]] = []
     first_data_line = None
-    dmin = dmax = None
+    dmin = dmax = domain_line = None
+    row_lines: list[int] = []
     for lineno, raw in enumerate(text.splitlines(), 1):
         line = raw.split("#", 1)[0].strip() if not raw.lstrip().startswith("TITLE") else raw.strip()
         if not line:
@@ -94,9 +102,9 @@ def read_cube(path: str | os.PathLike) -> Lut:
                         raise LutFormatError(f"LUT_1D_SIZE must be 2..{MAX_1D}, got {n}", p, lineno)
                     size1 = n
             elif head == "DOMAIN_MIN":
-                dmin = _floats(arg, p, lineno, head)
+                dmin, domain_line = _floats(arg, p, lineno, head), lineno
             elif head == "DOMAIN_MAX":
-                dmax = _floats(arg, p, lineno, head)
+                dmax, domain_line = _floats(arg, p, lineno, head), lineno
             elif head in ("LUT_3D_INPUT_RANGE", "LUT_1D_INPUT_RANGE"):
                 lo, hi = _floats(arg, p, lineno, head, count=2)
                 if not hi > lo:
@@ -113,22 +121,29 @@ def read_cube(path: str | os.PathLike) -> Lut:
                     in_video = True
                 else:
                     out_video = True
+            elif _DECIMAL_COMMA.match(head):
+                raise LutFormatError(f"a decimal comma in {head!r}: .cube numbers take a point (0.5, not 0,5)",
+                                     p, lineno)
             else:
                 raise LutFormatError(f"unknown keyword {head!r}", p, lineno)
             continue
         if first_data_line is None:
             first_data_line = lineno
         rows.append(tuple(_floats(line, p, lineno, "data row")))
+        row_lines.append(lineno)
     if size3 is None and size1 is None:
         raise LutFormatError("no LUT_3D_SIZE or LUT_1D_SIZE line", p)
     if dmin is not None or dmax is not None:
         domain = (dmin or [0.0] * 3, dmax or [1.0] * 3)
         if not all(hi > lo for lo, hi in zip(*domain)):
-            raise LutFormatError(f"DOMAIN_MIN {domain[0]} must be below DOMAIN_MAX {domain[1]} in every channel", p)
+            raise LutFormatError(f"DOMAIN_MIN {domain[0]} must be below DOMAIN_MAX {domain[1]} in every channel", p,
+                                 domain_line)
     expected = (size1 or 0) + (size3**3 if size3 else 0)
     if len(rows) != expected:
         parts = ([f"LUT_1D_SIZE {size1}"] if size1 else []) + ([f"LUT_3D_SIZE {size3}"] if size3 else [])
-        raise LutFormatError(f"{' + '.join(parts)} needs {expected} data rows, found {len(rows)}", p)
+        # the line where the rows ran out, or the first row too many
+        where = row_lines[expected] if len(rows) > expected else (row_lines[-1] if row_lines else None)
+        raise LutFormatError(f"{' + '.join(parts)} needs {expected} data rows, found {len(rows)}", p, where)
     data = np.asarray(rows, dtype=np.float64)
     if not np.isfinite(data).all():
         bad = int(np.argmax(~np.isfinite(data).all(axis=1)))
