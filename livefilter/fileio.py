@@ -36,9 +36,18 @@ def chmod_as_created(path: str | os.PathLike) -> None:
     os.chmod(path, 0o666 & ~current_umask())
 
 
+def is_folder(path: Path) -> bool:
+    """``path.is_dir()`` for an output path; a name the system refuses (over 255 bytes: "File name too long") is an
+    :class:`OutputError` naming it (it escaped as an unexpected OSError)."""
+    try:
+        return path.is_dir()
+    except OSError as exc:
+        raise _write_error(exc, path) from None
+
+
 def check_output_folder(folder: Path) -> Path:
     """The folder outputs go into: it must exist, be a folder and be writable (one line naming it otherwise)."""
-    if not folder.is_dir():
+    if not is_folder(folder):
         raise OutputError("is a file, not a folder" if folder.exists() else "output folder does not exist", folder)
     if not os.access(folder, os.W_OK | os.X_OK):
         raise OutputError("output folder is not writable", folder)
@@ -51,7 +60,7 @@ def check_output_path(path: str | os.PathLike, inputs: tuple = ()) -> Path:
         raise OutputError("output path ends with a slash (a folder); give a file name", path)
     p = Path(path)
     check_output_folder(p.parent if str(p.parent) else Path("."))
-    if p.is_dir():
+    if is_folder(p):
         raise OutputError("output path is a folder", p)
     if any(same_path(p, src) for src in inputs if src is not None):
         raise OutputError("output path is the same as an input; choose another name", p)
@@ -92,9 +101,7 @@ def atomic_output(path: str | os.PathLike, inputs: tuple = ()):
     written (exit 2) instead of a bare ``OSError: [Errno 28]``. The block only writes: inputs are read before it.
     """
     p = check_output_path(path, inputs)
-    # a double extension (.look.npz) kept whole; a dot earlier in a name ("St. Ives.jpg") is not an extension
-    double = len(p.suffixes) > 1 and len(p.suffixes[-2]) <= 8 and " " not in p.suffixes[-2]
-    tmp = temp_beside(p, "".join(p.suffixes[-2:]) if double else p.suffix or ".tmp")
+    tmp = temp_beside(p, _temp_suffix(p))
     try:
         yield Path(tmp)
         os.replace(tmp, p)
@@ -104,6 +111,35 @@ def atomic_output(path: str | os.PathLike, inputs: tuple = ()):
         if isinstance(exc, OSError) and not isinstance(exc, OutputError):
             raise _write_error(exc, p) from exc
         raise
+
+
+@contextlib.contextmanager
+def atomic_outputs(paths, inputs: tuple = ()):
+    """:func:`atomic_output` for files that belong together (a look and its per-segment files): every path checked
+    before anything is written, a temporary path yielded for each, all renamed when the block completes and none
+    kept otherwise (a full disk part-way left some new files beside an old main file, a mismatched set)."""
+    ps = [check_output_path(p, inputs) for p in paths]
+    tmps: list[Path] = []
+    try:
+        for p in ps:
+            tmps.append(temp_beside(p, _temp_suffix(p)))
+        yield tmps
+        for tmp, p in zip(tmps, ps):
+            os.replace(tmp, p)
+    except BaseException as exc:
+        for tmp in tmps:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+        if isinstance(exc, OSError) and not isinstance(exc, OutputError):
+            raise _write_error(exc, ps[-1]) from exc
+        raise
+
+
+def _temp_suffix(p: Path) -> str:
+    """The extension a temporary file beside ``p`` keeps, so writers that pick a format from it still work: a
+    double extension (.look.npz) whole; a dot earlier in a name ("St. Ives.jpg") is not an extension."""
+    double = len(p.suffixes) > 1 and len(p.suffixes[-2]) <= 8 and " " not in p.suffixes[-2]
+    return "".join(p.suffixes[-2:]) if double else p.suffix or ".tmp"
 
 
 def temp_beside(path: Path, suffix: str) -> Path:

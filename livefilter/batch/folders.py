@@ -24,7 +24,7 @@ from pathlib import Path
 import numba
 
 from ..errors import InputError, OutputError
-from ..fileio import check_output_folder, check_output_path, same_path
+from ..fileio import check_output_folder, check_output_path, is_folder, same_path
 from ..imageio import AUDIO_EXTS, IMAGE_EXTS, READ_ONLY_IMAGE_EXTS, READABLE_IMAGE_EXTS, animation_frames
 from ..look import Look, as_look
 from ..media.codec import EncodeSettings
@@ -109,7 +109,7 @@ def plan_jobs(inputs, *, output=None, out_dir=None, recursive: bool = False, ext
         kind = kind_of(src)
         if output is not None:
             dst = Path(output)
-            if dst.is_dir():
+            if is_folder(dst):
                 raise OutputError("is a folder: -o takes a file name (--out-dir a folder)", dst)
             if kind == "video" and dst.suffix.lower() not in OUTPUT_EXTS:
                 raise OutputError(f"unsupported video output extension {dst.suffix!r}; use one of "

@@ -10,10 +10,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from ..errors import OutputError
 from ..fileio import check_output_folder, check_output_path
 from ..imageio import write_image
 from ..resources import sample_path
-from .exits import EXIT_OK, signal_exit
+from .exits import EXIT_FAIL, EXIT_OK, signal_exit
 from .samples import sample_look
 from .signals import stop_event_on_signals
 
@@ -69,7 +70,11 @@ def cmd_demo(args) -> int:
         dimg = np.ones(shots[-1][0].shape[:2], np.float32) if d is None else cv2.resize(
             d, shots[-1][0].shape[1::-1], interpolation=cv2.INTER_LINEAR)
         tiles.append(("rendering degree", np.repeat((dimg[:, :, None] * 255).astype(np.uint8), 3, axis=2)))
-    write_image(sheet, contact_sheet(tiles, height=200))
+    try:
+        write_image(sheet, contact_sheet(tiles, height=200))
+    except OutputError as exc:  # the clip is written: a failure part-way (exit 1), as fit's preview
+        print(f"livefilter: error: {exc} ({mp4} was written)", file=sys.stderr)
+        return EXIT_FAIL
     print(f"wrote {mp4} ({stats['frames']} frames) and {sheet}")
     print(f"render p50 {stats.get('render', {}).get('p50_ms', 0):.1f} ms/frame on {size[0]}x{size[1]}, "
           f"face analysis p50 {stats.get('analysis', {}).get('p50_ms', 0):.1f} ms")

@@ -144,7 +144,7 @@ def cmd_live(args) -> int:
     if pipeline.stopped_by_signal:
         print(f"stopped ({pipeline.stopped_by_signal})")
     for s in sinks:
-        if isinstance(s, VideoFileSink) and s.frames:
+        if isinstance(s, VideoFileSink) and s.written:
             print(f"wrote {s.path} ({count(s.frames, 'frame')})")
     rate = f", {stats['fps']:.1f} fps" if stats["frames"] > 1 else ""  # one frame has no rate ("0.0 fps")
     print(f"{count(stats['frames'], 'frame')}{rate}")

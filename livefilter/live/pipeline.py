@@ -208,8 +208,13 @@ class LivePipeline(LookControl):
             self.close()
             raise
 
-    def __exit__(self, *exc):
-        self.close()
+    def __exit__(self, kind, value, tb):
+        try:
+            self.close()
+        except SinkError as exc:  # a sink that could not finish: raised, unless an error already ends the block
+            if kind is None:
+                raise
+            log.warning("%s", exc)
 
     def stop(self) -> None:
         """Ask the render loop to end (safe from a signal handler or another thread)."""
@@ -223,7 +228,9 @@ class LivePipeline(LookControl):
     def close(self) -> None:
         """Tell the workers to stop and wait for them (up to JOIN_TIMEOUT each), finalise and close the sinks,
         then release the source, the backend and the estimator; a worker still running then (a camera stuck in a
-        read, a fit) releases them itself when it ends, never while it uses them. Safe to call twice."""
+        read, a fit) releases them itself when it ends, never while it uses them. Safe to call twice. A sink that
+        cannot be finished (a recording on a full disk) raises its :class:`SinkError` once everything is closed (as
+        the block's error when the pipeline is used as a context manager, unless another error ends the block)."""
         if self._closed:
             return
         self._closed = True
@@ -235,7 +242,14 @@ class LivePipeline(LookControl):
             t.join(timeout=max(0.0, deadline - time.monotonic()))
         while self._looks_pending and time.monotonic() < deadline:
             time.sleep(0.01)
-        close_all(self.sinks)  # only the caller's render loop uses them
+        failed = []  # a recording that could not be finished (a full disk): raised once all is closed
+        for sink in self.sinks:  # only the caller's render loop uses them
+            try:
+                sink.close()
+            except SinkError as exc:
+                failed.append(exc)
+            except Exception as exc:  # noqa: BLE001 - closing must go on for the others
+                log.warning("closing %s failed: %s", sink.name, exc)
         if self._switch_saved:  # process-wide: not left to a worker that may never end
             self._switch_saved = False
             fast_switching(False)
@@ -246,6 +260,8 @@ class LivePipeline(LookControl):
             log.warning("%s still running after %.0f s; released when %s", ", ".join(busy), JOIN_TIMEOUT,
                         "it ends" if len(busy) == 1 else "they end")
         self._release_if_idle()
+        if failed:
+            raise failed[0]
 
     def _release_if_idle(self) -> None:
         """Release what the workers use, once: after close() and when no worker is left."""

@@ -101,6 +101,7 @@ class VideoFileSink(Sink):
         self.tmp: Path | None = None
         self.out = self.stream = self.copier = None
         self.frames = 0
+        self.written = False  # True once closed with the file in place
         if timing not in ("frames", "source", "clock"):
             raise SinkError(f"timing must be 'frames', 'source' or 'clock', got {timing!r}", self.path)
         self.timing = timing
@@ -169,7 +170,8 @@ class VideoFileSink(Sink):
                 self.copier.copy_until(float(pts * self._tick))
             for p in s.encode(f):
                 self.out.mux(p)
-        except OSError as exc:
+        except OSError as exc:  # a full disk: the recording is lost (nothing left to finish at close)
+            self.discard()
             raise SinkError(f"cannot write the recording ({exc.strerror or exc})", self.path) from None
         self.frames += 1
         self._next_pts = pts + 1
@@ -204,10 +206,14 @@ class VideoFileSink(Sink):
                 self.copier.copy_until(float(self._end * self._tick))
                 self.copier.close()
             self.out.close()
+            os.replace(self.tmp, self.path)
+        except OSError as exc:  # a full disk while finishing: the recording was not written (an earlier file kept)
+            self._discard()
+            raise SinkError(f"cannot write the recording ({exc.strerror or exc})", self.path) from None
         except Exception:
             self._discard()
             raise
-        os.replace(self.tmp, self.path)
+        self.written = True
 
     def discard(self) -> None:
         """End without keeping the recording (its temporary file removed; an earlier file at ``path`` untouched)."""

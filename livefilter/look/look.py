@@ -17,8 +17,8 @@ import numpy as np
 
 from .._version import __version__
 from ..analysis.segments import person_mask
-from ..errors import InputError, LiveFilterError
-from ..fileio import atomic_output
+from ..errors import InputError, LiveFilterError, OutputError
+from ..fileio import atomic_output, atomic_outputs
 from ..luts import format_of, read_lut, write_lut
 from ..luts.lut import Lut, identity_table, resample
 from ..render import as_lut, check_segment_mask, grade_float, render, render_segments
@@ -238,12 +238,25 @@ class Look:
         if "strength" in self.meta:  # with_strength: the share of the look baked in
             comments.append(f"strength: {self.meta['strength']}")
         extra = {"comments": comments} if fmt.name == "cube" else {}
-        for k, sp in self.segment_paths(p).items():
+        segments = self.segment_paths(p)
+        if not segments:
+            return write_lut(p, self.lut.retitled(self.name), inputs=inputs, **extra)
+        files = []  # (path, LUT, writer's keywords): the global look last
+        for k, sp in segments.items():
             cat = self.categories[k]
             note = f"segment: {cat} (label {k}); the global look is {p.name}"
             more = {"comments": [*comments, note]} if extra else {}
-            write_lut(sp, self.label_luts[k].retitled(f"{self.name} [{cat}]"), inputs=inputs, **more)
-        return write_lut(p, self.lut.retitled(self.name), inputs=inputs, **extra)
+            files.append((sp, self.label_luts[k].retitled(f"{self.name} [{cat}]"), more))
+        files.append((p, self.lut.retitled(self.name), extra))
+        with atomic_outputs([f[0] for f in files], inputs) as tmps:  # all checked first, all written or none
+            for (dst, lut, kw), tmp in zip(files, tmps):
+                try:
+                    write_lut(tmp, lut, **kw)
+                except OSError as exc:  # named for the file it stands for, not its temporary
+                    problem = exc.problem if isinstance(exc, OutputError) else f"cannot write the file " \
+                        f"({exc.strerror or exc})"
+                    raise OutputError(problem, dst) from None
+        return p
 
     def _save_npz(self, p: Path, inputs) -> Path:
         arrays = {"lut": self.lut.table, "lut_domain": np.array([self.lut.domain_min, self.lut.domain_max])}

@@ -110,6 +110,39 @@ def test_save_load_and_multi_cube_export(tmp_path, split, seg_look):
     assert "[person]" in lf.read_lut(tmp_path / "split.person.cube").title
 
 
+def test_a_per_segment_look_s_files_are_written_together_or_not_at_all(tmp_path, seg_look, monkeypatch):
+    # they were written one by one: a full disk part-way left new segment files beside the old main file (a
+    # mismatched set), and a segment file's name clashing with an input was found after the others were written
+    import errno
+
+    import livefilter.look.look as look_module
+    from livefilter.errors import OutputError
+
+    names = ["s.background.cube", "s.cube", "s.person.cube"]
+    for name in names:
+        (tmp_path / name).write_text("OLD")
+    real, calls = look_module.write_lut, []
+
+    def full_disk_on_the_second(path, lut, **kw):
+        calls.append(path)
+        if len(calls) == 2:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(path, lut, **kw)
+
+    monkeypatch.setattr(look_module, "write_lut", full_disk_on_the_second)
+    with pytest.raises(OutputError, match=r"s.person.cube: cannot write the file \(No space left on device\)"):
+        seg_look.save(tmp_path / "s.cube")
+    assert sorted(p.name for p in tmp_path.iterdir()) == names  # no temporary left
+    assert all((tmp_path / name).read_text() == "OLD" for name in names)
+    monkeypatch.setattr(look_module, "write_lut", real)
+    (tmp_path / "in.person.png").write_text("an input")
+    with pytest.raises(OutputError, match="same as an input"):
+        seg_look.save(tmp_path / "in.png", inputs=(tmp_path / "in.person.png",))
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([*names, "in.person.png"])
+    seg_look.save(tmp_path / "s.cube")
+    assert all("LUT_3D_SIZE" in (tmp_path / name).read_text() for name in names)
+
+
 def test_a_template_without_people_keeps_the_global_look_for_people(tmp_path):
     rng = np.random.default_rng(2)
     y, x = np.mgrid[0:120, 0:160]
