@@ -20,7 +20,7 @@ import numpy as np
 from ..errors import SinkError
 from ..fileio import Closable, check_output_path, temp_beside
 from ..media.codec import say_if_odd_size
-from ..media.mux import StreamCopier
+from ..media.mux import StreamCopier, close_output
 from ..media.yuv import rgb_to_i420
 
 log = logging.getLogger(__name__)
@@ -99,7 +99,7 @@ class VideoFileSink(Sink):
         self.sar = sar  # the frames' pixel aspect (a file source's non-square pixels); None: square
         self.audio_from, self.crf, self.preset = audio_from, crf, preset
         self.tmp: Path | None = None
-        self.out = self.stream = self.copier = None
+        self.out = self.stream = self.copier = self.file = None
         self.frames = 0
         self.written = False  # True once closed with the file in place
         if timing not in ("frames", "source", "clock"):
@@ -124,7 +124,12 @@ class VideoFileSink(Sink):
         try:
             # a .mov is a QuickTime file (its temporary's .mp4 name made every recording an MP4: a camera's PCM went
             # in as ISO PCM, with a warning that named .mov as the cure)
-            self.out = av.open(tmp, "w", format="mov" if Path(self.path).suffix.lower() == ".mov" else "mp4")
+            # the file is ours to close: where the disk fills before PyAV has written the header, its close() leaves
+            # the file it opened open (the deleted temporary's space held until the process ends)
+            # unbuffered: PyAV passes a write's error on, but a buffered file's flush inside a seek it prints as a
+            # traceback (its writes come in its own 32 kB blocks: no more system calls for that)
+            self.file = open(tmp, "wb", buffering=0)  # noqa: SIM115 - closed in close() / _discard()
+            self.out = av.open(self.file, "w", format="mov" if Path(self.path).suffix.lower() == ".mov" else "mp4")
             rate = Fraction(self.fps).limit_denominator(1001)
             s = self.out.add_stream("libx264", rate=rate)
             s.width, s.height, s.pix_fmt = w - w % 2, h - h % 2, "yuv420p"
@@ -182,11 +187,16 @@ class VideoFileSink(Sink):
         return self.time_base or 1 / Fraction(self.fps).limit_denominator(1001)
 
     def _discard(self) -> None:
-        for obj in (self.copier, self.out):
-            if obj is not None:
-                with contextlib.suppress(Exception):
-                    obj.close()
-        self.out = self.copier = None
+        if self.copier is not None:
+            with contextlib.suppress(Exception):
+                self.copier.close()
+        if self.out is not None:
+            with contextlib.suppress(Exception):
+                close_output(self.out)
+        if self.file is not None:
+            with contextlib.suppress(OSError):
+                self.file.close()
+        self.out = self.copier = self.file = None
         if self.tmp is not None:
             self.tmp.unlink(missing_ok=True)
 
@@ -205,7 +215,8 @@ class VideoFileSink(Sink):
             if self.copier is not None:
                 self.copier.copy_until(float(self._end * self._tick))
                 self.copier.close()
-            self.out.close()
+            close_output(self.out)
+            self.file.close()
             os.replace(self.tmp, self.path)
         except OSError as exc:  # a full disk while finishing: the recording was not written (an earlier file kept)
             self._discard()

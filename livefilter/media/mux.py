@@ -203,6 +203,18 @@ class StreamCopier:
             self.src.close()
 
 
+def close_output(out) -> None:
+    """Close a PyAV output container, and its file even when finishing it fails: PyAV writes the packets it holds
+    first and, where that fails (a full disk), raises with the file still open (its deleted temporary's space held
+    until the process ends); a second close writes the trailer or fails, and closes the file either way."""
+    try:
+        out.close()
+    except BaseException:
+        with contextlib.suppress(Exception):
+            out.close()
+        raise
+
+
 class Muxer:
     """Writes the graded video's packets and copies every other stream of the source (StreamCopier),
     interleaved by time in one fixed order (so a run split into chunks writes the same bytes as one piece)."""
@@ -221,7 +233,7 @@ class Muxer:
             self.copier = StreamCopier(info.path, self.out, Path(dst).suffix)
             self.copier.copy_tags(vs)
         except BaseException:
-            self.out.close()
+            close_output(self.out)
             raise
         self.frames = 0
         self.last_pts = None  # the latest frame written, on the source's clock (where a file cut short ends)
@@ -249,4 +261,4 @@ class Muxer:
             self.copier.copy_until(None if complete else self.last_t)
         finally:
             self.copier.close()
-            self.out.close()
+            close_output(self.out)
