@@ -82,6 +82,18 @@ def as_lut(look_or_lut) -> Lut:
 _NO_DEG = np.zeros((1, 1), np.float32)  # stands in for the degree map when there is none
 
 
+def _as_kernels_take(frame: np.ndarray, degree):
+    """The frame and degree map in the few types the kernels are compiled for: numba compiles a kernel once per
+    argument type (4-7 s each the first time on 2 cores, then cached on disk), and a read-only frame, a
+    Fortran-order one and a float64 degree map were each a type of their own. A read-only or Fortran-order frame is
+    copied (what a camera, a decoder or cv2 gives is neither); a float64 degree map becomes float32."""
+    if not frame.flags.writeable or (frame.flags.f_contiguous and not frame.flags.c_contiguous):
+        frame = np.array(frame, order="C")
+    if degree is not None and degree.dtype == np.float64:
+        degree = degree.astype(np.float32)
+    return frame, degree
+
+
 def render(frame: np.ndarray, look_or_lut, *, degree=None, strength: float = 1.0, interp: str = "trilinear",
            channels: str = "rgb", out: np.ndarray | None = None) -> np.ndarray:
     """Grade a frame with a look.
@@ -98,6 +110,7 @@ def render(frame: np.ndarray, look_or_lut, *, degree=None, strength: float = 1.0
         ``out`` (or a new array): ``frame + (lut(frame) - frame) * degree * strength``.
     """
     degree = check_render_args(frame, degree=degree, strength=strength, channels=channels, out=out, interp=interp)
+    frame, degree = _as_kernels_take(frame, degree)
     if out is None:
         out = np.empty(frame.shape, np.uint8)  # C order whatever the frame's strides
     table = baked_table(as_lut(look_or_lut), interp)
@@ -131,6 +144,7 @@ def render_segments(frame: np.ndarray, luts, mask, *, degree=None, strength: flo
     if len(luts) == 1:
         return render(frame, luts[0], degree=degree, strength=strength, interp=interp, channels=channels, out=out)
     seg = check_segment_mask(mask, len(luts), frame.shape)
+    frame, degree = _as_kernels_take(frame, degree)
     if out is None:
         out = np.empty(frame.shape, np.uint8)  # C order whatever the frame's strides
     tables = tuple(baked_table(lut, interp) for lut in luts)
