@@ -116,22 +116,26 @@ def atomic_output(path: str | os.PathLike, inputs: tuple = ()):
 @contextlib.contextmanager
 def atomic_outputs(paths, inputs: tuple = ()):
     """:func:`atomic_output` for files that belong together (a look and its per-segment files): every path checked
-    before anything is written, a temporary path yielded for each, all renamed when the block completes and none
-    kept otherwise (a full disk part-way left some new files beside an old main file, a mismatched set)."""
+    before anything is written, a temporary path yielded for each, all renamed once the block completes, none
+    replaced when the block fails (a full disk part-way left some new files beside an old main file, a mismatched
+    set). A rename failing part-way (rare: the files are written by then) leaves the earlier ones renamed."""
     ps = [check_output_path(p, inputs) for p in paths]
     tmps: list[Path] = []
+    at = ps[-1]  # the file a failure names
     try:
         for p in ps:
+            at = p
             tmps.append(temp_beside(p, _temp_suffix(p)))
         yield tmps
         for tmp, p in zip(tmps, ps):
+            at = p
             os.replace(tmp, p)
     except BaseException as exc:
         for tmp in tmps:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
         if isinstance(exc, OSError) and not isinstance(exc, OutputError):
-            raise _write_error(exc, ps[-1]) from exc
+            raise _write_error(exc, at) from exc
         raise
 
 

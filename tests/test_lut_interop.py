@@ -223,20 +223,26 @@ def test_a_lustre_3dl_s_mesh_line_is_its_grid_and_output_depth(tmp_path):
     assert np.allclose(read_lut(tmp_path / "dark.3dl").table, 1000 / 4095)
 
 
-@pytest.mark.parametrize("bits", [10, 12])
-def test_a_3dl_without_a_mesh_line_takes_the_least_depth_that_holds_its_values(tmp_path, bits):
-    # a 12-bit look that darkens (white at 1843, Nuke's layout: a 10-bit input mesh, no Mesh line) was read as 10-bit
-    # by OpenColorIO's limits (up to 2047): 4 times too bright, clipped
-    top = 2**bits - 1
-    grid = np.round(lf.Lut.identity(5).table * 0.45 * top).astype(int)
-    p = tmp_path / "dark.3dl"
+@pytest.mark.parametrize(("scale", "top", "read_as", "said"), [
+    (4095, 4095, 4095, False),  # a 12-bit look: no doubt
+    (1074, 1074, 1023, True),  # a 10-bit look overshooting white by 5 %: read so (OpenColorIO's limits), said
+    (4095 * 0.45, 1843, 1023, True),  # a 12-bit look that darkens: the format cannot tell it from the one above
+])
+def test_a_3dl_without_a_mesh_line_says_a_depth_it_cannot_be_sure_of(tmp_path, scale, top, read_as, said):
+    # a 12-bit look whose white is under 2048 (Nuke's layout: a 10-bit input mesh, no Mesh line) graded 4 times too
+    # bright without a word; taking the least depth that holds the values instead read a 10-bit file's overshoot 4
+    # times too dark (a review)
+    grid = np.round(lf.Lut.identity(5).table * scale).astype(int)
+    assert grid.max() == top
+    p = tmp_path / "look.3dl"
     p.write_text("0 256 512 767 1023\n" + "".join(f"{r} {g} {b}\n" for r, g, b in grid.reshape(-1, 3)))
-    if bits == 12:
-        lut = read_lut(p)  # 1843 > 1023: 12 bits, no doubt, no warning
-    else:
-        with pytest.warns(UserWarning, match=r"dark.3dl: output depth taken as 10-bit from its largest value 460"):
-            lut = read_lut(p)  # 460 could be a 12-bit look darker still: said
-    assert np.allclose(lut.table, grid / top)
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        lut = read_lut(p)
+    assert np.allclose(lut.table, grid / read_as)
+    lines = [str(w.message) for w in seen]
+    assert lines == ([f"{p}: values up to {top} read as 10-bit (an overshoot over its 1023); a 12-bit file without "
+                      "a Mesh line would grade 4 times too bright"] if said else []), lines
 
 
 def test_a_3dl_written_as_decimals_is_read_as_0_to_1_values(tmp_path):
@@ -248,9 +254,10 @@ def test_a_3dl_written_as_decimals_is_read_as_0_to_1_values(tmp_path):
     assert _max_diff(lf.render(PIXELS, read_lut(p)), PIXELS[..., ::-1]) <= 1
     p.write_text("0.0 0.25 0.5 0.75 1.0\n" + rows)  # the mesh in decimals too
     assert _max_diff(lf.render(PIXELS, read_lut(p)), PIXELS[..., ::-1]) <= 1
-    p.write_text("0 256 512 767 1023\n" + rows.replace("1.000000", "1023.5"))
-    with pytest.raises(lf.LutFormatError, match="float.3dl: rows with decimals up to 1023.5"):
-        read_lut(p)
+    ints = np.round(lf.Lut.identity(5).table[..., ::-1] * 1023).astype(int)
+    rows = "".join(f"{r} {g} {b}\n" for r, g, b in ints.reshape(-1, 3)).replace("1023 ", "1023. ", 1)
+    p.write_text("0 256 512 767 1023\n" + rows)  # one "1023." in an integer file: still 10-bit codes (a review)
+    assert _max_diff(lf.render(PIXELS, read_lut(p)), PIXELS[..., ::-1]) <= 1
 
 
 def test_hald_written_from_a_domain_lut_is_sampled_from_it_directly(tmp_path):

@@ -73,6 +73,9 @@ BAD_CUBES = {
     "unknown keyword": ("LUT_3D_SIZE 2\nFOO 1\n" + "0 0 0\n" * 8, "unknown keyword"),
     # a spreadsheet's decimal comma: it was "unknown keyword '0,000000'"
     "decimal comma": ("LUT_3D_SIZE 2\n" + "0,000000 0,000000 0,000000\n" * 8, "a decimal comma in '0,000000'"),
+    # a spreadsheet writes zero as 0: the first comma comes later (a review)
+    "decimal comma later": ("LUT_3D_SIZE 2\n0 0 0\n0,5 0 0\n" + "0 0 0\n" * 6, "a decimal comma in '0,5'"),
+    "decimal comma mid-row": ("LUT_3D_SIZE 2\n0 0 0\n0 0,5 0\n" + "0 0 0\n" * 6, "a decimal comma in '0,5'"),
 }
 
 
@@ -89,7 +92,8 @@ def test_bad_cube_files(tmp_path, case):
 
 # README: a bad .cube gives "an error naming the file and line". Where the fault sits on one line, that line:
 BAD_CUBE_LINES = {"size too small": 1, "size too big": 1, "text in data": 5, "text line in data": 5, "nan": 5,
-                  "inf": 5, "two numbers": 2, "unknown keyword": 2, "decimal comma": 2}
+                  "inf": 5, "two numbers": 2, "unknown keyword": 2, "decimal comma": 2,
+                  "decimal comma later": 3, "decimal comma mid-row": 3}
 # Faults of the whole file name a line too (README's table lists them among the errors naming the line): a wrong
 # row count the line where the rows ran out (or the first row too many), a reversed domain its DOMAIN line
 BAD_CUBE_LINES.update({"wrong row count": 8, "domain reversed": 3, "1d and 3d, rows for 3D only": 10})

@@ -205,16 +205,12 @@ class LivePipeline(LookControl):
         try:
             return self.start()
         except BaseException:  # a sink refusing the frame size at start: the detector and the sinks released now
-            self.close()
+            self._close_quietly()
             raise
 
     def __exit__(self, kind, value, tb):
-        try:
-            self.close()
-        except SinkError as exc:  # a sink that could not finish: raised, unless an error already ends the block
-            if kind is None:
-                raise
-            log.warning("%s", exc)
+        # a sink that could not finish: raised, unless an error already ends the block
+        self._close(raise_sink_errors=kind is None)
 
     def stop(self) -> None:
         """Ask the render loop to end (safe from a signal handler or another thread)."""
@@ -230,7 +226,15 @@ class LivePipeline(LookControl):
         then release the source, the backend and the estimator; a worker still running then (a camera stuck in a
         read, a fit) releases them itself when it ends, never while it uses them. Safe to call twice. A sink that
         cannot be finished (a recording on a full disk) raises its :class:`SinkError` once everything is closed (as
-        the block's error when the pipeline is used as a context manager, unless another error ends the block)."""
+        the block's error when the pipeline is used as a context manager, unless another error ends the block;
+        ``run()`` ending on an error logs it instead)."""
+        self._close(raise_sink_errors=True)
+
+    def _close_quietly(self) -> None:
+        """close() while another error is on its way: a sink's failure to finish is logged, not raised over it."""
+        self._close(raise_sink_errors=False)
+
+    def _close(self, raise_sink_errors: bool) -> None:
         if self._closed:
             return
         self._closed = True
@@ -260,7 +264,9 @@ class LivePipeline(LookControl):
             log.warning("%s still running after %.0f s; released when %s", ", ".join(busy), JOIN_TIMEOUT,
                         "it ends" if len(busy) == 1 else "they end")
         self._release_if_idle()
-        if failed:
+        for exc in failed[1 if raise_sink_errors else 0:]:
+            log.warning("%s", exc)
+        if failed and raise_sink_errors:
             raise failed[0]
 
     def _release_if_idle(self) -> None:
@@ -417,10 +423,10 @@ class LivePipeline(LookControl):
         except SinkError as exc:
             self.status = f"stopped: {exc}"
             self.errors.append(str(exc))
-            self.close()
+            self._close_quietly()
             raise
         except BaseException:
-            self.close()
+            self._close_quietly()
             raise
         return self.stats.summary()
 

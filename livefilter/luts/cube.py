@@ -83,6 +83,7 @@ def read_cube(path: str | os.PathLike) -> Lut:
         head = line.split(None, 1)[0]
         if not _is_number(head):
             if rows:
+                _no_decimal_comma(line, p, lineno)
                 raise LutFormatError(f"text in the data rows: {line!r}", p, lineno)
             arg = line[len(head):].strip()
             if head == "TITLE":  # quoted, with any quotes and '#' inside it, a comment after it; else as written
@@ -121,10 +122,8 @@ def read_cube(path: str | os.PathLike) -> Lut:
                     in_video = True
                 else:
                     out_video = True
-            elif _DECIMAL_COMMA.match(head):
-                raise LutFormatError(f"a decimal comma in {head!r}: .cube numbers take a point (0.5, not 0,5)",
-                                     p, lineno)
             else:
+                _no_decimal_comma(line, p, lineno)
                 raise LutFormatError(f"unknown keyword {head!r}", p, lineno)
             continue
         if first_data_line is None:
@@ -186,6 +185,13 @@ def _one_domain(domain, rng, rng_name, p):
     return domain if domain is not None else rng
 
 
+def _no_decimal_comma(text: str, path, lineno: int) -> None:
+    """A number written with a decimal comma (0,5), as a spreadsheet in some locales writes it, named as such."""
+    comma = next((t for t in text.split() if _DECIMAL_COMMA.match(t)), None)
+    if comma is not None:
+        raise LutFormatError(f"a decimal comma in {comma!r}: .cube numbers take a point (0.5, not 0,5)", path, lineno)
+
+
 def _is_number(token: str) -> bool:
     try:
         float(token)
@@ -201,6 +207,7 @@ def _floats(text: str, path, lineno: int, what: str, count: int = 3) -> list[flo
     try:
         vals = [float(v) for v in parts]
     except ValueError:
+        _no_decimal_comma(text, path, lineno)
         raise LutFormatError(f"{what} has text where numbers belong: {text!r}", path, lineno) from None
     if not all(math.isfinite(v) for v in vals):
         raise LutFormatError(f"NaN or infinite value in {what}: {text!r}", path, lineno)

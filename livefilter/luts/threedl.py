@@ -3,13 +3,13 @@
 Layout: an optional input mesh line (the grid as integer input codes, e.g. ``0 64 128 ... 1023``: its scale from
 its largest value, as the output's), then N^3 rows of integer RGB with BLUE changing fastest. The output depth comes
 from Lustre's ``Mesh <grid bits> <out bits>`` line (a grid of 2^grid bits + 1 points: ``Mesh 4 12`` is 17 points,
-12-bit output), or else from the largest value: the least depth that holds it (up to 255 is 8 bit, up to 1023 10 bit,
-up to 4095 12 bit, more 16 bit; OpenColorIO's limits 511 / 2047 / 8191 read a 12-bit look whose white is below 2048,
-one that darkens, as 10-bit: 4 times too bright); a depth guessed for a file whose largest value is under half its
-top is said (a 10- or 12-bit look that darkens that much reads as one of less depth). Rows written as decimals (a
-point or an exponent in them) are 0..1 values, as some tools write them (they graded black as 8-bit codes).
-``3DMESH``, ``LUT8`` and ``gamma`` lines are skipped. Only an evenly spaced mesh (within 2 codes of rounding) is taken;
-an uneven one is refused.
+12-bit output), or else (as OpenColorIO does) from the largest value: up to 511 is 8 bit, up to 2047 10 bit, up to
+8191 12 bit, more 16 bit (OpenColorIO allows a look twice its depth's top: an overshoot). A value above the guessed
+depth's top is said: the file is read with that overshoot, and a deeper file without a Mesh line, a 12-bit look whose
+white is under 2048, is read 4 times too bright (the format cannot tell them apart; a Mesh line settles it). Rows
+written as decimals (a point or an exponent in them) whose values stay within 0..2 are 0..1 values, as some tools
+write them (they graded black as 8-bit codes). ``3DMESH``, ``LUT8`` and ``gamma`` lines are skipped. Only an evenly
+spaced mesh (within 2 codes of rounding) is taken; an uneven one is refused.
 """
 
 from __future__ import annotations
@@ -32,9 +32,8 @@ FLOAT_MAX = 2.0  # decimals above this are not 0..1 values with some overshoot
 
 
 def _depth_max(value: float) -> int:
-    """The top code of the least depth (8, 10, 12, 16 bit) that holds ``value``."""
-    for bits in (8, 10, 12):
-        if value <= 2**bits - 1:
+    for limit, bits in ((511, 8), (2047, 10), (8191, 12)):
+        if value <= limit:
             return 2**bits - 1
     return 2**16 - 1
 
@@ -83,20 +82,19 @@ def read_3dl(path: str | os.PathLike) -> Lut:
     if len(lines) != n**3:
         raise LutFormatError(f"a {n}-point grid needs {n**3} data rows, found {len(lines)}", p)
     data = np.asarray([v for _, v in lines], dtype=np.float64)
-    decimals = any(_DECIMALS.search(text_rows[ln]) for ln, _ in lines)
-    if decimals:
-        if data.max() > FLOAT_MAX:
-            raise LutFormatError(f"rows with decimals up to {data.max():g}: a .3dl holds integer codes or 0..1 "
-                                 "values", p)
-        out_max = 1.0
+    top = data.max()
+    if top <= FLOAT_MAX and any(_DECIMALS.search(text_rows[ln]) for ln, _ in lines):
+        out_max = 1.0  # 0..1 values (an integer file's largest value is far above 2)
     elif out_bits:
         out_max = 2**out_bits - 1
     else:
-        out_max = _depth_max(data.max())
-        if data.max() < out_max / 2:
+        out_max = _depth_max(top)
+        if out_max < top and out_max < 2**16 - 1:
             bits = int(np.log2(out_max + 1))
-            warnings.warn(f"{p}: output depth taken as {bits}-bit from its largest value {data.max():g} (no Mesh "
-                          "line says it); a deeper look this dark would grade too bright", stacklevel=2)
+            deeper = {8: 10, 10: 12, 12: 16}[bits]
+            warnings.warn(f"{p}: values up to {top:g} read as {bits}-bit (an overshoot over its {out_max}); a "
+                          f"{deeper}-bit file without a Mesh line would grade {2 ** (deeper - bits)} times too bright",
+                          stacklevel=2)
     lo, hi = 0.0, 1.0
     if mesh is not None:
         # on its own scale (a Lustre file's is 10-bit whatever its Mesh line: that line's first number was taken for

@@ -238,6 +238,35 @@ def test_sink_failure_stops_cleanly(look, tmp_path):
     assert "stopped" in p.status
 
 
+class UnfinishableSink(NullSink):
+    name = "unfinishable"
+
+    def close(self):
+        raise SinkError("cannot write the recording (No space left on device)", "r.mp4")
+
+
+def test_a_sink_that_cannot_finish_is_the_pipeline_s_error_but_never_hides_another(look, caplog):
+    # close() raises a recording's failure to finish (it was only logged: the command line said "wrote" and exited
+    # 0); an error or a Ctrl+C that ends run() stays the error raised, the sink's failure logged beside it
+    with pytest.raises(SinkError, match="r.mp4: cannot write the recording"):
+        with pipeline(sinks=[UnfinishableSink()], look=look) as p:
+            p.run(max_frames=3)
+
+    def interrupt(out, info):
+        raise KeyboardInterrupt
+
+    for end in (KeyboardInterrupt, ValueError):
+        p = pipeline(sinks=[UnfinishableSink(), UnfinishableSink()], look=look)
+        if end is KeyboardInterrupt:
+            p.add_callback(interrupt)
+        else:
+            p.sinks[0].send = lambda *a, **k: (_ for _ in ()).throw(ValueError("the real error"))
+        caplog.clear()
+        with pytest.raises(end), p:
+            p.run(max_frames=3)
+        assert caplog.text.count("cannot write the recording") == 2  # both sinks' failures said
+
+
 def test_ctrl_c_finalises_the_recording(look, tmp_path):
     def interrupt(out, info):
         if info["seq"] >= 5:
