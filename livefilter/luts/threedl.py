@@ -89,7 +89,7 @@ def read_3dl(path: str | os.PathLike) -> Lut:
         out_max = 2**out_bits - 1
     else:
         out_max = _depth_max(top)
-        if out_max < top and out_max < 2**16 - 1:
+        if top > out_max + 1 and out_max < 2**16 - 1:  # 2^bits itself: white as tools that scale by 2^bits write it
             bits = int(np.log2(out_max + 1))
             deeper = {8: 10, 10: 12, 12: 16}[bits]
             warnings.warn(f"{p}: values up to {top:g} read as {bits}-bit (an overshoot over its {out_max}); a "
