@@ -60,6 +60,10 @@ def __getattr__(name):  # LivePipeline on first use: the live package (threads, 
     raise AttributeError(f"module 'livefilter' has no attribute {name!r}")
 
 
+def __dir__():  # the lazy LivePipeline too (dir() and tab completion missed it)
+    return sorted({*globals(), "LivePipeline"})
+
+
 __all__ = [
     "__version__", "Look", "Reading", "FitSettings", "LivePipeline", "Lut", "fit_look", "load_look", "render",
     "apply_video", "apply_folder", "read_lut", "write_lut", "read_image",

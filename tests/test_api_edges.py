@@ -35,6 +35,7 @@ def test_fit_arguments_are_checked_by_name(kw, said):
 def test_the_readings_and_the_settings_are_public(look):
     # fit_look's settings= and look.candidates named classes a user had to import from inside the package
     assert {"Reading", "FitSettings"} <= set(lf.__all__)
+    assert set(lf.__all__) <= set(dir(lf))  # LivePipeline, imported lazily, was missing from dir() (tab completion)
     assert all(isinstance(r, lf.Reading) for r in look.candidates) and len(look.candidates) > 1
     assert lf.FitSettings().candidates == len(look.candidates) or "candidates skipped" in look.meta
 

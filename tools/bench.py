@@ -313,7 +313,8 @@ def bench_ray_photos(look, tmp: Path, count: int) -> dict:
 def main_video(args) -> int:
     result: dict = {"machine": machine_info(args.threads), "note": "2 shared cores (other work ran on the machine "
                     "too; a training job was paused while timing)"}
-    import ray  # noqa: F401 - fail early when the scale extra is missing and --ray-photos is asked
+    if args.ray_photos:
+        import ray  # noqa: F401 - fail early when the scale extra is missing and --ray-photos is asked
 
     after, before = DATA / "sample_after.jpg", DATA / "sample_before.jpg"
     look = lf.fit_look(after, before)
@@ -384,6 +385,8 @@ def main(argv=None) -> int:
                     help="only the per-segment render (two LUTs + soft mask vs one LUT) and segmenter figures")
     ap.add_argument("--note", help="a note stored with the machine info (e.g. what else was running)")
     args = ap.parse_args(argv)
+    if args.json and not Path(args.json).resolve().parent.is_dir():  # before the run, not after it (results lost)
+        ap.error(f"--json {args.json}: its folder does not exist (mkdir -p {Path(args.json).parent})")
     if args.video is not None or args.rss_frames or args.ray_photos:
         return main_video(args)
     import numba
