@@ -51,7 +51,8 @@ def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--results", type=Path, default=RESULTS, help="the folder holding the JSON files")
     results = ap.parse_args(argv).results
-    missing = [name for name in ("bench.json", *(f"bench-live-{k}.json" for k in LIVE)) if not (results / name).is_file()]
+    names = ("bench.json", *(f"bench-live-{k}.json" for k in LIVE))
+    missing = [name for name in names if not (results / name).is_file()]
     if missing:
         ap.error(f"{results} lacks {', '.join(missing)}: run the commands at the top of this script first")
     d = json.loads((results / "bench.json").read_text())
