@@ -100,17 +100,8 @@ def atomic_output(path: str | os.PathLike, inputs: tuple = ()):
     rename) becomes an :class:`OutputError` naming ``path``, so the command line says which file could not be
     written (exit 2) instead of a bare ``OSError: [Errno 28]``. The block only writes: inputs are read before it.
     """
-    p = check_output_path(path, inputs)
-    tmp = temp_beside(p, _temp_suffix(p))
-    try:
-        yield Path(tmp)
-        os.replace(tmp, p)
-    except BaseException as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        if isinstance(exc, OSError) and not isinstance(exc, OutputError):
-            raise _write_error(exc, p) from exc
-        raise
+    with atomic_outputs([path], inputs) as (tmp,):
+        yield tmp
 
 
 @contextlib.contextmanager
