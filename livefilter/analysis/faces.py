@@ -14,7 +14,7 @@ from ..errors import ModelError
 from ..render.checks import check_rgb
 from ..resources import MODELS_DIR, REINSTALL
 from .shrink import shrink_to
-from .tasks import open_task
+from .tasks import base_options, open_task
 
 FACE_MODEL = MODELS_DIR / "face_detection_short_range.tflite"
 DETECT_SIDE = 256  # the short-range model works on 128x128 input; a 256 px frame keeps small faces
@@ -29,9 +29,8 @@ class FaceDetector:
         if not path.is_file():
             raise ModelError(f"face detection model is missing; {REINSTALL}", path)
         from mediapipe.tasks.python import vision
-        from mediapipe.tasks.python.core.base_options import BaseOptions
 
-        opts = vision.FaceDetectorOptions(base_options=BaseOptions(model_asset_path=str(path)),
+        opts = vision.FaceDetectorOptions(base_options=base_options(path),
                                           min_detection_confidence=min_confidence)
         self._det, self.close = open_task(self, lambda: vision.FaceDetector.create_from_options(opts),
                                           "face detection", path)

@@ -21,7 +21,7 @@ from ..fileio import Closable
 from ..render.checks import check_rgb
 from ..resources import REINSTALL, model_path
 from .shrink import shrink_to
-from .tasks import open_task
+from .tasks import base_options, open_task
 
 SEGMENT_MODEL = model_path("selfie_segmentation.tflite")
 CATEGORIES = ("background", "person")  # label -> name; the look files and .cube names use these
@@ -55,9 +55,8 @@ class Segmenter(Closable):
         if not 0.0 <= smoothing < 1.0:
             raise InputError(f"smoothing must be in [0, 1), got {smoothing}")
         from mediapipe.tasks.python import vision
-        from mediapipe.tasks.python.core.base_options import BaseOptions
 
-        opts = vision.ImageSegmenterOptions(base_options=BaseOptions(model_asset_path=str(path)),
+        opts = vision.ImageSegmenterOptions(base_options=base_options(path),
                                             output_confidence_masks=True, output_category_mask=False)
         self._seg, self.close = open_task(self, lambda: vision.ImageSegmenter.create_from_options(opts),
                                           "segmentation", path)

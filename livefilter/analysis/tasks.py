@@ -2,11 +2,34 @@
 
 from __future__ import annotations
 
+import os
 import weakref
 
 from ..errors import ModelError
 from ..nativelogs import hold_quiet
 from ..resources import REINSTALL
+
+
+def base_options(path):
+    """MediaPipe's BaseOptions for the model at ``path``, with its usage upload kept from leaving the machine.
+
+    MediaPipe 1.x sends Google a usage record over HTTPS (play.googleapis.com/log: its version, Python's, the task,
+    timings and call counts) when a task is closed, with no switch to turn it off (upstream issue
+    google-ai-edge/mediapipe#6291). It trusts only the certificates in the bundle its Python options name: given
+    none (an empty file), the upload's TLS handshake fails and the record is never sent (checked against a local
+    server trusted through that bundle: it received the record; with an empty bundle, no request). A DNS lookup and
+    a TLS greeting naming play.googleapis.com still leave the machine (docs/reference.md, "Privacy"). MediaPipe
+    versions without ``to_ctypes`` (0.10.x) get the options unchanged."""
+    from mediapipe.tasks.python.core.base_options import BaseOptions
+
+    class NoUploadOptions(BaseOptions):
+        def to_ctypes(self):
+            options = super().to_ctypes()
+            if hasattr(options, "ca_bundle_path"):
+                options.ca_bundle_path = os.devnull.encode()
+            return options
+
+    return NoUploadOptions(model_asset_path=str(path))
 
 
 def open_task(owner, create, what: str, path):
