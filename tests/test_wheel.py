@@ -29,6 +29,8 @@ def _source_copy(dst: Path) -> Path:
         shutil.copytree(ROOT / name, dst / name, ignore=ignore)
     for name in ("pyproject.toml", "setup.py", "MANIFEST.in", "README.md", "LICENSE"):
         shutil.copy2(ROOT / name, dst / name)
+    (dst / "tests").mkdir()  # a test file, as the checkout has: setuptools took tests/test_*.py into the sdist
+    shutil.copy2(ROOT / "tests" / "test_wheel.py", dst / "tests" / "test_wheel.py")
     return dst
 
 

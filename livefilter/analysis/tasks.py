@@ -13,13 +13,14 @@ from ..resources import REINSTALL
 def base_options(path):
     """MediaPipe's BaseOptions for the model at ``path``, with its usage upload kept from leaving the machine.
 
-    MediaPipe 1.x sends Google a usage record over HTTPS (play.googleapis.com/log: its version, Python's, the task,
-    timings and call counts) when a task is closed, with no switch to turn it off (upstream issue
+    MediaPipe from 0.10.35 sends Google a usage record over HTTPS (play.googleapis.com/log: its version, Python's,
+    the task, timings and call counts) when a task is closed, with no switch to turn it off (upstream issue
     google-ai-edge/mediapipe#6291). It trusts only the certificates in the bundle its Python options name: given
     none (an empty file), the upload's TLS handshake fails and the record is never sent (checked against a local
-    server trusted through that bundle: it received the record; with an empty bundle, no request). A DNS lookup and
-    a TLS greeting naming play.googleapis.com still leave the machine (docs/reference.md, "Privacy"). MediaPipe
-    versions without ``to_ctypes`` (0.10.x) get the options unchanged."""
+    server trusted through that bundle: it received the record; with an empty bundle, no request). A DNS lookup, a
+    TCP connection and the start of a TLS handshake with play.googleapis.com still happen (docs/reference.md,
+    "Privacy"). Earlier releases carry no upload and take no bundle: their options are left as they are
+    (``to_ctypes`` is then never called, or its options have no ``ca_bundle_path``)."""
     from mediapipe.tasks.python.core.base_options import BaseOptions
 
     class NoUploadOptions(BaseOptions):

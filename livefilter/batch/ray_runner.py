@@ -61,6 +61,10 @@ def connect(address: str | None = "local"):
 
             for name in ("ray", "ray.data"):
                 logging.getLogger(name).setLevel(logging.ERROR)
+        # Ray's usage statistics (sent to usage-stats.ray.io by a cluster it starts, on by default) off unless the
+        # user set them: a local cluster's head process takes this from our environment; a running cluster keeps
+        # its own setting (docs/reference.md, "Privacy")
+        os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
         try:
             with terminal_signals_blocked():
                 if address in (None, "local"):

@@ -266,3 +266,21 @@ def test_ray_addresses_that_do_not_connect_are_one_line_each():
         _join_cluster(Ray(client), "ray://h:10001", {})
     with pytest.raises(InputError, match="^--ray x: not a Ray address"):
         _join_cluster(Ray(ValueError("Invalid address format")), "x", {})
+
+
+def test_a_cluster_livefilter_starts_sends_no_usage_statistics(monkeypatch):
+    # Ray's usage statistics are on by default (a local cluster's head reports to usage-stats.ray.io): off unless
+    # the user chose, as README's privacy line says nothing is sent
+    import os
+
+    from livefilter.batch import ray_runner
+
+    seen = []
+    monkeypatch.setattr(ray, "is_initialized", lambda: False)
+    monkeypatch.setattr(ray, "init", lambda **kw: seen.append(os.environ.get("RAY_USAGE_STATS_ENABLED")))
+    monkeypatch.setenv("RAY_USAGE_STATS_ENABLED", "unset below")  # restored (to unset) after the test
+    monkeypatch.delenv("RAY_USAGE_STATS_ENABLED")
+    ray_runner.connect("local")
+    monkeypatch.setenv("RAY_USAGE_STATS_ENABLED", "1")  # the user's own choice stays
+    ray_runner.connect("local")
+    assert seen == ["0", "1"]
