@@ -246,14 +246,9 @@ class LivePipeline(LookControl):
             t.join(timeout=max(0.0, deadline - time.monotonic()))
         while self._looks_pending and time.monotonic() < deadline:
             time.sleep(0.01)
-        failed = []  # a recording that could not be finished (a full disk): raised once all is closed
-        for sink in self.sinks:  # only the caller's render loop uses them
-            try:
-                sink.close()
-            except SinkError as exc:
-                failed.append(exc)
-            except Exception as exc:  # noqa: BLE001 - closing must go on for the others
-                log.warning("closing %s failed: %s", sink.name, exc)
+        # only the caller's render loop uses the sinks; a recording that could not be finished (a full disk) is raised
+        # once all is closed
+        failed = close_all(self.sinks, keep=SinkError)
         if self._switch_saved:  # process-wide: not left to a worker that may never end
             self._switch_saved = False
             fast_switching(False)

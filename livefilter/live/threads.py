@@ -13,12 +13,18 @@ import numba
 log = logging.getLogger("livefilter.live.pipeline")
 
 
-def close_all(objs) -> None:
+def close_all(objs, keep: tuple = ()) -> list:
+    """Close each of ``objs``, going on past failures: those of the types in ``keep`` are returned (for the caller
+    to raise), the others logged."""
+    kept = []
     for obj in objs:
         try:
             obj.close()
+        except keep as exc:
+            kept.append(exc)
         except Exception as exc:  # noqa: BLE001 - closing must go on for the others
             log.warning("closing %s failed: %s", getattr(obj, "name", obj), exc)
+    return kept
 
 
 _switch = {"users": 0, "saved": None}

@@ -238,11 +238,8 @@ class Look:
         if "strength" in self.meta:  # with_strength: the share of the look baked in
             comments.append(f"strength: {self.meta['strength']}")
         extra = {"comments": comments} if fmt.name == "cube" else {}
-        segments = self.segment_paths(p)
-        if not segments:
-            return write_lut(p, self.lut.retitled(self.name), inputs=inputs, **extra)
-        files = []  # (path, LUT, writer's keywords): the global look last
-        for k, sp in segments.items():
+        files = []  # (path, LUT, writer's keywords): each segment's, then the global look
+        for k, sp in self.segment_paths(p).items():
             cat = self.categories[k]
             note = f"segment: {cat} (label {k}); the global look is {p.name}"
             more = {"comments": [*comments, note]} if extra else {}
@@ -252,10 +249,10 @@ class Look:
             for (dst, lut, kw), tmp in zip(files, tmps):
                 try:
                     write_lut(tmp, lut, **kw)
-                except OSError as exc:  # named for the file it stands for, not its temporary
-                    problem = exc.problem if isinstance(exc, OutputError) else f"cannot write the file " \
-                        f"({exc.strerror or exc})"
-                    raise OutputError(problem, dst) from None
+                except OutputError as exc:  # named for the file it stands for, not its temporary
+                    raise OutputError(exc.problem, dst) from None
+                except OSError as exc:
+                    raise OutputError(f"cannot write the file ({exc.strerror or exc})", dst) from None
         return p
 
     def _save_npz(self, p: Path, inputs) -> Path:

@@ -38,12 +38,19 @@ def _depth_max(value: float) -> int:
     return 2**16 - 1
 
 
+def _top(largest: float, decimals: bool, bits: int | None = None) -> float:
+    """The value that stands for 1.0 in a mesh or the rows: 1 for 0..1 decimals (an integer file's largest value is
+    far above 2), else the top code of the Mesh line's depth or of the depth guessed from the largest value."""
+    if decimals and largest <= FLOAT_MAX:
+        return 1.0
+    return 2**bits - 1 if bits else _depth_max(largest)
+
+
 def read_3dl(path: str | os.PathLike) -> Lut:
     """Read a .3dl file into a :class:`Lut`."""
     p, text = read_text_lut(path, ".3dl")
     out_bits = None
-    lines: list[tuple[int, list[float]]] = []
-    text_rows = {}
+    lines: list[tuple[int, list[float], bool]] = []  # (line number, values, written as decimals)
     for lineno, raw in enumerate(text.splitlines(), 1):
         line = raw.split("#", 1)[0].strip()
         if not line:
@@ -63,17 +70,15 @@ def read_3dl(path: str | os.PathLike) -> Lut:
             raise LutFormatError(f"not a .3dl line: {line!r}", p, lineno) from None
         if not np.isfinite(vals).all():
             raise LutFormatError(f"NaN or infinite value: {line!r}", p, lineno)
-        lines.append((lineno, vals))
-        text_rows[lineno] = line
+        lines.append((lineno, vals, bool(_DECIMALS.search(line))))
     if not lines:
         raise LutFormatError("no data", p)
-    mesh = mesh_decimals = None
+    mesh = None
     first_n = len(lines[0][1])
     if first_n != 3 or round((len(lines) - 1) ** (1 / 3)) ** 3 == len(lines) - 1 == 27:
-        mesh = np.asarray(lines[0][1])
-        mesh_decimals = bool(_DECIMALS.search(text_rows[lines[0][0]]))
+        mesh, mesh_decimals = np.asarray(lines[0][1]), lines[0][2]
         lines = lines[1:]
-    bad = [ln for ln, v in lines if len(v) != 3]
+    bad = [ln for ln, v, _ in lines if len(v) != 3]
     if bad:
         raise LutFormatError("a data row needs 3 numbers", p, bad[0])
     n = len(mesh) if mesh is not None else round(len(lines) ** (1 / 3))
@@ -81,25 +86,21 @@ def read_3dl(path: str | os.PathLike) -> Lut:
         raise LutFormatError(f"a .3dl grid of {n} points; expected {MIN_SIZE}..{MAX_SIZE}", p)
     if len(lines) != n**3:
         raise LutFormatError(f"a {n}-point grid needs {n**3} data rows, found {len(lines)}", p)
-    data = np.asarray([v for _, v in lines], dtype=np.float64)
+    data = np.asarray([v for _, v, _ in lines], dtype=np.float64)
     top = data.max()
-    if top <= FLOAT_MAX and any(_DECIMALS.search(text_rows[ln]) for ln, _ in lines):
-        out_max = 1.0  # 0..1 values (an integer file's largest value is far above 2)
-    elif out_bits:
-        out_max = 2**out_bits - 1
-    else:
-        out_max = _depth_max(top)
-        if top > out_max + 1 and out_max < 2**16 - 1:  # 2^bits itself: white as tools that scale by 2^bits write it
-            bits = int(np.log2(out_max + 1))
-            deeper = {8: 10, 10: 12, 12: 16}[bits]
-            warnings.warn(f"{p}: values up to {top:g} read as {bits}-bit (an overshoot over its {out_max}); a "
-                          f"{deeper}-bit file without a Mesh line would grade {2 ** (deeper - bits)} times too bright",
-                          stacklevel=2)
+    out_max = _top(top, any(dec for _, _, dec in lines), out_bits)
+    # a guessed depth overshot (2^bits itself is white as tools that scale by 2^bits write it)
+    if not out_bits and 1 < out_max < 2**16 - 1 and top > out_max + 1:
+        bits = int(np.log2(out_max + 1))
+        deeper = {8: 10, 10: 12, 12: 16}[bits]
+        warnings.warn(f"{p}: values up to {top:g} read as {bits}-bit (an overshoot over its {out_max}); a "
+                      f"{deeper}-bit file without a Mesh line would grade {2 ** (deeper - bits)} times too bright",
+                      stacklevel=2)
     lo, hi = 0.0, 1.0
     if mesh is not None:
         # on its own scale (a Lustre file's is 10-bit whatever its Mesh line: that line's first number was taken for
         # the input's bits, and an identity file graded black)
-        in_max = 1.0 if mesh_decimals and mesh.max() <= FLOAT_MAX else _depth_max(mesh.max())
+        in_max = _top(mesh.max(), mesh_decimals)
         even = np.linspace(mesh[0], mesh[-1], n)
         if not mesh[-1] > mesh[0] or np.abs(mesh - even).max() > 2:
             raise LutFormatError("uneven input mesh (its points are not evenly spaced); not supported", p,
