@@ -151,11 +151,17 @@ def test_preview_window_under_xvfb_split_hud_strength_faces_degree_next_quit(xdi
         at = screen.window(proc)
         screen.xdotool("mousemove", at[0] + W // 2, at[1] + H // 2)  # no window manager: focus follows the pointer
 
-        def view_when(pred, what, timeout=45.0):
+        def view_when(pred, what, timeout=45.0, again=None):
             def check():
                 view = screen.shot(at)
                 shots["last"] = view
                 return view if pred(view) else None
+            if again is not None:  # a key press X lost once (no window manager; CI, under load): pressed again
+                try:
+                    return wait_for(check, what, 15.0, proc)
+                except AssertionError:
+                    screen.xdotool("mousemove", at[0] + W // 2, at[1] + H // 2)
+                    screen.key(again)
             return wait_for(check, what, timeout, proc)
 
         def showing(text, timeout=45.0):
@@ -170,7 +176,8 @@ def test_preview_window_under_xvfb_split_hud_strength_faces_degree_next_quit(xdi
         assert not (shots["hud"][HUD_ROWS:, mid - 1: mid + 1] == 255).all()
 
         screen.key("space")
-        shots["split"] = view_when(lambda v: (v[HUD_ROWS:, mid - 1: mid + 1] == 255).all(), "the split divider")
+        shots["split"] = view_when(lambda v: (v[HUD_ROWS:, mid - 1: mid + 1] == 255).all(), "the split divider",
+                                   again="space")
         screen.key("space")
         screen.key("minus")
         showing("strength 0.90")
