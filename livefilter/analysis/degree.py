@@ -46,7 +46,9 @@ def _profile(u: np.ndarray) -> np.ndarray:
 
 
 def grid_shape(frame_h: int, frame_w: int, step: int = GRID_STEP) -> tuple[int, int]:
-    return max(2, -(-frame_h // step)), max(2, -(-frame_w // step))
+    """The degree map's size for a frame: one cell per ``step`` pixels, at least 2 a side but never more than the
+    frame (the renderers take no larger map: a photo 1 pixel high failed with a look that has its scene)."""
+    return (min(frame_h, max(2, -(-frame_h // step))), min(frame_w, max(2, -(-frame_w // step))))
 
 
 def face_protection(boxes, shape: tuple[int, int], weights=None) -> np.ndarray:

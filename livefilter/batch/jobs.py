@@ -101,8 +101,8 @@ def grade_job(look, job: Job, opts: Options, stop=None, progress=None, extra_inp
                           degree_estimator=degree_estimator)
     except VideoDecodeError as exc:
         return Result(job, "failed", str(exc), frames=exc.graded, seconds=time.perf_counter() - t)
-    except LiveFilterError as exc:
-        return Result(job, "failed", str(exc), seconds=time.perf_counter() - t)
+    except LiveFilterError as exc:  # one naming no file is the input's: a folder run's line must say which
+        return Result(job, "failed", str(exc) if exc.path else f"{job.src}: {exc}", seconds=time.perf_counter() - t)
     except OSError as exc:
         return Result(job, "failed", f"{job.dst}: cannot write ({exc.strerror or exc})",
                       seconds=time.perf_counter() - t)

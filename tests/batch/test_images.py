@@ -43,6 +43,22 @@ def test_a_photo_gets_the_degree_a_video_frame_gets(tmp_path):
     assert np.array_equal(lf.read_image(tmp_path / "out" / "parrots.png"), expected)
 
 
+def test_a_photo_one_pixel_high_or_wide_is_graded_with_a_look_that_has_its_scene(tmp_path):
+    """A look with its template's scene on a photo 1 pixel high or wide (a divider strip, a 1x1 spacer): the degree
+    map was 2 cells a side at least, larger than the photo, and the renderer refused it ("degree map (2, 2) must be
+    the frame's size (1, 1) or smaller"), while a .cube of the same look graded it."""
+    look = _look_with_a_scene()
+    parrots = lf.read_image(DATA_DIR / "sample_test.jpg")
+    for h, w in ((1, 1), (1, 300), (300, 1), (1, 3), (3, 2)):
+        strip = np.ascontiguousarray(parrots[:h, :w])
+        est = FrameDegree(False, every=1, scene=scene_of(look))
+        degree = est.update(strip)
+        est.close()
+        assert degree is not None and degree.shape[0] <= h and degree.shape[1] <= w  # the scene is unlike: a map
+        out = grade_image(look, strip, face_protect=True)
+        assert out.shape == strip.shape and np.array_equal(out, look.apply(strip, degree=degree))
+
+
 def test_apply_says_what_share_of_the_look_a_photos_scene_gave_it(tmp_path, capsys):
     """`apply LOOK.look.npz photo` on an unlike scene says the share (the scene similarity) and how to have it all;
     a like scene, --no-scene and a look without a scene say nothing of it."""
