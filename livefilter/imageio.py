@@ -26,11 +26,16 @@ from .render.checks import check_rgb
 #: sound files: named in errors for what they are (a sound file given as a template or an input to grade)
 AUDIO_EXTS = (".m4a", ".mp3", ".aac", ".wav", ".flac", ".ogg", ".opus", ".wma", ".aif", ".aiff")
 #: the image files livefilter reads as photos (apply, a folder of frames as a live source)
-IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp", ".avif", ".heic", ".heif")
+IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".jfif", ".jpe", ".tif", ".tiff", ".bmp", ".webp", ".avif", ".heic", ".heif")
 #: image files read but not written (a GIF's 256 colours would band a graded photo): graded into .png
 READ_ONLY_IMAGE_EXTS = (".gif", ".jp2")
 #: every image file graded as a photo (apply, a live source)
 READABLE_IMAGE_EXTS = IMAGE_EXTS + READ_ONLY_IMAGE_EXTS
+#: camera RAW files: refused by name. Pillow opens some of them (a DNG, a CR2 or a NEF is a TIFF inside) and gives
+#: the small preview stored first, so a "photo" read from one was a thumbnail in its camera's own colours
+RAW_EXTS = (".dng", ".cr2", ".cr3", ".crw", ".nef", ".nrw", ".arw", ".srf", ".sr2", ".raf", ".orf", ".rw2", ".raw",
+            ".rwl", ".pef", ".srw", ".x3f", ".3fr", ".fff", ".iiq", ".erf", ".kdc", ".dcr", ".mrw", ".mef", ".mos")
+RAW_PROBLEM = "a camera RAW file: livefilter reads no RAW (export it from a RAW developer as TIFF or JPEG)"
 
 # HEIF brands (ISO/IEC 23008-12): HEVC-coded images and sequences, and the generic ones, which an AVIF file may
 # carry too (it then also lists "avif" / "avis": Pillow reads it)
@@ -205,6 +210,10 @@ def read_image(
         raise ImageReadError("no such file", p)
     if p.is_dir():
         raise ImageReadError("is a folder, not an image", p)
+    if p.suffix.lower() in RAW_EXTS:
+        raise ImageReadError(RAW_PROBLEM, p)
+    if p.is_file() and p.stat().st_size == 0:  # was "not an image, or an image format that cannot be read"
+        raise ImageReadError("empty file (0 bytes)", p)
     try:
         with warnings.catch_warnings(), _open(p) as img:
             # Pillow's "Corrupt EXIF data" (on opening a JPEG, again on turning it upright) named no file:
@@ -270,8 +279,8 @@ def animation_frames(path: str | os.PathLike) -> int:
         return 1
 
 
-_WRITABLE = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".tif": "TIFF", ".tiff": "TIFF", ".bmp": "BMP",
-             ".webp": "WEBP", ".avif": "AVIF", ".heic": "HEIF", ".heif": "HEIF"}
+_WRITABLE = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".jfif": "JPEG", ".jpe": "JPEG", ".tif": "TIFF",
+             ".tiff": "TIFF", ".bmp": "BMP", ".webp": "WEBP", ".avif": "AVIF", ".heic": "HEIF", ".heif": "HEIF"}
 
 
 # Orientation (EXIF tag 274): read_image applies it to the pixels, so a graded copy says 1 ("as stored")

@@ -103,7 +103,7 @@ def bad_images(tmp_path):
     Image.fromarray(np.zeros((1, 1, 3), np.uint8)).save(tmp_path / "one.png")
     (tmp_path / "zero.png").write_bytes(b"")
     return {"text.jpg": "not an image", "trunc.png": "image file is truncated", "trunc.jpg": "image file is truncated",
-            "one.png": "at least 2x2", "zero.png": "not an image", "missing.png": "no such file"}
+            "one.png": "at least 2x2", "zero.png": "empty file (0 bytes)", "missing.png": "no such file"}
 
 
 def test_bad_template_files(tmp_path, sample_before, capsys):

@@ -25,7 +25,15 @@ import numba
 
 from ..errors import InputError, OutputError
 from ..fileio import check_output_folder, check_output_path, is_folder, same_path
-from ..imageio import AUDIO_EXTS, IMAGE_EXTS, READ_ONLY_IMAGE_EXTS, READABLE_IMAGE_EXTS, animation_frames
+from ..imageio import (
+    AUDIO_EXTS,
+    IMAGE_EXTS,
+    RAW_EXTS,
+    RAW_PROBLEM,
+    READ_ONLY_IMAGE_EXTS,
+    READABLE_IMAGE_EXTS,
+    animation_frames,
+)
 from ..look import Look, as_look
 from ..media.codec import EncodeSettings
 from ..media.memory import steady_memory
@@ -76,6 +84,8 @@ def plan_jobs(inputs, *, output=None, out_dir=None, recursive: bool = False, ext
                 if not f.is_file():
                     if f.is_symlink() and not f.exists() and ignored is not None:
                         ignored.append(f)  # a broken link: named with the files left out (it was left out unsaid)
+                    elif f.is_dir() and ignored is not None and not (out_dir is not None and _inside(f, out_dir)):
+                        ignored.append(f)  # a sub-folder without -r: its photos were left out unsaid
                     continue
                 if kind_of(f) is None or _animated(f):
                     if ignored is not None and not (out_dir is not None and _inside(f, out_dir)):
@@ -90,6 +100,8 @@ def plan_jobs(inputs, *, output=None, out_dir=None, recursive: bool = False, ext
             if kind_of(item) is None:
                 if item.suffix.lower() in AUDIO_EXTS:
                     raise InputError("a sound file: no picture to grade", item)
+                if item.suffix.lower() in RAW_EXTS:
+                    raise InputError(RAW_PROBLEM, item)
                 known = ", ".join(READABLE_IMAGE_EXTS + VIDEO_EXTS)
                 raise InputError(f"not an image or video file (extension {item.suffix or 'none'!r}; known: {known})",
                                  item)
@@ -368,21 +380,28 @@ class Batch:
     extra_inputs: tuple = ()  # the look's file, which no output may overwrite
     ignored: list[Path] = dataclasses.field(default_factory=list)
 
-    def ignored_line(self, show: int = 3) -> str | None:
-        """One line naming the files left out (None when there are none)."""
-        n = len(self.ignored)
-        if not n:
-            return None
-        broken = [f for f in self.ignored if f.is_symlink() and not f.exists()]
-        other = [f for f in self.ignored if f not in broken]
+    def ignored_line(self, show: int | None = 3) -> str | None:
+        """One line naming the files left out, ``show`` of each kind (all with None; None when there are none)."""
+        kinds: dict[tuple, list[Path]] = {k: [] for k in _LEFT_OUT}
+        for f in self.ignored:
+            key = (_LEFT_OUT[1] if f.is_symlink() and not f.exists() else _LEFT_OUT[3] if f.is_dir()
+                   else _LEFT_OUT[2] if f.suffix.lower() in RAW_EXTS else _LEFT_OUT[0])
+            kinds[key].append(f)
         parts = []
-        for files, what in ((other, "{} that {} not a still photo or a video"), (broken, "{} that {} broken")):
+        for (noun, one, many), files in kinds.items():
             if files:
-                names = ", ".join(str(f) for f in files[:show]) + (f" and {len(files) - show} more"
-                                                                   if len(files) > show else "")
-                noun = count(len(files), "file" if files is other else "link")
-                parts.append(what.format(noun, "are" if len(files) > 1 else "is") + f" ({names})")
-        return "left out " + "; ".join(parts)
+                n = len(files) if show is None else show
+                names = ", ".join(map(str, files[:n])) + (f" and {len(files) - n} more" if len(files) > n else "")
+                parts.append(f"{count(len(files), noun)}{one if len(files) == 1 else many} ({names})")
+        return "left out " + "; ".join(parts) if parts else None
+
+
+#: what a folder run leaves out, each kind named in ignored_line: noun, then its words for one and for several
+_LEFT_OUT = (("file", " that is not a still photo or a video", " that are not a still photo or a video"),
+             ("link", " that is broken", " that are broken"),
+             ("camera RAW file", ", which livefilter does not read: export it as TIFF or JPEG",
+              ", which livefilter does not read: export them as TIFF or JPEG"),
+             ("sub-folder", ": -r grades its photos too", ": -r grades their photos too"))
 
 
 def plan_batch(look, inputs, *, output=None, out_dir=None, recursive: bool = False,

@@ -30,7 +30,7 @@ def cmd_apply(args) -> int:
         batch.look = pick_option(batch.look, args.pick, args.look)
     if args.no_scene:  # the template's scene is what the scene similarity compares with: without it, none
         batch.look = dataclasses.replace(batch.look, meta={k: v for k, v in batch.look.meta.items() if k != "scene"})
-    if line := batch.ignored_line():
+    if line := batch.ignored_line(None if args.verbose else 3):  # -v: every file named
         print(line)
     one_file = len(batch.todo) == 1 and not batch.skipped and args.ray is None
     if batch.todo and scene_of(batch.look) is not None and not (one_file and batch.todo[0].kind == "image"):

@@ -206,3 +206,69 @@ print([r.status for r in results], results[0].message)
     r = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, cwd=tmp_path, env=env,
                        timeout=300)
     assert r.returncode == 0 and "['ok', 'ok']" in r.stdout, r.stderr
+
+
+def test_a_folder_run_names_raw_files_and_sub_folders_it_leaves_out(tmp_path, look_file, capsys):
+    """A RAW + JPEG shoot: the RAW files were listed with Thumbs.db as "not a still photo" and cut at "and 2 more"
+    (-v showed no more); without -r a folder's sub-folders were left out without a word once its top held a photo.
+    A .jfif / .jpe (a browser's or Windows' JPEG) was left out as not a photo."""
+    shoot, out = tmp_path / "shoot", tmp_path / "out"
+    out.mkdir()
+    photos(shoot, n=2, sub=True)
+    (shoot / "day 2").mkdir()
+    for name in ("IMG_1.CR2", "IMG_2.NEF", "IMG_3.dng", "IMG_4.ARW"):
+        (shoot / name).write_bytes(b"II*\0 raw")
+    rng = np.random.default_rng(1)
+    for name in ("web.jfif", "old.jpe"):
+        Image.fromarray(rng.integers(0, 255, (24, 32, 3), dtype=np.uint8)).save(shoot / name, format="JPEG")
+    (shoot / "Thumbs.db").write_bytes(b"\0")
+    code, stdout, err = run(["apply", look_file, shoot, "--out-dir", out, "--no-face-protect"], capsys)
+    assert code == 0, err
+    line = next(x for x in stdout.splitlines() if x.startswith("left out"))
+    assert line == (f"left out 1 file that is not a still photo or a video ({shoot / 'Thumbs.db'}); 4 camera RAW "
+                    f"files, which livefilter does not read: export them as TIFF or JPEG ({shoot / 'IMG_1.CR2'}, "
+                    f"{shoot / 'IMG_2.NEF'}, {shoot / 'IMG_3.dng'} and 1 more); 2 sub-folders: -r grades their photos "
+                    f"too ({shoot / 'day 2'}, {shoot / 'sub'})"), line
+    assert "4 graded, 0 failed of 4 files" in stdout
+    for name in ("web.jfif", "old.jpe"):
+        with Image.open(out / name) as img:
+            assert img.format == "JPEG"
+    from livefilter.batch.folders import plan_batch
+
+    every = plan_batch(look_file, [shoot], out_dir=out).ignored_line(None)  # what apply -v prints (-v run here
+    assert str(shoot / "IMG_4.ARW") in every and "more" not in every, every  # would leave FFmpeg's log level up)
+    code, stdout, err = run(["apply", look_file, shoot, "--out-dir", out, "--no-face-protect", "-r"], capsys)
+    assert code == 0 and "sub-folder" not in stdout and "5 graded" in stdout, (stdout, err)
+
+
+def test_a_raw_or_an_empty_file_given_by_name_is_one_line(tmp_path, look_file, capsys):
+    """A DNG is a TIFF inside: fit read its first image (a camera's small preview) as the photo; an empty file was
+    "not an image, or an image format that cannot be read"."""
+    dng = tmp_path / "IMG_0001.DNG"
+    Image.fromarray(np.random.default_rng(0).integers(0, 255, (24, 32, 3), dtype=np.uint8)).save(dng, format="TIFF")
+    empty = tmp_path / "empty.jpg"
+    empty.write_bytes(b"")
+    raw = "a camera RAW file: livefilter reads no RAW (export it from a RAW developer as TIFF or JPEG)"
+    for argv, problem in ((["fit", dng, "-o", tmp_path / "l.cube"], raw),
+                          (["apply", look_file, dng, "-o", tmp_path / "o.png"], raw),
+                          (["apply", look_file, empty, "-o", tmp_path / "o.png"], "empty file (0 bytes)"),
+                          (["fit", empty, "-o", tmp_path / "l.cube"], "empty file (0 bytes)")):
+        code, stdout, err = run(argv, capsys)
+        path = dng if problem == raw else empty
+        assert code == 2 and err == f"livefilter: error: {path}: {problem}\n", (argv, err)
+    assert not (tmp_path / "l.cube").exists() and not (tmp_path / "o.png").exists()
+
+
+def test_an_error_naming_no_file_is_said_with_the_input_in_a_folder_run(tmp_path, monkeypatch):
+    """A folder run's failed file must be named on its line: an error raised without a path (a renderer's check)
+    printed "livefilter: error: degree map (2, 2) must be ...", and which of the folder's files failed was not said."""
+    from livefilter.batch import jobs
+    from livefilter.errors import InputError
+
+    def fail(*a, **k):
+        raise InputError("degree map (2, 2) must be the frame's size (1, 1) or smaller")
+
+    monkeypatch.setattr(jobs, "grade_file", fail)
+    job = jobs.Job(tmp_path / "tiny.png", tmp_path / "out.png", "image")
+    result = jobs.grade_job(None, job, jobs.Options())
+    assert result.message == f"{tmp_path / 'tiny.png'}: degree map (2, 2) must be the frame's size (1, 1) or smaller"
