@@ -38,11 +38,15 @@ class FrameDegree:
     """``update(frame)`` -> float32 low-resolution degree map in [0, 1], or None (the full look everywhere).
 
     Faces are detected every ``every``-th frame (2, as live); the frames between reuse the last map. ``reset()``
-    starts a new run (a new file or a new chunk).
+    starts a new run (a new file or a new chunk). ``turns``: a video's display rotation in counter-clockwise quarter
+    turns (as players show it): faces, people and the scene are looked for in the frame turned upright, and the maps
+    turned back to the stored frame's orientation (a phone's portrait video is stored sideways: its faces were looked
+    for lying on their side, which the face detector finds less often and less fully, and never upside down).
     """
 
     def __init__(self, face_protect: bool = True, *, face_strength: float = 1.0, every: int = 2, detector=None,
-                 segments: bool = False, scene=None):
+                 segments: bool = False, scene=None, turns: int = 0):
+        self.turns = int(turns) % 4
         self.face_protect = bool(face_protect)
         self.scene_features = scene
         self._now = 0.0
@@ -79,7 +83,7 @@ class FrameDegree:
     @property
     def mask(self) -> np.ndarray | None:
         """The latest soft person mask, (1, mh, mw) float32, for a per-segment look; None otherwise."""
-        return self._estimator.mask
+        return self._turned_back(self._estimator.mask, axes=(1, 2))
 
     def update(self, frame: np.ndarray, t: float | None = None) -> np.ndarray | None:
         """``t``: the frame's time in seconds (the scene part's clock; frames counted at 30 fps without it)."""
@@ -88,8 +92,16 @@ class FrameDegree:
         self._n += 1
         est = self._estimator
         if (self._n - 1) % self.every:
-            return est.degree
-        return est.update(frame, settled=first)
+            return self._turned_back(est.degree)
+        if self.turns:
+            frame = np.ascontiguousarray(np.rot90(frame, self.turns))
+        return self._turned_back(est.update(frame, settled=first))
+
+    def _turned_back(self, a: np.ndarray | None, axes=(0, 1)) -> np.ndarray | None:
+        """A map of the upright frame in the stored frame's orientation (a new array: readers swap by reference)."""
+        if a is None or not self.turns:
+            return a
+        return np.ascontiguousarray(np.rot90(a, -self.turns, axes=axes))
 
     def close(self) -> None:
         det = self._estimator.detector if self._estimator is not None else self._detector

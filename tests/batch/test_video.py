@@ -50,6 +50,44 @@ def test_rotation_kept(tmp_path, look):
     assert rot == 90 and frames[0].shape == (64, 96, 3)  # stored as it came, shown rotated by the player
 
 
+@pytest.mark.parametrize("turns", [1, 2, 3])
+def test_faces_of_a_rotated_video_are_looked_for_upright(turns):
+    """A phone's portrait video is stored sideways (or upside down) with a display rotation: its faces were looked
+    for in the stored frame, lying on their side (found less fully) or upside down (not found: the face got the full
+    look). They are looked for in the frame as players show it, and the map turned back to the stored frame."""
+    from livefilter.batch.degree import FrameDegree
+    from livefilter.resources import DATA_DIR
+
+    upright = lf.read_image(DATA_DIR / "sample_after.jpg")  # a face
+    stored = np.ascontiguousarray(np.rot90(upright, -turns))  # what the file holds; players turn it by `turns`
+    with FrameDegree(True, every=1) as est:
+        shown = est.update(upright)
+    with FrameDegree(True, every=1, turns=turns) as est:
+        got = est.update(stored)
+    assert shown is not None and float(shown.min()) < 0.5  # the face is protected
+    assert got is not None and np.array_equal(got, np.rot90(shown, -turns))
+    assert got.shape[0] <= stored.shape[0] / 4 and got.shape[1] <= stored.shape[1] / 4  # a low-resolution map
+
+
+def test_a_video_is_analysed_in_its_display_rotation(tmp_path, look, monkeypatch):
+    """apply gives the degree state the video's display rotation (quarter turns, as players show it)."""
+    from livefilter.batch import video
+
+    made = []
+
+    class Recording(video.FrameDegree):
+        def __init__(self, *a, **k):
+            made.append(k.get("turns", 0))
+            super().__init__(*a, **k)
+
+    monkeypatch.setattr(video, "FrameDegree", Recording)
+    src = tmp_path / "rot.mp4"
+    make_clip(src, frames=4, rotation=90, audio=False)
+    turns = probe(src).rotation // 90
+    apply_video(look, src, tmp_path / "out.mp4")
+    assert turns in (1, 3) and made == [turns]
+
+
 @pytest.mark.parametrize("ext", [".mp4", ".mkv"])
 def test_non_square_pixels_kept(ffmpeg, tmp_path, look, ext):
     """A widescreen video stored with non-square pixels (DV, anamorphic) came out with square ones: squashed."""
