@@ -8,7 +8,6 @@ configured alike (``_configure``), so that chunks encoded apart join into one va
 from __future__ import annotations
 
 import dataclasses
-import functools
 import logging
 import numbers
 import os
@@ -16,14 +15,13 @@ import threading
 from pathlib import Path
 
 import av
-import cv2
 import numpy as np
-from av.video.reformatter import VideoReformatter
+from av.video.reformatter import Interpolation, VideoReformatter
 
 from ..errors import InputError, OutputError, VideoDecodeError
 from .hdr import TRANSFER_NAME, ToSDR
 from .probe import VideoInfo, main_video, open_video, timestamp
-from .yuv import I420_COLORSPACES, rgb_to_i420
+from .yuv import I420_COLORSPACES, rgb_to_i420, yuv_to_rgb
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +84,9 @@ def _src_colorspace(info: VideoInfo) -> int:
     return _BT709 if info.width >= 1280 or info.height > 576 else _BT601
 
 
+#: swscale's exact YUV -> RGB (its default path is dark by a code value or two: docs/decisions.md, 'YUV -> RGB on
+#: decoding'), for the pixel formats media/yuv.py does not read
+_EXACT = Interpolation.BILINEAR | Interpolation.ACCURATE_RND | Interpolation.FULL_CHR_H_INT
 #: 16-bit RGB from swscale: planar (PyAV stacks it as R, G, B); its packed rgb48le came out garbled (magenta) for a
 #: 4:2:0 frame of odd width (a VP9 / AV1 video can have one)
 _RGB16 = "gbrp16le"
@@ -97,16 +98,10 @@ def _rgb(info: VideoInfo):
     cs = _src_colorspace(info)
     if not is_hdr(info):
         def to_sdr_rgb(frame):
-            rgb = frame.reformat(format="rgb24", src_colorspace=cs).to_ndarray()
-            # measured on a strip of the frame's width and its height's parity: the bias depends on both, and a
-            # whole 4K frame took 1.9 s to measure (a 64-row strip: 12 ms)
-            h = min(frame.height, 64 + frame.height % 2)
-            fix = _swscale_fix(frame.format.name, frame.color_range, cs, frame.width, h)
-            if fix is None:
-                return rgb
-            keep = cv2.compare(rgb, 0, cv2.CMP_GT)  # black stays black (a letterbox, a fade): swscale's 0 is 0 or 1
-            rgb = cv2.add(rgb, fix, dst=rgb)  # saturating; the three passes 0.35 ms at 1080p (a table: 1.9 ms)
-            return cv2.min(rgb, keep, dst=rgb)
+            rgb = yuv_to_rgb(frame, cs)  # planar 8- and 10-bit YUV, rounded (media/yuv.py)
+            if rgb is None:  # another format (NV12, 12-bit, alpha): swscale's exact path (its fast one is biased)
+                rgb = frame.reformat(format="rgb24", src_colorspace=cs, interpolation=_EXACT).to_ndarray()
+            return rgb
 
         return to_sdr_rgb
     reformatter, converters = VideoReformatter(), {}
@@ -118,39 +113,6 @@ def _rgb(info: VideoInfo):
         return converters[key](reformatter.reformat(frame, format=_RGB16, src_colorspace=cs).to_ndarray())
 
     return to_rgb
-
-
-@functools.cache
-def _swscale_fix(pix_fmt: str, color_range: int, cs: int, width: int, height: int) -> tuple[float, float, float,
-                                                                                        float] | None:
-    """What to add to swscale's fast YUV -> rgb24 output (R, G, B and cv2's fourth) for this format, range and matrix
-    to undo its bias, or None.
-
-    Its default path comes out dark by a constant (8-bit limited-range 4:2:0: R, G, B -1.0, -1.5, -1.0 code values at
-    every level; 10-bit 4:2:0 and 4:2:2, a camera's ProRes: about -2; 4:4:4: none): an identity look darkened every
-    video by a code value or two, as ffmpeg's own `-vf lut3d` does. Measured once a process against swscale's exact
-    path (ACCURATE_RND | FULL_CHR_H_INT: within 0.05 of the colours a frame was made from, but 1080p graded at 28.7
-    frames a second against 32.7 on 2 cores) on a frame of flat colour blocks made in this format and at this size
-    (the bias depends on the width and the height's parity: 321x241 has none, 320x241 about -2; measured at 64x64,
-    a 321x241 video came out +0.8 too light); a channel is corrected by the whole code values its bias rounds to,
-    from 0.75 up (1.49 -> 1; a full-range frame's 0.5 is left)."""
-    from av.video.reformatter import Interpolation
-
-    exact = Interpolation.BILINEAR | Interpolation.ACCURATE_RND | Interpolation.FULL_CHR_H_INT
-    blocks = np.random.default_rng(0).integers(24, 232, ((height + 3) // 4, (width + 3) // 4, 3), dtype=np.uint8)
-    rgb = np.ascontiguousarray(np.repeat(np.repeat(blocks, 4, 0), 4, 1)[:height, :width])
-    try:
-        f = av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(
-            format=pix_fmt, dst_colorspace=cs, dst_color_range=color_range, interpolation=exact)
-        f.color_range = color_range
-        want = f.reformat(format="rgb24", src_colorspace=cs, interpolation=exact).to_ndarray().astype(np.float32)
-        got = f.reformat(format="rgb24", src_colorspace=cs).to_ndarray().astype(np.float32)
-    except (av.FFmpegError, ValueError, TypeError):
-        return None  # a format swscale cannot write: left as it decodes
-    inside = (want > 4) & (want < 251)
-    bias = [float((want - got)[..., c][inside[..., c]].mean()) if inside[..., c].any() else 0.0 for c in range(3)]
-    fix = [float(round(b)) if abs(b) >= 0.75 else 0.0 for b in bias]  # whole code values (a half: left)
-    return (*fix, 0.0) if any(fix) else None
 
 
 def _white16(pix_fmt: str, color_range: int, cs: int) -> float:

@@ -205,7 +205,7 @@ def test_an_hdr_video_of_odd_width_keeps_its_colours(ffmpeg, tmp_path):
 @pytest.mark.parametrize("pix_fmt", ["yuv420p", "yuv422p10le"])
 def test_an_sdr_video_decodes_to_its_colours_not_a_code_value_darker(tmp_path, pix_fmt):
     # swscale's fast YUV -> RGB path is dark by a constant (8-bit 4:2:0: R, G, B -1, -1.5, -1; a 10-bit 4:2:2
-    # camera file about -2): an identity look darkened every video (media/codec.py, _swscale_fix). The clip is a
+    # camera file about -2): an identity look darkened every video (media/yuv.py yuv_to_rgb now). The clip is a
     # photo in BT.709 limited-range Y'CbCr from our own RGB -> I420 pass (media/yuv.py: unbiased), stored lossless.
     import cv2
 

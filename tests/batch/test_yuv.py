@@ -57,3 +57,102 @@ def test_an_interlaced_frame_takes_each_chroma_row_from_its_own_field():
     assert (cr[0:48:2] > 180).all() and (cb[1:48:2] > 180).all()  # red rows stay red, blue rows blue
     mixed = rgb_to_i420(rgb, 1)[98:].reshape(2, 49, 32).astype(int)  # a frame's 2 x 2 blocks mix them: purple
     assert np.abs(mixed[:, :48] - 128).max() < 60
+
+
+# --- YUV -> RGB (decoding) -----------------------------------------------------------------------------------
+
+def _frame(fmt, planes, color_range=1):
+    """An av.VideoFrame of ``fmt`` holding ``planes`` (arrays of its planes' sizes)."""
+    h, w = planes[0].shape
+    f = av.VideoFrame(w, h, fmt)
+    for plane, a in zip(f.planes, planes):
+        rows = np.zeros((a.shape[0], plane.line_size // a.itemsize), a.dtype)
+        rows[:, :a.shape[1]] = a
+        plane.update(rows.tobytes())
+    f.color_range = color_range
+    return f
+
+
+def _i420_planes(i420, h, w):
+    return [i420[:h], i420[h:h + h // 4].reshape(h // 2, w // 2), i420[h + h // 4:].reshape(h // 2, w // 2)]
+
+
+@pytest.mark.parametrize("colorspace", [1, 5, 9])
+@pytest.mark.parametrize("fmt", ["yuv420p", "yuvj420p", "yuv422p", "yuv444p", "yuv420p10le", "yuv444p10le"])
+def test_decoding_is_the_formula_rounded(fmt, colorspace):
+    """Each pixel is the formula's RGB of its Y and of the chroma sample covering it, rounded (float reference)."""
+    from livefilter.media.yuv import yuv_to_rgb
+
+    rng = np.random.default_rng(7)
+    h, w = 10, 14
+    bits = 10 if "10" in fmt else 8
+    full = fmt.startswith("yuvj")
+    sx, sy = {"420": (2, 2), "422": (2, 1), "444": (1, 1)}[fmt[3 + full:6 + full]]
+    m = 1 << (bits - 8)
+    lo, hi = (0, 255 * m) if full else (16 * m, 235 * m)
+    y = rng.integers(lo, hi + 1, (h, w)).astype(np.uint8 if bits == 8 else np.uint16)
+    u, v = (rng.integers(lo, (255 if full else 240) * m + 1, (h // sy, w // sx)).astype(y.dtype) for _ in range(2))
+    got = yuv_to_rgb(_frame(fmt, [y, u, v], 2 if full else 1), colorspace)
+    kr, kb = {1: (0.2126, 0.0722), 5: (0.299, 0.114), 9: (0.2627, 0.0593)}[colorspace]
+    ys, cs, y0 = (1.0, 1.0, 0.0) if full else (255 / 219, 255 / 224, 16.0)
+    yy = (y.astype(float) / m - y0) * ys
+    cb = (np.repeat(np.repeat(u, sy, 0), sx, 1).astype(float) / m - 128) * cs
+    cr = (np.repeat(np.repeat(v, sy, 0), sx, 1).astype(float) / m - 128) * cs
+    kg = 1 - kr - kb
+    want = np.stack([yy + 2 * (1 - kr) * cr, yy - 2 * kb * (1 - kb) / kg * cb - 2 * kr * (1 - kr) / kg * cr,
+                     yy + 2 * (1 - kb) * cb], -1)
+    assert got.dtype == np.uint8 and got.shape == (h, w, 3)
+    # rounded, not biased: within half a code value but for the 16-bit fixed point's coefficients (each within 2^-17
+    # of its value, times a sample of up to 255 m, three of them)
+    assert np.abs(got - np.clip(want, 0, 255)).max() <= 0.5 + 3 * 255 * m / 2**17
+
+
+def test_decoding_an_interlaced_frame_gives_each_field_its_own_chroma():
+    """The inverse of rgb_to_i420(fields=True): each field's lines take its own chroma rows (red and blue fields
+    stay red and blue), and the frame's planes come back as they were."""
+    from livefilter.media.yuv import yuv_to_rgb
+
+    rgb = np.zeros((96, 64, 3), np.uint8)
+    rgb[0::2], rgb[1::2] = (200, 30, 30), (30, 30, 200)  # the top field red, the bottom one blue
+    i420 = rgb_to_i420(rgb, 1, fields=True)
+    back = yuv_to_rgb(_frame("yuv420p", _i420_planes(i420, 96, 64)), 1, fields=True)
+    assert np.abs(back.astype(int) - rgb).max() <= 1
+    assert np.array_equal(rgb_to_i420(back, 1, fields=True), i420)
+
+
+def test_an_identity_look_writes_back_the_planes_it_read(tmp_path):
+    """A lossless 8-bit 4:2:0 clip graded with an identity look at --crf 0: every Y and chroma sample as it was
+    (swscale's fast path, corrected by whole code values, changed 27-36 % of the Y samples by one: a grey ramp +0.36
+    on average, a photo -0.30). A grey ramp exactly; a photo but for colours outside RGB (clipped)."""
+    import cv2
+
+    import livefilter as lf
+    from livefilter.batch.video import apply_video
+    from livefilter.resources import DATA_DIR
+
+    ramp = cv2.resize(np.repeat(np.arange(256, dtype=np.uint8)[None, :, None], 3, 2), (512, 32),
+                      interpolation=cv2.INTER_NEAREST)
+    photo = cv2.resize(lf.read_image(DATA_DIR / "sample_test.jpg"), (320, 212))
+    for name, rgb in (("ramp", ramp), ("photo", photo)):
+        h, w = rgb.shape[:2]
+        src, dst = tmp_path / f"{name}.mkv", tmp_path / f"{name}_graded.mkv"
+        with av.open(str(src), "w") as out:
+            vs = out.add_stream("ffv1", rate=25)
+            vs.width, vs.height, vs.pix_fmt = w, h, "yuv420p"
+            cc = vs.codec_context
+            cc.colorspace, cc.color_primaries, cc.color_trc, cc.color_range = 1, 1, 1, 1
+            for i in range(2):
+                f = _frame("yuv420p", _i420_planes(rgb_to_i420(rgb, 1), h, w))
+                f.pts = i
+                for p in vs.encode(f):
+                    out.mux(p)
+            for p in vs.encode(None):
+                out.mux(p)
+        apply_video(lf.Lut.identity(17), src, dst, crf=0, face_protect=False)
+        planes = []
+        for path in (src, dst):
+            with av.open(str(path)) as c:
+                planes.append([f.to_ndarray().astype(int) for f in c.decode(video=0)])
+        d = np.concatenate([(b - a).ravel() for a, b in zip(*planes)])
+        assert len(planes[1]) == 2 and abs(d.mean()) < 0.01, (name, d.mean())
+        assert (d != 0).mean() < (1e-9 if name == "ramp" else 0.005), (name, (d != 0).mean())
