@@ -13,6 +13,7 @@ import logging
 import multiprocessing as mp
 import os
 import pickle
+import shlex
 import signal
 import sys
 import tempfile
@@ -127,8 +128,13 @@ def plan_jobs(inputs, *, output=None, out_dir=None, recursive: bool = False, ext
                 raise OutputError(f"unsupported video output extension {dst.suffix!r}; use one of "
                                   f"{', '.join(OUTPUT_EXTS)}", dst)
             if kind == "image" and dst.suffix.lower() not in IMAGE_EXTS:
-                raise OutputError(f"unsupported output extension {dst.suffix!r}; use one of {', '.join(IMAGE_EXTS)}",
-                                  dst)
+                if dst.suffix.lower() in OUTPUT_EXTS and _animated(src):  # a GIF meant as a clip: say how
+                    raise InputError(f"an animated image ({animation_frames(src)} frames) is not read as a video: "
+                                     f"convert it first (ffmpeg -i {shlex.quote(src.name)} "
+                                     f"{shlex.quote(src.stem + '.mp4')}), then grade the video", src)
+                what = "a photo is graded into a photo" if dst.suffix.lower() in OUTPUT_EXTS else \
+                    f"unsupported output extension {dst.suffix!r}"
+                raise OutputError(f"{what}; use one of {', '.join(IMAGE_EXTS)}", dst)
         else:
             dst = out_dir / rel.parent / (output_name(src) if kind == "video" else image_output_name(src))
         if output is None and (blocker := _file_in_the_way(out_dir, rel.parent)) is not None:

@@ -124,3 +124,26 @@ def test_a_folder_leaves_its_animated_images_out(tmp_path, capsys):
     said = capsys.readouterr().out
     assert "left out 2 files that are not a still photo or a video" in said and "moving.gif" in said
     assert sorted(f.name for f in out.iterdir()) == ["still.png"]
+
+
+def test_an_animated_gif_asked_for_as_a_video_says_how(tmp_path, capsys):
+    """`apply LOOK anim.gif -o anim.mp4` said "unsupported output extension '.mp4'; use one of .png, .jpg...", as if
+    .mp4 were unknown; a still photo into a .mp4 said the same."""
+    from PIL import Image
+
+    from livefilter.cli import main
+
+    frames = [Image.fromarray(np.full((20, 20, 3), 60 * i, np.uint8)) for i in range(3)]
+    frames[0].save(tmp_path / "my clip.gif", save_all=True, append_images=frames[1:])
+    frames[0].save(tmp_path / "still.png")
+    identity = tmp_path / "identity.cube"
+    lf.write_lut(identity, lf.Lut.identity(2))
+    assert main(["apply", str(identity), str(tmp_path / "my clip.gif"), "-o", str(tmp_path / "out.mp4")]) == 2
+    err = capsys.readouterr().err
+    assert err == (f"livefilter: error: {tmp_path / 'my clip.gif'}: an animated image (3 frames) is not read as a "
+                   "video: convert it first (ffmpeg -i 'my clip.gif' 'my clip.mp4'), then grade the video\n"), err
+    assert main(["apply", str(identity), str(tmp_path / "still.png"), "-o", str(tmp_path / "out.mp4")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"livefilter: error: {tmp_path / 'out.mp4'}: a photo is graded into a photo; use one of "
+                          ".png, .jpg"), err
+    assert not (tmp_path / "out.mp4").exists()
