@@ -89,3 +89,26 @@ def test_resample_keeps_smooth_lut():
     assert small.size == 9
     x = np.random.default_rng(0).random((200, 3))
     assert np.abs(small.apply_float(x) - x**1.5).max() < 0.02
+
+
+def _bw(size=17, tone=(0.0, 0.0, 0.0)):
+    """A black-and-white table (Rec. 601 weights, a contrast curve), toned by ``tone`` x its mid-tones."""
+    x = identity_table(size)
+    g = np.clip((x @ np.array([0.299, 0.587, 0.114]) - 0.5) * 1.2 + 0.5, 0, 1)
+    return np.clip(g[..., None] + np.asarray(tone) * 4 * g[..., None] * (1 - g[..., None]), 0, 1)
+
+
+def test_a_black_and_white_or_toned_lut_is_monochrome():
+    """Lut.monochrome: every output colour follows from its brightness (black-and-white, toned); a colour look, half
+    a black-and-white look (its colour half kept) and a 1D curve per channel are not."""
+    x = identity_table(17)
+    assert Lut(_bw()).monochrome and Lut(_bw(tone=(0.04, 0.0, -0.05))).monochrome  # sepia-like
+    assert not Lut(x).monochrome and not Lut(0.5 * x + 0.5 * _bw()).monochrome
+    assert not Lut(np.clip(x * [1.1, 1.0, 0.9], 0, 1)).monochrome
+    assert not Lut.from_curves(np.linspace(0, 1, 16)[:, None] ** [1.0, 1.2, 0.8]).monochrome
+    assert Lut.from_curves(np.repeat(np.linspace(0, 1, 16)[:, None], 3, 1)).monochrome is False  # identity curves
+    grey_1d = Lut(resample(Lut(_bw(33)), 9).table, domain_min=(0, 0, 0), domain_max=(1, 1, 1))
+    assert grey_1d.monochrome
+    from livefilter.resources import DATA_DIR
+
+    assert not lf.fit_look(DATA_DIR / "sample_after.jpg", DATA_DIR / "sample_before.jpg").monochrome

@@ -22,8 +22,9 @@ from ..analysis.segments import Segmenter
 
 def scene_of(look):
     """The template's scene features a look carries (a .look.npz from ``fit``), or None: the degree outside faces
-    then follows the scene similarity, for photos and videos alike."""
-    if "scene" not in look.meta:
+    then follows the scene similarity, for photos and videos alike. None for a black-and-white look, which every
+    picture gets whole (:attr:`~livefilter.look.Look.monochrome`)."""
+    if "scene" not in look.meta or look.monochrome:
         return None
 
     return SceneFeatures.from_meta(look.meta["scene"])
@@ -31,7 +32,13 @@ def scene_of(look):
 
 def photo_degree(look, face_protect: bool = True) -> FrameDegree:
     """The degree state that grades photos with ``look``: faces every photo, the look's scene if it has one."""
-    return FrameDegree(face_protect, every=1, scene=scene_of(look))
+    return FrameDegree(protects_faces(look, face_protect), every=1, scene=scene_of(look))
+
+
+def protects_faces(look, face_protect: bool = True) -> bool:
+    """Whether faces get less of ``look``: not of a black-and-white one (a share of it left a face in colour in a
+    grey picture)."""
+    return bool(face_protect) and not look.monochrome
 
 
 class FrameDegree:

@@ -17,7 +17,7 @@ def grade_image(look, rgb, *, face_protect: bool = True, strength: float = 1.0, 
     est = degree_estimator or photo_degree(look, face_protect)
     try:
         est.reset()
-        degree = est.update(rgb) if face_protect or est.scene_features is not None else None
+        degree = est.update(rgb) if est.face_protect or est.scene_features is not None else None
     finally:
         if degree_estimator is None:
             est.close()

@@ -47,7 +47,7 @@ from ..media.mux import Muxer, has_pcm_audio
 from ..media.probe import CHUNK_SECONDS, OUTPUT_EXTS, VideoInfo, probe
 from ..media.stages import run_stages
 from ..render.checks import check_strength
-from .degree import FrameDegree, scene_of
+from .degree import FrameDegree, protects_faces, scene_of
 
 
 @dataclasses.dataclass
@@ -73,8 +73,8 @@ def grade_frames(frames, look, info: VideoInfo, opts: GradeOptions, emit, stop: 
                  progress=None) -> int:
     """Grade (pts, chunk, rgb) items into encoded packets handed to ``emit`` in order; returns frames graded.
     Each chunk gets a fresh encoder and a fresh degree state (see the module doc)."""
-    est = FrameDegree(opts.face_protect, every=opts.analysis_every, segments=look.segmented, scene=scene_of(look),
-                      turns=info.rotation // 90)
+    est = FrameDegree(protects_faces(look, opts.face_protect), every=opts.analysis_every, segments=look.segmented,
+                      scene=scene_of(look), turns=info.rotation // 90)
     state = {"chunk": None, "enc": None, "done": 0, "analysis_chunk": None}
     encoders: dict[int, ChunkEncoder] = {}
     lock = threading.Lock()

@@ -29,6 +29,9 @@ GATE = FitSettings().segment_min_gain  # what a segment's own look must gain to 
 def _scene_line(look, test, name) -> str | None:
     """What `apply` and `live` give the test photo of a look that keeps its template's scene (its scene similarity),
     so that the reading picked on the contact sheet is not met weaker without a word; None without a scene."""
+    if look.monochrome:  # given whole (a share of it left colour in a grey picture)
+        return (f"{name}: a black-and-white look: apply and live give every picture all of it, faces and unlike "
+                "scenes too")
     if "scene" not in look.meta:
         return None
     try:

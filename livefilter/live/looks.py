@@ -215,6 +215,7 @@ class LookControl:
             else:
                 self.backend.set_luts(luts)
             self._backend_luts = luts
+            self._whole = all(lut.monochrome for lut in luts)  # black-and-white: faces and scenes get all of it
 
     def _fall_back_to_cpu(self, exc: Exception) -> None:
         """The GPU failed mid-stream: go on with the CPU backend and the same look (one log line)."""

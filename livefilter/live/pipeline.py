@@ -80,6 +80,7 @@ class LivePipeline(LookControl):
         self.look_confidence: str | None = None
         self.has_look = False
         self._segmented = False  # the live look has per-segment LUTs (the render pass takes the soft mask)
+        self._whole = False  # the live look is black-and-white: rendered whole, faces and unlike scenes too
         self._slot = LatestFrame()
         self._stop = threading.Event()
         # what ended the capture worker, when not the source's end or stop(): run() raises it as a StreamError
@@ -363,7 +364,7 @@ class LivePipeline(LookControl):
         self.stats.add("wait", (time.monotonic() - t_cap) * 1e3)
         if self._out is None or self._out.shape != frame.shape:
             self._out = np.empty_like(frame)
-        degree = self.estimator.degree
+        degree = None if self._whole else self.estimator.degree  # a share of a black-and-white look left colour
         if degree is not None and (degree.shape[0] > frame.shape[0] or degree.shape[1] > frame.shape[1]):
             degree = None  # the frame size just changed; the analysis worker catches up within a frame or two
         if self.has_look and self.strength > 0:

@@ -151,6 +151,12 @@ class Look:
         return {k: named.get(k, f"label{k}") for k in range(max([*named, *self.label_luts]) + 1)}
 
     @property
+    def monochrome(self) -> bool:
+        """A black-and-white or toned look (:attr:`Lut.monochrome`, every LUT of it): given whole to every picture,
+        faces and unlike scenes too (a share of it left their colour in a grey picture)."""
+        return self.lut.monochrome and all(lut.monochrome for lut in self.label_luts.values())
+
+    @property
     def segmented(self) -> bool:
         """A look fitted with segments=True: images and frames are segmented to render it (person / background)."""
         return bool(self.label_luts) and "segments" in self.meta

@@ -25,6 +25,11 @@ def identity_table(size: int = 33) -> np.ndarray:
     return np.stack([r_, g_, b_], axis=-1)
 
 
+#: how far the colours of alike-bright outputs may spread for a LUT to count as black-and-white or toned
+#: (:attr:`Lut.monochrome`; on [0, 1] RGB)
+MONOCHROME_SPREAD = 0.02
+
+
 @dataclass(eq=False)
 class Lut:
     """A colour LUT: an optional per-channel 1D ``shaper`` followed by a 3D ``table``.
@@ -97,6 +102,24 @@ class Lut:
         if self.shaper is None or self.size != 2:
             return False
         return np.array_equal(self.table, _box_identity(np.asarray(self.domain_min), np.asarray(self.domain_max)))
+
+    @property
+    def monochrome(self) -> bool:
+        """Whether the LUT's every output colour follows from its brightness alone: black-and-white, or toned (sepia,
+        a cold-toned print). On a 17^3 lattice of inputs, the outputs' colour (each less its Rec. 709 luma) spreads
+        by at most :data:`MONOCHROME_SPREAD` among outputs of alike luma (64 bands): black-and-white looks 0, toned
+        film 0.006-0.009, colour looks 0.5-1 (a fitted one's gentle reading of a black-and-white photo, half the
+        colour kept, 0.56)."""
+        if "monochrome" not in self._cache:
+            out = self.unit_table(17).reshape(-1, 3).astype(np.float64)
+            luma = out @ np.array([0.2126, 0.7152, 0.0722])
+            colour = out - luma[:, None]
+            band = np.clip((luma * 64).astype(int), 0, 63)
+            order = np.argsort(band, kind="stable")
+            starts = np.flatnonzero(np.diff(band[order], prepend=-1))
+            spread = np.maximum.reduceat(colour[order], starts) - np.minimum.reduceat(colour[order], starts)
+            self._cache["monochrome"] = bool(spread.max() <= MONOCHROME_SPREAD)
+        return self._cache["monochrome"]
 
     @property
     def kind(self) -> str:

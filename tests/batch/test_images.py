@@ -147,3 +147,31 @@ def test_an_animated_gif_asked_for_as_a_video_says_how(tmp_path, capsys):
     assert err.startswith(f"livefilter: error: {tmp_path / 'out.mp4'}: a photo is graded into a photo; use one of "
                           ".png, .jpg"), err
     assert not (tmp_path / "out.mp4").exists()
+
+
+def test_a_black_and_white_look_greys_faces_and_unlike_scenes_too(tmp_path, capsys):
+    """A black-and-white look on a portrait kept the face in colour (face protection gave it a share of the look: a
+    colour splash in a grey picture), and a .look.npz's unlike scene got 80-90 % of it: a tinted picture. Such a look
+    is given whole; `apply` says no share."""
+    from livefilter.cli import main
+
+    portrait = DATA_DIR / "sample_after.jpg"  # a face
+    x = lf.identity_table(17)
+    grey = np.repeat((x @ np.array([0.299, 0.587, 0.114]))[..., None], 3, -1)
+    bw = lf.Look(lut=lf.Lut(grey, title="bw"))
+    assert bw.monochrome
+    rgb = lf.read_image(portrait)
+    out = grade_image(bw, rgb)  # face protection on
+    assert np.abs(out.astype(int) - out.mean(-1, keepdims=True)).max() <= 1  # grey everywhere, the face too
+    # a .look.npz with its template's scene (a colour photo's): its black-and-white reading on an unlike scene
+    look = _look_with_a_scene()
+    bw_scene = lf.Look(lut=bw.lut, meta=look.meta)
+    bw_scene.save(tmp_path / "bw.look.npz")
+    assert main(["apply", str(tmp_path / "bw.look.npz"), str(DATA_DIR / "sample_test.jpg"), "-o",
+                 str(tmp_path / "parrots.png")]) == 0
+    said = capsys.readouterr().out
+    assert "of the look" not in said, said
+    parrots = lf.read_image(tmp_path / "parrots.png")
+    assert np.abs(parrots.astype(int) - parrots.mean(-1, keepdims=True)).max() <= 1
+    colour = grade_image(look, rgb)  # a colour look still spares the face
+    assert not np.array_equal(colour, look.apply(rgb))

@@ -295,3 +295,20 @@ def test_x264_is_held_below_avx512_only_where_the_cpu_has_it(tmp_path, monkeypat
         cc = av.CodecContext.create("libx264", "w")
         bv._configure(cc, info, bv.EncodeSettings())
         assert cc.options.get("x264-params") == params
+
+
+def test_a_black_and_white_look_greys_a_video_s_faces_too(tmp_path):
+    """Face protection gave a face a share of a black-and-white look: it stayed in colour in a grey video."""
+    import cv2
+
+    from livefilter.resources import DATA_DIR
+
+    face = cv2.resize(lf.read_image(DATA_DIR / "sample_after.jpg"), (384, 256))  # a portrait
+    src, dst = tmp_path / "face.mp4", tmp_path / "bw.mp4"
+    make_clip(src, frames=4, size=(384, 256), frame_fn=lambda i: face, audio=False)
+    x = lf.identity_table(17)
+    bw = lf.Look(lut=lf.Lut(np.repeat((x @ np.array([0.299, 0.587, 0.114]))[..., None], 3, -1), title="bw"))
+    apply_video(bw, src, dst)
+    with av.open(str(dst)) as c:
+        chroma = [f.to_ndarray()[256:].astype(int) for f in c.decode(video=0)]  # the I420 frame's Cb and Cr rows
+    assert len(chroma) == 4 and max(np.abs(c - 128).max() for c in chroma) <= 1  # grey, the face too

@@ -478,3 +478,15 @@ def test_a_pick_goes_before_the_readings_head_start(monkeypatch):
     prepared = [e[1] for e in events if e[0] == "prepare"]
     assert prepared[0] is one.candidates[1].lut  # the next reading first
     assert {id(x) for x in prepared} == {id(c.lut) for c in one.candidates[1:]}  # every other reading, after the pick
+
+
+def test_a_black_and_white_look_is_rendered_whole_on_faces(tmp_path):
+    """Face protection gave a face a share of a black-and-white look: the face stayed in colour in a grey picture.
+    Such a look (Lut.monochrome) is rendered whole; a colour look still spares the face."""
+    x = identity_table(17)
+    bw = lf.Look(lut=Lut(np.repeat((x @ np.array([0.299, 0.587, 0.114]))[..., None], 3, -1), title="bw"))
+    src = SyntheticSource((640, 360), fps=30)
+    with pipeline(src, [], look=bw, face_protect=True, analysis_every=1) as p:
+        outs = [p.process(src.read()) for _ in range(6)]
+        assert p.degree is not None and p.degree.min() < 0.5  # the face is found (and protected for colour looks)
+        assert all(np.abs(o.astype(int) - o.mean(-1, keepdims=True)).max() <= 1 for o in outs[2:])  # grey

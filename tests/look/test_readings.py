@@ -415,3 +415,18 @@ def test_cli_pick_beyond_the_readings_asked_is_refused_before_the_fit(tmp_path, 
     code = main(["fit", str(sample_after), "-o", str(tmp_path / "l.cube"), "--candidates", "2", "--pick", "3"])
     _, err = capsys.readouterr()
     assert code == 2 and "--candidates" in err and not (tmp_path / "l.cube").exists()
+
+
+def test_fit_says_a_black_and_white_reading_is_given_whole(tmp_path, capsys):
+    """The sheet shows each reading whole; a black-and-white one is what apply and live give too (faces and unlike
+    scenes get all of it), and fit said instead what share of it the test photo's scene would get."""
+    photo = lf.read_image(ROOT / "livefilter" / "data" / "sample_after.jpg")
+    grey = np.repeat((photo.astype(float) @ [0.299, 0.587, 0.114]).round().astype(np.uint8)[..., None], 3, -1)
+    Image.fromarray(grey).save(tmp_path / "bw.png")
+    test = ROOT / "livefilter" / "data" / "sample_test.jpg"
+    code = main(["fit", str(tmp_path / "bw.png"), "-o", str(tmp_path / "bw.look.npz"), "--preview",
+                 str(tmp_path / "s.png"), "--test-photo", str(test)])
+    out, err = capsys.readouterr()
+    assert code == 0 and lf.load_look(tmp_path / "bw.look.npz").monochrome, err
+    assert (f"{test}: a black-and-white look: apply and live give every picture all of it, faces and unlike scenes "
+            "too") in out and "of the look" not in out, out
