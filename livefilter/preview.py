@@ -16,7 +16,10 @@ def contact_sheet(tiles: list[tuple[str, np.ndarray]], height: int = 320, pad: i
         interp = cv2.INTER_AREA if h > height else cv2.INTER_LINEAR
         cell = np.full((height + caption_h, width, 3), 24, np.uint8)
         cell[:height] = cv2.resize(img, (width, height), interpolation=interp)
-        cv2.putText(cell, caption, (6, height + 20), cv2.FONT_HERSHEY_SIMPLEX, 0.55, (235, 235, 235), 1,
+        # a caption wider than its tile (a portrait test photo's) is drawn smaller, not cut at the tile's edge
+        text_w = cv2.getTextSize(caption, cv2.FONT_HERSHEY_SIMPLEX, 0.55, 1)[0][0]
+        scale = 0.55 * min(1.0, max(0.6, (width - 12) / max(text_w, 1)))
+        cv2.putText(cell, caption, (6, height + 20), cv2.FONT_HERSHEY_SIMPLEX, scale, (235, 235, 235), 1,
                     cv2.LINE_AA)
         cells.append(cell)
     total_w = sum(c.shape[1] for c in cells) + pad * (len(cells) + 1)

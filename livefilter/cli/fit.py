@@ -39,9 +39,10 @@ def _scene_line(look, test, name) -> str | None:
     except (LiveFilterError, OSError, RuntimeError, ValueError):
         return None  # the template's scene was computed with the same model: it would have failed there too
     if round(s, 2) >= 1.0:
-        return f"{name}: a scene like the template's: apply and live give it the whole look"
+        return (f"{name}: a scene like the template's: apply and live give it the whole look, faces less of it (the "
+                "sheet shows it whole; --no-face-protect: faces too)")
     return (f"{name}: its scene differs from the template's (similarity {s:.2f}): apply and live give it {s:.0%} of "
-            "the look (the sheet shows it whole; apply and live --no-scene: all of it)")
+            "the look, faces less (the sheet shows it whole; apply and live --no-scene --no-face-protect: all of it)")
 
 
 def cmd_fit(args) -> int:
@@ -80,7 +81,7 @@ def cmd_fit(args) -> int:
     candidates = args.candidates or FitSettings().candidates
     if args.pick > candidates:
         raise InputError(f"--pick {args.pick}: only {candidates} reading{'s' if candidates > 1 else ''} "
-                         "asked for (--candidates)")
+                         f"asked for (--candidates {args.pick} gives {args.pick})")
     size = args.lut_size or LUT_SIZE
     if out.suffix.lower() == ".png":  # a HaldCLUT: level 8, baked at its own 64 points (--lut-size is a .cube's)
         if args.lut_size not in (None, HALD_SIZE):
@@ -205,7 +206,8 @@ def _write_preview(path, look, args, test=None, stills=None) -> None:
         test = read_image(DATA_DIR / "sample_test.jpg")
     if look.candidates:  # every reading on the test photo, numbered as --pick takes them
         tiles.append(("test photo", test))
-        tiles += [(f"{i} {c.kind}" + (" *" if i == look.picked else ""), look.pick(i).apply(test))
+        tiles += [(f"{i} {c.kind}" + (f", {c.confidence['level']}" if c.confidence.get("level") else "")
+                   + (" *" if i == look.picked else ""), look.pick(i).apply(test))
                   for i, c in enumerate(look.candidates, 1)]
         write_image(path, contact_sheet(tiles, height=240), inputs=(*templates, args.test_photo))
         return

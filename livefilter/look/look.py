@@ -376,7 +376,11 @@ def pick_option(look: Look, n: int, where=None) -> Look:
     try:
         return look.pick(n)
     except InputError as exc:
-        raise InputError(f"--pick {n}: {exc.problem}", where) from None
+        problem = exc.problem
+        if not look.candidates and (reading := look.meta.get("reading")):  # a .cube of reading 2 of 4 (its text)
+            which = reading_text(reading) if isinstance(reading, dict) else reading
+            problem = f"this file holds reading {which} alone; --pick chooses among the readings a .look.npz keeps"
+        raise InputError(f"--pick {n}: {problem}", where) from None
 
 
 def as_look(look) -> Look:

@@ -266,8 +266,10 @@ def candidate_readings(automatic: Reading, near, settings, *, bold=None, whole=N
         pool += library_readings(*near, min_support=settings.cluster_support)
     if gentle is not None:
         kept = automatic.confidence.get("kept", 1.0)
+        # the fitted look's own level (it was "medium" whatever the fit's: a user choosing by confidence took the
+        # gentle reading over a low-confidence automatic one it rarely beats)
         pool.append(Reading("gentle", gentle, {
-            "level": "medium", "kept": round(GENTLE_SHARE * kept, 3),
+            "level": level, "kept": round(GENTLE_SHARE * kept, 3),
             "why": [f"{GENTLE_SHARE:.0%} of the fitted look: for a template whose look is mostly its scene"]}))
     return select(automatic, pool, settings.candidates, settings.min_difference, settings.pool_order)
 

@@ -430,3 +430,43 @@ def test_fit_says_a_black_and_white_reading_is_given_whole(tmp_path, capsys):
     assert code == 0 and lf.load_look(tmp_path / "bw.look.npz").monochrome, err
     assert (f"{test}: a black-and-white look: apply and live give every picture all of it, faces and unlike scenes "
             "too") in out and "of the look" not in out, out
+
+
+def test_readings_derived_from_the_fit_share_its_confidence_and_the_sheet_says_each(tmp_path, capsys, monkeypatch):
+    """The gentle reading (half the fitted look) was always "medium": a user choosing by confidence took it over a
+    "low" automatic reading it rarely beats. The contact sheet's tiles said no confidence (the terminal's list had
+    to be read beside it)."""
+    from livefilter import preview
+
+    automatic = readings.Reading("automatic", lambda x: x ** 1.5, {"level": "low", "kept": 0.4})
+    pool, _ = readings.candidate_readings(automatic, None, FitSettings(), gentle=lambda x: x ** 1.2,
+                                          bold=lambda x: x ** 2.0)
+    assert {r.kind: r.confidence["level"] for r in pool} == {"automatic": "low", "bold": "low", "gentle": "low"}
+    captions = []
+
+    def sheet(tiles, **kw):
+        captions.extend(c for c, _ in tiles)
+        return np.zeros((8, 8, 3), np.uint8)
+
+    monkeypatch.setattr(preview, "contact_sheet", sheet)
+    code = main(["fit", str(ROOT / "livefilter" / "data" / "sample_after.jpg"), "-o", str(tmp_path / "l.cube"),
+                 "--preview", str(tmp_path / "s.png")])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    listed = re.findall(r"^\s+\*?(\d) ([\w ]+?)(?: \([^)]*\))?: (low|medium|high)", out, re.M)
+    assert len(listed) >= 2 and [c for c in captions if c[0].isdigit()] == [
+        f"{n} {kind}, {level}" + (" *" if n == "1" else "") for n, kind, level in listed], (out, captions)
+
+
+def test_pick_on_a_file_of_one_reading_says_which_it_holds(tmp_path, capsys):
+    """`apply reading2.cube --pick 3` said "there is no reading 3: this look has 1 (1..1)" of a file whose header says
+    it is reading 2 of 4; `fit --pick 5` did not say how to have 5."""
+    sample = ROOT / "livefilter" / "data" / "sample_after.jpg"
+    assert main(["fit", str(sample), "-o", str(tmp_path / "two.cube"), "--pick", "2"]) == 0
+    capsys.readouterr()
+    assert main(["apply", str(tmp_path / "two.cube"), str(sample), "-o", str(tmp_path / "o.png"), "--pick", "3"]) == 2
+    err = capsys.readouterr().err
+    assert re.fullmatch(r"livefilter: error: .*two\.cube: --pick 3: this file holds reading 2 of \d \(\w+\) alone; "
+                        r"--pick chooses among the readings a \.look\.npz keeps\n", err), err
+    assert main(["fit", str(sample), "-o", str(tmp_path / "x.cube"), "--pick", "5"]) == 2
+    assert "--pick 5: only 4 readings asked for (--candidates 5 gives 5)" in capsys.readouterr().err
