@@ -192,6 +192,80 @@ def test_sigterm_finalises_the_recording_like_ctrl_c(tmp_path, look_cube, sig):
     assert any(f"stopped ({sig.name})" in line for line in out), out
 
 
+def test_the_signal_that_stopped_a_live_run_coming_again_does_not_cut_its_recording(monkeypatch):
+    """`timeout -s INT` (the signal to the process, then to its group) and an impatient Ctrl+C deliver the stop twice:
+    the second one raised KeyboardInterrupt while the recording was being finished, and the file was lost (2 of 11
+    runs under timeout). Within REPEAT_GRACE seconds it is the same request; a later one interrupts at once."""
+    from livefilter.cli import signals
+
+    class Pipeline:
+        running, stopped_by_signal, stops = True, None, 0
+
+        def stop(self):
+            self.running = False
+            self.stops += 1
+
+    p = Pipeline()
+    with signals.stop_on_signals(p):
+        signal.raise_signal(signal.SIGINT)
+        assert p.stops == 1 and p.stopped_by_signal == "SIGINT"
+        signal.raise_signal(signal.SIGINT)  # the same request again, while the recording is finished: nothing
+        signal.raise_signal(signal.SIGTERM)
+        assert p.stops == 1 and p.stopped_by_signal == "SIGINT"
+        monkeypatch.setattr(signals, "REPEAT_GRACE", 0.0)  # asked again later: interrupt at once
+        with pytest.raises(KeyboardInterrupt):
+            signal.raise_signal(signal.SIGINT)
+    late = Pipeline()
+    late.running = False  # the run ended on its own (--duration) and is finishing its recording: a Ctrl+C now
+    monkeypatch.setattr(signals, "REPEAT_GRACE", 2.0)
+    with signals.stop_on_signals(late):
+        signal.raise_signal(signal.SIGINT)
+        assert late.stops == 1
+
+
+def test_an_interrupt_while_a_recording_is_finished_leaves_no_hidden_file(tmp_path, monkeypatch):
+    """An interrupt while the recording was finished (its index written) left the hidden temporary: unplayable."""
+    from livefilter.live import sinks
+
+    sink = sinks.VideoFileSink(tmp_path / "rec.mp4", fps=30)
+    for i in range(5):
+        sink.send(np.full((64, 96, 3), 40 * i, np.uint8))
+
+    def interrupted(out):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(sinks, "close_output", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        sink.close()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_double_ctrl_c_finishes_the_live_recording(tmp_path, look_cube):
+    """Ctrl+C twice in quick succession (as `timeout -s INT` delivers it): the recording is finished, exit 0, one
+    'stopped (SIGINT)' line (a bare 'stopped' came too when the second cut the run's loop)."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    proc = subprocess.Popen([sys.executable, "-m", "livefilter", "live", "--template", str(look_cube), "--synthetic",
+                             "--record", "rec.mp4", "--size", "320x180", "--fps", "30", "--backend", "cpu",
+                             "--no-face-protect"], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and not any(p.stat().st_size > 0 for p in tmp_path.glob(".rec.*.mp4")):
+            assert proc.poll() is None, proc.stderr.read()
+            time.sleep(0.2)
+        time.sleep(1.0)
+        for gap in (0.0, 0.0, 0.3, 0.3):
+            time.sleep(gap)
+            proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, (proc.returncode, err[-800:])
+    assert out.count("stopped") == 1 and "stopped (SIGINT)" in out and "wrote rec.mp4" in out, out
+    assert leftovers(tmp_path) == [] and VideoFileSource(tmp_path / "rec.mp4").info.frames > 0
+
+
 @pytest.mark.parametrize("where", ["writing", "importing"])
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
 def test_sigterm_removes_the_temporary_file_of_a_command_without_a_stop_of_its_own(tmp_path, capsys, monkeypatch,
@@ -447,3 +521,20 @@ def test_a_demo_stopped_part_way_keeps_the_last_complete_one(tmp_path, sig):
     assert "Traceback" not in err and err.strip().splitlines()[-1] == f"livefilter: stopped ({sig}): nothing written"
     assert (tmp_path / "livefilter-demo.mp4").read_bytes() == before
     assert sorted(f.name for f in tmp_path.iterdir()) == ["livefilter-demo.mp4", "livefilter-demo.png"]
+
+
+def test_a_looped_input_s_sound_left_out_of_the_recording_is_said(tmp_path, look_cube, caplog, capsys):
+    """live --input clip --loop --record: the clip's sound was left out (it would run out of step) without a word;
+    without --loop it is recorded and nothing is said."""
+    from .batch.conftest import make_clip
+
+    make_clip(tmp_path / "talk.mp4", frames=10, size=(96, 64), fps=10)  # with AAC sound
+    make_clip(tmp_path / "mute.mp4", frames=10, size=(96, 64), fps=10, audio=False)
+    said = "its sound is not recorded with --loop"
+    for name, loop, expected in (("talk.mp4", True, True), ("talk.mp4", False, False), ("mute.mp4", True, False)):
+        caplog.clear()
+        argv = ["live", "--template", look_cube, "--input", tmp_path / name, "--record", tmp_path / f"o_{loop}.mp4",
+                "--frames", 3, "--backend", "cpu", "--no-face-protect", *(["--loop"] if loop else [])]
+        code, _, err = run(argv, capsys)
+        assert code == 0, err
+        assert any(said in r.getMessage() for r in caplog.records) == expected, (name, loop, caplog.text)

@@ -3,6 +3,7 @@ recording."""
 
 from __future__ import annotations
 
+import logging
 import shlex
 from pathlib import Path
 
@@ -52,6 +53,7 @@ def cmd_live(args) -> int:
         is_sequence,
     )
     from ..media.codec import say_what_a_recording_loses
+    from ..media.mux import audio_codecs
 
     size = args.frame_size or (1280, 720)
     # everything that can be checked is checked before a device, a window or a file is opened
@@ -103,6 +105,10 @@ def cmd_live(args) -> int:
             audio = args.input if args.input and isinstance(source, VideoFileSource) and not args.loop else None
             if isinstance(source, VideoFileSource):
                 say_what_a_recording_loses(source.info, args.record)
+                if args.loop and audio_codecs(args.input):  # it was left out without a word
+                    logging.getLogger("livefilter").warning(
+                        "%s: its sound is not recorded with --loop (it would run out of step with the looped "
+                        "picture); without --loop it is", args.input)
             sinks.append(VideoFileSink(args.record, fps=source.fps, inputs=(args.input, args.template,
                                                                             args.original), audio_from=audio,
                                        timing="source" if isinstance(source, (VideoFileSource, ImageSequenceSource))
@@ -123,7 +129,7 @@ def cmd_live(args) -> int:
     except BaseException:
         pipeline.close()
         raise
-    with pipeline, stop_on_signals(pipeline):
+    with stop_on_signals(pipeline), pipeline:  # the signals handled while the recording is finished too
         if args.preview:
             from ..live.window import PreviewWindow
 
@@ -143,6 +149,8 @@ def cmd_live(args) -> int:
                 window.close()
     if pipeline.stopped_by_signal:
         print(f"stopped ({pipeline.stopped_by_signal})")
+    elif window is not None and window.closed:
+        print("stopped (the preview window was closed)")
     for s in sinks:
         if isinstance(s, VideoFileSink) and s.written:
             print(f"wrote {s.path} ({count(s.frames, 'frame')})")

@@ -187,18 +187,20 @@ class VideoFileSink(Sink):
         return self.time_base or 1 / Fraction(self.fps).limit_denominator(1001)
 
     def _discard(self) -> None:
-        if self.copier is not None:
-            with contextlib.suppress(Exception):
-                self.copier.close()
-        if self.out is not None:
-            with contextlib.suppress(Exception):
-                close_output(self.out)
-        if self.file is not None:
-            with contextlib.suppress(OSError):
-                self.file.close()
-        self.out = self.copier = self.file = None
-        if self.tmp is not None:
-            self.tmp.unlink(missing_ok=True)
+        try:
+            if self.copier is not None:
+                with contextlib.suppress(Exception):
+                    self.copier.close()
+            if self.out is not None:
+                with contextlib.suppress(Exception):
+                    close_output(self.out)
+            if self.file is not None:
+                with contextlib.suppress(OSError):
+                    self.file.close()
+        finally:  # the temporary goes whatever ended the closing (an interrupt)
+            self.out = self.copier = self.file = None
+            if self.tmp is not None:
+                self.tmp.unlink(missing_ok=True)
 
     def close(self):
         if self._closed:
@@ -221,7 +223,7 @@ class VideoFileSink(Sink):
         except OSError as exc:  # a full disk while finishing: the recording was not written (an earlier file kept)
             self._discard()
             raise SinkError(f"cannot write the recording ({exc.strerror or exc})", self.path) from None
-        except Exception:
+        except BaseException:  # an interrupt too: its unfinished hidden temporary (no index, unplayable) was left
             self._discard()
             raise
         self.written = True

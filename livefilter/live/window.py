@@ -87,6 +87,9 @@ class PreviewWindow:
         self.show_degree = False
         self._show = show
         self._sized = False
+        self._seen = False  # the window has been seen open (a backend without the property never reads as closed)
+        #: the user closed the window (its close button): the run stops, as with q
+        self.closed = False
         if show:
             try:
                 # resizable, aspect kept, no Qt toolbar / status bar: the frame is shown 1:1 at first (resized to
@@ -125,6 +128,20 @@ class PreviewWindow:
                 self._sized = True
             cv2.imshow(self.title, cv2.cvtColor(view, cv2.COLOR_RGB2BGR))
             self.handle_key(cv2.waitKey(1) & 0xFF)
+            self._check_closed()
+
+    def _check_closed(self) -> None:
+        """A window closed by its close button stops the run, as q does: the run went on unseen, recording,
+        until a signal ended it. Qt's window reads as not visible, or is gone (an error)."""
+        try:
+            visible = cv2.getWindowProperty(self.title, cv2.WND_PROP_VISIBLE) >= 1
+        except cv2.error:
+            visible = False
+        if visible:
+            self._seen = True
+        elif self._seen and not self.closed:
+            self.closed = True
+            self.p.stop()
 
     def handle_key(self, key: int) -> str | None:
         """Apply one key press; returns the action's name (or None)."""
@@ -162,5 +179,5 @@ class PreviewWindow:
         return None
 
     def close(self) -> None:
-        if self._show:
+        if self._show and not self.closed:
             cv2.destroyWindow(self.title)

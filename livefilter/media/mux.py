@@ -100,13 +100,18 @@ def _order_channels(stream) -> None:
         cc.layout = av.AudioLayout(("mono", "stereo")[layout.nb_channels - 1])
 
 
-def has_pcm_audio(path) -> bool:
-    """Whether the file has an uncompressed PCM audio stream (False when it cannot be opened: its grading says why)."""
+def audio_codecs(path) -> list[str]:
+    """The codecs of the file's audio streams (none when it cannot be opened: its grading says why)."""
     try:
         with open_video(path) as c:
-            return any(s.type == "audio" and (s.codec_context.name or "").startswith("pcm_") for s in c.streams)
+            return [s.codec_context.name or "" for s in c.streams if s.type == "audio"]
     except (av.error.FFmpegError, VideoError, OSError):
-        return False
+        return []
+
+
+def has_pcm_audio(path) -> bool:
+    """Whether the file has an uncompressed PCM audio stream."""
+    return any(name.startswith("pcm_") for name in audio_codecs(path))
 
 
 class StreamCopier:

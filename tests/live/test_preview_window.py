@@ -280,3 +280,67 @@ def test_waiting_for_the_window_ends_when_the_process_does(tmp_path, monkeypatch
     with pytest.raises(AssertionError, match="exit 3"):
         Screen(":0").window(proc)
     assert time.monotonic() - t0 < 10
+
+
+def _close_as_a_window_manager_does(display: str, wid: int) -> None:
+    """Send the window WM_DELETE_WINDOW, as a window manager's close button does (xdotool's windowclose destroys the
+    X window instead, which the toolkit does not see as a close)."""
+    import ctypes
+    import ctypes.util
+
+    class ClientMessage(ctypes.Structure):
+        _fields_ = [("type", ctypes.c_int), ("serial", ctypes.c_ulong), ("send_event", ctypes.c_int),
+                    ("display", ctypes.c_void_p), ("window", ctypes.c_ulong), ("message_type", ctypes.c_ulong),
+                    ("format", ctypes.c_int), ("data", ctypes.c_long * 5)]
+
+    class Event(ctypes.Union):
+        _fields_ = [("xclient", ClientMessage), ("pad", ctypes.c_long * 24)]
+
+    name = ctypes.util.find_library("X11")
+    if name is None:
+        pytest.skip("libX11 is not installed")
+    x = ctypes.cdll.LoadLibrary(name)
+    x.XOpenDisplay.restype = ctypes.c_void_p
+    x.XOpenDisplay.argtypes = [ctypes.c_char_p]
+    x.XInternAtom.restype = ctypes.c_ulong
+    x.XInternAtom.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int]
+    x.XSendEvent.argtypes = [ctypes.c_void_p, ctypes.c_ulong, ctypes.c_int, ctypes.c_long, ctypes.c_void_p]
+    x.XCloseDisplay.argtypes = [ctypes.c_void_p]
+    d = x.XOpenDisplay(display.encode())
+    assert d, f"cannot open display {display}"
+    ev = Event()
+    ev.xclient.type = 33  # ClientMessage
+    ev.xclient.window = wid
+    ev.xclient.message_type = x.XInternAtom(d, b"WM_PROTOCOLS", 0)
+    ev.xclient.format = 32
+    ev.xclient.data[0] = x.XInternAtom(d, b"WM_DELETE_WINDOW", 0)
+    x.XSendEvent(d, wid, 0, 0, ctypes.byref(ev))
+    x.XCloseDisplay(d)  # flushes
+
+
+def test_closing_the_preview_window_stops_the_run_and_keeps_the_recording(xdisplay, tmp_path):
+    """The window's close button hid the window and the run went on unseen, recording, until a signal ended it. It
+    stops the run as q does: the recording finished, one line saying why, exit 0."""
+    from livefilter.luts import Lut
+
+    look_cube = tmp_path / "look.cube"
+    write_lut(look_cube, Lut.identity(5))
+    screen = Screen(xdisplay)
+    env = dict(screen.env, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    proc = subprocess.Popen([sys.executable, "-m", "livefilter", "live", "--template", str(look_cube), "--synthetic",
+                             "--preview", "--record", "rec.mp4", "--frame-size", f"{W}x{H}", "--backend", "cpu",
+                             "--no-face-protect"], cwd=tmp_path, env=env, stdout=open(tmp_path / "out.txt", "w"),
+                            stderr=open(tmp_path / "err.txt", "w"))
+    try:
+        screen.window(proc)
+        wid = int(screen.xdotool("search", "--onlyvisible", "--name", "^livefilter$").split()[0])
+        time.sleep(1.0)
+        _close_as_a_window_manager_does(xdisplay, wid)
+        code = proc.wait(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    out = (tmp_path / "out.txt").read_text()
+    assert code == 0, (tmp_path / "err.txt").read_text()[-800:]
+    assert "stopped (the preview window was closed)" in out and "wrote rec.mp4" in out, out
+    assert (tmp_path / "rec.mp4").stat().st_size > 0 and not list(tmp_path.glob(".rec.*"))
