@@ -158,24 +158,31 @@ def test_preview_without_display_is_refused_before_anything_opens(tmp_path, look
 
 # 4. SIGTERM finalises the recording like Ctrl+C ---------------------------------------------------------------
 
-# SIGHUP: the terminal or SSH session closed
-@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
-def test_sigterm_finalises_the_recording_like_ctrl_c(tmp_path, look_cube, sig):
+def _recording_live(tmp_path, look_cube) -> subprocess.Popen:
+    """`live --synthetic --record rec.mp4` started in ``tmp_path``, once frames are being recorded (the hidden temp
+    file grows) and a second more."""
     env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     proc = subprocess.Popen([sys.executable, "-m", "livefilter", "live", "--template", str(look_cube), "--synthetic",
                              "--record", "rec.mp4", "--size", "320x180", "--fps", "30", "--backend", "cpu",
                              "--no-face-protect"], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline and not any(p.stat().st_size > 0 for p in tmp_path.glob(".rec.*.mp4")):
+        if proc.poll() is not None:
+            raise AssertionError(proc.stderr.read())
+        time.sleep(0.2)
+    time.sleep(1.0)
+    return proc
+
+
+# SIGHUP: the terminal or SSH session closed
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
+def test_sigterm_finalises_the_recording_like_ctrl_c(tmp_path, look_cube, sig):
+    proc = _recording_live(tmp_path, look_cube)
     out: list[str] = []
     reader = threading.Thread(target=lambda: out.extend(proc.stdout), daemon=True)
     reader.start()
     try:
-        deadline = time.monotonic() + 90
-        # running once frames are being recorded (the hidden temp file grows)
-        while time.monotonic() < deadline and not any(p.stat().st_size > 0 for p in tmp_path.glob(".rec.*.mp4")):
-            assert proc.poll() is None, proc.stderr.read()
-            time.sleep(0.2)
-        time.sleep(1.0)
         proc.send_signal(sig)
         code = proc.wait(timeout=60)
     finally:
@@ -243,17 +250,8 @@ def test_an_interrupt_while_a_recording_is_finished_leaves_no_hidden_file(tmp_pa
 def test_a_double_ctrl_c_finishes_the_live_recording(tmp_path, look_cube):
     """Ctrl+C twice in quick succession (as `timeout -s INT` delivers it): the recording is finished, exit 0, one
     'stopped (SIGINT)' line (a bare 'stopped' came too when the second cut the run's loop)."""
-    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    proc = subprocess.Popen([sys.executable, "-m", "livefilter", "live", "--template", str(look_cube), "--synthetic",
-                             "--record", "rec.mp4", "--size", "320x180", "--fps", "30", "--backend", "cpu",
-                             "--no-face-protect"], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    proc = _recording_live(tmp_path, look_cube)
     try:
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline and not any(p.stat().st_size > 0 for p in tmp_path.glob(".rec.*.mp4")):
-            assert proc.poll() is None, proc.stderr.read()
-            time.sleep(0.2)
-        time.sleep(1.0)
         for gap in (0.0, 0.0, 0.3, 0.3):
             time.sleep(gap)
             proc.send_signal(signal.SIGINT)

@@ -13,7 +13,8 @@ def grade_image(look, rgb, *, face_protect: bool = True, strength: float = 1.0, 
                 degree_estimator: FrameDegree | None = None):
     """The graded uint8 (H, W, 3) image with the rendering degree a video frame gets: faces found on it get less of
     the look, and a look that keeps its template's scene (a .look.npz from ``fit``) is scaled by the scene
-    similarity (``degree_estimator``: one from :func:`photo_degree` for this look, kept across photos)."""
+    similarity (``degree_estimator``: one from :func:`photo_degree` for this look, kept across photos; it then
+    decides face protection, ``face_protect`` making the estimator only when none is given)."""
     est = degree_estimator or photo_degree(look, face_protect)
     try:
         est.reset()

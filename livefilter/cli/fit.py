@@ -15,7 +15,7 @@ from ..imageio import animation_frames, image_format, on_white, read_image, writ
 from ..look import describe_confidence, fit_look
 from ..look.fit import MAX_TEMPLATES, SEVERAL_READINGS, fit_video
 from ..look.look import check_look_format, pick_option
-from ..look.settings import FitSettings
+from ..look.settings import MAX_CANDIDATES, FitSettings
 from ..look.stills import LOOKED_AT, STILLS, is_video, video_stills
 from ..resources import DATA_DIR
 from .exits import EXIT_FAIL, EXIT_OK
@@ -80,8 +80,10 @@ def cmd_fit(args) -> int:
         raise InputError(f"--candidates {args.candidates}: a look learnt with --original has one reading")
     candidates = args.candidates or FitSettings().candidates
     if args.pick > candidates:
+        more = (f"--candidates {args.pick} asks for {args.pick}" if args.pick <= MAX_CANDIDATES
+                else f"--candidates goes up to {MAX_CANDIDATES}")
         raise InputError(f"--pick {args.pick}: only {candidates} reading{'s' if candidates > 1 else ''} "
-                         f"asked for (--candidates {args.pick} gives {args.pick})")
+                         f"asked for ({more})")
     size = args.lut_size or LUT_SIZE
     if out.suffix.lower() == ".png":  # a HaldCLUT: level 8, baked at its own 64 points (--lut-size is a .cube's)
         if args.lut_size not in (None, HALD_SIZE):

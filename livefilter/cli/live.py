@@ -41,7 +41,6 @@ def _check_pick(pick: int, template, original, assume_look: bool) -> None:
 
 
 def cmd_live(args) -> int:
-    from ..batch.jobs import count
     from ..live.pipeline import LivePipeline
     from ..live.sinks import VideoFileSink, VirtualCameraSink
     from ..live.sources import (
@@ -129,24 +128,36 @@ def cmd_live(args) -> int:
     except BaseException:
         pipeline.close()
         raise
-    with stop_on_signals(pipeline), pipeline:  # the signals handled while the recording is finished too
-        if args.preview:
-            from ..live.window import PreviewWindow
+    # the signals stay handled while the recording is finished and the run is summed up: the stopping signal coming
+    # again (timeout -s INT sends it twice) cut the finalisation, or killed the process after it with the summary
+    with stop_on_signals(pipeline):
+        with pipeline:
+            if args.preview:
+                from ..live.window import PreviewWindow
 
-            window = PreviewWindow(pipeline, templates)
-            pipeline.add_callback(window)
-        outputs = [*(["preview"] if args.preview else []), *(s.name for s in sinks)]
-        print(f"livefilter live: {source.name} -> {', '.join(outputs)} "
-              f"[{pipeline.backend.name}] look: {pipeline.look_name}  (Ctrl+C to stop)", flush=True)
-        try:
-            stats = pipeline.run(max_frames=args.frames, duration=args.duration)
-        except KeyboardInterrupt:
-            stats = pipeline.stats.summary()
-            print("stopped")
-        finally:
-            skipped = pipeline.dropped_frames  # now: the capture goes on until close
-            if window is not None:
-                window.close()
+                window = PreviewWindow(pipeline, templates)
+                pipeline.add_callback(window)
+            outputs = [*(["preview"] if args.preview else []), *(s.name for s in sinks)]
+            print(f"livefilter live: {source.name} -> {', '.join(outputs)} "
+                  f"[{pipeline.backend.name}] look: {pipeline.look_name}  (Ctrl+C to stop)", flush=True)
+            try:
+                stats = pipeline.run(max_frames=args.frames, duration=args.duration)
+            except KeyboardInterrupt:
+                stats = pipeline.stats.summary()
+                print("stopped")
+            finally:
+                skipped = pipeline.dropped_frames  # now: the capture goes on until close
+                if window is not None:
+                    window.close()
+        return _summary(pipeline, window, sinks, stats, skipped, source)
+
+
+def _summary(pipeline, window, sinks, stats: dict, skipped: int, source) -> int:
+    """What a finished live run says (why it stopped, the recordings written, its frames); its exit code."""
+    from ..batch.jobs import count
+    from ..live.sinks import VideoFileSink
+    from ..live.sources import ImageSequenceSource, VideoFileSource
+
     if pipeline.stopped_by_signal:
         print(f"stopped ({pipeline.stopped_by_signal})")
     elif window is not None and window.closed:

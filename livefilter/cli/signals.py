@@ -98,7 +98,8 @@ def stop_on_signals(pipeline=None):
             raise KeyboardInterrupt
         if not first:  # the request that stops the run (before it starts, or as it ends on its own, too)
             first.append(time.monotonic())
-            pipeline.stopped_by_signal = signal.Signals(signum).name
+            if pipeline.running:  # a run that ended on its own (--duration, q, its window closed) says so instead
+                pipeline.stopped_by_signal = signal.Signals(signum).name
             pipeline.stop()
         elif time.monotonic() - first[0] >= REPEAT_GRACE:
             raise KeyboardInterrupt  # asked again, later: interrupt at once

@@ -132,14 +132,15 @@ class PreviewWindow:
 
     def _check_closed(self) -> None:
         """A window closed by its close button stops the run, as q does: the run went on unseen, recording,
-        until a signal ended it. Qt's window reads as not visible, or is gone (an error)."""
+        until a signal ended it. Closed: gone (Qt's property then raises, GTK's and Win32's read -1); a hidden or
+        minimised window (macOS reads 0) is not closed."""
         try:
-            visible = cv2.getWindowProperty(self.title, cv2.WND_PROP_VISIBLE) >= 1
+            shown = cv2.getWindowProperty(self.title, cv2.WND_PROP_VISIBLE)
         except cv2.error:
-            visible = False
-        if visible:
+            shown = -1.0
+        if shown >= 1:
             self._seen = True
-        elif self._seen and not self.closed:
+        elif shown < 0 and self._seen and not self.closed:
             self.closed = True
             self.p.stop()
 

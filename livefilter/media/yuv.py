@@ -120,8 +120,9 @@ def _yuv_rgb(Y, U, V, c, hsub, vsub, fields, out):  # pragma: no cover - compile
     for y in prange(h):
         yi = np.int64(y)  # prange's index is unsigned: mixed with signed values it came out float
         a = yi
-        if vsub:  # interlaced: each field's lines from its own chroma rows (the top field's are the even ones)
-            a = 2 * (yi >> 2) + (yi & 1) if fields else yi >> 1
+        if vsub:  # interlaced: each field's lines from its own chroma rows (the top field's are the even ones), in
+            # whole groups of 4 lines; a last pair of lines has one row of its own, as rgb_to_i420 writes it
+            a = 2 * (yi >> 2) + (yi & 1) if fields and (yi | 3) < h else yi >> 1
         ur, vr = U[a], V[a]
         rr = np.empty(w + 1, np.int32)  # each pixel's chroma terms of R, G and B
         gg = np.empty(w + 1, np.int32)

@@ -69,6 +69,26 @@ def test_faces_of_a_rotated_video_are_looked_for_upright(turns):
     assert got.shape[0] <= stored.shape[0] / 4 and got.shape[1] <= stored.shape[1] / 4  # a low-resolution map
 
 
+@pytest.mark.parametrize("rotation", [90, 180, 270])
+def test_quarter_turns_of_a_rotation_show_the_frame_as_ffmpeg_does(ffmpeg, tmp_path, rotation):
+    """The frames' quarter turns (np.rot90(stored, rotation // 90), as the faces' analysis, a live file source and a
+    video's stills take them) give the picture ffmpeg's autorotation shows: the direction pinned against a player."""
+    import subprocess
+
+    stored = np.zeros((64, 96, 3), np.uint8)
+    stored[:16, :24] = 255  # a white block in the stored frame's top-left corner
+    src = tmp_path / "rot.mp4"
+    make_clip(src, frames=2, size=(96, 64), rotation=rotation, audio=False, frame_fn=lambda i: stored)
+    turns = probe(src).rotation // 90
+    shown = np.rot90(stored, turns)
+    h, w = shown.shape[:2]
+    raw = subprocess.run([ffmpeg, "-v", "error", "-i", str(src), "-frames:v", "1", "-f", "rawvideo", "-pix_fmt",
+                          "rgb24", "-"], capture_output=True, check=True).stdout
+    played = np.frombuffer(raw, np.uint8).reshape(h, w, 3)  # autorotated: the shown size too
+    corner = lambda a: np.unravel_index(np.argmax(a[..., 0].astype(int) > 128), a.shape[:2])  # noqa: E731
+    assert corner(played) == corner(shown), (rotation, corner(played), corner(shown))
+
+
 def test_a_video_is_analysed_in_its_display_rotation(tmp_path, look, monkeypatch):
     """apply gives the degree state the video's display rotation (quarter turns, as players show it)."""
     from livefilter.batch import video

@@ -74,7 +74,8 @@ def _frame(fmt, planes, color_range=1):
 
 
 def _i420_planes(i420, h, w):
-    return [i420[:h], i420[h:h + h // 4].reshape(h // 2, w // 2), i420[h + h // 4:].reshape(h // 2, w // 2)]
+    chroma, q = i420[h:].ravel(), (h // 2) * (w // 2)
+    return [i420[:h], chroma[:q].reshape(h // 2, w // 2), chroma[q:].reshape(h // 2, w // 2)]
 
 
 @pytest.mark.parametrize("colorspace", [1, 5, 9])
@@ -107,17 +108,41 @@ def test_decoding_is_the_formula_rounded(fmt, colorspace):
     assert np.abs(got - np.clip(want, 0, 255)).max() <= 0.5 + 3 * 255 * m / 2**17
 
 
-def test_decoding_an_interlaced_frame_gives_each_field_its_own_chroma():
+@pytest.mark.parametrize("h", [96, 98, 6, 10])
+def test_decoding_an_interlaced_frame_gives_each_field_its_own_chroma(h):
     """The inverse of rgb_to_i420(fields=True): each field's lines take its own chroma rows (red and blue fields
-    stay red and blue), and the frame's planes come back as they were."""
+    stay red and blue), and the frame's planes come back as they were. A height of 4k + 2: the last pair of lines
+    has a chroma row of its own, as the encoder writes it (its last line read a row past the plane's end)."""
     from livefilter.media.yuv import yuv_to_rgb
 
-    rgb = np.zeros((96, 64, 3), np.uint8)
+    rgb = np.zeros((h, 64, 3), np.uint8)
     rgb[0::2], rgb[1::2] = (200, 30, 30), (30, 30, 200)  # the top field red, the bottom one blue
+    last = h - h % 4  # a last pair of lines that makes no group of 4: one flat colour (its chroma row is theirs)
+    rgb[last:] = (90, 140, 200)
     i420 = rgb_to_i420(rgb, 1, fields=True)
-    back = yuv_to_rgb(_frame("yuv420p", _i420_planes(i420, 96, 64)), 1, fields=True)
+    back = yuv_to_rgb(_frame("yuv420p", _i420_planes(i420, h, 64)), 1, fields=True)
     assert np.abs(back.astype(int) - rgb).max() <= 1
     assert np.array_equal(rgb_to_i420(back, 1, fields=True), i420)
+
+
+@pytest.mark.parametrize("fmt", ["yuv420p", "yuv422p", "yuv444p", "yuv420p10le"])
+@pytest.mark.parametrize("size", [(7, 5), (1, 1), (3, 2), (33, 17)])
+def test_decoding_odd_sizes_reads_only_the_planes(fmt, size):
+    """An odd width or height: the chroma planes round up, and each pixel reads the sample covering it (not the
+    padding at the end of a plane's lines)."""
+    from livefilter.media.yuv import yuv_to_rgb
+
+    w, h = size
+    f = av.VideoFrame(w, h, fmt)
+    for plane in f.planes:
+        itemsize = 2 if "10" in fmt else 1
+        rows = np.full((plane.height, plane.line_size // itemsize), 1000 if itemsize == 2 else 255,
+                       np.uint16 if itemsize == 2 else np.uint8)  # the padding: a far-off value
+        rows[:, :plane.width] = (512 if itemsize == 2 else 128)  # grey
+        plane.update(rows.tobytes())
+    f.color_range = 2  # full: 128 is 128
+    got = yuv_to_rgb(f, 1)
+    assert got.shape == (h, w, 3) and (got == 128).all(), got
 
 
 def test_an_identity_look_writes_back_the_planes_it_read(tmp_path):

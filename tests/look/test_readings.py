@@ -469,4 +469,6 @@ def test_pick_on_a_file_of_one_reading_says_which_it_holds(tmp_path, capsys):
     assert re.fullmatch(r"livefilter: error: .*two\.cube: --pick 3: this file holds reading 2 of \d \(\w+\) alone; "
                         r"--pick chooses among the readings a \.look\.npz keeps\n", err), err
     assert main(["fit", str(sample), "-o", str(tmp_path / "x.cube"), "--pick", "5"]) == 2
-    assert "--pick 5: only 4 readings asked for (--candidates 5 gives 5)" in capsys.readouterr().err
+    assert "--pick 5: only 4 readings asked for (--candidates 5 asks for 5)" in capsys.readouterr().err
+    assert main(["fit", str(sample), "-o", str(tmp_path / "x.cube"), "--pick", str(MAX_CANDIDATES + 3)]) == 2
+    assert f"(--candidates goes up to {MAX_CANDIDATES})" in capsys.readouterr().err
