@@ -120,6 +120,8 @@ class PreviewWindow:
         return f"  (c: reading {n} of {k})" if k > 1 else ""
 
     def __call__(self, frame_out, info) -> None:
+        if self.closed:  # the frames still coming while the run stops: not shown (imshow would open it again)
+            return
         view = compose(self.p.last_frame, frame_out, info.get("degree"), split=self.split,
                        show_degree=self.show_degree, hud=self.hud(info))
         if self._show:
