@@ -388,26 +388,26 @@ class Batch:
 
     def ignored_line(self, show: int | None = 3) -> str | None:
         """One line naming the files left out, ``show`` of each kind (all with None; None when there are none)."""
-        kinds: dict[tuple, list[Path]] = {k: [] for k in _LEFT_OUT}
+        kinds: dict[str, list[Path]] = {k: [] for k in _LEFT_OUT}
         for f in self.ignored:
-            key = (_LEFT_OUT[1] if f.is_symlink() and not f.exists() else _LEFT_OUT[3] if f.is_dir()
-                   else _LEFT_OUT[2] if f.suffix.lower() in RAW_EXTS else _LEFT_OUT[0])
-            kinds[key].append(f)
+            kinds["link" if f.is_symlink() and not f.exists() else "folder" if f.is_dir()
+                  else "raw" if f.suffix.lower() in RAW_EXTS else "file"].append(f)
         parts = []
-        for (noun, one, many), files in kinds.items():
+        for kind, files in kinds.items():
             if files:
+                noun, one, many = _LEFT_OUT[kind]
                 n = len(files) if show is None else show
                 names = ", ".join(map(str, files[:n])) + (f" and {len(files) - n} more" if len(files) > n else "")
                 parts.append(f"{count(len(files), noun)}{one if len(files) == 1 else many} ({names})")
         return "left out " + "; ".join(parts) if parts else None
 
 
-#: what a folder run leaves out, each kind named in ignored_line: noun, then its words for one and for several
-_LEFT_OUT = (("file", " that is not a still photo or a video", " that are not a still photo or a video"),
-             ("link", " that is broken", " that are broken"),
-             ("camera RAW file", ", which livefilter does not read: export it as TIFF or JPEG",
-              ", which livefilter does not read: export them as TIFF or JPEG"),
-             ("sub-folder", ": -r grades its photos too", ": -r grades their photos too"))
+#: what a folder run leaves out, in the order ignored_line names them: noun, then its words for one and for several
+_LEFT_OUT = {"file": ("file", " that is not a still photo or a video", " that are not a still photo or a video"),
+             "link": ("link", " that is broken", " that are broken"),
+             "raw": ("camera RAW file", ", which livefilter does not read: export it as TIFF or JPEG",
+                     ", which livefilter does not read: export them as TIFF or JPEG"),
+             "folder": ("sub-folder", ": -r grades its photos too", ": -r grades their photos too")}
 
 
 def plan_batch(look, inputs, *, output=None, out_dir=None, recursive: bool = False,

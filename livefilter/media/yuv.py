@@ -99,9 +99,11 @@ _PLANAR = {"yuv420p": (8, True, True), "yuvj420p": (8, True, True), "yuv422p": (
            "yuv420p10le": (10, True, True), "yuv422p10le": (10, True, False), "yuv444p10le": (10, False, False)}
 
 
-def _decode_coefficients(kr: float, kb: float, full: bool, bits: int) -> np.ndarray:
+@functools.cache
+def _decode_coefficients(colorspace: int, full: bool, bits: int) -> np.ndarray:
     """int32 [Y, R's Cr, G's Cb, G's Cr, B's Cb, R0, G0, B0] scaled by 2^16, the constants holding the offsets and the
     rounding's 0.5."""
+    kr, kb = _K[colorspace]
     kg = 1.0 - kr - kb
     m = 1 << (bits - 8)
     ys, cs, y0 = (1.0, 1.0, 0.0) if full else (255.0 / 219.0, 255.0 / 224.0, 16.0)
@@ -162,10 +164,5 @@ def yuv_to_rgb(frame, colorspace: int = 1, fields: bool | None = None) -> np.nda
         planes.append(rows.reshape(plane.height, -1)[:, :plane.width])
     out = np.empty((frame.height, frame.width, 3), np.uint8)
     fields = bool(frame.interlaced_frame if fields is None else fields) and frame.height >= 4
-    _yuv_rgb(*planes, _decode_table(int(colorspace), full, bits), hsub, vsub, fields, out)
+    _yuv_rgb(*planes, _decode_coefficients(int(colorspace), full, bits), hsub, vsub, fields, out)
     return out
-
-
-@functools.cache
-def _decode_table(colorspace: int, full: bool, bits: int) -> np.ndarray:
-    return _decode_coefficients(*_K[colorspace], full, bits)
