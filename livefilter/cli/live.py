@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import shlex
+import sys
 from pathlib import Path
 
 from ..errors import InputError
@@ -170,5 +171,6 @@ def _summary(pipeline, window, sinks, stats: dict, skipped: int, source) -> int:
     if skipped and isinstance(source, (VideoFileSource, ImageSequenceSource)):  # a file's frames: said, not silent
         print(f"{count(skipped, 'frame')} of {source.name} skipped: live keeps the file's pace and grades the latest "
               "frame (livefilter apply grades every frame)")
+    sys.stdout.flush()  # the summary out before the process ends (a late signal then kills it with its buffer)
     # an --input file cut short (its source logged where): a failure, as for apply, though what was read is kept
     return EXIT_FAIL if getattr(source, "problem", None) else EXIT_OK
