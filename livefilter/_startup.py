@@ -11,10 +11,26 @@ import sys
 _before = None
 
 
+def interrupted(exc: BaseException | None) -> KeyboardInterrupt | None:
+    """The Ctrl+C / SIGTERM / SIGHUP an exception was raised in handling, if any (a signal that came while a native
+    module was being imported surfaces as that import's failure: pybind11's "ImportError: initialization failed")."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, KeyboardInterrupt):
+            return exc
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
 def _hook(kind, value, tb):
     if issubclass(kind, KeyboardInterrupt):  # Python still exits as interrupted (130)
         print("livefilter: interrupted", file=sys.stderr)
         return
+    if interrupted(value) is not None:  # Python would exit 1: the shell's code for Ctrl+C instead
+        print("livefilter: interrupted", file=sys.stderr)
+        sys.stderr.flush()
+        os._exit(130)  # nothing of the program's ran yet: no file of its to finish
     (_before or sys.__excepthook__)(kind, value, tb)
 
 

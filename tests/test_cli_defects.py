@@ -496,6 +496,18 @@ def test_ctrl_c_while_the_command_starts_is_one_line(tmp_path, after):
     assert "Traceback" not in err and err.strip().splitlines()[-1:] in ([], ["livefilter: interrupted"]), err
 
 
+def test_ctrl_c_in_a_native_module_s_import_is_one_line():
+    """A Ctrl+C inside a pybind11 module's import (scipy's HiGHS, at 0.3 s) surfaces as "ImportError: initialization
+    failed" raised from the KeyboardInterrupt: the start-up hook printed its traceback and Python exited 1."""
+    code = ("from livefilter import _startup as s\n"
+            "try:\n    raise KeyboardInterrupt\n"
+            "except KeyboardInterrupt as e:\n    err = ImportError('initialization failed'); err.__cause__ = e\n"
+            "s._hook(ImportError, err, None)\nprint('went on')\n")
+    r = subprocess.run([sys.executable, "-c", code], env=dict(os.environ, PYTHONPATH=str(ROOT)),
+                       capture_output=True, text=True, timeout=120)
+    assert (r.returncode, r.stdout, r.stderr) == (130, "", "livefilter: interrupted\n")
+
+
 @pytest.mark.skipif(not hasattr(os, "killpg"), reason="a signal to a process group (POSIX)")
 @pytest.mark.parametrize("sig", ["SIGINT", "SIGTERM"])
 def test_a_demo_stopped_part_way_keeps_the_last_complete_one(tmp_path, sig):

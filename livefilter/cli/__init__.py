@@ -14,7 +14,7 @@ import os
 import sys
 import warnings
 
-from .._startup import started
+from .._startup import interrupted, started
 from ..errors import LiveFilterError, StreamError, VideoDecodeError
 from .apply import cmd_apply
 from .bench import cmd_bench_live
@@ -34,7 +34,6 @@ COMMANDS = {"fit": cmd_fit, "apply": cmd_apply, "info": cmd_info, "live": cmd_li
 
 
 def main(argv=None) -> int:
-    started()  # Ctrl+C is this function's from here (_startup.py)
     parser = build_parser()
     # usage errors raise SystemExit(2) after one line (_Parser.error); --help and --version SystemExit(0)
     try:
@@ -61,6 +60,7 @@ def _run(args) -> int:
         log_to_stderr(debug=bool(debug), verbose=args.verbose or bool(debug))
     try:
         with interrupt_on_signals():
+            started()  # Ctrl+C is handled below from here; before, by the start-up hook (_startup.py)
             return COMMANDS[args.command](args)
     except LiveFilterError as exc:
         if debug:
@@ -81,22 +81,10 @@ def _run(args) -> int:
     except Exception as exc:  # noqa: BLE001 - the CLI's last line of defence: one line, exit 1
         if debug:
             raise
-        if (cause := _interrupted(exc)) is not None:  # a signal in a module's import: "ImportError: initialization"
+        if (cause := interrupted(exc)) is not None:  # a signal in a module's import: "ImportError: initialization"
             print(f"livefilter: {f'stopped ({cause.signal})' if isinstance(cause, Stopped) else 'interrupted'}",
                   file=sys.stderr)
             return signal_exit(getattr(cause, "signal", None))
         print(f"livefilter: failed: {type(exc).__name__}: {exc} (LIVEFILTER_DEBUG=1 shows the traceback)",
               file=sys.stderr)
         return EXIT_FAIL
-
-
-def _interrupted(exc: BaseException) -> KeyboardInterrupt | None:
-    """The Ctrl+C / SIGTERM / SIGHUP an exception was raised in handling, if any (a signal that came while a native
-    module was being imported surfaces as that import's failure)."""
-    seen = set()
-    while exc is not None and id(exc) not in seen:
-        if isinstance(exc, KeyboardInterrupt):
-            return exc
-        seen.add(id(exc))
-        exc = exc.__cause__ or exc.__context__
-    return None
