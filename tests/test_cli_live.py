@@ -8,8 +8,10 @@ import pytest
 
 import livefilter as lf
 from livefilter.cli import main
-from livefilter.live.sources import VideoFileSource
-from livefilter.live.window import PreviewWindow, compose
+from livefilter.live.pipeline import LivePipeline
+from livefilter.live.sources import SyntheticSource, VideoFileSource
+from livefilter.live.window import DEGREE_LEGEND, PreviewWindow, compose
+from livefilter.luts.lut import Lut, identity_table
 
 from .test_cli import assert_bad_input, run
 
@@ -162,6 +164,23 @@ def test_preview_keys_and_compose():
     out = np.full((20, 30, 3), 200, np.uint8)
     view = compose(p.last_frame, out, np.zeros((3, 4), np.float32), split=True, show_degree=True, hud=["hi"])
     assert view.shape == out.shape and view.dtype == np.uint8
+
+
+def test_the_hud_says_a_black_and_white_look_is_whole_and_explains_the_degree_view():
+    """The HUD said 'faces on' while a black-and-white look was rendered whole on faces, and nothing while the
+    degree map (d) replaced the picture: what its colours mean was nowhere."""
+    x = identity_table(17)
+    bw = lf.Look(lut=Lut(np.repeat((x @ np.array([0.299, 0.587, 0.114]))[..., None], 3, -1), title="bw"))
+    warm = lf.Look(lut=Lut(np.clip(x * [1.1, 1.0, 0.8], 0, 1), title="warm"))
+    with LivePipeline(SyntheticSource((64, 48)), [], look=warm, backend="cpu", face_protect=True) as p:
+        w = PreviewWindow(p, show=False)
+        hud = " | ".join(w.hud({}))
+        assert "faces on" in hud and "whole look" not in hud and DEGREE_LEGEND not in hud
+        w.handle_key(ord("d"))
+        assert w.hud({})[-1] == DEGREE_LEGEND
+        p.set_template(bw).result()
+        hud = " | ".join(w.hud({}))
+        assert "faces on" not in hud and "faces and scene: whole look (black-and-white)" in hud
 
 
 def test_the_hud_reads_on_a_white_picture():

@@ -125,6 +125,12 @@ class LivePipeline(LookControl):
         return self.estimator.face_protect
 
     @property
+    def whole_look(self) -> bool:
+        """The live look is black-and-white (or toned) and rendered whole: faces and unlike scenes get all of it
+        (a share of it left them in colour), so no frame is analysed while it is live."""
+        return self._whole
+
+    @property
     def degree(self) -> np.ndarray | None:
         """The latest rendering-degree map (float32, one value per 8 x 8 pixels; None: the full look everywhere)."""
         return self.estimator.degree
@@ -305,7 +311,7 @@ class LivePipeline(LookControl):
             if item is None:
                 continue
             frame, _, seq, _ = item
-            if seq % self.analysis_every:
+            if seq % self.analysis_every or self._whole:  # a black-and-white look takes no map: nothing to find
                 continue
             t = time.perf_counter()
             try:
@@ -344,7 +350,7 @@ class LivePipeline(LookControl):
         check_rgb(frame, "RGB frame")
         t_cap = time.monotonic()
         self._last_seq += 1
-        if self._last_seq % self.analysis_every == 1 or self.analysis_every == 1:
+        if (self._last_seq % self.analysis_every == 1 or self.analysis_every == 1) and not self._whole:
             t = time.perf_counter()
             self.estimator.update(frame)
             self.stats.add("analysis", (time.perf_counter() - t) * 1e3)

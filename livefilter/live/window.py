@@ -32,6 +32,8 @@ def display_problem() -> str | None:
     return None
 
 HUD_SHADE = 0.25  # the picture behind the HUD's lines is darkened to this share of its brightness
+# the degree view's colours said (viridis: yellow 1, dark purple 0); the view showed them unexplained
+DEGREE_LEGEND = "degree map: yellow = the whole look, dark = none (d: back to the picture)"
 KEYS = ("space: before/after  +/-: strength  f: faces  d: degree map  c: next reading  s: save  n: next template  "
         "q: quit")
 
@@ -106,14 +108,20 @@ class PreviewWindow:
             f"{info.get('fps', 0):.1f} fps  render {render:.1f} ms  faces {analysis:.1f} ms  "
             f"latency {info.get('latency_ms', 0):.0f} ms",
             f"{self.p.backend.name}  look: {self.p.look_name or '-'}  strength {self.p.strength:.2f}  "
-            + self._scene_hint() + f"faces {'on' if self.p.face_protect else 'off'}"
+            + self._scene_hint() + self._faces_hint()
             + (f"  confidence {self.p.look_confidence}" if self.p.look_confidence else ""),
             self.p.status + self._reading_hint(),
+            *([DEGREE_LEGEND] if self.show_degree else []),
         ]
+
+    def _faces_hint(self) -> str:
+        if self.p.whole_look:  # 'faces on' while faces took the whole black-and-white look
+            return "faces and scene: whole look (black-and-white)"
+        return f"faces {'on' if self.p.face_protect else 'off'}"
 
     def _scene_hint(self) -> str:
         """The scene similarity the look is rendered at, while it acts (LivePipeline.scene_acting)."""
-        return f"scene {self.p.scene_score:.2f}  " if self.p.scene_acting else ""
+        return f"scene {self.p.scene_score:.2f}  " if self.p.scene_acting and not self.p.whole_look else ""
 
     def _reading_hint(self) -> str:
         n, k = self.p.candidate  # one read: the look worker may swap the look meanwhile

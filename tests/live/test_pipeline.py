@@ -486,7 +486,12 @@ def test_a_black_and_white_look_is_rendered_whole_on_faces(tmp_path):
     x = identity_table(17)
     bw = lf.Look(lut=Lut(np.repeat((x @ np.array([0.299, 0.587, 0.114]))[..., None], 3, -1), title="bw"))
     src = SyntheticSource((640, 360), fps=30)
+    warm = lf.Look(lut=Lut(np.clip(x * [1.1, 1.0, 0.8], 0, 1), title="warm"))
     with pipeline(src, [], look=bw, face_protect=True, analysis_every=1) as p:
         outs = [p.process(src.read()) for _ in range(6)]
-        assert p.degree is not None and p.degree.min() < 0.5  # the face is found (and protected for colour looks)
         assert all(np.abs(o.astype(int) - o.mean(-1, keepdims=True)).max() <= 1 for o in outs[2:])  # grey
+        # its map unused, no frame is analysed (the face detector ran on every frame for nothing)
+        assert p.whole_look and p.degree is None and "analysis" not in p.stats.summary()
+        p.set_template(warm).result()
+        [p.process(src.read()) for _ in range(3)]
+        assert not p.whole_look and p.degree is not None and p.degree.min() < 0.5  # the face found and spared
