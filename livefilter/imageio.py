@@ -70,6 +70,32 @@ def _container(path: Path) -> str | None:
     return "heif" if brands & _HEVC_BRANDS or head[8:12] in _GENERIC_BRANDS else None
 
 
+def _tiff_float_bits(path: Path) -> int | None:
+    """The bits per sample of a TIFF whose samples are floating point (SampleFormat 3 in its first IFD: an HDR or
+    linear-light export, which Pillow cannot read in colour), else None."""
+    try:
+        with open(path, "rb") as f:
+            order = {b"II": "little", b"MM": "big"}.get(f.read(2))
+            if order is None or int.from_bytes(f.read(2), order) != 42:  # (BigTIFF, 43: not looked into)
+                return None
+            f.seek(int.from_bytes(f.read(4), order))
+            n = int.from_bytes(f.read(2), order)
+            tags = {}
+            for entry in (f.read(12) for _ in range(min(n, 512))):
+                tag, kind, count = (int.from_bytes(entry[a:b], order) for a, b in ((0, 2), (2, 4), (4, 8)))
+                if tag in (258, 339) and kind == 3:  # BitsPerSample, SampleFormat: SHORTs, the first one read
+                    at = f.tell()
+                    if count > 2:  # more than fit the entry: at its offset
+                        f.seek(int.from_bytes(entry[8:12], order))
+                        tags[tag] = int.from_bytes(f.read(2), order)
+                        f.seek(at)
+                    else:
+                        tags[tag] = int.from_bytes(entry[8:10], order)
+    except (OSError, ValueError):
+        return None
+    return tags.get(258) if tags.get(339) == 3 else None
+
+
 @functools.cache
 def heif_support() -> bool:
     """Whether HEIC / HEIF files can be read and written here (pillow-heif installed); registers its Pillow plugin
@@ -248,6 +274,9 @@ def read_image(
             raise ImageReadError("this Pillow was built without AVIF (its wheels have it)", p) from None
         if p.suffix.lower() in AUDIO_EXTS:  # no picture in it (a video's extension reads its stills)
             raise ImageReadError("a sound file: no picture to read", p) from None
+        if (bits := _tiff_float_bits(p)) is not None:  # it said "not an image"
+            raise ImageReadError(f"a TIFF of {bits}-bit floating-point samples (HDR or linear light), which livefilter "
+                                 "does not read: save it as an 8- or 16-bit TIFF, a PNG or a JPEG", p) from None
         raise ImageReadError("not an image, or an image format that cannot be read", p) from None
     except (OSError, ValueError, SyntaxError, EOFError, RuntimeError) as exc:  # RuntimeError: pillow-heif's
         msg = str(exc).strip() or type(exc).__name__

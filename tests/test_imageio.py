@@ -81,6 +81,40 @@ def test_unreadable_inputs(tmp_path):
         read_image(tmp_path / "empty.png")
 
 
+@pytest.mark.parametrize("order", ["little", "big"])
+def test_a_floating_point_colour_tiff_is_named_as_such(tmp_path, order):
+    """A 32-bit float RGB TIFF (an HDR or linear export) said "not an image, or an image format that cannot be
+    read". A grey one Pillow reads (0..1 as black..white), a 16-bit one too."""
+    import cv2
+
+    cv2.imwrite(str(tmp_path / "f32.tif"), np.random.default_rng(0).random((8, 12, 3), np.float32))
+    if order == "big":  # the same file written big-endian (Motorola order), as some Mac tools write it
+        Image.fromarray(np.zeros((4, 4), np.float32)).save(tmp_path / "grey.tif")  # (a grey one: read)
+        assert read_image(tmp_path / "grey.tif").shape == (4, 4, 3)
+        (tmp_path / "f32.tif").write_bytes(_big_endian_float_tiff(8, 12))
+    with pytest.raises(ImageReadError, match=r"f32\.tif: a TIFF of 32-bit floating-point samples \(HDR or linear"):
+        read_image(tmp_path / "f32.tif")
+    cv2.imwrite(str(tmp_path / "u16.tif"), np.full((8, 12, 3), 65535, np.uint16))
+    assert read_image(tmp_path / "u16.tif").min() == 255
+
+
+def _big_endian_float_tiff(h: int, w: int) -> bytes:
+    """An uncompressed big-endian RGB TIFF of 32-bit float samples (BitsPerSample and SampleFormat at offsets)."""
+    import struct
+
+    entries = [(256, 3, 1, w), (257, 3, 1, h), (258, 3, 3, "bits"), (259, 3, 1, 1), (262, 3, 1, 2),
+               (273, 4, 1, "data"), (277, 3, 1, 3), (278, 3, 1, h), (279, 4, 1, h * w * 12), (339, 3, 3, "fmt")]
+    ifd_at = 8
+    extra_at = ifd_at + 2 + 12 * len(entries) + 4
+    offsets = {"bits": extra_at, "fmt": extra_at + 6, "data": extra_at + 12}
+    out = b"MM" + struct.pack(">HI", 42, ifd_at) + struct.pack(">H", len(entries))
+    for tag, kind, count, value in entries:
+        v = offsets[value] if isinstance(value, str) else value
+        out += struct.pack(">HHI", tag, kind, count) + (struct.pack(">HH", v, 0) if kind == 3 and count == 1
+                                                         else struct.pack(">I", v))
+    return out + b"\0" * 4 + struct.pack(">3H", 32, 32, 32) + struct.pack(">3H", 3, 3, 3) + b"\0" * (h * w * 12)
+
+
 def test_tiny_and_huge(tmp_path, monkeypatch):
     write_image(tmp_path / "one.png", rgb_image(1, 1))
     assert read_image(tmp_path / "one.png").shape == (1, 1, 3)
