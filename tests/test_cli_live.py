@@ -241,6 +241,22 @@ def test_live_from_a_file_loses_no_frame_at_the_start_and_keeps_its_audio(tmp_pa
     assert abs(audio_s - video_s) <= 1 / 30 + 1024 / 48000  # cut to the recording (one AAC frame)
 
 
+def test_duration_records_that_much_of_a_file(tmp_path, capsys, look_cube):
+    """--duration 2 on a 25 fps file recorded 49 frames (1.96 s): the wall clock ran from the run's start and the
+    first frame came after it. Now 2 s of the input: its frames before 2.0 s on the file's clock, the sound to 2.0."""
+    from .batch.conftest import audio_packets, decode_all, make_clip
+
+    make_clip(tmp_path / "clip.mp4", frames=100, fps=25)
+    rec = tmp_path / "rec.mp4"
+    code, out, err = run(["live", "--template", look_cube, "--input", tmp_path / "clip.mp4", "--record",
+                          rec, "--duration", 2, "--backend", "cpu"], capsys)
+    assert code == 0, err
+    _, times, _ = decode_all(rec)
+    assert times[-1] == pytest.approx(1.96, abs=1e-3), times  # the last frame before 2.0 (none at 2.0 or after)
+    _, audio_s = audio_packets(rec)
+    assert abs(audio_s - 2.0) <= 1 / 25 + 1024 / 44100  # cut with the recording (a frame, an AAC frame)
+
+
 def test_live_frame_size_applies_to_file_inputs(tmp_path, capsys, look_cube, sample_test):
     from .batch.conftest import decode_all, make_clip
 

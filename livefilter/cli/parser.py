@@ -239,7 +239,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-scene", action="store_true", help="no scene similarity: the full look outside faces even "
                                                            "when the frame's scene is unlike the template photo's")
     p.add_argument("--frames", type=_number(int, 1), help="stop after N frames (N >= 1)")
-    p.add_argument("--duration", type=_number(float, 0.0, lo_open=True), help="stop after S seconds (S > 0)")
+    p.add_argument("--duration", type=_number(float, 0.0, lo_open=True),
+                   help="stop after S seconds of the input (S > 0): on a file's own clock, a camera's from its first "
+                   "frame")
     p.add_argument("--allow-large", action="store_true", help="read template and input photos over 100 megapixels")
 
     p = add("demo", help="run the live pipeline on the bundled sample and synthetic clip (no camera)",

@@ -100,6 +100,7 @@ class LivePipeline(LookControl):
                                                             initializer=background_thread)
         self._callbacks = []
         self._last_seq = 0
+        self._until: float | None = None  # run(duration=): where the input's clock ends the run (step)
         self._position = None  # the last frame's time on its source's clock (a file's), when it has one
         self._out = None
         self._started = False
@@ -341,6 +342,8 @@ class LivePipeline(LookControl):
         if item is None:
             return None
         frame, t_cap, self._last_seq, self._position = item
+        if self._until is not None and (at := self._clock()) is not None and at >= self._until - 1e-6:
+            raise EOFError  # run(duration=S): this frame starts at S or later on the input's clock
         return self._render(frame, t_cap)
 
     def process(self, frame: np.ndarray) -> np.ndarray:
@@ -364,6 +367,14 @@ class LivePipeline(LookControl):
         if (at := self.source.seconds(self._position)) is not None:
             return at
         return Fraction(self._position - 1) / Fraction(self.source.fps)
+
+    def _clock(self) -> float | None:
+        """The last frame's time in seconds for ``run(duration=)``: on its file's clock, or a paced source's (a
+        looped file, stills, the synthetic clip) by its number at its rate, as a recording stamps it; None for a
+        camera (it paces itself)."""
+        if (at := self._source_time()) is not None:
+            return float(at)
+        return (self._last_seq - 1) / self.source.fps if self.source.paced else None
 
     def _render(self, frame: np.ndarray, t_cap: float) -> np.ndarray:
         t0 = time.perf_counter()
@@ -409,7 +420,11 @@ class LivePipeline(LookControl):
         re-raises; otherwise closing is left to ``close()`` / the context manager, so ``run`` can be called again.
         """
         self.start()
-        t_end = None if duration is None else time.monotonic() + duration
+        t_end = None if duration is None else time.monotonic() + duration  # (no frame yet: the wall clock)
+        # S seconds of the input, as a recording of it lasts (the wall clock from the run's start recorded 49 frames
+        # of a 25 fps file in 2 s: its first frame came after the start): a frame at S or later on the input's clock
+        # is not rendered (step). From the input's start, a missed first frame counted; on a later run, its first.
+        self._until = duration if duration is not None and self._last_seq == 0 else None
         n = 0
         try:
             while not self._stop.is_set():
@@ -418,10 +433,17 @@ class LivePipeline(LookControl):
                 if t_end is not None and time.monotonic() >= t_end:
                     break
                 try:
-                    if self.step(timeout=0.5) is not None:
-                        n += 1
+                    if self.step(timeout=0.5) is None:
+                        continue
                 except EOFError:
                     break
+                n += 1
+                if duration is not None and n == 1:
+                    if (at := self._clock()) is None:  # a camera: its frames within S seconds of the first one
+                        t_end = time.monotonic() + duration - 0.5 / self.source.fps
+                    else:
+                        t_end = None
+                        self._until = at + duration if self._until is None else self._until
         except SinkError as exc:
             self.status = f"stopped: {exc}"
             self.errors.append(str(exc))
@@ -430,6 +452,8 @@ class LivePipeline(LookControl):
         except BaseException:
             self._close_quietly()
             raise
+        finally:
+            self._until = None
         return self.stats.summary()
 
 def parse_size(text: str) -> tuple[int, int]:
