@@ -465,6 +465,12 @@ def _xmp_keywords(fmt: str, xmp: bytes) -> dict:
     return {"xmp": xmp}
 
 
+def check_quality(quality) -> None:
+    """A JPEG / WebP / AVIF / HEIC quality is a whole number 1..100 (500 was passed on to Pillow)."""
+    if isinstance(quality, bool) or not isinstance(quality, (int, np.integer)) or not 1 <= quality <= 100:
+        raise InputError(f"quality must be a whole number 1..100, got {quality!r}")
+
+
 def write_image(path: str | os.PathLike, rgb: np.ndarray, alpha: np.ndarray | None = None, *,
                 quality: int = 95, inputs: tuple = (), exif: bytes | None = None, xmp: bytes | None = None,
                 dpi: tuple | None = None, lossless: bool = False) -> Path:
@@ -477,6 +483,7 @@ def write_image(path: str | os.PathLike, rgb: np.ndarray, alpha: np.ndarray | No
     a warning naming the input (``inputs[0]``)."""
     p = Path(path)
     fmt = image_format(p)
+    check_quality(quality)
     rgb = check_rgb(np.asarray(rgb), "image", empty=False)
     if alpha is not None:
         alpha = np.asarray(alpha)

@@ -5,6 +5,7 @@ a crash report still gets through."""
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import re
@@ -148,6 +149,8 @@ def _filter_stderr():
                 os.read(ack_r, 1)
         os.close(ack_r)
         os.close(saved)
+        with _pumps_lock:
+            _pumps[:] = [p for p in _pumps if p.poll() is None]
 
     return restore, ended, saved
 
@@ -167,14 +170,27 @@ def _process_pump(r: int, saved: int, ack_w: int) -> bool:
     try:
         # in a session of its own: a signal to the whole process group (Ctrl+C in its first milliseconds, before
         # it ignores it; `timeout`'s SIGTERM) no longer ends it while the process it filters still has lines to say
-        subprocess.Popen([sys.executable, "-I", "-S", str(_PUMP), NATIVE_LOG_LINE.pattern.decode("latin-1"),
-                          _MARK.decode("latin-1"), str(ack_w)], stdin=r, stdout=saved, stderr=saved,
-                         pass_fds=(ack_w,), start_new_session=os.name == "posix")
+        pump = subprocess.Popen([sys.executable, "-I", "-S", str(_PUMP), NATIVE_LOG_LINE.pattern.decode("latin-1"),
+                                 _MARK.decode("latin-1"), str(ack_w)], stdin=r, stdout=saved, stderr=saved,
+                                pass_fds=(ack_w,), start_new_session=os.name == "posix")
     except (OSError, ValueError):
         return False
     os.close(r)
     os.close(ack_w)
+    with _pumps_lock:  # reaped when it has ended: a Popen dropped while its process ran warned "subprocess N is still
+        _pumps[:] = [p for p in _pumps if p.poll() is None] + [pump]  # running" (a ResourceWarning) on every apply
     return True
+
+
+_pumps: list = []  # the pump processes started that had not ended when last looked at
+_pumps_lock = threading.Lock()  # (not _lock: a pump starts under it)
+
+
+@atexit.register
+def _reap_pumps() -> None:
+    for p in _pumps:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            p.wait(timeout=0.5)  # (its stderr closed by now: it ends at once)
 
 
 def _thread_pump(r: int, saved: int, ack_w: int) -> bool:

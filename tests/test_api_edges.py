@@ -1,6 +1,7 @@
 """The Python API's edges, as a developer meets them: a wrong argument is one InputError naming it (not a numpy or
 numba traceback, not a silent coercion), and a reading kept alone (a .cube of it, with_strength) says which it was."""
 
+import time
 import warnings
 
 import numpy as np
@@ -25,11 +26,33 @@ def look():
     ({"seed": -1}, "seed must be >= 0"),
     ({"size": 17.5}, "size must be a whole number"),
     ({"samples": 8000.5}, "samples must be a whole number"),
+    # NaN passed every check (stored in the look), inf failed in the bake, a string in a comparison
+    ({"coverage": float("nan")}, "coverage must be a number >= 0, got nan"),
+    ({"coverage": float("inf")}, "coverage must be a number >= 0, got inf"),
+    ({"guess_weight": "1"}, r"guess_weight must be a number in \[0, 1\], got '1'"),
+    ({"settings": {"candidates": 2}}, "settings must be a livefilter.FitSettings, got dict"),  # an AttributeError
 ])
 def test_fit_arguments_are_checked_by_name(kw, said):
     img = lf.read_image(SAMPLES / "sample_after.jpg")
     with pytest.raises(InputError, match=said):
         lf.fit_look(img, **kw)
+
+
+@pytest.mark.parametrize("kw, said", [
+    ({"prior_share": 50}, r"FitSettings.prior_share must be a number in \[0, 1\], got 50"),  # moved a photo by 107.6
+    ({"library_share": -0.5}, r"FitSettings.library_share must be a number in \[0, 1\]"),
+    ({"coverage_p0": {"network": float("nan")}}, r"FitSettings.coverage_p0\['network'\] must be a number >= 0"),
+    ({"guess_weight_rule": (0.2,)}, r"FitSettings.guess_weight_rule must be a pair"),
+    ({"one_photo_mapping": "cubic"}, "FitSettings.one_photo_mapping must be 'seed' or 'residual'"),
+    ({"neighbours": 0}, "FitSettings.neighbours must be a whole number >= 1"),
+])
+def test_fit_settings_are_checked_when_made(kw, said):
+    import dataclasses
+
+    with pytest.raises(InputError, match=said):
+        lf.FitSettings(**kw)
+    with pytest.raises(InputError, match=said):
+        dataclasses.replace(lf.FitSettings(), **kw)
 
 
 def test_the_readings_and_the_settings_are_public(look):
@@ -116,7 +139,9 @@ def test_bad_encoder_settings_are_one_error_before_any_work(look, tmp_path):
             lf.apply_video(look, tmp_path / "c.mp4", tmp_path / "o.mp4", **kw)
         with pytest.raises(InputError, match=said):  # it failed each file in its Result
             lf.apply_folder(look, [tmp_path / "c.mp4"], tmp_path, **kw)
-    for kw, said in (({"strength": 3}, r"strength must be in \[0, 1\]"), ({"workers": 0}, "workers must be")):
+    for kw, said in (({"strength": 3}, r"strength must be in \[0, 1\]"), ({"workers": 0}, "workers must be"),
+                     ({"interp": "cubic"}, "interp must be one of"),  # each file failed with it
+                     ({"quality": 500}, "quality must be a whole number 1..100")):  # passed to Pillow
         with pytest.raises(InputError, match=said):
             lf.apply_folder(look, [tmp_path / "c.mp4"], tmp_path, **kw)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["c.mp4"]
@@ -212,3 +237,21 @@ def test_the_startup_hook_is_the_livefilter_command_s_only(tmp_path):
     r = subprocess.run([sys.executable, "-m", "otherpkg"], cwd=tmp_path, capture_output=True, text=True,
                        env=dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), str(tmp_path)])), timeout=120)
     assert r.stdout.strip() == "True", r.stderr
+
+
+def test_a_graded_video_leaves_no_running_subprocess_to_warn_about(look, tmp_path):
+    """Every apply_video / apply_folder call warned "ResourceWarning: subprocess N is still running": the stderr
+    filter's pump process was started and dropped unwaited."""
+    import gc
+
+    from .batch.conftest import make_clip
+
+    make_clip(tmp_path / "c.mp4", frames=3, audio=False)
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        lf.apply_video(look, tmp_path / "c.mp4", tmp_path / "o.mp4")
+        time.sleep(0.3)  # the pump ends once its pipe closes
+        lf.apply_video(look, tmp_path / "c.mp4", tmp_path / "o2.mp4")  # the last one: reaped on the next, or at exit
+        gc.collect()
+    assert not [w for w in said if issubclass(w.category, ResourceWarning)], [str(w.message) for w in said]
+

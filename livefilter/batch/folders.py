@@ -34,12 +34,13 @@ from ..imageio import (
     READ_ONLY_IMAGE_EXTS,
     READABLE_IMAGE_EXTS,
     animation_frames,
+    check_quality,
 )
 from ..look import Look, as_look
 from ..media.codec import EncodeSettings
 from ..media.memory import steady_memory
 from ..media.probe import OUTPUT_EXTS, VIDEO_EXTS
-from ..render.checks import check_strength
+from ..render.checks import check_interp, check_strength
 from .degree import photo_degree
 from .jobs import Job, Options, Result, count, grade_job, terminal_signals_blocked
 from .ray_runner import run_on_ray
@@ -454,6 +455,8 @@ def apply_folder(look, inputs, out_dir, *, recursive: bool = False, skip_existin
         inputs = [inputs]
     # bad settings are one error before anything is done (a strength of 3 failed every file in its result)
     check_strength(strength)
+    check_interp(interp)
+    check_quality(quality)
     EncodeSettings(crf=crf, preset=preset)
     if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
         raise InputError(f"workers must be a whole number >= 1 (None: one per core), got {workers!r}")

@@ -92,7 +92,7 @@ def cmd_fit(args) -> int:
         size = HALD_SIZE
     kw = dict(allow_large=args.allow_large, sampling=args.sampling, samples=args.samples, size=size,
               mapping=args.mapping, solver=args.solver, seed=args.seed, name=args.name or Path(templates[0]).stem,
-              segments=args.segments, candidates=candidates)
+              segments=args.segments, candidates=None if args.original else candidates)
     stills = video_stills(templates[0]) if video else None  # kept for the preview sheet
     if (len(templates) > 1 or (stills and len(stills) > 1)) and args.pick > len(SEVERAL_READINGS):
         what = f"{len(stills)} stills of a video" if video else "several photos"

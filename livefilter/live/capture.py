@@ -99,6 +99,7 @@ def _capture_loop(source, slot, stop, go, status) -> None:
     period = 1.0 / source.fps if source.paced and source.fps > 0 else 0.0
     next_t = start = time.monotonic()
     first = True
+    bad = 0  # frames skipped as not uint8 RGB
     backoff = BACKOFF_START
     failing = False
     while not stop.is_set():
@@ -126,7 +127,11 @@ def _capture_loop(source, slot, stop, go, status) -> None:
             status(f"{source.name}: back")
             log.info(f"{source.name}: back")
         if not (isinstance(frame, np.ndarray) and frame.dtype == np.uint8 and frame.ndim == 3 and frame.shape[2] == 3):
-            log.warning("skipping a bad frame from %s: %s", source.name, getattr(frame, "shape", type(frame)))
+            # said once (a source giving RGBA frames logged a line per frame); later ones at debug level
+            (log.debug if bad else log.warning)("skipping frames from %s that are not uint8 RGB (H, W, 3): %s %s",
+                                                source.name, getattr(frame, "shape", type(frame).__name__),
+                                                getattr(frame, "dtype", ""))
+            bad += 1
             continue
         position = source.position()
         if period and not first:

@@ -66,8 +66,7 @@ class LookControl:
         """Save the live look at the live strength as LOOK.cube and LOOK.look.npz in ``folder`` (new names, never
         over a file), on a thread of its own at normal priority (not behind the look worker's fits, at nice 19: on
         a busy machine 's' waited minutes there); the future gives the two paths."""
-        if self._closed:
-            raise LiveFilterError("the pipeline is closed")
+        self._check_open()
         fut = concurrent.futures.Future()
         # what is live now, when 's' is pressed
         args = (Path(folder), self.look, self._lut, self.look_name, self.strength)
@@ -99,8 +98,7 @@ class LookControl:
 
     def _submit(self, fn, *args, log_failure: bool = True, failure: str = "look not changed"
                 ) -> concurrent.futures.Future:
-        if self._closed:
-            raise LiveFilterError("the pipeline is closed")
+        self._check_open()  # (set_template, pick_candidate / pick_next: as process() and run())
         return self._spawn(self._guarded, (log_failure, failure), fn, *args)
 
     def _spawn(self, fn, *args) -> concurrent.futures.Future:
@@ -111,7 +109,8 @@ class LookControl:
             fut = self._looks.submit(fn, *args)
         except RuntimeError:  # the executor was shut down by close() meanwhile
             self._look_done(None)
-            raise LiveFilterError("the pipeline is closed") from None
+            self._check_open()  # raises: close() shuts the executor down once it is closed
+            raise
         fut.add_done_callback(self._look_done)
         return fut
 
@@ -168,6 +167,8 @@ class LookControl:
             lut, name = template, template.title or "lut"
         elif isinstance(template, Look):
             look = template
+        elif not isinstance(template, (str, os.PathLike)):  # a raw TypeError from pathlib
+            raise InputError(f"a template is a look file, a photo, a Look or a Lut, got {type(template).__name__}")
         else:
             p = Path(template)
             kind = "image" if original is not None else look_file_kind(p, assume_look=assume_look)

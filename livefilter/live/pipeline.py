@@ -60,7 +60,7 @@ class LivePipeline(LookControl):
         self._backend_lock = threading.Lock()
         if interp != "trilinear" and hasattr(self.backend, "interp"):
             self.backend.interp = interp
-        self.strength = float(strength)
+        self.strength = _strength(strength)
         self.analysis_every = max(1, int(analysis_every))
         # scene similarity: on unless scene=False; it only acts while the look came from a photo (its features are
         # the template's); a look file has no template photo, so s stays 1 for it
@@ -109,14 +109,16 @@ class LivePipeline(LookControl):
         #: set by whoever stops the run on a signal (the CLI's SIGTERM handler), for the closing message
         self.stopped_by_signal: str | None = None
         if look is not None:
-            self.set_template(look).result()
+            try:
+                self.set_template(look).result()
+            except BaseException:  # no pipeline to close() for the caller: its look worker's thread was left
+                self._close_quietly()
+                raise
 
     # --- control ------------------------------------------------------------------------------------------
     def set_strength(self, strength: float) -> None:
         """How much of the look, clamped to 0..1 (the preview's keys step past the ends); NaN is refused."""
-        if math.isnan(strength):
-            raise InputError(f"strength must be a number in 0..1, got {strength}")
-        self.strength = float(min(max(strength, 0.0), 1.0))
+        self.strength = _strength(strength, clamp=True)
 
     def set_face_protect(self, on: bool) -> None:
         self.estimator.set_face_protect(on)
@@ -374,7 +376,8 @@ class LivePipeline(LookControl):
         camera (it paces itself)."""
         if (at := self._source_time()) is not None:
             return float(at)
-        return (self._last_seq - 1) / self.source.fps if self.source.paced else None
+        fps = self.source.fps
+        return (self._last_seq - 1) / fps if self.source.paced and fps and fps > 0 else None
 
     def _render(self, frame: np.ndarray, t_cap: float) -> np.ndarray:
         t0 = time.perf_counter()
@@ -416,8 +419,10 @@ class LivePipeline(LookControl):
 
     def run(self, max_frames: int | None = None, duration: float | None = None) -> dict:
         """Run the render loop until the source ends, ``stop()``, ``max_frames`` or ``duration`` seconds; returns
-        the stats. A failing sink or Ctrl+C closes the pipeline (devices released, recordings finalised) and
-        re-raises; otherwise closing is left to ``close()`` / the context manager, so ``run`` can be called again.
+        the stats. An error raised in it (a failing sink, a callback's exception) or Ctrl+C closes the pipeline
+        (devices released, recordings finalised) and re-raises; otherwise closing is left to ``close()`` / the
+        context manager, so ``run`` can be called again. ``duration``: seconds of the source (a file's own clock, a
+        paced source's frames at its rate, a camera's from its first frame).
         """
         self.start()
         t_end = None if duration is None else time.monotonic() + duration  # (no frame yet: the wall clock)
@@ -440,7 +445,7 @@ class LivePipeline(LookControl):
                 n += 1
                 if duration is not None and n == 1:
                     if (at := self._clock()) is None:  # a camera: its frames within S seconds of the first one
-                        t_end = time.monotonic() + duration - 0.5 / self.source.fps
+                        t_end = time.monotonic() + duration - (0.5 / fps if (fps := self.source.fps) > 0 else 0.0)
                     else:
                         t_end = None
                         self._until = at + duration if self._until is None else self._until
@@ -455,6 +460,21 @@ class LivePipeline(LookControl):
         finally:
             self._until = None
         return self.stats.summary()
+
+
+def _strength(value, clamp: bool = False) -> float:
+    """A strength in 0..1 as a float, refusing NaN (it rendered nothing, without a word) and, unless ``clamp``,
+    values outside."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        v = math.nan
+    if clamp and not math.isnan(v):
+        v = min(max(v, 0.0), 1.0)
+    if not 0.0 <= v <= 1.0:
+        raise InputError(f"strength must be a number in 0..1, got {value!r}")
+    return v
+
 
 def parse_size(text: str) -> tuple[int, int]:
     try:

@@ -30,7 +30,7 @@ from .pairing import Pairing, pairing_for
 from .prior import default_prior, has_prior
 from .readings import Reading, read_one_photo, select
 from .sampling import MAX_SAMPLES, MIN_SAMPLES, SAMPLINGS, ill_defined, sample_pairs
-from .settings import DEFAULT, MAX_CANDIDATES, FitSettings
+from .settings import DEFAULT, MAX_CANDIDATES, FitSettings, number
 from .stills import is_video, same_picture, same_scene, thumbnail, video_stills
 from .template import Template, load_template
 
@@ -220,6 +220,8 @@ def _check_whole(**values) -> None:
 
 def _settings(settings: FitSettings | None, candidates: int | None) -> FitSettings:
     """The fit's settings (DEFAULT when None), ``candidates`` (if given) overriding their own, checked."""
+    if settings is not None and not isinstance(settings, FitSettings):
+        raise InputError(f"settings must be a livefilter.FitSettings, got {type(settings).__name__}")
     settings = settings or DEFAULT
     if candidates is not None:
         settings = replace(settings, candidates=candidates)
@@ -259,8 +261,9 @@ def fit_look(template, original=None, *, sampling: str = "uniform", samples: int
         segments: segment the template (person / background, livefilter.analysis.segments) and fit one mapping
             per category covering at least 10 % of it from N*r samples, plus the global one from all of them
             (docs/method.md); the look then renders each region of an image with its category's look.
-        candidates: from one photo, how many distinct readings to offer (default 4; 1: the automatic one only):
-            ``look.candidates`` holds them, ``look.pick(n)`` takes one; the look itself is candidate 1.
+        candidates: from one photo, how many distinct readings to offer (default 4; 1: the automatic one only,
+            ``look.candidates`` then empty): ``look.candidates`` holds them, ``look.pick(n)`` takes one; the look
+            itself is candidate 1. With an original there is one look (candidates above 1: a warning says so).
         settings: the one-photo fit's settings (:class:`FitSettings`); ``candidates`` overrides its own.
         scene: keep the template's scene features in ``look.meta["scene"]`` (one photo; about 10 ms): ``apply`` and
             ``live`` give a picture whose scene is unlike the template's less of the look (its scene similarity,
@@ -268,6 +271,8 @@ def fit_look(template, original=None, *, sampling: str = "uniform", samples: int
     """
     if isinstance(template, (list, tuple)) and len(template) == 1:  # one template in a list: as given alone
         template = template[0]
+    if original is not None and candidates not in (None, 1):  # (it gave no readings without a word)
+        warnings.warn(f"candidates={candidates}: a look learnt with its original has one reading", stacklevel=2)
     if is_video(template):  # a video: its stills, as several photos in one look
         return fit_video(template, original=original, sampling=sampling, samples=samples, labels=labels,
                          mapping=mapping, solver=solver, size=size, seed=seed, saliency_mask=saliency_mask,
@@ -286,10 +291,8 @@ def fit_look(template, original=None, *, sampling: str = "uniform", samples: int
         raise InputError(f"seed must be >= 0, got {seed}")
     if not MIN_SAMPLES <= samples <= MAX_SAMPLES:
         raise InputError(f"samples must be at least {MIN_SAMPLES} and at most {MAX_SAMPLES}, got {samples}")
-    if guess_weight is not None and not 0 <= guess_weight <= 1:
-        raise InputError(f"guess_weight must be in [0, 1], got {guess_weight}")
-    if coverage is not None and coverage < 0:
-        raise InputError(f"coverage must be >= 0, got {coverage}")
+    guess_weight = None if guess_weight is None else number("guess_weight", guess_weight, 0, 1)
+    coverage = None if coverage is None else number("coverage", coverage, 0)  # inf and NaN too
     settings = _settings(settings, candidates)
     tpl = load_template(template, allow_large=allow_large)
     one_photo_segments = segments and original is None and not settings.segments_from_guess

@@ -4,13 +4,28 @@ row in docs/decisions.md."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
+from ..errors import InputError
 from .readings import MIN_DIFFERENCE, POOL_ORDER
 
 #: the most candidate readings a fit offers: the automatic one, POOL_ORDER and, for a template close to
 #: black-and-white, its monochrome reading
 MAX_CANDIDATES = 2 + len(POOL_ORDER)
+
+
+def number(name: str, value, lo: float | None = None, hi: float | None = None) -> float:
+    """``value`` as a finite float in [lo, hi] (either end open when None), else an InputError naming ``name``
+    (NaN passed every comparison, and a string failed deep inside with a TypeError)."""
+    try:
+        v = math.nan if isinstance(value, (str, bytes)) else float(value)
+    except (TypeError, ValueError):
+        v = math.nan
+    if isinstance(value, bool) or not math.isfinite(v) or (lo is not None and v < lo) or (hi is not None and v > hi):
+        where = (f"in [{lo:g}, {hi:g}]" if hi is not None else f">= {lo:g}") if lo is not None else "finite"
+        raise InputError(f"{name} must be a number {where}, got {value!r}")
+    return v
 
 
 @dataclass(frozen=True)
@@ -71,6 +86,31 @@ class FitSettings:
     people_share: float = 0.1
     monochrome_reading: float = 8 / 255  # 'black-and-white reading'
 
+    def __post_init__(self):
+        # checked here, for every way of making one (replace() too): a prior_share of 50 moved a test photo by
+        # 107.6 code values with "medium" confidence, and a dict in its place failed deep in the fit
+        checks = [(name, getattr(self, name), lo, hi) for name, lo, hi in (
+            ("min_difference", 0, None), ("cluster_support", 0, 1), ("prior_share", 0, 1), ("library_share", 0, 1),
+            ("people_share", 0, 1), ("monochrome_reading", 0, None), ("segment_min_gain", 0, None))]
+        checks += [(f"coverage_p0[{k!r}]", v, 0, None) for k, v in dict(self.coverage_p0).items()]
+        checks += [("library_cap", self.library_cap, 0, None)] if self.library_cap is not None else []
+        for name, value, lo, hi in checks:
+            number(f"FitSettings.{name}", value, lo, hi)
+        for name in ("guess_weight_rule", "prior_rule"):
+            rule = getattr(self, name)
+            if not (isinstance(rule, tuple) and len(rule) == 2):
+                raise InputError(f"FitSettings.{name} must be a pair (a, b), got {rule!r}")
+            for v in rule:
+                number(f"FitSettings.{name}", v)
+        if self.one_photo_mapping not in ("seed", "residual"):
+            raise InputError(f"FitSettings.one_photo_mapping must be 'seed' or 'residual', got "
+                             f"{self.one_photo_mapping!r}")
+        if self.segment_aware_guess not in ("segments", "people", "never"):
+            raise InputError(f"FitSettings.segment_aware_guess must be 'segments', 'people' or 'never', got "
+                             f"{self.segment_aware_guess!r}")
+        if isinstance(self.neighbours, bool) or not isinstance(self.neighbours, int) or self.neighbours < 1:
+            raise InputError(f"FitSettings.neighbours must be a whole number >= 1, got {self.neighbours!r}")
+
     @property
     def weak_change(self) -> float:
         """Below this mean change (code values) the user is told the look is weak: where the network's rule keeps
@@ -87,3 +127,4 @@ class FitSettings:
 
 
 DEFAULT = FitSettings()
+

@@ -57,8 +57,7 @@ def check_render_args(frame, *, degree=None, strength: float = 1.0, channels: st
     check_rgb(frame)
     if channels not in CHANNELS:
         raise InputError(f"channels must be 'rgb' or 'bgr', got {channels!r}")
-    if interp not in INTERPS:
-        raise InputError(f"interp must be one of {INTERPS}, got {interp!r}")
+    check_interp(interp)
     check_strength(strength)
     if out is not None and (not isinstance(out, np.ndarray) or out.dtype != np.uint8 or out.shape != frame.shape):
         raise InputError(f"expected out of uint8 {frame.shape}, got {describe(out)}")
@@ -98,3 +97,8 @@ def check_segment_mask(mask, k: int, frame_shape) -> np.ndarray:
     if m.shape[1] > h or m.shape[2] > w:
         raise InputError(f"label mask {m.shape[1:]} must be the frame's size {(h, w)} or smaller")
     return np.ascontiguousarray(m, dtype=np.float32)
+
+
+def check_interp(interp) -> None:
+    if interp not in INTERPS:
+        raise InputError(f"interp must be one of {INTERPS}, got {interp!r}")

@@ -24,7 +24,7 @@ import numpy as np
 from ..errors import InputError
 from ..luts.lut import Lut
 from .backend import Backend, register
-from .checks import INTERPS, check_render_args, check_segment_mask
+from .checks import check_interp, check_render_args, check_segment_mask
 from .cpu_kernels import bake_kernel, render_kernel, render_seg_kernel
 
 TABLE_ENTRIES = 256**3
@@ -40,8 +40,7 @@ _lock = threading.Lock()
 def baked_table(lut: Lut, interp: str = "trilinear") -> np.ndarray:
     """The 256^3 packed table for ``lut`` (cached on the Lut; ~0.5 s to build, 64 MiB): every 8-bit input's
     output, exact for any domain, shaper or 1D curve (see :meth:`Lut.grid_coords`)."""
-    if interp not in INTERPS:
-        raise InputError(f"interp must be one of {INTERPS}, got {interp!r}")
+    check_interp(interp)
     key = ("table", interp)
     tbl = lut._cache.get(key)
     if tbl is None:

@@ -26,7 +26,7 @@ from ..errors import BackendError, CudaError, LiveFilterError
 from ..luts.lut import Lut
 from ..resources import shader_path
 from .backend import Backend, NotInstalled, register
-from .checks import INTERPS, check_render_args, check_segment_mask
+from .checks import check_interp, check_render_args, check_segment_mask
 
 SHADER = shader_path()  # inside the package when installed, shaders/ in a checkout
 KERNEL = "lf_render"
@@ -128,8 +128,7 @@ class CudaBackend(Backend):
         import cupy as cp
         import cupyx
 
-        if interp not in INTERPS:
-            check_render_args(np.zeros((1, 1, 3), np.uint8), interp=interp)  # raises the usual message
+        check_interp(interp)
         self.cp, self.cupyx = cp, cupyx
         self.interp = interp
         self.kernel = compiled_kernel()

@@ -45,7 +45,8 @@ def test_runs_and_grades(look):
     assert np.abs(after.astype(int) - lf.render(before, look)).max() == 0
     p.close()  # safe twice
     # used after close(): it rendered on, its source and sinks released
-    for use in (p.run, p.start, p.step, lambda: p.process(before)):
+    for use in (p.run, p.start, p.step, lambda: p.process(before), lambda: p.set_template(look), p.pick_next,
+                lambda: p.save_look(".")):  # (the last three: a bare LiveFilterError, "the pipeline is closed")
         with pytest.raises(lf.InputError, match="this LivePipeline is closed"):
             use()
 
@@ -495,3 +496,31 @@ def test_a_black_and_white_look_is_rendered_whole_on_faces(tmp_path):
         p.set_template(warm).result()
         [p.process(src.read()) for _ in range(3)]
         assert not p.whole_look and p.degree is not None and p.degree.min() < 0.5  # the face found and spared
+
+
+def test_bad_arguments_to_a_pipeline_are_refused_and_a_failed_one_leaves_no_thread(look, caplog):
+    """From a probe of the API: a NaN strength rendered nothing without a word (5 failed on the first frame); a
+    constructor failing on its look left its look worker's thread; a source of fps 0 divided by zero in
+    run(duration=); a source of RGBA frames logged a line per frame; set_template(12345) failed in pathlib."""
+    for bad in (float("nan"), 5, -0.1, "x"):
+        with pytest.raises(lf.InputError, match="strength must be a number in 0..1"):
+            LivePipeline(SyntheticSource((64, 48)), [], look=look, backend="cpu", strength=bad)
+    before = {t.name for t in threading.enumerate()}
+    with pytest.raises(lf.InputError, match="no such file"):
+        LivePipeline(SyntheticSource((64, 48)), [], look="nope.cube", backend="cpu")
+    time.sleep(0.2)
+    assert {t.name for t in threading.enumerate()} - before == set()
+
+    class Odd(Source):
+        fps, n = 0.0, 0
+
+        def read(self):
+            self.n += 1
+            return None if self.n > 6 else np.zeros((8, 8, 4 if self.n < 4 else 3), np.uint8)
+
+    with pipeline(Odd(), [], look=look) as p:
+        assert p.run(duration=5.0)["frames"] >= 1  # no ZeroDivisionError (frames as fast as it gives them)
+        with pytest.raises(lf.InputError, match="a template is a look file, a photo, a Look or a Lut, got int"):
+            p.set_template(12345).result(timeout=30)
+    assert sum("not uint8 RGB" in r.getMessage() for r in caplog.records if r.levelname == "WARNING") == 1
+
