@@ -415,6 +415,26 @@ def _bits_per_sample(img) -> int:
     return 8
 
 
+#: the photo formats an output folder can be written in (``photo_format``), as their extensions
+PHOTO_FORMATS = ("jpg", "png", "tif", "webp", "avif", "heic")
+
+
+def check_photo_format(photo_format: str | None) -> str | None:
+    """``photo_format`` ("jpg", ".JPG", "jpeg"...) as one of PHOTO_FORMATS, or None; refused with the formats there
+    are, or where it cannot be written here (HEIC without its extra)."""
+    if photo_format is None:
+        return None
+    name = str(photo_format).lower().lstrip(".")
+    name = {"jpeg": "jpg", "tiff": "tif", "heif": "heic"}.get(name, name)
+    if name not in PHOTO_FORMATS:
+        raise InputError(f"photo format must be one of {', '.join(PHOTO_FORMATS)}, got {photo_format!r}")
+    if name == "heic" and not heif_support():  # said before any work
+        raise InputError(f"photo format heic: {_HEIF_NEEDS}")
+    if name == "avif" and not features.check("avif"):
+        raise InputError("photo format avif: this Pillow was built without AVIF (its wheels have it)")
+    return name
+
+
 def image_format(path: str | os.PathLike) -> str:
     """The format an image written to ``path`` gets (from its extension), or an OutputError naming the ones there
     are: commands check their image outputs with it before any work."""

@@ -34,6 +34,7 @@ from ..imageio import (
     READ_ONLY_IMAGE_EXTS,
     READABLE_IMAGE_EXTS,
     animation_frames,
+    check_photo_format,
     check_quality,
 )
 from ..look import Look, as_look
@@ -47,9 +48,11 @@ from .ray_runner import run_on_ray
 from .video import output_name, partial_path
 
 
-def image_output_name(src: Path) -> str:
-    """The output file name for an input photo: the same name; a format livefilter reads only (GIF, JPEG 2000)
-    becomes .png."""
+def image_output_name(src: Path, photo_format: str | None = None) -> str:
+    """The output file name for an input photo: the same name, or its stem with ``photo_format``'s extension; a
+    format livefilter reads only (GIF, JPEG 2000) becomes .png."""
+    if photo_format is not None:
+        return f"{src.stem}.{photo_format}"
     return src.stem + ".png" if src.suffix.lower() in READ_ONLY_IMAGE_EXTS else src.name
 
 
@@ -59,13 +62,16 @@ def kind_of(path: Path) -> str | None:
 
 
 def plan_jobs(inputs, *, output=None, out_dir=None, recursive: bool = False, extra_inputs: tuple = (),
-              ignored: list | None = None) -> list[Job]:
+              ignored: list | None = None, photo_format: str | None = None) -> list[Job]:
     """The jobs for ``inputs`` (files and folders), every refusal made before anything is written. The files of
     an input folder that are neither still photos nor videos (a sidecar, a note, an animated GIF) are appended to
-    ``ignored``; hidden
-    ones are not."""
+    ``ignored``; hidden ones are not. ``photo_format`` (an output folder's): the photos written in that format
+    (PHOTO_FORMATS) instead of their own."""
     if (output is None) == (out_dir is None):
         raise InputError("give either an output file or an output folder")
+    photo_format = check_photo_format(photo_format)
+    if photo_format is not None and output is not None:
+        raise InputError("a photo format is for an output folder: an output file's extension says its format")
     out_dir = Path(out_dir) if out_dir is not None else None
     # One rule for every output of livefilter: the folder it is written into must exist (and be writable); only the
     # sub-folders that --out-dir mirrors from a recursive input are made (grade_job)
@@ -137,15 +143,16 @@ def plan_jobs(inputs, *, output=None, out_dir=None, recursive: bool = False, ext
                     f"unsupported output extension {dst.suffix!r}"
                 raise OutputError(f"{what}; use one of {', '.join(IMAGE_EXTS)}", dst)
         else:
-            dst = out_dir / rel.parent / (output_name(src) if kind == "video" else image_output_name(src))
+            dst = out_dir / rel.parent / (output_name(src) if kind == "video" else image_output_name(src, photo_format))
         if output is None and (blocker := _file_in_the_way(out_dir, rel.parent)) is not None:
             # each of its files failed with "cannot write (File exists)" or "(Not a directory)"
             raise OutputError("is a file where the output folder mirrors a sub-folder of the input", blocker)
+        if output is None and any(same_path(dst, Path(s)) for s in (src, *extra_inputs) if s is not None):
+            # (check_output_path's "choose another name": the user gave a folder, not a name)
+            raise OutputError(f"output path is the same as an input ({src} -> {dst}); choose another folder", dst)
         if output is not None or dst.parent.is_dir():
             # the output as given: a trailing slash (a folder), which Path drops, is refused there
             check_output_path(output if output is not None else dst, (src, *extra_inputs))
-        elif any(same_path(dst, Path(s)) for s in (src, *extra_inputs) if s is not None):
-            raise OutputError("output path is the same as an input; choose another name", dst)
         key = str(dst.resolve())
         if key in by_dst and same_path(Path(by_dst[key]), src):
             raise InputError("given twice (once is enough)", src)
@@ -156,11 +163,15 @@ def plan_jobs(inputs, *, output=None, out_dir=None, recursive: bool = False, ext
             raise OutputError(f"output path is the same as an input ({src} -> {dst}); choose another folder", dst)
         by_dst[key] = src
         jobs.append(Job(src, dst, kind))
-    if clashes:
-        pairs = "; ".join(clashes)
+    if clashes:  # the first few named (80 pairs made one line of 10 kB)
+        pairs = "; ".join(clashes[:CLASHES_SHOWN]) + (f"; and {len(clashes) - CLASHES_SHOWN} more"
+                                                      if len(clashes) > CLASHES_SHOWN else "")
         raise OutputError(f"{'two inputs' if len(clashes) == 1 else f'{len(clashes)} pairs of inputs'} would write the "
                           f"same output: {pairs}; rename one of each or grade them into different folders")
     return jobs
+
+
+CLASHES_SHOWN = 3  # pairs of inputs named in the error when several would write one output
 
 
 def _folder_files(folder: Path, recursive: bool) -> list[Path]:
@@ -412,13 +423,14 @@ _LEFT_OUT = {"file": ("file", " that is not a still photo or a video", " that ar
 
 
 def plan_batch(look, inputs, *, output=None, out_dir=None, recursive: bool = False,
-               skip_existing: bool = False) -> Batch:
+               skip_existing: bool = False, photo_format: str | None = None) -> Batch:
     """The jobs for ``inputs`` (:func:`plan_jobs`: every refusal before anything is written), then the look read
     (:func:`~livefilter.look.as_look`: a Look, a Lut, a look file...); ``skip_existing`` sets aside the jobs whose
     output exists."""
     extra = (look,) if isinstance(look, (str, os.PathLike)) else ()
     ignored: list[Path] = []
-    jobs = plan_jobs(inputs, output=output, out_dir=out_dir, recursive=recursive, extra_inputs=extra, ignored=ignored)
+    jobs = plan_jobs(inputs, output=output, out_dir=out_dir, recursive=recursive, extra_inputs=extra, ignored=ignored,
+                     photo_format=photo_format)
     batch = Batch(as_look(look), [], [], extra, ignored)
     for job in jobs:
         (batch.skipped if skip_existing and job.dst.exists() else batch.todo).append(job)
@@ -439,13 +451,15 @@ def apply_folder(look, inputs, out_dir, *, recursive: bool = False, skip_existin
                  workers: int | None = None, face_protect: bool = True, strength: float = 1.0, crf: float = 18.0,
                  preset: str = "veryfast", interp: str = "trilinear", quality: int = 95, keep_partial: bool = False,
                  progress=None, ray=None, stop=None, chunk_seconds: float | None = None,
-                 grade_damaged: bool = False) -> list[Result]:
+                 grade_damaged: bool = False, photo_format: str | None = None) -> list[Result]:
     """Grade images and videos (files and folders; ``recursive`` descends into sub-folders) into ``out_dir``,
     keeping relative paths, in parallel over the cores (or on a Ray cluster: ``ray="local"``, ``"auto"`` or an
     address). One bad file fails alone (its Result says why); refusals (missing input, collisions, an output equal
     to an input) raise before anything is written. ``skip_existing`` leaves files whose output exists.
     ``progress(done_files, total_files)``. ``grade_damaged``: a video frame the decoder flags as damaged is graded
-    as it conceals it (:func:`~livefilter.batch.video.apply_video`) instead of failing that video. Returns one
+    as it conceals it (:func:`~livefilter.batch.video.apply_video`) instead of failing that video.
+    ``photo_format`` ("jpg", "png", "tif", "webp", "avif", "heic"): every photo written in that format (TIFFs
+    delivered as JPEGs); None: each in its own. Returns one
     Result per input file (skipped ones included). ``stop`` (an Event; set it from a signal handler) ends the run
     early, here or on Ray: no file started after it, a video in progress ends cleanly (with ``keep_partial``, what
     it graded is kept). Its worker processes are spawned and import the calling script:
@@ -460,7 +474,8 @@ def apply_folder(look, inputs, out_dir, *, recursive: bool = False, skip_existin
     EncodeSettings(crf=crf, preset=preset)
     if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
         raise InputError(f"workers must be a whole number >= 1 (None: one per core), got {workers!r}")
-    batch = plan_batch(look, inputs, out_dir=out_dir, recursive=recursive, skip_existing=skip_existing)
+    batch = plan_batch(look, inputs, out_dir=out_dir, recursive=recursive, skip_existing=skip_existing,
+                       photo_format=photo_format)
     opts = Options(face_protect, strength, interp, quality, False, crf, preset, keep_partial, chunk_seconds,
                    grade_damaged=grade_damaged)
     done = []

@@ -6,10 +6,13 @@ from __future__ import annotations
 import dataclasses
 import logging
 import sys
+import time
 
 from ..look.look import pick_option
 from .exits import EXIT_FAIL, EXIT_OK, signal_exit
 from .signals import stop_event_on_signals
+
+SKIPPED_SHOWN = 3  # files skipped as done named one a line, unless -v
 
 # batch/ is imported where it is used: `livefilter --help` does not load it (start-up time)
 
@@ -25,7 +28,7 @@ def cmd_apply(args) -> int:
     steady_memory()  # a process-wide malloc setting: the program's choice (docs/decisions.md, 'malloc threshold')
 
     batch = plan_batch(args.look, args.inputs, output=args.output, out_dir=args.out_dir, recursive=args.recursive,
-                       skip_existing=args.skip_existing)
+                       skip_existing=args.skip_existing, photo_format=args.format)
     if args.pick is not None:
         batch.look = pick_option(batch.look, args.pick, args.look)
     if args.no_scene:  # the template's scene is what the scene similarity compares with: without it, none
@@ -35,14 +38,17 @@ def cmd_apply(args) -> int:
     one_file = len(batch.todo) == 1 and not batch.skipped and args.ray is None
     if batch.todo and scene_of(batch.look) is not None and not (one_file and batch.todo[0].kind == "image"):
         print(f"scene: {UNLIKE_NOTE}")  # one photo's own line says the share it got
-    for j in batch.skipped:
+    for j in batch.skipped if args.verbose else batch.skipped[:SKIPPED_SHOWN]:  # a resumed batch: a line each
         print(f"skipped {j.src} ({j.dst} exists)")
+    if len(batch.skipped) > SKIPPED_SHOWN and not args.verbose:
+        print(f"skipped {len(batch.skipped) - SKIPPED_SHOWN} more whose output exists (-v names them)")
     if args.crf < 1 and any(j.kind == "video" for j in batch.todo):  # x264's lossless mode: said once, up front
         logging.getLogger("livefilter").warning(
             "--crf under 1 is lossless: x264 writes H.264's High 4:4:4 Predictive profile, which most players and "
             "browsers do not play (--crf 1 and above play everywhere)")
     opts = Options(not args.no_face_protect, args.strength, args.interp, args.quality, args.allow_large, args.crf,
                    args.preset, args.keep_partial, grade_damaged=args.grade_damaged)
+    started = time.monotonic()
     with stop_event_on_signals() as stop:
         if one_file:
             return _apply_one(batch, opts, stop)
@@ -63,8 +69,11 @@ def cmd_apply(args) -> int:
 
         results = grade_batch(batch, opts, workers=args.jobs, ray=args.ray, stop=stop, on_result=report)
         bar.close()
-        print(summary(results, len(batch.skipped)))
+        took = time.monotonic() - started  # (on a terminal only the progress bar said how long a batch took)
+        print(f"{summary(results, len(batch.skipped))} in {took:.1f} s")
         if stop.signal and any(r.status == "interrupted" for r in results):  # (a signal once all was done: no stop)
+            if not args.skip_existing and any(r.status == "ok" for r in results):  # the same command re-graded all
+                print("to grade only the files not finished, run the same command with --skip-existing")
             print(f"stopped ({stop.signal})")
             return signal_exit(stop.signal)
     return EXIT_FAIL if failed else EXIT_OK

@@ -9,6 +9,7 @@ import numpy as np
 
 from .._version import __version__
 from ..errors import InputError
+from ..imageio import PHOTO_FORMATS
 from ..look.fit import SEVERAL_READINGS
 from ..look.sampling import MAX_SAMPLES, MIN_SAMPLES
 from ..look.settings import MAX_CANDIDATES, FitSettings
@@ -181,6 +182,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-face-protect", action="store_true", help="faces get the full look")
     p.add_argument("--interp", choices=("trilinear", "tetrahedral"), default="trilinear",
                    help="interpolation between the LUT's points")
+    p.add_argument("--format", choices=PHOTO_FORMATS, default=None,
+                   help="with --out-dir: write every photo in this format (default: each in its own)")
     p.add_argument("--quality", type=_number(int, 1, 100), default=95, help="JPEG/WebP quality, 1..100")
     p.add_argument("--crf", type=_number(float, 0.0, 51.0), default=18.0,
                    help="H.264 quality of graded videos, 0..51 (lower is better)")

@@ -1,13 +1,18 @@
 """Folders and many files: recursion, one bad file skipped, collisions refused first, --skip-existing, the API."""
 
 import os
+import re
+import subprocess
+import sys
 
 import numpy as np
+import pytest
 from PIL import Image
 
 import livefilter as lf
 from livefilter.cli import main
 
+from ..conftest import ROOT
 from .conftest import decode_all, make_clip, read_code
 
 
@@ -128,7 +133,96 @@ def test_a_signal_once_every_file_is_done_is_no_stop(tmp_path, look_file, capsys
     photos(tmp_path / "in", 2, sub=False)
     (tmp_path / "out").mkdir()
     code, out, err = run(["apply", look_file, tmp_path / "in", "--out-dir", tmp_path / "out"], capsys)
-    assert code == 0 and out.endswith("2 graded, 0 failed of 2 files\n") and "stopped" not in out, (out, err)
+    assert code == 0 and re.search(r"2 graded, 0 failed of 2 files in [0-9.]+ s\n$", out) and "stopped" not in out, (
+        out, err)
+
+
+def test_photos_are_written_in_the_format_asked_for(tmp_path, look_file, capsys):
+    """A folder of TIFFs and PNGs could only be graded into TIFFs and PNGs: no way to deliver JPEGs."""
+    src, out = tmp_path / "in", tmp_path / "out"
+    photos(src, 2, sub=True)
+    lf.write_image(src / "scan.tif", np.full((24, 32, 3), 90, np.uint8))
+    alpha = np.full((24, 32), 255, np.uint8)
+    alpha[:, :8] = 0  # a transparent part: laid on white in a JPEG, with a line
+    lf.write_image(src / "cut.png", np.full((24, 32, 3), 40, np.uint8), alpha)
+    make_clip(src / "clip.mp4", frames=3, audio=False)  # a video stays a video
+    out.mkdir()
+    code, said, err = run(["apply", look_file, src, "--out-dir", out, "-r", "--format", "jpg", "--quality", "90"],
+                          capsys)
+    assert code == 0, err
+    assert sorted(str(p.relative_to(out)) for p in out.rglob("*.*")) == [
+        "clip.mp4", "cut.jpg", "p0.jpg", "p1.jpg", "scan.jpg", "sub/deep.jpg"]
+    assert Image.open(out / "scan.jpg").format == "JPEG"
+    cut = lf.read_image(out / "cut.jpg").astype(int)
+    assert cut[:, :6].mean() > cut[:, 12:].mean() + 100  # its transparent part laid on white (said on stderr)
+    want = lf.render(lf.read_image(src / "scan.tif"), lf.load_look(look_file))
+    assert np.abs(lf.read_image(out / "scan.jpg").astype(int) - want).max() <= 2  # the same grade, as a JPEG
+    photos(tmp_path / "more", 1, sub=False)
+    lf.write_image(tmp_path / "more" / "p0.jpeg", np.zeros((24, 32, 3), np.uint8))
+    code, _, err = run(["apply", look_file, tmp_path / "more", "--out-dir", out, "--format", "jpg"], capsys)
+    assert code == 2 and "would write the same output" in err  # p0.png and p0.jpeg -> p0.jpg
+    code, _, err = run(["apply", look_file, src / "p0.png", "-o", tmp_path / "x.png", "--format", "jpg"], capsys)
+    assert code == 2 and "a photo format is for an output folder" in err
+    with pytest.raises(lf.InputError, match="photo format must be one of jpg, png, tif, webp, avif, heic, got 'bmp'"):
+        lf.apply_folder(look_file, [src], out, photo_format="bmp")
+    assert lf.apply_folder(look_file, [src / "p1.png"], tmp_path, photo_format="TIFF")[0].job.dst.name == "p1.tif"
+
+
+def test_a_stopped_batch_says_how_to_resume_it(tmp_path, look_file, capsys, monkeypatch):
+    """A batch stopped part-way, run again, graded every file again without a word (178 of 332 done twice for a
+    helper); the stop now says --skip-existing. The summary says how long the batch took."""
+    import dataclasses
+    import signal
+
+    import livefilter.batch.folders as folders
+
+    real = folders.grade_batch
+
+    def stopped_after_two(*a, **kw):
+        results = real(*a, **kw)
+        os.kill(os.getpid(), signal.SIGINT)  # the handler sets the stop; the last file counts as not finished
+        return results[:2] + [dataclasses.replace(r, status="interrupted") for r in results[2:]]
+
+    monkeypatch.setattr(folders, "grade_batch", stopped_after_two)
+    photos(tmp_path / "in", 3, sub=False)
+    (tmp_path / "out").mkdir()
+    code, out, _ = run(["apply", look_file, tmp_path / "in", "--out-dir", tmp_path / "out"], capsys)
+    lines = out.splitlines()
+    assert code == 130 and re.fullmatch(r"2 graded, 0 failed, 1 not finished \(stopped\) of 3 files in [0-9.]+ s",
+                                        lines[-3]), out
+    assert lines[-2:] == ["to grade only the files not finished, run the same command with --skip-existing",
+                          "stopped (SIGINT)"]
+
+
+def test_many_skipped_files_are_counted_not_listed(tmp_path, look_file, capsys):
+    """A resumed batch printed a 'skipped' line for each file already done (141 lines for a helper)."""
+    photos(tmp_path / "in", 6, sub=False)
+    out = tmp_path / "out"
+    out.mkdir()
+    assert run(["apply", look_file, tmp_path / "in", "--out-dir", out], capsys)[0] == 0
+    (out / "p5.png").unlink()
+    code, said, _ = run(["apply", look_file, tmp_path / "in", "--out-dir", out, "--skip-existing"], capsys)
+    named = [line for line in said.splitlines() if line.startswith("skipped ")]
+    assert code == 0 and len(named) == 4 and named[-1] == "skipped 2 more whose output exists (-v names them)"
+    # (-v in a process of its own: in this one it leaves FFmpeg's log level up for the tests after it)
+    r = subprocess.run([sys.executable, "-m", "livefilter", "apply", str(look_file), str(tmp_path / "in"), "--out-dir",
+                        str(out), "--skip-existing", "-v"], capture_output=True, text=True, timeout=300,
+                       env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    assert r.returncode == 0 and r.stdout.count(".png exists)") == 6, r.stderr
+
+
+def test_many_name_collisions_name_a_few_and_the_output_folder_equal_to_the_input_s_says_folder(
+        tmp_path, look_file, capsys):
+    """80 pairs of inputs writing one output each made a 10 kB error line; --out-dir the photos' own folder said
+    'choose another name' (a folder was given)."""
+    photos(tmp_path / "a", 5, sub=False)
+    photos(tmp_path / "b", 5, sub=False)
+    (tmp_path / "out").mkdir()
+    code, _, err = run(["apply", look_file, tmp_path / "a", tmp_path / "b", "--out-dir", tmp_path / "out"], capsys)
+    assert code == 2 and "5 pairs of inputs would write the same output" in err and "; and 2 more;" in err
+    assert err.count(" -> ") == 3 and len(err.splitlines()) == 1
+    code, _, err = run(["apply", look_file, tmp_path / "a", "--out-dir", tmp_path / "a"], capsys)
+    assert code == 2 and err.rstrip().endswith("choose another folder") and "p0.png" in err, err
 
 
 def test_name_collisions_refused_before_anything_is_written(tmp_path, look_file, capsys):
@@ -178,11 +272,6 @@ def test_apply_folder_api(tmp_path, look):
 def test_a_script_without_the_main_guard_fails_its_files_instead_of_hanging(tmp_path):
     # the workers are spawned: each imports the script, which called apply_folder again at its top level. The first
     # process blocked forever writing the Look (pickled, over a pipe's buffer) to a worker that had died
-    import subprocess
-    import sys
-
-    from ..conftest import ROOT
-
     src, out = tmp_path / "in", tmp_path / "out"
     src.mkdir()
     make_clip(src / "a.mp4", frames=4, audio=False)
