@@ -5,7 +5,6 @@ a crash report still gets through."""
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import os
 import re
@@ -182,15 +181,10 @@ def _process_pump(r: int, saved: int, ack_w: int) -> bool:
     return True
 
 
-_pumps: list = []  # the pump processes started that had not ended when last looked at
+# the pump processes started that had not ended when last looked at (not waited for at exit: one a worker's
+# process still holds the pipe of, multiprocessing's resource tracker, ends after this process)
+_pumps: list = []
 _pumps_lock = threading.Lock()  # (not _lock: a pump starts under it)
-
-
-@atexit.register
-def _reap_pumps() -> None:
-    for p in _pumps:
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            p.wait(timeout=0.5)  # (its stderr closed by now: it ends at once)
 
 
 def _thread_pump(r: int, saved: int, ack_w: int) -> bool:

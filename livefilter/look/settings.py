@@ -127,4 +127,3 @@ class FitSettings:
 
 
 DEFAULT = FitSettings()
-
