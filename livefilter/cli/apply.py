@@ -42,6 +42,9 @@ def cmd_apply(args) -> int:
         print(f"skipped {j.src} ({j.dst} exists)")
     if len(batch.skipped) > SKIPPED_SHOWN and not args.verbose:
         print(f"skipped {len(batch.skipped) - SKIPPED_SHOWN} more whose output exists (-v names them)")
+    if not one_file and (replaced := [j.dst for j in batch.todo if j.dst.exists()]):  # (they went without a word)
+        print(f"replacing {count(len(replaced), 'existing file')} ({', '.join(str(p) for p in replaced[:2])}"
+              f"{', ...' if len(replaced) > 2 else ''}): --skip-existing leaves them")
     if args.crf < 1 and any(j.kind == "video" for j in batch.todo):  # x264's lossless mode: said once, up front
         logging.getLogger("livefilter").warning(
             "--crf under 1 is lossless: x264 writes H.264's High 4:4:4 Predictive profile, which most players and "

@@ -195,13 +195,18 @@ def test_a_stopped_batch_says_how_to_resume_it(tmp_path, look_file, capsys, monk
 
 
 def test_many_skipped_files_are_counted_not_listed(tmp_path, look_file, capsys):
-    """A resumed batch printed a 'skipped' line for each file already done (141 lines for a helper)."""
+    """A resumed batch printed a 'skipped' line for each file already done (141 lines for a helper); a batch run
+    again without --skip-existing replaced the files there without a word."""
     photos(tmp_path / "in", 6, sub=False)
     out = tmp_path / "out"
     out.mkdir()
     assert run(["apply", look_file, tmp_path / "in", "--out-dir", out], capsys)[0] == 0
+    code, said, _ = run(["apply", look_file, tmp_path / "in", "--out-dir", out], capsys)
+    assert code == 0 and f"replacing 6 existing files ({out / 'p0.png'}, {out / 'p1.png'}, ...): --skip-existing " \
+        "leaves them" in said
     (out / "p5.png").unlink()
     code, said, _ = run(["apply", look_file, tmp_path / "in", "--out-dir", out, "--skip-existing"], capsys)
+    assert "replacing" not in said
     named = [line for line in said.splitlines() if line.startswith("skipped ")]
     assert code == 0 and len(named) == 4 and named[-1] == "skipped 2 more whose output exists (-v names them)"
     # (-v in a process of its own: in this one it leaves FFmpeg's log level up for the tests after it)
