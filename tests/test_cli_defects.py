@@ -251,7 +251,7 @@ def test_a_double_ctrl_c_finishes_the_live_recording(tmp_path, look_cube):
     """Ctrl+C twice in quick succession (as `timeout -s INT` delivers it): the recording is finished, exit 0, one
     'stopped (SIGINT)' line (a bare 'stopped' came too when the second cut the run's loop). Later presses are not
     sent: one that comes once the run has ended, while Python shuts down, ends the process by the signal (its
-    handlers are reset then), as the closing note says."""
+    handlers are reset then), a window left as it is."""
     proc = _recording_live(tmp_path, look_cube)
     try:
         for _ in range(2):

@@ -15,6 +15,7 @@ from __future__ import annotations
 import concurrent.futures
 import logging
 import math
+import numbers
 import threading
 import time
 from fractions import Fraction
@@ -25,7 +26,7 @@ from ..analysis import DegreeEstimator
 from ..analysis.scene import LIVE_THREADS, SceneTracker
 from ..errors import InputError
 from ..render import create_backend
-from ..render.checks import check_rgb
+from ..render.checks import check_rgb, check_strength
 from ..render.cuda import CudaError
 from .capture import LatestFrame, StreamError, capture
 from .looks import LookControl
@@ -60,7 +61,7 @@ class LivePipeline(LookControl):
         self._backend_lock = threading.Lock()
         if interp != "trilinear" and hasattr(self.backend, "interp"):
             self.backend.interp = interp
-        self.strength = _strength(strength)
+        self.strength = check_strength(strength)  # (NaN rendered nothing without a word)
         self.analysis_every = max(1, int(analysis_every))
         # scene similarity: on unless scene=False; it only acts while the look came from a photo (its features are
         # the template's); a look file has no template photo, so s stays 1 for it
@@ -118,7 +119,9 @@ class LivePipeline(LookControl):
     # --- control ------------------------------------------------------------------------------------------
     def set_strength(self, strength: float) -> None:
         """How much of the look, clamped to 0..1 (the preview's keys step past the ends); NaN is refused."""
-        self.strength = _strength(strength, clamp=True)
+        if isinstance(strength, numbers.Real) and not math.isnan(strength):
+            strength = min(max(strength, 0.0), 1.0)
+        self.strength = check_strength(strength)
 
     def set_face_protect(self, on: bool) -> None:
         self.estimator.set_face_protect(on)
@@ -460,20 +463,6 @@ class LivePipeline(LookControl):
         finally:
             self._until = None
         return self.stats.summary()
-
-
-def _strength(value, clamp: bool = False) -> float:
-    """A strength in 0..1 as a float, refusing NaN (it rendered nothing, without a word) and, unless ``clamp``,
-    values outside."""
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        v = math.nan
-    if clamp and not math.isnan(v):
-        v = min(max(v, 0.0), 1.0)
-    if not 0.0 <= v <= 1.0:
-        raise InputError(f"strength must be a number in 0..1, got {value!r}")
-    return v
 
 
 def parse_size(text: str) -> tuple[int, int]:

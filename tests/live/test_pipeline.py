@@ -503,7 +503,7 @@ def test_bad_arguments_to_a_pipeline_are_refused_and_a_failed_one_leaves_no_thre
     constructor failing on its look left its look worker's thread; a source of fps 0 divided by zero in
     run(duration=); a source of RGBA frames logged a line per frame; set_template(12345) failed in pathlib."""
     for bad in (float("nan"), 5, -0.1, "x"):
-        with pytest.raises(lf.InputError, match="strength must be a number in 0..1"):
+        with pytest.raises(lf.InputError, match=r"strength must be in \[0, 1\]"):
             LivePipeline(SyntheticSource((64, 48)), [], look=look, backend="cpu", strength=bad)
     before = {t.name for t in threading.enumerate()}
     with pytest.raises(lf.InputError, match="no such file"):
