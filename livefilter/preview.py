@@ -5,10 +5,14 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+LINE_H = 20  # a caption's further lines, in pixels
+
 
 def contact_sheet(tiles: list[tuple[str, np.ndarray]], height: int = 320, pad: int = 8) -> np.ndarray:
-    """Lay out (caption, uint8 RGB image) pairs in one row, each scaled to ``height``, captions below."""
-    caption_h = 28
+    """Lay out (caption, uint8 RGB image) pairs in one row, each scaled to ``height``, captions below (a caption's
+    second line, after a newline, smaller and dimmer)."""
+    lines = max(len(caption.split("\n")) for caption, _ in tiles)
+    caption_h = 28 + LINE_H * (lines - 1)
     cells = []
     for caption, img in tiles:
         h, w = img.shape[:2]
@@ -16,11 +20,13 @@ def contact_sheet(tiles: list[tuple[str, np.ndarray]], height: int = 320, pad: i
         interp = cv2.INTER_AREA if h > height else cv2.INTER_LINEAR
         cell = np.full((height + caption_h, width, 3), 24, np.uint8)
         cell[:height] = cv2.resize(img, (width, height), interpolation=interp)
-        # a caption wider than its tile (a portrait test photo's) is drawn smaller, not cut at the tile's edge
-        text_w = cv2.getTextSize(caption, cv2.FONT_HERSHEY_SIMPLEX, 0.55, 1)[0][0]
-        scale = 0.55 * min(1.0, max(0.6, (width - 12) / max(text_w, 1)))
-        cv2.putText(cell, caption, (6, height + 20), cv2.FONT_HERSHEY_SIMPLEX, scale, (235, 235, 235), 1,
-                    cv2.LINE_AA)
+        for i, text in enumerate(caption.split("\n")):
+            size, grey = (0.55, 235) if i == 0 else (0.47, 180)
+            # a caption wider than its tile (a portrait test photo's) is drawn smaller, not cut at the tile's edge
+            text_w = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, size, 1)[0][0]
+            scale = size * min(1.0, max(0.6, (width - 12) / max(text_w, 1)))
+            cv2.putText(cell, text, (6, height + 20 + LINE_H * i), cv2.FONT_HERSHEY_SIMPLEX, scale, (grey,) * 3, 1,
+                        cv2.LINE_AA)
         cells.append(cell)
     total_w = sum(c.shape[1] for c in cells) + pad * (len(cells) + 1)
     sheet = np.full((height + caption_h + 2 * pad, total_w, 3), 24, np.uint8)

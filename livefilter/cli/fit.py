@@ -13,6 +13,7 @@ from ..errors import InputError, LiveFilterError, OutputError
 from ..fileio import check_distinct_outputs, check_output_path
 from ..imageio import animation_frames, image_format, on_white, read_image, write_image
 from ..look import describe_confidence, fit_look
+from ..look.character import character
 from ..look.fit import MAX_TEMPLATES, SEVERAL_READINGS, fit_video
 from ..look.look import check_look_format, pick_option
 from ..look.settings import MAX_CANDIDATES, FitSettings
@@ -23,6 +24,7 @@ from .info import print_readings
 
 HALD_SIZE = 64  # the points of a level-8 HaldCLUT, which a .png output is (luts.write_hald)
 LUT_SIZE = 33  # --lut-size's default (given as None: a 33 asked for with a .png is said)
+SHEET_TRAITS = 3  # what each reading does, under its tile: three fit a tile's width
 GATE = FitSettings().segment_min_gain  # what a segment's own look must gain to be kept (code values)
 
 
@@ -143,7 +145,10 @@ def cmd_fit(args) -> int:
         if t.get("border"):
             sides = ", ".join(f"{k} {v}" for k, v in t["border"].items() if v)
             print(f"border: {t['template']}: a uniform border left out ({sides} px)")
-    print_readings(look, kept=out.suffix.lower() == ".npz")
+    if look.candidates:
+        print_readings(look, kept=out.suffix.lower() == ".npz")
+    else:  # the readings' lines say what each one does
+        print(f"character: {look.character}")
     if len(look.candidates) > 1 and not args.preview:  # the choice is made by eye, on the user's own picture
         live = out if out.suffix.lower() == ".npz" else None if several else templates[0]  # .look.npz: these readings
         print("see them side by side: add --preview SHEET.png --test-photo YOUR_PHOTO "
@@ -209,7 +214,8 @@ def _write_preview(path, look, args, test=None, stills=None) -> None:
     if look.candidates:  # every reading on the test photo, numbered as --pick takes them
         tiles.append(("test photo", test))
         tiles += [(f"{i} {c.kind}" + (f", {c.confidence['level']}" if c.confidence.get("level") else "")
-                   + (" *" if i == look.picked else ""), look.pick(i).apply(test))
+                   + (" *" if i == look.picked else "") + f"\n{character(c.lut, shown=SHEET_TRAITS)}",
+                   look.pick(i).apply(test))
                   for i, c in enumerate(look.candidates, 1)]
         write_image(path, contact_sheet(tiles, height=240), inputs=(*templates, args.test_photo))
         return

@@ -6,6 +6,7 @@ import numpy as np
 
 from ..analysis.scene import UNLIKE_NOTE
 from ..look import load_look
+from ..look.character import character
 from ..look.look import reading_text
 from ..look.readings import describe_reading
 from ..luts import format_of
@@ -21,8 +22,8 @@ def print_readings(look, kept: bool = True) -> None:
     how = ("fit --pick N chooses, apply --pick N grades with one, live --pick N starts on one" if kept else
            "the file holds it alone: fit --pick N exports another, a .look.npz keeps them all")
     print(f"readings: {len(look.candidates)} (reading {look.picked} is the look's LUT; {how})")
-    for i, c in enumerate(look.meta["candidates"], 1):
-        print(f"  {'*' if i == look.picked else ' '}{i} {describe_reading(c)}")
+    for i, (c, reading) in enumerate(zip(look.meta["candidates"], look.candidates), 1):
+        print(f"  {'*' if i == look.picked else ' '}{i} {describe_reading(c, character(reading.lut))}")
     if skipped := look.meta.get("candidates skipped"):
         print(f"  left out as near-duplicates of a reading above: {', '.join(skipped)}")
 
@@ -38,6 +39,7 @@ def cmd_info(args) -> int:
     print(f"kind:      {format_of(args.look).description.format(level=round(lut.size ** 0.5), size=lut.size)}")
     print(f"LUT:       {lut.describe()}")
     print(f"change:    mean distance from identity {dev:.2f} (0-255 scale)")
+    print(f"character: {look.character}")
     if look.mapping is not None:  # the fitted mapping (meta) and how it is stored (kind) on one line
         fitted = look.meta.get("mapping")
         print(f"mapping:   {fitted} ({look.mapping.kind})" if fitted and fitted != look.mapping.kind

@@ -140,7 +140,9 @@ def cmd_live(args) -> int:
                 pipeline.add_callback(window)
             outputs = [*(["preview"] if args.preview else []), *(s.name for s in sinks)]
             print(f"livefilter live: {source.name} -> {', '.join(outputs)} "
-                  f"[{pipeline.backend.name}] look: {pipeline.look_name}  (Ctrl+C to stop)", flush=True)
+                  f"[{pipeline.backend.name}] look: {pipeline.look_name}"
+                  + (f" ({pipeline.look_character})" if pipeline.look_character else "") + "  (Ctrl+C to stop)",
+                  flush=True)
             try:
                 stats = pipeline.run(max_frames=args.frames, duration=args.duration)
             except KeyboardInterrupt:

@@ -15,6 +15,7 @@ from pathlib import Path
 from ..analysis.scene import SceneFeatures
 from ..errors import InputError, LiveFilterError
 from ..look import LOOK_EXT, Look, as_look, fit_look
+from ..look.character import character
 from ..look.look import pick_option
 from ..luts import look_file_kind, read_lut
 from ..luts.lut import Lut
@@ -142,6 +143,7 @@ class LookControl:
         reading = look.candidates[look.picked - 1] if look is not None and look.candidates else None
         conf = reading.confidence if reading is not None else conf
         self.look_confidence = conf.get("level") if conf else None
+        self.look_character = character(lut)
         self.status = f"look: {name}"
 
     def set_template(self, template, original=None, *, assume_look: bool = False, pick: int | None = None,

@@ -79,6 +79,8 @@ class LivePipeline(LookControl):
         self._lut = None
         #: how sure the look's fit is ("high" / "medium" / "low"), when it was fitted by livefilter
         self.look_confidence: str | None = None
+        #: what the live look does, in a few words (livefilter.look.character)
+        self.look_character: str | None = None
         self.has_look = False
         self._segmented = False  # the live look has per-segment LUTs (the render pass takes the soft mask)
         self._whole = False  # the live look is black-and-white: rendered whole, faces and unlike scenes too

@@ -125,7 +125,8 @@ class PreviewWindow:
 
     def _reading_hint(self) -> str:
         n, k = self.p.candidate  # one read: the look worker may swap the look meanwhile
-        return f"  (c: reading {n} of {k})" if k > 1 else ""
+        does = self.p.look_character
+        return f"  (c: reading {n} of {k}" + (f": {does})" if does else ")") if k > 1 else ""
 
     def __call__(self, frame_out, info) -> None:
         if self.closed:  # the frames still coming while the run stops: not shown (imshow would open it again)

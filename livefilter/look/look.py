@@ -23,6 +23,7 @@ from ..luts import format_of, read_lut, write_lut
 from ..luts.lut import Lut, identity_table, resample
 from ..render import as_lut, check_segment_mask, grade_float, render, render_segments
 from ..render.checks import check_render_args, check_strength
+from .character import character
 from .coverage import blend_table, mapping_from_any
 from .readings import Reading, reading_confidence
 
@@ -95,6 +96,12 @@ class Look:
         if "confidence" in self.meta:
             return describe_confidence(self.meta["confidence"])
         return self.meta.get("confidence text")
+
+    @property
+    def character(self) -> str:
+        """What the look's LUT does, in a few words ("warmer, teal shadows, lifted blacks"): its cast, tints,
+        brightness, contrast, black and white points and saturation (:func:`livefilter.look.character.character`)."""
+        return character(self.lut)
 
     @property
     def picked(self) -> int:

@@ -305,10 +305,11 @@ def read_one_photo(rgb: np.ndarray, hedged, kept, confidence: dict, settings, *,
     return automatic, share, readings, skipped
 
 
-def describe_reading(meta: dict) -> str:
-    """One line for the user: the reading's kind (and note), its confidence level and why."""
+def describe_reading(meta: dict, character: str | None = None) -> str:
+    """One line for the user: the reading's kind (and note), what it does (``character``, from
+    :func:`livefilter.look.character.character`), its confidence level and why."""
     head = meta["kind"] + (f" ({meta['note']})" if meta.get("note") else "")
-    return f"{head}: {reading_confidence(meta)}"
+    return f"{head}: " + (f"{character}; confidence " if character else "") + reading_confidence(meta)
 
 
 def reading_confidence(meta: dict) -> str:

@@ -402,6 +402,12 @@ def test_readings_are_picked_live_and_the_live_look_saves_at_its_strength(tmp_pa
     got = []
     with pipeline(look=one.pick(2)) as p:
         assert p.candidate == (2, n) and f"[2/{n} {one.candidates[1].kind}]" in p.look_name
+        # what the live reading does, in words, on the HUD's reading line
+        from livefilter.live.window import PreviewWindow
+        from livefilter.look.character import character
+        does = character(one.candidates[1].lut)
+        assert p.look_character == does
+        assert f"(c: reading 2 of {n}: {does})" in " | ".join(PreviewWindow(p, show=False).hud({}))
         p.add_callback(lambda out, info: got.append((p.last_frame.copy(), out.copy())))
         p.run(max_frames=3)
         assert np.abs(got[-1][1].astype(int) - lf.render(got[-1][0], one.candidates[1].lut)).max() == 0

@@ -224,6 +224,10 @@ def test_cli_fit_candidates_pick_preview_and_info(tmp_path, sample_after, sample
     look = lf.load_look(tmp_path / "l.look.npz")
     n = len(look.candidates)
     assert f"readings: {n}" in out and "*1 automatic" in out
+    # each reading's line says what it does, then its confidence
+    from livefilter.look.character import character
+    assert all(f"{i} {c.kind}" + (f" ({c.note})" if c.note else "") + f": {character(c.lut)}; confidence "
+               f"{c.confidence['level']}" in out for i, c in enumerate(look.candidates, 1))
     assert "--preview SHEET.png" not in out  # the hint only where no sheet was asked for
     # the sheet shows each reading whole: what apply and live give the test photo (its scene similarity) is said
     s = scene_similarity(sample_after, sample_test)
@@ -255,6 +259,7 @@ def test_cli_fit_candidates_pick_preview_and_info(tmp_path, sample_after, sample
     code = main(["info", str(tmp_path / "l.look.npz")])
     out, err = capsys.readouterr()
     assert code == 0 and f"readings: {n}" in out
+    assert f"character: {character(look.lut)}\n" in out and f"1 automatic: {character(look.lut)}; " in out
     assert all(f"{i} {c.kind}" in out for i, c in enumerate(look.candidates, 1))
     # apply --pick grades with another reading of the saved look (its scene similarity kept)
     from livefilter.batch.images import grade_image
@@ -454,9 +459,11 @@ def test_readings_derived_from_the_fit_share_its_confidence_and_the_sheet_says_e
                  "--preview", str(tmp_path / "s.png")])
     out, err = capsys.readouterr()
     assert code == 0, err
-    listed = re.findall(r"^\s+\*?(\d) ([\w ]+?)(?: \([^)]*\))?: (low|medium|high)", out, re.M)
+    listed = re.findall(r"^\s+\*?(\d) ([\w ]+?)(?: \([^)]*\))?: ([^;]+); confidence (low|medium|high)", out, re.M)
+    # each tile: its number, kind and confidence, and below what it does (its first three traits)
     assert len(listed) >= 2 and [c for c in captions if c[0].isdigit()] == [
-        f"{n} {kind}, {level}" + (" *" if n == "1" else "") for n, kind, level in listed], (out, captions)
+        f"{n} {kind}, {level}" + (" *" if n == "1" else "") + "\n" + ", ".join(does.split(", ")[:3])
+        for n, kind, does, level in listed], (out, captions)
 
 
 def test_pick_on_a_file_of_one_reading_says_which_it_holds(tmp_path, capsys):

@@ -1,0 +1,119 @@
+"""A look's character in words: what it does to greys (a cast, tints in the shadows or highlights, brightness,
+contrast, the black and white points) and to colours (saturation), measured in CIELAB on fixed probe colours.
+
+Shown beside each reading (``fit``, ``info``, the contact sheet, live's HUD) so that a user choosing between
+readings knows what each one does before looking, and by ``info`` for any look file (a .cube from elsewhere too).
+The thresholds are about what shows in a photo side by side (a CIELAB difference of 3 is about 2-3 CIEDE2000);
+checked against the looks' own names in ../shared (docs/decisions.md "look character").
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from .. import srgb
+from .readings import srgb_to_lab
+
+# a difference at or above these counts (CIELAB units; contrast and saturation as ratios)
+CAST = 3.0  # a grey's a*b* moved this far: a cast (all tones) or a tint (shadows or highlights alone)
+TINT_APART = 4.0  # a band's tint this far from the overall cast is named on its own
+LEVEL = 3.0  # mid-grey lighter or darker by this much L*
+POINT = 4.0  # black raised, or white lowered, by this much L*
+CONTRAST = 0.10  # the mid-tones' L* slope up or down by this share
+SATURATION = 0.12  # the colours' chroma up or down by this share
+FAMILY = 0.25  # one family of colours (the reds, the greens...) alone: its chroma up or down by this share
+GREY = 0.2  # chroma kept below this share: black-and-white
+SHOWN = 4  # at most this many traits, the largest first
+
+# Lab hue angle (degrees) -> a tint's name; each bin's upper bound (sRGB's red, yellow, green, cyan, blue and
+# magenta lie at 40, 103, 136, 196, 306 and 328)
+_HUES = ((10, "magenta"), (50, "red"), (75, "orange"), (105, "yellow"), (165, "green"), (235, "teal"), (315, "blue"),
+         (340, "purple"), (360, "magenta"))
+# an overall cast said as a change of the whole picture
+_CASTS = {"red": "warmer", "orange": "warmer", "yellow": "warmer", "teal": "cooler", "blue": "cooler",
+          "green": "greener", "magenta": "more magenta", "purple": "more magenta"}
+
+_SIDES = {"warm": {"magenta", "red", "orange", "yellow"}, "cool": {"green", "teal", "blue", "purple"}}
+
+
+def hue_name(a: float, b: float) -> str:
+    """The name of the hue of CIELAB (a*, b*)."""
+    h = float(np.degrees(np.arctan2(b, a)) % 360)
+    return next(name for top, name in _HUES if h < top)
+
+
+@functools.lru_cache(maxsize=1)
+def _probes() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Greys from black to white (21), a ring of moderately saturated colours (24 hues at two levels) and the ring's
+    greys, sRGB."""
+    greys = np.repeat(np.linspace(0.0, 1.0, 21)[:, None], 3, 1)
+    h = np.arange(24) / 24.0
+    ring = []
+    for v in (0.8, 0.55):  # HSV with saturation 0.5: room to go both more and less saturated
+        k = (np.array([5.0, 3.0, 1.0])[None] + h[:, None] * 6) % 6
+        ring.append(v - v * 0.5 * np.clip(np.minimum(k, 4 - k), 0, 1))
+    ring = np.concatenate(ring)
+    # each colour's grey of the same luminance: a colour's chroma is measured from where the look takes its grey,
+    # so that a cast or a tone is not read as saturation (a sepia look keeps no colour of its own)
+    y = srgb.decode(ring) @ np.array([0.2126729, 0.7151522, 0.0721750])
+    return greys, ring, np.repeat(srgb.encode(y)[:, None], 3, 1)
+
+
+def traits(look) -> list[tuple[float, str]]:
+    """What ``look`` (a function of (n, 3) sRGB floats in [0, 1]) does, as (how far past its threshold, phrase),
+    largest first; empty for a look that changes nothing visibly."""
+    greys, ring, ring_greys = _probes()
+    g_in, g_out = srgb_to_lab(greys), srgb_to_lab(np.clip(look(greys), 0, 1))
+    c_in, c_out = srgb_to_lab(ring), srgb_to_lab(np.clip(look(ring), 0, 1))
+    neutral = srgb_to_lab(np.clip(look(ring_greys), 0, 1))[:, 1:]
+    found: list[tuple[float, str]] = []
+    kept = np.hypot(*(c_out[:, 1:] - neutral).T) / np.hypot(*c_in[:, 1:].T)
+    chroma = float(np.median(kept))
+    mono = chroma < GREY
+    # tints by tone: shadows, mid-tones and highlights of the grey ramp (L* in)
+    L = g_in[:, 0]
+    bands = [g_out[(L >= lo) & (L <= hi), 1:].mean(0) for lo, hi in ((15, 38), (40, 62), (64, 88))]
+    cast = np.mean(bands, 0)
+    if np.hypot(*cast) >= CAST:
+        name = hue_name(*cast)
+        found.append((np.hypot(*cast) / CAST, f"{name}-toned" if mono else _CASTS[name]))
+    for band, where in zip((bands[0], bands[2]), ("shadows", "highlights")):
+        apart = np.hypot(*(band - cast))
+        if np.hypot(*band) >= CAST and apart >= TINT_APART:
+            found.append((apart / TINT_APART, f"{hue_name(*band)} {where}"))
+    if mono:  # a colour kept where the rest goes grey (a colour splash: "black-and-white but reds")
+        most = int(np.argmax(kept))
+        found.append((np.inf, "black-and-white" + (f" but {hue_name(*c_in[most, 1:])}s" if kept[most] >= 0.5 else "")))
+    elif abs(chroma - 1) >= SATURATION:
+        found.append((abs(chroma - 1) / SATURATION, "more saturated" if chroma > 1 else "muted colours"))
+    else:  # some colours alone: "muted greens and blues", "richer reds"
+        names = [hue_name(*c) for c in c_in[:, 1:]]
+        family = {n: float(np.mean(kept[[m == n for m in names]])) for n in dict.fromkeys(names)}
+        for sign, word in ((-1, "muted"), (1, "richer")):
+            picked = sorted((n for n, r in family.items() if sign * (r - 1) >= FAMILY),
+                            key=lambda n: -sign * (family[n] - 1))
+            if picked:
+                side = next((k for k, members in _SIDES.items() if len(picked) > 2 and set(picked) <= members), None)
+                what = f"{side} colours" if side else " and ".join(n + "s" for n in picked[:2])
+                found.append((sign * (family[picked[0]] - 1) / FAMILY, f"{word} {what}"))
+    mid = np.interp(50.0, L, g_out[:, 0]) - 50.0
+    if abs(mid) >= LEVEL:
+        found.append((abs(mid) / LEVEL, "brighter" if mid > 0 else "darker"))
+    slope = (np.interp(70.0, L, g_out[:, 0]) - np.interp(30.0, L, g_out[:, 0])) / 40.0
+    if abs(slope - 1) >= CONTRAST:
+        found.append((abs(slope - 1) / CONTRAST, "more contrast" if slope > 1 else "less contrast"))
+    if (lift := g_out[0, 0] - g_in[0, 0]) >= POINT:
+        found.append((lift / POINT, "lifted blacks"))
+    if (drop := g_in[-1, 0] - g_out[-1, 0]) >= POINT:
+        found.append((drop / POINT, "dimmer whites"))
+    return sorted(found, key=lambda t: -t[0])
+
+
+def character(look, shown: int = SHOWN) -> str:
+    """What ``look`` does in a few words ("warmer, teal shadows, lifted blacks"); ``look`` is a function of (n, 3)
+    sRGB floats in [0, 1] or anything with ``apply_float`` (a :class:`~livefilter.Lut`)."""
+    fn = look.apply_float if hasattr(look, "apply_float") else look
+    words = [w for _, w in traits(fn)[:shown]]
+    return ", ".join(words) if words else "no clear change of tone or colour"
