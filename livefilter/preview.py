@@ -6,32 +6,74 @@ import cv2
 import numpy as np
 
 LINE_H = 20  # a caption's further lines, in pixels
+BACKGROUND = 24
+FONT = cv2.FONT_HERSHEY_SIMPLEX
 
 
 def contact_sheet(tiles: list[tuple[str, np.ndarray]], height: int = 320, pad: int = 8) -> np.ndarray:
     """Lay out (caption, uint8 RGB image) pairs in one row, each scaled to ``height``, captions below (a caption's
     second line, after a newline, smaller and dimmer)."""
-    lines = max(len(caption.split("\n")) for caption, _ in tiles)
-    caption_h = 28 + LINE_H * (lines - 1)
-    cells = []
-    for caption, img in tiles:
-        h, w = img.shape[:2]
-        width = max(1, round(w * height / h))
-        interp = cv2.INTER_AREA if h > height else cv2.INTER_LINEAR
-        cell = np.full((height + caption_h, width, 3), 24, np.uint8)
-        cell[:height] = cv2.resize(img, (width, height), interpolation=interp)
-        for i, text in enumerate(caption.split("\n")):
-            size, grey = (0.55, 235) if i == 0 else (0.47, 180)
-            # a caption wider than its tile (a portrait test photo's) is drawn smaller, not cut at the tile's edge
-            text_w = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, size, 1)[0][0]
-            scale = size * min(1.0, max(0.6, (width - 12) / max(text_w, 1)))
-            cv2.putText(cell, text, (6, height + 20 + LINE_H * i), cv2.FONT_HERSHEY_SIMPLEX, scale, (grey,) * 3, 1,
-                        cv2.LINE_AA)
-        cells.append(cell)
-    total_w = sum(c.shape[1] for c in cells) + pad * (len(cells) + 1)
-    sheet = np.full((height + caption_h + 2 * pad, total_w, 3), 24, np.uint8)
-    x = pad
-    for c in cells:
-        sheet[pad:pad + c.shape[0], x:x + c.shape[1]] = c
-        x += c.shape[1] + pad
+    return contact_grid([tiles], height, pad)
+
+
+def contact_grid(rows: list[list[tuple[str, np.ndarray | None]]], height: int = 320, pad: int = 8) -> np.ndarray:
+    """Rows of (caption, uint8 RGB image) cells, each image scaled to ``height``, a column as wide as its widest
+    image; a cell of None is left blank (a template shown once, above the rows of its test photos)."""
+    def tile_w(img):
+        return max(1, round(img.shape[1] * height / img.shape[0]))
+
+    widths = [max((tile_w(row[j][1]) for row in rows if j < len(row) and row[j][1] is not None), default=1)
+              for j in range(max(map(len, rows)))]
+    # a caption may use its column's width (a portrait photo's below a landscape one's); a row's further lines in one
+    # size, smaller than its smallest first line
+    texts = []
+    for row in rows:
+        cells = [(c, w) for (c, img), w in zip(row, widths) if img is not None]
+        size = min([0.47] + [0.85 * _top_scale(c.split("\n")[0], w) for c, w in cells])
+        texts.append([_caption_lines(c, w, size) if img is not None else [] for (c, img), w in zip(row, widths)])
+    row_h = [height + 28 + LINE_H * (max(map(len, row), default=1) - 1) for row in texts]
+    sheet = np.full((sum(row_h) + pad * (len(rows) + 1), sum(widths) + pad * (len(widths) + 1), 3), BACKGROUND,
+                    np.uint8)
+    y = pad
+    for row, lines, h_row in zip(rows, texts, row_h):
+        x = pad
+        for (_, img), cell_lines, width in zip(row, lines, widths):
+            if img is not None:
+                cell = sheet[y:y + h_row, x:x + width]
+                w = tile_w(img)
+                interp = cv2.INTER_AREA if img.shape[0] > height else cv2.INTER_LINEAR
+                cell[:height, :w] = cv2.resize(img, (w, height), interpolation=interp)
+                for k, (text, scale, grey) in enumerate(cell_lines):
+                    cv2.putText(cell, text, (6, height + 20 + LINE_H * k), FONT, scale, (grey,) * 3, 1, cv2.LINE_AA)
+            x += width + pad
+        y += h_row + pad
     return sheet
+
+
+def _top_scale(text: str, width: int) -> float:
+    """A caption's first line: drawn smaller when wider than its tile (a portrait photo's), down to 0.6 of its size."""
+    return 0.55 * min(1.0, max(0.6, (width - 12) / max(_text_w(text, 0.55), 1)))
+
+
+def _caption_lines(caption: str, width: int, size: float) -> list[tuple[str, float, int]]:
+    """A caption's lines as (text, scale, grey) for a tile ``width`` pixels wide: the first as _top_scale draws it,
+    the next ones at ``size``, wrapped after their commas ("more contrast, darker, cooler" on a narrow tile), so none
+    is cut at the tile's edge."""
+    room = max(width - 12, 1)
+    first, *rest = caption.split("\n")
+    out = [(first, _top_scale(first, width), 235)]
+    for text in rest:
+        line = ""
+        for piece in text.split(", "):
+            joined = f"{line}, {piece}" if line else piece
+            if line and _text_w(joined, size) > room:
+                out.append((line + ",", size, 180))
+                line = piece
+            else:
+                line = joined
+        out.append((line, size * min(1.0, max(0.6, room / max(_text_w(line, size), 1))), 180))
+    return out
+
+
+def _text_w(text: str, scale: float) -> int:
+    return cv2.getTextSize(text, FONT, scale, 1)[0][0]

@@ -215,6 +215,18 @@ def test_the_hud_fits_a_small_window_and_draws_nothing_past_its_band():
     assert not ((view != 230).any(axis=2) & ~bands).any()  # nothing drawn outside them
 
 
+def test_what_a_reading_does_wraps_after_its_commas_on_a_small_window():
+    """The HUD's reading hint said what the reading does in one field (single spaces): at 480 px it ran past the
+    window's edge ('...muted colours, dimmer wh')."""
+    from livefilter.live.window import _width, _wrap
+
+    text = "look: clip.mp4 [2/4 bold]  (c: reading 2 of 4)  more contrast, darker, muted colours, dimmer whites"
+    lines = _wrap(text, 230)
+    assert all(_width(line) <= 230 for line in lines), lines
+    assert " ".join(lines).replace("  ", " ") == text.replace("  ", " ")  # every word kept, in order
+    assert lines[-1].endswith("dimmer whites") and all(not line.endswith(" ") for line in lines)
+
+
 def test_live_from_a_file_loses_no_frame_at_the_start_and_keeps_its_audio(tmp_path, capsys, look_cube):
     import av
 

@@ -24,6 +24,7 @@ from .info import print_readings
 
 HALD_SIZE = 64  # the points of a level-8 HaldCLUT, which a .png output is (luts.write_hald)
 LUT_SIZE = 33  # --lut-size's default (given as None: a 33 asked for with a .png is said)
+MAX_TEST_PHOTOS = 6  # the contact sheet's rows
 SHEET_TRAITS = 3  # what each reading does, under its tile: three fit a tile's width
 GATE = FitSettings().segment_min_gain  # what a segment's own look must gain to be kept (code values)
 
@@ -68,14 +69,17 @@ def cmd_fit(args) -> int:
     # one costs no written file and a second output never overwrites the first
     outputs = {"-o": args.output, "--preview": args.preview, "--save-defiltered": args.save_defiltered}
     for path in filter(None, outputs.values()):
-        check_output_path(path, (*templates, args.original, args.test_photo))
+        check_output_path(path, (*templates, args.original, *(args.test_photo or ())))
     check_distinct_outputs(outputs)
     for path in filter(None, (args.preview, args.save_defiltered)):
         image_format(path)
     check_look_format(out)
     if args.test_photo and not args.preview:
         raise InputError("--test-photo is the photo of the --preview sheet; give --preview SHEET.png too")
-    test = _read(args.test_photo, args) if args.test_photo else None
+    if args.test_photo and len(args.test_photo) > MAX_TEST_PHOTOS:
+        raise InputError(f"--test-photo: {len(args.test_photo)} photos given; the sheet takes at most "
+                         f"{MAX_TEST_PHOTOS}, one row each")
+    tests = [_read(t, args) for t in args.test_photo or ()]
     if args.original and args.pick > 1:
         raise InputError(f"--pick {args.pick}: a look learnt with --original has one reading")
     if args.original and (args.candidates or 1) > 1:  # the pair says what the look is: there is nothing to choose
@@ -173,14 +177,14 @@ def cmd_fit(args) -> int:
         for path in (look.segment_paths(out).values() if out.suffix.lower() != ".npz" else ()):
             print(f"wrote {path}")
     try:
-        _write_extras(look, args, templates, test, stills)
+        _write_extras(look, args, templates, tests, stills)
     except OutputError as exc:  # the look is written: a failure part-way (exit 1), not a refused input (2)
         print(f"livefilter: error: {exc} (the look {out} was written)", file=sys.stderr)
         return EXIT_FAIL
     return EXIT_OK
 
 
-def _write_extras(look, args, templates, test, stills) -> None:
+def _write_extras(look, args, templates, tests, stills) -> None:
     """The outputs written after the look: the network's guess and the contact sheet."""
     if args.save_defiltered:
         write_image(args.save_defiltered, look.defiltered, inputs=tuple(templates))
@@ -188,10 +192,11 @@ def _write_extras(look, args, templates, test, stills) -> None:
         print(f"wrote {args.save_defiltered} (the de-filter network's guess of the original, {w}x{h}: the size the "
               "network sees)")
     if args.preview:
-        _write_preview(args.preview, look, args, test, stills)
+        _write_preview(args.preview, look, args, tests, stills)
         print(f"wrote {args.preview}")
-        if test is not None and (line := _scene_line(look, test, args.test_photo)):
-            print(line)
+        for test, name in zip(tests, args.test_photo or ()):
+            if line := _scene_line(look, test, name):
+                print(line)
 
 
 def _read(path, args):
@@ -199,8 +204,11 @@ def _read(path, args):
     return on_white(*read_image(path, with_alpha=True, allow_large=args.allow_large, min_size=2))
 
 
-def _write_preview(path, look, args, test=None, stills=None) -> None:
-    from ..preview import contact_sheet  # here: `livefilter --help` does not load it (start-up time)
+def _write_preview(path, look, args, tests=(), stills=None) -> None:
+    """The contact sheet: the template(s) (a video's stills), then a row per test photo (the bundled one by default)
+    with every reading on it, numbered as --pick takes them; the first row's captions say each reading's confidence
+    and what it does."""
+    from ..preview import contact_grid  # here: `livefilter --help` does not load it (start-up time)
 
     templates = args.template
     if stills:  # a video's: each still, with its time
@@ -209,19 +217,26 @@ def _write_preview(path, look, args, test=None, stills=None) -> None:
         tiles = [("template", _read(templates[0], args))]
     else:
         tiles = [(f"template {i}", _read(t, args)) for i, t in enumerate(templates, 1)]
-    if test is None:
-        test = read_image(DATA_DIR / "sample_test.jpg")
-    if look.candidates:  # every reading on the test photo, numbered as --pick takes them
-        tiles.append(("test photo", test))
-        tiles += [(f"{i} {c.kind}" + (f", {c.confidence['level']}" if c.confidence.get("level") else "")
-                   + (" *" if i == look.picked else "") + f"\n{character(c.lut, shown=SHEET_TRAITS)}",
-                   look.pick(i).apply(test))
-                  for i, c in enumerate(look.candidates, 1)]
-        write_image(path, contact_sheet(tiles, height=240), inputs=(*templates, args.test_photo))
+    names = [Path(t).name for t in args.test_photo or ()]
+    if not tests:
+        tests, names = [read_image(DATA_DIR / "sample_test.jpg")], []
+    blank = [("", None)] * len(tiles)  # the template(s) once, above the rows of the other test photos
+    if look.candidates:  # every reading on each test photo, numbered as --pick takes them
+        rows = []
+        for j, test in enumerate(tests):
+            label = names[j] if len(names) > 1 else "test photo"
+            rows.append([*(tiles if j == 0 else blank), (label, test), *(
+                (f"{i} {c.kind}" + (f", {c.confidence['level']}" if c.confidence.get("level") else "")
+                 + (" *" if i == look.picked else "") + f"\n{character(c.lut, shown=SHEET_TRAITS)}" if j == 0
+                 else f"{i} {c.kind}", look.pick(i).apply(test)) for i, c in enumerate(look.candidates, 1))])
+        write_image(path, contact_grid(rows, height=240), inputs=(*templates, *(args.test_photo or ())))
         return
     if args.original:
         tiles.append(("original", _read(args.original, args)))
     elif look.defiltered is not None:
         tiles.append(("de-filtered guess", look.defiltered))
-    tiles += [("test image", test), ("test image + look", look.apply(test))]
-    write_image(path, contact_sheet(tiles), inputs=(*templates, args.original, args.test_photo))
+    blank = [("", None)] * len(tiles)
+    rows = [[*(tiles if j == 0 else blank), (names[j] if len(names) > 1 else "test image", test),
+             ("test image + look" + (f"\n{character(look.lut, shown=SHEET_TRAITS)}" if j == 0 else ""),
+              look.apply(test))] for j, test in enumerate(tests)]
+    write_image(path, contact_grid(rows), inputs=(*templates, args.original, *(args.test_photo or ())))

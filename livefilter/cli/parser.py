@@ -45,7 +45,13 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message):
         if message.startswith("argument ") and _VALUE_PROBLEM in message:
             raise OptionValueError(message)
+        if "required: template" in message and "--test-photo" in self._given:  # it took the template as a photo
+            message += " (--test-photo takes every photo after it: give the template before it)"
         self.exit(EXIT_BAD_INPUT, f"livefilter: error: {message} (see: {self.prog} --help)\n")
+
+    def parse_known_args(self, args=None, namespace=None):
+        self._given = list(args or ())  # a command's own arguments, for error()'s hints
+        return super().parse_known_args(args, namespace)
 
     def parse_args(self, args=None, namespace=None):
         """As argparse's, but an unknown option points to its command's help (``livefilter apply --help``)."""
@@ -156,8 +162,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="which reading the output is (1 = the automatic one)")
     p.add_argument("--preview", metavar="SHEET.png",
                    help="also write a contact sheet: the template and every reading, numbered, on a test photo")
-    p.add_argument("--test-photo", metavar="PHOTO",
-                   help="the photo the --preview sheet grades (default: the bundled sample)")
+    p.add_argument("--test-photo", metavar="PHOTO", nargs="+",
+                   help="the photo(s) the --preview sheet grades, one row each, up to 6: your own pictures, to "
+                   "choose a reading on (default: the bundled sample)")
     p.add_argument("--save-defiltered", metavar="PATH",
                    help="write the de-filter network's guess of the original (without --original; of the "
                    "picture inside the template's border, if it has one)")

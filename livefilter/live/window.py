@@ -69,11 +69,22 @@ def _wrap(text: str, width: int) -> list[str]:
     lines: list[str] = []
     for field in text.split("  "):
         joined = f"{lines[-1]}  {field}" if lines else field
-        if lines and cv2.getTextSize(joined, cv2.FONT_HERSHEY_SIMPLEX, 0.5, 1)[0][0] <= width:
+        if lines and _width(joined) <= width:
             lines[-1] = joined
-        else:
+        elif _width(field) <= width:
             lines.append(field)
+        else:  # a field wider than the window (what a reading does): cut after its commas
+            for piece in field.split(", "):
+                if lines and lines[-1].endswith(",") and _width(f"{lines[-1]} {piece},") <= width:
+                    lines[-1] = f"{lines[-1]} {piece},"
+                else:
+                    lines.append(f"{piece},")
+            lines[-1] = lines[-1][:-1]
     return lines
+
+
+def _width(text: str) -> int:
+    return cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, 0.5, 1)[0][0]
 
 
 class PreviewWindow:
@@ -126,7 +137,7 @@ class PreviewWindow:
     def _reading_hint(self) -> str:
         n, k = self.p.candidate  # one read: the look worker may swap the look meanwhile
         does = self.p.look_character
-        return f"  (c: reading {n} of {k}" + (f": {does})" if does else ")") if k > 1 else ""
+        return f"  (c: reading {n} of {k})" + (f"  {does}" if does else "") if k > 1 else ""
 
     def __call__(self, frame_out, info) -> None:
         if self.closed:  # the frames still coming while the run stops: not shown (imshow would open it again)

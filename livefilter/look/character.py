@@ -17,8 +17,8 @@ from .. import srgb
 from .readings import srgb_to_lab
 
 # a difference at or above these counts (CIELAB units; contrast and saturation as ratios)
-CAST = 3.0  # a grey's a*b* moved this far: a cast (all tones) or a tint (shadows or highlights alone)
-TINT_APART = 4.0  # a band's tint this far from the overall cast is named on its own
+CAST = 3.0  # a grey's a*b* moved this far: a cast (the mid-tones) or a tint (shadows or highlights)
+TINT_APART = 4.0  # a shadow or highlight tint: its distance from the mid-tones' over this is its weight
 LEVEL = 3.0  # mid-grey lighter or darker by this much L*
 POINT = 4.0  # black raised, or white lowered, by this much L*
 CONTRAST = 0.10  # the mid-tones' L* slope up or down by this share
@@ -27,15 +27,17 @@ FAMILY = 0.25  # one family of colours (the reds, the greens...) alone: its chro
 GREY = 0.2  # chroma kept below this share: black-and-white
 SHOWN = 4  # at most this many traits, the largest first
 
-# Lab hue angle (degrees) -> a tint's name; each bin's upper bound (sRGB's red, yellow, green, cyan, blue and
-# magenta lie at 40, 103, 136, 196, 306 and 328)
-_HUES = ((10, "magenta"), (50, "red"), (75, "orange"), (105, "yellow"), (165, "green"), (235, "teal"), (315, "blue"),
-         (340, "purple"), (360, "magenta"))
-# an overall cast said as a change of the whole picture
+# Lab hue angle (degrees) -> a tint's name; each bin's upper bound (sRGB's red, orange, yellow, green, cyan, blue and
+# magenta lie at 40, 63, 103, 136, 196, 306 and 328; a tint of red and green alike over blue, at 105-110, is yellow)
+_HUES = ((15, "magenta"), (50, "red"), (75, "orange"), (115, "yellow"), (165, "green"), (235, "teal"), (315, "blue"),
+         (360, "magenta"))
+# an overall cast said as a change of the whole picture, and a black-and-white look's tone
 _CASTS = {"red": "warmer", "orange": "warmer", "yellow": "warmer", "teal": "cooler", "blue": "cooler",
-          "green": "greener", "magenta": "more magenta", "purple": "more magenta"}
-
-_SIDES = {"warm": {"magenta", "red", "orange", "yellow"}, "cool": {"green", "teal", "blue", "purple"}}
+          "green": "greener", "magenta": "more magenta"}
+_TONES = {"red": "sepia", "orange": "sepia", "yellow": "sepia", "teal": "blue", "blue": "blue", "green": "green",
+          "magenta": "magenta"}
+_SIDES = {"warm": {"magenta", "red", "orange", "yellow"}, "cool": {"green", "teal", "blue"}}
+BAND_APART = 45.0  # a shadow or highlight tint this many degrees of hue from the mid-tones' is named on its own
 
 
 def hue_name(a: float, b: float) -> str:
@@ -72,25 +74,20 @@ def traits(look) -> list[tuple[float, str]]:
     kept = np.hypot(*(c_out[:, 1:] - neutral).T) / np.hypot(*c_in[:, 1:].T)
     chroma = float(np.median(kept))
     mono = chroma < GREY
-    # tints by tone: shadows, mid-tones and highlights of the grey ramp (L* in)
     L = g_in[:, 0]
-    bands = [g_out[(L >= lo) & (L <= hi), 1:].mean(0) for lo, hi in ((15, 38), (40, 62), (64, 88))]
-    cast = np.mean(bands, 0)
-    if np.hypot(*cast) >= CAST:
-        name = hue_name(*cast)
-        found.append((np.hypot(*cast) / CAST, f"{name}-toned" if mono else _CASTS[name]))
-    for band, where in zip((bands[0], bands[2]), ("shadows", "highlights")):
-        apart = np.hypot(*(band - cast))
-        if np.hypot(*band) >= CAST and apart >= TINT_APART:
-            found.append((apart / TINT_APART, f"{hue_name(*band)} {where}"))
+    slope = (np.interp(70.0, L, g_out[:, 0]) - np.interp(30.0, L, g_out[:, 0])) / 40.0
+    inverted = slope < 0  # a negative: its end points and contrast are the inversion's, not a fade's
+    if inverted:
+        found.append((np.inf, "inverted (a negative)"))
+    found += _tints(g_out, L, mono)
+    names = [hue_name(*c) for c in c_in[:, 1:]]
+    family = {n: float(np.mean(kept[[m == n for m in names]])) for n in dict.fromkeys(names)}
     if mono:  # a colour kept where the rest goes grey (a colour splash: "black-and-white but reds")
-        most = int(np.argmax(kept))
-        found.append((np.inf, "black-and-white" + (f" but {hue_name(*c_in[most, 1:])}s" if kept[most] >= 0.5 else "")))
+        most = max(family, key=family.get)
+        found.append((np.inf, "black-and-white" + (f" but {most}s" if family[most] >= 0.5 else "")))
     elif abs(chroma - 1) >= SATURATION:
         found.append((abs(chroma - 1) / SATURATION, "more saturated" if chroma > 1 else "muted colours"))
     else:  # some colours alone: "muted greens and blues", "richer reds"
-        names = [hue_name(*c) for c in c_in[:, 1:]]
-        family = {n: float(np.mean(kept[[m == n for m in names]])) for n in dict.fromkeys(names)}
         for sign, word in ((-1, "muted"), (1, "richer")):
             picked = sorted((n for n, r in family.items() if sign * (r - 1) >= FAMILY),
                             key=lambda n: -sign * (family[n] - 1))
@@ -98,10 +95,11 @@ def traits(look) -> list[tuple[float, str]]:
                 side = next((k for k, members in _SIDES.items() if len(picked) > 2 and set(picked) <= members), None)
                 what = f"{side} colours" if side else " and ".join(n + "s" for n in picked[:2])
                 found.append((sign * (family[picked[0]] - 1) / FAMILY, f"{word} {what}"))
+    if inverted:
+        return sorted(found, key=lambda t: -t[0])
     mid = np.interp(50.0, L, g_out[:, 0]) - 50.0
     if abs(mid) >= LEVEL:
         found.append((abs(mid) / LEVEL, "brighter" if mid > 0 else "darker"))
-    slope = (np.interp(70.0, L, g_out[:, 0]) - np.interp(30.0, L, g_out[:, 0])) / 40.0
     if abs(slope - 1) >= CONTRAST:
         found.append((abs(slope - 1) / CONTRAST, "more contrast" if slope > 1 else "less contrast"))
     if (lift := g_out[0, 0] - g_in[0, 0]) >= POINT:
@@ -109,6 +107,26 @@ def traits(look) -> list[tuple[float, str]]:
     if (drop := g_in[-1, 0] - g_out[-1, 0]) >= POINT:
         found.append((drop / POINT, "dimmer whites"))
     return sorted(found, key=lambda t: -t[0])
+
+
+def _tints(g_out: np.ndarray, L: np.ndarray, mono: bool) -> list[tuple[float, str]]:
+    """The greys' tints: the mid-tones' as a cast of the whole picture ("warmer"; a black-and-white look's tone),
+    the shadows' and highlights' named on their own where their hue is another, or they are tinted and the mid-tones
+    not, or twice as strongly (a cast that grows with brightness, as a white balance does, is one cast)."""
+    shadows, mid, highlights = (g_out[(L >= lo) & (L <= hi), 1:].mean(0) for lo, hi in ((15, 38), (40, 62), (64, 88)))
+    found = []
+    c_mid = float(np.hypot(*mid))
+    if c_mid >= CAST:
+        name = hue_name(*mid)
+        found.append((c_mid / CAST, f"{_TONES[name]}-toned" if mono else _CASTS[name]))
+    for band, where in ((shadows, "shadows"), (highlights, "highlights")):
+        c = float(np.hypot(*band))
+        if c < CAST:
+            continue
+        turn = abs((np.degrees(np.arctan2(band[1], band[0]) - np.arctan2(mid[1], mid[0])) + 180) % 360 - 180)
+        if c_mid < CAST or turn > BAND_APART or c >= 2 * c_mid:
+            found.append((float(np.hypot(*(band - mid))) / TINT_APART, f"{hue_name(*band)} {where}"))
+    return found
 
 
 def character(look, shown: int = SHOWN) -> str:

@@ -407,7 +407,7 @@ def test_readings_are_picked_live_and_the_live_look_saves_at_its_strength(tmp_pa
         from livefilter.look.character import character
         does = character(one.candidates[1].lut)
         assert p.look_character == does
-        assert f"(c: reading 2 of {n}: {does})" in " | ".join(PreviewWindow(p, show=False).hud({}))
+        assert f"(c: reading 2 of {n})  {does}" in " | ".join(PreviewWindow(p, show=False).hud({}))
         p.add_callback(lambda out, info: got.append((p.last_frame.copy(), out.copy())))
         p.run(max_frames=3)
         assert np.abs(got[-1][1].astype(int) - lf.render(got[-1][0], one.candidates[1].lut)).max() == 0

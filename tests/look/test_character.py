@@ -71,7 +71,8 @@ def test_a_colour_splash_names_the_colour_kept():
 def test_a_toned_black_and_white_look_says_its_tone():
     sepia = lambda x: np.clip(_luma(x) * [1.07, 0.98, 0.82], 0, 1)  # noqa: E731
     words = character(sepia).split(", ")
-    assert words[0] == "black-and-white" and words[1] in ("orange-toned", "yellow-toned", "red-toned")
+    assert words[:2] == ["black-and-white", "sepia-toned"]
+    assert not any(w.endswith(("shadows", "highlights")) for w in words)  # the tone grows with brightness: one tone
 
 
 def test_one_family_of_colours_alone_is_named():
@@ -99,7 +100,10 @@ def test_hue_names_of_srgb_primaries():
              (("red", (1, 0, 0)), ("yellow", (1, 1, 0)), ("green", (0, 0.6, 0)), ("teal", (0, 0.6, 0.6)),
               ("blue", (0, 0, 1)), ("magenta", (1, 0, 1)))}
     assert named == {"red": "red", "yellow": "yellow", "green": "green", "teal": "teal", "blue": "blue",
-                     "magenta": "purple"}  # sRGB's magenta lies between blue and pink: "purple" as a tint
+                     "magenta": "magenta"}
+    # a tint of red and green alike over blue is yellow (it was "green" at 107-109 degrees), pink is magenta
+    assert hue_name(*srgb_to_lab(np.array([0.9, 0.9, 0.8]))[1:]) == "yellow"
+    assert hue_name(*srgb_to_lab(np.array([1.0, 0.6, 0.7]))[1:]) == "magenta"
 
 
 def test_a_look_and_a_lut_say_their_character():
@@ -108,15 +112,20 @@ def test_a_look_and_a_lut_say_their_character():
     assert "warmer" in character(Lut(table))
 
 
-def test_a_caption_second_line_is_drawn_below_the_first():
-    img = np.full((40, 60, 3), 128, np.uint8)
+def test_a_caption_second_line_is_drawn_below_the_first_and_wrapped_on_a_narrow_tile():
+    img = np.full((40, 300, 3), 128, np.uint8)
     one = contact_sheet([("a", img)], height=40)
     two = contact_sheet([("a\nwarmer, lifted blacks", img), ("b", img)], height=40)
     assert two.shape[0] == one.shape[0] + LINE_H
     pad, rows = 8, slice(40 + 28, 40 + 28 + LINE_H)
-    second = two[pad:][rows, pad:pad + 60]
+    second = two[pad:][rows, pad:pad + 300]
     assert (second > 100).any()  # text under the first tile
-    assert not (two[pad:][rows, pad + 60 + pad: pad + 120 + pad] > 100).any()  # none under the second
+    assert not (two[pad:][rows, pad + 300 + pad: pad + 600 + pad] > 100).any()  # none under the second
+    # a portrait photo's tile: the line is cut after its commas onto more lines, none past the tile's edge
+    narrow = np.full((40, 50, 3), 128, np.uint8)
+    sheet = contact_sheet([("1 bold\nwarmer, lifted blacks, muted colours", narrow)], height=40)
+    assert sheet.shape[0] == one.shape[0] + 3 * LINE_H
+    assert not (sheet[:, pad + 50:] > 100).any()
 
 
 def test_info_says_what_any_look_file_does(tmp_path, capsys):
@@ -137,3 +146,89 @@ def test_fit_with_the_original_says_what_its_one_look_does(tmp_path, sample_befo
     code = main(["fit", str(tmp_path / "after.png"), "--original", str(sample_before), "-o", str(tmp_path / "l.cube")])
     out = capsys.readouterr().out
     assert code == 0 and "\ncharacter: warmer" in out and "readings:" not in out
+
+
+def test_a_grid_leaves_blank_cells_and_sizes_columns_to_their_widest_image():
+    from livefilter.preview import BACKGROUND, contact_grid
+
+    wide, tall = np.full((40, 80, 3), 200, np.uint8), np.full((40, 20, 3), 200, np.uint8)
+    sheet = contact_grid([[("t", wide), ("a", wide)], [("", None), ("b", tall)]], height=40, pad=8)
+    assert sheet.shape == (8 + (40 + 28) + 8 + (40 + 28) + 8, 8 + 80 + 8 + 80 + 8, 3)
+    second = sheet[8 + 68 + 8:][:40]
+    assert (second[:, 8:88] == BACKGROUND).all()  # the blank cell
+    assert (second[:, 96:116] == 200).all() and (second[:, 116:176] == BACKGROUND).all()  # tall image, then blank
+
+
+def test_the_sheet_has_a_row_per_test_photo(tmp_path, sample_after, sample_test, sample_before, capsys):
+    """One test photo could be given: a user choosing a reading for their own pictures (a face, a room, a landscape)
+    saw each reading on one of them."""
+    from PIL import Image
+
+    from livefilter.cli import main
+
+    sheet = tmp_path / "sheet.png"
+    code = main(["fit", str(sample_after), "-o", str(tmp_path / "l.cube"), "--preview", str(sheet),
+                 "--test-photo", str(sample_test), str(sample_before)])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    one = tmp_path / "one.png"
+    assert main(["fit", str(sample_after), "-o", str(tmp_path / "m.cube"), "--preview", str(one),
+                 "--test-photo", str(sample_test)]) == 0
+    capsys.readouterr()
+    two, single = Image.open(sheet), Image.open(one)
+    assert two.width == single.width and two.height > 1.8 * single.height  # a second row of the same columns
+    # the look file's scene is not kept in a .cube: no similarity lines; a .look.npz says one per test photo
+    code = main(["fit", str(sample_after), "-o", str(tmp_path / "l.look.npz"), "--preview", str(sheet),
+                 "--test-photo", str(sample_test), str(sample_before)])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert f"\n{sample_test}: " in out and f"\n{sample_before}: " in out
+
+
+def test_more_test_photos_than_the_sheet_takes_is_one_line(tmp_path, sample_after, sample_test, capsys):
+    from livefilter.cli import main
+    from livefilter.cli.fit import MAX_TEST_PHOTOS
+
+    code = main(["fit", str(sample_after), "-o", str(tmp_path / "l.cube"), "--preview", str(tmp_path / "s.png"),
+                 "--test-photo", *[str(sample_test)] * (MAX_TEST_PHOTOS + 1)])
+    err = capsys.readouterr().err
+    assert code == 2 and len(err.strip().splitlines()) == 1 and f"at most {MAX_TEST_PHOTOS}" in err
+    assert not (tmp_path / "l.cube").exists()
+    code = main(["fit", str(sample_after), "-o", str(tmp_path / "l.cube"), "--preview", str(tmp_path / "s.png"),
+                 "--test-photo", str(sample_test), str(tmp_path / "missing.jpg")])
+    err = capsys.readouterr().err
+    assert code == 2 and "missing.jpg" in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_white_balance_is_one_cast_not_three():
+    """A cast that grows with brightness (a white balance: R x 1.1, B x 0.85) said "warmer, yellow highlights,
+    yellow shadows"; a warm tint of the highlights alone turned the whole picture "greener"."""
+    assert character(lambda x: np.clip(x * [1.1, 1.0, 0.85], 0, 1), shown=9) == "warmer"
+
+    def warm_highlights(x):
+        return np.clip(x + np.clip(_luma(x) - 0.6, 0, None) * [0.25, 0.12, -0.25], 0, 1)
+
+    words = character(warm_highlights, shown=9).split(", ")
+    assert words[0] in ("orange highlights", "yellow highlights") and "greener" not in words
+
+
+def test_a_negative_is_said_to_be_one():
+    """1 - x read as "lifted blacks, dimmer whites, less contrast, brighter"."""
+    words = character(lambda x: 1.0 - x, shown=9).split(", ")
+    assert words[0] == "inverted (a negative)"
+    assert not {"lifted blacks", "dimmer whites", "less contrast", "more contrast"} & set(words)
+
+
+def test_test_photos_before_the_template_say_why_the_template_is_missing(tmp_path, sample_after, sample_test,
+                                                                          capsys):
+    from livefilter.cli import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(["fit", "--preview", str(tmp_path / "s.png"), "--test-photo", str(sample_test), str(sample_after),
+              "-o", str(tmp_path / "l.cube")])
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and len(err.strip().splitlines()) == 1
+    assert "required: template (--test-photo takes every photo after it: give the template before it)" in err
+    with pytest.raises(SystemExit):
+        main(["fit", "-o", str(tmp_path / "l.cube")])
+    assert "--test-photo" not in capsys.readouterr().err  # the hint only where --test-photo took it

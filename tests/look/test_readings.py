@@ -450,11 +450,11 @@ def test_readings_derived_from_the_fit_share_its_confidence_and_the_sheet_says_e
     assert {r.kind: r.confidence["level"] for r in pool} == {"automatic": "low", "bold": "low", "gentle": "low"}
     captions = []
 
-    def sheet(tiles, **kw):
-        captions.extend(c for c, _ in tiles)
+    def sheet(rows, **kw):
+        captions.extend(c for c, _ in rows[0])
         return np.zeros((8, 8, 3), np.uint8)
 
-    monkeypatch.setattr(preview, "contact_sheet", sheet)
+    monkeypatch.setattr(preview, "contact_grid", sheet)
     code = main(["fit", str(ROOT / "livefilter" / "data" / "sample_after.jpg"), "-o", str(tmp_path / "l.cube"),
                  "--preview", str(tmp_path / "s.png")])
     out, err = capsys.readouterr()
