@@ -31,6 +31,10 @@ def cmd_apply(args) -> int:
                        skip_existing=args.skip_existing, photo_format=args.format)
     if args.pick is not None:
         batch.look = pick_option(batch.look, args.pick, args.look)
+    if len(readings := batch.look.candidates) > 1:  # which reading grades, and what it does (it went unsaid)
+        n = batch.look.picked
+        print(f"reading {n} of {len(readings)} ({readings[n - 1].kind}): {batch.look.character}"
+              + ("; --pick N grades with another" if args.pick is None else ""))
     if args.no_scene:  # the template's scene is what the scene similarity compares with: without it, none
         batch.look = dataclasses.replace(batch.look, meta={k: v for k, v in batch.look.meta.items() if k != "scene"})
     if line := batch.ignored_line(None if args.verbose else 3):  # -v: every file named

@@ -232,3 +232,23 @@ def test_test_photos_before_the_template_say_why_the_template_is_missing(tmp_pat
     with pytest.raises(SystemExit):
         main(["fit", "-o", str(tmp_path / "l.cube")])
     assert "--test-photo" not in capsys.readouterr().err  # the hint only where --test-photo took it
+
+
+def test_apply_says_which_reading_grades_and_what_it_does(tmp_path, sample_after, sample_test, capsys):
+    """apply LOOK.look.npz --pick 3 graded without a word of which reading it took or what it does."""
+    from livefilter.cli import main
+
+    assert main(["fit", str(sample_after), "-o", str(tmp_path / "l.look.npz")]) == 0
+    look = lf.load_look(tmp_path / "l.look.npz")
+    capsys.readouterr()
+    assert main(["apply", str(tmp_path / "l.look.npz"), str(sample_test), "-o", str(tmp_path / "a.jpg")]) == 0
+    out = capsys.readouterr().out
+    n = len(look.candidates)
+    assert f"reading 1 of {n} (automatic): {look.character}; --pick N grades with another\n" in out
+    assert main(["apply", str(tmp_path / "l.look.npz"), str(sample_test), "-o", str(tmp_path / "b.jpg"),
+                 "--pick", "2"]) == 0
+    out = capsys.readouterr().out
+    assert f"reading 2 of {n} ({look.candidates[1].kind}): {look.pick(2).character}\n" in out
+    look.save(tmp_path / "l.cube")
+    assert main(["apply", str(tmp_path / "l.cube"), str(sample_test), "-o", str(tmp_path / "c.jpg")]) == 0
+    assert f" of {n} (" not in capsys.readouterr().out  # a .cube holds one look
