@@ -88,6 +88,11 @@ class FrameDegree:
         return self._estimator.scene_score
 
     @property
+    def faces(self) -> int:
+        """How many faces got less of the look in the latest frame."""
+        return 0 if self._estimator is None else len(self._estimator.boxes)
+
+    @property
     def mask(self) -> np.ndarray | None:
         """The latest soft person mask, (1, mh, mw) float32, for a per-segment look; None otherwise."""
         return self._turned_back(self._estimator.mask, axes=(1, 2))

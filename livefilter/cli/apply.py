@@ -89,19 +89,22 @@ def cmd_apply(args) -> int:
 def _apply_one(batch, opts, stop) -> int:
     """One file: its errors raise to main() (bad input: exit 2; corrupt data part-way through a video: exit 1), a
     video's progress drawn in frames."""
-    from ..batch.degree import photo_degree, scene_of
+    from ..batch.degree import photo_degree, protects_faces, scene_of
     from ..batch.jobs import count, grade_file
     from ..batch.progress import ProgressBar
     from ..batch.video import partial_path
 
     job = batch.todo[0]
     bar = ProgressBar(job.src.name) if job.kind == "video" else None
-    # a photo graded with a look that keeps its template's scene: say what share of the look the scene gave it
-    est = photo_degree(batch.look, opts.face_protect) if job.kind == "image" and scene_of(batch.look) else None
+    # a photo: say what share of the look its scene gave it (a look that keeps its template's scene) and how many
+    # faces got less of it (the contact sheet shows each reading whole: a face graded less went unsaid)
+    est = (photo_degree(batch.look, opts.face_protect) if job.kind == "image" and (
+        scene_of(batch.look) or protects_faces(batch.look, opts.face_protect)) else None)
     try:
         r = grade_file(batch.look, job, opts, stop=stop, progress=bar, extra_inputs=batch.extra_inputs,
                        degree_estimator=est)
         s = est.scene_score if est is not None else None
+        faces = est.faces if est is not None else 0
     finally:
         if bar is not None:
             bar.close()
@@ -110,6 +113,9 @@ def _apply_one(batch, opts, stop) -> int:
     if r.status == "ok":
         scene = (f"; its scene differs from the template's: {s:.0%} of the look, --no-scene for all of it"
                  if s is not None and round(s, 2) < 1.0 else "")
+        if faces:
+            who = "a face keeps more of its" if faces == 1 else f"{faces} faces keep more of their"
+            scene += f"; {who} own colour, --no-face-protect for the whole look"
         print(f"wrote {job.dst} ({r.seconds * 1e3:.0f} ms{scene})" if job.kind == "image" else
               f"wrote {job.dst} ({count(r.frames, 'frame')}, {r.fps:.1f} fps)")
         return EXIT_OK

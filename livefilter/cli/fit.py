@@ -25,27 +25,39 @@ from .info import print_readings
 HALD_SIZE = 64  # the points of a level-8 HaldCLUT, which a .png output is (luts.write_hald)
 LUT_SIZE = 33  # --lut-size's default (given as None: a 33 asked for with a .png is said)
 MAX_TEST_PHOTOS = 6  # the contact sheet's rows
-SHEET_TRAITS = 3  # what each reading does, under its tile: three fit a tile's width
 GATE = FitSettings().segment_min_gain  # what a segment's own look must gain to be kept (code values)
 
 
-def _scene_line(look, test, name) -> str | None:
-    """What `apply` and `live` give the test photo of a look that keeps its template's scene (its scene similarity),
-    so that the reading picked on the contact sheet is not met weaker without a word; None without a scene."""
-    if look.monochrome:  # given whole (a share of it left colour in a grey picture)
-        return (f"{name}: a black-and-white look: apply and live give every picture all of it, faces and unlike "
-                "scenes too")
+def _scene_share(look, test) -> float | None:
+    """The test photo's scene similarity to the template of a look that keeps its template's scene (what `apply`
+    and `live` give it of the look), None without a scene."""
     if "scene" not in look.meta:
         return None
     try:
-        s = similarity(SceneFeatures.from_meta(look.meta["scene"]), default_model().describe(test))
+        return similarity(SceneFeatures.from_meta(look.meta["scene"]), default_model().describe(test))
     except (LiveFilterError, OSError, RuntimeError, ValueError):
         return None  # the template's scene was computed with the same model: it would have failed there too
+
+
+def _scene_lines(look, tests, names) -> list[str]:
+    """What `apply` and `live` give the test photos of the look, so that the reading picked on the contact sheet is
+    not met weaker without a word: one line for one photo, one for several (a line each said the same words)."""
+    if look.monochrome:  # given whole (a share of it left colour in a grey picture)
+        return [f"{names[0] + ': ' if len(names) == 1 else ''}a black-and-white look: apply and live give every "
+                "picture all of it, faces and unlike scenes too"]
+    shares = [_scene_share(look, t) for t in tests]
+    if any(s is None for s in shares):
+        return []
+    if len(names) > 1:
+        each = ", ".join(f"{n} {'the whole look' if round(s, 2) >= 1.0 else f'{s:.0%}'}" for n, s in zip(names, shares))
+        return [f"apply and live give {each} (each photo's scene against the template's), faces less (the sheet "
+                "shows each reading whole; apply and live --no-scene --no-face-protect: all of it)"]
+    name, s = names[0], shares[0]
     if round(s, 2) >= 1.0:
-        return (f"{name}: a scene like the template's: apply and live give it the whole look, faces less of it (the "
-                "sheet shows it whole; --no-face-protect: faces too)")
-    return (f"{name}: its scene differs from the template's (similarity {s:.2f}): apply and live give it {s:.0%} of "
-            "the look, faces less (the sheet shows it whole; apply and live --no-scene --no-face-protect: all of it)")
+        return [f"{name}: a scene like the template's: apply and live give it the whole look, faces less of it (the "
+                "sheet shows it whole; --no-face-protect: faces too)"]
+    return [f"{name}: its scene differs from the template's (similarity {s:.2f}): apply and live give it {s:.0%} of "
+            "the look, faces less (the sheet shows it whole; apply and live --no-scene --no-face-protect: all of it)"]
 
 
 def cmd_fit(args) -> int:
@@ -194,8 +206,8 @@ def _write_extras(look, args, templates, tests, stills) -> None:
     if args.preview:
         _write_preview(args.preview, look, args, tests, stills)
         print(f"wrote {args.preview}")
-        for test, name in zip(tests, args.test_photo or ()):
-            if line := _scene_line(look, test, name):
+        if tests:
+            for line in _scene_lines(look, tests, args.test_photo):
                 print(line)
 
 
@@ -227,7 +239,7 @@ def _write_preview(path, look, args, tests=(), stills=None) -> None:
             label = names[j] if len(names) > 1 else "test photo"
             rows.append([*(tiles if j == 0 else blank), (label, test), *(
                 (f"{i} {c.kind}" + (f", {c.confidence['level']}" if c.confidence.get("level") else "")
-                 + (" *" if i == look.picked else "") + f"\n{character(c.lut, shown=SHEET_TRAITS)}" if j == 0
+                 + (" *" if i == look.picked else "") + f"\n{character(c.lut)}" if j == 0
                  else f"{i} {c.kind}", look.pick(i).apply(test)) for i, c in enumerate(look.candidates, 1))])
         write_image(path, contact_grid(rows, height=240), inputs=(*templates, *(args.test_photo or ())))
         return
@@ -237,6 +249,6 @@ def _write_preview(path, look, args, tests=(), stills=None) -> None:
         tiles.append(("de-filtered guess", look.defiltered))
     blank = [("", None)] * len(tiles)
     rows = [[*(tiles if j == 0 else blank), (names[j] if len(names) > 1 else "test image", test),
-             ("test image + look" + (f"\n{character(look.lut, shown=SHEET_TRAITS)}" if j == 0 else ""),
+             ("test image + look" + (f"\n{character(look.lut)}" if j == 0 else ""),
               look.apply(test))] for j, test in enumerate(tests)]
     write_image(path, contact_grid(rows), inputs=(*templates, args.original, *(args.test_photo or ())))

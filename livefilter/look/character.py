@@ -16,7 +16,7 @@ import numpy as np
 from .. import srgb
 from .readings import srgb_to_lab
 
-# a difference at or above these counts (CIELAB units; contrast and saturation as ratios)
+# a difference at or above these is said (CIELAB units; contrast and saturation as ratios)
 CAST = 3.0  # a grey's a*b* moved this far: a cast (the mid-tones) or a tint (shadows or highlights)
 TINT_APART = 4.0  # a shadow or highlight tint: its distance from the mid-tones' over this is its weight
 LEVEL = 3.0  # mid-grey lighter or darker by this much L*
@@ -26,6 +26,9 @@ SATURATION = 0.12  # the colours' chroma up or down by this share
 FAMILY = 0.25  # one family of colours (the reds, the greens...) alone: its chroma up or down by this share
 GREY = 0.2  # chroma kept below this share: black-and-white
 SHOWN = 4  # at most this many traits, the largest first
+SLIGHT = 0.6  # from this share of its threshold a trait is said "slightly ..." (a gentle reading's look)
+MUCH = 4.0  # from this many times its threshold a trait is said "much ..." (a bold reading's)
+TURN = 40.0  # a family of colours whose hue turns this many degrees: "greens turn purple"
 
 # Lab hue angle (degrees) -> a tint's name; each bin's upper bound (sRGB's red, orange, yellow, green, cyan, blue and
 # magenta lie at 40, 63, 103, 136, 196, 306 and 328; a tint of red and green alike over blue, at 105-110, is yellow)
@@ -65,67 +68,96 @@ def _probes() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 def traits(look) -> list[tuple[float, str]]:
     """What ``look`` (a function of (n, 3) sRGB floats in [0, 1]) does, as (how far past its threshold, phrase),
-    largest first; empty for a look that changes nothing visibly."""
+    largest first, each phrase with its degree ("slightly cooler" from SLIGHT of its threshold, "much cooler" from
+    MUCH times it); empty for a look that changes nothing visibly."""
     greys, ring, ring_greys = _probes()
     g_in, g_out = srgb_to_lab(greys), srgb_to_lab(np.clip(look(greys), 0, 1))
     c_in, c_out = srgb_to_lab(ring), srgb_to_lab(np.clip(look(ring), 0, 1))
     neutral = srgb_to_lab(np.clip(look(ring_greys), 0, 1))[:, 1:]
-    found: list[tuple[float, str]] = []
-    kept = np.hypot(*(c_out[:, 1:] - neutral).T) / np.hypot(*c_in[:, 1:].T)
+    found: list[tuple[float, str, str]] = []  # (ratio to the threshold, phrase, how its degree is said)
+    own = c_out[:, 1:] - neutral  # each colour's own colour, from where the look takes its grey
+    kept = np.hypot(*own.T) / np.hypot(*c_in[:, 1:].T)
     chroma = float(np.median(kept))
     mono = chroma < GREY
     L = g_in[:, 0]
     slope = (np.interp(70.0, L, g_out[:, 0]) - np.interp(30.0, L, g_out[:, 0])) / 40.0
     inverted = slope < 0  # a negative: its end points and contrast are the inversion's, not a fade's
     if inverted:
-        found.append((np.inf, "inverted (a negative)"))
+        found.append((np.inf, "inverted (a negative)", ""))
     found += _tints(g_out, L, mono)
     names = [hue_name(*c) for c in c_in[:, 1:]]
-    family = {n: float(np.mean(kept[[m == n for m in names]])) for n in dict.fromkeys(names)}
+    members = {n: np.array([m == n for m in names]) for n in dict.fromkeys(names)}
+    family = {n: float(np.mean(kept[m])) for n, m in members.items()}
     if mono:  # a colour kept where the rest goes grey (a colour splash: "black-and-white but reds")
         most = max(family, key=family.get)
-        found.append((np.inf, "black-and-white" + (f" but {most}s" if family[most] >= 0.5 else "")))
-    elif abs(chroma - 1) >= SATURATION:
-        found.append((abs(chroma - 1) / SATURATION, "more saturated" if chroma > 1 else "muted colours"))
-    else:  # some colours alone: "muted greens and blues", "richer reds"
-        for sign, word in ((-1, "muted"), (1, "richer")):
-            picked = sorted((n for n, r in family.items() if sign * (r - 1) >= FAMILY),
-                            key=lambda n: -sign * (family[n] - 1))
-            if picked:
-                side = next((k for k, members in _SIDES.items() if len(picked) > 2 and set(picked) <= members), None)
-                what = f"{side} colours" if side else " and ".join(n + "s" for n in picked[:2])
-                found.append((sign * (family[picked[0]] - 1) / FAMILY, f"{word} {what}"))
-    if inverted:
-        return sorted(found, key=lambda t: -t[0])
-    mid = np.interp(50.0, L, g_out[:, 0]) - 50.0
-    if abs(mid) >= LEVEL:
-        found.append((abs(mid) / LEVEL, "brighter" if mid > 0 else "darker"))
-    if abs(slope - 1) >= CONTRAST:
-        found.append((abs(slope - 1) / CONTRAST, "more contrast" if slope > 1 else "less contrast"))
-    if (lift := g_out[0, 0] - g_in[0, 0]) >= POINT:
-        found.append((lift / POINT, "lifted blacks"))
-    if (drop := g_in[-1, 0] - g_out[-1, 0]) >= POINT:
-        found.append((drop / POINT, "dimmer whites"))
-    return sorted(found, key=lambda t: -t[0])
+        found.append((np.inf, "black-and-white" + (f" but {most}s" if family[most] >= 0.5 else ""), ""))
+    else:  # all colours, or some alone ("muted greens and blues", "richer reds") where all change less
+        overall = (abs(chroma - 1) / SATURATION, "more saturated" if chroma > 1 else "muted colours",
+                   "much" if chroma > 1 else "strongly")
+        alone = []
+        if overall[0] < 1:
+            for sign, word, much in ((-1, "muted", "strongly"), (1, "richer", "much")):
+                picked = sorted((n for n, r in family.items() if sign * (r - 1) >= FAMILY),
+                                key=lambda n: -sign * (family[n] - 1))
+                if picked:
+                    side = next((k for k, m in _SIDES.items() if len(picked) > 2 and set(picked) <= m), None)
+                    what = f"{side} colours" if side else " and ".join(n + "s" for n in picked[:2])
+                    alone.append((sign * (family[picked[0]] - 1) / FAMILY, f"{word} {what}", much))
+        found += alone or [overall]
+    if not mono:
+        found += _hue_turns(c_in[:, 1:], own, kept, members)
+    if not inverted:
+        mid = np.interp(50.0, L, g_out[:, 0]) - 50.0
+        found.append((abs(mid) / LEVEL, "brighter" if mid > 0 else "darker", "much"))
+        found.append((abs(slope - 1) / CONTRAST, "more contrast" if slope > 1 else "less contrast", "much"))
+        found.append(((g_out[0, 0] - g_in[0, 0]) / POINT, "lifted blacks", "strongly"))
+        found.append(((g_in[-1, 0] - g_out[-1, 0]) / POINT, "dimmer whites", "much"))
+    return sorted(((r, _degree(r, phrase, much)) for r, phrase, much in found if r >= SLIGHT), key=lambda t: -t[0])
 
 
-def _tints(g_out: np.ndarray, L: np.ndarray, mono: bool) -> list[tuple[float, str]]:
+def _degree(r: float, phrase: str, much: str) -> str:
+    """The phrase with its degree: "slightly" under its threshold, ``much`` ("much", "strongly", "strong") from
+    MUCH times it; none for a phrase without degrees (black-and-white, a negative, a hue turned)."""
+    if not much or not np.isfinite(r):
+        return phrase
+    if r < 1:
+        return ("faint " if much == "strong" else "slightly ") + phrase
+    return f"{much} {phrase}" if r >= MUCH else phrase
+
+
+def _hue_turns(hue_in: np.ndarray, own: np.ndarray, kept: np.ndarray, members: dict) -> list:
+    """Families of colours whose hue the look turns TURN degrees or more ("greens turn purple"), the two turned most;
+    colours the look greys out are not counted."""
+    turns = []
+    for name, m in members.items():
+        m = m & (kept >= 0.4)
+        if not m.any():
+            continue
+        turn = np.angle(np.mean(np.exp(1j * (np.arctan2(own[m, 1], own[m, 0])
+                                             - np.arctan2(hue_in[m, 1], hue_in[m, 0])))), deg=True)
+        to = hue_name(*own[m].mean(0))
+        if abs(turn) >= TURN and to != name:
+            turns.append((abs(turn) / TURN, f"{name}s turn {to}", ""))
+    return sorted(turns, key=lambda t: -t[0])[:2]
+
+
+def _tints(g_out: np.ndarray, L: np.ndarray, mono: bool) -> list[tuple[float, str, str]]:
     """The greys' tints: the mid-tones' as a cast of the whole picture ("warmer"; a black-and-white look's tone),
     the shadows' and highlights' named on their own where their hue is another, or they are tinted and the mid-tones
     not, or twice as strongly (a cast that grows with brightness, as a white balance does, is one cast)."""
     shadows, mid, highlights = (g_out[(L >= lo) & (L <= hi), 1:].mean(0) for lo, hi in ((15, 38), (40, 62), (64, 88)))
     found = []
     c_mid = float(np.hypot(*mid))
-    if c_mid >= CAST:
+    if c_mid >= SLIGHT * CAST:
         name = hue_name(*mid)
-        found.append((c_mid / CAST, f"{_TONES[name]}-toned" if mono else _CASTS[name]))
+        found.append((c_mid / CAST, *((f"{_TONES[name]}-toned", "") if mono else (_CASTS[name], "much"))))
     for band, where in ((shadows, "shadows"), (highlights, "highlights")):
         c = float(np.hypot(*band))
-        if c < CAST:
+        if c < SLIGHT * CAST:
             continue
         turn = abs((np.degrees(np.arctan2(band[1], band[0]) - np.arctan2(mid[1], mid[0])) + 180) % 360 - 180)
-        if c_mid < CAST or turn > BAND_APART or c >= 2 * c_mid:
-            found.append((float(np.hypot(*(band - mid))) / TINT_APART, f"{hue_name(*band)} {where}"))
+        if c_mid < SLIGHT * CAST or turn > BAND_APART or c >= 2 * c_mid:
+            found.append((float(np.hypot(*(band - mid))) / TINT_APART, f"{hue_name(*band)} {where}", "strong"))
     return found
 
 

@@ -91,7 +91,7 @@ def test_the_largest_trait_comes_first_and_shown_limits_them():
         return np.clip((x * [1.2, 1.0, 0.7]) ** 0.92, 0, 1)
 
     t = traits(strong_warm_slightly_brighter)
-    assert t[0][1] == "warmer" and [s for s, _ in t] == sorted((s for s, _ in t), reverse=True)
+    assert t[0][1] == "much warmer" and [s for s, _ in t] == sorted((s for s, _ in t), reverse=True)
     assert len(character(strong_warm_slightly_brighter, shown=1).split(", ")) == 1
 
 
@@ -145,7 +145,7 @@ def test_fit_with_the_original_says_what_its_one_look_does(tmp_path, sample_befo
     write_image(tmp_path / "after.png", warm)
     code = main(["fit", str(tmp_path / "after.png"), "--original", str(sample_before), "-o", str(tmp_path / "l.cube")])
     out = capsys.readouterr().out
-    assert code == 0 and "\ncharacter: warmer" in out and "readings:" not in out
+    assert code == 0 and "\ncharacter: " in out and "warmer" in out.split("\ncharacter: ")[1] and "readings:" not in out
 
 
 def test_a_grid_leaves_blank_cells_and_sizes_columns_to_their_widest_image():
@@ -177,12 +177,15 @@ def test_the_sheet_has_a_row_per_test_photo(tmp_path, sample_after, sample_test,
     capsys.readouterr()
     two, single = Image.open(sheet), Image.open(one)
     assert two.width == single.width and two.height > 1.8 * single.height  # a second row of the same columns
-    # the look file's scene is not kept in a .cube: no similarity lines; a .look.npz says one per test photo
+    # the look file's scene is not kept in a .cube: no similarity lines; a .look.npz says in one line what apply and
+    # live give each test photo (a line each repeated the same words)
     code = main(["fit", str(sample_after), "-o", str(tmp_path / "l.look.npz"), "--preview", str(sheet),
                  "--test-photo", str(sample_test), str(sample_before)])
     out, err = capsys.readouterr()
     assert code == 0, err
-    assert f"\n{sample_test}: " in out and f"\n{sample_before}: " in out
+    said = [line for line in out.splitlines() if line.startswith("apply and live give ")]
+    assert len(said) == 1 and f"{sample_test} " in said[0] and f"{sample_before} " in said[0], out
+    assert "(each photo's scene against the template's), faces less" in said[0]
 
 
 def test_more_test_photos_than_the_sheet_takes_is_one_line(tmp_path, sample_after, sample_test, capsys):
@@ -203,7 +206,7 @@ def test_more_test_photos_than_the_sheet_takes_is_one_line(tmp_path, sample_afte
 def test_a_white_balance_is_one_cast_not_three():
     """A cast that grows with brightness (a white balance: R x 1.1, B x 0.85) said "warmer, yellow highlights,
     yellow shadows"; a warm tint of the highlights alone turned the whole picture "greener"."""
-    assert character(lambda x: np.clip(x * [1.1, 1.0, 0.85], 0, 1), shown=9) == "warmer"
+    assert character(lambda x: np.clip(x * [1.1, 1.0, 0.85], 0, 1), shown=9) in ("warmer", "much warmer")
 
     def warm_highlights(x):
         return np.clip(x + np.clip(_luma(x) - 0.6, 0, None) * [0.25, 0.12, -0.25], 0, 1)
@@ -252,3 +255,40 @@ def test_apply_says_which_reading_grades_and_what_it_does(tmp_path, sample_after
     look.save(tmp_path / "l.cube")
     assert main(["apply", str(tmp_path / "l.cube"), str(sample_test), "-o", str(tmp_path / "c.jpg")]) == 0
     assert f" of {n} (" not in capsys.readouterr().out  # a .cube holds one look
+
+
+def test_the_degree_of_each_trait_tells_a_gentle_reading_from_a_bold_one():
+    """The automatic, bold and gentle readings of one look read alike ('cooler, darker, dimmer whites'): they differ
+    in how much, which the words did not say; a gentle reading under every threshold said 'no clear change'."""
+    def cool(k):
+        return lambda x: np.clip(x * (1 + k * np.array([-0.12, 0.0, 0.12])), 0, 1)
+
+    words = [character(cool(k), shown=1) for k in (0.25, 0.6, 1.6)]
+    assert words == ["slightly cooler", "cooler", "much cooler"], words
+
+
+def test_a_hue_turned_is_said():
+    """A reading that turned foliage purple and a blue cap green read 'darker, greener, more contrast, muted
+    colours': the change a user sees first went unsaid."""
+    def turn_greens(x):
+        lab = srgb_to_lab(x)
+        h = np.degrees(np.arctan2(lab[..., 2], lab[..., 1])) % 360
+        green = ((h > 115) & (h < 165))[..., None]
+        return np.where(green, x[..., [2, 0, 1]], x)  # greens' channels rotated: green to blue
+
+    words = character(turn_greens, shown=9).split(", ")
+    assert any(w.startswith("greens turn ") and w != "greens turn green" for w in words), words
+    assert not any("turn" in w for w in character(LOOKS["warmer"], shown=9).split(", "))
+
+
+def test_apply_says_a_face_kept_more_of_its_own_colour(tmp_path, sample_before, capsys):
+    """The contact sheet shows each reading whole; apply then gave a face less of it without a word (a user picked
+    a cold reading for the face on the sheet and got a warm face)."""
+    from livefilter.cli import main
+
+    cube = tmp_path / "cold.cube"
+    lf.write_lut(cube, Lut(np.clip(identity_table(17) * [0.85, 1.0, 1.15], 0, 1)))
+    assert main(["apply", str(cube), str(sample_before), "-o", str(tmp_path / "a.jpg")]) == 0
+    assert "; a face keeps more of its own colour, --no-face-protect for the whole look)" in capsys.readouterr().out
+    assert main(["apply", str(cube), str(sample_before), "-o", str(tmp_path / "b.jpg"), "--no-face-protect"]) == 0
+    assert "own colour" not in capsys.readouterr().out
