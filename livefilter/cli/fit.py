@@ -216,6 +216,14 @@ def _read(path, args):
     return on_white(*read_image(path, with_alpha=True, allow_large=args.allow_large, min_size=2))
 
 
+def _sheet_caption(i: int, reading, saved: bool) -> str:
+    """A reading's caption on the contact sheet: its number and kind (the one the file is, "saved": it was a bare "*"),
+    then its confidence and what it does."""
+    level = reading.confidence.get("level")
+    return (f"{i} {reading.kind}" + (" (saved)" if saved else "") + "\n"
+            + (f"{level} confidence: " if level else "") + character(reading.lut))
+
+
 def _write_preview(path, look, args, tests=(), stills=None) -> None:
     """The contact sheet: the template(s) (a video's stills), then a row per test photo (the bundled one by default)
     with every reading on it, numbered as --pick takes them; the first row's captions say each reading's confidence
@@ -238,9 +246,8 @@ def _write_preview(path, look, args, tests=(), stills=None) -> None:
         for j, test in enumerate(tests):
             label = names[j] if len(names) > 1 else "test photo"
             rows.append([*(tiles if j == 0 else blank), (label, test), *(
-                (f"{i} {c.kind}" + (f", {c.confidence['level']}" if c.confidence.get("level") else "")
-                 + (" *" if i == look.picked else "") + f"\n{character(c.lut)}" if j == 0
-                 else f"{i} {c.kind}", look.pick(i).apply(test)) for i, c in enumerate(look.candidates, 1))])
+                (_sheet_caption(i, c, i == look.picked) if j == 0 else f"{i} {c.kind}", look.pick(i).apply(test))
+                for i, c in enumerate(look.candidates, 1))])
         write_image(path, contact_grid(rows, height=240), inputs=(*templates, *(args.test_photo or ())))
         return
     if args.original:

@@ -23,6 +23,8 @@ def print_readings(look, kept: bool = True) -> None:
            "the file holds it alone: fit --pick N exports another, a .look.npz keeps them all")
     print(f"readings: {len(look.candidates)} (reading {look.picked} is the look's LUT; {how})")
     for i, (c, reading) in enumerate(zip(look.meta["candidates"], look.candidates), 1):
+        if c.get("confidence") == look.meta.get("confidence"):  # reading 1's is the confidence line's: its level
+            c = {**c, "confidence": {"level": c["confidence"].get("level", "unknown")}}
         print(f"  {'*' if i == look.picked else ' '}{i} {describe_reading(c, character(reading.lut))}")
     if skipped := look.meta.get("candidates skipped"):
         print(f"  left out as near-duplicates of a reading above: {', '.join(skipped)}")
@@ -65,5 +67,15 @@ def cmd_info(args) -> int:
         shown = ("name", "confidence", "confidence text", "candidates", "picked", "candidates skipped",
                  *(("original",) if "several" in look.meta else ()))  # several photos: no original, "several" says
         if k not in shown and v not in (None, "", []) and (k != "mapping" or look.mapping is None):
-            print(f"{k + ':':<10} {v}")
+            print(f"{k + ':':<10} {_plain(v)}")
     return EXIT_OK
+
+
+def _plain(v) -> str:
+    """A metadata value as a person reads it: floats to 3 significant digits (0.41952594246086344 was printed),
+    a dict as 'key value, ...' (a Python dict was)."""
+    if isinstance(v, float):
+        return f"{v:.3g}"
+    if isinstance(v, dict):
+        return ", ".join(f"{k} {_plain(x)}" for k, x in v.items())
+    return str(v)

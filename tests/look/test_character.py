@@ -292,3 +292,22 @@ def test_apply_says_a_face_kept_more_of_its_own_colour(tmp_path, sample_before, 
     assert "; a face keeps more of its own colour, --no-face-protect for the whole look)" in capsys.readouterr().out
     assert main(["apply", str(cube), str(sample_before), "-o", str(tmp_path / "b.jpg"), "--no-face-protect"]) == 0
     assert "own colour" not in capsys.readouterr().out
+
+
+def test_info_reads_as_prose_and_says_reading_1s_reasons_once(tmp_path, sample_after, capsys):
+    """info printed 'guess_weight: 0.41952594246086344' and 'look_prior: {'share': 0.5, 'change': 10.31}', and reading
+    1's line repeated the confidence line's reasons word for word (a narrow template's sentence three times in fit)."""
+    import re
+
+    from livefilter.cli import main
+
+    assert main(["fit", str(sample_after), "-o", str(tmp_path / "l.look.npz")]) == 0
+    fit_out = capsys.readouterr().out
+    assert main(["info", str(tmp_path / "l.look.npz")]) == 0
+    out = capsys.readouterr().out
+    look = lf.load_look(tmp_path / "l.look.npz")
+    assert re.search(r"^guess_weight: 0\.\d{1,3}$", out, re.M), out
+    assert re.search(r"^look_prior: share 0\.5, change \d+(\.\d)?$", out, re.M), out
+    level = look.meta["confidence"]["level"]
+    for text in (out, fit_out):
+        assert re.search(rf"^\s+\*1 automatic: [^;]+; confidence {level}$", text, re.M), text

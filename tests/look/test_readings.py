@@ -460,10 +460,11 @@ def test_readings_derived_from_the_fit_share_its_confidence_and_the_sheet_says_e
     out, err = capsys.readouterr()
     assert code == 0, err
     listed = re.findall(r"^\s+\*?(\d) ([\w ]+?)(?: \([^)]*\))?: ([^;]+); confidence (low|medium|high)", out, re.M)
-    # each tile: its number, kind and confidence, and below what it does, as the terminal says it
+    # each tile: its number and kind (the file's "saved"), and below its confidence and what it does, as the
+    # terminal says it
     assert len(listed) >= 2 and [c for c in captions if c[0].isdigit()] == [
-        f"{n} {kind}, {level}" + (" *" if n == "1" else "") + f"\n{does}" for n, kind, does, level in listed], (
-        out, captions)
+        f"{n} {kind}" + (" (saved)" if n == "1" else "") + f"\n{level} confidence: {does}"
+        for n, kind, does, level in listed], (out, captions)
 
 
 def test_pick_on_a_file_of_one_reading_says_which_it_holds(tmp_path, capsys):
