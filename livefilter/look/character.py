@@ -1,7 +1,8 @@
 """A look's character in words: what it does to greys (a cast, tints in the shadows or highlights, brightness,
-contrast, the black and white points) and to colours (saturation), measured in CIELAB on fixed probe colours.
+contrast, the black and white points) and to colours (saturation, a family's hue turned, black-and-white), each with
+its degree ("slightly", "much"), measured in CIELAB on fixed probe colours.
 
-Shown beside each reading (``fit``, ``info``, the contact sheet, live's HUD) so that a user choosing between
+Shown beside each reading (``fit``, ``info``, the contact sheet, live's HUD, ``apply``) so that a user choosing between
 readings knows what each one does before looking, and by ``info`` for any look file (a .cube from elsewhere too).
 The thresholds are about what shows in a photo side by side (a CIELAB difference of 3 is about 2-3 CIEDE2000);
 checked against the looks' own names in ../shared (docs/decisions.md "look character").
@@ -28,7 +29,7 @@ GREY = 0.2  # chroma kept below this share: black-and-white
 SHOWN = 4  # at most this many traits, the largest first
 SLIGHT = 0.6  # from this share of its threshold a trait is said "slightly ..." (a gentle reading's look)
 MUCH = 4.0  # from this many times its threshold a trait is said "much ..." (a bold reading's)
-TURN = 40.0  # a family of colours whose hue turns this many degrees: "greens turn purple"
+TURN = 40.0  # a family of colours whose hue turns this many degrees: "greens turn blue"
 
 # Lab hue angle (degrees) -> a tint's name; each bin's upper bound (sRGB's red, orange, yellow, green, cyan, blue and
 # magenta lie at 40, 63, 103, 136, 196, 306 and 328; a tint of red and green alike over blue, at 105-110, is yellow)
