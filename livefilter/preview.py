@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import cv2
 import numpy as np
 
@@ -57,22 +59,31 @@ def _top_scale(text: str, width: int) -> float:
 
 def _caption_lines(caption: str, width: int, size: float) -> list[tuple[str, float, int]]:
     """A caption's lines as (text, scale, grey) for a tile ``width`` pixels wide: the first as _top_scale draws it,
-    the next ones at ``size``, wrapped after their commas ("more contrast, darker, cooler" on a narrow tile), so none
-    is cut at the tile's edge."""
+    the next ones at ``size``, wrapped after their commas and colons ("low confidence: more contrast, darker" on a
+    portrait tile), then between words where one part alone is wider than the tile, so none is cut at its edge."""
     room = max(width - 12, 1)
     first, *rest = caption.split("\n")
     out = [(first, _top_scale(first, width), 235)]
     for text in rest:
+        parts = []
+        for part in re.findall(r"[^,:]+[,:]?", text):
+            part = part.strip()
+            parts += part.split(" ") if _text_w(part, size) > room else [part]
         line = ""
-        for piece in text.split(", "):
-            joined = f"{line}, {piece}" if line else piece
+        for part in parts:
+            joined = f"{line} {part}" if line else part
             if line and _text_w(joined, size) > room:
-                out.append((line + ",", size, 180))
-                line = piece
+                out.append(_fitted(line, size, room))
+                line = part
             else:
                 line = joined
-        out.append((line, size * min(1.0, max(0.6, room / max(_text_w(line, size), 1))), 180))
+        out.append(_fitted(line, size, room))
     return out
+
+
+def _fitted(line: str, size: float, room: int) -> tuple[str, float, int]:
+    """A further caption line, drawn smaller (down to 0.6 of ``size``) where it is still wider than ``room``."""
+    return line, size * min(1.0, max(0.6, room / max(_text_w(line, size), 1))), 180
 
 
 def _text_w(text: str, scale: float) -> int:

@@ -8,6 +8,7 @@ import logging
 import sys
 import time
 
+from ..look.character import character
 from ..look.look import pick_option
 from .exits import EXIT_FAIL, EXIT_OK, signal_exit
 from .signals import stop_event_on_signals
@@ -33,7 +34,9 @@ def cmd_apply(args) -> int:
         batch.look = pick_option(batch.look, args.pick, args.look)
     if len(readings := batch.look.candidates) > 1:  # which reading grades, and what it does (it went unsaid)
         n = batch.look.picked
-        print(f"reading {n} of {len(readings)} ({readings[n - 1].kind}): {batch.look.character}"
+        print(f"reading {n} of {len(readings)} ({readings[n - 1].kind}): "
+              + character(batch.look.lut, strength=args.strength)  # at the strength it grades at
+              + (f" (at strength {args.strength:g})" if args.strength != 1 else "")
               + ("; --pick N grades with another" if args.pick is None else ""))
     if args.no_scene:  # the template's scene is what the scene similarity compares with: without it, none
         batch.look = dataclasses.replace(batch.look, meta={k: v for k, v in batch.look.meta.items() if k != "scene"})

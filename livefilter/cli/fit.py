@@ -13,7 +13,7 @@ from ..errors import InputError, LiveFilterError, OutputError
 from ..fileio import check_distinct_outputs, check_output_path
 from ..imageio import animation_frames, image_format, on_white, read_image, write_image
 from ..look import describe_confidence, fit_look
-from ..look.character import character
+from ..look.character import character, reading_character
 from ..look.fit import MAX_TEMPLATES, SEVERAL_READINGS, fit_video
 from ..look.look import check_look_format, pick_option
 from ..look.settings import MAX_CANDIDATES, FitSettings
@@ -46,13 +46,15 @@ def _scene_lines(look, tests, names) -> list[str]:
         return [f"{names[0] + ': ' if len(names) == 1 else ''}a black-and-white look: apply and live give every "
                 "picture all of it, faces and unlike scenes too"]
     shares = [_scene_share(look, t) for t in tests]
-    if any(s is None for s in shares):
-        return []
     if len(names) > 1:
-        each = ", ".join(f"{n} {'the whole look' if round(s, 2) >= 1.0 else f'{s:.0%}'}" for n, s in zip(names, shares))
+        each = ", ".join(f"{n} {'the whole look' if round(s, 2) >= 1.0 else f'{s:.0%}'}"
+                         for n, s in zip(names, shares) if s is not None)
+        whole = "each reading" if look.candidates else "the look"
         return [f"apply and live give {each} (each photo's scene against the template's), faces less (the sheet "
-                "shows each reading whole; apply and live --no-scene --no-face-protect: all of it)"]
+                f"shows {whole} whole; apply and live --no-scene --no-face-protect: all of it)"] if each else []
     name, s = names[0], shares[0]
+    if s is None:
+        return []
     if round(s, 2) >= 1.0:
         return [f"{name}: a scene like the template's: apply and live give it the whole look, faces less of it (the "
                 "sheet shows it whole; --no-face-protect: faces too)"]
@@ -216,12 +218,12 @@ def _read(path, args):
     return on_white(*read_image(path, with_alpha=True, allow_large=args.allow_large, min_size=2))
 
 
-def _sheet_caption(i: int, reading, saved: bool) -> str:
-    """A reading's caption on the contact sheet: its number and kind (the one the file is, "saved": it was a bare "*"),
-    then its confidence and what it does."""
+def _sheet_caption(i: int, reading, mark: str) -> str:
+    """A reading's caption on the contact sheet: its number and kind (``mark`` for the one the file is: it was a bare
+    "*"), then its confidence and what it does."""
     level = reading.confidence.get("level")
-    return (f"{i} {reading.kind}" + (" (saved)" if saved else "") + "\n"
-            + (f"{level} confidence: " if level else "") + character(reading.lut))
+    return (f"{i} {reading.kind}" + (f" ({mark})" if mark else "") + "\n"
+            + (f"{level} confidence: " if level else "") + reading_character(reading))
 
 
 def _write_preview(path, look, args, tests=(), stills=None) -> None:
@@ -242,11 +244,14 @@ def _write_preview(path, look, args, tests=(), stills=None) -> None:
         tests, names = [read_image(DATA_DIR / "sample_test.jpg")], []
     blank = [("", None)] * len(tiles)  # the template(s) once, above the rows of the other test photos
     if look.candidates:  # every reading on each test photo, numbered as --pick takes them
+        # a .look.npz keeps every reading, the picked one its default; a .cube or a HaldCLUT holds that one alone
+        mark = "default" if Path(args.output).suffix.lower() == ".npz" else "saved"
         rows = []
         for j, test in enumerate(tests):
             label = names[j] if len(names) > 1 else "test photo"
             rows.append([*(tiles if j == 0 else blank), (label, test), *(
-                (_sheet_caption(i, c, i == look.picked) if j == 0 else f"{i} {c.kind}", look.pick(i).apply(test))
+                (_sheet_caption(i, c, mark if i == look.picked else "") if j == 0 else f"{i} {c.kind}",
+                 look.pick(i).apply(test))
                 for i, c in enumerate(look.candidates, 1))])
         write_image(path, contact_grid(rows, height=240), inputs=(*templates, *(args.test_photo or ())))
         return

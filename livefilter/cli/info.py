@@ -6,7 +6,7 @@ import numpy as np
 
 from ..analysis.scene import UNLIKE_NOTE
 from ..look import load_look
-from ..look.character import character
+from ..look.character import reading_character
 from ..look.look import reading_text
 from ..look.readings import describe_reading
 from ..luts import format_of
@@ -23,9 +23,10 @@ def print_readings(look, kept: bool = True) -> None:
            "the file holds it alone: fit --pick N exports another, a .look.npz keeps them all")
     print(f"readings: {len(look.candidates)} (reading {look.picked} is the look's LUT; {how})")
     for i, (c, reading) in enumerate(zip(look.meta["candidates"], look.candidates), 1):
-        if c.get("confidence") == look.meta.get("confidence"):  # reading 1's is the confidence line's: its level
+        # reading 1's reasons are the confidence line's (that line says the picked reading's when it is another)
+        if i == 1 and look.picked == 1 and c.get("confidence") == look.meta.get("confidence"):
             c = {**c, "confidence": {"level": c["confidence"].get("level", "unknown")}}
-        print(f"  {'*' if i == look.picked else ' '}{i} {describe_reading(c, character(reading.lut))}")
+        print(f"  {'*' if i == look.picked else ' '}{i} {describe_reading(c, reading_character(reading))}")
     if skipped := look.meta.get("candidates skipped"):
         print(f"  left out as near-duplicates of a reading above: {', '.join(skipped)}")
 
@@ -71,11 +72,11 @@ def cmd_info(args) -> int:
     return EXIT_OK
 
 
-def _plain(v) -> str:
-    """A metadata value as a person reads it: floats to 3 significant digits (0.41952594246086344 was printed),
-    a dict as 'key value, ...' (a Python dict was)."""
+def _plain(v, nested: bool = False) -> str:
+    """A metadata value as a person reads it: a float to 3 decimals (0.41952594246086344 was printed), a flat dict as
+    'key value, ...' (a Python dict was); a dict inside one as it is (flattened, its keys ran together)."""
     if isinstance(v, float):
-        return f"{v:.3g}"
-    if isinstance(v, dict):
-        return ", ".join(f"{k} {_plain(x)}" for k, x in v.items())
+        return format(round(v, 3), "g") if abs(v) < 1e6 else f"{v:.0f}"
+    if isinstance(v, dict) and not nested:
+        return ", ".join(f"{k} {_plain(x, True)}" for k, x in v.items())
     return str(v)

@@ -138,12 +138,12 @@ class LookControl:
         return f"{look.name} [{look.picked}/{len(look.candidates)} {c.kind}]"
 
     def _show_look(self, look, lut, name: str, conf) -> None:
-        self.look, self._lut = look, lut
+        words = character(lut)  # first: the HUD reads the live reading's number and its words together
+        self.look, self._lut, self.look_character = look, lut, words
         self.look_name, self.has_look = name, True
         reading = look.candidates[look.picked - 1] if look is not None and look.candidates else None
         conf = reading.confidence if reading is not None else conf
         self.look_confidence = conf.get("level") if conf else None
-        self.look_character = character(lut)
         self.status = f"look: {name}"
 
     def set_template(self, template, original=None, *, assume_look: bool = False, pick: int | None = None,

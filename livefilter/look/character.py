@@ -15,6 +15,7 @@ import functools
 import numpy as np
 
 from .. import srgb
+from ..errors import InputError
 from .readings import srgb_to_lab
 
 # a difference at or above these is said (CIELAB units; contrast and saturation as ratios)
@@ -46,8 +47,8 @@ BAND_APART = 45.0  # a shadow or highlight tint this many degrees of hue from th
 
 def hue_name(a: float, b: float) -> str:
     """The name of the hue of CIELAB (a*, b*)."""
-    h = float(np.degrees(np.arctan2(b, a)) % 360)
-    return next(name for top, name in _HUES if h < top)
+    h = float(np.degrees(np.arctan2(b, a)) % 360)  # (a float's % 360 can round to 360.0 itself)
+    return next((name for top, name in _HUES if h < top), _HUES[-1][1])
 
 
 @functools.lru_cache(maxsize=1)
@@ -64,7 +65,10 @@ def _probes() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     # each colour's grey of the same luminance: a colour's chroma is measured from where the look takes its grey,
     # so that a cast or a tone is not read as saturation (a sepia look keeps no colour of its own)
     y = srgb.decode(ring) @ np.array([0.2126729, 0.7151522, 0.0721750])
-    return greys, ring, np.repeat(srgb.encode(y)[:, None], 3, 1)
+    probes = greys, ring, np.repeat(srgb.encode(y)[:, None], 3, 1)
+    for a in probes:  # cached: a look function that writes into its input must not change them for the next call
+        a.flags.writeable = False
+    return probes
 
 
 def traits(look) -> list[tuple[float, str]]:
@@ -72,9 +76,12 @@ def traits(look) -> list[tuple[float, str]]:
     largest first, each phrase with its degree ("slightly cooler" from SLIGHT of its threshold, "much cooler" from
     MUCH times it); empty for a look that changes nothing visibly."""
     greys, ring, ring_greys = _probes()
-    g_in, g_out = srgb_to_lab(greys), srgb_to_lab(np.clip(look(greys), 0, 1))
-    c_in, c_out = srgb_to_lab(ring), srgb_to_lab(np.clip(look(ring), 0, 1))
-    neutral = srgb_to_lab(np.clip(look(ring_greys), 0, 1))[:, 1:]
+    outs = [np.asarray(look(p.copy()), np.float64) for p in (greys, ring, ring_greys)]
+    if not all(np.isfinite(o).all() for o in outs):  # (a LUT is finite; a function given by a script may not be)
+        raise InputError("the look gave colours that are not finite (NaN or infinite)")
+    g_in, g_out = srgb_to_lab(greys), srgb_to_lab(np.clip(outs[0], 0, 1))
+    c_in, c_out = srgb_to_lab(ring), srgb_to_lab(np.clip(outs[1], 0, 1))
+    neutral = srgb_to_lab(np.clip(outs[2], 0, 1))[:, 1:]
     found: list[tuple[float, str, str]] = []  # (ratio to the threshold, phrase, how its degree is said)
     own = c_out[:, 1:] - neutral  # each colour's own colour, from where the look takes its grey
     kept = np.hypot(*own.T) / np.hypot(*c_in[:, 1:].T)
@@ -96,7 +103,7 @@ def traits(look) -> list[tuple[float, str]]:
         overall = (abs(chroma - 1) / SATURATION, "more saturated" if chroma > 1 else "muted colours",
                    "much" if chroma > 1 else "strongly")
         alone = []
-        if overall[0] < 1:
+        if overall[0] < 1 and not inverted:  # (a negative turns every hue: no family is its own)
             for sign, word, much in ((-1, "muted", "strongly"), (1, "richer", "much")):
                 picked = sorted((n for n, r in family.items() if sign * (r - 1) >= FAMILY),
                                 key=lambda n: -sign * (family[n] - 1))
@@ -105,7 +112,7 @@ def traits(look) -> list[tuple[float, str]]:
                     what = f"{side} colours" if side else " and ".join(n + "s" for n in picked[:2])
                     alone.append((sign * (family[picked[0]] - 1) / FAMILY, f"{word} {what}", much))
         found += alone or [overall]
-    if not mono:
+    if not mono and not inverted:
         found += _hue_turns(c_in[:, 1:], own, kept, members)
     if not inverted:
         mid = np.interp(50.0, L, g_out[:, 0]) - 50.0
@@ -117,8 +124,9 @@ def traits(look) -> list[tuple[float, str]]:
 
 
 def _degree(r: float, phrase: str, much: str) -> str:
-    """The phrase with its degree: "slightly" under its threshold, ``much`` ("much", "strongly", "strong") from
-    MUCH times it; none for a phrase without degrees (black-and-white, a negative, a hue turned)."""
+    """The phrase with its degree: "slightly" ("faint" for a tint) under its threshold, ``much`` ("much",
+    "strongly", "strong") from MUCH times it; none for a phrase without degrees (black-and-white and its tone, a
+    negative, a hue turned)."""
     if not much or not np.isfinite(r):
         return phrase
     if r < 1:
@@ -127,7 +135,7 @@ def _degree(r: float, phrase: str, much: str) -> str:
 
 
 def _hue_turns(hue_in: np.ndarray, own: np.ndarray, kept: np.ndarray, members: dict) -> list:
-    """Families of colours whose hue the look turns TURN degrees or more ("greens turn purple"), the two turned most;
+    """Families of colours whose hue the look turns TURN degrees or more ("greens turn blue"), the two turned most;
     colours the look greys out are not counted."""
     turns = []
     for name, m in members.items():
@@ -162,9 +170,17 @@ def _tints(g_out: np.ndarray, L: np.ndarray, mono: bool) -> list[tuple[float, st
     return found
 
 
-def character(look, shown: int = SHOWN) -> str:
+def character(look, shown: int = SHOWN, strength: float = 1.0) -> str:
     """What ``look`` does in a few words ("warmer, teal shadows, lifted blacks"); ``look`` is a function of (n, 3)
-    sRGB floats in [0, 1] or anything with ``apply_float`` (a :class:`~livefilter.Lut`)."""
-    fn = look.apply_float if hasattr(look, "apply_float") else look
+    sRGB floats in [0, 1] or anything with ``apply_float`` (a :class:`~livefilter.Lut`); ``strength``: the share of it
+    rendered (as render's strength: apply --strength 0.3 of a 'much cooler' look is 'cooler')."""
+    full = look.apply_float if hasattr(look, "apply_float") else look
+    fn = full if strength == 1.0 else (lambda x: x + strength * (np.asarray(full(x), np.float64) - x))
     words = [w for _, w in traits(fn)[:shown]]
     return ", ".join(words) if words else "no clear change of tone or colour"
+
+
+def reading_character(reading) -> str:
+    """What a :class:`~livefilter.look.readings.Reading` does: of its baked LUT, or of its mapping where it has none
+    (a reading made in a script)."""
+    return character(reading.lut if reading.lut is not None else reading.mapping)

@@ -121,11 +121,18 @@ def test_a_caption_second_line_is_drawn_below_the_first_and_wrapped_on_a_narrow_
     second = two[pad:][rows, pad:pad + 300]
     assert (second > 100).any()  # text under the first tile
     assert not (two[pad:][rows, pad + 300 + pad: pad + 600 + pad] > 100).any()  # none under the second
-    # a portrait photo's tile: the line is cut after its commas onto more lines, none past the tile's edge
-    narrow = np.full((40, 50, 3), 128, np.uint8)
-    sheet = contact_sheet([("1 bold\nwarmer, lifted blacks, muted colours", narrow)], height=40)
-    assert sheet.shape[0] == one.shape[0] + 3 * LINE_H
-    assert not (sheet[:, pad + 50:] > 100).any()
+    # a portrait photo's tile: the line is cut after its commas and colons (then between words) onto more lines,
+    # each as wide as the tile at most (putText clips at the cell's edge, so the pixels cannot tell)
+    from livefilter.preview import _caption_lines, _text_w
+
+    caption = "3 cluster 2\nlow confidence: strongly muted colours, much darker, inverted (a negative)"
+    for width in (135, 180, 320):
+        lines = _caption_lines(caption, width, 0.47)
+        assert all(_text_w(text, scale) <= width - 12 for text, scale, _ in lines[1:]), (width, lines)
+        assert " ".join(t for t, _, _ in lines[1:]) == caption.split("\n")[1]  # every word, in order
+    sheet = contact_sheet([("1 bold\nwarmer, lifted blacks, muted colours", np.full((40, 50, 3), 128, np.uint8))],
+                          height=40)
+    assert sheet.shape[0] > one.shape[0] + LINE_H  # more lines than one
 
 
 def test_info_says_what_any_look_file_does(tmp_path, capsys):
@@ -220,6 +227,8 @@ def test_a_negative_is_said_to_be_one():
     words = character(lambda x: 1.0 - x, shown=9).split(", ")
     assert words[0] == "inverted (a negative)"
     assert not {"lifted blacks", "dimmer whites", "less contrast", "more contrast"} & set(words)
+    # every hue of a negative turns: no family's turn or saturation is its own (they filled the four places)
+    assert not any(" turn " in w or w.startswith(("richer", "muted")) for w in words), words
 
 
 def test_test_photos_before_the_template_say_why_the_template_is_missing(tmp_path, sample_after, sample_test,
@@ -307,7 +316,65 @@ def test_info_reads_as_prose_and_says_reading_1s_reasons_once(tmp_path, sample_a
     out = capsys.readouterr().out
     look = lf.load_look(tmp_path / "l.look.npz")
     assert re.search(r"^guess_weight: 0\.\d{1,3}$", out, re.M), out
-    assert re.search(r"^look_prior: share 0\.5, change \d+(\.\d)?$", out, re.M), out
+    assert re.search(r"^look_prior: share 0\.5, change \d+(\.\d{1,3})?$", out, re.M), out
     level = look.meta["confidence"]["level"]
     for text in (out, fit_out):
         assert re.search(rf"^\s+\*1 automatic: [^;]+; confidence {level}$", text, re.M), text
+
+
+def test_edges_of_the_words():
+    """A hue at 360 degrees after rounding raised StopIteration; a look that writes into its input changed the
+    cached probe colours; a reading made in a script without a baked LUT had no words; a function giving NaN was
+    'no clear change'."""
+    from livefilter.look.character import reading_character
+    from livefilter.look.readings import Reading
+
+    assert hue_name(3.0, -1e-15) == "magenta"
+
+    def in_place(x):
+        x *= 0.5
+        return x
+
+    first = character(in_place)
+    assert character(in_place) == first and character(Lut.identity()) == "no clear change of tone or colour"
+    assert reading_character(Reading("bold", LOOKS["warmer"])) == character(LOOKS["warmer"])
+    with pytest.raises(lf.InputError, match="not finite"):
+        character(lambda x: x * np.nan)
+
+
+def test_info_of_a_look_saved_with_reading_2_keeps_reading_1s_reasons(tmp_path, sample_before, capsys):
+    """Reading 1's reasons were cut as the confidence line's, but that line says reading 2's when reading 2 is
+    picked: reading 1's went unsaid and reading 2's came twice."""
+    import cv2
+
+    from livefilter.cli import main
+    from livefilter.cli.info import _plain
+    from livefilter.imageio import read_image
+
+    grey = read_image(sample_before).astype(float) @ np.array([0.299, 0.587, 0.114])
+    sepia = np.clip(grey[..., None] * [1.0, 0.9, 0.72], 0, 255).astype(np.uint8)
+    cv2.imwrite(str(tmp_path / "sepia.jpg"), sepia[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, 80])
+    assert main(["fit", str(tmp_path / "sepia.jpg"), "-o", str(tmp_path / "l.look.npz"), "--pick", "2"]) == 0
+    capsys.readouterr()
+    look = lf.load_look(tmp_path / "l.look.npz")
+    why = look.meta["confidence"]["why"]
+    assert why  # a narrow template: its reasons
+    assert main(["info", str(tmp_path / "l.look.npz")]) == 0
+    line1 = next(ln for ln in capsys.readouterr().out.splitlines() if ln.lstrip().startswith("1 automatic"))
+    assert why[0] in line1
+    assert (_plain(1534.7), _plain(18480.0), _plain(0.41952594246086344)) == ("1534.7", "18480", "0.42")
+    assert _plain({"a": {"b": 1}, "c": 2.0}) == "a {'b': 1}, c 2"
+
+
+def test_apply_says_the_words_at_the_strength_it_grades_at(tmp_path, sample_after, sample_test, capsys):
+    from livefilter.cli import main
+
+    assert main(["fit", str(sample_after), "-o", str(tmp_path / "l.look.npz")]) == 0
+    look = lf.load_look(tmp_path / "l.look.npz")
+    capsys.readouterr()
+    assert main(["apply", str(tmp_path / "l.look.npz"), str(sample_test), "-o", str(tmp_path / "a.jpg"),
+                 "--strength", "0.3", "--pick", "2"]) == 0
+    words = character(look.pick(2).lut, strength=0.3)
+    assert words != look.pick(2).character
+    assert f"reading 2 of {len(look.candidates)} ({look.candidates[1].kind}): {words} (at strength 0.3)\n" in \
+        capsys.readouterr().out
