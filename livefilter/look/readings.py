@@ -258,7 +258,8 @@ def candidate_readings(automatic: Reading, near, settings, *, bold=None, whole=N
             "the template read as a black-and-white (or toned) photo: close to one, but not taken for one"]}))
     if bold is not None:
         pool.append(Reading("bold", bold, {"level": level, "kept": BOLD_SHARE, "why": [
-            f"{BOLD_SHARE:.0%} of the fitted look: for a grade stronger than one photo shows"]}))
+            f"the network's look at {BOLD_SHARE:.0%}, no hedge toward doing nothing: for a grade stronger than one "
+            "photo shows"]}))
     if whole is not None:
         pool.append(Reading("whole", whole, {"level": level, "kept": 1.0,
                                              "why": ["the fitted look kept whole, no hedge toward doing nothing"]}))
@@ -270,7 +271,8 @@ def candidate_readings(automatic: Reading, near, settings, *, bold=None, whole=N
         # gentle reading over a low-confidence automatic one it rarely beats)
         pool.append(Reading("gentle", gentle, {
             "level": level, "kept": round(GENTLE_SHARE * kept, 3),
-            "why": [f"{GENTLE_SHARE:.0%} of the fitted look: for a template whose look is mostly its scene"]}))
+            "why": [f"{GENTLE_SHARE:.0%} of reading 1's network look: for a template whose look is mostly its "
+                    "scene"]}))
     return select(automatic, pool, settings.candidates, settings.min_difference, settings.pool_order)
 
 
