@@ -54,7 +54,7 @@ def contact_grid(rows: list[list[tuple[str, np.ndarray | None]]], height: int = 
 
 def _top_scale(text: str, width: int) -> float:
     """A caption's first line: drawn smaller when wider than its tile (a portrait photo's), down to 0.6 of its size."""
-    return 0.55 * min(1.0, max(0.6, (width - 12) / max(_text_w(text, 0.55), 1)))
+    return 0.55 * min(1.0, max(0.6, (width - 12) / max(text_width(text, 0.55), 1)))
 
 
 def _caption_lines(caption: str, width: int, size: float) -> list[tuple[str, float, int]]:
@@ -65,26 +65,30 @@ def _caption_lines(caption: str, width: int, size: float) -> list[tuple[str, flo
     first, *rest = caption.split("\n")
     out = [(first, _top_scale(first, width), 235)]
     for text in rest:
-        parts = []
-        for part in re.findall(r"[^,:]+[,:]?", text):
-            part = part.strip()
-            parts += part.split(" ") if _text_w(part, size) > room else [part]
-        line = ""
-        for part in parts:
-            joined = f"{line} {part}" if line else part
-            if line and _text_w(joined, size) > room:
-                out.append(_fitted(line, size, room))
-                line = part
-            else:
-                line = joined
-        out.append(_fitted(line, size, room))
+        out += [_fitted(line, size, room) for line in wrap(text, lambda t: text_width(t, size) <= room)]
     return out
+
+
+def wrap(text: str, fits) -> list[str]:
+    """``text`` cut into lines that ``fits`` (a test of one line) after its commas and colons, then between words
+    where one part alone does not fit ("low confidence: more contrast, darker" on a narrow tile or window)."""
+    parts = []
+    for part in re.findall(r"[^,:]+[,:]?", text):
+        part = part.strip()
+        parts += part.split(" ") if not fits(part) else [part]
+    lines: list[str] = []
+    for part in parts:
+        if lines and fits(joined := f"{lines[-1]} {part}"):
+            lines[-1] = joined
+        else:
+            lines.append(part)
+    return lines or [""]
 
 
 def _fitted(line: str, size: float, room: int) -> tuple[str, float, int]:
     """A further caption line, drawn smaller (down to 0.6 of ``size``) where it is still wider than ``room``."""
-    return line, size * min(1.0, max(0.6, room / max(_text_w(line, size), 1))), 180
+    return line, size * min(1.0, max(0.6, room / max(text_width(line, size), 1))), 180
 
 
-def _text_w(text: str, scale: float) -> int:
+def text_width(text: str, scale: float) -> int:
     return cv2.getTextSize(text, FONT, scale, 1)[0][0]

@@ -14,6 +14,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from ..preview import text_width, wrap
 from .sinks import SinkError
 
 
@@ -73,18 +74,13 @@ def _wrap(text: str, width: int) -> list[str]:
             lines[-1] = joined
         elif _width(field) <= width:
             lines.append(field)
-        else:  # a field wider than the window (what a reading does): cut after its commas
-            for piece in field.split(", "):
-                if lines and lines[-1].endswith(",") and _width(f"{lines[-1]} {piece},") <= width:
-                    lines[-1] = f"{lines[-1]} {piece},"
-                else:
-                    lines.append(f"{piece},")
-            lines[-1] = lines[-1][:-1]
+        else:  # a field wider than the window (what a reading does): cut after its commas, as the sheet's captions
+            lines += wrap(field, lambda t: _width(t) <= width)
     return lines
 
 
 def _width(text: str) -> int:
-    return cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, 0.5, 1)[0][0]
+    return text_width(text, 0.5)
 
 
 class PreviewWindow:

@@ -123,12 +123,12 @@ def test_a_caption_second_line_is_drawn_below_the_first_and_wrapped_on_a_narrow_
     assert not (two[pad:][rows, pad + 300 + pad: pad + 600 + pad] > 100).any()  # none under the second
     # a portrait photo's tile: the line is cut after its commas and colons (then between words) onto more lines,
     # each as wide as the tile at most (putText clips at the cell's edge, so the pixels cannot tell)
-    from livefilter.preview import _caption_lines, _text_w
+    from livefilter.preview import _caption_lines, text_width
 
     caption = "3 cluster 2\nlow confidence: strongly muted colours, much darker, inverted (a negative)"
     for width in (135, 180, 320):
         lines = _caption_lines(caption, width, 0.47)
-        assert all(_text_w(text, scale) <= width - 12 for text, scale, _ in lines[1:]), (width, lines)
+        assert all(text_width(text, scale) <= width - 12 for text, scale, _ in lines[1:]), (width, lines)
         assert " ".join(t for t, _, _ in lines[1:]) == caption.split("\n")[1]  # every word, in order
     sheet = contact_sheet([("1 bold\nwarmer, lifted blacks, muted colours", np.full((40, 50, 3), 128, np.uint8))],
                           height=40)
